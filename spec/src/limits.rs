@@ -1,0 +1,53 @@
+//! Size limits of the wire formats (SPEC.md §8). Every decoder checks the
+//! limit of its message before parsing.
+
+/// Largest MLS message (commit or Welcome) a sealed envelope may carry.
+/// A Welcome carries the ratchet tree: about 200 bytes per member, so 8 MiB
+/// fits groups of roughly 40,000 members. Files never travel in envelopes
+/// (they use the blob path), so nothing legitimate is larger.
+pub const MAX_PAYLOAD: usize = 8 * 1024 * 1024;
+
+/// A device certificate: five 32-byte keys, two timestamps, a 64-byte name
+/// and field tags come to under 300 bytes; 1 KiB leaves room for future fields.
+pub const MAX_DEVICE_CERTIFICATE: usize = 1024;
+
+/// A `Signed` wraps one certificate-sized or request-sized message.
+pub const MAX_SIGNED: usize = 64 * 1024;
+
+/// The largest device name, in bytes of UTF-8.
+pub const MAX_DEVICE_NAME: usize = 64;
+
+/// Keystore plaintext: five secrets and a certificate.
+pub const MAX_KEYSTORE_SECRETS: usize = 4 * 1024;
+
+/// Sealed content: the payload plus a certificate, a signature and ids.
+pub const MAX_SEALED_CONTENT: usize = MAX_PAYLOAD + 4 * 1024;
+
+/// A sealed envelope: padded sealed content (Padmé adds at most 12 %, SPEC.md
+/// §5.4) plus the AEAD tag and framing.
+pub const MAX_SEALED_ENVELOPE: usize = MAX_SEALED_CONTENT + MAX_SEALED_CONTENT / 8 + 1024;
+
+/// The plaintext of one MLS application message. Text is at most 64 KiB;
+/// receipts at most 256 ids; 80 KiB leaves room for headers.
+pub const MAX_APP_ENVELOPE: usize = 80 * 1024;
+
+/// Largest text body, in bytes of UTF-8.
+pub const MAX_TEXT: usize = 64 * 1024;
+
+/// Largest reaction emoji, in bytes of UTF-8 (long ZWJ sequences fit).
+pub const MAX_EMOJI: usize = 64;
+
+/// Largest number of message ids in one receipt.
+pub const MAX_RECEIPT_TARGETS: usize = 256;
+
+/// Length of message ids and envelope ids.
+pub const ID_LEN: usize = 16;
+
+/// Largest libp2p PeerId in bytes (an identity multihash of an Ed25519 key is 38).
+pub const MAX_PEER_ID: usize = 64;
+
+/// A direct-delivery request carries one sealed envelope.
+pub const MAX_DIRECT_DELIVERY: usize = MAX_SEALED_ENVELOPE + 16;
+
+/// A direct-delivery acknowledgement is one enum.
+pub const MAX_DIRECT_ACK: usize = 16;

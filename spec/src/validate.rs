@@ -1,0 +1,248 @@
+//! Structural validation that the protobuf schema cannot express: exact id
+//! lengths, string sizes, list counts, versions. Decoding plus validation is
+//! what a receiver does with every application envelope.
+
+use crate::wire::{self, app_envelope::Content as WireContent};
+use crate::{Bounded, DecodeError, decode, limits};
+
+/// A 16-byte message id.
+pub type MessageId = [u8; limits::ID_LEN];
+
+/// The content of an application envelope after validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Content {
+    /// A text message.
+    Text {
+        /// The body.
+        body: String,
+    },
+    /// Add or remove a reaction.
+    Reaction {
+        /// The message reacted to.
+        target: MessageId,
+        /// The emoji.
+        emoji: String,
+        /// Whether this removes an earlier reaction.
+        remove: bool,
+    },
+    /// Replace the body of an earlier text message by the same sender.
+    Edit {
+        /// The edited message.
+        target: MessageId,
+        /// The new body.
+        body: String,
+    },
+    /// Delete an earlier message by the same sender, for everyone.
+    Delete {
+        /// The deleted message.
+        target: MessageId,
+    },
+    /// Delivery or read receipts.
+    Receipt {
+        /// Delivered or seen.
+        kind: ReceiptKind,
+        /// The messages this receipt is about.
+        targets: Vec<MessageId>,
+    },
+    /// A content type this implementation does not know (a newer sender, or
+    /// an unknown receipt kind). Receivers store it and show "unsupported
+    /// message" rather than dropping it (SPEC.md §6.3).
+    Unknown,
+}
+
+/// Receipt kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptKind {
+    /// The recipient's device stored the message.
+    Delivered,
+    /// The recipient displayed the message.
+    Seen,
+}
+
+/// A decoded and validated application envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatedApp {
+    /// The sender-chosen message id.
+    pub message_id: MessageId,
+    /// The sending device's PeerId bytes.
+    pub sender_device: Vec<u8>,
+    /// The per-sender sequence number.
+    pub sequence: u64,
+    /// Sender's clock, milliseconds since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// The message replied to.
+    pub reply_to: Option<MessageId>,
+    /// What the message says.
+    pub content: Content,
+}
+
+const APP: &str = <wire::AppEnvelope as Bounded>::NAME;
+
+fn id(what: &'static str, field: &str, bytes: &[u8]) -> Result<MessageId, DecodeError> {
+    bytes.try_into().map_err(|_| {
+        DecodeError::invalid(what, format!("{field} must be {} bytes, got {}", limits::ID_LEN, bytes.len()))
+    })
+}
+
+fn text(field: &str, s: String, max: usize) -> Result<String, DecodeError> {
+    if s.len() > max {
+        return Err(DecodeError::invalid(APP, format!("{field} is {} bytes, max {max}", s.len())));
+    }
+    Ok(s)
+}
+
+/// Decodes and validates the plaintext of an MLS application message.
+pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> {
+    let env: wire::AppEnvelope = decode(bytes)?;
+    if env.version != 1 {
+        return Err(DecodeError::UnsupportedVersion { what: APP, version: env.version });
+    }
+    if env.sender_device.is_empty() || env.sender_device.len() > limits::MAX_PEER_ID {
+        return Err(DecodeError::invalid(APP, "sender_device must be 1..=64 bytes"));
+    }
+    if env.sequence == 0 {
+        return Err(DecodeError::invalid(APP, "sequence starts at 1"));
+    }
+    let reply_to = if env.reply_to.is_empty() {
+        None
+    } else {
+        Some(id(APP, "reply_to", &env.reply_to)?)
+    };
+    let content = match env.content {
+        Some(WireContent::Text(t)) => Content::Text { body: text("body", t.body, limits::MAX_TEXT)? },
+        Some(WireContent::Reaction(r)) => {
+            if r.emoji.is_empty() {
+                return Err(DecodeError::invalid(APP, "reaction emoji is empty"));
+            }
+            Content::Reaction {
+                target: id(APP, "target", &r.target)?,
+                emoji: text("emoji", r.emoji, limits::MAX_EMOJI)?,
+                remove: r.remove,
+            }
+        }
+        Some(WireContent::Edit(e)) => Content::Edit {
+            target: id(APP, "target", &e.target)?,
+            body: text("body", e.body, limits::MAX_TEXT)?,
+        },
+        Some(WireContent::Delete(d)) => Content::Delete { target: id(APP, "target", &d.target)? },
+        Some(WireContent::Receipt(r)) => {
+            if r.targets.is_empty() || r.targets.len() > limits::MAX_RECEIPT_TARGETS {
+                return Err(DecodeError::invalid(APP, "receipt needs 1..=256 targets"));
+            }
+            let targets =
+                r.targets.iter().map(|t| id(APP, "target", t)).collect::<Result<Vec<_>, _>>()?;
+            match wire::ReceiptKind::try_from(r.kind) {
+                Ok(wire::ReceiptKind::Delivered) => {
+                    Content::Receipt { kind: ReceiptKind::Delivered, targets }
+                }
+                Ok(wire::ReceiptKind::Seen) => Content::Receipt { kind: ReceiptKind::Seen, targets },
+                _ => Content::Unknown,
+            }
+        }
+        None => Content::Unknown,
+    };
+    Ok(ValidatedApp {
+        message_id: id(APP, "message_id", &env.message_id)?,
+        sender_device: env.sender_device,
+        sequence: env.sequence,
+        timestamp_ms: env.timestamp_ms,
+        reply_to,
+        content,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode;
+    use proptest::prelude::*;
+
+    fn text_env(body: &str) -> wire::AppEnvelope {
+        wire::AppEnvelope {
+            version: 1,
+            message_id: vec![7; 16],
+            sender_device: vec![1; 38],
+            sequence: 1,
+            timestamp_ms: 1_700_000_000_000,
+            reply_to: vec![],
+            content: Some(WireContent::Text(wire::Text { body: body.into() })),
+        }
+    }
+
+    #[test]
+    fn text_round_trips() {
+        let v = validate_app_envelope(&encode(&text_env("merhaba 👋"))).unwrap();
+        assert_eq!(v.content, Content::Text { body: "merhaba 👋".into() });
+        assert_eq!(v.reply_to, None);
+    }
+
+    #[test]
+    fn oversized_text_is_refused() {
+        let big = "x".repeat(limits::MAX_TEXT + 1);
+        let err = validate_app_envelope(&encode(&text_env(&big))).unwrap_err();
+        assert!(matches!(err, DecodeError::Invalid { .. }), "{err}");
+    }
+
+    #[test]
+    fn unknown_content_is_kept_as_unknown() {
+        // Field 99 is not in the schema: a newer sender's content type.
+        let mut env = text_env("");
+        env.content = None;
+        let mut bytes = encode(&env);
+        bytes.extend_from_slice(&[0x9a, 0x06, 0x02, 0x08, 0x01]); // field 99, LEN 2
+        let v = validate_app_envelope(&bytes).unwrap();
+        assert_eq!(v.content, Content::Unknown);
+    }
+
+    #[test]
+    fn wrong_version_and_bad_ids_are_refused() {
+        let mut env = text_env("a");
+        env.version = 2;
+        assert!(matches!(
+            validate_app_envelope(&encode(&env)),
+            Err(DecodeError::UnsupportedVersion { version: 2, .. })
+        ));
+        let mut env = text_env("a");
+        env.message_id = vec![1; 15];
+        assert!(matches!(validate_app_envelope(&encode(&env)), Err(DecodeError::Invalid { .. })));
+    }
+
+    #[test]
+    fn too_large_input_is_refused_before_parsing() {
+        let bytes = vec![0u8; limits::MAX_APP_ENVELOPE + 1];
+        assert!(matches!(validate_app_envelope(&bytes), Err(DecodeError::TooLarge { .. })));
+    }
+
+    fn all_decoders(bytes: &[u8]) {
+        let _ = decode::<wire::Signed>(bytes);
+        let _ = decode::<wire::DeviceCertificateTbs>(bytes);
+        let _ = decode::<wire::KeystoreSecrets>(bytes);
+        let _ = decode::<wire::SealedEnvelope>(bytes);
+        let _ = decode::<wire::SealedContent>(bytes);
+        let _ = decode::<wire::DirectDelivery>(bytes);
+        let _ = decode::<wire::DirectAck>(bytes);
+        let _ = validate_app_envelope(bytes);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn decoders_never_panic_on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            all_decoders(&bytes);
+        }
+
+        #[test]
+        fn decoders_never_panic_on_truncated_or_mutated_messages(
+            body in ".{0,64}", cut in 0usize..200, flip in 0usize..200, bit in 0u8..8
+        ) {
+            let mut bytes = encode(&text_env(&body));
+            if !bytes.is_empty() {
+                let i = flip % bytes.len();
+                bytes[i] ^= 1 << bit;
+            }
+            bytes.truncate(cut.min(bytes.len()));
+            all_decoders(&bytes);
+        }
+    }
+}
