@@ -1,1 +1,22 @@
-//! stub
+//! # kovan-node
+//!
+//! The kovan node as a library. This crate owns everything a device keeps on
+//! disk and (in later stages) its libp2p networking; the `kovan` command and
+//! the desktop client use only its public API.
+//!
+//! - [`home`]: where a node keeps its files (XDG data dirs by default).
+//! - [`identity`]: creating and unlocking the device identity; the keystore
+//!   file with atomic, durable replacement.
+//! - [`store`]: the node's SQLite database with numbered migrations, and the
+//!   persistent openmls storage provider inside it.
+//! - [`config`]: the node's TOML configuration file.
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod config;
+pub mod error;
+pub mod home;
+pub mod identity;
+pub mod store;
+
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,90 @@
+//! The node's configuration file, `kovan.toml` in its home. Every field is
+//! optional; defaults are in [`NodeConfig::default`]. `kovan.example.toml` at
+//! the repository root documents every field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::home::Home;
+use crate::{Error, Result};
+
+/// The node's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// The name this device is certified under, shown to the user's contacts.
+    /// Default: the machine's host name, or "kovan device".
+    pub device_name: String,
+    /// The relay's base URL, if any. Default: none (LAN and direct peers only).
+    pub relay_url: Option<String>,
+    /// libp2p listen addresses. Default: TCP and QUIC on all interfaces,
+    /// ephemeral ports.
+    pub listen: Vec<String>,
+    /// Whether to find peers on the LAN with mDNS. Default: true.
+    pub mdns: bool,
+    /// Log filter (tracing `EnvFilter` syntax). Default: "info".
+    pub log: String,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            device_name: default_device_name(),
+            relay_url: None,
+            listen: vec!["/ip4/0.0.0.0/tcp/0".into(), "/ip4/0.0.0.0/udp/0/quic-v1".into()],
+            mdns: true,
+            log: "info".into(),
+        }
+    }
+}
+
+fn default_device_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty() && s.len() <= kovan_spec::limits::MAX_DEVICE_NAME)
+        .unwrap_or_else(|| "kovan device".into())
+}
+
+impl NodeConfig {
+    /// Loads the home's config file, or the defaults if there is none.
+    pub fn load(home: &Home) -> Result<Self> {
+        let path = home.config();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
+        };
+        let cfg: Self = toml::from_str(&text)
+            .map_err(|e| Error::Config { path: path.clone(), reason: e.to_string() })?;
+        cfg.validate().map_err(|reason| Error::Config { path, reason })?;
+        Ok(cfg)
+    }
+
+    /// Cross-field checks after loading.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.device_name.len() > kovan_spec::limits::MAX_DEVICE_NAME {
+            return Err("device_name is longer than 64 bytes".into());
+        }
+        if let Some(url) = &self.relay_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!("relay_url {url:?} must start with http:// or https://"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses_and_unknown_fields_are_refused() {
+        let example = include_str!("../../kovan.example.toml");
+        let cfg: NodeConfig = toml::from_str(example).unwrap();
+        cfg.validate().unwrap();
+        assert!(toml::from_str::<NodeConfig>("relay = \"x\"").is_err());
+        let bad: NodeConfig = toml::from_str("relay_url = \"ftp://x\"").unwrap();
+        assert!(bad.validate().is_err());
+    }
+}
