@@ -186,9 +186,26 @@ pub struct Sealed {
 }
 
 /// Seals `payload` from `sender` to the device whose envelope key is
-/// `recipient`.
+/// `recipient`, with a fresh ephemeral key and envelope id from `rng`.
 pub fn seal(
     rng: &mut impl CryptoRngCore,
+    sender: &Sender<'_>,
+    recipient: &[u8; 32],
+    kind: PayloadKind,
+    payload: &[u8],
+    timestamp_ms: UnixMillis,
+) -> Result<Sealed, EnvelopeError> {
+    let ephemeral = StaticSecret::random_from_rng(&mut *rng);
+    let mut envelope_id = [0u8; 16];
+    rng.fill_bytes(&mut envelope_id);
+    seal_with(&ephemeral, envelope_id, sender, recipient, kind, payload, timestamp_ms)
+}
+
+/// [`seal`] with the ephemeral key and envelope id given: for test vectors
+/// only. Reusing an ephemeral key breaks the scheme; call [`seal`].
+pub fn seal_with(
+    ephemeral: &StaticSecret,
+    envelope_id: [u8; 16],
     sender: &Sender<'_>,
     recipient: &[u8; 32],
     kind: PayloadKind,
@@ -198,11 +215,8 @@ pub fn seal(
     if payload.len() > limits::MAX_PAYLOAD {
         return Err(EnvelopeError::PayloadTooLarge(payload.len()));
     }
-    let eph_secret = StaticSecret::random_from_rng(&mut *rng);
-    let eph = PublicKey::from(&eph_secret).to_bytes();
-    let shared = contributory(&eph_secret, &PublicKey::from(*recipient))?;
-    let mut envelope_id = [0u8; 16];
-    rng.fill_bytes(&mut envelope_id);
+    let eph = PublicKey::from(ephemeral).to_bytes();
+    let shared = contributory(ephemeral, &PublicKey::from(*recipient))?;
 
     let kind_wire = kind.to_wire() as i32;
     let data = signed_data(

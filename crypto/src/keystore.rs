@@ -196,6 +196,21 @@ pub fn seal(
     params: KdfParams,
     rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, KeystoreError> {
+    let mut salt = [0u8; 16];
+    let mut nonce = [0u8; 12];
+    rng.fill_bytes(&mut salt);
+    rng.fill_bytes(&mut nonce);
+    seal_with(contents, passphrase, params, salt, nonce)
+}
+
+/// [`seal`] with salt and nonce given: for test vectors only.
+pub fn seal_with(
+    contents: &KeystoreContents,
+    passphrase: &[u8],
+    params: KdfParams,
+    salt: [u8; 16],
+    nonce: [u8; 12],
+) -> Result<Vec<u8>, KeystoreError> {
     params.check()?;
     let mut secrets = wire::KeystoreSecrets {
         version: 1,
@@ -209,10 +224,6 @@ pub fn seal(
     let plaintext = Zeroizing::new(encode(&secrets));
     zeroize_secrets(&mut secrets);
 
-    let mut salt = [0u8; 16];
-    let mut nonce = [0u8; 12];
-    rng.fill_bytes(&mut salt);
-    rng.fill_bytes(&mut nonce);
     let d = derive(passphrase, &salt, params)?;
 
     let ct_len = plaintext.len() + 16;

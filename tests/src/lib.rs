@@ -1,1 +1,8 @@
-//! stub
+//! # kovan-tests
+//!
+//! The multi-node integration tests (`tests/it/`), their harness, and the
+//! generator of the spec's test vectors ([`vectors`], written to
+//! `spec/vectors/` by `cargo run -p kovan-tests --bin kovan-vectors`).
+#![warn(missing_docs)]
+
+pub mod vectors;

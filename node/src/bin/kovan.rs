@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 /// kovan — an end-to-end encrypted, peer-to-peer messenger.
 #[derive(Debug, Parser)]
-#[command(name = "kovan", version, about, long_about = None)]
+#[command(name = "kovan", version, about = "kovan — an end-to-end encrypted, peer-to-peer messenger", long_about = None)]
 struct Cli {
     /// The node's home directory (identity, database, config).
     /// Default: $XDG_DATA_HOME/kovan (~/.local/share/kovan).

@@ -1,1 +1,4 @@
+//! kovan's integration tests: one binary, a module per area.
 
+mod relay_info;
+mod vectors;

@@ -1,0 +1,3 @@
+//! kovan-node integration tests: one binary, a module per area.
+
+mod cli;
