@@ -17,7 +17,7 @@ fn main() -> eframe::Result<()> {
             .with_min_inner_size([480.0, 320.0]),
         ..Default::default()
     };
-    eframe::run_native("kovan", options, Box::new(|_cc| Ok(Box::new(KovanApp::default()))))
+    eframe::run_native("kovan", options, Box::new(|_cc| Ok(Box::new(KovanApp))))
 }
 
 #[derive(Default)]

@@ -65,9 +65,15 @@ pub fn sign(key: &SigningKey, ctx: SigContext, data: &[u8]) -> [u8; 64] {
 
 /// Verifies a signature over `data` under `ctx` (strict Ed25519: rejects
 /// non-canonical and small-order encodings).
-pub fn verify(key: &VerifyingKey, ctx: SigContext, data: &[u8], sig: &[u8]) -> Result<(), KeyError> {
+pub fn verify(
+    key: &VerifyingKey,
+    ctx: SigContext,
+    data: &[u8],
+    sig: &[u8],
+) -> Result<(), KeyError> {
     let sig = Signature::from_slice(sig).map_err(|_| KeyError::BadSignature)?;
-    key.verify_strict(&signing_input(ctx, data), &sig).map_err(|_| KeyError::BadSignature)
+    key.verify_strict(&signing_input(ctx, data), &sig)
+        .map_err(|_| KeyError::BadSignature)
 }
 
 #[cfg(test)]
@@ -82,7 +88,11 @@ mod tests {
             let sig = sign(&key, signed_as, data);
             for checked_as in SigContext::ALL {
                 let ok = verify(&key.verifying_key(), checked_as, data, &sig).is_ok();
-                assert_eq!(ok, signed_as == checked_as, "{signed_as:?} vs {checked_as:?}");
+                assert_eq!(
+                    ok,
+                    signed_as == checked_as,
+                    "{signed_as:?} vs {checked_as:?}"
+                );
             }
         }
     }

@@ -168,7 +168,10 @@ fn signed_data(
     d
 }
 
-fn contributory(secret: &StaticSecret, public: &PublicKey) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+fn contributory(
+    secret: &StaticSecret,
+    public: &PublicKey,
+) -> Result<Zeroizing<[u8; 32]>, KeyError> {
     let shared = secret.diffie_hellman(public);
     if !shared.was_contributory() {
         return Err(KeyError::LowOrder);
@@ -198,7 +201,15 @@ pub fn seal(
     let ephemeral = StaticSecret::random_from_rng(&mut *rng);
     let mut envelope_id = [0u8; 16];
     rng.fill_bytes(&mut envelope_id);
-    seal_with(&ephemeral, envelope_id, sender, recipient, kind, payload, timestamp_ms)
+    seal_with(
+        &ephemeral,
+        envelope_id,
+        sender,
+        recipient,
+        kind,
+        payload,
+        timestamp_ms,
+    )
 }
 
 /// [`seal`] with the ephemeral key and envelope id given: for test vectors
@@ -247,7 +258,13 @@ pub fn seal_with(
     let cipher = ChaCha20Poly1305::new(Key::from_slice(&okm[..32]));
     let aad = aad(&eph, recipient);
     let ciphertext = cipher
-        .encrypt(Nonce::from_slice(&okm[32..]), Payload { msg: &padded, aad: &aad })
+        .encrypt(
+            Nonce::from_slice(&okm[32..]),
+            Payload {
+                msg: &padded,
+                aad: &aad,
+            },
+        )
         .map_err(|_| EnvelopeError::Undecryptable)?;
     let bytes = encode(&wire::SealedEnvelope {
         version: ENVELOPE_VERSION,
@@ -281,8 +298,11 @@ pub fn open(
 ) -> Result<Opened, EnvelopeError> {
     let env: wire::SealedEnvelope = decode(bytes)?;
     if env.version != ENVELOPE_VERSION {
-        return Err(DecodeError::UnsupportedVersion { what: "SealedEnvelope", version: env.version }
-            .into());
+        return Err(DecodeError::UnsupportedVersion {
+            what: "SealedEnvelope",
+            version: env.version,
+        }
+        .into());
     }
     let eph: [u8; 32] = env
         .ephemeral_key
@@ -296,7 +316,13 @@ pub fn open(
     let aad = aad(&eph, &recipient_pub);
     let padded = Zeroizing::new(
         cipher
-            .decrypt(Nonce::from_slice(&okm[32..]), Payload { msg: &env.ciphertext, aad: &aad })
+            .decrypt(
+                Nonce::from_slice(&okm[32..]),
+                Payload {
+                    msg: &env.ciphertext,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| EnvelopeError::Undecryptable)?,
     );
     let malformed = |reason: &str| DecodeError::Invalid {
@@ -307,12 +333,15 @@ pub fn open(
         return Err(malformed("padding shorter than its length prefix").into());
     }
     let len = u32::from_be_bytes([padded[0], padded[1], padded[2], padded[3]]) as usize;
-    let content_bytes = padded.get(4..4 + len).ok_or_else(|| malformed("length beyond padding"))?;
+    let content_bytes = padded
+        .get(4..4 + len)
+        .ok_or_else(|| malformed("length beyond padding"))?;
     if padded.len() != padded_len(len) || padded[4 + len..].iter().any(|b| *b != 0) {
         return Err(malformed("padding is not canonical").into());
     }
     let content: wire::SealedContent = decode(content_bytes)?;
-    let kind = PayloadKind::from_wire(content.kind).ok_or(EnvelopeError::UnknownKind(content.kind))?;
+    let kind =
+        PayloadKind::from_wire(content.kind).ok_or(EnvelopeError::UnknownKind(content.kind))?;
     let envelope_id: [u8; 16] = content
         .envelope_id
         .as_slice()
@@ -330,8 +359,13 @@ pub fn open(
     );
     let signing = ed25519_dalek::VerifyingKey::from_bytes(&sender.keys().signing)
         .map_err(|_| KeyError::Invalid("signing"))?;
-    context::verify(&signing, SigContext::SealedSender, &data, &content.signature)
-        .map_err(|_| EnvelopeError::BadSignature)?;
+    context::verify(
+        &signing,
+        SigContext::SealedSender,
+        &data,
+        &content.signature,
+    )
+    .map_err(|_| EnvelopeError::BadSignature)?;
     Ok(Opened {
         sender,
         kind,
@@ -365,9 +399,19 @@ mod tests {
 
     fn seal_to(from: &Party, to: &Party, payload: &[u8]) -> Sealed {
         let mut rng = ChaCha20Rng::seed_from_u64(99);
-        let sender = Sender { keys: &from.keys, certificate: &from.cert };
-        seal(&mut rng, &sender, &to.keys.public().envelope, PayloadKind::MlsMessage, payload, 5)
-            .unwrap()
+        let sender = Sender {
+            keys: &from.keys,
+            certificate: &from.cert,
+        };
+        seal(
+            &mut rng,
+            &sender,
+            &to.keys.public().envelope,
+            PayloadKind::MlsMessage,
+            payload,
+            5,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -400,7 +444,10 @@ mod tests {
         let (alice, bob) = (party(1), party(2));
         let sealed = seal_to(&alice, &bob, b"x");
         let hay = &sealed.bytes;
-        for needle in [alice.cert.account().as_bytes().as_slice(), &alice.keys.public().signing] {
+        for needle in [
+            alice.cert.account().as_bytes().as_slice(),
+            &alice.keys.public().signing,
+        ] {
             assert!(!hay.windows(needle.len()).any(|w| w == needle));
         }
     }
@@ -412,7 +459,10 @@ mod tests {
         for i in 0..sealed.bytes.len() {
             let mut t = sealed.bytes.clone();
             t[i] ^= 0x80;
-            assert!(open(&bob.keys.envelope, &t, NOW).is_err(), "flip at {i} accepted");
+            assert!(
+                open(&bob.keys.envelope, &t, NOW).is_err(),
+                "flip at {i} accepted"
+            );
         }
     }
 
@@ -420,7 +470,10 @@ mod tests {
     fn an_all_zero_exchange_is_refused() {
         let alice = party(1);
         let mut rng = ChaCha20Rng::seed_from_u64(1);
-        let sender = Sender { keys: &alice.keys, certificate: &alice.cert };
+        let sender = Sender {
+            keys: &alice.keys,
+            certificate: &alice.cert,
+        };
         // The identity point and a small-order point.
         for low in [[0u8; 32], {
             let mut p = [0u8; 32];
@@ -447,7 +500,10 @@ mod tests {
         let (alice, bob) = (party(1), party(2));
         let sealed = seal_to(&alice, &bob, b"late");
         let err = open(&bob.keys.envelope, &sealed.bytes, NOW + 7200).unwrap_err();
-        assert!(matches!(err, EnvelopeError::Certificate(CertificateError::Expired { .. })));
+        assert!(matches!(
+            err,
+            EnvelopeError::Certificate(CertificateError::Expired { .. })
+        ));
     }
 
     #[test]
@@ -469,9 +525,22 @@ mod tests {
     fn oversized_payloads_are_refused() {
         let (alice, bob) = (party(1), party(2));
         let mut rng = ChaCha20Rng::seed_from_u64(1);
-        let sender = Sender { keys: &alice.keys, certificate: &alice.cert };
+        let sender = Sender {
+            keys: &alice.keys,
+            certificate: &alice.cert,
+        };
         let big = vec![0u8; limits::MAX_PAYLOAD + 1];
-        let err = seal(&mut rng, &sender, &bob.keys.public().envelope, PayloadKind::MlsMessage, &big, 1);
-        assert_eq!(err.unwrap_err(), EnvelopeError::PayloadTooLarge(limits::MAX_PAYLOAD + 1));
+        let err = seal(
+            &mut rng,
+            &sender,
+            &bob.keys.public().envelope,
+            PayloadKind::MlsMessage,
+            &big,
+            1,
+        );
+        assert_eq!(
+            err.unwrap_err(),
+            EnvelopeError::PayloadTooLarge(limits::MAX_PAYLOAD + 1)
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The node's error type, with a [`ErrorKind`] a UI can explain.
 
-use kovan_crypto::keystore::KeystoreError;
 pub use kovan_crypto::ErrorKind as CryptoKind;
+use kovan_crypto::keystore::KeystoreError;
 
 /// What went wrong, in terms a person can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -37,10 +37,8 @@ impl Home {
 
     /// Creates the directory (mode 0700 on Unix) if needed.
     pub fn ensure(&self) -> Result<()> {
-        std::fs::create_dir_all(&self.root).map_err(Error::io(format!(
-            "creating {}",
-            self.root.display()
-        )))?;
+        std::fs::create_dir_all(&self.root)
+            .map_err(Error::io(format!("creating {}", self.root.display())))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -24,7 +24,9 @@ fn main() -> anyhow::Result<()> {
         }
     }
     if stale > 0 {
-        anyhow::bail!("{stale} vector files are stale; run `cargo run -p kovan-tests --bin kovan-vectors -- write`");
+        anyhow::bail!(
+            "{stale} vector files are stale; run `cargo run -p kovan-tests --bin kovan-vectors -- write`"
+        );
     }
     Ok(())
 }
