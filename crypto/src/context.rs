@@ -72,8 +72,7 @@ pub fn verify(
     sig: &[u8],
 ) -> Result<(), KeyError> {
     let sig = Signature::from_slice(sig).map_err(|_| KeyError::BadSignature)?;
-    key.verify_strict(&signing_input(ctx, data), &sig)
-        .map_err(|_| KeyError::BadSignature)
+    key.verify_strict(&signing_input(ctx, data), &sig).map_err(|_| KeyError::BadSignature)
 }
 
 #[cfg(test)]
@@ -88,11 +87,7 @@ mod tests {
             let sig = sign(&key, signed_as, data);
             for checked_as in SigContext::ALL {
                 let ok = verify(&key.verifying_key(), checked_as, data, &sig).is_ok();
-                assert_eq!(
-                    ok,
-                    signed_as == checked_as,
-                    "{signed_as:?} vs {checked_as:?}"
-                );
+                assert_eq!(ok, signed_as == checked_as, "{signed_as:?} vs {checked_as:?}");
             }
         }
     }

@@ -201,15 +201,7 @@ pub fn seal(
     let ephemeral = StaticSecret::random_from_rng(&mut *rng);
     let mut envelope_id = [0u8; 16];
     rng.fill_bytes(&mut envelope_id);
-    seal_with(
-        &ephemeral,
-        envelope_id,
-        sender,
-        recipient,
-        kind,
-        payload,
-        timestamp_ms,
-    )
+    seal_with(&ephemeral, envelope_id, sender, recipient, kind, payload, timestamp_ms)
 }
 
 /// [`seal`] with the ephemeral key and envelope id given: for test vectors
@@ -258,13 +250,7 @@ pub fn seal_with(
     let cipher = ChaCha20Poly1305::new(Key::from_slice(&okm[..32]));
     let aad = aad(&eph, recipient);
     let ciphertext = cipher
-        .encrypt(
-            Nonce::from_slice(&okm[32..]),
-            Payload {
-                msg: &padded,
-                aad: &aad,
-            },
-        )
+        .encrypt(Nonce::from_slice(&okm[32..]), Payload { msg: &padded, aad: &aad })
         .map_err(|_| EnvelopeError::Undecryptable)?;
     let bytes = encode(&wire::SealedEnvelope {
         version: ENVELOPE_VERSION,
@@ -304,11 +290,8 @@ pub fn open(
         }
         .into());
     }
-    let eph: [u8; 32] = env
-        .ephemeral_key
-        .as_slice()
-        .try_into()
-        .map_err(|_| KeyError::Invalid("ephemeral"))?;
+    let eph: [u8; 32] =
+        env.ephemeral_key.as_slice().try_into().map_err(|_| KeyError::Invalid("ephemeral"))?;
     let recipient_pub = PublicKey::from(recipient).to_bytes();
     let shared = contributory(recipient, &PublicKey::from(eph))?;
     let okm = kdf(&shared, &eph, &recipient_pub);
@@ -316,26 +299,16 @@ pub fn open(
     let aad = aad(&eph, &recipient_pub);
     let padded = Zeroizing::new(
         cipher
-            .decrypt(
-                Nonce::from_slice(&okm[32..]),
-                Payload {
-                    msg: &env.ciphertext,
-                    aad: &aad,
-                },
-            )
+            .decrypt(Nonce::from_slice(&okm[32..]), Payload { msg: &env.ciphertext, aad: &aad })
             .map_err(|_| EnvelopeError::Undecryptable)?,
     );
-    let malformed = |reason: &str| DecodeError::Invalid {
-        what: "SealedEnvelope",
-        reason: reason.to_owned(),
-    };
+    let malformed =
+        |reason: &str| DecodeError::Invalid { what: "SealedEnvelope", reason: reason.to_owned() };
     if padded.len() < 4 {
         return Err(malformed("padding shorter than its length prefix").into());
     }
     let len = u32::from_be_bytes([padded[0], padded[1], padded[2], padded[3]]) as usize;
-    let content_bytes = padded
-        .get(4..4 + len)
-        .ok_or_else(|| malformed("length beyond padding"))?;
+    let content_bytes = padded.get(4..4 + len).ok_or_else(|| malformed("length beyond padding"))?;
     if padded.len() != padded_len(len) || padded[4 + len..].iter().any(|b| *b != 0) {
         return Err(malformed("padding is not canonical").into());
     }
@@ -359,13 +332,8 @@ pub fn open(
     );
     let signing = ed25519_dalek::VerifyingKey::from_bytes(&sender.keys().signing)
         .map_err(|_| KeyError::Invalid("signing"))?;
-    context::verify(
-        &signing,
-        SigContext::SealedSender,
-        &data,
-        &content.signature,
-    )
-    .map_err(|_| EnvelopeError::BadSignature)?;
+    context::verify(&signing, SigContext::SealedSender, &data, &content.signature)
+        .map_err(|_| EnvelopeError::BadSignature)?;
     Ok(Opened {
         sender,
         kind,
@@ -399,19 +367,9 @@ mod tests {
 
     fn seal_to(from: &Party, to: &Party, payload: &[u8]) -> Sealed {
         let mut rng = ChaCha20Rng::seed_from_u64(99);
-        let sender = Sender {
-            keys: &from.keys,
-            certificate: &from.cert,
-        };
-        seal(
-            &mut rng,
-            &sender,
-            &to.keys.public().envelope,
-            PayloadKind::MlsMessage,
-            payload,
-            5,
-        )
-        .unwrap()
+        let sender = Sender { keys: &from.keys, certificate: &from.cert };
+        seal(&mut rng, &sender, &to.keys.public().envelope, PayloadKind::MlsMessage, payload, 5)
+            .unwrap()
     }
 
     #[test]
@@ -444,10 +402,7 @@ mod tests {
         let (alice, bob) = (party(1), party(2));
         let sealed = seal_to(&alice, &bob, b"x");
         let hay = &sealed.bytes;
-        for needle in [
-            alice.cert.account().as_bytes().as_slice(),
-            &alice.keys.public().signing,
-        ] {
+        for needle in [alice.cert.account().as_bytes().as_slice(), &alice.keys.public().signing] {
             assert!(!hay.windows(needle.len()).any(|w| w == needle));
         }
     }
@@ -459,10 +414,7 @@ mod tests {
         for i in 0..sealed.bytes.len() {
             let mut t = sealed.bytes.clone();
             t[i] ^= 0x80;
-            assert!(
-                open(&bob.keys.envelope, &t, NOW).is_err(),
-                "flip at {i} accepted"
-            );
+            assert!(open(&bob.keys.envelope, &t, NOW).is_err(), "flip at {i} accepted");
         }
     }
 
@@ -470,10 +422,7 @@ mod tests {
     fn an_all_zero_exchange_is_refused() {
         let alice = party(1);
         let mut rng = ChaCha20Rng::seed_from_u64(1);
-        let sender = Sender {
-            keys: &alice.keys,
-            certificate: &alice.cert,
-        };
+        let sender = Sender { keys: &alice.keys, certificate: &alice.cert };
         // The identity point and a small-order point.
         for low in [[0u8; 32], {
             let mut p = [0u8; 32];
@@ -500,10 +449,7 @@ mod tests {
         let (alice, bob) = (party(1), party(2));
         let sealed = seal_to(&alice, &bob, b"late");
         let err = open(&bob.keys.envelope, &sealed.bytes, NOW + 7200).unwrap_err();
-        assert!(matches!(
-            err,
-            EnvelopeError::Certificate(CertificateError::Expired { .. })
-        ));
+        assert!(matches!(err, EnvelopeError::Certificate(CertificateError::Expired { .. })));
     }
 
     #[test]
@@ -525,22 +471,10 @@ mod tests {
     fn oversized_payloads_are_refused() {
         let (alice, bob) = (party(1), party(2));
         let mut rng = ChaCha20Rng::seed_from_u64(1);
-        let sender = Sender {
-            keys: &alice.keys,
-            certificate: &alice.cert,
-        };
+        let sender = Sender { keys: &alice.keys, certificate: &alice.cert };
         let big = vec![0u8; limits::MAX_PAYLOAD + 1];
-        let err = seal(
-            &mut rng,
-            &sender,
-            &bob.keys.public().envelope,
-            PayloadKind::MlsMessage,
-            &big,
-            1,
-        );
-        assert_eq!(
-            err.unwrap_err(),
-            EnvelopeError::PayloadTooLarge(limits::MAX_PAYLOAD + 1)
-        );
+        let err =
+            seal(&mut rng, &sender, &bob.keys.public().envelope, PayloadKind::MlsMessage, &big, 1);
+        assert_eq!(err.unwrap_err(), EnvelopeError::PayloadTooLarge(limits::MAX_PAYLOAD + 1));
     }
 }

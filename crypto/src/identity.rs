@@ -115,9 +115,7 @@ impl AccountKey {
         lifetime: UnixSeconds,
     ) -> Result<DeviceCertificate, CertificateError> {
         if device_name.len() > limits::MAX_DEVICE_NAME {
-            return Err(CertificateError::Invalid(
-                "device name longer than 64 bytes",
-            ));
+            return Err(CertificateError::Invalid("device name longer than 64 bytes"));
         }
         let tbs = wire::DeviceCertificateTbs {
             version: CERTIFICATE_VERSION,
@@ -312,9 +310,7 @@ impl DeviceCertificate {
             return Err(CertificateError::Invalid("not_after before not_before"));
         }
         if tbs.device_name.len() > limits::MAX_DEVICE_NAME {
-            return Err(CertificateError::Invalid(
-                "device name longer than 64 bytes",
-            ));
+            return Err(CertificateError::Invalid("device name longer than 64 bytes"));
         }
         context::verify(
             &account.verifying_key(),
@@ -360,14 +356,10 @@ impl DeviceCertificate {
     /// Fails unless `now` lies in the validity period (with [`CLOCK_SKEW`]).
     pub fn check_validity(&self, now: UnixSeconds) -> Result<(), CertificateError> {
         if now.saturating_add(CLOCK_SKEW) < self.not_before {
-            return Err(CertificateError::NotYetValid {
-                not_before: self.not_before,
-            });
+            return Err(CertificateError::NotYetValid { not_before: self.not_before });
         }
         if now > self.not_after {
-            return Err(CertificateError::Expired {
-                not_after: self.not_after,
-            });
+            return Err(CertificateError::Expired { not_after: self.not_after });
         }
         Ok(())
     }
@@ -429,9 +421,7 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let account = AccountKey::generate(&mut rng);
         let device = DeviceKeys::generate(&mut rng);
-        let cert = account
-            .certify(&device.public(), "laptop", NOW, 3600)
-            .unwrap();
+        let cert = account.certify(&device.public(), "laptop", NOW, 3600).unwrap();
         (account, device, cert)
     }
 
@@ -441,10 +431,7 @@ mod tests {
         let got = DeviceCertificate::verify_for(cert.encoded(), &account.id(), NOW + 10).unwrap();
         assert_eq!(got.keys(), &device.public());
         assert_eq!(got.device_name(), "laptop");
-        assert_eq!(
-            got.peer_id(),
-            device.p2p_keypair().unwrap().public().to_peer_id()
-        );
+        assert_eq!(got.peer_id(), device.p2p_keypair().unwrap().public().to_peer_id());
     }
 
     #[test]
@@ -478,10 +465,7 @@ mod tests {
         let tbs = encode(&tbs);
         let signature = mallory.sign(SigContext::DeviceCertificate, &tbs).to_vec();
         let bytes = encode(&wire::Signed { tbs, signature });
-        assert_eq!(
-            DeviceCertificate::parse(&bytes),
-            Err(CertificateError::BadSignature)
-        );
+        assert_eq!(DeviceCertificate::parse(&bytes), Err(CertificateError::BadSignature));
     }
 
     #[test]
@@ -489,26 +473,15 @@ mod tests {
         let (alice, _, cert) = setup();
         let signed: wire::Signed = decode(cert.encoded()).unwrap();
         let signature = alice.sign(SigContext::FriendRequest, &signed.tbs).to_vec();
-        let bytes = encode(&wire::Signed {
-            tbs: signed.tbs,
-            signature,
-        });
-        assert_eq!(
-            DeviceCertificate::parse(&bytes),
-            Err(CertificateError::BadSignature)
-        );
+        let bytes = encode(&wire::Signed { tbs: signed.tbs, signature });
+        assert_eq!(DeviceCertificate::parse(&bytes), Err(CertificateError::BadSignature));
     }
 
     #[test]
     fn expired_and_future_certificates_are_refused() {
         let (_, _, cert) = setup();
         let err = DeviceCertificate::verify(cert.encoded(), NOW + 3601).unwrap_err();
-        assert_eq!(
-            err,
-            CertificateError::Expired {
-                not_after: NOW + 3600
-            }
-        );
+        assert_eq!(err, CertificateError::Expired { not_after: NOW + 3600 });
         assert_eq!(err.kind(), ErrorKind::Expired);
         let err = DeviceCertificate::verify(cert.encoded(), NOW - CLOCK_SKEW - 1).unwrap_err();
         assert!(matches!(err, CertificateError::NotYetValid { .. }));
@@ -523,10 +496,7 @@ mod tests {
         for i in 0..bytes.len() {
             let mut t = bytes.clone();
             t[i] ^= 0x01;
-            assert!(
-                DeviceCertificate::parse(&t).is_err(),
-                "flip at {i} accepted"
-            );
+            assert!(DeviceCertificate::parse(&t).is_err(), "flip at {i} accepted");
         }
     }
 

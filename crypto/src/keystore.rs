@@ -69,18 +69,10 @@ impl KdfParams {
     /// RFC 9106 §4, second recommended option ("memory-constrained"):
     /// 64 MiB, 3 passes, 4 lanes. This is also the floor: files asking for
     /// less are refused, so a tampered file cannot downgrade the KDF.
-    pub const RFC9106_MEMORY_CONSTRAINED: KdfParams = KdfParams {
-        m_kib: 64 * 1024,
-        t: 3,
-        p: 4,
-    };
+    pub const RFC9106_MEMORY_CONSTRAINED: KdfParams = KdfParams { m_kib: 64 * 1024, t: 3, p: 4 };
     /// The ceiling a file may ask for: 2 GiB, 16 passes, 16 lanes. A file
     /// asking for more is refused rather than allowed to exhaust the machine.
-    pub const MAX: KdfParams = KdfParams {
-        m_kib: 2 * 1024 * 1024,
-        t: 16,
-        p: 16,
-    };
+    pub const MAX: KdfParams = KdfParams { m_kib: 2 * 1024 * 1024, t: 16, p: 16 };
 
     fn check(self) -> Result<(), KeystoreError> {
         let min = Self::RFC9106_MEMORY_CONSTRAINED;
@@ -88,11 +80,7 @@ impl KdfParams {
             && (min.t..=Self::MAX.t).contains(&self.t)
             && (1..=Self::MAX.p).contains(&self.p)
             && self.m_kib >= 8 * self.p;
-        if ok {
-            Ok(())
-        } else {
-            Err(KeystoreError::UnsupportedParameters(self))
-        }
+        if ok { Ok(()) } else { Err(KeystoreError::UnsupportedParameters(self)) }
     }
 }
 
@@ -227,11 +215,7 @@ pub fn seal_with(
     params.check()?;
     let mut secrets = wire::KeystoreSecrets {
         version: 1,
-        account_secret: contents
-            .account
-            .as_ref()
-            .map(|a| a.seed().to_vec())
-            .unwrap_or_default(),
+        account_secret: contents.account.as_ref().map(|a| a.seed().to_vec()).unwrap_or_default(),
         p2p_secret: contents.device.p2p.to_bytes().to_vec(),
         mls_secret: contents.device.mls.to_bytes().to_vec(),
         signing_secret: contents.device.signing.to_bytes().to_vec(),
@@ -258,13 +242,7 @@ pub fn seal_with(
     debug_assert_eq!(out.len(), HEADER_LEN);
     let cipher = ChaCha20Poly1305::new(Key::from_slice(d.key.as_ref()));
     let ct = cipher
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: &plaintext,
-                aad: &out,
-            },
-        )
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: &plaintext, aad: &out })
         .map_err(|_| KeystoreError::Internal("encrypt"))?;
     out.extend_from_slice(&ct);
     let sum = Sha256::digest(&out);
@@ -284,10 +262,7 @@ pub fn params_of(bytes: &[u8]) -> Result<KdfParams, KeystoreError> {
         if bytes.len() >= MAGIC.len() && &bytes[..8] != MAGIC {
             return Err(KeystoreError::NotAKeystore);
         }
-        return Err(KeystoreError::Truncated {
-            have: bytes.len(),
-            need: HEADER_LEN,
-        });
+        return Err(KeystoreError::Truncated { have: bytes.len(), need: HEADER_LEN });
     }
     if &bytes[..8] != MAGIC {
         return Err(KeystoreError::NotAKeystore);
@@ -296,11 +271,7 @@ pub fn params_of(bytes: &[u8]) -> Result<KdfParams, KeystoreError> {
     if version != FORMAT_VERSION {
         return Err(KeystoreError::UnsupportedVersion(version));
     }
-    let params = KdfParams {
-        m_kib: be32(bytes, 11),
-        t: be32(bytes, 15),
-        p: be32(bytes, 19),
-    };
+    let params = KdfParams { m_kib: be32(bytes, 11), t: be32(bytes, 15), p: be32(bytes, 19) };
     if bytes[10] != KDF_ARGON2ID {
         return Err(KeystoreError::UnsupportedParameters(params));
     }
@@ -318,10 +289,7 @@ pub fn open(bytes: &[u8], passphrase: &[u8]) -> Result<KeystoreContents, Keystor
     }
     let need = HEADER_LEN + ct_len + CHECKSUM_LEN;
     if bytes.len() < need {
-        return Err(KeystoreError::Truncated {
-            have: bytes.len(),
-            need,
-        });
+        return Err(KeystoreError::Truncated { have: bytes.len(), need });
     }
     if bytes.len() > need {
         return Err(KeystoreError::Corrupted);
@@ -340,10 +308,7 @@ pub fn open(bytes: &[u8], passphrase: &[u8]) -> Result<KeystoreContents, Keystor
         cipher
             .decrypt(
                 Nonce::from_slice(&header[39..51]),
-                Payload {
-                    msg: &body[HEADER_LEN..],
-                    aad: header,
-                },
+                Payload { msg: &body[HEADER_LEN..], aad: header },
             )
             .map_err(|_| KeystoreError::Tampered)?,
     );
@@ -365,18 +330,12 @@ fn secret32(field: &str, b: &[u8]) -> Result<Zeroizing<[u8; 32]>, KeystoreError>
 
 fn contents_from(s: &wire::KeystoreSecrets) -> Result<KeystoreContents, KeystoreError> {
     if s.version != 1 {
-        return Err(KeystoreError::Invalid(format!(
-            "secrets version {}",
-            s.version
-        )));
+        return Err(KeystoreError::Invalid(format!("secrets version {}", s.version)));
     }
     let account = if s.account_secret.is_empty() {
         None
     } else {
-        Some(AccountKey::from_seed(&*secret32(
-            "account secret",
-            &s.account_secret,
-        )?))
+        Some(AccountKey::from_seed(&*secret32("account secret", &s.account_secret)?))
     };
     let device = DeviceKeys {
         p2p: SigningKey::from_bytes(&*secret32("p2p secret", &s.p2p_secret)?),
@@ -387,22 +346,14 @@ fn contents_from(s: &wire::KeystoreSecrets) -> Result<KeystoreContents, Keystore
     let certificate = DeviceCertificate::parse(&s.device_certificate)
         .map_err(|e| KeystoreError::Invalid(e.to_string()))?;
     if certificate.keys() != &device.public() {
-        return Err(KeystoreError::Invalid(
-            "certificate does not match the device keys".into(),
-        ));
+        return Err(KeystoreError::Invalid("certificate does not match the device keys".into()));
     }
     if let Some(a) = &account
         && &a.id() != certificate.account()
     {
-        return Err(KeystoreError::Invalid(
-            "certificate is for another account".into(),
-        ));
+        return Err(KeystoreError::Invalid("certificate is for another account".into()));
     }
-    Ok(KeystoreContents {
-        account,
-        device,
-        certificate,
-    })
+    Ok(KeystoreContents { account, device, certificate })
 }
 
 #[cfg(test)]
@@ -415,14 +366,8 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(7);
         let account = AccountKey::generate(&mut rng);
         let device = DeviceKeys::generate(&mut rng);
-        let certificate = account
-            .certify(&device.public(), "test", 1_800_000_000, 100)
-            .unwrap();
-        KeystoreContents {
-            account: Some(account),
-            device,
-            certificate,
-        }
+        let certificate = account.certify(&device.public(), "test", 1_800_000_000, 100).unwrap();
+        KeystoreContents { account: Some(account), device, certificate }
     }
 
     fn sealed() -> (KeystoreContents, Vec<u8>) {
@@ -443,24 +388,12 @@ mod tests {
         assert_eq!(back.certificate, c.certificate);
         assert_eq!(back.account.unwrap().id(), c.account.unwrap().id());
 
-        assert_eq!(
-            open(&bytes, b"wrong horse").unwrap_err(),
-            KeystoreError::WrongPassphrase
-        );
+        assert_eq!(open(&bytes, b"wrong horse").unwrap_err(), KeystoreError::WrongPassphrase);
 
         let truncated = &bytes[..bytes.len() - 10];
-        assert!(matches!(
-            open(truncated, b"correct horse"),
-            Err(KeystoreError::Truncated { .. })
-        ));
-        assert!(matches!(
-            open(&bytes[..20], b"x"),
-            Err(KeystoreError::Truncated { .. })
-        ));
-        assert!(matches!(
-            open(&[], b"x"),
-            Err(KeystoreError::Truncated { .. })
-        ));
+        assert!(matches!(open(truncated, b"correct horse"), Err(KeystoreError::Truncated { .. })));
+        assert!(matches!(open(&bytes[..20], b"x"), Err(KeystoreError::Truncated { .. })));
+        assert!(matches!(open(&[], b"x"), Err(KeystoreError::Truncated { .. })));
 
         // A flipped bit anywhere after the magic is caught before any KDF
         // work. (A flip in the length field reads as a truncated file.)
@@ -485,34 +418,21 @@ mod tests {
         let n = t.len() - CHECKSUM_LEN;
         let sum = Sha256::digest(&t[..n]);
         t[n..].copy_from_slice(&sum);
-        assert_eq!(
-            open(&t, b"correct horse").unwrap_err(),
-            KeystoreError::Tampered
-        );
+        assert_eq!(open(&t, b"correct horse").unwrap_err(), KeystoreError::Tampered);
 
         let mut t = bytes.clone();
         t[0] = b'X';
-        assert_eq!(
-            open(&t, b"correct horse").unwrap_err(),
-            KeystoreError::NotAKeystore
-        );
+        assert_eq!(open(&t, b"correct horse").unwrap_err(), KeystoreError::NotAKeystore);
         let mut t = bytes;
         t[9] = 2;
-        assert_eq!(
-            open(&t, b"correct horse").unwrap_err(),
-            KeystoreError::UnsupportedVersion(2)
-        );
+        assert_eq!(open(&t, b"correct horse").unwrap_err(), KeystoreError::UnsupportedVersion(2));
     }
 
     #[test]
     fn weak_or_huge_parameters_are_refused() {
         let c = contents();
         let mut rng = ChaCha20Rng::seed_from_u64(9);
-        let weak = KdfParams {
-            m_kib: 1024,
-            t: 1,
-            p: 1,
-        };
+        let weak = KdfParams { m_kib: 1024, t: 1, p: 1 };
         assert!(matches!(
             seal(&c, b"p", weak, &mut rng),
             Err(KeystoreError::UnsupportedParameters(_))
@@ -525,10 +445,7 @@ mod tests {
         fake[11..15].copy_from_slice(&u32::MAX.to_be_bytes());
         fake[15..19].copy_from_slice(&3u32.to_be_bytes());
         fake[19..23].copy_from_slice(&4u32.to_be_bytes());
-        assert!(matches!(
-            open(&fake, b"p"),
-            Err(KeystoreError::UnsupportedParameters(_))
-        ));
+        assert!(matches!(open(&fake, b"p"), Err(KeystoreError::UnsupportedParameters(_))));
     }
 
     #[test]

@@ -15,10 +15,7 @@
 //! account-level statements); each device has four keys, each for exactly one
 //! protocol (libp2p, MLS, kovan signatures, sealed envelopes).
 #![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod context;
 pub mod envelope;

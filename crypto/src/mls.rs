@@ -40,10 +40,7 @@ pub struct KovanProvider<S> {
 impl<S> KovanProvider<S> {
     /// A provider over `storage`.
     pub fn new(storage: S) -> Self {
-        Self {
-            crypto: RustCrypto::default(),
-            storage,
-        }
+        Self { crypto: RustCrypto::default(), storage }
     }
 }
 
@@ -169,11 +166,7 @@ mod tests {
         let account = AccountKey::generate(&mut rng);
         let keys = DeviceKeys::generate(&mut rng);
         let cert = account.certify(&keys.public(), "", NOW, 3600).unwrap();
-        Dev {
-            provider: KovanProvider::default(),
-            signer: MlsSigner::new(keys.mls),
-            cert,
-        }
+        Dev { provider: KovanProvider::default(), signer: MlsSigner::new(keys.mls), cert }
     }
 
     fn key_package(d: &Dev, cred: CredentialWithKey) -> KeyPackage {
@@ -204,16 +197,11 @@ mod tests {
         let kp_bytes = MlsMessageOut::from(key_package(&bob, credential_with_key(&bob.cert)))
             .tls_serialize_detached()
             .unwrap();
-        let kp_in = match MlsMessageIn::tls_deserialize_exact(&kp_bytes)
-            .unwrap()
-            .extract()
-        {
+        let kp_in = match MlsMessageIn::tls_deserialize_exact(&kp_bytes).unwrap().extract() {
             MlsMessageBodyIn::KeyPackage(kp) => kp,
             other => panic!("not a key package: {other:?}"),
         };
-        let kp = kp_in
-            .validate(alice.provider.crypto(), ProtocolVersion::Mls10)
-            .unwrap();
+        let kp = kp_in.validate(alice.provider.crypto(), ProtocolVersion::Mls10).unwrap();
         let got = validate_member(
             kp.leaf_node().credential(),
             kp.leaf_node().signature_key().as_slice(),
@@ -222,38 +210,26 @@ mod tests {
         .unwrap();
         assert_eq!(got.account(), bob.cert.account());
 
-        let (_commit, welcome, _) = group
-            .add_members(&alice.provider, &alice.signer, &[kp])
-            .unwrap();
+        let (_commit, welcome, _) =
+            group.add_members(&alice.provider, &alice.signer, &[kp]).unwrap();
         group.merge_pending_commit(&alice.provider).unwrap();
 
         let welcome_bytes = welcome.tls_serialize_detached().unwrap();
-        let welcome = match MlsMessageIn::tls_deserialize_exact(&welcome_bytes)
-            .unwrap()
-            .extract()
-        {
+        let welcome = match MlsMessageIn::tls_deserialize_exact(&welcome_bytes).unwrap().extract() {
             MlsMessageBodyIn::Welcome(w) => w,
             other => panic!("not a welcome: {other:?}"),
         };
-        let join = MlsGroupJoinConfig::builder()
-            .use_ratchet_tree_extension(true)
-            .build();
+        let join = MlsGroupJoinConfig::builder().use_ratchet_tree_extension(true).build();
         let staged = StagedWelcome::new_from_welcome(&bob.provider, &join, welcome, None).unwrap();
         let accounts: Vec<_> = staged
             .members()
-            .map(|m| {
-                *validate_member(&m.credential, &m.signature_key, NOW)
-                    .unwrap()
-                    .account()
-            })
+            .map(|m| *validate_member(&m.credential, &m.signature_key, NOW).unwrap().account())
             .collect();
         assert_eq!(accounts, vec![*alice.cert.account(), *bob.cert.account()]);
         let mut bob_group = staged.into_group(&bob.provider).unwrap();
 
         // And the group works: Bob reads what Alice sends.
-        let msg = group
-            .create_message(&alice.provider, &alice.signer, b"selam")
-            .unwrap();
+        let msg = group.create_message(&alice.provider, &alice.signer, b"selam").unwrap();
         let msg = MlsMessageIn::tls_deserialize_exact(msg.tls_serialize_detached().unwrap())
             .unwrap()
             .try_into_protocol_message()
@@ -294,9 +270,7 @@ mod tests {
                 &alice.cert.keys().mls,
                 NOW + 7200
             ),
-            Err(CredentialError::Certificate(
-                CertificateError::Expired { .. }
-            ))
+            Err(CredentialError::Certificate(CertificateError::Expired { .. }))
         ));
     }
 }

@@ -27,10 +27,7 @@ pub const QR_VERSION: u8 = 1;
 /// The 30-byte fingerprint of one account key.
 pub fn fingerprint(account: &AccountId) -> [u8; 30] {
     let key = account.as_bytes();
-    let mut h = Sha512::new()
-        .chain_update(LABEL)
-        .chain_update(key)
-        .finalize();
+    let mut h = Sha512::new().chain_update(LABEL).chain_update(key).finalize();
     for _ in 0..ITERATIONS {
         h = Sha512::new().chain_update(h).chain_update(key).finalize();
     }
@@ -62,11 +59,8 @@ impl SafetyNumber {
     pub fn new(local: &AccountId, remote: &AccountId) -> Self {
         let a = fingerprint(local);
         let b = fingerprint(remote);
-        let (lo, hi) = if fingerprint_digits(&a) <= fingerprint_digits(&b) {
-            (a, b)
-        } else {
-            (b, a)
-        };
+        let (lo, hi) =
+            if fingerprint_digits(&a) <= fingerprint_digits(&b) { (a, b) } else { (b, a) };
         let digits = format!("{}{}", fingerprint_digits(&lo), fingerprint_digits(&hi));
         let mut qr = Vec::with_capacity(61);
         qr.push(QR_VERSION);

@@ -30,10 +30,7 @@ impl Default for NodeConfig {
         Self {
             device_name: default_device_name(),
             relay_url: None,
-            listen: vec![
-                "/ip4/0.0.0.0/tcp/0".into(),
-                "/ip4/0.0.0.0/udp/0/quic-v1".into(),
-            ],
+            listen: vec!["/ip4/0.0.0.0/tcp/0".into(), "/ip4/0.0.0.0/udp/0/quic-v1".into()],
             mdns: true,
             log: "info".into(),
         }
@@ -57,12 +54,9 @@ impl NodeConfig {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
         };
-        let cfg: Self = toml::from_str(&text).map_err(|e| Error::Config {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        cfg.validate()
-            .map_err(|reason| Error::Config { path, reason })?;
+        let cfg: Self = toml::from_str(&text)
+            .map_err(|e| Error::Config { path: path.clone(), reason: e.to_string() })?;
+        cfg.validate().map_err(|reason| Error::Config { path, reason })?;
         Ok(cfg)
     }
 
@@ -74,9 +68,7 @@ impl NodeConfig {
         if let Some(url) = &self.relay_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            return Err(format!(
-                "relay_url {url:?} must start with http:// or https://"
-            ));
+            return Err(format!("relay_url {url:?} must start with http:// or https://"));
         }
         Ok(())
     }

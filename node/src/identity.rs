@@ -20,10 +20,7 @@ use crate::{Error, Result};
 
 /// Seconds since the Unix epoch, now.
 pub fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// Writes `bytes` to `path` so that a crash at any moment leaves either the
@@ -31,9 +28,8 @@ pub fn now_secs() -> u64 {
 /// directory (mode 0600), fsync it, rename it over `path`, fsync the
 /// directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::Invalid(format!("{} has no parent", path.display())))?;
+    let dir =
+        path.parent().ok_or_else(|| Error::Invalid(format!("{} has no parent", path.display())))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let mut rnd = [0u8; 8];
     rand_core::RngCore::fill_bytes(&mut OsRng, &mut rnd);
@@ -46,13 +42,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut f = opts
-            .open(&tmp)
-            .map_err(Error::io(format!("creating {}", tmp.display())))?;
-        f.write_all(bytes)
-            .map_err(Error::io(format!("writing {}", tmp.display())))?;
-        f.sync_all()
-            .map_err(Error::io(format!("syncing {}", tmp.display())))?;
+        let mut f = opts.open(&tmp).map_err(Error::io(format!("creating {}", tmp.display())))?;
+        f.write_all(bytes).map_err(Error::io(format!("writing {}", tmp.display())))?;
+        f.sync_all().map_err(Error::io(format!("syncing {}", tmp.display())))?;
         drop(f);
         std::fs::rename(&tmp, path).map_err(Error::io(format!("replacing {}", path.display())))?;
         #[cfg(unix)]
@@ -100,18 +92,9 @@ impl Identity {
         let account = AccountKey::generate(&mut OsRng);
         let device = DeviceKeys::generate(&mut OsRng);
         let certificate = account
-            .certify(
-                &device.public(),
-                device_name,
-                now_secs(),
-                DEFAULT_CERTIFICATE_LIFETIME,
-            )
+            .certify(&device.public(), device_name, now_secs(), DEFAULT_CERTIFICATE_LIFETIME)
             .map_err(|e| Error::Invalid(e.to_string()))?;
-        let contents = KeystoreContents {
-            account: Some(account),
-            device,
-            certificate,
-        };
+        let contents = KeystoreContents { account: Some(account), device, certificate };
         let bytes = keystore::seal(&contents, passphrase, params, &mut OsRng)?;
         write_atomic(&path, &bytes)?;
         let id = Self { contents };
@@ -139,12 +122,8 @@ impl Identity {
         if new_passphrase.is_empty() {
             return Err(Error::Invalid("the passphrase must not be empty".into()));
         }
-        let bytes = keystore::seal(
-            &self.contents,
-            new_passphrase,
-            KdfParams::default(),
-            &mut OsRng,
-        )?;
+        let bytes =
+            keystore::seal(&self.contents, new_passphrase, KdfParams::default(), &mut OsRng)?;
         write_atomic(&home.keystore(), &bytes)
     }
 
@@ -201,10 +180,7 @@ mod tests {
             Identity::unlock(&home, b"first").unwrap_err().kind(),
             ErrorKind::WrongPassphrase
         );
-        assert_eq!(
-            Identity::unlock(&home, b"second").unwrap().account(),
-            id.account()
-        );
+        assert_eq!(Identity::unlock(&home, b"second").unwrap().account(), id.account());
         // No temporary files are left behind.
         let names: Vec<_> = std::fs::read_dir(home.root())
             .unwrap()
@@ -214,10 +190,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(home.keystore())
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(home.keystore()).unwrap().permissions().mode();
             assert_eq!(mode & 0o077, 0, "keystore readable by others: {mode:o}");
         }
     }

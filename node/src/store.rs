@@ -67,27 +67,19 @@ impl Database {
         let mut conn = connect(path)?;
         migrate(&mut conn)?;
         let mut mls = SqliteStorageProvider::<JsonCodec, Connection>::new(connect(path)?);
-        mls.run_migrations()
-            .map_err(|e| Error::Internal(format!("openmls migrations: {e}")))?;
-        Ok(Self {
-            conn,
-            path: path.to_owned(),
-        })
+        mls.run_migrations().map_err(|e| Error::Internal(format!("openmls migrations: {e}")))?;
+        Ok(Self { conn, path: path.to_owned() })
     }
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     /// An openmls provider whose group state is stored in this database.
     /// It uses its own connection (WAL lets both work side by side).
     pub fn mls_provider(&self) -> Result<MlsProvider> {
-        Ok(KovanProvider::new(SqliteStorageProvider::new(connect(
-            &self.path,
-        )?)))
+        Ok(KovanProvider::new(SqliteStorageProvider::new(connect(&self.path)?)))
     }
 
     /// Records an envelope id; returns `false` if it was already seen, so a
@@ -103,20 +95,16 @@ impl Database {
     /// Forgets envelope ids older than `before` (they can no longer arrive:
     /// mailboxes expire first).
     pub fn prune_seen_envelopes(&self, before: u64) -> Result<usize> {
-        Ok(self.conn.execute(
-            "DELETE FROM seen_envelopes WHERE seen_at < ?1",
-            params![before as i64],
-        )?)
+        Ok(self
+            .conn
+            .execute("DELETE FROM seen_envelopes WHERE seen_at < ?1", params![before as i64])?)
     }
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew {
-            found: current,
-            supported: SCHEMA_VERSION,
-        });
+        return Err(Error::SchemaTooNew { found: current, supported: SCHEMA_VERSION });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
@@ -125,9 +113,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
         tx.commit()?;
     }
-    let _: Option<i64> = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .optional()?;
+    let _: Option<i64> = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).optional()?;
     Ok(())
 }
 
@@ -146,23 +132,14 @@ mod tests {
         let db = Database::open(&path).unwrap();
         assert_eq!(db.schema_version().unwrap(), SCHEMA_VERSION);
         assert!(db.mark_envelope_seen(&[1; 16], 10).unwrap());
-        assert!(
-            !db.mark_envelope_seen(&[1; 16], 11).unwrap(),
-            "replay accepted"
-        );
+        assert!(!db.mark_envelope_seen(&[1; 16], 11).unwrap(), "replay accepted");
         drop(db);
         let db = Database::open(&path).unwrap();
-        assert!(
-            !db.mark_envelope_seen(&[1; 16], 12).unwrap(),
-            "replay accepted after restart"
-        );
+        assert!(!db.mark_envelope_seen(&[1; 16], 12).unwrap(), "replay accepted after restart");
         assert_eq!(db.prune_seen_envelopes(11).unwrap(), 1);
         db.conn.execute_batch("PRAGMA user_version = 99").unwrap();
         drop(db);
-        assert!(matches!(
-            Database::open(&path),
-            Err(crate::Error::SchemaTooNew { found: 99, .. })
-        ));
+        assert!(matches!(Database::open(&path), Err(crate::Error::SchemaTooNew { found: 99, .. })));
     }
 
     #[test]
@@ -178,9 +155,7 @@ mod tests {
         let group_id = {
             let db = Database::open(&path).unwrap();
             let provider = db.mls_provider().unwrap();
-            let config = MlsGroupCreateConfig::builder()
-                .ciphersuite(CIPHERSUITE)
-                .build();
+            let config = MlsGroupCreateConfig::builder().ciphersuite(CIPHERSUITE).build();
             let group =
                 MlsGroup::new(&provider, &signer, &config, credential_with_key(&cert)).unwrap();
             group.group_id().clone()
@@ -188,21 +163,16 @@ mod tests {
 
         let db = Database::open(&path).unwrap();
         let provider = db.mls_provider().unwrap();
-        let mut group = MlsGroup::load(provider.storage(), &group_id)
-            .unwrap()
-            .expect("group persisted");
+        let mut group =
+            MlsGroup::load(provider.storage(), &group_id).unwrap().expect("group persisted");
         assert_eq!(group.epoch().as_u64(), 0);
         let members: Vec<_> = group.members().collect();
         assert_eq!(members.len(), 1);
         // It still works: a self-update advances the epoch and persists.
-        let _ = group
-            .self_update(&provider, &signer, LeafNodeParameters::default())
-            .unwrap();
+        let _ = group.self_update(&provider, &signer, LeafNodeParameters::default()).unwrap();
         group.merge_pending_commit(&provider).unwrap();
         drop(group);
-        let group = MlsGroup::load(provider.storage(), &group_id)
-            .unwrap()
-            .unwrap();
+        let group = MlsGroup::load(provider.storage(), &group_id).unwrap().unwrap();
         assert_eq!(group.epoch().as_u64(), 1);
     }
 }

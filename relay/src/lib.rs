@@ -5,10 +5,7 @@
 //! This first version serves the relay's description at `GET /v1/info`; the
 //! account, mailbox and WebSocket APIs build on it.
 #![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::net::SocketAddr;
 
@@ -43,9 +40,7 @@ impl Info {
             software: "kovan-relay".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             protocol: 1,
-            limits: Limits {
-                max_envelope_bytes: kovan_spec::limits::MAX_SEALED_ENVELOPE,
-            },
+            limits: Limits { max_envelope_bytes: kovan_spec::limits::MAX_SEALED_ENVELOPE },
         }
     }
 }
@@ -61,9 +56,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router()).with_graceful_shutdown(shutdown).await
 }
 
 /// Binds `addr`.

@@ -11,10 +11,7 @@
 //! - [`validate`]: structural checks (field lengths, counts) that the schema
 //!   alone cannot express.
 #![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod limits;
 pub mod validate;
@@ -69,10 +66,7 @@ pub enum DecodeError {
 
 impl DecodeError {
     pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
-        Self::Invalid {
-            what,
-            reason: reason.into(),
-        }
+        Self::Invalid { what, reason: reason.into() }
     }
 }
 
@@ -88,16 +82,9 @@ pub trait Bounded: prost::Message + Default {
 /// parsing. Never panics.
 pub fn decode<T: Bounded>(bytes: &[u8]) -> Result<T, DecodeError> {
     if bytes.len() > T::MAX_LEN {
-        return Err(DecodeError::TooLarge {
-            what: T::NAME,
-            len: bytes.len(),
-            max: T::MAX_LEN,
-        });
+        return Err(DecodeError::TooLarge { what: T::NAME, len: bytes.len(), max: T::MAX_LEN });
     }
-    T::decode(bytes).map_err(|e| DecodeError::Malformed {
-        what: T::NAME,
-        reason: e.to_string(),
-    })
+    T::decode(bytes).map_err(|e| DecodeError::Malformed { what: T::NAME, reason: e.to_string() })
 }
 
 /// Encodes a wire message (infallible: encoding into a `Vec` cannot fail).

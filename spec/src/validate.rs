@@ -83,21 +83,14 @@ fn id(what: &'static str, field: &str, bytes: &[u8]) -> Result<MessageId, Decode
     bytes.try_into().map_err(|_| {
         DecodeError::invalid(
             what,
-            format!(
-                "{field} must be {} bytes, got {}",
-                limits::ID_LEN,
-                bytes.len()
-            ),
+            format!("{field} must be {} bytes, got {}", limits::ID_LEN, bytes.len()),
         )
     })
 }
 
 fn text(field: &str, s: String, max: usize) -> Result<String, DecodeError> {
     if s.len() > max {
-        return Err(DecodeError::invalid(
-            APP,
-            format!("{field} is {} bytes, max {max}", s.len()),
-        ));
+        return Err(DecodeError::invalid(APP, format!("{field} is {} bytes, max {max}", s.len())));
     }
     Ok(s)
 }
@@ -106,29 +99,20 @@ fn text(field: &str, s: String, max: usize) -> Result<String, DecodeError> {
 pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> {
     let env: wire::AppEnvelope = decode(bytes)?;
     if env.version != 1 {
-        return Err(DecodeError::UnsupportedVersion {
-            what: APP,
-            version: env.version,
-        });
+        return Err(DecodeError::UnsupportedVersion { what: APP, version: env.version });
     }
     if env.sender_device.is_empty() || env.sender_device.len() > limits::MAX_PEER_ID {
-        return Err(DecodeError::invalid(
-            APP,
-            "sender_device must be 1..=64 bytes",
-        ));
+        return Err(DecodeError::invalid(APP, "sender_device must be 1..=64 bytes"));
     }
     if env.sequence == 0 {
         return Err(DecodeError::invalid(APP, "sequence starts at 1"));
     }
-    let reply_to = if env.reply_to.is_empty() {
-        None
-    } else {
-        Some(id(APP, "reply_to", &env.reply_to)?)
-    };
+    let reply_to =
+        if env.reply_to.is_empty() { None } else { Some(id(APP, "reply_to", &env.reply_to)?) };
     let content = match env.content {
-        Some(WireContent::Text(t)) => Content::Text {
-            body: text("body", t.body, limits::MAX_TEXT)?,
-        },
+        Some(WireContent::Text(t)) => {
+            Content::Text { body: text("body", t.body, limits::MAX_TEXT)? }
+        }
         Some(WireContent::Reaction(r)) => {
             if r.emoji.is_empty() {
                 return Err(DecodeError::invalid(APP, "reaction emoji is empty"));
@@ -143,27 +127,20 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
             target: id(APP, "target", &e.target)?,
             body: text("body", e.body, limits::MAX_TEXT)?,
         },
-        Some(WireContent::Delete(d)) => Content::Delete {
-            target: id(APP, "target", &d.target)?,
-        },
+        Some(WireContent::Delete(d)) => Content::Delete { target: id(APP, "target", &d.target)? },
         Some(WireContent::Receipt(r)) => {
             if r.targets.is_empty() || r.targets.len() > limits::MAX_RECEIPT_TARGETS {
                 return Err(DecodeError::invalid(APP, "receipt needs 1..=256 targets"));
             }
-            let targets = r
-                .targets
-                .iter()
-                .map(|t| id(APP, "target", t))
-                .collect::<Result<Vec<_>, _>>()?;
+            let targets =
+                r.targets.iter().map(|t| id(APP, "target", t)).collect::<Result<Vec<_>, _>>()?;
             match wire::ReceiptKind::try_from(r.kind) {
-                Ok(wire::ReceiptKind::Delivered) => Content::Receipt {
-                    kind: ReceiptKind::Delivered,
-                    targets,
-                },
-                Ok(wire::ReceiptKind::Seen) => Content::Receipt {
-                    kind: ReceiptKind::Seen,
-                    targets,
-                },
+                Ok(wire::ReceiptKind::Delivered) => {
+                    Content::Receipt { kind: ReceiptKind::Delivered, targets }
+                }
+                Ok(wire::ReceiptKind::Seen) => {
+                    Content::Receipt { kind: ReceiptKind::Seen, targets }
+                }
                 _ => Content::Unknown,
             }
         }
@@ -200,12 +177,7 @@ mod tests {
     #[test]
     fn text_round_trips() {
         let v = validate_app_envelope(&encode(&text_env("merhaba 👋"))).unwrap();
-        assert_eq!(
-            v.content,
-            Content::Text {
-                body: "merhaba 👋".into()
-            }
-        );
+        assert_eq!(v.content, Content::Text { body: "merhaba 👋".into() });
         assert_eq!(v.reply_to, None);
     }
 
@@ -237,19 +209,13 @@ mod tests {
         ));
         let mut env = text_env("a");
         env.message_id = vec![1; 15];
-        assert!(matches!(
-            validate_app_envelope(&encode(&env)),
-            Err(DecodeError::Invalid { .. })
-        ));
+        assert!(matches!(validate_app_envelope(&encode(&env)), Err(DecodeError::Invalid { .. })));
     }
 
     #[test]
     fn too_large_input_is_refused_before_parsing() {
         let bytes = vec![0u8; limits::MAX_APP_ENVELOPE + 1];
-        assert!(matches!(
-            validate_app_envelope(&bytes),
-            Err(DecodeError::TooLarge { .. })
-        ));
+        assert!(matches!(validate_app_envelope(&bytes), Err(DecodeError::TooLarge { .. })));
     }
 
     fn all_decoders(bytes: &[u8]) {

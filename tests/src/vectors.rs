@@ -42,13 +42,7 @@ struct Fixture {
 }
 
 fn fixture(base: u8) -> Fixture {
-    let seeds = [
-        seed(base),
-        seed(base + 1),
-        seed(base + 2),
-        seed(base + 3),
-        seed(base + 4),
-    ];
+    let seeds = [seed(base), seed(base + 1), seed(base + 2), seed(base + 3), seed(base + 4)];
     Fixture {
         account: AccountKey::from_seed(&seeds[0]),
         device: DeviceKeys {
@@ -101,9 +95,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
 
     // §2.3 device certificate
     let alice = fixture(0x10);
-    let cert = alice
-        .account
-        .certify(&alice.device.public(), "laptop", NOT_BEFORE, LIFETIME)?;
+    let cert = alice.account.certify(&alice.device.public(), "laptop", NOT_BEFORE, LIFETIME)?;
     let signed: wire::Signed = kovan_spec::decode(cert.encoded())?;
     out.push(file(
         "device-certificate.json",
@@ -153,13 +145,8 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     let salt = [0x5a; 16];
     let nonce = [0x4e; 12];
     let passphrase = "correct horse battery staple";
-    let ks = keystore::seal_with(
-        &contents,
-        passphrase.as_bytes(),
-        KdfParams::default(),
-        salt,
-        nonce,
-    )?;
+    let ks =
+        keystore::seal_with(&contents, passphrase.as_bytes(), KdfParams::default(), salt, nonce)?;
     out.push(file(
         "keystore.json",
         json!({
@@ -174,9 +161,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     ));
 
     // §5 sealed envelope, Alice → Bob
-    let bob_cert = bob
-        .account
-        .certify(&bob.device.public(), "phone", NOT_BEFORE, LIFETIME)?;
+    let bob_cert = bob.account.certify(&bob.device.public(), "phone", NOT_BEFORE, LIFETIME)?;
     let eph_secret = [0x45; 32];
     let envelope_id = [0x49; 16];
     let payload = b"an MLS message would be here";
@@ -184,10 +169,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     let sealed = envelope::seal_with(
         &StaticSecret::from(eph_secret),
         envelope_id,
-        &Sender {
-            keys: &alice.device,
-            certificate: &cert,
-        },
+        &Sender { keys: &alice.device, certificate: &cert },
         &bob.device.public().envelope,
         PayloadKind::MlsMessage,
         payload,
@@ -222,17 +204,10 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         content: Some(content),
     };
     use wire::app_envelope::Content as C;
-    let mut with_reply = base(C::Text(wire::Text {
-        body: "evet 👍".into(),
-    }));
+    let mut with_reply = base(C::Text(wire::Text { body: "evet 👍".into() }));
     with_reply.reply_to = vec![0x22; 16];
     let apps = [
-        (
-            "text",
-            base(C::Text(wire::Text {
-                body: "merhaba dünya".into(),
-            })),
-        ),
+        ("text", base(C::Text(wire::Text { body: "merhaba dünya".into() }))),
         ("text-reply", with_reply),
         (
             "reaction",
@@ -242,19 +217,8 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 remove: false,
             })),
         ),
-        (
-            "edit",
-            base(C::Edit(wire::Edit {
-                target: vec![0x22; 16],
-                body: "düzeltildi".into(),
-            })),
-        ),
-        (
-            "delete",
-            base(C::Delete(wire::Delete {
-                target: vec![0x22; 16],
-            })),
-        ),
+        ("edit", base(C::Edit(wire::Edit { target: vec![0x22; 16], body: "düzeltildi".into() }))),
+        ("delete", base(C::Delete(wire::Delete { target: vec![0x22; 16] }))),
         (
             "receipt-seen",
             base(C::Receipt(wire::Receipt {
@@ -276,9 +240,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     ));
 
     // §7 node protocol messages
-    let delivery = wire::DirectDelivery {
-        envelope: sealed.bytes.clone(),
-    };
+    let delivery = wire::DirectDelivery { envelope: sealed.bytes.clone() };
     let acks: Vec<Value> = [wire::AckStatus::Accepted, wire::AckStatus::Rejected, wire::AckStatus::Retry]
         .iter()
         .map(|s| json!({ "status": s.as_str_name(), "encoding": hex::encode(encode(&wire::DirectAck { status: *s as i32 })) }))

@@ -96,17 +96,12 @@ fn main() -> std::process::ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let json = cli.json;
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            let kind = e
-                .downcast_ref::<kovan_node::Error>()
-                .map(|e| format!("{:?}", e.kind()));
+            let kind = e.downcast_ref::<kovan_node::Error>().map(|e| format!("{:?}", e.kind()));
             if json {
                 println!("{}", json!({ "error": format!("{e:#}"), "kind": kind }));
             } else {
@@ -124,12 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let config = NodeConfig::load(&home)?;
     let pass = |confirm| {
-        read_secret(
-            cli.passphrase_file.as_ref(),
-            "KOVAN_PASSPHRASE",
-            "Passphrase: ",
-            confirm,
-        )
+        read_secret(cli.passphrase_file.as_ref(), "KOVAN_PASSPHRASE", "Passphrase: ", confirm)
     };
     match &cli.command {
         Command::Init { device_name } => {
@@ -160,9 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", sn.display());
             }
         }
-        Command::Passwd {
-            new_passphrase_file,
-        } => {
+        Command::Passwd { new_passphrase_file } => {
             let id = Identity::unlock(&home, pass(false)?.as_bytes())?;
             let new = read_secret(
                 new_passphrase_file.as_ref(),
@@ -198,10 +186,7 @@ fn print_identity(cli: &Cli, home: &Home, id: &Identity) {
     } else {
         println!("account      {}", id.account());
         println!("device       {} ({})", id.peer_id(), cert.device_name());
-        println!(
-            "certificate  valid until {} (unix seconds)",
-            cert.not_after()
-        );
+        println!("certificate  valid until {} (unix seconds)", cert.not_after());
         println!("home         {}", home.root().display());
     }
 }

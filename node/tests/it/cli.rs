@@ -28,11 +28,7 @@ fn init_whoami_safety_number_and_passwd() {
     let alice = dir.path().join("alice");
     let bob = dir.path().join("bob");
 
-    let a = kovan(
-        &alice,
-        "alice pw",
-        &["init", "--device-name", "alice-laptop"],
-    );
+    let a = kovan(&alice, "alice pw", &["init", "--device-name", "alice-laptop"]);
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     let a = json(&a);
     assert_eq!(a["device_name"], "alice-laptop");
@@ -52,16 +48,8 @@ fn init_whoami_safety_number_and_passwd() {
     assert_eq!(json(&wrong)["kind"], "WrongPassphrase");
 
     // Both sides compute the same safety number.
-    let ab = json(&kovan(
-        &alice,
-        "alice pw",
-        &["safety-number", b["account"].as_str().unwrap()],
-    ));
-    let ba = json(&kovan(
-        &bob,
-        "bob pw",
-        &["safety-number", a["account"].as_str().unwrap()],
-    ));
+    let ab = json(&kovan(&alice, "alice pw", &["safety-number", b["account"].as_str().unwrap()]));
+    let ba = json(&kovan(&bob, "bob pw", &["safety-number", a["account"].as_str().unwrap()]));
     assert_eq!(ab["digits"], ba["digits"]);
     assert_eq!(ab["digits"].as_str().unwrap().len(), 60);
 
@@ -76,19 +64,9 @@ fn init_whoami_safety_number_and_passwd() {
         .env("KOVAN_NEW_PASSPHRASE", "new pw")
         .output()
         .unwrap();
-    assert!(
-        changed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&changed.stdout)
-    );
-    assert_eq!(
-        json(&kovan(&alice, "new pw", &["whoami"]))["account"],
-        a["account"]
-    );
-    assert_eq!(
-        json(&kovan(&alice, "alice pw", &["whoami"]))["kind"],
-        "WrongPassphrase"
-    );
+    assert!(changed.status.success(), "{}", String::from_utf8_lossy(&changed.stdout));
+    assert_eq!(json(&kovan(&alice, "new pw", &["whoami"]))["account"], a["account"]);
+    assert_eq!(json(&kovan(&alice, "alice pw", &["whoami"]))["kind"], "WrongPassphrase");
 }
 
 #[test]

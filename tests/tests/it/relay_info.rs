@@ -6,9 +6,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn relay_serves_info_and_shuts_down_gracefully() {
-    let listener = kovan_relay::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let listener = kovan_relay::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(kovan_relay::serve(listener, async {
@@ -30,9 +28,5 @@ async fn relay_serves_info_and_shuts_down_gracefully() {
     assert_eq!(info, kovan_relay::Info::current());
 
     stop_tx.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
 }

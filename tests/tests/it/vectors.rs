@@ -34,31 +34,18 @@ fn committed_vectors_verify_and_open() {
     let cert = load("device-certificate.json");
     let not_before = cert["not_before"].as_u64().unwrap();
     let parsed = DeviceCertificate::verify(&h(&cert["certificate"]), not_before).unwrap();
-    assert_eq!(
-        parsed.account().to_string(),
-        cert["account_key"].as_str().unwrap()
-    );
-    assert_eq!(
-        parsed.peer_id().to_string(),
-        cert["peer_id"].as_str().unwrap()
-    );
+    assert_eq!(parsed.account().to_string(), cert["account_key"].as_str().unwrap());
+    assert_eq!(parsed.peer_id().to_string(), cert["peer_id"].as_str().unwrap());
 
     let ks = load("keystore.json");
-    let opened = keystore::open(
-        &h(&ks["keystore"]),
-        ks["passphrase"].as_str().unwrap().as_bytes(),
-    )
-    .unwrap();
+    let opened =
+        keystore::open(&h(&ks["keystore"]), ks["passphrase"].as_str().unwrap().as_bytes()).unwrap();
     assert_eq!(opened.certificate.encoded(), h(&ks["certificate"]));
 
     let env = load("sealed-envelope.json");
     let secret: [u8; 32] = h(&env["recipient"]["envelope_secret"]).try_into().unwrap();
-    let opened = envelope::open(
-        &StaticSecret::from(secret),
-        &h(&env["envelope"]),
-        not_before + 1,
-    )
-    .unwrap();
+    let opened =
+        envelope::open(&StaticSecret::from(secret), &h(&env["envelope"]), not_before + 1).unwrap();
     assert_eq!(opened.payload, h(&env["payload"]));
     assert_eq!(opened.kind, PayloadKind::MlsMessage);
     assert_eq!(opened.sender.encoded(), h(&env["sender_certificate"]));

@@ -1,0 +1,16 @@
+//! Every kovan-spec decoder on arbitrary bytes: errors, never panics.
+#![no_main]
+
+use kovan_spec::{decode, wire};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = decode::<wire::Signed>(data);
+    let _ = decode::<wire::DeviceCertificateTbs>(data);
+    let _ = decode::<wire::KeystoreSecrets>(data);
+    let _ = decode::<wire::SealedEnvelope>(data);
+    let _ = decode::<wire::SealedContent>(data);
+    let _ = decode::<wire::DirectDelivery>(data);
+    let _ = decode::<wire::DirectAck>(data);
+    let _ = kovan_spec::validate_app_envelope(data);
+});
