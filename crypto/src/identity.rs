@@ -29,6 +29,27 @@ pub const DEFAULT_CERTIFICATE_LIFETIME: UnixSeconds = 2 * 365 * 24 * 3600;
 /// Clock skew tolerated when checking `not_before`: five minutes.
 pub const CLOCK_SKEW: UnixSeconds = 300;
 
+/// The bytes an account key signs, under
+/// [`SigContext::AccountRegistration`], to claim `username` on the relay
+/// whose libp2p PeerId is `relay_peer_id` (SPEC.md §9.2). Binding the relay
+/// stops a registration from being replayed to another relay; binding the
+/// certificate stops the proof from vouching for another device.
+pub fn registration_data(
+    username: &str,
+    account_key: &[u8; 32],
+    certificate: &DeviceCertificate,
+    relay_peer_id: &str,
+) -> Vec<u8> {
+    let mut d = Vec::with_capacity(1 + username.len() + 32 + 32 + relay_peer_id.len());
+    // Usernames are at most 32 bytes (SPEC.md §9.2), relay ids about 52.
+    d.push(username.len().min(255) as u8);
+    d.extend_from_slice(username.as_bytes());
+    d.extend_from_slice(account_key);
+    d.extend_from_slice(&certificate.digest());
+    d.extend_from_slice(relay_peer_id.as_bytes());
+    d
+}
+
 /// An account's public identity: its Ed25519 key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AccountId([u8; 32]);
@@ -43,6 +64,10 @@ impl AccountId {
     /// The key bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+    /// Verifies `sig` over `data` under `ctx` with this account key.
+    pub fn verify(&self, ctx: SigContext, data: &[u8], sig: &[u8]) -> Result<(), KeyError> {
+        context::verify(&self.verifying_key(), ctx, data, sig)
     }
     /// The verifying key.
     pub fn verifying_key(&self) -> VerifyingKey {

@@ -1,65 +1,113 @@
 //! # kovan-relay
 //!
-//! The optional kovan relay. It never sees plaintext: it will give accounts
-//! and lookup, hold sealed envelopes for offline devices and help with NAT.
-//! This first version serves the relay's description at `GET /v1/info`; the
-//! account, mailbox and WebSocket APIs build on it.
+//! The optional kovan relay. It never sees plaintext: it gives accounts and
+//! lookup (A1–A5, S1), holds sealed envelopes for offline devices, pushes
+//! them over a WebSocket (W1, W3), hands out MLS KeyPackages, and helps with
+//! NAT through a libp2p host (circuit relay v2, AutoNAT, Kademlia).
+//!
+//! Tasks: the HTTP server (axum), one task owning the libp2p `Swarm`
+//! ([`p2p::run`]), one WebSocket task per client ([`ws`]), and a sweeper for
+//! expired envelopes and sessions. A `watch` channel signals shutdown to all
+//! of them; the HTTP server drains in-flight requests before the store
+//! closes, so nothing acknowledged is lost.
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use std::net::SocketAddr;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod hub;
+pub mod keypackage;
+pub mod openapi;
+pub mod p2p;
+pub mod ratelimit;
+pub mod state;
+pub mod store;
+pub mod ws;
 
-use axum::{Json, Router, routing::get};
-use serde::Serialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use api::Info;
+pub use config::RelayConfig;
 use tokio::net::TcpListener;
 
-/// What `GET /v1/info` returns.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct Info {
-    /// The relay software.
-    pub software: String,
-    /// Its version.
-    pub version: String,
-    /// The wire protocol version it speaks.
-    pub protocol: u32,
-    /// Limits clients must respect.
-    pub limits: Limits,
+/// How often expired envelopes and sessions are swept.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
+
+/// A running relay.
+pub struct Relay {
+    /// The HTTP address it listens on.
+    pub addr: SocketAddr,
+    /// Its shared state (for tests and the load tool).
+    pub state: Arc<state::AppState>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    tasks: tokio::task::JoinSet<()>,
 }
 
-/// Limits advertised to clients.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct Limits {
-    /// The largest sealed envelope accepted, in bytes.
-    pub max_envelope_bytes: usize,
-}
-
-impl Info {
-    /// This build's info.
-    pub fn current() -> Self {
-        Self {
-            software: "kovan-relay".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            protocol: 1,
-            limits: Limits { max_envelope_bytes: kovan_spec::limits::MAX_SEALED_ENVELOPE },
-        }
+impl Relay {
+    /// Starts a relay: connects and migrates the database, binds HTTP and
+    /// libp2p listeners, spawns the tasks.
+    pub async fn start(config: RelayConfig) -> anyhow::Result<Self> {
+        config.validate()?;
+        let data_dir = config.data_dir()?;
+        std::fs::create_dir_all(&data_dir)?;
+        let store = store::Store::connect(&config.database_url()?).await?;
+        let key = p2p::load_or_create_key(&data_dir)?;
+        let peer_id = key.public().to_peer_id().to_string();
+        let swarm = p2p::build(key, &config.p2p_listen)?;
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+        let state = Arc::new(state::AppState::new(store, config, peer_id, shutdown_rx.clone())?);
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(p2p::run(swarm, state.clone()));
+        let app = api::routes().with_state(state.clone());
+        let mut rx = shutdown_rx.clone();
+        tasks.spawn(async move {
+            let serve =
+                axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.wait_for(|s| *s).await;
+                    });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+        });
+        let sweeper = state.clone();
+        let mut rx = shutdown_rx;
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_INTERVAL);
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = rx.changed() => break,
+                    _ = tick.tick() => sweeper.sweep().await,
+                }
+            }
+        });
+        tracing::info!(%addr, peer_id = %state.peer_id, backend = ?state.store.backend(), "relay started");
+        Ok(Self { addr, state, shutdown, tasks })
     }
-}
 
-/// The relay's HTTP routes.
-pub fn router() -> Router {
-    Router::new().route("/v1/info", get(|| async { Json(Info::current()) }))
-}
+    /// The base URL, e.g. `http://127.0.0.1:8480`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
 
-/// Serves the relay on `listener` until `shutdown` resolves, then finishes
-/// in-flight requests.
-pub async fn serve(
-    listener: TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router()).with_graceful_shutdown(shutdown).await
-}
-
-/// Binds `addr`.
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr).await
+    /// Stops the relay: closes WebSockets, finishes in-flight requests
+    /// (bounded by `grace`), stops the p2p host, then closes the store.
+    pub async fn shutdown(mut self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        let drained =
+            tokio::time::timeout(grace, async { while self.tasks.join_next().await.is_some() {} })
+                .await;
+        if drained.is_err() {
+            tracing::warn!("shutdown grace period over; aborting remaining tasks");
+            self.tasks.abort_all();
+        }
+        self.state.store.close().await;
+    }
 }

@@ -1,4 +1,3 @@
 //! kovan's integration tests: one binary, a module per area.
 
-mod relay_info;
 mod vectors;

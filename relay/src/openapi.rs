@@ -1,0 +1,58 @@
+//! The OpenAPI 3 document of the HTTP API, generated from the handlers'
+//! annotations. Served at `/v1/openapi.json`; a copy is kept in
+//! `spec/relay-openapi.json` and a test fails when it is stale.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// The document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "kovan relay API", description = "Accounts, directory, key packages and ciphertext mailboxes for kovan nodes. The WebSocket at /v1/ws is described in SPEC.md §9.6."),
+    paths(
+        api::info, api::register, api::login, api::logout, api::list_sessions, api::revoke_session,
+        api::change_password, api::delete_account, api::get_account, api::put_settings,
+        api::put_avatar, api::delete_avatar, api::get_user, api::get_avatar, api::search,
+        api::upload_key_packages, api::count_key_packages, api::claim_key_package,
+        api::put_envelope, api::fetch_mailbox, api::ack_mailbox,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "relay", description = "The relay itself"),
+        (name = "accounts", description = "Registration, sessions and settings (A1–A5)"),
+        (name = "directory", description = "Finding people (S1)"),
+        (name = "keypackages", description = "MLS KeyPackages for starting conversations"),
+        (name = "mailbox", description = "Sealed envelopes for offline devices"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as pretty JSON (what `spec/relay-openapi.json` holds).
+pub fn json() -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = "1".into();
+    let mut s = doc.to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// `GET /v1/openapi.json`.
+pub async fn serve() -> Json<serde_json::Value> {
+    Json(serde_json::to_value(ApiDoc::openapi()).unwrap_or_default())
+}

@@ -1,0 +1,832 @@
+//! The relay's storage interface, with SQLite and PostgreSQL backends.
+//!
+//! [`Store`] is the one interface the API uses. Both backends run the same
+//! SQL through sqlx's `Any` driver (numbered `$n` placeholders, `RETURNING`,
+//! `ON CONFLICT`, which both databases support); they differ only in their
+//! migrations (`relay/migrations/{sqlite,postgres}/`). One conformance suite
+//! (`relay/tests/it/store.rs`) runs against both.
+//!
+//! Contract: lookups return `Ok(None)` when the row does not exist and
+//! `Err` only when the database fails. The relay never stores plaintext:
+//! mailbox rows hold sealed envelopes with their recipient, size and times.
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A unique constraint: the named thing exists already.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// The named thing does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A quota would be exceeded.
+    #[error("{0}")]
+    Quota(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// The store's result type.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite (one file).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRow {
+    /// Internal id.
+    pub id: i64,
+    /// Lower-case username.
+    pub username: String,
+    /// Ed25519 account key.
+    pub account_key: Vec<u8>,
+    /// PHC password hash.
+    pub password_hash: String,
+    /// Settings.
+    pub settings: Settings,
+    /// Creation time, Unix ms.
+    pub created_at: i64,
+}
+
+/// Account settings (A5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Shown name.
+    pub display_name: String,
+    /// About text.
+    pub about: String,
+    /// Found by directory search.
+    pub discoverable: bool,
+    /// Who may send friend requests: `everyone`, `nobody` or `link`.
+    pub friend_policy: String,
+    /// Default for read receipts.
+    pub read_receipts: bool,
+    /// MIME type of the avatar, if one is set.
+    pub avatar_type: Option<String>,
+}
+
+/// A device of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    /// libp2p PeerId (string form): the mailbox address.
+    pub peer_id: String,
+    /// Owner.
+    pub account_id: i64,
+    /// Encoded device certificate.
+    pub certificate: Vec<u8>,
+    /// The certified MLS key (to check uploaded key packages).
+    pub mls_key: Vec<u8>,
+}
+
+/// A session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// Public id.
+    pub id: String,
+    /// Owner.
+    pub account_id: i64,
+    /// The device it was opened for.
+    pub device_peer_id: String,
+    /// SHA-256 of the token.
+    pub token_hash: Vec<u8>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub last_used_at: i64,
+    /// Unix ms.
+    pub expires_at: i64,
+    /// Client description.
+    pub user_agent: String,
+}
+
+/// An envelope waiting in a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxItem {
+    /// Position in the device's mailbox; strictly increasing in commit order.
+    pub seq: i64,
+    /// The sealed envelope.
+    pub envelope: Vec<u8>,
+    /// Unix ms.
+    pub received_at: i64,
+}
+
+/// The result of a put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PutOutcome {
+    /// The item's sequence number.
+    pub seq: i64,
+    /// True if the same envelope was already there (nothing was added).
+    pub duplicate: bool,
+}
+
+/// Mailbox quotas.
+#[derive(Debug, Clone, Copy)]
+pub struct Quota {
+    /// Items.
+    pub max_items: i64,
+    /// Bytes.
+    pub max_bytes: i64,
+}
+
+/// A claimed key package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    /// The KeyPackage (an encoded MLSMessage).
+    pub key_package: Vec<u8>,
+    /// Whether it is the device's last-resort package (not consumed).
+    pub last_resort: bool,
+    /// Ordinary packages left for the device.
+    pub remaining: i64,
+}
+
+/// The relay's store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}
+
+fn account_from(r: &AnyRow) -> Result<AccountRow, sqlx::Error> {
+    Ok(AccountRow {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        account_key: r.try_get("account_key")?,
+        password_hash: r.try_get("password_hash")?,
+        settings: Settings {
+            display_name: r.try_get("display_name")?,
+            about: r.try_get("about")?,
+            discoverable: r.try_get::<i64, _>("discoverable")? != 0,
+            friend_policy: r.try_get("friend_policy")?,
+            read_receipts: r.try_get::<i64, _>("read_receipts")? != 0,
+            avatar_type: r.try_get("avatar_type")?,
+        },
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn device_from(r: &AnyRow) -> Result<DeviceRow, sqlx::Error> {
+    Ok(DeviceRow {
+        peer_id: r.try_get("peer_id")?,
+        account_id: r.try_get("account_id")?,
+        certificate: r.try_get("certificate")?,
+        mls_key: r.try_get("mls_key")?,
+    })
+}
+
+fn session_from(r: &AnyRow) -> Result<SessionRow, sqlx::Error> {
+    Ok(SessionRow {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        device_peer_id: r.try_get("device_peer_id")?,
+        token_hash: r.try_get("token_hash")?,
+        created_at: r.try_get("created_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+        expires_at: r.try_get("expires_at")?,
+        user_agent: r.try_get("user_agent")?,
+    })
+}
+
+macro_rules! account_columns {
+    () => {
+        "id, username, account_key, password_hash, display_name, about, \
+         discoverable, friend_policy, read_receipts, avatar_type, created_at"
+    };
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) and runs the
+    /// backend's migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::raw_sql(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                            )
+                            .execute(conn)
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16).connect(url).await?,
+        };
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator.run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool, waiting for in-flight queries.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ----- accounts -----
+
+    /// Creates an account with its first device. Exactly one of two
+    /// concurrent registrations of a name succeeds.
+    pub async fn create_account(
+        &self,
+        username: &str,
+        account_key: &[u8],
+        password_hash: &str,
+        device: &DeviceRow,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = match sqlx::query(
+            "INSERT INTO accounts (username, account_key, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(username)
+        .bind(account_key)
+        .bind(password_hash)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        {
+            Ok(row) => row.try_get("id")?,
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("account")),
+            Err(e) => return Err(e.into()),
+        };
+        match sqlx::query(
+            "INSERT INTO devices (peer_id, account_id, certificate, mls_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&device.peer_id)
+        .bind(id)
+        .bind(&device.certificate)
+        .bind(&device.mls_key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("device")),
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The account with this (lower-case) username.
+    pub async fn account_by_username(&self, username: &str) -> StoreResult<Option<AccountRow>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(account_from).transpose()?)
+    }
+
+    /// The account with this id.
+    pub async fn account_by_id(&self, id: i64) -> StoreResult<Option<AccountRow>> {
+        let row =
+            sqlx::query(concat!("SELECT ", account_columns!(), " FROM accounts WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.as_ref().map(account_from).transpose()?)
+    }
+
+    /// Replaces the settings (not the avatar).
+    pub async fn update_settings(&self, id: i64, s: &Settings) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE accounts SET display_name = $1, about = $2, discoverable = $3, \
+             friend_policy = $4, read_receipts = $5 WHERE id = $6",
+        )
+        .bind(&s.display_name)
+        .bind(&s.about)
+        .bind(i64::from(s.discoverable))
+        .bind(&s.friend_policy)
+        .bind(i64::from(s.read_receipts))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets or clears the avatar.
+    pub async fn set_avatar(&self, id: i64, avatar: Option<(&[u8], &str)>) -> StoreResult<()> {
+        let (bytes, ty) = match avatar {
+            Some((b, t)) => (Some(b.to_vec()), Some(t.to_owned())),
+            None => (None, None),
+        };
+        sqlx::query("UPDATE accounts SET avatar = $1, avatar_type = $2 WHERE id = $3")
+            .bind(bytes)
+            .bind(ty)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The avatar of a username.
+    pub async fn avatar(&self, username: &str) -> StoreResult<Option<(Vec<u8>, String)>> {
+        let row = sqlx::query("SELECT avatar, avatar_type FROM accounts WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let bytes: Option<Vec<u8>> = row.try_get("avatar")?;
+        let ty: Option<String> = row.try_get("avatar_type")?;
+        Ok(bytes.zip(ty))
+    }
+
+    /// Replaces the password hash.
+    pub async fn set_password(&self, id: i64, hash: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes an account with its devices, sessions, key packages and
+    /// mailboxes. Returns the deleted devices' peer ids.
+    pub async fn delete_account(&self, id: i64) -> StoreResult<Vec<String>> {
+        let mut tx = self.pool.begin().await?;
+        let peers: Vec<String> = sqlx::query("SELECT peer_id FROM devices WHERE account_id = $1")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("peer_id"))
+            .collect::<Result<_, _>>()?;
+        for sql in [
+            "DELETE FROM mailbox WHERE device_peer_id IN (SELECT peer_id FROM devices WHERE account_id = $1)",
+            "DELETE FROM key_packages WHERE device_peer_id IN (SELECT peer_id FROM devices WHERE account_id = $1)",
+            "DELETE FROM sessions WHERE account_id = $1",
+            "DELETE FROM devices WHERE account_id = $1",
+            "DELETE FROM accounts WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(peers)
+    }
+
+    // ----- devices -----
+
+    /// Adds a device to an account.
+    pub async fn add_device(&self, device: &DeviceRow, now: i64) -> StoreResult<()> {
+        match sqlx::query(
+            "INSERT INTO devices (peer_id, account_id, certificate, mls_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&device.peer_id)
+        .bind(device.account_id)
+        .bind(&device.certificate)
+        .bind(&device.mls_key)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("device")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A device by PeerId.
+    pub async fn device(&self, peer_id: &str) -> StoreResult<Option<DeviceRow>> {
+        let row = sqlx::query(
+            "SELECT peer_id, account_id, certificate, mls_key FROM devices WHERE peer_id = $1",
+        )
+        .bind(peer_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(device_from).transpose()?)
+    }
+
+    /// An account's devices, oldest first.
+    pub async fn devices_of(&self, account_id: i64) -> StoreResult<Vec<DeviceRow>> {
+        let rows = sqlx::query(
+            "SELECT peer_id, account_id, certificate, mls_key FROM devices \
+             WHERE account_id = $1 ORDER BY created_at, peer_id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(device_from).collect::<Result<_, _>>()?)
+    }
+
+    // ----- sessions -----
+
+    /// Stores a new session.
+    pub async fn create_session(&self, s: &SessionRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id, account_id, device_peer_id, token_hash, created_at, \
+             last_used_at, expires_at, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&s.id)
+        .bind(s.account_id)
+        .bind(&s.device_peer_id)
+        .bind(&s.token_hash)
+        .bind(s.created_at)
+        .bind(s.last_used_at)
+        .bind(s.expires_at)
+        .bind(&s.user_agent)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The live (unexpired) session with this token hash.
+    pub async fn session_by_token_hash(
+        &self,
+        hash: &[u8],
+        now: i64,
+    ) -> StoreResult<Option<SessionRow>> {
+        let row = sqlx::query(
+            "SELECT id, account_id, device_peer_id, token_hash, created_at, last_used_at, \
+             expires_at, user_agent FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(session_from).transpose()?)
+    }
+
+    /// Slides a session's expiry.
+    pub async fn touch_session(&self, id: &str, now: i64, expires_at: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3")
+            .bind(now)
+            .bind(expires_at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// An account's live sessions, newest first.
+    pub async fn sessions_of(&self, account_id: i64, now: i64) -> StoreResult<Vec<SessionRow>> {
+        let rows = sqlx::query(
+            "SELECT id, account_id, device_peer_id, token_hash, created_at, last_used_at, \
+             expires_at, user_agent FROM sessions WHERE account_id = $1 AND expires_at > $2 \
+             ORDER BY created_at DESC, id",
+        )
+        .bind(account_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(session_from).collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes one of an account's sessions; false if it had no such session.
+    pub async fn delete_session(&self, account_id: i64, id: &str) -> StoreResult<bool> {
+        let n = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id = $2")
+            .bind(account_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// Deletes every session of an account but `keep`; returns their ids.
+    pub async fn delete_other_sessions(
+        &self,
+        account_id: i64,
+        keep: &str,
+    ) -> StoreResult<Vec<String>> {
+        let rows =
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2 RETURNING id")
+                .bind(account_id)
+                .bind(keep)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes expired sessions; returns their ids.
+    pub async fn delete_expired_sessions(&self, now: i64) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 RETURNING id")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
+    }
+
+    // ----- directory -----
+
+    /// Discoverable accounts whose username starts with `query` or whose
+    /// display name contains it (case-insensitive), by username.
+    pub async fn search(
+        &self,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<AccountRow>> {
+        let q = like_escape(&query.to_lowercase());
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE discoverable = 1 AND \
+             (username LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\') \
+             ORDER BY username LIMIT $3 OFFSET $4"
+        ))
+        .bind(format!("{q}%"))
+        .bind(format!("%{q}%"))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(account_from).collect::<Result<_, _>>()?)
+    }
+
+    // ----- key packages -----
+
+    /// Stores key packages for a device (each `(bytes, last_resort)`). A new
+    /// last-resort package replaces the old one. Refuses to go over `max`.
+    pub async fn add_key_packages(
+        &self,
+        peer_id: &str,
+        packages: &[(Vec<u8>, bool)],
+        max: i64,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        // Lock the device row first so concurrent uploads serialise.
+        let locked = sqlx::query("UPDATE devices SET mailbox_seq = mailbox_seq WHERE peer_id = $1")
+            .bind(peer_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if locked == 0 {
+            return Err(StoreError::NotFound("device"));
+        }
+        if packages.iter().any(|(_, lr)| *lr) {
+            sqlx::query("DELETE FROM key_packages WHERE device_peer_id = $1 AND last_resort = 1")
+                .bind(peer_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let have: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM key_packages WHERE device_peer_id = $1 AND last_resort = 0",
+        )
+        .bind(peer_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        let adding = packages.iter().filter(|(_, lr)| !*lr).count() as i64;
+        if have + adding > max {
+            return Err(StoreError::Quota(format!(
+                "a device may hold {max} key packages; it has {have}"
+            )));
+        }
+        for (kp, lr) in packages {
+            sqlx::query(
+                "INSERT INTO key_packages (device_peer_id, key_package, last_resort, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(peer_id)
+            .bind(kp)
+            .bind(i64::from(*lr))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(have + adding)
+    }
+
+    /// Ordinary key packages a device has left, and whether it has a last-resort one.
+    pub async fn key_package_count(&self, peer_id: &str) -> StoreResult<(i64, bool)> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(1 - last_resort), 0) AS BIGINT) AS n, \
+             CAST(COALESCE(SUM(last_resort), 0) AS BIGINT) AS lr \
+             FROM key_packages WHERE device_peer_id = $1",
+        )
+        .bind(peer_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("n")?, row.try_get::<i64, _>("lr")? > 0))
+    }
+
+    /// Claims a key package of a device: an ordinary one (consumed) if any
+    /// is left, else the last-resort one (kept).
+    pub async fn claim_key_package(&self, peer_id: &str) -> StoreResult<Option<Claimed>> {
+        for _ in 0..5 {
+            let mut tx = self.pool.begin().await?;
+            let taken = sqlx::query(
+                "DELETE FROM key_packages WHERE id = (SELECT id FROM key_packages \
+                 WHERE device_peer_id = $1 AND last_resort = 0 ORDER BY id LIMIT 1) \
+                 RETURNING key_package",
+            )
+            .bind(peer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = taken {
+                let remaining: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM key_packages WHERE device_peer_id = $1 AND last_resort = 0",
+                )
+                .bind(peer_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+                tx.commit().await?;
+                return Ok(Some(Claimed {
+                    key_package: row.try_get("key_package")?,
+                    last_resort: false,
+                    remaining,
+                }));
+            }
+            // Either none are left, or a concurrent claim took the one we
+            // saw (PostgreSQL): check before falling back to last resort.
+            let left: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM key_packages WHERE device_peer_id = $1 AND last_resort = 0",
+            )
+            .bind(peer_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+            if left > 0 {
+                tx.rollback().await?;
+                continue;
+            }
+            let lr = sqlx::query(
+                "SELECT key_package FROM key_packages WHERE device_peer_id = $1 AND last_resort = 1 \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(peer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(lr
+                .map(|r| r.try_get("key_package"))
+                .transpose()?
+                .map(|key_package| Claimed { key_package, last_resort: true, remaining: 0 }));
+        }
+        Ok(None)
+    }
+
+    // ----- mailboxes -----
+
+    /// Puts an envelope in a device's mailbox. Idempotent by `digest`: the
+    /// same envelope twice is stored once.
+    pub async fn put(
+        &self,
+        peer_id: &str,
+        digest: &[u8],
+        envelope: &[u8],
+        now: i64,
+        expires_at: i64,
+        quota: Quota,
+    ) -> StoreResult<PutOutcome> {
+        let mut tx = self.pool.begin().await?;
+        // Taking the next sequence number locks the device's row: puts to one
+        // mailbox commit in sequence order, so a reader never skips an item.
+        let seq_row = sqlx::query(
+            "UPDATE devices SET mailbox_seq = mailbox_seq + 1 WHERE peer_id = $1 RETURNING mailbox_seq",
+        )
+        .bind(peer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(seq_row) = seq_row else { return Err(StoreError::NotFound("mailbox")) };
+        let seq: i64 = seq_row.try_get("mailbox_seq")?;
+        if let Some(existing) =
+            sqlx::query("SELECT seq FROM mailbox WHERE device_peer_id = $1 AND digest = $2")
+                .bind(peer_id)
+                .bind(digest)
+                .fetch_optional(&mut *tx)
+                .await?
+        {
+            tx.rollback().await?;
+            return Ok(PutOutcome { seq: existing.try_get("seq")?, duplicate: true });
+        }
+        let usage = sqlx::query(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes \
+             FROM mailbox WHERE device_peer_id = $1",
+        )
+        .bind(peer_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (n, bytes): (i64, i64) = (usage.try_get("n")?, usage.try_get("bytes")?);
+        if n + 1 > quota.max_items {
+            return Err(StoreError::Quota(format!("mailbox is full ({n} envelopes)")));
+        }
+        if bytes + envelope.len() as i64 > quota.max_bytes {
+            return Err(StoreError::Quota(format!("mailbox is full ({bytes} bytes)")));
+        }
+        sqlx::query(
+            "INSERT INTO mailbox (device_peer_id, seq, digest, envelope, size, received_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(peer_id)
+        .bind(seq)
+        .bind(digest)
+        .bind(envelope)
+        .bind(envelope.len() as i64)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(PutOutcome { seq, duplicate: false })
+    }
+
+    /// Items after `after`, oldest first, at most `limit`, not expired.
+    pub async fn fetch(
+        &self,
+        peer_id: &str,
+        after: i64,
+        limit: i64,
+        now: i64,
+    ) -> StoreResult<Vec<MailboxItem>> {
+        let rows = sqlx::query(
+            "SELECT seq, envelope, received_at FROM mailbox WHERE device_peer_id = $1 \
+             AND seq > $2 AND expires_at > $3 ORDER BY seq LIMIT $4",
+        )
+        .bind(peer_id)
+        .bind(after)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MailboxItem {
+                    seq: r.try_get("seq")?,
+                    envelope: r.try_get("envelope")?,
+                    received_at: r.try_get("received_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Deletes acknowledged items of a device; returns how many went.
+    pub async fn ack(&self, peer_id: &str, seqs: &[i64]) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        let mut n = 0;
+        for seq in seqs {
+            n += sqlx::query("DELETE FROM mailbox WHERE device_peer_id = $1 AND seq = $2")
+                .bind(peer_id)
+                .bind(*seq)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Deletes expired items; returns how many went.
+    pub async fn sweep_mailboxes(&self, now: i64) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM mailbox WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+}

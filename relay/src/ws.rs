@@ -1,0 +1,225 @@
+//! `/v1/ws`: the push channel (W1, W3).
+//!
+//! The upgrade needs a valid session token (`Authorization: Bearer`), so an
+//! expired, revoked or missing token never gets a socket. The socket then
+//! carries, as JSON text frames:
+//!
+//! - server → client: `{"type":"envelope","seq":N,"envelope":B64,"received_at":MS}`
+//!   for every mailbox item after the client's cursor (`?after=N`, default
+//!   0), then each new one as it arrives; `{"type":"key_packages_low",
+//!   "remaining":N}`; `{"type":"session_revoked"}` right before the relay
+//!   closes the socket of a revoked session;
+//! - client → server: `{"type":"ack","seqs":[N,...]}` deletes items.
+//!
+//! The task reads the mailbox from the database each time it is woken, so
+//! a reconnecting client resumes from its cursor and misses nothing, and no
+//! per-connection queue can grow. A client that does not accept a frame
+//! within the send timeout is cut off. Pings keep NATs open.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Authed, Shared};
+use crate::hub::Control;
+use crate::state::now_ms;
+use crate::store::SessionRow;
+
+/// Bytes the socket reads at once. tungstenite's default (128 KiB) costs
+/// that much per idle connection; client frames here are small acks.
+pub const READ_BUFFER: usize = 4 * 1024;
+/// Bytes buffered before a write is flushed.
+pub const WRITE_BUFFER: usize = 4 * 1024;
+/// Largest message a client may send (an ack of 1,000 seqs fits).
+pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+/// Items read from the database per batch.
+pub const BATCH: i64 = 64;
+
+/// Query of the upgrade request.
+#[derive(Debug, Deserialize)]
+pub struct WsQuery {
+    /// Resume after this sequence number.
+    #[serde(default)]
+    pub after: Option<i64>,
+}
+
+/// A server → client event.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, Clone)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// A mailbox item.
+    Envelope {
+        /// Cursor.
+        seq: i64,
+        /// Sealed envelope, base64.
+        envelope: String,
+        /// Unix ms.
+        received_at: i64,
+    },
+    /// Upload more key packages.
+    KeyPackagesLow {
+        /// Ordinary packages left.
+        remaining: i64,
+    },
+    /// The session was revoked; the socket closes.
+    SessionRevoked,
+}
+
+/// A client → server message.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, Clone)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Delete these items.
+    Ack {
+        /// Sequence numbers, at most 1,000.
+        seqs: Vec<i64>,
+    },
+}
+
+/// The upgrade handler.
+pub async fn upgrade(
+    State(st): State<Shared>,
+    Authed(session): Authed,
+    Query(q): Query<WsQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(WRITE_BUFFER + 2 * 1024 * 1024)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            run(st, session, q.after.unwrap_or(0), socket).await;
+        })
+}
+
+enum End {
+    Closed,
+    Revoked,
+    Shutdown,
+    Slow,
+    Error,
+}
+
+async fn send(
+    tx: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    msg: Message,
+    timeout: Duration,
+) -> Result<(), End> {
+    match tokio::time::timeout(timeout, tx.send(msg)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Error),
+        Err(_) => Err(End::Slow),
+    }
+}
+
+fn json(ev: &ServerEvent) -> Message {
+    Message::Text(Utf8Bytes::from(serde_json::to_string(ev).unwrap_or_default()))
+}
+
+async fn run(st: Shared, session: SessionRow, mut cursor: i64, socket: WebSocket) {
+    let device = session.device_peer_id.clone();
+    let mut sub = st.hub.subscribe(&device, &session.id);
+    let (mut tx, mut rx) = socket.split();
+    let timeout = Duration::from_secs(st.config.limits.ws_send_timeout_secs);
+    let mut ping = tokio::time::interval(Duration::from_secs(st.config.limits.ws_ping_secs));
+    ping.tick().await;
+    let mut shutdown = st.shutdown.clone();
+    tracing::debug!(conn = sub.id, device = %device, "websocket open");
+
+    let end = 'outer: loop {
+        // Drain the mailbox after the cursor. A wake that arrives meanwhile
+        // is stored by the Notify and handled on the next turn.
+        loop {
+            let items = match st.store.fetch(&device, cursor, BATCH, now_ms()).await {
+                Ok(items) => items,
+                Err(e) => {
+                    tracing::warn!(error = %e, "mailbox read failed");
+                    break 'outer End::Error;
+                }
+            };
+            let n = items.len();
+            for item in items {
+                let ev = ServerEvent::Envelope {
+                    seq: item.seq,
+                    envelope: base64::engine::general_purpose::STANDARD.encode(&item.envelope),
+                    received_at: item.received_at,
+                };
+                if let Err(end) = send(&mut tx, json(&ev), timeout).await {
+                    break 'outer end;
+                }
+                cursor = item.seq;
+            }
+            if (n as i64) < BATCH {
+                break;
+            }
+        }
+        tokio::select! {
+            biased;
+            _ = shutdown.changed() => break End::Shutdown,
+            ev = sub.control.recv() => match ev {
+                Some(Control::Revoked) | None => break End::Revoked,
+                Some(Control::KeyPackagesLow { remaining }) => {
+                    if let Err(end) = send(&mut tx, json(&ServerEvent::KeyPackagesLow { remaining }), timeout).await {
+                        break end;
+                    }
+                }
+            },
+            _ = sub.wake.notified() => {}
+            msg = rx.next() => match msg {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break End::Closed,
+                Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMessage>(t.as_str()) {
+                    Ok(ClientMessage::Ack { seqs }) if seqs.len() <= 1000 => {
+                        if let Err(e) = st.store.ack(&device, &seqs).await {
+                            tracing::warn!(error = %e, "ack failed");
+                        }
+                    }
+                    _ => {
+                        let _ = tx.send(Message::Close(Some(CloseFrame { code: 1003, reason: "unknown message".into() }))).await;
+                        break End::Closed;
+                    }
+                },
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if let Err(end) = send(&mut tx, Message::Ping(Default::default()), timeout).await {
+                    break end;
+                }
+            }
+        }
+    };
+    match end {
+        End::Revoked => {
+            let _ = tokio::time::timeout(timeout, async {
+                let _ = tx.send(json(&ServerEvent::SessionRevoked)).await;
+                let _ = tx
+                    .send(Message::Close(Some(CloseFrame {
+                        code: 4001,
+                        reason: "session revoked".into(),
+                    })))
+                    .await;
+            })
+            .await;
+        }
+        End::Shutdown => {
+            let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                let _ = tx
+                    .send(Message::Close(Some(CloseFrame {
+                        code: 1001,
+                        reason: "relay shutting down".into(),
+                    })))
+                    .await;
+            })
+            .await;
+        }
+        End::Slow => tracing::info!(conn = sub.id, "websocket cut off: too slow"),
+        End::Closed | End::Error => {}
+    }
+    st.hub.unsubscribe(sub.id);
+    tracing::debug!(conn = sub.id, "websocket closed");
+}

@@ -1,0 +1,376 @@
+//! Registration, login, sessions, password, deletion, settings, avatars.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::both_backends;
+use crate::harness::{Db, TestRelay, User, eventually};
+
+both_backends!(
+    info_and_openapi,
+    registration_rules,
+    registration_race,
+    login_sessions_and_logout,
+    login_failures_are_uniform_and_rate_limited,
+    password_change_and_account_deletion,
+    settings_and_avatar,
+    expired_sessions_are_refused,
+);
+
+async fn info_and_openapi(db: Db) {
+    let relay = TestRelay::start(db).await;
+    assert_eq!(relay.info.software, "kovan-relay");
+    assert!(relay.info.peer_id.starts_with("12D3KooW"));
+    eventually("p2p listen addresses", || !relay.state().multiaddrs.read().unwrap().is_empty())
+        .await;
+    let (_, info) = relay.get("/v1/info", None).await;
+    let addrs = info["multiaddrs"].as_array().unwrap();
+    assert!(addrs.iter().any(|a| a.as_str().unwrap().contains("/tcp/")), "{info}");
+
+    let (status, doc) = relay.get("/v1/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(doc["paths"]["/v1/mailbox/{peer_id}"]["post"].is_object());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/relay-openapi.json"))
+            .unwrap_or_default();
+    assert!(
+        committed == kovan_relay::openapi::json(),
+        "spec/relay-openapi.json is stale: run `cargo run -p kovan-relay -- openapi > spec/relay-openapi.json`"
+    );
+    relay.stop().await;
+}
+
+async fn registration_rules(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let alice = relay.register("Alice").await;
+    let (s, me) = relay.get("/v1/account", Some(&alice.token)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(me["username"], "alice");
+
+    // Taken case-insensitively.
+    let other = User::new("ALICE");
+    let (s, body) =
+        relay.post("/v1/accounts", None, other.register_body(&relay.info.peer_id)).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(body["code"], "username_taken");
+
+    // A proof signed for another relay, or by another key, is refused.
+    let bob = User::new("bob");
+    let (s, body) =
+        relay.post("/v1/accounts", None, bob.register_body("12D3KooWSomeOtherRelay")).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_signature")));
+    let mut forged = bob.register_body(&relay.info.peer_id);
+    forged["account_key"] =
+        User::new("x").register_body(&relay.info.peer_id)["account_key"].clone();
+    let (s, body) = relay.post("/v1/accounts", None, forged).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_certificate")));
+
+    for (field, value, code) in [
+        ("username", json!("ab"), "invalid_username"),
+        ("username", json!("bad name"), "invalid_username"),
+        ("password", json!("short"), "weak_password"),
+        ("device_certificate", json!("!!notbase64"), "invalid_field"),
+    ] {
+        let mut body = bob.register_body(&relay.info.peer_id);
+        body[field] = value;
+        let (s, b) = relay.post("/v1/accounts", None, body).await;
+        assert_eq!((s, b["code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{field}");
+    }
+
+    // Malformed and oversized JSON get clean errors.
+    let (s, b) = relay
+        .raw(Method::POST, "/v1/accounts", None, b"{not json".to_vec(), "application/json")
+        .await;
+    assert_eq!((s, b["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_json")));
+    let huge = format!("{{\"username\":\"{}\"}}", "a".repeat(100 * 1024));
+    let (s, b) =
+        relay.raw(Method::POST, "/v1/accounts", None, huge.into_bytes(), "application/json").await;
+    assert_eq!((s, b["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")));
+
+    let (s, _) = relay.post("/v1/accounts", None, bob.register_body(&relay.info.peer_id)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    relay.stop().await;
+}
+
+async fn registration_race(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let bodies: Vec<_> =
+        (0..6).map(|_| User::new("contested").register_body(&relay.info.peer_id)).collect();
+    let results = futures_util::future::join_all(
+        bodies.into_iter().map(|b| relay.post("/v1/accounts", None, b)),
+    )
+    .await;
+    let created = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    let conflicts = results.iter().filter(|(s, _)| *s == StatusCode::CONFLICT).count();
+    assert_eq!((created, conflicts), (1, 5), "{results:?}");
+    relay.stop().await;
+}
+
+async fn login_sessions_and_logout(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let alice = relay.register("alice").await;
+    let login = |device: serde_json::Value| {
+        let mut body =
+            json!({"username": "ALICE", "password": alice.password, "user_agent": "second"});
+        body.as_object_mut().unwrap().extend(device.as_object().unwrap().clone());
+        body
+    };
+    let (s, second) =
+        relay.post("/v1/sessions", None, login(json!({"device_peer_id": alice.peer_id()}))).await;
+    assert_eq!(s, StatusCode::OK, "{second}");
+    let second_token = second["token"].as_str().unwrap().to_owned();
+
+    // A new device joins by presenting a certificate from the account key.
+    let laptop = kovan_crypto::identity::DeviceKeys::generate(&mut rand_core::OsRng);
+    let cert = alice
+        .account
+        .certify(&laptop.public(), "laptop", crate::harness::now_secs() - 5, 3600)
+        .unwrap();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(cert.encoded());
+    let (s, third) =
+        relay.post("/v1/sessions", None, login(json!({"device_certificate": b64}))).await;
+    assert_eq!(s, StatusCode::OK, "{third}");
+    assert_eq!(third["device_peer_id"], cert.peer_id().to_string());
+    let (_, me) = relay.get("/v1/account", Some(&alice.token)).await;
+    assert_eq!(me["devices"].as_array().unwrap().len(), 2);
+
+    // A certificate from another account is refused; an unknown device too.
+    let mallory = User::new("mallory");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(mallory.cert.encoded());
+    let (s, _) = relay.post("/v1/sessions", None, login(json!({"device_certificate": b64}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) =
+        relay.post("/v1/sessions", None, login(json!({"device_peer_id": mallory.peer_id()}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    let (s, list) = relay.get("/v1/sessions", Some(&alice.token)).await;
+    assert_eq!(s, StatusCode::OK);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
+
+    // Revoke the second session from the first: refused at once.
+    let id = second["session_id"].as_str().unwrap();
+    let (s, _) =
+        relay.send(Method::DELETE, &format!("/v1/sessions/{id}"), Some(&alice.token), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(relay.get("/v1/account", Some(&second_token)).await.0, StatusCode::UNAUTHORIZED);
+
+    // Another account cannot revoke Alice's sessions (looks like not found).
+    let bob = relay.register("bob").await;
+    let third_id = third["session_id"].as_str().unwrap();
+    let (s, _) = relay
+        .send(Method::DELETE, &format!("/v1/sessions/{third_id}"), Some(&bob.token), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(
+        relay.get("/v1/account", Some(third["token"].as_str().unwrap())).await.0,
+        StatusCode::OK
+    );
+
+    // Logout revokes the calling session.
+    let (s, _) = relay.send(Method::DELETE, "/v1/sessions/current", Some(&alice.token), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(relay.get("/v1/account", Some(&alice.token)).await.0, StatusCode::UNAUTHORIZED);
+    for bad in ["", "garbage", &"x".repeat(500)] {
+        assert_eq!(relay.get("/v1/account", Some(bad)).await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(relay.get("/v1/account", None).await.0, StatusCode::UNAUTHORIZED);
+    relay.stop().await;
+}
+
+async fn login_failures_are_uniform_and_rate_limited(db: Db) {
+    let mut config = crate::harness::fast_config();
+    config.limits.login_failures_per_account_per_minute = 3;
+    let relay = TestRelay::start_with(db, config).await;
+    let alice = relay.register("alice").await;
+    let attempt = |user: &str, pw: &str| {
+        relay.post(
+            "/v1/sessions",
+            None,
+            json!({"username": user, "password": pw, "device_peer_id": alice.peer_id()}),
+        )
+    };
+    // Wrong password and unknown user: same status, same body, similar time.
+    let t = Instant::now();
+    let wrong = attempt("alice", "wrong password").await;
+    let t_wrong = t.elapsed();
+    let t = Instant::now();
+    let unknown = attempt("nobody_here", "wrong password").await;
+    let t_unknown = t.elapsed();
+    assert_eq!(wrong, unknown);
+    assert_eq!(wrong.0, StatusCode::UNAUTHORIZED);
+    // Without the dummy hash an unknown user would answer ~100x faster.
+    assert!(t_unknown * 3 > t_wrong, "unknown {t_unknown:?} vs wrong {t_wrong:?}");
+
+    for _ in 0..2 {
+        assert_eq!(attempt("alice", "wrong password").await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(attempt("nobody_here", "wrong password").await.0, StatusCode::UNAUTHORIZED);
+    }
+    // Locked out, even with the right password; the same for a missing user.
+    assert_eq!(attempt("alice", &alice.password).await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(attempt("nobody_here", "x").await.0, StatusCode::TOO_MANY_REQUESTS);
+    // Other accounts are not affected.
+    let bob = relay.register("bob").await;
+    let ok = relay
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"username": "bob", "password": bob.password, "device_peer_id": bob.peer_id()}),
+        )
+        .await;
+    assert_eq!(ok.0, StatusCode::OK);
+    relay.stop().await;
+}
+
+async fn password_change_and_account_deletion(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let alice = relay.register("alice").await;
+    let (_, second) = relay.post("/v1/sessions", None, json!({"username": "alice", "password": alice.password, "device_peer_id": alice.peer_id()})).await;
+    let second = second["token"].as_str().unwrap().to_owned();
+
+    let (s, b) = relay
+        .post(
+            "/v1/account/password",
+            Some(&alice.token),
+            json!({"old_password": "not it at all", "new_password": "a new password"}),
+        )
+        .await;
+    assert_eq!((s, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("wrong_password")));
+    let (s, _) = relay
+        .post(
+            "/v1/account/password",
+            Some(&alice.token),
+            json!({"old_password": alice.password, "new_password": "a new password"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        relay.get("/v1/account", Some(&alice.token)).await.0,
+        StatusCode::OK,
+        "the changing session stays"
+    );
+    assert_eq!(
+        relay.get("/v1/account", Some(&second)).await.0,
+        StatusCode::UNAUTHORIZED,
+        "others are revoked"
+    );
+    let login = |pw: &str| {
+        relay.post(
+            "/v1/sessions",
+            None,
+            json!({"username": "alice", "password": pw, "device_peer_id": alice.peer_id()}),
+        )
+    };
+    assert_eq!(login(&alice.password).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(login("a new password").await.0, StatusCode::OK);
+
+    // Deletion removes directory entry, mailbox, key packages and sessions.
+    let bob = relay.register("bob").await;
+    let (s, _) = relay
+        .post("/v1/keypackages", Some(&alice.token), json!({"key_packages": [alice.key_package()]}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(relay.put_envelope(&bob, &alice, b"hi").await.0, StatusCode::ACCEPTED);
+    let (s, _) = relay
+        .send(
+            Method::DELETE,
+            "/v1/account",
+            Some(&alice.token),
+            Some(json!({"password": "wrong wrong"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = relay
+        .send(
+            Method::DELETE,
+            "/v1/account",
+            Some(&alice.token),
+            Some(json!({"password": "a new password"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(relay.get("/v1/account", Some(&alice.token)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(relay.get("/v1/users/alice", None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(relay.put_envelope(&bob, &alice, b"hi again").await.0, StatusCode::NOT_FOUND);
+    let (s, _) =
+        relay.post(&format!("/v1/keypackages/{}/claim", alice.peer_id()), None, json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The name is free again.
+    let again = User::new("alice");
+    assert_eq!(
+        relay.post("/v1/accounts", None, again.register_body(&relay.info.peer_id)).await.0,
+        StatusCode::CREATED
+    );
+    relay.stop().await;
+}
+
+async fn settings_and_avatar(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let alice = relay.register("alice").await;
+    let settings = json!({"display_name": "Alice Ö.", "about": "hello", "discoverable": false, "friend_policy": "link", "read_receipts": false});
+    let (s, back) = relay
+        .send(Method::PUT, "/v1/account/settings", Some(&alice.token), Some(settings.clone()))
+        .await;
+    assert_eq!((s, &back), (StatusCode::OK, &settings));
+    let (_, me) = relay.get("/v1/account", Some(&alice.token)).await;
+    assert_eq!(me["settings"], settings);
+    let mut bad = settings.clone();
+    bad["friend_policy"] = json!("anyone");
+    assert_eq!(
+        relay.send(Method::PUT, "/v1/account/settings", Some(&alice.token), Some(bad)).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let mut bad = settings.clone();
+    bad["display_name"] = json!("x".repeat(65));
+    assert_eq!(
+        relay.send(Method::PUT, "/v1/account/settings", Some(&alice.token), Some(bad)).await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake but typed".to_vec();
+    let (s, _) = relay
+        .raw(Method::PUT, "/v1/account/avatar", Some(&alice.token), png.clone(), "image/png")
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let resp = relay.http.get(format!("{}/v1/users/alice/avatar", relay.url)).send().await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "image/png");
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), png);
+    let (s, b) = relay
+        .raw(
+            Method::PUT,
+            "/v1/account/avatar",
+            Some(&alice.token),
+            b"<svg onload=alert(1)>".to_vec(),
+            "image/png",
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_image"))
+    );
+    let mut big = b"\xff\xd8\xff".to_vec();
+    big.resize(256 * 1024 + 1, 0);
+    let (s, _) =
+        relay.raw(Method::PUT, "/v1/account/avatar", Some(&alice.token), big, "image/jpeg").await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    let (s, _) = relay.send(Method::DELETE, "/v1/account/avatar", Some(&alice.token), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(relay.get("/v1/users/alice/avatar", None).await.0, StatusCode::NOT_FOUND);
+    relay.stop().await;
+}
+
+async fn expired_sessions_are_refused(db: Db) {
+    let mut config = crate::harness::fast_config();
+    config.limits.session_ttl_secs = 1;
+    let relay = TestRelay::start_with(db, config).await;
+    let alice = relay.register("alice").await;
+    assert_eq!(relay.get("/v1/account", Some(&alice.token)).await.0, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(relay.get("/v1/account", Some(&alice.token)).await.0, StatusCode::UNAUTHORIZED);
+    relay.stop().await;
+}

@@ -1,0 +1,61 @@
+//! KeyPackage upload and claim.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::both_backends;
+use crate::harness::{Db, TestRelay};
+
+both_backends!(upload_claim_and_last_resort);
+
+async fn upload_claim_and_last_resort(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let alice = relay.register("alice").await;
+    let bob = relay.register("bob").await;
+    let kps: Vec<String> = (0..3).map(|_| alice.key_package()).collect();
+    let last = alice.key_package();
+
+    // Garbage, and a package of another device, are refused.
+    let (s, b) =
+        relay.post("/v1/keypackages", Some(&alice.token), json!({"key_packages": ["AAAA"]})).await;
+    assert_eq!((s, b["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_key_package")));
+    let (s, b) = relay
+        .post("/v1/keypackages", Some(&alice.token), json!({"key_packages": [bob.key_package()]}))
+        .await;
+    assert_eq!((s, b["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_key_package")));
+    let (s, _) = relay.post("/v1/keypackages", None, json!({"key_packages": kps})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    let (s, count) = relay
+        .post(
+            "/v1/keypackages",
+            Some(&alice.token),
+            json!({"key_packages": kps, "last_resort": last}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{count}");
+    assert_eq!(count, json!({"remaining": 3, "last_resort": true}));
+
+    let claim_path = format!("/v1/keypackages/{}/claim", alice.peer_id());
+    let claim = || relay.post(&claim_path, None, json!({}));
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let (s, c) = claim().await;
+        assert_eq!((s, c["last_resort"].as_bool()), (StatusCode::OK, Some(false)));
+        got.push(c["key_package"].as_str().unwrap().to_owned());
+    }
+    got.sort();
+    let mut want = kps.clone();
+    want.sort();
+    assert_eq!(got, want, "each package handed out exactly once");
+    for _ in 0..2 {
+        let (s, c) = claim().await;
+        assert_eq!((s, c["last_resort"].as_bool()), (StatusCode::OK, Some(true)));
+        assert_eq!(c["key_package"], last);
+    }
+    let (_, count) = relay.get("/v1/keypackages", Some(&alice.token)).await;
+    assert_eq!(count, json!({"remaining": 0, "last_resort": true}));
+    let (s, _) = relay.post("/v1/keypackages/12D3KooWNobody/claim", None, json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    relay.stop().await;
+}

@@ -1,0 +1,29 @@
+//! kovan-relay black-box tests: a real relay on an ephemeral loopback port,
+//! real HTTP and WebSocket clients, every test against SQLite and
+//! PostgreSQL.
+
+mod harness;
+
+mod accounts;
+mod directory;
+mod keypackages;
+mod mailbox;
+mod store;
+mod ws;
+
+/// Runs an async test body against both backends.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::harness::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::harness::Db::Postgres).await
+            }
+        })*
+    };
+}
