@@ -1,0 +1,522 @@
+//! `kovan-relay-load`: measures a real `kovan-relay` process over loopback.
+//!
+//! It starts the relay binary as a child (SQLite in a temporary directory,
+//! or a fresh PostgreSQL database), then measures:
+//! 1. mailbox put → WebSocket push → ack: throughput and latency p50/p99,
+//!    next to a raw loopback TCP round trip of the same size (the baseline);
+//! 2. logins per second (Argon2id-bound);
+//! 3. idle authenticated WebSockets: how many the relay holds and its
+//!    resident memory per connection.
+//!
+//! ```text
+//! cargo build --release -p kovan-relay -p kovan-tests
+//! target/release/kovan-relay-load --backend sqlite
+//! target/release/kovan-relay-load --backend postgres --idle 10000 --json
+//! ```
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use kovan_crypto::context::SigContext;
+use kovan_crypto::envelope::{self, PayloadKind, Sender};
+use kovan_crypto::identity::{AccountKey, DeviceCertificate, DeviceKeys, registration_data};
+use rand_core::OsRng;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::Connection;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Load test for kovan-relay.
+#[derive(Debug, Parser)]
+#[command(name = "kovan-relay-load", version, about)]
+struct Args {
+    /// Database backend of the relay under test.
+    #[arg(long, value_parser = ["sqlite", "postgres"], default_value = "sqlite")]
+    backend: String,
+    /// PostgreSQL server (a fresh database is created and dropped).
+    #[arg(
+        long,
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres",
+        env = "KOVAN_TEST_POSTGRES"
+    )]
+    postgres: String,
+    /// The relay binary. Default: `kovan-relay` next to this program.
+    #[arg(long)]
+    relay_bin: Option<PathBuf>,
+    /// Envelopes for the put→push→ack test.
+    #[arg(long, default_value_t = 5000)]
+    messages: usize,
+    /// Recipients (each with a WebSocket) and concurrent senders.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Envelope payload size in bytes (sealed and padded on top).
+    #[arg(long, default_value_t = 200)]
+    payload: usize,
+    /// Seconds of the login test.
+    #[arg(long, default_value_t = 5)]
+    login_secs: u64,
+    /// Idle WebSockets to open.
+    #[arg(long, default_value_t = 10_000)]
+    idle: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn progress(args: &Args, msg: &str) {
+    if !args.json {
+        eprintln!("… {msg}");
+    }
+}
+
+struct RelayProc {
+    child: Child,
+    url: String,
+    pid: u32,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl RelayProc {
+    fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+            })
+            .unwrap_or(0)
+    }
+}
+
+async fn start_relay(args: &Args) -> anyhow::Result<RelayProc> {
+    let bin = match &args.relay_bin {
+        Some(b) => b.clone(),
+        None => std::env::current_exe()?.with_file_name("kovan-relay"),
+    };
+    anyhow::ensure!(
+        bin.exists(),
+        "{} not found: build it with `cargo build --release -p kovan-relay`",
+        bin.display()
+    );
+    let dir = tempfile::tempdir()?;
+    let mut pg = None;
+    let database = if args.backend == "postgres" {
+        let name = format!("kovan_load_{}", hex::encode(rand_id()));
+        let mut conn = sqlx::postgres::PgConnection::connect(&args.postgres)
+            .await
+            .context("connecting to PostgreSQL")?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        let base = args.postgres.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or_default();
+        pg = Some((args.postgres.clone(), name.clone()));
+        format!("{base}/{name}")
+    } else {
+        format!("sqlite://{}/relay.sqlite3?mode=rwc", dir.path().display())
+    };
+    let config = format!(
+        "listen = \"127.0.0.1:0\"\ndatabase = \"{database}\"\n[limits]\nlogins_per_ip_per_minute = 100000000\n\
+         login_failures_per_account_per_minute = 100000000\nputs_per_ip_per_second = 100000000\n\
+         lookups_per_ip_per_minute = 100000000\nmax_concurrent_hashes = 4\nmailbox_max_items = 1000000\n"
+    );
+    let config_path = dir.path().join("relay.toml");
+    std::fs::write(&config_path, config)?;
+    let mut child = Command::new(&bin)
+        .args(["serve", "--config"])
+        .arg(&config_path)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    let url = line.trim().rsplit(' ').next().unwrap_or_default().to_owned();
+    if !url.starts_with("http://") {
+        let _ = child.kill();
+        bail!("relay did not start: {line:?}");
+    }
+    let pid = child.id();
+    Ok(RelayProc { child, url, pid, _dir: dir, pg })
+}
+
+fn rand_id() -> [u8; 8] {
+    let mut b = [0u8; 8];
+    rand_core::RngCore::fill_bytes(&mut OsRng, &mut b);
+    b
+}
+
+struct Identity {
+    account: AccountKey,
+    device: DeviceKeys,
+    cert: DeviceCertificate,
+}
+
+fn identity() -> Identity {
+    let account = AccountKey::generate(&mut OsRng);
+    let device = DeviceKeys::generate(&mut OsRng);
+    let cert = account
+        .certify(&device.public(), "load", now_secs() - 10, 86_400)
+        .unwrap_or_else(|e| panic!("{e}"));
+    Identity { account, device, cert }
+}
+
+async fn register(
+    http: &reqwest::Client,
+    url: &str,
+    relay_peer: &str,
+    name: &str,
+    id: &Identity,
+) -> anyhow::Result<String> {
+    let data = registration_data(name, id.account.id().as_bytes(), &id.cert, relay_peer);
+    let body = json!({
+        "username": name,
+        "password": "load test password",
+        "account_key": B64.encode(id.account.id().as_bytes()),
+        "device_certificate": B64.encode(id.cert.encoded()),
+        "signature": B64.encode(id.account.sign(SigContext::AccountRegistration, &data)),
+    });
+    let resp = http.post(format!("{url}/v1/accounts")).json(&body).send().await?;
+    anyhow::ensure!(resp.status().is_success(), "register {name}: {}", resp.status());
+    let v: Value = resp.json().await?;
+    Ok(v["token"].as_str().unwrap_or_default().to_owned())
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn ws_connect(url: &str, token: &str) -> anyhow::Result<Ws> {
+    let mut req = format!("{}/v1/ws", url.replace("http://", "ws://")).into_client_request()?;
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    Ok(tokio_tungstenite::connect_async(req).await?.0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Raw TCP request/response over loopback with `size` bytes each way.
+async fn tcp_baseline(size: usize, rounds: usize) -> anyhow::Result<Vec<Duration>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        if let Ok((mut s, _)) = listener.accept().await {
+            s.set_nodelay(true).ok();
+            let mut buf = vec![0u8; size];
+            while s.read_exact(&mut buf).await.is_ok() {
+                if s.write_all(&buf).await.is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let mut c = tokio::net::TcpStream::connect(addr).await?;
+    c.set_nodelay(true)?;
+    let buf = vec![7u8; size];
+    let mut back = vec![0u8; size];
+    let mut lat = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        c.write_all(&buf).await?;
+        c.read_exact(&mut back).await?;
+        lat.push(t.elapsed());
+    }
+    drop(c);
+    server.abort();
+    lat.sort();
+    Ok(lat)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let want_fds = (args.idle as u64) * 2 + 4096;
+    let got = rlimit::increase_nofile_limit(want_fds).unwrap_or(0);
+    anyhow::ensure!(
+        got >= args.idle as u64 + 1024,
+        "open-file limit {got} is too low for {} sockets",
+        args.idle
+    );
+
+    progress(&args, &format!("starting kovan-relay ({})", args.backend));
+    let mut relay = start_relay(&args).await?;
+    let result = run(&args, &relay).await;
+    let _ = relay.child.kill();
+    let _ = relay.child.wait();
+    if let Some((admin, name)) = relay.pg.take() {
+        if let Ok(mut conn) = sqlx::postgres::PgConnection::connect(&admin).await {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+    let report = result?;
+    if args.json {
+        println!("{report}");
+    } else {
+        let r = &report;
+        println!("kovan-relay load test — backend {}", r["backend"].as_str().unwrap_or(""));
+        println!(
+            "put→push→ack: {} envelopes of {} B sealed, {:.0} msg/s, latency p50 {:.2} ms, p99 {:.2} ms",
+            r["mailbox"]["messages"],
+            r["mailbox"]["envelope_bytes"],
+            r["mailbox"]["per_second"].as_f64().unwrap_or(0.0),
+            r["mailbox"]["p50_ms"].as_f64().unwrap_or(0.0),
+            r["mailbox"]["p99_ms"].as_f64().unwrap_or(0.0)
+        );
+        println!(
+            "  baseline raw TCP round trip of the same size: p50 {:.3} ms (put→push p50 is {:.0}× that)",
+            r["mailbox"]["tcp_p50_ms"].as_f64().unwrap_or(0.0),
+            r["mailbox"]["ratio_p50_vs_tcp"].as_f64().unwrap_or(0.0)
+        );
+        println!(
+            "logins: {:.1} per second (Argon2id m=19 MiB t=2, 4 at a time)",
+            r["logins"]["per_second"].as_f64().unwrap_or(0.0)
+        );
+        println!(
+            "relay RSS: {:.1} MiB at start, {:.1} MiB after the mailbox test, {:.1} MiB after the login test",
+            r["rss_kib"]["start"].as_f64().unwrap_or(0.0) / 1024.0,
+            r["rss_kib"]["after_mailbox"].as_f64().unwrap_or(0.0) / 1024.0,
+            r["rss_kib"]["after_logins"].as_f64().unwrap_or(0.0) / 1024.0
+        );
+        println!(
+            "idle WebSockets: {} held, relay RSS {:.1} MiB → {:.1} MiB, {:.1} KiB per connection",
+            r["idle"]["connections"],
+            r["idle"]["rss_before_kib"].as_f64().unwrap_or(0.0) / 1024.0,
+            r["idle"]["rss_after_kib"].as_f64().unwrap_or(0.0) / 1024.0,
+            r["idle"]["kib_per_connection"].as_f64().unwrap_or(0.0)
+        );
+    }
+    Ok(())
+}
+
+async fn run(args: &Args, relay: &RelayProc) -> anyhow::Result<Value> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let info: Value = http.get(format!("{}/v1/info", relay.url)).send().await?.json().await?;
+    let relay_peer = info["peer_id"].as_str().unwrap_or_default().to_owned();
+    let rss_start = relay.rss_kib();
+
+    // --- 1. put → push → ack -------------------------------------------
+    progress(args, &format!("registering {} recipients", args.concurrency));
+    let mut recipients = Vec::new();
+    for i in 0..args.concurrency {
+        let id = identity();
+        let token = register(&http, &relay.url, &relay_peer, &format!("rcpt{i}"), &id).await?;
+        recipients.push((id, token));
+    }
+    let sender = identity();
+    progress(args, &format!("sealing {} envelopes", args.messages));
+    let payload = vec![0x42u8; args.payload];
+    let mut envelopes = Vec::with_capacity(args.messages);
+    for i in 0..args.messages {
+        let (to, _) = &recipients[i % recipients.len()];
+        let s = Sender { keys: &sender.device, certificate: &sender.cert };
+        let e = envelope::seal(
+            &mut OsRng,
+            &s,
+            &to.device.public().envelope,
+            PayloadKind::MlsMessage,
+            &payload,
+            1,
+        )?;
+        envelopes.push((to.cert.peer_id().to_string(), e.bytes));
+    }
+    let envelope_bytes = envelopes.first().map(|(_, e)| e.len()).unwrap_or(0);
+    let sent_at: Arc<Mutex<HashMap<[u8; 32], Instant>>> = Arc::new(Mutex::new(HashMap::new()));
+    let latencies: Arc<Mutex<Vec<Duration>>> = Arc::new(Mutex::new(Vec::new()));
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<()>(args.messages.max(1));
+    let mut readers = tokio::task::JoinSet::new();
+    for (_, token) in &recipients {
+        let mut ws = ws_connect(&relay.url, token).await?;
+        let (sent_at, latencies, done) = (sent_at.clone(), latencies.clone(), done_tx.clone());
+        readers.spawn(async move {
+            while let Some(Ok(msg)) = ws.next().await {
+                let Message::Text(t) = msg else { continue };
+                let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else { continue };
+                let (Some(seq), Some(env)) = (v["seq"].as_i64(), v["envelope"].as_str()) else {
+                    continue;
+                };
+                let now = Instant::now();
+                if let Ok(bytes) = B64.decode(env) {
+                    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+                    let start = sent_at.lock().ok().and_then(|mut m| m.remove(&digest));
+                    if let (Some(start), Ok(mut l)) = (start, latencies.lock()) {
+                        l.push(now.duration_since(start));
+                    }
+                }
+                let ack = json!({"type": "ack", "seqs": [seq]}).to_string();
+                if ws.send(Message::Text(ack.into())).await.is_err() {
+                    break;
+                }
+                let _ = done.try_send(());
+            }
+        });
+    }
+    progress(args, "put → push → ack");
+    let started = Instant::now();
+    let queue = Arc::new(Mutex::new(envelopes));
+    let mut senders = tokio::task::JoinSet::new();
+    for _ in 0..args.concurrency {
+        let (queue, http, url, sent_at) =
+            (queue.clone(), http.clone(), relay.url.clone(), sent_at.clone());
+        senders.spawn(async move {
+            loop {
+                let next = queue.lock().ok().and_then(|mut q| q.pop());
+                let Some((peer, bytes)) = next else { break };
+                let digest: [u8; 32] = Sha256::digest(&bytes).into();
+                if let Ok(mut m) = sent_at.lock() {
+                    m.insert(digest, Instant::now());
+                }
+                let resp = http.post(format!("{url}/v1/mailbox/{peer}")).body(bytes).send().await;
+                if !resp.map(|r| r.status().is_success()).unwrap_or(false) {
+                    eprintln!("put failed");
+                }
+            }
+        });
+    }
+    while senders.join_next().await.is_some() {}
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut received = 0;
+    while received < args.messages && Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(10), done_rx.recv()).await {
+            Ok(Some(())) => received += 1,
+            _ => break,
+        }
+    }
+    let elapsed = started.elapsed();
+    readers.abort_all();
+    anyhow::ensure!(
+        received == args.messages,
+        "only {received} of {} envelopes were pushed",
+        args.messages
+    );
+    let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    lat.sort();
+    let tcp = tcp_baseline(envelope_bytes, 2000).await?;
+    let (p50, p99, tcp50) = (percentile(&lat, 0.5), percentile(&lat, 0.99), percentile(&tcp, 0.5));
+    let rss_after_mailbox = relay.rss_kib();
+
+    // --- 2. logins -----------------------------------------------------
+    progress(args, &format!("logging in for {} s", args.login_secs));
+    let login_body = |i: usize| {
+        let (id, _) = &recipients[i % recipients.len()];
+        json!({"username": format!("rcpt{}", i % recipients.len()), "password": "load test password",
+               "device_peer_id": id.cert.peer_id().to_string()})
+    };
+    let bodies: Vec<Value> = (0..recipients.len()).map(login_body).collect();
+    let stop = Instant::now() + Duration::from_secs(args.login_secs);
+    let mut logins = tokio::task::JoinSet::new();
+    for w in 0..8 {
+        let (http, url, bodies) = (http.clone(), relay.url.clone(), bodies.clone());
+        logins.spawn(async move {
+            let mut ok = 0u64;
+            let mut i = w;
+            while Instant::now() < stop {
+                let r = http
+                    .post(format!("{url}/v1/sessions"))
+                    .json(&bodies[i % bodies.len()])
+                    .send()
+                    .await;
+                if r.map(|r| r.status().is_success()).unwrap_or(false) {
+                    ok += 1;
+                }
+                i += 1;
+            }
+            ok
+        });
+    }
+    let login_start = Instant::now();
+    let mut login_ok = 0;
+    while let Some(r) = logins.join_next().await {
+        login_ok += r.unwrap_or(0);
+    }
+    let login_rate = login_ok as f64 / login_start.elapsed().as_secs_f64();
+    let rss_after_logins = relay.rss_kib();
+
+    // --- 3. idle WebSockets ----------------------------------------------
+    progress(args, &format!("opening {} idle WebSockets", args.idle));
+    let tokens: Vec<String> = recipients.iter().map(|(_, t)| t.clone()).collect();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_before = relay.rss_kib();
+    let mut idle = Vec::with_capacity(args.idle);
+    let mut failures = 0usize;
+    for chunk in (0..args.idle).collect::<Vec<_>>().chunks(200) {
+        let opened = futures_util::future::join_all(
+            chunk.iter().map(|i| ws_connect(&relay.url, &tokens[i % tokens.len()])),
+        )
+        .await;
+        for ws in opened {
+            match ws {
+                Ok(ws) => idle.push(ws),
+                Err(_) => failures += 1,
+            }
+        }
+        if idle.len() % 2000 == 0 {
+            progress(args, &format!("{} open", idle.len()));
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_after = relay.rss_kib();
+    let held = idle.len();
+    let per_conn =
+        if held > 0 { (rss_after.saturating_sub(rss_before)) as f64 / held as f64 } else { 0.0 };
+    drop(idle);
+
+    Ok(json!({
+        "backend": args.backend,
+        "mailbox": {
+            "messages": args.messages,
+            "envelope_bytes": envelope_bytes,
+            "seconds": elapsed.as_secs_f64(),
+            "per_second": args.messages as f64 / elapsed.as_secs_f64(),
+            "p50_ms": ms(p50),
+            "p99_ms": ms(p99),
+            "tcp_p50_ms": ms(tcp50),
+            "ratio_p50_vs_tcp": ms(p50) / ms(tcp50).max(1e-9),
+        },
+        "logins": { "count": login_ok, "per_second": login_rate },
+        "rss_kib": { "start": rss_start, "after_mailbox": rss_after_mailbox, "after_logins": rss_after_logins },
+        "idle": {
+            "connections": held,
+            "failures": failures,
+            "rss_before_kib": rss_before,
+            "rss_after_kib": rss_after,
+            "kib_per_connection": per_conn,
+        },
+    }))
+}
