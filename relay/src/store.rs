@@ -156,6 +156,10 @@ pub struct Claimed {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite allows one writer at a time; writers queue here instead of
+    /// spinning in SQLite's busy handler (which sleeps up to 100 ms per try
+    /// and wrecked tail latency under concurrent puts). None on PostgreSQL.
+    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -252,7 +256,15 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         };
         migrator.run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
-        Ok(Self { pool, backend })
+        let writer = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Self { pool, backend, writer })
+    }
+
+    async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.writer {
+            Some(m) => Some(m.lock().await),
+            None => None,
+        }
     }
 
     /// The backend.
@@ -277,6 +289,7 @@ impl Store {
         device: &DeviceRow,
         now: i64,
     ) -> StoreResult<i64> {
+        let _writer = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         let id: i64 = match sqlx::query(
             "INSERT INTO accounts (username, account_key, password_hash, created_at) \
@@ -338,6 +351,7 @@ impl Store {
 
     /// Replaces the settings (not the avatar).
     pub async fn update_settings(&self, id: i64, s: &Settings) -> StoreResult<()> {
+        let _writer = self.write_guard().await;
         sqlx::query(
             "UPDATE accounts SET display_name = $1, about = $2, discoverable = $3, \
              friend_policy = $4, read_receipts = $5 WHERE id = $6",
@@ -355,6 +369,7 @@ impl Store {
 
     /// Sets or clears the avatar.
     pub async fn set_avatar(&self, id: i64, avatar: Option<(&[u8], &str)>) -> StoreResult<()> {
+        let _writer = self.write_guard().await;
         let (bytes, ty) = match avatar {
             Some((b, t)) => (Some(b.to_vec()), Some(t.to_owned())),
             None => (None, None),
@@ -382,6 +397,7 @@ impl Store {
 
     /// Replaces the password hash.
     pub async fn set_password(&self, id: i64, hash: &str) -> StoreResult<()> {
+        let _writer = self.write_guard().await;
         sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id)
@@ -393,6 +409,7 @@ impl Store {
     /// Deletes an account with its devices, sessions, key packages and
     /// mailboxes. Returns the deleted devices' peer ids.
     pub async fn delete_account(&self, id: i64) -> StoreResult<Vec<String>> {
+        let _writer = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         let peers: Vec<String> = sqlx::query("SELECT peer_id FROM devices WHERE account_id = $1")
             .bind(id)
@@ -418,6 +435,7 @@ impl Store {
 
     /// Adds a device to an account.
     pub async fn add_device(&self, device: &DeviceRow, now: i64) -> StoreResult<()> {
+        let _writer = self.write_guard().await;
         match sqlx::query(
             "INSERT INTO devices (peer_id, account_id, certificate, mls_key, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -463,6 +481,7 @@ impl Store {
 
     /// Stores a new session.
     pub async fn create_session(&self, s: &SessionRow) -> StoreResult<()> {
+        let _writer = self.write_guard().await;
         sqlx::query(
             "INSERT INTO sessions (id, account_id, device_peer_id, token_hash, created_at, \
              last_used_at, expires_at, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -499,6 +518,7 @@ impl Store {
 
     /// Slides a session's expiry.
     pub async fn touch_session(&self, id: &str, now: i64, expires_at: i64) -> StoreResult<()> {
+        let _writer = self.write_guard().await;
         sqlx::query("UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3")
             .bind(now)
             .bind(expires_at)
@@ -524,6 +544,7 @@ impl Store {
 
     /// Deletes one of an account's sessions; false if it had no such session.
     pub async fn delete_session(&self, account_id: i64, id: &str) -> StoreResult<bool> {
+        let _writer = self.write_guard().await;
         let n = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id = $2")
             .bind(account_id)
             .bind(id)
@@ -539,6 +560,7 @@ impl Store {
         account_id: i64,
         keep: &str,
     ) -> StoreResult<Vec<String>> {
+        let _writer = self.write_guard().await;
         let rows =
             sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2 RETURNING id")
                 .bind(account_id)
@@ -550,6 +572,7 @@ impl Store {
 
     /// Deletes expired sessions; returns their ids.
     pub async fn delete_expired_sessions(&self, now: i64) -> StoreResult<Vec<String>> {
+        let _writer = self.write_guard().await;
         let rows = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 RETURNING id")
             .bind(now)
             .fetch_all(&self.pool)
@@ -595,6 +618,7 @@ impl Store {
         max: i64,
         now: i64,
     ) -> StoreResult<i64> {
+        let _writer = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         // Lock the device row first so concurrent uploads serialise.
         let locked = sqlx::query("UPDATE devices SET mailbox_seq = mailbox_seq WHERE peer_id = $1")
@@ -656,6 +680,7 @@ impl Store {
     /// Claims a key package of a device: an ordinary one (consumed) if any
     /// is left, else the last-resort one (kept).
     pub async fn claim_key_package(&self, peer_id: &str) -> StoreResult<Option<Claimed>> {
+        let _writer = self.write_guard().await;
         for _ in 0..5 {
             let mut tx = self.pool.begin().await?;
             let taken = sqlx::query(
@@ -723,6 +748,7 @@ impl Store {
         expires_at: i64,
         quota: Quota,
     ) -> StoreResult<PutOutcome> {
+        let _writer = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         // Taking the next sequence number locks the device's row: puts to one
         // mailbox commit in sequence order, so a reader never skips an item.
@@ -807,6 +833,7 @@ impl Store {
 
     /// Deletes acknowledged items of a device; returns how many went.
     pub async fn ack(&self, peer_id: &str, seqs: &[i64]) -> StoreResult<u64> {
+        let _writer = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         let mut n = 0;
         for seq in seqs {
@@ -823,6 +850,7 @@ impl Store {
 
     /// Deletes expired items; returns how many went.
     pub async fn sweep_mailboxes(&self, now: i64) -> StoreResult<u64> {
+        let _writer = self.write_guard().await;
         Ok(sqlx::query("DELETE FROM mailbox WHERE expires_at <= $1")
             .bind(now)
             .execute(&self.pool)
