@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# The relay's tests run against SQLite and a real PostgreSQL.
+KOVAN_TEST_POSTGRES="${KOVAN_TEST_POSTGRES:-$(bash scripts/postgres.sh)}"
+export KOVAN_TEST_POSTGRES
 export CARGO_TERM_COLOR=never
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -144,3 +144,19 @@ impl RelayConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_is_the_default_and_parses() {
+        let text = include_str!("../../relay.example.toml");
+        let cfg: RelayConfig = toml::from_str(text).unwrap();
+        cfg.validate().unwrap();
+        assert_eq!(cfg, RelayConfig::default());
+        assert!(toml::from_str::<RelayConfig>("lissen = \"x\"").is_err());
+        let bad: RelayConfig = toml::from_str("database = \"mysql://x\"").unwrap();
+        assert!(bad.validate().is_err());
+    }
+}

@@ -256,7 +256,8 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         };
         migrator.run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
-        let writer = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+        let writer =
+            (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
         Ok(Self { pool, backend, writer })
     }
 

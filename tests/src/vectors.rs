@@ -193,6 +193,28 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         }),
     ));
 
+    // §9.2 relay registration proof
+    let relay_peer_id = "12D3KooWRdBjGWFXbrH7YCCvjRwa1ZSdcYUZ8V7vdz2gbJYDuq8m";
+    let data = kovan_crypto::identity::registration_data(
+        "alice",
+        alice.account.id().as_bytes(),
+        &cert,
+        relay_peer_id,
+    );
+    out.push(file(
+        "relay-registration.json",
+        json!({
+            "description": "SPEC.md §9.2: the account key's proof when registering `alice` on a relay",
+            "username": "alice",
+            "account_key": alice.account.id().to_string(),
+            "device_certificate": hex::encode(cert.encoded()),
+            "relay_peer_id": relay_peer_id,
+            "signed_data": hex::encode(&data),
+            "signing_input": hex::encode(context::signing_input(SigContext::AccountRegistration, &data)),
+            "signature": hex::encode(alice.account.sign(SigContext::AccountRegistration, &data)),
+        }),
+    ));
+
     // §6 application envelopes
     let base = |content| wire::AppEnvelope {
         version: 1,

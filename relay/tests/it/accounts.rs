@@ -374,3 +374,82 @@ async fn expired_sessions_are_refused(db: Db) {
     assert_eq!(relay.get("/v1/account", Some(&alice.token)).await.0, StatusCode::UNAUTHORIZED);
     relay.stop().await;
 }
+
+both_backends!(every_endpoint_refuses_bad_auth_and_bad_bodies);
+
+/// Every authenticated endpoint refuses missing and revoked tokens; every
+/// JSON endpoint refuses malformed and oversized bodies with a JSON error.
+async fn every_endpoint_refuses_bad_auth_and_bad_bodies(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let alice = relay.register("alice").await;
+    let (_, revoked) = relay.post("/v1/sessions", None, json!({"username": "alice", "password": alice.password, "device_peer_id": alice.peer_id()})).await;
+    let revoked = revoked["token"].as_str().unwrap().to_owned();
+    relay.send(Method::DELETE, "/v1/sessions/current", Some(&revoked), None).await;
+
+    let authed: &[(Method, &str)] = &[
+        (Method::GET, "/v1/account"),
+        (Method::DELETE, "/v1/account"),
+        (Method::PUT, "/v1/account/settings"),
+        (Method::POST, "/v1/account/password"),
+        (Method::PUT, "/v1/account/avatar"),
+        (Method::DELETE, "/v1/account/avatar"),
+        (Method::GET, "/v1/sessions"),
+        (Method::DELETE, "/v1/sessions/current"),
+        (Method::DELETE, "/v1/sessions/abc"),
+        (Method::GET, "/v1/keypackages"),
+        (Method::POST, "/v1/keypackages"),
+        (Method::GET, "/v1/mailbox"),
+        (Method::POST, "/v1/mailbox/ack"),
+        (Method::GET, "/v1/ws"),
+    ];
+    for (method, path) in authed {
+        for token in [None, Some(revoked.as_str()), Some("not-a-token")] {
+            let (s, body) = relay.send(method.clone(), path, token, Some(json!({}))).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path} with {token:?}");
+            assert_eq!(body["code"], "unauthorized", "{method} {path}");
+        }
+    }
+
+    let json_bodies: &[(Method, &str, bool)] = &[
+        (Method::POST, "/v1/accounts", false),
+        (Method::POST, "/v1/sessions", false),
+        (Method::PUT, "/v1/account/settings", true),
+        (Method::POST, "/v1/account/password", true),
+        (Method::DELETE, "/v1/account", true),
+        (Method::POST, "/v1/keypackages", true),
+        (Method::POST, "/v1/mailbox/ack", true),
+    ];
+    for (method, path, auth) in json_bodies {
+        let token = auth.then_some(alice.token.as_str());
+        for bad in [&b"{\"truncated\": "[..], b"[1,2,3]", b"{\"seqs\": \"x\", \"password\": 7}"] {
+            let (s, body) =
+                relay.raw(method.clone(), path, token, bad.to_vec(), "application/json").await;
+            assert_eq!(
+                s,
+                StatusCode::BAD_REQUEST,
+                "{method} {path} {:?}",
+                String::from_utf8_lossy(bad)
+            );
+            assert_eq!(body["code"], "malformed_json", "{method} {path}");
+        }
+        // Just over each route's limit (a far larger body is cut off by the
+        // server before the client finishes sending, as HTTP servers do).
+        let limit = if *path == "/v1/keypackages" { 2_200_000 } else { 64 * 1024 };
+        let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(limit + 1024));
+        let mut req = relay
+            .http
+            .request(method.clone(), format!("{}{path}", relay.url))
+            .header("content-type", "application/json")
+            .body(huge);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        match req.send().await {
+            Ok(resp) => assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE, "{method} {path}"),
+            Err(e) => assert!(e.is_request() && *path == "/v1/keypackages", "{method} {path}: {e}"),
+        }
+    }
+    // The account still works after all that.
+    assert_eq!(relay.get("/v1/account", Some(&alice.token)).await.0, StatusCode::OK);
+    relay.stop().await;
+}

@@ -273,14 +273,11 @@ async fn main() -> anyhow::Result<()> {
     let result = run(&args, &relay).await;
     let _ = relay.child.kill();
     let _ = relay.child.wait();
-    if let Some((admin, name)) = relay.pg.take() {
-        if let Ok(mut conn) = sqlx::postgres::PgConnection::connect(&admin).await {
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut conn)
-            .await;
-        }
+    if let Some((admin, name)) = relay.pg.take()
+        && let Ok(mut conn) = sqlx::postgres::PgConnection::connect(&admin).await
+    {
+        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
     }
     let report = result?;
     if args.json {
