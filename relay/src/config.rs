@@ -22,6 +22,10 @@ pub struct RelayConfig {
     /// libp2p listen addresses for NAT help (circuit relay, Kademlia,
     /// AutoNAT). Default: TCP and QUIC on 127.0.0.1, ephemeral ports.
     pub p2p_listen: Vec<String>,
+    /// The libp2p addresses peers can reach the relay at (behind NAT or a
+    /// load balancer they differ from the listen addresses). Default: the
+    /// listen addresses.
+    pub p2p_external: Vec<String>,
     /// Proxies whose `X-Forwarded-For` is believed. Default: none — the
     /// client IP is the socket's peer address.
     pub trusted_proxies: Vec<IpAddr>,
@@ -86,6 +90,7 @@ impl Default for RelayConfig {
             database: None,
             data_dir: None,
             p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into(), "/ip4/127.0.0.1/udp/0/quic-v1".into()],
+            p2p_external: Vec::new(),
             trusted_proxies: Vec::new(),
             limits: Limits::default(),
         }
@@ -112,6 +117,10 @@ impl RelayConfig {
         );
         anyhow::ensure!(l.mailbox_ttl_secs > 0 && l.session_ttl_secs > 0, "TTLs must be positive");
         anyhow::ensure!(l.max_concurrent_hashes > 0, "max_concurrent_hashes must be positive");
+        for a in self.p2p_listen.iter().chain(&self.p2p_external) {
+            a.parse::<libp2p::Multiaddr>()
+                .map_err(|e| anyhow::anyhow!("p2p address {a:?}: {e}"))?;
+        }
         if let Some(db) = &self.database {
             anyhow::ensure!(
                 db.starts_with("sqlite:")

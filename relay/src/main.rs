@@ -44,6 +44,10 @@ struct ServeArgs {
     /// [default: /ip4/127.0.0.1/tcp/0 and /ip4/127.0.0.1/udp/0/quic-v1].
     #[arg(long)]
     p2p_listen: Vec<String>,
+    /// A libp2p address peers reach the relay at, when it differs from the
+    /// listen addresses (NAT, load balancer); repeat for several.
+    #[arg(long)]
+    p2p_external: Vec<String>,
     /// A reverse proxy whose X-Forwarded-For is trusted; repeat for several.
     #[arg(long)]
     trusted_proxy: Vec<IpAddr>,
@@ -97,6 +101,9 @@ async fn main() -> anyhow::Result<()> {
             }
             if !args.p2p_listen.is_empty() {
                 config.p2p_listen = args.p2p_listen;
+            }
+            if !args.p2p_external.is_empty() {
+                config.p2p_external = args.p2p_external;
             }
             if !args.trusted_proxy.is_empty() {
                 config.trusted_proxies = args.trusted_proxy;

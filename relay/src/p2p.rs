@@ -131,12 +131,24 @@ pub fn build(key: Keypair, listen: &[String]) -> anyhow::Result<Swarm<RelayBehav
 pub async fn run(mut swarm: Swarm<RelayBehaviour>, state: Arc<AppState>) {
     let mut shutdown = state.shutdown.clone();
     let local = *swarm.local_peer_id();
+    let external: Vec<Multiaddr> =
+        state.config.p2p_external.iter().filter_map(|a| a.parse().ok()).collect();
+    for addr in &external {
+        swarm.add_external_address(addr.clone());
+    }
     loop {
         tokio::select! {
             biased;
             _ = shutdown.changed() => break,
             ev = swarm.select_next_some() => match ev {
                 SwarmEvent::NewListenAddr { address, .. } => {
+                    // Circuit relay v2 hands its external addresses to the
+                    // peers that reserve a slot and refuses reservations
+                    // without any: unless the operator names them, the
+                    // listen addresses are taken to be reachable.
+                    if external.is_empty() {
+                        swarm.add_external_address(address.clone());
+                    }
                     let full = format!("{address}/p2p/{local}");
                     tracing::info!(%full, "p2p listening");
                     if let Ok(mut m) = state.multiaddrs.write() {

@@ -453,3 +453,52 @@ async fn every_endpoint_refuses_bad_auth_and_bad_bodies(db: Db) {
     assert_eq!(relay.get("/v1/account", Some(&alice.token)).await.0, StatusCode::OK);
     relay.stop().await;
 }
+
+both_backends!(ip_limits_ignore_untrusted_forwarded_for);
+
+/// Rotating `X-Forwarded-For` does not escape the per-IP login limit unless
+/// the operator trusts the proxy sending it.
+async fn ip_limits_ignore_untrusted_forwarded_for(db: Db) {
+    let mut config = crate::harness::fast_config();
+    config.limits.logins_per_ip_per_minute = 3;
+    let relay = TestRelay::start_with(db, config).await;
+    let login = |xff: String| {
+        let req = relay
+            .http
+            .post(format!("{}/v1/sessions", relay.url))
+            .header("x-forwarded-for", xff)
+            .json(&json!({"username": "nobody", "password": "whatever1", "device_peer_id": "x"}));
+        async move { req.send().await.unwrap().status() }
+    };
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        statuses.push(login(format!("203.0.113.{i}")).await);
+    }
+    assert_eq!(&statuses[..3], &[StatusCode::UNAUTHORIZED; 3]);
+    assert_eq!(&statuses[3..], &[StatusCode::TOO_MANY_REQUESTS; 2], "{statuses:?}");
+    relay.stop().await;
+
+    // Behind a trusted proxy, the forwarded address is the client.
+    let headers = |v: &str| {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-forwarded-for", v.parse().unwrap());
+        h
+    };
+    let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let client: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+    let ip = |peer: std::net::IpAddr, h: &axum::http::HeaderMap, trusted: &[std::net::IpAddr]| {
+        kovan_relay::api::client_ip(peer, h, trusted)
+    };
+    assert_eq!(ip(proxy, &headers("203.0.113.7"), &[proxy]), client);
+    assert_eq!(
+        ip(proxy, &headers("198.51.100.1, 203.0.113.7"), &[proxy]),
+        client,
+        "right-most untrusted hop"
+    );
+    assert_eq!(
+        ip(proxy, &headers("203.0.113.7"), &[]),
+        proxy,
+        "untrusted peers' headers are ignored"
+    );
+    assert_eq!(ip(proxy, &headers("garbage"), &[proxy]), proxy);
+}

@@ -36,6 +36,15 @@ async fn upload_claim_and_last_resort(db: Db) {
     assert_eq!(s, StatusCode::OK, "{count}");
     assert_eq!(count, json!({"remaining": 3, "last_resort": true}));
 
+    // Alice's device listens for "upload more" events.
+    let url = format!("{}/v1/ws", relay.url.replace("http://", "ws://"));
+    let mut req =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+            .unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {}", alice.token).parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    crate::harness::eventually("socket registered", || relay.state().hub.len() == 1).await;
+
     let claim_path = format!("/v1/keypackages/{}/claim", alice.peer_id());
     let claim = || relay.post(&claim_path, None, json!({}));
     let mut got = Vec::new();
@@ -52,6 +61,14 @@ async fn upload_claim_and_last_resort(db: Db) {
         let (s, c) = claim().await;
         assert_eq!((s, c["last_resort"].as_bool()), (StatusCode::OK, Some(true)));
         assert_eq!(c["key_package"], last);
+    }
+    // Every claim left fewer than 10: the owner was told each time.
+    use futures_util::StreamExt;
+    for _ in 0..3 {
+        let msg =
+            tokio::time::timeout(crate::harness::WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+        let ev: serde_json::Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+        assert_eq!(ev["type"], "key_packages_low");
     }
     let (_, count) = relay.get("/v1/keypackages", Some(&alice.token)).await;
     assert_eq!(count, json!({"remaining": 0, "last_resort": true}));

@@ -28,14 +28,14 @@ async fn put_fetch_ack_and_isolation(db: Db) {
         )
         .await;
     assert_eq!((s, r), (StatusCode::ACCEPTED, json!({"duplicate": true})));
-    relay.put_envelope(&bob, &alice, b"two").await;
+    relay.put_envelope(&bob, &alice, b"two: a plaintext marker").await;
 
     let (s, page) = relay.get("/v1/mailbox", Some(&alice.token)).await;
     assert_eq!(s, StatusCode::OK);
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(alice.open(items[0]["envelope"].as_str().unwrap()), b"one");
-    assert_eq!(alice.open(items[1]["envelope"].as_str().unwrap()), b"two");
+    assert_eq!(alice.open(items[1]["envelope"].as_str().unwrap()), b"two: a plaintext marker");
     let (s1, s2) = (items[0]["seq"].as_i64().unwrap(), items[1]["seq"].as_i64().unwrap());
     assert!(s1 < s2);
 
@@ -88,7 +88,7 @@ async fn put_fetch_ack_and_isolation(db: Db) {
     // The relay stores only ciphertext.
     let stored = relay.state().store.fetch(&alice.peer_id(), 0, 10, 0).await.unwrap();
     for item in stored {
-        assert!(!item.envelope.windows(3).any(|w| w == b"two"));
+        assert!(!item.envelope.windows(23).any(|w| w == b"two: a plaintext marker"));
         assert!(!item.envelope.windows(32).any(|w| w == bob.account.id().as_bytes()));
     }
     relay.stop().await;

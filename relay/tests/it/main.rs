@@ -8,6 +8,7 @@ mod accounts;
 mod directory;
 mod keypackages;
 mod mailbox;
+mod nat;
 mod store;
 mod ws;
 
