@@ -231,6 +231,13 @@ impl Store {
     pub async fn connect(url: &str) -> StoreResult<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        // An operator's `sqlite://PATH` creates the file on first start.
+        let url = if backend == Backend::Sqlite && !url.contains("mode=") {
+            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+        } else {
+            url.to_owned()
+        };
+        let url = url.as_str();
         let pool = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
