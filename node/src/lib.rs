@@ -17,6 +17,8 @@ pub mod config;
 pub mod error;
 pub mod home;
 pub mod identity;
+pub mod inbox;
+pub mod net;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};

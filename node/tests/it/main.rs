@@ -1,3 +1,4 @@
 //! kovan-node integration tests: one binary, a module per area.
 
 mod cli;
+mod net;

@@ -1,0 +1,426 @@
+//! The node's libp2p networking.
+//!
+//! ```text
+//!   NetHandle (cloneable) ──commands (bounded)──▶  event loop task (owns the Swarm)
+//!        ▲                                              │
+//!        └──── oneshot replies ◀────────────────────────┤
+//!   NetEvent receiver ◀──events (bounded)───────────────┘
+//! ```
+//!
+//! One task owns the `Swarm` ([`run`]); everything else holds a [`NetHandle`]
+//! whose methods send a command with a `oneshot` for the reply. Outbound
+//! requests waiting for an answer are kept in a map keyed by libp2p's request
+//! id. Inbound envelopes go to the application as [`NetEvent::Envelope`]; the
+//! application answers with [`NetHandle::respond`] after it has stored the
+//! envelope durably (SPEC.md §7.2). If the application's queue is full, the
+//! event loop answers `RETRY` itself: a remote peer can never grow our memory.
+//!
+//! Behaviours: TCP and QUIC with Noise and Yamux, identify, ping, the
+//! `/kovan/envelope/1` request-response protocol, mDNS (optional), and the
+//! circuit-relay client with DCUtR for peers behind NAT.
+
+pub mod codec;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use kovan_spec::wire;
+use libp2p::identity::Keypair;
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::swarm::dial_opts::DialOpts;
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, Swarm, dcutr, identify, mdns, noise, ping, relay, tcp, yamux};
+use tokio::sync::{mpsc, oneshot};
+
+pub use codec::EnvelopeCodec;
+
+/// Commands queued to the event loop.
+pub const COMMAND_QUEUE: usize = 64;
+/// Events queued to the application. Beyond this, inbound envelopes are
+/// answered `RETRY` by the event loop.
+pub const EVENT_QUEUE: usize = 256;
+/// How long a peer has to answer a delivery.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The identify protocol version.
+pub const IDENTIFY_PROTOCOL: &str = "/kovan/id/1.0.0";
+
+/// Networking settings.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// Listen addresses.
+    pub listen: Vec<Multiaddr>,
+    /// Discover peers on the LAN.
+    pub mdns: bool,
+}
+
+/// Why a network operation failed.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NetError {
+    /// The peer could not be reached (or was not the expected peer).
+    #[error("peer unreachable: {0}")]
+    Unreachable(String),
+    /// The peer did not answer in time.
+    #[error("peer did not answer in time")]
+    Timeout,
+    /// The network task has stopped.
+    #[error("network stopped")]
+    Stopped,
+    /// Invalid input (e.g. an address).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// An inbound request awaiting the application's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InboundId(u64);
+
+/// What the network tells the application.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum NetEvent {
+    /// Listening on a new address.
+    Listening(Multiaddr),
+    /// A peer was found on the LAN.
+    Discovered {
+        /// The peer.
+        peer: PeerId,
+        /// Its addresses.
+        addrs: Vec<Multiaddr>,
+    },
+    /// A peer connected.
+    Connected(PeerId),
+    /// A peer's last connection closed.
+    Disconnected(PeerId),
+    /// A sealed envelope arrived; answer with [`NetHandle::respond`].
+    Envelope {
+        /// The request to answer.
+        id: InboundId,
+        /// The sending peer (authenticated by Noise).
+        from: PeerId,
+        /// The encoded `SealedEnvelope`.
+        envelope: Vec<u8>,
+    },
+}
+
+enum Command {
+    Dial {
+        peer: PeerId,
+        addrs: Vec<Multiaddr>,
+        reply: oneshot::Sender<Result<(), NetError>>,
+    },
+    Send {
+        peer: PeerId,
+        envelope: Vec<u8>,
+        reply: oneshot::Sender<Result<wire::AckStatus, NetError>>,
+    },
+    Respond {
+        id: InboundId,
+        status: wire::AckStatus,
+    },
+    Listening {
+        reply: oneshot::Sender<Vec<Multiaddr>>,
+    },
+    Shutdown,
+}
+
+/// A cheap, cloneable handle to the network task.
+#[derive(Clone, Debug)]
+pub struct NetHandle {
+    commands: mpsc::Sender<Command>,
+    local: PeerId,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Dial { .. } => "Dial",
+            Command::Send { .. } => "Send",
+            Command::Respond { .. } => "Respond",
+            Command::Listening { .. } => "Listening",
+            Command::Shutdown => "Shutdown",
+        })
+    }
+}
+
+impl NetHandle {
+    /// This node's PeerId.
+    pub fn peer_id(&self) -> PeerId {
+        self.local
+    }
+
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NetError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(make(tx)).await.map_err(|_| NetError::Stopped)?;
+        rx.await.map_err(|_| NetError::Stopped)
+    }
+
+    /// Connects to `peer` at `addrs`. The connection only counts if the
+    /// remote proves it is `peer` (Noise); a different peer at the address
+    /// is refused.
+    pub async fn dial(&self, peer: PeerId, addrs: Vec<Multiaddr>) -> Result<(), NetError> {
+        self.call(|reply| Command::Dial { peer, addrs, reply }).await?
+    }
+
+    /// Hands a sealed envelope to `peer` and waits for its acknowledgement.
+    pub async fn send_envelope(
+        &self,
+        peer: PeerId,
+        envelope: Vec<u8>,
+    ) -> Result<wire::AckStatus, NetError> {
+        if envelope.len() > kovan_spec::limits::MAX_SEALED_ENVELOPE {
+            return Err(NetError::Invalid("envelope too large".into()));
+        }
+        self.call(|reply| Command::Send { peer, envelope, reply }).await?
+    }
+
+    /// Answers an inbound envelope.
+    pub async fn respond(&self, id: InboundId, status: wire::AckStatus) -> Result<(), NetError> {
+        self.commands.send(Command::Respond { id, status }).await.map_err(|_| NetError::Stopped)
+    }
+
+    /// The current listen addresses.
+    pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, NetError> {
+        self.call(|reply| Command::Listening { reply }).await
+    }
+
+    /// Stops the network task.
+    pub async fn shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown).await;
+    }
+}
+
+pub use behaviour::{NodeBehaviour, NodeBehaviourEvent};
+
+mod behaviour {
+    #![allow(missing_docs)]
+    use super::*;
+
+    /// The node's behaviours.
+    #[derive(NetworkBehaviour)]
+    pub struct NodeBehaviour {
+        pub envelope: request_response::Behaviour<EnvelopeCodec>,
+        pub identify: identify::Behaviour,
+        pub ping: ping::Behaviour,
+        pub mdns: Toggle<mdns::tokio::Behaviour>,
+        pub relay: relay::client::Behaviour,
+        pub dcutr: dcutr::Behaviour,
+    }
+}
+
+/// Starts the network with the device's libp2p key. Returns the handle and
+/// the event stream; the task runs until [`NetHandle::shutdown`] or until
+/// every handle is dropped.
+pub fn start(
+    key: Keypair,
+    config: NetConfig,
+) -> Result<(NetHandle, mpsc::Receiver<NetEvent>), NetError> {
+    let local = key.public().to_peer_id();
+    let err = |e: &dyn std::fmt::Display| NetError::Invalid(e.to_string());
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .map_err(|e| err(&e))?
+        .with_quic()
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| err(&e))?
+        .with_behaviour(|key, relay| {
+            let peer = key.public().to_peer_id();
+            let mdns = if config.mdns {
+                mdns::tokio::Behaviour::new(mdns::Config::default(), peer).ok()
+            } else {
+                None
+            };
+            NodeBehaviour {
+                envelope: request_response::Behaviour::new(
+                    [(codec::PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
+                ),
+                identify: identify::Behaviour::new(identify::Config::new(
+                    IDENTIFY_PROTOCOL.into(),
+                    key.public(),
+                )),
+                ping: ping::Behaviour::default(),
+                mdns: Toggle::from(mdns),
+                relay,
+                dcutr: dcutr::Behaviour::new(peer),
+            }
+        })
+        .map_err(|e| err(&e))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    for addr in &config.listen {
+        swarm.listen_on(addr.clone()).map_err(|e| err(&e))?;
+    }
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+    let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
+    tokio::spawn(run(swarm, cmd_rx, ev_tx));
+    Ok((NetHandle { commands: cmd_tx, local }, ev_rx))
+}
+
+struct Loop {
+    swarm: Swarm<NodeBehaviour>,
+    events: mpsc::Sender<NetEvent>,
+    pending_sends: HashMap<OutboundRequestId, oneshot::Sender<Result<wire::AckStatus, NetError>>>,
+    pending_dials: HashMap<PeerId, Vec<oneshot::Sender<Result<(), NetError>>>>,
+    inbound: HashMap<InboundId, ResponseChannel<wire::DirectAck>>,
+    next_inbound: u64,
+}
+
+/// The event loop: the only code that touches the `Swarm`.
+async fn run(
+    swarm: Swarm<NodeBehaviour>,
+    mut commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<NetEvent>,
+) {
+    let mut l = Loop {
+        swarm,
+        events,
+        pending_sends: HashMap::new(),
+        pending_dials: HashMap::new(),
+        inbound: HashMap::new(),
+        next_inbound: 0,
+    };
+    loop {
+        tokio::select! {
+            biased;
+            cmd = commands.recv() => match cmd {
+                None | Some(Command::Shutdown) => break,
+                Some(cmd) => l.command(cmd),
+            },
+            ev = l.swarm.select_next_some() => l.swarm_event(ev),
+        }
+    }
+    tracing::debug!("network task stopped");
+}
+
+fn ack(status: wire::AckStatus) -> wire::DirectAck {
+    wire::DirectAck { status: status as i32 }
+}
+
+impl Loop {
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Dial { peer, addrs, reply } => {
+                if self.swarm.is_connected(&peer) {
+                    let _ = reply.send(Ok(()));
+                    return;
+                }
+                let opts = DialOpts::peer_id(peer).addresses(addrs).build();
+                match self.swarm.dial(opts) {
+                    Ok(()) => self.pending_dials.entry(peer).or_default().push(reply),
+                    Err(e) => {
+                        let _ = reply.send(Err(NetError::Unreachable(e.to_string())));
+                    }
+                }
+            }
+            Command::Send { peer, envelope, reply } => {
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .envelope
+                    .send_request(&peer, wire::DirectDelivery { envelope });
+                self.pending_sends.insert(id, reply);
+            }
+            Command::Respond { id, status } => {
+                if let Some(ch) = self.inbound.remove(&id) {
+                    let _ = self.swarm.behaviour_mut().envelope.send_response(ch, ack(status));
+                }
+            }
+            Command::Listening { reply } => {
+                let _ = reply.send(self.swarm.listeners().cloned().collect());
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    fn emit(&mut self, ev: NetEvent) {
+        if let Err(e) = self.events.try_send(ev) {
+            tracing::debug!(error = %e, "application queue full; event dropped");
+        }
+    }
+
+    fn swarm_event(&mut self, ev: SwarmEvent<NodeBehaviourEvent>) {
+        match ev {
+            SwarmEvent::NewListenAddr { address, .. } => self.emit(NetEvent::Listening(address)),
+            SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
+                for reply in self.pending_dials.remove(&peer_id).unwrap_or_default() {
+                    let _ = reply.send(Ok(()));
+                }
+                if num_established.get() == 1 {
+                    self.emit(NetEvent::Connected(peer_id));
+                }
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+                self.emit(NetEvent::Disconnected(peer_id));
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id: Some(peer), error, .. } => {
+                for reply in self.pending_dials.remove(&peer).unwrap_or_default() {
+                    let _ = reply.send(Err(NetError::Unreachable(error.to_string())));
+                }
+            }
+            SwarmEvent::Behaviour(NodeBehaviourEvent::Envelope(ev)) => self.envelope_event(ev),
+            SwarmEvent::Behaviour(NodeBehaviourEvent::Mdns(mdns::Event::Discovered(list))) => {
+                let mut by_peer: HashMap<PeerId, Vec<Multiaddr>> = HashMap::new();
+                for (peer, addr) in list {
+                    by_peer.entry(peer).or_default().push(addr);
+                }
+                for (peer, addrs) in by_peer {
+                    self.emit(NetEvent::Discovered { peer, addrs });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn envelope_event(
+        &mut self,
+        ev: request_response::Event<wire::DirectDelivery, wire::DirectAck>,
+    ) {
+        match ev {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request { request, channel, .. } => {
+                    let id = InboundId(self.next_inbound);
+                    self.next_inbound += 1;
+                    let ev = NetEvent::Envelope { id, from: peer, envelope: request.envelope };
+                    match self.events.try_send(ev) {
+                        Ok(()) => {
+                            self.inbound.insert(id, channel);
+                        }
+                        Err(_) => {
+                            // Back-pressure: the sender retries later or uses the mailbox.
+                            let _ = self
+                                .swarm
+                                .behaviour_mut()
+                                .envelope
+                                .send_response(channel, ack(wire::AckStatus::Retry));
+                        }
+                    }
+                }
+                request_response::Message::Response { request_id, response } => {
+                    if let Some(reply) = self.pending_sends.remove(&request_id) {
+                        let status = wire::AckStatus::try_from(response.status)
+                            .unwrap_or(wire::AckStatus::Retry);
+                        let _ = reply.send(Ok(status));
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure { request_id, error, .. } => {
+                if let Some(reply) = self.pending_sends.remove(&request_id) {
+                    let e = match error {
+                        request_response::OutboundFailure::Timeout => NetError::Timeout,
+                        other => NetError::Unreachable(other.to_string()),
+                    };
+                    let _ = reply.send(Err(e));
+                }
+            }
+            request_response::Event::InboundFailure { .. }
+            | request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+}
