@@ -151,6 +151,20 @@ impl Identity {
     pub fn mls_signer(&self) -> MlsSigner {
         MlsSigner::new(self.contents.device.mls.clone())
     }
+    /// The account key's proof for registering `username` on the relay
+    /// whose PeerId is `relay_peer_id` (SPEC.md §9.2). None on a device
+    /// that does not hold the account key.
+    pub fn registration_signature(&self, username: &str, relay_peer_id: &str) -> Option<[u8; 64]> {
+        let account = self.contents.account.as_ref()?;
+        let data = kovan_crypto::identity::registration_data(
+            username,
+            account.id().as_bytes(),
+            &self.contents.certificate,
+            relay_peer_id,
+        );
+        Some(account.sign(kovan_crypto::context::SigContext::AccountRegistration, &data))
+    }
+
     /// The safety number with another account.
     pub fn safety_number(&self, other: &kovan_crypto::identity::AccountId) -> SafetyNumber {
         SafetyNumber::new(&self.account(), other)

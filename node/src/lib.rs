@@ -19,6 +19,7 @@ pub mod home;
 pub mod identity;
 pub mod inbox;
 pub mod net;
+pub mod relay_client;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};

@@ -1,3 +1,4 @@
 //! kovan's integration tests: one binary, a module per area.
 
+mod relay_client;
 mod vectors;

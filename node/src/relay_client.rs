@@ -1,0 +1,340 @@
+//! The node's client for a kovan relay (W2): the HTTP API and one WebSocket
+//! kept open with reconnect, backoff and resume from the last cursor.
+//!
+//! [`RelayClient`] is cheap to clone. [`RelayClient::push`] starts a task
+//! that keeps the WebSocket up and forwards mailbox items into a bounded
+//! channel; when the application falls behind, the task stops reading (the
+//! relay then cuts the socket off and the items are fetched again on
+//! reconnect, since they stay until acknowledged).
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::identity::Identity;
+
+/// Items queued from the WebSocket to the application.
+pub const PUSH_QUEUE: usize = 256;
+/// First reconnect delay; doubles up to [`MAX_BACKOFF`].
+pub const MIN_BACKOFF: Duration = Duration::from_millis(250);
+/// Longest reconnect delay.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Why a relay call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayError {
+    /// The relay could not be reached.
+    #[error("relay unreachable: {0}")]
+    Unreachable(String),
+    /// The relay refused the request.
+    #[error("relay refused ({status}): {code}: {message}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The relay's error code (e.g. `username_taken`).
+        code: String,
+        /// The relay's message.
+        message: String,
+    },
+    /// This device cannot do that (e.g. register without the account key).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl RelayError {
+    /// The relay's error code, if it answered.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            RelayError::Refused { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// A session on the relay.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    /// Bearer token (secret).
+    pub token: String,
+    /// Public id.
+    pub session_id: String,
+    /// Device.
+    pub device_peer_id: String,
+    /// Expiry, Unix ms.
+    pub expires_at: i64,
+}
+
+/// A mailbox item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxItem {
+    /// Cursor.
+    pub seq: i64,
+    /// The sealed envelope.
+    pub envelope: Vec<u8>,
+}
+
+/// What the push task reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PushEvent {
+    /// The socket is up.
+    Connected,
+    /// The socket dropped; reconnecting after the given delay.
+    Disconnected {
+        /// Delay before the next attempt.
+        retry_in: Duration,
+    },
+    /// A mailbox item.
+    Item(MailboxItem),
+    /// Upload more key packages.
+    KeyPackagesLow(i64),
+    /// The session was revoked or expired: log in again. The task stops.
+    SessionEnded,
+}
+
+/// A relay's HTTP client.
+#[derive(Debug, Clone)]
+pub struct RelayClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl RelayClient {
+    /// A client for the relay at `base` (e.g. `http://127.0.0.1:8480`).
+    pub fn new(base: &str) -> Result<Self, RelayError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| RelayError::Invalid(e.to_string()))?;
+        Ok(Self { base: base.trim_end_matches('/').to_owned(), http })
+    }
+
+    async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, RelayError> {
+        let resp = req.send().await.map_err(|e| RelayError::Unreachable(e.to_string()))?;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(body);
+        }
+        Err(RelayError::Refused {
+            status: status.as_u16(),
+            code: body["code"].as_str().unwrap_or("unknown").to_owned(),
+            message: body["message"].as_str().unwrap_or("").to_owned(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `GET /v1/info`.
+    pub async fn info(&self) -> Result<Value, RelayError> {
+        self.call(self.http.get(self.url("/v1/info"))).await
+    }
+
+    /// Registers `username` for this identity and opens a session.
+    pub async fn register(
+        &self,
+        id: &Identity,
+        username: &str,
+        password: &str,
+    ) -> Result<Session, RelayError> {
+        let info = self.info().await?;
+        let relay_peer = info["peer_id"].as_str().unwrap_or_default();
+        let name = username.to_ascii_lowercase();
+        let sig = id.registration_signature(&name, relay_peer).ok_or_else(|| {
+            RelayError::Invalid("this device does not hold the account key".into())
+        })?;
+        let body = json!({
+            "username": name,
+            "password": password,
+            "account_key": B64.encode(id.account().as_bytes()),
+            "device_certificate": B64.encode(id.certificate().encoded()),
+            "signature": B64.encode(sig),
+            "user_agent": concat!("kovan/", env!("CARGO_PKG_VERSION")),
+        });
+        let v = self.call(self.http.post(self.url("/v1/accounts")).json(&body)).await?;
+        serde_json::from_value(v).map_err(|e| RelayError::Invalid(e.to_string()))
+    }
+
+    /// Logs this device in.
+    pub async fn login(
+        &self,
+        id: &Identity,
+        username: &str,
+        password: &str,
+    ) -> Result<Session, RelayError> {
+        let body = json!({
+            "username": username,
+            "password": password,
+            "device_certificate": B64.encode(id.certificate().encoded()),
+            "user_agent": concat!("kovan/", env!("CARGO_PKG_VERSION")),
+        });
+        let v = self.call(self.http.post(self.url("/v1/sessions")).json(&body)).await?;
+        serde_json::from_value(v).map_err(|e| RelayError::Invalid(e.to_string()))
+    }
+
+    /// Logs out (revokes the session).
+    pub async fn logout(&self, token: &str) -> Result<(), RelayError> {
+        self.call(self.http.delete(self.url("/v1/sessions/current")).bearer_auth(token))
+            .await
+            .map(|_| ())
+    }
+
+    /// Searches the directory.
+    pub async fn search(&self, query: &str) -> Result<Value, RelayError> {
+        self.call(self.http.get(self.url("/v1/directory")).query(&[("q", query)])).await
+    }
+
+    /// Puts a sealed envelope into a device's mailbox.
+    pub async fn put_envelope(&self, peer_id: &str, envelope: Vec<u8>) -> Result<(), RelayError> {
+        let req = self
+            .http
+            .post(self.url(&format!("/v1/mailbox/{peer_id}")))
+            .header("content-type", "application/octet-stream")
+            .body(envelope);
+        self.call(req).await.map(|_| ())
+    }
+
+    /// Acknowledges mailbox items (they are deleted).
+    pub async fn ack(&self, token: &str, seqs: &[i64]) -> Result<(), RelayError> {
+        let req = self
+            .http
+            .post(self.url("/v1/mailbox/ack"))
+            .bearer_auth(token)
+            .json(&json!({ "seqs": seqs }));
+        self.call(req).await.map(|_| ())
+    }
+
+    /// Starts the push task: a WebSocket kept open from cursor `after`,
+    /// reconnecting with exponential backoff. Stops when `stop` flips to
+    /// true or the session ends.
+    pub fn push(
+        &self,
+        token: String,
+        after: i64,
+        stop: watch::Receiver<bool>,
+    ) -> mpsc::Receiver<PushEvent> {
+        let (tx, rx) = mpsc::channel(PUSH_QUEUE);
+        let url = format!("{}/v1/ws", self.base.replacen("http", "ws", 1));
+        tokio::spawn(push_task(url, token, after, tx, stop));
+        rx
+    }
+}
+
+enum Outcome {
+    Dropped,
+    SessionEnded,
+    Stopped,
+}
+
+async fn push_task(
+    url: String,
+    token: String,
+    mut cursor: i64,
+    tx: mpsc::Sender<PushEvent>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let outcome = connection(&url, &token, &mut cursor, &tx, &mut stop, &mut backoff).await;
+        match outcome {
+            Outcome::Stopped => return,
+            Outcome::SessionEnded => {
+                let _ = tx.send(PushEvent::SessionEnded).await;
+                return;
+            }
+            Outcome::Dropped => {
+                if tx.send(PushEvent::Disconnected { retry_in: backoff }).await.is_err() {
+                    return;
+                }
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+async fn connection(
+    url: &str,
+    token: &str,
+    cursor: &mut i64,
+    tx: &mpsc::Sender<PushEvent>,
+    stop: &mut watch::Receiver<bool>,
+    backoff: &mut Duration,
+) -> Outcome {
+    let Ok(mut req) = format!("{url}?after={cursor}").into_client_request() else {
+        return Outcome::Stopped;
+    };
+    let Ok(auth) = format!("Bearer {token}").parse() else { return Outcome::SessionEnded };
+    req.headers_mut().insert("authorization", auth);
+    let mut ws = match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => ws,
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) if resp.status().as_u16() == 401 => {
+            return Outcome::SessionEnded;
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "relay WebSocket connect failed");
+            return Outcome::Dropped;
+        }
+    };
+    *backoff = MIN_BACKOFF;
+    if tx.send(PushEvent::Connected).await.is_err() {
+        return Outcome::Stopped;
+    }
+    loop {
+        let msg = tokio::select! {
+            biased;
+            _ = stop.changed() => {
+                let _ = ws.close(None).await;
+                return Outcome::Stopped;
+            }
+            msg = ws.next() => msg,
+        };
+        let text = match msg {
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Close(frame))) => {
+                return if frame.is_some_and(|f| u16::from(f.code) == 4001) {
+                    Outcome::SessionEnded
+                } else {
+                    Outcome::Dropped
+                };
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Outcome::Dropped,
+        };
+        let Ok(v) = serde_json::from_str::<Value>(text.as_str()) else { continue };
+        let ev = match v["type"].as_str() {
+            Some("envelope") => {
+                let (Some(seq), Some(env)) = (v["seq"].as_i64(), v["envelope"].as_str()) else {
+                    continue;
+                };
+                let Ok(envelope) = B64.decode(env) else { continue };
+                *cursor = (*cursor).max(seq);
+                PushEvent::Item(MailboxItem { seq, envelope })
+            }
+            Some("key_packages_low") => {
+                PushEvent::KeyPackagesLow(v["remaining"].as_i64().unwrap_or(0))
+            }
+            Some("session_revoked") => return Outcome::SessionEnded,
+            _ => continue,
+        };
+        if tx.send(ev).await.is_err() {
+            let _ = ws.send(Message::Close(None)).await;
+            return Outcome::Stopped;
+        }
+    }
+}
