@@ -19,7 +19,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::{Error, Result};
 
 /// Migrations, in order; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_mls_dedupe.sql"),
+];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -90,6 +93,25 @@ impl Database {
             params![id.as_slice(), now as i64],
         )?;
         Ok(n == 1)
+    }
+
+    /// Records the digest of an MLS message; false if it was processed before.
+    pub fn mark_mls_seen(&self, digest: &[u8; 32], now: u64) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO seen_mls_messages (digest, seen_at) VALUES (?1, ?2)",
+            params![digest.as_slice(), now as i64],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Forgets a digest (when processing failed for a reason that a retry
+    /// may not have, e.g. a message from a future epoch).
+    pub fn unmark_mls_seen(&self, digest: &[u8; 32]) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM seen_mls_messages WHERE digest = ?1",
+            params![digest.as_slice()],
+        )?;
+        Ok(())
     }
 
     /// Forgets envelope ids older than `before` (they can no longer arrive:

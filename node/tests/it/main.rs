@@ -1,4 +1,5 @@
 //! kovan-node integration tests: one binary, a module per area.
 
 mod cli;
+mod conversation;
 mod net;
