@@ -68,7 +68,8 @@ fn aead_and_envelopes(c: &mut Criterion) {
 
 fn keystore_unlock(c: &mut Criterion) {
     let (account, keys, certificate) = device(4);
-    let contents = KeystoreContents { account: Some(account), device: keys, certificate };
+    let storage = kovan_crypto::storage::StorageKey::from_bytes([9; 32]);
+    let contents = KeystoreContents { account: Some(account), device: keys, certificate, storage };
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let bytes = keystore::seal(&contents, b"passphrase", KdfParams::default(), &mut rng).unwrap();
     let mut g = c.benchmark_group("keystore");

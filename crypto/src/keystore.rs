@@ -40,6 +40,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::ErrorKind;
 use crate::identity::{AccountKey, DeviceCertificate, DeviceKeys};
+use crate::storage::StorageKey;
 
 /// File magic.
 pub const MAGIC: &[u8; 8] = b"KOVANKS\0";
@@ -157,6 +158,8 @@ pub struct KeystoreContents {
     /// The device's certificate (not checked for expiry on open: an expired
     /// certificate must still be renewable).
     pub certificate: DeviceCertificate,
+    /// The key of the node database's encrypted fields.
+    pub storage: StorageKey,
 }
 
 struct Derived {
@@ -188,6 +191,7 @@ fn zeroize_secrets(s: &mut wire::KeystoreSecrets) {
     s.mls_secret.zeroize();
     s.signing_secret.zeroize();
     s.envelope_secret.zeroize();
+    s.storage_secret.zeroize();
 }
 
 /// Seals `contents` under `passphrase` with fresh salt and nonce.
@@ -221,6 +225,7 @@ pub fn seal_with(
         signing_secret: contents.device.signing.to_bytes().to_vec(),
         envelope_secret: contents.device.envelope.to_bytes().to_vec(),
         device_certificate: contents.certificate.encoded().to_vec(),
+        storage_secret: contents.storage.secret().to_vec(),
     };
     let plaintext = Zeroizing::new(encode(&secrets));
     zeroize_secrets(&mut secrets);
@@ -353,7 +358,8 @@ fn contents_from(s: &wire::KeystoreSecrets) -> Result<KeystoreContents, Keystore
     {
         return Err(KeystoreError::Invalid("certificate is for another account".into()));
     }
-    Ok(KeystoreContents { account, device, certificate })
+    let storage = StorageKey::from_bytes(*secret32("storage secret", &s.storage_secret)?);
+    Ok(KeystoreContents { account, device, certificate, storage })
 }
 
 #[cfg(test)]
@@ -367,7 +373,12 @@ mod tests {
         let account = AccountKey::generate(&mut rng);
         let device = DeviceKeys::generate(&mut rng);
         let certificate = account.certify(&device.public(), "test", 1_800_000_000, 100).unwrap();
-        KeystoreContents { account: Some(account), device, certificate }
+        KeystoreContents {
+            account: Some(account),
+            device,
+            certificate,
+            storage: StorageKey::generate(&mut rng),
+        }
     }
 
     fn sealed() -> (KeystoreContents, Vec<u8>) {

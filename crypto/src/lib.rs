@@ -10,6 +10,7 @@
 //! - [`keystore`]: the passphrase-sealed file format for a device's secrets.
 //! - [`envelope`]: sealed-sender envelopes, what relay mailboxes hold.
 //! - [`mls`]: the MLS ciphersuite, provider, signer and credential checks.
+//! - [`storage`]: sealing database fields at rest with the keystore's storage key.
 //!
 //! Key separation: an account key signs only device certificates (and, later,
 //! account-level statements); each device has four keys, each for exactly one
@@ -23,6 +24,7 @@ pub mod identity;
 pub mod keystore;
 pub mod mls;
 pub mod safety;
+pub mod storage;
 
 mod error;
 pub use error::{ErrorKind, KeyError};

@@ -94,7 +94,8 @@ impl Identity {
         let certificate = account
             .certify(&device.public(), device_name, now_secs(), DEFAULT_CERTIFICATE_LIFETIME)
             .map_err(|e| Error::Invalid(e.to_string()))?;
-        let contents = KeystoreContents { account: Some(account), device, certificate };
+        let storage = kovan_crypto::storage::StorageKey::generate(&mut OsRng);
+        let contents = KeystoreContents { account: Some(account), device, certificate, storage };
         let bytes = keystore::seal(&contents, passphrase, params, &mut OsRng)?;
         write_atomic(&path, &bytes)?;
         let id = Self { contents };
@@ -138,6 +139,10 @@ impl Identity {
     /// The device certificate.
     pub fn certificate(&self) -> &DeviceCertificate {
         &self.contents.certificate
+    }
+    /// The key of the database's encrypted fields.
+    pub fn storage_key(&self) -> &kovan_crypto::storage::StorageKey {
+        &self.contents.storage
     }
     /// The device keys.
     pub fn device_keys(&self) -> &DeviceKeys {

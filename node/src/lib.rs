@@ -16,6 +16,7 @@
 pub mod config;
 pub mod conversation;
 pub mod error;
+pub mod history;
 pub mod home;
 pub mod identity;
 pub mod inbox;

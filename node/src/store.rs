@@ -22,6 +22,7 @@ use crate::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_mls_dedupe.sql"),
+    include_str!("../migrations/0003_history.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -72,6 +73,11 @@ impl Database {
         let mut mls = SqliteStorageProvider::<JsonCodec, Connection>::new(connect(path)?);
         mls.run_migrations().map_err(|e| Error::Internal(format!("openmls migrations: {e}")))?;
         Ok(Self { conn, path: path.to_owned() })
+    }
+
+    /// The connection, for the modules that own tables in this database.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
     }
 
     /// The schema version of the open database.

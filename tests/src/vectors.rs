@@ -141,6 +141,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         account: Some(alice.account.clone()),
         device: alice.device.clone(),
         certificate: cert.clone(),
+        storage: kovan_crypto::storage::StorageKey::from_bytes([0x53; 32]),
     };
     let salt = [0x5a; 16];
     let nonce = [0x4e; 12];
@@ -153,6 +154,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             "description": "SPEC.md §4: the device-certificate fixture sealed in a keystore (Argon2id m=65536 t=3 p=4)",
             "inputs": fixture_json(&alice),
             "certificate": hex::encode(cert.encoded()),
+            "storage_secret": hex::encode([0x53u8; 32]),
             "passphrase": passphrase,
             "salt": hex::encode(salt),
             "nonce": hex::encode(nonce),

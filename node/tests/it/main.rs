@@ -2,4 +2,5 @@
 
 mod cli;
 mod conversation;
+mod history;
 mod net;

@@ -1,0 +1,286 @@
+//! Conversations and message history (M2), in the node database.
+//!
+//! Bodies are sealed with the keystore's storage key, bound to their
+//! conversation and message id (SPEC.md §4.6). Reads are paged by a cursor
+//! (the local sequence number), newest first, so opening a long
+//! conversation reads one page, not the history. A message id is stored
+//! once per conversation: a duplicate insert is reported, not doubled.
+
+use kovan_crypto::storage::{FieldKey, StorageKey};
+use rand_core::OsRng;
+use rusqlite::{OptionalExtension, params};
+
+use crate::store::Database;
+use crate::{Error, Result};
+
+/// A message's delivery state. Only moves forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum State {
+    /// Written locally, not yet handed to the network.
+    Pending = 0,
+    /// Handed to the peer or its mailbox.
+    Sent = 1,
+    /// The peer's device stored it.
+    Delivered = 2,
+    /// The peer displayed it.
+    Seen = 3,
+    /// An incoming message.
+    Received = 10,
+}
+
+impl State {
+    fn from_i64(v: i64) -> Self {
+        match v {
+            0 => State::Pending,
+            1 => State::Sent,
+            2 => State::Delivered,
+            3 => State::Seen,
+            _ => State::Received,
+        }
+    }
+}
+
+/// A message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    /// Conversation (MLS group id).
+    pub conversation_id: &'a [u8],
+    /// The sender-chosen id.
+    pub message_id: [u8; 16],
+    /// Sender's account key.
+    pub sender_account: &'a [u8],
+    /// Sender's device PeerId.
+    pub sender_device: &'a str,
+    /// Sender's clock, ms.
+    pub sent_at: i64,
+    /// Local clock, ms.
+    pub received_at: i64,
+    /// Whether this device sent it.
+    pub outgoing: bool,
+    /// Initial state.
+    pub state: State,
+    /// The content (an encoded `AppEnvelope`, or text).
+    pub body: &'a [u8],
+}
+
+/// A stored message, decrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Local sequence number: the paging cursor.
+    pub seq: i64,
+    /// The sender-chosen id.
+    pub message_id: [u8; 16],
+    /// Sender's account key.
+    pub sender_account: Vec<u8>,
+    /// Sender's clock, ms.
+    pub sent_at: i64,
+    /// Whether this device sent it.
+    pub outgoing: bool,
+    /// Delivery state.
+    pub state: State,
+    /// The content; None once deleted for everyone.
+    pub body: Option<Vec<u8>>,
+    /// When it was last edited, ms.
+    pub edited_at: Option<i64>,
+}
+
+/// Message history over the node database.
+pub struct History<'a> {
+    db: &'a Database,
+    key: FieldKey,
+}
+
+fn context(conversation: &[u8], message_id: &[u8; 16]) -> Vec<u8> {
+    let mut c = b"messages/body/".to_vec();
+    c.extend_from_slice(&(conversation.len() as u32).to_be_bytes());
+    c.extend_from_slice(conversation);
+    c.extend_from_slice(message_id);
+    c
+}
+
+impl<'a> History<'a> {
+    /// History in `db`, sealed with `key`.
+    pub fn new(db: &'a Database, key: &StorageKey) -> Self {
+        Self { db, key: key.field_key() }
+    }
+
+    /// Creates the conversation if it does not exist.
+    pub fn ensure_conversation(
+        &self,
+        id: &[u8],
+        direct_peer: Option<&[u8]>,
+        now: i64,
+    ) -> Result<()> {
+        let kind = if direct_peer.is_some() { "direct" } else { "group" };
+        self.db.conn().execute(
+            "INSERT OR IGNORE INTO conversations (id, kind, peer_account, created_at, last_activity) \
+             VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![id, kind, direct_peer, now],
+        )?;
+        Ok(())
+    }
+
+    /// Stores a message; returns its sequence number, or None if this
+    /// conversation already has a message with that id.
+    pub fn insert(&self, m: &NewMessage<'_>) -> Result<Option<i64>> {
+        let body = self.key.seal(&mut OsRng, &context(m.conversation_id, &m.message_id), m.body);
+        let conn = self.db.conn();
+        let n = conn.execute(
+            "INSERT OR IGNORE INTO messages (conversation_id, message_id, sender_account, sender_device, \
+             sent_at, received_at, outgoing, state, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                m.conversation_id,
+                m.message_id.as_slice(),
+                m.sender_account,
+                m.sender_device,
+                m.sent_at,
+                m.received_at,
+                m.outgoing as i64,
+                m.state as i64,
+                body
+            ],
+        )?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let seq = conn.last_insert_rowid();
+        conn.execute(
+            "UPDATE conversations SET last_activity = MAX(last_activity, ?2) WHERE id = ?1",
+            params![m.conversation_id, m.received_at],
+        )?;
+        Ok(Some(seq))
+    }
+
+    fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<(StoredMessage, Option<Vec<u8>>)> {
+        let id: Vec<u8> = row.get("message_id")?;
+        let mut message_id = [0u8; 16];
+        if id.len() == 16 {
+            message_id.copy_from_slice(&id);
+        }
+        let sealed: Option<Vec<u8>> = row.get("body")?;
+        Ok((
+            StoredMessage {
+                seq: row.get("seq")?,
+                message_id,
+                sender_account: row.get("sender_account")?,
+                sent_at: row.get("sent_at")?,
+                outgoing: row.get::<_, i64>("outgoing")? != 0,
+                state: State::from_i64(row.get("state")?),
+                body: None,
+                edited_at: row.get("edited_at")?,
+            },
+            sealed,
+        ))
+    }
+
+    fn open(
+        &self,
+        conversation: &[u8],
+        m: &mut StoredMessage,
+        sealed: Option<Vec<u8>>,
+    ) -> Result<()> {
+        if let Some(s) = sealed {
+            let plain = self.key.open(&context(conversation, &m.message_id), &s).map_err(|e| {
+                Error::Invalid(format!("message {}: {e}", hex::encode(m.message_id)))
+            })?;
+            m.body = Some(plain.to_vec());
+        }
+        Ok(())
+    }
+
+    /// Up to `limit` messages before cursor `before` (or the newest when
+    /// None), newest first.
+    pub fn page(
+        &self,
+        conversation: &[u8],
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>> {
+        let mut stmt = self.db.conn().prepare_cached(
+            "SELECT seq, message_id, sender_account, sent_at, outgoing, state, body, edited_at \
+             FROM messages WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+        )?;
+        let rows = stmt
+            .query_map(
+                params![conversation, before.unwrap_or(i64::MAX), limit as i64],
+                Self::decode,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(mut m, sealed)| {
+                self.open(conversation, &mut m, sealed)?;
+                Ok(m)
+            })
+            .collect()
+    }
+
+    /// One message by id.
+    pub fn get(&self, conversation: &[u8], message_id: &[u8; 16]) -> Result<Option<StoredMessage>> {
+        let row = self
+            .db
+            .conn()
+            .query_row(
+                "SELECT seq, message_id, sender_account, sent_at, outgoing, state, body, edited_at \
+                 FROM messages WHERE conversation_id = ?1 AND message_id = ?2",
+                params![conversation, message_id.as_slice()],
+                Self::decode,
+            )
+            .optional()?;
+        match row {
+            None => Ok(None),
+            Some((mut m, sealed)) => {
+                self.open(conversation, &mut m, sealed)?;
+                Ok(Some(m))
+            }
+        }
+    }
+
+    /// Advances an outgoing message's state (never backwards); true if it changed.
+    pub fn advance(
+        &self,
+        conversation: &[u8],
+        message_id: &[u8; 16],
+        state: State,
+    ) -> Result<bool> {
+        let n = self.db.conn().execute(
+            "UPDATE messages SET state = ?3 WHERE conversation_id = ?1 AND message_id = ?2 \
+             AND outgoing = 1 AND state < ?3",
+            params![conversation, message_id.as_slice(), state as i64],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Replaces a message's body if `editor` sent it; true if it did.
+    pub fn edit(
+        &self,
+        conversation: &[u8],
+        message_id: &[u8; 16],
+        editor: &[u8],
+        body: &[u8],
+        now: i64,
+    ) -> Result<bool> {
+        let sealed = self.key.seal(&mut OsRng, &context(conversation, message_id), body);
+        let n = self.db.conn().execute(
+            "UPDATE messages SET body = ?4, edited_at = ?5 WHERE conversation_id = ?1 \
+             AND message_id = ?2 AND sender_account = ?3 AND deleted = 0",
+            params![conversation, message_id.as_slice(), editor, sealed, now],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Deletes a message for everyone if `deleter` sent it: the body is
+    /// erased (overwritten on disk: `secure_delete` is on), a tombstone stays.
+    pub fn delete(
+        &self,
+        conversation: &[u8],
+        message_id: &[u8; 16],
+        deleter: &[u8],
+    ) -> Result<bool> {
+        let n = self.db.conn().execute(
+            "UPDATE messages SET body = NULL, deleted = 1 WHERE conversation_id = ?1 \
+             AND message_id = ?2 AND sender_account = ?3",
+            params![conversation, message_id.as_slice(), deleter],
+        )?;
+        Ok(n > 0)
+    }
+}
