@@ -124,7 +124,8 @@ impl<'a> History<'a> {
     /// conversation already has a message with that id.
     pub fn insert(&self, m: &NewMessage<'_>) -> Result<Option<i64>> {
         let body = self.key.seal(&mut OsRng, &context(m.conversation_id, &m.message_id), m.body);
-        let conn = self.db.conn();
+        // One transaction (one fsync) for the message and the activity time.
+        let conn = self.db.conn().unchecked_transaction()?;
         let n = conn.execute(
             "INSERT OR IGNORE INTO messages (conversation_id, message_id, sender_account, sender_device, \
              sent_at, received_at, outgoing, state, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -148,6 +149,7 @@ impl<'a> History<'a> {
             "UPDATE conversations SET last_activity = MAX(last_activity, ?2) WHERE id = ?1",
             params![m.conversation_id, m.received_at],
         )?;
+        conn.commit()?;
         Ok(Some(seq))
     }
 
