@@ -21,6 +21,7 @@ pub mod home;
 pub mod identity;
 pub mod inbox;
 pub mod net;
+pub mod outbox;
 pub mod relay_client;
 pub mod store;
 
