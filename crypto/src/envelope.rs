@@ -42,8 +42,8 @@ pub enum PayloadKind {
     MlsMessage,
     /// An MLS Welcome.
     MlsWelcome,
-    /// A friend request.
-    FriendRequest,
+    /// A friend message (request, decline, removal).
+    Friend,
 }
 
 impl PayloadKind {
@@ -51,14 +51,14 @@ impl PayloadKind {
         match self {
             PayloadKind::MlsMessage => wire::PayloadKind::MlsMessage,
             PayloadKind::MlsWelcome => wire::PayloadKind::MlsWelcome,
-            PayloadKind::FriendRequest => wire::PayloadKind::FriendRequest,
+            PayloadKind::Friend => wire::PayloadKind::Friend,
         }
     }
     fn from_wire(v: i32) -> Option<Self> {
         match wire::PayloadKind::try_from(v).ok()? {
             wire::PayloadKind::MlsMessage => Some(PayloadKind::MlsMessage),
             wire::PayloadKind::MlsWelcome => Some(PayloadKind::MlsWelcome),
-            wire::PayloadKind::FriendRequest => Some(PayloadKind::FriendRequest),
+            wire::PayloadKind::Friend => Some(PayloadKind::Friend),
             wire::PayloadKind::Unspecified => None,
         }
     }

@@ -33,6 +33,9 @@ impl std::fmt::Debug for StorageKey {
     }
 }
 
+/// HKDF info for the lookup-tag key.
+const TAG_KEY_INFO: &[u8] = b"kovan/v1/storage-tag";
+
 impl StorageKey {
     /// A fresh random key.
     pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
@@ -48,6 +51,22 @@ impl StorageKey {
     pub fn secret(&self) -> &[u8; 32] {
         &self.0
     }
+    /// A deterministic tag for `value` in `context`, for columns that must
+    /// be unique or looked up without revealing their content (SPEC.md
+    /// §4.6): HMAC-SHA256 keyed with a key derived for tags only.
+    pub fn lookup_tag(&self, context: &[u8], value: &[u8]) -> [u8; 32] {
+        let hk = Hkdf::<Sha256>::new(None, self.0.as_ref());
+        let mut tag_key = Zeroizing::new([0u8; 32]);
+        let _ = hk.expand(TAG_KEY_INFO, tag_key.as_mut());
+        let mut data = Vec::with_capacity(4 + context.len() + value.len());
+        data.extend_from_slice(&(context.len() as u32).to_be_bytes());
+        data.extend_from_slice(context);
+        data.extend_from_slice(value);
+        // HKDF-Extract(salt, ikm) is HMAC-SHA256(salt, ikm).
+        let (prk, _) = Hkdf::<Sha256>::extract(Some(tag_key.as_ref()), &data);
+        prk.into()
+    }
+
     /// The key that seals fields.
     pub fn field_key(&self) -> FieldKey {
         let hk = Hkdf::<Sha256>::new(None, self.0.as_ref());
@@ -114,6 +133,20 @@ mod tests {
     use super::*;
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
+
+    #[test]
+    fn lookup_tags_are_deterministic_keyed_and_context_bound() {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let a = StorageKey::generate(&mut rng);
+        let b = StorageKey::generate(&mut rng);
+        let t = a.lookup_tag(b"reactions/emoji", "👍".as_bytes());
+        assert_eq!(t, a.lookup_tag(b"reactions/emoji", "👍".as_bytes()));
+        assert_ne!(t, a.lookup_tag(b"reactions/emoji", "👎".as_bytes()));
+        assert_ne!(t, a.lookup_tag(b"reactions/other", "👍".as_bytes()));
+        assert_ne!(t, b.lookup_tag(b"reactions/emoji", "👍".as_bytes()));
+        // The length prefix keeps (context, value) splits apart.
+        assert_ne!(a.lookup_tag(b"ab", b"c"), a.lookup_tag(b"a", b"bc"));
+    }
 
     #[test]
     fn fields_open_only_in_their_context_and_with_their_key() {

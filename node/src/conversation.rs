@@ -153,7 +153,10 @@ impl Conversations {
     pub fn key_package(&self, last_resort: bool) -> Result<Vec<u8>> {
         let mut b = KeyPackage::builder();
         if last_resort {
-            b = b.mark_as_last_resort();
+            // The leaf must declare the extension it carries.
+            b = b.mark_as_last_resort().leaf_node_capabilities(
+                Capabilities::builder().extensions(vec![ExtensionType::LastResort]).build(),
+            );
         }
         let bundle = b
             .build(CIPHERSUITE, &self.provider, &self.signer, credential_with_key(&self.cert))
@@ -167,8 +170,11 @@ impl Conversations {
             .ok_or(ConversationError::UnknownGroup)
     }
 
-    /// Starts a 1:1 conversation with the device whose KeyPackage this is.
-    pub fn start(&self, key_package: &[u8], now: u64) -> Result<Started> {
+    fn validated_key_package(
+        &self,
+        key_package: &[u8],
+        now: u64,
+    ) -> Result<(KeyPackage, DeviceCertificate)> {
         let msg = MlsMessageIn::tls_deserialize_exact(key_package)
             .map_err(|e| ConversationError::Malformed(e.to_string()))?;
         let MlsMessageBodyIn::KeyPackage(kp) = msg.extract() else {
@@ -181,6 +187,18 @@ impl Conversations {
         let leaf = kp.leaf_node();
         let peer = validate_member(leaf.credential(), leaf.signature_key().as_slice(), now)
             .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
+        Ok((kp, peer))
+    }
+
+    /// Checks a KeyPackage (signature, ciphersuite, and a credential whose
+    /// certificate certifies its key) and returns the device it belongs to.
+    pub fn inspect_key_package(&self, key_package: &[u8], now: u64) -> Result<DeviceCertificate> {
+        Ok(self.validated_key_package(key_package, now)?.1)
+    }
+
+    /// Starts a 1:1 conversation with the device whose KeyPackage this is.
+    pub fn start(&self, key_package: &[u8], now: u64) -> Result<Started> {
+        let (kp, peer) = self.validated_key_package(key_package, now)?;
         let mut group = MlsGroup::new(
             &self.provider,
             &self.signer,

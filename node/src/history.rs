@@ -72,8 +72,12 @@ pub struct StoredMessage {
     pub message_id: [u8; 16],
     /// Sender's account key.
     pub sender_account: Vec<u8>,
+    /// Sender's device PeerId.
+    pub sender_device: String,
     /// Sender's clock, ms.
     pub sent_at: i64,
+    /// Local clock when stored, ms.
+    pub received_at: i64,
     /// Whether this device sent it.
     pub outgoing: bool,
     /// Delivery state.
@@ -84,10 +88,37 @@ pub struct StoredMessage {
     pub edited_at: Option<i64>,
 }
 
+/// A conversation in the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRow {
+    /// The MLS group id.
+    pub id: Vec<u8>,
+    /// For 1:1 conversations, the other account.
+    pub peer_account: Option<Vec<u8>>,
+    /// Last message time, ms.
+    pub last_activity: i64,
+    /// Closed (unfriended, or dissolved): read-only.
+    pub closed: bool,
+    /// Incoming messages not read yet.
+    pub unread: i64,
+}
+
+/// Reactions to one message, per emoji.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReactionCount {
+    /// The emoji.
+    pub emoji: String,
+    /// How many accounts reacted with it.
+    pub count: i64,
+    /// Who (account keys).
+    pub by: Vec<Vec<u8>>,
+}
+
 /// Message history over the node database.
 pub struct History<'a> {
     db: &'a Database,
     key: FieldKey,
+    tags: Option<&'a StorageKey>,
 }
 
 fn context(conversation: &[u8], message_id: &[u8; 16]) -> Vec<u8> {
@@ -100,8 +131,171 @@ fn context(conversation: &[u8], message_id: &[u8; 16]) -> Vec<u8> {
 
 impl<'a> History<'a> {
     /// History in `db`, sealed with `key`.
-    pub fn new(db: &'a Database, key: &StorageKey) -> Self {
-        Self { db, key: key.field_key() }
+    pub fn new(db: &'a Database, key: &'a StorageKey) -> Self {
+        Self { db, key: key.field_key(), tags: Some(key) }
+    }
+
+    /// Whether the conversation exists.
+    pub fn exists(&self, id: &[u8]) -> Result<bool> {
+        Ok(self
+            .db
+            .conn()
+            .query_row("SELECT 1 FROM conversations WHERE id = ?1", params![id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Whether the conversation is closed (read-only).
+    pub fn is_closed(&self, id: &[u8]) -> Result<bool> {
+        let v: Option<i64> = self
+            .db
+            .conn()
+            .query_row("SELECT closed FROM conversations WHERE id = ?1", params![id], |r| r.get(0))
+            .optional()?;
+        Ok(v.unwrap_or(1) != 0)
+    }
+
+    /// Closes a conversation: it stays readable, nothing more is sent or
+    /// accepted in it.
+    pub fn close(&self, id: &[u8]) -> Result<()> {
+        self.db.conn().execute("UPDATE conversations SET closed = 1 WHERE id = ?1", params![id])?;
+        Ok(())
+    }
+
+    /// Takes the next sequence number of this device in a conversation.
+    pub fn next_sequence(&self, id: &[u8]) -> Result<u64> {
+        let seq: i64 = self.db.conn().query_row(
+            "UPDATE conversations SET next_sequence = next_sequence + 1 WHERE id = ?1 \
+             RETURNING next_sequence - 1",
+            params![id],
+            |r| r.get(0),
+        )?;
+        Ok(seq as u64)
+    }
+
+    /// Every conversation, most recent first.
+    pub fn conversations(&self) -> Result<Vec<ConversationRow>> {
+        let mut stmt = self.db.conn().prepare(
+            "SELECT c.id, c.peer_account, c.last_activity, c.closed, \
+             (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.outgoing = 0 \
+              AND m.seq > c.last_read_seq AND m.deleted = 0) \
+             FROM conversations c ORDER BY c.last_activity DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ConversationRow {
+                id: r.get(0)?,
+                peer_account: r.get(1)?,
+                last_activity: r.get(2)?,
+                closed: r.get::<_, i64>(3)? != 0,
+                unread: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Marks everything in a conversation read; returns the ids of incoming
+    /// messages that were unread (for read receipts).
+    pub fn mark_read(&self, id: &[u8]) -> Result<Vec<[u8; 16]>> {
+        self.db.atomic(|| {
+            let conn = self.db.conn();
+            let last: i64 = conn.query_row(
+                "SELECT last_read_seq FROM conversations WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, message_id FROM messages WHERE conversation_id = ?1 AND seq > ?2 \
+                 AND outgoing = 0 AND deleted = 0 ORDER BY seq",
+            )?;
+            let mut max = last;
+            let mut ids = Vec::new();
+            for row in stmt.query_map(params![id, last], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })? {
+                let (seq, mid) = row?;
+                max = max.max(seq);
+                if let Ok(m) = mid.try_into() {
+                    ids.push(m);
+                }
+            }
+            let newest: Option<i64> = conn.query_row(
+                "SELECT MAX(seq) FROM messages WHERE conversation_id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
+            conn.execute(
+                "UPDATE conversations SET last_read_seq = ?2 WHERE id = ?1",
+                params![id, newest.unwrap_or(0).max(max)],
+            )?;
+            Ok(ids)
+        })
+    }
+
+    fn emoji_context(conversation: &[u8], target: &[u8; 16], sender: &[u8]) -> Vec<u8> {
+        let mut c = b"reactions/emoji/".to_vec();
+        for part in [conversation, target.as_slice(), sender] {
+            c.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            c.extend_from_slice(part);
+        }
+        c
+    }
+
+    /// Adds (or with `remove`, withdraws) `sender`'s reaction; true if
+    /// anything changed.
+    pub fn react(
+        &self,
+        conversation: &[u8],
+        target: &[u8; 16],
+        sender: &[u8],
+        emoji: &str,
+        remove: bool,
+        now: i64,
+    ) -> Result<bool> {
+        let Some(tags) = self.tags else { return Err(Error::Internal("no storage key".into())) };
+        let ctx = Self::emoji_context(conversation, target, sender);
+        let tag = tags.lookup_tag(&ctx, emoji.as_bytes());
+        let n = if remove {
+            self.db.conn().execute(
+                "DELETE FROM reactions WHERE conversation_id = ?1 AND target = ?2 \
+                 AND sender_account = ?3 AND emoji_tag = ?4",
+                params![conversation, target.as_slice(), sender, tag.as_slice()],
+            )?
+        } else {
+            let sealed = self.key.seal(&mut OsRng, &ctx, emoji.as_bytes());
+            self.db.conn().execute(
+                "INSERT OR IGNORE INTO reactions (conversation_id, target, sender_account, emoji_tag, \
+                 emoji, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![conversation, target.as_slice(), sender, tag.as_slice(), sealed, now],
+            )?
+        };
+        Ok(n > 0)
+    }
+
+    /// The reactions to a message, per emoji, in order of first use.
+    pub fn reactions(&self, conversation: &[u8], target: &[u8; 16]) -> Result<Vec<ReactionCount>> {
+        let mut stmt = self.db.conn().prepare_cached(
+            "SELECT sender_account, emoji FROM reactions WHERE conversation_id = ?1 AND target = ?2 \
+             ORDER BY at, sender_account",
+        )?;
+        let rows = stmt
+            .query_map(params![conversation, target.as_slice()], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out: Vec<ReactionCount> = Vec::new();
+        for (sender, sealed) in rows {
+            let ctx = Self::emoji_context(conversation, target, &sender);
+            let emoji = self.key.open(&ctx, &sealed).map_err(|e| Error::Invalid(e.to_string()))?;
+            let emoji = String::from_utf8_lossy(&emoji).into_owned();
+            match out.iter_mut().find(|r| r.emoji == emoji) {
+                Some(r) => {
+                    r.count += 1;
+                    r.by.push(sender);
+                }
+                None => out.push(ReactionCount { emoji, count: 1, by: vec![sender] }),
+            }
+        }
+        Ok(out)
     }
 
     /// Creates the conversation if it does not exist.
@@ -125,32 +319,33 @@ impl<'a> History<'a> {
     pub fn insert(&self, m: &NewMessage<'_>) -> Result<Option<i64>> {
         let body = self.key.seal(&mut OsRng, &context(m.conversation_id, &m.message_id), m.body);
         // One transaction (one fsync) for the message and the activity time.
-        let conn = self.db.conn().unchecked_transaction()?;
-        let n = conn.execute(
-            "INSERT OR IGNORE INTO messages (conversation_id, message_id, sender_account, sender_device, \
-             sent_at, received_at, outgoing, state, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                m.conversation_id,
-                m.message_id.as_slice(),
-                m.sender_account,
-                m.sender_device,
-                m.sent_at,
-                m.received_at,
-                m.outgoing as i64,
-                m.state as i64,
-                body
-            ],
-        )?;
-        if n == 0 {
-            return Ok(None);
-        }
-        let seq = conn.last_insert_rowid();
-        conn.execute(
-            "UPDATE conversations SET last_activity = MAX(last_activity, ?2) WHERE id = ?1",
-            params![m.conversation_id, m.received_at],
-        )?;
-        conn.commit()?;
-        Ok(Some(seq))
+        self.db.atomic(|| {
+            let conn = self.db.conn();
+            let n = conn.execute(
+                "INSERT OR IGNORE INTO messages (conversation_id, message_id, sender_account, sender_device, \
+                 sent_at, received_at, outgoing, state, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    m.conversation_id,
+                    m.message_id.as_slice(),
+                    m.sender_account,
+                    m.sender_device,
+                    m.sent_at,
+                    m.received_at,
+                    m.outgoing as i64,
+                    m.state as i64,
+                    body
+                ],
+            )?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let seq = conn.last_insert_rowid();
+            conn.execute(
+                "UPDATE conversations SET last_activity = MAX(last_activity, ?2) WHERE id = ?1",
+                params![m.conversation_id, m.received_at],
+            )?;
+            Ok(Some(seq))
+        })
     }
 
     fn decode(row: &rusqlite::Row<'_>) -> rusqlite::Result<(StoredMessage, Option<Vec<u8>>)> {
@@ -165,7 +360,9 @@ impl<'a> History<'a> {
                 seq: row.get("seq")?,
                 message_id,
                 sender_account: row.get("sender_account")?,
+                sender_device: row.get("sender_device")?,
                 sent_at: row.get("sent_at")?,
+                received_at: row.get("received_at")?,
                 outgoing: row.get::<_, i64>("outgoing")? != 0,
                 state: State::from_i64(row.get("state")?),
                 body: None,
@@ -199,7 +396,7 @@ impl<'a> History<'a> {
         limit: usize,
     ) -> Result<Vec<StoredMessage>> {
         let mut stmt = self.db.conn().prepare_cached(
-            "SELECT seq, message_id, sender_account, sent_at, outgoing, state, body, edited_at \
+            "SELECT seq, message_id, sender_account, sender_device, sent_at, received_at, outgoing, state, body, edited_at \
              FROM messages WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
         )?;
         let rows = stmt
@@ -222,7 +419,7 @@ impl<'a> History<'a> {
             .db
             .conn()
             .query_row(
-                "SELECT seq, message_id, sender_account, sent_at, outgoing, state, body, edited_at \
+                "SELECT seq, message_id, sender_account, sender_device, sent_at, received_at, outgoing, state, body, edited_at \
                  FROM messages WHERE conversation_id = ?1 AND message_id = ?2",
                 params![conversation, message_id.as_slice()],
                 Self::decode,

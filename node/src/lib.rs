@@ -10,19 +10,26 @@
 //! - [`store`]: the node's SQLite database with numbered migrations, and the
 //!   persistent openmls storage provider inside it.
 //! - [`config`]: the node's TOML configuration file.
+//! - [`node`]: a running node — [`Node::start`] returns a [`NodeHandle`]
+//!   with an async method per operation and a stream of [`Event`]s; the CLI
+//!   and the desktop client use only this.
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod config;
+pub mod contacts;
 pub mod conversation;
+pub mod emoji;
 pub mod error;
 pub mod history;
 pub mod home;
 pub mod identity;
 pub mod inbox;
 pub mod net;
+pub mod node;
 pub mod outbox;
 pub mod relay_client;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};
+pub use node::{Event, Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult};

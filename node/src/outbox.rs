@@ -62,9 +62,11 @@ impl<'a> Outbox<'a> {
         now: i64,
     ) -> Result<i64> {
         let conn = self.db.conn();
+        // Behind anything already waiting for this recipient: order is kept.
         conn.execute(
             "INSERT INTO outbox (recipient_device, envelope, conversation_id, message_id, created_at, next_attempt_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+             VALUES (?1, ?2, ?3, ?4, ?5, MAX(?5, COALESCE((SELECT MAX(next_attempt_at) FROM outbox \
+             WHERE recipient_device = ?1), ?5)))",
             params![recipient_device, envelope, conversation_id, message_id, now],
         )?;
         Ok(conn.last_insert_rowid())
@@ -87,6 +89,88 @@ impl<'a> Outbox<'a> {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The oldest item of each recipient, where it is due at `now`: what
+    /// may be sent without overtaking anything (SPEC.md §7.5).
+    pub fn heads_due(&self, now: i64, limit: usize) -> Result<Vec<OutboxItem>> {
+        let mut stmt = self.db.conn().prepare_cached(
+            "SELECT id, recipient_device, envelope, conversation_id, message_id, attempts FROM outbox \
+             WHERE id IN (SELECT MIN(id) FROM outbox GROUP BY recipient_device) \
+             AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now, limit as i64], |r| {
+            Ok(OutboxItem {
+                id: r.get(0)?,
+                recipient_device: r.get(1)?,
+                envelope: r.get(2)?,
+                conversation_id: r.get(3)?,
+                message_id: r.get(4)?,
+                attempts: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// An attempt to reach `recipient` failed: everything for it waits,
+    /// backing off from the failed item's attempt count.
+    pub fn defer_recipient(&self, recipient: &str, failed_id: i64, now: i64) -> Result<()> {
+        let conn = self.db.conn();
+        conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1",
+            params![failed_id],
+        )?;
+        let attempts: i64 =
+            conn.query_row("SELECT attempts FROM outbox WHERE id = ?1", params![failed_id], |r| {
+                r.get(0)
+            })?;
+        conn.execute(
+            "UPDATE outbox SET next_attempt_at = ?2 WHERE recipient_device = ?1",
+            params![recipient, now + backoff(attempts - 1)],
+        )?;
+        Ok(())
+    }
+
+    /// `recipient` is reachable again: try its items now.
+    pub fn retry_now(&self, recipient: &str, now: i64) -> Result<bool> {
+        let n = self.db.conn().execute(
+            "UPDATE outbox SET next_attempt_at = ?2 WHERE recipient_device = ?1 AND next_attempt_at > ?2",
+            params![recipient, now],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Items waiting for `recipient`.
+    pub fn pending_for(&self, recipient: &str) -> Result<i64> {
+        Ok(self.db.conn().query_row(
+            "SELECT COUNT(*) FROM outbox WHERE recipient_device = ?1",
+            params![recipient],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// One item by id.
+    pub fn get(&self, id: i64) -> Result<Option<OutboxItem>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .db
+            .conn()
+            .query_row(
+                "SELECT id, recipient_device, envelope, conversation_id, message_id, attempts \
+                 FROM outbox WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok(OutboxItem {
+                        id: r.get(0)?,
+                        recipient_device: r.get(1)?,
+                        envelope: r.get(2)?,
+                        conversation_id: r.get(3)?,
+                        message_id: r.get(4)?,
+                        attempts: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     /// When the next item is due, if any.

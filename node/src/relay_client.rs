@@ -195,6 +195,41 @@ impl RelayClient {
         self.call(self.http.get(self.url("/v1/directory")).query(&[("q", query)])).await
     }
 
+    /// A user's public profile (`GET /v1/users/{username}`).
+    pub async fn user(&self, username: &str) -> Result<Value, RelayError> {
+        let mut url = reqwest::Url::parse(&self.url("/v1/users/"))
+            .map_err(|e| RelayError::Invalid(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|_| RelayError::Invalid("relay URL cannot take a path".into()))?
+            .pop_if_empty()
+            .push(username);
+        self.call(self.http.get(url)).await
+    }
+
+    /// Uploads KeyPackages for this device; returns how many are stored.
+    pub async fn upload_key_packages(
+        &self,
+        token: &str,
+        key_packages: &[Vec<u8>],
+        last_resort: Option<&[u8]>,
+    ) -> Result<i64, RelayError> {
+        let body = json!({
+            "key_packages": key_packages.iter().map(|k| B64.encode(k)).collect::<Vec<_>>(),
+            "last_resort": last_resort.map(|k| B64.encode(k)),
+        });
+        let v = self
+            .call(self.http.post(self.url("/v1/keypackages")).bearer_auth(token).json(&body))
+            .await?;
+        Ok(v["remaining"].as_i64().unwrap_or(0))
+    }
+
+    /// How many KeyPackages the relay holds for this device, and whether a
+    /// last-resort one is among them.
+    pub async fn key_package_count(&self, token: &str) -> Result<(i64, bool), RelayError> {
+        let v = self.call(self.http.get(self.url("/v1/keypackages")).bearer_auth(token)).await?;
+        Ok((v["remaining"].as_i64().unwrap_or(0), v["last_resort"].as_bool().unwrap_or(false)))
+    }
+
     /// Puts a sealed envelope into a device's mailbox.
     pub async fn put_envelope(&self, peer_id: &str, envelope: Vec<u8>) -> Result<(), RelayError> {
         let req = self

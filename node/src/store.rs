@@ -11,6 +11,7 @@
 //! forward secrecy needs from storage.
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use kovan_crypto::mls::KovanProvider;
 use openmls_sqlite_storage::{Codec, SqliteStorageProvider};
@@ -24,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_mls_dedupe.sql"),
     include_str!("../migrations/0003_history.sql"),
     include_str!("../migrations/0004_outbox.sql"),
+    include_str!("../migrations/0005_contacts.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -44,8 +46,10 @@ impl Codec for JsonCodec {
     }
 }
 
-/// The openmls provider backed by the node database.
-pub type MlsProvider = KovanProvider<SqliteStorageProvider<JsonCodec, Connection>>;
+/// The openmls provider backed by the node database. It shares the
+/// database's connection, so an MLS state change and the history rows it
+/// produces commit in one transaction ([`Database::atomic`]).
+pub type MlsProvider = KovanProvider<SqliteStorageProvider<JsonCodec, Rc<Connection>>>;
 
 fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
@@ -59,10 +63,11 @@ fn connect(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// The node database.
+/// The node database. One connection, shared with the MLS provider; the
+/// type is not `Send`: a node keeps its database on one thread.
 #[derive(Debug)]
 pub struct Database {
-    conn: Connection,
+    conn: Rc<Connection>,
     path: PathBuf,
 }
 
@@ -73,7 +78,52 @@ impl Database {
         migrate(&mut conn)?;
         let mut mls = SqliteStorageProvider::<JsonCodec, Connection>::new(connect(path)?);
         mls.run_migrations().map_err(|e| Error::Internal(format!("openmls migrations: {e}")))?;
-        Ok(Self { conn, path: path.to_owned() })
+        Ok(Self { conn: Rc::new(conn), path: path.to_owned() })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in one transaction: everything it writes (MLS state
+    /// included) commits together or not at all. Nested calls join the
+    /// outer transaction.
+    pub fn atomic<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        self.tx().atomic(f)
+    }
+
+    /// A transaction handle that does not borrow the database, for code
+    /// that needs `&mut` access to its owner inside the transaction.
+    pub fn tx(&self) -> Tx {
+        Tx(self.conn.clone())
+    }
+
+    /// A setting stored by the node (small values: cursors, flags).
+    pub fn setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", params![key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Stores a setting.
+    pub fn set_setting(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Removes a setting.
+    pub fn remove_setting(&self, key: &str) -> Result<()> {
+        self.conn.execute("DELETE FROM settings WHERE key = ?1", params![key])?;
+        Ok(())
     }
 
     /// The connection, for the modules that own tables in this database.
@@ -86,10 +136,10 @@ impl Database {
         Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    /// An openmls provider whose group state is stored in this database.
-    /// It uses its own connection (WAL lets both work side by side).
+    /// An openmls provider whose group state is stored in this database,
+    /// on the same connection.
     pub fn mls_provider(&self) -> Result<MlsProvider> {
-        Ok(KovanProvider::new(SqliteStorageProvider::new(connect(&self.path)?)))
+        Ok(KovanProvider::new(SqliteStorageProvider::new(self.conn.clone())))
     }
 
     /// Records an envelope id; returns `false` if it was already seen, so a
@@ -127,6 +177,36 @@ impl Database {
         Ok(self
             .conn
             .execute("DELETE FROM seen_envelopes WHERE seen_at < ?1", params![before as i64])?)
+    }
+}
+
+/// See [`Database::tx`].
+#[derive(Debug)]
+pub struct Tx(Rc<Connection>);
+
+impl Tx {
+    /// See [`Database::atomic`].
+    pub fn atomic<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        if !self.0.is_autocommit() {
+            return f();
+        }
+        self.0.execute_batch("BEGIN IMMEDIATE").map_err(|e| E::from(e.into()))?;
+        match f() {
+            Ok(v) => {
+                if let Err(e) = self.0.execute_batch("COMMIT") {
+                    let _ = self.0.execute_batch("ROLLBACK");
+                    return Err(E::from(e.into()));
+                }
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.0.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 }
 

@@ -22,7 +22,9 @@ pub mod wire {
     include!(concat!(env!("OUT_DIR"), "/kovan.v1.rs"));
 }
 
-pub use validate::{ValidatedApp, validate_app_envelope};
+pub use validate::{
+    FriendBody, ValidatedApp, ValidatedFriend, validate_app_envelope, validate_friend_message,
+};
 
 /// Why bytes could not be decoded into a wire type.
 #[derive(Debug, thiserror::Error, PartialEq, Eq, Clone)]
@@ -110,4 +112,7 @@ bounded! {
     AppEnvelope => limits::MAX_APP_ENVELOPE,
     DirectDelivery => limits::MAX_DIRECT_DELIVERY,
     DirectAck => limits::MAX_DIRECT_ACK,
+    FriendMessage => limits::MAX_FRIEND_MESSAGE,
+    CardRequest => limits::MAX_CARD_REQUEST,
+    ContactCard => limits::MAX_CONTACT_CARD,
 }

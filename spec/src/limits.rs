@@ -51,3 +51,22 @@ pub const MAX_DIRECT_DELIVERY: usize = MAX_SEALED_ENVELOPE + 16;
 
 /// A direct-delivery acknowledgement is one enum.
 pub const MAX_DIRECT_ACK: usize = 16;
+
+/// An encoded `FriendMessage`: a KeyPackage (a few hundred bytes; 16 KiB
+/// leaves room for extensions) plus names and a note.
+pub const MAX_FRIEND_MESSAGE: usize = 20 * 1024;
+
+/// A KeyPackage inside a friend request.
+pub const MAX_KEY_PACKAGE: usize = 16 * 1024;
+
+/// The note in a friend request, bytes.
+pub const MAX_FRIEND_NOTE: usize = 512;
+
+/// A display name, bytes.
+pub const MAX_DISPLAY_NAME: usize = 64;
+
+/// An encoded `CardRequest` (empty).
+pub const MAX_CARD_REQUEST: usize = 16;
+
+/// An encoded `ContactCard`: a certificate and a name.
+pub const MAX_CONTACT_CARD: usize = 2 * 1024;

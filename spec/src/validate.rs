@@ -156,6 +156,74 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
     })
 }
 
+/// A decoded and validated friend message (SPEC.md §7.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatedFriend {
+    /// The request this message is about.
+    pub request_id: MessageId,
+    /// What it says.
+    pub body: FriendBody,
+}
+
+/// The body of a friend message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FriendBody {
+    /// A friend request.
+    Request {
+        /// The requesting device's KeyPackage (an encoded MLSMessage).
+        key_package: Vec<u8>,
+        /// The name it claims.
+        display_name: String,
+        /// A note for the recipient.
+        note: String,
+        /// The account the request is for.
+        recipient_account: [u8; 32],
+    },
+    /// The request was declined.
+    Decline,
+    /// The sender ends the friendship.
+    Remove,
+}
+
+const FRIEND: &str = <wire::FriendMessage as Bounded>::NAME;
+
+/// Decodes and validates the payload of a friend envelope.
+pub fn validate_friend_message(bytes: &[u8]) -> Result<ValidatedFriend, DecodeError> {
+    let m: wire::FriendMessage = decode(bytes)?;
+    if m.version != 1 {
+        return Err(DecodeError::UnsupportedVersion { what: FRIEND, version: m.version });
+    }
+    let request_id = id(FRIEND, "request_id", &m.request_id)?;
+    let body = match m.body {
+        Some(wire::friend_message::Body::Request(r)) => {
+            if r.key_package.is_empty() || r.key_package.len() > limits::MAX_KEY_PACKAGE {
+                return Err(DecodeError::invalid(FRIEND, "key_package must be 1..=16384 bytes"));
+            }
+            let recipient_account =
+                r.recipient_account.as_slice().try_into().map_err(|_| {
+                    DecodeError::invalid(FRIEND, "recipient_account must be 32 bytes")
+                })?;
+            if r.display_name.len() > limits::MAX_DISPLAY_NAME {
+                return Err(DecodeError::invalid(FRIEND, "display_name is over 64 bytes"));
+            }
+            if r.note.len() > limits::MAX_FRIEND_NOTE {
+                return Err(DecodeError::invalid(FRIEND, "note is over 512 bytes"));
+            }
+            FriendBody::Request {
+                key_package: r.key_package,
+                display_name: r.display_name,
+                note: r.note,
+                recipient_account,
+            }
+        }
+        Some(wire::friend_message::Body::Decline(_)) => FriendBody::Decline,
+        Some(wire::friend_message::Body::Remove(_)) => FriendBody::Remove,
+        None => return Err(DecodeError::invalid(FRIEND, "no body")),
+    };
+    Ok(ValidatedFriend { request_id, body })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +315,41 @@ mod tests {
             }
             bytes.truncate(cut.min(bytes.len()));
             all_decoders(&bytes);
+        }
+    }
+
+    #[test]
+    fn friend_messages_are_validated() {
+        let req = |kp: Vec<u8>, acct: Vec<u8>, note: &str| wire::FriendMessage {
+            version: 1,
+            request_id: vec![3; 16],
+            body: Some(wire::friend_message::Body::Request(wire::FriendRequest {
+                key_package: kp,
+                display_name: "Ayşe".into(),
+                note: note.into(),
+                recipient_account: acct,
+            })),
+        };
+        let ok = validate_friend_message(&encode(&req(vec![1; 300], vec![9; 32], "hi"))).unwrap();
+        assert!(matches!(ok.body, FriendBody::Request { ref note, .. } if note == "hi"));
+        assert!(validate_friend_message(&encode(&req(vec![], vec![9; 32], ""))).is_err());
+        assert!(validate_friend_message(&encode(&req(vec![1; 10], vec![9; 31], ""))).is_err());
+        let long = "n".repeat(limits::MAX_FRIEND_NOTE + 1);
+        assert!(validate_friend_message(&encode(&req(vec![1; 10], vec![9; 32], &long))).is_err());
+        let mut empty = req(vec![1], vec![9; 32], "");
+        empty.body = None;
+        assert!(validate_friend_message(&encode(&empty)).is_err());
+        empty.version = 2;
+        assert!(matches!(
+            validate_friend_message(&encode(&empty)),
+            Err(DecodeError::UnsupportedVersion { .. })
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn friend_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = validate_friend_message(&bytes);
         }
     }
 }

@@ -263,6 +263,41 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         }),
     ));
 
+    // §7.4 friend messages (the key package is opaque to the decoder; a
+    // real one is 300-400 bytes)
+    let friend =
+        |body| wire::FriendMessage { version: 1, request_id: vec![0x44; 16], body: Some(body) };
+    use wire::friend_message::Body as F;
+    let friends = [
+        (
+            "request",
+            friend(F::Request(wire::FriendRequest {
+                key_package: vec![0x55; 48],
+                display_name: "Ayşe".into(),
+                note: "Selam, ben Ayşe".into(),
+                recipient_account: cert.account().as_bytes().to_vec(),
+            })),
+        ),
+        ("decline", friend(F::Decline(wire::FriendDecline {}))),
+        ("remove", friend(F::Remove(wire::FriendRemove {}))),
+    ];
+    let cases: Vec<Value> = friends
+        .iter()
+        .map(|(name, m)| json!({ "name": name, "debug": format!("{m:?}"), "encoding": hex::encode(encode(m)) }))
+        .collect();
+    let card = wire::ContactCard {
+        device_certificate: cert.encoded().to_vec(),
+        display_name: "Ayşe".into(),
+    };
+    out.push(file(
+        "friend-message.json",
+        json!({
+            "description": "SPEC.md §7.3-7.4: friend messages (payloads of PAYLOAD_KIND_FRIEND envelopes) and a contact card",
+            "cases": cases,
+            "card": hex::encode(encode(&card)),
+        }),
+    ));
+
     // §7 node protocol messages
     let delivery = wire::DirectDelivery { envelope: sealed.bytes.clone() };
     let acks: Vec<Value> = [wire::AckStatus::Accepted, wire::AckStatus::Rejected, wire::AckStatus::Retry]

@@ -8,12 +8,32 @@ use futures_util::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use kovan_spec::{Bounded, wire};
 use libp2p::StreamProtocol;
 
-/// The protocol id.
+/// The envelope protocol id (SPEC.md §7.2).
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/kovan/envelope/1");
+/// The contact-card protocol id (SPEC.md §7.3).
+pub const CARD_PROTOCOL: StreamProtocol = StreamProtocol::new("/kovan/card/1");
 
-/// The codec.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EnvelopeCodec;
+/// A request-response codec for one bounded protobuf request and response,
+/// each length-prefixed.
+#[derive(Debug)]
+pub struct ProtoCodec<Req, Resp>(std::marker::PhantomData<fn() -> (Req, Resp)>);
+
+impl<Req, Resp> Default for ProtoCodec<Req, Resp> {
+    fn default() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<Req, Resp> Clone for ProtoCodec<Req, Resp> {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+/// The `/kovan/envelope/1` codec.
+pub type EnvelopeCodec = ProtoCodec<wire::DirectDelivery, wire::DirectAck>;
+/// The `/kovan/card/1` codec.
+pub type CardCodec = ProtoCodec<wire::CardRequest, wire::ContactCard>;
 
 async fn read_varint<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<u64> {
     let mut value = 0u64;
@@ -67,10 +87,14 @@ pub async fn write_message<M: prost::Message, T: AsyncWrite + Unpin>(
     io.close().await
 }
 
-impl libp2p::request_response::Codec for EnvelopeCodec {
+impl<Req, Resp> libp2p::request_response::Codec for ProtoCodec<Req, Resp>
+where
+    Req: Bounded + Send + 'static,
+    Resp: Bounded + Send + 'static,
+{
     type Protocol = StreamProtocol;
-    type Request = wire::DirectDelivery;
-    type Response = wire::DirectAck;
+    type Request = Req;
+    type Response = Resp;
 
     async fn read_request<T: AsyncRead + Unpin + Send>(
         &mut self,

@@ -27,14 +27,19 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use kovan_spec::wire;
 use libp2p::identity::Keypair;
+use libp2p::kad::{self, store::MemoryStore};
+use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, Swarm, dcutr, identify, mdns, noise, ping, relay, tcp, yamux};
+use libp2p::{
+    Multiaddr, PeerId, StreamProtocol, Swarm, autonat, connection_limits, dcutr, identify, mdns,
+    memory_connection_limits, noise, ping, relay, tcp, yamux,
+};
 use tokio::sync::{mpsc, oneshot};
 
-pub use codec::EnvelopeCodec;
+pub use codec::{CardCodec, EnvelopeCodec};
 
 /// Commands queued to the event loop.
 pub const COMMAND_QUEUE: usize = 64;
@@ -45,14 +50,26 @@ pub const EVENT_QUEUE: usize = 256;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The identify protocol version.
 pub const IDENTIFY_PROTOCOL: &str = "/kovan/id/1.0.0";
+/// kovan's Kademlia protocol (the relay serves the same one).
+pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/kovan/kad/1.0.0");
+/// Established connections in all.
+pub const MAX_ESTABLISHED: u32 = 512;
+/// Connections being set up.
+pub const MAX_PENDING: u32 = 64;
+/// Established connections per peer.
+pub const MAX_PER_PEER: u32 = 4;
+/// New connections are refused above this share of the machine's memory.
+pub const MAX_MEMORY_PERCENTAGE: f64 = 0.9;
 
 /// Networking settings.
 #[derive(Debug, Clone)]
 pub struct NetConfig {
     /// Listen addresses.
     pub listen: Vec<Multiaddr>,
-    /// Discover peers on the LAN.
+    /// Discover peers on the LAN, and answer contact-card requests.
     pub mdns: bool,
+    /// The card this node hands to LAN peers that ask (SPEC.md §7.3).
+    pub card: wire::ContactCard,
 }
 
 /// Why a network operation failed.
@@ -94,6 +111,15 @@ pub enum NetEvent {
     Connected(PeerId),
     /// A peer's last connection closed.
     Disconnected(PeerId),
+    /// A connected peer told us the addresses it listens on.
+    Identified {
+        /// The peer.
+        peer: PeerId,
+        /// Its listen addresses.
+        addrs: Vec<Multiaddr>,
+    },
+    /// The relay accepted a circuit reservation: peers can reach us through it.
+    Reachable(Multiaddr),
     /// A sealed envelope arrived; answer with [`NetHandle::respond`].
     Envelope {
         /// The request to answer.
@@ -123,6 +149,22 @@ enum Command {
     Listening {
         reply: oneshot::Sender<Vec<Multiaddr>>,
     },
+    FetchCard {
+        peer: PeerId,
+        reply: oneshot::Sender<Result<wire::ContactCard, NetError>>,
+    },
+    Connected {
+        reply: oneshot::Sender<Vec<PeerId>>,
+    },
+    UseRelay {
+        peer: PeerId,
+        addrs: Vec<Multiaddr>,
+    },
+    FindPeer {
+        peer: PeerId,
+        reply: oneshot::Sender<Vec<Multiaddr>>,
+    },
+    SetCard(wire::ContactCard),
     Shutdown,
 }
 
@@ -140,6 +182,11 @@ impl std::fmt::Debug for Command {
             Command::Send { .. } => "Send",
             Command::Respond { .. } => "Respond",
             Command::Listening { .. } => "Listening",
+            Command::FetchCard { .. } => "FetchCard",
+            Command::Connected { .. } => "Connected",
+            Command::UseRelay { .. } => "UseRelay",
+            Command::FindPeer { .. } => "FindPeer",
+            Command::SetCard(_) => "SetCard",
             Command::Shutdown => "Shutdown",
         })
     }
@@ -189,6 +236,34 @@ impl NetHandle {
         self.call(|reply| Command::Listening { reply }).await
     }
 
+    /// Asks a peer for its contact card (SPEC.md §7.3). The caller checks
+    /// that the certificate belongs to `peer`.
+    pub async fn fetch_card(&self, peer: PeerId) -> Result<wire::ContactCard, NetError> {
+        self.call(|reply| Command::FetchCard { peer, reply }).await?
+    }
+
+    /// The peers we are connected to.
+    pub async fn connected(&self) -> Result<Vec<PeerId>, NetError> {
+        self.call(|reply| Command::Connected { reply }).await
+    }
+
+    /// Connects to a relay, listens through it (a circuit reservation, so
+    /// peers behind NAT can reach us) and bootstraps Kademlia from it.
+    pub async fn use_relay(&self, peer: PeerId, addrs: Vec<Multiaddr>) -> Result<(), NetError> {
+        self.commands.send(Command::UseRelay { peer, addrs }).await.map_err(|_| NetError::Stopped)
+    }
+
+    /// Looks a peer's addresses up in the DHT (best effort: empty if no
+    /// DHT node knows it).
+    pub async fn find_peer(&self, peer: PeerId) -> Result<Vec<Multiaddr>, NetError> {
+        self.call(|reply| Command::FindPeer { peer, reply }).await
+    }
+
+    /// Replaces the card served to LAN peers.
+    pub async fn set_card(&self, card: wire::ContactCard) -> Result<(), NetError> {
+        self.commands.send(Command::SetCard(card)).await.map_err(|_| NetError::Stopped)
+    }
+
     /// Stops the network task.
     pub async fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown).await;
@@ -204,7 +279,12 @@ mod behaviour {
     /// The node's behaviours.
     #[derive(NetworkBehaviour)]
     pub struct NodeBehaviour {
+        pub limits: connection_limits::Behaviour,
+        pub memory: memory_connection_limits::Behaviour,
         pub envelope: request_response::Behaviour<EnvelopeCodec>,
+        pub card: request_response::Behaviour<CardCodec>,
+        pub kad: kad::Behaviour<MemoryStore>,
+        pub autonat: autonat::v2::client::Behaviour,
         pub identify: identify::Behaviour,
         pub ping: ping::Behaviour,
         pub mdns: Toggle<mdns::tokio::Behaviour>,
@@ -236,11 +316,37 @@ pub fn start(
             } else {
                 None
             };
+            let card_support =
+                if config.mdns { ProtocolSupport::Full } else { ProtocolSupport::Outbound };
+            let mut kad = kad::Behaviour::with_config(
+                peer,
+                MemoryStore::new(peer),
+                kad::Config::new(KAD_PROTOCOL),
+            );
+            // Client until AutoNAT confirms a public address.
+            kad.set_mode(None);
             NodeBehaviour {
+                limits: connection_limits::Behaviour::new(
+                    connection_limits::ConnectionLimits::default()
+                        .with_max_established(Some(MAX_ESTABLISHED))
+                        .with_max_pending_incoming(Some(MAX_PENDING))
+                        .with_max_pending_outgoing(Some(MAX_PENDING))
+                        .with_max_established_per_peer(Some(MAX_PER_PEER)),
+                ),
+                memory: memory_connection_limits::Behaviour::with_max_percentage(
+                    MAX_MEMORY_PERCENTAGE,
+                ),
                 envelope: request_response::Behaviour::new(
                     [(codec::PROTOCOL, ProtocolSupport::Full)],
                     request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
                 ),
+                card: request_response::Behaviour::new(
+                    [(codec::CARD_PROTOCOL, card_support)],
+                    request_response::Config::default()
+                        .with_request_timeout(Duration::from_secs(10)),
+                ),
+                kad,
+                autonat: autonat::v2::client::Behaviour::default(),
                 identify: identify::Behaviour::new(identify::Config::new(
                     IDENTIFY_PROTOCOL.into(),
                     key.public(),
@@ -259,7 +365,7 @@ pub fn start(
     }
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    tokio::spawn(run(swarm, cmd_rx, ev_tx));
+    tokio::spawn(run(swarm, cmd_rx, ev_tx, config.card));
     Ok((NetHandle { commands: cmd_tx, local }, ev_rx))
 }
 
@@ -270,6 +376,10 @@ struct Loop {
     pending_dials: HashMap<PeerId, Vec<oneshot::Sender<Result<(), NetError>>>>,
     inbound: HashMap<InboundId, ResponseChannel<wire::DirectAck>>,
     next_inbound: u64,
+    pending_cards: HashMap<OutboundRequestId, oneshot::Sender<Result<wire::ContactCard, NetError>>>,
+    pending_finds: HashMap<kad::QueryId, (PeerId, oneshot::Sender<Vec<Multiaddr>>)>,
+    card: wire::ContactCard,
+    relays: Vec<PeerId>,
 }
 
 /// The event loop: the only code that touches the `Swarm`.
@@ -277,6 +387,7 @@ async fn run(
     swarm: Swarm<NodeBehaviour>,
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<NetEvent>,
+    card: wire::ContactCard,
 ) {
     let mut l = Loop {
         swarm,
@@ -285,6 +396,10 @@ async fn run(
         pending_dials: HashMap::new(),
         inbound: HashMap::new(),
         next_inbound: 0,
+        pending_cards: HashMap::new(),
+        pending_finds: HashMap::new(),
+        card,
+        relays: Vec::new(),
     };
     loop {
         tokio::select! {
@@ -335,6 +450,41 @@ impl Loop {
             Command::Listening { reply } => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
             }
+            Command::FetchCard { peer, reply } => {
+                let id = self.swarm.behaviour_mut().card.send_request(&peer, wire::CardRequest {});
+                self.pending_cards.insert(id, reply);
+            }
+            Command::Connected { reply } => {
+                let _ = reply.send(self.swarm.connected_peers().copied().collect());
+            }
+            Command::UseRelay { peer, addrs } => {
+                if self.relays.contains(&peer) {
+                    return;
+                }
+                self.relays.push(peer);
+                let addrs: Vec<Multiaddr> = addrs.iter().map(without_p2p).collect();
+                for addr in &addrs {
+                    self.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+                }
+                // Listening through the relay dials it (dialing it here too
+                // would race that dial and close the listener). One circuit
+                // listener is enough; TCP first.
+                if let Some(addr) = addrs
+                    .iter()
+                    .find(|a| a.iter().any(|p| matches!(p, Protocol::Tcp(_))))
+                    .or(addrs.first())
+                {
+                    let circuit = addr.clone().with(Protocol::P2p(peer)).with(Protocol::P2pCircuit);
+                    if let Err(e) = self.swarm.listen_on(circuit) {
+                        tracing::warn!(error = %e, "cannot listen through the relay");
+                    }
+                }
+            }
+            Command::FindPeer { peer, reply } => {
+                let id = self.swarm.behaviour_mut().kad.get_closest_peers(peer);
+                self.pending_finds.insert(id, (peer, reply));
+            }
+            Command::SetCard(card) => self.card = card,
             Command::Shutdown => {}
         }
     }
@@ -365,6 +515,63 @@ impl Loop {
                 }
             }
             SwarmEvent::Behaviour(NodeBehaviourEvent::Envelope(ev)) => self.envelope_event(ev),
+            SwarmEvent::Behaviour(NodeBehaviourEvent::Card(ev)) => self.card_event(ev),
+            SwarmEvent::Behaviour(NodeBehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                if self.relays.contains(&peer_id) {
+                    for addr in &info.listen_addrs {
+                        self.swarm.behaviour_mut().kad.add_address(&peer_id, addr.clone());
+                    }
+                }
+                let addrs: Vec<Multiaddr> =
+                    info.listen_addrs.into_iter().take(16).filter(|a| !is_circuit(a)).collect();
+                self.emit(NetEvent::Identified { peer: peer_id, addrs });
+            }
+            SwarmEvent::Behaviour(NodeBehaviourEvent::Relay(
+                relay::client::Event::ReservationReqAccepted { relay_peer_id, .. },
+            )) => {
+                // Connected to the relay: bootstrap the DHT from it.
+                let _ = self.swarm.behaviour_mut().kad.bootstrap();
+                let addrs: Vec<Multiaddr> = self
+                    .swarm
+                    .listeners()
+                    .filter(|a| {
+                        is_circuit(a) && a.iter().any(|p| p == Protocol::P2p(relay_peer_id))
+                    })
+                    .cloned()
+                    .collect();
+                for a in addrs {
+                    self.emit(NetEvent::Reachable(a));
+                }
+            }
+            SwarmEvent::Behaviour(NodeBehaviourEvent::Kad(
+                kad::Event::OutboundQueryProgressed {
+                    id,
+                    result: kad::QueryResult::GetClosestPeers(result),
+                    step,
+                    ..
+                },
+            )) => {
+                let peers = match result {
+                    Ok(ok) => ok.peers,
+                    Err(kad::GetClosestPeersError::Timeout { peers, .. }) => peers,
+                };
+                if let Some((want, _)) = self.pending_finds.get(&id) {
+                    let found: Vec<Multiaddr> = peers
+                        .into_iter()
+                        .filter(|p| p.peer_id == *want)
+                        .flat_map(|p| p.addrs)
+                        .collect();
+                    if (!found.is_empty() || step.last)
+                        && let Some((_, reply)) = self.pending_finds.remove(&id)
+                    {
+                        let _ = reply.send(found);
+                    }
+                }
+            }
             SwarmEvent::Behaviour(NodeBehaviourEvent::Mdns(mdns::Event::Discovered(list))) => {
                 let mut by_peer: HashMap<PeerId, Vec<Multiaddr>> = HashMap::new();
                 for (peer, addr) in list {
@@ -372,6 +579,28 @@ impl Loop {
                 }
                 for (peer, addrs) in by_peer {
                     self.emit(NetEvent::Discovered { peer, addrs });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn card_event(&mut self, ev: request_response::Event<wire::CardRequest, wire::ContactCard>) {
+        match ev {
+            request_response::Event::Message { message, .. } => match message {
+                request_response::Message::Request { channel, .. } => {
+                    let card = self.card.clone();
+                    let _ = self.swarm.behaviour_mut().card.send_response(channel, card);
+                }
+                request_response::Message::Response { request_id, response } => {
+                    if let Some(reply) = self.pending_cards.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure { request_id, error, .. } => {
+                if let Some(reply) = self.pending_cards.remove(&request_id) {
+                    let _ = reply.send(Err(NetError::Unreachable(error.to_string())));
                 }
             }
             _ => {}
@@ -423,4 +652,24 @@ impl Loop {
             | request_response::Event::ResponseSent { .. } => {}
         }
     }
+}
+
+/// Whether an address goes through a relay circuit.
+pub fn is_circuit(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| p == Protocol::P2pCircuit)
+}
+
+/// The address at which `peer` is reachable through the relay at
+/// `relay_addr` (which must end with the relay's `/p2p/`).
+pub fn circuit_addr(relay_addr: &Multiaddr, peer: PeerId) -> Multiaddr {
+    relay_addr.clone().with(Protocol::P2pCircuit).with(Protocol::P2p(peer))
+}
+
+/// `addr` without a trailing `/p2p/<id>`.
+pub fn without_p2p(addr: &Multiaddr) -> Multiaddr {
+    let mut a = addr.clone();
+    if matches!(a.iter().last(), Some(Protocol::P2p(_))) {
+        a.pop();
+    }
+    a
 }

@@ -94,6 +94,7 @@ fn history_pages_dedupes_and_is_encrypted_at_rest() {
     let db = Database::open(&path).unwrap();
     let h = History::new(&db, &key);
     assert_eq!(h.page(&conv, None, 1).unwrap()[0].body.as_deref(), Some(&b"mine"[..]));
-    let wrong = History::new(&db, &StorageKey::generate(&mut OsRng));
+    let other_key = StorageKey::generate(&mut OsRng);
+    let wrong = History::new(&db, &other_key);
     assert!(wrong.page(&conv, None, 5).is_err());
 }

@@ -29,7 +29,8 @@ fn dev(listen: &str) -> Dev {
     let account = AccountKey::generate(&mut OsRng);
     let keys = DeviceKeys::generate(&mut OsRng);
     let cert = account.certify(&keys.public(), "t", now() - 10, 3600).unwrap();
-    let config = NetConfig { listen: vec![listen.parse().unwrap()], mdns: false };
+    let config =
+        NetConfig { listen: vec![listen.parse().unwrap()], mdns: false, card: Default::default() };
     let (net, events) = net::start(keys.p2p_keypair().unwrap(), config).unwrap();
     assert_eq!(net.peer_id(), cert.peer_id());
     Dev { keys, cert, net, events }

@@ -56,4 +56,12 @@ fn committed_vectors_verify_and_open() {
         let v = kovan_spec::validate_app_envelope(&h(&case["encoding"])).unwrap();
         assert_eq!(v.sequence, 7, "{}", case["name"]);
     }
+
+    let friends = load("friend-message.json");
+    for case in friends["cases"].as_array().unwrap() {
+        let v = kovan_spec::validate_friend_message(&h(&case["encoding"])).unwrap();
+        assert_eq!(v.request_id, [0x44; 16], "{}", case["name"]);
+    }
+    let card: kovan_spec::wire::ContactCard = kovan_spec::decode(&h(&friends["card"])).unwrap();
+    kovan_crypto::identity::DeviceCertificate::parse(&card.device_certificate).unwrap();
 }

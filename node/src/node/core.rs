@@ -1,0 +1,1662 @@
+//! The core thread: owns the database and the MLS state, applies every
+//! inbound envelope in one transaction, and drives the outbox.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kovan_crypto::envelope::{self, Opened, PayloadKind};
+use kovan_crypto::identity::{AccountId, DeviceCertificate};
+use kovan_crypto::storage::FieldKey;
+use kovan_spec::validate::{Content, ReceiptKind};
+use kovan_spec::wire;
+use kovan_spec::{FriendBody, validate_app_envelope, validate_friend_message};
+use libp2p::{Multiaddr, PeerId};
+use rand_core::{OsRng, RngCore};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use x25519_dalek::StaticSecret;
+use zeroize::Zeroizing;
+
+use super::views::{
+    ContactView, ConversationView, Event, LanPeer, MessageView, SearchResult, Status, state_name,
+};
+use super::{DIRECT_TIMEOUT, Job, NodeError, NodeOptions, NodeResult};
+use crate::contacts::{ContactRow, Contacts, FriendState};
+use crate::conversation::{Conversations, Incoming};
+use crate::history::{History, NewMessage, State};
+use crate::identity::{Identity, now_secs};
+use crate::inbox::{self, Accepted};
+use crate::net::{NetEvent, NetHandle, circuit_addr};
+use crate::outbox::Outbox;
+use crate::relay_client::{PushEvent, RelayClient, Session};
+use crate::store::Database;
+
+/// Envelopes in flight at once (one per recipient device).
+const MAX_IN_FLIGHT: usize = 64;
+/// KeyPackages kept on the relay.
+const KEY_PACKAGE_TARGET: usize = 20;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// How an attempt to deliver an outbox item ended.
+#[derive(Debug)]
+pub enum SendOutcome {
+    /// The recipient's device stored it.
+    Direct,
+    /// The recipient's relay mailbox stored it.
+    Mailbox,
+    /// Refused for good.
+    Rejected(String),
+    /// Try again later.
+    Failed(String),
+}
+
+/// Work for the core thread.
+pub enum Input {
+    /// A closure from a handle.
+    Job(Job),
+    /// From the network.
+    Net(NetEvent),
+    /// From the relay's WebSocket.
+    Push(PushEvent),
+    /// A delivery attempt finished.
+    SendDone {
+        /// Outbox id.
+        id: i64,
+        /// Recipient device.
+        recipient: String,
+        /// Result.
+        outcome: SendOutcome,
+    },
+    /// Something is due.
+    Tick,
+    /// Stop; answer when the database is closed.
+    Shutdown(oneshot::Sender<()>),
+}
+
+pub(super) struct Setup {
+    pub identity: Arc<Identity>,
+    pub options: NodeOptions,
+    pub net: NetHandle,
+    pub relay: Option<RelayClient>,
+    pub events: broadcast::Sender<Event>,
+    pub input: mpsc::Sender<Input>,
+    pub runtime: tokio::runtime::Handle,
+}
+
+struct RelayLink {
+    client: RelayClient,
+    session: Option<Session>,
+    username: Option<String>,
+    connected: bool,
+    stop: Option<watch::Sender<bool>>,
+    /// The relay's libp2p address with its `/p2p/` (for circuit addresses).
+    circuit_base: Option<Multiaddr>,
+    acks: Vec<i64>,
+}
+
+/// Why processing an envelope failed: a bad envelope (reject it) or our
+/// own storage (ask for a retry).
+enum Fail {
+    Reject(String),
+    Local(crate::Error),
+}
+
+impl From<crate::Error> for Fail {
+    fn from(e: crate::Error) -> Self {
+        Fail::Local(e)
+    }
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        Fail::Local(e.into())
+    }
+}
+
+fn reject(reason: impl std::fmt::Display) -> Fail {
+    Fail::Reject(reason.to_string())
+}
+
+fn internal(e: impl std::fmt::Display) -> NodeError {
+    NodeError::Local(crate::Error::Internal(e.to_string()))
+}
+
+pub struct Core {
+    identity: Arc<Identity>,
+    options: NodeOptions,
+    db: Database,
+    mls: Conversations,
+    field: FieldKey,
+    net: NetHandle,
+    relay: Option<RelayLink>,
+    events: broadcast::Sender<Event>,
+    input: mpsc::Sender<Input>,
+    rt: tokio::runtime::Handle,
+    in_flight: HashSet<String>,
+    wake: watch::Sender<Option<i64>>,
+    lan: HashMap<PeerId, (Vec<Multiaddr>, Option<(DeviceCertificate, String)>)>,
+    /// Events of the current transaction, emitted once it commits.
+    pending_events: Vec<Event>,
+    /// DELIVERED receipts to send, per conversation.
+    pending_receipts: HashMap<Vec<u8>, Vec<[u8; 16]>>,
+    read_receipts: bool,
+    stopping: bool,
+}
+
+pub(super) fn run(
+    setup: Setup,
+    mut rx: mpsc::Receiver<Input>,
+    ready: oneshot::Sender<NodeResult<()>>,
+) {
+    // Tasks spawned from this thread go to the node's runtime.
+    let runtime = setup.runtime.clone();
+    let _guard = runtime.enter();
+    let mut core = match Core::open(setup) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let _ = ready.send(Ok(()));
+    core.started();
+    while let Some(input) = rx.blocking_recv() {
+        match input {
+            Input::Shutdown(done) => {
+                core.stop();
+                drop(core);
+                let _ = done.send(());
+                return;
+            }
+            other => core.handle(other),
+        }
+        if rx.is_empty() {
+            core.idle();
+        }
+    }
+}
+
+impl Core {
+    fn open(s: Setup) -> NodeResult<Self> {
+        let db = Database::open(&s.options.home.database())?;
+        let mls =
+            Conversations::new(&db, s.identity.mls_signer(), s.identity.certificate().clone())?;
+        let field = s.identity.storage_key().field_key();
+        let read_receipts = db.setting("read_receipts")?.is_none_or(|v| v != b"0");
+        let relay = s.relay.map(|client| RelayLink {
+            client,
+            session: None,
+            username: None,
+            connected: false,
+            stop: None,
+            circuit_base: None,
+            acks: Vec::new(),
+        });
+        let (wake, wake_rx) = watch::channel(None);
+        // The timer: sleeps until the earliest due time the core asks for.
+        {
+            let input = s.input.clone();
+            s.runtime.spawn(timer(wake_rx, input));
+        }
+        let mut core = Self {
+            identity: s.identity,
+            options: s.options,
+            db,
+            mls,
+            field,
+            net: s.net,
+            relay,
+            events: s.events,
+            input: s.input,
+            rt: s.runtime,
+            in_flight: HashSet::new(),
+            wake,
+            lan: HashMap::new(),
+            pending_events: Vec::new(),
+            pending_receipts: HashMap::new(),
+            read_receipts,
+            stopping: false,
+        };
+        core.load_session()?;
+        Ok(core)
+    }
+
+    fn emit(&mut self, ev: Event) {
+        self.pending_events.push(ev);
+    }
+
+    fn flush_events(&mut self) {
+        for ev in self.pending_events.drain(..) {
+            let _ = self.events.send(ev);
+        }
+    }
+
+    fn history(&self) -> History<'_> {
+        History::new(&self.db, self.identity.storage_key())
+    }
+
+    fn contacts_store(&self) -> Contacts<'_> {
+        Contacts::new(&self.db, &self.field)
+    }
+
+    fn my_account(&self) -> [u8; 32] {
+        *self.identity.account().as_bytes()
+    }
+
+    fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, f: F) {
+        self.rt.spawn(f);
+    }
+
+    // -----------------------------------------------------------------
+    // Lifecycle
+    // -----------------------------------------------------------------
+
+    fn started(&mut self) {
+        // Reconnect to friends we know addresses for: a restarted node
+        // tells its peers it is back, and their outboxes resume.
+        if let Ok(list) = self.contacts_store().list() {
+            for c in list.into_iter().filter(|c| c.state == FriendState::Friend && !c.blocked) {
+                if let Some((peer, addrs)) = self.route(&c) {
+                    let net = self.net.clone();
+                    self.spawn(async move {
+                        let _ = tokio::time::timeout(DIRECT_TIMEOUT, net.dial(peer, addrs)).await;
+                    });
+                }
+            }
+        }
+        self.start_relay();
+        self.pump();
+    }
+
+    fn stop(&mut self) {
+        self.stopping = true;
+        if let Some(r) = &mut self.relay
+            && let Some(stop) = r.stop.take()
+        {
+            let _ = stop.send(true);
+        }
+        self.flush_acks();
+    }
+
+    fn handle(&mut self, input: Input) {
+        match input {
+            Input::Job(job) => job(self),
+            Input::Net(ev) => self.on_net(ev),
+            Input::Push(ev) => self.on_push(ev),
+            Input::SendDone { id, recipient, outcome } => self.on_sent(id, recipient, outcome),
+            Input::Tick => self.pump(),
+            Input::Shutdown(_) => {}
+        }
+        self.flush_events();
+    }
+
+    /// Called when the input queue is empty: batch work goes out.
+    fn idle(&mut self) {
+        self.flush_receipts();
+        self.flush_acks();
+        self.flush_events();
+    }
+
+    // -----------------------------------------------------------------
+    // Relay
+    // -----------------------------------------------------------------
+
+    fn load_session(&mut self) -> NodeResult<()> {
+        let Some(relay) = &mut self.relay else { return Ok(()) };
+        let Some(sealed) = self.db.setting("relay_session")? else { return Ok(()) };
+        let plain = self
+            .field
+            .open(b"settings/relay_session", &sealed)
+            .map_err(|e| NodeError::Local(crate::Error::Invalid(e.to_string())))?;
+        if let Ok(session) = serde_json::from_slice::<Session>(&plain) {
+            relay.session = Some(session);
+        }
+        relay.username =
+            self.db.setting("relay_username")?.map(|u| String::from_utf8_lossy(&u).into_owned());
+        Ok(())
+    }
+
+    fn start_relay(&mut self) {
+        let cursor = self
+            .db
+            .setting("relay_cursor")
+            .ok()
+            .flatten()
+            .and_then(|v| v.try_into().ok())
+            .map(i64::from_be_bytes)
+            .unwrap_or(0);
+        let Some(relay) = &mut self.relay else { return };
+        // The relay's libp2p side: circuit reservation and DHT bootstrap.
+        if relay.circuit_base.is_none() {
+            let client = relay.client.clone();
+            let net = self.net.clone();
+            let input = self.input.clone();
+            self.rt.spawn(async move {
+                let Ok(info) = client.info().await else { return };
+                let Some(peer) = info["peer_id"].as_str().and_then(|p| p.parse::<PeerId>().ok())
+                else {
+                    return;
+                };
+                let addrs: Vec<Multiaddr> = info["multiaddrs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str()?.parse().ok())
+                    .collect();
+                let Some(base) = addrs
+                    .iter()
+                    .find(|a| a.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::Tcp(_))))
+                    .or(addrs.first())
+                    .cloned()
+                else {
+                    return;
+                };
+                let _ = net.use_relay(peer, addrs).await;
+                let base =
+                    crate::net::without_p2p(&base).with(libp2p::multiaddr::Protocol::P2p(peer));
+                let job: Job = Box::new(move |core: &mut Core| {
+                    if let Some(r) = &mut core.relay {
+                        r.circuit_base = Some(base);
+                    }
+                    core.pump();
+                });
+                let _ = input.send(Input::Job(job)).await;
+            });
+        }
+        let Some(session) = relay.session.clone() else { return };
+        if relay.stop.is_some() {
+            return;
+        }
+        let (stop_tx, stop_rx) = watch::channel(false);
+        relay.stop = Some(stop_tx);
+        let mut events = relay.client.push(session.token.clone(), cursor, stop_rx);
+        let input = self.input.clone();
+        self.rt.spawn(async move {
+            while let Some(ev) = events.recv().await {
+                if input.send(Input::Push(ev)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        self.top_up_key_packages(None);
+    }
+
+    pub(super) fn logged_in(&mut self, username: String, session: Session) -> NodeResult<()> {
+        let plain = Zeroizing::new(serde_json::to_vec(&session).map_err(internal)?);
+        let sealed = self.field.seal(&mut OsRng, b"settings/relay_session", &plain);
+        self.db.set_setting("relay_session", &sealed)?;
+        self.db.set_setting("relay_username", username.as_bytes())?;
+        let Some(relay) = &mut self.relay else { return Err(NodeError::NoRelay) };
+        if let Some(stop) = relay.stop.take() {
+            let _ = stop.send(true);
+        }
+        relay.session = Some(session);
+        relay.username = Some(username);
+        self.start_relay();
+        Ok(())
+    }
+
+    pub(super) fn logged_out(&mut self) -> NodeResult<()> {
+        self.db.remove_setting("relay_session")?;
+        if let Some(relay) = &mut self.relay {
+            relay.session = None;
+            relay.connected = false;
+            if let Some(stop) = relay.stop.take() {
+                let _ = stop.send(true);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn session_token(&mut self) -> NodeResult<Option<String>> {
+        let relay = self.relay.as_ref().ok_or(NodeError::NoRelay)?;
+        Ok(relay.session.as_ref().map(|s| s.token.clone()))
+    }
+
+    fn top_up_key_packages(&mut self, remaining: Option<i64>) {
+        let Some(relay) = &self.relay else { return };
+        let Some(session) = &relay.session else { return };
+        let client = relay.client.clone();
+        let token = session.token.clone();
+        let input = self.input.clone();
+        // Ask the relay how many it has (unless it just said), then make
+        // the missing ones here and upload them from a task.
+        self.rt.spawn(async move {
+            let (have, last_resort) = match remaining {
+                Some(n) => (n, true),
+                None => match client.key_package_count(&token).await {
+                    Ok(v) => v,
+                    Err(_) => return,
+                },
+            };
+            let want = KEY_PACKAGE_TARGET.saturating_sub(have.max(0) as usize);
+            if want == 0 && last_resort {
+                return;
+            }
+            let (tx, rx) = oneshot::channel();
+            let job: Job = Box::new(move |core: &mut Core| {
+                let mut kps = Vec::new();
+                for _ in 0..want {
+                    if let Ok(k) = core.mls.key_package(false) {
+                        kps.push(k);
+                    }
+                }
+                let lr = if last_resort { None } else { core.mls.key_package(true).ok() };
+                let _ = tx.send((kps, lr));
+            });
+            if input.send(Input::Job(job)).await.is_err() {
+                return;
+            }
+            let Ok((kps, lr)) = rx.await else { return };
+            if let Err(e) = client.upload_key_packages(&token, &kps, lr.as_deref()).await {
+                tracing::warn!(error = %e, "uploading key packages failed");
+            }
+        });
+    }
+
+    fn on_push(&mut self, ev: PushEvent) {
+        match ev {
+            PushEvent::Connected => {
+                if let Some(r) = &mut self.relay {
+                    r.connected = true;
+                }
+                self.emit(Event::RelayConnected);
+            }
+            PushEvent::Disconnected { retry_in } => {
+                if let Some(r) = &mut self.relay {
+                    r.connected = false;
+                }
+                self.emit(Event::RelayDisconnected { retry_in_ms: retry_in.as_millis() as u64 });
+            }
+            PushEvent::Item(item) => {
+                let status = self.on_envelope(&item.envelope, None);
+                if status != wire::AckStatus::Retry {
+                    if let Some(r) = &mut self.relay {
+                        r.acks.push(item.seq);
+                    }
+                    let _ = self.db.set_setting("relay_cursor", &item.seq.to_be_bytes());
+                }
+            }
+            PushEvent::KeyPackagesLow(n) => self.top_up_key_packages(Some(n)),
+            PushEvent::SessionEnded => {
+                let _ = self.logged_out();
+                self.emit(Event::RelaySessionEnded);
+            }
+        }
+    }
+
+    fn flush_acks(&mut self) {
+        let Some(relay) = &mut self.relay else { return };
+        if relay.acks.is_empty() {
+            return;
+        }
+        let Some(session) = &relay.session else { return };
+        let seqs = std::mem::take(&mut relay.acks);
+        let client = relay.client.clone();
+        let token = session.token.clone();
+        // An ack that fails is harmless: the items come again and are
+        // recognised by their envelope ids.
+        self.rt.spawn(async move {
+            for chunk in seqs.chunks(500) {
+                if let Err(e) = client.ack(&token, chunk).await {
+                    tracing::debug!(error = %e, "mailbox ack failed");
+                }
+            }
+        });
+    }
+
+    // -----------------------------------------------------------------
+    // Network events
+    // -----------------------------------------------------------------
+
+    fn on_net(&mut self, ev: NetEvent) {
+        match ev {
+            NetEvent::Listening(a) => self.emit(Event::Listening { addr: a.to_string() }),
+            NetEvent::Connected(peer) => {
+                let p = peer.to_string();
+                if self.outbox().retry_now(&p, now_ms()).unwrap_or(false) {
+                    self.pump();
+                }
+                self.emit(Event::PeerConnected { peer_id: p });
+            }
+            NetEvent::Disconnected(peer) => {
+                self.emit(Event::PeerDisconnected { peer_id: peer.to_string() })
+            }
+            NetEvent::Identified { peer, addrs } => self.learn_addrs(peer, &addrs, false),
+            NetEvent::Discovered { peer, addrs } => {
+                self.learn_addrs(peer, &addrs, true);
+                let entry = self.lan.entry(peer).or_insert_with(|| (Vec::new(), None));
+                for a in addrs {
+                    if !entry.0.contains(&a) {
+                        entry.0.push(a);
+                    }
+                }
+                if entry.1.is_none() {
+                    self.fetch_lan_card(peer);
+                }
+            }
+            NetEvent::Reachable(addr) => {
+                tracing::info!(%addr, "reachable through the relay");
+            }
+            NetEvent::Envelope { id, from, envelope } => {
+                let status = self.on_envelope(&envelope, Some(from));
+                let net = self.net.clone();
+                self.spawn(async move {
+                    let _ = net.respond(id, status).await;
+                });
+            }
+        }
+    }
+
+    fn fetch_lan_card(&mut self, peer: PeerId) {
+        let net = self.net.clone();
+        let input = self.input.clone();
+        let addrs = self.lan.get(&peer).map(|e| e.0.clone()).unwrap_or_default();
+        self.spawn(async move {
+            if tokio::time::timeout(DIRECT_TIMEOUT, net.dial(peer, addrs)).await.is_err() {
+                return;
+            }
+            let Ok(Ok(card)) = tokio::time::timeout(DIRECT_TIMEOUT, net.fetch_card(peer)).await
+            else {
+                return;
+            };
+            let job: Job = Box::new(move |core: &mut Core| {
+                let Some((cert, name)) = super::views::check_card(&card, peer, now_secs()) else {
+                    return;
+                };
+                if cert.account() == &core.identity.account() {
+                    return;
+                }
+                let view = LanPeer {
+                    peer_id: peer.to_string(),
+                    account: Some(hex::encode(cert.account().as_bytes())),
+                    display_name: name.clone(),
+                };
+                if let Some(e) = core.lan.get_mut(&peer) {
+                    e.1 = Some((cert, name));
+                }
+                core.emit(Event::LanPeer { peer: view });
+            });
+            let _ = input.send(Input::Job(job)).await;
+        });
+    }
+
+    fn learn_addrs(&mut self, peer: PeerId, addrs: &[Multiaddr], replace: bool) {
+        let p = peer.to_string();
+        let Ok(Some(mut c)) = self.contacts_store().by_peer(&p) else { return };
+        let mut list: Vec<String> = if replace { Vec::new() } else { c.addrs.clone() };
+        for a in addrs.iter().filter(|a| !crate::net::is_circuit(a)) {
+            let s = a.to_string();
+            if !list.contains(&s) {
+                list.push(s);
+            }
+        }
+        list.truncate(16);
+        if list != c.addrs {
+            c.addrs = list;
+            let _ = self.contacts_store().put(&c, now_ms());
+            if self.outbox().retry_now(&p, now_ms()).unwrap_or(false) {
+                self.pump();
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------
+    // Inbound envelopes
+    // -----------------------------------------------------------------
+
+    /// Applies one sealed envelope, from a peer (`via`) or the mailbox, in
+    /// one transaction; returns the acknowledgement.
+    fn on_envelope(&mut self, bytes: &[u8], via: Option<PeerId>) -> wire::AckStatus {
+        let identity = self.identity.clone();
+        let key: &StaticSecret = &identity.device_keys().envelope;
+        let via_s = via.map(|p| p.to_string());
+        let now = now_secs();
+        let tx = self.db.tx();
+        let result = tx.atomic(|| -> Result<(), Fail> {
+            let opened = match inbox::accept(&self.db, key, bytes, via_s.as_deref(), now)? {
+                Err(refused) => return Err(reject(refused)),
+                Ok(Accepted::Replay) => return Ok(()),
+                Ok(Accepted::New(o)) => o,
+            };
+            self.apply(*opened, via.is_some())
+        });
+        match result {
+            Ok(()) => {
+                self.flush_events();
+                wire::AckStatus::Accepted
+            }
+            Err(Fail::Reject(reason)) => {
+                self.pending_events.clear();
+                tracing::info!(%reason, direct = via.is_some(), "envelope rejected");
+                wire::AckStatus::Rejected
+            }
+            Err(Fail::Local(e)) => {
+                self.pending_events.clear();
+                tracing::error!(error = %e, "storing an envelope failed");
+                wire::AckStatus::Retry
+            }
+        }
+    }
+
+    fn apply(&mut self, opened: Opened, direct: bool) -> Result<(), Fail> {
+        let sender_account = *opened.sender.account().as_bytes();
+        if sender_account == self.my_account() {
+            return Err(reject("envelope from our own account"));
+        }
+        let contact = self.contacts_store().get(&sender_account)?;
+        if contact.as_ref().is_some_and(|c| c.blocked) {
+            tracing::debug!("dropped an envelope from a blocked account");
+            return Ok(());
+        }
+        match opened.kind {
+            PayloadKind::Friend => self.apply_friend(&opened, contact),
+            PayloadKind::MlsWelcome => self.apply_welcome(&opened, contact),
+            PayloadKind::MlsMessage => self.apply_mls(&opened, contact, direct),
+        }
+    }
+
+    fn apply_friend(&mut self, o: &Opened, contact: Option<ContactRow>) -> Result<(), Fail> {
+        let m = validate_friend_message(&o.payload).map_err(reject)?;
+        let now = now_ms();
+        let account = *o.sender.account().as_bytes();
+        let mut c = contact.unwrap_or_else(|| ContactRow::new(account));
+        match m.body {
+            FriendBody::Request { key_package, display_name, note, recipient_account } => {
+                if recipient_account != self.my_account() {
+                    return Err(reject("friend request for another account"));
+                }
+                let kp_device = self
+                    .mls
+                    .inspect_key_package(&key_package, now_secs())
+                    .map_err(|e| reject(format!("friend request key package: {e}")))?;
+                if kp_device.digest() != o.sender.digest() {
+                    return Err(reject("key package is not the requesting device's"));
+                }
+                if c.state == FriendState::Outgoing {
+                    // Crossed requests: the smaller account key accepts.
+                    if self.my_account() < account {
+                        c.request_key_package = Some(key_package);
+                        c.certificate = Some(o.sender.clone());
+                        c.peer_id = Some(o.sender.peer_id().to_string());
+                        self.accept_row(c)?;
+                    }
+                    return Ok(());
+                }
+                c.state = FriendState::Incoming;
+                c.display_name = display_name;
+                c.request_note = note;
+                c.request_id = Some(m.request_id);
+                c.request_key_package = Some(key_package);
+                c.certificate = Some(o.sender.clone());
+                c.peer_id = Some(o.sender.peer_id().to_string());
+                self.contacts_store().put(&c, now)?;
+                self.emit(Event::FriendRequest { contact: ContactView::from(&c) });
+            }
+            FriendBody::Decline => {
+                if c.state == FriendState::Outgoing && c.request_id == Some(m.request_id) {
+                    c.state = FriendState::Declined;
+                    c.request_id = None;
+                    self.contacts_store().put(&c, now)?;
+                    self.emit(Event::FriendDeclined { contact: ContactView::from(&c) });
+                }
+            }
+            FriendBody::Remove => {
+                if c.state == FriendState::Friend {
+                    c.state = FriendState::Removed;
+                    if let Some(conv) = &c.conversation_id {
+                        self.history().close(conv)?;
+                    }
+                    self.contacts_store().put(&c, now)?;
+                    self.emit(Event::FriendRemoved { contact: ContactView::from(&c) });
+                }
+            }
+            _ => return Err(reject("unknown friend message")),
+        }
+        Ok(())
+    }
+
+    fn apply_welcome(&mut self, o: &Opened, contact: Option<ContactRow>) -> Result<(), Fail> {
+        let Some(mut c) = contact.filter(|c| c.state == FriendState::Outgoing) else {
+            // Nobody asked for this conversation.
+            tracing::info!("dropped an unsolicited Welcome");
+            return Ok(());
+        };
+        let joined = self.mls.join(&o.payload, now_secs()).map_err(reject)?;
+        let me = self.identity.certificate().digest();
+        let them = o.sender.digest();
+        let ok = joined.members.len() == 2
+            && joined.members.iter().any(|m| m.digest() == me)
+            && joined.members.iter().any(|m| m.digest() == them);
+        if !ok {
+            return Err(reject("the Welcome's members are not the two of us"));
+        }
+        let now = now_ms();
+        if let Some(old) = c.conversation_id.take() {
+            self.history().close(&old)?;
+        }
+        self.history().ensure_conversation(&joined.group_id, Some(&c.account), now)?;
+        c.state = FriendState::Friend;
+        c.conversation_id = Some(joined.group_id);
+        c.certificate = Some(o.sender.clone());
+        c.peer_id = Some(o.sender.peer_id().to_string());
+        c.request_id = None;
+        self.contacts_store().put(&c, now)?;
+        self.emit(Event::FriendAccepted { contact: ContactView::from(&c) });
+        Ok(())
+    }
+
+    fn apply_mls(
+        &mut self,
+        o: &Opened,
+        contact: Option<ContactRow>,
+        direct: bool,
+    ) -> Result<(), Fail> {
+        let now = now_ms();
+        let incoming = self.mls.receive(&self.db, &o.payload, now_secs()).map_err(reject)?;
+        let (group_id, sender, plaintext) = match incoming {
+            Incoming::Application { group_id, sender, plaintext } => (group_id, sender, plaintext),
+            _ => return Ok(()),
+        };
+        if sender.digest() != o.sender.digest() {
+            return Err(reject("MLS sender is not the envelope's sender"));
+        }
+        let history = self.history();
+        if !history.exists(&group_id)? || history.is_closed(&group_id)? {
+            tracing::debug!("dropped a message for a closed or unknown conversation");
+            return Ok(());
+        }
+        // 1:1: only the friend this conversation is with may write in it.
+        if let Some(c) = contact.as_ref()
+            && c.conversation_id.as_deref() != Some(group_id.as_slice())
+        {
+            return Err(reject("sender is not in this conversation"));
+        }
+        if contact.is_none() {
+            return Err(reject("sender is not a contact"));
+        }
+        let app = validate_app_envelope(&plaintext).map_err(reject)?;
+        if app.sender_device != sender.peer_id().to_bytes() {
+            return Err(reject("application envelope names another device"));
+        }
+        let account = sender.account().as_bytes().to_vec();
+        let device = sender.peer_id().to_string();
+        match app.content {
+            Content::Text { .. } | Content::Unknown => {
+                let stored = self.history().insert(&NewMessage {
+                    conversation_id: &group_id,
+                    message_id: app.message_id,
+                    sender_account: &account,
+                    sender_device: &device,
+                    sent_at: app.timestamp_ms as i64,
+                    received_at: now,
+                    outgoing: false,
+                    state: State::Received,
+                    body: &plaintext,
+                })?;
+                if stored.is_some() {
+                    if let Some(view) = self.message_view(&group_id, &app.message_id)? {
+                        self.emit(Event::Message { message: view });
+                    }
+                    if !direct {
+                        self.pending_receipts
+                            .entry(group_id.clone())
+                            .or_default()
+                            .push(app.message_id);
+                    }
+                }
+            }
+            Content::Reaction { target, emoji, remove } => {
+                if self.history().react(&group_id, &target, &account, &emoji, remove, now)?
+                    && let Some(view) = self.message_view(&group_id, &target)?
+                {
+                    self.emit(Event::Reactions { message: view });
+                }
+            }
+            Content::Edit { target, body } => {
+                if let Some(old) = self.history().get(&group_id, &target)? {
+                    let new_body = edited_body(old.body.as_deref(), &body);
+                    if self.history().edit(&group_id, &target, &account, &new_body, now)?
+                        && let Some(view) = self.message_view(&group_id, &target)?
+                    {
+                        self.emit(Event::MessageEdited { message: view });
+                    }
+                }
+            }
+            Content::Delete { target } => {
+                if self.history().delete(&group_id, &target, &account)? {
+                    self.emit(Event::MessageDeleted {
+                        conversation: hex::encode(&group_id),
+                        id: hex::encode(target),
+                    });
+                }
+            }
+            Content::Receipt { kind, targets } => {
+                let state = match kind {
+                    ReceiptKind::Delivered => State::Delivered,
+                    ReceiptKind::Seen => State::Seen,
+                };
+                for t in targets {
+                    if self.history().advance(&group_id, &t, state)? {
+                        self.emit(Event::MessageState {
+                            conversation: hex::encode(&group_id),
+                            id: hex::encode(t),
+                            state: state_name(state),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn message_view(&self, conv: &[u8], id: &[u8; 16]) -> crate::Result<Option<MessageView>> {
+        let history = self.history();
+        let Some(m) = history.get(conv, id)? else { return Ok(None) };
+        let reactions = history.reactions(conv, id)?;
+        Ok(Some(MessageView::new(conv, &m, &reactions, &self.my_account())))
+    }
+
+    // -----------------------------------------------------------------
+    // Outbox
+    // -----------------------------------------------------------------
+
+    fn outbox(&self) -> Outbox<'_> {
+        Outbox::new(&self.db)
+    }
+
+    pub(super) fn outbox_len(&mut self) -> NodeResult<i64> {
+        Ok(self.outbox().len()?)
+    }
+
+    /// Seals `payload` for a contact's device and queues it.
+    fn enqueue(
+        &self,
+        to: &DeviceCertificate,
+        kind: PayloadKind,
+        payload: &[u8],
+        conversation: Option<&[u8]>,
+        message_id: Option<&[u8; 16]>,
+    ) -> NodeResult<()> {
+        let sender = envelope::Sender {
+            keys: self.identity.device_keys(),
+            certificate: self.identity.certificate(),
+        };
+        let sealed = envelope::seal(
+            &mut OsRng,
+            &sender,
+            &to.keys().envelope,
+            kind,
+            payload,
+            now_ms() as u64,
+        )
+        .map_err(internal)?;
+        self.outbox().enqueue(
+            &to.peer_id().to_string(),
+            &sealed.bytes,
+            conversation,
+            message_id.map(|m| m.as_slice()),
+            now_ms(),
+        )?;
+        Ok(())
+    }
+
+    /// Where to reach a contact directly: known addresses, then a circuit
+    /// through our relay.
+    fn route(&self, c: &ContactRow) -> Option<(PeerId, Vec<Multiaddr>)> {
+        let peer: PeerId = c.peer_id.as_ref()?.parse().ok()?;
+        let mut addrs: Vec<Multiaddr> = c.addrs.iter().filter_map(|a| a.parse().ok()).collect();
+        if let Some(base) = self.relay.as_ref().and_then(|r| r.circuit_base.as_ref()) {
+            addrs.push(circuit_addr(base, peer));
+        }
+        Some((peer, addrs))
+    }
+
+    /// Starts delivery attempts for every recipient whose oldest item is due.
+    fn pump(&mut self) {
+        if self.stopping {
+            return;
+        }
+        let now = now_ms();
+        let heads = match self.outbox().heads_due(now, 256) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the outbox failed");
+                return;
+            }
+        };
+        for item in heads {
+            if self.in_flight.len() >= MAX_IN_FLIGHT {
+                break;
+            }
+            if self.in_flight.contains(&item.recipient_device) {
+                continue;
+            }
+            let Ok(peer) = item.recipient_device.parse::<PeerId>() else {
+                let _ = self.outbox().delivered(item.id);
+                continue;
+            };
+            let addrs = match self.contacts_store().by_peer(&item.recipient_device) {
+                Ok(Some(c)) => self.route(&c).map(|r| r.1).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            self.in_flight.insert(item.recipient_device.clone());
+            let net = self.net.clone();
+            let mailbox = self.relay.as_ref().map(|r| r.client.clone());
+            let input = self.input.clone();
+            let recipient = item.recipient_device.clone();
+            let id = item.id;
+            self.spawn(async move {
+                let outcome = attempt(net, mailbox, peer, addrs, item.envelope).await;
+                let _ = input.send(Input::SendDone { id, recipient, outcome }).await;
+            });
+        }
+        self.schedule();
+    }
+
+    fn schedule(&mut self) {
+        let next = self.outbox().next_due().ok().flatten();
+        self.wake.send_if_modified(|cur| {
+            if *cur != next {
+                *cur = next;
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    fn on_sent(&mut self, id: i64, recipient: String, outcome: SendOutcome) {
+        self.in_flight.remove(&recipient);
+        let item = self.outbox().get(id).ok().flatten().map(|i| (i.conversation_id, i.message_id));
+        let now = now_ms();
+        let state = match &outcome {
+            SendOutcome::Direct => Some(State::Delivered),
+            SendOutcome::Mailbox => Some(State::Sent),
+            SendOutcome::Rejected(reason) => {
+                tracing::warn!(%reason, %recipient, "envelope rejected by the recipient");
+                None
+            }
+            SendOutcome::Failed(reason) => {
+                tracing::debug!(%reason, %recipient, "delivery attempt failed");
+                let _ = self.outbox().defer_recipient(&recipient, id, now);
+                self.pump();
+                return;
+            }
+        };
+        let _ = self.outbox().delivered(id);
+        if let (Some(state), Some((Some(conv), Some(mid)))) = (state, item)
+            && let Ok(mid) = <[u8; 16]>::try_from(mid.as_slice())
+            && self.history().advance(&conv, &mid, state).unwrap_or(false)
+        {
+            self.emit(Event::MessageState {
+                conversation: hex::encode(&conv),
+                id: hex::encode(mid),
+                state: state_name(state),
+            });
+        }
+        self.pump();
+    }
+
+    fn flush_receipts(&mut self) {
+        if self.pending_receipts.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending_receipts);
+        for (conv, ids) in pending {
+            for chunk in ids.chunks(kovan_spec::limits::MAX_RECEIPT_TARGETS) {
+                if let Err(e) = self.send_receipt(&conv, ReceiptKind::Delivered, chunk) {
+                    tracing::debug!(error = %e, "sending a receipt failed");
+                }
+            }
+        }
+        self.pump();
+    }
+
+    // -----------------------------------------------------------------
+    // Friends
+    // -----------------------------------------------------------------
+
+    fn find_contact(&self, who: &str) -> NodeResult<ContactRow> {
+        let store = self.contacts_store();
+        let who = who.trim().trim_start_matches('@');
+        if let Ok(bytes) = hex::decode(who)
+            && let Ok(account) = <[u8; 32]>::try_from(bytes.as_slice())
+        {
+            return Ok(store.get(&account)?.unwrap_or_else(|| ContactRow::new(account)));
+        }
+        let lower = who.to_ascii_lowercase();
+        if let Some(c) = store.by_username(&lower)?.into_iter().next() {
+            return Ok(c);
+        }
+        let list = store.list()?;
+        let matches: Vec<_> = list
+            .into_iter()
+            .filter(|c| {
+                let hexed = hex::encode(c.account);
+                (who.len() >= 8 && hexed.starts_with(&lower))
+                    || c.display_name.eq_ignore_ascii_case(who)
+                    || c.peer_id.as_deref() == Some(who)
+            })
+            .collect();
+        match matches.len() {
+            1 => Ok(matches.into_iter().next().expect("one")),
+            0 => Err(NodeError::NotFound(format!("no contact {who:?}"))),
+            _ => Err(NodeError::Invalid(format!("{who:?} matches several contacts; use the id"))),
+        }
+    }
+
+    pub(super) fn note_usernames(&mut self, results: &[SearchResult]) -> NodeResult<()> {
+        let now = now_ms();
+        for r in results {
+            let Some(name) = &r.username else { continue };
+            for mut old in self.contacts_store().by_username(name)? {
+                if hex::encode(old.account) != r.account && !old.identity_changed {
+                    old.identity_changed = true;
+                    old.verified = false;
+                    self.contacts_store().put(&old, now)?;
+                    self.emit(Event::IdentityChanged {
+                        contact: ContactView::from(&old),
+                        new_account: r.account.clone(),
+                    });
+                }
+            }
+        }
+        self.flush_events();
+        Ok(())
+    }
+
+    pub(super) fn friend_request(
+        &mut self,
+        cert: DeviceCertificate,
+        username: Option<String>,
+        display_name: String,
+        addrs: Vec<String>,
+        note: String,
+    ) -> NodeResult<ContactView> {
+        let account = *cert.account().as_bytes();
+        let now = now_ms();
+        let mut c =
+            self.contacts_store().get(&account)?.unwrap_or_else(|| ContactRow::new(account));
+        if c.blocked {
+            return Err(NodeError::State("this account is blocked; unblock it first".into()));
+        }
+        if c.state == FriendState::Friend {
+            return Err(NodeError::State("you are friends already".into()));
+        }
+        if username.is_some() {
+            c.username = username;
+        }
+        if !display_name.is_empty() {
+            c.display_name = display_name;
+        }
+        for a in addrs {
+            if !c.addrs.contains(&a) {
+                c.addrs.push(a);
+            }
+        }
+        c.peer_id = Some(cert.peer_id().to_string());
+        c.certificate = Some(cert.clone());
+        if c.state == FriendState::Incoming {
+            // They asked first: answering is accepting.
+            let tx = self.db.tx();
+            let view = tx.atomic(|| self.accept_row(c).map_err(fail_to_node))?;
+            self.flush_events();
+            self.pump();
+            return Ok(view);
+        }
+        let mut request_id = [0u8; 16];
+        OsRng.fill_bytes(&mut request_id);
+        let key_package = self.mls.key_package(false).map_err(internal)?;
+        let msg = wire::FriendMessage {
+            version: 1,
+            request_id: request_id.to_vec(),
+            body: Some(wire::friend_message::Body::Request(wire::FriendRequest {
+                key_package,
+                display_name: self.options.display_name.clone(),
+                note,
+                recipient_account: account.to_vec(),
+            })),
+        };
+        c.state = FriendState::Outgoing;
+        c.request_id = Some(request_id);
+        c.request_note = String::new();
+        self.db.atomic(|| {
+            self.contacts_store().put(&c, now)?;
+            self.enqueue(&cert, PayloadKind::Friend, &kovan_spec::encode(&msg), None, None)
+        })?;
+        let view = ContactView::from(&c);
+        self.emit(Event::ContactChanged { contact: view.clone() });
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+
+    /// Accepts `c`'s request (its KeyPackage): creates the conversation and
+    /// queues the Welcome. Runs inside the caller's transaction.
+    fn accept_row(&mut self, mut c: ContactRow) -> Result<ContactView, Fail> {
+        let kp = c.request_key_package.take().ok_or_else(|| reject("no request to accept"))?;
+        let cert = c.certificate.clone().ok_or_else(|| reject("no device for this contact"))?;
+        let started = self.mls.start(&kp, now_secs()).map_err(reject)?;
+        if started.peer.digest() != cert.digest() {
+            return Err(reject("the request's key package belongs to another device"));
+        }
+        let now = now_ms();
+        if let Some(old) = c.conversation_id.take() {
+            self.history().close(&old)?;
+        }
+        self.history().ensure_conversation(&started.group_id, Some(&c.account), now)?;
+        c.state = FriendState::Friend;
+        c.conversation_id = Some(started.group_id.clone());
+        c.request_id = None;
+        c.request_note = String::new();
+        self.contacts_store().put(&c, now)?;
+        self.enqueue(&cert, PayloadKind::MlsWelcome, &started.welcome, None, None)
+            .map_err(|e| reject(e.to_string()))?;
+        let view = ContactView::from(&c);
+        self.emit(Event::FriendAccepted { contact: view.clone() });
+        Ok(view)
+    }
+
+    pub(super) fn friend_accept(&mut self, who: &str) -> NodeResult<ContactView> {
+        let c = self.find_contact(who)?;
+        if c.state != FriendState::Incoming {
+            return Err(NodeError::State(format!("no friend request from {who}")));
+        }
+        let tx = self.db.tx();
+        let view = tx.atomic(|| self.accept_row(c).map_err(fail_to_node))?;
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+
+    pub(super) fn friend_decline(&mut self, who: &str) -> NodeResult<ContactView> {
+        let mut c = self.find_contact(who)?;
+        if c.state != FriendState::Incoming {
+            return Err(NodeError::State(format!("no friend request from {who}")));
+        }
+        let cert = c.certificate.clone().ok_or_else(|| NodeError::State("no device".into()))?;
+        let msg = wire::FriendMessage {
+            version: 1,
+            request_id: c.request_id.unwrap_or_default().to_vec(),
+            body: Some(wire::friend_message::Body::Decline(wire::FriendDecline {})),
+        };
+        c.state = FriendState::None;
+        c.request_key_package = None;
+        c.request_id = None;
+        c.request_note = String::new();
+        self.db.atomic(|| {
+            self.contacts_store().put(&c, now_ms())?;
+            self.enqueue(&cert, PayloadKind::Friend, &kovan_spec::encode(&msg), None, None)
+        })?;
+        self.pump();
+        Ok(ContactView::from(&c))
+    }
+
+    pub(super) fn friend_remove(&mut self, who: &str) -> NodeResult<ContactView> {
+        let mut c = self.find_contact(who)?;
+        if c.state != FriendState::Friend {
+            return Err(NodeError::State(format!("{who} is not a friend")));
+        }
+        let cert = c.certificate.clone().ok_or_else(|| NodeError::State("no device".into()))?;
+        let msg = wire::FriendMessage {
+            version: 1,
+            request_id: vec![0; 16],
+            body: Some(wire::friend_message::Body::Remove(wire::FriendRemove {})),
+        };
+        c.state = FriendState::Removed;
+        self.db.atomic(|| {
+            if let Some(conv) = &c.conversation_id {
+                self.history().close(conv)?;
+            }
+            self.contacts_store().put(&c, now_ms())?;
+            self.enqueue(&cert, PayloadKind::Friend, &kovan_spec::encode(&msg), None, None)
+        })?;
+        self.pump();
+        Ok(ContactView::from(&c))
+    }
+
+    pub(super) fn set_blocked(&mut self, who: &str, blocked: bool) -> NodeResult<ContactView> {
+        let mut c = self.find_contact(who)?;
+        c.blocked = blocked;
+        self.contacts_store().put(&c, now_ms())?;
+        let view = ContactView::from(&c);
+        self.emit(Event::ContactChanged { contact: view.clone() });
+        Ok(view)
+    }
+
+    pub(super) fn contacts(&mut self) -> NodeResult<Vec<ContactView>> {
+        Ok(self.contacts_store().list()?.iter().map(ContactView::from).collect())
+    }
+
+    pub(super) fn lan_matches(&self, query: &str) -> Vec<SearchResult> {
+        self.lan
+            .iter()
+            .filter_map(|(peer, (_, card))| {
+                let (cert, name) = card.as_ref()?;
+                let account = hex::encode(cert.account().as_bytes());
+                let hit = query.is_empty()
+                    || name.to_lowercase().contains(query)
+                    || account.starts_with(query)
+                    || peer.to_string() == query;
+                hit.then(|| SearchResult {
+                    source: "lan",
+                    username: None,
+                    display_name: name.clone(),
+                    account,
+                    peer_id: peer.to_string(),
+                    target: peer.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    #[allow(clippy::type_complexity)]
+    pub(super) fn lan_peer(
+        &self,
+        peer: &PeerId,
+    ) -> Option<(Vec<Multiaddr>, Option<(DeviceCertificate, String)>)> {
+        self.lan.get(peer).cloned()
+    }
+
+    pub(super) fn safety_number(&mut self, who: &str) -> NodeResult<String> {
+        let c = self.find_contact(who)?;
+        let other = AccountId::from_bytes(&c.account).map_err(internal)?;
+        Ok(self.identity.safety_number(&other).display())
+    }
+
+    pub(super) fn verify(&mut self, who: &str, digits: Option<String>) -> NodeResult<ContactView> {
+        let mut c = self.find_contact(who)?;
+        let other = AccountId::from_bytes(&c.account).map_err(internal)?;
+        if let Some(d) = digits
+            && self.identity.safety_number(&other).digits() != d
+        {
+            return Err(NodeError::Invalid(
+                "the safety number does not match: do not mark this contact verified".into(),
+            ));
+        }
+        c.verified = true;
+        c.identity_changed = false;
+        self.contacts_store().put(&c, now_ms())?;
+        let view = ContactView::from(&c);
+        self.emit(Event::ContactChanged { contact: view.clone() });
+        self.flush_events();
+        Ok(view)
+    }
+
+    // -----------------------------------------------------------------
+    // Messages
+    // -----------------------------------------------------------------
+
+    /// A conversation by contact or id; with the device to send to.
+    fn find_conversation(&self, who: &str) -> NodeResult<(Vec<u8>, Option<ContactRow>)> {
+        if let Ok(c) = self.find_contact(who)
+            && let Some(conv) = c.conversation_id.clone()
+        {
+            return Ok((conv, Some(c)));
+        }
+        let id = hex::decode(who.trim())
+            .map_err(|_| NodeError::NotFound(format!("no conversation with {who:?}")))?;
+        if !self.history().exists(&id)? {
+            return Err(NodeError::NotFound(format!("no conversation {who}")));
+        }
+        let c = self.contacts_store().by_conversation(&id)?;
+        Ok((id, c))
+    }
+
+    fn writable(&self, who: &str) -> NodeResult<(Vec<u8>, DeviceCertificate)> {
+        let (conv, contact) = self.find_conversation(who)?;
+        if self.history().is_closed(&conv)? {
+            return Err(NodeError::State("this conversation is closed".into()));
+        }
+        let c = contact.ok_or_else(|| NodeError::NotFound("no contact for it".into()))?;
+        if c.blocked {
+            return Err(NodeError::State("this contact is blocked".into()));
+        }
+        let cert = c.certificate.ok_or_else(|| NodeError::State("no device for it".into()))?;
+        Ok((conv, cert))
+    }
+
+    /// Encrypts an application envelope into the conversation and queues
+    /// it; with `store`, the message is also written to history.
+    fn send_app(
+        &mut self,
+        conv: &[u8],
+        to: &DeviceCertificate,
+        content: wire::app_envelope::Content,
+        reply_to: Option<[u8; 16]>,
+        store: bool,
+    ) -> NodeResult<[u8; 16]> {
+        let mut message_id = [0u8; 16];
+        OsRng.fill_bytes(&mut message_id);
+        let now = now_ms();
+        self.db.atomic(|| {
+            let sequence = self.history().next_sequence(conv)?;
+            let env = wire::AppEnvelope {
+                version: 1,
+                message_id: message_id.to_vec(),
+                sender_device: self.net.peer_id().to_bytes(),
+                sequence,
+                timestamp_ms: now as u64,
+                reply_to: reply_to.map(|r| r.to_vec()).unwrap_or_default(),
+                content: Some(content),
+            };
+            let plaintext = kovan_spec::encode(&env);
+            validate_app_envelope(&plaintext).map_err(|e| NodeError::Invalid(e.to_string()))?;
+            let mls = self.mls.encrypt(conv, &plaintext).map_err(internal)?;
+            if store {
+                let account = self.my_account();
+                self.history().insert(&NewMessage {
+                    conversation_id: conv,
+                    message_id,
+                    sender_account: &account,
+                    sender_device: &self.net.peer_id().to_string(),
+                    sent_at: now,
+                    received_at: now,
+                    outgoing: true,
+                    state: State::Pending,
+                    body: &plaintext,
+                })?;
+            }
+            self.enqueue(
+                to,
+                PayloadKind::MlsMessage,
+                &mls,
+                Some(conv),
+                store.then_some(&message_id),
+            )
+        })?;
+        Ok(message_id)
+    }
+
+    fn send_receipt(&mut self, conv: &[u8], kind: ReceiptKind, ids: &[[u8; 16]]) -> NodeResult<()> {
+        let Some(c) = self.contacts_store().by_conversation(conv)? else { return Ok(()) };
+        if c.blocked || c.state != FriendState::Friend {
+            return Ok(());
+        }
+        let Some(cert) = c.certificate else { return Ok(()) };
+        let kind = match kind {
+            ReceiptKind::Delivered => wire::ReceiptKind::Delivered,
+            ReceiptKind::Seen => wire::ReceiptKind::Seen,
+        };
+        let content = wire::app_envelope::Content::Receipt(wire::Receipt {
+            kind: kind as i32,
+            targets: ids.iter().map(|i| i.to_vec()).collect(),
+        });
+        self.send_app(conv, &cert, content, None, false)?;
+        Ok(())
+    }
+
+    pub(super) fn send_text(
+        &mut self,
+        to: &str,
+        text: &str,
+        reply_to: Option<[u8; 16]>,
+    ) -> NodeResult<MessageView> {
+        let text = crate::emoji::expand_shortcodes(text);
+        if text.trim().is_empty() {
+            return Err(NodeError::Invalid("the message is empty".into()));
+        }
+        if text.len() > kovan_spec::limits::MAX_TEXT {
+            return Err(NodeError::Invalid("the message is longer than 64 KiB".into()));
+        }
+        let (conv, cert) = self.writable(to)?;
+        let content = wire::app_envelope::Content::Text(wire::Text { body: text });
+        let id = self.send_app(&conv, &cert, content, reply_to, true)?;
+        let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("message not stored"))?;
+        self.emit(Event::Message { message: view.clone() });
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+
+    pub(super) fn history_page(
+        &mut self,
+        who: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> NodeResult<Vec<MessageView>> {
+        let (conv, _) = self.find_conversation(who)?;
+        let history = self.history();
+        let me = self.my_account();
+        history
+            .page(&conv, before, limit)?
+            .iter()
+            .map(|m| {
+                let r = history.reactions(&conv, &m.message_id)?;
+                Ok(MessageView::new(&conv, m, &r, &me))
+            })
+            .collect()
+    }
+
+    pub(super) fn mark_read(&mut self, who: &str) -> NodeResult<usize> {
+        let (conv, _) = self.find_conversation(who)?;
+        let ids = self.history().mark_read(&conv)?;
+        if self.read_receipts && !ids.is_empty() {
+            for chunk in ids.chunks(kovan_spec::limits::MAX_RECEIPT_TARGETS) {
+                self.send_receipt(&conv, ReceiptKind::Seen, chunk)?;
+            }
+            self.pump();
+        }
+        Ok(ids.len())
+    }
+
+    pub(super) fn react(
+        &mut self,
+        who: &str,
+        target: [u8; 16],
+        emoji: &str,
+        remove: bool,
+    ) -> NodeResult<MessageView> {
+        let emoji = crate::emoji::expand_shortcodes(emoji.trim());
+        if emoji.is_empty() || emoji.len() > kovan_spec::limits::MAX_EMOJI {
+            return Err(NodeError::Invalid("a reaction is one emoji".into()));
+        }
+        let (conv, cert) = self.writable(who)?;
+        if self.history().get(&conv, &target)?.is_none() {
+            return Err(NodeError::NotFound("no such message".into()));
+        }
+        let content = wire::app_envelope::Content::Reaction(wire::Reaction {
+            target: target.to_vec(),
+            emoji: emoji.clone(),
+            remove,
+        });
+        self.send_app(&conv, &cert, content, None, false)?;
+        let me = self.my_account();
+        self.history().react(&conv, &target, &me, &emoji, remove, now_ms())?;
+        let view = self.message_view(&conv, &target)?.ok_or_else(|| internal("vanished"))?;
+        self.emit(Event::Reactions { message: view.clone() });
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+
+    pub(super) fn edit(
+        &mut self,
+        who: &str,
+        target: [u8; 16],
+        text: &str,
+    ) -> NodeResult<MessageView> {
+        let text = crate::emoji::expand_shortcodes(text);
+        if text.trim().is_empty() || text.len() > kovan_spec::limits::MAX_TEXT {
+            return Err(NodeError::Invalid("the new text is empty or too long".into()));
+        }
+        let (conv, cert) = self.writable(who)?;
+        let old = self
+            .history()
+            .get(&conv, &target)?
+            .ok_or_else(|| NodeError::NotFound("no such message".into()))?;
+        if !old.outgoing || old.body.is_none() {
+            return Err(NodeError::State("you can only edit your own messages".into()));
+        }
+        let content = wire::app_envelope::Content::Edit(wire::Edit {
+            target: target.to_vec(),
+            body: text.clone(),
+        });
+        self.send_app(&conv, &cert, content, None, false)?;
+        let me = self.my_account();
+        let body = edited_body(old.body.as_deref(), &text);
+        self.history().edit(&conv, &target, &me, &body, now_ms())?;
+        let view = self.message_view(&conv, &target)?.ok_or_else(|| internal("vanished"))?;
+        self.emit(Event::MessageEdited { message: view.clone() });
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+
+    pub(super) fn delete(&mut self, who: &str, target: [u8; 16]) -> NodeResult<()> {
+        let (conv, cert) = self.writable(who)?;
+        let old = self
+            .history()
+            .get(&conv, &target)?
+            .ok_or_else(|| NodeError::NotFound("no such message".into()))?;
+        if !old.outgoing {
+            return Err(NodeError::State("you can only delete your own messages".into()));
+        }
+        let content = wire::app_envelope::Content::Delete(wire::Delete { target: target.to_vec() });
+        self.send_app(&conv, &cert, content, None, false)?;
+        let me = self.my_account();
+        self.history().delete(&conv, &target, &me)?;
+        self.emit(Event::MessageDeleted {
+            conversation: hex::encode(&conv),
+            id: hex::encode(target),
+        });
+        self.flush_events();
+        self.pump();
+        Ok(())
+    }
+
+    pub(super) fn conversations(&mut self) -> NodeResult<Vec<ConversationView>> {
+        let rows = self.history().conversations()?;
+        let store = self.contacts_store();
+        rows.iter()
+            .map(|r| {
+                let c = store.by_conversation(&r.id)?;
+                Ok(ConversationView::new(r, c.as_ref().map(ContactView::from)))
+            })
+            .collect()
+    }
+
+    pub(super) fn set_read_receipts(&mut self, on: bool) -> NodeResult<()> {
+        self.db.set_setting("read_receipts", if on { b"1" } else { b"0" })?;
+        self.read_receipts = on;
+        Ok(())
+    }
+
+    pub(super) fn status(
+        &mut self,
+        listen: Vec<Multiaddr>,
+        connected: usize,
+    ) -> NodeResult<Status> {
+        let contacts = self.contacts_store().list()?;
+        Ok(Status {
+            account: hex::encode(self.my_account()),
+            peer_id: self.net.peer_id().to_string(),
+            listen: listen.iter().map(|a| a.to_string()).collect(),
+            connected_peers: connected,
+            relay_url: self.options.relay_url.clone(),
+            username: self.relay.as_ref().and_then(|r| r.username.clone()),
+            relay_connected: self.relay.as_ref().is_some_and(|r| r.connected),
+            friends: contacts.iter().filter(|c| c.state == FriendState::Friend).count(),
+            incoming_requests: contacts.iter().filter(|c| c.state == FriendState::Incoming).count(),
+            outbox: self.outbox().len()?,
+            read_receipts: self.read_receipts,
+        })
+    }
+}
+
+fn fail_to_node(f: Fail) -> NodeError {
+    match f {
+        Fail::Reject(r) => NodeError::State(r),
+        Fail::Local(e) => NodeError::Local(e),
+    }
+}
+
+impl From<NodeError> for Fail {
+    fn from(e: NodeError) -> Self {
+        match e {
+            NodeError::Local(e) => Fail::Local(e),
+            other => Fail::Reject(other.to_string()),
+        }
+    }
+}
+
+/// The stored body of a text message after an edit: the original envelope
+/// with the new text (its id, time and reply stay).
+fn edited_body(old: Option<&[u8]>, text: &str) -> Vec<u8> {
+    let mut env = old
+        .and_then(|b| kovan_spec::decode::<wire::AppEnvelope>(b).ok())
+        .unwrap_or_else(|| wire::AppEnvelope { version: 1, ..Default::default() });
+    env.content = Some(wire::app_envelope::Content::Text(wire::Text { body: text.to_owned() }));
+    kovan_spec::encode(&env)
+}
+
+/// One delivery attempt: directly if the peer can be reached, else into its
+/// relay mailbox.
+async fn attempt(
+    net: NetHandle,
+    mailbox: Option<RelayClient>,
+    peer: PeerId,
+    addrs: Vec<Multiaddr>,
+    envelope: Vec<u8>,
+) -> SendOutcome {
+    let connected = net.connected().await.map(|c| c.contains(&peer)).unwrap_or(false);
+    let mut why = String::from("no known address");
+    if connected || !addrs.is_empty() {
+        match tokio::time::timeout(DIRECT_TIMEOUT, async {
+            net.dial(peer, addrs).await?;
+            net.send_envelope(peer, envelope.clone()).await
+        })
+        .await
+        {
+            Ok(Ok(wire::AckStatus::Accepted)) => return SendOutcome::Direct,
+            Ok(Ok(wire::AckStatus::Rejected)) => {
+                return SendOutcome::Rejected("the recipient refused it".into());
+            }
+            Ok(Ok(other)) => why = format!("recipient answered {other:?}"),
+            Ok(Err(e)) => why = e.to_string(),
+            Err(_) => why = "timed out".into(),
+        }
+    }
+    match mailbox {
+        Some(relay) => match relay.put_envelope(&peer.to_string(), envelope).await {
+            Ok(()) => SendOutcome::Mailbox,
+            Err(e) => SendOutcome::Failed(format!("{why}; mailbox: {e}")),
+        },
+        None => SendOutcome::Failed(why),
+    }
+}
+
+/// Sends `Tick` when the earliest due time the core asked for arrives.
+async fn timer(mut wake: watch::Receiver<Option<i64>>, input: mpsc::Sender<Input>) {
+    loop {
+        let due = *wake.borrow_and_update();
+        match due {
+            None => {
+                if wake.changed().await.is_err() {
+                    return;
+                }
+            }
+            Some(at) => {
+                let wait = Duration::from_millis((at - now_ms()).max(0) as u64);
+                tokio::select! {
+                    changed = wake.changed() => if changed.is_err() { return },
+                    _ = tokio::time::sleep(wait) => {
+                        if input.send(Input::Tick).await.is_err() {
+                            return;
+                        }
+                        // At most four ticks a second, whatever is due.
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                }
+            }
+        }
+    }
+}

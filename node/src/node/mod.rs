@@ -1,0 +1,581 @@
+//! A running node: the one entry point of the library.
+//!
+//! ```text
+//!  NodeHandle (Clone) ──Input (bounded)──▶ core thread (owns Database, MLS state)
+//!     │   ▲                                     │  spawns sends, relay calls on tokio
+//!     │   └──── oneshot replies ◀───────────────┤
+//!     └── subscribe() ◀── broadcast<Event> ◀────┘
+//!  net task (owns the Swarm) ──NetEvent──▶ forwarder ──▶ core
+//!  relay push task (WebSocket) ──PushEvent──▶ forwarder ──▶ core
+//! ```
+//!
+//! [`Node::start`] opens the database, starts the network and (if a relay
+//! is configured) the relay connection, and returns a [`NodeHandle`]. The
+//! database and MLS state live on one dedicated thread (SQLite writes and
+//! fsyncs never block the async runtime); handle methods send it closures
+//! through a bounded queue and await the answer. Network attempts and relay
+//! HTTP calls run as tokio tasks that report back to the core. Several nodes
+//! run in one process without sharing anything.
+
+mod core;
+mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use kovan_crypto::identity::DeviceCertificate;
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::home::Home;
+use crate::identity::{Identity, now_secs};
+use crate::net::{self, NetHandle};
+use crate::relay_client::{RelayClient, RelayError};
+
+pub use views::{
+    ContactView, ConversationView, Event, LanPeer, MessageView, ReactionView, SearchResult, Status,
+};
+
+/// Work queued to the core thread.
+pub const INPUT_QUEUE: usize = 1024;
+/// Events buffered per subscriber; a subscriber that falls further behind
+/// loses the oldest (and can re-read state).
+pub const EVENT_BUFFER: usize = 4096;
+/// How long a dial or direct delivery may take before the mailbox is used.
+pub const DIRECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How to start a node.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    /// The node's home (database, keystore).
+    pub home: Home,
+    /// A relay's base URL, if any.
+    pub relay_url: Option<String>,
+    /// libp2p listen addresses.
+    pub listen: Vec<Multiaddr>,
+    /// LAN discovery with mDNS (and answering LAN peers' card requests).
+    pub mdns: bool,
+    /// The name shown to people this node befriends.
+    pub display_name: String,
+}
+
+impl NodeOptions {
+    /// Options for a node in `home` listening on loopback only: for tests
+    /// and the demo.
+    pub fn loopback(home: Home, display_name: &str) -> Self {
+        Self {
+            home,
+            relay_url: None,
+            listen: vec![
+                "/ip4/127.0.0.1/tcp/0".parse().expect("valid address"),
+                "/ip4/127.0.0.1/udp/0/quic-v1".parse().expect("valid address"),
+            ],
+            mdns: false,
+            display_name: display_name.into(),
+        }
+    }
+}
+
+/// What went wrong, for a person.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// Local storage or identity failure.
+    #[error(transparent)]
+    Local(#[from] crate::Error),
+    /// The relay refused or was unreachable.
+    #[error(transparent)]
+    Relay(#[from] RelayError),
+    /// This node has no relay configured.
+    #[error("no relay configured; set relay_url in kovan.toml or pass --relay")]
+    NoRelay,
+    /// Not logged in to the relay.
+    #[error("not logged in to the relay; run `kovan login` or `kovan register`")]
+    NotLoggedIn,
+    /// No such contact or conversation.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The operation does not fit the current state (e.g. accepting a
+    /// request that was never made).
+    #[error("{0}")]
+    State(String),
+    /// Invalid input.
+    #[error("{0}")]
+    Invalid(String),
+    /// A peer could not be reached.
+    #[error("peer unreachable: {0}")]
+    Unreachable(String),
+    /// The node has stopped.
+    #[error("the node has stopped")]
+    Stopped,
+}
+
+/// Error kinds a UI can explain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NodeErrorKind {
+    /// See [`crate::ErrorKind`].
+    Storage,
+    /// Relay unreachable.
+    RelayUnreachable,
+    /// The relay said no (wrong password, name taken, quota…).
+    RelayRefused,
+    /// No relay configured.
+    NoRelay,
+    /// Not logged in.
+    NotLoggedIn,
+    /// Not found.
+    NotFound,
+    /// Wrong state for this operation.
+    State,
+    /// Invalid input.
+    InvalidInput,
+    /// Peer unreachable.
+    Unreachable,
+    /// Stopped.
+    Stopped,
+}
+
+impl NodeError {
+    /// The kind of error.
+    pub fn kind(&self) -> NodeErrorKind {
+        match self {
+            NodeError::Local(e) => match e.kind() {
+                crate::ErrorKind::InvalidInput => NodeErrorKind::InvalidInput,
+                _ => NodeErrorKind::Storage,
+            },
+            NodeError::Relay(RelayError::Unreachable(_)) => NodeErrorKind::RelayUnreachable,
+            NodeError::Relay(RelayError::Refused { .. }) => NodeErrorKind::RelayRefused,
+            NodeError::Relay(_) => NodeErrorKind::InvalidInput,
+            NodeError::NoRelay => NodeErrorKind::NoRelay,
+            NodeError::NotLoggedIn => NodeErrorKind::NotLoggedIn,
+            NodeError::NotFound(_) => NodeErrorKind::NotFound,
+            NodeError::State(_) => NodeErrorKind::State,
+            NodeError::Invalid(_) => NodeErrorKind::InvalidInput,
+            NodeError::Unreachable(_) => NodeErrorKind::Unreachable,
+            NodeError::Stopped => NodeErrorKind::Stopped,
+        }
+    }
+}
+
+/// The node's result type.
+pub type NodeResult<T> = std::result::Result<T, NodeError>;
+
+type Job = Box<dyn FnOnce(&mut core::Core) + Send>;
+
+/// A cheap, cloneable handle to a running node.
+#[derive(Clone)]
+pub struct NodeHandle {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    input: mpsc::Sender<core::Input>,
+    events: broadcast::Sender<Event>,
+    net: NetHandle,
+    identity: Arc<Identity>,
+    relay: Option<RelayClient>,
+}
+
+impl std::fmt::Debug for NodeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeHandle").field("peer_id", &self.inner.net.peer_id()).finish()
+    }
+}
+
+/// Starting a node.
+#[derive(Debug)]
+pub struct Node;
+
+impl Node {
+    /// Starts a node for `identity` with `options`. Must be called inside a
+    /// tokio runtime.
+    pub async fn start(identity: Identity, options: NodeOptions) -> NodeResult<NodeHandle> {
+        options.home.ensure()?;
+        let identity = Arc::new(identity);
+        let relay = match &options.relay_url {
+            Some(url) => Some(RelayClient::new(url)?),
+            None => None,
+        };
+        let card = kovan_spec::wire::ContactCard {
+            device_certificate: identity.certificate().encoded().to_vec(),
+            display_name: options.display_name.clone(),
+        };
+        let p2p = identity
+            .device_keys()
+            .p2p_keypair()
+            .map_err(|e| NodeError::Invalid(format!("device key: {e}")))?;
+        let (net, mut net_events) = net::start(
+            p2p,
+            net::NetConfig { listen: options.listen.clone(), mdns: options.mdns, card },
+        )
+        .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+
+        // Network events into the core.
+        {
+            let tx = input_tx.clone();
+            tokio::spawn(async move {
+                while let Some(ev) = net_events.recv().await {
+                    if tx.send(core::Input::Net(ev)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let setup = core::Setup {
+            identity: identity.clone(),
+            options,
+            net: net.clone(),
+            relay: relay.clone(),
+            events: events.clone(),
+            input: input_tx.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        };
+        std::thread::Builder::new()
+            .name("kovan-core".into())
+            .spawn(move || core::run(setup, input_rx, ready_tx))
+            .map_err(|e| NodeError::Local(crate::Error::io("starting the node thread")(e)))?;
+        ready_rx.await.map_err(|_| NodeError::Stopped)??;
+
+        Ok(NodeHandle { inner: Arc::new(Inner { input: input_tx, events, net, identity, relay }) })
+    }
+}
+
+impl NodeHandle {
+    async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut core::Core) -> NodeResult<T> + Send + 'static,
+    ) -> NodeResult<T> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |core| {
+            let _ = tx.send(f(core));
+        });
+        self.inner.input.send(core::Input::Job(job)).await.map_err(|_| NodeError::Stopped)?;
+        rx.await.map_err(|_| NodeError::Stopped)?
+    }
+
+    /// Events for a UI: messages, state changes, requests, errors.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// This device's PeerId.
+    pub fn peer_id(&self) -> PeerId {
+        self.inner.net.peer_id()
+    }
+
+    /// This account's key, hex.
+    pub fn account_hex(&self) -> String {
+        hex::encode(self.inner.identity.account().as_bytes())
+    }
+
+    /// The network handle (for tests and tools that need addresses).
+    pub fn net(&self) -> &NetHandle {
+        &self.inner.net
+    }
+
+    /// Where this node listens.
+    pub async fn listen_addrs(&self) -> NodeResult<Vec<Multiaddr>> {
+        self.inner.net.listen_addrs().await.map_err(|_| NodeError::Stopped)
+    }
+
+    /// An overview: identity, relay, counts, addresses.
+    pub async fn status(&self) -> NodeResult<Status> {
+        let addrs = self.listen_addrs().await?;
+        let connected = self.inner.net.connected().await.map_err(|_| NodeError::Stopped)?;
+        self.call(move |c| c.status(addrs, connected.len())).await
+    }
+
+    fn relay(&self) -> NodeResult<&RelayClient> {
+        self.inner.relay.as_ref().ok_or(NodeError::NoRelay)
+    }
+
+    /// Registers `username` on the relay and logs this device in.
+    pub async fn register(&self, username: &str, password: &str) -> NodeResult<()> {
+        let session = self.relay()?.register(&self.inner.identity, username, password).await?;
+        let name = username.to_ascii_lowercase();
+        self.call(move |c| c.logged_in(name, session)).await
+    }
+
+    /// Logs this device in to the relay.
+    pub async fn login(&self, username: &str, password: &str) -> NodeResult<()> {
+        let session = self.relay()?.login(&self.inner.identity, username, password).await?;
+        let name = username.to_ascii_lowercase();
+        self.call(move |c| c.logged_in(name, session)).await
+    }
+
+    /// Logs out: the relay revokes the session; the mailbox stops.
+    pub async fn logout(&self) -> NodeResult<()> {
+        let token = self.call(|c| c.session_token()).await?;
+        if let Some(token) = token {
+            // Forget locally even if the relay cannot be told.
+            let res = self.relay()?.logout(&token).await;
+            self.call(|c| c.logged_out()).await?;
+            res?;
+        }
+        Ok(())
+    }
+
+    /// Searches the relay's directory and the peers seen on the LAN.
+    pub async fn search(&self, query: &str) -> NodeResult<Vec<SearchResult>> {
+        let q = query.to_lowercase();
+        let mut out = self.call(move |c| Ok(c.lan_matches(&q))).await?;
+        if let Some(relay) = &self.inner.relay {
+            let v = relay.search(query).await?;
+            let now = now_secs();
+            let mut found = Vec::new();
+            for p in v["results"].as_array().into_iter().flatten() {
+                if let Some(r) = views::search_result_from_profile(p, now) {
+                    found.push(r);
+                }
+            }
+            let checked = found.clone();
+            self.call(move |c| c.note_usernames(&checked)).await?;
+            out.extend(found);
+        }
+        Ok(out)
+    }
+
+    /// Sends a friend request. `target` is a username on the relay, a LAN
+    /// peer's PeerId (from [`Self::search`]), or a full address ending in
+    /// `/p2p/<PeerId>`.
+    pub async fn friend_request(&self, target: &str, note: &str) -> NodeResult<ContactView> {
+        if note.len() > kovan_spec::limits::MAX_FRIEND_NOTE {
+            return Err(NodeError::Invalid("the note is longer than 512 bytes".into()));
+        }
+        let (cert, username, display_name, addrs) = self.resolve(target).await?;
+        if cert.account() == &self.inner.identity.account() {
+            return Err(NodeError::Invalid("that is your own account".into()));
+        }
+        let note = note.to_owned();
+        self.call(move |c| c.friend_request(cert, username, display_name, addrs, note)).await
+    }
+
+    async fn resolve(
+        &self,
+        target: &str,
+    ) -> NodeResult<(DeviceCertificate, Option<String>, String, Vec<String>)> {
+        let now = now_secs();
+        // A full address: dial it and ask for the card.
+        if let Ok(addr) = target.parse::<Multiaddr>() {
+            let peer = addr
+                .iter()
+                .find_map(|p| match p {
+                    libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+                    _ => None,
+                })
+                .ok_or_else(|| NodeError::Invalid("the address must end with /p2p/<id>".into()))?;
+            let (cert, name) = self.card(peer, vec![addr.clone()], now).await?;
+            return Ok((cert, None, name, vec![addr.to_string()]));
+        }
+        // A LAN peer.
+        if let Ok(peer) = target.parse::<PeerId>() {
+            let known = self.call(move |c| Ok(c.lan_peer(&peer))).await?;
+            let Some((addrs, card)) = known else {
+                return Err(NodeError::NotFound(format!("no peer {peer} seen on the LAN")));
+            };
+            let (cert, name) = match card {
+                Some(c) => c,
+                None => self.card(peer, addrs.clone(), now).await?,
+            };
+            return Ok((cert, None, name, addrs.iter().map(|a| a.to_string()).collect()));
+        }
+        // A username on the relay.
+        let relay = self.relay()?;
+        let v = relay.user(target).await.map_err(|e| match e.code() {
+            Some("not_found") => NodeError::NotFound(format!("no user {target:?} on the relay")),
+            _ => e.into(),
+        })?;
+        let r = views::search_result_from_profile(&v, now)
+            .ok_or_else(|| NodeError::Invalid("the relay sent an invalid profile".into()))?;
+        let cert_b64 = v["devices"][0]["certificate"].as_str().unwrap_or_default();
+        let cert = B64
+            .decode(cert_b64)
+            .ok()
+            .and_then(|b| DeviceCertificate::verify(&b, now).ok())
+            .ok_or_else(|| NodeError::Invalid("the relay sent an invalid certificate".into()))?;
+        let checked = vec![r.clone()];
+        self.call(move |c| c.note_usernames(&checked)).await?;
+        Ok((cert, r.username, r.display_name, Vec::new()))
+    }
+
+    async fn card(
+        &self,
+        peer: PeerId,
+        addrs: Vec<Multiaddr>,
+        now: u64,
+    ) -> NodeResult<(DeviceCertificate, String)> {
+        let net = &self.inner.net;
+        tokio::time::timeout(DIRECT_TIMEOUT, net.dial(peer, addrs))
+            .await
+            .map_err(|_| NodeError::Unreachable("timed out".into()))?
+            .map_err(|e| NodeError::Unreachable(e.to_string()))?;
+        let card = tokio::time::timeout(DIRECT_TIMEOUT, net.fetch_card(peer))
+            .await
+            .map_err(|_| NodeError::Unreachable("timed out".into()))?
+            .map_err(|e| NodeError::Unreachable(e.to_string()))?;
+        views::check_card(&card, peer, now)
+            .ok_or_else(|| NodeError::Invalid("the peer's card does not match its identity".into()))
+    }
+
+    /// Accepts a friend request: creates the 1:1 conversation.
+    pub async fn friend_accept(&self, who: &str) -> NodeResult<ContactView> {
+        let who = who.to_owned();
+        self.call(move |c| c.friend_accept(&who)).await
+    }
+
+    /// Declines a friend request.
+    pub async fn friend_decline(&self, who: &str) -> NodeResult<ContactView> {
+        let who = who.to_owned();
+        self.call(move |c| c.friend_decline(&who)).await
+    }
+
+    /// Ends a friendship: the other side is told; the conversation closes.
+    pub async fn friend_remove(&self, who: &str) -> NodeResult<ContactView> {
+        let who = who.to_owned();
+        self.call(move |c| c.friend_remove(&who)).await
+    }
+
+    /// Blocks an account (a contact, or an account key in hex): everything
+    /// from it is dropped on arrival.
+    pub async fn block(&self, who: &str) -> NodeResult<ContactView> {
+        let who = who.to_owned();
+        self.call(move |c| c.set_blocked(&who, true)).await
+    }
+
+    /// Unblocks an account.
+    pub async fn unblock(&self, who: &str) -> NodeResult<ContactView> {
+        let who = who.to_owned();
+        self.call(move |c| c.set_blocked(&who, false)).await
+    }
+
+    /// Contacts: friends, requests both ways, blocked accounts.
+    pub async fn contacts(&self) -> NodeResult<Vec<ContactView>> {
+        self.call(|c| c.contacts()).await
+    }
+
+    /// Conversations, most recent first.
+    pub async fn conversations(&self) -> NodeResult<Vec<ConversationView>> {
+        self.call(|c| c.conversations()).await
+    }
+
+    /// Sends a text message (`:shortcodes:` are expanded) to a contact or
+    /// conversation; returns it as stored.
+    pub async fn send_text(
+        &self,
+        to: &str,
+        text: &str,
+        reply_to: Option<&str>,
+    ) -> NodeResult<MessageView> {
+        let (to, text) = (to.to_owned(), text.to_owned());
+        let reply_to = reply_to.map(views::parse_message_id).transpose()?;
+        self.call(move |c| c.send_text(&to, &text, reply_to)).await
+    }
+
+    /// A page of history, newest first: up to `limit` messages before the
+    /// cursor `before` (a message's `seq`), or the newest.
+    pub async fn history(
+        &self,
+        conversation: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> NodeResult<Vec<MessageView>> {
+        let conversation = conversation.to_owned();
+        self.call(move |c| c.history_page(&conversation, before, limit.min(500))).await
+    }
+
+    /// Marks a conversation read (sends read receipts unless turned off).
+    pub async fn mark_read(&self, conversation: &str) -> NodeResult<usize> {
+        let conversation = conversation.to_owned();
+        self.call(move |c| c.mark_read(&conversation)).await
+    }
+
+    /// Adds (or removes) a reaction to a message.
+    pub async fn react(
+        &self,
+        conversation: &str,
+        message_id: &str,
+        emoji: &str,
+        remove: bool,
+    ) -> NodeResult<MessageView> {
+        let (conversation, emoji) = (conversation.to_owned(), emoji.to_owned());
+        let target = views::parse_message_id(message_id)?;
+        self.call(move |c| c.react(&conversation, target, &emoji, remove)).await
+    }
+
+    /// Edits one of your messages, for everyone.
+    pub async fn edit(
+        &self,
+        conversation: &str,
+        message_id: &str,
+        text: &str,
+    ) -> NodeResult<MessageView> {
+        let (conversation, text) = (conversation.to_owned(), text.to_owned());
+        let target = views::parse_message_id(message_id)?;
+        self.call(move |c| c.edit(&conversation, target, &text)).await
+    }
+
+    /// Deletes one of your messages, for everyone.
+    pub async fn delete(&self, conversation: &str, message_id: &str) -> NodeResult<()> {
+        let conversation = conversation.to_owned();
+        let target = views::parse_message_id(message_id)?;
+        self.call(move |c| c.delete(&conversation, target)).await
+    }
+
+    /// The safety number with a contact (60 digits, in groups of five).
+    pub async fn safety_number(&self, who: &str) -> NodeResult<String> {
+        let who = who.to_owned();
+        self.call(move |c| c.safety_number(&who)).await
+    }
+
+    /// Marks a contact verified (after comparing safety numbers). With
+    /// `digits`, they must match.
+    pub async fn verify(&self, who: &str, digits: Option<&str>) -> NodeResult<ContactView> {
+        let who = who.to_owned();
+        let digits = digits.map(|d| d.chars().filter(char::is_ascii_digit).collect::<String>());
+        self.call(move |c| c.verify(&who, digits)).await
+    }
+
+    /// Turns read receipts on or off.
+    pub async fn set_read_receipts(&self, on: bool) -> NodeResult<()> {
+        self.call(move |c| c.set_read_receipts(on)).await
+    }
+
+    /// Connects to a peer at a known address (the PeerId must be in it).
+    pub async fn connect(&self, addr: &Multiaddr) -> NodeResult<()> {
+        let peer = addr
+            .iter()
+            .find_map(|p| match p {
+                libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+                _ => None,
+            })
+            .ok_or_else(|| NodeError::Invalid("the address must end with /p2p/<id>".into()))?;
+        self.inner
+            .net
+            .dial(peer, vec![addr.clone()])
+            .await
+            .map_err(|e| NodeError::Unreachable(e.to_string()))
+    }
+
+    /// Envelopes waiting in the outbox.
+    pub async fn outbox_len(&self) -> NodeResult<i64> {
+        self.call(|c| c.outbox_len()).await
+    }
+
+    /// Stops the node and waits until its database is closed, so the same
+    /// home can be opened again at once.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.inner.input.send(core::Input::Shutdown(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+        self.inner.net.shutdown().await;
+    }
+}

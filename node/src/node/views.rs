@@ -1,0 +1,399 @@
+//! What the node shows: plain, serialisable views of contacts,
+//! conversations, messages and events (ids in hex).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use kovan_crypto::identity::DeviceCertificate;
+use kovan_spec::wire;
+use libp2p::PeerId;
+use serde::Serialize;
+
+use super::{NodeError, NodeResult};
+use crate::contacts::{ContactRow, FriendState};
+use crate::history::{ConversationRow, ReactionCount, State, StoredMessage};
+
+/// A contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContactView {
+    /// Account key, hex.
+    pub account: String,
+    /// Short form of the account key.
+    pub short_id: String,
+    /// Username on the relay.
+    pub username: Option<String>,
+    /// Display name (as the contact claims it).
+    pub display_name: String,
+    /// Friendship state.
+    pub state: FriendState,
+    /// Blocked by us.
+    pub blocked: bool,
+    /// We compared safety numbers.
+    pub verified: bool,
+    /// The account key behind this username changed: compare again.
+    pub identity_changed: bool,
+    /// The contact's device.
+    pub peer_id: Option<String>,
+    /// The 1:1 conversation, hex.
+    pub conversation: Option<String>,
+    /// An incoming request's note.
+    pub note: String,
+}
+
+impl From<&ContactRow> for ContactView {
+    fn from(c: &ContactRow) -> Self {
+        let account = hex::encode(c.account);
+        Self {
+            short_id: account[..16].to_owned(),
+            account,
+            username: c.username.clone(),
+            display_name: c.display_name.clone(),
+            state: c.state,
+            blocked: c.blocked,
+            verified: c.verified,
+            identity_changed: c.identity_changed,
+            peer_id: c.peer_id.clone(),
+            conversation: c.conversation_id.as_ref().map(hex::encode),
+            note: c.request_note.clone(),
+        }
+    }
+}
+
+impl ContactView {
+    /// How to call this contact in text.
+    pub fn name(&self) -> String {
+        match (&self.username, self.display_name.is_empty()) {
+            (Some(u), true) => u.clone(),
+            (Some(u), false) => format!("{} (@{u})", self.display_name),
+            (None, false) => self.display_name.clone(),
+            (None, true) => self.short_id.clone(),
+        }
+    }
+}
+
+/// A conversation in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConversationView {
+    /// The conversation id, hex.
+    pub id: String,
+    /// The other side of a 1:1 conversation.
+    pub contact: Option<ContactView>,
+    /// Last activity, ms.
+    pub last_activity: i64,
+    /// Read-only.
+    pub closed: bool,
+    /// Unread incoming messages.
+    pub unread: i64,
+}
+
+impl ConversationView {
+    pub(crate) fn new(row: &ConversationRow, contact: Option<ContactView>) -> Self {
+        Self {
+            id: hex::encode(&row.id),
+            contact,
+            last_activity: row.last_activity,
+            closed: row.closed,
+            unread: row.unread,
+        }
+    }
+}
+
+/// Reactions with one emoji.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReactionView {
+    /// The emoji.
+    pub emoji: String,
+    /// How many reacted with it.
+    pub count: i64,
+    /// Whether we are among them.
+    pub mine: bool,
+}
+
+/// A message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageView {
+    /// The conversation, hex.
+    pub conversation: String,
+    /// The message id, hex.
+    pub id: String,
+    /// Paging cursor (local order).
+    pub seq: i64,
+    /// Sender account, hex.
+    pub sender: String,
+    /// Sent by this account.
+    pub outgoing: bool,
+    /// Sender's clock, ms.
+    pub sent_at: i64,
+    /// `pending`, `sent`, `delivered`, `seen` (outgoing) or `received`.
+    pub state: &'static str,
+    /// `text`, `deleted`, or `unsupported` (a newer content type).
+    pub kind: &'static str,
+    /// The text.
+    pub text: Option<String>,
+    /// Whether the text is only emoji (shown large).
+    pub emoji_only: bool,
+    /// The message replied to, hex.
+    pub reply_to: Option<String>,
+    /// Last edit, ms.
+    pub edited_at: Option<i64>,
+    /// Reactions per emoji.
+    pub reactions: Vec<ReactionView>,
+}
+
+/// The state's name.
+pub fn state_name(s: State) -> &'static str {
+    match s {
+        State::Pending => "pending",
+        State::Sent => "sent",
+        State::Delivered => "delivered",
+        State::Seen => "seen",
+        State::Received => "received",
+    }
+}
+
+impl MessageView {
+    pub(crate) fn new(
+        conversation: &[u8],
+        m: &StoredMessage,
+        reactions: &[ReactionCount],
+        me: &[u8],
+    ) -> Self {
+        let decoded =
+            m.body.as_deref().and_then(|b| kovan_spec::decode::<wire::AppEnvelope>(b).ok());
+        let (kind, text, reply_to) = match (&m.body, decoded) {
+            (None, _) => ("deleted", None, None),
+            (Some(_), Some(env)) => {
+                let reply = (env.reply_to.len() == 16).then(|| hex::encode(&env.reply_to));
+                match env.content {
+                    Some(wire::app_envelope::Content::Text(t)) => ("text", Some(t.body), reply),
+                    _ => ("unsupported", None, reply),
+                }
+            }
+            (Some(_), None) => ("unsupported", None, None),
+        };
+        Self {
+            conversation: hex::encode(conversation),
+            id: hex::encode(m.message_id),
+            seq: m.seq,
+            sender: hex::encode(&m.sender_account),
+            outgoing: m.outgoing,
+            sent_at: m.sent_at,
+            state: state_name(m.state),
+            kind,
+            emoji_only: text.as_deref().is_some_and(|t| crate::emoji::is_emoji_only(t, 5)),
+            text,
+            reply_to,
+            edited_at: m.edited_at,
+            reactions: reactions
+                .iter()
+                .map(|r| ReactionView {
+                    emoji: r.emoji.clone(),
+                    count: r.count,
+                    mine: r.by.iter().any(|b| b == me),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A person found by a search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchResult {
+    /// `relay` or `lan`.
+    pub source: &'static str,
+    /// Username (relay results).
+    pub username: Option<String>,
+    /// Display name.
+    pub display_name: String,
+    /// Account key, hex.
+    pub account: String,
+    /// The device to befriend.
+    pub peer_id: String,
+    /// What to pass to `friend request`.
+    pub target: String,
+}
+
+/// A kovan peer seen on the LAN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LanPeer {
+    /// Its device.
+    pub peer_id: String,
+    /// Its account, hex, once its card was checked.
+    pub account: Option<String>,
+    /// The name it claims.
+    pub display_name: String,
+}
+
+/// The node at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    /// Account key, hex.
+    pub account: String,
+    /// This device.
+    pub peer_id: String,
+    /// Where it listens.
+    pub listen: Vec<String>,
+    /// Connected peers.
+    pub connected_peers: usize,
+    /// The relay's URL.
+    pub relay_url: Option<String>,
+    /// Username, when logged in.
+    pub username: Option<String>,
+    /// Whether the relay's WebSocket is up.
+    pub relay_connected: bool,
+    /// Friends.
+    pub friends: usize,
+    /// Incoming friend requests.
+    pub incoming_requests: usize,
+    /// Envelopes waiting to be delivered.
+    pub outbox: i64,
+    /// Read receipts on.
+    pub read_receipts: bool,
+}
+
+/// Something a UI shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// The node listens on a new address.
+    Listening {
+        /// The address.
+        addr: String,
+    },
+    /// A peer connected.
+    PeerConnected {
+        /// Its PeerId.
+        peer_id: String,
+    },
+    /// A peer's last connection closed.
+    PeerDisconnected {
+        /// Its PeerId.
+        peer_id: String,
+    },
+    /// A kovan peer showed up on the LAN.
+    LanPeer {
+        /// Who.
+        peer: LanPeer,
+    },
+    /// The relay's WebSocket is up.
+    RelayConnected,
+    /// The relay's WebSocket dropped; retrying.
+    RelayDisconnected {
+        /// Next attempt in, ms.
+        retry_in_ms: u64,
+    },
+    /// The relay session ended (revoked or expired): log in again.
+    RelaySessionEnded,
+    /// Someone asks to be friends.
+    FriendRequest {
+        /// Who.
+        contact: ContactView,
+    },
+    /// A request we sent was accepted; the conversation exists.
+    FriendAccepted {
+        /// Who.
+        contact: ContactView,
+    },
+    /// A request we sent was declined.
+    FriendDeclined {
+        /// Who.
+        contact: ContactView,
+    },
+    /// The contact ended the friendship.
+    FriendRemoved {
+        /// Who.
+        contact: ContactView,
+    },
+    /// A contact's record changed (blocked, verified, new address…).
+    ContactChanged {
+        /// The contact.
+        contact: ContactView,
+    },
+    /// The account key behind a username changed: compare safety numbers.
+    IdentityChanged {
+        /// The contact as it was.
+        contact: ContactView,
+        /// The new account key, hex.
+        new_account: String,
+    },
+    /// A message was stored (incoming, or sent by us).
+    Message {
+        /// The message.
+        message: MessageView,
+    },
+    /// A message was edited.
+    MessageEdited {
+        /// The message as it is now.
+        message: MessageView,
+    },
+    /// A message was deleted for everyone.
+    MessageDeleted {
+        /// The conversation, hex.
+        conversation: String,
+        /// The message, hex.
+        id: String,
+    },
+    /// An outgoing message changed state.
+    MessageState {
+        /// The conversation, hex.
+        conversation: String,
+        /// The message, hex.
+        id: String,
+        /// The new state.
+        state: &'static str,
+    },
+    /// A message's reactions changed.
+    Reactions {
+        /// The message as it is now.
+        message: MessageView,
+    },
+    /// Something failed in the background.
+    Error {
+        /// What kind of failure.
+        kind: super::NodeErrorKind,
+        /// In plain words.
+        message: String,
+    },
+}
+
+/// Parses a 16-byte message id in hex.
+pub fn parse_message_id(s: &str) -> NodeResult<[u8; 16]> {
+    hex::decode(s)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| NodeError::Invalid(format!("{s:?} is not a message id (32 hex digits)")))
+}
+
+/// A relay profile as a search result, if its first device certificate
+/// checks out and belongs to the profile's account.
+pub fn search_result_from_profile(p: &serde_json::Value, now: u64) -> Option<SearchResult> {
+    let account = B64.decode(p["account_key"].as_str()?).ok()?;
+    let cert = B64.decode(p["devices"][0]["certificate"].as_str()?).ok()?;
+    let cert = DeviceCertificate::verify(&cert, now).ok()?;
+    if cert.account().as_bytes().as_slice() != account.as_slice() {
+        return None;
+    }
+    let username = p["username"].as_str()?.to_owned();
+    Some(SearchResult {
+        source: "relay",
+        display_name: p["display_name"].as_str().unwrap_or_default().to_owned(),
+        account: hex::encode(&account),
+        peer_id: cert.peer_id().to_string(),
+        target: username.clone(),
+        username: Some(username),
+    })
+}
+
+/// Checks a contact card from `peer`: its certificate must verify and be
+/// `peer`'s.
+pub fn check_card(
+    card: &wire::ContactCard,
+    peer: PeerId,
+    now: u64,
+) -> Option<(DeviceCertificate, String)> {
+    let cert = DeviceCertificate::verify(&card.device_certificate, now).ok()?;
+    if cert.peer_id() != peer || card.display_name.len() > kovan_spec::limits::MAX_DISPLAY_NAME {
+        return None;
+    }
+    Some((cert, card.display_name.clone()))
+}

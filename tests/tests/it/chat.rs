@@ -1,0 +1,221 @@
+//! Friends and 1:1 chat between real nodes and a real relay on loopback.
+
+use kovan_node::Event;
+use kovan_node::contacts::FriendState;
+
+use crate::harness::{TestNode, TestRelay, befriend, next_text};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_users_find_each_other_befriend_and_chat_both_ways_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+
+    alice.h.register("alice", "a long password").await.unwrap();
+    bob.h.register("bob", "a long password").await.unwrap();
+    let found = alice.h.search("bo").await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].username.as_deref(), Some("bob"));
+    assert_eq!(found[0].account, bob.h.account_hex());
+
+    let req = alice.h.friend_request("bob", "hi, it's me").await.unwrap();
+    assert_eq!(req.state, FriendState::Outgoing);
+    let Event::FriendRequest { contact } =
+        bob.wait("request", |e| matches!(e, Event::FriendRequest { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(contact.account, alice.h.account_hex(), "the request's sender is authenticated");
+    assert_eq!(contact.display_name, "alice");
+    let accepted = bob.h.friend_accept(&contact.account).await.unwrap();
+    assert_eq!(accepted.state, FriendState::Friend);
+    let Event::FriendAccepted { contact: bob_seen } =
+        alice.wait("accept", |e| matches!(e, Event::FriendAccepted { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(bob_seen.conversation, accepted.conversation, "one conversation, both sides");
+
+    // Alice writes; :shortcodes: become emoji.
+    let sent = alice.h.send_text("bob", "merhaba :wave:", None).await.unwrap();
+    assert_eq!(sent.text.as_deref(), Some("merhaba 👋"));
+    let (id, text) = next_text(&mut bob).await;
+    assert_eq!((id.as_str(), text.as_str()), (sent.id.as_str(), "merhaba 👋"));
+    // …and the peer's device stored it: delivered, directly.
+    alice
+        .wait(
+            "delivered",
+            |e| matches!(e, Event::MessageState { id, state: "delivered", .. } if *id == sent.id),
+        )
+        .await;
+
+    // Bob answers with a reply; both sides see it.
+    let reply = bob.h.send_text(&alice.h.account_hex(), "🎉", Some(&sent.id)).await.unwrap();
+    assert!(reply.emoji_only);
+    let (rid, rtext) = next_text(&mut alice).await;
+    assert_eq!((rid.as_str(), rtext.as_str()), (reply.id.as_str(), "🎉"));
+    let page = alice.h.history("bob", None, 10).await.unwrap();
+    assert_eq!(page.len(), 2);
+    assert_eq!(page[0].reply_to.as_deref(), Some(sent.id.as_str()), "newest first, reply kept");
+    assert!(!page[0].outgoing && page[1].outgoing);
+
+    // Both connected directly (not only through the relay's circuit).
+    let bob_peer = bob.h.peer_id();
+    alice
+        .until("direct connection", |h| async move {
+            h.status().await.unwrap().connected_peers >= 2
+                && h.net().connected().await.unwrap().contains(&bob_peer)
+        })
+        .await;
+
+    // Reactions are synced and counted.
+    bob.h.react(&alice.h.account_hex(), &sent.id, ":heart:", false).await.unwrap();
+    let Event::Reactions { message } =
+        alice.wait("reaction", |e| matches!(e, Event::Reactions { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(message.id, sent.id);
+    assert_eq!(message.reactions.len(), 1);
+    assert_eq!((message.reactions[0].emoji.as_str(), message.reactions[0].count), ("❤️", 1));
+    assert!(!message.reactions[0].mine);
+    alice.h.react("bob", &sent.id, "❤️", false).await.unwrap();
+    let Event::Reactions { message } =
+        bob.wait("second reaction", |e| matches!(e, Event::Reactions { message } if message.reactions.first().is_some_and(|r| r.count == 2))).await
+    else {
+        unreachable!()
+    };
+    assert!(message.reactions[0].mine);
+    bob.h.react(&alice.h.account_hex(), &sent.id, "❤️", true).await.unwrap();
+    alice
+        .wait(
+            "reaction removed",
+            |e| matches!(e, Event::Reactions { message } if message.reactions[0].count == 1),
+        )
+        .await;
+
+    // Edits and deletes, by the sender only.
+    alice.h.edit("bob", &sent.id, "merhaba dünya").await.unwrap();
+    let Event::MessageEdited { message } =
+        bob.wait("edit", |e| matches!(e, Event::MessageEdited { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(message.text.as_deref(), Some("merhaba dünya"));
+    assert!(message.edited_at.is_some());
+    let err = bob.h.edit(&alice.h.account_hex(), &sent.id, "hijack").await.unwrap_err();
+    assert_eq!(err.kind(), kovan_node::NodeErrorKind::State);
+    alice.h.delete("bob", &sent.id).await.unwrap();
+    bob.wait("delete", |e| matches!(e, Event::MessageDeleted { id, .. } if *id == sent.id)).await;
+    let page = bob.h.history(&alice.h.account_hex(), None, 10).await.unwrap();
+    let deleted = page.iter().find(|m| m.id == sent.id).unwrap();
+    assert_eq!((deleted.kind, deleted.text.as_deref()), ("deleted", None));
+
+    // Read receipts: alice reads bob's reply, bob sees "seen".
+    assert_eq!(alice.h.mark_read("bob").await.unwrap(), 1);
+    bob.wait(
+        "seen",
+        |e| matches!(e, Event::MessageState { id, state: "seen", .. } if *id == reply.id),
+    )
+    .await;
+    let convs = bob.h.conversations().await.unwrap();
+    assert_eq!(convs.len(), 1);
+    assert_eq!(convs[0].unread, 0, "a deleted message is not unread");
+
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_node_gets_its_mailbox_once_in_order_and_keeps_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (_, alice_acct) = befriend(&mut alice, &mut bob).await;
+
+    alice.h.send_text("bob", "before the break", None).await.unwrap();
+    next_text(&mut bob).await;
+
+    bob.h.shutdown().await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(
+            alice.h.send_text("bob", &format!("secret message {i:02}"), None).await.unwrap().id,
+        );
+    }
+    // With bob away they go to his mailbox: "sent", not "delivered".
+    alice.until("all in the mailbox", |h| async move { h.outbox_len().await.unwrap() == 0 }).await;
+    let page = alice.h.history("bob", None, 20).await.unwrap();
+    assert!(
+        page.iter().all(|m| m.state == "sent"),
+        "{:?}",
+        page.iter().map(|m| m.state).collect::<Vec<_>>()
+    );
+
+    let mut bob = bob.restart().await;
+    let mut got = Vec::new();
+    while got.len() < 20 {
+        got.push(next_text(&mut bob).await);
+    }
+    let texts: Vec<_> = got.iter().map(|(_, t)| t.clone()).collect();
+    let want: Vec<_> = (0..20).map(|i| format!("secret message {i:02}")).collect();
+    assert_eq!(texts, want, "in order, once each");
+    // Nothing more arrives (no duplicates), and the history is whole.
+    let page = bob.h.history(&alice_acct, None, 100).await.unwrap();
+    assert_eq!(page.len(), 21, "the restart kept the first message; no duplicates");
+    assert_eq!(page.last().unwrap().text.as_deref(), Some("before the break"));
+    // Delivery receipts bring alice's messages to "delivered".
+    let last = ids.last().unwrap().clone();
+    alice
+        .wait(
+            "delivered receipts",
+            |e| matches!(e, Event::MessageState { id, state: "delivered", .. } if *id == last),
+        )
+        .await;
+
+    // The relay never had any plaintext.
+    let disk = relay.disk_bytes();
+    for needle in ["secret message", "before the break", "hi, it's me"] {
+        assert!(
+            !disk.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "the relay's files contain {needle:?}"
+        );
+    }
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_and_unfriended_senders_are_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+
+    bob.h.block(&alice_acct).await.unwrap();
+    let m = alice.h.send_text("bob", "can you see me", None).await.unwrap();
+    // Bob's node takes it (so alice cannot tell) and drops it.
+    alice
+        .wait("acknowledged", |e| matches!(e, Event::MessageState { id, .. } if *id == m.id))
+        .await;
+    bob.h.unblock(&alice_acct).await.unwrap();
+    alice.h.send_text("bob", "and now", None).await.unwrap();
+    let (_, text) = next_text(&mut bob).await;
+    assert_eq!(text, "and now", "the blocked message never appeared");
+    assert_eq!(bob.h.history(&alice_acct, None, 10).await.unwrap().len(), 1);
+
+    // Unfriending closes the conversation on both sides.
+    alice.h.friend_remove(&bob_acct).await.unwrap();
+    bob.wait("removal", |e| matches!(e, Event::FriendRemoved { .. })).await;
+    let err = bob.h.send_text(&alice_acct, "still there?", None).await.unwrap_err();
+    assert_eq!(err.kind(), kovan_node::NodeErrorKind::State);
+    let err = alice.h.send_text(&bob_acct, "bye", None).await.unwrap_err();
+    assert_eq!(err.kind(), kovan_node::NodeErrorKind::State);
+    // History stays readable.
+    assert_eq!(bob.h.history(&alice_acct, None, 10).await.unwrap().len(), 1);
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}

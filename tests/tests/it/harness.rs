@@ -1,0 +1,156 @@
+//! The multi-node harness: a relay and N nodes in this process, on
+//! 127.0.0.1 ports, each with its own home directory; every wait is bounded.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kovan_crypto::keystore::KdfParams;
+use kovan_node::home::Home;
+use kovan_node::identity::Identity;
+use kovan_node::{Event, Node, NodeHandle, NodeOptions};
+use kovan_relay::{Relay, RelayConfig};
+use tokio::sync::broadcast;
+
+/// The longest any single wait may take.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub const PASSPHRASE: &[u8] = b"correct horse battery staple";
+
+/// A relay on a loopback port with SQLite in a temporary directory.
+pub struct TestRelay {
+    #[allow(dead_code)] // kept alive for the test
+    pub relay: Relay,
+    pub url: String,
+    pub dir: PathBuf,
+}
+
+impl TestRelay {
+    pub async fn start(dir: &Path) -> Self {
+        let dir = dir.join("relay");
+        let config = RelayConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: Some(dir.clone()),
+            ..Default::default()
+        };
+        let relay = Relay::start(config).await.unwrap();
+        let url = relay.url();
+        Self { relay, url, dir }
+    }
+
+    /// Every byte the relay has on disk (database, WAL, keys).
+    pub fn disk_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                out.extend(std::fs::read(path).unwrap());
+            }
+        }
+        out
+    }
+}
+
+/// A node under test with its event stream.
+pub struct TestNode {
+    pub h: NodeHandle,
+    pub events: broadcast::Receiver<Event>,
+    pub home: Home,
+    pub name: String,
+    relay: Option<String>,
+    mdns: bool,
+}
+
+impl TestNode {
+    /// Creates an identity in `dir/name` and starts a node on loopback.
+    pub async fn new(dir: &Path, name: &str, relay: Option<&str>) -> Self {
+        Self::new_with(dir, name, relay, false).await
+    }
+
+    pub async fn new_with(dir: &Path, name: &str, relay: Option<&str>, mdns: bool) -> Self {
+        logs();
+        let home = Home::at(dir.join(name));
+        Identity::create_with_params(&home, PASSPHRASE, name, KdfParams::default()).unwrap();
+        Self::boot(home, name, relay.map(str::to_owned), mdns).await
+    }
+
+    async fn boot(home: Home, name: &str, relay: Option<String>, mdns: bool) -> Self {
+        let id = Identity::unlock(&home, PASSPHRASE).unwrap();
+        let mut opts = NodeOptions::loopback(home.clone(), name);
+        opts.relay_url = relay.clone();
+        opts.mdns = mdns;
+        let h = Node::start(id, opts).await.unwrap();
+        let events = h.subscribe();
+        Self { h, events, home, name: name.to_owned(), relay, mdns }
+    }
+
+    /// Stops the node and starts it again on the same home.
+    pub async fn restart(self) -> Self {
+        self.h.shutdown().await;
+        let Self { home, name, relay, mdns, .. } = self;
+        Self::boot(home, &name, relay, mdns).await
+    }
+
+    /// Waits for the first event matching `want`.
+    pub async fn wait(&mut self, what: &str, want: impl Fn(&Event) -> bool) -> Event {
+        let name = self.name.clone();
+        tokio::time::timeout(WAIT, async {
+            loop {
+                match self.events.recv().await {
+                    Ok(ev) if want(&ev) => return ev,
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        panic!("{name}: test fell {n} events behind")
+                    }
+                    Err(broadcast::error::RecvError::Closed) => panic!("{name}: node stopped"),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{name}: timed out waiting for {what}"))
+    }
+
+    /// Polls `check` until it holds.
+    pub async fn until<F, Fut>(&self, what: &str, check: F)
+    where
+        F: Fn(NodeHandle) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !check(self.h.clone()).await {
+            assert!(tokio::time::Instant::now() < deadline, "{}: timed out: {what}", self.name);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Registers both on the relay and makes them friends (`a` asks, `b`
+/// accepts). Returns `b`'s account as `a` knows it and `a`'s as `b` does.
+pub async fn befriend(a: &mut TestNode, b: &mut TestNode) -> (String, String) {
+    a.h.register(&a.name, "a long password").await.unwrap();
+    b.h.register(&b.name, "a long password").await.unwrap();
+    let req = a.h.friend_request(&b.name, "hi, it's me").await.unwrap();
+    let b_account = req.account.clone();
+    let ev = b.wait("friend request", |e| matches!(e, Event::FriendRequest { .. })).await;
+    let Event::FriendRequest { contact } = ev else { unreachable!() };
+    assert_eq!(contact.note, "hi, it's me");
+    let a_account = contact.account.clone();
+    b.h.friend_accept(&a_account).await.unwrap();
+    a.wait("acceptance", |e| matches!(e, Event::FriendAccepted { .. })).await;
+    (b_account, a_account)
+}
+
+/// Waits for an incoming message and returns its text.
+pub async fn next_text(n: &mut TestNode) -> (String, String) {
+    let ev =
+        n.wait("a message", |e| matches!(e, Event::Message { message } if !message.outgoing)).await;
+    let Event::Message { message } = ev else { unreachable!() };
+    (message.id, message.text.unwrap_or_default())
+}
+
+/// Logs to the test's output when `RUST_LOG` is set.
+pub fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
