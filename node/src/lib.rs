@@ -18,7 +18,10 @@
 
 pub mod config;
 pub mod contacts;
+pub mod control;
 pub mod conversation;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod emoji;
 pub mod error;
 pub mod history;

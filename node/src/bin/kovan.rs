@@ -9,7 +9,9 @@ use kovan_crypto::identity::AccountId;
 use kovan_node::config::NodeConfig;
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
+use kovan_node::control::{Client, ClientError, socket_path};
 use kovan_node::store::Database;
+use kovan_node::{Node, NodeOptions};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -45,9 +47,10 @@ enum Command {
     },
     /// Unlock the identity and show who you are.
     Whoami,
-    /// Show the safety number to compare with a contact.
+    /// Show the safety number to compare with a contact (works offline;
+    /// takes an account key in hex, or a contact when a daemon runs).
     SafetyNumber {
-        /// The contact's account key (64 hex digits).
+        /// The contact's account key (64 hex digits) or name.
         account: String,
     },
     /// Change the keystore passphrase. The new one is read from
@@ -57,6 +60,173 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         new_passphrase_file: Option<PathBuf>,
     },
+    /// Run the node: networking, relay connection, and the control socket
+    /// the other commands use. Stops on Ctrl-C or SIGTERM.
+    Daemon {
+        /// Relay URL (overrides relay_url in kovan.toml).
+        #[arg(long)]
+        relay: Option<String>,
+        /// libp2p listen address (repeatable; overrides the config file).
+        #[arg(long)]
+        listen: Vec<String>,
+        /// Turn LAN discovery (mDNS) off.
+        #[arg(long)]
+        no_mdns: bool,
+        /// The name shown to people you befriend. Default: the device name.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Log as JSON lines.
+        #[arg(long)]
+        log_json: bool,
+    },
+    /// Start an embedded relay and two nodes in this process, make them
+    /// friends, exchange a few messages, and print what happened.
+    #[cfg(feature = "demo")]
+    Demo,
+    /// Register a username on the relay and log this device in. The
+    /// password comes from --password-file, KOVAN_PASSWORD, or a prompt.
+    Register {
+        /// The username.
+        username: String,
+        /// File holding the password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Log this device in to the relay.
+    Login {
+        /// The username.
+        username: String,
+        /// File holding the password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Log out of the relay.
+    Logout,
+    /// Show the running node's status.
+    Status,
+    /// Search the relay directory and the LAN.
+    Search {
+        /// Part of a username or name ("" lists LAN peers).
+        query: String,
+    },
+    /// Friends: requests, answers, removal, blocking.
+    #[command(subcommand)]
+    Friend(FriendCommand),
+    /// List conversations.
+    Conversations,
+    /// Send a text message (":shortcodes:" become emoji).
+    Send {
+        /// A contact (username, name, account key) or conversation id.
+        to: String,
+        /// The text.
+        text: String,
+        /// Reply to this message id.
+        #[arg(long)]
+        reply_to: Option<String>,
+    },
+    /// Show a page of a conversation's history, newest first (and mark it read).
+    History {
+        /// A contact or conversation id.
+        with: String,
+        /// Messages before this cursor (the `seq` of the oldest shown).
+        #[arg(long)]
+        before: Option<i64>,
+        /// Page size.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Do not mark the conversation read.
+        #[arg(long)]
+        no_mark_read: bool,
+    },
+    /// React to a message with an emoji (or ":shortcode:").
+    React {
+        /// A contact or conversation id.
+        with: String,
+        /// The message id.
+        message: String,
+        /// The emoji.
+        emoji: String,
+        /// Take the reaction back.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Edit one of your messages, for everyone.
+    Edit {
+        /// A contact or conversation id.
+        with: String,
+        /// The message id.
+        message: String,
+        /// The new text.
+        text: String,
+    },
+    /// Delete one of your messages, for everyone.
+    Delete {
+        /// A contact or conversation id.
+        with: String,
+        /// The message id.
+        message: String,
+    },
+    /// Mark a contact verified after comparing safety numbers.
+    Verify {
+        /// The contact.
+        who: String,
+        /// The 60 digits you compared (checked when given).
+        #[arg(long)]
+        digits: Option<String>,
+    },
+    /// Connect to a peer at an address ending in /p2p/<PeerId>.
+    Connect {
+        /// The address.
+        addr: String,
+    },
+    /// Turn read receipts on or off.
+    ReadReceipts {
+        /// on or off.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+    /// Print the node's events as they happen (JSON lines with --json).
+    Watch,
+}
+
+#[derive(Debug, Subcommand)]
+enum FriendCommand {
+    /// Ask someone to be friends: a username, a LAN PeerId from `search`,
+    /// or an address ending in /p2p/<PeerId>.
+    Request {
+        /// Who.
+        target: String,
+        /// A note to send along.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Accept a friend request.
+    Accept {
+        /// Who.
+        who: String,
+    },
+    /// Decline a friend request.
+    Decline {
+        /// Who.
+        who: String,
+    },
+    /// End a friendship (the other side is told).
+    Remove {
+        /// Who.
+        who: String,
+    },
+    /// Block an account: nothing from it is shown.
+    Block {
+        /// Who (a contact or account key).
+        who: String,
+    },
+    /// Unblock an account.
+    Unblock {
+        /// Who.
+        who: String,
+    },
+    /// List friends, requests and blocked accounts.
+    List,
 }
 
 fn read_secret(
@@ -89,19 +259,33 @@ fn read_secret(
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let default_level = match cli.verbose {
-        0 => "warn",
-        1 => "debug",
+    let is_daemon = matches!(cli.command, Command::Daemon { .. });
+    let default_level = match (cli.verbose, is_daemon) {
+        (0, false) => "warn",
+        (0, true) => "info",
+        (1, _) => "debug",
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if matches!(cli.command, Command::Daemon { log_json: true, .. }) {
+        fmt.json().init();
+    } else {
+        fmt.init();
+    }
     let json = cli.json;
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            let kind = e.downcast_ref::<kovan_node::Error>().map(|e| format!("{:?}", e.kind()));
+            let kind = e
+                .downcast_ref::<kovan_node::Error>()
+                .map(|e| format!("{:?}", e.kind()))
+                .or_else(|| match e.downcast_ref::<ClientError>() {
+                    Some(ClientError::Failed { kind, .. }) => Some(kind.clone()),
+                    Some(ClientError::NoDaemon(_)) => Some("no_daemon".into()),
+                    _ => None,
+                });
             if json {
                 println!("{}", json!({ "error": format!("{e:#}"), "kind": kind }));
             } else {
@@ -121,6 +305,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let pass = |confirm| {
         read_secret(cli.passphrase_file.as_ref(), "KOVAN_PASSPHRASE", "Passphrase: ", confirm)
     };
+    if let Some(request) = control_request(&cli.command)? {
+        return remote(&cli, &home, request);
+    }
     match &cli.command {
         Command::Init { device_name } => {
             let name = device_name.clone().unwrap_or(config.device_name.clone());
@@ -137,7 +324,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print_identity(&cli, &home, &id);
         }
         Command::SafetyNumber { account } => {
-            let bytes = hex::decode(account.trim()).context("the account key must be hex")?;
+            let Ok(bytes) = hex::decode(account.trim()) else {
+                // A contact's name: ask the daemon.
+                let v = remote_call(&home, "safety_number", json!({ "who": account }))?;
+                print_value(&cli, &v, |v| println!("{}", v["safety_number"].as_str().unwrap_or("")));
+                return Ok(());
+            };
             let other = AccountId::from_bytes(&bytes).context("not an account key")?;
             let id = Identity::unlock(&home, pass(false)?.as_bytes())?;
             let sn = id.safety_number(&other);
@@ -165,8 +357,286 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Passphrase changed.");
             }
         }
+        Command::Daemon { relay, listen, no_mdns, display_name, .. } => {
+            let id = Identity::unlock(&home, pass(false)?.as_bytes())?;
+            daemon(&home, &config, id, relay, listen, *no_mdns, display_name)?;
+        }
+        #[cfg(feature = "demo")]
+        Command::Demo => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                if cli.json {
+                    kovan_node::demo::run(&mut kovan_node::demo::JsonLines).await
+                } else {
+                    kovan_node::demo::run(&mut kovan_node::demo::Text::default()).await
+                }
+            })?;
+        }
+        _ => unreachable!("handled by the daemon"),
     }
     Ok(())
+}
+
+type Request = (&'static str, serde_json::Value);
+
+/// The control-socket request for commands the daemon runs.
+fn control_request(cmd: &Command) -> anyhow::Result<Option<Request>> {
+    let password = |file: &Option<PathBuf>| {
+        read_secret(file.as_ref(), "KOVAN_PASSWORD", "Relay password: ", false)
+    };
+    Ok(Some(match cmd {
+        Command::Register { username, password_file } => (
+            "register",
+            json!({ "username": username, "password": password(password_file)?.as_str() }),
+        ),
+        Command::Login { username, password_file } => (
+            "login",
+            json!({ "username": username, "password": password(password_file)?.as_str() }),
+        ),
+        Command::Logout => ("logout", json!({})),
+        Command::Status => ("status", json!({})),
+        Command::Search { query } => ("search", json!({ "query": query })),
+        Command::Friend(f) => match f {
+            FriendCommand::Request { target, note } => {
+                ("friend_request", json!({ "target": target, "note": note }))
+            }
+            FriendCommand::Accept { who } => ("friend_accept", json!({ "who": who })),
+            FriendCommand::Decline { who } => ("friend_decline", json!({ "who": who })),
+            FriendCommand::Remove { who } => ("friend_remove", json!({ "who": who })),
+            FriendCommand::Block { who } => ("block", json!({ "who": who })),
+            FriendCommand::Unblock { who } => ("unblock", json!({ "who": who })),
+            FriendCommand::List => ("contacts", json!({})),
+        },
+        Command::Conversations => ("conversations", json!({})),
+        Command::Send { to, text, reply_to } => {
+            ("send", json!({ "to": to, "text": text, "reply_to": reply_to }))
+        }
+        Command::History { with, before, limit, no_mark_read } => (
+            "history",
+            json!({ "with": with, "before": before, "limit": limit, "mark_read": !no_mark_read }),
+        ),
+        Command::React { with, message, emoji, remove } => (
+            "react",
+            json!({ "with": with, "message": message, "emoji": emoji, "remove": remove }),
+        ),
+        Command::Edit { with, message, text } => {
+            ("edit", json!({ "with": with, "message": message, "text": text }))
+        }
+        Command::Delete { with, message } => ("delete", json!({ "with": with, "message": message })),
+        Command::Verify { who, digits } => ("verify", json!({ "who": who, "digits": digits })),
+        Command::Connect { addr } => ("connect", json!({ "addr": addr })),
+        Command::ReadReceipts { state } => ("read_receipts", json!({ "on": state == "on" })),
+        Command::Watch => ("watch", json!({})),
+        _ => return Ok(None),
+    }))
+}
+
+fn remote_call(home: &Home, method: &str, params: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let mut client = Client::connect(home.root()).await?;
+        Ok(client.call(method, params).await?)
+    })
+}
+
+fn print_value(cli: &Cli, v: &serde_json::Value, text: impl FnOnce(&serde_json::Value)) {
+    if cli.json {
+        println!("{v}");
+    } else {
+        text(v);
+    }
+}
+
+fn remote(cli: &Cli, home: &Home, (method, params): Request) -> anyhow::Result<()> {
+    if method == "watch" {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        return rt.block_on(async {
+            let mut client = Client::connect(home.root()).await?;
+            client.call("watch", params).await?;
+            loop {
+                let line = client.next().await?;
+                if cli.json {
+                    println!("{line}");
+                } else if let Some(ev) = line.get("event") {
+                    println!("{}", describe_event(ev));
+                }
+            }
+        });
+    }
+    let v = remote_call(home, method, params)?;
+    print_value(cli, &v, |v| print_text(method, v));
+    Ok(())
+}
+
+fn contact_line(c: &serde_json::Value) -> String {
+    let name = match (c["username"].as_str(), c["display_name"].as_str().unwrap_or("")) {
+        (Some(u), "") => format!("@{u}"),
+        (Some(u), d) => format!("{d} (@{u})"),
+        (None, d) if !d.is_empty() => d.to_owned(),
+        _ => c["short_id"].as_str().unwrap_or("?").to_owned(),
+    };
+    let mut flags = Vec::new();
+    if c["blocked"].as_bool() == Some(true) {
+        flags.push("blocked");
+    }
+    if c["verified"].as_bool() == Some(true) {
+        flags.push("verified");
+    }
+    if c["identity_changed"].as_bool() == Some(true) {
+        flags.push("IDENTITY CHANGED — compare safety numbers");
+    }
+    format!(
+        "{:<10} {:<28} {} {}",
+        c["state"].as_str().unwrap_or(""),
+        name,
+        c["short_id"].as_str().unwrap_or(""),
+        flags.join(", ")
+    )
+}
+
+fn message_line(m: &serde_json::Value) -> String {
+    let who = if m["outgoing"].as_bool() == Some(true) { "me" } else { "them" };
+    let text = match m["kind"].as_str() {
+        Some("deleted") => "(deleted)".to_owned(),
+        Some("unsupported") => "(unsupported message — update kovan)".to_owned(),
+        _ => m["text"].as_str().unwrap_or("").to_owned(),
+    };
+    let reactions: Vec<String> = m["reactions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| format!("{}{}", r["emoji"].as_str().unwrap_or(""), r["count"]))
+        .collect();
+    let edited = if m["edited_at"].is_null() { "" } else { " (edited)" };
+    format!(
+        "#{:<6} {:<4} {}{} [{}] {} {}",
+        m["seq"],
+        who,
+        text,
+        edited,
+        m["state"].as_str().unwrap_or(""),
+        reactions.join(" "),
+        m["id"].as_str().unwrap_or("")
+    )
+}
+
+fn print_text(method: &str, v: &serde_json::Value) {
+    match method {
+        "status" => {
+            for (k, val) in v.as_object().into_iter().flatten() {
+                println!("{k:<18} {val}");
+            }
+        }
+        "search" => {
+            let list = v.as_array().cloned().unwrap_or_default();
+            if list.is_empty() {
+                println!("nobody found");
+            }
+            for r in list {
+                println!(
+                    "{:<5} {:<20} {:<20} friend request target: {}",
+                    r["source"].as_str().unwrap_or(""),
+                    r["username"].as_str().unwrap_or("-"),
+                    r["display_name"].as_str().unwrap_or(""),
+                    r["target"].as_str().unwrap_or("")
+                );
+            }
+        }
+        "contacts" => {
+            let list = v.as_array().cloned().unwrap_or_default();
+            if list.is_empty() {
+                println!("no contacts yet");
+            }
+            for c in list {
+                println!("{}", contact_line(&c));
+            }
+        }
+        "friend_request" | "friend_accept" | "friend_decline" | "friend_remove" | "block"
+        | "unblock" | "verify" => println!("{}", contact_line(v)),
+        "conversations" => {
+            for c in v.as_array().into_iter().flatten() {
+                let with =
+                    c["contact"].as_object().map(|_| contact_line(&c["contact"])).unwrap_or_default();
+                println!(
+                    "{} unread {:<4} {}{}",
+                    c["id"].as_str().unwrap_or(""),
+                    c["unread"],
+                    with.trim(),
+                    if c["closed"].as_bool() == Some(true) { " (closed)" } else { "" }
+                );
+            }
+        }
+        "history" => {
+            let mut list = v.as_array().cloned().unwrap_or_default();
+            list.reverse();
+            for m in list {
+                println!("{}", message_line(&m));
+            }
+        }
+        "send" | "react" | "edit" => println!("{}", message_line(v)),
+        _ => println!("{v}"),
+    }
+}
+
+fn describe_event(ev: &serde_json::Value) -> String {
+    match ev["type"].as_str().unwrap_or("") {
+        "message" => format!("message   {}", message_line(&ev["message"])),
+        "message_state" => format!(
+            "state     {} → {}",
+            ev["id"].as_str().unwrap_or(""),
+            ev["state"].as_str().unwrap_or("")
+        ),
+        "friend_request" => format!("request   {}", contact_line(&ev["contact"])),
+        "friend_accepted" => format!("accepted  {}", contact_line(&ev["contact"])),
+        "identity_changed" => {
+            format!("WARNING   identity changed: {}", contact_line(&ev["contact"]))
+        }
+        other => format!("{other:<9} {ev}"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn daemon(
+    home: &Home,
+    config: &NodeConfig,
+    id: Identity,
+    relay: &Option<String>,
+    listen: &[String],
+    no_mdns: bool,
+    display_name: &Option<String>,
+) -> anyhow::Result<()> {
+    let listen: Vec<libp2p::Multiaddr> = if listen.is_empty() { &config.listen } else { listen }
+        .iter()
+        .map(|a| a.parse().with_context(|| format!("listen address {a:?}")))
+        .collect::<anyhow::Result<_>>()?;
+    let options = NodeOptions {
+        home: home.clone(),
+        relay_url: relay.clone().or_else(|| config.relay_url.clone()),
+        listen,
+        mdns: config.mdns && !no_mdns,
+        display_name: display_name
+            .clone()
+            .unwrap_or_else(|| id.certificate().device_name().to_owned()),
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let node = Node::start(id, options).await?;
+        let server = kovan_node::control::serve(node.clone(), &socket_path(home.root()))
+            .context("starting the control socket")?;
+        let status = node.status().await?;
+        tracing::info!(peer = %status.peer_id, account = %status.account, "daemon running");
+        eprintln!("kovan daemon running: {} ({})", status.peer_id, home.root().display());
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        server.abort();
+        let _ = std::fs::remove_file(socket_path(home.root()));
+        node.shutdown().await;
+        eprintln!("kovan daemon stopped");
+        anyhow::Ok(())
+    })
 }
 
 fn print_identity(cli: &Cli, home: &Home, id: &Identity) {
