@@ -82,7 +82,6 @@ async fn read_line(
     Ok(true)
 }
 
-
 async fn client(node: NodeHandle, stream: UnixStream) -> std::io::Result<()> {
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
@@ -200,7 +199,8 @@ pub async fn dispatch(node: &NodeHandle, method: &str, p: &Value) -> Result<Valu
             Ok(json!({"connected": true}))
         }
         "read_receipts" => {
-            let on = p["on"].as_bool().ok_or_else(|| NodeError::Invalid("missing \"on\"".into()))?;
+            let on =
+                p["on"].as_bool().ok_or_else(|| NodeError::Invalid("missing \"on\"".into()))?;
             node.set_read_receipts(on).await?;
             Ok(json!({"read_receipts": on}))
         }

@@ -126,8 +126,12 @@ pub async fn run(report: &mut dyn Report) -> anyhow::Result<()> {
         let sent = from.send_text(to, text, None).await?;
         let rx = if std::ptr::eq(from, &alice) { &mut b_rx } else { &mut a_rx };
         let id = sent.id.clone();
-        wait_for(rx, "the message", |e| matches!(e, Event::Message { message } if message.id == id))
-            .await?;
+        wait_for(
+            rx,
+            "the message",
+            |e| matches!(e, Event::Message { message } if message.id == id),
+        )
+        .await?;
         let name = if std::ptr::eq(from, &alice) { "alice" } else { "bob" };
         report.step(&format!("{name} → {to}"), json!(sent.text));
     }
@@ -141,7 +145,9 @@ pub async fn run(report: &mut dyn Report) -> anyhow::Result<()> {
     let history = bob.history("alice", None, 10).await?;
     report.step(
         "bob's history (newest first)",
-        json!(history.iter().map(|m| json!({"text": m.text, "state": m.state})).collect::<Vec<_>>()),
+        json!(
+            history.iter().map(|m| json!({"text": m.text, "state": m.state})).collect::<Vec<_>>()
+        ),
     );
     let status = alice.status().await?;
     report.step("alice's status", serde_json::to_value(&status)?);

@@ -173,6 +173,32 @@ impl<'a> History<'a> {
         Ok(seq as u64)
     }
 
+    /// The last sequence number applied from `device` in a conversation.
+    pub fn peer_sequence(&self, id: &[u8], device: &str) -> Result<Option<u64>> {
+        let v: Option<i64> = self
+            .db
+            .conn()
+            .query_row(
+                "SELECT last_sequence FROM peer_sequences WHERE conversation_id = ?1 \
+                 AND sender_device = ?2",
+                params![id, device],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(v.map(|v| v as u64))
+    }
+
+    /// Records that `sequence` from `device` was applied (keeps the highest).
+    pub fn set_peer_sequence(&self, id: &[u8], device: &str, sequence: u64) -> Result<()> {
+        self.db.conn().execute(
+            "INSERT INTO peer_sequences (conversation_id, sender_device, last_sequence) \
+             VALUES (?1, ?2, ?3) ON CONFLICT (conversation_id, sender_device) \
+             DO UPDATE SET last_sequence = MAX(last_sequence, excluded.last_sequence)",
+            params![id, device, sequence as i64],
+        )?;
+        Ok(())
+    }
+
     /// Every conversation, most recent first.
     pub fn conversations(&self) -> Result<Vec<ConversationRow>> {
         let mut stmt = self.db.conn().prepare(

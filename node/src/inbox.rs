@@ -15,7 +15,10 @@ pub enum Accepted {
     /// New: process it.
     New(Box<Opened>),
     /// Seen before: acknowledge it and do nothing.
-    Replay,
+    Replay {
+        /// Its id.
+        envelope_id: [u8; 16],
+    },
 }
 
 /// Why an envelope was refused for good.
@@ -52,7 +55,7 @@ pub fn accept(
         .mark_envelope_seen(&opened.envelope_id, now)
         .map_err(|e| Error::Internal(e.to_string()))?
     {
-        return Ok(Ok(Accepted::Replay));
+        return Ok(Ok(Accepted::Replay { envelope_id: opened.envelope_id }));
     }
     Ok(Ok(Accepted::New(Box::new(opened))))
 }

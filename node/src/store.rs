@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_history.sql"),
     include_str!("../migrations/0004_outbox.sql"),
     include_str!("../migrations/0005_contacts.sql"),
+    include_str!("../migrations/0006_peer_sequences.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -150,6 +151,36 @@ impl Database {
             params![id.as_slice(), now as i64],
         )?;
         Ok(n == 1)
+    }
+
+    /// Notes which message an envelope carried.
+    pub fn note_envelope_message(
+        &self,
+        envelope_id: &[u8; 16],
+        conversation: &[u8],
+        message_id: &[u8; 16],
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE seen_envelopes SET conversation_id = ?2, message_id = ?3 WHERE envelope_id = ?1",
+            params![envelope_id.as_slice(), conversation, message_id.as_slice()],
+        )?;
+        Ok(())
+    }
+
+    /// The message an already-seen envelope carried, if noted.
+    pub fn envelope_message(&self, envelope_id: &[u8; 16]) -> Result<Option<(Vec<u8>, [u8; 16])>> {
+        let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = self
+            .conn
+            .query_row(
+                "SELECT conversation_id, message_id FROM seen_envelopes WHERE envelope_id = ?1",
+                params![envelope_id.as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((Some(c), Some(m))) => m.try_into().ok().map(|m| (c, m)),
+            _ => None,
+        })
     }
 
     /// Records the digest of an MLS message; false if it was processed before.

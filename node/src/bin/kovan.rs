@@ -7,9 +7,9 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use kovan_crypto::identity::AccountId;
 use kovan_node::config::NodeConfig;
+use kovan_node::control::{Client, ClientError, socket_path};
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
-use kovan_node::control::{Client, ClientError, socket_path};
 use kovan_node::store::Database;
 use kovan_node::{Node, NodeOptions};
 use serde_json::json;
@@ -327,7 +327,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let Ok(bytes) = hex::decode(account.trim()) else {
                 // A contact's name: ask the daemon.
                 let v = remote_call(&home, "safety_number", json!({ "who": account }))?;
-                print_value(&cli, &v, |v| println!("{}", v["safety_number"].as_str().unwrap_or("")));
+                print_value(&cli, &v, |v| {
+                    println!("{}", v["safety_number"].as_str().unwrap_or(""))
+                });
                 return Ok(());
             };
             let other = AccountId::from_bytes(&bytes).context("not an account key")?;
@@ -415,14 +417,15 @@ fn control_request(cmd: &Command) -> anyhow::Result<Option<Request>> {
             "history",
             json!({ "with": with, "before": before, "limit": limit, "mark_read": !no_mark_read }),
         ),
-        Command::React { with, message, emoji, remove } => (
-            "react",
-            json!({ "with": with, "message": message, "emoji": emoji, "remove": remove }),
-        ),
+        Command::React { with, message, emoji, remove } => {
+            ("react", json!({ "with": with, "message": message, "emoji": emoji, "remove": remove }))
+        }
         Command::Edit { with, message, text } => {
             ("edit", json!({ "with": with, "message": message, "text": text }))
         }
-        Command::Delete { with, message } => ("delete", json!({ "with": with, "message": message })),
+        Command::Delete { with, message } => {
+            ("delete", json!({ "with": with, "message": message }))
+        }
         Command::Verify { who, digits } => ("verify", json!({ "who": who, "digits": digits })),
         Command::Connect { addr } => ("connect", json!({ "addr": addr })),
         Command::ReadReceipts { state } => ("read_receipts", json!({ "on": state == "on" })),
@@ -431,7 +434,11 @@ fn control_request(cmd: &Command) -> anyhow::Result<Option<Request>> {
     }))
 }
 
-fn remote_call(home: &Home, method: &str, params: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+fn remote_call(
+    home: &Home,
+    method: &str,
+    params: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
         let mut client = Client::connect(home.root()).await?;
@@ -555,8 +562,10 @@ fn print_text(method: &str, v: &serde_json::Value) {
         | "unblock" | "verify" => println!("{}", contact_line(v)),
         "conversations" => {
             for c in v.as_array().into_iter().flatten() {
-                let with =
-                    c["contact"].as_object().map(|_| contact_line(&c["contact"])).unwrap_or_default();
+                let with = c["contact"]
+                    .as_object()
+                    .map(|_| contact_line(&c["contact"]))
+                    .unwrap_or_default();
                 println!(
                     "{} unread {:<4} {}{}",
                     c["id"].as_str().unwrap_or(""),

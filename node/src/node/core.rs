@@ -33,6 +33,8 @@ use crate::store::Database;
 
 /// Envelopes in flight at once (one per recipient device).
 const MAX_IN_FLIGHT: usize = 64;
+/// How long a direct delivery that skips sequence numbers is deferred.
+const GAP_PATIENCE_MS: i64 = 60_000;
 /// KeyPackages kept on the relay.
 const KEY_PACKAGE_TARGET: usize = 20;
 
@@ -105,6 +107,8 @@ struct RelayLink {
 enum Fail {
     Reject(String),
     Local(crate::Error),
+    /// Not now: it would overtake earlier messages (answer RETRY).
+    Later(String),
 }
 
 impl From<crate::Error> for Fail {
@@ -622,7 +626,17 @@ impl Core {
         let result = tx.atomic(|| -> Result<(), Fail> {
             let opened = match inbox::accept(&self.db, key, bytes, via_s.as_deref(), now)? {
                 Err(refused) => return Err(reject(refused)),
-                Ok(Accepted::Replay) => return Ok(()),
+                Ok(Accepted::Replay { envelope_id }) => {
+                    // A mailbox copy of something applied before (its
+                    // direct acknowledgement was lost): the sender still
+                    // waits for the delivery receipt.
+                    if via.is_none()
+                        && let Some((conv, mid)) = self.db.envelope_message(&envelope_id)?
+                    {
+                        self.pending_receipts.entry(conv).or_default().push(mid);
+                    }
+                    return Ok(());
+                }
                 Ok(Accepted::New(o)) => o,
             };
             self.apply(*opened, via.is_some())
@@ -640,6 +654,11 @@ impl Core {
             Err(Fail::Local(e)) => {
                 self.pending_events.clear();
                 tracing::error!(error = %e, "storing an envelope failed");
+                wire::AckStatus::Retry
+            }
+            Err(Fail::Later(reason)) => {
+                self.pending_events.clear();
+                tracing::debug!(%reason, "envelope deferred");
                 wire::AckStatus::Retry
             }
         }
@@ -787,6 +806,20 @@ impl Core {
         }
         let account = sender.account().as_bytes().to_vec();
         let device = sender.peer_id().to_string();
+        // Order (SPEC.md §7.5): a direct delivery that skips sequence
+        // numbers would overtake messages still waiting in our mailbox; it
+        // is refused for now (the sender then uses the mailbox, behind
+        // them). After a minute the gap is accepted, so a lost message
+        // cannot stall a conversation.
+        let last = self.history().peer_sequence(&group_id, &device)?;
+        if direct
+            && let Some(last) = last
+            && app.sequence > last + 1
+            && (now - o.timestamp_ms as i64) < GAP_PATIENCE_MS
+        {
+            return Err(Fail::Later(format!("sequence {} after {last}", app.sequence)));
+        }
+        self.history().set_peer_sequence(&group_id, &device, app.sequence)?;
         match app.content {
             Content::Text { .. } | Content::Unknown => {
                 let stored = self.history().insert(&NewMessage {
@@ -800,6 +833,7 @@ impl Core {
                     state: State::Received,
                     body: &plaintext,
                 })?;
+                self.db.note_envelope_message(&o.envelope_id, &group_id, &app.message_id)?;
                 if stored.is_some() {
                     if let Some(view) = self.message_view(&group_id, &app.message_id)? {
                         self.emit(Event::Message { message: view });
@@ -1574,7 +1608,7 @@ impl Core {
 
 fn fail_to_node(f: Fail) -> NodeError {
     match f {
-        Fail::Reject(r) => NodeError::State(r),
+        Fail::Reject(r) | Fail::Later(r) => NodeError::State(r),
         Fail::Local(e) => NodeError::Local(e),
     }
 }

@@ -101,7 +101,7 @@ async fn deliver_and_accept(transport: &str) {
 
     // The same envelope again (say, also through the mailbox) is a replay.
     let again = inbox::accept(&b_db, &b.keys.envelope, &sealed, None, now()).unwrap().unwrap();
-    assert!(matches!(again, Accepted::Replay));
+    assert!(matches!(again, Accepted::Replay { .. }));
     // An envelope A relays for someone else's device is refused.
     let c = dev(transport);
     let from_c = seal(&c, &b, b"from c");

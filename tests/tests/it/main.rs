@@ -1,6 +1,7 @@
 //! kovan's integration tests: one binary, a module per area.
 
 mod chat;
+mod cli;
 mod harness;
 mod relay_client;
 mod vectors;

@@ -1,0 +1,347 @@
+//! The `kovan` and `kovan-relay` commands as real processes: two daemons
+//! and a relay, driven through the CLI and the control socket.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use kovan_node::control::Client;
+use serde_json::{Value, json};
+
+use crate::harness::WAIT;
+
+/// A binary of this workspace, built next to the test binary.
+fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().parent().unwrap().join(name);
+    assert!(path.exists(), "{} is not built (cargo build --bins)", path.display());
+    path
+}
+
+struct Relay {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn relay(dir: &Path) -> Relay {
+    let mut child = Command::new(bin("kovan-relay"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.join("relay"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let url = loop {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "the relay exited");
+        if let Some(url) = line.trim().strip_prefix("kovan-relay listening on ") {
+            break url.to_owned();
+        }
+    };
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    Relay { child, url }
+}
+
+struct Person {
+    home: PathBuf,
+    daemon: Option<Child>,
+    relay: String,
+}
+
+impl Drop for Person {
+    fn drop(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+    }
+}
+
+fn kovan(home: &Path, args: &[&str]) -> Output {
+    Command::new(bin("kovan"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env("KOVAN_PASSPHRASE", "a passphrase for tests")
+        .env("KOVAN_PASSWORD", "a relay password")
+        .output()
+        .unwrap()
+}
+
+/// Runs `kovan --json …` and parses its output; panics with stderr on failure.
+fn kovan_json(home: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = kovan(home, &all);
+    assert!(
+        out.status.success(),
+        "kovan {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < WAIT, "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+impl Person {
+    fn new(dir: &Path, name: &str, relay: &str) -> Self {
+        let home = dir.join(name);
+        let v = kovan_json(&home, &["init", "--device-name", name]);
+        assert!(v["account"].is_string());
+        let mut p = Self { home, daemon: None, relay: relay.to_owned() };
+        p.start();
+        p
+    }
+
+    fn start(&mut self) {
+        let socket = self.home.join("kovan.sock");
+        let child = Command::new(bin("kovan"))
+            .arg("--home")
+            .arg(&self.home)
+            .args(["daemon", "--no-mdns", "--relay", &self.relay])
+            .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+            .env("KOVAN_PASSPHRASE", "a passphrase for tests")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.daemon = Some(child);
+        eventually("the daemon's socket", || {
+            std::os::unix::net::UnixStream::connect(&socket).is_ok()
+        });
+    }
+
+    fn sigkill(&mut self) {
+        let mut d = self.daemon.take().unwrap();
+        d.kill().unwrap();
+        d.wait().unwrap();
+    }
+
+    fn sigterm(&mut self) {
+        let mut d = self.daemon.take().unwrap();
+        let ok = Command::new("kill").args(["-TERM", &d.id().to_string()]).status().unwrap();
+        assert!(ok.success());
+        let status = d.wait().unwrap();
+        assert!(status.success(), "the daemon exits cleanly on SIGTERM: {status}");
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        kovan_json(&self.home, args)
+    }
+}
+
+/// Both register and become friends through the CLI.
+fn befriend(a: &Person, a_name: &str, b: &Person, b_name: &str) {
+    a.json(&["register", a_name]);
+    b.json(&["register", b_name]);
+    let found = a.json(&["search", b_name]);
+    assert_eq!(found[0]["username"], b_name);
+    let req = a.json(&["friend", "request", b_name, "--note", "from the CLI"]);
+    assert_eq!(req["state"], "outgoing");
+    eventually("the request", || {
+        b.json(&["friend", "list"]).as_array().unwrap().iter().any(|c| c["state"] == "incoming")
+    });
+    let accepted = b.json(&["friend", "accept", a_name]);
+    assert_eq!(accepted["state"], "friend");
+    eventually("the acceptance", || {
+        a.json(&["friend", "list"]).as_array().unwrap().iter().any(|c| c["state"] == "friend")
+    });
+}
+
+#[test]
+fn cli_daemons_and_relay_as_processes_befriend_and_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    let mut alice = Person::new(dir.path(), "alice", &relay.url);
+    let mut bob = Person::new(dir.path(), "bob", &relay.url);
+    befriend(&alice, "alice", &bob, "bob");
+
+    let sent = alice.json(&["send", "bob", "hello from the CLI :wave:"]);
+    assert_eq!(sent["text"], "hello from the CLI 👋");
+    eventually("bob's copy", || {
+        bob.json(&["history", "alice"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["text"] == "hello from the CLI 👋")
+    });
+    let reply = bob.json(&["send", "alice", "got it", "--reply-to", sent["id"].as_str().unwrap()]);
+    eventually("alice's copy", || {
+        alice.json(&["history", "bob"]).as_array().unwrap().iter().any(|m| m["id"] == reply["id"])
+    });
+    // bob read it with `history`: alice sees "seen".
+    eventually("seen", || {
+        alice
+            .json(&["history", "bob", "--no-mark-read"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == sent["id"] && m["state"] == "seen")
+    });
+    // Human output works too.
+    let text = kovan(&alice.home, &["friend", "list"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("friend"), "{text:?}");
+    let sn_a = alice.json(&["safety-number", "bob"]);
+    let sn_b = bob.json(&["safety-number", "alice"]);
+    assert_eq!(sn_a["safety_number"], sn_b["safety_number"], "same number on both sides");
+    let digits = sn_a["safety_number"].as_str().unwrap().to_owned();
+    let verified = alice.json(&["verify", "bob", "--digits", &digits]);
+    assert_eq!(verified["verified"], true);
+    let wrong = kovan(&alice.home, &["verify", "bob", "--digits", &"1".repeat(60)]);
+    assert!(!wrong.status.success());
+
+    alice.sigterm();
+    bob.sigterm();
+    // No daemon: a clear error, and --json says so too.
+    let out = kovan(&alice.home, &["status"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no kovan daemon is running"), "{out:?}");
+    let out = kovan(&alice.home, &["--json", "status"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "no_daemon");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_killed_mid_stream_gets_every_message_exactly_once() {
+    const N: usize = 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    let (mut alice, mut bob) = tokio::task::block_in_place(|| {
+        let alice = Person::new(dir.path(), "alice", &relay.url);
+        let bob = Person::new(dir.path(), "bob", &relay.url);
+        befriend(&alice, "alice", &bob, "bob");
+        (alice, bob)
+    });
+    let mut a = Client::connect(&alice.home).await.unwrap();
+    let count = |home: PathBuf| async move {
+        let mut c = Client::connect(&home).await.unwrap();
+        let mut n = 0usize;
+        let mut before: Option<i64> = None;
+        loop {
+            let page = c
+                .call(
+                    "history",
+                    json!({"with": "alice", "limit": 500, "before": before, "mark_read": false}),
+                )
+                .await
+                .unwrap();
+            let page = page.as_array().unwrap().clone();
+            if page.is_empty() {
+                return (n, Vec::<Value>::new());
+            }
+            n += page.len();
+            before = page.last().unwrap()["seq"].as_i64();
+            if page.len() < 500 {
+                return (n, page);
+            }
+        }
+    };
+    let mut killed = false;
+    for i in 0..N {
+        a.call("send", json!({"to": "bob", "text": format!("stream {i:04}")})).await.unwrap();
+        if !killed && i >= 300 {
+            // Kill bob once some messages have landed, while the rest stream in.
+            let (got, _) = count(bob.home.clone()).await;
+            if got >= 100 {
+                bob.sigkill();
+                killed = true;
+            }
+        }
+    }
+    assert!(killed, "bob was never killed mid-stream");
+    tokio::task::block_in_place(|| bob.start());
+
+    // Every message arrives once, in order.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut c = Client::connect(&bob.home).await.unwrap();
+        let mut texts = Vec::new();
+        let mut before: Option<i64> = None;
+        loop {
+            let page = c
+                .call(
+                    "history",
+                    json!({"with": "alice", "limit": 500, "before": before, "mark_read": false}),
+                )
+                .await
+                .unwrap();
+            let page = page.as_array().unwrap().clone();
+            if page.is_empty() {
+                break;
+            }
+            before = page.last().unwrap()["seq"].as_i64();
+            texts.extend(page.iter().map(|m| m["text"].as_str().unwrap().to_owned()));
+        }
+        texts.reverse();
+        if texts.len() >= N {
+            let want: Vec<String> = (0..N).map(|i| format!("stream {i:04}")).collect();
+            let first_wrong = texts.iter().zip(&want).position(|(a, b)| a != b);
+            assert!(
+                texts.len() == N && first_wrong.is_none(),
+                "every message exactly once, in order: {} arrived, first out of place at {:?}: {:?}",
+                texts.len(),
+                first_wrong,
+                first_wrong.map(|i| &texts[i..(i + 5).min(texts.len())])
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {} of {N} arrived", texts.len());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The sender's states end at delivered.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut before: Option<i64> = None;
+        let mut states = Vec::new();
+        loop {
+            let page = a
+                .call(
+                    "history",
+                    json!({"with": "bob", "limit": 500, "before": before, "mark_read": false}),
+                )
+                .await
+                .unwrap();
+            let page = page.as_array().unwrap().clone();
+            if page.is_empty() {
+                break;
+            }
+            before = page.last().unwrap()["seq"].as_i64();
+            states.extend(page.iter().map(|m| m["state"].as_str().unwrap().to_owned()));
+        }
+        assert_eq!(states.len(), N);
+        let undelivered = states.iter().filter(|s| *s != "delivered").count();
+        if undelivered == 0 {
+            break;
+        }
+        let mut counts = std::collections::BTreeMap::new();
+        for st in &states {
+            *counts.entry(st.clone()).or_insert(0) += 1;
+        }
+        assert!(Instant::now() < deadline, "not all delivered: {counts:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(a);
+    tokio::task::block_in_place(|| {
+        alice.sigterm();
+        bob.sigterm();
+    });
+    let _ = count;
+}
