@@ -153,6 +153,14 @@ pub async fn dispatch(node: &NodeHandle, method: &str, p: &Value) -> Result<Valu
             Ok(json!({"logged_out": true}))
         }
         "search" => to_value(node.search(s(p, "query")?).await?),
+        "settings" => match p.get("set") {
+            Some(patch) => node.update_settings(patch).await,
+            None => node.settings().await,
+        },
+        "delete_account" => {
+            node.delete_account(s(p, "password")?).await?;
+            Ok(json!({"deleted": true}))
+        }
         "friend_request" => {
             to_value(node.friend_request(s(p, "target")?, p["note"].as_str().unwrap_or("")).await?)
         }

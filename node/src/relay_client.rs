@@ -190,6 +190,28 @@ impl RelayClient {
             .map(|_| ())
     }
 
+    /// The caller's account (`GET /v1/account`): username, settings, devices.
+    pub async fn account(&self, token: &str) -> Result<Value, RelayError> {
+        self.call(self.http.get(self.url("/v1/account")).bearer_auth(token)).await
+    }
+
+    /// Replaces the account's settings (display name, about, discoverable,
+    /// friend policy, read receipts).
+    pub async fn put_settings(&self, token: &str, settings: &Value) -> Result<Value, RelayError> {
+        self.call(self.http.put(self.url("/v1/account/settings")).bearer_auth(token).json(settings))
+            .await
+    }
+
+    /// Deletes the account (the password confirms it).
+    pub async fn delete_account(&self, token: &str, password: &str) -> Result<(), RelayError> {
+        let req = self
+            .http
+            .delete(self.url("/v1/account"))
+            .bearer_auth(token)
+            .json(&json!({ "password": password }));
+        self.call(req).await.map(|_| ())
+    }
+
     /// Searches the directory.
     pub async fn search(&self, query: &str) -> Result<Value, RelayError> {
         self.call(self.http.get(self.url("/v1/directory")).query(&[("q", query)])).await

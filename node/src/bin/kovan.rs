@@ -185,6 +185,30 @@ enum Command {
         #[arg(value_parser = ["on", "off"])]
         state: String,
     },
+    /// Show or change the account's settings on the relay.
+    Settings {
+        /// Display name.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// About text.
+        #[arg(long)]
+        about: Option<String>,
+        /// Whether directory search finds you.
+        #[arg(long)]
+        discoverable: Option<bool>,
+        /// Who may send friend requests: everyone, nobody, link.
+        #[arg(long)]
+        friend_policy: Option<String>,
+        /// Send read receipts.
+        #[arg(long)]
+        read_receipts: Option<bool>,
+    },
+    /// Delete your account on the relay (local history stays).
+    DeleteAccount {
+        /// File holding the password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
     /// Print the node's events as they happen (JSON lines with --json).
     Watch,
 }
@@ -430,6 +454,27 @@ fn control_request(cmd: &Command) -> anyhow::Result<Option<Request>> {
         Command::Connect { addr } => ("connect", json!({ "addr": addr })),
         Command::ReadReceipts { state } => ("read_receipts", json!({ "on": state == "on" })),
         Command::Watch => ("watch", json!({})),
+        Command::Settings { display_name, about, discoverable, friend_policy, read_receipts } => {
+            let mut set = serde_json::Map::new();
+            let mut put = |k: &str, v: Option<serde_json::Value>| {
+                if let Some(v) = v {
+                    set.insert(k.to_owned(), v);
+                }
+            };
+            put("display_name", display_name.clone().map(Into::into));
+            put("about", about.clone().map(Into::into));
+            put("discoverable", discoverable.map(Into::into));
+            put("friend_policy", friend_policy.clone().map(Into::into));
+            put("read_receipts", read_receipts.map(Into::into));
+            if set.is_empty() {
+                ("settings", json!({}))
+            } else {
+                ("settings", json!({ "set": set }))
+            }
+        }
+        Command::DeleteAccount { password_file } => {
+            ("delete_account", json!({ "password": password(password_file)?.as_str() }))
+        }
         _ => return Ok(None),
     }))
 }

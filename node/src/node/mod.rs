@@ -323,6 +323,51 @@ impl NodeHandle {
         Ok(())
     }
 
+    async fn token(&self) -> NodeResult<String> {
+        self.call(|c| c.session_token()).await?.ok_or(NodeError::NotLoggedIn)
+    }
+
+    /// The account's settings on the relay.
+    pub async fn settings(&self) -> NodeResult<serde_json::Value> {
+        let token = self.token().await?;
+        Ok(self.relay()?.account(&token).await?["settings"].clone())
+    }
+
+    /// Changes some of the account's settings on the relay (fields of
+    /// `patch` replace the current ones: `display_name`, `about`,
+    /// `discoverable`, `friend_policy`, `read_receipts`). Read receipts
+    /// also apply to this node at once.
+    pub async fn update_settings(
+        &self,
+        patch: &serde_json::Value,
+    ) -> NodeResult<serde_json::Value> {
+        let token = self.token().await?;
+        let relay = self.relay()?;
+        let mut settings = relay.account(&token).await?["settings"].clone();
+        let (Some(cur), Some(p)) = (settings.as_object_mut(), patch.as_object()) else {
+            return Err(NodeError::Invalid("settings must be an object".into()));
+        };
+        for (k, v) in p {
+            if !cur.contains_key(k) {
+                return Err(NodeError::Invalid(format!("unknown setting {k:?}")));
+            }
+            cur.insert(k.clone(), v.clone());
+        }
+        let new = relay.put_settings(&token, &settings).await?;
+        if let Some(on) = new["read_receipts"].as_bool() {
+            self.set_read_receipts(on).await?;
+        }
+        Ok(new)
+    }
+
+    /// Deletes the account on the relay (its directory entry, devices,
+    /// sessions, mailboxes) and logs out. Local history stays.
+    pub async fn delete_account(&self, password: &str) -> NodeResult<()> {
+        let token = self.token().await?;
+        self.relay()?.delete_account(&token, password).await?;
+        self.call(|c| c.logged_out()).await
+    }
+
     /// Searches the relay's directory and the peers seen on the LAN.
     pub async fn search(&self, query: &str) -> NodeResult<Vec<SearchResult>> {
         let q = query.to_lowercase();

@@ -78,6 +78,11 @@ impl TestNode {
         let mut opts = NodeOptions::loopback(home.clone(), name);
         opts.relay_url = relay.clone();
         opts.mdns = mdns;
+        if mdns {
+            // mDNS announces only addresses of the interface it runs on:
+            // LAN nodes listen on this machine's LAN address (not loopback).
+            opts.listen = vec![format!("/ip4/{}/tcp/0", lan_ip()).parse().unwrap()];
+        }
         let h = Node::start(id, opts).await.unwrap();
         let events = h.subscribe();
         Self { h, events, home, name: name.to_owned(), relay, mdns }
@@ -153,4 +158,15 @@ pub fn logs() {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
+}
+
+/// This machine's address on the interface multicast goes out of (found
+/// without sending anything: a UDP "connect" only picks a route).
+pub fn lan_ip() -> std::net::Ipv4Addr {
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    sock.connect("224.0.0.251:5353").expect("the LAN test needs a multicast route");
+    match sock.local_addr().unwrap().ip() {
+        std::net::IpAddr::V4(ip) if !ip.is_loopback() && !ip.is_unspecified() => ip,
+        other => panic!("the LAN test needs a non-loopback IPv4 interface, found {other}"),
+    }
 }

@@ -2,6 +2,7 @@
 
 mod chat;
 mod cli;
+mod friends;
 mod harness;
 mod relay_client;
 mod vectors;

@@ -1,0 +1,157 @@
+//! Friends without a relay (LAN), replayed and tampered envelopes, changed
+//! identities, settings.
+
+use std::time::Duration;
+
+use kovan_node::Event;
+use kovan_node::contacts::FriendState;
+use kovan_node::relay_client::RelayClient;
+use sqlx::Connection;
+
+use crate::harness::{TestNode, TestRelay, WAIT, befriend, next_text};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_the_lan_without_a_relay_befriend_and_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = TestNode::new_with(dir.path(), "alice", None, true).await;
+    let mut bob = TestNode::new_with(dir.path(), "bob", None, true).await;
+
+    // mDNS finds bob, and his card (certificate) checks out.
+    let bob_peer = bob.h.peer_id().to_string();
+    let mut found = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while found.is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "bob never showed up on the LAN");
+        found = alice.h.search("bob").await.unwrap();
+        found.retain(|r| r.peer_id == bob_peer);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(found[0].source, "lan");
+    assert_eq!(found[0].account, bob.h.account_hex());
+
+    alice.h.friend_request(&found[0].target, "over the LAN").await.unwrap();
+    let Event::FriendRequest { contact } =
+        bob.wait("request", |e| matches!(e, Event::FriendRequest { .. })).await
+    else {
+        unreachable!()
+    };
+    bob.h.friend_accept(&contact.account).await.unwrap();
+    alice.wait("accept", |e| matches!(e, Event::FriendAccepted { .. })).await;
+    let bob_acct = bob.h.account_hex();
+    let m = alice.h.send_text(&bob_acct, "no relay needed", None).await.unwrap();
+    assert_eq!(next_text(&mut bob).await.1, "no relay needed");
+    alice
+        .wait(
+            "delivered",
+            |e| matches!(e, Event::MessageState { id, state: "delivered", .. } if *id == m.id),
+        )
+        .await;
+    bob.h.send_text(&alice.h.account_hex(), "indeed", None).await.unwrap();
+    assert_eq!(next_text(&mut alice).await.1, "indeed");
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayed_and_tampered_envelopes_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (_, alice_acct) = befriend(&mut alice, &mut bob).await;
+    let bob_peer = bob.h.peer_id().to_string();
+
+    // Bob goes away; alice's message waits in his mailbox, where we copy it.
+    bob.h.shutdown().await;
+    alice.h.send_text("bob", "only once", None).await.unwrap();
+    alice.until("in the mailbox", |h| async move { h.outbox_len().await.unwrap() == 0 }).await;
+    let db = format!("sqlite://{}", relay.dir.join("relay.sqlite3").display());
+    let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+    let (envelope,): (Vec<u8>,) =
+        sqlx::query_as("SELECT envelope FROM mailbox WHERE device_peer_id = ?1 ORDER BY seq DESC")
+            .bind(&bob_peer)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    conn.close().await.unwrap();
+
+    let mut bob = bob.restart().await;
+    assert_eq!(next_text(&mut bob).await.1, "only once");
+
+    // The same envelope again, and a tampered copy, through the mailbox.
+    let client = RelayClient::new(&relay.url).unwrap();
+    client.put_envelope(&bob_peer, envelope.clone()).await.unwrap();
+    let mut tampered = envelope.clone();
+    let i = tampered.len() / 2;
+    tampered[i] ^= 0x01;
+    client.put_envelope(&bob_peer, tampered).await.unwrap();
+    // A real message after them shows they were processed (and dropped).
+    alice.h.send_text("bob", "after the replay", None).await.unwrap();
+    assert_eq!(next_text(&mut bob).await.1, "after the replay");
+    let page = bob.h.history(&alice_acct, None, 10).await.unwrap();
+    let texts: Vec<_> = page.iter().map(|m| m.text.clone().unwrap()).collect();
+    assert_eq!(texts, ["after the replay", "only once"], "no duplicate, no forgery");
+
+    // The relay's mailbox ends empty: bad items were acknowledged, not retried forever.
+    let bob_h = bob.h.clone();
+    bob.until("mailbox drained", |_| {
+        let db = db.clone();
+        let peer = bob_peer.clone();
+        async move {
+            let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM mailbox WHERE device_peer_id = ?1")
+                    .bind(&peer)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            conn.close().await.unwrap();
+            n == 0
+        }
+    })
+    .await;
+    drop(bob_h);
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_identity_behind_a_username_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
+    let v = alice.h.verify(&bob_acct, None).await.unwrap();
+    assert!(v.verified);
+
+    // Settings reach the directory.
+    bob.h.update_settings(&serde_json::json!({"display_name": "Bob B."})).await.unwrap();
+    let found = alice.h.search("bob").await.unwrap();
+    assert_eq!(found[0].display_name, "Bob B.");
+
+    // "bob" is deleted and taken by someone else's key.
+    bob.h.delete_account("a long password").await.unwrap();
+    bob.h.shutdown().await;
+    let impostor = TestNode::new(dir.path(), "bob2", Some(&relay.url)).await;
+    impostor.h.register("bob", "another password").await.unwrap();
+
+    alice.h.search("bob").await.unwrap();
+    let Event::IdentityChanged { contact, new_account } =
+        alice.wait("identity warning", |e| matches!(e, Event::IdentityChanged { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(contact.account, bob_acct);
+    assert_eq!(new_account, impostor.h.account_hex());
+    let contacts = alice.h.contacts().await.unwrap();
+    let old = contacts.iter().find(|c| c.account == bob_acct).unwrap();
+    assert!(old.identity_changed && !old.verified, "flagged and no longer verified");
+    assert_eq!(old.state, FriendState::Friend);
+    // The safety number with the newcomer differs from the one verified.
+    let sn_old = alice.h.safety_number(&bob_acct).await.unwrap();
+    let sn_new = alice.h.safety_number(&impostor.h.account_hex()).await.unwrap();
+    assert_ne!(sn_old, sn_new);
+    alice.h.shutdown().await;
+    impostor.h.shutdown().await;
+}
