@@ -21,6 +21,9 @@ pub struct NodeConfig {
     pub listen: Vec<String>,
     /// Whether to find peers on the LAN with mDNS. Default: true.
     pub mdns: bool,
+    /// Whether to deliver directly to peers when reachable. Off, every
+    /// message goes through the relay's mailboxes. Default: true.
+    pub direct: bool,
     /// Log filter (tracing `EnvFilter` syntax). Default: "info".
     pub log: String,
 }
@@ -32,6 +35,7 @@ impl Default for NodeConfig {
             relay_url: None,
             listen: vec!["/ip4/0.0.0.0/tcp/0".into(), "/ip4/0.0.0.0/udp/0/quic-v1".into()],
             mdns: true,
+            direct: true,
             log: "info".into(),
         }
     }

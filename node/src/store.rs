@@ -169,7 +169,8 @@ impl Database {
 
     /// The message an already-seen envelope carried, if noted.
     pub fn envelope_message(&self, envelope_id: &[u8; 16]) -> Result<Option<(Vec<u8>, [u8; 16])>> {
-        let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = self
+        type Noted = (Option<Vec<u8>>, Option<Vec<u8>>);
+        let row: Option<Noted> = self
             .conn
             .query_row(
                 "SELECT conversation_id, message_id FROM seen_envelopes WHERE envelope_id = ?1",

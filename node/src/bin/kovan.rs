@@ -72,6 +72,9 @@ enum Command {
         /// Turn LAN discovery (mDNS) off.
         #[arg(long)]
         no_mdns: bool,
+        /// Never deliver directly: everything goes through the relay.
+        #[arg(long)]
+        relay_only: bool,
         /// The name shown to people you befriend. Default: the device name.
         #[arg(long)]
         display_name: Option<String>,
@@ -383,9 +386,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Passphrase changed.");
             }
         }
-        Command::Daemon { relay, listen, no_mdns, display_name, .. } => {
+        Command::Daemon { relay, listen, no_mdns, relay_only, display_name, .. } => {
             let id = Identity::unlock(&home, pass(false)?.as_bytes())?;
-            daemon(&home, &config, id, relay, listen, *no_mdns, display_name)?;
+            let mut config = config.clone();
+            config.mdns &= !no_mdns;
+            config.direct &= !relay_only;
+            daemon(&home, &config, id, relay, listen, display_name)?;
         }
         #[cfg(feature = "demo")]
         Command::Demo => {
@@ -656,7 +662,6 @@ fn daemon(
     id: Identity,
     relay: &Option<String>,
     listen: &[String],
-    no_mdns: bool,
     display_name: &Option<String>,
 ) -> anyhow::Result<()> {
     let listen: Vec<libp2p::Multiaddr> = if listen.is_empty() { &config.listen } else { listen }
@@ -667,7 +672,8 @@ fn daemon(
         home: home.clone(),
         relay_url: relay.clone().or_else(|| config.relay_url.clone()),
         listen,
-        mdns: config.mdns && !no_mdns,
+        mdns: config.mdns,
+        direct: config.direct,
         display_name: display_name
             .clone()
             .unwrap_or_else(|| id.certificate().device_name().to_owned()),

@@ -131,6 +131,9 @@ fn internal(e: impl std::fmt::Display) -> NodeError {
     NodeError::Local(crate::Error::Internal(e.to_string()))
 }
 
+/// A LAN peer: its addresses, and its card once checked.
+pub(super) type LanEntry = (Vec<Multiaddr>, Option<(DeviceCertificate, String)>);
+
 pub struct Core {
     identity: Arc<Identity>,
     options: NodeOptions,
@@ -144,7 +147,7 @@ pub struct Core {
     rt: tokio::runtime::Handle,
     in_flight: HashSet<String>,
     wake: watch::Sender<Option<i64>>,
-    lan: HashMap<PeerId, (Vec<Multiaddr>, Option<(DeviceCertificate, String)>)>,
+    lan: HashMap<PeerId, LanEntry>,
     /// Events of the current transaction, emitted once it commits.
     pending_events: Vec<Event>,
     /// DELIVERED receipts to send, per conversation.
@@ -264,7 +267,9 @@ impl Core {
     fn started(&mut self) {
         // Reconnect to friends we know addresses for: a restarted node
         // tells its peers it is back, and their outboxes resume.
-        if let Ok(list) = self.contacts_store().list() {
+        if let Ok(list) = self.contacts_store().list()
+            && self.options.direct
+        {
             for c in list.into_iter().filter(|c| c.state == FriendState::Friend && !c.blocked) {
                 if let Some((peer, addrs)) = self.route(&c) {
                     let net = self.net.clone();
@@ -863,13 +868,13 @@ impl Core {
                     }
                 }
             }
-            Content::Delete { target } => {
-                if self.history().delete(&group_id, &target, &account)? {
-                    self.emit(Event::MessageDeleted {
-                        conversation: hex::encode(&group_id),
-                        id: hex::encode(target),
-                    });
-                }
+            Content::Delete { target }
+                if self.history().delete(&group_id, &target, &account)? =>
+            {
+                self.emit(Event::MessageDeleted {
+                    conversation: hex::encode(&group_id),
+                    id: hex::encode(target),
+                });
             }
             Content::Receipt { kind, targets } => {
                 let state = match kind {
@@ -977,8 +982,9 @@ impl Core {
                 let _ = self.outbox().delivered(item.id);
                 continue;
             };
+            let direct = self.options.direct;
             let addrs = match self.contacts_store().by_peer(&item.recipient_device) {
-                Ok(Some(c)) => self.route(&c).map(|r| r.1).unwrap_or_default(),
+                Ok(Some(c)) if direct => self.route(&c).map(|r| r.1).unwrap_or_default(),
                 _ => Vec::new(),
             };
             self.in_flight.insert(item.recipient_device.clone());
@@ -988,7 +994,7 @@ impl Core {
             let recipient = item.recipient_device.clone();
             let id = item.id;
             self.spawn(async move {
-                let outcome = attempt(net, mailbox, peer, addrs, item.envelope).await;
+                let outcome = attempt(net, mailbox, peer, addrs, direct, item.envelope).await;
                 let _ = input.send(Input::SendDone { id, recipient, outcome }).await;
             });
         }
@@ -1080,11 +1086,12 @@ impl Core {
                     || c.peer_id.as_deref() == Some(who)
             })
             .collect();
-        match matches.len() {
-            1 => Ok(matches.into_iter().next().expect("one")),
-            0 => Err(NodeError::NotFound(format!("no contact {who:?}"))),
-            _ => Err(NodeError::Invalid(format!("{who:?} matches several contacts; use the id"))),
+        if matches.len() > 1 {
+            return Err(NodeError::Invalid(format!(
+                "{who:?} matches several contacts; use the id"
+            )));
         }
+        matches.into_iter().next().ok_or_else(|| NodeError::NotFound(format!("no contact {who:?}")))
     }
 
     pub(super) fn note_usernames(&mut self, results: &[SearchResult]) -> NodeResult<()> {
@@ -1292,11 +1299,7 @@ impl Core {
             .collect()
     }
 
-    #[allow(clippy::type_complexity)]
-    pub(super) fn lan_peer(
-        &self,
-        peer: &PeerId,
-    ) -> Option<(Vec<Multiaddr>, Option<(DeviceCertificate, String)>)> {
+    pub(super) fn lan_peer(&self, peer: &PeerId) -> Option<LanEntry> {
         self.lan.get(peer).cloned()
     }
 
@@ -1639,10 +1642,11 @@ async fn attempt(
     mailbox: Option<RelayClient>,
     peer: PeerId,
     addrs: Vec<Multiaddr>,
+    direct: bool,
     envelope: Vec<u8>,
 ) -> SendOutcome {
-    let connected = net.connected().await.map(|c| c.contains(&peer)).unwrap_or(false);
-    let mut why = String::from("no known address");
+    let connected = direct && net.connected().await.map(|c| c.contains(&peer)).unwrap_or(false);
+    let mut why = String::from(if direct { "no known address" } else { "direct delivery off" });
     if connected || !addrs.is_empty() {
         match tokio::time::timeout(DIRECT_TIMEOUT, async {
             net.dial(peer, addrs).await?;

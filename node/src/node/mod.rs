@@ -20,12 +20,14 @@
 mod core;
 mod views;
 
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use kovan_crypto::identity::DeviceCertificate;
+use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -59,6 +61,10 @@ pub struct NodeOptions {
     pub mdns: bool,
     /// The name shown to people this node befriends.
     pub display_name: String,
+    /// Deliver directly to peers when they can be reached. Off, everything
+    /// goes through the relay's mailboxes and peers never learn this
+    /// device's IP addresses from it (they still do if it answers them).
+    pub direct: bool,
 }
 
 impl NodeOptions {
@@ -69,11 +75,15 @@ impl NodeOptions {
             home,
             relay_url: None,
             listen: vec![
-                "/ip4/127.0.0.1/tcp/0".parse().expect("valid address"),
-                "/ip4/127.0.0.1/udp/0/quic-v1".parse().expect("valid address"),
+                Multiaddr::empty().with(Ipv4Addr::LOCALHOST.into()).with(Protocol::Tcp(0)),
+                Multiaddr::empty()
+                    .with(Ipv4Addr::LOCALHOST.into())
+                    .with(Protocol::Udp(0))
+                    .with(Protocol::QuicV1),
             ],
             mdns: false,
             display_name: display_name.into(),
+            direct: true,
         }
     }
 }

@@ -1,0 +1,240 @@
+//! `kovan-chat-bench`: 1:1 chat between two real nodes and a relay on
+//! loopback — latency (direct, and through the mailbox) and sustained
+//! messages per second — next to two baselines measured in the same run:
+//! raw openmls (encrypt + decrypt of the same payload, in memory) and raw
+//! SQLite (one durable insert per transaction, as the node commits).
+//!
+//! ```text
+//! cargo run --release -p kovan-tests --bin kovan-chat-bench -- --messages 2000
+//! ```
+
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use kovan_crypto::identity::{AccountKey, DeviceKeys};
+use kovan_crypto::keystore::KdfParams;
+use kovan_crypto::mls::{CIPHERSUITE, KovanProvider, MlsSigner, credential_with_key};
+use kovan_node::home::Home;
+use kovan_node::identity::{Identity, now_secs};
+use kovan_node::{Event, Node, NodeHandle, NodeOptions};
+use kovan_relay::{Relay, RelayConfig};
+use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+use openmls::prelude::*;
+use rand_core::OsRng;
+use serde_json::json;
+use tokio::sync::broadcast;
+
+#[derive(Debug, Parser)]
+#[command(about = "1:1 chat latency and throughput between two kovan nodes, with baselines")]
+struct Args {
+    /// Messages for the sustained-throughput run.
+    #[arg(long, default_value_t = 2000)]
+    messages: usize,
+    /// Round trips for each latency run.
+    #[arg(long, default_value_t = 300)]
+    rounds: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+const BODY: &str = "a typical chat message of about sixty bytes, give or take.";
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Raw openmls: a two-member group in memory; encrypt + decrypt per second.
+fn openmls_baseline(n: usize) -> f64 {
+    type P = KovanProvider<openmls_memory_storage::MemoryStorage>;
+    let now = now_secs();
+    let make = || {
+        let account = AccountKey::generate(&mut OsRng);
+        let keys = DeviceKeys::generate(&mut OsRng);
+        let cert = account.certify(&keys.public(), "bench", now - 10, 3600).unwrap();
+        (P::default(), MlsSigner::new(keys.mls.clone()), cert)
+    };
+    let (pa, sa, ca) = make();
+    let (pb, sb, cb) = make();
+    let kp = KeyPackage::builder().build(CIPHERSUITE, &pb, &sb, credential_with_key(&cb)).unwrap();
+    let config = MlsGroupCreateConfig::builder()
+        .ciphersuite(CIPHERSUITE)
+        .use_ratchet_tree_extension(true)
+        .build();
+    let mut ga = MlsGroup::new(&pa, &sa, &config, credential_with_key(&ca)).unwrap();
+    let (_, welcome, _) = ga.add_members(&pa, &sa, &[kp.key_package().clone()]).unwrap();
+    ga.merge_pending_commit(&pa).unwrap();
+    let welcome =
+        MlsMessageIn::tls_deserialize_exact(welcome.tls_serialize_detached().unwrap()).unwrap();
+    let MlsMessageBodyIn::Welcome(w) = welcome.extract() else { panic!("not a welcome") };
+    let mut gb = StagedWelcome::new_from_welcome(&pb, &MlsGroupJoinConfig::default(), w, None)
+        .unwrap()
+        .into_group(&pb)
+        .unwrap();
+    let start = Instant::now();
+    for _ in 0..n {
+        let out = ga.create_message(&pa, &sa, BODY.as_bytes()).unwrap();
+        let bytes = out.tls_serialize_detached().unwrap();
+        let msg = MlsMessageIn::tls_deserialize_exact(bytes).unwrap();
+        let pm = msg.try_into_protocol_message().unwrap();
+        gb.process_message(&pb, pm).unwrap();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Raw SQLite: durable single-row inserts per second (WAL, synchronous=FULL).
+fn sqlite_baseline(dir: &std::path::Path, n: usize) -> f64 {
+    let conn = rusqlite::Connection::open(dir.join("raw.sqlite3")).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+         CREATE TABLE m (id INTEGER PRIMARY KEY, conv BLOB, mid BLOB, body BLOB, at INTEGER);",
+    )
+    .unwrap();
+    let start = Instant::now();
+    for i in 0..n {
+        conn.execute(
+            "INSERT INTO m (conv, mid, body, at) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![
+                &[1u8; 16][..],
+                &(i as u128).to_be_bytes()[..],
+                BODY.as_bytes(),
+                i as i64
+            ],
+        )
+        .unwrap();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+struct Peer {
+    h: NodeHandle,
+    rx: broadcast::Receiver<Event>,
+}
+
+async fn node(dir: &std::path::Path, name: &str, relay: &str, direct: bool) -> Peer {
+    let home = Home::at(dir.join(name));
+    let id = Identity::create_with_params(&home, b"bench", name, KdfParams::default()).unwrap();
+    let mut opts = NodeOptions::loopback(home, name);
+    opts.relay_url = Some(relay.to_owned());
+    opts.direct = direct;
+    let h = Node::start(id, opts).await.unwrap();
+    let rx = h.subscribe();
+    Peer { h, rx }
+}
+
+async fn wait(rx: &mut broadcast::Receiver<Event>, want: impl Fn(&Event) -> bool) {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match rx.recv().await {
+                Ok(ev) if want(&ev) => return,
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await
+    .expect("timed out");
+}
+
+async fn pair(dir: &std::path::Path, relay: &str, tag: &str, direct: bool) -> (Peer, Peer) {
+    let mut a = node(dir, &format!("a{tag}"), relay, direct).await;
+    let mut b = node(dir, &format!("b{tag}"), relay, direct).await;
+    a.h.register(&format!("a{tag}"), "bench password").await.unwrap();
+    b.h.register(&format!("b{tag}"), "bench password").await.unwrap();
+    a.h.friend_request(&format!("b{tag}"), "").await.unwrap();
+    wait(&mut b.rx, |e| matches!(e, Event::FriendRequest { .. })).await;
+    b.h.friend_accept(&a.h.account_hex()).await.unwrap();
+    wait(&mut a.rx, |e| matches!(e, Event::FriendAccepted { .. })).await;
+    // Warm up: connections, circuits, the first ratchet steps.
+    for _ in 0..20 {
+        let m = a.h.send_text(&b.h.account_hex(), BODY, None).await.unwrap();
+        wait(&mut b.rx, |e| matches!(e, Event::Message { message } if message.id == m.id)).await;
+    }
+    (a, b)
+}
+
+/// Send one, wait until the other node has stored it; repeat.
+async fn latency(a: &Peer, b: &mut Peer, rounds: usize) -> Vec<Duration> {
+    let to = b.h.account_hex();
+    let mut out = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let m = a.h.send_text(&to, BODY, None).await.unwrap();
+        wait(&mut b.rx, |e| matches!(e, Event::Message { message } if message.id == m.id)).await;
+        out.push(t.elapsed());
+    }
+    out.sort();
+    out
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = Args::parse();
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(RelayConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: Some(dir.path().join("relay")),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let url = relay.url();
+
+    let raw_mls = tokio::task::block_in_place(|| openmls_baseline(args.messages));
+    let raw_sqlite = tokio::task::block_in_place(|| sqlite_baseline(dir.path(), args.messages));
+
+    let (a, mut b) = pair(dir.path(), &url, "direct", true).await;
+    let direct = latency(&a, &mut b, args.rounds).await;
+
+    // Sustained: queue everything, then wait for the last to be stored.
+    let to = b.h.account_hex();
+    let start = Instant::now();
+    let mut last = String::new();
+    for i in 0..args.messages {
+        last = a.h.send_text(&to, &format!("{i} {BODY}"), None).await.unwrap().id;
+    }
+    let queued = start.elapsed();
+    wait(&mut b.rx, |e| matches!(e, Event::Message { message } if message.id == last)).await;
+    let sustained = args.messages as f64 / start.elapsed().as_secs_f64();
+    a.h.shutdown().await;
+    b.h.shutdown().await;
+
+    let (ma, mut mb) = pair(dir.path(), &url, "mailbox", false).await;
+    let mailbox = latency(&ma, &mut mb, args.rounds).await;
+    ma.h.shutdown().await;
+    mb.h.shutdown().await;
+    relay.shutdown(Duration::from_secs(2)).await;
+
+    let result = json!({
+        "messages": args.messages,
+        "rounds": args.rounds,
+        "raw_openmls_encrypt_decrypt_per_s": raw_mls.round(),
+        "raw_sqlite_durable_inserts_per_s": raw_sqlite.round(),
+        "direct_latency_ms": { "p50": percentile(&direct, 0.5), "p99": percentile(&direct, 0.99) },
+        "mailbox_latency_ms": { "p50": percentile(&mailbox, 0.5), "p99": percentile(&mailbox, 0.99) },
+        "sustained_direct_msgs_per_s": sustained.round(),
+        "send_call_rate_per_s": (args.messages as f64 / queued.as_secs_f64()).round(),
+        "sustained_vs_raw_openmls": sustained / raw_mls,
+        "sustained_vs_raw_sqlite": sustained / raw_sqlite,
+    });
+    if args.json {
+        println!("{result}");
+    } else {
+        println!("raw openmls encrypt+decrypt  {:>9.0} /s", raw_mls);
+        println!("raw SQLite durable inserts   {:>9.0} /s", raw_sqlite);
+        println!(
+            "direct latency               p50 {:.2} ms  p99 {:.2} ms",
+            percentile(&direct, 0.5),
+            percentile(&direct, 0.99)
+        );
+        println!(
+            "mailbox latency              p50 {:.2} ms  p99 {:.2} ms",
+            percentile(&mailbox, 0.5),
+            percentile(&mailbox, 0.99)
+        );
+        println!("sustained direct             {:>9.0} msgs/s", sustained);
+        println!("  ÷ raw openmls              {:>9.3}", sustained / raw_mls);
+        println!("  ÷ raw SQLite               {:>9.3}", sustained / raw_sqlite);
+    }
+}
