@@ -112,6 +112,42 @@ impl<'a> Outbox<'a> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The oldest items for `recipient` due at `now`, up to `max_items`
+    /// and about `max_bytes` (at least one): one batch (SPEC.md §7.2).
+    pub fn batch_for(
+        &self,
+        recipient: &str,
+        now: i64,
+        max_items: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<OutboxItem>> {
+        let mut stmt = self.db.conn().prepare_cached(
+            "SELECT id, recipient_device, envelope, conversation_id, message_id, attempts FROM outbox \
+             WHERE recipient_device = ?1 AND next_attempt_at <= ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![recipient, now, max_items as i64], |r| {
+            Ok(OutboxItem {
+                id: r.get(0)?,
+                recipient_device: r.get(1)?,
+                envelope: r.get(2)?,
+                conversation_id: r.get(3)?,
+                message_id: r.get(4)?,
+                attempts: r.get(5)?,
+            })
+        })?;
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        for row in rows {
+            let item = row?;
+            bytes += item.envelope.len();
+            if !out.is_empty() && bytes > max_bytes {
+                break;
+            }
+            out.push(item);
+        }
+        Ok(out)
+    }
+
     /// An attempt to reach `recipient` failed: everything for it waits,
     /// backing off from the failed item's attempt count.
     pub fn defer_recipient(&self, recipient: &str, failed_id: i64, now: i64) -> Result<()> {

@@ -217,6 +217,25 @@ impl Database {
 pub struct Tx(Rc<Connection>);
 
 impl Tx {
+    /// Runs `f` inside a savepoint: if it fails, what it wrote is undone
+    /// and the enclosing transaction goes on.
+    pub fn savepoint<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        self.0.execute_batch("SAVEPOINT kovan_sp").map_err(|e| E::from(e.into()))?;
+        match f() {
+            Ok(v) => {
+                self.0.execute_batch("RELEASE kovan_sp").map_err(|e| E::from(e.into()))?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.0.execute_batch("ROLLBACK TO kovan_sp; RELEASE kovan_sp");
+                Err(e)
+            }
+        }
+    }
+
     /// See [`Database::atomic`].
     pub fn atomic<T, E: From<Error>>(
         &self,

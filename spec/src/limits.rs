@@ -46,11 +46,16 @@ pub const ID_LEN: usize = 16;
 /// Largest libp2p PeerId in bytes (an identity multihash of an Ed25519 key is 38).
 pub const MAX_PEER_ID: usize = 64;
 
-/// A direct-delivery request carries one sealed envelope.
-pub const MAX_DIRECT_DELIVERY: usize = MAX_SEALED_ENVELOPE + 16;
+/// Envelopes in one direct-delivery request.
+pub const MAX_DIRECT_BATCH: usize = 64;
 
-/// A direct-delivery acknowledgement is one enum.
-pub const MAX_DIRECT_ACK: usize = 16;
+/// A direct-delivery request: at most one largest envelope's worth of bytes
+/// in all (a batch of small ones, or one large one), plus framing.
+pub const MAX_DIRECT_DELIVERY: usize = MAX_SEALED_ENVELOPE + 16 * MAX_DIRECT_BATCH;
+
+/// A direct-delivery acknowledgement: one status per envelope (packed, one
+/// byte each) plus framing.
+pub const MAX_DIRECT_ACK: usize = MAX_DIRECT_BATCH + 16;
 
 /// An encoded `FriendMessage`: a KeyPackage (a few hundred bytes; 16 KiB
 /// leaves room for extensions) plus names and a note.

@@ -299,10 +299,10 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     ));
 
     // §7 node protocol messages
-    let delivery = wire::DirectDelivery { envelope: sealed.bytes.clone() };
+    let delivery = wire::DirectDelivery { envelopes: vec![sealed.bytes.clone()] };
     let acks: Vec<Value> = [wire::AckStatus::Accepted, wire::AckStatus::Rejected, wire::AckStatus::Retry]
         .iter()
-        .map(|s| json!({ "status": s.as_str_name(), "encoding": hex::encode(encode(&wire::DirectAck { status: *s as i32 })) }))
+        .map(|s| json!({ "status": s.as_str_name(), "encoding": hex::encode(encode(&wire::DirectAck { statuses: vec![*s as i32] })) }))
         .collect();
     out.push(file(
         "direct-delivery.json",

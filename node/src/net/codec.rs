@@ -136,11 +136,11 @@ mod tests {
     #[tokio::test]
     async fn round_trip_and_limits() {
         {
-            let msg = wire::DirectDelivery { envelope: vec![7; 300] };
+            let msg = wire::DirectDelivery { envelopes: vec![vec![7; 300]] };
             let mut buf = Cursor::new(Vec::new());
             write_message(&mut buf, &msg).await.unwrap();
             let bytes = buf.into_inner();
-            // 1 tag byte + 2 length bytes + 300 = 303 = LEB128 af 02.
+            // 1 tag byte + 2 length bytes + 300 = 303 = LEB128 af 02 (a one-envelope batch).
             assert_eq!(bytes.len(), 2 + 303);
             assert_eq!(&bytes[..2], &[0xaf, 0x02][..]);
             let back: wire::DirectDelivery =

@@ -120,14 +120,15 @@ pub enum NetEvent {
     },
     /// The relay accepted a circuit reservation: peers can reach us through it.
     Reachable(Multiaddr),
-    /// A sealed envelope arrived; answer with [`NetHandle::respond`].
+    /// Sealed envelopes arrived (1..=64, oldest first); answer with
+    /// [`NetHandle::respond`], one status each.
     Envelope {
         /// The request to answer.
         id: InboundId,
         /// The sending peer (authenticated by Noise).
         from: PeerId,
-        /// The encoded `SealedEnvelope`.
-        envelope: Vec<u8>,
+        /// The encoded `SealedEnvelope`s.
+        envelopes: Vec<Vec<u8>>,
     },
 }
 
@@ -139,12 +140,12 @@ enum Command {
     },
     Send {
         peer: PeerId,
-        envelope: Vec<u8>,
-        reply: oneshot::Sender<Result<wire::AckStatus, NetError>>,
+        envelopes: Vec<Vec<u8>>,
+        reply: oneshot::Sender<Result<Vec<wire::AckStatus>, NetError>>,
     },
     Respond {
         id: InboundId,
-        status: wire::AckStatus,
+        statuses: Vec<wire::AckStatus>,
     },
     Listening {
         reply: oneshot::Sender<Vec<Multiaddr>>,
@@ -220,15 +221,38 @@ impl NetHandle {
         peer: PeerId,
         envelope: Vec<u8>,
     ) -> Result<wire::AckStatus, NetError> {
-        if envelope.len() > kovan_spec::limits::MAX_SEALED_ENVELOPE {
-            return Err(NetError::Invalid("envelope too large".into()));
-        }
-        self.call(|reply| Command::Send { peer, envelope, reply }).await?
+        let statuses = self.send_envelopes(peer, vec![envelope]).await?;
+        Ok(statuses.first().copied().unwrap_or(wire::AckStatus::Retry))
     }
 
-    /// Answers an inbound envelope.
-    pub async fn respond(&self, id: InboundId, status: wire::AckStatus) -> Result<(), NetError> {
-        self.commands.send(Command::Respond { id, status }).await.map_err(|_| NetError::Stopped)
+    /// Hands up to [`MAX_DIRECT_BATCH`](kovan_spec::limits::MAX_DIRECT_BATCH)
+    /// envelopes, oldest first, to `peer` in one request; returns one
+    /// status per envelope (a missing status counts as `RETRY`).
+    pub async fn send_envelopes(
+        &self,
+        peer: PeerId,
+        envelopes: Vec<Vec<u8>>,
+    ) -> Result<Vec<wire::AckStatus>, NetError> {
+        let total: usize = envelopes.iter().map(Vec::len).sum();
+        if envelopes.is_empty()
+            || envelopes.len() > kovan_spec::limits::MAX_DIRECT_BATCH
+            || total + 16 * envelopes.len() > kovan_spec::limits::MAX_DIRECT_DELIVERY
+        {
+            return Err(NetError::Invalid("envelope batch empty or too large".into()));
+        }
+        let n = envelopes.len();
+        let mut statuses = self.call(|reply| Command::Send { peer, envelopes, reply }).await??;
+        statuses.resize(n, wire::AckStatus::Retry);
+        Ok(statuses)
+    }
+
+    /// Answers an inbound request, one status per envelope.
+    pub async fn respond(
+        &self,
+        id: InboundId,
+        statuses: Vec<wire::AckStatus>,
+    ) -> Result<(), NetError> {
+        self.commands.send(Command::Respond { id, statuses }).await.map_err(|_| NetError::Stopped)
     }
 
     /// The current listen addresses.
@@ -372,7 +396,8 @@ pub fn start(
 struct Loop {
     swarm: Swarm<NodeBehaviour>,
     events: mpsc::Sender<NetEvent>,
-    pending_sends: HashMap<OutboundRequestId, oneshot::Sender<Result<wire::AckStatus, NetError>>>,
+    pending_sends:
+        HashMap<OutboundRequestId, oneshot::Sender<Result<Vec<wire::AckStatus>, NetError>>>,
     pending_dials: HashMap<PeerId, Vec<oneshot::Sender<Result<(), NetError>>>>,
     inbound: HashMap<InboundId, ResponseChannel<wire::DirectAck>>,
     next_inbound: u64,
@@ -414,8 +439,8 @@ async fn run(
     tracing::debug!("network task stopped");
 }
 
-fn ack(status: wire::AckStatus) -> wire::DirectAck {
-    wire::DirectAck { status: status as i32 }
+fn ack(statuses: &[wire::AckStatus]) -> wire::DirectAck {
+    wire::DirectAck { statuses: statuses.iter().map(|s| *s as i32).collect() }
 }
 
 impl Loop {
@@ -434,17 +459,17 @@ impl Loop {
                     }
                 }
             }
-            Command::Send { peer, envelope, reply } => {
+            Command::Send { peer, envelopes, reply } => {
                 let id = self
                     .swarm
                     .behaviour_mut()
                     .envelope
-                    .send_request(&peer, wire::DirectDelivery { envelope });
+                    .send_request(&peer, wire::DirectDelivery { envelopes });
                 self.pending_sends.insert(id, reply);
             }
-            Command::Respond { id, status } => {
+            Command::Respond { id, statuses } => {
                 if let Some(ch) = self.inbound.remove(&id) {
-                    let _ = self.swarm.behaviour_mut().envelope.send_response(ch, ack(status));
+                    let _ = self.swarm.behaviour_mut().envelope.send_response(ch, ack(&statuses));
                 }
             }
             Command::Listening { reply } => {
@@ -614,9 +639,19 @@ impl Loop {
         match ev {
             request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request { request, channel, .. } => {
+                    let n = request.envelopes.len();
+                    if n == 0 || n > kovan_spec::limits::MAX_DIRECT_BATCH {
+                        let refused = vec![wire::AckStatus::Rejected; n.max(1)];
+                        let _ = self
+                            .swarm
+                            .behaviour_mut()
+                            .envelope
+                            .send_response(channel, ack(&refused));
+                        return;
+                    }
                     let id = InboundId(self.next_inbound);
                     self.next_inbound += 1;
-                    let ev = NetEvent::Envelope { id, from: peer, envelope: request.envelope };
+                    let ev = NetEvent::Envelope { id, from: peer, envelopes: request.envelopes };
                     match self.events.try_send(ev) {
                         Ok(()) => {
                             self.inbound.insert(id, channel);
@@ -627,15 +662,20 @@ impl Loop {
                                 .swarm
                                 .behaviour_mut()
                                 .envelope
-                                .send_response(channel, ack(wire::AckStatus::Retry));
+                                .send_response(channel, ack(&vec![wire::AckStatus::Retry; n]));
                         }
                     }
                 }
                 request_response::Message::Response { request_id, response } => {
                     if let Some(reply) = self.pending_sends.remove(&request_id) {
-                        let status = wire::AckStatus::try_from(response.status)
-                            .unwrap_or(wire::AckStatus::Retry);
-                        let _ = reply.send(Ok(status));
+                        let statuses = response
+                            .statuses
+                            .iter()
+                            .map(|s| {
+                                wire::AckStatus::try_from(*s).unwrap_or(wire::AckStatus::Retry)
+                            })
+                            .collect();
+                        let _ = reply.send(Ok(statuses));
                     }
                 }
             },

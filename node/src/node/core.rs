@@ -68,12 +68,10 @@ pub enum Input {
     Push(PushEvent),
     /// A delivery attempt finished.
     SendDone {
-        /// Outbox id.
-        id: i64,
         /// Recipient device.
         recipient: String,
-        /// Result.
-        outcome: SendOutcome,
+        /// Outbox ids with their results, oldest first.
+        results: Vec<(i64, SendOutcome)>,
     },
     /// Something is due.
     Tick,
@@ -298,7 +296,7 @@ impl Core {
             Input::Job(job) => job(self),
             Input::Net(ev) => self.on_net(ev),
             Input::Push(ev) => self.on_push(ev),
-            Input::SendDone { id, recipient, outcome } => self.on_sent(id, recipient, outcome),
+            Input::SendDone { recipient, results } => self.on_sent(recipient, results),
             Input::Tick => self.pump(),
             Input::Shutdown(_) => {}
         }
@@ -553,11 +551,11 @@ impl Core {
             NetEvent::Reachable(addr) => {
                 tracing::info!(%addr, "reachable through the relay");
             }
-            NetEvent::Envelope { id, from, envelope } => {
-                let status = self.on_envelope(&envelope, Some(from));
+            NetEvent::Envelope { id, from, envelopes } => {
+                let statuses = self.on_envelopes(&envelopes, Some(from));
                 let net = self.net.clone();
                 self.spawn(async move {
-                    let _ = net.respond(id, status).await;
+                    let _ = net.respond(id, statuses).await;
                 });
             }
         }
@@ -620,51 +618,72 @@ impl Core {
     // Inbound envelopes
     // -----------------------------------------------------------------
 
-    /// Applies one sealed envelope, from a peer (`via`) or the mailbox, in
-    /// one transaction; returns the acknowledgement.
+    /// Applies one sealed envelope from the mailbox.
     fn on_envelope(&mut self, bytes: &[u8], via: Option<PeerId>) -> wire::AckStatus {
+        let statuses = self.on_envelopes(std::slice::from_ref(&bytes.to_vec()), via);
+        statuses.first().copied().unwrap_or(wire::AckStatus::Retry)
+    }
+
+    /// Applies sealed envelopes in order, from a peer (`via`) or the
+    /// mailbox: each on its own (a savepoint), all made durable by one
+    /// commit; returns one acknowledgement each.
+    fn on_envelopes(&mut self, batch: &[Vec<u8>], via: Option<PeerId>) -> Vec<wire::AckStatus> {
         let identity = self.identity.clone();
         let key: &StaticSecret = &identity.device_keys().envelope;
         let via_s = via.map(|p| p.to_string());
         let now = now_secs();
         let tx = self.db.tx();
-        let result = tx.atomic(|| -> Result<(), Fail> {
-            let opened = match inbox::accept(&self.db, key, bytes, via_s.as_deref(), now)? {
-                Err(refused) => return Err(reject(refused)),
-                Ok(Accepted::Replay { envelope_id }) => {
-                    // A mailbox copy of something applied before (its
-                    // direct acknowledgement was lost): the sender still
-                    // waits for the delivery receipt.
-                    if via.is_none()
-                        && let Some((conv, mid)) = self.db.envelope_message(&envelope_id)?
-                    {
-                        self.pending_receipts.entry(conv).or_default().push(mid);
+        let start = self.pending_events.len();
+        let result = tx.atomic(|| -> crate::Result<Vec<wire::AckStatus>> {
+            let mut statuses = Vec::with_capacity(batch.len());
+            for bytes in batch {
+                let mark = self.pending_events.len();
+                let one = tx.savepoint(|| -> Result<(), Fail> {
+                    let opened = match inbox::accept(&self.db, key, bytes, via_s.as_deref(), now)? {
+                        Err(refused) => return Err(reject(refused)),
+                        Ok(Accepted::Replay { envelope_id }) => {
+                            // A mailbox copy of something applied before
+                            // (its direct acknowledgement was lost): the
+                            // sender still waits for the receipt.
+                            if via.is_none()
+                                && let Some((conv, mid)) = self.db.envelope_message(&envelope_id)?
+                            {
+                                self.pending_receipts.entry(conv).or_default().push(mid);
+                            }
+                            return Ok(());
+                        }
+                        Ok(Accepted::New(o)) => o,
+                    };
+                    self.apply(*opened, via.is_some())
+                });
+                let status = match one {
+                    Ok(()) => wire::AckStatus::Accepted,
+                    Err(Fail::Local(e)) => return Err(e),
+                    Err(Fail::Reject(reason)) => {
+                        tracing::info!(%reason, direct = via.is_some(), "envelope rejected");
+                        wire::AckStatus::Rejected
                     }
-                    return Ok(());
+                    Err(Fail::Later(reason)) => {
+                        tracing::debug!(%reason, "envelope deferred");
+                        wire::AckStatus::Retry
+                    }
+                };
+                if status != wire::AckStatus::Accepted {
+                    self.pending_events.truncate(mark);
                 }
-                Ok(Accepted::New(o)) => o,
-            };
-            self.apply(*opened, via.is_some())
+                statuses.push(status);
+            }
+            Ok(statuses)
         });
         match result {
-            Ok(()) => {
+            Ok(statuses) => {
                 self.flush_events();
-                wire::AckStatus::Accepted
+                statuses
             }
-            Err(Fail::Reject(reason)) => {
-                self.pending_events.clear();
-                tracing::info!(%reason, direct = via.is_some(), "envelope rejected");
-                wire::AckStatus::Rejected
-            }
-            Err(Fail::Local(e)) => {
-                self.pending_events.clear();
-                tracing::error!(error = %e, "storing an envelope failed");
-                wire::AckStatus::Retry
-            }
-            Err(Fail::Later(reason)) => {
-                self.pending_events.clear();
-                tracing::debug!(%reason, "envelope deferred");
-                wire::AckStatus::Retry
+            Err(e) => {
+                self.pending_events.truncate(start);
+                tracing::error!(error = %e, "storing envelopes failed");
+                vec![wire::AckStatus::Retry; batch.len()]
             }
         }
     }
@@ -971,31 +990,43 @@ impl Core {
                 return;
             }
         };
-        for item in heads {
+        for head in heads {
             if self.in_flight.len() >= MAX_IN_FLIGHT {
                 break;
             }
-            if self.in_flight.contains(&item.recipient_device) {
+            let recipient = head.recipient_device;
+            if self.in_flight.contains(&recipient) {
                 continue;
             }
-            let Ok(peer) = item.recipient_device.parse::<PeerId>() else {
-                let _ = self.outbox().delivered(item.id);
+            let Ok(peer) = recipient.parse::<PeerId>() else {
+                let _ = self.outbox().delivered(head.id);
                 continue;
             };
+            // The oldest due items for this device, as one batch.
+            let batch = match self.outbox().batch_for(
+                &recipient,
+                now,
+                kovan_spec::limits::MAX_DIRECT_BATCH,
+                kovan_spec::limits::MAX_SEALED_ENVELOPE,
+            ) {
+                Ok(b) if !b.is_empty() => b,
+                _ => continue,
+            };
             let direct = self.options.direct;
-            let addrs = match self.contacts_store().by_peer(&item.recipient_device) {
+            let addrs = match self.contacts_store().by_peer(&recipient) {
                 Ok(Some(c)) if direct => self.route(&c).map(|r| r.1).unwrap_or_default(),
                 _ => Vec::new(),
             };
-            self.in_flight.insert(item.recipient_device.clone());
+            self.in_flight.insert(recipient.clone());
             let net = self.net.clone();
             let mailbox = self.relay.as_ref().map(|r| r.client.clone());
             let input = self.input.clone();
-            let recipient = item.recipient_device.clone();
-            let id = item.id;
             self.spawn(async move {
-                let outcome = attempt(net, mailbox, peer, addrs, direct, item.envelope).await;
-                let _ = input.send(Input::SendDone { id, recipient, outcome }).await;
+                let ids: Vec<i64> = batch.iter().map(|i| i.id).collect();
+                let envelopes = batch.into_iter().map(|i| i.envelope).collect();
+                let outcomes = attempt(net, mailbox, peer, addrs, direct, envelopes).await;
+                let results = ids.into_iter().zip(outcomes).collect();
+                let _ = input.send(Input::SendDone { recipient, results }).await;
             });
         }
         self.schedule();
@@ -1013,34 +1044,51 @@ impl Core {
         });
     }
 
-    fn on_sent(&mut self, id: i64, recipient: String, outcome: SendOutcome) {
+    fn on_sent(&mut self, recipient: String, results: Vec<(i64, SendOutcome)>) {
         self.in_flight.remove(&recipient);
-        let item = self.outbox().get(id).ok().flatten().map(|i| (i.conversation_id, i.message_id));
         let now = now_ms();
-        let state = match &outcome {
-            SendOutcome::Direct => Some(State::Delivered),
-            SendOutcome::Mailbox => Some(State::Sent),
-            SendOutcome::Rejected(reason) => {
-                tracing::warn!(%reason, %recipient, "envelope rejected by the recipient");
-                None
+        // One transaction (one disk sync) for the whole batch.
+        let tx = self.db.tx();
+        let done = tx.atomic(|| -> crate::Result<Vec<Event>> {
+            let mut events = Vec::new();
+            for (id, outcome) in &results {
+                let state = match outcome {
+                    SendOutcome::Direct => Some(State::Delivered),
+                    SendOutcome::Mailbox => Some(State::Sent),
+                    SendOutcome::Rejected(reason) => {
+                        tracing::warn!(%reason, %recipient, "envelope rejected by the recipient");
+                        None
+                    }
+                    SendOutcome::Failed(reason) => {
+                        // This one and everything after it wait.
+                        tracing::debug!(%reason, %recipient, "delivery attempt failed");
+                        self.outbox().defer_recipient(&recipient, *id, now)?;
+                        break;
+                    }
+                };
+                let item = self.outbox().get(*id)?;
+                self.outbox().delivered(*id)?;
+                if let (Some(state), Some(item)) = (state, item)
+                    && let (Some(conv), Some(mid)) = (item.conversation_id, item.message_id)
+                    && let Ok(mid) = <[u8; 16]>::try_from(mid.as_slice())
+                    && self.history().advance(&conv, &mid, state)?
+                {
+                    events.push(Event::MessageState {
+                        conversation: hex::encode(&conv),
+                        id: hex::encode(mid),
+                        state: state_name(state),
+                    });
+                }
             }
-            SendOutcome::Failed(reason) => {
-                tracing::debug!(%reason, %recipient, "delivery attempt failed");
-                let _ = self.outbox().defer_recipient(&recipient, id, now);
-                self.pump();
-                return;
+            Ok(events)
+        });
+        match done {
+            Ok(events) => {
+                for ev in events {
+                    self.emit(ev);
+                }
             }
-        };
-        let _ = self.outbox().delivered(id);
-        if let (Some(state), Some((Some(conv), Some(mid)))) = (state, item)
-            && let Ok(mid) = <[u8; 16]>::try_from(mid.as_slice())
-            && self.history().advance(&conv, &mid, state).unwrap_or(false)
-        {
-            self.emit(Event::MessageState {
-                conversation: hex::encode(&conv),
-                id: hex::encode(mid),
-                state: state_name(state),
-            });
+            Err(e) => tracing::error!(error = %e, "recording deliveries failed"),
         }
         self.pump();
     }
@@ -1635,41 +1683,66 @@ fn edited_body(old: Option<&[u8]>, text: &str) -> Vec<u8> {
     kovan_spec::encode(&env)
 }
 
-/// One delivery attempt: directly if the peer can be reached, else into its
-/// relay mailbox.
+/// One delivery attempt for a batch (oldest first): directly if the peer
+/// can be reached, and whatever it did not take into its relay mailbox, in
+/// order. Returns one outcome per envelope.
 async fn attempt(
     net: NetHandle,
     mailbox: Option<RelayClient>,
     peer: PeerId,
     addrs: Vec<Multiaddr>,
     direct: bool,
-    envelope: Vec<u8>,
-) -> SendOutcome {
+    envelopes: Vec<Vec<u8>>,
+) -> Vec<SendOutcome> {
     let connected = direct && net.connected().await.map(|c| c.contains(&peer)).unwrap_or(false);
     let mut why = String::from(if direct { "no known address" } else { "direct delivery off" });
+    let mut statuses = vec![None; envelopes.len()];
     if connected || !addrs.is_empty() {
         match tokio::time::timeout(DIRECT_TIMEOUT, async {
             net.dial(peer, addrs).await?;
-            net.send_envelope(peer, envelope.clone()).await
+            net.send_envelopes(peer, envelopes.clone()).await
         })
         .await
         {
-            Ok(Ok(wire::AckStatus::Accepted)) => return SendOutcome::Direct,
-            Ok(Ok(wire::AckStatus::Rejected)) => {
-                return SendOutcome::Rejected("the recipient refused it".into());
+            Ok(Ok(acks)) => {
+                for (slot, ack) in statuses.iter_mut().zip(acks) {
+                    *slot = Some(ack);
+                }
+                why = "the recipient asked to retry".into();
             }
-            Ok(Ok(other)) => why = format!("recipient answered {other:?}"),
             Ok(Err(e)) => why = e.to_string(),
             Err(_) => why = "timed out".into(),
         }
     }
-    match mailbox {
-        Some(relay) => match relay.put_envelope(&peer.to_string(), envelope).await {
-            Ok(()) => SendOutcome::Mailbox,
-            Err(e) => SendOutcome::Failed(format!("{why}; mailbox: {e}")),
-        },
-        None => SendOutcome::Failed(why),
+    let mut out = Vec::with_capacity(envelopes.len());
+    let mut mailbox_failed: Option<String> = None;
+    for (envelope, status) in envelopes.into_iter().zip(statuses) {
+        match status {
+            Some(wire::AckStatus::Accepted) => out.push(SendOutcome::Direct),
+            Some(wire::AckStatus::Rejected) => {
+                out.push(SendOutcome::Rejected("the recipient refused it".into()))
+            }
+            _ => {
+                if let Some(e) = &mailbox_failed {
+                    out.push(SendOutcome::Failed(e.clone()));
+                    continue;
+                }
+                let Some(relay) = &mailbox else {
+                    out.push(SendOutcome::Failed(why.clone()));
+                    continue;
+                };
+                match relay.put_envelope(&peer.to_string(), envelope).await {
+                    Ok(()) => out.push(SendOutcome::Mailbox),
+                    Err(e) => {
+                        let e = format!("{why}; mailbox: {e}");
+                        out.push(SendOutcome::Failed(e.clone()));
+                        mailbox_failed = Some(e);
+                    }
+                }
+            }
+        }
     }
+    out
 }
 
 /// Sends `Tick` when the earliest due time the core asked for arrives.

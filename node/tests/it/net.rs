@@ -51,8 +51,8 @@ async fn listening(d: &mut Dev) -> Multiaddr {
 async fn next_envelope(d: &mut Dev) -> (net::InboundId, libp2p::PeerId, Vec<u8>) {
     tokio::time::timeout(WAIT, async {
         loop {
-            if let Some(NetEvent::Envelope { id, from, envelope }) = d.events.recv().await {
-                return (id, from, envelope);
+            if let Some(NetEvent::Envelope { id, from, mut envelopes }) = d.events.recv().await {
+                return (id, from, envelopes.remove(0));
             }
         }
     })
@@ -96,7 +96,7 @@ async fn deliver_and_accept(transport: &str) {
     let Accepted::New(opened) = accepted else { panic!("first delivery seen as replay") };
     assert_eq!(opened.payload, b"merhaba");
     assert_eq!(opened.sender.account(), a.cert.account());
-    b.net.respond(id, AckStatus::Accepted).await.unwrap();
+    b.net.respond(id, vec![AckStatus::Accepted]).await.unwrap();
     assert_eq!(tokio::time::timeout(WAIT, sent).await.unwrap().unwrap(), Ok(AckStatus::Accepted));
 
     // The same envelope again (say, also through the mailbox) is a replay.
