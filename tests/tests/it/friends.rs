@@ -78,6 +78,26 @@ async fn replayed_and_tampered_envelopes_are_rejected() {
     let mut bob = bob.restart().await;
     assert_eq!(next_text(&mut bob).await.1, "only once");
 
+    // Logged-in nodes keep KeyPackages on the relay: 20 and a last-resort one.
+    bob.until("key packages uploaded", |_| {
+        let db = db.clone();
+        let peer = bob_peer.clone();
+        async move {
+            let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+            let (n, lr): (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(*), COALESCE(SUM(last_resort), 0) FROM key_packages \
+                 WHERE device_peer_id = ?1",
+            )
+            .bind(&peer)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            conn.close().await.unwrap();
+            n >= 21 && lr == 1
+        }
+    })
+    .await;
+
     // The same envelope again, and a tampered copy, through the mailbox.
     let client = RelayClient::new(&relay.url).unwrap();
     client.put_envelope(&bob_peer, envelope.clone()).await.unwrap();
