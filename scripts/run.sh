@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: build kovan and run the node's CLI. With no arguments it
-# creates your identity on first run (asking for a passphrase) and shows it
-# afterwards; any arguments are passed to `kovan` (try `--help`).
+# The main job: build kovan and run it. With no arguments it runs
+# `kovan demo`: an embedded relay and two nodes in one process become
+# friends and chat, and every step is printed (no setup, no display needed).
+# Any arguments are passed to `kovan` instead (try `--help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -10,9 +11,4 @@ kovan=target/release/kovan
 if [ "$#" -gt 0 ]; then
   exec "$kovan" "$@"
 fi
-home="${KOVAN_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/kovan}"
-if [ -f "$home/keystore.kovan" ]; then
-  exec "$kovan" whoami
-else
-  exec "$kovan" init
-fi
+exec "$kovan" demo
