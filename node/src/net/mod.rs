@@ -66,9 +66,9 @@ pub const MAX_MEMORY_PERCENTAGE: f64 = 0.9;
 pub struct NetConfig {
     /// Listen addresses.
     pub listen: Vec<Multiaddr>,
-    /// Discover peers on the LAN, and answer contact-card requests.
+    /// Discover peers on the LAN.
     pub mdns: bool,
-    /// The card this node hands to LAN peers that ask (SPEC.md §7.3).
+    /// The card this node hands to peers that ask (SPEC.md §7.3).
     pub card: wire::ContactCard,
 }
 
@@ -340,8 +340,6 @@ pub fn start(
             } else {
                 None
             };
-            let card_support =
-                if config.mdns { ProtocolSupport::Full } else { ProtocolSupport::Outbound };
             let mut kad = kad::Behaviour::with_config(
                 peer,
                 MemoryStore::new(peer),
@@ -365,7 +363,7 @@ pub fn start(
                     request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
                 ),
                 card: request_response::Behaviour::new(
-                    [(codec::CARD_PROTOCOL, card_support)],
+                    [(codec::CARD_PROTOCOL, ProtocolSupport::Full)],
                     request_response::Config::default()
                         .with_request_timeout(Duration::from_secs(10)),
                 ),

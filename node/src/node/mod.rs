@@ -57,7 +57,7 @@ pub struct NodeOptions {
     pub relay_url: Option<String>,
     /// libp2p listen addresses.
     pub listen: Vec<Multiaddr>,
-    /// LAN discovery with mDNS (and answering LAN peers' card requests).
+    /// LAN discovery with mDNS.
     pub mdns: bool,
     /// The name shown to people this node befriends.
     pub display_name: String,

@@ -175,3 +175,39 @@ async fn a_changed_identity_behind_a_username_is_flagged() {
     alice.h.shutdown().await;
     impostor.h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_relay_or_lan_a_known_address_is_enough() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = TestNode::new(dir.path(), "alice", None).await;
+    let mut bob = TestNode::new(dir.path(), "bob", None).await;
+    let addr = bob.h.listen_addrs().await.unwrap().into_iter().next().unwrap();
+    let target = format!("{addr}/p2p/{}", bob.h.peer_id());
+
+    // Another device's PeerId at bob's address is refused: dials name the
+    // peer they expect, and Noise proves who answered.
+    let carol = kovan_node::identity::Identity::create_with_params(
+        &kovan_node::home::Home::at(dir.path().join("carol")),
+        b"pw",
+        "carol",
+        Default::default(),
+    )
+    .unwrap();
+    let wrong = format!("{addr}/p2p/{}", carol.peer_id());
+    assert!(alice.h.friend_request(&wrong, "").await.is_err());
+
+    let c = alice.h.friend_request(&target, "").await.unwrap();
+    assert_eq!(c.account, bob.h.account_hex());
+    assert_eq!(c.display_name, "bob");
+    let Event::FriendRequest { contact } =
+        bob.wait("request", |e| matches!(e, Event::FriendRequest { .. })).await
+    else {
+        unreachable!()
+    };
+    bob.h.friend_accept(&contact.account).await.unwrap();
+    alice.wait("accept", |e| matches!(e, Event::FriendAccepted { .. })).await;
+    bob.h.send_text(&contact.account, "found you by address", None).await.unwrap();
+    assert_eq!(next_text(&mut alice).await.1, "found you by address");
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}
