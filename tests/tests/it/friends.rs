@@ -211,3 +211,67 @@ async fn without_relay_or_lan_a_known_address_is_enough() {
     alice.h.shutdown().await;
     bob.h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_from_an_unfriended_sender_never_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    let alice_peer = alice.h.peer_id().to_string();
+
+    // Bob writes while alice is away; we take the envelope out of her
+    // mailbox before she sees it.
+    alice.h.shutdown().await;
+    bob.h.send_text(&alice_acct, "sent while we were friends", None).await.unwrap();
+    bob.until("in the mailbox", |h| async move { h.outbox_len().await.unwrap() == 0 }).await;
+    let db = format!("sqlite://{}", relay.dir.join("relay.sqlite3").display());
+    let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+    let (envelope,): (Vec<u8>,) =
+        sqlx::query_as("SELECT envelope FROM mailbox WHERE device_peer_id = ?1")
+            .bind(&alice_peer)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    sqlx::query("DELETE FROM mailbox WHERE device_peer_id = ?1")
+        .bind(&alice_peer)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    // Alice comes back and ends the friendship; then the message arrives.
+    let mut alice = alice.restart().await;
+    alice.h.friend_remove(&bob_acct).await.unwrap();
+    bob.wait("removal", |e| matches!(e, Event::FriendRemoved { .. })).await;
+    RelayClient::new(&relay.url).unwrap().put_envelope(&alice_peer, envelope).await.unwrap();
+    // Once her mailbox is drained, the message has been processed: dropped.
+    alice
+        .until("mailbox drained", |_| {
+            let db = db.clone();
+            let peer = alice_peer.clone();
+            async move {
+                let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM mailbox WHERE device_peer_id = ?1")
+                        .bind(&peer)
+                        .fetch_one(&mut conn)
+                        .await
+                        .unwrap();
+                conn.close().await.unwrap();
+                n == 0
+            }
+        })
+        .await;
+    let page = alice.h.history(&bob_acct, None, 10).await.unwrap();
+    assert!(page.iter().all(|m| m.text.as_deref() != Some("sent while we were friends")));
+    while let Ok(ev) = alice.events.try_recv() {
+        assert!(
+            !matches!(ev, Event::Message { ref message } if !message.outgoing),
+            "an unfriended sender's message was shown: {ev:?}"
+        );
+    }
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}
