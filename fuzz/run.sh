@@ -26,8 +26,33 @@ ks = json.loads((vec / "keystore.json").read_text())
 seed("keystore_open", "vector", ks["keystore"])
 for case in json.loads((vec / "app-envelope.json").read_text())["cases"]:
     seed("spec_decoders", "app-" + case["name"], case["encoding"])
+friends = json.loads((vec / "friend-message.json").read_text())
+for case in friends["cases"]:
+    seed("spec_decoders", "friend-" + case["name"], case["encoding"])
+seed("spec_decoders", "card", friends["card"])
+seed("spec_decoders", "delivery", json.loads((vec / "direct-delivery.json").read_text())["request"])
+# The control socket: one request per line.
+d = pathlib.Path("corpus") / "control_socket"
+d.mkdir(parents=True, exist_ok=True)
+(d / "requests").write_text("\n".join([
+    '{"id":1,"method":"status","params":{}}',
+    '{"id":2,"method":"contacts"}',
+    '{"id":3,"method":"send","params":{"to":"bob","text":"hi :wave:"}}',
+    '{"id":4,"method":"history","params":{"with":"bob","limit":5,"before":10}}',
+    '{"id":5,"method":"friend_accept","params":{"who":"00"}}',
+    '{"id":6,"method":"react","params":{"with":"bob","message":"00112233445566778899aabbccddeeff","emoji":"x"}}',
+]) + "\n")
 PY
 for target in $(cargo fuzz list); do
   echo "== fuzzing $target for ${secs}s"
-  cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536
+  mkdir -p "corpus/$target"
+  log="$(mktemp)"
+  if ! cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 >"$log" 2>&1; then
+    tail -60 "$log"
+    rm -f "$log"
+    echo "fuzz target $target failed; the input is in fuzz/artifacts/$target/"
+    exit 1
+  fi
+  grep -E '^(Done|#[0-9]+[[:space:]]+DONE)' "$log" | tail -2
+  rm -f "$log"
 done

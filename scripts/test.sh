@@ -22,4 +22,15 @@ set -e
 # One closing line for the whole suite (cargo prints one per test binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
-exit "$status"
+if [ "$status" -ne 0 ]; then
+  exit "$status"
+fi
+# Every fuzz target for a short, bounded time (a longer campaign:
+# bash fuzz/run.sh 3600). KOVAN_FUZZ_SECONDS=0 leaves it out, and says so.
+fuzz_secs="${KOVAN_FUZZ_SECONDS:-20}"
+if [ "$fuzz_secs" = "0" ]; then
+  echo "== fuzzing left out (KOVAN_FUZZ_SECONDS=0)"
+else
+  echo "== fuzzing every target for ${fuzz_secs}s"
+  bash fuzz/run.sh "$fuzz_secs"
+fi

@@ -12,5 +12,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<wire::SealedContent>(data);
     let _ = decode::<wire::DirectDelivery>(data);
     let _ = decode::<wire::DirectAck>(data);
+    let _ = decode::<wire::FriendMessage>(data);
+    let _ = decode::<wire::CardRequest>(data);
+    let _ = decode::<wire::ContactCard>(data);
     let _ = kovan_spec::validate_app_envelope(data);
+    let _ = kovan_spec::validate_friend_message(data);
 });

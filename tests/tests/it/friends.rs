@@ -275,3 +275,74 @@ async fn a_message_from_an_unfriended_sender_never_appears() {
     alice.h.shutdown().await;
     bob.h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_friend_request_carrying_another_devices_key_package_is_refused() {
+    use kovan_crypto::envelope::{self, PayloadKind, Sender};
+    use kovan_crypto::identity::DeviceCertificate;
+    use kovan_node::conversation::Conversations;
+    use kovan_node::home::Home;
+    use kovan_node::identity::Identity;
+    use kovan_node::store::Database;
+    use kovan_spec::wire;
+
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    alice.h.register("alice", "a long password").await.unwrap();
+    bob.h.register("bob", "a long password").await.unwrap();
+
+    // Mallory asks with carol's KeyPackage: if bob accepted, the Welcome
+    // would make carol's device a member of a conversation with "mallory".
+    let (mallory, carol_kp) = tokio::task::block_in_place(|| {
+        let mallory = Identity::create(&Home::at(dir.path().join("mallory")), b"pw", "m").unwrap();
+        let carol_home = Home::at(dir.path().join("carol"));
+        let carol = Identity::create(&carol_home, b"pw", "carol").unwrap();
+        let db = Database::open(&carol_home.database()).unwrap();
+        let mls = Conversations::new(&db, carol.mls_signer(), carol.certificate().clone()).unwrap();
+        (mallory, mls.key_package(false).unwrap())
+    });
+    let client = RelayClient::new(&relay.url).unwrap();
+    let profile = client.user("bob").await.unwrap();
+    let cert = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        profile["devices"][0]["certificate"].as_str().unwrap(),
+    )
+    .unwrap();
+    let bob_cert = DeviceCertificate::parse(&cert).unwrap();
+    let forged = wire::FriendMessage {
+        version: 1,
+        request_id: vec![9; 16],
+        body: Some(wire::friend_message::Body::Request(wire::FriendRequest {
+            key_package: carol_kp,
+            display_name: "mallory".into(),
+            note: "trust me".into(),
+            recipient_account: bob_cert.account().as_bytes().to_vec(),
+        })),
+    };
+    let sender = Sender { keys: mallory.device_keys(), certificate: mallory.certificate() };
+    let sealed = envelope::seal(
+        &mut rand_core::OsRng,
+        &sender,
+        &bob_cert.keys().envelope,
+        PayloadKind::Friend,
+        &kovan_spec::encode(&forged),
+        kovan_node::identity::now_secs() * 1000,
+    )
+    .unwrap();
+    client.put_envelope(&bob_cert.peer_id().to_string(), sealed.bytes).await.unwrap();
+
+    // A genuine request after it is the first one bob sees.
+    alice.h.friend_request("bob", "the real one").await.unwrap();
+    let Event::FriendRequest { contact } =
+        bob.wait("a request", |e| matches!(e, Event::FriendRequest { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(contact.note, "the real one");
+    let contacts = bob.h.contacts().await.unwrap();
+    assert_eq!(contacts.len(), 1, "mallory's request left no trace: {contacts:?}");
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}
