@@ -288,7 +288,7 @@ async fn a_friend_request_carrying_another_devices_key_package_is_refused() {
 
     let dir = tempfile::tempdir().unwrap();
     let relay = TestRelay::start(dir.path()).await;
-    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
     let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
     alice.h.register("alice", "a long password").await.unwrap();
     bob.h.register("bob", "a long password").await.unwrap();
