@@ -689,16 +689,25 @@ impl Store {
     /// is left, else the last-resort one (kept).
     pub async fn claim_key_package(&self, peer_id: &str) -> StoreResult<Option<Claimed>> {
         let _writer = self.write_guard().await;
-        for _ in 0..5 {
+        // On PostgreSQL concurrent claims skip rows another claim has
+        // locked, so they never race for the same package (without it, a
+        // claim that lost the race had to retry, and under many concurrent
+        // claims could run out of retries). SQLite serialises writers.
+        let take = match self.backend {
+            Backend::Postgres => concat!(
+                "DELETE FROM key_packages WHERE id = (SELECT id FROM key_packages ",
+                "WHERE device_peer_id = $1 AND last_resort = 0 ORDER BY id LIMIT 1 ",
+                "FOR UPDATE SKIP LOCKED) RETURNING key_package"
+            ),
+            Backend::Sqlite => concat!(
+                "DELETE FROM key_packages WHERE id = (SELECT id FROM key_packages ",
+                "WHERE device_peer_id = $1 AND last_resort = 0 ORDER BY id LIMIT 1) ",
+                "RETURNING key_package"
+            ),
+        };
+        for _ in 0..16 {
             let mut tx = self.pool.begin().await?;
-            let taken = sqlx::query(
-                "DELETE FROM key_packages WHERE id = (SELECT id FROM key_packages \
-                 WHERE device_peer_id = $1 AND last_resort = 0 ORDER BY id LIMIT 1) \
-                 RETURNING key_package",
-            )
-            .bind(peer_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let taken = sqlx::query(take).bind(peer_id).fetch_optional(&mut *tx).await?;
             if let Some(row) = taken {
                 let remaining: i64 = sqlx::query(
                     "SELECT COUNT(*) AS n FROM key_packages WHERE device_peer_id = $1 AND last_resort = 0",

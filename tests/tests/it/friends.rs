@@ -346,3 +346,63 @@ async fn a_friend_request_carrying_another_devices_key_package_is_refused() {
     alice.h.shutdown().await;
     bob.h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declined_then_crossed_requests_end_in_one_conversation() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    alice.h.register("alice", "a long password").await.unwrap();
+    bob.h.register("bob", "a long password").await.unwrap();
+
+    alice.h.friend_request("bob", "").await.unwrap();
+    let Event::FriendRequest { contact } =
+        bob.wait("request", |e| matches!(e, Event::FriendRequest { .. })).await
+    else {
+        unreachable!()
+    };
+    bob.h.friend_decline(&contact.account).await.unwrap();
+    let Event::FriendDeclined { contact: declined } =
+        alice.wait("decline", |e| matches!(e, Event::FriendDeclined { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(declined.state, FriendState::Declined);
+    assert!(alice.h.send_text("bob", "hello?", None).await.is_err(), "no conversation");
+
+    // Both ask at once: exactly one conversation comes out of it, and both
+    // sides use the same one.
+    let (a, b) = tokio::join!(alice.h.friend_request("bob", ""), bob.h.friend_request("alice", ""));
+    a.unwrap();
+    b.unwrap();
+    let bob_acct = bob.h.account_hex();
+    let alice_acct = alice.h.account_hex();
+    let friends = |h: kovan_node::NodeHandle, other: String| async move {
+        h.contacts()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.account == other && c.state == FriendState::Friend)
+            .and_then(|c| c.conversation)
+    };
+    alice
+        .until("alice befriended", |h| {
+            let o = bob_acct.clone();
+            async move { friends(h, o).await.is_some() }
+        })
+        .await;
+    bob.until("bob befriended", |h| {
+        let o = alice_acct.clone();
+        async move { friends(h, o).await.is_some() }
+    })
+    .await;
+    let ca = friends(alice.h.clone(), bob_acct.clone()).await.unwrap();
+    let cb = friends(bob.h.clone(), alice_acct.clone()).await.unwrap();
+    assert_eq!(ca, cb, "one conversation");
+    alice.h.send_text(&bob_acct, "finally", None).await.unwrap();
+    assert_eq!(next_text(&mut bob).await.1, "finally");
+    assert_eq!(alice.h.conversations().await.unwrap().len(), 1);
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}
