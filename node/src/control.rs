@@ -157,6 +157,27 @@ pub async fn dispatch(node: &NodeHandle, method: &str, p: &Value) -> Result<Valu
             Some(patch) => node.update_settings(patch).await,
             None => node.settings().await,
         },
+        "sessions" => node.sessions().await,
+        "revoke_session" => {
+            node.revoke_session(s(p, "id")?).await?;
+            Ok(json!({"revoked": s(p, "id")?}))
+        }
+        "change_password" => {
+            node.change_password(s(p, "old_password")?, s(p, "new_password")?).await?;
+            Ok(json!({"changed": true}))
+        }
+        "avatar" => {
+            let image = match p["image"].as_str() {
+                Some(b64) => Some(
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
+                        .map_err(|e| NodeError::Invalid(format!("image is not base64: {e}")))?,
+                ),
+                None => None,
+            };
+            let set = image.is_some();
+            node.set_avatar(image).await?;
+            Ok(json!({"avatar": set}))
+        }
         "delete_account" => {
             node.delete_account(s(p, "password")?).await?;
             Ok(json!({"deleted": true}))

@@ -212,6 +212,47 @@ impl RelayClient {
         self.call(req).await.map(|_| ())
     }
 
+    /// The account's sessions (`GET /v1/sessions`).
+    pub async fn sessions(&self, token: &str) -> Result<Value, RelayError> {
+        self.call(self.http.get(self.url("/v1/sessions")).bearer_auth(token)).await
+    }
+
+    /// Revokes one of the account's sessions.
+    pub async fn revoke_session(&self, token: &str, id: &str) -> Result<(), RelayError> {
+        let mut url = reqwest::Url::parse(&self.url("/v1/sessions/"))
+            .map_err(|e| RelayError::Invalid(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|_| RelayError::Invalid("relay URL cannot take a path".into()))?
+            .pop_if_empty()
+            .push(id);
+        self.call(self.http.delete(url).bearer_auth(token)).await.map(|_| ())
+    }
+
+    /// Changes the password (other sessions are revoked by the relay).
+    pub async fn change_password(
+        &self,
+        token: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<(), RelayError> {
+        let body = json!({ "old_password": old, "new_password": new });
+        self.call(self.http.post(self.url("/v1/account/password")).bearer_auth(token).json(&body))
+            .await
+            .map(|_| ())
+    }
+
+    /// Sets the avatar (PNG, JPEG, GIF or WebP, ≤ 256 KiB), or removes it.
+    pub async fn set_avatar(&self, token: &str, image: Option<Vec<u8>>) -> Result<(), RelayError> {
+        let url = self.url("/v1/account/avatar");
+        let req = match image {
+            Some(bytes) => {
+                self.http.put(url).header("content-type", "application/octet-stream").body(bytes)
+            }
+            None => self.http.delete(url),
+        };
+        self.call(req.bearer_auth(token)).await.map(|_| ())
+    }
+
     /// Searches the directory.
     pub async fn search(&self, query: &str) -> Result<Value, RelayError> {
         self.call(self.http.get(self.url("/v1/directory")).query(&[("q", query)])).await

@@ -206,6 +206,32 @@ enum Command {
         #[arg(long)]
         read_receipts: Option<bool>,
     },
+    /// List your sessions on the relay, or revoke one.
+    Sessions {
+        /// Revoke the session with this id.
+        #[arg(long)]
+        revoke: Option<String>,
+    },
+    /// Change your relay password (other sessions end). The current one
+    /// comes from --password-file or KOVAN_PASSWORD, the new one from
+    /// --new-password-file or KOVAN_NEW_PASSWORD, else prompts.
+    ChangePassword {
+        /// File holding the current password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// File holding the new password.
+        #[arg(long, value_name = "FILE")]
+        new_password_file: Option<PathBuf>,
+    },
+    /// Set your avatar (PNG, JPEG, GIF or WebP, at most 256 KiB).
+    Avatar {
+        /// The image file.
+        #[arg(required_unless_present = "remove")]
+        file: Option<PathBuf>,
+        /// Remove the avatar instead.
+        #[arg(long, conflicts_with = "file")]
+        remove: bool,
+    },
     /// Delete your account on the relay (local history stays).
     DeleteAccount {
         /// File holding the password.
@@ -478,6 +504,33 @@ fn control_request(cmd: &Command) -> anyhow::Result<Option<Request>> {
                 ("settings", json!({ "set": set }))
             }
         }
+        Command::Sessions { revoke } => match revoke {
+            Some(id) => ("revoke_session", json!({ "id": id })),
+            None => ("sessions", json!({})),
+        },
+        Command::ChangePassword { password_file, new_password_file } => {
+            let old = password(password_file)?;
+            let new = read_secret(
+                new_password_file.as_ref(),
+                "KOVAN_NEW_PASSWORD",
+                "New relay password: ",
+                true,
+            )?;
+            (
+                "change_password",
+                json!({ "old_password": old.as_str(), "new_password": new.as_str() }),
+            )
+        }
+        Command::Avatar { file, .. } => match file {
+            Some(f) => {
+                let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+                (
+                    "avatar",
+                    json!({ "image": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes) }),
+                )
+            }
+            None => ("avatar", json!({})),
+        },
         Command::DeleteAccount { password_file } => {
             ("delete_account", json!({ "password": password(password_file)?.as_str() }))
         }

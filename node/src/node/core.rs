@@ -722,6 +722,13 @@ impl Core {
                 if kp_device.digest() != o.sender.digest() {
                     return Err(reject("key package is not the requesting device's"));
                 }
+                if c.state != FriendState::Outgoing
+                    && self.db.setting("friend_policy")?.as_deref() == Some(b"nobody")
+                {
+                    // The user takes no friend requests (A5): dropped unseen.
+                    tracing::debug!("friend request dropped: policy is nobody");
+                    return Ok(());
+                }
                 if c.state == FriendState::Outgoing {
                     // Crossed requests: the smaller account key accepts.
                     if self.my_account() < account {
@@ -1627,6 +1634,11 @@ impl Core {
                 Ok(ConversationView::new(r, c.as_ref().map(ContactView::from)))
             })
             .collect()
+    }
+
+    pub(super) fn set_friend_policy(&mut self, policy: &str) -> NodeResult<()> {
+        self.db.set_setting("friend_policy", policy.as_bytes())?;
+        Ok(())
     }
 
     pub(super) fn set_read_receipts(&mut self, on: bool) -> NodeResult<()> {

@@ -311,14 +311,24 @@ impl NodeHandle {
     pub async fn register(&self, username: &str, password: &str) -> NodeResult<()> {
         let session = self.relay()?.register(&self.inner.identity, username, password).await?;
         let name = username.to_ascii_lowercase();
-        self.call(move |c| c.logged_in(name, session)).await
+        self.call(move |c| c.logged_in(name, session)).await?;
+        self.cache_settings().await
+    }
+
+    /// Keeps the settings the node enforces itself (the friend-request
+    /// policy) in its database.
+    async fn cache_settings(&self) -> NodeResult<()> {
+        let settings = self.settings().await?;
+        let policy = settings["friend_policy"].as_str().unwrap_or("everyone").to_owned();
+        self.call(move |c| c.set_friend_policy(&policy)).await
     }
 
     /// Logs this device in to the relay.
     pub async fn login(&self, username: &str, password: &str) -> NodeResult<()> {
         let session = self.relay()?.login(&self.inner.identity, username, password).await?;
         let name = username.to_ascii_lowercase();
-        self.call(move |c| c.logged_in(name, session)).await
+        self.call(move |c| c.logged_in(name, session)).await?;
+        self.cache_settings().await
     }
 
     /// Logs out: the relay revokes the session; the mailbox stops.
@@ -367,6 +377,8 @@ impl NodeHandle {
         if let Some(on) = new["read_receipts"].as_bool() {
             self.set_read_receipts(on).await?;
         }
+        let policy = new["friend_policy"].as_str().unwrap_or("everyone").to_owned();
+        self.call(move |c| c.set_friend_policy(&policy)).await?;
         Ok(new)
     }
 
@@ -376,6 +388,30 @@ impl NodeHandle {
         let token = self.token().await?;
         self.relay()?.delete_account(&token, password).await?;
         self.call(|c| c.logged_out()).await
+    }
+
+    /// The account's sessions on the relay (one per logged-in device or login).
+    pub async fn sessions(&self) -> NodeResult<serde_json::Value> {
+        let token = self.token().await?;
+        Ok(self.relay()?.sessions(&token).await?)
+    }
+
+    /// Revokes a session by its id (see [`Self::sessions`]).
+    pub async fn revoke_session(&self, id: &str) -> NodeResult<()> {
+        let token = self.token().await?;
+        Ok(self.relay()?.revoke_session(&token, id).await?)
+    }
+
+    /// Changes the relay password; the relay ends every other session.
+    pub async fn change_password(&self, old: &str, new: &str) -> NodeResult<()> {
+        let token = self.token().await?;
+        Ok(self.relay()?.change_password(&token, old, new).await?)
+    }
+
+    /// Sets (or with `None` removes) the avatar shown in the directory.
+    pub async fn set_avatar(&self, image: Option<Vec<u8>>) -> NodeResult<()> {
+        let token = self.token().await?;
+        Ok(self.relay()?.set_avatar(&token, image).await?)
     }
 
     /// Searches the relay's directory and the peers seen on the LAN.

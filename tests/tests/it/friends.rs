@@ -406,3 +406,59 @@ async fn declined_then_crossed_requests_end_in_one_conversation() {
     alice.h.shutdown().await;
     bob.h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_settings_from_the_node_sessions_password_and_avatar() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    alice.h.register("alice", "first password").await.unwrap();
+
+    // A second login makes a second session; the first one can be revoked.
+    alice.h.login("alice", "first password").await.unwrap();
+    let sessions = alice.h.sessions().await.unwrap();
+    let list = sessions.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{sessions}");
+    let old = list.iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap();
+    alice.h.revoke_session(old).await.unwrap();
+    assert_eq!(alice.h.sessions().await.unwrap().as_array().unwrap().len(), 1);
+
+    // Password change: the old one stops working, the new one works.
+    alice.h.change_password("first password", "second password").await.unwrap();
+    let err = alice.h.login("alice", "first password").await.unwrap_err();
+    assert_eq!(err.kind(), kovan_node::NodeErrorKind::RelayRefused);
+    alice.h.login("alice", "second password").await.unwrap();
+
+    // Avatar: set, served by the directory, refused when not an image, removed.
+    let png: Vec<u8> = [&b"\x89PNG\r\n\x1a\n"[..], &[0u8; 64]].concat();
+    alice.h.set_avatar(Some(png.clone())).await.unwrap();
+    let url = format!("{}/v1/users/alice/avatar", relay.url);
+    let served = reqwest::get(&url).await.unwrap().bytes().await.unwrap();
+    assert_eq!(served.as_ref(), png.as_slice());
+    let err = alice.h.set_avatar(Some(b"not an image".to_vec())).await.unwrap_err();
+    assert_eq!(err.kind(), kovan_node::NodeErrorKind::RelayRefused);
+    alice.h.set_avatar(None).await.unwrap();
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 404);
+
+    // "Nobody may send me friend requests": dropped unseen; "everyone" again: shown.
+    alice.h.update_settings(&serde_json::json!({"friend_policy": "nobody"})).await.unwrap();
+    let mut alice = alice;
+    let bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    bob.h.register("bob", "a long password").await.unwrap();
+    bob.h.friend_request("alice", "first try").await.unwrap();
+    bob.until("delivered", |h| async move { h.outbox_len().await.unwrap() == 0 }).await;
+    alice.h.update_settings(&serde_json::json!({"friend_policy": "everyone"})).await.unwrap();
+    let carol = TestNode::new(dir.path(), "carol", Some(&relay.url)).await;
+    carol.h.register("carol", "a long password").await.unwrap();
+    carol.h.friend_request("alice", "second try").await.unwrap();
+    let Event::FriendRequest { contact } =
+        alice.wait("a request", |e| matches!(e, Event::FriendRequest { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(contact.note, "second try", "the request sent under \"nobody\" never showed");
+    assert_eq!(alice.h.contacts().await.unwrap().len(), 1);
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+    carol.h.shutdown().await;
+}
