@@ -44,6 +44,8 @@ pub enum PayloadKind {
     MlsWelcome,
     /// A friend message (request, decline, removal).
     Friend,
+    /// A group invitation, acceptance or decline.
+    Group,
 }
 
 impl PayloadKind {
@@ -52,6 +54,7 @@ impl PayloadKind {
             PayloadKind::MlsMessage => wire::PayloadKind::MlsMessage,
             PayloadKind::MlsWelcome => wire::PayloadKind::MlsWelcome,
             PayloadKind::Friend => wire::PayloadKind::Friend,
+            PayloadKind::Group => wire::PayloadKind::Group,
         }
     }
     fn from_wire(v: i32) -> Option<Self> {
@@ -59,6 +62,7 @@ impl PayloadKind {
             wire::PayloadKind::MlsMessage => Some(PayloadKind::MlsMessage),
             wire::PayloadKind::MlsWelcome => Some(PayloadKind::MlsWelcome),
             wire::PayloadKind::Friend => Some(PayloadKind::Friend),
+            wire::PayloadKind::Group => Some(PayloadKind::Group),
             wire::PayloadKind::Unspecified => None,
         }
     }

@@ -19,7 +19,11 @@ use openmls::prelude::*;
 use openmls_traits::OpenMlsProvider;
 use sha2::{Digest, Sha256};
 
+use crate::groups::{
+    self, CommitSummary, EpochRecord, Intent, Order, check_commit, leaf_capabilities, meta_of,
+};
 use crate::store::{Database, MlsProvider};
+use kovan_spec::ValidatedGroupMeta;
 
 /// Past epochs whose keys are kept for late messages. Forward secrecy wants
 /// few; reordering around commits wants some. Three covers a commit racing
@@ -49,6 +53,18 @@ pub enum ConversationError {
     /// Local storage failed.
     #[error("storage: {0}")]
     Storage(String),
+    /// Not allowed by the group's rules (rights, bans, a deleted group).
+    #[error("refused: {0}")]
+    Refused(String),
+    /// A competing commit that lost (SPEC.md §7.6.3): dropped quietly.
+    #[error("a losing commit")]
+    Lost,
+}
+
+impl From<crate::Error> for ConversationError {
+    fn from(e: crate::Error) -> Self {
+        ConversationError::Storage(e.to_string())
+    }
 }
 
 type Result<T, E = ConversationError> = std::result::Result<T, E>;
@@ -77,6 +93,43 @@ pub struct Joined {
     pub members: Vec<DeviceCertificate>,
 }
 
+/// A rollback that a winning commit caused (SPEC.md §7.6.3).
+#[derive(Debug, Clone)]
+pub struct Rollback {
+    /// The epoch the group went back to before applying the winner.
+    pub to_epoch: u64,
+    /// Our own commits that were undone, oldest first: re-proposed.
+    pub intents: Vec<Intent>,
+}
+
+/// Our own commit, ready to send.
+#[derive(Debug)]
+pub struct Committed {
+    /// The commit (an MLSMessage) for every earlier member.
+    pub commit: Vec<u8>,
+    /// The Welcome for added devices.
+    pub welcome: Option<Vec<u8>>,
+    /// Members before the commit, this device left out: they get the commit.
+    pub recipients: Vec<DeviceCertificate>,
+    /// What changed.
+    pub summary: CommitSummary,
+    /// The new epoch.
+    pub epoch: u64,
+}
+
+/// A group as its MLS state has it.
+#[derive(Debug, Clone)]
+pub struct GroupState {
+    /// Meta (None for a 1:1 conversation).
+    pub meta: Option<ValidatedGroupMeta>,
+    /// Members in leaf order.
+    pub members: Vec<DeviceCertificate>,
+    /// The epoch.
+    pub epoch: u64,
+    /// Still a member (false once removed).
+    pub active: bool,
+}
+
 /// What an incoming MLS message was.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -96,11 +149,25 @@ pub enum Incoming {
         group_id: Vec<u8>,
         /// The new epoch.
         epoch: u64,
+        /// What changed.
+        summary: Box<CommitSummary>,
+        /// Set when this commit won over one applied before.
+        rollback: Option<Rollback>,
     },
-    /// A proposal that was stored.
-    Proposal {
+    /// A member proposed to leave (its own removal).
+    Leave {
         /// The group.
         group_id: Vec<u8>,
+        /// The leaving device.
+        device: Box<DeviceCertificate>,
+    },
+    /// For an epoch this device has not reached, or not yet settled:
+    /// park it and try again after the next commit (SPEC.md §7.6.5).
+    Park {
+        /// The group.
+        group_id: Vec<u8>,
+        /// The message's epoch.
+        epoch: u64,
     },
     /// Already processed: ignore.
     Duplicate,
@@ -122,6 +189,7 @@ impl std::fmt::Debug for Conversations {
 fn create_config() -> MlsGroupCreateConfig {
     MlsGroupCreateConfig::builder()
         .ciphersuite(CIPHERSUITE)
+        .capabilities(leaf_capabilities())
         .use_ratchet_tree_extension(true)
         .max_past_epochs(PAST_EPOCHS)
         .sender_ratchet_configuration(SenderRatchetConfiguration::new(
@@ -151,12 +219,11 @@ impl Conversations {
     /// A fresh KeyPackage (an encoded MLSMessage) for the relay or a friend
     /// request.
     pub fn key_package(&self, last_resort: bool) -> Result<Vec<u8>> {
-        let mut b = KeyPackage::builder();
+        // The leaf declares the extensions kovan uses: last resort, and the
+        // group meta (so the device can be added to a group).
+        let mut b = KeyPackage::builder().leaf_node_capabilities(leaf_capabilities());
         if last_resort {
-            // The leaf must declare the extension it carries.
-            b = b.mark_as_last_resort().leaf_node_capabilities(
-                Capabilities::builder().extensions(vec![ExtensionType::LastResort]).build(),
-            );
+            b = b.mark_as_last_resort();
         }
         let bundle = b
             .build(CIPHERSUITE, &self.provider, &self.signer, credential_with_key(&self.cert))
@@ -264,8 +331,8 @@ impl Conversations {
         if !db.mark_mls_seen(&digest, now).map_err(|e| ConversationError::Storage(e.to_string()))? {
             return Ok(Incoming::Duplicate);
         }
-        let result = self.process(bytes, now);
-        if result.is_err() {
+        let result = self.process(db, bytes, &digest, now);
+        if matches!(result, Err(_) | Ok(Incoming::Park { .. })) {
             // Not processed: a later copy (e.g. after a missing commit
             // arrives) may succeed.
             let _ = db.unmark_mls_seen(&digest);
@@ -273,15 +340,51 @@ impl Conversations {
         result
     }
 
-    fn process(&self, bytes: &[u8], now: u64) -> Result<Incoming> {
+    fn process(
+        &self,
+        db: &Database,
+        bytes: &[u8],
+        digest: &[u8; 32],
+        now: u64,
+    ) -> Result<Incoming> {
         let msg = MlsMessageIn::tls_deserialize_exact(bytes)
             .map_err(|e| ConversationError::Malformed(e.to_string()))?;
         let pm = msg
             .try_into_protocol_message()
             .map_err(|e| ConversationError::Malformed(e.to_string()))?;
         let group_id = pm.group_id().as_slice().to_vec();
+        let msg_epoch = pm.epoch().as_u64();
+        let is_commit = pm.content_type() == ContentType::Commit;
         let mut group = self.load(&group_id)?;
-        let processed = group.process_message(&self.provider, pm).map_err(mls_err)?;
+        let current = group.epoch().as_u64();
+        if !group.is_active() {
+            return Err(ConversationError::Refused("not a member of this group any more".into()));
+        }
+        if msg_epoch > current {
+            return Ok(Incoming::Park { group_id, epoch: msg_epoch });
+        }
+        if is_commit && msg_epoch < current {
+            return self.compete(db, pm, &group_id, msg_epoch, digest, now);
+        }
+        let order = Order::new(db);
+        if is_commit {
+            order.snapshot(&group)?;
+        }
+        let processed = match group.process_message(&self.provider, pm) {
+            Ok(p) => p,
+            Err(e) => {
+                // Right after a commit, a message for this epoch that does
+                // not decrypt may belong to a competing commit's branch that
+                // has not arrived yet: keep it until the epoch settles.
+                if msg_epoch == current
+                    && current > 0
+                    && order.applied(&group_id, current - 1)?.is_some()
+                {
+                    return Ok(Incoming::Park { group_id, epoch: msg_epoch });
+                }
+                return Err(mls_err(e));
+            }
+        };
         let sender_leaf = match processed.sender() {
             Sender::Member(i) => Some(*i),
             _ => None,
@@ -289,11 +392,7 @@ impl Conversations {
         let sender_cert = |group: &MlsGroup| -> Result<DeviceCertificate> {
             let leaf = sender_leaf
                 .ok_or_else(|| ConversationError::Untrusted("sender is not a member".into()))?;
-            let member = group
-                .member_at(leaf)
-                .ok_or_else(|| ConversationError::Untrusted("unknown sender".into()))?;
-            validate_member(&member.credential, &member.signature_key, now)
-                .map_err(|e| ConversationError::Untrusted(e.to_string()))
+            groups::member_cert(group, leaf, now)
         };
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(m) => {
@@ -305,22 +404,31 @@ impl Conversations {
                 })
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
-                sender_cert(&group)?;
-                for add in staged.add_proposals() {
-                    let leaf = add.add_proposal().key_package().leaf_node();
-                    validate_member(leaf.credential(), leaf.signature_key().as_slice(), now)
-                        .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
-                }
-                if let Some(leaf) = staged.update_path_leaf_node() {
-                    validate_member(leaf.credential(), leaf.signature_key().as_slice(), now)
-                        .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
-                }
+                let committer = sender_leaf
+                    .ok_or_else(|| ConversationError::Untrusted("sender is not a member".into()))?;
+                let summary = check_commit(&group, &staged, committer, now)?;
+                let rank = groups::rank(&group, self.provider.crypto(), committer)?;
                 group.merge_staged_commit(&self.provider, *staged).map_err(mls_err)?;
-                Ok(Incoming::Commit { group_id, epoch: group.epoch().as_u64() })
+                order.record(
+                    &group_id,
+                    &EpochRecord { epoch: current, rank, digest: *digest, intent: None },
+                )?;
+                let epoch = group.epoch().as_u64();
+                order.prune(&group_id, epoch)?;
+                Ok(Incoming::Commit { group_id, epoch, summary: Box::new(summary), rollback: None })
             }
             ProcessedMessageContent::ProposalMessage(p) => {
-                group.store_pending_proposal(self.provider.storage(), *p).map_err(mls_err)?;
-                Ok(Incoming::Proposal { group_id })
+                // kovan members propose one thing: their own removal
+                // (leaving). Everything else comes inside a commit.
+                let leaf = sender_leaf
+                    .ok_or_else(|| ConversationError::Untrusted("sender is not a member".into()))?;
+                match p.proposal() {
+                    Proposal::Remove(r) if r.removed() == leaf => {
+                        let device = sender_cert(&group)?;
+                        Ok(Incoming::Leave { group_id, device: Box::new(device) })
+                    }
+                    _ => Err(ConversationError::Refused("only leaving is proposed alone".into())),
+                }
             }
             ProcessedMessageContent::ExternalJoinProposalMessage(_) => {
                 Err(ConversationError::Untrusted("external joins are not allowed".into()))
@@ -328,5 +436,308 @@ impl Conversations {
             // Our own messages echoed back (e.g. by a relay): nothing to do.
             _ => Ok(Incoming::Duplicate),
         }
+    }
+
+    /// A commit for an epoch this device already left behind: it competes
+    /// with the commit applied there (SPEC.md §7.6.3). If it ranks lower it
+    /// wins: the group goes back to its snapshot of that epoch and applies
+    /// it; otherwise it is dropped.
+    fn compete(
+        &self,
+        db: &Database,
+        pm: ProtocolMessage,
+        group_id: &[u8],
+        epoch: u64,
+        digest: &[u8; 32],
+        now: u64,
+    ) -> Result<Incoming> {
+        let order = Order::new(db);
+        let Some(applied) = order.applied(group_id, epoch)? else { return Ok(Incoming::Duplicate) };
+        if !order.has_snapshot(group_id, epoch)? {
+            return Ok(Incoming::Duplicate);
+        }
+        let gid = GroupId::from_slice(group_id);
+        let outcome = db.tx().savepoint(|| -> Result<Incoming> {
+            order.restore(&gid, epoch)?;
+            let mut group = self.load(group_id)?;
+            let processed =
+                group.process_message(&self.provider, pm).map_err(|_| ConversationError::Lost)?;
+            let Sender::Member(committer) = *processed.sender() else {
+                return Err(ConversationError::Lost);
+            };
+            let ProcessedMessageContent::StagedCommitMessage(staged) = processed.into_content()
+            else {
+                return Err(ConversationError::Lost);
+            };
+            let rank = groups::rank(&group, self.provider.crypto(), committer)?;
+            if (rank, *digest) >= (applied.rank, applied.digest) {
+                return Err(ConversationError::Lost);
+            }
+            let summary = check_commit(&group, &staged, committer, now)?;
+            let intents = order.truncate(group_id, epoch)?;
+            group.merge_staged_commit(&self.provider, *staged).map_err(mls_err)?;
+            order.record(group_id, &EpochRecord { epoch, rank, digest: *digest, intent: None })?;
+            Ok(Incoming::Commit {
+                group_id: group_id.to_vec(),
+                epoch: group.epoch().as_u64(),
+                summary: Box::new(summary),
+                rollback: Some(Rollback { to_epoch: epoch, intents }),
+            })
+        });
+        match outcome {
+            Err(ConversationError::Lost) => {
+                tracing::debug!(epoch, "a competing commit lost");
+                Ok(Incoming::Duplicate)
+            }
+            other => other,
+        }
+    }
+
+    // -----------------------------------------------------------------
+    // Groups (SPEC.md §7.6)
+    // -----------------------------------------------------------------
+
+    /// Creates a group with `meta` (this device alone in it).
+    pub fn create_group(&self, meta: &ValidatedGroupMeta) -> Result<Vec<u8>> {
+        let config = MlsGroupCreateConfig::builder()
+            .ciphersuite(CIPHERSUITE)
+            .capabilities(leaf_capabilities())
+            .use_ratchet_tree_extension(true)
+            .max_past_epochs(PAST_EPOCHS)
+            .sender_ratchet_configuration(SenderRatchetConfiguration::new(
+                OUT_OF_ORDER_TOLERANCE,
+                MAX_FORWARD_DISTANCE,
+            ))
+            .with_group_context_extensions(groups::meta_extensions(meta)?)
+            .build();
+        let group =
+            MlsGroup::new(&self.provider, &self.signer, &config, credential_with_key(&self.cert))
+                .map_err(mls_err)?;
+        Ok(group.group_id().as_slice().to_vec())
+    }
+
+    /// A group's meta, members and epoch, from its MLS state.
+    pub fn group_state(&self, group_id: &[u8], now: u64) -> Result<GroupState> {
+        let group = self.load(group_id)?;
+        Ok(GroupState {
+            meta: meta_of(group.extensions())?,
+            members: groups::members(&group, now).into_iter().map(|(_, c)| c).collect(),
+            epoch: group.epoch().as_u64(),
+            active: group.is_active(),
+        })
+    }
+
+    /// Commits `intent` (checked against this device's rights in the
+    /// current state); `None` if there is nothing left to do (e.g. a
+    /// re-proposed removal of someone already gone).
+    pub fn commit(
+        &self,
+        db: &Database,
+        group_id: &[u8],
+        intent: &Intent,
+        now: u64,
+    ) -> Result<Option<Committed>> {
+        let mut group = self.load(group_id)?;
+        if !group.is_active() {
+            return Err(ConversationError::Refused("you are not a member of this group".into()));
+        }
+        let meta = meta_of(group.extensions())?
+            .ok_or_else(|| ConversationError::Refused("not a group".into()))?;
+        if meta.dissolved {
+            return Err(ConversationError::Refused("the group was deleted".into()));
+        }
+        let me = *self.cert.account().as_bytes();
+        let admin = meta.is_admin(&me);
+        let members = groups::members(&group, now);
+        let own = group.own_leaf_index();
+        let mut new_meta = meta.clone();
+        let mut adds = Vec::new();
+        let mut removes = Vec::new();
+        let not_admin = || ConversationError::Refused("only admins may do that".into());
+        match intent {
+            Intent::Add { key_package, .. } => {
+                if !(admin || meta.members_invite) {
+                    return Err(ConversationError::Refused(
+                        "only admins may invite to this group".into(),
+                    ));
+                }
+                let (kp, cert) = self.validated_key_package(key_package, now)?;
+                if meta.is_banned(cert.account().as_bytes()) {
+                    return Err(ConversationError::Refused("this account is banned".into()));
+                }
+                if members.iter().any(|(_, c)| c.digest() == cert.digest()) {
+                    return Ok(None);
+                }
+                adds.push(kp);
+            }
+            Intent::Remove { accounts, ban } => {
+                if !admin {
+                    return Err(not_admin());
+                }
+                if accounts.contains(&me) {
+                    return Err(ConversationError::Refused("leave the group instead".into()));
+                }
+                removes = members
+                    .iter()
+                    .filter(|(_, c)| accounts.contains(c.account().as_bytes()))
+                    .map(|(i, _)| *i)
+                    .collect();
+                if *ban {
+                    for a in accounts {
+                        if !new_meta.banned.contains(a) {
+                            new_meta.banned.push(*a);
+                        }
+                        new_meta.admins.retain(|x| x != a);
+                    }
+                }
+            }
+            Intent::RemoveDevices { devices } => {
+                if !admin {
+                    return Err(not_admin());
+                }
+                removes = members
+                    .iter()
+                    .filter(|(i, c)| *i != own && devices.contains(&c.peer_id().to_string()))
+                    .map(|(i, _)| *i)
+                    .collect();
+            }
+            Intent::Meta(change) => {
+                if !admin {
+                    return Err(not_admin());
+                }
+                change.apply(&mut new_meta)?;
+            }
+        }
+        if adds.is_empty() && removes.is_empty() && new_meta == meta {
+            return Ok(None);
+        }
+        let order = Order::new(db);
+        order.snapshot(&group)?;
+        let epoch_before = group.epoch().as_u64();
+        let rank = groups::rank(&group, self.provider.crypto(), own)?;
+        let mut summary = CommitSummary {
+            committer: Some(self.cert.clone()),
+            meta_before: Some(meta.clone()),
+            meta_after: Some(new_meta.clone()),
+            ..Default::default()
+        };
+        for (i, c) in &members {
+            if removes.contains(i) {
+                summary.removed.push(c.clone());
+            }
+        }
+        let mut builder =
+            group.commit_builder().consume_proposal_store(false).propose_removals(removes);
+        if !adds.is_empty() {
+            builder = builder.propose_adds(adds);
+        }
+        if new_meta != meta {
+            builder = builder
+                .propose_group_context_extensions(groups::meta_extensions(&new_meta)?)
+                .map_err(mls_err)?;
+        }
+        let bundle = builder
+            .load_psks(self.provider.storage())
+            .map_err(mls_err)?
+            .build(self.provider.rand(), self.provider.crypto(), &self.signer, |_| true)
+            .map_err(mls_err)?
+            .stage_commit(&self.provider)
+            .map_err(mls_err)?;
+        if let Some(staged) = group.pending_commit() {
+            for add in staged.add_proposals() {
+                let leaf = add.add_proposal().key_package().leaf_node();
+                if let Ok(c) =
+                    validate_member(leaf.credential(), leaf.signature_key().as_slice(), now)
+                {
+                    summary.added.push(c);
+                }
+            }
+        }
+        let (commit, welcome, _info) = bundle.into_messages();
+        group.merge_pending_commit(&self.provider).map_err(mls_err)?;
+        let commit = commit.tls_serialize_detached().map_err(mls_err)?;
+        let welcome = welcome.map(|w| w.tls_serialize_detached()).transpose().map_err(mls_err)?;
+        let digest: [u8; 32] = Sha256::digest(&commit).into();
+        order.record(
+            group_id,
+            &EpochRecord { epoch: epoch_before, rank, digest, intent: Some(intent.clone()) },
+        )?;
+        let epoch = group.epoch().as_u64();
+        order.prune(group_id, epoch)?;
+        Ok(Some(Committed {
+            commit,
+            welcome,
+            recipients: members.into_iter().filter(|(i, _)| *i != own).map(|(_, c)| c).collect(),
+            summary,
+            epoch,
+        }))
+    }
+
+    /// Proposes this device's removal (leaving) and forgets the group's
+    /// keys; returns the proposal and the members to send it to.
+    pub fn leave(
+        &self,
+        db: &Database,
+        group_id: &[u8],
+        now: u64,
+    ) -> Result<(Vec<u8>, Vec<DeviceCertificate>)> {
+        let mut group = self.load(group_id)?;
+        let own = group.own_leaf_index();
+        let recipients = groups::members(&group, now)
+            .into_iter()
+            .filter(|(i, _)| *i != own)
+            .map(|(_, c)| c)
+            .collect();
+        let proposal = group.leave_group(&self.provider, &self.signer).map_err(mls_err)?;
+        let proposal = proposal.tls_serialize_detached().map_err(mls_err)?;
+        self.forget(db, group_id)?;
+        Ok((proposal, recipients))
+    }
+
+    /// Deletes a group's MLS state (its keys) and its order bookkeeping.
+    pub fn forget(&self, db: &Database, group_id: &[u8]) -> Result<()> {
+        if let Ok(mut group) = self.load(group_id) {
+            group
+                .delete(self.provider.storage())
+                .map_err(|e| ConversationError::Storage(e.to_string()))?;
+        }
+        Order::new(db).forget(group_id)?;
+        Ok(())
+    }
+
+    /// Joins a group from a Welcome, which must be for `expected` (an
+    /// invitation this device accepted). A state left from an earlier
+    /// Welcome of the same group (a commit that lost, SPEC.md §7.6.3) is
+    /// replaced.
+    pub fn join_group(
+        &self,
+        db: &Database,
+        welcome: &[u8],
+        expected: &[u8],
+        now: u64,
+    ) -> Result<Joined> {
+        let msg = MlsMessageIn::tls_deserialize_exact(welcome)
+            .map_err(|e| ConversationError::Malformed(e.to_string()))?;
+        let MlsMessageBodyIn::Welcome(w) = msg.extract() else {
+            return Err(ConversationError::Malformed("not a Welcome".into()));
+        };
+        let staged = StagedWelcome::new_from_welcome(&self.provider, &join_config(), w, None)
+            .map_err(mls_err)?;
+        if staged.group_context().group_id().as_slice() != expected {
+            return Err(ConversationError::Refused("a Welcome for a group not accepted".into()));
+        }
+        let meta = meta_of(staged.group_context().extensions())?
+            .ok_or_else(|| ConversationError::Refused("a group Welcome without meta".into()))?;
+        if meta.is_banned(self.cert.account().as_bytes()) || meta.dissolved {
+            return Err(ConversationError::Refused("this group does not take us".into()));
+        }
+        let members = staged
+            .members()
+            .map(|m| validate_member(&m.credential, &m.signature_key, now))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
+        self.forget(db, expected)?;
+        let group = staged.into_group(&self.provider).map_err(mls_err)?;
+        Ok(Joined { group_id: group.group_id().as_slice().to_vec(), members })
     }
 }

@@ -101,6 +101,10 @@ pub struct ConversationRow {
     pub closed: bool,
     /// Incoming messages not read yet.
     pub unread: i64,
+    /// A group's title (opened).
+    pub title: Option<String>,
+    /// A group's state (`member`, `left`, `removed`, `dissolved`).
+    pub group_state: Option<String>,
 }
 
 /// Reactions to one message, per emoji.
@@ -204,19 +208,30 @@ impl<'a> History<'a> {
         let mut stmt = self.db.conn().prepare(
             "SELECT c.id, c.peer_account, c.last_activity, c.closed, \
              (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.outgoing = 0 \
-              AND m.seq > c.last_read_seq AND m.deleted = 0) \
+              AND m.seq > c.last_read_seq AND m.deleted = 0), c.title, c.group_state \
              FROM conversations c ORDER BY c.last_activity DESC",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok(ConversationRow {
-                id: r.get(0)?,
-                peer_account: r.get(1)?,
-                last_activity: r.get(2)?,
-                closed: r.get::<_, i64>(3)? != 0,
-                unread: r.get(4)?,
-            })
+            Ok((
+                ConversationRow {
+                    id: r.get(0)?,
+                    peer_account: r.get(1)?,
+                    last_activity: r.get(2)?,
+                    closed: r.get::<_, i64>(3)? != 0,
+                    unread: r.get(4)?,
+                    title: None,
+                    group_state: r.get(6)?,
+                },
+                r.get::<_, Option<Vec<u8>>>(5)?,
+            ))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut c, sealed) = row?;
+            c.title = sealed.and_then(|t| self.open_title(&c.id, &t));
+            out.push(c);
+        }
+        Ok(out)
     }
 
     /// Marks everything in a conversation read; returns the ids of incoming
@@ -423,7 +438,9 @@ impl<'a> History<'a> {
     ) -> Result<Vec<StoredMessage>> {
         let mut stmt = self.db.conn().prepare_cached(
             "SELECT seq, message_id, sender_account, sender_device, sent_at, received_at, outgoing, state, body, edited_at \
-             FROM messages WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+             FROM messages WHERE conversation_id = ?1 AND seq < ?2 \
+             AND sender_account NOT IN (SELECT account FROM group_mutes WHERE group_id = ?1) \
+             ORDER BY seq DESC LIMIT ?3",
         )?;
         let rows = stmt
             .query_map(
@@ -507,5 +524,117 @@ impl<'a> History<'a> {
             params![conversation, message_id.as_slice(), deleter],
         )?;
         Ok(n > 0)
+    }
+
+    fn title_context(id: &[u8]) -> Vec<u8> {
+        let mut c = b"conversations/title/".to_vec();
+        c.extend_from_slice(id);
+        c
+    }
+
+    fn open_title(&self, id: &[u8], sealed: &[u8]) -> Option<String> {
+        let plain = self.key.open(&Self::title_context(id), sealed).ok()?;
+        String::from_utf8(plain.to_vec()).ok()
+    }
+
+    /// Records a group's title and state.
+    pub fn set_group(&self, id: &[u8], title: &str, state: &str) -> Result<()> {
+        let sealed = self.key.seal(&mut OsRng, &Self::title_context(id), title.as_bytes());
+        self.db.conn().execute(
+            "UPDATE conversations SET title = ?2, group_state = ?3 WHERE id = ?1",
+            params![id, sealed, state],
+        )?;
+        Ok(())
+    }
+
+    /// A group's last known title and state.
+    pub fn group(&self, id: &[u8]) -> Result<Option<(String, String)>> {
+        let row: Option<(Option<Vec<u8>>, Option<String>)> = self
+            .db
+            .conn()
+            .query_row(
+                "SELECT title, group_state FROM conversations WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((Some(t), Some(state))) => {
+                Some((self.open_title(id, &t).unwrap_or_default(), state))
+            }
+            _ => None,
+        })
+    }
+
+    /// Records a member's receipt for one of our messages; returns how
+    /// many accounts reached `state` (or beyond).
+    pub fn member_receipt(
+        &self,
+        conversation: &[u8],
+        message_id: &[u8; 16],
+        account: &[u8],
+        state: State,
+    ) -> Result<i64> {
+        let conn = self.db.conn();
+        conn.execute(
+            "INSERT INTO message_receipts (conversation_id, message_id, account, state) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (conversation_id, message_id, account) \
+             DO UPDATE SET state = MAX(state, excluded.state)",
+            params![conversation, message_id.as_slice(), account, state as i64],
+        )?;
+        Ok(conn.query_row(
+            "SELECT COUNT(*) FROM message_receipts WHERE conversation_id = ?1 \
+             AND message_id = ?2 AND state >= ?3",
+            params![conversation, message_id.as_slice(), state as i64],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Per-member receipts of a message: (account, state).
+    pub fn member_receipts(
+        &self,
+        conversation: &[u8],
+        message_id: &[u8; 16],
+    ) -> Result<Vec<(Vec<u8>, State)>> {
+        let mut stmt = self.db.conn().prepare_cached(
+            "SELECT account, state FROM message_receipts WHERE conversation_id = ?1 \
+             AND message_id = ?2 ORDER BY account",
+        )?;
+        let rows = stmt
+            .query_map(params![conversation, message_id.as_slice()], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, State::from_i64(r.get(1)?)))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Mutes or unmutes a group member (local only).
+    pub fn set_muted(&self, group: &[u8], account: &[u8], muted: bool) -> Result<()> {
+        if muted {
+            self.db.conn().execute(
+                "INSERT OR IGNORE INTO group_mutes (group_id, account) VALUES (?1, ?2)",
+                params![group, account],
+            )?;
+        } else {
+            self.db.conn().execute(
+                "DELETE FROM group_mutes WHERE group_id = ?1 AND account = ?2",
+                params![group, account],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Whether a member is muted.
+    pub fn is_muted(&self, group: &[u8], account: &[u8]) -> Result<bool> {
+        Ok(self
+            .db
+            .conn()
+            .query_row(
+                "SELECT 1 FROM group_mutes WHERE group_id = ?1 AND account = ?2",
+                params![group, account],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
     }
 }

@@ -24,6 +24,7 @@ pub mod conversation;
 pub mod demo;
 pub mod emoji;
 pub mod error;
+pub mod groups;
 pub mod history;
 pub mod home;
 pub mod identity;

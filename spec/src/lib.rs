@@ -23,7 +23,9 @@ pub mod wire {
 }
 
 pub use validate::{
-    FriendBody, ValidatedApp, ValidatedFriend, validate_app_envelope, validate_friend_message,
+    FriendBody, GroupControlBody, ValidatedApp, ValidatedFriend, ValidatedGroupControl,
+    ValidatedGroupMeta, validate_app_envelope, validate_friend_message, validate_group_control,
+    validate_group_meta,
 };
 
 /// Why bytes could not be decoded into a wire type.
@@ -115,4 +117,6 @@ bounded! {
     FriendMessage => limits::MAX_FRIEND_MESSAGE,
     CardRequest => limits::MAX_CARD_REQUEST,
     ContactCard => limits::MAX_CONTACT_CARD,
+    GroupMeta => limits::MAX_GROUP_META,
+    GroupControl => limits::MAX_GROUP_CONTROL,
 }

@@ -75,3 +75,22 @@ pub const MAX_CARD_REQUEST: usize = 16;
 
 /// An encoded `ContactCard`: a certificate and a name.
 pub const MAX_CONTACT_CARD: usize = 2 * 1024;
+
+/// A group's name (§7.6.1): UTF-8 bytes.
+pub const MAX_GROUP_NAME: usize = 128;
+
+/// A group's description (§7.6.1): UTF-8 bytes.
+pub const MAX_GROUP_DESCRIPTION: usize = 1024;
+
+/// Admins, and banned accounts, listed in a group's meta (§7.6.1): each.
+pub const MAX_GROUP_ACCOUNTS: usize = 1024;
+
+/// An encoded `GroupMeta`: name, description and two lists of 32-byte keys
+/// with their framing.
+pub const MAX_GROUP_META: usize = 2 * MAX_GROUP_ACCOUNTS * 34 + 2 * 1024;
+
+/// An MLS group id (§7.6): kovan makes 16 random bytes; up to 64 accepted.
+pub const MAX_GROUP_ID: usize = 64;
+
+/// An encoded `GroupControl` (§7.6.2): at most a KeyPackage and a name.
+pub const MAX_GROUP_CONTROL: usize = 20 * 1024;

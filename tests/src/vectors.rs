@@ -10,6 +10,7 @@ use kovan_crypto::keystore::{self, KdfParams, KeystoreContents};
 use kovan_crypto::safety::SafetyNumber;
 use kovan_spec::{encode, wire};
 use serde_json::{Value, json};
+use sha2::Digest as _;
 use x25519_dalek::StaticSecret;
 
 /// A vector file: its name under `spec/vectors/` and its JSON text.
@@ -295,6 +296,50 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             "description": "SPEC.md §7.3-7.4: friend messages (payloads of PAYLOAD_KIND_FRIEND envelopes) and a contact card",
             "cases": cases,
             "card": hex::encode(encode(&card)),
+        }),
+    ));
+
+    // §7.6 groups: the meta extension (0xF0C0) and the control messages
+    let meta = wire::GroupMeta {
+        version: 1,
+        name: "Kovan ekibi 🐝".into(),
+        description: "Bal, kod ve kahve".into(),
+        admins: vec![cert.account().as_bytes().to_vec()],
+        banned: vec![vec![0x66; 32]],
+        members_invite: true,
+        dissolved: false,
+    };
+    let control =
+        |body| wire::GroupControl { version: 1, invitation_id: vec![0x77; 16], body: Some(body) };
+    use wire::group_control::Body as G;
+    let controls = [
+        (
+            "invite",
+            control(G::Invite(wire::GroupInvite {
+                group_id: vec![0x88; 16],
+                group_name: "Kovan ekibi 🐝".into(),
+                members: 4,
+                recipient_account: cert.account().as_bytes().to_vec(),
+            })),
+        ),
+        ("accept", control(G::Accept(wire::GroupInviteAccept { key_package: vec![0x55; 48] }))),
+        ("decline", control(G::Decline(wire::GroupInviteDecline {}))),
+    ];
+    let cases: Vec<Value> = controls
+        .iter()
+        .map(|(name, m)| json!({ "name": name, "debug": format!("{m:?}"), "encoding": hex::encode(encode(m)) }))
+        .collect();
+    out.push(file(
+        "group.json",
+        json!({
+            "description": "SPEC.md §7.6: a GroupMeta (the GroupContext extension 0xF0C0) and GroupControl messages (payloads of PAYLOAD_KIND_GROUP envelopes); the commit rank is SHA-256(exporter || u32be(leaf)), see rank below",
+            "meta": { "debug": format!("{meta:?}"), "encoding": hex::encode(encode(&meta)) },
+            "cases": cases,
+            "rank": {
+                "exporter": hex::encode([0x99u8; 32]),
+                "leaf_index": 3,
+                "rank": hex::encode(sha2::Sha256::digest([&[0x99u8; 32][..], &3u32.to_be_bytes()].concat())),
+            },
         }),
     ));
 

@@ -31,6 +31,9 @@ use crate::outbox::Outbox;
 use crate::relay_client::{PushEvent, RelayClient, Session};
 use crate::store::Database;
 
+mod group;
+pub use group::GroupChange;
+
 /// Envelopes in flight at once (one per recipient device).
 const MAX_IN_FLIGHT: usize = 64;
 /// How long a direct delivery that skips sequence numbers is deferred.
@@ -152,6 +155,8 @@ pub struct Core {
     pending_receipts: HashMap<Vec<u8>, Vec<[u8; 16]>>,
     read_receipts: bool,
     stopping: bool,
+    /// Re-applying parked group messages (no nested replays).
+    replaying: bool,
 }
 
 pub(super) fn run(
@@ -227,6 +232,7 @@ impl Core {
             pending_receipts: HashMap::new(),
             read_receipts,
             stopping: false,
+            replaying: false,
         };
         core.load_session()?;
         Ok(core)
@@ -702,6 +708,7 @@ impl Core {
             PayloadKind::Friend => self.apply_friend(&opened, contact),
             PayloadKind::MlsWelcome => self.apply_welcome(&opened, contact),
             PayloadKind::MlsMessage => self.apply_mls(&opened, contact, direct),
+            PayloadKind::Group => self.apply_group_control(&opened, contact),
         }
     }
 
@@ -773,6 +780,9 @@ impl Core {
     }
 
     fn apply_welcome(&mut self, o: &Opened, contact: Option<ContactRow>) -> Result<(), Fail> {
+        if self.apply_group_welcome(o)? {
+            return Ok(());
+        }
         let Some(mut c) = contact.filter(|c| c.state == FriendState::Outgoing) else {
             // Nobody asked for this conversation.
             tracing::info!("dropped an unsolicited Welcome");
@@ -812,6 +822,11 @@ impl Core {
         let incoming = self.mls.receive(&self.db, &o.payload, now_secs()).map_err(reject)?;
         let (group_id, sender, plaintext) = match incoming {
             Incoming::Application { group_id, sender, plaintext } => (group_id, sender, plaintext),
+            Incoming::Commit { group_id, summary, rollback, .. } => {
+                return self.on_commit_applied(&group_id, &summary, rollback);
+            }
+            Incoming::Leave { group_id, device } => return self.on_leave(&group_id, &device),
+            Incoming::Park { group_id, epoch } => return self.park(o, &group_id, epoch),
             _ => return Ok(()),
         };
         if sender.digest() != o.sender.digest() {
@@ -822,14 +837,17 @@ impl Core {
             tracing::debug!("dropped a message for a closed or unknown conversation");
             return Ok(());
         }
-        // 1:1: only the friend this conversation is with may write in it.
-        if let Some(c) = contact.as_ref()
-            && c.conversation_id.as_deref() != Some(group_id.as_slice())
-        {
-            return Err(reject("sender is not in this conversation"));
-        }
-        if contact.is_none() {
-            return Err(reject("sender is not a contact"));
+        let is_group = self.is_group(&group_id)?;
+        if !is_group {
+            // 1:1: only the friend this conversation is with may write in it.
+            if let Some(c) = contact.as_ref()
+                && c.conversation_id.as_deref() != Some(group_id.as_slice())
+            {
+                return Err(reject("sender is not in this conversation"));
+            }
+            if contact.is_none() {
+                return Err(reject("sender is not a contact"));
+            }
         }
         let app = validate_app_envelope(&plaintext).map_err(reject)?;
         if app.sender_device != sender.peer_id().to_bytes() {
@@ -866,7 +884,9 @@ impl Core {
                 })?;
                 self.db.note_envelope_message(&o.envelope_id, &group_id, &app.message_id)?;
                 if stored.is_some() {
-                    if let Some(view) = self.message_view(&group_id, &app.message_id)? {
+                    // A muted member's messages are kept but not shown.
+                    let muted = is_group && self.history().is_muted(&group_id, &account)?;
+                    if !muted && let Some(view) = self.message_view(&group_id, &app.message_id)? {
                         self.emit(Event::Message { message: view });
                     }
                     if !direct {
@@ -908,6 +928,9 @@ impl Core {
                     ReceiptKind::Seen => State::Seen,
                 };
                 for t in targets {
+                    if is_group && !self.group_receipt(&group_id, &t, &account, state)? {
+                        continue;
+                    }
                     if self.history().advance(&group_id, &t, state)? {
                         self.emit(Event::MessageState {
                             conversation: hex::encode(&group_id),
@@ -1078,6 +1101,7 @@ impl Core {
                 if let (Some(state), Some(item)) = (state, item)
                     && let (Some(conv), Some(mid)) = (item.conversation_id, item.message_id)
                     && let Ok(mid) = <[u8; 16]>::try_from(mid.as_slice())
+                    && self.sent_state(&conv, &mid, &recipient, state)?
                     && self.history().advance(&conv, &mid, state)?
                 {
                     events.push(Event::MessageState {
@@ -1098,6 +1122,32 @@ impl Core {
             Err(e) => tracing::error!(error = %e, "recording deliveries failed"),
         }
         self.pump();
+    }
+
+    /// Whether a delivery to `recipient` moves our message to `state`: in
+    /// a group, `sent` once any copy left and `delivered` once every member
+    /// has it.
+    fn sent_state(
+        &self,
+        conv: &[u8],
+        mid: &[u8; 16],
+        recipient: &str,
+        state: State,
+    ) -> crate::Result<bool> {
+        if state != State::Delivered || !self.is_group(conv)? {
+            return Ok(true);
+        }
+        let Ok(st) = self.mls.group_state(conv, now_secs()) else { return Ok(false) };
+        let Some(member) = st.members.iter().find(|m| m.peer_id().to_string() == recipient) else {
+            return Ok(false);
+        };
+        let account = *member.account().as_bytes();
+        if !self.group_receipt(conv, mid, &account, State::Delivered)? {
+            // Not everyone yet; at least it left.
+            self.history().advance(conv, mid, State::Sent)?;
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     fn flush_receipts(&mut self) {
@@ -1389,6 +1439,9 @@ impl Core {
 
     /// A conversation by contact or id; with the device to send to.
     fn find_conversation(&self, who: &str) -> NodeResult<(Vec<u8>, Option<ContactRow>)> {
+        if let Ok(g) = self.find_group(who) {
+            return Ok((g, None));
+        }
         if let Ok(c) = self.find_contact(who)
             && let Some(conv) = c.conversation_id.clone()
         {
@@ -1403,17 +1456,42 @@ impl Core {
         Ok((id, c))
     }
 
-    fn writable(&self, who: &str) -> NodeResult<(Vec<u8>, DeviceCertificate)> {
+    fn writable(&self, who: &str) -> NodeResult<(Vec<u8>, Vec<DeviceCertificate>)> {
         let (conv, contact) = self.find_conversation(who)?;
         if self.history().is_closed(&conv)? {
             return Err(NodeError::State("this conversation is closed".into()));
+        }
+        if self.is_group(&conv)? {
+            let recipients = self.group_recipients(&conv)?;
+            return Ok((conv, recipients));
         }
         let c = contact.ok_or_else(|| NodeError::NotFound("no contact for it".into()))?;
         if c.blocked {
             return Err(NodeError::State("this contact is blocked".into()));
         }
         let cert = c.certificate.ok_or_else(|| NodeError::State("no device for it".into()))?;
-        Ok((conv, cert))
+        Ok((conv, vec![cert]))
+    }
+
+    /// A member's receipt for one of our group messages; true when every
+    /// other member has reached `state` (the message's own state advances
+    /// then).
+    fn group_receipt(
+        &self,
+        conv: &[u8],
+        id: &[u8; 16],
+        account: &[u8],
+        state: State,
+    ) -> crate::Result<bool> {
+        let reached = self.history().member_receipt(conv, id, account, state)?;
+        let others = self
+            .mls
+            .group_state(conv, now_secs())
+            .map(|s| {
+                s.members.iter().filter(|m| m.account().as_bytes() != &self.my_account()).count()
+            })
+            .unwrap_or(0);
+        Ok(reached as usize >= others)
     }
 
     /// Encrypts an application envelope into the conversation and queues
@@ -1421,7 +1499,7 @@ impl Core {
     fn send_app(
         &mut self,
         conv: &[u8],
-        to: &DeviceCertificate,
+        to: &[DeviceCertificate],
         content: wire::app_envelope::Content,
         reply_to: Option<[u8; 16]>,
         store: bool,
@@ -1443,6 +1521,9 @@ impl Core {
             let plaintext = kovan_spec::encode(&env);
             validate_app_envelope(&plaintext).map_err(|e| NodeError::Invalid(e.to_string()))?;
             let mls = self.mls.encrypt(conv, &plaintext).map_err(internal)?;
+            if self.is_group(conv)? {
+                self.note_group_sent(conv, &plaintext)?;
+            }
             if store {
                 let account = self.my_account();
                 self.history().insert(&NewMessage {
@@ -1457,23 +1538,34 @@ impl Core {
                     body: &plaintext,
                 })?;
             }
-            self.enqueue(
-                to,
-                PayloadKind::MlsMessage,
-                &mls,
-                Some(conv),
-                store.then_some(&message_id),
-            )
+            for r in to {
+                self.enqueue(
+                    r,
+                    PayloadKind::MlsMessage,
+                    &mls,
+                    Some(conv),
+                    store.then_some(&message_id),
+                )?;
+            }
+            Ok::<(), NodeError>(())
         })?;
         Ok(message_id)
     }
 
     fn send_receipt(&mut self, conv: &[u8], kind: ReceiptKind, ids: &[[u8; 16]]) -> NodeResult<()> {
-        let Some(c) = self.contacts_store().by_conversation(conv)? else { return Ok(()) };
-        if c.blocked || c.state != FriendState::Friend {
-            return Ok(());
-        }
-        let Some(cert) = c.certificate else { return Ok(()) };
+        let to = if self.is_group(conv)? {
+            if self.history().is_closed(conv)? {
+                return Ok(());
+            }
+            self.group_recipients(conv)?
+        } else {
+            let Some(c) = self.contacts_store().by_conversation(conv)? else { return Ok(()) };
+            if c.blocked || c.state != FriendState::Friend {
+                return Ok(());
+            }
+            let Some(cert) = c.certificate else { return Ok(()) };
+            vec![cert]
+        };
         let kind = match kind {
             ReceiptKind::Delivered => wire::ReceiptKind::Delivered,
             ReceiptKind::Seen => wire::ReceiptKind::Seen,
@@ -1482,7 +1574,7 @@ impl Core {
             kind: kind as i32,
             targets: ids.iter().map(|i| i.to_vec()).collect(),
         });
-        self.send_app(conv, &cert, content, None, false)?;
+        self.send_app(conv, &to, content, None, false)?;
         Ok(())
     }
 
@@ -1499,9 +1591,9 @@ impl Core {
         if text.len() > kovan_spec::limits::MAX_TEXT {
             return Err(NodeError::Invalid("the message is longer than 64 KiB".into()));
         }
-        let (conv, cert) = self.writable(to)?;
+        let (conv, recipients) = self.writable(to)?;
         let content = wire::app_envelope::Content::Text(wire::Text { body: text });
-        let id = self.send_app(&conv, &cert, content, reply_to, true)?;
+        let id = self.send_app(&conv, &recipients, content, reply_to, true)?;
         let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("message not stored"))?;
         self.emit(Event::Message { message: view.clone() });
         self.flush_events();
@@ -1551,7 +1643,7 @@ impl Core {
         if emoji.is_empty() || emoji.len() > kovan_spec::limits::MAX_EMOJI {
             return Err(NodeError::Invalid("a reaction is one emoji".into()));
         }
-        let (conv, cert) = self.writable(who)?;
+        let (conv, recipients) = self.writable(who)?;
         if self.history().get(&conv, &target)?.is_none() {
             return Err(NodeError::NotFound("no such message".into()));
         }
@@ -1560,7 +1652,7 @@ impl Core {
             emoji: emoji.clone(),
             remove,
         });
-        self.send_app(&conv, &cert, content, None, false)?;
+        self.send_app(&conv, &recipients, content, None, false)?;
         let me = self.my_account();
         self.history().react(&conv, &target, &me, &emoji, remove, now_ms())?;
         let view = self.message_view(&conv, &target)?.ok_or_else(|| internal("vanished"))?;
@@ -1580,7 +1672,7 @@ impl Core {
         if text.trim().is_empty() || text.len() > kovan_spec::limits::MAX_TEXT {
             return Err(NodeError::Invalid("the new text is empty or too long".into()));
         }
-        let (conv, cert) = self.writable(who)?;
+        let (conv, recipients) = self.writable(who)?;
         let old = self
             .history()
             .get(&conv, &target)?
@@ -1592,7 +1684,7 @@ impl Core {
             target: target.to_vec(),
             body: text.clone(),
         });
-        self.send_app(&conv, &cert, content, None, false)?;
+        self.send_app(&conv, &recipients, content, None, false)?;
         let me = self.my_account();
         let body = edited_body(old.body.as_deref(), &text);
         self.history().edit(&conv, &target, &me, &body, now_ms())?;
@@ -1604,7 +1696,7 @@ impl Core {
     }
 
     pub(super) fn delete(&mut self, who: &str, target: [u8; 16]) -> NodeResult<()> {
-        let (conv, cert) = self.writable(who)?;
+        let (conv, recipients) = self.writable(who)?;
         let old = self
             .history()
             .get(&conv, &target)?
@@ -1613,7 +1705,7 @@ impl Core {
             return Err(NodeError::State("you can only delete your own messages".into()));
         }
         let content = wire::app_envelope::Content::Delete(wire::Delete { target: target.to_vec() });
-        self.send_app(&conv, &cert, content, None, false)?;
+        self.send_app(&conv, &recipients, content, None, false)?;
         let me = self.my_account();
         self.history().delete(&conv, &target, &me)?;
         self.emit(Event::MessageDeleted {
@@ -1630,8 +1722,9 @@ impl Core {
         let store = self.contacts_store();
         rows.iter()
             .map(|r| {
-                let c = store.by_conversation(&r.id)?;
-                Ok(ConversationView::new(r, c.as_ref().map(ContactView::from)))
+                let c = if r.peer_account.is_some() { store.by_conversation(&r.id)? } else { None };
+                let title = r.title.clone().unwrap_or_default();
+                Ok(ConversationView::new(r, c.as_ref().map(ContactView::from), title))
             })
             .collect()
     }

@@ -36,8 +36,10 @@ use crate::identity::{Identity, now_secs};
 use crate::net::{self, NetHandle};
 use crate::relay_client::{RelayClient, RelayError};
 
+pub use core::GroupChange;
 pub use views::{
-    ContactView, ConversationView, Event, LanPeer, MessageView, ReactionView, SearchResult, Status,
+    ContactView, ConversationView, Event, GroupView, InvitationView, LanPeer, MemberView,
+    MessageView, ReactionView, SearchResult, Status,
 };
 
 /// Work queued to the core thread.
@@ -550,6 +552,64 @@ impl NodeHandle {
     /// Contacts: friends, requests both ways, blocked accounts.
     pub async fn contacts(&self) -> NodeResult<Vec<ContactView>> {
         self.call(|c| c.contacts()).await
+    }
+
+    /// Creates a group (G1) with this account as its admin.
+    pub async fn group_create(
+        &self,
+        name: &str,
+        description: &str,
+        members_invite: bool,
+    ) -> NodeResult<GroupView> {
+        let (name, description) = (name.to_owned(), description.to_owned());
+        self.call(move |c| c.group_create(&name, &description, members_invite)).await
+    }
+
+    /// Invites a friend into a group (G2); they accept or decline (G3).
+    pub async fn group_invite(&self, group: &str, friend: &str) -> NodeResult<InvitationView> {
+        let (group, friend) = (group.to_owned(), friend.to_owned());
+        self.call(move |c| c.group_invite(&group, &friend)).await
+    }
+
+    /// Group invitations, sent and received, newest first.
+    pub async fn group_invitations(&self) -> NodeResult<Vec<InvitationView>> {
+        self.call(|c| c.group_invitations()).await
+    }
+
+    /// Accepts (joins through the Welcome that follows) or declines an
+    /// invitation.
+    pub async fn group_answer(&self, invitation: &str, accept: bool) -> NodeResult<InvitationView> {
+        let invitation = invitation.to_owned();
+        self.call(move |c| c.group_answer(&invitation, accept)).await
+    }
+
+    /// One group: name, members and roles as its MLS state has them.
+    pub async fn group(&self, group: &str) -> NodeResult<GroupView> {
+        let group = group.to_owned();
+        self.call(move |c| c.group_info(&group)).await
+    }
+
+    /// Every group this device is or was in.
+    pub async fn groups(&self) -> NodeResult<Vec<GroupView>> {
+        self.call(|c| c.groups()).await
+    }
+
+    /// Commits a change to a group (rename, roles, remove, ban, delete…).
+    pub async fn group_change(&self, group: &str, change: GroupChange) -> NodeResult<GroupView> {
+        let group = group.to_owned();
+        self.call(move |c| c.group_change(&group, change)).await
+    }
+
+    /// Leaves a group (G4): proposes our removal and forgets its keys.
+    pub async fn group_leave(&self, group: &str) -> NodeResult<GroupView> {
+        let group = group.to_owned();
+        self.call(move |c| c.group_leave(&group)).await
+    }
+
+    /// Mutes (or unmutes) a member for ourselves only (G7).
+    pub async fn group_mute(&self, group: &str, member: &str, on: bool) -> NodeResult<GroupView> {
+        let (group, member) = (group.to_owned(), member.to_owned());
+        self.call(move |c| c.group_mute(&group, &member, on)).await
     }
 
     /// Conversations, most recent first.

@@ -70,11 +70,77 @@ impl ContactView {
     }
 }
 
+/// A group member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberView {
+    /// Account key, hex.
+    pub account: String,
+    /// The member's device (PeerId).
+    pub peer_id: String,
+    /// Name: the contact's, else the device certificate's label, else the
+    /// short account id.
+    pub name: String,
+    /// Admin of the group.
+    pub admin: bool,
+    /// Muted by us (local).
+    pub muted: bool,
+    /// This device.
+    pub me: bool,
+}
+
+/// A group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupView {
+    /// The group (conversation) id, hex.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+    /// `member`, `left`, `removed` or `dissolved`.
+    pub state: String,
+    /// MLS epoch.
+    pub epoch: u64,
+    /// We are an admin.
+    pub admin: bool,
+    /// Members who are not admins may invite.
+    pub members_invite: bool,
+    /// Members, in leaf order.
+    pub members: Vec<MemberView>,
+    /// Banned accounts, hex.
+    pub banned: Vec<String>,
+}
+
+/// A group invitation, sent or received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InvitationView {
+    /// Its id, hex.
+    pub id: String,
+    /// The group, hex.
+    pub group: String,
+    /// The group's name when invited.
+    pub group_name: String,
+    /// Members when invited.
+    pub members: u32,
+    /// Received (true) or sent.
+    pub incoming: bool,
+    /// The other side's account, hex.
+    pub account: String,
+    /// The other side's name.
+    pub name: String,
+    /// `pending`, `accepted`, `declined`, `joined`, `refused`.
+    pub state: String,
+}
+
 /// A conversation in the list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConversationView {
     /// The conversation id, hex.
     pub id: String,
+    /// `direct` or `group`.
+    pub kind: &'static str,
+    /// The group's name, or the contact's.
+    pub title: String,
     /// The other side of a 1:1 conversation.
     pub contact: Option<ContactView>,
     /// Last activity, ms.
@@ -86,9 +152,11 @@ pub struct ConversationView {
 }
 
 impl ConversationView {
-    pub(crate) fn new(row: &ConversationRow, contact: Option<ContactView>) -> Self {
+    pub(crate) fn new(row: &ConversationRow, contact: Option<ContactView>, title: String) -> Self {
         Self {
             id: hex::encode(&row.id),
+            kind: if row.peer_account.is_some() { "direct" } else { "group" },
+            title: contact.as_ref().map(|c| c.name()).unwrap_or(title),
             contact,
             last_activity: row.last_activity,
             closed: row.closed,
@@ -346,6 +414,17 @@ pub enum Event {
     Reactions {
         /// The message as it is now.
         message: MessageView,
+    },
+    /// An invitation to a group arrived, or one we sent was answered.
+    GroupInvitation {
+        /// The invitation as it is now.
+        invitation: InvitationView,
+    },
+    /// A group changed: joined, members, name, roles, bans, left, removed,
+    /// deleted.
+    GroupChanged {
+        /// The group as it is now.
+        group: GroupView,
     },
     /// Something failed in the background.
     Error {

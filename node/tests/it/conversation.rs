@@ -9,20 +9,20 @@ use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::{BasicCredential, CredentialWithKey, KeyPackage, MlsMessageOut};
 use rand_core::OsRng;
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     kovan_node::identity::now_secs()
 }
 
-struct Dev {
-    keys: DeviceKeys,
-    cert: DeviceCertificate,
+pub(crate) struct Dev {
+    pub(crate) keys: DeviceKeys,
+    pub(crate) cert: DeviceCertificate,
     path: std::path::PathBuf,
-    db: Database,
-    mls: Conversations,
+    pub(crate) db: Database,
+    pub(crate) mls: Conversations,
 }
 
 impl Dev {
-    fn new(dir: &std::path::Path, name: &str) -> Self {
+    pub(crate) fn new(dir: &std::path::Path, name: &str) -> Self {
         let account = AccountKey::generate(&mut OsRng);
         let keys = DeviceKeys::generate(&mut OsRng);
         let cert = account.certify(&keys.public(), name, now() - 10, 3600).unwrap();
@@ -32,7 +32,7 @@ impl Dev {
         Self { keys, cert, path, db, mls }
     }
 
-    fn restart(self) -> Self {
+    pub(crate) fn restart(self) -> Self {
         let Dev { keys, cert, path, db, mls } = self;
         drop(mls);
         drop(db);
@@ -41,7 +41,7 @@ impl Dev {
         Dev { keys, cert, path, db, mls }
     }
 
-    fn text(&self, bytes: &[u8]) -> (String, DeviceCertificate) {
+    pub(crate) fn text(&self, bytes: &[u8]) -> (String, DeviceCertificate) {
         match self.mls.receive(&self.db, bytes, now()).unwrap() {
             Incoming::Application { sender, plaintext, .. } => {
                 (String::from_utf8(plaintext).unwrap(), *sender)

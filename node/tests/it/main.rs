@@ -2,5 +2,6 @@
 
 mod cli;
 mod conversation;
+mod groups;
 mod history;
 mod net;

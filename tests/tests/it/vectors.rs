@@ -64,4 +64,18 @@ fn committed_vectors_verify_and_open() {
     }
     let card: kovan_spec::wire::ContactCard = kovan_spec::decode(&h(&friends["card"])).unwrap();
     kovan_crypto::identity::DeviceCertificate::parse(&card.device_certificate).unwrap();
+
+    let group = load("group.json");
+    let meta = kovan_spec::validate_group_meta(&h(&group["meta"]["encoding"])).unwrap();
+    assert_eq!(meta.name, "Kovan ekibi 🐝");
+    assert_eq!((meta.admins.len(), meta.banned.len(), meta.members_invite), (1, 1, true));
+    for case in group["cases"].as_array().unwrap() {
+        let v = kovan_spec::validate_group_control(&h(&case["encoding"])).unwrap();
+        assert_eq!(v.invitation_id, [0x77; 16], "{}", case["name"]);
+    }
+    let r = &group["rank"];
+    let mut input = h(&r["exporter"]);
+    input.extend_from_slice(&(r["leaf_index"].as_u64().unwrap() as u32).to_be_bytes());
+    use sha2::Digest as _;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&input)), r["rank"].as_str().unwrap());
 }
