@@ -552,6 +552,7 @@ impl Conversations {
         let own = group.own_leaf_index();
         let mut new_meta = meta.clone();
         let mut adds = Vec::new();
+        let mut added = Vec::new();
         let mut removes = Vec::new();
         let not_admin = || ConversationError::Refused("only admins may do that".into());
         match intent {
@@ -569,6 +570,7 @@ impl Conversations {
                     return Ok(None);
                 }
                 adds.push(kp);
+                added.push(cert);
             }
             Intent::Remove { accounts, ban } => {
                 if !admin {
@@ -617,6 +619,7 @@ impl Conversations {
         let rank = groups::rank(&group, self.provider.crypto(), own)?;
         let mut summary = CommitSummary {
             committer: Some(self.cert.clone()),
+            added,
             meta_before: Some(meta.clone()),
             meta_after: Some(new_meta.clone()),
             ..Default::default()

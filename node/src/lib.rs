@@ -36,4 +36,7 @@ pub mod relay_client;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};
-pub use node::{Event, Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult};
+pub use node::{
+    Event, GroupChange, GroupView, InvitationView, MemberView, Node, NodeError, NodeErrorKind,
+    NodeHandle, NodeOptions, NodeResult,
+};

@@ -684,6 +684,9 @@ impl Core {
         match result {
             Ok(statuses) => {
                 self.flush_events();
+                // Applying may have queued envelopes (a commit for an
+                // accepted invitation, re-proposals after a rollback).
+                self.pump();
                 statuses
             }
             Err(e) => {

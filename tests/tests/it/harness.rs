@@ -60,6 +60,9 @@ pub struct TestNode {
     mdns: bool,
 }
 
+/// A relay address nothing listens on (a node started with it is cut off).
+pub const DEAD_RELAY: &str = "http://127.0.0.1:9";
+
 impl TestNode {
     /// Creates an identity in `dir/name` and starts a node on loopback.
     pub async fn new(dir: &Path, name: &str, relay: Option<&str>) -> Self {
@@ -95,6 +98,26 @@ impl TestNode {
         Self::boot(home, &name, relay, mdns).await
     }
 
+    /// Restarts the node cut off from everyone: no reachable relay, no
+    /// direct delivery, new ports nobody knows. What it sends waits in its
+    /// outbox; [`Self::reconnect`] brings it back.
+    pub async fn restart_isolated(self) -> Self {
+        self.h.shutdown().await;
+        let Self { home, name, relay, mdns, .. } = self;
+        let id = Identity::unlock(&home, PASSPHRASE).unwrap();
+        let mut opts = NodeOptions::loopback(home.clone(), &name);
+        opts.relay_url = Some(DEAD_RELAY.into());
+        opts.direct = false;
+        let h = Node::start(id, opts).await.unwrap();
+        let events = h.subscribe();
+        Self { h, events, home, name, relay, mdns }
+    }
+
+    /// Restarts the node as it was configured before [`Self::restart_isolated`].
+    pub async fn reconnect(self) -> Self {
+        self.restart().await
+    }
+
     /// Waits for the first event matching `want`.
     pub async fn wait(&mut self, what: &str, want: impl Fn(&Event) -> bool) -> Event {
         let name = self.name.clone();
@@ -126,6 +149,16 @@ impl TestNode {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Makes two nodes already registered on the relay friends (`a` asks, `b`
+/// accepts).
+pub async fn befriend_registered(a: &mut TestNode, b: &mut TestNode) {
+    a.h.friend_request(&b.name, "").await.unwrap();
+    let ev = b.wait("friend request", |e| matches!(e, Event::FriendRequest { .. })).await;
+    let Event::FriendRequest { contact } = ev else { unreachable!() };
+    b.h.friend_accept(&contact.account).await.unwrap();
+    a.wait("acceptance", |e| matches!(e, Event::FriendAccepted { .. })).await;
 }
 
 /// Registers both on the relay and makes them friends (`a` asks, `b`

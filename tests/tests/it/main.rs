@@ -3,6 +3,7 @@
 mod chat;
 mod cli;
 mod friends;
+mod groups;
 mod harness;
 mod relay_client;
 mod vectors;
