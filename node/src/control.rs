@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt as _, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::node::{NodeError, NodeErrorKind, NodeHandle};
+use crate::node::{GroupChange, NodeError, NodeErrorKind, NodeHandle};
 
 /// The longest request or response line.
 pub const MAX_LINE: usize = 1024 * 1024;
@@ -192,6 +192,42 @@ pub async fn dispatch(node: &NodeHandle, method: &str, p: &Value) -> Result<Valu
         "unblock" => to_value(node.unblock(s(p, "who")?).await?),
         "contacts" => to_value(node.contacts().await?),
         "conversations" => to_value(node.conversations().await?),
+        "group_create" => to_value(
+            node.group_create(
+                s(p, "name")?,
+                p["description"].as_str().unwrap_or(""),
+                p["members_invite"].as_bool().unwrap_or(false),
+            )
+            .await?,
+        ),
+        "groups" => to_value(node.groups().await?),
+        "group" => to_value(node.group(s(p, "group")?).await?),
+        "group_invite" => to_value(node.group_invite(s(p, "group")?, s(p, "who")?).await?),
+        "group_invitations" => to_value(node.group_invitations().await?),
+        "group_answer" => to_value(
+            node.group_answer(s(p, "invitation")?, p["accept"].as_bool().unwrap_or(false)).await?,
+        ),
+        "group_change" => {
+            let value = || s(p, "value").map(str::to_owned);
+            let change = match s(p, "change")? {
+                "rename" => GroupChange::Rename(value()?),
+                "describe" => GroupChange::Describe(value()?),
+                "admin" => GroupChange::Admin(value()?, true),
+                "unadmin" => GroupChange::Admin(value()?, false),
+                "members_invite" => GroupChange::MembersInvite(p["on"].as_bool().unwrap_or(false)),
+                "remove" => GroupChange::Remove(value()?),
+                "ban" => GroupChange::Ban(value()?),
+                "unban" => GroupChange::Unban(value()?),
+                "delete" => GroupChange::Delete,
+                other => return Err(NodeError::Invalid(format!("unknown group change {other:?}"))),
+            };
+            to_value(node.group_change(s(p, "group")?, change).await?)
+        }
+        "group_leave" => to_value(node.group_leave(s(p, "group")?).await?),
+        "group_mute" => to_value(
+            node.group_mute(s(p, "group")?, s(p, "who")?, p["on"].as_bool().unwrap_or(true))
+                .await?,
+        ),
         "send" => {
             to_value(node.send_text(s(p, "to")?, s(p, "text")?, p["reply_to"].as_str()).await?)
         }

@@ -115,6 +115,9 @@ enum Command {
     /// Friends: requests, answers, removal, blocking.
     #[command(subcommand)]
     Friend(FriendCommand),
+    /// Groups: create, invite, answer invitations, roles, leave, delete.
+    #[command(subcommand)]
+    Group(GroupCommand),
     /// List conversations.
     Conversations,
     /// Send a text message (":shortcodes:" become emoji).
@@ -240,6 +243,112 @@ enum Command {
     },
     /// Print the node's events as they happen (JSON lines with --json).
     Watch,
+}
+
+#[derive(Debug, Subcommand)]
+enum GroupCommand {
+    /// Create a group; you are its admin.
+    Create {
+        /// Its name.
+        name: String,
+        /// A description.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Let members who are not admins invite friends.
+        #[arg(long)]
+        members_invite: bool,
+    },
+    /// List your groups.
+    List,
+    /// Show a group: members, roles, bans.
+    Info {
+        /// The group (name or id).
+        group: String,
+    },
+    /// Invite a friend.
+    Invite {
+        /// The group.
+        group: String,
+        /// The friend.
+        who: String,
+    },
+    /// List invitations, sent and received.
+    Invitations,
+    /// Accept an invitation (you join when the inviter adds you).
+    Accept {
+        /// The invitation id (from `kovan group invitations`).
+        invitation: String,
+    },
+    /// Decline an invitation.
+    Decline {
+        /// The invitation id.
+        invitation: String,
+    },
+    /// Rename a group (admins).
+    Rename {
+        /// The group.
+        group: String,
+        /// The new name.
+        name: String,
+    },
+    /// Change a group's description (admins).
+    Describe {
+        /// The group.
+        group: String,
+        /// The new description.
+        description: String,
+    },
+    /// Make a member admin, or (with --revoke) not (admins).
+    Admin {
+        /// The group.
+        group: String,
+        /// The member.
+        who: String,
+        /// Take the role away.
+        #[arg(long)]
+        revoke: bool,
+    },
+    /// Remove a member (admins).
+    Remove {
+        /// The group.
+        group: String,
+        /// The member.
+        who: String,
+    },
+    /// Remove a member and ban their account (admins).
+    Ban {
+        /// The group.
+        group: String,
+        /// The member.
+        who: String,
+    },
+    /// Lift a ban (admins).
+    Unban {
+        /// The group.
+        group: String,
+        /// The account (or contact).
+        who: String,
+    },
+    /// Mute a member for yourself (or unmute with --off).
+    Mute {
+        /// The group.
+        group: String,
+        /// The member.
+        who: String,
+        /// Unmute.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Leave a group.
+    Leave {
+        /// The group.
+        group: String,
+    },
+    /// Delete a group for everyone (admins).
+    Delete {
+        /// The group.
+        group: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -465,6 +574,51 @@ fn control_request(cmd: &Command) -> anyhow::Result<Option<Request>> {
             FriendCommand::Unblock { who } => ("unblock", json!({ "who": who })),
             FriendCommand::List => ("contacts", json!({})),
         },
+        Command::Group(g) => match g {
+            GroupCommand::Create { name, description, members_invite } => (
+                "group_create",
+                json!({ "name": name, "description": description, "members_invite": members_invite }),
+            ),
+            GroupCommand::List => ("groups", json!({})),
+            GroupCommand::Info { group } => ("group", json!({ "group": group })),
+            GroupCommand::Invite { group, who } => {
+                ("group_invite", json!({ "group": group, "who": who }))
+            }
+            GroupCommand::Invitations => ("group_invitations", json!({})),
+            GroupCommand::Accept { invitation } => {
+                ("group_answer", json!({ "invitation": invitation, "accept": true }))
+            }
+            GroupCommand::Decline { invitation } => {
+                ("group_answer", json!({ "invitation": invitation, "accept": false }))
+            }
+            GroupCommand::Rename { group, name } => {
+                ("group_change", json!({ "group": group, "change": "rename", "value": name }))
+            }
+            GroupCommand::Describe { group, description } => (
+                "group_change",
+                json!({ "group": group, "change": "describe", "value": description }),
+            ),
+            GroupCommand::Admin { group, who, revoke } => (
+                "group_change",
+                json!({ "group": group, "change": if *revoke { "unadmin" } else { "admin" }, "value": who }),
+            ),
+            GroupCommand::Remove { group, who } => {
+                ("group_change", json!({ "group": group, "change": "remove", "value": who }))
+            }
+            GroupCommand::Ban { group, who } => {
+                ("group_change", json!({ "group": group, "change": "ban", "value": who }))
+            }
+            GroupCommand::Unban { group, who } => {
+                ("group_change", json!({ "group": group, "change": "unban", "value": who }))
+            }
+            GroupCommand::Mute { group, who, off } => {
+                ("group_mute", json!({ "group": group, "who": who, "on": !off }))
+            }
+            GroupCommand::Leave { group } => ("group_leave", json!({ "group": group })),
+            GroupCommand::Delete { group } => {
+                ("group_change", json!({ "group": group, "change": "delete" }))
+            }
+        },
         Command::Conversations => ("conversations", json!({})),
         Command::Send { to, text, reply_to } => {
             ("send", json!({ "to": to, "text": text, "reply_to": reply_to }))
@@ -687,8 +841,70 @@ fn print_text(method: &str, v: &serde_json::Value) {
             }
         }
         "send" | "react" | "edit" => println!("{}", message_line(v)),
+        "groups" => {
+            let list = v.as_array().cloned().unwrap_or_default();
+            if list.is_empty() {
+                println!("no groups yet");
+            }
+            for g in list {
+                println!("{}", group_line(&g));
+            }
+        }
+        "group" | "group_create" | "group_change" | "group_leave" | "group_mute" => {
+            println!("{}", group_line(v));
+            if !v["description"].as_str().unwrap_or("").is_empty() {
+                println!("  {}", v["description"].as_str().unwrap_or(""));
+            }
+            for m in v["members"].as_array().into_iter().flatten() {
+                println!(
+                    "  {:<24} {}{}{}",
+                    m["name"].as_str().unwrap_or(""),
+                    &m["account"].as_str().unwrap_or("")
+                        [..16.min(m["account"].as_str().unwrap_or("").len())],
+                    if m["admin"].as_bool() == Some(true) { "  admin" } else { "" },
+                    if m["muted"].as_bool() == Some(true) { "  muted" } else { "" },
+                );
+            }
+            for b in v["banned"].as_array().into_iter().flatten() {
+                println!("  banned {}", b.as_str().unwrap_or(""));
+            }
+        }
+        "group_invitations" => {
+            let list = v.as_array().cloned().unwrap_or_default();
+            if list.is_empty() {
+                println!("no invitations");
+            }
+            for i in list {
+                println!("{}", invitation_line(&i));
+            }
+        }
+        "group_invite" | "group_answer" => println!("{}", invitation_line(v)),
         _ => println!("{v}"),
     }
+}
+
+fn group_line(g: &serde_json::Value) -> String {
+    format!(
+        "{} {:<24} {} members, {}{}",
+        g["id"].as_str().unwrap_or(""),
+        g["name"].as_str().unwrap_or(""),
+        g["members"].as_array().map(|m| m.len()).unwrap_or(0),
+        g["state"].as_str().unwrap_or(""),
+        if g["admin"].as_bool() == Some(true) { ", you are admin" } else { "" }
+    )
+}
+
+fn invitation_line(i: &serde_json::Value) -> String {
+    format!(
+        "{} {} {:<20} {} {} ({} members) {}",
+        i["id"].as_str().unwrap_or(""),
+        if i["incoming"].as_bool() == Some(true) { "from" } else { "to  " },
+        i["name"].as_str().unwrap_or(""),
+        if i["incoming"].as_bool() == Some(true) { "invites you to" } else { "invited to" },
+        i["group_name"].as_str().unwrap_or(""),
+        i["members"],
+        i["state"].as_str().unwrap_or("")
+    )
 }
 
 fn describe_event(ev: &serde_json::Value) -> String {
@@ -701,6 +917,8 @@ fn describe_event(ev: &serde_json::Value) -> String {
         ),
         "friend_request" => format!("request   {}", contact_line(&ev["contact"])),
         "friend_accepted" => format!("accepted  {}", contact_line(&ev["contact"])),
+        "group_invitation" => format!("invite    {}", invitation_line(&ev["invitation"])),
+        "group_changed" => format!("group     {}", group_line(&ev["group"])),
         "identity_changed" => {
             format!("WARNING   identity changed: {}", contact_line(&ev["contact"]))
         }

@@ -208,6 +208,39 @@ fn cli_daemons_and_relay_as_processes_befriend_and_chat() {
     let wrong = kovan(&alice.home, &["verify", "bob", "--digits", &"1".repeat(60)]);
     assert!(!wrong.status.success());
 
+    // A group from the command line: create, invite, accept, talk.
+    let group = alice.json(&["group", "create", "CLI ekibi", "--description", "komut satırı"]);
+    let gid = group["id"].as_str().unwrap().to_owned();
+    alice.json(&["group", "invite", "CLI ekibi", "bob"]);
+    let mut invitation = Value::Null;
+    eventually("bob's invitation", || {
+        let list = bob.json(&["group", "invitations"]);
+        invitation = list.as_array().unwrap().first().cloned().unwrap_or(Value::Null);
+        invitation["state"] == "pending"
+    });
+    assert_eq!(invitation["group_name"], "CLI ekibi");
+    bob.json(&["group", "accept", invitation["id"].as_str().unwrap()]);
+    eventually("bob joined", || {
+        let out = kovan(&bob.home, &["--json", "group", "info", &gid]);
+        out.status.success()
+            && serde_json::from_slice::<Value>(&out.stdout).unwrap()["members"]
+                .as_array()
+                .is_some_and(|m| m.len() == 2)
+    });
+    bob.json(&["send", &gid, "gruptayım"]);
+    eventually("alice reads the group", || {
+        alice
+            .json(&["history", "CLI ekibi"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["text"] == "gruptayım")
+    });
+    let text = kovan(&alice.home, &["group", "list"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("CLI ekibi"), "{text:?}");
+    let refused = kovan(&bob.home, &["group", "rename", &gid, "bob's"]);
+    assert!(!refused.status.success(), "bob is not an admin");
+
     alice.sigterm();
     bob.sigterm();
     // No daemon: a clear error, and --json says so too.
