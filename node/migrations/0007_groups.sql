@@ -8,6 +8,10 @@
 ALTER TABLE conversations ADD COLUMN title BLOB;
 -- 'member' | 'left' | 'removed' | 'dissolved' for groups; NULL for 1:1.
 ALTER TABLE conversations ADD COLUMN group_state TEXT;
+-- Post-compromise security (SPEC.md §7.6.7): when this device last
+-- refreshed its leaf keys here (ms; 0: not yet) and what it sent since.
+ALTER TABLE conversations ADD COLUMN last_update INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN sent_since_update INTEGER NOT NULL DEFAULT 0;
 
 CREATE TABLE group_invitations (
     invitation_id      BLOB PRIMARY KEY NOT NULL CHECK (length(invitation_id) = 16),

@@ -308,17 +308,6 @@ impl Conversations {
         out.tls_serialize_detached().map_err(mls_err)
     }
 
-    /// Updates this device's leaf (a commit giving post-compromise
-    /// security); returns the commit to send to the other members.
-    pub fn self_update(&self, group_id: &[u8]) -> Result<Vec<u8>> {
-        let mut group = self.load(group_id)?;
-        let bundle = group
-            .self_update(&self.provider, &self.signer, LeafNodeParameters::default())
-            .map_err(mls_err)?;
-        group.merge_pending_commit(&self.provider).map_err(mls_err)?;
-        bundle.into_commit().tls_serialize_detached().map_err(mls_err)
-    }
-
     /// The current epoch of a conversation.
     pub fn epoch(&self, group_id: &[u8]) -> Result<u64> {
         Ok(self.load(group_id)?.epoch().as_u64())
@@ -541,6 +530,9 @@ impl Conversations {
         if !group.is_active() {
             return Err(ConversationError::Refused("you are not a member of this group".into()));
         }
+        if *intent == Intent::Update {
+            return self.self_update(db, &mut group, now).map(Some);
+        }
         let meta = meta_of(group.extensions())?
             .ok_or_else(|| ConversationError::Refused("not a group".into()))?;
         if meta.dissolved {
@@ -609,6 +601,7 @@ impl Conversations {
                 }
                 change.apply(&mut new_meta)?;
             }
+            Intent::Update => {}
         }
         if adds.is_empty() && removes.is_empty() && new_meta == meta {
             return Ok(None);
@@ -674,6 +667,46 @@ impl Conversations {
             summary,
             epoch,
         }))
+    }
+
+    /// Updates this device's leaf with fresh keys (a commit giving
+    /// post-compromise security), ordered like any commit (§7.6.3).
+    fn self_update(&self, db: &Database, group: &mut MlsGroup, now: u64) -> Result<Committed> {
+        if meta_of(group.extensions())?.is_some_and(|m| m.dissolved) {
+            return Err(ConversationError::Refused("the group was deleted".into()));
+        }
+        let group_id = group.group_id().as_slice().to_vec();
+        let order = Order::new(db);
+        order.snapshot(group)?;
+        let epoch_before = group.epoch().as_u64();
+        let own = group.own_leaf_index();
+        let rank = groups::rank(group, self.provider.crypto(), own)?;
+        let members = groups::members(group, now);
+        let meta = meta_of(group.extensions())?;
+        let bundle = group
+            .self_update(&self.provider, &self.signer, LeafNodeParameters::default())
+            .map_err(mls_err)?;
+        group.merge_pending_commit(&self.provider).map_err(mls_err)?;
+        let commit = bundle.into_commit().tls_serialize_detached().map_err(mls_err)?;
+        let digest: [u8; 32] = Sha256::digest(&commit).into();
+        order.record(
+            &group_id,
+            &EpochRecord { epoch: epoch_before, rank, digest, intent: Some(Intent::Update) },
+        )?;
+        let epoch = group.epoch().as_u64();
+        order.prune(&group_id, epoch)?;
+        Ok(Committed {
+            commit,
+            welcome: None,
+            recipients: members.into_iter().filter(|(i, _)| *i != own).map(|(_, c)| c).collect(),
+            summary: CommitSummary {
+                committer: Some(self.cert.clone()),
+                meta_before: meta.clone(),
+                meta_after: meta,
+                ..Default::default()
+            },
+            epoch,
+        })
     }
 
     /// Proposes this device's removal (leaving) and forgets the group's

@@ -111,6 +111,9 @@ pub enum Intent {
     },
     /// Change the meta.
     Meta(MetaChange),
+    /// Refresh this device's leaf keys (post-compromise security): any
+    /// member, in groups and 1:1 conversations alike.
+    Update,
 }
 
 /// One change to a group's meta.

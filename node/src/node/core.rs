@@ -1510,7 +1510,8 @@ impl Core {
         let mut message_id = [0u8; 16];
         OsRng.fill_bytes(&mut message_id);
         let now = now_ms();
-        self.db.atomic(|| {
+        let tx = self.db.tx();
+        tx.atomic(|| {
             let sequence = self.history().next_sequence(conv)?;
             let env = wire::AppEnvelope {
                 version: 1,
@@ -1550,6 +1551,7 @@ impl Core {
                     store.then_some(&message_id),
                 )?;
             }
+            self.maybe_self_update(conv)?;
             Ok::<(), NodeError>(())
         })?;
         Ok(message_id)
@@ -1727,7 +1729,8 @@ impl Core {
             .map(|r| {
                 let c = if r.peer_account.is_some() { store.by_conversation(&r.id)? } else { None };
                 let title = r.title.clone().unwrap_or_default();
-                Ok(ConversationView::new(r, c.as_ref().map(ContactView::from), title))
+                let epoch = self.mls.epoch(&r.id).ok();
+                Ok(ConversationView::new(r, c.as_ref().map(ContactView::from), title, epoch))
             })
             .collect()
     }

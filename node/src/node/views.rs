@@ -149,11 +149,19 @@ pub struct ConversationView {
     pub closed: bool,
     /// Unread incoming messages.
     pub unread: i64,
+    /// The MLS epoch (advances with every commit: members, keys).
+    pub epoch: Option<u64>,
 }
 
 impl ConversationView {
-    pub(crate) fn new(row: &ConversationRow, contact: Option<ContactView>, title: String) -> Self {
+    pub(crate) fn new(
+        row: &ConversationRow,
+        contact: Option<ContactView>,
+        title: String,
+        epoch: Option<u64>,
+    ) -> Self {
         Self {
+            epoch,
             id: hex::encode(&row.id),
             kind: if row.peer_account.is_some() { "direct" } else { "group" },
             title: contact.as_ref().map(|c| c.name()).unwrap_or(title),

@@ -77,7 +77,12 @@ fn a_conversation_works_both_ways_and_survives_restarts() {
 
     // A message sent just before a commit still decrypts after the commit.
     let late = alice.mls.encrypt(&g, b"sent before the commit").unwrap();
-    let commit = alice.mls.self_update(&g).unwrap();
+    let commit = alice
+        .mls
+        .commit(&alice.db, &g, &kovan_node::groups::Intent::Update, now())
+        .unwrap()
+        .unwrap()
+        .commit;
     assert!(matches!(
         bob.mls.receive(&bob.db, &commit, now()).unwrap(),
         Incoming::Commit { epoch: 2, .. }

@@ -317,3 +317,27 @@ fn concurrent_commits_converge_on_the_lowest_rank_and_the_loser_is_re_proposed()
     assert_eq!(alice.text(&msg).0, "converged");
     assert_eq!(bob.text(&msg).0, "converged");
 }
+
+#[test]
+fn concurrent_key_refreshes_in_a_one_to_one_conversation_converge() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = Dev::new(dir.path(), "alice");
+    let bob = Dev::new(dir.path(), "bob");
+    let started = alice.mls.start(&bob.mls.key_package(false).unwrap(), now()).unwrap();
+    let gid = started.group_id.clone();
+    bob.mls.join(&started.welcome, now()).unwrap();
+    let a = alice.mls.commit(&alice.db, &gid, &Intent::Update, now()).unwrap().unwrap();
+    let b = bob.mls.commit(&bob.db, &gid, &Intent::Update, now()).unwrap().unwrap();
+    let mut again = apply(&alice, &gid, &b.commit);
+    again.extend(apply(&bob, &gid, &a.commit));
+    assert_eq!(again.len(), 1, "the loser refreshes again on the winner's state");
+    for d in [&alice, &bob] {
+        let _ = d.mls.receive(&d.db, &again[0], now());
+    }
+    let ea = alice.mls.epoch(&gid).unwrap();
+    assert_eq!(ea, bob.mls.epoch(&gid).unwrap());
+    let msg = alice.mls.encrypt(&gid, b"taze").unwrap();
+    assert_eq!(bob.text(&msg).0, "taze");
+    let msg = bob.mls.encrypt(&gid, b"anahtar").unwrap();
+    assert_eq!(alice.text(&msg).0, "anahtar");
+}

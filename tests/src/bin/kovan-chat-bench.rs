@@ -4,8 +4,13 @@
 //! raw openmls (encrypt + decrypt of the same payload, in memory) and raw
 //! SQLite (one durable insert per transaction, as the node commits).
 //!
+//! With `--group N`, also a group of N members (direct delivery): the
+//! time until every other member stored a message, the sender's fan-out
+//! cost (one seal and one outbox row per member, SPEC.md §7.6.6) next to a
+//! 1:1 send in the same run, and the time to add a member by commit.
+//!
 //! ```text
-//! cargo run --release -p kovan-tests --bin kovan-chat-bench -- --messages 2000
+//! cargo run --release -p kovan-tests --bin kovan-chat-bench -- --messages 2000 --group 8
 //! ```
 
 use std::time::{Duration, Instant};
@@ -33,9 +38,81 @@ struct Args {
     /// Round trips for each latency run.
     #[arg(long, default_value_t = 300)]
     rounds: usize,
+    /// Also measure a group with this many members (0: no group run).
+    #[arg(long, default_value_t = 0)]
+    group: usize,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// A group of `n` nodes (the first is the admin and everyone's friend);
+/// returns (fan-out latency per message sorted, send-call time per message,
+/// add-member commit times, sustained group msgs/s).
+async fn group_run(
+    dir: &std::path::Path,
+    relay: &str,
+    n: usize,
+    rounds: usize,
+    messages: usize,
+) -> (Vec<Duration>, Duration, Vec<Duration>, f64) {
+    let mut peers = Vec::new();
+    for i in 0..n {
+        let p = node(dir, &format!("grp{i}"), relay, true).await;
+        p.h.register(&format!("grp{i}"), "bench password").await.unwrap();
+        peers.push(p);
+    }
+    let (admin, rest) = peers.split_first_mut().unwrap();
+    for (i, p) in rest.iter_mut().enumerate() {
+        admin.h.friend_request(&format!("grp{}", i + 1), "").await.unwrap();
+        wait(&mut p.rx, |e| matches!(e, Event::FriendRequest { .. })).await;
+        p.h.friend_accept(&admin.h.account_hex()).await.unwrap();
+        wait(&mut admin.rx, |e| matches!(e, Event::FriendAccepted { .. })).await;
+    }
+    let gid = admin.h.group_create("bench", "", false).await.unwrap().id;
+    let mut adds = Vec::new();
+    for p in rest.iter_mut() {
+        let t = Instant::now();
+        admin.h.group_invite(&gid, &p.h.account_hex()).await.unwrap();
+        wait(&mut p.rx, |e| matches!(e, Event::GroupInvitation { .. })).await;
+        let inv = p.h.group_invitations().await.unwrap().remove(0);
+        p.h.group_answer(&inv.id, true).await.unwrap();
+        wait(&mut p.rx, |e| matches!(e, Event::GroupChanged { .. })).await;
+        adds.push(t.elapsed());
+    }
+    // Everyone at the final epoch before measuring.
+    let epoch = admin.h.group(&gid).await.unwrap().epoch;
+    for p in rest.iter() {
+        while p.h.group(&gid).await.map(|g| g.epoch).unwrap_or(0) < epoch {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let mut lat = Vec::with_capacity(rounds);
+    let mut call = Duration::ZERO;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let m = admin.h.send_text(&gid, BODY, None).await.unwrap();
+        call += t.elapsed();
+        for p in rest.iter_mut() {
+            wait(&mut p.rx, |e| matches!(e, Event::Message { message } if message.id == m.id))
+                .await;
+        }
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    let start = Instant::now();
+    let mut last = String::new();
+    for i in 0..messages {
+        last = admin.h.send_text(&gid, &format!("{i} {BODY}"), None).await.unwrap().id;
+    }
+    for p in rest.iter_mut() {
+        wait(&mut p.rx, |e| matches!(e, Event::Message { message } if message.id == last)).await;
+    }
+    let sustained = messages as f64 / start.elapsed().as_secs_f64();
+    for p in peers {
+        p.h.shutdown().await;
+    }
+    (lat, call / rounds as u32, adds, sustained)
 }
 
 const BODY: &str = "a typical chat message of about sixty bytes, give or take.";
@@ -187,8 +264,16 @@ async fn main() {
     let (a, mut b) = pair(dir.path(), &url, "direct", true).await;
     let direct = latency(&a, &mut b, args.rounds).await;
 
-    // Sustained: queue everything, then wait for the last to be stored.
+    // One send call (seal + outbox), 1:1, as the group's baseline.
     let to = b.h.account_hex();
+    let t = Instant::now();
+    for _ in 0..args.rounds {
+        a.h.send_text(&to, BODY, None).await.unwrap();
+    }
+    let call_1to1 = t.elapsed() / args.rounds as u32;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Sustained: queue everything, then wait for the last to be stored.
     let start = Instant::now();
     let mut last = String::new();
     for i in 0..args.messages {
@@ -204,6 +289,12 @@ async fn main() {
     let mailbox = latency(&ma, &mut mb, args.rounds).await;
     ma.h.shutdown().await;
     mb.h.shutdown().await;
+    let group = if args.group >= 2 {
+        let gm = (args.messages / args.group).max(50);
+        Some(group_run(dir.path(), &url, args.group, args.rounds.min(100), gm).await)
+    } else {
+        None
+    };
     relay.shutdown(Duration::from_secs(2)).await;
 
     let result = json!({
@@ -217,7 +308,22 @@ async fn main() {
         "send_call_rate_per_s": (args.messages as f64 / queued.as_secs_f64()).round(),
         "sustained_vs_raw_openmls": sustained / raw_mls,
         "sustained_vs_raw_sqlite": sustained / raw_sqlite,
+        "send_call_1to1_ms": call_1to1.as_secs_f64() * 1000.0,
     });
+    let mut result = result;
+    if let Some((lat, call, adds, gs)) = &group {
+        let add_ms: Vec<f64> = adds.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+        result["group"] = json!({
+            "members": args.group,
+            "all_members_latency_ms": { "p50": percentile(lat, 0.5), "p99": percentile(lat, 0.99) },
+            "all_members_latency_vs_1to1_direct_p50": percentile(lat, 0.5) / percentile(&direct, 0.5),
+            "send_call_ms": call.as_secs_f64() * 1000.0,
+            "send_call_vs_1to1": call.as_secs_f64() / call_1to1.as_secs_f64(),
+            "sustained_group_msgs_per_s": gs.round(),
+            "deliveries_per_s": (gs * (args.group - 1) as f64).round(),
+            "add_member_ms": { "first": add_ms.first(), "last": add_ms.last() },
+        });
+    }
     if args.json {
         println!("{result}");
     } else {
@@ -236,5 +342,28 @@ async fn main() {
         println!("sustained direct             {:>9.0} msgs/s", sustained);
         println!("  ÷ raw openmls              {:>9.3}", sustained / raw_mls);
         println!("  ÷ raw SQLite               {:>9.3}", sustained / raw_sqlite);
+        println!("1:1 send call                {:>9.3} ms", call_1to1.as_secs_f64() * 1000.0);
+        if let Some(g) = result.get("group") {
+            println!("group of {}:", args.group);
+            println!(
+                "  every member has it        p50 {:.2} ms  p99 {:.2} ms  ({:.2}× 1:1 direct p50)",
+                g["all_members_latency_ms"]["p50"].as_f64().unwrap_or(0.0),
+                g["all_members_latency_ms"]["p99"].as_f64().unwrap_or(0.0),
+                g["all_members_latency_vs_1to1_direct_p50"].as_f64().unwrap_or(0.0)
+            );
+            println!(
+                "  send call (fan-out)        {:>9.3} ms  ({:.2}× 1:1)",
+                g["send_call_ms"].as_f64().unwrap_or(0.0),
+                g["send_call_vs_1to1"].as_f64().unwrap_or(0.0)
+            );
+            println!(
+                "  sustained                  {:>9} msgs/s = {} deliveries/s",
+                g["sustained_group_msgs_per_s"], g["deliveries_per_s"]
+            );
+            println!(
+                "  add a member (invite→joined) first {} ms, last {} ms",
+                g["add_member_ms"]["first"], g["add_member_ms"]["last"]
+            );
+        }
     }
 }

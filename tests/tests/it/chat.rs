@@ -219,3 +219,38 @@ async fn blocked_and_unfriended_senders_are_never_shown() {
     alice.h.shutdown().await;
     bob.h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_are_refreshed_after_a_hundred_messages_and_the_chat_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    befriend(&mut alice, &mut bob).await;
+    let epoch = |h: kovan_node::NodeHandle| async move {
+        h.conversations().await.unwrap()[0].epoch.unwrap()
+    };
+    let start = epoch(alice.h.clone()).await;
+    assert_eq!(start, epoch(bob.h.clone()).await);
+    let mut last = String::new();
+    for i in 0..120 {
+        last = alice.h.send_text("bob", &format!("{i}"), None).await.unwrap().id;
+    }
+    loop {
+        let (id, _) = next_text(&mut bob).await;
+        if id == last {
+            break;
+        }
+    }
+    // Alice refreshed her leaf (a commit) after 100 messages; Bob applied it.
+    let a = epoch(alice.h.clone()).await;
+    assert!(a > start, "alice's epoch moved: {start} -> {a}");
+    let until = a;
+    bob.until("bob follows the commit", move |h| async move {
+        h.conversations().await.unwrap()[0].epoch == Some(until)
+    })
+    .await;
+    // Both ways still work in the new epoch.
+    let reply = bob.h.send_text(&alice.h.account_hex(), "yeni anahtarlar", None).await.unwrap();
+    assert_eq!(next_text(&mut alice).await, (reply.id, "yeni anahtarlar".to_owned()));
+}

@@ -22,6 +22,12 @@ use crate::node::{NodeError, NodeResult};
 /// envelopes as long).
 const PARK_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 
+/// A device refreshes its leaf keys in a conversation after sending this
+/// many messages there… (SPEC.md §7.6.7)
+pub const SELF_UPDATE_MESSAGES: i64 = 100;
+/// …or when it sends and its last refresh there is older than this.
+pub const SELF_UPDATE_MS: i64 = 24 * 3600 * 1000;
+
 /// A row of `group_invitations`.
 #[derive(Debug, Clone)]
 pub(crate) struct Invitation {
@@ -529,6 +535,13 @@ impl Core {
                 self.enqueue(added, PayloadKind::MlsWelcome, welcome, Some(gid), None)?;
             }
         }
+        self.db.conn().execute(
+            "UPDATE conversations SET last_update = ?2, sent_since_update = 0 WHERE id = ?1",
+            params![gid, now_ms()],
+        )?;
+        if !self.is_group(gid)? {
+            return Ok(());
+        }
         for added in &c.summary.added {
             self.db.conn().execute(
                 "UPDATE group_invitations SET state = 'joined', updated_at = ?3 \
@@ -581,7 +594,10 @@ impl Core {
         if !self.history().exists(gid)? {
             return Ok(());
         }
-        self.note_commit(gid, summary)?;
+        let group = self.is_group(gid)?;
+        if group {
+            self.note_commit(gid, summary)?;
+        }
         if let Some(rb) = rollback {
             tracing::info!(
                 to_epoch = rb.to_epoch,
@@ -597,8 +613,37 @@ impl Core {
                 }
             }
         }
-        self.remove_leavers(gid)?;
+        if group {
+            self.remove_leavers(gid)?;
+        }
         self.replay_parked(gid)?;
+        Ok(())
+    }
+
+    /// Counts a message we sent and refreshes our leaf keys in the
+    /// conversation when it is due (SPEC.md §7.6.7). Inside the caller's
+    /// transaction.
+    pub(super) fn maybe_self_update(&mut self, conv: &[u8]) -> NodeResult<()> {
+        let now = now_ms();
+        let (last, sent): (i64, i64) = self
+            .db
+            .conn()
+            .query_row(
+                "UPDATE conversations SET sent_since_update = sent_since_update + 1, \
+             last_update = CASE WHEN last_update = 0 THEN ?2 ELSE last_update END \
+             WHERE id = ?1 RETURNING last_update, sent_since_update",
+                params![conv, now],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(crate::Error::from)?;
+        if sent < SELF_UPDATE_MESSAGES && now - last < SELF_UPDATE_MS {
+            return Ok(());
+        }
+        match self.mls.commit(&self.db, conv, &Intent::Update, now_secs()) {
+            Ok(Some(c)) => self.after_own_commit(conv, c).map_err(super::fail_to_node)?,
+            Ok(None) => {}
+            Err(e) => tracing::info!(error = %e, "refreshing our keys failed; trying later"),
+        }
         Ok(())
     }
 
