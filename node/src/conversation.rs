@@ -303,9 +303,14 @@ impl Conversations {
 
     /// Encrypts an application message for a conversation.
     pub fn encrypt(&self, group_id: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        Ok(self.encrypt_at(group_id, plaintext)?.0)
+    }
+
+    /// Encrypts, and says in which epoch.
+    pub fn encrypt_at(&self, group_id: &[u8], plaintext: &[u8]) -> Result<(Vec<u8>, u64)> {
         let mut group = self.load(group_id)?;
         let out = group.create_message(&self.provider, &self.signer, plaintext).map_err(mls_err)?;
-        out.tls_serialize_detached().map_err(mls_err)
+        Ok((out.tls_serialize_detached().map_err(mls_err)?, group.epoch().as_u64()))
     }
 
     /// The current epoch of a conversation.
@@ -639,16 +644,6 @@ impl Conversations {
             .map_err(mls_err)?
             .stage_commit(&self.provider)
             .map_err(mls_err)?;
-        if let Some(staged) = group.pending_commit() {
-            for add in staged.add_proposals() {
-                let leaf = add.add_proposal().key_package().leaf_node();
-                if let Ok(c) =
-                    validate_member(leaf.credential(), leaf.signature_key().as_slice(), now)
-                {
-                    summary.added.push(c);
-                }
-            }
-        }
         let (commit, welcome, _info) = bundle.into_messages();
         group.merge_pending_commit(&self.provider).map_err(mls_err)?;
         let commit = commit.tls_serialize_detached().map_err(mls_err)?;
@@ -757,23 +752,30 @@ impl Conversations {
         let MlsMessageBodyIn::Welcome(w) = msg.extract() else {
             return Err(ConversationError::Malformed("not a Welcome".into()));
         };
-        let staged = StagedWelcome::new_from_welcome(&self.provider, &join_config(), w, None)
-            .map_err(mls_err)?;
-        if staged.group_context().group_id().as_slice() != expected {
-            return Err(ConversationError::Refused("a Welcome for a group not accepted".into()));
-        }
-        let meta = meta_of(staged.group_context().extensions())?
-            .ok_or_else(|| ConversationError::Refused("a group Welcome without meta".into()))?;
-        if meta.is_banned(self.cert.account().as_bytes()) || meta.dissolved {
-            return Err(ConversationError::Refused("this group does not take us".into()));
-        }
-        let members = staged
-            .members()
-            .map(|m| validate_member(&m.credential, &m.signature_key, now))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
-        self.forget(db, expected)?;
-        let group = staged.into_group(&self.provider).map_err(mls_err)?;
-        Ok(Joined { group_id: group.group_id().as_slice().to_vec(), members })
+        // A state left from an earlier Welcome of this group goes first
+        // (openmls refuses to stage a Welcome for a group it holds); the
+        // savepoint brings it back if this Welcome is not taken.
+        db.tx().savepoint(|| {
+            self.forget(db, expected)?;
+            let staged = StagedWelcome::new_from_welcome(&self.provider, &join_config(), w, None)
+                .map_err(mls_err)?;
+            if staged.group_context().group_id().as_slice() != expected {
+                return Err(ConversationError::Refused(
+                    "a Welcome for a group not accepted".into(),
+                ));
+            }
+            let meta = meta_of(staged.group_context().extensions())?
+                .ok_or_else(|| ConversationError::Refused("a group Welcome without meta".into()))?;
+            if meta.is_banned(self.cert.account().as_bytes()) || meta.dissolved {
+                return Err(ConversationError::Refused("this group does not take us".into()));
+            }
+            let members = staged
+                .members()
+                .map(|m| validate_member(&m.credential, &m.signature_key, now))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
+            let group = staged.into_group(&self.provider).map_err(mls_err)?;
+            Ok(Joined { group_id: group.group_id().as_slice().to_vec(), members })
+        })
     }
 }

@@ -547,6 +547,18 @@ impl<'a> History<'a> {
         Ok(())
     }
 
+    /// Whether a conversation is a group (without opening its title).
+    pub fn is_group(&self, id: &[u8]) -> Result<bool> {
+        let v: Option<Option<String>> = self
+            .db
+            .conn()
+            .query_row("SELECT group_state FROM conversations WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(matches!(v, Some(Some(_))))
+    }
+
     /// A group's last known title and state.
     pub fn group(&self, id: &[u8]) -> Result<Option<(String, String)>> {
         let row: Option<(Option<Vec<u8>>, Option<String>)> = self

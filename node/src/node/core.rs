@@ -157,6 +157,11 @@ pub struct Core {
     stopping: bool,
     /// Re-applying parked group messages (no nested replays).
     replaying: bool,
+    /// Addresses that peers who are not contacts (group members) reported
+    /// through identify, for direct delivery; bounded.
+    peer_addrs: HashMap<PeerId, Vec<Multiaddr>>,
+    /// Member devices of groups, for fan-out (see `groups_changed`).
+    recipients: std::cell::RefCell<HashMap<Vec<u8>, Vec<DeviceCertificate>>>,
 }
 
 pub(super) fn run(
@@ -233,6 +238,8 @@ impl Core {
             read_receipts,
             stopping: false,
             replaying: false,
+            recipients: Default::default(),
+            peer_addrs: HashMap::new(),
         };
         core.load_session()?;
         Ok(core)
@@ -541,7 +548,15 @@ impl Core {
             NetEvent::Disconnected(peer) => {
                 self.emit(Event::PeerDisconnected { peer_id: peer.to_string() })
             }
-            NetEvent::Identified { peer, addrs } => self.learn_addrs(peer, &addrs, false),
+            NetEvent::Identified { peer, addrs } => {
+                let direct: Vec<Multiaddr> =
+                    addrs.iter().filter(|a| !crate::net::is_circuit(a)).take(8).cloned().collect();
+                if self.peer_addrs.len() >= 4096 && !self.peer_addrs.contains_key(&peer) {
+                    self.peer_addrs.clear();
+                }
+                self.peer_addrs.insert(peer, direct);
+                self.learn_addrs(peer, &addrs, false)
+            }
             NetEvent::Discovered { peer, addrs } => {
                 self.learn_addrs(peer, &addrs, true);
                 let entry = self.lan.entry(peer).or_insert_with(|| (Vec::new(), None));
@@ -638,6 +653,7 @@ impl Core {
         let key: &StaticSecret = &identity.device_keys().envelope;
         let via_s = via.map(|p| p.to_string());
         let now = now_secs();
+        self.groups_changed();
         let tx = self.db.tx();
         let start = self.pending_events.len();
         let result = tx.atomic(|| -> crate::Result<Vec<wire::AckStatus>> {
@@ -681,6 +697,7 @@ impl Core {
             }
             Ok(statuses)
         });
+        self.groups_changed();
         match result {
             Ok(statuses) => {
                 self.flush_events();
@@ -707,6 +724,7 @@ impl Core {
             tracing::debug!("dropped an envelope from a blocked account");
             return Ok(());
         }
+        tracing::trace!(kind = ?opened.kind, "applying an envelope");
         match opened.kind {
             PayloadKind::Friend => self.apply_friend(&opened, contact),
             PayloadKind::MlsWelcome => self.apply_welcome(&opened, contact),
@@ -1048,6 +1066,15 @@ impl Core {
             let direct = self.options.direct;
             let addrs = match self.contacts_store().by_peer(&recipient) {
                 Ok(Some(c)) if direct => self.route(&c).map(|r| r.1).unwrap_or_default(),
+                // A group member who is not a contact: what identify told
+                // us, then a circuit through our relay.
+                Ok(None) if direct => {
+                    let mut a = self.peer_addrs.get(&peer).cloned().unwrap_or_default();
+                    if let Some(base) = self.relay.as_ref().and_then(|r| r.circuit_base.as_ref()) {
+                        a.push(circuit_addr(base, peer));
+                    }
+                    a
+                }
                 _ => Vec::new(),
             };
             self.in_flight.insert(recipient.clone());
@@ -1140,8 +1167,8 @@ impl Core {
         if state != State::Delivered || !self.is_group(conv)? {
             return Ok(true);
         }
-        let Ok(st) = self.mls.group_state(conv, now_secs()) else { return Ok(false) };
-        let Some(member) = st.members.iter().find(|m| m.peer_id().to_string() == recipient) else {
+        let Ok(members) = self.group_recipients(conv) else { return Ok(false) };
+        let Some(member) = members.iter().find(|m| m.peer_id().to_string() == recipient) else {
             return Ok(false);
         };
         let account = *member.account().as_bytes();
@@ -1487,12 +1514,10 @@ impl Core {
         state: State,
     ) -> crate::Result<bool> {
         let reached = self.history().member_receipt(conv, id, account, state)?;
+        let me = self.my_account();
         let others = self
-            .mls
-            .group_state(conv, now_secs())
-            .map(|s| {
-                s.members.iter().filter(|m| m.account().as_bytes() != &self.my_account()).count()
-            })
+            .group_recipients(conv)
+            .map(|r| r.iter().filter(|m| m.account().as_bytes() != &me).count())
             .unwrap_or(0);
         Ok(reached as usize >= others)
     }
@@ -1524,9 +1549,9 @@ impl Core {
             };
             let plaintext = kovan_spec::encode(&env);
             validate_app_envelope(&plaintext).map_err(|e| NodeError::Invalid(e.to_string()))?;
-            let mls = self.mls.encrypt(conv, &plaintext).map_err(internal)?;
+            let (mls, epoch) = self.mls.encrypt_at(conv, &plaintext).map_err(internal)?;
             if self.is_group(conv)? {
-                self.note_group_sent(conv, &plaintext)?;
+                self.note_group_sent(conv, epoch, &plaintext)?;
             }
             if store {
                 let account = self.my_account();

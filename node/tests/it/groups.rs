@@ -341,3 +341,60 @@ fn concurrent_key_refreshes_in_a_one_to_one_conversation_converge() {
     let msg = bob.mls.encrypt(&gid, b"anahtar").unwrap();
     assert_eq!(alice.text(&msg).0, "anahtar");
 }
+
+#[test]
+fn an_invitee_added_by_a_losing_commit_joins_again_from_the_re_proposed_add() {
+    // Ranks are random per epoch: repeat until Alice's add is the commit
+    // that loses (about every other try).
+    for attempt in 0..40 {
+        let dir = tempfile::tempdir().unwrap();
+        let alice = Dev::new(dir.path(), "alice");
+        let bob = Dev::new(dir.path(), "bob");
+        let carol = Dev::new(dir.path(), "carol");
+        let gid = alice.mls.create_group(&meta("team", &alice)).unwrap();
+        add(&gid, &alice, &bob, &[]);
+        commit_all(
+            &gid,
+            &alice,
+            Intent::Meta(MetaChange::Admin(account(&bob), true)),
+            &[&bob],
+            None,
+        );
+        let kp = carol.mls.key_package(true).unwrap();
+        let add_carol = Intent::Add { key_package: kp, invitation_id: [9; 16] };
+        let a = alice.mls.commit(&alice.db, &gid, &add_carol, now()).unwrap().unwrap();
+        let b = bob
+            .mls
+            .commit(&bob.db, &gid, &Intent::Meta(MetaChange::Name("bob's".into())), now())
+            .unwrap()
+            .unwrap();
+        carol.mls.join_group(&carol.db, a.welcome.as_ref().unwrap(), &gid, now()).unwrap();
+        // Alice learns of Bob's commit.
+        let again = match alice.mls.receive(&alice.db, &b.commit, now()).unwrap() {
+            Incoming::Commit { rollback: Some(rb), .. } => rb
+                .intents
+                .iter()
+                .filter_map(|i| alice.mls.commit(&alice.db, &gid, i, now()).unwrap())
+                .collect::<Vec<_>>(),
+            _ => {
+                let _ = attempt;
+                continue; // Alice won this time.
+            }
+        };
+        assert_eq!(again.len(), 1);
+        let re = &again[0];
+        assert!(matches!(bob.mls.receive(&bob.db, &a.commit, now()), Ok(Incoming::Duplicate)));
+        assert!(matches!(bob.mls.receive(&bob.db, &re.commit, now()), Ok(Incoming::Commit { .. })));
+        // Carol's first state (from the losing branch) is replaced.
+        carol.mls.join_group(&carol.db, re.welcome.as_ref().unwrap(), &gid, now()).unwrap();
+        for d in [&bob, &carol] {
+            assert_eq!(state(d, &gid), state(&alice, &gid));
+        }
+        assert_eq!(state(&carol, &gid).1, "bob's");
+        let msg = carol.mls.encrypt(&gid, b"ikinci kez").unwrap();
+        assert_eq!(alice.text(&msg).0, "ikinci kez");
+        assert_eq!(bob.text(&msg).0, "ikinci kez");
+        return;
+    }
+    panic!("Alice's add never lost in 40 tries");
+}

@@ -69,7 +69,7 @@ impl Core {
 
     /// Whether a conversation is a group.
     pub(super) fn is_group(&self, id: &[u8]) -> crate::Result<bool> {
-        Ok(self.history().group(id)?.is_some())
+        self.history().is_group(id)
     }
 
     /// A group by id (hex) or by name (unique among our groups).
@@ -155,6 +155,9 @@ impl Core {
 
     /// The devices a group message goes to: every member but this device.
     pub(super) fn group_recipients(&self, id: &[u8]) -> NodeResult<Vec<DeviceCertificate>> {
+        if let Some(list) = self.recipients.borrow().get(id) {
+            return Ok(list.clone());
+        }
         let st = self.mls.group_state(id, now_secs()).map_err(conv_err)?;
         if !st.active {
             return Err(NodeError::State("you are not a member of this group".into()));
@@ -163,7 +166,17 @@ impl Core {
             return Err(NodeError::State("this group was deleted".into()));
         }
         let me = self.identity.certificate().digest();
-        Ok(st.members.into_iter().filter(|c| c.digest() != me).collect())
+        let list: Vec<DeviceCertificate> =
+            st.members.into_iter().filter(|c| c.digest() != me).collect();
+        self.recipients.borrow_mut().insert(id.to_vec(), list.clone());
+        Ok(list)
+    }
+
+    /// Forgets the cached member lists: called whenever group state may
+    /// change (commits, joins, leaving) and around inbound processing, so a
+    /// list filled inside a transaction that rolls back never survives it.
+    pub(super) fn groups_changed(&self) {
+        self.recipients.borrow_mut().clear();
     }
 
     fn find_member(&self, group: &[u8], who: &str) -> NodeResult<[u8; 32]> {
@@ -484,6 +497,7 @@ impl Core {
             ));
         }
         let title = self.history().group(&gid)?.map(|g| g.0).unwrap_or_default();
+        self.groups_changed();
         self.db.atomic(|| -> NodeResult<()> {
             if st.active && !meta.dissolved {
                 let (proposal, recipients) =
@@ -527,6 +541,7 @@ impl Core {
     /// Sends our commit to the earlier members and the Welcome to the
     /// added devices; records what changed. Inside the caller's transaction.
     pub(super) fn after_own_commit(&mut self, gid: &[u8], c: Committed) -> Result<(), Fail> {
+        self.groups_changed();
         for r in &c.recipients {
             self.enqueue(r, PayloadKind::MlsMessage, &c.commit, Some(gid), None)?;
         }
@@ -591,6 +606,7 @@ impl Core {
         summary: &CommitSummary,
         rollback: Option<Rollback>,
     ) -> Result<(), Fail> {
+        self.groups_changed();
         if !self.history().exists(gid)? {
             return Ok(());
         }
@@ -690,8 +706,12 @@ impl Core {
 
     /// Records a group application message we sent (sealed), so that a
     /// rollback of its epoch can re-send it.
-    pub(super) fn note_group_sent(&self, gid: &[u8], plaintext: &[u8]) -> crate::Result<()> {
-        let epoch = self.mls.epoch(gid).map_err(|e| crate::Error::Internal(e.to_string()))?;
+    pub(super) fn note_group_sent(
+        &self,
+        gid: &[u8],
+        epoch: u64,
+        plaintext: &[u8],
+    ) -> crate::Result<()> {
         let sealed = self.field.seal(&mut OsRng, &sent_context(gid), plaintext);
         self.db.conn().execute(
             "INSERT INTO group_sent (group_id, epoch, plaintext) VALUES (?1, ?2, ?3)",
@@ -939,6 +959,7 @@ impl Core {
         for mut inv in candidates {
             match self.mls.join_group(&self.db, &o.payload, &inv.group_id, now) {
                 Ok(joined) => {
+                    self.groups_changed();
                     let gid = joined.group_id;
                     self.history().ensure_conversation(&gid, None, now_ms())?;
                     let name = self
