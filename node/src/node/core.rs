@@ -1550,9 +1550,9 @@ impl Core {
             let plaintext = kovan_spec::encode(&env);
             validate_app_envelope(&plaintext).map_err(|e| NodeError::Invalid(e.to_string()))?;
             let (mls, epoch) = self.mls.encrypt_at(conv, &plaintext).map_err(internal)?;
-            if self.is_group(conv)? {
-                self.note_group_sent(conv, epoch, &plaintext)?;
-            }
+            // Kept for a few epochs in case a concurrent commit undoes this
+            // one (groups, and key refreshes in 1:1 conversations).
+            self.note_group_sent(conv, epoch, &plaintext)?;
             if store {
                 let account = self.my_account();
                 self.history().insert(&NewMessage {

@@ -255,10 +255,8 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     // Every node here shares 127.0.0.1: lift the per-IP put limit that
     // would otherwise throttle them all as one client.
-    let limits = kovan_relay::config::Limits {
-        puts_per_ip_per_second: 1_000_000,
-        ..Default::default()
-    };
+    let limits =
+        kovan_relay::config::Limits { puts_per_ip_per_second: 1_000_000, ..Default::default() };
     let relay = Relay::start(RelayConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: Some(dir.path().join("relay")),

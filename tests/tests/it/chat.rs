@@ -3,7 +3,7 @@
 use kovan_node::Event;
 use kovan_node::contacts::FriendState;
 
-use crate::harness::{TestNode, TestRelay, befriend, next_text};
+use crate::harness::{HistoryAll as _, TestNode, TestRelay, befriend, next_text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_users_find_each_other_befriend_and_chat_both_ways_directly() {
@@ -253,4 +253,38 @@ async fn keys_are_refreshed_after_a_hundred_messages_and_the_chat_goes_on() {
     // Both ways still work in the new epoch.
     let reply = bob.h.send_text(&alice.h.account_hex(), "yeni anahtarlar", None).await.unwrap();
     assert_eq!(next_text(&mut alice).await, (reply.id, "yeni anahtarlar".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_key_refreshes_lose_no_message_on_either_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    befriend(&mut alice, &mut bob).await;
+    // Bob is cut off; both write 110 messages, so each refreshes its keys
+    // in the same epoch without knowing of the other's refresh.
+    let bob = bob.restart_isolated().await;
+    let alice_account = alice.h.account_hex();
+    for i in 0..110 {
+        alice.h.send_text("bob", &format!("a{i}"), None).await.unwrap();
+        bob.h.send_text(&alice_account, &format!("b{i}"), None).await.unwrap();
+    }
+    let mut bob = bob.reconnect().await;
+    // Whichever refresh wins, the loser re-sends what it encrypted in the
+    // undone epoch: every message arrives, exactly once, on both sides.
+    for (n, prefix) in [(&mut alice, "b"), (&mut bob, "a")] {
+        n.until("all 110 messages", move |h| async move {
+            let page = h.history_all().await;
+            (0..110).all(|i| page.iter().filter(|t| **t == format!("{prefix}{i}")).count() == 1)
+        })
+        .await;
+    }
+    let a = alice.h.conversations().await.unwrap()[0].epoch;
+    let until = a;
+    bob.until(
+        "same epoch",
+        move |h| async move { h.conversations().await.unwrap()[0].epoch == until },
+    )
+    .await;
 }

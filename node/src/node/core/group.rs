@@ -655,6 +655,7 @@ impl Core {
         if sent < SELF_UPDATE_MESSAGES && now - last < SELF_UPDATE_MS {
             return Ok(());
         }
+        tracing::debug!(sent, since_ms = now - last, "refreshing our leaf keys");
         match self.mls.commit(&self.db, conv, &Intent::Update, now_secs()) {
             Ok(Some(c)) => self.after_own_commit(conv, c).map_err(super::fail_to_node)?,
             Ok(None) => {}
@@ -733,7 +734,14 @@ impl Core {
         if rows.is_empty() {
             return Ok(());
         }
-        let recipients = self.group_recipients(gid).map_err(Fail::from)?;
+        let recipients = if self.is_group(gid)? {
+            self.group_recipients(gid).map_err(Fail::from)?
+        } else {
+            match self.contacts_store().by_conversation(gid)?.and_then(|c| c.certificate) {
+                Some(cert) => vec![cert],
+                None => return Ok(()),
+            }
+        };
         let epoch = self.mls.epoch(gid).map_err(reject)?;
         for (id, sealed) in rows {
             let Ok(plain) = self.field.open(&sent_context(gid), &sealed) else { continue };
