@@ -31,6 +31,10 @@ for case in friends["cases"]:
     seed("spec_decoders", "friend-" + case["name"], case["encoding"])
 seed("spec_decoders", "card", friends["card"])
 seed("spec_decoders", "delivery", json.loads((vec / "direct-delivery.json").read_text())["request"])
+group = json.loads((vec / "group.json").read_text())
+seed("spec_decoders", "group-meta", group["meta"]["encoding"])
+for case in group["cases"]:
+    seed("spec_decoders", "group-" + case["name"], case["encoding"])
 # The control socket: one request per line.
 d = pathlib.Path("corpus") / "control_socket"
 d.mkdir(parents=True, exist_ok=True)

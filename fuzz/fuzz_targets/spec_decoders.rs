@@ -17,4 +17,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<wire::ContactCard>(data);
     let _ = kovan_spec::validate_app_envelope(data);
     let _ = kovan_spec::validate_friend_message(data);
+    let _ = kovan_spec::validate_group_meta(data);
+    let _ = kovan_spec::validate_group_control(data);
 });

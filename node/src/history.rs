@@ -559,6 +559,20 @@ impl<'a> History<'a> {
         Ok(matches!(v, Some(Some(_))))
     }
 
+    /// Every group's id and title (no counts: cheap enough per lookup).
+    pub fn group_titles(&self) -> Result<Vec<(Vec<u8>, String)>> {
+        let mut stmt = self.db.conn().prepare_cached(
+            "SELECT id, title FROM conversations WHERE group_state IS NOT NULL AND title IS NOT NULL",
+        )?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, t)| self.open_title(&id, &t).map(|t| (id, t)))
+            .collect())
+    }
+
     /// A group's last known title and state.
     pub fn group(&self, id: &[u8]) -> Result<Option<(String, String)>> {
         let row: Option<(Option<Vec<u8>>, Option<String>)> = self

@@ -653,7 +653,6 @@ impl Core {
         let key: &StaticSecret = &identity.device_keys().envelope;
         let via_s = via.map(|p| p.to_string());
         let now = now_secs();
-        self.groups_changed();
         let tx = self.db.tx();
         let start = self.pending_events.len();
         let result = tx.atomic(|| -> crate::Result<Vec<wire::AckStatus>> {
@@ -692,12 +691,13 @@ impl Core {
                 };
                 if status != wire::AckStatus::Accepted {
                     self.pending_events.truncate(mark);
+                    // What was cached while applying it was rolled back.
+                    self.groups_changed();
                 }
                 statuses.push(status);
             }
             Ok(statuses)
         });
-        self.groups_changed();
         match result {
             Ok(statuses) => {
                 self.flush_events();
@@ -708,6 +708,7 @@ impl Core {
             }
             Err(e) => {
                 self.pending_events.truncate(start);
+                self.groups_changed();
                 tracing::error!(error = %e, "storing envelopes failed");
                 vec![wire::AckStatus::Retry; batch.len()]
             }
@@ -1469,13 +1470,19 @@ impl Core {
 
     /// A conversation by contact or id; with the device to send to.
     fn find_conversation(&self, who: &str) -> NodeResult<(Vec<u8>, Option<ContactRow>)> {
-        if let Ok(g) = self.find_group(who) {
-            return Ok((g, None));
+        // A group's id, then a contact, then a group's name.
+        if let Ok(id) = hex::decode(who.trim())
+            && self.is_group(&id)?
+        {
+            return Ok((id, None));
         }
         if let Ok(c) = self.find_contact(who)
             && let Some(conv) = c.conversation_id.clone()
         {
             return Ok((conv, Some(c)));
+        }
+        if let Ok(g) = self.find_group(who) {
+            return Ok((g, None));
         }
         let id = hex::decode(who.trim())
             .map_err(|_| NodeError::NotFound(format!("no conversation with {who:?}")))?;
@@ -1578,7 +1585,8 @@ impl Core {
             }
             self.maybe_self_update(conv)?;
             Ok::<(), NodeError>(())
-        })?;
+        })
+        .inspect_err(|_| self.groups_changed())?;
         Ok(message_id)
     }
 

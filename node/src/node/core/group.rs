@@ -80,15 +80,16 @@ impl Core {
         {
             return Ok(id);
         }
-        let rows = self.history().conversations()?;
-        let hits: Vec<_> = rows
+        let hits: Vec<Vec<u8>> = self
+            .history()
+            .group_titles()?
             .into_iter()
-            .filter(|r| r.group_state.is_some())
-            .filter(|r| r.title.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(who)))
+            .filter(|(_, t)| t.eq_ignore_ascii_case(who))
+            .map(|(id, _)| id)
             .collect();
         match hits.len() {
             0 => Err(NodeError::NotFound(format!("no group {who:?}"))),
-            1 => Ok(hits[0].id.clone()),
+            1 => Ok(hits[0].clone()),
             _ => Err(NodeError::Invalid(format!("several groups are called {who:?}; use the id"))),
         }
     }
@@ -478,7 +479,8 @@ impl Core {
                 .map_err(conv_err)?
                 .ok_or_else(|| NodeError::State("nothing to change".into()))?;
             self.after_own_commit(&gid, committed).map_err(super::fail_to_node)
-        })?;
+        })
+        .inspect_err(|_| self.groups_changed())?;
         self.flush_events();
         self.pump();
         self.group_view(&gid)
@@ -498,20 +500,22 @@ impl Core {
         }
         let title = self.history().group(&gid)?.map(|g| g.0).unwrap_or_default();
         self.groups_changed();
-        self.db.atomic(|| -> NodeResult<()> {
-            if st.active && !meta.dissolved {
-                let (proposal, recipients) =
-                    self.mls.leave(&self.db, &gid, now_secs()).map_err(conv_err)?;
-                for r in &recipients {
-                    self.enqueue(r, PayloadKind::MlsMessage, &proposal, Some(&gid), None)?;
+        self.db
+            .atomic(|| -> NodeResult<()> {
+                if st.active && !meta.dissolved {
+                    let (proposal, recipients) =
+                        self.mls.leave(&self.db, &gid, now_secs()).map_err(conv_err)?;
+                    for r in &recipients {
+                        self.enqueue(r, PayloadKind::MlsMessage, &proposal, Some(&gid), None)?;
+                    }
+                } else {
+                    self.mls.forget(&self.db, &gid).map_err(conv_err)?;
                 }
-            } else {
-                self.mls.forget(&self.db, &gid).map_err(conv_err)?;
-            }
-            self.history().set_group(&gid, &title, "left")?;
-            self.history().close(&gid)?;
-            Ok(())
-        })?;
+                self.history().set_group(&gid, &title, "left")?;
+                self.history().close(&gid)?;
+                Ok(())
+            })
+            .inspect_err(|_| self.groups_changed())?;
         let view = self.group_view(&gid)?;
         self.emit(Event::GroupChanged { group: view.clone() });
         self.flush_events();
@@ -849,6 +853,7 @@ impl Core {
                     Ok(()) => {}
                     Err(Fail::Local(e)) => return Err(Fail::Local(e)),
                     Err(_) => {
+                        self.groups_changed();
                         self.pending_events.truncate(mark);
                         tracing::debug!("a parked group message was dropped");
                     }
