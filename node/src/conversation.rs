@@ -360,6 +360,9 @@ impl Conversations {
         if is_commit && msg_epoch < current {
             return self.compete(db, pm, &group_id, msg_epoch, digest, now);
         }
+        if pm.content_type() == ContentType::Proposal && msg_epoch < current {
+            return self.late_leave(db, pm, &group_id, msg_epoch, now);
+        }
         let order = Order::new(db);
         if is_commit {
             order.snapshot(&group)?;
@@ -484,6 +487,46 @@ impl Conversations {
                 Ok(Incoming::Duplicate)
             }
             other => other,
+        }
+    }
+
+    /// A proposal made in an epoch this device already left behind: only
+    /// a member leaving can be one. It is checked against the snapshot of
+    /// its epoch (inside a savepoint that is always rolled back), so a
+    /// leave that crossed a commit still gets the leaver removed.
+    fn late_leave(
+        &self,
+        db: &Database,
+        pm: ProtocolMessage,
+        group_id: &[u8],
+        epoch: u64,
+        now: u64,
+    ) -> Result<Incoming> {
+        let order = Order::new(db);
+        if !order.has_snapshot(group_id, epoch)? {
+            return Err(ConversationError::Refused("a proposal for an epoch long gone".into()));
+        }
+        let gid = GroupId::from_slice(group_id);
+        let mut found = None;
+        let _ = db.tx().savepoint(|| -> Result<()> {
+            order.restore(&gid, epoch)?;
+            let mut group = self.load(group_id)?;
+            let processed = group.process_message(&self.provider, pm).map_err(mls_err)?;
+            if let (Sender::Member(leaf), ProcessedMessageContent::ProposalMessage(p)) =
+                (processed.sender().clone(), processed.into_content())
+                && let Proposal::Remove(r) = p.proposal()
+                && r.removed() == leaf
+            {
+                found = Some(groups::member_cert(&group, leaf, now)?);
+            }
+            // Always undone: the snapshot only served to check it.
+            Err(ConversationError::Lost)
+        });
+        match found {
+            Some(device) => {
+                Ok(Incoming::Leave { group_id: group_id.to_vec(), device: Box::new(device) })
+            }
+            None => Err(ConversationError::Refused("only leaving is proposed alone".into())),
         }
     }
 

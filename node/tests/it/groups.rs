@@ -398,3 +398,33 @@ fn an_invitee_added_by_a_losing_commit_joins_again_from_the_re_proposed_add() {
     }
     panic!("Alice's add never lost in 40 tries");
 }
+
+#[test]
+fn a_leave_that_crosses_a_commit_is_still_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let (alice, bob, carol, gid) = three(dir.path());
+    // Carol leaves in epoch e; Alice commits a rename in e before the
+    // proposal reaches her.
+    let (proposal, _) = carol.mls.leave(&carol.db, &gid, now()).unwrap();
+    let c = alice
+        .mls
+        .commit(&alice.db, &gid, &Intent::Meta(MetaChange::Name("moved on".into())), now())
+        .unwrap()
+        .unwrap();
+    assert!(matches!(bob.mls.receive(&bob.db, &c.commit, now()), Ok(Incoming::Commit { .. })));
+    let before = state(&alice, &gid);
+    match alice.mls.receive(&alice.db, &proposal, now()).unwrap() {
+        Incoming::Leave { device, .. } => assert_eq!(device.digest(), carol.cert.digest()),
+        other => panic!("expected a leave, got {other:?}"),
+    }
+    assert_eq!(state(&alice, &gid), before, "checking it against the snapshot changed nothing");
+    // The admin removes the leaver; the group goes on without her.
+    let devices = vec![carol.cert.peer_id().to_string()];
+    commit_all(&gid, &alice, Intent::RemoveDevices { devices }, &[&bob], None);
+    assert_eq!(state(&bob, &gid).3, vec![account(&alice), account(&bob)]);
+    // A forged "proposal" from an old epoch is refused.
+    let mut forged = proposal.clone();
+    let n = forged.len();
+    forged[n - 3] ^= 1;
+    assert!(alice.mls.receive(&alice.db, &forged, now()).is_err());
+}
