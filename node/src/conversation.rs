@@ -186,8 +186,10 @@ impl std::fmt::Debug for Conversations {
     }
 }
 
-fn create_config() -> MlsGroupCreateConfig {
-    MlsGroupCreateConfig::builder()
+/// The configuration of every group this device creates; `extensions` go
+/// into the group context (a group's meta; none for 1:1).
+fn create_config(extensions: Option<Extensions<GroupContext>>) -> MlsGroupCreateConfig {
+    let b = MlsGroupCreateConfig::builder()
         .ciphersuite(CIPHERSUITE)
         .capabilities(leaf_capabilities())
         .use_ratchet_tree_extension(true)
@@ -195,8 +197,11 @@ fn create_config() -> MlsGroupCreateConfig {
         .sender_ratchet_configuration(SenderRatchetConfiguration::new(
             OUT_OF_ORDER_TOLERANCE,
             MAX_FORWARD_DISTANCE,
-        ))
-        .build()
+        ));
+    match extensions {
+        Some(e) => b.with_group_context_extensions(e).build(),
+        None => b.build(),
+    }
 }
 
 fn join_config() -> MlsGroupJoinConfig {
@@ -269,7 +274,7 @@ impl Conversations {
         let mut group = MlsGroup::new(
             &self.provider,
             &self.signer,
-            &create_config(),
+            &create_config(None),
             credential_with_key(&self.cert),
         )
         .map_err(mls_err)?;
@@ -536,17 +541,7 @@ impl Conversations {
 
     /// Creates a group with `meta` (this device alone in it).
     pub fn create_group(&self, meta: &ValidatedGroupMeta) -> Result<Vec<u8>> {
-        let config = MlsGroupCreateConfig::builder()
-            .ciphersuite(CIPHERSUITE)
-            .capabilities(leaf_capabilities())
-            .use_ratchet_tree_extension(true)
-            .max_past_epochs(PAST_EPOCHS)
-            .sender_ratchet_configuration(SenderRatchetConfiguration::new(
-                OUT_OF_ORDER_TOLERANCE,
-                MAX_FORWARD_DISTANCE,
-            ))
-            .with_group_context_extensions(groups::meta_extensions(meta)?)
-            .build();
+        let config = create_config(Some(groups::meta_extensions(meta)?));
         let group =
             MlsGroup::new(&self.provider, &self.signer, &config, credential_with_key(&self.cert))
                 .map_err(mls_err)?;

@@ -166,15 +166,20 @@ impl<'a> History<'a> {
         Ok(())
     }
 
-    /// Takes the next sequence number of this device in a conversation.
-    pub fn next_sequence(&self, id: &[u8]) -> Result<u64> {
-        let seq: i64 = self.db.conn().query_row(
-            "UPDATE conversations SET next_sequence = next_sequence + 1 WHERE id = ?1 \
-             RETURNING next_sequence - 1",
-            params![id],
-            |r| r.get(0),
+    /// Takes the next sequence number of this device in a conversation
+    /// and counts the message towards the next key refresh (SPEC.md
+    /// §7.6.7), in one statement; returns the sequence number and the
+    /// refresh bookkeeping (last refresh in ms, messages since).
+    pub fn next_sequence(&self, id: &[u8], now: i64) -> Result<(u64, i64, i64)> {
+        let (seq, last, sent): (i64, i64, i64) = self.db.conn().query_row(
+            "UPDATE conversations SET next_sequence = next_sequence + 1, \
+             sent_since_update = sent_since_update + 1, \
+             last_update = CASE WHEN last_update = 0 THEN ?2 ELSE last_update END \
+             WHERE id = ?1 RETURNING next_sequence - 1, last_update, sent_since_update",
+            params![id, now],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        Ok(seq as u64)
+        Ok((seq as u64, last, sent))
     }
 
     /// The last sequence number applied from `device` in a conversation.

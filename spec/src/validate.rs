@@ -79,6 +79,20 @@ pub struct ValidatedApp {
 
 const APP: &str = <wire::AppEnvelope as Bounded>::NAME;
 
+/// A KeyPackage carried in a kovan message: 1..=16 KiB (opaque here; the
+/// node parses and checks it).
+fn key_package(what: &'static str, kp: Vec<u8>) -> Result<Vec<u8>, DecodeError> {
+    if kp.is_empty() || kp.len() > limits::MAX_KEY_PACKAGE {
+        return Err(DecodeError::invalid(what, "key_package must be 1..=16384 bytes"));
+    }
+    Ok(kp)
+}
+
+/// A 32-byte account key.
+fn account(what: &'static str, field: &str, bytes: &[u8]) -> Result<[u8; 32], DecodeError> {
+    bytes.try_into().map_err(|_| DecodeError::invalid(what, format!("{field} must be 32 bytes")))
+}
+
 fn id(what: &'static str, field: &str, bytes: &[u8]) -> Result<MessageId, DecodeError> {
     bytes.try_into().map_err(|_| {
         DecodeError::invalid(
@@ -197,13 +211,8 @@ pub fn validate_friend_message(bytes: &[u8]) -> Result<ValidatedFriend, DecodeEr
     let request_id = id(FRIEND, "request_id", &m.request_id)?;
     let body = match m.body {
         Some(wire::friend_message::Body::Request(r)) => {
-            if r.key_package.is_empty() || r.key_package.len() > limits::MAX_KEY_PACKAGE {
-                return Err(DecodeError::invalid(FRIEND, "key_package must be 1..=16384 bytes"));
-            }
-            let recipient_account =
-                r.recipient_account.as_slice().try_into().map_err(|_| {
-                    DecodeError::invalid(FRIEND, "recipient_account must be 32 bytes")
-                })?;
+            let key_package = key_package(FRIEND, r.key_package)?;
+            let recipient_account = account(FRIEND, "recipient_account", &r.recipient_account)?;
             if r.display_name.len() > limits::MAX_DISPLAY_NAME {
                 return Err(DecodeError::invalid(FRIEND, "display_name is over 64 bytes"));
             }
@@ -211,7 +220,7 @@ pub fn validate_friend_message(bytes: &[u8]) -> Result<ValidatedFriend, DecodeEr
                 return Err(DecodeError::invalid(FRIEND, "note is over 512 bytes"));
             }
             FriendBody::Request {
-                key_package: r.key_package,
+                key_package,
                 display_name: r.display_name,
                 note: r.note,
                 recipient_account,
@@ -272,9 +281,7 @@ fn accounts(field: &str, list: Vec<Vec<u8>>) -> Result<Vec<[u8; 32]>, DecodeErro
     }
     let mut out: Vec<[u8; 32]> = Vec::with_capacity(list.len());
     for a in list {
-        let a: [u8; 32] = a.as_slice().try_into().map_err(|_| {
-            DecodeError::invalid(META, format!("{field}: an account is not 32 bytes"))
-        })?;
+        let a = account(META, field, &a)?;
         if out.contains(&a) {
             return Err(DecodeError::invalid(META, format!("{field} lists an account twice")));
         }
@@ -355,10 +362,7 @@ pub fn validate_group_control(bytes: &[u8]) -> Result<ValidatedGroupControl, Dec
             if i.group_name.trim().is_empty() || i.group_name.len() > limits::MAX_GROUP_NAME {
                 return Err(DecodeError::invalid(CONTROL, "group_name must be 1..=128 bytes"));
             }
-            let recipient_account =
-                i.recipient_account.as_slice().try_into().map_err(|_| {
-                    DecodeError::invalid(CONTROL, "recipient_account must be 32 bytes")
-                })?;
+            let recipient_account = account(CONTROL, "recipient_account", &i.recipient_account)?;
             GroupControlBody::Invite {
                 group_id: i.group_id,
                 group_name: i.group_name,
@@ -367,10 +371,7 @@ pub fn validate_group_control(bytes: &[u8]) -> Result<ValidatedGroupControl, Dec
             }
         }
         Some(wire::group_control::Body::Accept(a)) => {
-            if a.key_package.is_empty() || a.key_package.len() > limits::MAX_KEY_PACKAGE {
-                return Err(DecodeError::invalid(CONTROL, "key_package must be 1..=16384 bytes"));
-            }
-            GroupControlBody::Accept { key_package: a.key_package }
+            GroupControlBody::Accept { key_package: key_package(CONTROL, a.key_package)? }
         }
         Some(wire::group_control::Body::Decline(_)) => GroupControlBody::Decline,
         None => return Err(DecodeError::invalid(CONTROL, "no body")),

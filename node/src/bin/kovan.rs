@@ -856,11 +856,11 @@ fn print_text(method: &str, v: &serde_json::Value) {
                 println!("  {}", v["description"].as_str().unwrap_or(""));
             }
             for m in v["members"].as_array().into_iter().flatten() {
+                let account = m["account"].as_str().unwrap_or("");
                 println!(
                     "  {:<24} {}{}{}",
                     m["name"].as_str().unwrap_or(""),
-                    &m["account"].as_str().unwrap_or("")
-                        [..16.min(m["account"].as_str().unwrap_or("").len())],
+                    account.get(..16).unwrap_or(account),
                     if m["admin"].as_bool() == Some(true) { "  admin" } else { "" },
                     if m["muted"].as_bool() == Some(true) { "  muted" } else { "" },
                 );

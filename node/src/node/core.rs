@@ -1544,7 +1544,7 @@ impl Core {
         let now = now_ms();
         let tx = self.db.tx();
         tx.atomic(|| {
-            let sequence = self.history().next_sequence(conv)?;
+            let (sequence, last_update, sent) = self.history().next_sequence(conv, now)?;
             let env = wire::AppEnvelope {
                 version: 1,
                 message_id: message_id.to_vec(),
@@ -1583,7 +1583,7 @@ impl Core {
                     store.then_some(&message_id),
                 )?;
             }
-            self.maybe_self_update(conv)?;
+            self.maybe_self_update(conv, last_update, sent)?;
             Ok::<(), NodeError>(())
         })
         .inspect_err(|_| self.groups_changed())?;

@@ -15,6 +15,7 @@
 
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use clap::Parser;
 use kovan_crypto::identity::{AccountKey, DeviceKeys};
 use kovan_crypto::keystore::KdfParams;
@@ -55,33 +56,33 @@ async fn group_run(
     n: usize,
     rounds: usize,
     messages: usize,
-) -> (Vec<Duration>, Duration, Vec<Duration>, f64) {
+) -> anyhow::Result<(Vec<Duration>, Duration, Vec<Duration>, f64)> {
     let mut peers = Vec::new();
     for i in 0..n {
         let p = node(dir, &format!("grp{i}"), relay, true).await;
-        p.h.register(&format!("grp{i}"), "bench password").await.unwrap();
+        p.h.register(&format!("grp{i}"), "bench password").await.context("register")?;
         peers.push(p);
     }
-    let (admin, rest) = peers.split_first_mut().unwrap();
+    let (admin, rest) = peers.split_first_mut().context("a group needs members")?;
     for (i, p) in rest.iter_mut().enumerate() {
-        admin.h.friend_request(&format!("grp{}", i + 1), "").await.unwrap();
+        admin.h.friend_request(&format!("grp{}", i + 1), "").await.context("friend request")?;
         wait(&mut p.rx, |e| matches!(e, Event::FriendRequest { .. })).await;
-        p.h.friend_accept(&admin.h.account_hex()).await.unwrap();
+        p.h.friend_accept(&admin.h.account_hex()).await.context("friend accept")?;
         wait(&mut admin.rx, |e| matches!(e, Event::FriendAccepted { .. })).await;
     }
-    let gid = admin.h.group_create("bench", "", false).await.unwrap().id;
+    let gid = admin.h.group_create("bench", "", false).await.context("group create")?.id;
     let mut adds = Vec::new();
     for p in rest.iter_mut() {
         let t = Instant::now();
-        admin.h.group_invite(&gid, &p.h.account_hex()).await.unwrap();
+        admin.h.group_invite(&gid, &p.h.account_hex()).await.context("invite")?;
         wait(&mut p.rx, |e| matches!(e, Event::GroupInvitation { .. })).await;
-        let inv = p.h.group_invitations().await.unwrap().remove(0);
-        p.h.group_answer(&inv.id, true).await.unwrap();
+        let inv = p.h.group_invitations().await?.into_iter().next().context("no invitation")?;
+        p.h.group_answer(&inv.id, true).await.context("accept")?;
         wait(&mut p.rx, |e| matches!(e, Event::GroupChanged { .. })).await;
         adds.push(t.elapsed());
     }
     // Everyone at the final epoch before measuring.
-    let epoch = admin.h.group(&gid).await.unwrap().epoch;
+    let epoch = admin.h.group(&gid).await?.epoch;
     for p in rest.iter() {
         while p.h.group(&gid).await.map(|g| g.epoch).unwrap_or(0) < epoch {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -91,7 +92,7 @@ async fn group_run(
     let mut call = Duration::ZERO;
     for _ in 0..rounds {
         let t = Instant::now();
-        let m = admin.h.send_text(&gid, BODY, None).await.unwrap();
+        let m = admin.h.send_text(&gid, BODY, None).await?;
         call += t.elapsed();
         for p in rest.iter_mut() {
             wait(&mut p.rx, |e| matches!(e, Event::Message { message } if message.id == m.id))
@@ -103,7 +104,7 @@ async fn group_run(
     let start = Instant::now();
     let mut last = String::new();
     for i in 0..messages {
-        last = admin.h.send_text(&gid, &format!("{i} {BODY}"), None).await.unwrap().id;
+        last = admin.h.send_text(&gid, &format!("{i} {BODY}"), None).await?.id;
     }
     for p in rest.iter_mut() {
         wait(&mut p.rx, |e| matches!(e, Event::Message { message } if message.id == last)).await;
@@ -112,7 +113,7 @@ async fn group_run(
     for p in peers {
         p.h.shutdown().await;
     }
-    (lat, call / rounds as u32, adds, sustained)
+    Ok((lat, call / rounds as u32, adds, sustained))
 }
 
 const BODY: &str = "a typical chat message of about sixty bytes, give or take.";
@@ -277,7 +278,10 @@ async fn main() {
     let to = b.h.account_hex();
     let t = Instant::now();
     for _ in 0..args.rounds {
-        a.h.send_text(&to, BODY, None).await.unwrap();
+        if let Err(e) = a.h.send_text(&to, BODY, None).await {
+            eprintln!("kovan-chat-bench: sending failed: {e}");
+            std::process::exit(1);
+        }
     }
     let call_1to1 = t.elapsed() / args.rounds as u32;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -300,7 +304,13 @@ async fn main() {
     mb.h.shutdown().await;
     let group = if args.group >= 2 {
         let gm = (args.messages / args.group).max(50);
-        Some(group_run(dir.path(), &url, args.group, args.rounds.min(100), gm).await)
+        match group_run(dir.path(), &url, args.group, args.rounds.min(100), gm).await {
+            Ok(g) => Some(g),
+            Err(e) => {
+                eprintln!("kovan-chat-bench: the group run failed: {e:#}");
+                std::process::exit(1);
+            }
+        }
     } else {
         None
     };

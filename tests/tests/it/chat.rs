@@ -3,7 +3,7 @@
 use kovan_node::Event;
 use kovan_node::contacts::FriendState;
 
-use crate::harness::{HistoryAll as _, TestNode, TestRelay, befriend, next_text};
+use crate::harness::{TestNode, TestRelay, befriend, history_all, next_text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_users_find_each_other_befriend_and_chat_both_ways_directly() {
@@ -275,7 +275,7 @@ async fn concurrent_key_refreshes_lose_no_message_on_either_side() {
     // undone epoch: every message arrives, exactly once, on both sides.
     for (n, prefix) in [(&mut alice, "b"), (&mut bob, "a")] {
         n.until("all 110 messages", move |h| async move {
-            let page = h.history_all().await;
+            let page = history_all(&h).await;
             (0..110).all(|i| page.iter().filter(|t| **t == format!("{prefix}{i}")).count() == 1)
         })
         .await;

@@ -205,25 +205,18 @@ pub fn lan_ip() -> std::net::Ipv4Addr {
 }
 
 /// Every text in a node's first conversation, oldest first.
-#[allow(async_fn_in_trait)]
-pub trait HistoryAll {
-    async fn history_all(&self) -> Vec<String>;
-}
-
-impl HistoryAll for kovan_node::NodeHandle {
-    async fn history_all(&self) -> Vec<String> {
-        let conv = self.conversations().await.unwrap()[0].id.clone();
-        let mut out = Vec::new();
-        let mut before = None;
-        loop {
-            let page = self.history(&conv, before, 500).await.unwrap();
-            if page.is_empty() {
-                break;
-            }
-            before = page.last().map(|m| m.seq);
-            out.extend(page.into_iter().filter_map(|m| m.text));
+pub async fn history_all(h: &NodeHandle) -> Vec<String> {
+    let conv = h.conversations().await.unwrap()[0].id.clone();
+    let mut out = Vec::new();
+    let mut before = None;
+    loop {
+        let page = h.history(&conv, before, 500).await.unwrap();
+        if page.is_empty() {
+            break;
         }
-        out.reverse();
-        out
+        before = page.last().map(|m| m.seq);
+        out.extend(page.into_iter().filter_map(|m| m.text));
     }
+    out.reverse();
+    out
 }

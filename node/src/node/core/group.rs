@@ -640,22 +640,16 @@ impl Core {
         Ok(())
     }
 
-    /// Counts a message we sent and refreshes our leaf keys in the
-    /// conversation when it is due (SPEC.md §7.6.7). Inside the caller's
-    /// transaction.
-    pub(super) fn maybe_self_update(&mut self, conv: &[u8]) -> NodeResult<()> {
+    /// Refreshes our leaf keys in the conversation when it is due (SPEC.md
+    /// §7.6.7): `last` and `sent` come from [`crate::history::History::next_sequence`].
+    /// Inside the caller's transaction.
+    pub(super) fn maybe_self_update(
+        &mut self,
+        conv: &[u8],
+        last: i64,
+        sent: i64,
+    ) -> NodeResult<()> {
         let now = now_ms();
-        let (last, sent): (i64, i64) = self
-            .db
-            .conn()
-            .query_row(
-                "UPDATE conversations SET sent_since_update = sent_since_update + 1, \
-             last_update = CASE WHEN last_update = 0 THEN ?2 ELSE last_update END \
-             WHERE id = ?1 RETURNING last_update, sent_since_update",
-                params![conv, now],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(crate::Error::from)?;
         if sent < SELF_UPDATE_MESSAGES && now - last < SELF_UPDATE_MS {
             return Ok(());
         }
