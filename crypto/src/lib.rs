@@ -11,6 +11,7 @@
 //! - [`envelope`]: sealed-sender envelopes, what relay mailboxes hold.
 //! - [`mls`]: the MLS ciphersuite, provider, signer and credential checks.
 //! - [`storage`]: sealing database fields at rest with the keystore's storage key.
+//! - [`file`]: chunked file encryption with a fresh key per file.
 //!
 //! Key separation: an account key signs only device certificates (and, later,
 //! account-level statements); each device has four keys, each for exactly one
@@ -20,6 +21,7 @@
 
 pub mod context;
 pub mod envelope;
+pub mod file;
 pub mod identity;
 pub mod keystore;
 pub mod mls;

@@ -24,6 +24,10 @@ pub struct NodeConfig {
     /// Whether to deliver directly to peers when reachable. Off, every
     /// message goes through the relay's mailboxes. Default: true.
     pub direct: bool,
+    /// Received files up to this size are fetched at once. Default: 32 MiB.
+    pub auto_download_max: u64,
+    /// The largest file sent or fetched. Default: 2 GiB.
+    pub max_file_size: u64,
     /// Log filter (tracing `EnvFilter` syntax). Default: "info".
     pub log: String,
 }
@@ -36,6 +40,8 @@ impl Default for NodeConfig {
             listen: vec!["/ip4/0.0.0.0/tcp/0".into(), "/ip4/0.0.0.0/udp/0/quic-v1".into()],
             mdns: true,
             direct: true,
+            auto_download_max: 32 * 1024 * 1024,
+            max_file_size: 2 * 1024 * 1024 * 1024,
             log: "info".into(),
         }
     }
@@ -68,6 +74,9 @@ impl NodeConfig {
     pub fn validate(&self) -> std::result::Result<(), String> {
         if self.device_name.len() > kovan_spec::limits::MAX_DEVICE_NAME {
             return Err("device_name is longer than 64 bytes".into());
+        }
+        if self.max_file_size > kovan_spec::limits::MAX_FILE_SIZE {
+            return Err("max_file_size is above the protocol's 64 GiB".into());
         }
         if let Some(url) = &self.relay_url
             && !(url.starts_with("http://") || url.starts_with("https://"))

@@ -23,6 +23,7 @@ pub mod conversation;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod emoji;
+pub mod files;
 pub mod error;
 pub mod groups;
 pub mod history;
@@ -37,6 +38,6 @@ pub mod store;
 
 pub use error::{Error, ErrorKind, Result};
 pub use node::{
-    Event, GroupChange, GroupView, InvitationView, MemberView, Node, NodeError, NodeErrorKind,
-    NodeHandle, NodeOptions, NodeResult,
+    Event, FileOptions, FileView, GroupChange, GroupView, InvitationView, MemberView, Node,
+    NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult,
 };

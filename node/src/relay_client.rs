@@ -105,6 +105,81 @@ pub enum PushEvent {
 pub struct RelayClient {
     base: String,
     http: reqwest::Client,
+    /// For blob transfers: no overall deadline (a large file takes as long
+    /// as it takes), but a stalled connection fails.
+    bulk: reqwest::Client,
+}
+
+/// A blob's state on the relay (SPEC.md §9.8).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// Hex id.
+    pub id: String,
+    /// Announced size.
+    pub size: i64,
+    /// Bytes stored.
+    pub received: i64,
+    /// Whether it is complete.
+    pub complete: bool,
+}
+
+/// The HTTP client for blob transfers (no overall deadline; a connection
+/// that stalls for a minute fails).
+pub fn bulk_client() -> Result<reqwest::Client, RelayError> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(60))
+        .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| RelayError::Invalid(e.to_string()))
+}
+
+async fn refused(resp: reqwest::Response) -> RelayError {
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    RelayError::Refused {
+        status: status.as_u16(),
+        code: body["code"].as_str().unwrap_or("unknown").to_owned(),
+        message: body["message"].as_str().unwrap_or("").to_owned(),
+    }
+}
+
+/// `GET {base}/v1/blobs/{id}/info` on any relay.
+pub async fn blob_info(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+) -> Result<BlobInfo, RelayError> {
+    let url = format!("{}/v1/blobs/{id}/info", base.trim_end_matches('/'));
+    let resp = http.get(url).send().await.map_err(|e| RelayError::Unreachable(e.to_string()))?;
+    if !resp.status().is_success() {
+        return Err(refused(resp).await);
+    }
+    resp.json().await.map_err(|e| RelayError::Unreachable(e.to_string()))
+}
+
+/// `GET {base}/v1/blobs/{id}` from byte `offset` on any relay: the
+/// response, whose body the caller streams.
+pub async fn blob_download(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+    offset: u64,
+) -> Result<reqwest::Response, RelayError> {
+    let url = format!("{}/v1/blobs/{id}", base.trim_end_matches('/'));
+    let mut req = http.get(url);
+    if offset > 0 {
+        req = req.header("range", format!("bytes={offset}-"));
+    }
+    let resp = req.send().await.map_err(|e| RelayError::Unreachable(e.to_string()))?;
+    let want = if offset > 0 { reqwest::StatusCode::PARTIAL_CONTENT } else { reqwest::StatusCode::OK };
+    if resp.status() != want {
+        if resp.status().is_success() {
+            return Err(RelayError::Invalid(format!("unexpected status {}", resp.status())));
+        }
+        return Err(refused(resp).await);
+    }
+    Ok(resp)
 }
 
 impl RelayClient {
@@ -115,21 +190,72 @@ impl RelayClient {
             .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| RelayError::Invalid(e.to_string()))?;
-        Ok(Self { base: base.trim_end_matches('/').to_owned(), http })
+        Ok(Self { base: base.trim_end_matches('/').to_owned(), http, bulk: bulk_client()? })
+    }
+
+    /// The relay's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The client for blob transfers.
+    pub fn bulk(&self) -> &reqwest::Client {
+        &self.bulk
+    }
+
+    /// `POST /v1/blobs`: reserves a blob of `size` bytes on this account.
+    pub async fn create_blob(&self, token: &str, size: u64) -> Result<BlobInfo, RelayError> {
+        let v = self
+            .call(self.http.post(self.url("/v1/blobs")).bearer_auth(token).json(&json!({ "size": size })))
+            .await?;
+        serde_json::from_value(v).map_err(|e| RelayError::Invalid(e.to_string()))
+    }
+
+    /// `PATCH /v1/blobs/{id}`: uploads `body` starting at `offset`.
+    pub async fn upload_blob(
+        &self,
+        token: &str,
+        id: &str,
+        offset: u64,
+        body: reqwest::Body,
+    ) -> Result<BlobInfo, RelayError> {
+        let resp = self
+            .bulk
+            .patch(self.url(&format!("/v1/blobs/{id}")))
+            .bearer_auth(token)
+            .header("upload-offset", offset.to_string())
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| RelayError::Unreachable(e.to_string()))?;
+        if !resp.status().is_success() {
+            return Err(refused(resp).await);
+        }
+        resp.json().await.map_err(|e| RelayError::Unreachable(e.to_string()))
+    }
+
+    /// `DELETE /v1/blobs/{id}`.
+    pub async fn delete_blob(&self, token: &str, id: &str) -> Result<(), RelayError> {
+        let resp = self
+            .http
+            .delete(self.url(&format!("/v1/blobs/{id}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| RelayError::Unreachable(e.to_string()))?;
+        if resp.status().is_success() || resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        Err(refused(resp).await)
     }
 
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, RelayError> {
         let resp = req.send().await.map_err(|e| RelayError::Unreachable(e.to_string()))?;
-        let status = resp.status();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(body);
+        if !resp.status().is_success() {
+            return Err(refused(resp).await);
         }
-        Err(RelayError::Refused {
-            status: status.as_u16(),
-            code: body["code"].as_str().unwrap_or("unknown").to_owned(),
-            message: body["message"].as_str().unwrap_or("").to_owned(),
-        })
+        Ok(resp.json().await.unwrap_or(Value::Null))
     }
 
     fn url(&self, path: &str) -> String {

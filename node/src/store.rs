@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_contacts.sql"),
     include_str!("../migrations/0006_peer_sequences.sql"),
     include_str!("../migrations/0007_groups.sql"),
+    include_str!("../migrations/0008_files.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -170,6 +170,12 @@ pub struct InfoLimits {
     pub max_avatar_bytes: usize,
     /// Key packages per device.
     pub max_key_packages: i64,
+    /// Largest blob, bytes.
+    pub blob_max_bytes: i64,
+    /// Blob bytes per account.
+    pub blob_quota_bytes: i64,
+    /// Seconds a blob is kept.
+    pub blob_ttl_secs: i64,
 }
 
 /// Describes the relay.
@@ -499,7 +505,11 @@ pub async fn delete_account(
     ApiJson(req): ApiJson<DeleteAccount>,
 ) -> ApiResult<StatusCode> {
     check_password(&st, s.account_id, &req.password).await?;
+    let blobs = st.store.blob_ids_of(s.account_id).await?;
     let devices = st.store.delete_account(s.account_id).await?;
+    for id in &blobs {
+        crate::blobs::remove_bytes(&st.blob_dir, id).await;
+    }
     st.hub.revoke_devices(&devices);
     tracing::info!(account = s.account_id, "account deleted");
     Ok(StatusCode::NO_CONTENT)
@@ -1047,6 +1057,7 @@ pub fn routes() -> Router<Shared> {
             post(put_envelope)
                 .layer(DefaultBodyLimit::max(kovan_spec::limits::MAX_SEALED_ENVELOPE)),
         )
+        .merge(crate::blobs::routes())
         .route("/v1/ws", get(crate::ws::upgrade))
         .route("/v1/openapi.json", get(crate::openapi::serve))
         .layer(DefaultBodyLimit::max(MAX_JSON))

@@ -62,6 +62,13 @@ pub struct Limits {
     pub ws_send_timeout_secs: u64,
     /// Seconds between WebSocket pings. Default: 30.
     pub ws_ping_secs: u64,
+    /// Largest blob (a file's ciphertext), bytes. Default: 2 GiB + 1 MiB,
+    /// which holds a 2 GiB file with its chunk tags.
+    pub blob_max_bytes: i64,
+    /// Bytes of blobs one account may hold. Default: 10 GiB.
+    pub blob_quota_bytes: i64,
+    /// How long a blob is kept after its creation, seconds. Default: 30 days.
+    pub blob_ttl_secs: i64,
 }
 
 impl Default for Limits {
@@ -79,6 +86,9 @@ impl Default for Limits {
             max_concurrent_hashes: 4,
             ws_send_timeout_secs: 10,
             ws_ping_secs: 30,
+            blob_max_bytes: 2 * 1024 * 1024 * 1024 + 1024 * 1024,
+            blob_quota_bytes: 10 * 1024 * 1024 * 1024,
+            blob_ttl_secs: 30 * 24 * 3600,
         }
     }
 }
@@ -116,6 +126,10 @@ impl RelayConfig {
             "mailbox quotas must be positive"
         );
         anyhow::ensure!(l.mailbox_ttl_secs > 0 && l.session_ttl_secs > 0, "TTLs must be positive");
+        anyhow::ensure!(
+            l.blob_max_bytes > 0 && l.blob_quota_bytes > 0 && l.blob_ttl_secs > 0,
+            "blob limits must be positive"
+        );
         anyhow::ensure!(l.max_concurrent_hashes > 0, "max_concurrent_hashes must be positive");
         for a in self.p2p_listen.iter().chain(&self.p2p_external) {
             a.parse::<libp2p::Multiaddr>()

@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod blobs;
 pub mod config;
 pub mod error;
 pub mod hub;
@@ -61,7 +62,15 @@ impl Relay {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
-        let state = Arc::new(state::AppState::new(store, config, peer_id, shutdown_rx.clone())?);
+        let blob_dir = data_dir.join("blobs");
+        std::fs::create_dir_all(&blob_dir)?;
+        let state = Arc::new(state::AppState::new(
+            store,
+            config,
+            peer_id,
+            shutdown_rx.clone(),
+            blob_dir,
+        )?);
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(p2p::run(swarm, state.clone()));
         let app = api::routes().with_state(state.clone());

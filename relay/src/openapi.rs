@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api;
+use crate::{api, blobs};
 
 struct BearerAuth;
 
@@ -31,6 +31,7 @@ impl Modify for BearerAuth {
         api::put_avatar, api::delete_avatar, api::get_user, api::get_avatar, api::search,
         api::upload_key_packages, api::count_key_packages, api::claim_key_package,
         api::put_envelope, api::fetch_mailbox, api::ack_mailbox,
+        blobs::create, blobs::info, blobs::upload, blobs::download, blobs::delete,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -39,6 +40,7 @@ impl Modify for BearerAuth {
         (name = "directory", description = "Finding people (S1)"),
         (name = "keypackages", description = "MLS KeyPackages for starting conversations"),
         (name = "mailbox", description = "Sealed envelopes for offline devices"),
+        (name = "blobs", description = "Ciphertext of files for peers that cannot fetch them directly (M5)"),
     )
 )]
 pub struct ApiDoc;

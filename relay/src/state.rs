@@ -1,7 +1,9 @@
 //! The relay's shared state and the session logic every handler uses.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::api::{Info, InfoLimits, SessionToken};
@@ -55,6 +57,10 @@ pub struct AppState {
     pub multiaddrs: RwLock<Vec<String>>,
     /// Flips to true at shutdown; WebSockets close.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Where blob bytes live (`<data_dir>/blobs`).
+    pub blob_dir: PathBuf,
+    /// Blobs with an upload in progress (one at a time per blob).
+    pub uploading: Mutex<HashSet<String>>,
 }
 
 impl AppState {
@@ -64,6 +70,7 @@ impl AppState {
         config: RelayConfig,
         peer_id: String,
         shutdown: tokio::sync::watch::Receiver<bool>,
+        blob_dir: PathBuf,
     ) -> ApiResult<Self> {
         let l = &config.limits;
         let minute = Duration::from_secs(60);
@@ -82,6 +89,8 @@ impl AppState {
             peer_id,
             multiaddrs: RwLock::new(Vec::new()),
             shutdown,
+            blob_dir,
+            uploading: Mutex::new(HashSet::new()),
         })
     }
 
@@ -101,6 +110,9 @@ impl AppState {
                 mailbox_ttl_secs: l.mailbox_ttl_secs,
                 max_avatar_bytes: crate::api::MAX_AVATAR,
                 max_key_packages: l.max_key_packages,
+                blob_max_bytes: l.blob_max_bytes,
+                blob_quota_bytes: l.blob_quota_bytes,
+                blob_ttl_secs: l.blob_ttl_secs,
             },
         }
     }
@@ -168,6 +180,17 @@ impl AppState {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+        }
+        match self.store.sweep_blobs(now, 1000).await {
+            Ok(ids) => {
+                for id in &ids {
+                    crate::blobs::remove_bytes(&self.blob_dir, id).await;
+                }
+                if !ids.is_empty() {
+                    tracing::info!(n = ids.len(), "expired blobs deleted");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "blob sweep failed"),
         }
     }
 }

@@ -119,4 +119,6 @@ bounded! {
     ContactCard => limits::MAX_CONTACT_CARD,
     GroupMeta => limits::MAX_GROUP_META,
     GroupControl => limits::MAX_GROUP_CONTROL,
+    FileFetch => limits::MAX_FILE_FETCH,
+    FileFetchReply => limits::MAX_FILE_FETCH_REPLY,
 }

@@ -94,3 +94,28 @@ pub const MAX_GROUP_ID: usize = 64;
 
 /// An encoded `GroupControl` (§7.6.2): at most a KeyPackage and a name.
 pub const MAX_GROUP_CONTROL: usize = 20 * 1024;
+
+/// A file's name (§7.7.1): UTF-8 bytes.
+pub const MAX_FILE_NAME: usize = 255;
+
+/// A file's media type: UTF-8 bytes.
+pub const MAX_FILE_MIME: usize = 127;
+
+/// A file's caption: UTF-8 bytes.
+pub const MAX_FILE_CAPTION: usize = 4 * 1024;
+
+/// A relay base URL in a file message.
+pub const MAX_FILE_RELAY_URL: usize = 512;
+
+/// The plaintext chunk size of version-1 file encryption.
+pub const FILE_CHUNK_SIZE: u32 = 64 * 1024;
+
+/// The largest file the protocol describes (64 GiB); nodes and relays set
+/// their own, lower limits (a node's default is 2 GiB).
+pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024 * 1024;
+
+/// An encoded `FileFetch`: a 16-byte id and an offset.
+pub const MAX_FILE_FETCH: usize = 64;
+
+/// An encoded `FileFetchReply`: a status and a length.
+pub const MAX_FILE_FETCH_REPLY: usize = 32;

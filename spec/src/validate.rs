@@ -45,10 +45,98 @@ pub enum Content {
         /// The messages this receipt is about.
         targets: Vec<MessageId>,
     },
+    /// A file, fetched and decrypted outside MLS (SPEC.md §7.7).
+    File(FileOffer),
     /// A content type this implementation does not know (a newer sender, or
     /// an unknown receipt kind). Receivers store it and show "unsupported
     /// message" rather than dropping it (SPEC.md §6.3).
     Unknown,
+}
+
+/// A file announced in a message (SPEC.md §7.7.1), validated.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FileOffer {
+    /// Names the transfer.
+    pub file_id: MessageId,
+    /// A file name safe to create (no separators or control characters).
+    pub name: String,
+    /// The media type (may be empty).
+    pub mime: String,
+    /// Plaintext size.
+    pub size: u64,
+    /// SHA-256 of the plaintext.
+    pub sha256: [u8; 32],
+    /// The file's key.
+    pub key: [u8; 32],
+    /// The relay holding the ciphertext, with the blob's id.
+    pub blob: Option<(String, MessageId)>,
+    /// The caption.
+    pub caption: String,
+}
+
+impl std::fmt::Debug for FileOffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileOffer")
+            .field("file_id", &self.file_id)
+            .field("name", &self.name)
+            .field("mime", &self.mime)
+            .field("size", &self.size)
+            .field("blob", &self.blob)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `name` can be used as a file name as it is: 1..=255 bytes, not
+/// `.` or `..`, no path separators, NUL or other control characters.
+pub fn is_safe_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= limits::MAX_FILE_NAME
+        && name != "."
+        && name != ".."
+        && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+}
+
+fn file_offer(f: wire::FileRef) -> Result<FileOffer, DecodeError> {
+    if !is_safe_file_name(&f.name) {
+        return Err(DecodeError::invalid(
+            APP,
+            "file name must be 1..=255 bytes without separators or control characters",
+        ));
+    }
+    if f.chunk_size != limits::FILE_CHUNK_SIZE {
+        return Err(DecodeError::invalid(APP, "file chunk_size must be 65536"));
+    }
+    if f.size > limits::MAX_FILE_SIZE {
+        return Err(DecodeError::invalid(APP, "file size above the protocol's limit"));
+    }
+    let sha256 = f
+        .sha256
+        .as_slice()
+        .try_into()
+        .map_err(|_| DecodeError::invalid(APP, "file sha256 must be 32 bytes"))?;
+    let key = account(APP, "file key", &f.key)?;
+    let blob = match (f.relay.is_empty(), f.blob_id.is_empty()) {
+        (true, true) => None,
+        (false, false) => {
+            if f.relay.len() > limits::MAX_FILE_RELAY_URL
+                || !(f.relay.starts_with("https://") || f.relay.starts_with("http://"))
+            {
+                return Err(DecodeError::invalid(APP, "file relay must be an http(s) URL"));
+            }
+            Some((f.relay, id(APP, "blob_id", &f.blob_id)?))
+        }
+        _ => return Err(DecodeError::invalid(APP, "file relay and blob_id go together")),
+    };
+    Ok(FileOffer {
+        file_id: id(APP, "file_id", &f.file_id)?,
+        name: f.name,
+        mime: text("mime", f.mime, limits::MAX_FILE_MIME)?,
+        size: f.size,
+        sha256,
+        key,
+        blob,
+        caption: text("caption", f.caption, limits::MAX_FILE_CAPTION)?,
+    })
 }
 
 /// Receipt kinds.
@@ -158,6 +246,7 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
                 _ => Content::Unknown,
             }
         }
+        Some(WireContent::File(f)) => Content::File(file_offer(f)?),
         None => Content::Unknown,
     };
     Ok(ValidatedApp {

@@ -945,6 +945,10 @@ fn daemon(
         listen,
         mdns: config.mdns,
         direct: config.direct,
+        files: kovan_node::node::FileOptions {
+            auto_download_max: config.auto_download_max,
+            max_size: config.max_file_size,
+        },
         display_name: display_name
             .clone()
             .unwrap_or_else(|| id.certificate().device_name().to_owned()),

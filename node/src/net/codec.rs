@@ -81,10 +81,19 @@ pub async fn write_message<M: prost::Message, T: AsyncWrite + Unpin>(
     io: &mut T,
     msg: &M,
 ) -> io::Result<()> {
+    write_frame(io, msg).await?;
+    io.close().await
+}
+
+/// Writes one length-prefixed message and leaves the stream open (more
+/// bytes follow: SPEC.md §7.7.3).
+pub async fn write_frame<M: prost::Message, T: AsyncWrite + Unpin>(
+    io: &mut T,
+    msg: &M,
+) -> io::Result<()> {
     let bytes = msg.encode_to_vec();
     io.write_all(&varint(bytes.len() as u64)).await?;
-    io.write_all(&bytes).await?;
-    io.close().await
+    io.write_all(&bytes).await
 }
 
 impl<Req, Resp> libp2p::request_response::Codec for ProtoCodec<Req, Resp>

@@ -169,11 +169,21 @@ enum Command {
     Shutdown,
 }
 
+/// The file-transfer protocol (SPEC.md §7.7.3): a raw stream per fetch.
+pub const FILE_PROTOCOL: StreamProtocol = StreamProtocol::new("/kovan/file/1");
+
 /// A cheap, cloneable handle to the network task.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct NetHandle {
     commands: mpsc::Sender<Command>,
     local: PeerId,
+    streams: libp2p_stream::Control,
+}
+
+impl std::fmt::Debug for NetHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetHandle").field("local", &self.local).finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Command {
@@ -288,6 +298,24 @@ impl NetHandle {
         self.commands.send(Command::SetCard(card)).await.map_err(|_| NetError::Stopped)
     }
 
+    /// Opens a `/kovan/file/1` stream to `peer`, which must be connected
+    /// (dial it with its expected PeerId first, [`Self::dial`]).
+    pub async fn open_file_stream(&self, peer: PeerId) -> Result<libp2p::Stream, NetError> {
+        let mut control = self.streams.clone();
+        control
+            .open_stream(peer, FILE_PROTOCOL)
+            .await
+            .map_err(|e| NetError::Unreachable(e.to_string()))
+    }
+
+    /// Inbound `/kovan/file/1` streams; only one taker.
+    pub fn incoming_file_streams(&self) -> Result<libp2p_stream::IncomingStreams, NetError> {
+        let mut control = self.streams.clone();
+        control
+            .accept(FILE_PROTOCOL)
+            .map_err(|_| NetError::Invalid("file streams are already being accepted".into()))
+    }
+
     /// Stops the network task.
     pub async fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown).await;
@@ -314,6 +342,7 @@ mod behaviour {
         pub mdns: Toggle<mdns::tokio::Behaviour>,
         pub relay: relay::client::Behaviour,
         pub dcutr: dcutr::Behaviour,
+        pub stream: libp2p_stream::Behaviour,
     }
 }
 
@@ -377,6 +406,7 @@ pub fn start(
                 mdns: Toggle::from(mdns),
                 relay,
                 dcutr: dcutr::Behaviour::new(peer),
+                stream: libp2p_stream::Behaviour::new(),
             }
         })
         .map_err(|e| err(&e))?
@@ -387,8 +417,9 @@ pub fn start(
     }
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
+    let streams = swarm.behaviour().stream.new_control();
     tokio::spawn(run(swarm, cmd_rx, ev_tx, config.card));
-    Ok((NetHandle { commands: cmd_tx, local }, ev_rx))
+    Ok((NetHandle { commands: cmd_tx, local, streams }, ev_rx))
 }
 
 struct Loop {

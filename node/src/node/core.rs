@@ -31,7 +31,10 @@ use crate::outbox::Outbox;
 use crate::relay_client::{PushEvent, RelayClient, Session};
 use crate::store::Database;
 
+mod files;
 mod group;
+
+pub(super) use files::{FileInput, SealedFile};
 pub use group::GroupChange;
 
 /// Envelopes in flight at once (one per recipient device).
@@ -76,6 +79,8 @@ pub enum Input {
         /// Outbox ids with their results, oldest first.
         results: Vec<(i64, SendOutcome)>,
     },
+    /// A file transfer reports.
+    File(FileInput),
     /// Something is due.
     Tick,
     /// Stop; answer when the database is closed.
@@ -162,6 +167,10 @@ pub struct Core {
     peer_addrs: HashMap<PeerId, Vec<Multiaddr>>,
     /// Member devices of groups, for fan-out (see `groups_changed`).
     recipients: std::cell::RefCell<HashMap<Vec<u8>, Vec<DeviceCertificate>>>,
+    /// File transfers running, by file id.
+    transfers: HashMap<[u8; 16], tokio::task::AbortHandle>,
+    /// Downloads to start once the current transaction has committed.
+    file_starts: Vec<[u8; 16]>,
 }
 
 pub(super) fn run(
@@ -240,6 +249,8 @@ impl Core {
             replaying: false,
             recipients: Default::default(),
             peer_addrs: HashMap::new(),
+            transfers: HashMap::new(),
+            file_starts: Vec::new(),
         };
         core.load_session()?;
         Ok(core)
@@ -292,10 +303,14 @@ impl Core {
         }
         self.start_relay();
         self.pump();
+        self.resume_files();
     }
 
     fn stop(&mut self) {
         self.stopping = true;
+        for (_, t) in self.transfers.drain() {
+            t.abort();
+        }
         if let Some(r) = &mut self.relay
             && let Some(stop) = r.stop.take()
         {
@@ -310,10 +325,12 @@ impl Core {
             Input::Net(ev) => self.on_net(ev),
             Input::Push(ev) => self.on_push(ev),
             Input::SendDone { recipient, results } => self.on_sent(recipient, results),
+            Input::File(f) => self.on_file(f),
             Input::Tick => self.pump(),
             Input::Shutdown(_) => {}
         }
         self.flush_events();
+        self.start_queued_files();
     }
 
     /// Called when the input queue is empty: batch work goes out.
@@ -892,7 +909,10 @@ impl Core {
         }
         self.history().set_peer_sequence(&group_id, &device, app.sequence)?;
         match app.content {
-            Content::Text { .. } | Content::Unknown => {
+            Content::Text { .. } | Content::Unknown | Content::File(_) => {
+                if let Content::File(offer) = &app.content {
+                    self.file_offered(&group_id, app.message_id, &device, offer)?;
+                }
                 let stored = self.history().insert(&NewMessage {
                     conversation_id: &group_id,
                     message_id: app.message_id,
@@ -939,6 +959,7 @@ impl Core {
             Content::Delete { target }
                 if self.history().delete(&group_id, &target, &account)? =>
             {
+                self.file_message_deleted(&group_id, &target);
                 self.emit(Event::MessageDeleted {
                     conversation: hex::encode(&group_id),
                     id: hex::encode(target),
@@ -1110,6 +1131,7 @@ impl Core {
         let now = now_ms();
         // One transaction (one disk sync) for the whole batch.
         let tx = self.db.tx();
+        let mut mailboxed = Vec::new();
         let done = tx.atomic(|| -> crate::Result<Vec<Event>> {
             let mut events = Vec::new();
             for (id, outcome) in &results {
@@ -1129,6 +1151,12 @@ impl Core {
                 };
                 let item = self.outbox().get(*id)?;
                 self.outbox().delivered(*id)?;
+                if let (Some(State::Sent), Some(item)) = (state, &item)
+                    && let (Some(conv), Some(mid)) = (&item.conversation_id, &item.message_id)
+                    && let Ok(mid) = <[u8; 16]>::try_from(mid.as_slice())
+                {
+                    mailboxed.push((conv.clone(), mid));
+                }
                 if let (Some(state), Some(item)) = (state, item)
                     && let (Some(conv), Some(mid)) = (item.conversation_id, item.message_id)
                     && let Ok(mid) = <[u8; 16]>::try_from(mid.as_slice())
@@ -1151,6 +1179,9 @@ impl Core {
                 }
             }
             Err(e) => tracing::error!(error = %e, "recording deliveries failed"),
+        }
+        for (conv, mid) in mailboxed {
+            self.file_went_to_mailbox(&conv, &mid);
         }
         self.pump();
     }
@@ -1746,6 +1777,7 @@ impl Core {
         self.send_app(&conv, &recipients, content, None, false)?;
         let me = self.my_account();
         self.history().delete(&conv, &target, &me)?;
+        self.file_message_deleted(&conv, &target);
         self.emit(Event::MessageDeleted {
             conversation: hex::encode(&conv),
             id: hex::encode(target),

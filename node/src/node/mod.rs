@@ -38,8 +38,8 @@ use crate::relay_client::{RelayClient, RelayError};
 
 pub use core::GroupChange;
 pub use views::{
-    ContactView, ConversationView, Event, GroupView, InvitationView, LanPeer, MemberView,
-    MessageView, ReactionView, SearchResult, Status,
+    ContactView, ConversationView, Event, FileMeta, FileView, GroupView, InvitationView, LanPeer,
+    MemberView, MessageView, ReactionView, SearchResult, Status,
 };
 
 /// Work queued to the core thread.
@@ -67,6 +67,24 @@ pub struct NodeOptions {
     /// goes through the relay's mailboxes and peers never learn this
     /// device's IP addresses from it (they still do if it answers them).
     pub direct: bool,
+    /// File limits.
+    pub files: FileOptions,
+}
+
+/// File limits (M5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileOptions {
+    /// Received files up to this size are fetched at once; larger ones
+    /// when asked ([`NodeHandle::fetch_file`]). Default: 32 MiB.
+    pub auto_download_max: u64,
+    /// Largest file sent or fetched. Default: 2 GiB.
+    pub max_size: u64,
+}
+
+impl Default for FileOptions {
+    fn default() -> Self {
+        Self { auto_download_max: 32 * 1024 * 1024, max_size: 2 * 1024 * 1024 * 1024 }
+    }
 }
 
 impl NodeOptions {
@@ -86,6 +104,7 @@ impl NodeOptions {
             mdns: false,
             display_name: display_name.into(),
             direct: true,
+            files: FileOptions::default(),
         }
     }
 }
@@ -240,6 +259,13 @@ impl Node {
             });
         }
 
+        // Peers fetching files we sent (SPEC.md §7.7.3).
+        {
+            let incoming =
+                net.incoming_file_streams().map_err(|e| NodeError::Invalid(e.to_string()))?;
+            tokio::spawn(serve_files(incoming, input_tx.clone()));
+        }
+
         let (ready_tx, ready_rx) = oneshot::channel();
         let setup = core::Setup {
             identity: identity.clone(),
@@ -257,6 +283,40 @@ impl Node {
         ready_rx.await.map_err(|_| NodeError::Stopped)??;
 
         Ok(NodeHandle { inner: Arc::new(Inner { input: input_tx, events, net, identity, relay }) })
+    }
+}
+
+/// Accepts `/kovan/file/1` streams; each is served by its own task after
+/// the core says whether that peer may have that file. At most
+/// [`files::MAX_SERVING`](crate::files::MAX_SERVING) at once; more are told
+/// `BUSY`.
+async fn serve_files(
+    mut incoming: libp2p_stream::IncomingStreams,
+    input: mpsc::Sender<core::Input>,
+) {
+    use futures_util::StreamExt;
+    let active = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    while let Some((peer, stream)) = incoming.next().await {
+        let busy = active.load(std::sync::atomic::Ordering::Relaxed) >= crate::files::MAX_SERVING;
+        let input = input.clone();
+        let active = active.clone();
+        active.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tokio::spawn(async move {
+            let decide = async move |peer: PeerId, id: [u8; 16]| {
+                let (tx, rx) = oneshot::channel();
+                let job: Job = Box::new(move |core| {
+                    let _ = tx.send(core.file_to_serve(peer, id));
+                });
+                if input.send(core::Input::Job(job)).await.is_err() {
+                    return None;
+                }
+                rx.await.ok().flatten()
+            };
+            if let Err(e) = crate::files::serve(stream, peer, decide, busy).await {
+                tracing::debug!(%peer, error = %e, "serving a file stopped");
+            }
+            active.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        });
     }
 }
 
@@ -628,6 +688,100 @@ impl NodeHandle {
         let (to, text) = (to.to_owned(), text.to_owned());
         let reply_to = reply_to.map(views::parse_message_id).transpose()?;
         self.call(move |c| c.send_text(&to, &text, reply_to)).await
+    }
+
+    /// Sends a file into a conversation (SPEC.md §7.7): seals it into the
+    /// node's home (progress as `Event::File`… once recorded; sealing a
+    /// large file takes a few seconds), reserves a relay copy if logged in
+    /// (uploaded only if a recipient cannot be reached directly), and sends
+    /// the message that announces it.
+    pub async fn send_file(
+        &self,
+        to: &str,
+        path: &std::path::Path,
+        caption: &str,
+        reply_to: Option<&str>,
+    ) -> NodeResult<MessageView> {
+        let to = to.to_owned();
+        let reply_to = reply_to.map(views::parse_message_id).transpose()?;
+        let who = to.clone();
+        let prep = self.call(move |c| c.file_prepare(&who)).await?;
+        let meta = tokio::fs::metadata(path)
+            .await
+            .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(NodeError::Invalid(format!("{} is not a file", path.display())));
+        }
+        if meta.len() > prep.max_size {
+            return Err(NodeError::Invalid(format!(
+                "the file is {} bytes; the limit is {} bytes",
+                meta.len(),
+                prep.max_size
+            )));
+        }
+        let mut file_id = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut file_id);
+        let key = kovan_crypto::file::FileKey::generate(&mut rand_core::OsRng);
+        let ciphertext = prep.out_dir.join(format!("{}.sealed", hex::encode(file_id)));
+        let (src, dst, k, max) = (path.to_path_buf(), ciphertext.clone(), key.clone(), prep.max_size);
+        let sealed = tokio::task::spawn_blocking(move || {
+            crate::files::seal_file(&src, &dst, &k, max, |_| {})
+        })
+        .await
+        .map_err(|e| NodeError::Local(crate::Error::Internal(e.to_string())))?
+        .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))?;
+        let blob = match &prep.relay {
+            Some((client, token)) => {
+                match client.create_blob(token, kovan_crypto::file::sealed_len(sealed.size)).await {
+                    Ok(info) => match hex::decode(&info.id).ok().and_then(|b| b.try_into().ok()) {
+                        Some(id) => Ok((client.base().to_owned(), id)),
+                        None => Err("the relay gave a malformed blob id".to_owned()),
+                    },
+                    Err(e) => Err(format!("no relay copy: {e}")),
+                }
+            }
+            None => Err("no relay copy: not logged in to a relay".to_owned()),
+        };
+        let name = crate::files::offer_name(path);
+        let prepared = core::SealedFile {
+            file_id,
+            key,
+            mime: crate::files::guess_mime(&name).to_owned(),
+            name,
+            size: sealed.size,
+            sha256: sealed.sha256,
+            ciphertext,
+            source: path.to_string_lossy().into_owned(),
+            blob,
+        };
+        let caption = caption.to_owned();
+        self.call(move |c| c.file_send(&to, prepared, caption, reply_to)).await
+    }
+
+    /// Files sent and received, newest first, optionally of one conversation.
+    pub async fn files(&self, conversation: Option<&str>, limit: usize) -> NodeResult<Vec<FileView>> {
+        let conversation = conversation.map(str::to_owned);
+        self.call(move |c| c.file_list(conversation.as_deref(), limit)).await
+    }
+
+    /// One file transfer.
+    pub async fn file(&self, id: &str) -> NodeResult<FileView> {
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.file_get(id)).await
+    }
+
+    /// Fetches a received file (one above the automatic limit, or again
+    /// after a failure or cancel); watch `Event::File` for progress.
+    pub async fn fetch_file(&self, id: &str) -> NodeResult<FileView> {
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.file_fetch(id)).await
+    }
+
+    /// Cancels a transfer: a download stops and its partial bytes go; a
+    /// sent file stops being served and its relay copy is deleted.
+    pub async fn cancel_file(&self, id: &str) -> NodeResult<FileView> {
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.file_cancel(id)).await
     }
 
     /// A page of history, newest first: up to `limit` messages before the

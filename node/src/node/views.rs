@@ -201,7 +201,7 @@ pub struct MessageView {
     pub sent_at: i64,
     /// `pending`, `sent`, `delivered`, `seen` (outgoing) or `received`.
     pub state: &'static str,
-    /// `text`, `deleted`, or `unsupported` (a newer content type).
+    /// `text`, `file`, `deleted`, or `unsupported` (a newer content type).
     pub kind: &'static str,
     /// The text.
     pub text: Option<String>,
@@ -213,6 +213,87 @@ pub struct MessageView {
     pub edited_at: Option<i64>,
     /// Reactions per emoji.
     pub reactions: Vec<ReactionView>,
+    /// The file, for `kind = "file"` (its transfer: [`FileView`]).
+    pub file: Option<FileMeta>,
+}
+
+/// A file as its message describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileMeta {
+    /// The file's id, hex (see `files`).
+    pub id: String,
+    /// File name.
+    pub name: String,
+    /// Media type.
+    pub mime: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Caption.
+    pub caption: String,
+}
+
+/// A file transfer, sent or received (SPEC.md §7.7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileView {
+    /// The file's id, hex.
+    pub id: String,
+    /// The conversation, hex.
+    pub conversation: String,
+    /// The message that announced it, hex.
+    pub message: String,
+    /// Sent by this device.
+    pub outgoing: bool,
+    /// File name.
+    pub name: String,
+    /// Media type.
+    pub mime: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Received files: `offered` (not fetched: above the automatic limit),
+    /// `downloading`, `waiting` (no source reachable; retrying),
+    /// `complete`, `failed`, `cancelled`. Sent files: `ready`, `cancelled`.
+    pub state: String,
+    /// Sent files: the relay copy: `none` (not needed yet), `needed`,
+    /// `uploading`, `done`, `failed`.
+    pub upload: String,
+    /// Bytes done: received files, plaintext stored; sent files, ciphertext
+    /// uploaded.
+    pub done: u64,
+    /// Ciphertext bytes that crossed the network for it, all attempts.
+    pub wire_bytes: u64,
+    /// Where the last attempt started in the ciphertext (a resume starts
+    /// above 0).
+    pub resumed_from: u64,
+    /// Received and complete: where it is. Sent: the file that was picked.
+    pub path: Option<String>,
+    /// Why it failed, in words.
+    pub error: Option<String>,
+}
+
+impl FileView {
+    pub(crate) fn new(f: &crate::files::FileRow) -> Self {
+        let path = if f.outgoing {
+            f.source.clone()
+        } else {
+            (f.state == "complete").then(|| f.path.to_string_lossy().into_owned())
+        };
+        Self {
+            id: hex::encode(f.file_id),
+            conversation: hex::encode(&f.conversation_id),
+            message: hex::encode(f.message_id),
+            outgoing: f.outgoing,
+            name: f.name.clone(),
+            mime: f.mime.clone(),
+            size: f.size,
+            state: f.state.clone(),
+            upload: f.upload.clone(),
+            done: f.done,
+            wire_bytes: f.wire_bytes,
+            resumed_from: f.resumed_from,
+            path,
+            error: f.error.clone(),
+        }
+    }
 }
 
 /// The state's name.
@@ -235,12 +316,23 @@ impl MessageView {
     ) -> Self {
         let decoded =
             m.body.as_deref().and_then(|b| kovan_spec::decode::<wire::AppEnvelope>(b).ok());
+        let mut file = None;
         let (kind, text, reply_to) = match (&m.body, decoded) {
             (None, _) => ("deleted", None, None),
             (Some(_), Some(env)) => {
                 let reply = (env.reply_to.len() == 16).then(|| hex::encode(&env.reply_to));
                 match env.content {
                     Some(wire::app_envelope::Content::Text(t)) => ("text", Some(t.body), reply),
+                    Some(wire::app_envelope::Content::File(f)) => {
+                        file = Some(FileMeta {
+                            id: hex::encode(&f.file_id),
+                            name: f.name,
+                            mime: f.mime,
+                            size: f.size,
+                            caption: f.caption,
+                        });
+                        ("file", None, reply)
+                    }
                     _ => ("unsupported", None, reply),
                 }
             }
@@ -267,6 +359,7 @@ impl MessageView {
                     mine: r.by.iter().any(|b| b == me),
                 })
                 .collect(),
+            file,
         }
     }
 }
@@ -331,6 +424,12 @@ pub struct Status {
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
+    /// A file transfer moved on: progress (at most a few times a second),
+    /// or a change of state.
+    File {
+        /// The transfer.
+        file: FileView,
+    },
     /// The node listens on a new address.
     Listening {
         /// The address.

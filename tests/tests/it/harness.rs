@@ -7,6 +7,7 @@ use std::time::Duration;
 use kovan_crypto::keystore::KdfParams;
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
+use kovan_node::node::FileOptions;
 use kovan_node::{Event, Node, NodeHandle, NodeOptions};
 use kovan_relay::{Relay, RelayConfig};
 use tokio::sync::broadcast;
@@ -26,12 +27,18 @@ pub struct TestRelay {
 
 impl TestRelay {
     pub async fn start(dir: &Path) -> Self {
+        Self::start_with(dir, |_| {}).await
+    }
+
+    /// A relay whose configuration `tweak` adjusts first.
+    pub async fn start_with(dir: &Path, tweak: impl FnOnce(&mut RelayConfig)) -> Self {
         let dir = dir.join("relay");
-        let config = RelayConfig {
+        let mut config = RelayConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: Some(dir.clone()),
             ..Default::default()
         };
+        tweak(&mut config);
         let relay = Relay::start(config).await.unwrap();
         let url = relay.url();
         Self { relay, url, dir }
@@ -58,6 +65,7 @@ pub struct TestNode {
     pub name: String,
     relay: Option<String>,
     mdns: bool,
+    files: FileOptions,
 }
 
 /// A relay address nothing listens on (a node started with it is cut off).
@@ -73,14 +81,35 @@ impl TestNode {
         logs();
         let home = Home::at(dir.join(name));
         Identity::create_with_params(&home, PASSPHRASE, name, KdfParams::default()).unwrap();
-        Self::boot(home, name, relay.map(str::to_owned), mdns).await
+        Self::boot(home, name, relay.map(str::to_owned), mdns, FileOptions::default()).await
     }
 
-    async fn boot(home: Home, name: &str, relay: Option<String>, mdns: bool) -> Self {
+    /// Starts a node again on an existing home (after `h.shutdown()`).
+    pub async fn reopen(home: PathBuf, name: &str, relay: Option<&str>) -> Self {
+        Self::boot(Home::at(home), name, relay.map(str::to_owned), false, FileOptions::default())
+            .await
+    }
+
+    /// A node with its own file limits (kept across restarts).
+    pub async fn with_files(dir: &Path, name: &str, relay: Option<&str>, files: FileOptions) -> Self {
+        logs();
+        let home = Home::at(dir.join(name));
+        Identity::create_with_params(&home, PASSPHRASE, name, KdfParams::default()).unwrap();
+        Self::boot(home, name, relay.map(str::to_owned), false, files).await
+    }
+
+    async fn boot(
+        home: Home,
+        name: &str,
+        relay: Option<String>,
+        mdns: bool,
+        files: FileOptions,
+    ) -> Self {
         let id = Identity::unlock(&home, PASSPHRASE).unwrap();
         let mut opts = NodeOptions::loopback(home.clone(), name);
         opts.relay_url = relay.clone();
         opts.mdns = mdns;
+        opts.files = files;
         if mdns {
             // mDNS announces only addresses of the interface it runs on:
             // LAN nodes listen on this machine's LAN address (not loopback).
@@ -88,14 +117,14 @@ impl TestNode {
         }
         let h = Node::start(id, opts).await.unwrap();
         let events = h.subscribe();
-        Self { h, events, home, name: name.to_owned(), relay, mdns }
+        Self { h, events, home, name: name.to_owned(), relay, mdns, files }
     }
 
     /// Stops the node and starts it again on the same home.
     pub async fn restart(self) -> Self {
         self.h.shutdown().await;
-        let Self { home, name, relay, mdns, .. } = self;
-        Self::boot(home, &name, relay, mdns).await
+        let Self { home, name, relay, mdns, files, .. } = self;
+        Self::boot(home, &name, relay, mdns, files).await
     }
 
     /// Restarts the node cut off from everyone: no reachable relay, no
@@ -103,14 +132,14 @@ impl TestNode {
     /// outbox; [`Self::reconnect`] brings it back.
     pub async fn restart_isolated(self) -> Self {
         self.h.shutdown().await;
-        let Self { home, name, relay, mdns, .. } = self;
+        let Self { home, name, relay, mdns, files, .. } = self;
         let id = Identity::unlock(&home, PASSPHRASE).unwrap();
         let mut opts = NodeOptions::loopback(home.clone(), &name);
         opts.relay_url = Some(DEAD_RELAY.into());
         opts.direct = false;
         let h = Node::start(id, opts).await.unwrap();
         let events = h.subscribe();
-        Self { h, events, home, name, relay, mdns }
+        Self { h, events, home, name, relay, mdns, files }
     }
 
     /// Restarts the node as it was configured before [`Self::restart_isolated`].
@@ -120,8 +149,18 @@ impl TestNode {
 
     /// Waits for the first event matching `want`.
     pub async fn wait(&mut self, what: &str, want: impl Fn(&Event) -> bool) -> Event {
+        self.wait_for(WAIT, what, want).await
+    }
+
+    /// [`Self::wait`] with its own bound (large transfers).
+    pub async fn wait_for(
+        &mut self,
+        limit: Duration,
+        what: &str,
+        want: impl Fn(&Event) -> bool,
+    ) -> Event {
         let name = self.name.clone();
-        tokio::time::timeout(WAIT, async {
+        tokio::time::timeout(limit, async {
             loop {
                 match self.events.recv().await {
                     Ok(ev) if want(&ev) => return ev,

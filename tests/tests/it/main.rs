@@ -2,6 +2,7 @@
 
 mod chat;
 mod cli;
+mod files;
 mod friends;
 mod groups;
 mod harness;

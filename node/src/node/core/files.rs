@@ -1,0 +1,620 @@
+//! Files on the core thread (SPEC.md §7.7): recording offers, starting and
+//! resuming transfers, what peers may fetch, and the relay copy.
+//!
+//! Transfers themselves run as tokio tasks (`crate::files`) and report back
+//! as [`FileInput`]s; the core writes what they report and emits
+//! `Event::File`. Sent files are kept as ciphertext in the home's
+//! `files/out/`; received files land in `files/in/<id>/<name>`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kovan_crypto::file::{FileKey, sealed_len};
+use kovan_spec::validate::FileOffer;
+use kovan_spec::wire;
+use libp2p::{Multiaddr, PeerId};
+use rand_core::OsRng;
+
+use super::{Core, Input, internal, now_ms};
+use crate::files::{self as xfer, FileRow, Files, Receiver, ServeDecision, TransferError};
+use crate::net::circuit_addr;
+use crate::node::views::{Event, FileView, MessageView};
+use crate::node::{NodeError, NodeResult};
+use crate::relay_client::RelayClient;
+
+/// First wait after a transfer found no source; doubles up to [`MAX_RETRY`].
+const FIRST_RETRY: Duration = Duration::from_secs(2);
+/// Longest wait between attempts.
+const MAX_RETRY: Duration = Duration::from_secs(300);
+
+/// What a transfer task reports.
+#[derive(Debug)]
+pub enum FileInput {
+    /// An attempt started at this ciphertext offset.
+    Started {
+        /// The file.
+        id: [u8; 16],
+        /// Offset.
+        offset: u64,
+    },
+    /// Bytes done, and bytes that crossed the network since the last report.
+    Progress {
+        /// The file.
+        id: [u8; 16],
+        /// Bytes done.
+        done: u64,
+        /// Network bytes since the last report.
+        wire: u64,
+    },
+    /// No source worked this time; the task retries.
+    Waiting {
+        /// The file.
+        id: [u8; 16],
+        /// Why.
+        reason: String,
+    },
+    /// A download finished and verified, or an upload completed.
+    Done {
+        /// The file.
+        id: [u8; 16],
+    },
+    /// It failed for good.
+    Failed {
+        /// The file.
+        id: [u8; 16],
+        /// Why, in words.
+        error: String,
+    },
+}
+
+/// What a sender needs to seal and announce a file.
+#[derive(Debug)]
+pub(in crate::node) struct Preparing {
+    pub relay: Option<(RelayClient, String)>,
+    pub out_dir: PathBuf,
+    pub max_size: u64,
+}
+
+/// A sealed file, ready to be announced.
+#[derive(Debug)]
+pub(in crate::node) struct SealedFile {
+    pub file_id: [u8; 16],
+    pub key: FileKey,
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+    pub sha256: [u8; 32],
+    pub ciphertext: PathBuf,
+    pub source: String,
+    /// The relay blob reserved for it, or why there is none.
+    pub blob: Result<(String, [u8; 16]), String>,
+}
+
+impl Core {
+    fn files(&self) -> Files<'_> {
+        Files::new(&self.db)
+    }
+
+    fn files_dir(&self) -> PathBuf {
+        self.options.home.root().join("files")
+    }
+
+    fn file_key(&self, f: &FileRow) -> crate::Result<FileKey> {
+        let plain = self
+            .field
+            .open(&key_context(&f.file_id), &f.sealed_key)
+            .map_err(|_| crate::Error::Internal("a file key does not open".into()))?;
+        FileKey::from_slice(&plain).map_err(|e| crate::Error::Internal(e.to_string()))
+    }
+
+    fn emit_file(&mut self, id: &[u8; 16]) {
+        if let Ok(Some(f)) = self.files().get(id) {
+            self.emit(Event::File { file: FileView::new(&f) });
+        }
+    }
+
+    /// Checks that `to` can be written to; what sealing needs.
+    pub(in crate::node) fn file_prepare(&mut self, to: &str) -> NodeResult<Preparing> {
+        self.writable(to)?;
+        let relay = self.relay.as_ref().and_then(|r| {
+            r.session.as_ref().map(|s| (r.client.clone(), s.token.clone()))
+        });
+        let out_dir = self.files_dir().join("out");
+        std::fs::create_dir_all(&out_dir).map_err(crate::Error::io("creating files/out"))?;
+        Ok(Preparing { relay, out_dir, max_size: self.options.files.max_size })
+    }
+
+    /// Records a sealed file and sends the message that announces it.
+    pub(in crate::node) fn file_send(
+        &mut self,
+        to: &str,
+        sealed: SealedFile,
+        caption: String,
+        reply_to: Option<[u8; 16]>,
+    ) -> NodeResult<MessageView> {
+        if caption.len() > kovan_spec::limits::MAX_FILE_CAPTION {
+            return Err(NodeError::Invalid("the caption is longer than 4 KiB".into()));
+        }
+        let (conv, recipients) = self.writable(to)?;
+        let (blob, upload, error) = match &sealed.blob {
+            Ok(b) => (Some(b.clone()), "none", None),
+            Err(why) => (None, "failed", Some(why.clone())),
+        };
+        let content = wire::app_envelope::Content::File(wire::FileRef {
+            file_id: sealed.file_id.to_vec(),
+            name: sealed.name.clone(),
+            mime: sealed.mime.clone(),
+            size: sealed.size,
+            sha256: sealed.sha256.to_vec(),
+            key: sealed.key.as_bytes().to_vec(),
+            chunk_size: kovan_spec::limits::FILE_CHUNK_SIZE,
+            relay: blob.as_ref().map(|b| b.0.clone()).unwrap_or_default(),
+            blob_id: blob.as_ref().map(|b| b.1.to_vec()).unwrap_or_default(),
+            caption,
+        });
+        let row = FileRow {
+            file_id: sealed.file_id,
+            conversation_id: conv.clone(),
+            message_id: [0; 16],
+            outgoing: true,
+            sender_device: self.net.peer_id().to_string(),
+            name: sealed.name,
+            mime: sealed.mime,
+            size: sealed.size,
+            sha256: sealed.sha256,
+            sealed_key: self.field.seal(
+                &mut OsRng,
+                &key_context(&sealed.file_id),
+                sealed.key.as_bytes(),
+            ),
+            blob,
+            state: "ready".into(),
+            upload: upload.into(),
+            done: 0,
+            wire_bytes: 0,
+            resumed_from: 0,
+            path: sealed.ciphertext,
+            source: Some(sealed.source),
+            error,
+            created_at: now_ms(),
+        };
+        // The row first, with the message id filled in once it is known;
+        // both in the transaction of the send.
+        let tx = self.db.tx();
+        let id = tx.atomic(|| {
+            let id = self.send_app(&conv, &recipients, content, reply_to, true)?;
+            self.files().insert(&FileRow { message_id: id, ..row })?;
+            Ok::<_, NodeError>(id)
+        })?;
+        let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("message not stored"))?;
+        self.emit(Event::Message { message: view.clone() });
+        self.emit_file(&sealed.file_id);
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+
+    /// A file offered in an incoming message (inside the message's
+    /// transaction): recorded, and fetched at once if small enough.
+    pub(super) fn file_offered(
+        &mut self,
+        conv: &[u8],
+        message_id: [u8; 16],
+        sender_device: &str,
+        offer: &FileOffer,
+    ) -> crate::Result<()> {
+        let limits = &self.options.files;
+        let (state, error) = if offer.size > limits.max_size {
+            ("failed", Some(format!("larger than this device's limit of {} bytes", limits.max_size)))
+        } else if offer.size <= limits.auto_download_max {
+            ("downloading", None)
+        } else {
+            ("offered", None)
+        };
+        let path = self.files_dir().join("in").join(hex::encode(offer.file_id)).join(&offer.name);
+        let row = FileRow {
+            file_id: offer.file_id,
+            conversation_id: conv.to_vec(),
+            message_id,
+            outgoing: false,
+            sender_device: sender_device.to_owned(),
+            name: offer.name.clone(),
+            mime: offer.mime.clone(),
+            size: offer.size,
+            sha256: offer.sha256,
+            sealed_key: self.field.seal(&mut OsRng, &key_context(&offer.file_id), &offer.key),
+            blob: offer.blob.clone(),
+            state: state.into(),
+            upload: "none".into(),
+            done: 0,
+            wire_bytes: 0,
+            resumed_from: 0,
+            path,
+            source: None,
+            error,
+            created_at: now_ms(),
+        };
+        if self.files().insert(&row)? {
+            if state == "downloading" {
+                self.file_starts.push(offer.file_id);
+            }
+            self.emit(Event::File { file: FileView::new(&row) });
+        }
+        Ok(())
+    }
+
+    /// Starts the transfers queued while a transaction was open (after it
+    /// committed; a rolled-back offer has no row and starts nothing).
+    pub(super) fn start_queued_files(&mut self) {
+        for id in std::mem::take(&mut self.file_starts) {
+            self.start_download(id);
+        }
+    }
+
+    /// Resumes what was under way when the node stopped.
+    pub(super) fn resume_files(&mut self) {
+        match self.files().unfinished() {
+            Ok(rows) => {
+                for f in rows {
+                    if f.outgoing {
+                        self.start_upload(f.file_id);
+                    } else {
+                        self.start_download(f.file_id);
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "reading unfinished transfers failed"),
+        }
+    }
+
+    /// Where to reach a device directly: a contact's addresses or what
+    /// identify told us, then a circuit through our relay.
+    fn device_route(&self, device: &str) -> Option<(PeerId, Vec<Multiaddr>)> {
+        let peer: PeerId = device.parse().ok()?;
+        if let Ok(Some(c)) = self.contacts_store().by_peer(device) {
+            return self.route(&c);
+        }
+        let mut addrs = self.peer_addrs.get(&peer).cloned().unwrap_or_default();
+        if let Some(base) = self.relay.as_ref().and_then(|r| r.circuit_base.as_ref()) {
+            addrs.push(circuit_addr(base, peer));
+        }
+        Some((peer, addrs))
+    }
+
+    fn start_download(&mut self, id: [u8; 16]) {
+        if self.stopping || self.transfers.contains_key(&id) {
+            return;
+        }
+        let Ok(Some(f)) = self.files().get(&id) else { return };
+        if f.outgoing || !matches!(f.state.as_str(), "downloading" | "waiting") {
+            return;
+        }
+        let key = match self.file_key(&f) {
+            Ok(k) => k,
+            Err(e) => return self.file_failed(id, &e.to_string()),
+        };
+        let direct = if self.options.direct { self.device_route(&f.sender_device) } else { None };
+        let http = self
+            .relay
+            .as_ref()
+            .map(|r| r.client.bulk().clone())
+            .or_else(|| crate::relay_client::bulk_client().ok());
+        let net = self.net.clone();
+        let input = self.input.clone();
+        let task = self.rt.spawn(async move {
+            let report = |i: FileInput| {
+                let input = input.clone();
+                async move {
+                    let _ = input.send(Input::File(i)).await;
+                }
+            };
+            let mut wait = FIRST_RETRY;
+            loop {
+                match download_once(&f, &key, direct.clone(), http.as_ref(), &net, &input).await {
+                    Ok(()) => return report(FileInput::Done { id }).await,
+                    Err(e) if e.is_transient() => {
+                        report(FileInput::Waiting { id, reason: e.to_string() }).await;
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(MAX_RETRY);
+                    }
+                    Err(e) => {
+                        if matches!(e, TransferError::Untrusted(_)) {
+                            // Nothing of an altered file is kept.
+                            let _ = tokio::fs::remove_file(xfer::part_path(&f.path)).await;
+                        }
+                        return report(FileInput::Failed { id, error: e.to_string() }).await;
+                    }
+                }
+            }
+        });
+        self.transfers.insert(id, task.abort_handle());
+    }
+
+    fn start_upload(&mut self, id: [u8; 16]) {
+        if self.stopping || self.transfers.contains_key(&id) {
+            return;
+        }
+        let Ok(Some(f)) = self.files().get(&id) else { return };
+        let Some((_, blob_id)) = f.blob else { return };
+        let Some((client, token)) = self.relay.as_ref().and_then(|r| {
+            r.session.as_ref().map(|s| (r.client.clone(), s.token.clone()))
+        }) else {
+            return;
+        };
+        if self.files().set_upload(&id, "uploading", None).is_err() {
+            return;
+        }
+        self.emit_file(&id);
+        let input = self.input.clone();
+        let task = self.rt.spawn(async move {
+            let mut wait = FIRST_RETRY;
+            loop {
+                let tx = input.clone();
+                let mut progress = move |done: u64, wire: u64| {
+                    let _ = tx.try_send(Input::File(FileInput::Progress { id, done, wire }));
+                };
+                match xfer::upload_blob(&client, &token, &blob_id, &f.path, &mut progress).await {
+                    Ok(()) => {
+                        let _ = input.send(Input::File(FileInput::Done { id })).await;
+                        return;
+                    }
+                    Err(TransferError::Network(reason)) => {
+                        let _ = input.send(Input::File(FileInput::Waiting { id, reason })).await;
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(MAX_RETRY);
+                    }
+                    Err(e) => {
+                        let error = e.to_string();
+                        let _ = input.send(Input::File(FileInput::Failed { id, error })).await;
+                        return;
+                    }
+                }
+            }
+        });
+        self.transfers.insert(id, task.abort_handle());
+    }
+
+    fn file_failed(&mut self, id: [u8; 16], error: &str) {
+        let Ok(Some(f)) = self.files().get(&id) else { return };
+        let r = if f.outgoing {
+            self.files().set_upload(&id, "failed", Some(error))
+        } else {
+            self.files().set_state(&id, "failed", Some(error))
+        };
+        if let Err(e) = r {
+            tracing::error!(error = %e, "recording a failed transfer failed");
+        }
+        tracing::warn!(file = %hex::encode(id), %error, "file transfer failed");
+        self.emit_file(&id);
+    }
+
+    /// A report from a transfer task.
+    pub(super) fn on_file(&mut self, input: FileInput) {
+        let result = match &input {
+            FileInput::Started { id, offset } => self.files().set_resumed(id, *offset),
+            FileInput::Progress { id, done, wire } => self.files().progress(id, *done, *wire),
+            FileInput::Waiting { id, reason } => match self.files().get(id) {
+                Ok(Some(f)) if f.outgoing => self.files().set_upload(id, "uploading", Some(reason)),
+                Ok(Some(f)) if f.state == "downloading" || f.state == "waiting" => {
+                    self.files().set_state(id, "waiting", Some(reason))
+                }
+                other => other.map(|_| ()),
+            },
+            FileInput::Done { id } => {
+                self.transfers.remove(id);
+                match self.files().get(id) {
+                    Ok(Some(f)) if f.outgoing => self.files().set_upload(id, "done", None),
+                    Ok(Some(f)) => {
+                        self.files().progress(id, f.size, 0).and_then(|()| {
+                            self.files().set_state(id, "complete", None)
+                        })
+                    }
+                    other => other.map(|_| ()),
+                }
+            }
+            FileInput::Failed { id, error } => {
+                self.transfers.remove(id);
+                self.file_failed(*id, error);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "recording a transfer's progress failed");
+        }
+        let id = match &input {
+            FileInput::Started { id, .. }
+            | FileInput::Progress { id, .. }
+            | FileInput::Waiting { id, .. }
+            | FileInput::Done { id }
+            | FileInput::Failed { id, .. } => *id,
+        };
+        if !matches!(input, FileInput::Failed { .. }) {
+            self.emit_file(&id);
+        }
+    }
+
+    /// One of our messages went to a mailbox: the recipient may not reach
+    /// us directly, so a file it announced is uploaded to the relay.
+    pub(super) fn file_went_to_mailbox(&mut self, conv: &[u8], message: &[u8; 16]) {
+        let Ok(Some(f)) = self.files().by_message(conv, message) else { return };
+        if !f.outgoing || f.upload != "none" || f.blob.is_none() || f.state != "ready" {
+            return;
+        }
+        if self.files().set_upload(&f.file_id, "needed", None).is_ok() {
+            self.start_upload(f.file_id);
+        }
+    }
+
+    /// Whether `peer` may fetch a file we sent: only devices of the
+    /// conversation's members, only while we still offer it.
+    pub(in crate::node) fn file_to_serve(&self, peer: PeerId, id: [u8; 16]) -> ServeDecision {
+        let f = self.files().get(&id).ok()??;
+        if !f.outgoing || f.state != "ready" {
+            return None;
+        }
+        let device = peer.to_string();
+        let member = if self.is_group(&f.conversation_id).ok()? {
+            self.group_recipients(&f.conversation_id)
+                .ok()?
+                .iter()
+                .any(|c| c.peer_id().to_string() == device)
+        } else {
+            self.contacts_store()
+                .by_conversation(&f.conversation_id)
+                .ok()?
+                .and_then(|c| c.peer_id)
+                .is_some_and(|p| p == device)
+        };
+        member.then(|| (f.path.clone(), sealed_len(f.size)))
+    }
+
+    /// Starts (or restarts after a failure or cancel) fetching a file.
+    pub(in crate::node) fn file_fetch(&mut self, id: [u8; 16]) -> NodeResult<FileView> {
+        let f = self.files().get(&id)?.ok_or_else(|| NodeError::NotFound("no such file".into()))?;
+        if f.outgoing {
+            return Err(NodeError::State("this file was sent from this device".into()));
+        }
+        if f.size > self.options.files.max_size {
+            return Err(NodeError::Invalid(format!(
+                "the file is {} bytes; this device's limit is {}",
+                f.size, self.options.files.max_size
+            )));
+        }
+        match f.state.as_str() {
+            "complete" => {}
+            "downloading" | "waiting" => {
+                // Retry now rather than at the end of a back-off.
+                if let Some(t) = self.transfers.remove(&id) {
+                    t.abort();
+                }
+                self.start_download(id);
+            }
+            _ => {
+                self.files().set_state(&id, "downloading", None)?;
+                self.start_download(id);
+            }
+        }
+        self.emit_file(&id);
+        self.flush_events();
+        let f = self.files().get(&id)?.ok_or_else(|| internal("file vanished"))?;
+        Ok(FileView::new(&f))
+    }
+
+    /// Cancels a transfer. A received file's partial bytes are removed; a
+    /// sent file is no longer served and its relay copy is deleted.
+    pub(in crate::node) fn file_cancel(&mut self, id: [u8; 16]) -> NodeResult<FileView> {
+        let f = self.files().get(&id)?.ok_or_else(|| NodeError::NotFound("no such file".into()))?;
+        if let Some(t) = self.transfers.remove(&id) {
+            t.abort();
+        }
+        if f.state != "complete" {
+            self.files().set_state(&id, "cancelled", None)?;
+        }
+        if f.outgoing {
+            if let (Some((_, blob)), Some(r)) = (&f.blob, &self.relay)
+                && let Some(s) = &r.session
+            {
+                let (client, token, blob) = (r.client.clone(), s.token.clone(), hex::encode(blob));
+                self.spawn(async move {
+                    if let Err(e) = client.delete_blob(&token, &blob).await {
+                        tracing::debug!(error = %e, "deleting a cancelled file's blob failed");
+                    }
+                });
+            }
+        } else if f.state != "complete" {
+            let _ = std::fs::remove_file(xfer::part_path(&f.path));
+        }
+        self.emit_file(&id);
+        self.flush_events();
+        let f = self.files().get(&id)?.ok_or_else(|| internal("file vanished"))?;
+        Ok(FileView::new(&f))
+    }
+
+    /// A message that announced a file was deleted: its transfer stops.
+    pub(super) fn file_message_deleted(&mut self, conv: &[u8], message: &[u8; 16]) {
+        if let Ok(Some(f)) = self.files().by_message(conv, message)
+            && f.state != "complete"
+            && f.state != "cancelled"
+        {
+            let _ = self.file_cancel(f.file_id);
+        }
+    }
+
+    /// Files, newest first.
+    pub(in crate::node) fn file_list(
+        &mut self,
+        conversation: Option<&str>,
+        limit: usize,
+    ) -> NodeResult<Vec<FileView>> {
+        let conv = match conversation {
+            Some(c) => Some(self.find_conversation(c)?.0),
+            None => None,
+        };
+        Ok(self.files().list(conv.as_deref(), limit)?.iter().map(FileView::new).collect())
+    }
+
+    /// One file.
+    pub(in crate::node) fn file_get(&mut self, id: [u8; 16]) -> NodeResult<FileView> {
+        let f = self.files().get(&id)?.ok_or_else(|| NodeError::NotFound("no such file".into()))?;
+        Ok(FileView::new(&f))
+    }
+}
+
+/// The sealing context of a file's key (SPEC.md §4.6).
+fn key_context(id: &[u8; 16]) -> Vec<u8> {
+    let mut c = b"files/key/".to_vec();
+    c.extend_from_slice(id);
+    c
+}
+
+/// One attempt: the sender directly, then the relay blob.
+async fn download_once(
+    f: &FileRow,
+    key: &FileKey,
+    direct: Option<(PeerId, Vec<Multiaddr>)>,
+    http: Option<&reqwest::Client>,
+    net: &crate::net::NetHandle,
+    input: &tokio::sync::mpsc::Sender<Input>,
+) -> Result<(), TransferError> {
+    let id = f.file_id;
+    let tx = input.clone();
+    let mut progress = move |done: u64, wire: u64| {
+        let _ = tx.try_send(Input::File(FileInput::Progress { id, done, wire }));
+    };
+    let mut last_err = TransferError::Unavailable("no source for this file".into());
+    if let Some((peer, addrs)) = direct {
+        let (mut rx, offset) = Receiver::open(&f.path, key.clone(), f.size).await?;
+        let _ = input.send(Input::File(FileInput::Started { id, offset })).await;
+        let r = if rx.is_done() {
+            Ok(())
+        } else {
+            xfer::fetch_direct(net, peer, addrs, id, offset, &mut rx, &mut progress).await
+        };
+        match r {
+            Ok(()) => return rx.finish(&f.sha256, &f.path).await,
+            Err(e) if e.is_transient() => {
+                rx.checkpoint().await?;
+                tracing::debug!(file = %hex::encode(id), error = %e, "direct fetch failed");
+                last_err = e;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if let (Some((relay, blob)), Some(http)) = (&f.blob, http) {
+        let (mut rx, offset) = Receiver::open(&f.path, key.clone(), f.size).await?;
+        let _ = input.send(Input::File(FileInput::Started { id, offset })).await;
+        let r = if rx.is_done() {
+            Ok(())
+        } else {
+            xfer::fetch_blob(http, relay, blob, offset, &mut rx, &mut progress).await
+        };
+        match r {
+            Ok(()) => return rx.finish(&f.sha256, &f.path).await,
+            Err(e) => {
+                rx.checkpoint().await?;
+                return Err(e);
+            }
+        }
+    }
+    Err(last_err)
+}
