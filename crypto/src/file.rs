@@ -341,10 +341,7 @@ mod tests {
         // A full-length file whose last full chunk claims to be final does
         // not exist: dropping chunks and claiming a shorter size fails at
         // the chunk that is not flagged final.
-        assert_eq!(
-            open_all(&key, 3 * CHUNK_SIZE as u64, cut, 4096),
-            Err(FileError::Tampered(2))
-        );
+        assert_eq!(open_all(&key, 3 * CHUNK_SIZE as u64, cut, 4096), Err(FileError::Tampered(2)));
 
         let mut longer = ct.clone();
         longer.extend_from_slice(&[0u8; 20]);

@@ -15,6 +15,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<wire::FriendMessage>(data);
     let _ = decode::<wire::CardRequest>(data);
     let _ = decode::<wire::ContactCard>(data);
+    let _ = decode::<wire::FileFetch>(data);
+    let _ = decode::<wire::FileFetchReply>(data);
     let _ = kovan_spec::validate_app_envelope(data);
     let _ = kovan_spec::validate_friend_message(data);
     let _ = kovan_spec::validate_group_meta(data);

@@ -231,6 +231,22 @@ pub async fn dispatch(node: &NodeHandle, method: &str, p: &Value) -> Result<Valu
         "send" => {
             to_value(node.send_text(s(p, "to")?, s(p, "text")?, p["reply_to"].as_str()).await?)
         }
+        "send_file" => to_value(
+            node.send_file(
+                s(p, "to")?,
+                std::path::Path::new(s(p, "path")?),
+                p["caption"].as_str().unwrap_or(""),
+                p["reply_to"].as_str(),
+            )
+            .await?,
+        ),
+        "files" => to_value(
+            node.files(p["with"].as_str(), p["limit"].as_u64().unwrap_or(50).min(1000) as usize)
+                .await?,
+        ),
+        "file" => to_value(node.file(s(p, "id")?).await?),
+        "fetch_file" => to_value(node.fetch_file(s(p, "id")?).await?),
+        "cancel_file" => to_value(node.cancel_file(s(p, "id")?).await?),
         "history" => {
             let who = s(p, "with")?;
             let limit = p["limit"].as_u64().unwrap_or(50) as usize;

@@ -220,7 +220,12 @@ impl<'a> Files<'a> {
     }
 
     /// Sets the upload state and error.
-    pub fn set_upload(&self, id: &[u8; 16], upload: &str, error: Option<&str>) -> crate::Result<()> {
+    pub fn set_upload(
+        &self,
+        id: &[u8; 16],
+        upload: &str,
+        error: Option<&str>,
+    ) -> crate::Result<()> {
         self.db.conn().execute(
             "UPDATE files SET upload = ?2, error = ?3 WHERE file_id = ?1",
             params![id, upload, error],
@@ -272,8 +277,10 @@ pub fn guess_mime(name: &str) -> &'static str {
 /// (SPEC.md §7.7.1) and cut to 255 bytes on a character boundary.
 pub fn offer_name(path: &Path) -> String {
     let raw = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut name: String =
-        raw.chars().map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c }).collect();
+    let mut name: String = raw
+        .chars()
+        .map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c })
+        .collect();
     while name.len() > kovan_spec::limits::MAX_FILE_NAME {
         name.pop();
     }
@@ -399,7 +406,10 @@ pub struct Receiver {
 
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Receiver").field("part", &self.part).field("written", &self.written).finish()
+        f.debug_struct("Receiver")
+            .field("part", &self.part)
+            .field("written", &self.written)
+            .finish()
     }
 }
 
@@ -429,7 +439,8 @@ impl Receiver {
         let have = file.metadata().await?.len().min(size);
         let chunk = fcrypto::CHUNK_SIZE as u64;
         // Whole chunks only; a complete plaintext is kept whole.
-        let chunks = if have == size && size > 0 { fcrypto::chunk_count(size) } else { have / chunk };
+        let chunks =
+            if have == size && size > 0 { fcrypto::chunk_count(size) } else { have / chunk };
         let keep = (chunks * chunk).min(size);
         file.set_len(keep).await?;
         let mut hasher = Sha256::new();

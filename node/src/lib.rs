@@ -23,8 +23,8 @@ pub mod conversation;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod emoji;
-pub mod files;
 pub mod error;
+pub mod files;
 pub mod groups;
 pub mod history;
 pub mod home;

@@ -172,7 +172,8 @@ pub async fn blob_download(
         req = req.header("range", format!("bytes={offset}-"));
     }
     let resp = req.send().await.map_err(|e| RelayError::Unreachable(e.to_string()))?;
-    let want = if offset > 0 { reqwest::StatusCode::PARTIAL_CONTENT } else { reqwest::StatusCode::OK };
+    let want =
+        if offset > 0 { reqwest::StatusCode::PARTIAL_CONTENT } else { reqwest::StatusCode::OK };
     if resp.status() != want {
         if resp.status().is_success() {
             return Err(RelayError::Invalid(format!("unexpected status {}", resp.status())));
@@ -206,7 +207,12 @@ impl RelayClient {
     /// `POST /v1/blobs`: reserves a blob of `size` bytes on this account.
     pub async fn create_blob(&self, token: &str, size: u64) -> Result<BlobInfo, RelayError> {
         let v = self
-            .call(self.http.post(self.url("/v1/blobs")).bearer_auth(token).json(&json!({ "size": size })))
+            .call(
+                self.http
+                    .post(self.url("/v1/blobs"))
+                    .bearer_auth(token)
+                    .json(&json!({ "size": size })),
+            )
             .await?;
         serde_json::from_value(v).map_err(|e| RelayError::Invalid(e.to_string()))
     }

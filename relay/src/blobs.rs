@@ -137,7 +137,10 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/blobs/{id}/info", tag = "blobs",
     params(("id" = String, Path, description = "blob id (hex)")),
     responses((status = 200, body = BlobInfo), (status = 404, body = ErrorBody)))]
-pub async fn info(State(st): State<Shared>, UrlPath(id): UrlPath<String>) -> ApiResult<Json<BlobInfo>> {
+pub async fn info(
+    State(st): State<Shared>,
+    UrlPath(id): UrlPath<String>,
+) -> ApiResult<Json<BlobInfo>> {
     Ok(Json(BlobInfo::from(&live_blob(&st, &id).await?)))
 }
 
@@ -353,10 +356,13 @@ pub async fn delete(
 pub fn routes() -> axum::Router<Shared> {
     use axum::extract::DefaultBodyLimit;
     use axum::routing::{get, post};
-    axum::Router::new().route("/v1/blobs", post(create)).route("/v1/blobs/{id}/info", get(info)).route(
-        "/v1/blobs/{id}",
-        get(download)
-            .delete(delete)
-            .merge(axum::routing::patch(upload).layer(DefaultBodyLimit::disable())),
-    )
+    axum::Router::new()
+        .route("/v1/blobs", post(create))
+        .route("/v1/blobs/{id}/info", get(info))
+        .route(
+            "/v1/blobs/{id}",
+            get(download)
+                .delete(delete)
+                .merge(axum::routing::patch(upload).layer(DefaultBodyLimit::disable())),
+        )
 }

@@ -64,13 +64,8 @@ impl Relay {
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let blob_dir = data_dir.join("blobs");
         std::fs::create_dir_all(&blob_dir)?;
-        let state = Arc::new(state::AppState::new(
-            store,
-            config,
-            peer_id,
-            shutdown_rx.clone(),
-            blob_dir,
-        )?);
+        let state =
+            Arc::new(state::AppState::new(store, config, peer_id, shutdown_rx.clone(), blob_dir)?);
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(p2p::run(swarm, state.clone()));
         let app = api::routes().with_state(state.clone());

@@ -501,6 +501,47 @@ mod tests {
     }
 
     #[test]
+    fn file_offers_are_checked_field_by_field() {
+        let good = wire::FileRef {
+            file_id: vec![1; 16],
+            name: "rapor.pdf".into(),
+            mime: "application/pdf".into(),
+            size: 10,
+            sha256: vec![2; 32],
+            key: vec![3; 32],
+            chunk_size: limits::FILE_CHUNK_SIZE,
+            relay: "https://relay.example.org".into(),
+            blob_id: vec![4; 16],
+            caption: String::new(),
+        };
+        let check = |f: wire::FileRef| {
+            let mut env = text_env("");
+            env.content = Some(WireContent::File(f));
+            validate_app_envelope(&crate::encode(&env))
+        };
+        let v = check(good.clone()).unwrap();
+        let Content::File(offer) = v.content else { panic!("not a file") };
+        assert_eq!((offer.name.as_str(), offer.size), ("rapor.pdf", 10));
+        assert!(!format!("{offer:?}").contains("3, 3, 3"), "the key is never printed");
+        let bad: Vec<(&str, wire::FileRef)> = vec![
+            ("path", wire::FileRef { name: "../../.bashrc".into(), ..good.clone() }),
+            ("dotdot", wire::FileRef { name: "..".into(), ..good.clone() }),
+            ("control", wire::FileRef { name: "a\nb".into(), ..good.clone() }),
+            ("empty name", wire::FileRef { name: String::new(), ..good.clone() }),
+            ("long name", wire::FileRef { name: "x".repeat(256), ..good.clone() }),
+            ("short key", wire::FileRef { key: vec![3; 31], ..good.clone() }),
+            ("short hash", wire::FileRef { sha256: vec![2; 31], ..good.clone() }),
+            ("chunk size", wire::FileRef { chunk_size: 1024, ..good.clone() }),
+            ("relay alone", wire::FileRef { blob_id: vec![], ..good.clone() }),
+            ("not http", wire::FileRef { relay: "file:///etc".into(), ..good.clone() }),
+            ("too big", wire::FileRef { size: limits::MAX_FILE_SIZE + 1, ..good.clone() }),
+        ];
+        for (what, f) in bad {
+            assert!(check(f).is_err(), "{what} was accepted");
+        }
+    }
+
+    #[test]
     fn unknown_content_is_kept_as_unknown() {
         // Field 99 is not in the schema: a newer sender's content type.
         let mut env = text_env("");

@@ -251,6 +251,21 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 targets: vec![vec![0x22; 16], vec![0x33; 16]],
             })),
         ),
+        (
+            "file",
+            base(C::File(wire::FileRef {
+                file_id: vec![0xf1; 16],
+                name: "kovan.png".into(),
+                mime: "image/png".into(),
+                size: 70_000,
+                sha256: vec![0xa5; 32],
+                key: vec![0x0f; 32],
+                chunk_size: kovan_spec::limits::FILE_CHUNK_SIZE,
+                relay: "https://relay.example.org".into(),
+                blob_id: vec![0xb1; 16],
+                caption: "arı".into(),
+            })),
+        ),
     ];
     let cases: Vec<Value> = apps
         .iter()
@@ -355,6 +370,30 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             "description": "SPEC.md §7: /kovan/envelope/1 request (the sealed-envelope vector) and acknowledgements",
             "request": hex::encode(encode(&delivery)),
             "acks": acks,
+        }),
+    ));
+
+    // §7.7 files: chunk encryption, and the /kovan/file/1 messages
+    let key = kovan_crypto::file::FileKey::from_slice(&[0x0f; 32])?;
+    let chunks: Vec<Value> = [(0u64, false, &b"ilk parca"[..]), (0, true, b""), (1, true, b"son"), (7, false, b"x")]
+        .iter()
+        .map(|(index, last, plain)| {
+            let mut buf = plain.to_vec();
+            kovan_crypto::file::seal_chunk(&key, *index, *last, &mut buf);
+            json!({ "index": index, "final": last, "plaintext": hex::encode(plain), "sealed": hex::encode(buf) })
+        })
+        .collect();
+    let fetch = wire::FileFetch { file_id: vec![0xf1; 16], offset: 65_552 };
+    let reply = wire::FileFetchReply { status: wire::FileFetchStatus::Ok as i32, length: 4_464 };
+    out.push(file(
+        "file.json",
+        json!({
+            "description": "SPEC.md §7.7: file chunks sealed with ChaCha20-Poly1305 under nonce u64be(index) || u8(final) || 000000 and associated data 'kovan/v1/file-chunk'; a FileFetch for chunk 1 and its reply",
+            "key": hex::encode([0x0f; 32]),
+            "chunk_size": kovan_crypto::file::CHUNK_SIZE,
+            "chunks": chunks,
+            "fetch": hex::encode(encode(&fetch)),
+            "fetch_reply": hex::encode(encode(&reply)),
         }),
     ));
 

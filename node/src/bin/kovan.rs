@@ -130,6 +130,44 @@ enum Command {
         #[arg(long)]
         reply_to: Option<String>,
     },
+    /// Send a file (encrypted; fetched directly or through the relay).
+    SendFile {
+        /// A contact, group or conversation id.
+        to: String,
+        /// The file.
+        path: PathBuf,
+        /// A caption shown with it.
+        #[arg(long, default_value = "")]
+        caption: String,
+        /// Reply to this message id.
+        #[arg(long)]
+        reply_to: Option<String>,
+    },
+    /// List files sent and received, or show one with its transfer state.
+    Files {
+        /// A file id: show this one.
+        id: Option<String>,
+        /// Only this conversation's files.
+        #[arg(long)]
+        with: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Download a received file (one above the automatic size limit, or
+    /// again after a failure).
+    FetchFile {
+        /// The file id (see `kovan files`).
+        id: String,
+        /// Wait until it is complete, showing progress.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Cancel a file transfer (a sent file stops being offered).
+    CancelFile {
+        /// The file id.
+        id: String,
+    },
     /// Show a page of a conversation's history, newest first (and mark it read).
     History {
         /// A contact or conversation id.
@@ -623,6 +661,20 @@ fn control_request(cmd: &Command) -> anyhow::Result<Option<Request>> {
         Command::Send { to, text, reply_to } => {
             ("send", json!({ "to": to, "text": text, "reply_to": reply_to }))
         }
+        Command::SendFile { to, path, caption, reply_to } => {
+            // The daemon has its own working directory.
+            let path = std::path::absolute(path).with_context(|| format!("{}", path.display()))?;
+            (
+                "send_file",
+                json!({ "to": to, "path": path, "caption": caption, "reply_to": reply_to }),
+            )
+        }
+        Command::Files { id: Some(id), .. } => ("file", json!({ "id": id })),
+        Command::Files { id: None, with, limit } => {
+            ("files", json!({ "with": with, "limit": limit }))
+        }
+        Command::FetchFile { id, wait } => ("fetch_file", json!({ "id": id, "wait": wait })),
+        Command::CancelFile { id } => ("cancel_file", json!({ "id": id })),
         Command::History { with, before, limit, no_mark_read } => (
             "history",
             json!({ "with": with, "before": before, "limit": limit, "mark_read": !no_mark_read }),
@@ -728,9 +780,76 @@ fn remote(cli: &Cli, home: &Home, (method, params): Request) -> anyhow::Result<(
             }
         });
     }
+    if method == "fetch_file" && params["wait"].as_bool() == Some(true) {
+        return fetch_and_wait(cli, home, params);
+    }
     let v = remote_call(home, method, params)?;
     print_value(cli, &v, |v| print_text(method, v));
     Ok(())
+}
+
+/// `kovan fetch-file --wait`: starts the download and follows its events
+/// (subscribed first, so the end cannot be missed), with progress on stderr.
+fn fetch_and_wait(cli: &Cli, home: &Home, params: serde_json::Value) -> anyhow::Result<()> {
+    let id = params["id"].as_str().unwrap_or_default().to_owned();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let last = rt.block_on(async {
+        let mut watch = Client::connect(home.root()).await?;
+        watch.call("watch", json!({})).await?;
+        let mut client = Client::connect(home.root()).await?;
+        let mut last = client.call("fetch_file", params).await?;
+        while !matches!(last["state"].as_str(), Some("complete" | "failed" | "cancelled")) {
+            let line = watch.next().await?;
+            let f = &line["event"]["file"];
+            if line["event"]["type"] == "file" && f["id"] == id.as_str() {
+                if !cli.json {
+                    eprint!("\r{:<12} {}", f["state"].as_str().unwrap_or(""), progress(f));
+                }
+                last = f.clone();
+            }
+        }
+        if !cli.json {
+            eprintln!();
+        }
+        anyhow::Ok(last)
+    })?;
+    print_value(cli, &last, |v| println!("{}", file_line(v)));
+    anyhow::ensure!(last["state"] == "complete", "the download {}", last["state"]);
+    Ok(())
+}
+
+fn mib(bytes: &serde_json::Value) -> f64 {
+    bytes.as_u64().unwrap_or(0) as f64 / (1024.0 * 1024.0)
+}
+
+fn progress(f: &serde_json::Value) -> String {
+    let size = f["size"].as_u64().unwrap_or(0).max(1) as f64;
+    let done = f["done"].as_u64().unwrap_or(0) as f64;
+    format!("{:6.1} / {:.1} MiB ({:3.0} %)", mib(&f["done"]), mib(&f["size"]), 100.0 * done / size)
+}
+
+fn file_line(f: &serde_json::Value) -> String {
+    let dir = if f["outgoing"].as_bool() == Some(true) { "sent" } else { "recv" };
+    let mut line = format!(
+        "{} {} {:<24} {:>9.1} MiB {:<11}",
+        f["id"].as_str().unwrap_or(""),
+        dir,
+        f["name"].as_str().unwrap_or(""),
+        mib(&f["size"]),
+        f["state"].as_str().unwrap_or(""),
+    );
+    if f["outgoing"].as_bool() == Some(true) {
+        line.push_str(&format!(" relay copy: {}", f["upload"].as_str().unwrap_or("")));
+    } else if f["state"] == "downloading" || f["state"] == "waiting" {
+        line.push_str(&format!(" {}", progress(f)));
+    }
+    if let Some(p) = f["path"].as_str() {
+        line.push_str(&format!(" {p}"));
+    }
+    if let Some(e) = f["error"].as_str() {
+        line.push_str(&format!(" ({e})"));
+    }
+    line
 }
 
 fn contact_line(c: &serde_json::Value) -> String {
@@ -764,6 +883,12 @@ fn message_line(m: &serde_json::Value) -> String {
     let text = match m["kind"].as_str() {
         Some("deleted") => "(deleted)".to_owned(),
         Some("unsupported") => "(unsupported message — update kovan)".to_owned(),
+        Some("file") => format!(
+            "[file {} {:.1} MiB] {}",
+            m["file"]["name"].as_str().unwrap_or(""),
+            mib(&m["file"]["size"]),
+            m["file"]["caption"].as_str().unwrap_or("")
+        ),
         _ => m["text"].as_str().unwrap_or("").to_owned(),
     };
     let reactions: Vec<String> = m["reactions"]
@@ -840,7 +965,17 @@ fn print_text(method: &str, v: &serde_json::Value) {
                 println!("{}", message_line(&m));
             }
         }
-        "send" | "react" | "edit" => println!("{}", message_line(v)),
+        "send" | "send_file" | "react" | "edit" => println!("{}", message_line(v)),
+        "files" => {
+            let list = v.as_array().cloned().unwrap_or_default();
+            if list.is_empty() {
+                println!("no files yet");
+            }
+            for f in list {
+                println!("{}", file_line(&f));
+            }
+        }
+        "file" | "fetch_file" | "cancel_file" => println!("{}", file_line(v)),
         "groups" => {
             let list = v.as_array().cloned().unwrap_or_default();
             if list.is_empty() {
@@ -919,6 +1054,7 @@ fn describe_event(ev: &serde_json::Value) -> String {
         "friend_accepted" => format!("accepted  {}", contact_line(&ev["contact"])),
         "group_invitation" => format!("invite    {}", invitation_line(&ev["invitation"])),
         "group_changed" => format!("group     {}", group_line(&ev["group"])),
+        "file" => format!("file      {}", file_line(&ev["file"])),
         "identity_changed" => {
             format!("WARNING   identity changed: {}", contact_line(&ev["contact"]))
         }

@@ -723,7 +723,8 @@ impl NodeHandle {
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut file_id);
         let key = kovan_crypto::file::FileKey::generate(&mut rand_core::OsRng);
         let ciphertext = prep.out_dir.join(format!("{}.sealed", hex::encode(file_id)));
-        let (src, dst, k, max) = (path.to_path_buf(), ciphertext.clone(), key.clone(), prep.max_size);
+        let (src, dst, k, max) =
+            (path.to_path_buf(), ciphertext.clone(), key.clone(), prep.max_size);
         let sealed = tokio::task::spawn_blocking(move || {
             crate::files::seal_file(&src, &dst, &k, max, |_| {})
         })
@@ -759,7 +760,11 @@ impl NodeHandle {
     }
 
     /// Files sent and received, newest first, optionally of one conversation.
-    pub async fn files(&self, conversation: Option<&str>, limit: usize) -> NodeResult<Vec<FileView>> {
+    pub async fn files(
+        &self,
+        conversation: Option<&str>,
+        limit: usize,
+    ) -> NodeResult<Vec<FileView>> {
         let conversation = conversation.map(str::to_owned);
         self.call(move |c| c.file_list(conversation.as_deref(), limit)).await
     }

@@ -54,7 +54,7 @@ pub struct TestRelay {
     pub http: reqwest::Client,
     pub info: Info,
     pub config: RelayConfig,
-    dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
     pg_db: Option<String>,
 }
 
@@ -89,7 +89,7 @@ impl TestRelay {
                 protocol: 0,
                 peer_id: String::new(),
                 multiaddrs: vec![],
-                limits: serde_json::from_value(json!({"max_envelope_bytes":0,"mailbox_max_items":0,"mailbox_max_bytes":0,"mailbox_ttl_secs":0,"max_avatar_bytes":0,"max_key_packages":0})).unwrap(),
+                limits: serde_json::from_value(json!({"max_envelope_bytes":0,"mailbox_max_items":0,"mailbox_max_bytes":0,"mailbox_ttl_secs":0,"max_avatar_bytes":0,"max_key_packages":0,"blob_max_bytes":0,"blob_quota_bytes":0,"blob_ttl_secs":0})).unwrap(),
             },
             config: config.clone(),
             dir,

@@ -5,6 +5,7 @@
 mod harness;
 
 mod accounts;
+mod blobs;
 mod directory;
 mod keypackages;
 mod mailbox;

@@ -241,6 +241,35 @@ fn cli_daemons_and_relay_as_processes_befriend_and_chat() {
     let refused = kovan(&bob.home, &["group", "rename", &gid, "bob's"]);
     assert!(!refused.status.success(), "bob is not an admin");
 
+    // A file: send-file, then fetch-file --wait on the other side (a
+    // relative path: the CLI resolves it, not the daemon).
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(dir.path().join("rapor.pdf"), &data).unwrap();
+    let out = Command::new(bin("kovan"))
+        .current_dir(dir.path())
+        .args(["--json", "--home"])
+        .arg(&alice.home)
+        .args(["send-file", "bob", "rapor.pdf", "--caption", "son hali"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let sent: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (sent["kind"].as_str(), sent["file"]["name"].as_str()),
+        (Some("file"), Some("rapor.pdf"))
+    );
+    let fid = sent["file"]["id"].as_str().unwrap().to_owned();
+    eventually("bob sees the file", || {
+        bob.json(&["files"]).as_array().unwrap().iter().any(|f| f["id"] == fid.as_str())
+    });
+    let done = bob.json(&["fetch-file", &fid, "--wait"]);
+    assert_eq!(done["state"], "complete", "{done}");
+    assert_eq!(std::fs::read(done["path"].as_str().unwrap()).unwrap(), data);
+    let listed = kovan(&bob.home, &["files"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("rapor.pdf"), "{listed:?}");
+    let shown = alice.json(&["files", &fid]);
+    assert_eq!((shown["outgoing"].as_bool(), shown["state"].as_str()), (Some(true), Some("ready")));
+
     alice.sigterm();
     bob.sigterm();
     // No daemon: a clear error, and --json says so too.

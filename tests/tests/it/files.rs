@@ -54,11 +54,7 @@ fn sealed_len(size: u64) -> u64 {
 }
 
 /// Waits until a file event for `id` satisfies `check`; returns it.
-async fn file_event(
-    n: &mut TestNode,
-    what: &str,
-    check: impl Fn(&FileView) -> bool,
-) -> FileView {
+async fn file_event(n: &mut TestNode, what: &str, check: impl Fn(&FileView) -> bool) -> FileView {
     let Event::File { file } =
         n.wait_for(SLOW, what, |e| matches!(e, Event::File { file } if check(file))).await
     else {
@@ -113,7 +109,8 @@ async fn a_100_mib_file_arrives_byte_identical_directly_and_through_the_relay() 
     let view = bob.h.file(&id).await.unwrap();
     assert_eq!(view.state, "offered", "above the automatic limit it waits to be asked");
     bob.h.fetch_file(&id).await.unwrap();
-    let done = file_event(&mut bob, "direct download", |f| f.id == id && f.state == "complete").await;
+    let done =
+        file_event(&mut bob, "direct download", |f| f.id == id && f.state == "complete").await;
     let got = PathBuf::from(done.path.unwrap());
     assert_eq!(got.file_name().unwrap(), "big.bin");
     assert_eq!(sha(&got), sha(&src), "byte-identical");
@@ -129,8 +126,7 @@ async fn a_100_mib_file_arrives_byte_identical_directly_and_through_the_relay() 
     let src2 = make_file(dir.path(), "second.bin", 100 * MIB, 2);
     let sent2 = alice.h.send_file("bob", &src2, "", None).await.unwrap();
     let id2 = sent2.file.unwrap().id;
-    let uploaded =
-        file_event(&mut alice, "upload", |f| f.id == id2 && f.upload == "done").await;
+    let uploaded = file_event(&mut alice, "upload", |f| f.id == id2 && f.upload == "done").await;
     assert!(uploaded.wire_bytes >= sealed_len(100 * MIB));
     // The relay's copy is ciphertext: no marker, no stretch of the file.
     let blob = std::fs::read(blob_of_len(&relay, sealed_len(100 * MIB))).unwrap();
@@ -145,7 +141,8 @@ async fn a_100_mib_file_arrives_byte_identical_directly_and_through_the_relay() 
     let id = offered(&mut bob).await;
     assert_eq!(id, id2);
     bob.h.fetch_file(&id).await.unwrap();
-    let done = file_event(&mut bob, "relay download", |f| f.id == id && f.state == "complete").await;
+    let done =
+        file_event(&mut bob, "relay download", |f| f.id == id && f.state == "complete").await;
     assert_eq!(sha(Path::new(&done.path.unwrap())), sha(&src2), "byte-identical via the relay");
 }
 
@@ -166,7 +163,8 @@ async fn a_transfer_stopped_halfway_resumes_and_only_the_rest_crosses_the_wire()
     file_event(&mut bob, "half the download", |f| f.id == id && f.done >= 50 * MIB).await;
     let bob = bob.restart().await;
     let mut bob = bob;
-    let done = file_event(&mut bob, "resumed download", |f| f.id == id && f.state == "complete").await;
+    let done =
+        file_event(&mut bob, "resumed download", |f| f.id == id && f.state == "complete").await;
     assert_eq!(sha(Path::new(done.path.as_deref().unwrap())), sha(&src));
     assert!(
         done.resumed_from >= 40 * MIB,
@@ -257,7 +255,8 @@ async fn an_altered_or_truncated_blob_is_rejected_and_never_shown_complete() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_quota_and_over_size_files_are_refused_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start_with(dir.path(), |c| c.limits.blob_quota_bytes = 3 * MIB as i64).await;
+    let relay =
+        TestRelay::start_with(dir.path(), |c| c.limits.blob_quota_bytes = 3 * MIB as i64).await;
     let small = FileOptions { max_size: 4 * MIB, ..FileOptions::default() };
     let mut alice = TestNode::with_files(dir.path(), "alice", Some(&relay.url), small).await;
     let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
@@ -319,7 +318,10 @@ async fn a_file_sent_to_a_group_reaches_every_member() {
     }
     for n in [&mut bob, &mut carol] {
         let Event::GroupInvitation { invitation } = n
-            .wait("invitation", |e| matches!(e, Event::GroupInvitation { invitation } if invitation.incoming))
+            .wait(
+                "invitation",
+                |e| matches!(e, Event::GroupInvitation { invitation } if invitation.incoming),
+            )
             .await
         else {
             unreachable!()

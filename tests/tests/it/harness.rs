@@ -91,7 +91,12 @@ impl TestNode {
     }
 
     /// A node with its own file limits (kept across restarts).
-    pub async fn with_files(dir: &Path, name: &str, relay: Option<&str>, files: FileOptions) -> Self {
+    pub async fn with_files(
+        dir: &Path,
+        name: &str,
+        relay: Option<&str>,
+        files: FileOptions,
+    ) -> Self {
         logs();
         let home = Home::at(dir.join(name));
         Identity::create_with_params(&home, PASSPHRASE, name, KdfParams::default()).unwrap();

@@ -79,3 +79,20 @@ fn committed_vectors_verify_and_open() {
     use sha2::Digest as _;
     assert_eq!(hex::encode(sha2::Sha256::digest(&input)), r["rank"].as_str().unwrap());
 }
+
+#[test]
+fn file_chunk_vectors_open_and_altered_ones_do_not() {
+    let v = load("file.json");
+    let key = kovan_crypto::file::FileKey::from_slice(&h(&v["key"])).unwrap();
+    for c in v["chunks"].as_array().unwrap() {
+        let (index, last) = (c["index"].as_u64().unwrap(), c["final"].as_bool().unwrap());
+        let mut buf = h(&c["sealed"]);
+        kovan_crypto::file::open_chunk(&key, index, last, &mut buf).unwrap();
+        assert_eq!(buf, h(&c["plaintext"]));
+        // The same bytes under another index or final flag do not open.
+        let mut moved = h(&c["sealed"]);
+        assert!(kovan_crypto::file::open_chunk(&key, index + 1, last, &mut moved).is_err());
+        let mut flipped = h(&c["sealed"]);
+        assert!(kovan_crypto::file::open_chunk(&key, index, !last, &mut flipped).is_err());
+    }
+}

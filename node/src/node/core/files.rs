@@ -116,9 +116,10 @@ impl Core {
     /// Checks that `to` can be written to; what sealing needs.
     pub(in crate::node) fn file_prepare(&mut self, to: &str) -> NodeResult<Preparing> {
         self.writable(to)?;
-        let relay = self.relay.as_ref().and_then(|r| {
-            r.session.as_ref().map(|s| (r.client.clone(), s.token.clone()))
-        });
+        let relay = self
+            .relay
+            .as_ref()
+            .and_then(|r| r.session.as_ref().map(|s| (r.client.clone(), s.token.clone())));
         let out_dir = self.files_dir().join("out");
         std::fs::create_dir_all(&out_dir).map_err(crate::Error::io("creating files/out"))?;
         Ok(Preparing { relay, out_dir, max_size: self.options.files.max_size })
@@ -205,7 +206,10 @@ impl Core {
     ) -> crate::Result<()> {
         let limits = &self.options.files;
         let (state, error) = if offer.size > limits.max_size {
-            ("failed", Some(format!("larger than this device's limit of {} bytes", limits.max_size)))
+            (
+                "failed",
+                Some(format!("larger than this device's limit of {} bytes", limits.max_size)),
+            )
         } else if offer.size <= limits.auto_download_max {
             ("downloading", None)
         } else {
@@ -336,9 +340,11 @@ impl Core {
         }
         let Ok(Some(f)) = self.files().get(&id) else { return };
         let Some((_, blob_id)) = f.blob else { return };
-        let Some((client, token)) = self.relay.as_ref().and_then(|r| {
-            r.session.as_ref().map(|s| (r.client.clone(), s.token.clone()))
-        }) else {
+        let Some((client, token)) = self
+            .relay
+            .as_ref()
+            .and_then(|r| r.session.as_ref().map(|s| (r.client.clone(), s.token.clone())))
+        else {
             return;
         };
         if self.files().set_upload(&id, "uploading", None).is_err() {
@@ -404,11 +410,10 @@ impl Core {
                 self.transfers.remove(id);
                 match self.files().get(id) {
                     Ok(Some(f)) if f.outgoing => self.files().set_upload(id, "done", None),
-                    Ok(Some(f)) => {
-                        self.files().progress(id, f.size, 0).and_then(|()| {
-                            self.files().set_state(id, "complete", None)
-                        })
-                    }
+                    Ok(Some(f)) => self
+                        .files()
+                        .progress(id, f.size, 0)
+                        .and_then(|()| self.files().set_state(id, "complete", None)),
                     other => other.map(|_| ()),
                 }
             }
