@@ -5,4 +5,5 @@
 //! `spec/vectors/` by `cargo run -p kovan-tests --bin kovan-vectors`).
 #![warn(missing_docs)]
 
+pub mod data;
 pub mod vectors;

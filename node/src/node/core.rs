@@ -560,6 +560,7 @@ impl Core {
                 if self.outbox().retry_now(&p, now_ms()).unwrap_or(false) {
                     self.pump();
                 }
+                self.retry_files_from(&p);
                 self.emit(Event::PeerConnected { peer_id: p });
             }
             NetEvent::Disconnected(peer) => {

@@ -3,7 +3,6 @@
 //! after a node is stopped halfway (both directions), altered and
 //! truncated blobs, quotas and size limits, and a group.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,23 +21,7 @@ const MARKER: &[u8] = b"KOVAN-PLAINTEXT-MARKER-0123456789";
 /// A file of `size` pseudo-random bytes (a marker at every MiB).
 fn make_file(dir: &Path, name: &str, size: u64, seed: u64) -> PathBuf {
     let path = dir.join(name);
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut x = seed | 1;
-    let mut buf = vec![0u8; MIB as usize];
-    let mut left = size;
-    while left > 0 {
-        for b in buf.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            b.copy_from_slice(&x.to_le_bytes()[..b.len()]);
-        }
-        buf[..MARKER.len()].copy_from_slice(MARKER);
-        let n = left.min(MIB) as usize;
-        f.write_all(&buf[..n]).unwrap();
-        left -= n as u64;
-    }
-    f.flush().unwrap();
+    kovan_tests::data::pseudo_random_file(&path, size, seed, Some(MARKER)).unwrap();
     path
 }
 

@@ -285,6 +285,20 @@ impl Core {
         Some((peer, addrs))
     }
 
+    /// A device came online: downloads waiting for it try again now
+    /// rather than at the end of their back-off.
+    pub(super) fn retry_files_from(&mut self, device: &str) {
+        let Ok(rows) = self.files().unfinished() else { return };
+        for f in rows.into_iter().filter(|f| !f.outgoing && f.state == "waiting") {
+            if f.sender_device == device {
+                if let Some(t) = self.transfers.remove(&f.file_id) {
+                    t.abort();
+                }
+                self.start_download(f.file_id);
+            }
+        }
+    }
+
     fn start_download(&mut self, id: [u8; 16]) {
         if self.stopping || self.transfers.contains_key(&id) {
             return;
