@@ -363,10 +363,14 @@ pub enum TransferError {
     /// The source could not be reached or stopped answering: try again later.
     #[error("{0}")]
     Network(String),
-    /// The source does not have it (not offered to us, not uploaded yet,
-    /// expired).
+    /// The source does not have it now (not uploaded yet, or the sender
+    /// does not offer it to us): another source or a later try may.
     #[error("{0}")]
     Unavailable(String),
+    /// No source will ever have it again (the sender withdrew it, the
+    /// relay's copy expired or was deleted).
+    #[error("{0}")]
+    Gone(String),
 }
 
 impl TransferError {
@@ -380,6 +384,9 @@ impl From<RelayError> for TransferError {
     fn from(e: RelayError) -> Self {
         match e {
             RelayError::Unreachable(m) => TransferError::Network(format!("relay unreachable: {m}")),
+            RelayError::Refused { status: 404, .. } => TransferError::Gone(
+                "the file is no longer offered (the relay's copy is gone)".into(),
+            ),
             RelayError::Refused { code, message, .. } => {
                 TransferError::Unavailable(format!("relay: {code}: {message}"))
             }

@@ -183,7 +183,7 @@ async fn a_transfer_stopped_halfway_resumes_and_only_the_rest_crosses_the_wire()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_altered_or_truncated_blob_is_rejected_and_never_shown_complete() {
+async fn an_altered_or_truncated_blob_or_a_wrong_key_is_rejected_and_never_shown_complete() {
     let dir = tempfile::tempdir().unwrap();
     let relay = TestRelay::start(dir.path()).await;
     let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
@@ -192,13 +192,15 @@ async fn an_altered_or_truncated_blob_is_rejected_and_never_shown_complete() {
     let bob_home = dir.path().join("bob");
     bob.h.shutdown().await;
 
-    // Two small files, uploaded while Bob is away; then Alice goes too.
+    // Three small files, uploaded while Bob is away; then Alice goes too.
     let size = MIB + 100;
     let a = make_file(dir.path(), "altered.bin", size, 5);
     let b = make_file(dir.path(), "cut.bin", size + 1, 6);
+    let c = make_file(dir.path(), "wrong-key.bin", size + 2, 11);
     let ida = alice.h.send_file("bob", &a, "", None).await.unwrap().file.unwrap().id;
     let idb = alice.h.send_file("bob", &b, "", None).await.unwrap().file.unwrap().id;
-    for id in [&ida, &idb] {
+    let idc = alice.h.send_file("bob", &c, "", None).await.unwrap().file.unwrap().id;
+    for id in [&ida, &idb, &idc] {
         file_event(&mut alice, "upload", |f| f.id == *id && f.upload == "done").await;
     }
     alice.h.shutdown().await;
@@ -211,19 +213,55 @@ async fn an_altered_or_truncated_blob_is_rejected_and_never_shown_complete() {
     let f = std::fs::OpenOptions::new().write(true).open(&cut).unwrap();
     f.set_len((16 * kovan_crypto::file::SEALED_CHUNK) as u64).unwrap();
 
-    // Bob comes back; both are small enough to download at once.
+    // Bob comes back without fetching anything yet: his node records the
+    // three offers. A sender that announced the wrong key for the third is
+    // simulated by replacing the key his node stored (sealed as the node
+    // seals it).
+    let manual = FileOptions { auto_download_max: 0, ..FileOptions::default() };
+    let mut bob = TestNode::reopen_with(bob_home.clone(), "bob", Some(&relay.url), manual).await;
+    for _ in 0..3 {
+        offered(&mut bob).await;
+    }
+    bob.h.shutdown().await;
+    {
+        let id = kovan_node::identity::Identity::unlock(
+            &kovan_node::home::Home::at(&bob_home),
+            crate::harness::PASSPHRASE,
+        )
+        .unwrap();
+        let field = id.storage_key().field_key();
+        let file_id = hex::decode(&idc).unwrap();
+        let mut context = b"files/key/".to_vec();
+        context.extend_from_slice(&file_id);
+        let wrong = field.seal(&mut rand_core::OsRng, &context, &[0x42; 32]);
+        let db = rusqlite::Connection::open(bob_home.join("node.sqlite3")).unwrap();
+        let n = db
+            .execute(
+                "UPDATE files SET key = ?1 WHERE file_id = ?2",
+                rusqlite::params![wrong, file_id],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
     let mut bob = TestNode::reopen(bob_home.clone(), "bob", Some(&relay.url)).await;
+    for id in [&ida, &idb, &idc] {
+        bob.h.fetch_file(id).await.unwrap();
+    }
     let mut failed = Vec::new();
-    while failed.len() < 2 {
+    while failed.len() < 3 {
         let f = file_event(&mut bob, "a failure", |f| f.state == "failed").await;
         failed.push(f);
     }
     failed.sort_by_key(|f| f.name.clone());
-    let (alt, cut) = (&failed[0], &failed[1]);
-    assert_eq!((alt.id.as_str(), cut.id.as_str()), (ida.as_str(), idb.as_str()));
+    let (alt, cut, wrong) = (&failed[0], &failed[1], &failed[2]);
+    assert_eq!(
+        (alt.id.as_str(), cut.id.as_str(), wrong.id.as_str()),
+        (ida.as_str(), idb.as_str(), idc.as_str())
+    );
     assert!(alt.error.as_deref().unwrap().contains("chunk 3 failed authentication"), "{alt:?}");
     assert!(cut.error.as_deref().unwrap().contains("truncated"), "{cut:?}");
-    for f in [alt, cut] {
+    assert!(wrong.error.as_deref().unwrap().contains("chunk 0 failed authentication"), "{wrong:?}");
+    for f in [alt, cut, wrong] {
         assert!(f.path.is_none(), "a failed file has no path");
         let dir = bob_home.join("files").join("in").join(&f.id);
         let left: Vec<_> = std::fs::read_dir(&dir)
@@ -328,4 +366,47 @@ async fn a_file_sent_to_a_group_reaches_every_member() {
         assert_eq!(done.mime, "image/jpeg");
         assert_eq!(sha(Path::new(&done.path.unwrap())), sha(&src));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn either_side_can_cancel_and_a_deleted_message_withdraws_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    befriend(&mut alice, &mut bob).await;
+
+    // The receiver cancels a download under way: nothing partial is kept;
+    // asking again starts over and completes.
+    let src = make_file(dir.path(), "iptal.bin", 100 * MIB, 12);
+    alice.h.send_file("bob", &src, "", None).await.unwrap();
+    let id = offered(&mut bob).await;
+    bob.h.fetch_file(&id).await.unwrap();
+    file_event(&mut bob, "some progress", |f| f.id == id && f.done > 0).await;
+    let view = bob.h.cancel_file(&id).await.unwrap();
+    assert_eq!(view.state, "cancelled");
+    let part = dir.path().join("bob").join("files").join("in").join(&id).join("iptal.bin.part");
+    assert!(!part.exists(), "the partial file is removed");
+    bob.h.fetch_file(&id).await.unwrap();
+    let done = file_event(&mut bob, "download", |f| f.id == id && f.state == "complete").await;
+    assert_eq!(sha(Path::new(&done.path.unwrap())), sha(&src));
+
+    // The sender cancels: the file is no longer offered, and a fetch fails
+    // for good with a reason rather than waiting forever.
+    let src2 = make_file(dir.path(), "geri.bin", 40 * MIB, 13);
+    alice.h.send_file("bob", &src2, "", None).await.unwrap();
+    let id2 = offered(&mut bob).await;
+    assert_eq!(alice.h.cancel_file(&id2).await.unwrap().state, "cancelled");
+    bob.h.fetch_file(&id2).await.unwrap();
+    let failed = file_event(&mut bob, "refused", |f| f.id == id2 && f.state == "failed").await;
+    assert!(failed.error.as_deref().unwrap().contains("no longer offer"), "{failed:?}");
+
+    // Deleting the message that announced a file withdraws it for everyone.
+    let src3 = make_file(dir.path(), "sil.bin", 40 * MIB, 14);
+    let sent = alice.h.send_file("bob", &src3, "", None).await.unwrap();
+    let id3 = offered(&mut bob).await;
+    assert_eq!(bob.h.file(&id3).await.unwrap().state, "offered");
+    alice.h.delete("bob", &sent.id).await.unwrap();
+    file_event(&mut bob, "withdrawn", |f| f.id == id3 && f.state == "cancelled").await;
+    assert_eq!(alice.h.file(&id3).await.unwrap().state, "cancelled");
 }

@@ -86,8 +86,17 @@ impl TestNode {
 
     /// Starts a node again on an existing home (after `h.shutdown()`).
     pub async fn reopen(home: PathBuf, name: &str, relay: Option<&str>) -> Self {
-        Self::boot(Home::at(home), name, relay.map(str::to_owned), false, FileOptions::default())
-            .await
+        Self::reopen_with(home, name, relay, FileOptions::default()).await
+    }
+
+    /// [`Self::reopen`] with its own file limits.
+    pub async fn reopen_with(
+        home: PathBuf,
+        name: &str,
+        relay: Option<&str>,
+        files: FileOptions,
+    ) -> Self {
+        Self::boot(Home::at(home), name, relay.map(str::to_owned), false, files).await
     }
 
     /// A node with its own file limits (kept across restarts).

@@ -601,6 +601,7 @@ async fn download_once(
         let _ = tx.try_send(Input::File(FileInput::Progress { id, done, wire }));
     };
     let mut last_err = TransferError::Unavailable("no source for this file".into());
+    let mut withdrawn = false;
     if let Some((peer, addrs)) = direct {
         let (mut rx, offset) = Receiver::open(&f.path, key.clone(), f.size).await?;
         let _ = input.send(Input::File(FileInput::Started { id, offset })).await;
@@ -614,6 +615,7 @@ async fn download_once(
             Err(e) if e.is_transient() => {
                 rx.checkpoint().await?;
                 tracing::debug!(file = %hex::encode(id), error = %e, "direct fetch failed");
+                withdrawn = matches!(e, TransferError::Unavailable(_));
                 last_err = e;
             }
             Err(e) => return Err(e),
@@ -634,6 +636,11 @@ async fn download_once(
                 return Err(e);
             }
         }
+    }
+    if withdrawn {
+        // The sender answered that it does not offer the file, and there
+        // is no relay copy.
+        return Err(TransferError::Gone("the sender no longer offers this file".into()));
     }
     Err(last_err)
 }
