@@ -35,6 +35,12 @@ group = json.loads((vec / "group.json").read_text())
 seed("spec_decoders", "group-meta", group["meta"]["encoding"])
 for case in group["cases"]:
     seed("spec_decoders", "group-" + case["name"], case["encoding"])
+files = json.loads((vec / "file.json").read_text())
+seed("spec_decoders", "file-fetch", files["fetch"])
+seed("spec_decoders", "file-fetch-reply", files["fetch_reply"])
+# Interaction scripts (kovan_node::sim::script): a header byte, then ops.
+seed("interaction", "in-order", "00" + "0000" + "0001" + "0201" + "0200")
+seed("interaction", "mixed", "01" + "0000" + "0102" + "8700" + "0401" + "0501" + "0601ab12" + "0701" + "0201" + "0202" + "0200" + "0002")
 # The control socket: one request per line.
 d = pathlib.Path("corpus") / "control_socket"
 d.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,7 @@ pub mod net;
 pub mod node;
 pub mod outbox;
 pub mod relay_client;
+pub mod sim;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};

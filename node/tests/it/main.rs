@@ -4,4 +4,5 @@ mod cli;
 mod conversation;
 mod groups;
 mod history;
+mod interaction;
 mod net;
