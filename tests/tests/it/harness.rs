@@ -33,6 +33,7 @@ impl TestRelay {
     /// A relay whose configuration `tweak` adjusts first.
     pub async fn start_with(dir: &Path, tweak: impl FnOnce(&mut RelayConfig)) -> Self {
         let dir = dir.join("relay");
+        std::fs::create_dir_all(&dir).unwrap();
         let mut config = RelayConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: Some(dir.clone()),
@@ -42,6 +43,18 @@ impl TestRelay {
         let relay = Relay::start(config).await.unwrap();
         let url = relay.url();
         Self { relay, url, dir }
+    }
+
+    /// Stops the relay (gracefully) and starts it again on the same port
+    /// and data; `tweak` adjusts the configuration as at the start.
+    pub async fn restart_with(self, tweak: impl FnOnce(&mut RelayConfig)) -> Self {
+        let addr = self.relay.addr;
+        self.relay.shutdown(Duration::from_secs(5)).await;
+        let mut config =
+            RelayConfig { listen: addr, data_dir: Some(self.dir.clone()), ..Default::default() };
+        tweak(&mut config);
+        let relay = Relay::start(config).await.unwrap();
+        Self { url: relay.url(), relay, dir: self.dir }
     }
 
     /// Every byte the relay has on disk (database, WAL, keys).
@@ -66,6 +79,7 @@ pub struct TestNode {
     relay: Option<String>,
     mdns: bool,
     files: FileOptions,
+    direct: bool,
 }
 
 /// A relay address nothing listens on (a node started with it is cut off).
@@ -119,11 +133,23 @@ impl TestNode {
         mdns: bool,
         files: FileOptions,
     ) -> Self {
+        Self::boot_as(home, name, relay, mdns, files, true).await
+    }
+
+    async fn boot_as(
+        home: Home,
+        name: &str,
+        relay: Option<String>,
+        mdns: bool,
+        files: FileOptions,
+        direct: bool,
+    ) -> Self {
         let id = Identity::unlock(&home, PASSPHRASE).unwrap();
         let mut opts = NodeOptions::loopback(home.clone(), name);
         opts.relay_url = relay.clone();
         opts.mdns = mdns;
         opts.files = files;
+        opts.direct = direct;
         if mdns {
             // mDNS announces only addresses of the interface it runs on:
             // LAN nodes listen on this machine's LAN address (not loopback).
@@ -131,14 +157,24 @@ impl TestNode {
         }
         let h = Node::start(id, opts).await.unwrap();
         let events = h.subscribe();
-        Self { h, events, home, name: name.to_owned(), relay, mdns, files }
+        Self { h, events, home, name: name.to_owned(), relay, mdns, files, direct }
+    }
+
+    /// A node that delivers only through the relay's mailboxes (kept
+    /// across restarts).
+    pub async fn relay_only(dir: &Path, name: &str, relay: &str) -> Self {
+        logs();
+        let home = Home::at(dir.join(name));
+        Identity::create_with_params(&home, PASSPHRASE, name, KdfParams::default()).unwrap();
+        Self::boot_as(home, name, Some(relay.to_owned()), false, FileOptions::default(), false)
+            .await
     }
 
     /// Stops the node and starts it again on the same home.
     pub async fn restart(self) -> Self {
         self.h.shutdown().await;
-        let Self { home, name, relay, mdns, files, .. } = self;
-        Self::boot(home, &name, relay, mdns, files).await
+        let Self { home, name, relay, mdns, files, direct, .. } = self;
+        Self::boot_as(home, &name, relay, mdns, files, direct).await
     }
 
     /// Restarts the node cut off from everyone: no reachable relay, no
@@ -146,14 +182,14 @@ impl TestNode {
     /// outbox; [`Self::reconnect`] brings it back.
     pub async fn restart_isolated(self) -> Self {
         self.h.shutdown().await;
-        let Self { home, name, relay, mdns, files, .. } = self;
+        let Self { home, name, relay, mdns, files, direct, .. } = self;
         let id = Identity::unlock(&home, PASSPHRASE).unwrap();
         let mut opts = NodeOptions::loopback(home.clone(), &name);
         opts.relay_url = Some(DEAD_RELAY.into());
         opts.direct = false;
         let h = Node::start(id, opts).await.unwrap();
         let events = h.subscribe();
-        Self { h, events, home, name, relay, mdns, files }
+        Self { h, events, home, name, relay, mdns, files, direct }
     }
 
     /// Restarts the node as it was configured before [`Self::restart_isolated`].

@@ -2,6 +2,7 @@
 
 mod chat;
 mod cli;
+mod faults;
 mod files;
 mod friends;
 mod groups;

@@ -1,0 +1,165 @@
+//! Fault tests (hardening): the relay killed and restarted while messages
+//! flow through it, and its PostgreSQL restarted under load. Nothing a
+//! sender was told is stored may be lost, nothing may arrive twice, and
+//! the relay must recover by itself.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::harness::{TestNode, TestRelay, befriend, next_text};
+
+/// Sends `n` numbered messages from `a` to `b`, starting `fault` after
+/// `at` of them and sending on while it runs; then checks that `b` got each
+/// exactly once, in order. Returns what `fault` returned.
+async fn flow<T: Send + 'static>(
+    a: &mut TestNode,
+    b: &mut TestNode,
+    b_name: &str,
+    n: usize,
+    at: usize,
+    fault: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    let mut fault = Some(fault);
+    let mut running = None;
+    for i in 0..n {
+        if i == at
+            && let Some(f) = fault.take()
+        {
+            running = Some(tokio::spawn(f));
+        }
+        a.h.send_text(b_name, &format!("message {i:03}"), None).await.unwrap();
+        // A steady flow rather than one burst, so sends meet the fault.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let out = running.unwrap().await.unwrap();
+    let mut got = Vec::new();
+    while got.len() < n {
+        got.push(next_text(b).await.1);
+    }
+    let want: Vec<String> = (0..n).map(|i| format!("message {i:03}")).collect();
+    assert_eq!(got, want, "every message once, in order");
+    // Nothing more comes (no duplicate after the last).
+    let extra = tokio::time::timeout(Duration::from_secs(2), next_text(b)).await;
+    assert!(extra.is_err(), "a message arrived twice: {extra:?}");
+    let a_account = a.h.account_hex();
+    let history = b.h.history(&a_account, None, 1000).await.unwrap();
+    assert_eq!(history.len(), n, "history holds each message once");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_restarted_mid_delivery_loses_and_doubles_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    // Both deliver only through the relay: every message crosses it.
+    let mut alice = TestNode::relay_only(dir.path(), "alice", &relay.url).await;
+    let mut bob = TestNode::relay_only(dir.path(), "bob", &relay.url).await;
+    befriend(&mut alice, &mut bob).await;
+    // Stopped while puts and pushes are in flight, started again on the
+    // same port and data; sends go on meanwhile.
+    let restart = async move {
+        let stopped = tokio::time::Instant::now();
+        let r = relay.restart_with(|_| {}).await;
+        (r, stopped.elapsed())
+    };
+    let (_relay, _) = flow(&mut alice, &mut bob, "bob", 150, 60, restart).await;
+}
+
+/// A PostgreSQL server of this test's own (so restarting it disturbs no
+/// other test), on a free loopback port, run as the `postgres` user when
+/// the test runs as root.
+struct OwnPostgres {
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+}
+
+fn as_pg(bin: &Path, tool: &str) -> Command {
+    let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+    if root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
+        c
+    } else {
+        Command::new(bin.join(tool))
+    }
+}
+
+impl OwnPostgres {
+    fn start(root: &Path) -> Self {
+        let mut bins: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's server binaries (Debian: postgresql) are needed")
+            .map(|e| e.unwrap().path().join("bin"))
+            .filter(|p| p.join("pg_ctl").exists())
+            .collect();
+        bins.sort();
+        let bin = bins.pop().expect("no PostgreSQL server binaries");
+        let dir = root.join("pg");
+        std::fs::create_dir_all(&dir).unwrap();
+        // The server's user must reach its directory.
+        for p in [root, dir.as_path()] {
+            Command::new("chmod").arg("0777").arg(p).status().unwrap();
+        }
+        let data = dir.join("data");
+        let ok = as_pg(&bin, "initdb")
+            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(ok.status.success(), "initdb: {ok:?}");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let pg = Self { bin, data, port };
+        pg.ctl("start");
+        pg
+    }
+
+    fn ctl(&self, what: &str) {
+        let opts = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            self.port,
+            self.data.display()
+        );
+        let out = as_pg(&self.bin, "pg_ctl")
+            .args(["-D"])
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "-l"])
+            .arg(self.data.join("log"))
+            .args(["-o", &opts, what])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pg_ctl {what}: {out:?}");
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = as_pg(&self.bin, "pg_ctl")
+            .args(["-D"])
+            .arg(&self.data)
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restarted_under_load_and_the_relay_recovers_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = OwnPostgres::start(dir.path());
+    let url = pg.url();
+    let relay = TestRelay::start_with(dir.path(), |c| c.database = Some(url)).await;
+    let mut alice = TestNode::relay_only(dir.path(), "alice", &relay.url).await;
+    let mut bob = TestNode::relay_only(dir.path(), "bob", &relay.url).await;
+    befriend(&mut alice, &mut bob).await;
+    // The database goes away and comes back while messages flow; the relay
+    // process stays.
+    let pg = std::sync::Arc::new(pg);
+    let pg2 = pg.clone();
+    let restart = async move { tokio::task::spawn_blocking(move || pg2.ctl("restart")).await };
+    flow(&mut alice, &mut bob, "bob", 150, 60, restart).await.unwrap();
+    drop(relay);
+}
