@@ -26,8 +26,12 @@ pub const CERTIFICATE_VERSION: u32 = 1;
 /// device's certificate eventually dies even if nobody revokes it.
 pub const DEFAULT_CERTIFICATE_LIFETIME: UnixSeconds = 2 * 365 * 24 * 3600;
 
-/// Clock skew tolerated when checking `not_before`: five minutes.
-pub const CLOCK_SKEW: UnixSeconds = 300;
+/// Clock skew tolerated when checking `not_before`: a day. Devices with
+/// clocks hours off (a phone on the wrong time zone, a laptop after a dead
+/// battery) must still accept each other's fresh certificates; accepting a
+/// certificate up to a day before it starts costs nothing, since expiry
+/// (`not_after`) is what bounds a stolen device key.
+pub const CLOCK_SKEW: UnixSeconds = 24 * 3600;
 
 /// The bytes an account key signs, under
 /// [`SigContext::AccountRegistration`], to claim `username` on the relay

@@ -81,6 +81,18 @@ impl Identity {
         device_name: &str,
         params: KdfParams,
     ) -> Result<Self> {
+        Self::create_at(home, passphrase, device_name, params, now_secs())
+    }
+
+    /// As [`Identity::create_with_params`] on a device whose clock reads
+    /// `now` (its certificate starts then): for tests of clock skew.
+    pub fn create_at(
+        home: &Home,
+        passphrase: &[u8],
+        device_name: &str,
+        params: KdfParams,
+        now: u64,
+    ) -> Result<Self> {
         if passphrase.is_empty() {
             return Err(Error::Invalid("the passphrase must not be empty".into()));
         }
@@ -92,7 +104,7 @@ impl Identity {
         let account = AccountKey::generate(&mut OsRng);
         let device = DeviceKeys::generate(&mut OsRng);
         let certificate = account
-            .certify(&device.public(), device_name, now_secs(), DEFAULT_CERTIFICATE_LIFETIME)
+            .certify(&device.public(), device_name, now, DEFAULT_CERTIFICATE_LIFETIME)
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let storage = kovan_crypto::storage::StorageKey::generate(&mut OsRng);
         let contents = KeystoreContents { account: Some(account), device, certificate, storage };

@@ -163,3 +163,27 @@ async fn postgres_restarted_under_load_and_the_relay_recovers_by_itself() {
     flow(&mut alice, &mut bob, "bob", 150, 60, restart).await.unwrap();
     drop(relay);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_whose_clocks_are_hours_apart_befriend_and_chat_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    // Bob's device was set up by a clock five hours fast: to everyone
+    // else his certificate starts in the future.
+    let ahead = kovan_node::identity::now_secs() + 5 * 3600;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new_at(dir.path(), "bob", Some(&relay.url), ahead).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    for i in 0..5 {
+        alice.h.send_text(&bob_acct, &format!("a{i}"), None).await.unwrap();
+        bob.h.send_text(&alice_acct, &format!("b{i}"), None).await.unwrap();
+    }
+    for (n, from) in [(&mut bob, "a"), (&mut alice, "b")] {
+        let mut got = Vec::new();
+        while got.len() < 5 {
+            got.push(next_text(n).await.1);
+        }
+        let want: Vec<String> = (0..5).map(|i| format!("{from}{i}")).collect();
+        assert_eq!(got, want, "in the order sent");
+    }
+}

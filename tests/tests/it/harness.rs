@@ -113,6 +113,15 @@ impl TestNode {
         Self::boot(Home::at(home), name, relay.map(str::to_owned), false, files).await
     }
 
+    /// A node whose device was set up by a clock reading `now` (Unix
+    /// seconds): its certificate starts then.
+    pub async fn new_at(dir: &Path, name: &str, relay: Option<&str>, now: u64) -> Self {
+        logs();
+        let home = Home::at(dir.join(name));
+        Identity::create_at(&home, PASSPHRASE, name, KdfParams::default(), now).unwrap();
+        Self::boot(home, name, relay.map(str::to_owned), false, FileOptions::default()).await
+    }
+
     /// A node with its own file limits (kept across restarts).
     pub async fn with_files(
         dir: &Path,
