@@ -7,6 +7,7 @@ mod harness;
 mod accounts;
 mod blobs;
 mod directory;
+mod flood;
 mod keypackages;
 mod mailbox;
 mod nat;

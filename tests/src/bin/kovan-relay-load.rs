@@ -6,7 +6,10 @@
 //!    next to a raw loopback TCP round trip of the same size (the baseline);
 //! 2. logins per second (Argon2id-bound);
 //! 3. idle authenticated WebSockets: how many the relay holds and its
-//!    resident memory per connection.
+//!    resident memory per connection;
+//! 4. a good client's put → push latency (p50/p99) alone and then while
+//!    others flood the relay with bad requests (garbage bodies, wrong
+//!    tokens, oversized uploads, WebSocket spam), in the same run.
 //!
 //! ```text
 //! cargo build --release -p kovan-relay -p kovan-tests
@@ -69,6 +72,10 @@ struct Args {
     /// Idle WebSockets to open.
     #[arg(long, default_value_t = 10_000)]
     idle: usize,
+    /// Round trips of the good client, alone and under the flood (0: no
+    /// flood test).
+    #[arg(long, default_value_t = 300)]
+    flood_rounds: usize,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -225,6 +232,107 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// One client doing `rounds` sequential put → push round trips to the
+/// first recipient (its WebSocket); the latencies, sorted.
+async fn good_client(
+    http: &reqwest::Client,
+    url: &str,
+    recipients: &[(Identity, String)],
+    sender: &Identity,
+    rounds: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let (to, token) = recipients.first().context("no recipient")?;
+    let mut ws = ws_connect(url, token).await?;
+    let peer = to.cert.peer_id().to_string();
+    let mut lat = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        let s = Sender { keys: &sender.device, certificate: &sender.cert };
+        let payload = format!("good client {i} {}", hex::encode(rand_id()));
+        let e = envelope::seal(
+            &mut OsRng,
+            &s,
+            &to.device.public().envelope,
+            PayloadKind::MlsMessage,
+            payload.as_bytes(),
+            1,
+        )?;
+        let start = Instant::now();
+        let resp = http.post(format!("{url}/v1/mailbox/{peer}")).body(e.bytes).send().await?;
+        anyhow::ensure!(resp.status().is_success(), "good put refused: {}", resp.status());
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+                .await
+                .context("no push within 30 s")?
+                .context("socket closed")??;
+            let Message::Text(t) = msg else { continue };
+            let v: Value = serde_json::from_str(t.as_str())?;
+            if let Some(seq) = v["seq"].as_i64() {
+                lat.push(start.elapsed());
+                ws.send(Message::Text(json!({"type": "ack", "seqs": [seq]}).to_string().into()))
+                    .await?;
+                break;
+            }
+        }
+    }
+    lat.sort();
+    Ok(lat)
+}
+
+/// Tasks that flood the relay with bad requests until `stop`: garbage
+/// mailbox bodies, wrong tokens, oversized uploads, and WebSockets that
+/// send junk frames (each gets closed; they reconnect). Counts requests.
+fn flood(
+    url: &str,
+    recipients: &[(Identity, String)],
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    sent: Arc<std::sync::atomic::AtomicU64>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let peer = recipients.first().map(|(id, _)| id.cert.peer_id().to_string()).unwrap_or_default();
+    let token = recipients.get(1).map(|(_, t)| t.clone()).unwrap_or_default();
+    let http = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for kind in 0..16 {
+        let (url, peer, token, http) = (url.to_owned(), peer.clone(), token.clone(), http.clone());
+        let (stop, sent) = (stop.clone(), sent.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut junk = vec![0u8; 2048];
+            let big = vec![0x55u8; 10 * 1024 * 1024];
+            while !stop.load(Relaxed) {
+                rand_core::RngCore::fill_bytes(&mut OsRng, &mut junk);
+                let _ = match kind % 8 {
+                    0..=3 => {
+                        http.post(format!("{url}/v1/mailbox/{peer}"))
+                            .body(junk.clone())
+                            .send()
+                            .await
+                    }
+                    4 | 5 => {
+                        http.get(format!("{url}/v1/mailbox"))
+                            .bearer_auth("not-a-token")
+                            .send()
+                            .await
+                    }
+                    6 => {
+                        http.post(format!("{url}/v1/mailbox/{peer}")).body(big.clone()).send().await
+                    }
+                    _ => {
+                        if let Ok(mut ws) = ws_connect(&url, &token).await {
+                            for _ in 0..10 {
+                                let _ = ws.send(Message::Text("junk".into())).await;
+                            }
+                        }
+                        sent.fetch_add(1, Relaxed);
+                        continue;
+                    }
+                };
+                sent.fetch_add(1, Relaxed);
+            }
+        }));
+    }
+    tasks
+}
+
 /// Raw TCP request/response over loopback with `size` bytes each way.
 async fn tcp_baseline(size: usize, rounds: usize) -> anyhow::Result<Vec<Duration>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -315,6 +423,18 @@ async fn main() -> anyhow::Result<()> {
             r["idle"]["rss_after_kib"].as_f64().unwrap_or(0.0) / 1024.0,
             r["idle"]["kib_per_connection"].as_f64().unwrap_or(0.0)
         );
+        if !r["flood"].is_null() {
+            let f = &r["flood"];
+            println!(
+                "good client put→push: alone p50 {:.2} ms p99 {:.2} ms; under a flood of {:.0} bad requests/s p50 {:.2} ms p99 {:.2} ms (relay RSS {:.1} MiB)",
+                f["alone_p50_ms"].as_f64().unwrap_or(0.0),
+                f["alone_p99_ms"].as_f64().unwrap_or(0.0),
+                f["flood_requests_per_second"].as_f64().unwrap_or(0.0),
+                f["flood_p50_ms"].as_f64().unwrap_or(0.0),
+                f["flood_p99_ms"].as_f64().unwrap_or(0.0),
+                f["rss_during_flood_kib"].as_f64().unwrap_or(0.0) / 1024.0
+            );
+        }
     }
     Ok(())
 }
@@ -494,6 +614,37 @@ async fn run(args: &Args, relay: &RelayProc) -> anyhow::Result<Value> {
         if held > 0 { (rss_after.saturating_sub(rss_before)) as f64 / held as f64 } else { 0.0 };
     drop(idle);
 
+    // --- 4. a good client under a flood of bad requests -------------------
+    let flood = if args.flood_rounds > 0 {
+        progress(args, "a good client alone, then under a flood");
+        let alone = good_client(&http, &relay.url, &recipients, &sender, args.flood_rounds).await?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let flooders = flood(&relay.url, &recipients, stop.clone(), sent.clone());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let t = Instant::now();
+        let before = sent.load(std::sync::atomic::Ordering::Relaxed);
+        let under = good_client(&http, &relay.url, &recipients, &sender, args.flood_rounds).await?;
+        let rate = (sent.load(std::sync::atomic::Ordering::Relaxed) - before) as f64
+            / t.elapsed().as_secs_f64();
+        let rss_flood = relay.rss_kib();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for f in flooders {
+            f.abort();
+        }
+        json!({
+            "rounds": args.flood_rounds,
+            "alone_p50_ms": ms(percentile(&alone, 0.5)),
+            "alone_p99_ms": ms(percentile(&alone, 0.99)),
+            "flood_p50_ms": ms(percentile(&under, 0.5)),
+            "flood_p99_ms": ms(percentile(&under, 0.99)),
+            "flood_requests_per_second": rate,
+            "rss_during_flood_kib": rss_flood,
+        })
+    } else {
+        Value::Null
+    };
+
     Ok(json!({
         "backend": args.backend,
         "mailbox": {
@@ -508,6 +659,7 @@ async fn run(args: &Args, relay: &RelayProc) -> anyhow::Result<Value> {
         },
         "logins": { "count": login_ok, "per_second": login_rate },
         "rss_kib": { "start": rss_start, "after_mailbox": rss_after_mailbox, "after_logins": rss_after_logins },
+        "flood": flood,
         "idle": {
             "connections": held,
             "failures": failures,
