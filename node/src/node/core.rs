@@ -106,7 +106,17 @@ struct RelayLink {
     /// The relay's libp2p address with its `/p2p/` (for circuit addresses).
     circuit_base: Option<Multiaddr>,
     acks: Vec<i64>,
+    /// A mailbox item could not be stored (disk full, I/O error): the
+    /// cursor stays before it and the stream restarts from there after
+    /// `resync_wait`, doubling while it keeps failing.
+    hole: bool,
+    resync_wait: Duration,
 }
+
+/// First wait before fetching a mailbox item again that could not be stored.
+const FIRST_RESYNC: Duration = Duration::from_secs(1);
+/// Longest such wait.
+const MAX_RESYNC: Duration = Duration::from_secs(60);
 
 /// Why processing an envelope failed: a bad envelope (reject it) or our
 /// own storage (ask for a retry).
@@ -221,6 +231,8 @@ impl Core {
             stop: None,
             circuit_base: None,
             acks: Vec::new(),
+            hole: false,
+            resync_wait: FIRST_RESYNC,
         });
         let (wake, wake_rx) = watch::channel(None);
         // The timer: sleeps until the earliest due time the core asks for.
@@ -424,6 +436,18 @@ impl Core {
         self.top_up_key_packages(None);
     }
 
+    /// Restarts the mailbox stream from the stored cursor (after an item
+    /// could not be stored).
+    fn resync_mailbox(&mut self) {
+        let Some(r) = &mut self.relay else { return };
+        if let Some(stop) = r.stop.take() {
+            let _ = stop.send(true);
+        }
+        r.hole = false;
+        self.flush_acks();
+        self.start_relay();
+    }
+
     pub(super) fn logged_in(&mut self, username: String, session: Session) -> NodeResult<()> {
         let plain = Zeroizing::new(serde_json::to_vec(&session).map_err(internal)?);
         let sealed = self.field.seal(&mut OsRng, b"settings/relay_session", &plain);
@@ -512,12 +536,30 @@ impl Core {
                 self.emit(Event::RelayDisconnected { retry_in_ms: retry_in.as_millis() as u64 });
             }
             PushEvent::Item(item) => {
+                // After a hole, later items wait for the stream to start
+                // again from the hole: order is kept.
+                if self.relay.as_ref().is_some_and(|r| r.hole) {
+                    return;
+                }
                 let status = self.on_envelope(&item.envelope, None);
+                let Some(r) = &mut self.relay else { return };
                 if status != wire::AckStatus::Retry {
-                    if let Some(r) = &mut self.relay {
-                        r.acks.push(item.seq);
-                    }
+                    r.acks.push(item.seq);
+                    r.resync_wait = FIRST_RESYNC;
                     let _ = self.db.set_setting("relay_cursor", &item.seq.to_be_bytes());
+                } else {
+                    // Not stored: the relay keeps it (unacknowledged), but
+                    // this stream has passed it. The cursor stays before it
+                    // and the stream starts again from there.
+                    r.hole = true;
+                    let wait = r.resync_wait;
+                    r.resync_wait = (wait * 2).min(MAX_RESYNC);
+                    let input = self.input.clone();
+                    self.spawn(async move {
+                        tokio::time::sleep(wait).await;
+                        let job: Job = Box::new(|core: &mut Core| core.resync_mailbox());
+                        let _ = input.send(Input::Job(job)).await;
+                    });
                 }
             }
             PushEvent::KeyPackagesLow(n) => self.top_up_key_packages(Some(n)),
@@ -728,6 +770,14 @@ impl Core {
                 self.pending_events.truncate(start);
                 self.groups_changed();
                 tracing::error!(error = %e, "storing envelopes failed");
+                // Nothing is lost (the sender or the relay keeps them), but
+                // the user should know why messages are not coming in.
+                let _ = self.events.send(Event::Error {
+                    kind: super::NodeErrorKind::Storage,
+                    message: format!(
+                        "could not store incoming messages ({e}); they will be fetched again"
+                    ),
+                });
                 vec![wire::AckStatus::Retry; batch.len()]
             }
         }

@@ -187,3 +187,81 @@ async fn devices_whose_clocks_are_hours_apart_befriend_and_chat_in_order() {
         assert_eq!(got, want, "in the order sent");
     }
 }
+
+/// A small tmpfs mounted for one test (mounting needs root, as in CI),
+/// lazily unmounted when dropped.
+struct SmallDisk {
+    path: PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(path: &Path, mib: u64) -> Self {
+        std::fs::create_dir_all(path).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "mounting a {mib} MiB tmpfs at {} (needs root)", path.display());
+        Self { path: path.to_path_buf() }
+    }
+
+    /// Fills the disk until writing fails; returns the filler.
+    fn fill(&self) -> PathBuf {
+        use std::io::Write as _;
+        let filler = self.path.join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).and_then(|()| f.flush()).is_ok() {}
+        // The last few KiB too.
+        while f.write_all(&block[..512]).is_ok() {}
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_loses_nothing_says_so_and_recovers_when_space_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let disk = SmallDisk::mount(&dir.path().join("bob"), 48);
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    alice.h.send_text(&bob_acct, "before", None).await.unwrap();
+    assert_eq!(next_text(&mut bob).await.1, "before");
+
+    // Bob's disk fills up; Alice writes.
+    let filler = disk.fill();
+    for i in 0..20 {
+        alice.h.send_text(&bob_acct, &format!("while full {i:02}"), None).await.unwrap();
+    }
+    // Bob's node says why nothing comes in, and nothing is shown.
+    let err = bob
+        .wait("a storage error", |e| {
+            matches!(e, kovan_node::Event::Error { kind: kovan_node::NodeErrorKind::Storage, .. })
+                || matches!(e, kovan_node::Event::Message { .. })
+        })
+        .await;
+    assert!(matches!(err, kovan_node::Event::Error { .. }), "a message appeared: {err:?}");
+
+    // Space comes back: every message arrives once, in order, and the
+    // history holds them once.
+    std::fs::remove_file(&filler).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 20 {
+        got.push(next_text(&mut bob).await.1);
+    }
+    let want: Vec<String> = (0..20).map(|i| format!("while full {i:02}")).collect();
+    assert_eq!(got, want);
+    let history = bob.h.history(&alice_acct, None, 100).await.unwrap();
+    assert_eq!(history.len(), 21, "each message once");
+    bob.h.shutdown().await;
+    alice.h.shutdown().await;
+    drop(disk);
+}
