@@ -741,7 +741,8 @@ impl Core {
                     Ok(()) => wire::AckStatus::Accepted,
                     Err(Fail::Local(e)) => return Err(e),
                     Err(Fail::Reject(reason)) => {
-                        tracing::info!(%reason, direct = via.is_some(), "envelope rejected");
+                        // debug, not info: a peer flooding junk must not flood the log.
+                        tracing::debug!(%reason, direct = via.is_some(), "envelope rejected");
                         wire::AckStatus::Rejected
                     }
                     Err(Fail::Later(reason)) => {

@@ -1,7 +1,8 @@
-//! Fault tests (hardening): the relay killed and restarted while messages
-//! flow through it, and its PostgreSQL restarted under load. Nothing a
+//! Fault and abuse tests (hardening): the relay restarted while messages
+//! flow through it, its PostgreSQL restarted under load, a full disk,
+//! clocks hours apart, and a node flooded by malicious peers. Nothing a
 //! sender was told is stored may be lost, nothing may arrive twice, and
-//! the relay must recover by itself.
+//! everything must recover by itself.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -264,4 +265,92 @@ async fn a_full_disk_loses_nothing_says_so_and_recovers_when_space_returns() {
     bob.h.shutdown().await;
     alice.h.shutdown().await;
     drop(disk);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_flooded_by_malicious_peers_stays_responsive() {
+    use futures_util::AsyncWriteExt as _;
+    use kovan_node::net::{self, NetConfig};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    let target = alice.h.peer_id();
+    let addrs: Vec<_> =
+        alice.h.listen_addrs().await.unwrap().into_iter().filter(|a| !net::is_circuit(a)).collect();
+
+    // Attackers with fresh identities: junk envelopes in full batches,
+    // oversized frames on the file protocol, and connection churn.
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for k in 0..12 {
+        let (addrs, stop, sent) = (addrs.clone(), stop.clone(), sent.clone());
+        tasks.push(tokio::spawn(async move {
+            let start = || {
+                let key = kovan_crypto::identity::DeviceKeys::generate(&mut rand_core::OsRng)
+                    .p2p_keypair()
+                    .unwrap();
+                let config = NetConfig { listen: vec![], mdns: false, card: Default::default() };
+                net::start(key, config).unwrap().0
+            };
+            let mut attacker = start();
+            while !stop.load(Ordering::Relaxed) {
+                let _ = attacker.dial(target, addrs.clone()).await;
+                match k % 3 {
+                    0 => {
+                        let junk: Vec<Vec<u8>> = (0..64)
+                            .map(|i| {
+                                let mut b = vec![0u8; 64 * 1024];
+                                rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+                                b[0] = i;
+                                b
+                            })
+                            .collect();
+                        let _ = attacker.send_envelopes(target, junk).await;
+                    }
+                    1 => {
+                        if let Ok(mut s) = attacker.open_file_stream(target).await {
+                            // A length prefix of 2^62 bytes, then junk.
+                            let _ = s.write_all(&[0xff; 9]).await;
+                            let _ = s.write_all(&[0x40]).await;
+                            let _ = s.write_all(&[0xaa; 4096]).await;
+                        }
+                    }
+                    _ => {
+                        // A new identity every round: connection churn.
+                        attacker.shutdown().await;
+                        attacker = start();
+                    }
+                }
+                sent.fetch_add(1, Ordering::Relaxed);
+            }
+            attacker.shutdown().await;
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // Meanwhile the friends talk, both ways, and nothing is lost.
+    for i in 0..10 {
+        bob.h.send_text(&alice_acct, &format!("to alice {i}"), None).await.unwrap();
+        alice.h.send_text(&bob_acct, &format!("to bob {i}"), None).await.unwrap();
+    }
+    for (n, who) in [(&mut alice, "alice"), (&mut bob, "bob")] {
+        let mut got = Vec::new();
+        while got.len() < 10 {
+            got.push(next_text(n).await.1);
+        }
+        let want: Vec<String> = (0..10).map(|i| format!("to {who} {i}")).collect();
+        assert_eq!(got, want);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(30), t).await;
+    }
+    assert!(sent.load(Ordering::Relaxed) > 50, "the attack ran");
+    assert!(alice.h.status().await.is_ok(), "the node still answers");
 }
