@@ -48,6 +48,19 @@ pub enum Error {
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The database file is damaged (truncated, overwritten): the node
+    /// refuses to run on it rather than lose more.
+    #[error(
+        "the database {path} is damaged ({reason}); the node will not run on it. \
+         Keep the file for recovery; messages still waiting in peers' outboxes and the relay \
+         arrive again on a fresh home"
+    )]
+    Damaged {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What SQLite found.
+        reason: String,
+    },
     /// The database was written by a newer kovan.
     #[error("database schema version {found} is newer than this kovan understands ({supported})")]
     SchemaTooNew {
@@ -85,7 +98,9 @@ impl Error {
             Error::NoIdentity(_) => ErrorKind::NoIdentity,
             Error::AlreadyExists(_) => ErrorKind::AlreadyExists,
             Error::Io { .. } => ErrorKind::Io,
-            Error::Database(_) | Error::SchemaTooNew { .. } => ErrorKind::StorageCorrupted,
+            Error::Database(_) | Error::SchemaTooNew { .. } | Error::Damaged { .. } => {
+                ErrorKind::StorageCorrupted
+            }
             Error::Config { .. } | Error::Invalid(_) => ErrorKind::InvalidInput,
             Error::Internal(_) => ErrorKind::Internal,
         }

@@ -54,6 +54,13 @@ impl Codec for JsonCodec {
 /// produces commit in one transaction ([`Database::atomic`]).
 pub type MlsProvider = KovanProvider<SqliteStorageProvider<JsonCodec, Rc<Connection>>>;
 
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
 fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -77,7 +84,19 @@ pub struct Database {
 impl Database {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let mut conn = connect(path)?;
+        let damaged = |reason: String| Error::Damaged { path: path.to_owned(), reason };
+        let mut conn = connect(path).map_err(|e| match e {
+            Error::Database(d) if is_corruption(&d) => damaged(d.to_string()),
+            other => other,
+        })?;
+        // A truncated or overwritten file is found here, before anything
+        // is written to it, not later in the middle of a transaction.
+        let check: String = conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(|e| damaged(e.to_string()))?;
+        if check != "ok" {
+            return Err(damaged(check));
+        }
         migrate(&mut conn)?;
         let mut mls = SqliteStorageProvider::<JsonCodec, Connection>::new(connect(path)?);
         mls.run_migrations().map_err(|e| Error::Internal(format!("openmls migrations: {e}")))?;

@@ -354,3 +354,32 @@ async fn a_node_flooded_by_malicious_peers_stays_responsive() {
     assert!(sent.load(Ordering::Relaxed) > 50, "the attack ran");
     assert!(alice.h.status().await.is_ok(), "the node still answers");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_database_is_refused_with_a_clear_error_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
+    for i in 0..20 {
+        alice.h.send_text(&bob_acct, &format!("m{i}"), None).await.unwrap();
+        next_text(&mut bob).await;
+    }
+    bob.h.shutdown().await;
+    let db = dir.path().join("bob").join("node.sqlite3");
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(len / 2).unwrap();
+
+    let home = kovan_node::home::Home::at(dir.path().join("bob"));
+    let id = kovan_node::identity::Identity::unlock(&home, crate::harness::PASSPHRASE).unwrap();
+    let opts = kovan_node::NodeOptions::loopback(home, "bob");
+    let err = kovan_node::Node::start(id, opts).await.map(|_| ()).unwrap_err();
+    assert_eq!(err.kind(), kovan_node::NodeErrorKind::Storage, "{err}");
+    assert!(err.to_string().contains("is damaged"), "{err}");
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().len(),
+        len / 2,
+        "the damaged file is left as it was"
+    );
+}
