@@ -27,6 +27,24 @@ pub const MIN_BACKOFF: Duration = Duration::from_millis(250);
 /// Longest reconnect delay.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
+/// How the push WebSocket finds out that its connection died without a
+/// word (a partition, a NAT that forgot the mapping, a suspended laptop):
+/// it pings the relay every `ping_every`, and a connection on which
+/// nothing arrived for `dead_after` is dropped and opened again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Interval between the client's pings.
+    pub ping_every: Duration,
+    /// Silence after which the connection counts as dead.
+    pub dead_after: Duration,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Self { ping_every: Duration::from_secs(15), dead_after: Duration::from_secs(45) }
+    }
+}
+
 /// Why a relay call failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -108,6 +126,7 @@ pub struct RelayClient {
     /// For blob transfers: no overall deadline (a large file takes as long
     /// as it takes), but a stalled connection fails.
     bulk: reqwest::Client,
+    keepalive: Keepalive,
 }
 
 /// A blob's state on the relay (SPEC.md §9.8).
@@ -191,7 +210,18 @@ impl RelayClient {
             .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| RelayError::Invalid(e.to_string()))?;
-        Ok(Self { base: base.trim_end_matches('/').to_owned(), http, bulk: bulk_client()? })
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+            bulk: bulk_client()?,
+            keepalive: Keepalive::default(),
+        })
+    }
+
+    /// The same client with other push keepalive timings.
+    pub fn with_keepalive(mut self, keepalive: Keepalive) -> Self {
+        self.keepalive = keepalive;
+        self
     }
 
     /// The relay's base URL.
@@ -456,7 +486,7 @@ impl RelayClient {
     ) -> mpsc::Receiver<PushEvent> {
         let (tx, rx) = mpsc::channel(PUSH_QUEUE);
         let url = format!("{}/v1/ws", self.base.replacen("http", "ws", 1));
-        tokio::spawn(push_task(url, token, after, tx, stop));
+        tokio::spawn(push_task(url, token, after, tx, stop, self.keepalive));
         rx
     }
 }
@@ -473,10 +503,12 @@ async fn push_task(
     mut cursor: i64,
     tx: mpsc::Sender<PushEvent>,
     mut stop: watch::Receiver<bool>,
+    keepalive: Keepalive,
 ) {
     let mut backoff = MIN_BACKOFF;
     loop {
-        let outcome = connection(&url, &token, &mut cursor, &tx, &mut stop, &mut backoff).await;
+        let outcome =
+            connection(&url, &token, &mut cursor, &tx, &mut stop, &mut backoff, keepalive).await;
         match outcome {
             Outcome::Stopped => return,
             Outcome::SessionEnded => {
@@ -505,6 +537,7 @@ async fn connection(
     tx: &mpsc::Sender<PushEvent>,
     stop: &mut watch::Receiver<bool>,
     backoff: &mut Duration,
+    keepalive: Keepalive,
 ) -> Outcome {
     let Ok(mut req) = format!("{url}?after={cursor}").into_client_request() else {
         return Outcome::Stopped;
@@ -525,6 +558,10 @@ async fn connection(
     if tx.send(PushEvent::Connected).await.is_err() {
         return Outcome::Stopped;
     }
+    let mut ping = tokio::time::interval(keepalive.ping_every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping.tick().await;
+    let mut heard = tokio::time::Instant::now();
     loop {
         let msg = tokio::select! {
             biased;
@@ -533,7 +570,24 @@ async fn connection(
                 return Outcome::Stopped;
             }
             msg = ws.next() => msg,
+            _ = tokio::time::sleep_until(heard + keepalive.dead_after) => {
+                tracing::info!("relay WebSocket silent for {:?}: reconnecting", keepalive.dead_after);
+                return Outcome::Dropped;
+            }
+            _ = ping.tick() => {
+                // Bounded: a send that cannot even be queued is a dead link.
+                let sent = tokio::time::timeout(
+                    keepalive.dead_after,
+                    ws.send(Message::Ping(Default::default())),
+                )
+                .await;
+                if !matches!(sent, Ok(Ok(()))) {
+                    return Outcome::Dropped;
+                }
+                continue;
+            }
         };
+        heard = tokio::time::Instant::now();
         let text = match msg {
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Close(frame))) => {

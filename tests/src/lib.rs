@@ -6,4 +6,5 @@
 #![warn(missing_docs)]
 
 pub mod data;
+pub mod powercut;
 pub mod vectors;

@@ -1088,6 +1088,7 @@ fn daemon(
         display_name: display_name
             .clone()
             .unwrap_or_else(|| id.certificate().device_name().to_owned()),
+        relay_keepalive: Default::default(),
     };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {

@@ -34,7 +34,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::home::Home;
 use crate::identity::{Identity, now_secs};
 use crate::net::{self, NetHandle};
-use crate::relay_client::{RelayClient, RelayError};
+use crate::relay_client::{Keepalive, RelayClient, RelayError};
 
 pub use core::GroupChange;
 pub use views::{
@@ -69,6 +69,8 @@ pub struct NodeOptions {
     pub direct: bool,
     /// File limits.
     pub files: FileOptions,
+    /// How the relay's push connection notices that it died silently.
+    pub relay_keepalive: Keepalive,
 }
 
 /// File limits (M5).
@@ -105,6 +107,7 @@ impl NodeOptions {
             display_name: display_name.into(),
             direct: true,
             files: FileOptions::default(),
+            relay_keepalive: Keepalive::default(),
         }
     }
 }
@@ -228,7 +231,7 @@ impl Node {
         options.home.ensure()?;
         let identity = Arc::new(identity);
         let relay = match &options.relay_url {
-            Some(url) => Some(RelayClient::new(url)?),
+            Some(url) => Some(RelayClient::new(url)?.with_keepalive(options.relay_keepalive)),
             None => None,
         };
         let card = kovan_spec::wire::ContactCard {

@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::harness::{TestNode, TestRelay, befriend, next_text};
@@ -271,8 +273,7 @@ async fn a_full_disk_loses_nothing_says_so_and_recovers_when_space_returns() {
 async fn a_node_flooded_by_malicious_peers_stays_responsive() {
     use futures_util::AsyncWriteExt as _;
     use kovan_node::net::{self, NetConfig};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::atomic::AtomicBool;
 
     let dir = tempfile::tempdir().unwrap();
     let relay = TestRelay::start(dir.path()).await;
@@ -382,4 +383,271 @@ async fn a_truncated_database_is_refused_with_a_clear_error_and_left_as_it_was()
         len / 2,
         "the damaged file is left as it was"
     );
+}
+
+/// Texts in `h`'s first conversation that start with `prefix`, oldest first.
+async fn texts_with(h: &kovan_node::NodeHandle, prefix: &str) -> Vec<String> {
+    crate::harness::history_all(h).await.into_iter().filter(|t| t.starts_with(prefix)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_power_cut_throws_away_unsynced_writes_and_nothing_acknowledged_is_missing() {
+    use kovan_tests::powercut::Disk;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mnt = dir.path().join("disk");
+    std::fs::create_dir(&mnt).unwrap();
+    let disk = Disk::mount(&mnt).unwrap_or_else(|e| {
+        panic!("this test mounts a FUSE filesystem (it needs /dev/fuse and root): {e}")
+    });
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    // Bob's home is on the disk that loses power.
+    let mut bob = TestNode::new(disk.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+
+    // Alice writes to Bob in a steady flow; the power goes out halfway,
+    // while deliveries and their acknowledgements are in flight.
+    const N: usize = 80;
+    let sender = tokio::spawn(async move {
+        for i in 0..N {
+            alice.h.send_text(&bob_acct, &format!("to bob {i:03}"), None).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+        alice
+    });
+    let mut seen = 0;
+    while seen < N / 2 {
+        if next_text(&mut bob).await.1.starts_with("to bob") {
+            seen += 1;
+        }
+    }
+    // Bob writes back; the power goes out the moment his last send
+    // returns: each was accepted, so each must still go.
+    const M: usize = 12;
+    for i in 0..M {
+        bob.h.send_text(&alice_acct, &format!("from bob {i:02}"), None).await.unwrap();
+    }
+    disk.power_off();
+    let home = bob.home.root().to_owned();
+    tokio::time::timeout(Duration::from_secs(30), bob.h.shutdown())
+        .await
+        .expect("a node whose disk died still stops");
+    drop(bob);
+    assert!(disk.wait_closed(Duration::from_secs(10)), "the dead node let go of its files");
+    disk.power_on();
+    let stats = disk.stats();
+    assert!(stats.syncs > 0, "the node synced its writes: {stats:?}");
+    eprintln!("power cut: {stats:?}");
+
+    // Bob boots again on what reached the disk. Everything Alice sent
+    // reaches him once, in order: what he had acknowledged before the cut
+    // was on disk (nobody sends it again), the rest is delivered again.
+    let mut bob = TestNode::reopen(home, "bob", Some(&relay.url)).await;
+    let alice = sender.await.unwrap();
+    let want: Vec<String> = (0..N).map(|i| format!("to bob {i:03}")).collect();
+    bob.until(
+        "all of Alice's messages",
+        |h| async move { texts_with(&h, "to bob").await.len() >= N },
+    )
+    .await;
+    let want_back: Vec<String> = (0..M).map(|i| format!("from bob {i:02}")).collect();
+    alice
+        .until(
+            "all of Bob's messages",
+            |h| async move { texts_with(&h, "from bob").await.len() >= M },
+        )
+        .await;
+    // Nothing arrives twice later either.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(texts_with(&bob.h, "to bob").await, want, "Bob: each message once, in order");
+    assert_eq!(texts_with(&alice.h, "from bob").await, want_back, "Alice: Bob's messages once");
+    // And Bob's node works on: a new message both ways.
+    alice.h.send_text(&bob.h.account_hex(), "after the cut", None).await.unwrap();
+    bob.wait("the next message", |e| {
+        matches!(e, kovan_node::Event::Message { message } if message.text.as_deref() == Some("after the cut"))
+    })
+    .await;
+    bob.h.shutdown().await;
+    alice.h.shutdown().await;
+    drop(bob);
+    assert!(disk.wait_closed(Duration::from_secs(10)));
+}
+
+/// A TCP proxy the test controls, standing for the network between a node
+/// and the relay. [`Proxy::partition`] stops all traffic: bytes already
+/// sent are held (as a network that drops packets makes TCP send them
+/// again later) and new connections are accepted but get nowhere, until
+/// [`Proxy::heal`]. [`Proxy::blackhole`] kills every open connection
+/// without a word to either end (what a NAT that forgot its mapping does).
+struct Proxy {
+    addr: std::net::SocketAddr,
+    cut: tokio::sync::watch::Sender<bool>,
+    /// Connections numbered below this are dead: their bytes vanish.
+    dead_below: Arc<AtomicU64>,
+    /// The next connection's number.
+    next: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(target: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (cut, cut_rx) = tokio::sync::watch::channel(false);
+        let dead_below = Arc::new(AtomicU64::new(0));
+        let dead = dead_below.clone();
+        let next = Arc::new(AtomicU64::new(0));
+        let counter = next.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let mut cut = cut_rx.clone();
+                let link = Link { n, dead: dead.clone() };
+                tokio::spawn(async move {
+                    if cut.wait_for(|c| !*c).await.is_err() {
+                        return;
+                    }
+                    let Ok(server) = tokio::net::TcpStream::connect(target).await else { return };
+                    let (cr, cw) = client.into_split();
+                    let (sr, sw) = server.into_split();
+                    tokio::join!(pipe(cr, sw, cut.clone(), link.clone()), pipe(sr, cw, cut, link));
+                });
+            }
+        });
+        Self { addr, cut, dead_below, next, task }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn partition(&self) {
+        self.cut.send_replace(true);
+    }
+
+    fn heal(&self) {
+        self.cut.send_replace(false);
+    }
+
+    fn blackhole(&self) {
+        self.dead_below.store(self.next.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+}
+
+/// One proxied connection's number and the proxy's death line.
+#[derive(Clone)]
+struct Link {
+    n: u64,
+    dead: Arc<AtomicU64>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Copies `from` to `to`, holding what it read while the link is cut.
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut cut: tokio::sync::watch::Receiver<bool>,
+    link: Link,
+) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if link.n < link.dead.load(Ordering::SeqCst) {
+            // Dead: read and dropped, and no end of stream ever comes.
+            continue;
+        }
+        if cut.wait_for(|c| !*c).await.is_err() || to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    if link.n >= link.dead.load(Ordering::SeqCst) {
+        let _ = to.shutdown().await;
+    } else {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitioned_nodes_get_what_was_queued_once_and_in_order_when_healed() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let relay_addr: std::net::SocketAddr = relay.url.trim_start_matches("http://").parse().unwrap();
+    let proxy = Proxy::start(relay_addr).await;
+    // Both deliver only through the relay, and Bob reaches it only through
+    // the proxy: cutting the proxy cuts Alice and Bob apart.
+    // Bob notices a silent connection within seconds, so during the
+    // partition his push connection is given up and opened again (the new
+    // one hangs until the heal), and both old and new carry the backlog.
+    let keepalive = kovan_node::relay_client::Keepalive {
+        ping_every: Duration::from_millis(500),
+        dead_after: Duration::from_secs(2),
+    };
+    let mut alice = TestNode::relay_only(dir.path(), "alice", &relay.url).await;
+    let mut bob = TestNode::relay_only_with(dir.path(), "bob", &proxy.url(), keepalive).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    alice.h.send_text(&bob_acct, "a before", None).await.unwrap();
+    assert_eq!(next_text(&mut bob).await.1, "a before");
+
+    // The partition: both write on both sides of it, for longer than a
+    // delivery attempt waits, so attempts fail, back off and retry.
+    proxy.partition();
+    const N: usize = 15;
+    for i in 0..N {
+        alice.h.send_text(&bob_acct, &format!("a {i:02}"), None).await.unwrap();
+        bob.h.send_text(&alice_acct, &format!("b {i:02}"), None).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let leaked = tokio::time::timeout(Duration::from_millis(500), next_text(&mut bob)).await;
+    assert!(leaked.is_err(), "a message crossed the partition: {leaked:?}");
+    let alice_got = texts_with(&alice.h, "b ").await;
+    assert!(alice_got.is_empty(), "a message crossed the partition: {alice_got:?}");
+
+    // Healed: everything queued on either side arrives, once, in order.
+    proxy.heal();
+    let want_bob: Vec<String> = (0..N).map(|i| format!("a {i:02}")).collect();
+    let want_alice: Vec<String> = (0..N).map(|i| format!("b {i:02}")).collect();
+    let mut got = Vec::new();
+    while got.len() < N {
+        got.push(next_text(&mut bob).await.1);
+    }
+    assert_eq!(got, want_bob, "Bob: each once, in order");
+    alice
+        .until("Bob's queued messages", |h| async move { texts_with(&h, "b ").await.len() >= N })
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(texts_with(&bob.h, "a ").await, [vec!["a before".to_owned()], want_bob].concat());
+    assert_eq!(texts_with(&alice.h, "b ").await, want_alice, "Alice: each once, in order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_connection_that_died_silently_is_noticed_and_opened_again() {
+    use kovan_node::relay_client::Keepalive;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let relay_addr: std::net::SocketAddr = relay.url.trim_start_matches("http://").parse().unwrap();
+    let proxy = Proxy::start(relay_addr).await;
+    let mut alice = TestNode::relay_only(dir.path(), "alice", &relay.url).await;
+    let keepalive =
+        Keepalive { ping_every: Duration::from_millis(500), dead_after: Duration::from_secs(2) };
+    let mut bob = TestNode::relay_only_with(dir.path(), "bob", &proxy.url(), keepalive).await;
+    let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
+    alice.h.send_text(&bob_acct, "before", None).await.unwrap();
+    assert_eq!(next_text(&mut bob).await.1, "before");
+
+    // Every connection Bob has to the relay dies without a FIN or RST;
+    // new ones work. Nothing tells Bob: only the silence does.
+    proxy.blackhole();
+    alice.h.send_text(&bob_acct, "after", None).await.unwrap();
+    bob.wait("the reconnect", |e| matches!(e, kovan_node::Event::RelayDisconnected { .. })).await;
+    assert_eq!(next_text(&mut bob).await.1, "after", "pushed on the new connection");
 }

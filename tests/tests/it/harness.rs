@@ -8,6 +8,7 @@ use kovan_crypto::keystore::KdfParams;
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
 use kovan_node::node::FileOptions;
+use kovan_node::relay_client::Keepalive;
 use kovan_node::{Event, Node, NodeHandle, NodeOptions};
 use kovan_relay::{Relay, RelayConfig};
 use tokio::sync::broadcast;
@@ -80,6 +81,7 @@ pub struct TestNode {
     mdns: bool,
     files: FileOptions,
     direct: bool,
+    keepalive: Keepalive,
 }
 
 /// A relay address nothing listens on (a node started with it is cut off).
@@ -142,7 +144,7 @@ impl TestNode {
         mdns: bool,
         files: FileOptions,
     ) -> Self {
-        Self::boot_as(home, name, relay, mdns, files, true).await
+        Self::boot_as(home, name, relay, mdns, files, true, Keepalive::default()).await
     }
 
     async fn boot_as(
@@ -152,6 +154,7 @@ impl TestNode {
         mdns: bool,
         files: FileOptions,
         direct: bool,
+        keepalive: Keepalive,
     ) -> Self {
         let id = Identity::unlock(&home, PASSPHRASE).unwrap();
         let mut opts = NodeOptions::loopback(home.clone(), name);
@@ -159,6 +162,7 @@ impl TestNode {
         opts.mdns = mdns;
         opts.files = files;
         opts.direct = direct;
+        opts.relay_keepalive = keepalive;
         if mdns {
             // mDNS announces only addresses of the interface it runs on:
             // LAN nodes listen on this machine's LAN address (not loopback).
@@ -166,24 +170,34 @@ impl TestNode {
         }
         let h = Node::start(id, opts).await.unwrap();
         let events = h.subscribe();
-        Self { h, events, home, name: name.to_owned(), relay, mdns, files, direct }
+        Self { h, events, home, name: name.to_owned(), relay, mdns, files, direct, keepalive }
     }
 
     /// A node that delivers only through the relay's mailboxes (kept
     /// across restarts).
     pub async fn relay_only(dir: &Path, name: &str, relay: &str) -> Self {
+        Self::relay_only_with(dir, name, relay, Keepalive::default()).await
+    }
+
+    /// [`Self::relay_only`] with its own push keepalive timings.
+    pub async fn relay_only_with(
+        dir: &Path,
+        name: &str,
+        relay: &str,
+        keepalive: Keepalive,
+    ) -> Self {
         logs();
         let home = Home::at(dir.join(name));
         Identity::create_with_params(&home, PASSPHRASE, name, KdfParams::default()).unwrap();
-        Self::boot_as(home, name, Some(relay.to_owned()), false, FileOptions::default(), false)
-            .await
+        let files = FileOptions::default();
+        Self::boot_as(home, name, Some(relay.to_owned()), false, files, false, keepalive).await
     }
 
     /// Stops the node and starts it again on the same home.
     pub async fn restart(self) -> Self {
         self.h.shutdown().await;
-        let Self { home, name, relay, mdns, files, direct, .. } = self;
-        Self::boot_as(home, &name, relay, mdns, files, direct).await
+        let Self { home, name, relay, mdns, files, direct, keepalive, .. } = self;
+        Self::boot_as(home, &name, relay, mdns, files, direct, keepalive).await
     }
 
     /// Restarts the node cut off from everyone: no reachable relay, no
@@ -191,14 +205,14 @@ impl TestNode {
     /// outbox; [`Self::reconnect`] brings it back.
     pub async fn restart_isolated(self) -> Self {
         self.h.shutdown().await;
-        let Self { home, name, relay, mdns, files, direct, .. } = self;
+        let Self { home, name, relay, mdns, files, direct, keepalive, .. } = self;
         let id = Identity::unlock(&home, PASSPHRASE).unwrap();
         let mut opts = NodeOptions::loopback(home.clone(), &name);
         opts.relay_url = Some(DEAD_RELAY.into());
         opts.direct = false;
         let h = Node::start(id, opts).await.unwrap();
         let events = h.subscribe();
-        Self { h, events, home, name, relay, mdns, files, direct }
+        Self { h, events, home, name, relay, mdns, files, direct, keepalive }
     }
 
     /// Restarts the node as it was configured before [`Self::restart_isolated`].
