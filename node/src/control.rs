@@ -128,6 +128,14 @@ async fn write_line(w: &mut tokio::net::unix::OwnedWriteHalf, v: &Value) -> std:
     w.write_all(&line).await
 }
 
+/// A list of strings parameter.
+fn strings(p: &Value, key: &str) -> Result<Vec<String>, NodeError> {
+    p[key]
+        .as_array()
+        .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect())
+        .ok_or_else(|| NodeError::Invalid(format!("\"{key}\" must be a list of strings")))
+}
+
 fn s<'a>(p: &'a Value, key: &str) -> Result<&'a str, NodeError> {
     p[key].as_str().ok_or_else(|| NodeError::Invalid(format!("missing parameter {key:?}")))
 }
@@ -266,6 +274,20 @@ pub async fn dispatch(node: &NodeHandle, method: &str, p: &Value) -> Result<Valu
             .await?,
         ),
         "edit" => to_value(node.edit(s(p, "with")?, s(p, "message")?, s(p, "text")?).await?),
+        "poll_create" => {
+            let options = strings(p, "options")?;
+            let multiple = p["multiple"].as_bool().unwrap_or(false);
+            to_value(node.poll_create(s(p, "to")?, s(p, "question")?, options, multiple).await?)
+        }
+        "poll_vote" => {
+            let choices = p["choices"]
+                .as_array()
+                .map(|a| a.iter().map(|c| c.as_u64().and_then(|c| u32::try_from(c).ok())).collect())
+                .unwrap_or(Some(Vec::new()))
+                .ok_or_else(|| NodeError::Invalid("\"choices\" are option numbers".into()))?;
+            to_value(node.poll_vote(s(p, "with")?, s(p, "poll")?, choices).await?)
+        }
+        "poll_close" => to_value(node.poll_close(s(p, "with")?, s(p, "poll")?).await?),
         "delete" => {
             node.delete(s(p, "with")?, s(p, "message")?).await?;
             Ok(json!({"deleted": s(p, "message")?}))

@@ -118,6 +118,15 @@ pub struct ReactionCount {
     pub by: Vec<Vec<u8>>,
 }
 
+/// A poll's votes as this device counts them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PollVotes {
+    /// One ballot per account: (account, option indexes).
+    pub ballots: Vec<(Vec<u8>, Vec<u32>)>,
+    /// Closed by its creator (votes no longer change).
+    pub closed: bool,
+}
+
 /// Message history over the node database.
 pub struct History<'a> {
     db: &'a Database,
@@ -315,6 +324,140 @@ impl<'a> History<'a> {
             )?
         };
         Ok(n > 0)
+    }
+
+    fn vote_context(conversation: &[u8], poll: &[u8; 16], voter: &[u8]) -> Vec<u8> {
+        let mut c = b"polls/choices/".to_vec();
+        for part in [conversation, poll.as_slice(), voter] {
+            c.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            c.extend_from_slice(part);
+        }
+        c
+    }
+
+    /// Records `voter`'s choices in a poll unless a vote of theirs that is
+    /// later (by the voter's clock, then vote id) is already counted, or
+    /// the poll is closed. Empty `choices` withdraws the vote. True if the
+    /// tally changed.
+    pub fn vote(
+        &self,
+        conversation: &[u8],
+        poll: &[u8; 16],
+        voter: &[u8],
+        choices: &[u32],
+        voted_at: i64,
+        vote_id: &[u8; 16],
+    ) -> Result<bool> {
+        if self.poll_closed(conversation, poll)? {
+            return Ok(false);
+        }
+        let conn = self.db.conn();
+        let newer: Option<(i64, Vec<u8>)> = conn
+            .query_row(
+                "SELECT voted_at, vote_id FROM poll_votes WHERE conversation_id = ?1 \
+                 AND poll_id = ?2 AND voter_account = ?3",
+                params![conversation, poll.as_slice(), voter],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((at, id)) = newer
+            && (at, id.as_slice()) >= (voted_at, vote_id.as_slice())
+        {
+            return Ok(false);
+        }
+        let bytes: Vec<u8> = choices.iter().map(|&c| c as u8).collect();
+        let sealed =
+            self.key.seal(&mut OsRng, &Self::vote_context(conversation, poll, voter), &bytes);
+        conn.execute(
+            "INSERT INTO poll_votes (conversation_id, poll_id, voter_account, choices, voted_at, \
+             vote_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (conversation_id, poll_id, \
+             voter_account) DO UPDATE SET choices = excluded.choices, voted_at = excluded.voted_at, \
+             vote_id = excluded.vote_id",
+            params![conversation, poll.as_slice(), voter, sealed, voted_at, vote_id.as_slice()],
+        )?;
+        Ok(true)
+    }
+
+    /// Closes a poll with the creator's final ballots, which replace the
+    /// ones counted here (so every member ends with the same tally). False
+    /// if it was closed already.
+    pub fn close_poll(
+        &self,
+        conversation: &[u8],
+        poll: &[u8; 16],
+        ballots: &[([u8; 32], Vec<u32>)],
+        now: i64,
+    ) -> Result<bool> {
+        self.db.atomic(|| {
+            let conn = self.db.conn();
+            let n = conn.execute(
+                "INSERT OR IGNORE INTO poll_closed (conversation_id, poll_id, closed_at) \
+                 VALUES (?1, ?2, ?3)",
+                params![conversation, poll.as_slice(), now],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            conn.execute(
+                "DELETE FROM poll_votes WHERE conversation_id = ?1 AND poll_id = ?2",
+                params![conversation, poll.as_slice()],
+            )?;
+            for (voter, choices) in ballots {
+                let bytes: Vec<u8> = choices.iter().map(|&c| c as u8).collect();
+                let ctx = Self::vote_context(conversation, poll, voter);
+                let sealed = self.key.seal(&mut OsRng, &ctx, &bytes);
+                conn.execute(
+                    "INSERT INTO poll_votes (conversation_id, poll_id, voter_account, choices, \
+                     voted_at, vote_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        conversation,
+                        poll.as_slice(),
+                        voter.as_slice(),
+                        sealed,
+                        now,
+                        [0u8; 16]
+                    ],
+                )?;
+            }
+            Ok(true)
+        })
+    }
+
+    /// Whether a poll is closed.
+    pub fn poll_closed(&self, conversation: &[u8], poll: &[u8; 16]) -> Result<bool> {
+        Ok(self
+            .db
+            .conn()
+            .query_row(
+                "SELECT 1 FROM poll_closed WHERE conversation_id = ?1 AND poll_id = ?2",
+                params![conversation, poll.as_slice()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// A poll's ballots, by account, and whether it is closed.
+    pub fn poll_votes(&self, conversation: &[u8], poll: &[u8; 16]) -> Result<PollVotes> {
+        let mut stmt = self.db.conn().prepare_cached(
+            "SELECT voter_account, choices FROM poll_votes WHERE conversation_id = ?1 \
+             AND poll_id = ?2 ORDER BY voter_account",
+        )?;
+        let rows = stmt
+            .query_map(params![conversation, poll.as_slice()], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut ballots = Vec::with_capacity(rows.len());
+        for (voter, sealed) in rows {
+            let ctx = Self::vote_context(conversation, poll, &voter);
+            let plain = self.key.open(&ctx, &sealed).map_err(|e| Error::Invalid(e.to_string()))?;
+            let choices: Vec<u32> = plain.iter().map(|&b| u32::from(b)).collect();
+            if !choices.is_empty() {
+                ballots.push((voter, choices));
+            }
+        }
+        Ok(PollVotes { ballots, closed: self.poll_closed(conversation, poll)? })
     }
 
     /// The reactions to a message, per emoji, in order of first use.

@@ -23,7 +23,7 @@ pub mod wire {
 }
 
 pub use validate::{
-    FriendBody, GroupControlBody, ValidatedApp, ValidatedFriend, ValidatedGroupControl,
+    FriendBody, GroupControlBody, PollSpec, ValidatedApp, ValidatedFriend, ValidatedGroupControl,
     ValidatedGroupMeta, validate_app_envelope, validate_friend_message, validate_group_control,
     validate_group_meta,
 };

@@ -104,6 +104,18 @@ pub const MAX_FILE_MIME: usize = 127;
 /// A file's caption: UTF-8 bytes.
 pub const MAX_FILE_CAPTION: usize = 4 * 1024;
 
+/// A poll's question (§6.4): UTF-8 bytes.
+pub const MAX_POLL_QUESTION: usize = 1024;
+
+/// A poll's options: at least 2, at most this many.
+pub const MAX_POLL_OPTIONS: usize = 12;
+
+/// One poll option: UTF-8 bytes.
+pub const MAX_POLL_OPTION: usize = 256;
+
+/// Ballots listed when a poll is closed (one per voting account).
+pub const MAX_POLL_BALLOTS: usize = 10_000;
+
 /// A relay base URL in a file message.
 pub const MAX_FILE_RELAY_URL: usize = 512;
 

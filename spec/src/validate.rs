@@ -47,6 +47,28 @@ pub enum Content {
     },
     /// A file, fetched and decrypted outside MLS (SPEC.md §7.7).
     File(FileOffer),
+    /// A poll (§6.4).
+    Poll(PollSpec),
+    /// A member's choices in a poll (empty: withdrawn).
+    Vote {
+        /// The poll's message id.
+        poll: MessageId,
+        /// Option indexes, strictly increasing.
+        choices: Vec<u32>,
+    },
+    /// The creator closes a poll with the ballots it counted.
+    PollClose {
+        /// The poll's message id.
+        poll: MessageId,
+        /// One ballot per account, accounts strictly increasing.
+        ballots: Vec<([u8; 32], Vec<u32>)>,
+    },
+    /// A known content type whose fields break its rules (SPEC.md §6.3):
+    /// kept and shown as "unsupported message", never acted on.
+    Invalid {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A content type this implementation does not know (a newer sender, or
     /// an unknown receipt kind). Receivers store it and show "unsupported
     /// message" rather than dropping it (SPEC.md §6.3).
@@ -84,6 +106,74 @@ impl std::fmt::Debug for FileOffer {
             .field("blob", &self.blob)
             .finish_non_exhaustive()
     }
+}
+
+/// A poll, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollSpec {
+    /// The question.
+    pub question: String,
+    /// 2..=12 distinct options.
+    pub options: Vec<String>,
+    /// Several choices allowed.
+    pub multiple: bool,
+}
+
+/// Checks a poll's fields (SPEC.md §6.4).
+pub fn poll_spec(p: wire::Poll) -> Result<PollSpec, String> {
+    if p.question.trim().is_empty() || p.question.len() > limits::MAX_POLL_QUESTION {
+        return Err("poll question must be 1..=1024 bytes".into());
+    }
+    if p.options.len() < 2 || p.options.len() > limits::MAX_POLL_OPTIONS {
+        return Err("a poll has 2..=12 options".into());
+    }
+    for (i, o) in p.options.iter().enumerate() {
+        if o.trim().is_empty() || o.len() > limits::MAX_POLL_OPTION {
+            return Err("poll options must be 1..=256 bytes".into());
+        }
+        if p.options[..i].contains(o) {
+            return Err("poll options must be distinct".into());
+        }
+    }
+    Ok(PollSpec { question: p.question, options: p.options, multiple: p.multiple })
+}
+
+/// Checks a list of choices: at most 12, strictly increasing, each below
+/// 12. (Whether they fit the poll is checked against the poll itself.)
+fn choices(c: Vec<u32>) -> Result<Vec<u32>, String> {
+    if c.len() > limits::MAX_POLL_OPTIONS
+        || c.iter().any(|&i| i as usize >= limits::MAX_POLL_OPTIONS)
+        || c.windows(2).any(|w| w[0] >= w[1])
+    {
+        return Err("poll choices must be distinct option indexes below 12, in order".into());
+    }
+    Ok(c)
+}
+
+fn vote(v: wire::Vote) -> Result<Content, String> {
+    let poll = v.poll.as_slice().try_into().map_err(|_| "vote poll must be 16 bytes")?;
+    Ok(Content::Vote { poll, choices: choices(v.choices)? })
+}
+
+fn poll_close(c: wire::PollClose) -> Result<Content, String> {
+    let poll = c.poll.as_slice().try_into().map_err(|_| "poll_close poll must be 16 bytes")?;
+    if c.ballots.len() > limits::MAX_POLL_BALLOTS {
+        return Err("a closed poll lists at most 10,000 ballots".into());
+    }
+    let mut ballots: Vec<([u8; 32], Vec<u32>)> = Vec::with_capacity(c.ballots.len());
+    for b in c.ballots {
+        let account: [u8; 32] =
+            b.account.as_slice().try_into().map_err(|_| "ballot account must be 32 bytes")?;
+        if ballots.last().is_some_and(|(last, _)| *last >= account) {
+            return Err("ballots must be in increasing account order".into());
+        }
+        let chosen = choices(b.choices)?;
+        if chosen.is_empty() {
+            return Err("a ballot chooses at least one option".into());
+        }
+        ballots.push((account, chosen));
+    }
+    Ok(Content::PollClose { poll, ballots })
 }
 
 /// Whether `name` can be used as a file name as it is: 1..=255 bytes, not
@@ -247,6 +337,15 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
             }
         }
         Some(WireContent::File(f)) => Content::File(file_offer(f)?),
+        // Newer content types: a malformed one is kept as unsupported
+        // rather than refusing the whole message (§6.3).
+        Some(WireContent::Poll(p)) => {
+            poll_spec(p).map_or_else(|reason| Content::Invalid { reason }, Content::Poll)
+        }
+        Some(WireContent::Vote(v)) => vote(v).unwrap_or_else(|reason| Content::Invalid { reason }),
+        Some(WireContent::PollClose(c)) => {
+            poll_close(c).unwrap_or_else(|reason| Content::Invalid { reason })
+        }
         None => Content::Unknown,
     };
     Ok(ValidatedApp {
@@ -636,5 +735,40 @@ mod tests {
         fn friend_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = validate_friend_message(&bytes);
         }
+    }
+
+    #[test]
+    fn poll_rules_make_content_invalid_not_the_message() {
+        use wire::app_envelope::Content as C;
+        let env = |content| {
+            let mut e = text_env("x");
+            e.content = Some(content);
+            encode(&e)
+        };
+        let invalid =
+            |c| matches!(validate_app_envelope(&env(c)).unwrap().content, Content::Invalid { .. });
+        let poll = |options: &[&str]| wire::Poll {
+            question: "q".into(),
+            options: options.iter().map(|o| o.to_string()).collect(),
+            multiple: false,
+        };
+        assert!(!invalid(C::Poll(poll(&["a", "b"]))));
+        assert!(invalid(C::Poll(poll(&["a"]))));
+        assert!(invalid(C::Poll(poll(&["a", "a"]))));
+        assert!(invalid(C::Poll(poll(&["a", " "]))));
+        assert!(invalid(C::Poll(poll(&["a"; 13]))));
+        let vote = |choices: Vec<u32>| C::Vote(wire::Vote { poll: vec![7; 16], choices });
+        assert!(!invalid(vote(vec![0, 3])));
+        assert!(!invalid(vote(vec![])));
+        assert!(invalid(vote(vec![3, 0])));
+        assert!(invalid(vote(vec![1, 1])));
+        assert!(invalid(vote(vec![12])));
+        assert!(invalid(C::Vote(wire::Vote { poll: vec![7; 15], choices: vec![0] })));
+        let ballot = |a: u8, c: Vec<u32>| wire::PollBallot { account: vec![a; 32], choices: c };
+        let close = |ballots| C::PollClose(wire::PollClose { poll: vec![7; 16], ballots });
+        assert!(!invalid(close(vec![ballot(1, vec![0]), ballot(2, vec![1])])));
+        assert!(invalid(close(vec![ballot(2, vec![0]), ballot(1, vec![1])])), "order");
+        assert!(invalid(close(vec![ballot(1, vec![0]), ballot(1, vec![1])])), "twice");
+        assert!(invalid(close(vec![ballot(1, vec![])])), "empty ballot");
     }
 }

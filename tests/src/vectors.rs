@@ -266,6 +266,33 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 caption: "arı".into(),
             })),
         ),
+        (
+            "poll",
+            base(C::Poll(wire::Poll {
+                question: "Nereye gidelim?".into(),
+                options: vec!["deniz".into(), "dağ".into(), "şehir".into()],
+                multiple: false,
+            })),
+        ),
+        ("vote", base(C::Vote(wire::Vote { poll: vec![0x22; 16], choices: vec![0, 2] }))),
+        (
+            "poll-close",
+            base(C::PollClose(wire::PollClose {
+                poll: vec![0x22; 16],
+                ballots: vec![
+                    wire::PollBallot { account: vec![0x01; 32], choices: vec![0] },
+                    wire::PollBallot { account: vec![0x02; 32], choices: vec![2] },
+                ],
+            })),
+        ),
+        (
+            "poll-malformed-one-option",
+            base(C::Poll(wire::Poll {
+                question: "tek?".into(),
+                options: vec!["a".into()],
+                multiple: false,
+            })),
+        ),
     ];
     let cases: Vec<Value> = apps
         .iter()

@@ -118,6 +118,9 @@ enum Command {
     /// Groups: create, invite, answer invitations, roles, leave, delete.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// Polls: create one, vote, close it.
+    #[command(subcommand)]
+    Poll(PollCommand),
     /// List conversations.
     Conversations,
     /// Send a text message (":shortcodes:" become emoji).
@@ -281,6 +284,40 @@ enum Command {
     },
     /// Print the node's events as they happen (JSON lines with --json).
     Watch,
+}
+
+#[derive(Debug, Subcommand)]
+enum PollCommand {
+    /// Start a poll in a chat or group.
+    Create {
+        /// A contact or conversation id.
+        to: String,
+        /// The question.
+        question: String,
+        /// The options (2 to 12), in order.
+        #[arg(long = "option", value_name = "TEXT", required = true)]
+        options: Vec<String>,
+        /// Let members choose several options.
+        #[arg(long)]
+        multiple: bool,
+    },
+    /// Vote (again, to change your vote; with no --choice, withdraw it).
+    Vote {
+        /// A contact or conversation id.
+        with: String,
+        /// The poll's message id.
+        poll: String,
+        /// An option number, from 0 (repeat for several).
+        #[arg(long = "choice", value_name = "N")]
+        choices: Vec<u32>,
+    },
+    /// Close a poll you created: the tally becomes final for everyone.
+    Close {
+        /// A contact or conversation id.
+        with: String,
+        /// The poll's message id.
+        poll: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -612,6 +649,18 @@ fn control_request(cmd: &Command) -> anyhow::Result<Option<Request>> {
             FriendCommand::Unblock { who } => ("unblock", json!({ "who": who })),
             FriendCommand::List => ("contacts", json!({})),
         },
+        Command::Poll(p) => match p {
+            PollCommand::Create { to, question, options, multiple } => (
+                "poll_create",
+                json!({ "to": to, "question": question, "options": options, "multiple": multiple }),
+            ),
+            PollCommand::Vote { with, poll, choices } => {
+                ("poll_vote", json!({ "with": with, "poll": poll, "choices": choices }))
+            }
+            PollCommand::Close { with, poll } => {
+                ("poll_close", json!({ "with": with, "poll": poll }))
+            }
+        },
         Command::Group(g) => match g {
             GroupCommand::Create { name, description, members_invite } => (
                 "group_create",
@@ -878,11 +927,34 @@ fn contact_line(c: &serde_json::Value) -> String {
     )
 }
 
+/// A poll's options with their counts, one per line.
+fn poll_lines(p: &serde_json::Value) -> String {
+    let mine: Vec<u64> =
+        p["mine"].as_array().into_iter().flatten().filter_map(|c| c.as_u64()).collect();
+    let mut out = Vec::new();
+    for (i, o) in p["options"].as_array().into_iter().flatten().enumerate() {
+        out.push(format!(
+            "  {}{i}. {} — {}",
+            if mine.contains(&(i as u64)) { "*" } else { " " },
+            o["text"].as_str().unwrap_or(""),
+            o["votes"]
+        ));
+    }
+    let state = if p["closed"].as_bool() == Some(true) { "closed" } else { "open" };
+    out.push(format!("  {} voter(s), {state}", p["voters"]));
+    out.join("\n")
+}
+
 fn message_line(m: &serde_json::Value) -> String {
     let who = if m["outgoing"].as_bool() == Some(true) { "me" } else { "them" };
     let text = match m["kind"].as_str() {
         Some("deleted") => "(deleted)".to_owned(),
         Some("unsupported") => "(unsupported message — update kovan)".to_owned(),
+        Some("poll") => format!(
+            "[poll{}] {}",
+            if m["poll"]["closed"].as_bool() == Some(true) { ", closed" } else { "" },
+            m["text"].as_str().unwrap_or("")
+        ),
         Some("file") => format!(
             "[file {} {:.1} MiB] {}",
             m["file"]["name"].as_str().unwrap_or(""),
@@ -966,6 +1038,10 @@ fn print_text(method: &str, v: &serde_json::Value) {
             }
         }
         "send" | "send_file" | "react" | "edit" => println!("{}", message_line(v)),
+        "poll_create" | "poll_vote" | "poll_close" => {
+            println!("{}", message_line(v));
+            println!("{}", poll_lines(&v["poll"]));
+        }
         "files" => {
             let list = v.as_array().cloned().unwrap_or_default();
             if list.is_empty() {

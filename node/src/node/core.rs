@@ -23,7 +23,7 @@ use super::views::{
 use super::{DIRECT_TIMEOUT, Job, NodeError, NodeOptions, NodeResult};
 use crate::contacts::{ContactRow, Contacts, FriendState};
 use crate::conversation::{Conversations, Incoming};
-use crate::history::{History, NewMessage, State};
+use crate::history::{History, NewMessage, State, StoredMessage};
 use crate::identity::{Identity, now_secs};
 use crate::inbox::{self, Accepted};
 use crate::net::{NetEvent, NetHandle, circuit_addr};
@@ -33,6 +33,7 @@ use crate::store::Database;
 
 mod files;
 mod group;
+mod polls;
 
 pub(super) use files::{FileInput, SealedFile};
 pub use group::GroupChange;
@@ -961,7 +962,11 @@ impl Core {
         }
         self.history().set_peer_sequence(&group_id, &device, app.sequence)?;
         match app.content {
-            Content::Text { .. } | Content::Unknown | Content::File(_) => {
+            Content::Text { .. }
+            | Content::Unknown
+            | Content::File(_)
+            | Content::Poll(_)
+            | Content::Invalid { .. } => {
                 if let Content::File(offer) = &app.content {
                     self.file_offered(&group_id, app.message_id, &device, offer)?;
                 }
@@ -990,6 +995,12 @@ impl Core {
                             .push(app.message_id);
                     }
                 }
+            }
+            Content::Vote { poll, ref choices } => {
+                self.on_vote(&group_id, &poll, &account, choices, &app)?;
+            }
+            Content::PollClose { poll, ballots } => {
+                self.on_poll_close(&group_id, &poll, &account, &ballots, now)?;
             }
             Content::Reaction { target, emoji, remove } => {
                 if self.history().react(&group_id, &target, &account, &emoji, remove, now)?
@@ -1041,10 +1052,22 @@ impl Core {
     }
 
     fn message_view(&self, conv: &[u8], id: &[u8; 16]) -> crate::Result<Option<MessageView>> {
+        let Some(m) = self.history().get(conv, id)? else { return Ok(None) };
+        self.view_of(conv, &m).map(Some)
+    }
+
+    /// A stored message as shown: with its reactions and, for a poll, its
+    /// tally.
+    fn view_of(&self, conv: &[u8], m: &StoredMessage) -> crate::Result<MessageView> {
         let history = self.history();
-        let Some(m) = history.get(conv, id)? else { return Ok(None) };
-        let reactions = history.reactions(conv, id)?;
-        Ok(Some(MessageView::new(conv, &m, &reactions, &self.my_account())))
+        let me = self.my_account();
+        let reactions = history.reactions(conv, &m.message_id)?;
+        let view = MessageView::new(conv, m, &reactions, &me);
+        if view.poll.is_some() {
+            let votes = history.poll_votes(conv, &m.message_id)?;
+            return Ok(view.with_votes(&votes, &me));
+        }
+        Ok(view)
     }
 
     // -----------------------------------------------------------------
@@ -1729,16 +1752,8 @@ impl Core {
         limit: usize,
     ) -> NodeResult<Vec<MessageView>> {
         let (conv, _) = self.find_conversation(who)?;
-        let history = self.history();
-        let me = self.my_account();
-        history
-            .page(&conv, before, limit)?
-            .iter()
-            .map(|m| {
-                let r = history.reactions(&conv, &m.message_id)?;
-                Ok(MessageView::new(&conv, m, &r, &me))
-            })
-            .collect()
+        let page = self.history().page(&conv, before, limit)?;
+        Ok(page.iter().map(|m| self.view_of(&conv, m)).collect::<crate::Result<_>>()?)
     }
 
     pub(super) fn mark_read(&mut self, who: &str) -> NodeResult<usize> {

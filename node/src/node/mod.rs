@@ -39,7 +39,7 @@ use crate::relay_client::{Keepalive, RelayClient, RelayError};
 pub use core::GroupChange;
 pub use views::{
     ContactView, ConversationView, Event, FileMeta, FileView, GroupView, InvitationView, LanPeer,
-    MemberView, MessageView, ReactionView, SearchResult, Status,
+    MemberView, MessageView, PollOptionView, PollView, ReactionView, SearchResult, Status,
 };
 
 /// Work queued to the core thread.
@@ -821,6 +821,52 @@ impl NodeHandle {
         let (conversation, emoji) = (conversation.to_owned(), emoji.to_owned());
         let target = views::parse_message_id(message_id)?;
         self.call(move |c| c.react(&conversation, target, &emoji, remove)).await
+    }
+
+    /// Sends `content` as it is, with only the application envelope's own
+    /// rules checked (SPEC.md §6): for conformance tests and tools that
+    /// must produce what a buggy or hostile peer would. Stored in history.
+    pub async fn send_raw_content(
+        &self,
+        to: &str,
+        content: kovan_spec::wire::app_envelope::Content,
+    ) -> NodeResult<MessageView> {
+        let to = to.to_owned();
+        self.call(move |c| c.send_raw_content(&to, content)).await
+    }
+
+    /// Starts a poll in a conversation (SPEC.md §6.4): 2..=12 options,
+    /// single or multiple choice.
+    pub async fn poll_create(
+        &self,
+        to: &str,
+        question: &str,
+        options: Vec<String>,
+        multiple: bool,
+    ) -> NodeResult<MessageView> {
+        let (to, question) = (to.to_owned(), question.to_owned());
+        self.call(move |c| c.poll_create(&to, &question, options, multiple)).await
+    }
+
+    /// Votes in a poll (option indexes from 0; empty withdraws the vote).
+    /// A later vote replaces this account's earlier one until the poll is
+    /// closed. Returns the poll with its tally.
+    pub async fn poll_vote(
+        &self,
+        conversation: &str,
+        poll: &str,
+        choices: Vec<u32>,
+    ) -> NodeResult<MessageView> {
+        let conversation = conversation.to_owned();
+        let poll = views::parse_message_id(poll)?;
+        self.call(move |c| c.poll_vote(&conversation, poll, choices)).await
+    }
+
+    /// Closes a poll you created: the tally is final for everyone.
+    pub async fn poll_close(&self, conversation: &str, poll: &str) -> NodeResult<MessageView> {
+        let conversation = conversation.to_owned();
+        let poll = views::parse_message_id(poll)?;
+        self.call(move |c| c.poll_close(&conversation, poll)).await
     }
 
     /// Edits one of your messages, for everyone.

@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use super::{NodeError, NodeResult};
 use crate::contacts::{ContactRow, FriendState};
-use crate::history::{ConversationRow, ReactionCount, State, StoredMessage};
+use crate::history::{ConversationRow, PollVotes, ReactionCount, State, StoredMessage};
+use kovan_spec::validate::Content;
 
 /// A contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -201,7 +202,8 @@ pub struct MessageView {
     pub sent_at: i64,
     /// `pending`, `sent`, `delivered`, `seen` (outgoing) or `received`.
     pub state: &'static str,
-    /// `text`, `file`, `deleted`, or `unsupported` (a newer content type).
+    /// `text`, `file`, `poll`, `deleted`, or `unsupported` (a newer
+    /// content type, or one that breaks its type's rules).
     pub kind: &'static str,
     /// The text.
     pub text: Option<String>,
@@ -215,6 +217,36 @@ pub struct MessageView {
     pub reactions: Vec<ReactionView>,
     /// The file, for `kind = "file"` (its transfer: [`FileView`]).
     pub file: Option<FileMeta>,
+    /// The poll and its live tally, for `kind = "poll"`.
+    pub poll: Option<PollView>,
+}
+
+/// A poll as it stands (SPEC.md §6.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollView {
+    /// The question (also the message's `text`).
+    pub question: String,
+    /// Several choices allowed.
+    pub multiple: bool,
+    /// The options with their votes.
+    pub options: Vec<PollOptionView>,
+    /// Accounts that voted.
+    pub voters: usize,
+    /// This account's choices.
+    pub mine: Vec<u32>,
+    /// Closed by its creator: the tally is final.
+    pub closed: bool,
+}
+
+/// One option of a poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollOptionView {
+    /// The option's text.
+    pub text: String,
+    /// Accounts that chose it.
+    pub votes: usize,
+    /// Who chose it (account keys, hex): votes are visible to members.
+    pub by: Vec<String>,
 }
 
 /// A file as its message describes it.
@@ -314,24 +346,42 @@ impl MessageView {
         reactions: &[ReactionCount],
         me: &[u8],
     ) -> Self {
-        let decoded =
-            m.body.as_deref().and_then(|b| kovan_spec::decode::<wire::AppEnvelope>(b).ok());
+        // Validated, not just decoded: content that breaks its type's rules
+        // shows as unsupported, whoever sent it.
+        let decoded = m.body.as_deref().and_then(|b| kovan_spec::validate_app_envelope(b).ok());
         let mut file = None;
+        let mut poll = None;
         let (kind, text, reply_to) = match (&m.body, decoded) {
             (None, _) => ("deleted", None, None),
             (Some(_), Some(env)) => {
-                let reply = (env.reply_to.len() == 16).then(|| hex::encode(&env.reply_to));
+                let reply = env.reply_to.map(hex::encode);
                 match env.content {
-                    Some(wire::app_envelope::Content::Text(t)) => ("text", Some(t.body), reply),
-                    Some(wire::app_envelope::Content::File(f)) => {
+                    Content::Text { body } => ("text", Some(body), reply),
+                    Content::File(f) => {
                         file = Some(FileMeta {
-                            id: hex::encode(&f.file_id),
+                            id: hex::encode(f.file_id),
                             name: f.name,
                             mime: f.mime,
                             size: f.size,
                             caption: f.caption,
                         });
                         ("file", None, reply)
+                    }
+                    Content::Poll(p) => {
+                        let question = p.question.clone();
+                        poll = Some(PollView {
+                            question: p.question,
+                            multiple: p.multiple,
+                            options: p
+                                .options
+                                .into_iter()
+                                .map(|text| PollOptionView { text, votes: 0, by: Vec::new() })
+                                .collect(),
+                            voters: 0,
+                            mine: Vec::new(),
+                            closed: false,
+                        });
+                        ("poll", Some(question), reply)
                     }
                     _ => ("unsupported", None, reply),
                 }
@@ -360,7 +410,34 @@ impl MessageView {
                 })
                 .collect(),
             file,
+            poll,
         }
+    }
+
+    /// Fills in a poll's tally (ballots for options it does not have are
+    /// ignored).
+    pub(crate) fn with_votes(mut self, votes: &PollVotes, me: &[u8]) -> Self {
+        if let Some(p) = &mut self.poll {
+            p.closed = votes.closed;
+            p.voters = 0;
+            for (voter, choices) in &votes.ballots {
+                let valid = choices.iter().all(|&c| (c as usize) < p.options.len())
+                    && (p.multiple || choices.len() == 1);
+                if !valid {
+                    continue;
+                }
+                p.voters += 1;
+                for &c in choices {
+                    let o = &mut p.options[c as usize];
+                    o.votes += 1;
+                    o.by.push(hex::encode(voter));
+                }
+                if voter == me {
+                    p.mine.clone_from(choices);
+                }
+            }
+        }
+        self
     }
 }
 
@@ -520,6 +597,11 @@ pub enum Event {
     /// A message's reactions changed.
     Reactions {
         /// The message as it is now.
+        message: MessageView,
+    },
+    /// A poll's tally changed, or it was closed.
+    PollUpdated {
+        /// The poll's message as it is now.
         message: MessageView,
     },
     /// An invitation to a group arrived, or one we sent was answered.

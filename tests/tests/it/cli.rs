@@ -208,6 +208,39 @@ fn cli_daemons_and_relay_as_processes_befriend_and_chat() {
     let wrong = kovan(&alice.home, &["verify", "bob", "--digits", &"1".repeat(60)]);
     assert!(!wrong.status.success());
 
+    // A poll from the command line: create, vote, close; human output too.
+    let poll = alice.json(&[
+        "poll",
+        "create",
+        "bob",
+        "Çay mı kahve mi?",
+        "--option",
+        "çay",
+        "--option",
+        "kahve",
+    ]);
+    assert_eq!(poll["kind"], "poll");
+    let pid = poll["id"].as_str().unwrap().to_owned();
+    eventually("bob's copy of the poll", || {
+        bob.json(&["history", "alice"]).as_array().unwrap().iter().any(|m| m["id"] == pid)
+    });
+    let voted = bob.json(&["poll", "vote", "alice", &pid, "--choice", "1"]);
+    assert_eq!(voted["poll"]["mine"], serde_json::json!([1]));
+    eventually("alice sees bob's vote", || {
+        alice
+            .json(&["history", "bob"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == pid && m["poll"]["options"][1]["votes"] == 1)
+    });
+    let out = kovan(&alice.home, &["poll", "close", "bob", &pid]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("kahve — 1") && text.contains("closed"),
+        "{text}"
+    );
+
     // A group from the command line: create, invite, accept, talk.
     let group = alice.json(&["group", "create", "CLI ekibi", "--description", "komut satırı"]);
     let gid = group["id"].as_str().unwrap().to_owned();

@@ -7,7 +7,7 @@ use kovan_node::{Event, GroupChange, GroupView, NodeHandle};
 use crate::harness::{TestNode, TestRelay, befriend_registered};
 
 /// Polls a node's view of a group until `check` holds.
-async fn group_until(
+pub(crate) async fn group_until(
     n: &TestNode,
     gid: &str,
     what: &str,
@@ -39,7 +39,7 @@ async fn group_text(n: &mut TestNode, gid: &str) -> (String, String) {
 }
 
 /// Waits for an invitation and answers it.
-async fn answer(n: &mut TestNode, accept: bool) -> String {
+pub(crate) async fn answer(n: &mut TestNode, accept: bool) -> String {
     let ev = n
         .wait("an invitation", |e| {
             matches!(e, Event::GroupInvitation { invitation } if invitation.incoming && invitation.state == "pending")
@@ -51,7 +51,7 @@ async fn answer(n: &mut TestNode, accept: bool) -> String {
 }
 
 /// Starts a relay and `names.len()` nodes; the first befriends all others.
-async fn people(dir: &std::path::Path, names: &[&str]) -> (TestRelay, Vec<TestNode>) {
+pub(crate) async fn people(dir: &std::path::Path, names: &[&str]) -> (TestRelay, Vec<TestNode>) {
     let relay = TestRelay::start(dir).await;
     let mut nodes = Vec::new();
     for n in names {

@@ -7,5 +7,6 @@ mod files;
 mod friends;
 mod groups;
 mod harness;
+mod interactive;
 mod relay_client;
 mod vectors;

@@ -55,6 +55,11 @@ fn committed_vectors_verify_and_open() {
     for case in apps["cases"].as_array().unwrap() {
         let v = kovan_spec::validate_app_envelope(&h(&case["encoding"])).unwrap();
         assert_eq!(v.sequence, 7, "{}", case["name"]);
+        // A malformed case is kept as unsupported content, not refused
+        // (§6.3); every other case is valid.
+        let invalid = matches!(v.content, kovan_spec::validate::Content::Invalid { .. });
+        let name = case["name"].as_str().unwrap();
+        assert_eq!(invalid, name.contains("malformed"), "{name}: {:?}", v.content);
     }
 
     let friends = load("friend-message.json");

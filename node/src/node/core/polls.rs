@@ -1,0 +1,188 @@
+//! Polls on the core thread (SPEC.md §6.4): creating one, voting (a later
+//! vote of the same account replaces the earlier one, so a vote sent twice
+//! counts once), and closing it with the final ballots, which every member
+//! adopts so all end with the same tally.
+
+use kovan_spec::validate::{Content, PollSpec, ValidatedApp, poll_spec};
+use kovan_spec::{validate_app_envelope, wire};
+
+use super::{Core, internal, now_ms};
+use crate::node::views::{Event, MessageView};
+use crate::node::{NodeError, NodeResult};
+
+impl Core {
+    /// The poll a message holds, with its creator's account.
+    fn poll(&self, conv: &[u8], id: &[u8; 16]) -> crate::Result<Option<(PollSpec, Vec<u8>)>> {
+        let Some(m) = self.history().get(conv, id)? else { return Ok(None) };
+        let Some(body) = m.body.as_deref() else { return Ok(None) };
+        Ok(match validate_app_envelope(body).map(|a| a.content) {
+            Ok(Content::Poll(p)) => Some((p, m.sender_account)),
+            _ => None,
+        })
+    }
+
+    fn poll_updated(&mut self, conv: &[u8], poll: &[u8; 16]) -> crate::Result<()> {
+        if let Some(view) = self.message_view(conv, poll)? {
+            self.emit(Event::PollUpdated { message: view });
+        }
+        Ok(())
+    }
+
+    /// A member's vote. Kept even when the poll has not arrived yet (it
+    /// may come later through another path); ballots that do not fit the
+    /// poll are left out of the tally.
+    pub(super) fn on_vote(
+        &mut self,
+        conv: &[u8],
+        poll: &[u8; 16],
+        voter: &[u8],
+        choices: &[u32],
+        app: &ValidatedApp,
+    ) -> crate::Result<()> {
+        let at = app.timestamp_ms as i64;
+        if self.history().vote(conv, poll, voter, choices, at, &app.message_id)? {
+            self.poll_updated(conv, poll)?;
+        }
+        Ok(())
+    }
+
+    /// The creator closed a poll: its ballots become the tally. A close
+    /// from anyone else is ignored.
+    pub(super) fn on_poll_close(
+        &mut self,
+        conv: &[u8],
+        poll: &[u8; 16],
+        sender: &[u8],
+        ballots: &[([u8; 32], Vec<u32>)],
+        now: i64,
+    ) -> crate::Result<()> {
+        match self.poll(conv, poll)? {
+            Some((_, creator)) if creator == sender => {}
+            Some(_) => {
+                tracing::debug!("ignored a poll close from someone who did not create the poll");
+                return Ok(());
+            }
+            None => return Ok(()),
+        }
+        if self.history().close_poll(conv, poll, ballots, now)? {
+            self.poll_updated(conv, poll)?;
+        }
+        Ok(())
+    }
+
+    pub(in crate::node) fn send_raw_content(
+        &mut self,
+        to: &str,
+        content: wire::app_envelope::Content,
+    ) -> NodeResult<MessageView> {
+        let (conv, recipients) = self.writable(to)?;
+        let id = self.send_app(&conv, &recipients, content, None, true)?;
+        let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("not stored"))?;
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+
+    pub(in crate::node) fn poll_create(
+        &mut self,
+        to: &str,
+        question: &str,
+        options: Vec<String>,
+        multiple: bool,
+    ) -> NodeResult<MessageView> {
+        let poll = wire::Poll {
+            question: question.trim().to_owned(),
+            options: options.into_iter().map(|o| o.trim().to_owned()).collect(),
+            multiple,
+        };
+        poll_spec(poll.clone()).map_err(NodeError::Invalid)?;
+        let (conv, recipients) = self.writable(to)?;
+        let content = wire::app_envelope::Content::Poll(poll);
+        let id = self.send_app(&conv, &recipients, content, None, true)?;
+        let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("poll not stored"))?;
+        self.emit(Event::Message { message: view.clone() });
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+
+    pub(in crate::node) fn poll_vote(
+        &mut self,
+        who: &str,
+        poll: [u8; 16],
+        mut choices: Vec<u32>,
+    ) -> NodeResult<MessageView> {
+        let (conv, recipients) = self.writable(who)?;
+        let (spec, _) =
+            self.poll(&conv, &poll)?.ok_or_else(|| NodeError::NotFound("no such poll".into()))?;
+        if self.history().poll_closed(&conv, &poll)? {
+            return Err(NodeError::Invalid("the poll is closed".into()));
+        }
+        choices.sort_unstable();
+        choices.dedup();
+        if choices.iter().any(|&c| c as usize >= spec.options.len()) {
+            return Err(NodeError::Invalid(format!(
+                "the poll has options 0..{}",
+                spec.options.len() - 1
+            )));
+        }
+        if !spec.multiple && choices.len() > 1 {
+            return Err(NodeError::Invalid("this poll takes one choice".into()));
+        }
+        let content = wire::app_envelope::Content::Vote(wire::Vote {
+            poll: poll.to_vec(),
+            choices: choices.clone(),
+        });
+        let vote_id = self.send_app(&conv, &recipients, content, None, false)?;
+        let me = self.my_account();
+        self.history().vote(&conv, &poll, &me, &choices, now_ms(), &vote_id)?;
+        let view = self.message_view(&conv, &poll)?.ok_or_else(|| internal("poll vanished"))?;
+        self.emit(Event::PollUpdated { message: view.clone() });
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+
+    pub(in crate::node) fn poll_close(
+        &mut self,
+        who: &str,
+        poll: [u8; 16],
+    ) -> NodeResult<MessageView> {
+        let (conv, recipients) = self.writable(who)?;
+        let (spec, creator) =
+            self.poll(&conv, &poll)?.ok_or_else(|| NodeError::NotFound("no such poll".into()))?;
+        if creator != self.my_account() {
+            return Err(NodeError::Invalid("only the poll's creator closes it".into()));
+        }
+        if self.history().poll_closed(&conv, &poll)? {
+            return Err(NodeError::Invalid("the poll is closed already".into()));
+        }
+        // The ballots as counted here, the ones that fit the poll, by
+        // account (the order the spec asks for).
+        let ballots: Vec<([u8; 32], Vec<u32>)> = self
+            .history()
+            .poll_votes(&conv, &poll)?
+            .ballots
+            .into_iter()
+            .filter(|(_, c)| {
+                c.iter().all(|&i| (i as usize) < spec.options.len())
+                    && (spec.multiple || c.len() == 1)
+            })
+            .filter_map(|(a, c)| Some((<[u8; 32]>::try_from(a.as_slice()).ok()?, c)))
+            .collect();
+        let content = wire::app_envelope::Content::PollClose(wire::PollClose {
+            poll: poll.to_vec(),
+            ballots: ballots
+                .iter()
+                .map(|(a, c)| wire::PollBallot { account: a.to_vec(), choices: c.clone() })
+                .collect(),
+        });
+        self.send_app(&conv, &recipients, content, None, false)?;
+        self.history().close_poll(&conv, &poll, &ballots, now_ms())?;
+        let view = self.message_view(&conv, &poll)?.ok_or_else(|| internal("poll vanished"))?;
+        self.emit(Event::PollUpdated { message: view.clone() });
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+}

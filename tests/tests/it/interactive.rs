@@ -1,0 +1,190 @@
+//! Interactive content between real nodes (SPEC.md §6.4): polls in a
+//! group and in a 1:1 chat, and malformed content from a peer.
+
+use kovan_node::node::PollView;
+use kovan_node::{Event, NodeHandle};
+use kovan_spec::wire;
+
+use crate::groups::{answer, group_until, people};
+use crate::harness::{TestNode, WAIT};
+
+/// The poll `id` in conversation `conv` as `h` shows it.
+async fn poll_of(h: &NodeHandle, conv: &str, id: &str) -> Option<PollView> {
+    let page = h.history(conv, None, 200).await.ok()?;
+    page.into_iter().find(|m| m.id == id).and_then(|m| m.poll)
+}
+
+/// Votes per option.
+fn tally(p: &PollView) -> Vec<usize> {
+    p.options.iter().map(|o| o.votes).collect()
+}
+
+/// Waits until every node shows the poll with `want` votes per option.
+async fn all_see(nodes: &[&TestNode], conv: &str, id: &str, want: &[usize], closed: bool) {
+    for n in nodes {
+        let (conv, id, want) = (conv.to_owned(), id.to_owned(), want.to_vec());
+        n.until(&format!("tally {want:?} (closed: {closed})"), move |h| {
+            let (conv, id, want) = (conv.clone(), id.clone(), want.clone());
+            async move {
+                poll_of(&h, &conv, &id)
+                    .await
+                    .is_some_and(|p| tally(&p) == want && p.closed == closed)
+            }
+        })
+        .await;
+    }
+}
+
+/// Sends a text and waits until `others` have it: everything `from` sent
+/// before has been handled by them (one sender's messages keep order).
+async fn sync(from: &TestNode, others: &mut [&mut TestNode], conv: &str, text: &str) {
+    from.h.send_text(conv, text, None).await.unwrap();
+    for n in others.iter_mut() {
+        let text = text.to_owned();
+        n.wait("the sync message", move |e| {
+            matches!(e, Event::Message { message } if message.text.as_deref() == Some(text.as_str()))
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_poll_counts_each_member_once_changes_live_and_only_its_creator_closes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_relay, nodes) = people(dir.path(), &["alice", "bob", "carol"]).await;
+    let [mut alice, mut bob, mut carol]: [TestNode; 3] =
+        nodes.try_into().unwrap_or_else(|_| unreachable!());
+    let gid = alice.h.group_create("Hafta sonu", "", false).await.unwrap().id;
+    for who in ["bob", "carol"] {
+        alice.h.group_invite(&gid, who).await.unwrap();
+    }
+    answer(&mut bob, true).await;
+    answer(&mut carol, true).await;
+    for n in [&alice, &bob, &carol] {
+        group_until(n, &gid, "three members", |g| g.members.len() == 3).await;
+    }
+
+    // I6: a single-choice poll; everyone sees it with an empty tally.
+    let options = ["deniz", "dağ", "şehir"].map(str::to_owned).to_vec();
+    let poll = alice.h.poll_create(&gid, "Nereye gidelim?", options, false).await.unwrap();
+    assert_eq!((poll.kind, poll.text.as_deref()), ("poll", Some("Nereye gidelim?")));
+    for n in [&mut bob, &mut carol] {
+        let ev = n
+            .wait("the poll", |e| matches!(e, Event::Message { message } if message.kind == "poll"))
+            .await;
+        let Event::Message { message } = ev else { unreachable!() };
+        let p = message.poll.unwrap();
+        assert_eq!(p.options.len(), 3);
+        assert!(!p.multiple && !p.closed && p.voters == 0);
+    }
+    let id = poll.id.clone();
+
+    // Live tallies; a changed vote replaces the earlier one; a vote sent
+    // twice counts once.
+    bob.h.poll_vote(&gid, &id, vec![0]).await.unwrap();
+    carol.h.poll_vote(&gid, &id, vec![1]).await.unwrap();
+    let mine = alice.h.poll_vote(&gid, &id, vec![0]).await.unwrap().poll.unwrap();
+    assert_eq!(mine.mine, [0]);
+    all_see(&[&alice, &bob, &carol], &gid, &id, &[2, 1, 0], false).await;
+    carol.h.poll_vote(&gid, &id, vec![2]).await.unwrap();
+    carol.h.poll_vote(&gid, &id, vec![2]).await.unwrap();
+    all_see(&[&alice, &bob, &carol], &gid, &id, &[2, 0, 1], false).await;
+    let p = poll_of(&bob.h, &gid, &id).await.unwrap();
+    assert_eq!(p.voters, 3, "three members, three ballots");
+    assert_eq!(p.options[2].by, [carol.h.account_hex()], "who voted what is visible");
+    let err = bob.h.poll_vote(&gid, &id, vec![0, 1]).await.unwrap_err();
+    assert!(err.to_string().contains("one choice"), "{err}");
+
+    // Only the creator closes it: Bob cannot, and a close he forges is
+    // ignored by everyone.
+    assert!(bob.h.poll_close(&gid, &id).await.is_err());
+    let forged = wire::PollClose { poll: hex::decode(&id).unwrap(), ballots: vec![] };
+    bob.h.send_raw_content(&gid, wire::app_envelope::Content::PollClose(forged)).await.unwrap();
+    sync(&bob, &mut [&mut alice, &mut carol], &gid, "after the forged close").await;
+    all_see(&[&alice, &carol], &gid, &id, &[2, 0, 1], false).await;
+
+    // Alice closes it: final for everyone, and later votes change nothing.
+    let closed = alice.h.poll_close(&gid, &id).await.unwrap().poll.unwrap();
+    assert!(closed.closed);
+    all_see(&[&alice, &bob, &carol], &gid, &id, &[2, 0, 1], true).await;
+    assert!(carol.h.poll_vote(&gid, &id, vec![0]).await.is_err(), "closed");
+    let late = wire::Vote { poll: hex::decode(&id).unwrap(), choices: vec![1] };
+    carol.h.send_raw_content(&gid, wire::app_envelope::Content::Vote(late)).await.unwrap();
+    sync(&carol, &mut [&mut alice, &mut bob], &gid, "after the late vote").await;
+    all_see(&[&alice, &bob], &gid, &id, &[2, 0, 1], true).await;
+
+    // The poll and its tally survive a restart.
+    let bob = bob.restart().await;
+    assert_eq!(tally(&poll_of(&bob.h, &gid, &id).await.unwrap()), [2, 0, 1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multiple_choice_poll_in_a_chat_and_malformed_polls_show_as_unsupported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_relay, nodes) = people(dir.path(), &["alice", "bob"]).await;
+    let [mut alice, mut bob]: [TestNode; 2] = nodes.try_into().unwrap_or_else(|_| unreachable!());
+    let options = ["çay", "kahve", "ayran", "su"].map(str::to_owned).to_vec();
+    let poll = alice.h.poll_create("bob", "Ne içersin?", options, true).await.unwrap();
+    bob.wait("the poll", |e| matches!(e, Event::Message { message } if message.kind == "poll"))
+        .await;
+    bob.h.poll_vote("alice", &poll.id, vec![3, 0, 3]).await.unwrap();
+    all_see(&[&alice, &bob], &poll.conversation, &poll.id, &[1, 0, 0, 1], false).await;
+    let p = poll_of(&alice.h, &poll.conversation, &poll.id).await.unwrap();
+    assert_eq!((p.voters, p.options[0].by.clone()), (1, vec![bob.h.account_hex()]));
+    // Withdrawing a vote.
+    bob.h.poll_vote("alice", &poll.id, vec![]).await.unwrap();
+    all_see(&[&alice, &bob], &poll.conversation, &poll.id, &[0, 0, 0, 0], false).await;
+    let err = alice.h.poll_create("bob", "Tek seçenek?", vec!["evet".into()], false).await;
+    assert!(err.is_err(), "a poll needs two options");
+
+    // A peer sends polls that break the rules: each shows as an
+    // unsupported message, and the chat goes on.
+    let bad = [
+        wire::Poll { question: "".into(), options: vec!["a".into(), "b".into()], multiple: false },
+        wire::Poll { question: "tek?".into(), options: vec!["a".into()], multiple: false },
+        wire::Poll {
+            question: "aynı?".into(),
+            options: vec!["a".into(), "a".into()],
+            multiple: true,
+        },
+        wire::Poll {
+            question: "x".repeat(5000),
+            options: vec!["a".into(), "b".into()],
+            multiple: false,
+        },
+    ];
+    for p in bad {
+        bob.h.send_raw_content("alice", wire::app_envelope::Content::Poll(p)).await.unwrap();
+        let ev = alice
+            .wait(
+                "the malformed poll",
+                |e| matches!(e, Event::Message { message } if !message.outgoing),
+            )
+            .await;
+        let Event::Message { message } = ev else { unreachable!() };
+        assert_eq!(message.kind, "unsupported");
+        assert!(message.poll.is_none() && message.text.is_none());
+    }
+    let bad_vote = wire::Vote { poll: vec![1, 2, 3], choices: vec![0] };
+    bob.h.send_raw_content("alice", wire::app_envelope::Content::Vote(bad_vote)).await.unwrap();
+    bob.h.send_text("alice", "hâlâ burada mısın?", None).await.unwrap();
+    let ev = tokio::time::timeout(WAIT, async {
+        loop {
+            let ev = alice
+                .wait(
+                    "the next message",
+                    |e| matches!(e, Event::Message { message } if !message.outgoing),
+                )
+                .await;
+            let Event::Message { message } = &ev else { unreachable!() };
+            if message.kind == "text" {
+                return ev;
+            }
+            assert_eq!(message.kind, "unsupported", "the malformed vote");
+        }
+    })
+    .await
+    .unwrap();
+    let Event::Message { message } = ev else { unreachable!() };
+    assert_eq!(message.text.as_deref(), Some("hâlâ burada mısın?"));
+}
