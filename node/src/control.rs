@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt as _, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::node::{GroupChange, NodeError, NodeErrorKind, NodeHandle};
+use crate::node::{GroupChange, NodeError, NodeErrorKind, NodeHandle, ScheduledContent};
 
 /// The longest request or response line.
 pub const MAX_LINE: usize = 1024 * 1024;
@@ -126,6 +126,16 @@ async fn write_line(w: &mut tokio::net::unix::OwnedWriteHalf, v: &Value) -> std:
     let mut line = serde_json::to_vec(v).map_err(std::io::Error::other)?;
     line.push(b'\n');
     w.write_all(&line).await
+}
+
+/// A scheduled message's content parameter (null: none given).
+fn scheduled_content(v: &Value) -> Result<Option<ScheduledContent>, NodeError> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    serde_json::from_value(v.clone())
+        .map(Some)
+        .map_err(|e| NodeError::Invalid(format!("\"content\": {e}")))
 }
 
 /// A list of strings parameter.
@@ -288,6 +298,20 @@ pub async fn dispatch(node: &NodeHandle, method: &str, p: &Value) -> Result<Valu
             to_value(node.poll_vote(s(p, "with")?, s(p, "poll")?, choices).await?)
         }
         "poll_close" => to_value(node.poll_close(s(p, "with")?, s(p, "poll")?).await?),
+        "schedule" => {
+            let content = scheduled_content(&p["content"])?
+                .ok_or_else(|| NodeError::Invalid("missing \"content\"".into()))?;
+            let due = p["due_at"]
+                .as_i64()
+                .ok_or_else(|| NodeError::Invalid("\"due_at\" is ms since the epoch".into()))?;
+            to_value(node.schedule(s(p, "to")?, content, due).await?)
+        }
+        "scheduled" => to_value(node.scheduled(p["with"].as_str()).await?),
+        "schedule_edit" => {
+            let content = scheduled_content(&p["content"])?;
+            to_value(node.schedule_edit(s(p, "id")?, content, p["due_at"].as_i64()).await?)
+        }
+        "schedule_cancel" => to_value(node.schedule_cancel(s(p, "id")?).await?),
         "delete" => {
             node.delete(s(p, "with")?, s(p, "message")?).await?;
             Ok(json!({"deleted": s(p, "message")?}))

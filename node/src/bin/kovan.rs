@@ -121,6 +121,9 @@ enum Command {
     /// Polls: create one, vote, close it.
     #[command(subcommand)]
     Poll(PollCommand),
+    /// Scheduled messages (made with `send --at`): list, edit, cancel.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
     /// List conversations.
     Conversations,
     /// Send a text message (":shortcodes:" become emoji).
@@ -132,6 +135,10 @@ enum Command {
         /// Reply to this message id.
         #[arg(long)]
         reply_to: Option<String>,
+        /// Send it later instead: "+10m", "+2h", "+1d 2h", or a UTC time
+        /// such as "2026-12-31T23:59:00Z" (see `kovan schedule`).
+        #[arg(long, value_name = "WHEN")]
+        at: Option<String>,
     },
     /// Send a file (encrypted; fetched directly or through the relay).
     SendFile {
@@ -284,6 +291,49 @@ enum Command {
     },
     /// Print the node's events as they happen (JSON lines with --json).
     Watch,
+}
+
+#[derive(Debug, Subcommand)]
+enum ScheduleCommand {
+    /// Scheduled messages, soonest first (also sent, cancelled, failed).
+    List {
+        /// Only this contact's or group's.
+        with: Option<String>,
+    },
+    /// Change a scheduled message's text or time before it goes.
+    Edit {
+        /// Its id (from `schedule list`).
+        id: String,
+        /// The new text.
+        #[arg(long)]
+        text: Option<String>,
+        /// The new time ("+10m", "2026-12-31T23:59:00Z").
+        #[arg(long, value_name = "WHEN")]
+        at: Option<String>,
+    },
+    /// Cancel a scheduled message before it goes.
+    Cancel {
+        /// Its id.
+        id: String,
+    },
+}
+
+/// A time given on the command line: "+DURATION" from now, an RFC 3339
+/// UTC time, or milliseconds since the Unix epoch. In ms since the epoch.
+fn when(s: &str) -> anyhow::Result<i64> {
+    let s = s.trim();
+    if let Some(rest) = s.strip_prefix('+') {
+        let d = humantime::parse_duration(rest.trim())
+            .with_context(|| format!("{s:?}: not a duration like +10m or +1d 2h"))?;
+        return Ok(kovan_node::clock::system_now_ms().saturating_add(d.as_millis() as i64));
+    }
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(ms);
+    }
+    let t = humantime::parse_rfc3339_weak(s)
+        .with_context(|| format!("{s:?}: not a time like 2026-12-31T23:59:00Z or +10m"))?;
+    let d = t.duration_since(std::time::UNIX_EPOCH).context("a time before 1970")?;
+    Ok(d.as_millis() as i64)
 }
 
 #[derive(Debug, Subcommand)]
@@ -707,9 +757,26 @@ fn control_request(cmd: &Command) -> anyhow::Result<Option<Request>> {
             }
         },
         Command::Conversations => ("conversations", json!({})),
-        Command::Send { to, text, reply_to } => {
+        Command::Send { to, text, reply_to, at: None } => {
             ("send", json!({ "to": to, "text": text, "reply_to": reply_to }))
         }
+        Command::Send { to, text, reply_to, at: Some(at) } => (
+            "schedule",
+            json!({
+                "to": to,
+                "due_at": when(at)?,
+                "content": { "type": "text", "text": text, "reply_to": reply_to },
+            }),
+        ),
+        Command::Schedule(c) => match c {
+            ScheduleCommand::List { with } => ("scheduled", json!({ "with": with })),
+            ScheduleCommand::Edit { id, text, at } => {
+                let due = at.as_deref().map(when).transpose()?;
+                let content = text.as_ref().map(|t| json!({ "type": "text", "text": t }));
+                ("schedule_edit", json!({ "id": id, "content": content, "due_at": due }))
+            }
+            ScheduleCommand::Cancel { id } => ("schedule_cancel", json!({ "id": id })),
+        },
         Command::SendFile { to, path, caption, reply_to } => {
             // The daemon has its own working directory.
             let path = std::path::absolute(path).with_context(|| format!("{}", path.display()))?;
@@ -927,6 +994,24 @@ fn contact_line(c: &serde_json::Value) -> String {
     )
 }
 
+/// A scheduled message in one line.
+fn scheduled_line(v: &serde_json::Value) -> String {
+    let due = v["due_at"].as_i64().unwrap_or(0);
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(due.max(0) as u64);
+    let what = match v["content"]["type"].as_str() {
+        Some("poll") => format!("[poll] {}", v["content"]["question"].as_str().unwrap_or("")),
+        _ => v["content"]["text"].as_str().unwrap_or("").to_owned(),
+    };
+    format!(
+        "{} {:<9}{} {} {}",
+        humantime::format_rfc3339_seconds(at),
+        v["state"].as_str().unwrap_or(""),
+        if v["late"].as_bool() == Some(true) { " (late)" } else { "" },
+        what,
+        v["id"].as_str().unwrap_or("")
+    )
+}
+
 /// A poll's options with their counts, one per line.
 fn poll_lines(p: &serde_json::Value) -> String {
     let mine: Vec<u64> =
@@ -1038,6 +1123,16 @@ fn print_text(method: &str, v: &serde_json::Value) {
             }
         }
         "send" | "send_file" | "react" | "edit" => println!("{}", message_line(v)),
+        "schedule" | "schedule_edit" | "schedule_cancel" => println!("{}", scheduled_line(v)),
+        "scheduled" => {
+            let list = v.as_array().cloned().unwrap_or_default();
+            if list.is_empty() {
+                println!("nothing scheduled");
+            }
+            for s in list {
+                println!("{}", scheduled_line(&s));
+            }
+        }
         "poll_create" | "poll_vote" | "poll_close" => {
             println!("{}", message_line(v));
             println!("{}", poll_lines(&v["poll"]));
@@ -1165,6 +1260,7 @@ fn daemon(
             .clone()
             .unwrap_or_else(|| id.certificate().device_name().to_owned()),
         relay_keepalive: Default::default(),
+        clock: Default::default(),
     };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {

@@ -34,6 +34,8 @@ use crate::store::Database;
 mod files;
 mod group;
 mod polls;
+mod scheduled;
+pub use scheduled::ScheduledContent;
 
 pub(super) use files::{FileInput, SealedFile};
 pub use group::GroupChange;
@@ -241,6 +243,16 @@ impl Core {
             let input = s.input.clone();
             s.runtime.spawn(timer(wake_rx, input));
         }
+        if let Some(mut moved) = s.options.clock.changes() {
+            let input = s.input.clone();
+            s.runtime.spawn(async move {
+                while moved.changed().await.is_ok() {
+                    if input.send(Input::Tick).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
         let mut core = Self {
             identity: s.identity,
             options: s.options,
@@ -317,6 +329,9 @@ impl Core {
         self.start_relay();
         self.pump();
         self.resume_files();
+        // What fell due while the node was off goes now (marked late).
+        self.run_scheduled();
+        self.schedule();
     }
 
     fn stop(&mut self) {
@@ -339,7 +354,10 @@ impl Core {
             Input::Push(ev) => self.on_push(ev),
             Input::SendDone { recipient, results } => self.on_sent(recipient, results),
             Input::File(f) => self.on_file(f),
-            Input::Tick => self.pump(),
+            Input::Tick => {
+                self.pump();
+                self.run_scheduled();
+            }
             Input::Shutdown(_) => {}
         }
         self.flush_events();
@@ -1190,7 +1208,13 @@ impl Core {
     }
 
     fn schedule(&mut self) {
-        let next = self.outbox().next_due().ok().flatten();
+        let mut next = self.outbox().next_due().ok().flatten();
+        // A manual clock ticks the core itself when it moves.
+        if matches!(self.options.clock, crate::clock::Clock::System)
+            && let Some(at) = self.next_scheduled()
+        {
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
         self.wake.send_if_modified(|cur| {
             if *cur != next {
                 *cur = next;

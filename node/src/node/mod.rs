@@ -36,10 +36,11 @@ use crate::identity::{Identity, now_secs};
 use crate::net::{self, NetHandle};
 use crate::relay_client::{Keepalive, RelayClient, RelayError};
 
-pub use core::GroupChange;
+pub use core::{GroupChange, ScheduledContent};
 pub use views::{
     ContactView, ConversationView, Event, FileMeta, FileView, GroupView, InvitationView, LanPeer,
-    MemberView, MessageView, PollOptionView, PollView, ReactionView, SearchResult, Status,
+    MemberView, MessageView, PollOptionView, PollView, ReactionView, ScheduledView, SearchResult,
+    Status,
 };
 
 /// Work queued to the core thread.
@@ -71,6 +72,9 @@ pub struct NodeOptions {
     pub files: FileOptions,
     /// How the relay's push connection notices that it died silently.
     pub relay_keepalive: Keepalive,
+    /// The clock scheduled work follows (scheduled messages, live
+    /// locations): the system's, or a manual one in tests.
+    pub clock: crate::clock::Clock,
 }
 
 /// File limits (M5).
@@ -108,6 +112,7 @@ impl NodeOptions {
             direct: true,
             files: FileOptions::default(),
             relay_keepalive: Keepalive::default(),
+            clock: crate::clock::Clock::System,
         }
     }
 }
@@ -833,6 +838,43 @@ impl NodeHandle {
     ) -> NodeResult<MessageView> {
         let to = to.to_owned();
         self.call(move |c| c.send_raw_content(&to, content)).await
+    }
+
+    /// Schedules a message (I7): kept on this device and sent when the
+    /// node's clock reaches `due_at` (ms since the Unix epoch), or on its
+    /// first start after that (then marked late).
+    pub async fn schedule(
+        &self,
+        to: &str,
+        content: ScheduledContent,
+        due_at: i64,
+    ) -> NodeResult<ScheduledView> {
+        let to = to.to_owned();
+        self.call(move |c| c.schedule_message(&to, content, due_at)).await
+    }
+
+    /// Scheduled messages (all states), soonest first; with `with`, of one
+    /// conversation.
+    pub async fn scheduled(&self, with: Option<&str>) -> NodeResult<Vec<ScheduledView>> {
+        let with = with.map(str::to_owned);
+        self.call(move |c| c.scheduled_list(with.as_deref())).await
+    }
+
+    /// Changes a scheduled message's content or time before it goes.
+    pub async fn schedule_edit(
+        &self,
+        id: &str,
+        content: Option<ScheduledContent>,
+        due_at: Option<i64>,
+    ) -> NodeResult<ScheduledView> {
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.schedule_edit(id, content, due_at)).await
+    }
+
+    /// Cancels a scheduled message before it goes.
+    pub async fn schedule_cancel(&self, id: &str) -> NodeResult<ScheduledView> {
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.schedule_cancel(id)).await
     }
 
     /// Starts a poll in a conversation (SPEC.md §6.4): 2..=12 options,

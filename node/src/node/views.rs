@@ -221,6 +221,31 @@ pub struct MessageView {
     pub poll: Option<PollView>,
 }
 
+/// A scheduled message (I7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduledView {
+    /// Its id, hex (for edit and cancel).
+    pub id: String,
+    /// The conversation, hex.
+    pub conversation: String,
+    /// When it is due, ms since the Unix epoch.
+    pub due_at: i64,
+    /// When it was composed, ms.
+    pub created_at: i64,
+    /// `scheduled`, `sent`, `cancelled` or `failed`.
+    pub state: String,
+    /// When it went, ms.
+    pub sent_at: Option<i64>,
+    /// It went more than a minute after its time (the node was off).
+    pub late: bool,
+    /// The message it became, hex.
+    pub message: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// What it sends.
+    pub content: crate::node::ScheduledContent,
+}
+
 /// A poll as it stands (SPEC.md §6.4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PollView {
@@ -598,6 +623,11 @@ pub enum Event {
     Reactions {
         /// The message as it is now.
         message: MessageView,
+    },
+    /// A scheduled message was created, changed, sent, cancelled or failed.
+    Scheduled {
+        /// It as it is now.
+        item: ScheduledView,
     },
     /// A poll's tally changed, or it was closed.
     PollUpdated {

@@ -241,6 +241,19 @@ fn cli_daemons_and_relay_as_processes_befriend_and_chat() {
         "{text}"
     );
 
+    // A scheduled message: listed, changed, cancelled.
+    let later = alice.json(&["send", "bob", "see you tomorrow", "--at", "+1d"]);
+    assert_eq!(later["state"], "scheduled");
+    let sid = later["id"].as_str().unwrap().to_owned();
+    let listed = alice.json(&["schedule", "list", "bob"]);
+    assert!(listed.as_array().unwrap().iter().any(|s| s["id"] == sid.as_str()), "{listed}");
+    let moved = alice.json(&["schedule", "edit", &sid, "--text", "see you soon", "--at", "+2h"]);
+    assert_eq!(moved["content"]["text"], "see you soon");
+    assert!(moved["due_at"].as_i64() < later["due_at"].as_i64());
+    assert_eq!(alice.json(&["schedule", "cancel", &sid])["state"], "cancelled");
+    let bad = kovan(&alice.home, &["send", "bob", "x", "--at", "next tuesday"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("not a time"));
+
     // A group from the command line: create, invite, accept, talk.
     let group = alice.json(&["group", "create", "CLI ekibi", "--description", "komut satırı"]);
     let gid = group["id"].as_str().unwrap().to_owned();

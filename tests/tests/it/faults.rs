@@ -592,7 +592,8 @@ async fn partitioned_nodes_get_what_was_queued_once_and_in_order_when_healed() {
         dead_after: Duration::from_secs(2),
     };
     let mut alice = TestNode::relay_only(dir.path(), "alice", &relay.url).await;
-    let mut bob = TestNode::relay_only_with(dir.path(), "bob", &proxy.url(), keepalive).await;
+    let extra = crate::harness::Extra { keepalive, ..Default::default() };
+    let mut bob = TestNode::relay_only_with(dir.path(), "bob", &proxy.url(), extra).await;
     let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
     alice.h.send_text(&bob_acct, "a before", None).await.unwrap();
     assert_eq!(next_text(&mut bob).await.1, "a before");
@@ -639,7 +640,8 @@ async fn a_relay_connection_that_died_silently_is_noticed_and_opened_again() {
     let mut alice = TestNode::relay_only(dir.path(), "alice", &relay.url).await;
     let keepalive =
         Keepalive { ping_every: Duration::from_millis(500), dead_after: Duration::from_secs(2) };
-    let mut bob = TestNode::relay_only_with(dir.path(), "bob", &proxy.url(), keepalive).await;
+    let extra = crate::harness::Extra { keepalive, ..Default::default() };
+    let mut bob = TestNode::relay_only_with(dir.path(), "bob", &proxy.url(), extra).await;
     let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
     alice.h.send_text(&bob_acct, "before", None).await.unwrap();
     assert_eq!(next_text(&mut bob).await.1, "before");

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kovan_crypto::keystore::KdfParams;
+use kovan_node::clock::Clock;
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
 use kovan_node::node::FileOptions;
@@ -81,7 +82,14 @@ pub struct TestNode {
     mdns: bool,
     files: FileOptions,
     direct: bool,
-    keepalive: Keepalive,
+    extra: Extra,
+}
+
+/// Node options most tests leave as they are.
+#[derive(Clone, Default)]
+pub struct Extra {
+    pub keepalive: Keepalive,
+    pub clock: Clock,
 }
 
 /// A relay address nothing listens on (a node started with it is cut off).
@@ -98,6 +106,16 @@ impl TestNode {
         let home = Home::at(dir.join(name));
         Identity::create_with_params(&home, PASSPHRASE, name, KdfParams::default()).unwrap();
         Self::boot(home, name, relay.map(str::to_owned), mdns, FileOptions::default()).await
+    }
+
+    /// A node whose scheduler follows `clock` (kept across restarts).
+    pub async fn with_clock(dir: &Path, name: &str, relay: Option<&str>, clock: Clock) -> Self {
+        logs();
+        let home = Home::at(dir.join(name));
+        Identity::create_with_params(&home, PASSPHRASE, name, KdfParams::default()).unwrap();
+        let extra = Extra { clock, ..Extra::default() };
+        let relay = relay.map(str::to_owned);
+        Self::boot_as(home, name, relay, false, FileOptions::default(), true, extra).await
     }
 
     /// Starts a node again on an existing home (after `h.shutdown()`).
@@ -144,7 +162,7 @@ impl TestNode {
         mdns: bool,
         files: FileOptions,
     ) -> Self {
-        Self::boot_as(home, name, relay, mdns, files, true, Keepalive::default()).await
+        Self::boot_as(home, name, relay, mdns, files, true, Extra::default()).await
     }
 
     async fn boot_as(
@@ -154,7 +172,7 @@ impl TestNode {
         mdns: bool,
         files: FileOptions,
         direct: bool,
-        keepalive: Keepalive,
+        extra: Extra,
     ) -> Self {
         let id = Identity::unlock(&home, PASSPHRASE).unwrap();
         let mut opts = NodeOptions::loopback(home.clone(), name);
@@ -162,7 +180,8 @@ impl TestNode {
         opts.mdns = mdns;
         opts.files = files;
         opts.direct = direct;
-        opts.relay_keepalive = keepalive;
+        opts.relay_keepalive = extra.keepalive;
+        opts.clock = extra.clock.clone();
         if mdns {
             // mDNS announces only addresses of the interface it runs on:
             // LAN nodes listen on this machine's LAN address (not loopback).
@@ -170,34 +189,29 @@ impl TestNode {
         }
         let h = Node::start(id, opts).await.unwrap();
         let events = h.subscribe();
-        Self { h, events, home, name: name.to_owned(), relay, mdns, files, direct, keepalive }
+        Self { h, events, home, name: name.to_owned(), relay, mdns, files, direct, extra }
     }
 
     /// A node that delivers only through the relay's mailboxes (kept
     /// across restarts).
     pub async fn relay_only(dir: &Path, name: &str, relay: &str) -> Self {
-        Self::relay_only_with(dir, name, relay, Keepalive::default()).await
+        Self::relay_only_with(dir, name, relay, Extra::default()).await
     }
 
-    /// [`Self::relay_only`] with its own push keepalive timings.
-    pub async fn relay_only_with(
-        dir: &Path,
-        name: &str,
-        relay: &str,
-        keepalive: Keepalive,
-    ) -> Self {
+    /// [`Self::relay_only`] with its own options.
+    pub async fn relay_only_with(dir: &Path, name: &str, relay: &str, extra: Extra) -> Self {
         logs();
         let home = Home::at(dir.join(name));
         Identity::create_with_params(&home, PASSPHRASE, name, KdfParams::default()).unwrap();
         let files = FileOptions::default();
-        Self::boot_as(home, name, Some(relay.to_owned()), false, files, false, keepalive).await
+        Self::boot_as(home, name, Some(relay.to_owned()), false, files, false, extra).await
     }
 
     /// Stops the node and starts it again on the same home.
     pub async fn restart(self) -> Self {
         self.h.shutdown().await;
-        let Self { home, name, relay, mdns, files, direct, keepalive, .. } = self;
-        Self::boot_as(home, &name, relay, mdns, files, direct, keepalive).await
+        let Self { home, name, relay, mdns, files, direct, extra, .. } = self;
+        Self::boot_as(home, &name, relay, mdns, files, direct, extra).await
     }
 
     /// Restarts the node cut off from everyone: no reachable relay, no
@@ -205,14 +219,14 @@ impl TestNode {
     /// outbox; [`Self::reconnect`] brings it back.
     pub async fn restart_isolated(self) -> Self {
         self.h.shutdown().await;
-        let Self { home, name, relay, mdns, files, direct, keepalive, .. } = self;
+        let Self { home, name, relay, mdns, files, direct, extra, .. } = self;
         let id = Identity::unlock(&home, PASSPHRASE).unwrap();
         let mut opts = NodeOptions::loopback(home.clone(), &name);
         opts.relay_url = Some(DEAD_RELAY.into());
         opts.direct = false;
         let h = Node::start(id, opts).await.unwrap();
         let events = h.subscribe();
-        Self { h, events, home, name, relay, mdns, files, direct, keepalive }
+        Self { h, events, home, name, relay, mdns, files, direct, extra }
     }
 
     /// Restarts the node as it was configured before [`Self::restart_isolated`].

@@ -188,3 +188,84 @@ async fn a_multiple_choice_poll_in_a_chat_and_malformed_polls_show_as_unsupporte
     let Event::Message { message } = ev else { unreachable!() };
     assert_eq!(message.text.as_deref(), Some("hâlâ burada mısın?"));
 }
+
+/// The texts `n` received so far, oldest first.
+async fn received(n: &TestNode) -> Vec<String> {
+    crate::harness::history_all(&n.h).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_messages_go_when_due_can_be_changed_or_cancelled_and_go_late_after_a_restart() {
+    use kovan_node::clock::{Clock, ManualClock};
+    use kovan_node::node::ScheduledContent;
+    use std::time::Duration;
+    const MIN: i64 = 60_000;
+    let text = |t: &str| ScheduledContent::Text { text: t.into(), reply_to: None };
+
+    let dir = tempfile::tempdir().unwrap();
+    let relay = crate::harness::TestRelay::start(dir.path()).await;
+    // Alice's scheduler follows a clock the test moves; nothing sleeps.
+    let clock = ManualClock::new(1_900_000_000_000);
+    let mut alice =
+        TestNode::with_clock(dir.path(), "alice", Some(&relay.url), Clock::Manual(clock.clone()))
+            .await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, _) = crate::harness::befriend(&mut alice, &mut bob).await;
+    let t0 = clock.now_ms();
+    let a = alice.h.schedule(&bob_acct, text("on time :clock3:"), t0 + 10 * MIN).await.unwrap();
+    let b = alice.h.schedule(&bob_acct, text("to be changed"), t0 + 20 * MIN).await.unwrap();
+    let c = alice.h.schedule(&bob_acct, text("to be cancelled"), t0 + 30 * MIN).await.unwrap();
+    let poll = ScheduledContent::Poll {
+        question: "Sabah mı akşam mı?".into(),
+        options: vec!["sabah".into(), "akşam".into()],
+        multiple: false,
+    };
+    let d = alice.h.schedule(&bob_acct, poll, t0 + 40 * MIN).await.unwrap();
+    assert!(alice.h.schedule(&bob_acct, text("   "), t0).await.is_err(), "empty");
+    let list = alice.h.scheduled(Some(&bob_acct)).await.unwrap();
+    let ids: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, [&a.id, &b.id, &c.id, &d.id], "listed, soonest first");
+    assert!(list.iter().all(|s| s.state == "scheduled"));
+
+    // Nothing goes before its time.
+    clock.advance(Duration::from_secs(9 * 60));
+    let early = tokio::time::timeout(Duration::from_secs(1), crate::harness::next_text(&mut bob));
+    assert!(early.await.is_err(), "sent before its time");
+    // On time.
+    clock.advance(Duration::from_secs(2 * 60));
+    assert_eq!(crate::harness::next_text(&mut bob).await.1, "on time 🕒");
+    let sent = alice.h.scheduled(None).await.unwrap();
+    assert_eq!((sent[0].state.as_str(), sent[0].late), ("sent", false));
+    assert!(sent[0].message.is_some());
+
+    // Changed and cancelled before their time; what went cannot change.
+    alice.h.schedule_edit(&b.id, Some(text("changed")), Some(t0 + 25 * MIN)).await.unwrap();
+    alice.h.schedule_cancel(&c.id).await.unwrap();
+    assert!(alice.h.schedule_edit(&a.id, Some(text("too late")), None).await.is_err());
+    assert!(alice.h.schedule_cancel(&c.id).await.is_err(), "cancelled already");
+    clock.set(t0 + 26 * MIN);
+    assert_eq!(crate::harness::next_text(&mut bob).await.1, "changed");
+
+    // Due while Alice's node is off: it goes on the next start, late.
+    alice.h.shutdown().await;
+    clock.set(t0 + 3 * 60 * MIN);
+    let alice = alice.restart().await;
+    let ev = bob
+        .wait(
+            "the late poll",
+            |e| matches!(e, Event::Message { message } if message.kind == "poll"),
+        )
+        .await;
+    let Event::Message { message } = ev else { unreachable!() };
+    assert_eq!(message.text.as_deref(), Some("Sabah mı akşam mı?"));
+    let all = alice.h.scheduled(None).await.unwrap();
+    let states: Vec<(&str, bool)> = all.iter().map(|s| (s.state.as_str(), s.late)).collect();
+    assert_eq!(
+        states,
+        [("sent", false), ("sent", false), ("cancelled", false), ("sent", true)],
+        "a, b, c, d"
+    );
+    // The cancelled one never went, and nothing went twice.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(received(&bob).await, ["on time 🕒", "changed", "Sabah mı akşam mı?"]);
+}
