@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt as _, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::node::{GroupChange, NodeError, NodeErrorKind, NodeHandle, ScheduledContent};
+use crate::node::{GroupChange, LiveShare, NodeError, NodeErrorKind, NodeHandle, ScheduledContent};
 
 /// The longest request or response line.
 pub const MAX_LINE: usize = 1024 * 1024;
@@ -126,6 +126,15 @@ async fn write_line(w: &mut tokio::net::unix::OwnedWriteHalf, v: &Value) -> std:
     let mut line = serde_json::to_vec(v).map_err(std::io::Error::other)?;
     line.push(b'\n');
     w.write_all(&line).await
+}
+
+/// A position parameter: `lat`, `lon` in degrees, `accuracy_m`.
+fn point(p: &Value) -> Result<kovan_spec::Point, NodeError> {
+    let (Some(lat), Some(lon)) = (p["lat"].as_f64(), p["lon"].as_f64()) else {
+        return Err(NodeError::Invalid("\"lat\" and \"lon\" are degrees".into()));
+    };
+    let accuracy = u32::try_from(p["accuracy_m"].as_u64().unwrap_or(0)).unwrap_or(u32::MAX);
+    kovan_spec::Point::from_degrees(lat, lon, accuracy).map_err(NodeError::Invalid)
 }
 
 /// A scheduled message's content parameter (null: none given).
@@ -312,6 +321,28 @@ pub async fn dispatch(node: &NodeHandle, method: &str, p: &Value) -> Result<Valu
             to_value(node.schedule_edit(s(p, "id")?, content, p["due_at"].as_i64()).await?)
         }
         "schedule_cancel" => to_value(node.schedule_cancel(s(p, "id")?).await?),
+        "share_location" => {
+            let at = point(p)?;
+            let live = match p["live_secs"].as_u64() {
+                None => None,
+                Some(secs) => Some(LiveShare {
+                    duration: std::time::Duration::from_secs(secs),
+                    every: std::time::Duration::from_secs(p["every_secs"].as_u64().unwrap_or(30)),
+                    track: p["track"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(point)
+                        .collect::<Result<_, _>>()?,
+                }),
+            };
+            let label = p["label"].as_str().unwrap_or("");
+            to_value(node.share_location(s(p, "to")?, at, label, live).await?)
+        }
+        "location_update" => {
+            to_value(node.location_update(s(p, "with")?, s(p, "id")?, point(p)?).await?)
+        }
+        "location_stop" => to_value(node.location_stop(s(p, "with")?, s(p, "id")?).await?),
         "delete" => {
             node.delete(s(p, "with")?, s(p, "message")?).await?;
             Ok(json!({"deleted": s(p, "message")?}))

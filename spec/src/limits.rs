@@ -116,6 +116,15 @@ pub const MAX_POLL_OPTION: usize = 256;
 /// Ballots listed when a poll is closed (one per voting account).
 pub const MAX_POLL_BALLOTS: usize = 10_000;
 
+/// A location's label (§6.5): UTF-8 bytes.
+pub const MAX_LOCATION_LABEL: usize = 256;
+
+/// A location's accuracy radius, metres.
+pub const MAX_LOCATION_ACCURACY_M: u32 = 1_000_000;
+
+/// The longest live location share, ms (24 h).
+pub const MAX_LIVE_LOCATION_MS: u64 = 24 * 3600 * 1000;
+
 /// A relay base URL in a file message.
 pub const MAX_FILE_RELAY_URL: usize = 512;
 

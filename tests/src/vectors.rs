@@ -286,6 +286,46 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             })),
         ),
         (
+            "location",
+            base(C::Location(wire::Location {
+                lat_e7: 410_082_000,
+                lon_e7: 289_784_000,
+                accuracy_m: 15,
+                label: "Sultanahmet".into(),
+                live_until_ms: 0,
+            })),
+        ),
+        (
+            "location-live",
+            base(C::Location(wire::Location {
+                lat_e7: -338_568_000,
+                lon_e7: 1_512_153_000,
+                accuracy_m: 5,
+                label: String::new(),
+                live_until_ms: timestamp_ms + 3_600_000,
+            })),
+        ),
+        (
+            "location-update",
+            base(C::LocationUpdate(wire::LocationUpdate {
+                target: vec![0x22; 16],
+                lat_e7: -338_570_000,
+                lon_e7: 1_512_150_000,
+                accuracy_m: 5,
+            })),
+        ),
+        ("location-stop", base(C::LocationStop(wire::LocationStop { target: vec![0x22; 16] }))),
+        (
+            "location-malformed-latitude",
+            base(C::Location(wire::Location {
+                lat_e7: 900_000_001,
+                lon_e7: 0,
+                accuracy_m: 0,
+                label: String::new(),
+                live_until_ms: 0,
+            })),
+        ),
+        (
             "poll-malformed-one-option",
             base(C::Poll(wire::Poll {
                 question: "tek?".into(),

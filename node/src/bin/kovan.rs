@@ -121,6 +121,36 @@ enum Command {
     /// Polls: create one, vote, close it.
     #[command(subcommand)]
     Poll(PollCommand),
+    /// Share where you are: a point, or live for a while (from a GPX track).
+    ShareLocation {
+        /// A contact or conversation id.
+        to: String,
+        /// Latitude in degrees (with --lon; else the track's first point).
+        #[arg(long, allow_hyphen_values = true)]
+        lat: Option<f64>,
+        /// Longitude in degrees.
+        #[arg(long, allow_hyphen_values = true)]
+        lon: Option<f64>,
+        /// Radius of uncertainty in metres.
+        #[arg(long, default_value_t = 0)]
+        accuracy: u32,
+        /// A name for the place.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Share live for this long ("15m", "1h", at most "24h").
+        #[arg(long, value_name = "DURATION")]
+        live: Option<String>,
+        /// With --live: how often an update goes out.
+        #[arg(long, value_name = "DURATION", default_value = "30s")]
+        every: String,
+        /// A GPX-style file whose track points (lat/lon attributes) are
+        /// sent one per interval.
+        #[arg(long, value_name = "FILE")]
+        gpx: Option<PathBuf>,
+    },
+    /// Live locations: stop sharing.
+    #[command(subcommand)]
+    Location(LocationCommand),
     /// Scheduled messages (made with `send --at`): list, edit, cancel.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
@@ -291,6 +321,42 @@ enum Command {
     },
     /// Print the node's events as they happen (JSON lines with --json).
     Watch,
+}
+
+#[derive(Debug, Subcommand)]
+enum LocationCommand {
+    /// Stop a live location you share, for everyone, now.
+    Stop {
+        /// A contact or conversation id.
+        with: String,
+        /// The location message's id.
+        id: String,
+    },
+}
+
+/// The points of a GPX-style file: every `lat="…" lon="…"` pair of its
+/// `trkpt`, `rtept` and `wpt` elements, in order.
+fn gpx_points(text: &str) -> anyhow::Result<Vec<(f64, f64)>> {
+    let attr = |tag: &str, name: &str| -> Option<f64> {
+        let at = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[at..].find('"')?;
+        tag[at..at + end].trim().parse().ok()
+    };
+    let mut out = Vec::new();
+    for piece in text.split('<').skip(1) {
+        let Some(tag) = piece.split('>').next() else { continue };
+        if !["trkpt", "rtept", "wpt"].iter().any(|t| tag.starts_with(&format!("{t} "))) {
+            continue;
+        }
+        match (attr(tag, "lat"), attr(tag, "lon")) {
+            (Some(lat), Some(lon)) => out.push((lat, lon)),
+            _ => anyhow::bail!("a track point without a number in lat= and lon=: <{tag}>"),
+        }
+        if out.len() > 10_000 {
+            anyhow::bail!("more than 10,000 track points");
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Subcommand)]
@@ -768,6 +834,42 @@ fn control_request(cmd: &Command) -> anyhow::Result<Option<Request>> {
                 "content": { "type": "text", "text": text, "reply_to": reply_to },
             }),
         ),
+        Command::ShareLocation { to, lat, lon, accuracy, label, live, every, gpx } => {
+            let mut track = match gpx {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    gpx_points(&text).with_context(|| format!("{}", path.display()))?
+                }
+                None => Vec::new(),
+            };
+            let (lat, lon) = match (lat, lon) {
+                (Some(lat), Some(lon)) => (*lat, *lon),
+                (None, None) if !track.is_empty() => track.remove(0),
+                _ => anyhow::bail!("give --lat and --lon, or a --gpx file with track points"),
+            };
+            let mut params = json!({
+                "to": to, "lat": lat, "lon": lon, "accuracy_m": accuracy, "label": label,
+            });
+            if let Some(live) = live {
+                let d =
+                    humantime::parse_duration(live).with_context(|| format!("--live {live:?}"))?;
+                let e = humantime::parse_duration(every)
+                    .with_context(|| format!("--every {every:?}"))?;
+                params["live_secs"] = json!(d.as_secs());
+                params["every_secs"] = json!(e.as_secs().max(1));
+                params["track"] = track
+                    .iter()
+                    .map(|(lat, lon)| json!({ "lat": lat, "lon": lon, "accuracy_m": accuracy }))
+                    .collect();
+            } else if !track.is_empty() {
+                anyhow::bail!("a track is sent one point per interval: give --live too");
+            }
+            ("share_location", params)
+        }
+        Command::Location(LocationCommand::Stop { with, id }) => {
+            ("location_stop", json!({ "with": with, "id": id }))
+        }
         Command::Schedule(c) => match c {
             ScheduleCommand::List { with } => ("scheduled", json!({ "with": with })),
             ScheduleCommand::Edit { id, text, at } => {
@@ -1035,6 +1137,20 @@ fn message_line(m: &serde_json::Value) -> String {
     let text = match m["kind"].as_str() {
         Some("deleted") => "(deleted)".to_owned(),
         Some("unsupported") => "(unsupported message — update kovan)".to_owned(),
+        Some("location") => {
+            let l = &m["location"];
+            let live = match (l["live"].as_bool(), l["active"].as_bool()) {
+                (Some(true), Some(true)) => " live",
+                (Some(true), _) => " ended",
+                _ => "",
+            };
+            format!(
+                "[location{live}] {:.6}, {:.6} {}",
+                l["lat"].as_f64().unwrap_or(0.0),
+                l["lon"].as_f64().unwrap_or(0.0),
+                l["label"].as_str().unwrap_or("")
+            )
+        }
         Some("poll") => format!(
             "[poll{}] {}",
             if m["poll"]["closed"].as_bool() == Some(true) { ", closed" } else { "" },
@@ -1132,6 +1248,9 @@ fn print_text(method: &str, v: &serde_json::Value) {
             for s in list {
                 println!("{}", scheduled_line(&s));
             }
+        }
+        "share_location" | "location_update" | "location_stop" => {
+            println!("{}", message_line(v))
         }
         "poll_create" | "poll_vote" | "poll_close" => {
             println!("{}", message_line(v));

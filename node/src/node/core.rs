@@ -33,8 +33,10 @@ use crate::store::Database;
 
 mod files;
 mod group;
+mod location;
 mod polls;
 mod scheduled;
+pub use location::LiveShare;
 pub use scheduled::ScheduledContent;
 
 pub(super) use files::{FileInput, SealedFile};
@@ -329,8 +331,10 @@ impl Core {
         self.start_relay();
         self.pump();
         self.resume_files();
-        // What fell due while the node was off goes now (marked late).
+        // What fell due while the node was off goes now (marked late);
+        // live shares that ended meanwhile end.
         self.run_scheduled();
+        self.run_locations();
         self.schedule();
     }
 
@@ -357,6 +361,8 @@ impl Core {
             Input::Tick => {
                 self.pump();
                 self.run_scheduled();
+                self.run_locations();
+                self.schedule();
             }
             Input::Shutdown(_) => {}
         }
@@ -984,6 +990,7 @@ impl Core {
             | Content::Unknown
             | Content::File(_)
             | Content::Poll(_)
+            | Content::Location(_)
             | Content::Invalid { .. } => {
                 if let Content::File(offer) = &app.content {
                     self.file_offered(&group_id, app.message_id, &device, offer)?;
@@ -1000,6 +1007,12 @@ impl Core {
                     body: &plaintext,
                 })?;
                 self.db.note_envelope_message(&o.envelope_id, &group_id, &app.message_id)?;
+                if stored.is_some()
+                    && let Content::Location(place) = &app.content
+                {
+                    let sent = app.timestamp_ms as i64;
+                    self.on_location(&group_id, &app.message_id, &account, place, sent)?;
+                }
                 if stored.is_some() {
                     // A muted member's messages are kept but not shown.
                     let muted = is_group && self.history().is_muted(&group_id, &account)?;
@@ -1019,6 +1032,14 @@ impl Core {
             }
             Content::PollClose { poll, ballots } => {
                 self.on_poll_close(&group_id, &poll, &account, &ballots, now)?;
+            }
+            Content::LocationUpdate { target, point } => {
+                let at = app.timestamp_ms as i64;
+                self.on_location_update(&group_id, &target, &account, point, at)?;
+            }
+            Content::LocationStop { target } => {
+                let now = self.options.clock.now_ms();
+                self.on_location_stop(&group_id, &target, &account, now)?;
             }
             Content::Reaction { target, emoji, remove } => {
                 if self.history().react(&group_id, &target, &account, &emoji, remove, now)?
@@ -1080,10 +1101,15 @@ impl Core {
         let history = self.history();
         let me = self.my_account();
         let reactions = history.reactions(conv, &m.message_id)?;
-        let view = MessageView::new(conv, m, &reactions, &me);
+        let mut view = MessageView::new(conv, m, &reactions, &me);
         if view.poll.is_some() {
             let votes = history.poll_votes(conv, &m.message_id)?;
             return Ok(view.with_votes(&votes, &me));
+        }
+        if view.kind == "location"
+            && let Some(place) = m.body.as_deref().and_then(Self::place_of)
+        {
+            view.location = Some(self.location_view(conv, &m.message_id, &place, m.sent_at)?);
         }
         Ok(view)
     }
@@ -1210,10 +1236,10 @@ impl Core {
     fn schedule(&mut self) {
         let mut next = self.outbox().next_due().ok().flatten();
         // A manual clock ticks the core itself when it moves.
-        if matches!(self.options.clock, crate::clock::Clock::System)
-            && let Some(at) = self.next_scheduled()
-        {
-            next = Some(next.map_or(at, |n| n.min(at)));
+        if matches!(self.options.clock, crate::clock::Clock::System) {
+            for at in [self.next_scheduled(), self.next_location_update()].into_iter().flatten() {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
         }
         self.wake.send_if_modified(|cur| {
             if *cur != next {
@@ -1672,6 +1698,9 @@ impl Core {
         let mut message_id = [0u8; 16];
         OsRng.fill_bytes(&mut message_id);
         let now = now_ms();
+        // The message's own time follows the node's clock (so a live
+        // location's end and its start agree under a test's manual clock).
+        let stamp = self.options.clock.now_ms();
         let tx = self.db.tx();
         tx.atomic(|| {
             let (sequence, last_update, sent) = self.history().next_sequence(conv, now)?;
@@ -1680,7 +1709,7 @@ impl Core {
                 message_id: message_id.to_vec(),
                 sender_device: self.net.peer_id().to_bytes(),
                 sequence,
-                timestamp_ms: now as u64,
+                timestamp_ms: stamp as u64,
                 reply_to: reply_to.map(|r| r.to_vec()).unwrap_or_default(),
                 content: Some(content),
             };
@@ -1697,7 +1726,7 @@ impl Core {
                     message_id,
                     sender_account: &account,
                     sender_device: &self.net.peer_id().to_string(),
-                    sent_at: now,
+                    sent_at: stamp,
                     received_at: now,
                     outgoing: true,
                     state: State::Pending,

@@ -36,11 +36,11 @@ use crate::identity::{Identity, now_secs};
 use crate::net::{self, NetHandle};
 use crate::relay_client::{Keepalive, RelayClient, RelayError};
 
-pub use core::{GroupChange, ScheduledContent};
+pub use core::{GroupChange, LiveShare, ScheduledContent};
 pub use views::{
     ContactView, ConversationView, Event, FileMeta, FileView, GroupView, InvitationView, LanPeer,
-    MemberView, MessageView, PollOptionView, PollView, ReactionView, ScheduledView, SearchResult,
-    Status,
+    LocationView, MemberView, MessageView, PollOptionView, PollView, ReactionView, ScheduledView,
+    SearchResult, Status,
 };
 
 /// Work queued to the core thread.
@@ -875,6 +875,42 @@ impl NodeHandle {
     pub async fn schedule_cancel(&self, id: &str) -> NodeResult<ScheduledView> {
         let id = views::parse_message_id(id)?;
         self.call(move |c| c.schedule_cancel(id)).await
+    }
+
+    /// Shares a location (SPEC.md §6.5): a fixed point, or with `live`
+    /// the start of a live share that this node updates every
+    /// `live.every` from its track (and from `location_update`) until it
+    /// ends or `location_stop`.
+    pub async fn share_location(
+        &self,
+        to: &str,
+        point: kovan_spec::Point,
+        label: &str,
+        live: Option<LiveShare>,
+    ) -> NodeResult<MessageView> {
+        let (to, label) = (to.to_owned(), label.to_owned());
+        self.call(move |c| c.share_location(&to, point, &label, live)).await
+    }
+
+    /// Queues a new position for one of your live shares (the location
+    /// source: a GPS, a track, a point the user sets); it goes out at the
+    /// share's next interval.
+    pub async fn location_update(
+        &self,
+        conversation: &str,
+        id: &str,
+        point: kovan_spec::Point,
+    ) -> NodeResult<MessageView> {
+        let conversation = conversation.to_owned();
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.location_update(&conversation, id, point)).await
+    }
+
+    /// Stops one of your live shares now, for everyone.
+    pub async fn location_stop(&self, conversation: &str, id: &str) -> NodeResult<MessageView> {
+        let conversation = conversation.to_owned();
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.location_stop(&conversation, id)).await
     }
 
     /// Starts a poll in a conversation (SPEC.md §6.4): 2..=12 options,

@@ -202,7 +202,7 @@ pub struct MessageView {
     pub sent_at: i64,
     /// `pending`, `sent`, `delivered`, `seen` (outgoing) or `received`.
     pub state: &'static str,
-    /// `text`, `file`, `poll`, `deleted`, or `unsupported` (a newer
+    /// `text`, `file`, `poll`, `location`, `deleted`, or `unsupported` (a newer
     /// content type, or one that breaks its type's rules).
     pub kind: &'static str,
     /// The text.
@@ -219,7 +219,35 @@ pub struct MessageView {
     pub file: Option<FileMeta>,
     /// The poll and its live tally, for `kind = "poll"`.
     pub poll: Option<PollView>,
+    /// The place, for `kind = "location"`.
+    pub location: Option<LocationView>,
 }
+
+/// A shared location as it stands (SPEC.md §6.5).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocationView {
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Radius of uncertainty, metres (0: unknown).
+    pub accuracy_m: u32,
+    /// The place's name.
+    pub label: String,
+    /// A live share (else a fixed point).
+    pub live: bool,
+    /// When live sharing ends (the sharer's clock, ms).
+    pub live_until: Option<i64>,
+    /// When the sharer was at this position (ms).
+    pub updated_at: i64,
+    /// Still live now: not stopped, not past its end.
+    pub active: bool,
+    /// The sharer stopped it before its end.
+    pub stopped: bool,
+}
+
+// Coordinates come from whole 10^-7 degrees, never NaN: equality is total.
+impl Eq for LocationView {}
 
 /// A scheduled message (I7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -376,6 +404,7 @@ impl MessageView {
         let decoded = m.body.as_deref().and_then(|b| kovan_spec::validate_app_envelope(b).ok());
         let mut file = None;
         let mut poll = None;
+        let mut location = None;
         let (kind, text, reply_to) = match (&m.body, decoded) {
             (None, _) => ("deleted", None, None),
             (Some(_), Some(env)) => {
@@ -408,6 +437,20 @@ impl MessageView {
                         });
                         ("poll", Some(question), reply)
                     }
+                    Content::Location(p) => {
+                        location = Some(LocationView {
+                            lat: f64::from(p.point.lat_e7) / 1e7,
+                            lon: f64::from(p.point.lon_e7) / 1e7,
+                            accuracy_m: p.point.accuracy_m,
+                            live: p.live_until_ms.is_some(),
+                            live_until: p.live_until_ms.map(|t| t as i64),
+                            updated_at: m.sent_at,
+                            active: false,
+                            stopped: false,
+                            label: p.label,
+                        });
+                        ("location", None, reply)
+                    }
                     _ => ("unsupported", None, reply),
                 }
             }
@@ -436,6 +479,7 @@ impl MessageView {
                 .collect(),
             file,
             poll,
+            location,
         }
     }
 
@@ -628,6 +672,11 @@ pub enum Event {
     Scheduled {
         /// It as it is now.
         item: ScheduledView,
+    },
+    /// A live location moved, was stopped, or ended.
+    LocationUpdated {
+        /// The location's message as it is now.
+        message: MessageView,
     },
     /// A poll's tally changed, or it was closed.
     PollUpdated {

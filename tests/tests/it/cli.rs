@@ -241,6 +241,35 @@ fn cli_daemons_and_relay_as_processes_befriend_and_chat() {
         "{text}"
     );
 
+    // A point, and a live share from a GPX track, stopped.
+    let point = alice.json(&["share-location", "bob", "--lat", "-33.8568", "--lon", "151.2153"]);
+    assert_eq!(point["location"]["lat"], -33.8568);
+    let gpx = alice.home.join("walk.gpx");
+    std::fs::write(
+        &gpx,
+        r#"<gpx><trk><trkseg><trkpt lat="39.9255" lon="32.8663"/><trkpt lat="39.9260" lon="32.8670"></trkpt></trkseg></trk></gpx>"#,
+    )
+    .unwrap();
+    let gpx = gpx.to_str().unwrap();
+    let live =
+        alice.json(&["share-location", "bob", "--gpx", gpx, "--live", "1h", "--every", "1s"]);
+    assert_eq!(
+        (live["location"]["live"].as_bool(), live["location"]["lat"].as_f64()),
+        (Some(true), Some(39.9255))
+    );
+    let lid = live["id"].as_str().unwrap().to_owned();
+    eventually("the track's next point", || {
+        bob.json(&["history", "alice"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == lid.as_str() && m["location"]["lat"].as_f64() == Some(39.926))
+    });
+    let stopped = alice.json(&["location", "stop", "bob", &lid]);
+    assert_eq!(stopped["location"]["stopped"], true);
+    let bad = kovan(&alice.home, &["share-location", "bob", "--lat", "91", "--lon", "0"]);
+    assert!(!bad.status.success(), "latitude out of range");
+
     // A scheduled message: listed, changed, cancelled.
     let later = alice.json(&["send", "bob", "see you tomorrow", "--at", "+1d"]);
     assert_eq!(later["state"], "scheduled");

@@ -205,7 +205,7 @@ async fn scheduled_messages_go_when_due_can_be_changed_or_cancelled_and_go_late_
     let dir = tempfile::tempdir().unwrap();
     let relay = crate::harness::TestRelay::start(dir.path()).await;
     // Alice's scheduler follows a clock the test moves; nothing sleeps.
-    let clock = ManualClock::new(1_900_000_000_000);
+    let clock = ManualClock::new(kovan_node::clock::system_now_ms());
     let mut alice =
         TestNode::with_clock(dir.path(), "alice", Some(&relay.url), Clock::Manual(clock.clone()))
             .await;
@@ -268,4 +268,136 @@ async fn scheduled_messages_go_when_due_can_be_changed_or_cancelled_and_go_late_
     // The cancelled one never went, and nothing went twice.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(received(&bob).await, ["on time 🕒", "changed", "Sabah mı akşam mı?"]);
+}
+
+fn near(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+/// Waits until `n` shows the location message `id` as `check` wants.
+async fn location_until(
+    n: &TestNode,
+    id: &str,
+    what: &str,
+    check: impl Fn(&kovan_node::node::LocationView) -> bool + Clone + Send + 'static,
+) {
+    let id = id.to_owned();
+    n.until(what, move |h| {
+        let (id, check) = (id.clone(), check.clone());
+        async move {
+            let Ok(convs) = h.conversations().await else { return false };
+            let Some(conv) = convs.first() else { return false };
+            let Ok(page) = h.history(&conv.id, None, 100).await else { return false };
+            page.iter().find(|m| m.id == id).and_then(|m| m.location.as_ref()).is_some_and(&check)
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_locations_move_stop_and_end_for_everyone_also_while_a_recipient_is_off() {
+    use kovan_node::clock::{Clock, ManualClock, system_now_ms};
+    use kovan_node::node::LiveShare;
+    use kovan_spec::Point;
+    use std::time::Duration;
+    const MIN: Duration = Duration::from_secs(60);
+    let at = |lat: f64, lon: f64| Point::from_degrees(lat, lon, 10).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let relay = crate::harness::TestRelay::start(dir.path()).await;
+    let (ca, cb) = (ManualClock::new(system_now_ms()), ManualClock::new(system_now_ms()));
+    let url = Some(relay.url.as_str());
+    let mut alice = TestNode::with_clock(dir.path(), "alice", url, Clock::Manual(ca.clone())).await;
+    let mut bob = TestNode::with_clock(dir.path(), "bob", url, Clock::Manual(cb.clone())).await;
+    let (bob_acct, alice_acct) = crate::harness::befriend(&mut alice, &mut bob).await;
+    let tick = |d: Duration| {
+        ca.advance(d);
+        cb.advance(d);
+    };
+
+    // A fixed point.
+    let fixed = alice.h.share_location(&bob_acct, at(41.0082, 28.9784), "Sultanahmet", None);
+    let fixed = fixed.await.unwrap();
+    let ev = bob
+        .wait(
+            "the point",
+            |e| matches!(e, Event::Message { message } if message.kind == "location"),
+        )
+        .await;
+    let Event::Message { message } = ev else { unreachable!() };
+    let l = message.location.unwrap();
+    assert!(near(l.lat, 41.0082) && near(l.lon, 28.9784) && l.label == "Sultanahmet");
+    assert!(!l.live && !l.active);
+    assert_eq!(message.id, fixed.id);
+
+    // A live share for an hour, an update every ten minutes from a track.
+    let share = LiveShare {
+        duration: 60 * MIN,
+        every: 10 * MIN,
+        track: vec![at(41.02, 28.96), at(41.03, 28.95)],
+    };
+    let live = alice.h.share_location(&bob_acct, at(41.01, 28.97), "", Some(share)).await.unwrap();
+    location_until(&bob, &live.id, "the live share", |l| l.active && near(l.lat, 41.01)).await;
+    tick(10 * MIN);
+    location_until(&bob, &live.id, "the first move", |l| l.active && near(l.lat, 41.02)).await;
+    // The app's own source adds a position; it goes after the track's.
+    alice.h.location_update(&bob_acct, &live.id, at(41.05, 28.90)).await.unwrap();
+    tick(10 * MIN);
+    location_until(&bob, &live.id, "the second move", |l| near(l.lat, 41.03)).await;
+    tick(10 * MIN);
+    location_until(&bob, &live.id, "the third move", |l| near(l.lat, 41.05)).await;
+
+    // Bob cannot move Alice's location.
+    let forged = wire::LocationUpdate {
+        target: hex::decode(&live.id).unwrap(),
+        lat_e7: 0,
+        lon_e7: 0,
+        accuracy_m: 1,
+    };
+    bob.h
+        .send_raw_content(&alice_acct, wire::app_envelope::Content::LocationUpdate(forged))
+        .await
+        .unwrap();
+    sync(&bob, &mut [&mut alice], &alice_acct, "after the forged move").await;
+    location_until(&alice, &live.id, "her own position", |l| near(l.lat, 41.05)).await;
+
+    // It expires while Bob's node is off: when it starts again, the share
+    // has ended there too, at its last position, and nothing moves on.
+    bob.h.shutdown().await;
+    tick(40 * MIN);
+    location_until(&alice, &live.id, "the end on Alice's side", |l| !l.active).await;
+    let bob = bob.restart().await;
+    location_until(&bob, &live.id, "the end on Bob's side", |l| {
+        !l.active && !l.stopped && near(l.lat, 41.05)
+    })
+    .await;
+    assert!(alice.h.location_update(&bob_acct, &live.id, at(1.0, 1.0)).await.is_err(), "ended");
+
+    // Stopped early by the sharer: over for everyone at once.
+    let share = LiveShare { duration: 60 * MIN, every: MIN, track: vec![] };
+    let second = alice.h.share_location(&bob_acct, at(40.0, 29.0), "", Some(share)).await.unwrap();
+    location_until(&bob, &second.id, "the second share", |l| l.active).await;
+    let stopped = alice.h.location_stop(&bob_acct, &second.id).await.unwrap().location.unwrap();
+    assert!(stopped.stopped && !stopped.active);
+    location_until(&bob, &second.id, "the stop", |l| l.stopped && !l.active).await;
+
+    // A malformed location from a peer shows as unsupported.
+    let bad = wire::Location {
+        lat_e7: 950_000_000,
+        lon_e7: 0,
+        accuracy_m: 0,
+        label: String::new(),
+        live_until_ms: 0,
+    };
+    bob.h.send_raw_content(&alice_acct, wire::app_envelope::Content::Location(bad)).await.unwrap();
+    let ev = alice
+        .wait(
+            "the malformed location",
+            |e| matches!(e, Event::Message { message } if !message.outgoing),
+        )
+        .await;
+    let Event::Message { message } = ev else { unreachable!() };
+    assert_eq!((message.kind, message.location.is_none()), ("unsupported", true));
+    bob.h.send_text(&alice_acct, "still here", None).await.unwrap();
+    assert_eq!(crate::harness::next_text(&mut alice).await.1, "still here");
 }
