@@ -5,8 +5,9 @@
 set -euo pipefail
 
 # Debian packages: pkg-config and the Wayland/xkbcommon headers for the
-# desktop client (eframe/winit).
-pkgs=(pkg-config libwayland-dev libxkbcommon-dev)
+# desktop client (eframe/winit); libopus for voice notes (the `opus` crate
+# links the system library).
+pkgs=(pkg-config libwayland-dev libxkbcommon-dev libopus-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt as _, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::node::{GroupChange, LiveShare, NodeError, NodeErrorKind, NodeHandle, ScheduledContent};
+use crate::node::{
+    GroupChange, HistoryAt, LiveShare, NodeError, NodeErrorKind, NodeHandle, ScheduledContent,
+};
 
 /// The longest request or response line.
 pub const MAX_LINE: usize = 1024 * 1024;
@@ -267,6 +269,34 @@ pub async fn dispatch(node: &NodeHandle, method: &str, p: &Value) -> Result<Valu
             )
             .await?,
         ),
+        "send_image" => to_value(
+            node.send_image(
+                s(p, "to")?,
+                std::path::Path::new(s(p, "path")?),
+                p["caption"].as_str().unwrap_or(""),
+                p["reply_to"].as_str(),
+            )
+            .await?,
+        ),
+        "send_voice" => {
+            let source = match (p["wav"].as_str(), p["tone_hz"].as_f64()) {
+                (Some(wav), None) => crate::node::VoiceSource::Wav(wav.into()),
+                (None, Some(hz)) => crate::node::VoiceSource::Tone {
+                    hz: hz as f32,
+                    ms: p["ms"].as_u64().unwrap_or(3000).min(3_600_000) as u32,
+                },
+                _ => return Err(NodeError::Invalid("send_voice needs `wav` or `tone_hz`".into())),
+            };
+            to_value(
+                node.send_voice(
+                    s(p, "to")?,
+                    source,
+                    p["caption"].as_str().unwrap_or(""),
+                    p["reply_to"].as_str(),
+                )
+                .await?,
+            )
+        }
         "files" => to_value(
             node.files(p["with"].as_str(), p["limit"].as_u64().unwrap_or(50).min(1000) as usize)
                 .await?,
@@ -277,7 +307,13 @@ pub async fn dispatch(node: &NodeHandle, method: &str, p: &Value) -> Result<Valu
         "history" => {
             let who = s(p, "with")?;
             let limit = p["limit"].as_u64().unwrap_or(50) as usize;
-            let page = node.history(who, p["before"].as_i64(), limit).await?;
+            let at = match (p["after"].as_i64(), p["around"].as_str()) {
+                (Some(after), None) => HistoryAt::After(after),
+                (None, Some(id)) => HistoryAt::Around(crate::node::views::parse_message_id(id)?),
+                (None, None) => HistoryAt::Before(p["before"].as_i64()),
+                _ => return Err(NodeError::Invalid("give one of before, after, around".into())),
+            };
+            let page = node.history_at(who, at, limit).await?;
             if p["mark_read"].as_bool().unwrap_or(true) {
                 node.mark_read(who).await?;
             }

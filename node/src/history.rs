@@ -576,6 +576,44 @@ impl<'a> History<'a> {
         Ok(())
     }
 
+    /// Up to `limit` messages after cursor `after`, oldest first (scrolling
+    /// towards the present).
+    pub fn page_after(
+        &self,
+        conversation: &[u8],
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>> {
+        let mut stmt = self.db.conn().prepare_cached(
+            "SELECT seq, message_id, sender_account, sender_device, sent_at, received_at, outgoing, state, body, edited_at \
+             FROM messages WHERE conversation_id = ?1 AND seq > ?2 \
+             AND sender_account NOT IN (SELECT account FROM group_mutes WHERE group_id = ?1) \
+             ORDER BY seq ASC LIMIT ?3",
+        )?;
+        let rows = stmt
+            .query_map(params![conversation, after, limit as i64], Self::decode)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(mut m, sealed)| {
+                self.open(conversation, &mut m, sealed)?;
+                Ok(m)
+            })
+            .collect()
+    }
+
+    /// A message's cursor (its local sequence number), to jump to it.
+    pub fn cursor_of(&self, conversation: &[u8], message_id: &[u8; 16]) -> Result<Option<i64>> {
+        Ok(self
+            .db
+            .conn()
+            .query_row(
+                "SELECT seq FROM messages WHERE conversation_id = ?1 AND message_id = ?2",
+                params![conversation, message_id.as_slice()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Up to `limit` messages before cursor `before` (or the newest when
     /// None), newest first.
     pub fn page(

@@ -31,12 +31,14 @@ pub mod history;
 pub mod home;
 pub mod identity;
 pub mod inbox;
+pub mod media;
 pub mod net;
 pub mod node;
 pub mod outbox;
 pub mod relay_client;
 pub mod sim;
 pub mod store;
+pub mod voice;
 
 pub use error::{Error, ErrorKind, Result};
 pub use node::{

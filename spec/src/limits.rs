@@ -125,6 +125,21 @@ pub const MAX_LOCATION_ACCURACY_M: u32 = 1_000_000;
 /// The longest live location share, ms (24 h).
 pub const MAX_LIVE_LOCATION_MS: u64 = 24 * 3600 * 1000;
 
+/// An image's width or height (§6.6), pixels.
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+
+/// An image's inline thumbnail: bytes of JPEG.
+pub const MAX_THUMBNAIL: usize = 16 * 1024;
+
+/// An image thumbnail's longer side, pixels.
+pub const MAX_THUMBNAIL_SIDE: u32 = 128;
+
+/// The longest voice note (§6.7), ms (1 h).
+pub const MAX_VOICE_MS: u32 = 3600 * 1000;
+
+/// Peak levels in a voice note's waveform preview.
+pub const MAX_WAVEFORM: usize = 128;
+
 /// A relay base URL in a file message.
 pub const MAX_FILE_RELAY_URL: usize = 512;
 

@@ -108,6 +108,73 @@ pub struct FileOffer {
     pub blob: Option<(String, MessageId)>,
     /// The caption.
     pub caption: String,
+    /// What kind of media it is, with its preview.
+    pub media: Media,
+}
+
+/// What a file is, beyond its bytes (SPEC.md §6.6, §6.7).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Media {
+    /// A plain file.
+    #[default]
+    None,
+    /// An image.
+    Image {
+        /// Pixels.
+        width: u32,
+        /// Pixels.
+        height: u32,
+        /// A small JPEG (may be empty).
+        thumbnail: Vec<u8>,
+    },
+    /// A voice note (Opus in Ogg).
+    Voice {
+        /// Length, ms.
+        duration_ms: u32,
+        /// Peak levels 0..=255, evenly spaced.
+        waveform: Vec<u8>,
+    },
+}
+
+/// The media types an image may have (§6.6).
+pub const IMAGE_MIMES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/gif"];
+
+/// The media type of a voice note (§6.7).
+pub const VOICE_MIME: &str = "audio/ogg";
+
+fn media(f: &wire::FileRef) -> Result<Media, String> {
+    match (&f.image, &f.voice) {
+        (None, None) => Ok(Media::None),
+        (Some(_), Some(_)) => Err("a file is an image or a voice note, not both".into()),
+        (Some(i), None) => {
+            if !IMAGE_MIMES.contains(&f.mime.as_str()) {
+                return Err("an image's type must be image/jpeg, png, webp or gif".into());
+            }
+            let side = 1..=limits::MAX_IMAGE_SIDE;
+            if !side.contains(&i.width) || !side.contains(&i.height) {
+                return Err("an image's sides must be 1..=16384 pixels".into());
+            }
+            if i.thumbnail.len() > limits::MAX_THUMBNAIL {
+                return Err("an image's thumbnail must be at most 16 KiB".into());
+            }
+            if !i.thumbnail.is_empty() && !i.thumbnail.starts_with(&[0xff, 0xd8, 0xff]) {
+                return Err("an image's thumbnail must be a JPEG".into());
+            }
+            Ok(Media::Image { width: i.width, height: i.height, thumbnail: i.thumbnail.clone() })
+        }
+        (None, Some(v)) => {
+            if f.mime != VOICE_MIME {
+                return Err("a voice note's type must be audio/ogg".into());
+            }
+            if !(1..=limits::MAX_VOICE_MS).contains(&v.duration_ms) {
+                return Err("a voice note lasts 1 ms to 1 hour".into());
+            }
+            if v.waveform.len() > limits::MAX_WAVEFORM {
+                return Err("a voice note's waveform has at most 128 levels".into());
+            }
+            Ok(Media::Voice { duration_ms: v.duration_ms, waveform: v.waveform.clone() })
+        }
+    }
 }
 
 impl std::fmt::Debug for FileOffer {
@@ -118,6 +185,7 @@ impl std::fmt::Debug for FileOffer {
             .field("mime", &self.mime)
             .field("size", &self.size)
             .field("blob", &self.blob)
+            .field("media", &self.media)
             .finish_non_exhaustive()
     }
 }
@@ -258,6 +326,17 @@ pub fn is_safe_file_name(name: &str) -> bool {
         && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
+/// A file message: a malformed file is refused (§6.3); a malformed image
+/// or voice description (newer fields) keeps the message as unsupported.
+fn file_content(f: wire::FileRef) -> Result<Content, DecodeError> {
+    let media = media(&f);
+    let offer = file_offer(f)?;
+    Ok(match media {
+        Ok(media) => Content::File(FileOffer { media, ..offer }),
+        Err(reason) => Content::Invalid { reason },
+    })
+}
+
 fn file_offer(f: wire::FileRef) -> Result<FileOffer, DecodeError> {
     if !is_safe_file_name(&f.name) {
         return Err(DecodeError::invalid(
@@ -298,6 +377,7 @@ fn file_offer(f: wire::FileRef) -> Result<FileOffer, DecodeError> {
         key,
         blob,
         caption: text("caption", f.caption, limits::MAX_FILE_CAPTION)?,
+        media: Media::None,
     })
 }
 
@@ -408,7 +488,7 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
                 _ => Content::Unknown,
             }
         }
-        Some(WireContent::File(f)) => Content::File(file_offer(f)?),
+        Some(WireContent::File(f)) => file_content(f)?,
         // Newer content types: a malformed one is kept as unsupported
         // rather than refusing the whole message (§6.3).
         Some(WireContent::Poll(p)) => {
@@ -698,6 +778,8 @@ mod tests {
             relay: "https://relay.example.org".into(),
             blob_id: vec![4; 16],
             caption: String::new(),
+            image: None,
+            voice: None,
         };
         let check = |f: wire::FileRef| {
             let mut env = text_env("");
@@ -724,6 +806,65 @@ mod tests {
         for (what, f) in bad {
             assert!(check(f).is_err(), "{what} was accepted");
         }
+    }
+
+    #[test]
+    fn image_and_voice_descriptions_are_checked_and_a_bad_one_is_unsupported() {
+        let file = |mime: &str, image, voice| wire::FileRef {
+            file_id: vec![1; 16],
+            name: "a".into(),
+            mime: mime.into(),
+            size: 10,
+            sha256: vec![2; 32],
+            key: vec![3; 32],
+            chunk_size: limits::FILE_CHUNK_SIZE,
+            image,
+            voice,
+            ..Default::default()
+        };
+        let content = |f: wire::FileRef| {
+            let mut env = text_env("");
+            env.content = Some(WireContent::File(f));
+            validate_app_envelope(&crate::encode(&env)).map(|v| v.content)
+        };
+        let img = |width, height, thumbnail: &[u8]| {
+            Some(wire::ImageInfo { width, height, thumbnail: thumbnail.to_vec() })
+        };
+        let jpeg = [0xff, 0xd8, 0xff, 0xe0, 0, 0x10];
+        let Ok(Content::File(offer)) = content(file("image/jpeg", img(640, 480, &jpeg), None))
+        else {
+            panic!("a good image was refused")
+        };
+        assert_eq!(offer.media, Media::Image { width: 640, height: 480, thumbnail: jpeg.to_vec() });
+        let voice =
+            |duration_ms, waveform: Vec<u8>| Some(wire::VoiceInfo { duration_ms, waveform });
+        let Ok(Content::File(offer)) = content(file("audio/ogg", None, voice(1500, vec![9; 128])))
+        else {
+            panic!("a good voice note was refused")
+        };
+        assert!(matches!(offer.media, Media::Voice { duration_ms: 1500, .. }));
+        let unsupported = [
+            ("zero width", file("image/png", img(0, 1, &[]), None)),
+            ("huge", file("image/png", img(16_385, 1, &[]), None)),
+            ("not an image type", file("text/html", img(1, 1, &[]), None)),
+            ("thumbnail not jpeg", file("image/png", img(1, 1, b"<svg>"), None)),
+            ("thumbnail too big", file("image/png", img(1, 1, &[0xff; 16 * 1024 + 1]), None)),
+            ("both", file("audio/ogg", img(1, 1, &[]), voice(1, vec![]))),
+            ("voice type", file("audio/mpeg", None, voice(1, vec![]))),
+            ("silent", file("audio/ogg", None, voice(0, vec![]))),
+            ("too long", file("audio/ogg", None, voice(3_600_001, vec![]))),
+            ("wide waveform", file("audio/ogg", None, voice(1, vec![0; 129]))),
+        ];
+        for (what, f) in unsupported {
+            assert!(
+                matches!(content(f), Ok(Content::Invalid { .. })),
+                "{what} was not unsupported"
+            );
+        }
+        // A bad file under a good description is still refused as a whole.
+        let mut f = file("image/png", img(1, 1, &[]), None);
+        f.name = "../x".into();
+        assert!(content(f).is_err());
     }
 
     #[test]

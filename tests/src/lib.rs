@@ -7,4 +7,5 @@
 
 pub mod data;
 pub mod powercut;
+pub mod proc;
 pub mod vectors;

@@ -264,6 +264,71 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 relay: "https://relay.example.org".into(),
                 blob_id: vec![0xb1; 16],
                 caption: "arı".into(),
+                image: None,
+                voice: None,
+            })),
+        ),
+        (
+            "image",
+            base(C::File(wire::FileRef {
+                file_id: vec![0xf2; 16],
+                name: "deniz.jpg".into(),
+                mime: "image/jpeg".into(),
+                size: 180_000,
+                sha256: vec![0xa6; 32],
+                key: vec![0x1f; 32],
+                chunk_size: kovan_spec::limits::FILE_CHUNK_SIZE,
+                image: Some(wire::ImageInfo {
+                    width: 1600,
+                    height: 1200,
+                    thumbnail: vec![0xff, 0xd8, 0xff, 0xdb, 0x00, 0x43, 0x00, 0xff, 0xd9],
+                }),
+                ..Default::default()
+            })),
+        ),
+        (
+            "image-malformed-zero-height",
+            base(C::File(wire::FileRef {
+                file_id: vec![0xf3; 16],
+                name: "bos.png".into(),
+                mime: "image/png".into(),
+                size: 100,
+                sha256: vec![0xa7; 32],
+                key: vec![0x2f; 32],
+                chunk_size: kovan_spec::limits::FILE_CHUNK_SIZE,
+                image: Some(wire::ImageInfo { width: 10, height: 0, thumbnail: vec![] }),
+                ..Default::default()
+            })),
+        ),
+        (
+            "voice",
+            base(C::File(wire::FileRef {
+                file_id: vec![0xf4; 16],
+                name: "ses.ogg".into(),
+                mime: "audio/ogg".into(),
+                size: 12_000,
+                sha256: vec![0xa8; 32],
+                key: vec![0x3f; 32],
+                chunk_size: kovan_spec::limits::FILE_CHUNK_SIZE,
+                voice: Some(wire::VoiceInfo {
+                    duration_ms: 3_250,
+                    waveform: vec![0, 40, 200, 255, 120, 30, 0, 0],
+                }),
+                ..Default::default()
+            })),
+        ),
+        (
+            "voice-malformed-wrong-type",
+            base(C::File(wire::FileRef {
+                file_id: vec![0xf5; 16],
+                name: "ses.mp3".into(),
+                mime: "audio/mpeg".into(),
+                size: 12_000,
+                sha256: vec![0xa9; 32],
+                key: vec![0x4f; 32],
+                chunk_size: kovan_spec::limits::FILE_CHUNK_SIZE,
+                voice: Some(wire::VoiceInfo { duration_ms: 3_250, waveform: vec![] }),
+                ..Default::default()
             })),
         ),
         (

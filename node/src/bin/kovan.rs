@@ -183,6 +183,49 @@ enum Command {
         #[arg(long)]
         reply_to: Option<String>,
     },
+    /// Send an image: JPEG, PNG, WebP or GIF, re-encoded so no metadata
+    /// (EXIF, GPS position, XMP) leaves the device, with a thumbnail that
+    /// shows before the full image arrives.
+    SendImage {
+        /// A contact, group or conversation id.
+        to: String,
+        /// The image.
+        path: PathBuf,
+        /// A caption shown with it.
+        #[arg(long, default_value = "")]
+        caption: String,
+        /// Reply to this message id.
+        #[arg(long)]
+        reply_to: Option<String>,
+    },
+    /// Send a voice note (Opus in Ogg) from a WAV file or a generated tone.
+    #[command(group = clap::ArgGroup::new("sound").required(true).args(["wav", "tone"]))]
+    SendVoice {
+        /// A contact, group or conversation id.
+        to: String,
+        /// A WAV file (any rate, mixed down to mono).
+        #[arg(long)]
+        wav: Option<PathBuf>,
+        /// A sine tone at this frequency, Hz (a test signal).
+        #[arg(long, value_name = "HZ")]
+        tone: Option<f32>,
+        /// The tone's length, seconds.
+        #[arg(long, default_value_t = 3.0, requires = "tone")]
+        seconds: f32,
+        /// A caption shown with it.
+        #[arg(long, default_value = "")]
+        caption: String,
+        /// Reply to this message id.
+        #[arg(long)]
+        reply_to: Option<String>,
+    },
+    /// Decode a received voice note (Ogg/Opus) to a WAV file to play it.
+    VoiceToWav {
+        /// The voice note (a received file's path; see `kovan files`).
+        input: PathBuf,
+        /// The WAV file to write.
+        output: PathBuf,
+    },
     /// List files sent and received, or show one with its transfer state.
     Files {
         /// A file id: show this one.
@@ -213,8 +256,14 @@ enum Command {
         /// A contact or conversation id.
         with: String,
         /// Messages before this cursor (the `seq` of the oldest shown).
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["after", "around"])]
         before: Option<i64>,
+        /// Messages after this cursor (the `seq` of the newest shown).
+        #[arg(long, conflicts_with = "around")]
+        after: Option<i64>,
+        /// The messages around this message id (jump to it).
+        #[arg(long, value_name = "ID")]
+        around: Option<String>,
         /// Page size.
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -719,6 +768,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             config.direct &= !relay_only;
             daemon(&home, &config, id, relay, listen, display_name)?;
         }
+        Command::VoiceToWav { input, output } => {
+            let f = std::fs::File::open(input).with_context(|| format!("{}", input.display()))?;
+            let note = kovan_node::voice::decode(std::io::BufReader::new(f))
+                .with_context(|| format!("{}", input.display()))?;
+            let out =
+                std::fs::File::create(output).with_context(|| format!("{}", output.display()))?;
+            kovan_node::voice::write_wav(std::io::BufWriter::new(out), &note.samples)?;
+            if cli.json {
+                println!(
+                    "{}",
+                    json!({ "duration_ms": note.duration_ms, "wav": output, "rate": kovan_node::voice::RATE })
+                );
+            } else {
+                println!("{:.1} s → {}", f64::from(note.duration_ms) / 1000.0, output.display());
+            }
+        }
         #[cfg(feature = "demo")]
         Command::Demo => {
             let rt = tokio::runtime::Runtime::new()?;
@@ -887,15 +952,38 @@ fn control_request(cmd: &Command) -> anyhow::Result<Option<Request>> {
                 json!({ "to": to, "path": path, "caption": caption, "reply_to": reply_to }),
             )
         }
+        Command::SendImage { to, path, caption, reply_to } => {
+            let path = std::path::absolute(path).with_context(|| format!("{}", path.display()))?;
+            (
+                "send_image",
+                json!({ "to": to, "path": path, "caption": caption, "reply_to": reply_to }),
+            )
+        }
+        Command::SendVoice { to, wav, tone, seconds, caption, reply_to } => {
+            let wav = wav
+                .as_ref()
+                .map(|p| std::path::absolute(p).with_context(|| format!("{}", p.display())))
+                .transpose()?;
+            (
+                "send_voice",
+                json!({
+                    "to": to, "wav": wav, "tone_hz": tone, "ms": (seconds * 1000.0) as u64,
+                    "caption": caption, "reply_to": reply_to,
+                }),
+            )
+        }
         Command::Files { id: Some(id), .. } => ("file", json!({ "id": id })),
         Command::Files { id: None, with, limit } => {
             ("files", json!({ "with": with, "limit": limit }))
         }
         Command::FetchFile { id, wait } => ("fetch_file", json!({ "id": id, "wait": wait })),
         Command::CancelFile { id } => ("cancel_file", json!({ "id": id })),
-        Command::History { with, before, limit, no_mark_read } => (
+        Command::History { with, before, after, around, limit, no_mark_read } => (
             "history",
-            json!({ "with": with, "before": before, "limit": limit, "mark_read": !no_mark_read }),
+            json!({
+                "with": with, "before": before, "after": after, "around": around,
+                "limit": limit, "mark_read": !no_mark_read,
+            }),
         ),
         Command::React { with, message, emoji, remove } => {
             ("react", json!({ "with": with, "message": message, "emoji": emoji, "remove": remove }))
@@ -1156,6 +1244,19 @@ fn message_line(m: &serde_json::Value) -> String {
             if m["poll"]["closed"].as_bool() == Some(true) { ", closed" } else { "" },
             m["text"].as_str().unwrap_or("")
         ),
+        Some("image") => format!(
+            "[image {}×{} {}] {}",
+            m["file"]["image"]["width"],
+            m["file"]["image"]["height"],
+            m["file"]["name"].as_str().unwrap_or(""),
+            m["file"]["caption"].as_str().unwrap_or("")
+        ),
+        Some("voice") => format!(
+            "[voice {:.1} s {}] {}",
+            m["file"]["voice"]["duration_ms"].as_f64().unwrap_or(0.0) / 1000.0,
+            m["file"]["name"].as_str().unwrap_or(""),
+            m["file"]["caption"].as_str().unwrap_or("")
+        ),
         Some("file") => format!(
             "[file {} {:.1} MiB] {}",
             m["file"]["name"].as_str().unwrap_or(""),
@@ -1232,13 +1333,16 @@ fn print_text(method: &str, v: &serde_json::Value) {
             }
         }
         "history" => {
+            // Oldest at the top, whichever way the page was read.
             let mut list = v.as_array().cloned().unwrap_or_default();
-            list.reverse();
+            list.sort_by_key(|m| m["seq"].as_i64());
             for m in list {
                 println!("{}", message_line(&m));
             }
         }
-        "send" | "send_file" | "react" | "edit" => println!("{}", message_line(v)),
+        "send" | "send_file" | "send_image" | "send_voice" | "react" | "edit" => {
+            println!("{}", message_line(v));
+        }
         "schedule" | "schedule_edit" | "schedule_cancel" => println!("{}", scheduled_line(v)),
         "scheduled" => {
             let list = v.as_array().cloned().unwrap_or_default();

@@ -37,6 +37,17 @@ mod location;
 mod polls;
 mod scheduled;
 pub use location::LiveShare;
+
+/// Where a history page starts (I4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryAt {
+    /// Older than this cursor (None: the newest), newest first.
+    Before(Option<i64>),
+    /// Newer than this cursor, oldest first.
+    After(i64),
+    /// Around this message (jump to it), oldest first.
+    Around([u8; 16]),
+}
 pub use scheduled::ScheduledContent;
 
 pub(super) use files::{FileInput, SealedFile};
@@ -1801,11 +1812,25 @@ impl Core {
     pub(super) fn history_page(
         &mut self,
         who: &str,
-        before: Option<i64>,
+        at: HistoryAt,
         limit: usize,
     ) -> NodeResult<Vec<MessageView>> {
         let (conv, _) = self.find_conversation(who)?;
-        let page = self.history().page(&conv, before, limit)?;
+        let history = self.history();
+        let page = match at {
+            HistoryAt::Before(before) => history.page(&conv, before, limit)?,
+            HistoryAt::After(after) => history.page_after(&conv, after, limit)?,
+            HistoryAt::Around(id) => {
+                let seq = history
+                    .cursor_of(&conv, &id)?
+                    .ok_or_else(|| NodeError::NotFound("no such message here".into()))?;
+                // Half before (and the message), half after, oldest first.
+                let mut page = history.page(&conv, Some(seq + 1), limit / 2 + 1)?;
+                page.reverse();
+                page.extend(history.page_after(&conv, seq, limit - limit / 2 - 1)?);
+                page
+            }
+        };
         Ok(page.iter().map(|m| self.view_of(&conv, m)).collect::<crate::Result<_>>()?)
     }
 

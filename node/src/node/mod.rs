@@ -18,7 +18,7 @@
 //! run in one process without sharing anything.
 
 mod core;
-mod views;
+pub(crate) mod views;
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -35,12 +35,14 @@ use crate::home::Home;
 use crate::identity::{Identity, now_secs};
 use crate::net::{self, NetHandle};
 use crate::relay_client::{Keepalive, RelayClient, RelayError};
+use kovan_spec::validate::Media;
 
-pub use core::{GroupChange, LiveShare, ScheduledContent};
+pub use core::{GroupChange, HistoryAt, LiveShare, ScheduledContent};
+
 pub use views::{
-    ContactView, ConversationView, Event, FileMeta, FileView, GroupView, InvitationView, LanPeer,
-    LocationView, MemberView, MessageView, PollOptionView, PollView, ReactionView, ScheduledView,
-    SearchResult, Status,
+    ContactView, ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta, InvitationView,
+    LanPeer, LocationView, MemberView, MessageView, PollOptionView, PollView, ReactionView,
+    ScheduledView, SearchResult, Status, VoiceMeta,
 };
 
 /// Work queued to the core thread.
@@ -228,6 +230,31 @@ impl std::fmt::Debug for NodeHandle {
 /// Starting a node.
 #[derive(Debug)]
 pub struct Node;
+
+/// Where a voice note's sound comes from.
+#[derive(Debug, Clone)]
+pub enum VoiceSource {
+    /// A WAV file (any rate and channel count).
+    Wav(std::path::PathBuf),
+    /// A generated sine tone (tests, `kovan send-voice --tone`).
+    Tone {
+        /// Frequency.
+        hz: f32,
+        /// Length.
+        ms: u32,
+    },
+    /// Mono samples at 48 kHz (a recording from the desktop client).
+    Samples(Vec<f32>),
+}
+
+/// How an outgoing file is announced.
+struct Outgoing {
+    name: String,
+    mime: String,
+    media: Media,
+    /// The file the user picked (shown as the sent file's path).
+    source: Option<std::path::PathBuf>,
+}
 
 impl Node {
     /// Starts a node for `identity` with `options`. Must be called inside a
@@ -710,6 +737,133 @@ impl NodeHandle {
         caption: &str,
         reply_to: Option<&str>,
     ) -> NodeResult<MessageView> {
+        let name = crate::files::offer_name(path);
+        let mime = crate::files::guess_mime(&name).to_owned();
+        let how = Outgoing { name, mime, media: Media::None, source: Some(path.to_path_buf()) };
+        self.send_file_as(to, path, how, caption, reply_to).await
+    }
+
+    /// Sends an image (SPEC.md §6.6): decoded under limits, turned upright,
+    /// re-encoded from its pixels so no metadata (EXIF with GPS, XMP, IPTC,
+    /// comments) leaves the device, with a thumbnail inline in the message;
+    /// then sent like a file. A damaged image or a decompression bomb is a
+    /// clear error (`NodeError::Invalid`) and nothing is sent.
+    pub async fn send_image(
+        &self,
+        to: &str,
+        path: &std::path::Path,
+        caption: &str,
+        reply_to: Option<&str>,
+    ) -> NodeResult<MessageView> {
+        let who = to.to_owned();
+        let prep = self.call(move |c| c.file_prepare(&who)).await?;
+        let src = path.to_path_buf();
+        let image = tokio::task::spawn_blocking(move || {
+            let len = std::fs::metadata(&src)?.len();
+            if len > crate::media::MAX_IMAGE_FILE as u64 {
+                return Ok(Err(crate::media::ImageError::TooLarge(format!(
+                    "{len} bytes; images above {} bytes go as files",
+                    crate::media::MAX_IMAGE_FILE
+                ))));
+            }
+            std::fs::read(&src).map(|b| crate::media::prepare_image(&b))
+        })
+        .await
+        .map_err(|e| NodeError::Local(crate::Error::Internal(e.to_string())))?
+        .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))?
+        .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))?;
+        // The clean copy is sealed from a private file, then removed.
+        let mut tmp_id = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut tmp_id);
+        let clean = prep.out_dir.join(format!("{}.clean", hex::encode(tmp_id)));
+        tokio::fs::write(&clean, &image.bytes)
+            .await
+            .map_err(|e| NodeError::Local(crate::Error::io("writing an image")(e)))?;
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let name = crate::files::offer_name(std::path::Path::new(&format!(
+            "{}.{}",
+            stem.as_deref().unwrap_or("image"),
+            image.extension
+        )));
+        let how = Outgoing {
+            name,
+            mime: image.mime.to_owned(),
+            media: Media::Image {
+                width: image.width,
+                height: image.height,
+                thumbnail: image.thumbnail,
+            },
+            source: Some(path.to_path_buf()),
+        };
+        let sent = self.send_file_as(to, &clean, how, caption, reply_to).await;
+        let _ = tokio::fs::remove_file(&clean).await;
+        sent
+    }
+
+    /// Sends a voice note (SPEC.md §6.7): the source is encoded with Opus
+    /// in an Ogg container on a blocking thread, its length and waveform go
+    /// in the message, and the file is sent like any other.
+    pub async fn send_voice(
+        &self,
+        to: &str,
+        source: VoiceSource,
+        caption: &str,
+        reply_to: Option<&str>,
+    ) -> NodeResult<MessageView> {
+        let who = to.to_owned();
+        let prep = self.call(move |c| c.file_prepare(&who)).await?;
+        let (what, name) = match &source {
+            VoiceSource::Wav(p) => (
+                p.display().to_string(),
+                p.file_stem().map_or("voice".into(), |s| s.to_string_lossy().into_owned()),
+            ),
+            VoiceSource::Tone { hz, ms } => (format!("a {hz} Hz tone of {ms} ms"), "tone".into()),
+            VoiceSource::Samples(_) => ("the recording".into(), "voice".into()),
+        };
+        let source_path = match &source {
+            VoiceSource::Wav(p) => Some(p.clone()),
+            _ => None,
+        };
+        let note = tokio::task::spawn_blocking(move || {
+            let samples = match source {
+                VoiceSource::Wav(p) => {
+                    let f = std::fs::File::open(&p)
+                        .map_err(|e| crate::voice::VoiceError::Unsupported(e.to_string()))?;
+                    crate::voice::read_wav(std::io::BufReader::new(f))?
+                }
+                VoiceSource::Tone { hz, ms } => crate::voice::tone(hz, ms as f32 / 1000.0),
+                VoiceSource::Samples(s) => s,
+            };
+            crate::voice::encode(&samples)
+        })
+        .await
+        .map_err(|e| NodeError::Local(crate::Error::Internal(e.to_string())))?
+        .map_err(|e| NodeError::Invalid(format!("{what}: {e}")))?;
+        let mut tmp_id = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut tmp_id);
+        let file = prep.out_dir.join(format!("{}.ogg", hex::encode(tmp_id)));
+        tokio::fs::write(&file, &note.ogg)
+            .await
+            .map_err(|e| NodeError::Local(crate::Error::io("writing a voice note")(e)))?;
+        let how = Outgoing {
+            name: crate::files::offer_name(std::path::Path::new(&format!("{name}.ogg"))),
+            mime: kovan_spec::validate::VOICE_MIME.to_owned(),
+            media: Media::Voice { duration_ms: note.duration_ms, waveform: note.waveform },
+            source: source_path,
+        };
+        let sent = self.send_file_as(to, &file, how, caption, reply_to).await;
+        let _ = tokio::fs::remove_file(&file).await;
+        sent
+    }
+
+    async fn send_file_as(
+        &self,
+        to: &str,
+        path: &std::path::Path,
+        how: Outgoing,
+        caption: &str,
+        reply_to: Option<&str>,
+    ) -> NodeResult<MessageView> {
         let to = to.to_owned();
         let reply_to = reply_to.map(views::parse_message_id).transpose()?;
         let who = to.clone();
@@ -751,16 +905,16 @@ impl NodeHandle {
             }
             None => Err("no relay copy: not logged in to a relay".to_owned()),
         };
-        let name = crate::files::offer_name(path);
         let prepared = core::SealedFile {
             file_id,
             key,
-            mime: crate::files::guess_mime(&name).to_owned(),
-            name,
+            mime: how.mime,
+            name: how.name,
+            media: how.media,
             size: sealed.size,
             sha256: sealed.sha256,
             ciphertext,
-            source: path.to_string_lossy().into_owned(),
+            source: how.source.map(|p| p.to_string_lossy().into_owned()),
             blob,
         };
         let caption = caption.to_owned();
@@ -805,8 +959,23 @@ impl NodeHandle {
         before: Option<i64>,
         limit: usize,
     ) -> NodeResult<Vec<MessageView>> {
+        self.history_at(conversation, HistoryAt::Before(before), limit).await
+    }
+
+    /// A page of history from anywhere (I4): older than a cursor (newest
+    /// first), newer than a cursor (oldest first, scrolling down), or
+    /// around a message (oldest first, for "jump to message" — a reply's
+    /// original, a search hit). At most 500 messages; every page is one
+    /// indexed range read, whatever the length of the history.
+    pub async fn history_at(
+        &self,
+        conversation: &str,
+        at: HistoryAt,
+        limit: usize,
+    ) -> NodeResult<Vec<MessageView>> {
         let conversation = conversation.to_owned();
-        self.call(move |c| c.history_page(&conversation, before, limit.min(500))).await
+        let limit = limit.clamp(1, 500);
+        self.call(move |c| c.history_page(&conversation, at, limit)).await
     }
 
     /// Marks a conversation read (sends read receipts unless turned off).

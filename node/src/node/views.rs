@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{NodeError, NodeResult};
 use crate::contacts::{ContactRow, FriendState};
 use crate::history::{ConversationRow, PollVotes, ReactionCount, State, StoredMessage};
-use kovan_spec::validate::Content;
+use kovan_spec::validate::{Content, Media};
 
 /// A contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -202,7 +202,7 @@ pub struct MessageView {
     pub sent_at: i64,
     /// `pending`, `sent`, `delivered`, `seen` (outgoing) or `received`.
     pub state: &'static str,
-    /// `text`, `file`, `poll`, `location`, `deleted`, or `unsupported` (a newer
+    /// `text`, `file`, `image`, `voice`, `poll`, `location`, `deleted`, or `unsupported` (a newer
     /// content type, or one that breaks its type's rules).
     pub kind: &'static str,
     /// The text.
@@ -315,6 +315,31 @@ pub struct FileMeta {
     pub size: u64,
     /// Caption.
     pub caption: String,
+    /// For `kind = "image"`: its size and inline thumbnail.
+    pub image: Option<ImageMeta>,
+    /// For `kind = "voice"`: its length and waveform.
+    pub voice: Option<VoiceMeta>,
+}
+
+/// An image as its message describes it (SPEC.md §6.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageMeta {
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+    /// A small JPEG, base64 (empty: none); decode it with
+    /// [`crate::media::decode_for_display`], it comes from a peer.
+    pub thumbnail: String,
+}
+
+/// A voice note as its message describes it (SPEC.md §6.7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VoiceMeta {
+    /// Length, ms.
+    pub duration_ms: u32,
+    /// Peak levels 0..=255, evenly spaced over the note.
+    pub waveform: Vec<u8>,
 }
 
 /// A file transfer, sent or received (SPEC.md §7.7).
@@ -412,14 +437,27 @@ impl MessageView {
                 match env.content {
                     Content::Text { body } => ("text", Some(body), reply),
                     Content::File(f) => {
+                        let (kind, image, voice) = match f.media {
+                            Media::None => ("file", None, None),
+                            Media::Image { width, height, thumbnail } => (
+                                "image",
+                                Some(ImageMeta { width, height, thumbnail: B64.encode(thumbnail) }),
+                                None,
+                            ),
+                            Media::Voice { duration_ms, waveform } => {
+                                ("voice", None, Some(VoiceMeta { duration_ms, waveform }))
+                            }
+                        };
                         file = Some(FileMeta {
                             id: hex::encode(f.file_id),
                             name: f.name,
                             mime: f.mime,
                             size: f.size,
                             caption: f.caption,
+                            image,
+                            voice,
                         });
-                        ("file", None, reply)
+                        (kind, None, reply)
                     }
                     Content::Poll(p) => {
                         let question = p.question.clone();

@@ -26,6 +26,7 @@ use kovan_node::home::Home;
 use kovan_node::identity::Identity;
 use kovan_node::{Event, FileOptions, FileView, Node, NodeHandle, NodeOptions};
 use kovan_relay::{Relay, RelayConfig};
+use kovan_tests::proc::status_kib;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -186,18 +187,6 @@ async fn raw_tcp(src: &Path, dst: &Path) -> anyhow::Result<Duration> {
     sock.shutdown().await?;
     server.await??;
     Ok(start.elapsed())
-}
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn mbps(bytes: u64, d: Duration) -> f64 {

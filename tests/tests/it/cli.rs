@@ -345,6 +345,43 @@ fn cli_daemons_and_relay_as_processes_befriend_and_chat() {
     let shown = alice.json(&["files", &fid]);
     assert_eq!((shown["outgoing"].as_bool(), shown["state"].as_str()), (Some(true), Some("ready")));
 
+    // An image: send-image re-encodes it; a text file is refused clearly.
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(40, 30))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    std::fs::write(dir.path().join("ekran.png"), &png).unwrap();
+    let sent = alice.json(&["send-image", "bob", dir.path().join("ekran.png").to_str().unwrap()]);
+    assert_eq!(
+        (sent["kind"].as_str(), sent["file"]["image"]["width"].as_u64()),
+        (Some("image"), Some(40))
+    );
+    let out =
+        kovan(&alice.home, &["send-image", "bob", dir.path().join("rapor.pdf").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an image"), "{out:?}");
+    // A voice note from a tone; bob decodes what arrives to a WAV.
+    let sent = alice.json(&["send-voice", "bob", "--tone", "440", "--seconds", "1.5"]);
+    assert_eq!(
+        (sent["kind"].as_str(), sent["file"]["voice"]["duration_ms"].as_u64()),
+        (Some("voice"), Some(1500))
+    );
+    let vid = sent["file"]["id"].as_str().unwrap().to_owned();
+    let got = bob.json(&["fetch-file", &vid, "--wait"]);
+    assert_eq!(got["state"], "complete", "{got}");
+    let wav = dir.path().join("heard.wav");
+    let out = kovan(
+        &bob.home,
+        &["--json", "voice-to-wav", got["path"].as_str().unwrap(), wav.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["duration_ms"], 1500);
+    assert_eq!(hound::WavReader::open(&wav).unwrap().duration(), 72_000);
+    eventually("bob sees the image", || {
+        String::from_utf8_lossy(&kovan(&bob.home, &["history", "alice"]).stdout)
+            .contains("[image 40×30 ekran.png]")
+    });
+
     alice.sigterm();
     bob.sigterm();
     // No daemon: a clear error, and --json says so too.

@@ -401,3 +401,74 @@ async fn live_locations_move_stop_and_end_for_everyone_also_while_a_recipient_is
     bob.h.send_text(&alice_acct, "still here", None).await.unwrap();
     assert_eq!(crate::harness::next_text(&mut alice).await.1, "still here");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_pages_both_ways_and_jumps_to_a_replied_message() {
+    use kovan_node::node::HistoryAt;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = crate::harness::TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = crate::harness::befriend(&mut alice, &mut bob).await;
+    const N: usize = 300;
+    let want: Vec<String> = (0..N).map(|i| format!("m{i:03}")).collect();
+    for t in &want {
+        alice.h.send_text(&bob_acct, t, None).await.unwrap();
+    }
+    bob.until("all messages", |h| async move { crate::harness::history_all(&h).await.len() >= N })
+        .await;
+
+    // Scrolling up from the newest: pages of 64, newest first.
+    let text = |m: &kovan_node::node::MessageView| m.text.clone().unwrap_or_default();
+    let mut up = Vec::new();
+    let mut before = None;
+    loop {
+        let page = bob.h.history_at(&alice_acct, HistoryAt::Before(before), 64).await.unwrap();
+        let Some(last) = page.last() else { break };
+        assert!(page.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+        before = Some(last.seq);
+        up.extend(page.iter().map(text));
+    }
+    up.reverse();
+    assert_eq!(up, want, "every message once, going up");
+
+    // Scrolling down from before the first: pages of 64, oldest first.
+    let first = bob.h.history_at(&alice_acct, HistoryAt::After(0), 1).await.unwrap();
+    let mut down = Vec::new();
+    let mut after = first[0].seq - 1;
+    loop {
+        let page = bob.h.history_at(&alice_acct, HistoryAt::After(after), 64).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        down.extend(page.iter().map(text));
+    }
+    assert_eq!(down, want, "every message once, going down");
+
+    // Jump to the message a reply answers: it comes with its neighbours.
+    let page = bob.h.history_at(&alice_acct, HistoryAt::Before(None), 500).await.unwrap();
+    let m010 = page.iter().find(|m| text(m) == "m010").unwrap().id.clone();
+    bob.h.send_text(&alice_acct, "this one", Some(&m010)).await.unwrap();
+    let ev = alice
+        .wait(
+            "the reply",
+            |e| matches!(e, Event::Message { message } if message.reply_to.is_some()),
+        )
+        .await;
+    let Event::Message { message } = ev else { unreachable!() };
+    let target = message.reply_to.unwrap();
+    assert_eq!(target, m010);
+    let around = alice
+        .h
+        .history_at(
+            &bob_acct,
+            HistoryAt::Around(hex::decode(&target).unwrap().try_into().unwrap()),
+            21,
+        )
+        .await
+        .unwrap();
+    let texts: Vec<String> = around.iter().map(text).collect();
+    assert_eq!(texts, want[..21], "m010 in the middle of its neighbours, oldest first");
+    assert_eq!(around[10].id, target);
+    let missing = alice.h.history_at(&bob_acct, HistoryAt::Around([9; 16]), 21).await;
+    assert!(missing.is_err(), "jumping to an unknown message says so");
+}

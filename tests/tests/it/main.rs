@@ -8,5 +8,6 @@ mod friends;
 mod groups;
 mod harness;
 mod interactive;
+mod media;
 mod relay_client;
 mod vectors;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kovan_crypto::file::{FileKey, sealed_len};
-use kovan_spec::validate::FileOffer;
+use kovan_spec::validate::{FileOffer, Media};
 use kovan_spec::wire;
 use libp2p::{Multiaddr, PeerId};
 use rand_core::OsRng;
@@ -82,10 +82,11 @@ pub(in crate::node) struct SealedFile {
     pub key: FileKey,
     pub name: String,
     pub mime: String,
+    pub media: kovan_spec::validate::Media,
     pub size: u64,
     pub sha256: [u8; 32],
     pub ciphertext: PathBuf,
-    pub source: String,
+    pub source: Option<String>,
     /// The relay blob reserved for it, or why there is none.
     pub blob: Result<(String, [u8; 16]), String>,
 }
@@ -152,6 +153,20 @@ impl Core {
             relay: blob.as_ref().map(|b| b.0.clone()).unwrap_or_default(),
             blob_id: blob.as_ref().map(|b| b.1.to_vec()).unwrap_or_default(),
             caption,
+            image: match &sealed.media {
+                Media::Image { width, height, thumbnail } => Some(wire::ImageInfo {
+                    width: *width,
+                    height: *height,
+                    thumbnail: thumbnail.clone(),
+                }),
+                _ => None,
+            },
+            voice: match &sealed.media {
+                Media::Voice { duration_ms, waveform } => {
+                    Some(wire::VoiceInfo { duration_ms: *duration_ms, waveform: waveform.clone() })
+                }
+                _ => None,
+            },
         });
         let row = FileRow {
             file_id: sealed.file_id,
@@ -175,7 +190,7 @@ impl Core {
             wire_bytes: 0,
             resumed_from: 0,
             path: sealed.ciphertext,
-            source: Some(sealed.source),
+            source: sealed.source,
             error,
             created_at: now_ms(),
         };
