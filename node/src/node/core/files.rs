@@ -383,12 +383,14 @@ impl Core {
         let input = self.input.clone();
         let task = self.rt.spawn(async move {
             let mut wait = FIRST_RETRY;
+            let reporter = Reporter::new(input.clone(), id);
             loop {
-                let tx = input.clone();
-                let mut progress = move |done: u64, wire: u64| {
-                    let _ = tx.try_send(Input::File(FileInput::Progress { id, done, wire }));
-                };
-                match xfer::upload_blob(&client, &token, &blob_id, &f.path, &mut progress).await {
+                let r = reporter.clone();
+                let mut progress = move |done: u64, wire: u64| r.report(done, wire);
+                let outcome =
+                    xfer::upload_blob(&client, &token, &blob_id, &f.path, &mut progress).await;
+                reporter.flush().await;
+                match outcome {
                     Ok(()) => {
                         let _ = input.send(Input::File(FileInput::Done { id })).await;
                         return;
@@ -594,6 +596,43 @@ impl Core {
     }
 }
 
+/// Reports a transfer's progress without ever holding the transfer up: a
+/// report the core's queue has no room for is folded into the next one,
+/// and [`Reporter::flush`] delivers what is left before the outcome, so
+/// the bytes counted as crossing the network are exact.
+#[derive(Clone)]
+struct Reporter {
+    tx: tokio::sync::mpsc::Sender<Input>,
+    id: [u8; 16],
+    pending: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    done: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Reporter {
+    fn new(tx: tokio::sync::mpsc::Sender<Input>, id: [u8; 16]) -> Self {
+        Self { tx, id, pending: Default::default(), done: Default::default() }
+    }
+
+    fn report(&self, done: u64, wire: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.done.store(done, Relaxed);
+        let wire = wire + self.pending.swap(0, Relaxed);
+        let p = FileInput::Progress { id: self.id, done, wire };
+        if self.tx.try_send(Input::File(p)).is_err() {
+            self.pending.fetch_add(wire, Relaxed);
+        }
+    }
+
+    async fn flush(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let wire = self.pending.swap(0, Relaxed);
+        if wire > 0 {
+            let p = FileInput::Progress { id: self.id, done: self.done.load(Relaxed), wire };
+            let _ = self.tx.send(Input::File(p)).await;
+        }
+    }
+}
+
 /// The sealing context of a file's key (SPEC.md §4.6).
 fn key_context(id: &[u8; 16]) -> Vec<u8> {
     let mut c = b"files/key/".to_vec();
@@ -611,10 +650,24 @@ async fn download_once(
     input: &tokio::sync::mpsc::Sender<Input>,
 ) -> Result<(), TransferError> {
     let id = f.file_id;
-    let tx = input.clone();
-    let mut progress = move |done: u64, wire: u64| {
-        let _ = tx.try_send(Input::File(FileInput::Progress { id, done, wire }));
-    };
+    let reporter = Reporter::new(input.clone(), id);
+    let r = reporter.clone();
+    let mut progress = move |done: u64, wire: u64| r.report(done, wire);
+    let outcome = attempt(f, key, direct, http, net, input, &mut progress).await;
+    reporter.flush().await;
+    outcome
+}
+
+async fn attempt(
+    f: &FileRow,
+    key: &FileKey,
+    direct: Option<(PeerId, Vec<Multiaddr>)>,
+    http: Option<&reqwest::Client>,
+    net: &crate::net::NetHandle,
+    input: &tokio::sync::mpsc::Sender<Input>,
+    progress: xfer::Progress<'_>,
+) -> Result<(), TransferError> {
+    let id = f.file_id;
     let mut last_err = TransferError::Unavailable("no source for this file".into());
     let mut withdrawn = false;
     if let Some((peer, addrs)) = direct {
@@ -623,7 +676,7 @@ async fn download_once(
         let r = if rx.is_done() {
             Ok(())
         } else {
-            xfer::fetch_direct(net, peer, addrs, id, offset, &mut rx, &mut progress).await
+            xfer::fetch_direct(net, peer, addrs, id, offset, &mut rx, &mut *progress).await
         };
         match r {
             Ok(()) => return rx.finish(&f.sha256, &f.path).await,
@@ -642,7 +695,7 @@ async fn download_once(
         let r = if rx.is_done() {
             Ok(())
         } else {
-            xfer::fetch_blob(http, relay, blob, offset, &mut rx, &mut progress).await
+            xfer::fetch_blob(http, relay, blob, offset, &mut rx, &mut *progress).await
         };
         match r {
             Ok(()) => return rx.finish(&f.sha256, &f.path).await,
