@@ -1,15 +1,42 @@
-//! `kovan-desktop`: the kovan desktop client. This first version opens the
-//! application window; the screens land with the node API they drive.
+//! `kovan-desktop`: the kovan desktop client.
 
 use eframe::egui;
+use kovan_desktop::app::App;
+use kovan_desktop::backend::BackendConfig;
 
-fn main() -> eframe::Result<()> {
+/// The data directory: `--home DIR`, else the node's default (XDG).
+fn home() -> anyhow::Result<std::path::PathBuf> {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--home" {
+            return args
+                .next()
+                .map(Into::into)
+                .ok_or_else(|| anyhow::anyhow!("--home needs a directory"));
+        }
+        if a == "--help" || a == "-h" {
+            println!(
+                "kovan-desktop [--home DIR] [--relay URL]\n\nThe kovan desktop client. DIR defaults to the node's data directory."
+            );
+            std::process::exit(0);
+        }
+    }
+    Ok(kovan_node::home::Home::default_location()?.root().to_owned())
+}
+
+fn relay() -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == "--relay").and_then(|i| args.get(i + 1).cloned())
+}
+
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
+    let config = BackendConfig { home: home()?, relay: relay(), loopback: false };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("kovan")
@@ -17,20 +44,14 @@ fn main() -> eframe::Result<()> {
             .with_min_inner_size([480.0, 320.0]),
         ..Default::default()
     };
-    eframe::run_native("kovan", options, Box::new(|_cc| Ok(Box::new(KovanApp))))
+    eframe::run_native("kovan", options, Box::new(|_cc| Ok(Box::new(Window(App::new(config))))))
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-#[derive(Default)]
-struct KovanApp;
+struct Window(App);
 
-impl eframe::App for KovanApp {
+impl eframe::App for Window {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui.vertical_centered(|ui| {
-                ui.add_space(ui.available_height() / 3.0);
-                ui.heading("kovan");
-                ui.label("End-to-end encrypted, peer-to-peer messaging.");
-            });
-        });
+        self.0.ui(ui);
     }
 }

@@ -1465,26 +1465,13 @@ fn daemon(
     listen: &[String],
     display_name: &Option<String>,
 ) -> anyhow::Result<()> {
-    let listen: Vec<libp2p::Multiaddr> = if listen.is_empty() { &config.listen } else { listen }
-        .iter()
-        .map(|a| a.parse().with_context(|| format!("listen address {a:?}")))
-        .collect::<anyhow::Result<_>>()?;
-    let options = NodeOptions {
-        home: home.clone(),
-        relay_url: relay.clone().or_else(|| config.relay_url.clone()),
-        listen,
-        mdns: config.mdns,
-        direct: config.direct,
-        files: kovan_node::node::FileOptions {
-            auto_download_max: config.auto_download_max,
-            max_size: config.max_file_size,
-        },
-        display_name: display_name
-            .clone()
-            .unwrap_or_else(|| id.certificate().device_name().to_owned()),
-        relay_keepalive: Default::default(),
-        clock: Default::default(),
-    };
+    let mut config = config.clone();
+    if !listen.is_empty() {
+        config.listen = listen.to_vec();
+    }
+    let name = display_name.clone().unwrap_or_else(|| id.certificate().device_name().to_owned());
+    let options = NodeOptions::from_config(home.clone(), &config, relay.clone(), &name)
+        .map_err(anyhow::Error::msg)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let node = Node::start(id, options).await?;

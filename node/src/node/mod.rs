@@ -96,6 +96,35 @@ impl Default for FileOptions {
 }
 
 impl NodeOptions {
+    /// Options from the home's configuration file (`kovan.toml`); `relay`
+    /// overrides its relay.
+    pub fn from_config(
+        home: Home,
+        config: &crate::config::NodeConfig,
+        relay: Option<String>,
+        display_name: &str,
+    ) -> Result<Self, String> {
+        let listen = config
+            .listen
+            .iter()
+            .map(|a| a.parse().map_err(|e| format!("listen address {a:?}: {e}")))
+            .collect::<Result<_, String>>()?;
+        Ok(Self {
+            home,
+            relay_url: relay.or_else(|| config.relay_url.clone()),
+            listen,
+            mdns: config.mdns,
+            direct: config.direct,
+            files: FileOptions {
+                auto_download_max: config.auto_download_max,
+                max_size: config.max_file_size,
+            },
+            display_name: display_name.to_owned(),
+            relay_keepalive: Keepalive::default(),
+            clock: crate::clock::Clock::System,
+        })
+    }
+
     /// Options for a node in `home` listening on loopback only: for tests
     /// and the demo.
     pub fn loopback(home: Home, display_name: &str) -> Self {

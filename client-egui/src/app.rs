@@ -1,0 +1,782 @@
+//! The window: first run, unlock, chats and people. Immediate mode: every
+//! frame drains the backend's updates into [`App`]'s state, then draws it.
+//! Nothing here waits on the node.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, Color32, RichText};
+use kovan_node::Event;
+use kovan_node::contacts::FriendState;
+use kovan_node::node::{ContactView, ConversationView, MessageView, SearchResult};
+
+use crate::backend::{Backend, BackendConfig, Cmd, PAGE, Update};
+
+/// Locks itself after this long without input.
+pub const IDLE_LOCK: Duration = Duration::from_secs(10 * 60);
+
+/// Which screen is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// Waiting for the backend to look at the home.
+    Starting,
+    /// No identity yet: make one.
+    FirstRun,
+    /// An identity exists: the passphrase opens it.
+    Unlock,
+    /// Opening the keystore (Argon2id takes a moment).
+    Opening,
+    /// The app proper.
+    Main,
+}
+
+/// The left-hand tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Conversations.
+    Chats,
+    /// Search, requests, friends.
+    People,
+}
+
+/// One open conversation's loaded history, oldest first.
+#[derive(Debug, Default)]
+struct Chat {
+    messages: Vec<MessageView>,
+    /// An older page was asked for and has not come yet.
+    loading_older: bool,
+    /// The oldest page came back short: nothing older.
+    complete: bool,
+}
+
+impl Chat {
+    fn upsert(&mut self, m: MessageView) {
+        match self.messages.iter_mut().find(|x| x.id == m.id) {
+            Some(x) => *x = m,
+            None => {
+                let at = self.messages.partition_point(|x| x.seq < m.seq);
+                self.messages.insert(at, m);
+            }
+        }
+    }
+}
+
+/// The application's state.
+pub struct App {
+    config: BackendConfig,
+    backend: Option<Backend>,
+    /// Which screen is up.
+    pub screen: Screen,
+    tab: Tab,
+    account: String,
+    signed_in: Option<String>,
+    relay_up: bool,
+    // Form fields.
+    device_name: String,
+    passphrase: String,
+    passphrase2: String,
+    username: String,
+    password: String,
+    search: String,
+    found: Vec<SearchResult>,
+    contacts: Vec<ContactView>,
+    conversations: Vec<ConversationView>,
+    open: Option<String>,
+    chats: HashMap<String, Chat>,
+    drafts: HashMap<String, String>,
+    replying_to: Option<MessageView>,
+    errors: Vec<String>,
+    last_input: Instant,
+}
+
+impl App {
+    /// An app for this home; the node starts with the first frame.
+    pub fn new(config: BackendConfig) -> Self {
+        Self {
+            config,
+            backend: None,
+            screen: Screen::Starting,
+            tab: Tab::Chats,
+            account: String::new(),
+            signed_in: None,
+            relay_up: false,
+            device_name: String::new(),
+            passphrase: String::new(),
+            passphrase2: String::new(),
+            username: String::new(),
+            password: String::new(),
+            search: String::new(),
+            found: Vec::new(),
+            contacts: Vec::new(),
+            conversations: Vec::new(),
+            open: None,
+            chats: HashMap::new(),
+            drafts: HashMap::new(),
+            replying_to: None,
+            errors: Vec::new(),
+            last_input: Instant::now(),
+        }
+    }
+
+    /// Errors shown to the user, oldest first.
+    pub fn errors(&self) -> &[String] {
+        &self.errors
+    }
+
+    fn send(&mut self, cmd: Cmd) {
+        match &self.backend {
+            Some(b) => {
+                if let Err(e) = b.send(cmd) {
+                    self.errors.push(e);
+                }
+            }
+            None => self.errors.push("kovan has not started".into()),
+        }
+    }
+
+    /// Draws one frame.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        if self.backend.is_none() {
+            match Backend::start(self.config.clone(), ui.ctx().clone()) {
+                Ok(b) => self.backend = Some(b),
+                Err(e) => self.errors.push(format!("kovan could not start: {e}")),
+            }
+        }
+        self.apply_updates();
+        if ui.input(|i| !i.events.is_empty()) {
+            self.last_input = Instant::now();
+        }
+        if self.screen == Screen::Main && self.last_input.elapsed() > IDLE_LOCK {
+            self.lock();
+        }
+        self.error_bar(ui);
+        match self.screen {
+            Screen::Starting | Screen::Opening => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    ui.vertical_centered(|ui| {
+                        ui.add_space(ui.available_height() / 3.0);
+                        ui.spinner();
+                        ui.label(if self.screen == Screen::Opening {
+                            "Opening your keys…"
+                        } else {
+                            "Starting…"
+                        });
+                    });
+                });
+            }
+            Screen::FirstRun => self.first_run(ui),
+            Screen::Unlock => self.unlock(ui),
+            Screen::Main => self.main(ui),
+        }
+    }
+
+    fn lock(&mut self) {
+        self.send(Cmd::Lock);
+        self.chats.clear();
+        self.found.clear();
+        self.screen = Screen::Opening;
+    }
+
+    fn apply_updates(&mut self) {
+        let updates = self.backend.as_mut().map(Backend::drain).unwrap_or_default();
+        for u in updates {
+            match u {
+                Update::HasIdentity(has) => {
+                    self.screen = if has { Screen::Unlock } else { Screen::FirstRun };
+                }
+                Update::Started { account } => {
+                    self.account = account;
+                    self.screen = Screen::Main;
+                    self.passphrase.clear();
+                    self.passphrase2.clear();
+                    self.last_input = Instant::now();
+                }
+                Update::Locked => {
+                    self.screen = Screen::Unlock;
+                    self.open = None;
+                }
+                Update::SignedIn { username } => {
+                    self.signed_in = Some(username);
+                    self.password.clear();
+                    self.send(Cmd::Refresh);
+                }
+                Update::Contacts(c) => self.contacts = c,
+                Update::Conversations(c) => self.conversations = c,
+                Update::History { conversation, messages, older } => {
+                    let chat = self.chats.entry(conversation).or_default();
+                    if older {
+                        chat.loading_older = false;
+                    }
+                    if messages.len() < PAGE {
+                        chat.complete = true;
+                    }
+                    for m in messages {
+                        chat.upsert(m);
+                    }
+                }
+                Update::Found(r) => self.found = r,
+                Update::Sent(m) => {
+                    self.chats.entry(m.conversation.clone()).or_default().upsert(*m);
+                    self.send(Cmd::Refresh);
+                }
+                Update::Event(e) => self.on_event(*e),
+                Update::Error { action, message } => {
+                    if self.screen == Screen::Opening {
+                        self.screen =
+                            if action == "unlocking" { Screen::Unlock } else { Screen::FirstRun };
+                    }
+                    self.errors.push(format!("Error {action}: {message}"));
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, e: Event) {
+        match e {
+            Event::Message { message } => {
+                let conv = message.conversation.clone();
+                let is_open = self.open.as_deref() == Some(conv.as_str());
+                self.chats.entry(conv.clone()).or_default().upsert(message);
+                if is_open {
+                    self.send(Cmd::MarkRead(conv));
+                }
+                self.send(Cmd::Refresh);
+            }
+            Event::MessageEdited { message }
+            | Event::Reactions { message }
+            | Event::PollUpdated { message }
+            | Event::LocationUpdated { message } => {
+                self.chats.entry(message.conversation.clone()).or_default().upsert(message);
+            }
+            Event::MessageState { conversation, id, state } => {
+                let chat = self.chats.entry(conversation).or_default();
+                if let Some(m) = chat.messages.iter_mut().find(|m| m.id == id) {
+                    m.state = state;
+                }
+            }
+            Event::MessageDeleted { conversation, id } => {
+                let chat = self.chats.entry(conversation).or_default();
+                if let Some(m) = chat.messages.iter_mut().find(|m| m.id == id) {
+                    m.kind = "deleted";
+                    m.text = None;
+                    m.file = None;
+                    m.reactions.clear();
+                }
+            }
+            Event::Error { message, .. } => self.errors.push(message),
+            Event::RelayConnected => {
+                self.relay_up = true;
+                self.send(Cmd::Refresh);
+            }
+            Event::RelayDisconnected { .. } => self.relay_up = false,
+            Event::RelaySessionEnded => {
+                self.signed_in = None;
+                self.errors.push("Your relay session ended; log in again.".into());
+            }
+            Event::FriendRequest { .. }
+            | Event::FriendAccepted { .. }
+            | Event::FriendDeclined { .. }
+            | Event::FriendRemoved { .. }
+            | Event::ContactChanged { .. } => self.send(Cmd::Refresh),
+            _ => {}
+        }
+    }
+
+    fn error_bar(&mut self, ui: &mut egui::Ui) {
+        if self.errors.is_empty() {
+            return;
+        }
+        egui::Panel::top("errors").show(ui, |ui| {
+            let mut dismiss = None;
+            for (i, e) in self.errors.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(e).color(Color32::from_rgb(200, 60, 60)));
+                    if ui.small_button("Dismiss").clicked() {
+                        dismiss = Some(i);
+                    }
+                });
+            }
+            if let Some(i) = dismiss {
+                self.errors.remove(i);
+            }
+        });
+    }
+
+    fn first_run(&mut self, ui: &mut egui::Ui) {
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.vertical_centered(|ui| {
+                ui.add_space(40.0);
+                ui.heading("Welcome to kovan");
+                ui.label("Your keys are made on this device and never leave it.");
+                ui.add_space(16.0);
+                labelled(ui, "Device name", &mut self.device_name, false);
+                labelled(ui, "Passphrase", &mut self.passphrase, true);
+                let hint = strength(&self.passphrase);
+                ui.label(RichText::new(hint.0).color(hint.1));
+                labelled(ui, "Repeat passphrase", &mut self.passphrase2, true);
+                let ready = self.passphrase.len() >= 8
+                    && self.passphrase == self.passphrase2
+                    && !self.device_name.trim().is_empty();
+                if !self.passphrase2.is_empty() && self.passphrase != self.passphrase2 {
+                    ui.label("The passphrases differ.");
+                }
+                if ui.add_enabled(ready, egui::Button::new("Create identity")).clicked() {
+                    let cmd = Cmd::Create {
+                        name: self.device_name.trim().to_owned(),
+                        passphrase: self.passphrase.clone(),
+                    };
+                    self.send(cmd);
+                    self.screen = Screen::Opening;
+                }
+            });
+        });
+    }
+
+    fn unlock(&mut self, ui: &mut egui::Ui) {
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.vertical_centered(|ui| {
+                ui.add_space(ui.available_height() / 4.0);
+                ui.heading("kovan is locked");
+                let r = labelled(ui, "Passphrase", &mut self.passphrase, true);
+                let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if ui.button("Unlock").clicked() || enter {
+                    let cmd = Cmd::Unlock { passphrase: self.passphrase.clone() };
+                    self.passphrase.clear();
+                    self.send(cmd);
+                    self.screen = Screen::Opening;
+                }
+            });
+        });
+    }
+
+    fn main(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.strong("kovan");
+                let relay = match (&self.signed_in, self.relay_up) {
+                    (Some(u), true) => format!("signed in as {u}"),
+                    (Some(u), false) => format!("{u}: relay unreachable, retrying"),
+                    (None, _) => "not signed in to a relay".into(),
+                };
+                ui.label(relay);
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui.button("Lock").clicked() {
+                        self.lock();
+                    }
+                });
+            });
+        });
+        egui::Panel::left("side").default_size(260.0).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let unread: i64 = self.conversations.iter().map(|c| c.unread).sum();
+                let chats = if unread > 0 { format!("Chats ({unread})") } else { "Chats".into() };
+                ui.selectable_value(&mut self.tab, Tab::Chats, chats);
+                let incoming =
+                    self.contacts.iter().filter(|c| c.state == FriendState::Incoming).count();
+                let people =
+                    if incoming > 0 { format!("People ({incoming})") } else { "People".into() };
+                ui.selectable_value(&mut self.tab, Tab::People, people);
+            });
+            ui.separator();
+            match self.tab {
+                Tab::Chats => self.chat_list(ui),
+                Tab::People => self.people(ui),
+            }
+        });
+        egui::CentralPanel::default().show(ui, |ui| match self.open.clone() {
+            Some(conv) => self.chat_view(ui, &conv),
+            None => {
+                ui.vertical_centered(|ui| {
+                    ui.add_space(ui.available_height() / 3.0);
+                    ui.label("Pick a chat, or find people under People.");
+                });
+            }
+        });
+    }
+
+    fn chat_list(&mut self, ui: &mut egui::Ui) {
+        if self.conversations.is_empty() {
+            ui.label("No chats yet.");
+        }
+        let mut pick = None;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for c in &self.conversations {
+                let last = self
+                    .chats
+                    .get(&c.id)
+                    .and_then(|ch| ch.messages.last())
+                    .and_then(|m| m.text.clone())
+                    .unwrap_or_default();
+                let title = if c.unread > 0 {
+                    format!("{} ({})", c.title, c.unread)
+                } else {
+                    c.title.clone()
+                };
+                let selected = self.open.as_deref() == Some(c.id.as_str());
+                let r = ui.selectable_label(selected, title);
+                if !last.is_empty() {
+                    ui.label(RichText::new(short(&last, 40)).weak().small());
+                }
+                if r.clicked() {
+                    pick = Some(c.id.clone());
+                }
+            }
+        });
+        if let Some(id) = pick {
+            self.open_chat(id);
+        }
+    }
+
+    fn open_chat(&mut self, id: String) {
+        self.open = Some(id.clone());
+        self.replying_to = None;
+        if !self.chats.contains_key(&id) || self.chats[&id].messages.is_empty() {
+            self.send(Cmd::History { conversation: id.clone(), before: None });
+        }
+        self.send(Cmd::MarkRead(id));
+        self.send(Cmd::Refresh);
+    }
+
+    fn people(&mut self, ui: &mut egui::Ui) {
+        if self.signed_in.is_none() {
+            ui.label("Relay account");
+            labelled(ui, "Username", &mut self.username, false);
+            labelled(ui, "Password", &mut self.password, true);
+            ui.horizontal(|ui| {
+                let ok = !self.username.trim().is_empty() && self.password.len() >= 8;
+                if ui.add_enabled(ok, egui::Button::new("Sign up")).clicked() {
+                    let cmd = Cmd::Register {
+                        username: self.username.trim().to_owned(),
+                        password: self.password.clone(),
+                    };
+                    self.send(cmd);
+                }
+                if ui.add_enabled(ok, egui::Button::new("Log in")).clicked() {
+                    let cmd = Cmd::Login {
+                        username: self.username.trim().to_owned(),
+                        password: self.password.clone(),
+                    };
+                    self.send(cmd);
+                }
+            });
+            ui.separator();
+        }
+        let r = labelled(ui, "Search people", &mut self.search, false);
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (ui.button("Search").clicked() || enter) && !self.search.trim().is_empty() {
+            let q = self.search.trim().to_owned();
+            self.send(Cmd::Search(q));
+        }
+        let mut cmds = Vec::new();
+        for f in &self.found {
+            ui.horizontal(|ui| {
+                let name = f.username.clone().unwrap_or_else(|| f.display_name.clone());
+                ui.label(format!("{name} ({})", f.source));
+                let known = self.contacts.iter().any(|c| {
+                    c.account == f.account
+                        && matches!(c.state, FriendState::Friend | FriendState::Outgoing)
+                });
+                if !known && ui.button(format!("Add {name}")).clicked() {
+                    cmds.push(Cmd::Request { who: f.target.clone(), note: String::new() });
+                }
+            });
+        }
+        ui.separator();
+        let incoming: Vec<_> =
+            self.contacts.iter().filter(|c| c.state == FriendState::Incoming).collect();
+        if !incoming.is_empty() {
+            ui.strong("Friend requests");
+        }
+        for c in incoming {
+            let name = c.username.clone().unwrap_or_else(|| c.display_name.clone());
+            ui.horizontal(|ui| {
+                ui.label(&name);
+                if ui.button(format!("Accept {name}")).clicked() {
+                    cmds.push(Cmd::Answer { account: c.account.clone(), accept: true });
+                }
+                if ui.button(format!("Decline {name}")).clicked() {
+                    cmds.push(Cmd::Answer { account: c.account.clone(), accept: false });
+                }
+            });
+            if !c.note.is_empty() {
+                ui.label(RichText::new(&c.note).italics());
+            }
+        }
+        for c in self.contacts.iter().filter(|c| c.state == FriendState::Outgoing) {
+            let name = c.username.clone().unwrap_or_else(|| c.display_name.clone());
+            ui.label(format!("{name}: request sent"));
+        }
+        ui.strong("Friends");
+        let mut open = None;
+        for c in self.contacts.iter().filter(|c| c.state == FriendState::Friend) {
+            let name = c.username.clone().unwrap_or_else(|| c.display_name.clone());
+            let mark = if c.verified { " ✔" } else { "" };
+            if ui.link(format!("{name}{mark}")).clicked() {
+                open = c.conversation.clone();
+            }
+        }
+        for c in cmds {
+            self.send(c);
+        }
+        if let Some(id) = open {
+            self.tab = Tab::Chats;
+            self.open_chat(id);
+        }
+    }
+
+    fn chat_view(&mut self, ui: &mut egui::Ui, conv: &str) {
+        let title = self
+            .conversations
+            .iter()
+            .find(|c| c.id == conv)
+            .map_or_else(|| "chat".to_owned(), |c| c.title.clone());
+        ui.heading(&title);
+        ui.separator();
+        let mut cmds = Vec::new();
+        // The composer at the bottom.
+        egui::Panel::bottom("composer").show(ui, |ui| {
+            if let Some(quoted) =
+                self.replying_to.as_ref().map(|r| r.text.clone().unwrap_or_default())
+            {
+                ui.horizontal(|ui| {
+                    ui.label(format!("Replying to: {}", short(&quoted, 40)));
+                    if ui.small_button("Cancel reply").clicked() {
+                        self.replying_to = None;
+                    }
+                });
+            }
+            ui.horizontal(|ui| {
+                let draft = self.drafts.entry(conv.to_owned()).or_default();
+                let label = ui.label("Message");
+                let r = ui.add(
+                    egui::TextEdit::singleline(draft)
+                        .hint_text("Write a message; :shortcodes: become emoji")
+                        .desired_width(ui.available_width() - 80.0),
+                );
+                let r = r.labelled_by(label.id);
+                let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if (ui.button("Send").clicked() || enter) && !draft.trim().is_empty() {
+                    cmds.push(Cmd::Send {
+                        conversation: conv.to_owned(),
+                        text: std::mem::take(draft),
+                        reply_to: self.replying_to.take().map(|m| m.id),
+                    });
+                    r.request_focus();
+                }
+            });
+        });
+        let chat = self.chats.entry(conv.to_owned()).or_default();
+        let out = egui::ScrollArea::vertical().stick_to_bottom(true).show(ui, |ui| {
+            if chat.loading_older {
+                ui.spinner();
+            }
+            let mut day = None;
+            let mut reply = None;
+            for m in &chat.messages {
+                let d = civil_day(m.sent_at);
+                if day != Some(d) {
+                    day = Some(d);
+                    ui.vertical_centered(|ui| {
+                        ui.label(RichText::new(format_day(d)).weak().small());
+                    });
+                }
+                if let Some(action) = bubble(ui, m, &chat.messages) {
+                    match action {
+                        Bubble::Reply => reply = Some(m.clone()),
+                        Bubble::React(emoji, remove) => cmds.push(Cmd::React {
+                            conversation: conv.to_owned(),
+                            message: m.id.clone(),
+                            emoji,
+                            remove,
+                        }),
+                    }
+                }
+            }
+            reply
+        });
+        if let Some(r) = out.inner {
+            self.replying_to = Some(r);
+        }
+        // Scrolled to the top: the next older page.
+        let chat = self.chats.entry(conv.to_owned()).or_default();
+        if out.state.offset.y < 1.0
+            && out.content_size.y > out.inner_rect.height()
+            && !chat.loading_older
+            && !chat.complete
+            && let Some(oldest) = chat.messages.first()
+        {
+            chat.loading_older = true;
+            cmds.push(Cmd::History { conversation: conv.to_owned(), before: Some(oldest.seq) });
+        }
+        for c in cmds {
+            self.send(c);
+        }
+    }
+}
+
+enum Bubble {
+    Reply,
+    React(String, bool),
+}
+
+/// Quick reactions offered on every message.
+const QUICK: [&str; 4] = ["👍", "❤", "😂", "🎉"];
+
+fn bubble(ui: &mut egui::Ui, m: &MessageView, all: &[MessageView]) -> Option<Bubble> {
+    let mut action = None;
+    let layout = if m.outgoing {
+        egui::Layout::right_to_left(egui::Align::TOP)
+    } else {
+        egui::Layout::left_to_right(egui::Align::TOP)
+    };
+    ui.with_layout(layout, |ui| {
+        let fill =
+            if m.outgoing { Color32::from_rgb(220, 235, 255) } else { ui.visuals().faint_bg_color };
+        egui::Frame::new().fill(fill).corner_radius(8.0).inner_margin(6.0).show(ui, |ui| {
+            ui.set_max_width(ui.available_width() * 0.7);
+            ui.vertical(|ui| {
+                if let Some(r) = &m.reply_to {
+                    let quoted = all
+                        .iter()
+                        .find(|x| &x.id == r)
+                        .and_then(|x| x.text.clone())
+                        .unwrap_or_else(|| "an earlier message".into());
+                    ui.label(RichText::new(format!("↪ {}", short(&quoted, 50))).weak().small());
+                }
+                let body = match m.kind {
+                    "text" => m.text.clone().unwrap_or_default(),
+                    "deleted" => "(deleted)".into(),
+                    "unsupported" => "(unsupported message — update kovan)".into(),
+                    "file" | "image" | "voice" => m.file.as_ref().map_or_else(String::new, |f| {
+                        format!("[{} {}] {}", m.kind, f.name, f.caption)
+                    }),
+                    "poll" => format!("[poll] {}", m.text.clone().unwrap_or_default()),
+                    "location" => m.location.as_ref().map_or_else(String::new, |l| {
+                        format!("[location] {:.5}, {:.5} {}", l.lat, l.lon, l.label)
+                    }),
+                    other => format!("[{other}]"),
+                };
+                let text = if m.emoji_only {
+                    RichText::new(&body).size(28.0)
+                } else {
+                    RichText::new(&body)
+                };
+                ui.label(text);
+                ui.horizontal(|ui| {
+                    let edited = if m.edited_at.is_some() { "edited · " } else { "" };
+                    let tick = match m.state {
+                        "pending" => "🕓",
+                        "sent" => "✓",
+                        "delivered" => "✓✓",
+                        "seen" => "✓✓ seen",
+                        _ => "",
+                    };
+                    ui.label(
+                        RichText::new(format!("{edited}{} {tick}", clock(m.sent_at)))
+                            .weak()
+                            .small(),
+                    );
+                    for r in &m.reactions {
+                        let t = format!("{} {}", r.emoji, r.count);
+                        if ui.selectable_label(r.mine, t).clicked() {
+                            action = Some(Bubble::React(r.emoji.clone(), r.mine));
+                        }
+                    }
+                    ui.menu_button("…", |ui| {
+                        if ui.button("Reply").clicked() {
+                            action = Some(Bubble::Reply);
+                            ui.close();
+                        }
+                        ui.horizontal(|ui| {
+                            for e in QUICK {
+                                if ui.button(e).on_hover_text(format!("React {e}")).clicked() {
+                                    action = Some(Bubble::React(e.into(), false));
+                                    ui.close();
+                                }
+                            }
+                        });
+                    });
+                });
+            });
+        });
+    });
+    action
+}
+
+/// A text field with a visible label that is also its accessible name.
+fn labelled(ui: &mut egui::Ui, label: &str, value: &mut String, secret: bool) -> egui::Response {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        ui.add(egui::TextEdit::singleline(value).password(secret)).labelled_by(l.id)
+    })
+    .inner
+}
+
+/// A rough passphrase strength hint: length and character classes.
+pub fn strength(p: &str) -> (&'static str, Color32) {
+    let classes = [
+        p.chars().any(|c| c.is_lowercase()),
+        p.chars().any(|c| c.is_uppercase()),
+        p.chars().any(|c| c.is_ascii_digit()),
+        p.chars().any(|c| !c.is_alphanumeric()),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    let n = p.chars().count();
+    match (n, classes) {
+        (0, _) => ("", Color32::GRAY),
+        (1..=7, _) => ("Too short: at least 8 characters", Color32::from_rgb(200, 60, 60)),
+        (8..=11, 0..=2) => ("Weak: longer is better", Color32::from_rgb(210, 140, 40)),
+        (n, c) if n >= 16 || (n >= 12 && c >= 3) => ("Strong", Color32::from_rgb(40, 150, 70)),
+        _ => ("Fair", Color32::from_rgb(150, 150, 40)),
+    }
+}
+
+fn short(s: &str, n: usize) -> String {
+    let mut out: String = s.chars().take(n).collect();
+    if s.chars().count() > n {
+        out.push('…');
+    }
+    out
+}
+
+/// Days since 1970-01-01 (UTC) of a time in ms.
+fn civil_day(ms: i64) -> i64 {
+    ms.div_euclid(86_400_000)
+}
+
+/// "2026-12-01" for a day number (Howard Hinnant's civil-from-days).
+fn format_day(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// "14:05" (UTC) of a time in ms.
+fn clock(ms: i64) -> String {
+    let s = ms.div_euclid(1000).rem_euclid(86_400);
+    format!("{:02}:{:02}", s / 3600, s % 3600 / 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_and_strength() {
+        assert_eq!(format_day(civil_day(0)), "1970-01-01");
+        assert_eq!(format_day(civil_day(1_796_112_000_000)), "2026-12-01");
+        assert_eq!(clock(1_796_112_000_000 + 14 * 3_600_000 + 5 * 60_000), "14:05");
+        assert_eq!(strength("abc").0, "Too short: at least 8 characters");
+        assert_eq!(strength("abcdefgh").0, "Weak: longer is better");
+        assert_eq!(strength("Abcdefgh12!x").0, "Strong");
+    }
+}

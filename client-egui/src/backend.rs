@@ -1,0 +1,404 @@
+//! The node behind the window: a tokio runtime on its own thread runs the
+//! `kovan-node` node; the UI thread never waits on it. The UI sends
+//! [`Cmd`]s (a bounded queue; a full queue is an error shown to the user,
+//! never a block) and drains [`Update`]s once a frame; the backend wakes
+//! the UI with `request_repaint` whenever it has news.
+
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use eframe::egui;
+use kovan_node::home::Home;
+use kovan_node::identity::Identity;
+use kovan_node::node::{ContactView, ConversationView, MessageView};
+use kovan_node::node::{NodeOptions, SearchResult};
+use kovan_node::{Event, Node, NodeHandle};
+use tokio::sync::mpsc;
+
+/// Commands queued from the UI.
+pub const CMD_QUEUE: usize = 256;
+/// Updates queued for the UI (drained every frame).
+pub const UPDATE_QUEUE: usize = 4096;
+/// Messages per history page.
+pub const PAGE: usize = 50;
+
+/// Where the node lives and how it talks.
+#[derive(Debug, Clone)]
+pub struct BackendConfig {
+    /// The node's home (keystore, database, `kovan.toml`).
+    pub home: PathBuf,
+    /// A relay to use (else the one in `kovan.toml`, if any).
+    pub relay: Option<String>,
+    /// Listen on 127.0.0.1 only, without LAN discovery (tests).
+    pub loopback: bool,
+}
+
+/// What the UI asks of the node.
+#[derive(Debug, Clone)]
+pub enum Cmd {
+    /// Make a new identity and start.
+    Create {
+        /// The device's name.
+        name: String,
+        /// Seals the keystore.
+        passphrase: String,
+    },
+    /// Open the keystore and start.
+    Unlock {
+        /// The passphrase.
+        passphrase: String,
+    },
+    /// Stop the node and forget the keys in memory.
+    Lock,
+    /// Create an account on the relay.
+    Register {
+        /// Username.
+        username: String,
+        /// Password.
+        password: String,
+    },
+    /// Log in to the relay.
+    Login {
+        /// Username.
+        username: String,
+        /// Password.
+        password: String,
+    },
+    /// Search the relay directory and the LAN.
+    Search(String),
+    /// Ask someone to be friends.
+    Request {
+        /// A username, account or search target.
+        who: String,
+        /// A note for them.
+        note: String,
+    },
+    /// Answer a friend request.
+    Answer {
+        /// Their account.
+        account: String,
+        /// Accept (else decline).
+        accept: bool,
+    },
+    /// Re-read contacts and conversations.
+    Refresh,
+    /// Read a page of a conversation: the newest, or older than `before`.
+    History {
+        /// The conversation.
+        conversation: String,
+        /// A `seq` cursor: older than it.
+        before: Option<i64>,
+    },
+    /// Mark a conversation read.
+    MarkRead(String),
+    /// Send a text.
+    Send {
+        /// The conversation.
+        conversation: String,
+        /// The text (`:shortcodes:` expand).
+        text: String,
+        /// The message it replies to.
+        reply_to: Option<String>,
+    },
+    /// Add or take back a reaction.
+    React {
+        /// The conversation.
+        conversation: String,
+        /// The message.
+        message: String,
+        /// One emoji.
+        emoji: String,
+        /// Take it back.
+        remove: bool,
+    },
+}
+
+/// What the node tells the UI.
+#[derive(Debug, Clone)]
+pub enum Update {
+    /// Whether this home has an identity yet.
+    HasIdentity(bool),
+    /// The node runs.
+    Started {
+        /// This account, hex.
+        account: String,
+    },
+    /// The node stopped (locked).
+    Locked,
+    /// Logged in or registered on the relay.
+    SignedIn {
+        /// The username.
+        username: String,
+    },
+    /// Friends, requests, blocked accounts.
+    Contacts(Vec<ContactView>),
+    /// Chats and groups, most recent first.
+    Conversations(Vec<ConversationView>),
+    /// A page of history, newest first.
+    History {
+        /// The conversation.
+        conversation: String,
+        /// The messages.
+        messages: Vec<MessageView>,
+        /// Older than a cursor (else the newest page).
+        older: bool,
+    },
+    /// Search results.
+    Found(Vec<SearchResult>),
+    /// A message this device sent.
+    Sent(Box<MessageView>),
+    /// Something happened in the node.
+    Event(Box<Event>),
+    /// A command failed; in words for the user.
+    Error {
+        /// What was being done.
+        action: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The handle the UI keeps.
+pub struct Backend {
+    cmds: mpsc::Sender<Cmd>,
+    updates: mpsc::Receiver<Update>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Backend {
+    /// Starts the backend thread; `ctx` is woken on every update.
+    pub fn start(config: BackendConfig, ctx: egui::Context) -> std::io::Result<Self> {
+        let (cmds, cmd_rx) = mpsc::channel(CMD_QUEUE);
+        let (up_tx, updates) = mpsc::channel(UPDATE_QUEUE);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("kovan-node")
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new().name("kovan-backend".into()).spawn(move || {
+            let out = Out { tx: up_tx, ctx };
+            rt.block_on(run(config, cmd_rx, out));
+            rt.shutdown_timeout(std::time::Duration::from_secs(5));
+        })?;
+        Ok(Self { cmds, updates, thread: Some(thread) })
+    }
+
+    /// Queues a command; never blocks (a full queue is an error).
+    pub fn send(&self, cmd: Cmd) -> Result<(), String> {
+        self.cmds.try_send(cmd).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => "kovan is busy; try again in a moment".into(),
+            mpsc::error::TrySendError::Closed(_) => "the node has stopped".into(),
+        })
+    }
+
+    /// Everything that arrived since the last call.
+    pub fn drain(&mut self) -> Vec<Update> {
+        let mut out = Vec::new();
+        while let Ok(u) = self.updates.try_recv() {
+            out.push(u);
+        }
+        out
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        // Closing the command queue ends the backend loop, which shuts the
+        // node down cleanly.
+        let (closed, _) = mpsc::channel(1);
+        self.cmds = closed;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Out {
+    tx: mpsc::Sender<Update>,
+    ctx: egui::Context,
+}
+
+impl Out {
+    async fn send(&self, u: Update) {
+        if self.tx.send(u).await.is_ok() {
+            self.ctx.request_repaint();
+        }
+    }
+
+    async fn error(&self, action: &'static str, message: impl std::fmt::Display) {
+        self.send(Update::Error { action, message: message.to_string() }).await;
+    }
+}
+
+async fn run(config: BackendConfig, mut cmds: mpsc::Receiver<Cmd>, out: Out) {
+    let home = Home::at(&config.home);
+    out.send(Update::HasIdentity(home.keystore().exists())).await;
+    let mut node: Option<NodeHandle> = None;
+    while let Some(cmd) = cmds.recv().await {
+        match cmd {
+            Cmd::Create { name, passphrase } => {
+                let h = home.clone();
+                let made = tokio::task::spawn_blocking(move || {
+                    h.ensure()?;
+                    Identity::create(&h, passphrase.as_bytes(), &name)
+                })
+                .await;
+                match made {
+                    Ok(Ok(id)) => node = start(&config, &home, id, &out).await,
+                    Ok(Err(e)) => out.error("creating your identity", e).await,
+                    Err(e) => out.error("creating your identity", e).await,
+                }
+            }
+            Cmd::Unlock { passphrase } => {
+                let h = home.clone();
+                let opened = tokio::task::spawn_blocking(move || {
+                    Identity::unlock(&h, passphrase.as_bytes())
+                })
+                .await;
+                match opened {
+                    Ok(Ok(id)) => node = start(&config, &home, id, &out).await,
+                    Ok(Err(e)) => out.error("unlocking", e).await,
+                    Err(e) => out.error("unlocking", e).await,
+                }
+            }
+            Cmd::Lock => {
+                if let Some(n) = node.take() {
+                    n.shutdown().await;
+                }
+                out.send(Update::Locked).await;
+            }
+            other => match &node {
+                Some(n) => {
+                    // Each command on its own task: a slow relay call never
+                    // holds up a message being sent.
+                    let (n, out) = (n.clone(), out.clone());
+                    tokio::spawn(async move { command(&n, other, &out).await });
+                }
+                None => out.error("that", "kovan is locked").await,
+            },
+        }
+    }
+    if let Some(n) = node {
+        n.shutdown().await;
+    }
+}
+
+async fn start(config: &BackendConfig, home: &Home, id: Identity, out: &Out) -> Option<NodeHandle> {
+    let name = id.certificate().device_name().to_owned();
+    let options = if config.loopback {
+        let mut o = NodeOptions::loopback(home.clone(), &name);
+        o.relay_url = config.relay.clone();
+        o
+    } else {
+        let file = match kovan_node::config::NodeConfig::load(home) {
+            Ok(c) => c,
+            Err(e) => {
+                out.error("reading kovan.toml", e).await;
+                return None;
+            }
+        };
+        match NodeOptions::from_config(home.clone(), &file, config.relay.clone(), &name) {
+            Ok(o) => o,
+            Err(e) => {
+                out.error("reading kovan.toml", e).await;
+                return None;
+            }
+        }
+    };
+    let node = match Node::start(id, options).await {
+        Ok(n) => n,
+        Err(e) => {
+            out.error("starting kovan", e).await;
+            return None;
+        }
+    };
+    // Events flow to the UI for as long as the node runs.
+    let mut events = node.subscribe();
+    let fwd = out.clone();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(e) => fwd.send(Update::Event(Box::new(e))).await,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    // Fell behind: re-read the state instead.
+                    fwd.send(Update::Event(Box::new(Event::RelayConnected))).await;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+    out.send(Update::Started { account: node.account_hex() }).await;
+    refresh(&node, out).await;
+    Some(node)
+}
+
+async fn refresh(n: &NodeHandle, out: &Out) {
+    match n.contacts().await {
+        Ok(c) => out.send(Update::Contacts(c)).await,
+        Err(e) => out.error("reading contacts", e).await,
+    }
+    match n.conversations().await {
+        Ok(c) => out.send(Update::Conversations(c)).await,
+        Err(e) => out.error("reading chats", e).await,
+    }
+}
+
+async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
+    match cmd {
+        Cmd::Register { username, password } => match n.register(&username, &password).await {
+            Ok(()) => out.send(Update::SignedIn { username }).await,
+            Err(e) => out.error("signing up", e).await,
+        },
+        Cmd::Login { username, password } => match n.login(&username, &password).await {
+            Ok(()) => out.send(Update::SignedIn { username }).await,
+            Err(e) => out.error("logging in", e).await,
+        },
+        Cmd::Search(q) => match n.search(&q).await {
+            Ok(r) => out.send(Update::Found(r)).await,
+            Err(e) => out.error("searching", e).await,
+        },
+        Cmd::Request { who, note } => match n.friend_request(&who, &note).await {
+            Ok(_) => refresh(n, out).await,
+            Err(e) => out.error("sending the friend request", e).await,
+        },
+        Cmd::Answer { account, accept } => {
+            let r = if accept {
+                n.friend_accept(&account).await
+            } else {
+                n.friend_decline(&account).await
+            };
+            match r {
+                Ok(_) => refresh(n, out).await,
+                Err(e) => out.error("answering the request", e).await,
+            }
+        }
+        Cmd::Refresh => refresh(n, out).await,
+        Cmd::History { conversation, before } => {
+            match n.history(&conversation, before, PAGE).await {
+                Ok(messages) => {
+                    out.send(Update::History { conversation, messages, older: before.is_some() })
+                        .await;
+                }
+                Err(e) => out.error("reading the chat", e).await,
+            }
+        }
+        Cmd::MarkRead(c) => {
+            if let Err(e) = n.mark_read(&c).await {
+                out.error("marking the chat read", e).await;
+            }
+        }
+        Cmd::Send { conversation, text, reply_to } => {
+            match n.send_text(&conversation, &text, reply_to.as_deref()).await {
+                Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+                Err(e) => out.error("sending", e).await,
+            }
+        }
+        Cmd::React { conversation, message, emoji, remove } => {
+            if let Err(e) = n.react(&conversation, &message, &emoji, remove).await {
+                out.error("reacting", e).await;
+            }
+        }
+        Cmd::Create { .. } | Cmd::Unlock { .. } | Cmd::Lock => {}
+    }
+}

@@ -1,0 +1,163 @@
+//! Two people sign up, find each other, become friends, chat both ways and
+//! react — all through the window.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use kovan_desktop::app::{App, Screen};
+use kovan_desktop::backend::BackendConfig;
+use kovan_relay::{Relay, RelayConfig};
+
+/// Generous for a debug build on two cores (Argon2id, MLS, a relay).
+const WAIT: Duration = Duration::from_secs(90);
+
+fn relay(rt: &tokio::runtime::Runtime, dir: &Path) -> Relay {
+    let config = RelayConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: Some(dir.join("relay")),
+        ..Default::default()
+    };
+    std::fs::create_dir_all(dir.join("relay")).unwrap();
+    rt.block_on(Relay::start(config)).unwrap()
+}
+
+fn client(dir: &Path, name: &str, relay: &str) -> Harness<'static, App> {
+    let config =
+        BackendConfig { home: dir.join(name), relay: Some(relay.to_owned()), loopback: true };
+    Harness::builder()
+        .with_size(egui::vec2(1100.0, 760.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), App::new(config))
+}
+
+/// Steps the UI until `check` holds; the node works in the background.
+#[track_caller]
+fn until(
+    h: &mut Harness<'static, App>,
+    what: &str,
+    check: impl Fn(&Harness<'static, App>) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if check(h) {
+            return;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "timed out waiting for {what}; errors shown: {:?}",
+            h.state().errors()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn has(h: &Harness<'static, App>, label: &str) -> bool {
+    h.query_all_by_label(label).next().is_some()
+}
+
+fn has_text(h: &Harness<'static, App>, part: &str) -> bool {
+    h.query_all_by_label_contains(part).next().is_some()
+}
+
+/// Clicks the first widget with this label (a message can show in the
+/// chat and in the list's preview).
+fn click(h: &mut Harness<'static, App>, label: &str) {
+    until(h, label, |h| has(h, label));
+    if let Some(n) = h.query_all_by_label(label).next() {
+        n.click();
+    }
+    h.step();
+}
+
+fn type_into(h: &mut Harness<'static, App>, field: &str, text: &str) {
+    until(h, field, |h| has(h, field));
+    let node = h.get_by_label(field);
+    node.focus();
+    node.type_text(text);
+    h.step();
+}
+
+/// First run: an identity, then a relay account.
+fn sign_up(h: &mut Harness<'static, App>, name: &str) {
+    until(h, "the first-run screen", |h| h.state().screen == Screen::FirstRun);
+    type_into(h, "Device name", name);
+    type_into(h, "Passphrase", "correct horse battery");
+    assert!(has_text(h, "Strong"), "the strength hint shows");
+    type_into(h, "Repeat passphrase", "correct horse battery");
+    click(h, "Create identity");
+    until(h, "the main window", |h| h.state().screen == Screen::Main);
+    click(h, "People");
+    type_into(h, "Username", name);
+    type_into(h, "Password", "a long password");
+    click(h, "Sign up");
+    until(h, "signed in", |h| has_text(h, &format!("signed in as {name}")));
+}
+
+#[test]
+fn two_people_sign_up_befriend_chat_both_ways_and_react() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let relay = relay(&rt, dir.path());
+    let url = relay.url();
+    let mut alice = client(dir.path(), "alice", &url);
+    let mut bob = client(dir.path(), "bob", &url);
+    sign_up(&mut alice, "alice");
+    sign_up(&mut bob, "bob");
+
+    // Alice finds Bob in the relay's directory and asks.
+    type_into(&mut alice, "Search people", "bob");
+    click(&mut alice, "Search");
+    click(&mut alice, "Add bob");
+    until(&mut alice, "the request shown as sent", |h| has(h, "bob: request sent"));
+
+    // Bob sees the request on his People tab and accepts.
+    until(&mut bob, "a request", |h| has(h, "People (1)"));
+    click(&mut bob, "Accept alice");
+    until(&mut alice, "the friendship", |h| !has(h, "bob: request sent") && has(h, "bob"));
+
+    // Alice writes; :shortcodes: become emoji.
+    click(&mut alice, "Chats");
+    click(&mut alice, "bob");
+    type_into(&mut alice, "Message", "merhaba :wave:");
+    click(&mut alice, "Send");
+    until(&mut alice, "her own message", |h| has(h, "merhaba 👋"));
+
+    // Bob sees it unread, opens it, answers.
+    until(&mut bob, "an unread chat", |h| has(h, "Chats (1)"));
+    click(&mut bob, "Chats (1)");
+    click(&mut bob, "alice (1)");
+    until(&mut bob, "alice's message", |h| has(h, "merhaba 👋"));
+    type_into(&mut bob, "Message", "selam");
+    click(&mut bob, "Send");
+    until(&mut alice, "bob's answer", |h| has(h, "selam"));
+    until(&mut alice, "her message delivered", |h| has_text(h, "✓✓"));
+
+    // Bob reacts to Alice's message; she sees the count.
+    until(&mut bob, "a menu per message", |h| h.query_all_by_label("…").count() >= 2);
+    bob.query_all_by_label("…").next().unwrap().click();
+    bob.step();
+    click(&mut bob, "👍");
+    until(&mut alice, "the reaction", |h| has(h, "👍 1"));
+
+    // Locking returns to the passphrase screen; unlocking brings the chat back.
+    click(&mut alice, "Lock");
+    until(&mut alice, "the lock screen", |h| h.state().screen == Screen::Unlock);
+    type_into(&mut alice, "Passphrase", "correct horse battery");
+    click(&mut alice, "Unlock");
+    until(&mut alice, "the main window again", |h| h.state().screen == Screen::Main);
+    click(&mut alice, "bob");
+    until(&mut alice, "the history", |h| has(h, "selam") && has(h, "merhaba 👋"));
+
+    // A wrong passphrase is said in plain words.
+    click(&mut alice, "Lock");
+    until(&mut alice, "the lock screen", |h| h.state().screen == Screen::Unlock);
+    type_into(&mut alice, "Passphrase", "not it");
+    click(&mut alice, "Unlock");
+    until(&mut alice, "the error", |h| has_text(h, "Error unlocking"));
+    assert_eq!(alice.state().screen, Screen::Unlock);
+    drop((alice, bob));
+    rt.block_on(relay.shutdown(Duration::from_secs(5)));
+}

@@ -1,0 +1,5 @@
+//! UI tests: the real app, driven through its accessibility tree with
+//! `egui_kittest`, against real nodes (each client runs its own) and a real
+//! relay on loopback. Queries go by the labels a screen reader would read.
+
+mod flows;
