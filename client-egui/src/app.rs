@@ -3,12 +3,16 @@
 //! Nothing here waits on the node.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Color32, RichText};
 use kovan_node::Event;
 use kovan_node::contacts::FriendState;
-use kovan_node::node::{ContactView, ConversationView, MessageView, SearchResult};
+use kovan_node::node::{
+    ContactView, ConversationView, FileView, GroupView, InvitationView, MessageView,
+    ScheduledContent, ScheduledView, SearchResult,
+};
 
 use crate::backend::{Backend, BackendConfig, Cmd, PAGE, Update};
 
@@ -87,6 +91,17 @@ pub struct App {
     replying_to: Option<MessageView>,
     errors: Vec<String>,
     last_input: Instant,
+    groups: Vec<GroupView>,
+    invitations: Vec<InvitationView>,
+    scheduled: Vec<ScheduledView>,
+    files: HashMap<String, FileView>,
+    thumbnails: HashMap<String, Option<egui::TextureHandle>>,
+    new_group: String,
+    attach_path: String,
+    poll_question: String,
+    poll_options: String,
+    poll_multiple: bool,
+    send_at: String,
 }
 
 impl App {
@@ -115,6 +130,17 @@ impl App {
             replying_to: None,
             errors: Vec::new(),
             last_input: Instant::now(),
+            groups: Vec::new(),
+            invitations: Vec::new(),
+            scheduled: Vec::new(),
+            files: HashMap::new(),
+            thumbnails: HashMap::new(),
+            new_group: String::new(),
+            attach_path: String::new(),
+            poll_question: String::new(),
+            poll_options: String::new(),
+            poll_multiple: false,
+            send_at: String::new(),
         }
     }
 
@@ -215,6 +241,9 @@ impl App {
                     }
                 }
                 Update::Found(r) => self.found = r,
+                Update::Groups(g) => self.groups = g,
+                Update::Invitations(i) => self.invitations = i,
+                Update::Scheduled(v) => self.scheduled = v,
                 Update::Sent(m) => {
                     self.chats.entry(m.conversation.clone()).or_default().upsert(*m);
                     self.send(Cmd::Refresh);
@@ -264,6 +293,14 @@ impl App {
                 }
             }
             Event::Error { message, .. } => self.errors.push(message),
+            Event::File { file } => {
+                self.files.insert(file.id.clone(), file);
+            }
+            Event::GroupInvitation { .. }
+            | Event::GroupChanged { .. }
+            | Event::Scheduled { .. } => {
+                self.send(Cmd::Refresh);
+            }
             Event::RelayConnected => {
                 self.relay_up = true;
                 self.send(Cmd::Refresh);
@@ -395,6 +432,32 @@ impl App {
     }
 
     fn chat_list(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let l = ui.label("New group");
+            ui.add(egui::TextEdit::singleline(&mut self.new_group).desired_width(120.0))
+                .labelled_by(l.id);
+        });
+        let named = !self.new_group.trim().is_empty();
+        if ui.add_enabled(named, egui::Button::new("Create group")).clicked() {
+            let name = std::mem::take(&mut self.new_group).trim().to_owned();
+            self.send(Cmd::GroupCreate { name });
+        }
+        let mut answers = Vec::new();
+        for i in self.invitations.iter().filter(|i| i.incoming && i.state == "pending") {
+            ui.horizontal(|ui| {
+                ui.label(format!("{} invites you to {}", i.name, i.group_name));
+                if ui.button(format!("Join {}", i.group_name)).clicked() {
+                    answers.push(Cmd::GroupAnswer { invitation: i.id.clone(), accept: true });
+                }
+                if ui.button(format!("Decline {}", i.group_name)).clicked() {
+                    answers.push(Cmd::GroupAnswer { invitation: i.id.clone(), accept: false });
+                }
+            });
+        }
+        for c in answers {
+            self.send(c);
+        }
+        ui.separator();
         if self.conversations.is_empty() {
             ui.label("No chats yet.");
         }
@@ -524,6 +587,81 @@ impl App {
         }
     }
 
+    /// Attach a file or image, start a poll, schedule the draft.
+    fn extras(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
+        ui.horizontal(|ui| {
+            let l = ui.label("File path");
+            ui.add(egui::TextEdit::singleline(&mut self.attach_path).desired_width(260.0))
+                .labelled_by(l.id);
+            let path = self.attach_path.trim().to_owned();
+            let ok = !path.is_empty();
+            if ui.add_enabled(ok, egui::Button::new("Attach file")).clicked() {
+                let path = path.clone().into();
+                cmds.push(Cmd::SendFile { conversation: conv.to_owned(), path, image: false });
+                self.attach_path.clear();
+            }
+            if ui.add_enabled(ok, egui::Button::new("Attach image")).clicked() {
+                let path = path.into();
+                cmds.push(Cmd::SendFile { conversation: conv.to_owned(), path, image: true });
+                self.attach_path.clear();
+            }
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("Poll question");
+            ui.add(egui::TextEdit::singleline(&mut self.poll_question).desired_width(260.0))
+                .labelled_by(l.id);
+            ui.checkbox(&mut self.poll_multiple, "Multiple choice");
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("Poll options");
+            ui.add(
+                egui::TextEdit::multiline(&mut self.poll_options)
+                    .hint_text("one per line")
+                    .desired_rows(3)
+                    .desired_width(260.0),
+            )
+            .labelled_by(l.id);
+            let options: Vec<String> = self
+                .poll_options
+                .lines()
+                .map(|l| l.trim().to_owned())
+                .filter(|l| !l.is_empty())
+                .collect();
+            let ok = !self.poll_question.trim().is_empty() && options.len() >= 2;
+            if ui.add_enabled(ok, egui::Button::new("Start poll")).clicked() {
+                cmds.push(Cmd::PollCreate {
+                    conversation: conv.to_owned(),
+                    question: std::mem::take(&mut self.poll_question).trim().to_owned(),
+                    options,
+                    multiple: self.poll_multiple,
+                });
+                self.poll_options.clear();
+            }
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("Send at");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.send_at)
+                    .hint_text("+10m, +2h, or 2026-12-31T23:59:00Z")
+                    .desired_width(200.0),
+            )
+            .labelled_by(l.id);
+            let draft = self.drafts.get(conv).cloned().unwrap_or_default();
+            let when = due_at(&self.send_at);
+            let ok = when.is_some() && !draft.trim().is_empty();
+            if ui.add_enabled(ok, egui::Button::new("Schedule")).clicked()
+                && let Some(due_at) = when
+            {
+                cmds.push(Cmd::Schedule { conversation: conv.to_owned(), text: draft, due_at });
+                self.drafts.remove(conv);
+                self.send_at.clear();
+            }
+            if !self.send_at.is_empty() && when.is_none() {
+                ui.label("Not a time kovan understands");
+            }
+        });
+    }
+
     fn chat_view(&mut self, ui: &mut egui::Ui, conv: &str) {
         let title = self
             .conversations
@@ -531,8 +669,59 @@ impl App {
             .find(|c| c.id == conv)
             .map_or_else(|| "chat".to_owned(), |c| c.title.clone());
         ui.heading(&title);
-        ui.separator();
         let mut cmds = Vec::new();
+        if let Some(g) = self.groups.iter().find(|g| g.id == conv) {
+            let names: Vec<String> = g
+                .members
+                .iter()
+                .map(|m| if m.admin { format!("{} (admin)", m.name) } else { m.name.clone() })
+                .collect();
+            ui.label(format!("Members: {}", names.join(", ")));
+            if g.admin || g.members_invite {
+                ui.horizontal_wrapped(|ui| {
+                    for c in self.contacts.iter().filter(|c| c.state == FriendState::Friend) {
+                        if g.members.iter().any(|m| m.account == c.account) {
+                            continue;
+                        }
+                        let invited = self.invitations.iter().any(|i| {
+                            !i.incoming
+                                && i.group == g.id
+                                && i.account == c.account
+                                && i.state == "pending"
+                        });
+                        let name = c.username.clone().unwrap_or_else(|| c.display_name.clone());
+                        if invited {
+                            ui.label(format!("{name}: invited"));
+                        } else if ui.button(format!("Invite {name}")).clicked() {
+                            cmds.push(Cmd::GroupInvite {
+                                group: g.id.clone(),
+                                who: c.account.clone(),
+                            });
+                        }
+                    }
+                });
+            }
+        }
+        let due: Vec<&ScheduledView> = self
+            .scheduled
+            .iter()
+            .filter(|s| s.conversation == conv && s.state == "scheduled")
+            .collect();
+        for sch in due {
+            ui.horizontal(|ui| {
+                let what = match &sch.content {
+                    ScheduledContent::Text { text, .. } => short(text, 40),
+                    ScheduledContent::Poll { question, .. } => {
+                        format!("poll: {}", short(question, 30))
+                    }
+                };
+                ui.label(format!("Scheduled for {}: {what}", clock(sch.due_at)));
+                if ui.small_button("Cancel scheduled").clicked() {
+                    cmds.push(Cmd::ScheduleCancel(sch.id.clone()));
+                }
+            });
+        }
+        ui.separator();
         // The composer at the bottom.
         egui::Panel::bottom("composer").show(ui, |ui| {
             if let Some(quoted) =
@@ -545,6 +734,9 @@ impl App {
                     }
                 });
             }
+            egui::CollapsingHeader::new("Attach, poll, send later").show(ui, |ui| {
+                self.extras(ui, conv, &mut cmds);
+            });
             ui.horizontal(|ui| {
                 let draft = self.drafts.entry(conv.to_owned()).or_default();
                 let label = ui.label("Message");
@@ -565,6 +757,14 @@ impl App {
                 }
             });
         });
+        // Files dropped on the window go to this chat (images as images).
+        let dropped: Vec<PathBuf> =
+            ui.input(|i| i.raw.dropped_files.iter().filter_map(|f| f.path.clone()).collect());
+        for path in dropped {
+            let image = is_image(&path);
+            cmds.push(Cmd::SendFile { conversation: conv.to_owned(), path, image });
+        }
+        let (files, thumbs) = (&self.files, &mut self.thumbnails);
         let chat = self.chats.entry(conv.to_owned()).or_default();
         let out = egui::ScrollArea::vertical().stick_to_bottom(true).show(ui, |ui| {
             if chat.loading_older {
@@ -580,7 +780,14 @@ impl App {
                         ui.label(RichText::new(format_day(d)).weak().small());
                     });
                 }
-                if let Some(action) = bubble(ui, m, &chat.messages) {
+                let thumb = m.file.as_ref().and_then(|f| {
+                    thumbs
+                        .entry(f.id.clone())
+                        .or_insert_with(|| thumbnail_texture(ui.ctx(), f))
+                        .clone()
+                });
+                let file = m.file.as_ref().and_then(|f| files.get(&f.id));
+                if let Some(action) = bubble(ui, m, &chat.messages, file, thumb.as_ref()) {
                     match action {
                         Bubble::Reply => reply = Some(m.clone()),
                         Bubble::React(emoji, remove) => cmds.push(Cmd::React {
@@ -589,6 +796,17 @@ impl App {
                             emoji,
                             remove,
                         }),
+                        Bubble::Vote(choices) => cmds.push(Cmd::PollVote {
+                            conversation: conv.to_owned(),
+                            poll: m.id.clone(),
+                            choices,
+                        }),
+                        Bubble::ClosePoll => cmds.push(Cmd::PollClose {
+                            conversation: conv.to_owned(),
+                            poll: m.id.clone(),
+                        }),
+                        Bubble::Fetch(id) => cmds.push(Cmd::FetchFile(id)),
+                        Bubble::Cancel(id) => cmds.push(Cmd::CancelFile(id)),
                     }
                 }
             }
@@ -617,12 +835,55 @@ impl App {
 enum Bubble {
     Reply,
     React(String, bool),
+    Vote(Vec<u32>),
+    ClosePoll,
+    Fetch(String),
+    Cancel(String),
+}
+
+fn is_image(p: &std::path::Path) -> bool {
+    let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    matches!(ext.as_str(), "jpg" | "jpeg" | "png" | "webp" | "gif")
+}
+
+/// An image message's thumbnail as a texture (`None`: no thumbnail, or one
+/// that does not decode: it came from a peer and is decoded under limits).
+fn thumbnail_texture(
+    ctx: &egui::Context,
+    f: &kovan_node::node::FileMeta,
+) -> Option<egui::TextureHandle> {
+    use base64::Engine;
+    let img = f.image.as_ref()?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(&img.thumbnail).ok()?;
+    let decoded = kovan_node::media::decode_for_display(&bytes).ok()?.to_rgba8();
+    let size = [decoded.width() as usize, decoded.height() as usize];
+    let color = egui::ColorImage::from_rgba_unmultiplied(size, decoded.as_raw());
+    Some(ctx.load_texture(format!("thumb-{}", f.id), color, egui::TextureOptions::LINEAR))
+}
+
+/// "+10m", "+1h 30m" from now, or an RFC 3339 time, as ms since the epoch.
+pub fn due_at(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let now = kovan_node::clock::system_now_ms();
+    if let Some(rel) = s.strip_prefix('+') {
+        let d = humantime::parse_duration(rel.trim()).ok()?;
+        return i64::try_from(d.as_millis()).ok().map(|d| now + d);
+    }
+    let t = humantime::parse_rfc3339_weak(s).ok()?;
+    let ms = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis();
+    i64::try_from(ms).ok().filter(|&t| t > now)
 }
 
 /// Quick reactions offered on every message.
 const QUICK: [&str; 4] = ["👍", "❤", "😂", "🎉"];
 
-fn bubble(ui: &mut egui::Ui, m: &MessageView, all: &[MessageView]) -> Option<Bubble> {
+fn bubble(
+    ui: &mut egui::Ui,
+    m: &MessageView,
+    all: &[MessageView],
+    file: Option<&FileView>,
+    thumb: Option<&egui::TextureHandle>,
+) -> Option<Bubble> {
     let mut action = None;
     let layout = if m.outgoing {
         egui::Layout::right_to_left(egui::Align::TOP)
@@ -662,6 +923,21 @@ fn bubble(ui: &mut egui::Ui, m: &MessageView, all: &[MessageView]) -> Option<Bub
                     RichText::new(&body)
                 };
                 ui.label(text);
+                if let Some(t) = thumb {
+                    ui.image((t.id(), t.size_vec2()));
+                }
+                if let Some(v) = m.file.as_ref().and_then(|f| f.voice.as_ref()) {
+                    ui.label(format!("{:.1} s", f64::from(v.duration_ms) / 1000.0));
+                    waveform(ui, &v.waveform);
+                }
+                if let Some(a) = m.file.as_ref().and_then(|f| file_line(ui, f, file, m.outgoing)) {
+                    action = Some(a);
+                }
+                if let Some(p) = &m.poll
+                    && let Some(a) = poll(ui, p, m.outgoing)
+                {
+                    action = Some(a);
+                }
                 ui.horizontal(|ui| {
                     let edited = if m.edited_at.is_some() { "edited · " } else { "" };
                     let tick = match m.state {
@@ -699,6 +975,90 @@ fn bubble(ui: &mut egui::Ui, m: &MessageView, all: &[MessageView]) -> Option<Bub
                 });
             });
         });
+    });
+    action
+}
+
+/// A poll's options as buttons with their counts; a click votes.
+fn poll(ui: &mut egui::Ui, p: &kovan_node::node::PollView, mine_poll: bool) -> Option<Bubble> {
+    let mut action = None;
+    for (i, o) in p.options.iter().enumerate() {
+        let i = i as u32;
+        let chosen = p.mine.contains(&i);
+        let label = format!("{} ({})", o.text, o.votes);
+        if ui.add_enabled(!p.closed, egui::Button::selectable(chosen, label)).clicked() {
+            let mut mine = p.mine.clone();
+            if p.multiple {
+                if chosen {
+                    mine.retain(|c| *c != i);
+                } else {
+                    mine.push(i);
+                    mine.sort_unstable();
+                }
+            } else {
+                mine = if chosen { vec![] } else { vec![i] };
+            }
+            action = Some(Bubble::Vote(mine));
+        }
+    }
+    if p.closed {
+        ui.label(RichText::new("Poll closed").italics());
+    } else if mine_poll && ui.small_button("Close poll").clicked() {
+        action = Some(Bubble::ClosePoll);
+    }
+    action
+}
+
+/// A voice note's peak levels as bars.
+fn waveform(ui: &mut egui::Ui, levels: &[u8]) {
+    let size = egui::vec2(levels.len() as f32 * 3.0, 24.0);
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    for (i, l) in levels.iter().enumerate() {
+        let h = 2.0 + f32::from(*l) / 255.0 * 22.0;
+        let x = rect.left() + i as f32 * 3.0 + 1.0;
+        painter.line_segment(
+            [egui::pos2(x, rect.center().y - h / 2.0), egui::pos2(x, rect.center().y + h / 2.0)],
+            egui::Stroke::new(2.0, Color32::from_rgb(90, 120, 200)),
+        );
+    }
+}
+
+/// A file's size, transfer state and what can be done with it.
+fn file_line(
+    ui: &mut egui::Ui,
+    meta: &kovan_node::node::FileMeta,
+    file: Option<&FileView>,
+    outgoing: bool,
+) -> Option<Bubble> {
+    let mut action = None;
+    let size = meta.size as f64 / (1024.0 * 1024.0);
+    ui.horizontal(|ui| {
+        let state = file.map_or(if outgoing { "ready" } else { "offered" }, |f| f.state.as_str());
+        match state {
+            "downloading" | "waiting" => {
+                let done = file.map_or(0, |f| f.done) as f32 / meta.size.max(1) as f32;
+                ui.add(egui::ProgressBar::new(done).desired_width(120.0).show_percentage());
+                if ui.small_button(format!("Cancel {}", meta.name)).clicked() {
+                    action = Some(Bubble::Cancel(meta.id.clone()));
+                }
+            }
+            "complete" => {
+                ui.label(format!("{size:.1} MiB, saved"));
+            }
+            "offered" | "failed" | "cancelled" if !outgoing => {
+                if let Some(e) = file.and_then(|f| f.error.clone()) {
+                    ui.label(RichText::new(e).color(Color32::from_rgb(200, 60, 60)));
+                }
+                if ui.small_button(format!("Download {}", meta.name)).clicked() {
+                    action = Some(Bubble::Fetch(meta.id.clone()));
+                }
+                ui.label(format!("{size:.1} MiB"));
+            }
+            other => {
+                ui.label(format!("{size:.1} MiB, {other}"));
+            }
+        }
     });
     action
 }

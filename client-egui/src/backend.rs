@@ -10,7 +10,10 @@ use std::thread::JoinHandle;
 use eframe::egui;
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
-use kovan_node::node::{ContactView, ConversationView, MessageView};
+use kovan_node::node::{
+    ContactView, ConversationView, GroupView, InvitationView, MessageView, ScheduledContent,
+    ScheduledView,
+};
 use kovan_node::node::{NodeOptions, SearchResult};
 use kovan_node::{Event, Node, NodeHandle};
 use tokio::sync::mpsc;
@@ -100,6 +103,76 @@ pub enum Cmd {
         /// The message it replies to.
         reply_to: Option<String>,
     },
+    /// Create a group.
+    GroupCreate {
+        /// Its name.
+        name: String,
+    },
+    /// Invite a friend into a group.
+    GroupInvite {
+        /// The group.
+        group: String,
+        /// The friend.
+        who: String,
+    },
+    /// Answer an invitation.
+    GroupAnswer {
+        /// The invitation.
+        invitation: String,
+        /// Join (else decline).
+        accept: bool,
+    },
+    /// Send a file, an image or a voice note from a path.
+    SendFile {
+        /// The conversation.
+        conversation: String,
+        /// The file.
+        path: PathBuf,
+        /// As an image (metadata stripped, thumbnail).
+        image: bool,
+    },
+    /// Fetch a received file (above the automatic size, or again).
+    FetchFile(String),
+    /// Stop a transfer.
+    CancelFile(String),
+    /// Start a poll.
+    PollCreate {
+        /// The conversation.
+        conversation: String,
+        /// The question.
+        question: String,
+        /// Two to twelve options.
+        options: Vec<String>,
+        /// Several choices allowed.
+        multiple: bool,
+    },
+    /// Vote (an empty list withdraws).
+    PollVote {
+        /// The conversation.
+        conversation: String,
+        /// The poll message.
+        poll: String,
+        /// Option indexes.
+        choices: Vec<u32>,
+    },
+    /// Close a poll (its creator).
+    PollClose {
+        /// The conversation.
+        conversation: String,
+        /// The poll message.
+        poll: String,
+    },
+    /// Send a text later.
+    Schedule {
+        /// The conversation.
+        conversation: String,
+        /// The text.
+        text: String,
+        /// When, ms since the Unix epoch.
+        due_at: i64,
+    },
+    /// Cancel a scheduled message.
+    ScheduleCancel(String),
     /// Add or take back a reaction.
     React {
         /// The conversation.
@@ -145,6 +218,12 @@ pub enum Update {
     },
     /// Search results.
     Found(Vec<SearchResult>),
+    /// Groups this account is in.
+    Groups(Vec<GroupView>),
+    /// Group invitations, both ways.
+    Invitations(Vec<InvitationView>),
+    /// Scheduled messages.
+    Scheduled(Vec<ScheduledView>),
     /// A message this device sent.
     Sent(Box<MessageView>),
     /// Something happened in the node.
@@ -342,6 +421,18 @@ async fn refresh(n: &NodeHandle, out: &Out) {
         Ok(c) => out.send(Update::Conversations(c)).await,
         Err(e) => out.error("reading chats", e).await,
     }
+    match n.groups().await {
+        Ok(g) => out.send(Update::Groups(g)).await,
+        Err(e) => out.error("reading groups", e).await,
+    }
+    match n.group_invitations().await {
+        Ok(i) => out.send(Update::Invitations(i)).await,
+        Err(e) => out.error("reading invitations", e).await,
+    }
+    match n.scheduled(None).await {
+        Ok(s) => out.send(Update::Scheduled(s)).await,
+        Err(e) => out.error("reading scheduled messages", e).await,
+    }
 }
 
 async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
@@ -394,6 +485,68 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Err(e) => out.error("sending", e).await,
             }
         }
+        Cmd::GroupCreate { name } => match n.group_create(&name, "", false).await {
+            Ok(_) => refresh(n, out).await,
+            Err(e) => out.error("creating the group", e).await,
+        },
+        Cmd::GroupInvite { group, who } => match n.group_invite(&group, &who).await {
+            Ok(_) => refresh(n, out).await,
+            Err(e) => out.error("inviting", e).await,
+        },
+        Cmd::GroupAnswer { invitation, accept } => {
+            match n.group_answer(&invitation, accept).await {
+                Ok(_) => refresh(n, out).await,
+                Err(e) => out.error("answering the invitation", e).await,
+            }
+        }
+        Cmd::SendFile { conversation, path, image } => {
+            let sent = if image {
+                n.send_image(&conversation, &path, "", None).await
+            } else {
+                n.send_file(&conversation, &path, "", None).await
+            };
+            match sent {
+                Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+                Err(e) => out.error("sending the file", e).await,
+            }
+        }
+        Cmd::FetchFile(id) => {
+            if let Err(e) = n.fetch_file(&id).await {
+                out.error("fetching the file", e).await;
+            }
+        }
+        Cmd::CancelFile(id) => {
+            if let Err(e) = n.cancel_file(&id).await {
+                out.error("cancelling the transfer", e).await;
+            }
+        }
+        Cmd::PollCreate { conversation, question, options, multiple } => {
+            match n.poll_create(&conversation, &question, options, multiple).await {
+                Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+                Err(e) => out.error("starting the poll", e).await,
+            }
+        }
+        Cmd::PollVote { conversation, poll, choices } => {
+            match n.poll_vote(&conversation, &poll, choices).await {
+                Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+                Err(e) => out.error("voting", e).await,
+            }
+        }
+        Cmd::PollClose { conversation, poll } => match n.poll_close(&conversation, &poll).await {
+            Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+            Err(e) => out.error("closing the poll", e).await,
+        },
+        Cmd::Schedule { conversation, text, due_at } => {
+            let content = ScheduledContent::Text { text, reply_to: None };
+            match n.schedule(&conversation, content, due_at).await {
+                Ok(_) => refresh(n, out).await,
+                Err(e) => out.error("scheduling", e).await,
+            }
+        }
+        Cmd::ScheduleCancel(id) => match n.schedule_cancel(&id).await {
+            Ok(_) => refresh(n, out).await,
+            Err(e) => out.error("cancelling the scheduled message", e).await,
+        },
         Cmd::React { conversation, message, emoji, remove } => {
             if let Err(e) = n.react(&conversation, &message, &emoji, remove).await {
                 out.error("reacting", e).await;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{By, Queryable};
 use kovan_desktop::app::{App, Screen};
 use kovan_desktop::backend::BackendConfig;
 use kovan_relay::{Relay, RelayConfig};
@@ -96,8 +96,31 @@ fn sign_up(h: &mut Harness<'static, App>, name: &str) {
     until(h, "signed in", |h| has_text(h, &format!("signed in as {name}")));
 }
 
+/// A small PNG photo.
+fn image_png(path: &Path) {
+    let mut png = Vec::new();
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 128]));
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    std::fs::write(path, png).unwrap();
+}
+
+/// Files Bob's node has saved.
+fn bob_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let inbox = dir.join("bob").join("files").join("in");
+    std::fs::read_dir(inbox)
+        .map(|d| {
+            d.flatten()
+                .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten().flatten())
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[test]
-fn two_people_sign_up_befriend_chat_both_ways_and_react() {
+fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_group() {
     let dir = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let relay = relay(&rt, dir.path());
@@ -141,6 +164,60 @@ fn two_people_sign_up_befriend_chat_both_ways_and_react() {
     bob.step();
     click(&mut bob, "👍");
     until(&mut alice, "the reaction", |h| has(h, "👍 1"));
+
+    // A file and an image from Alice's chat with Bob; he sees both arrive.
+    let report = dir.path().join("rapor.txt");
+    std::fs::write(&report, "kovan raporu\n".repeat(100)).unwrap();
+    let photo = dir.path().join("deniz.png");
+    image_png(&photo);
+    click(&mut alice, "Attach, poll, send later");
+    type_into(&mut alice, "File path", report.to_str().unwrap());
+    click(&mut alice, "Attach file");
+    type_into(&mut alice, "File path", photo.to_str().unwrap());
+    click(&mut alice, "Attach image");
+    until(&mut bob, "the file", |h| has_text(h, "[file rapor.txt]"));
+    until(&mut bob, "the image", |h| has_text(h, "[image deniz.png]"));
+    until(&mut bob, "both saved", |h| h.query_all_by_label_contains("saved").count() >= 2);
+    let got = bob_files(dir.path());
+    assert!(got.iter().any(|p| p.ends_with("rapor.txt")), "{got:?}");
+
+    // A poll: Bob votes, Alice sees the count, then closes it.
+    type_into(&mut alice, "Poll question", "Çay mı kahve mi?");
+    type_into(&mut alice, "Poll options", "çay\nkahve");
+    click(&mut alice, "Start poll");
+    until(&mut bob, "the poll", |h| has(h, "çay (0)"));
+    click(&mut bob, "çay (0)");
+    until(&mut alice, "bob's vote", |h| has(h, "çay (1)"));
+    click(&mut alice, "Close poll");
+    until(&mut bob, "the poll closed", |h| has(h, "Poll closed"));
+
+    // A message for later: listed as scheduled, then cancelled.
+    type_into(&mut alice, "Message", "yarın görüşürüz");
+    type_into(&mut alice, "Send at", "+2h");
+    click(&mut alice, "Schedule");
+    until(&mut alice, "the scheduled message", |h| has_text(h, ": yarın görüşürüz"));
+    click(&mut alice, "Cancel scheduled");
+    until(&mut alice, "it is gone", |h| !has_text(h, ": yarın görüşürüz"));
+
+    // A group: Alice creates it and invites Bob, who joins; both write.
+    click(&mut alice, "Chats");
+    type_into(&mut alice, "New group", "Ekip");
+    click(&mut alice, "Create group");
+    click(&mut alice, "Ekip");
+    click(&mut alice, "Invite bob");
+    until(&mut bob, "the invitation", |h| has(h, "Join Ekip"));
+    click(&mut bob, "Join Ekip");
+    until(&mut alice, "bob in the group", |h| {
+        let by = By::new()
+            .label_contains("Members:")
+            .predicate(|n| n.value().is_some_and(|l| l.contains("bob")));
+        h.query_all(by).next().is_some()
+    });
+    click(&mut bob, "Ekip");
+    type_into(&mut bob, "Message", "ekipteyim");
+    click(&mut bob, "Send");
+    until(&mut alice, "bob's group message", |h| has(h, "ekipteyim"));
+    click(&mut alice, "bob");
 
     // Locking returns to the passphrase screen; unlocking brings the chat back.
     click(&mut alice, "Lock");
