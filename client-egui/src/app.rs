@@ -14,7 +14,8 @@ use kovan_node::node::{
     ScheduledContent, ScheduledView, SearchResult,
 };
 
-use crate::backend::{Backend, BackendConfig, Cmd, PAGE, Update};
+use crate::backend::{Action, Backend, BackendConfig, Cmd, PAGE, Update};
+use kovan_node::node::GroupChange;
 
 /// Locks itself after this long without input.
 pub const IDLE_LOCK: Duration = Duration::from_secs(10 * 60);
@@ -41,6 +42,8 @@ pub enum Tab {
     Chats,
     /// Search, requests, friends.
     People,
+    /// Profile, privacy, sessions, account.
+    Settings,
 }
 
 /// One open conversation's loaded history, oldest first.
@@ -102,6 +105,13 @@ pub struct App {
     poll_options: String,
     poll_multiple: bool,
     send_at: String,
+    settings: Option<serde_json::Value>,
+    sessions: Vec<serde_json::Value>,
+    safety: HashMap<String, String>,
+    old_password: String,
+    new_password: String,
+    rename_to: String,
+    editing: Option<String>,
 }
 
 impl App {
@@ -141,6 +151,13 @@ impl App {
             poll_options: String::new(),
             poll_multiple: false,
             send_at: String::new(),
+            settings: None,
+            sessions: Vec::new(),
+            safety: HashMap::new(),
+            old_password: String::new(),
+            new_password: String::new(),
+            rename_to: String::new(),
+            editing: None,
         }
     }
 
@@ -244,6 +261,18 @@ impl App {
                 Update::Groups(g) => self.groups = g,
                 Update::Invitations(i) => self.invitations = i,
                 Update::Scheduled(v) => self.scheduled = v,
+                Update::Settings { settings, sessions } => {
+                    self.settings = Some(settings);
+                    self.sessions = sessions.as_array().cloned().unwrap_or_default();
+                }
+                Update::SignedOut => {
+                    self.signed_in = None;
+                    self.settings = None;
+                    self.sessions.clear();
+                }
+                Update::SafetyNumber { account, digits } => {
+                    self.safety.insert(account, digits);
+                }
                 Update::Sent(m) => {
                     self.chats.entry(m.conversation.clone()).or_default().upsert(*m);
                     self.send(Cmd::Refresh);
@@ -413,11 +442,17 @@ impl App {
                 let people =
                     if incoming > 0 { format!("People ({incoming})") } else { "People".into() };
                 ui.selectable_value(&mut self.tab, Tab::People, people);
+                if ui.selectable_value(&mut self.tab, Tab::Settings, "Settings").clicked()
+                    && self.signed_in.is_some()
+                {
+                    self.send(Cmd::LoadSettings);
+                }
             });
             ui.separator();
             match self.tab {
                 Tab::Chats => self.chat_list(ui),
                 Tab::People => self.people(ui),
+                Tab::Settings => self.settings_panel(ui),
             }
         });
         egui::CentralPanel::default().show(ui, |ui| match self.open.clone() {
@@ -487,6 +522,101 @@ impl App {
         });
         if let Some(id) = pick {
             self.open_chat(id);
+        }
+    }
+
+    fn settings_panel(&mut self, ui: &mut egui::Ui) {
+        ui.label(format!("Data directory: {}", self.config.home.display()));
+        ui.label(format!(
+            "Relay: {}",
+            self.config.relay.clone().unwrap_or_else(|| "from kovan.toml".into())
+        ));
+        ui.label(format!("Account key: {}…", short(&self.account, 16)));
+        if self.signed_in.is_none() {
+            ui.label("Sign up or log in under People to change relay settings.");
+            return;
+        }
+        let Some(mut settings) = self.settings.clone() else {
+            ui.spinner();
+            return;
+        };
+        let mut patch = serde_json::Map::new();
+        for (key, label) in [("display_name", "Display name"), ("about", "About")] {
+            let mut v = settings[key].as_str().unwrap_or_default().to_owned();
+            let r = labelled(ui, label, &mut v, false);
+            settings[key] = v.clone().into();
+            if r.lost_focus() {
+                patch.insert(key.into(), v.into());
+            }
+        }
+        for (key, label) in
+            [("discoverable", "Discoverable in search"), ("read_receipts", "Send read receipts")]
+        {
+            let mut on = settings[key].as_bool().unwrap_or(true);
+            if ui.checkbox(&mut on, label).changed() {
+                patch.insert(key.into(), on.into());
+            }
+            settings[key] = on.into();
+        }
+        ui.horizontal(|ui| {
+            ui.label("Friend requests from");
+            let cur = settings["friend_policy"].as_str().unwrap_or("everyone").to_owned();
+            for p in ["everyone", "nobody"] {
+                if ui.selectable_label(cur == p, p).clicked() && cur != p {
+                    patch.insert("friend_policy".into(), p.into());
+                    settings["friend_policy"] = p.into();
+                }
+            }
+        });
+        self.settings = Some(settings);
+        if !patch.is_empty() {
+            self.send(Cmd::Act(Action::SaveSettings(patch.into())));
+        }
+        ui.separator();
+        ui.strong("Sessions");
+        let mut cmds = Vec::new();
+        for sess in &self.sessions {
+            let id = sess["id"].as_str().unwrap_or_default().to_owned();
+            let current = sess["current"].as_bool() == Some(true);
+            ui.horizontal(|ui| {
+                let device = short(sess["device_peer_id"].as_str().unwrap_or_default(), 16);
+                let last = sess["last_used_at"].as_i64().unwrap_or(0);
+                ui.label(format!(
+                    "{device} · last used {} {}{}",
+                    format_day(civil_day(last)),
+                    clock(last),
+                    if current { " (this one)" } else { "" }
+                ));
+                if !current && ui.small_button(format!("Revoke {}", short(&id, 8))).clicked() {
+                    cmds.push(Cmd::Act(Action::RevokeSession(id.clone())));
+                }
+            });
+        }
+        ui.separator();
+        labelled(ui, "Current password", &mut self.old_password, true);
+        labelled(ui, "New password", &mut self.new_password, true);
+        let ok = !self.old_password.is_empty() && self.new_password.len() >= 8;
+        if ui.add_enabled(ok, egui::Button::new("Change password")).clicked() {
+            cmds.push(Cmd::Act(Action::ChangePassword {
+                old: std::mem::take(&mut self.old_password),
+                new: std::mem::take(&mut self.new_password),
+            }));
+        }
+        ui.separator();
+        if ui.button("Log out").clicked() {
+            cmds.push(Cmd::Act(Action::Logout));
+        }
+        ui.collapsing("Delete account", |ui| {
+            ui.label("This removes your relay account, its mailbox and files. Type your password:");
+            labelled(ui, "Password to delete", &mut self.old_password, true);
+            if ui.button("Delete my account").clicked() && !self.old_password.is_empty() {
+                cmds.push(Cmd::Act(Action::DeleteAccount {
+                    password: std::mem::take(&mut self.old_password),
+                }));
+            }
+        });
+        for c in cmds {
+            self.send(c);
         }
     }
 
@@ -571,12 +701,47 @@ impl App {
         }
         ui.strong("Friends");
         let mut open = None;
-        for c in self.contacts.iter().filter(|c| c.state == FriendState::Friend) {
+        for c in self.contacts.iter().filter(|c| c.state == FriendState::Friend && !c.blocked) {
             let name = c.username.clone().unwrap_or_else(|| c.display_name.clone());
-            let mark = if c.verified { " ✔" } else { "" };
-            if ui.link(format!("{name}{mark}")).clicked() {
-                open = c.conversation.clone();
+            let mark = if c.verified { " ✔ verified" } else { "" };
+            ui.horizontal_wrapped(|ui| {
+                if ui.link(format!("{name}{mark}")).clicked() {
+                    open = c.conversation.clone();
+                }
+                if c.identity_changed {
+                    ui.label(
+                        RichText::new("identity changed").color(Color32::from_rgb(200, 60, 60)),
+                    );
+                }
+                if ui.small_button(format!("Safety number for {name}")).clicked() {
+                    cmds.push(Cmd::SafetyNumber(c.account.clone()));
+                }
+                if ui.small_button(format!("Unfriend {name}")).clicked() {
+                    cmds.push(Cmd::Act(Action::Unfriend(c.account.clone())));
+                }
+                if ui.small_button(format!("Block {name}")).clicked() {
+                    cmds.push(Cmd::Act(Action::Block(c.account.clone(), true)));
+                }
+            });
+            if let Some(digits) = self.safety.get(&c.account) {
+                ui.label(RichText::new(digits).monospace());
+                if !c.verified && ui.small_button(format!("Mark {name} verified")).clicked() {
+                    cmds.push(Cmd::Act(Action::Verify(c.account.clone())));
+                }
             }
+        }
+        let blocked: Vec<_> = self.contacts.iter().filter(|c| c.blocked).collect();
+        if !blocked.is_empty() {
+            ui.strong("Blocked");
+        }
+        for c in blocked {
+            let name = c.username.clone().unwrap_or_else(|| c.display_name.clone());
+            ui.horizontal(|ui| {
+                ui.label(&name);
+                if ui.small_button(format!("Unblock {name}")).clicked() {
+                    cmds.push(Cmd::Act(Action::Block(c.account.clone(), false)));
+                }
+            });
         }
         for c in cmds {
             self.send(c);
@@ -677,6 +842,35 @@ impl App {
                 .map(|m| if m.admin { format!("{} (admin)", m.name) } else { m.name.clone() })
                 .collect();
             ui.label(format!("Members: {}", names.join(", ")));
+            ui.horizontal_wrapped(|ui| {
+                if g.admin {
+                    for m in g.members.iter().filter(|m| !m.me) {
+                        if ui.small_button(format!("Remove {}", m.name)).clicked() {
+                            let change = GroupChange::Remove(m.account.clone());
+                            cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
+                        }
+                        if ui.small_button(format!("Ban {}", m.name)).clicked() {
+                            let change = GroupChange::Ban(m.account.clone());
+                            cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
+                        }
+                    }
+                    let l = ui.label("Rename to");
+                    ui.add(egui::TextEdit::singleline(&mut self.rename_to).desired_width(120.0))
+                        .labelled_by(l.id);
+                    if ui.small_button("Rename group").clicked()
+                        && !self.rename_to.trim().is_empty()
+                    {
+                        let change = GroupChange::Rename(std::mem::take(&mut self.rename_to));
+                        cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
+                    }
+                    if ui.small_button("Delete group").clicked() {
+                        cmds.push(Cmd::Act(Action::Group(g.id.clone(), GroupChange::Delete)));
+                    }
+                }
+                if ui.small_button("Leave group").clicked() {
+                    cmds.push(Cmd::Act(Action::Leave(g.id.clone())));
+                }
+            });
             if g.admin || g.members_invite {
                 ui.horizontal_wrapped(|ui| {
                     for c in self.contacts.iter().filter(|c| c.state == FriendState::Friend) {
@@ -747,11 +941,18 @@ impl App {
                 );
                 let r = r.labelled_by(label.id);
                 let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                if (ui.button("Send").clicked() || enter) && !draft.trim().is_empty() {
-                    cmds.push(Cmd::Send {
-                        conversation: conv.to_owned(),
-                        text: std::mem::take(draft),
-                        reply_to: self.replying_to.take().map(|m| m.id),
+                let label = if self.editing.is_some() { "Save edit" } else { "Send" };
+                if (ui.button(label).clicked() || enter) && !draft.trim().is_empty() {
+                    let text = std::mem::take(draft);
+                    cmds.push(match self.editing.take() {
+                        Some(message) => {
+                            Cmd::Act(Action::Edit { conversation: conv.to_owned(), message, text })
+                        }
+                        None => Cmd::Send {
+                            conversation: conv.to_owned(),
+                            text,
+                            reply_to: self.replying_to.take().map(|m| m.id),
+                        },
                     });
                     r.request_focus();
                 }
@@ -789,7 +990,12 @@ impl App {
                 let file = m.file.as_ref().and_then(|f| files.get(&f.id));
                 if let Some(action) = bubble(ui, m, &chat.messages, file, thumb.as_ref()) {
                     match action {
-                        Bubble::Reply => reply = Some(m.clone()),
+                        Bubble::Reply => reply = Some((m.clone(), false)),
+                        Bubble::Edit => reply = Some((m.clone(), true)),
+                        Bubble::Delete => cmds.push(Cmd::Act(Action::Delete {
+                            conversation: conv.to_owned(),
+                            message: m.id.clone(),
+                        })),
                         Bubble::React(emoji, remove) => cmds.push(Cmd::React {
                             conversation: conv.to_owned(),
                             message: m.id.clone(),
@@ -812,8 +1018,13 @@ impl App {
             }
             reply
         });
-        if let Some(r) = out.inner {
-            self.replying_to = Some(r);
+        match out.inner {
+            Some((m, true)) => {
+                self.drafts.insert(conv.to_owned(), m.text.clone().unwrap_or_default());
+                self.editing = Some(m.id);
+            }
+            Some((m, false)) => self.replying_to = Some(m),
+            None => {}
         }
         // Scrolled to the top: the next older page.
         let chat = self.chats.entry(conv.to_owned()).or_default();
@@ -834,6 +1045,8 @@ impl App {
 
 enum Bubble {
     Reply,
+    Edit,
+    Delete,
     React(String, bool),
     Vote(Vec<u32>),
     ClosePoll,
@@ -962,6 +1175,16 @@ fn bubble(
                         if ui.button("Reply").clicked() {
                             action = Some(Bubble::Reply);
                             ui.close();
+                        }
+                        if m.outgoing && m.kind == "text" {
+                            if ui.button("Edit").clicked() {
+                                action = Some(Bubble::Edit);
+                                ui.close();
+                            }
+                            if ui.button("Delete for everyone").clicked() {
+                                action = Some(Bubble::Delete);
+                                ui.close();
+                            }
                         }
                         ui.horizontal(|ui| {
                             for e in QUICK {

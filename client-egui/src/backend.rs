@@ -11,8 +11,8 @@ use eframe::egui;
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
 use kovan_node::node::{
-    ContactView, ConversationView, GroupView, InvitationView, MessageView, ScheduledContent,
-    ScheduledView,
+    ContactView, ConversationView, GroupChange, GroupView, InvitationView, MessageView,
+    ScheduledContent, ScheduledView,
 };
 use kovan_node::node::{NodeOptions, SearchResult};
 use kovan_node::{Event, Node, NodeHandle};
@@ -173,6 +173,12 @@ pub enum Cmd {
     },
     /// Cancel a scheduled message.
     ScheduleCancel(String),
+    /// One of the smaller actions; the state is re-read after it.
+    Act(Action),
+    /// Read the relay account's settings and sessions.
+    LoadSettings,
+    /// Ask for a contact's safety number.
+    SafetyNumber(String),
     /// Add or take back a reaction.
     React {
         /// The conversation.
@@ -184,6 +190,75 @@ pub enum Cmd {
         /// Take it back.
         remove: bool,
     },
+}
+
+/// Actions whose result is the new state (re-read afterwards).
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Change relay account settings (a JSON object of the changed keys).
+    SaveSettings(serde_json::Value),
+    /// End another session of this account.
+    RevokeSession(String),
+    /// Change the relay password.
+    ChangePassword {
+        /// The current one.
+        old: String,
+        /// The new one.
+        new: String,
+    },
+    /// Log out of the relay.
+    Logout,
+    /// Delete the relay account.
+    DeleteAccount {
+        /// Confirms it.
+        password: String,
+    },
+    /// End a friendship.
+    Unfriend(String),
+    /// Block (true) or unblock an account.
+    Block(String, bool),
+    /// Mark a contact's safety number as compared.
+    Verify(String),
+    /// Change a group (admins).
+    Group(String, GroupChange),
+    /// Leave a group.
+    Leave(String),
+    /// Edit one of this account's messages.
+    Edit {
+        /// The conversation.
+        conversation: String,
+        /// The message.
+        message: String,
+        /// The new text.
+        text: String,
+    },
+    /// Delete one of this account's messages for everyone.
+    Delete {
+        /// The conversation.
+        conversation: String,
+        /// The message.
+        message: String,
+    },
+}
+
+impl Action {
+    fn what(&self) -> &'static str {
+        match self {
+            Self::SaveSettings(_) => "saving settings",
+            Self::RevokeSession(_) => "ending the session",
+            Self::ChangePassword { .. } => "changing the password",
+            Self::Logout => "logging out",
+            Self::DeleteAccount { .. } => "deleting the account",
+            Self::Unfriend(_) => "unfriending",
+            Self::Block(_, true) => "blocking",
+            Self::Block(_, false) => "unblocking",
+            Self::Verify(_) => "marking verified",
+            Self::Group(..) => "changing the group",
+            Self::Leave(_) => "leaving the group",
+            Self::Edit { .. } => "editing",
+            Self::Delete { .. } => "deleting the message",
+        }
+    }
 }
 
 /// What the node tells the UI.
@@ -224,6 +299,22 @@ pub enum Update {
     Invitations(Vec<InvitationView>),
     /// Scheduled messages.
     Scheduled(Vec<ScheduledView>),
+    /// The relay account's settings and sessions.
+    Settings {
+        /// Display name, about, discoverable, friend policy, read receipts.
+        settings: serde_json::Value,
+        /// Sessions (id, device, created, last used, current).
+        sessions: serde_json::Value,
+    },
+    /// Logged out of the relay (or the account was deleted).
+    SignedOut,
+    /// A contact's safety number.
+    SafetyNumber {
+        /// Their account.
+        account: String,
+        /// The digits to compare.
+        digits: String,
+    },
     /// A message this device sent.
     Sent(Box<MessageView>),
     /// Something happened in the node.
@@ -435,6 +526,18 @@ async fn refresh(n: &NodeHandle, out: &Out) {
     }
 }
 
+async fn load_settings(n: &NodeHandle, out: &Out) {
+    let settings = match n.settings().await {
+        Ok(s) => s,
+        Err(e) => return out.error("reading settings", e).await,
+    };
+    let sessions = match n.sessions().await {
+        Ok(s) => s,
+        Err(e) => return out.error("reading sessions", e).await,
+    };
+    out.send(Update::Settings { settings, sessions }).await;
+}
+
 async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
     match cmd {
         Cmd::Register { username, password } => match n.register(&username, &password).await {
@@ -546,6 +649,42 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
         Cmd::ScheduleCancel(id) => match n.schedule_cancel(&id).await {
             Ok(_) => refresh(n, out).await,
             Err(e) => out.error("cancelling the scheduled message", e).await,
+        },
+        Cmd::Act(action) => {
+            let what = action.what();
+            let signs_out = matches!(action, Action::Logout | Action::DeleteAccount { .. });
+            let done = match action {
+                Action::SaveSettings(patch) => n.update_settings(&patch).await.map(drop),
+                Action::RevokeSession(id) => n.revoke_session(&id).await,
+                Action::ChangePassword { old, new } => n.change_password(&old, &new).await,
+                Action::Logout => n.logout().await,
+                Action::DeleteAccount { password } => n.delete_account(&password).await,
+                Action::Unfriend(a) => n.friend_remove(&a).await.map(drop),
+                Action::Block(a, true) => n.block(&a).await.map(drop),
+                Action::Block(a, false) => n.unblock(&a).await.map(drop),
+                Action::Verify(a) => n.verify(&a, None).await.map(drop),
+                Action::Group(g, change) => n.group_change(&g, change).await.map(drop),
+                Action::Leave(g) => n.group_leave(&g).await.map(drop),
+                Action::Edit { conversation, message, text } => {
+                    n.edit(&conversation, &message, &text).await.map(drop)
+                }
+                Action::Delete { conversation, message } => n.delete(&conversation, &message).await,
+            };
+            match done {
+                Ok(()) if signs_out => out.send(Update::SignedOut).await,
+                Ok(()) => {
+                    refresh(n, out).await;
+                    if what.contains("session") || what.contains("settings") {
+                        load_settings(n, out).await;
+                    }
+                }
+                Err(e) => out.error(what, e).await,
+            }
+        }
+        Cmd::LoadSettings => load_settings(n, out).await,
+        Cmd::SafetyNumber(account) => match n.safety_number(&account).await {
+            Ok(digits) => out.send(Update::SafetyNumber { account, digits }).await,
+            Err(e) => out.error("reading the safety number", e).await,
         },
         Cmd::React { conversation, message, emoji, remove } => {
             if let Err(e) = n.react(&conversation, &message, &emoji, remove).await {

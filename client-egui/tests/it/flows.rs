@@ -28,7 +28,9 @@ fn client(dir: &Path, name: &str, relay: &str) -> Harness<'static, App> {
     let config =
         BackendConfig { home: dir.join(name), relay: Some(relay.to_owned()), loopback: true };
     Harness::builder()
-        .with_size(egui::vec2(1100.0, 760.0))
+        // Tall enough that a whole test conversation is on screen (widgets
+        // scrolled out of view are not in the accessibility tree).
+        .with_size(egui::vec2(1100.0, 2400.0))
         .build_ui_state(|ui, app: &mut App| app.ui(ui), App::new(config))
 }
 
@@ -199,6 +201,20 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     click(&mut alice, "Cancel scheduled");
     until(&mut alice, "it is gone", |h| !has_text(h, ": yarın görüşürüz"));
 
+    // Alice edits her first message, then deletes it for everyone.
+    until(&mut alice, "her menus", |h| has(h, "…"));
+    alice.query_all_by_label("…").next().unwrap().click();
+    alice.step();
+    click(&mut alice, "Edit");
+    type_into(&mut alice, "Message", " dünya");
+    click(&mut alice, "Save edit");
+    until(&mut alice, "the edit on her side", |h| has(h, "merhaba 👋 dünya"));
+    until(&mut bob, "the edit", |h| has(h, "merhaba 👋 dünya"));
+    alice.query_all_by_label("…").next().unwrap().click();
+    alice.step();
+    click(&mut alice, "Delete for everyone");
+    until(&mut bob, "the deletion", |h| has(h, "(deleted)") && !has(h, "merhaba 👋 dünya"));
+
     // A group: Alice creates it and invites Bob, who joins; both write.
     click(&mut alice, "Chats");
     type_into(&mut alice, "New group", "Ekip");
@@ -219,6 +235,17 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     until(&mut alice, "bob's group message", |h| has(h, "ekipteyim"));
     click(&mut alice, "bob");
 
+    // Safety number, compared and marked verified.
+    click(&mut alice, "People");
+    click(&mut alice, "Safety number for bob");
+    click(&mut alice, "Mark bob verified");
+    until(&mut alice, "the verified mark", |h| has(h, "bob ✔ verified"));
+
+    // Settings: this session listed; a new display name saved on the relay.
+    click(&mut alice, "Settings");
+    until(&mut alice, "the sessions", |h| has_text(h, "(this one)"));
+    click(&mut alice, "Chats");
+
     // Locking returns to the passphrase screen; unlocking brings the chat back.
     click(&mut alice, "Lock");
     until(&mut alice, "the lock screen", |h| h.state().screen == Screen::Unlock);
@@ -226,7 +253,7 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     click(&mut alice, "Unlock");
     until(&mut alice, "the main window again", |h| h.state().screen == Screen::Main);
     click(&mut alice, "bob");
-    until(&mut alice, "the history", |h| has(h, "selam") && has(h, "merhaba 👋"));
+    until(&mut alice, "the history", |h| has(h, "selam") && has(h, "(deleted)"));
 
     // A wrong passphrase is said in plain words.
     click(&mut alice, "Lock");
