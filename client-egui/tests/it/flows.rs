@@ -255,6 +255,13 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     click(&mut alice, "bob");
     until(&mut alice, "the history", |h| has(h, "selam") && has(h, "(deleted)"));
 
+    // Bob switches from the group back to his chat with Alice.
+    click(&mut bob, "Chats");
+    let chat = By::new().label("alice").predicate(|n| n.role() == egui::accesskit::Role::Button);
+    bob.query_all(chat).next().unwrap().click();
+    bob.step();
+    until(&mut bob, "the chat with alice", |h| has(h, "selam"));
+
     // A wrong passphrase is said in plain words.
     click(&mut alice, "Lock");
     until(&mut alice, "the lock screen", |h| h.state().screen == Screen::Unlock);
