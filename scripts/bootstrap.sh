@@ -6,8 +6,9 @@ set -euo pipefail
 
 # Debian packages: pkg-config and the Wayland/xkbcommon headers for the
 # desktop client (eframe/winit); libopus for voice notes (the `opus` crate
-# links the system library).
-pkgs=(pkg-config libwayland-dev libxkbcommon-dev libopus-dev)
+# links the system library); Mesa's Vulkan drivers give the desktop
+# client's snapshot tests a software wgpu adapter.
+pkgs=(pkg-config libwayland-dev libxkbcommon-dev libopus-dev mesa-vulkan-drivers)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1104,8 +1104,11 @@ fn bubble(
         egui::Layout::left_to_right(egui::Align::TOP)
     };
     ui.with_layout(layout, |ui| {
-        let fill =
-            if m.outgoing { Color32::from_rgb(220, 235, 255) } else { ui.visuals().faint_bg_color };
+        let fill = match (m.outgoing, ui.visuals().dark_mode) {
+            (true, true) => Color32::from_rgb(38, 64, 100),
+            (true, false) => Color32::from_rgb(220, 235, 255),
+            (false, _) => ui.visuals().faint_bg_color,
+        };
         egui::Frame::new().fill(fill).corner_radius(8.0).inner_margin(6.0).show(ui, |ui| {
             ui.set_max_width(ui.available_width() * 0.7);
             ui.vertical(|ui| {
@@ -1155,9 +1158,9 @@ fn bubble(
                     let edited = if m.edited_at.is_some() { "edited · " } else { "" };
                     let tick = match m.state {
                         "pending" => "🕓",
-                        "sent" => "✓",
-                        "delivered" => "✓✓",
-                        "seen" => "✓✓ seen",
+                        "sent" => "✔",
+                        "delivered" => "✔✔",
+                        "seen" => "✔✔ seen",
                         _ => "",
                     };
                     ui.label(
@@ -1356,8 +1359,8 @@ mod tests {
     #[test]
     fn days_and_strength() {
         assert_eq!(format_day(civil_day(0)), "1970-01-01");
-        assert_eq!(format_day(civil_day(1_796_112_000_000)), "2026-12-01");
-        assert_eq!(clock(1_796_112_000_000 + 14 * 3_600_000 + 5 * 60_000), "14:05");
+        assert_eq!(format_day(civil_day(1_796_083_200_000)), "2026-12-01");
+        assert_eq!(clock(1_796_083_200_000 + 14 * 3_600_000 + 5 * 60_000), "14:05");
         assert_eq!(strength("abc").0, "Too short: at least 8 characters");
         assert_eq!(strength("abcdefgh").0, "Weak: longer is better");
         assert_eq!(strength("Abcdefgh12!x").0, "Strong");

@@ -31,6 +31,7 @@ fn client(dir: &Path, name: &str, relay: &str) -> Harness<'static, App> {
         // Tall enough that a whole test conversation is on screen (widgets
         // scrolled out of view are not in the accessibility tree).
         .with_size(egui::vec2(1100.0, 2400.0))
+        .wgpu()
         .build_ui_state(|ui, app: &mut App| app.ui(ui), App::new(config))
 }
 
@@ -54,6 +55,21 @@ fn until(
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// With `KOVAN_SCREENSHOTS=DIR` (see `scripts/screenshots`), writes what
+/// the window shows at a normal size as `DIR/NAME.png`.
+fn shot(h: &mut Harness<'static, App>, name: &str) {
+    let Ok(dir) = std::env::var("KOVAN_SCREENSHOTS") else { return };
+    h.set_size(egui::vec2(1100.0, 720.0));
+    for _ in 0..5 {
+        h.step();
+    }
+    let img = h.render().expect("rendering needs a wgpu adapter");
+    std::fs::create_dir_all(&dir).unwrap();
+    img.save(Path::new(&dir).join(format!("{name}.png"))).unwrap();
+    h.set_size(egui::vec2(1100.0, 2400.0));
+    h.step();
 }
 
 fn has(h: &Harness<'static, App>, label: &str) -> bool {
@@ -158,7 +174,7 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     type_into(&mut bob, "Message", "selam");
     click(&mut bob, "Send");
     until(&mut alice, "bob's answer", |h| has(h, "selam"));
-    until(&mut alice, "her message delivered", |h| has_text(h, "✓✓"));
+    until(&mut alice, "her message delivered", |h| has_text(h, "✔✔"));
 
     // Bob reacts to Alice's message; she sees the count.
     until(&mut bob, "a menu per message", |h| h.query_all_by_label("…").count() >= 2);
@@ -192,6 +208,8 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     until(&mut alice, "bob's vote", |h| has(h, "çay (1)"));
     click(&mut alice, "Close poll");
     until(&mut bob, "the poll closed", |h| has(h, "Poll closed"));
+    shot(&mut bob, "chat");
+    shot(&mut alice, "chat-sender");
 
     // A message for later: listed as scheduled, then cancelled.
     type_into(&mut alice, "Message", "yarın görüşürüz");
@@ -233,6 +251,7 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     type_into(&mut bob, "Message", "ekipteyim");
     click(&mut bob, "Send");
     until(&mut alice, "bob's group message", |h| has(h, "ekipteyim"));
+    shot(&mut alice, "group");
     click(&mut alice, "bob");
 
     // Safety number, compared and marked verified.
@@ -240,15 +259,18 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     click(&mut alice, "Safety number for bob");
     click(&mut alice, "Mark bob verified");
     until(&mut alice, "the verified mark", |h| has(h, "bob ✔ verified"));
+    shot(&mut alice, "people");
 
     // Settings: this session listed; a new display name saved on the relay.
     click(&mut alice, "Settings");
     until(&mut alice, "the sessions", |h| has_text(h, "(this one)"));
+    shot(&mut alice, "settings");
     click(&mut alice, "Chats");
 
     // Locking returns to the passphrase screen; unlocking brings the chat back.
     click(&mut alice, "Lock");
     until(&mut alice, "the lock screen", |h| h.state().screen == Screen::Unlock);
+    shot(&mut alice, "unlock");
     type_into(&mut alice, "Passphrase", "correct horse battery");
     click(&mut alice, "Unlock");
     until(&mut alice, "the main window again", |h| h.state().screen == Screen::Main);

@@ -3,3 +3,4 @@
 //! relay on loopback. Queries go by the labels a screen reader would read.
 
 mod flows;
+mod snapshots;
