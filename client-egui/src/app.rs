@@ -50,6 +50,9 @@ pub enum Tab {
 #[derive(Debug, Default)]
 struct Chat {
     messages: Vec<MessageView>,
+    /// Each message's height (with its day separator) when last laid out:
+    /// messages far from the visible part are skipped over by it.
+    heights: HashMap<String, f32>,
     /// An older page was asked for and has not come yet.
     loading_older: bool,
     /// The oldest page came back short: nothing older.
@@ -158,6 +161,26 @@ impl App {
             new_password: String::new(),
             rename_to: String::new(),
             editing: None,
+        }
+    }
+
+    /// Unlocks with this passphrase (as the unlock screen does).
+    pub fn unlock_with(&mut self, passphrase: &str) {
+        self.send(Cmd::Unlock { passphrase: passphrase.to_owned() });
+        self.screen = Screen::Opening;
+    }
+
+    /// Chats and groups listed.
+    pub fn conversation_count(&self) -> usize {
+        self.conversations.len()
+    }
+
+    /// Opens the chat with this title (as a click in the list does).
+    pub fn open_by_title(&mut self, title: &str) {
+        if let Some(id) = self.conversations.iter().find(|c| c.title == title).map(|c| c.id.clone())
+        {
+            self.tab = Tab::Chats;
+            self.open_chat(id);
         }
     }
 
@@ -967,57 +990,75 @@ impl App {
         }
         let (files, thumbs) = (&self.files, &mut self.thumbnails);
         let chat = self.chats.entry(conv.to_owned()).or_default();
-        let out = egui::ScrollArea::vertical().stick_to_bottom(true).show(ui, |ui| {
-            if chat.loading_older {
-                ui.spinner();
-            }
-            let mut day = None;
-            let mut reply = None;
-            for m in &chat.messages {
-                let d = civil_day(m.sent_at);
-                if day != Some(d) {
-                    day = Some(d);
-                    ui.vertical_centered(|ui| {
-                        ui.label(RichText::new(format_day(d)).weak().small());
-                    });
+        let Chat { messages, heights, loading_older, .. } = chat;
+        let out =
+            egui::ScrollArea::vertical().stick_to_bottom(true).show_viewport(ui, |ui, view| {
+                let origin = ui.min_rect().top();
+                // Only what is near the visible part is laid out: a long chat
+                // costs a frame what a screenful costs.
+                let (near_top, near_bottom) =
+                    (view.top() - view.height(), view.bottom() + view.height());
+                if *loading_older {
+                    ui.spinner();
                 }
-                let thumb = m.file.as_ref().and_then(|f| {
-                    thumbs
-                        .entry(f.id.clone())
-                        .or_insert_with(|| thumbnail_texture(ui.ctx(), f))
-                        .clone()
-                });
-                let file = m.file.as_ref().and_then(|f| files.get(&f.id));
-                if let Some(action) = bubble(ui, m, &chat.messages, file, thumb.as_ref()) {
-                    match action {
-                        Bubble::Reply => reply = Some((m.clone(), false)),
-                        Bubble::Edit => reply = Some((m.clone(), true)),
-                        Bubble::Delete => cmds.push(Cmd::Act(Action::Delete {
-                            conversation: conv.to_owned(),
-                            message: m.id.clone(),
-                        })),
-                        Bubble::React(emoji, remove) => cmds.push(Cmd::React {
-                            conversation: conv.to_owned(),
-                            message: m.id.clone(),
-                            emoji,
-                            remove,
-                        }),
-                        Bubble::Vote(choices) => cmds.push(Cmd::PollVote {
-                            conversation: conv.to_owned(),
-                            poll: m.id.clone(),
-                            choices,
-                        }),
-                        Bubble::ClosePoll => cmds.push(Cmd::PollClose {
-                            conversation: conv.to_owned(),
-                            poll: m.id.clone(),
-                        }),
-                        Bubble::Fetch(id) => cmds.push(Cmd::FetchFile(id)),
-                        Bubble::Cancel(id) => cmds.push(Cmd::CancelFile(id)),
+                let mut day = None;
+                let mut reply = None;
+                for m in messages.iter() {
+                    let d = civil_day(m.sent_at);
+                    let new_day = day != Some(d);
+                    day = Some(d);
+                    let top = ui.cursor().top() - origin;
+                    if let Some(&h) = heights.get(&m.id)
+                        && (top + h < near_top || top > near_bottom)
+                    {
+                        ui.add_space(h);
+                        continue;
+                    }
+                    let before = ui.cursor().top();
+                    if new_day {
+                        ui.vertical_centered(|ui| {
+                            ui.label(RichText::new(format_day(d)).weak().small());
+                        });
+                    }
+                    let thumb = m.file.as_ref().and_then(|f| {
+                        thumbs
+                            .entry(f.id.clone())
+                            .or_insert_with(|| thumbnail_texture(ui.ctx(), f))
+                            .clone()
+                    });
+                    let file = m.file.as_ref().and_then(|f| files.get(&f.id));
+                    let action = bubble(ui, m, messages, file, thumb.as_ref());
+                    heights.insert(m.id.clone(), ui.cursor().top() - before);
+                    if let Some(action) = action {
+                        match action {
+                            Bubble::Reply => reply = Some((m.clone(), false)),
+                            Bubble::Edit => reply = Some((m.clone(), true)),
+                            Bubble::Delete => cmds.push(Cmd::Act(Action::Delete {
+                                conversation: conv.to_owned(),
+                                message: m.id.clone(),
+                            })),
+                            Bubble::React(emoji, remove) => cmds.push(Cmd::React {
+                                conversation: conv.to_owned(),
+                                message: m.id.clone(),
+                                emoji,
+                                remove,
+                            }),
+                            Bubble::Vote(choices) => cmds.push(Cmd::PollVote {
+                                conversation: conv.to_owned(),
+                                poll: m.id.clone(),
+                                choices,
+                            }),
+                            Bubble::ClosePoll => cmds.push(Cmd::PollClose {
+                                conversation: conv.to_owned(),
+                                poll: m.id.clone(),
+                            }),
+                            Bubble::Fetch(id) => cmds.push(Cmd::FetchFile(id)),
+                            Bubble::Cancel(id) => cmds.push(Cmd::CancelFile(id)),
+                        }
                     }
                 }
-            }
-            reply
-        });
+                reply
+            });
         match out.inner {
             Some((m, true)) => {
                 self.drafts.insert(conv.to_owned(), m.text.clone().unwrap_or_default());
