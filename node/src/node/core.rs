@@ -50,7 +50,7 @@ pub enum HistoryAt {
 }
 pub use scheduled::ScheduledContent;
 
-pub(super) use files::{FileInput, SealedFile};
+pub(super) use files::{FileInput, Preparing, SealedFile};
 pub use group::GroupChange;
 
 /// Envelopes in flight at once (one per recipient device).

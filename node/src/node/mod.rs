@@ -769,7 +769,9 @@ impl NodeHandle {
         let name = crate::files::offer_name(path);
         let mime = crate::files::guess_mime(&name).to_owned();
         let how = Outgoing { name, mime, media: Media::None, source: Some(path.to_path_buf()) };
-        self.send_file_as(to, path, how, caption, reply_to).await
+        let who = to.to_owned();
+        let prep = self.call(move |c| c.file_prepare(&who)).await?;
+        self.send_file_as(to, prep, path, how, caption, reply_to).await
     }
 
     /// Sends an image (SPEC.md §6.6): decoded under limits, turned upright,
@@ -801,13 +803,6 @@ impl NodeHandle {
         .map_err(|e| NodeError::Local(crate::Error::Internal(e.to_string())))?
         .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))?
         .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))?;
-        // The clean copy is sealed from a private file, then removed.
-        let mut tmp_id = [0u8; 16];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut tmp_id);
-        let clean = prep.out_dir.join(format!("{}.clean", hex::encode(tmp_id)));
-        tokio::fs::write(&clean, &image.bytes)
-            .await
-            .map_err(|e| NodeError::Local(crate::Error::io("writing an image")(e)))?;
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
         let name = crate::files::offer_name(std::path::Path::new(&format!(
             "{}.{}",
@@ -824,9 +819,7 @@ impl NodeHandle {
             },
             source: Some(path.to_path_buf()),
         };
-        let sent = self.send_file_as(to, &clean, how, caption, reply_to).await;
-        let _ = tokio::fs::remove_file(&clean).await;
-        sent
+        self.send_generated(to, prep, &image.bytes, how, caption, reply_to).await
     }
 
     /// Sends a voice note (SPEC.md §6.7): the source is encoded with Opus
@@ -868,26 +861,43 @@ impl NodeHandle {
         .await
         .map_err(|e| NodeError::Local(crate::Error::Internal(e.to_string())))?
         .map_err(|e| NodeError::Invalid(format!("{what}: {e}")))?;
-        let mut tmp_id = [0u8; 16];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut tmp_id);
-        let file = prep.out_dir.join(format!("{}.ogg", hex::encode(tmp_id)));
-        tokio::fs::write(&file, &note.ogg)
-            .await
-            .map_err(|e| NodeError::Local(crate::Error::io("writing a voice note")(e)))?;
         let how = Outgoing {
             name: crate::files::offer_name(std::path::Path::new(&format!("{name}.ogg"))),
             mime: kovan_spec::validate::VOICE_MIME.to_owned(),
             media: Media::Voice { duration_ms: note.duration_ms, waveform: note.waveform },
             source: source_path,
         };
-        let sent = self.send_file_as(to, &file, how, caption, reply_to).await;
+        self.send_generated(to, prep, &note.ogg, how, caption, reply_to).await
+    }
+
+    /// Sends bytes made on this device (a cleaned image, an encoded voice
+    /// note): sealed from a private file in `files/out`, which is removed.
+    async fn send_generated(
+        &self,
+        to: &str,
+        prep: core::Preparing,
+        bytes: &[u8],
+        how: Outgoing,
+        caption: &str,
+        reply_to: Option<&str>,
+    ) -> NodeResult<MessageView> {
+        let mut tmp_id = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut tmp_id);
+        let file = prep.out_dir.join(format!("{}.clean", hex::encode(tmp_id)));
+        tokio::fs::write(&file, bytes)
+            .await
+            .map_err(|e| NodeError::Local(crate::Error::io("writing a file to send")(e)))?;
+        let sent = self.send_file_as(to, prep, &file, how, caption, reply_to).await;
         let _ = tokio::fs::remove_file(&file).await;
         sent
     }
 
+    /// Seals `path` and announces it as `how` says (`prep` from
+    /// `file_prepare`, once per send).
     async fn send_file_as(
         &self,
         to: &str,
+        prep: core::Preparing,
         path: &std::path::Path,
         how: Outgoing,
         caption: &str,
@@ -895,8 +905,6 @@ impl NodeHandle {
     ) -> NodeResult<MessageView> {
         let to = to.to_owned();
         let reply_to = reply_to.map(views::parse_message_id).transpose()?;
-        let who = to.clone();
-        let prep = self.call(move |c| c.file_prepare(&who)).await?;
         let meta = tokio::fs::metadata(path)
             .await
             .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))?;
