@@ -584,14 +584,29 @@ impl<'a> History<'a> {
         after: i64,
         limit: usize,
     ) -> Result<Vec<StoredMessage>> {
-        let mut stmt = self.db.conn().prepare_cached(
+        self.read_page(
             "SELECT seq, message_id, sender_account, sender_device, sent_at, received_at, outgoing, state, body, edited_at \
              FROM messages WHERE conversation_id = ?1 AND seq > ?2 \
              AND sender_account NOT IN (SELECT account FROM group_mutes WHERE group_id = ?1) \
              ORDER BY seq ASC LIMIT ?3",
-        )?;
+            conversation,
+            after,
+            limit,
+        )
+    }
+
+    /// Runs a page query (`?1` conversation, `?2` cursor, `?3` limit) and
+    /// opens the rows' sealed bodies.
+    fn read_page(
+        &self,
+        sql: &str,
+        conversation: &[u8],
+        cursor: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>> {
+        let mut stmt = self.db.conn().prepare_cached(sql)?;
         let rows = stmt
-            .query_map(params![conversation, after, limit as i64], Self::decode)?
+            .query_map(params![conversation, cursor, limit as i64], Self::decode)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
             .map(|(mut m, sealed)| {
@@ -622,24 +637,15 @@ impl<'a> History<'a> {
         before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<StoredMessage>> {
-        let mut stmt = self.db.conn().prepare_cached(
+        self.read_page(
             "SELECT seq, message_id, sender_account, sender_device, sent_at, received_at, outgoing, state, body, edited_at \
              FROM messages WHERE conversation_id = ?1 AND seq < ?2 \
              AND sender_account NOT IN (SELECT account FROM group_mutes WHERE group_id = ?1) \
              ORDER BY seq DESC LIMIT ?3",
-        )?;
-        let rows = stmt
-            .query_map(
-                params![conversation, before.unwrap_or(i64::MAX), limit as i64],
-                Self::decode,
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(mut m, sealed)| {
-                self.open(conversation, &mut m, sealed)?;
-                Ok(m)
-            })
-            .collect()
+            conversation,
+            before.unwrap_or(i64::MAX),
+            limit,
+        )
     }
 
     /// One message by id.
