@@ -70,6 +70,50 @@ impl NodeConfig {
         Ok(cfg)
     }
 
+    /// Sets (or with `None` removes) `relay_url` in the home's config
+    /// file, keeping every other line (comments included) as it is; the
+    /// file is replaced atomically and checked by loading it back.
+    pub fn save_relay_url(home: &Home, url: Option<&str>) -> Result<Self> {
+        let path = home.config();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
+        };
+        let line =
+            url.map(|u| toml::Value::String(u.to_owned())).map(|v| format!("relay_url = {v}"));
+        if let Some(u) = url {
+            let probe = Self { relay_url: Some(u.to_owned()), ..Self::default() };
+            probe.validate().map_err(|reason| Error::Config { path: path.clone(), reason })?;
+        }
+        let mut out = Vec::new();
+        let mut placed = false;
+        for l in text.lines() {
+            let key = l.trim_start();
+            if key.starts_with("relay_url")
+                && key["relay_url".len()..].trim_start().starts_with('=')
+            {
+                if let (Some(new), false) = (&line, placed) {
+                    out.push(new.clone());
+                    placed = true;
+                }
+                continue;
+            }
+            out.push(l.to_owned());
+        }
+        if let (Some(new), false) = (line, placed) {
+            // Top-level keys go before any table; the file has none, so first.
+            out.insert(0, new);
+        }
+        let mut body = out.join("\n");
+        body.push('\n');
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, body)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(Error::io(format!("writing {}", path.display())))?;
+        Self::load(home)
+    }
+
     /// Cross-field checks after loading.
     pub fn validate(&self) -> std::result::Result<(), String> {
         if self.device_name.len() > kovan_spec::limits::MAX_DEVICE_NAME {
@@ -90,6 +134,28 @@ impl NodeConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_relay_can_be_changed_keeping_the_rest_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        let cfg = NodeConfig::save_relay_url(&home, Some("http://127.0.0.1:1")).unwrap();
+        assert_eq!(cfg.relay_url.as_deref(), Some("http://127.0.0.1:1"));
+        std::fs::write(home.config(), "# my relay\nrelay_url = \"http://a\"\nmdns = false\n")
+            .unwrap();
+        let cfg = NodeConfig::save_relay_url(&home, Some("https://relay.example")).unwrap();
+        assert_eq!(cfg.relay_url.as_deref(), Some("https://relay.example"));
+        assert!(!cfg.mdns, "other settings stay");
+        let text = std::fs::read_to_string(home.config()).unwrap();
+        assert!(text.starts_with("# my relay\n"), "{text}");
+        assert!(NodeConfig::save_relay_url(&home, Some("ftp://x")).is_err());
+        assert_eq!(
+            NodeConfig::load(&home).unwrap().relay_url.as_deref(),
+            Some("https://relay.example")
+        );
+        let cfg = NodeConfig::save_relay_url(&home, None).unwrap();
+        assert_eq!(cfg.relay_url, None);
+    }
 
     #[test]
     fn the_example_config_parses_and_unknown_fields_are_refused() {

@@ -431,6 +431,37 @@ impl RelayClient {
         self.call(self.http.get(url)).await
     }
 
+    /// A user's avatar (`GET /v1/users/{username}/avatar`): `None` if they
+    /// have none. Read under the relay's size limit, so a hostile relay
+    /// cannot make the client buffer more.
+    pub async fn avatar(&self, username: &str) -> Result<Option<Vec<u8>>, RelayError> {
+        let mut url = reqwest::Url::parse(&self.url("/v1/users/"))
+            .map_err(|e| RelayError::Invalid(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|_| RelayError::Invalid("relay URL cannot take a path".into()))?
+            .pop_if_empty()
+            .push(username)
+            .push("avatar");
+        let mut resp =
+            self.http.get(url).send().await.map_err(|e| RelayError::Unreachable(e.to_string()))?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(refused(resp).await);
+        }
+        let mut out = Vec::new();
+        while let Some(chunk) =
+            resp.chunk().await.map_err(|e| RelayError::Unreachable(e.to_string()))?
+        {
+            if out.len() + chunk.len() > kovan_spec::limits::MAX_AVATAR_BYTES {
+                return Err(RelayError::Invalid("the avatar is larger than 256 KiB".into()));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(Some(out))
+    }
+
     /// Uploads KeyPackages for this device; returns how many are stored.
     pub async fn upload_key_packages(
         &self,

@@ -93,12 +93,18 @@ pub fn read_wav(r: impl Read) -> Result<Vec<f32>, VoiceError> {
 }
 
 /// Linear resampling to [`RATE`] (voice needs nothing finer).
-fn resample(x: &[f32], from: u32) -> Vec<f32> {
-    if from == RATE || x.is_empty() {
+pub fn resample(x: &[f32], from: u32) -> Vec<f32> {
+    resample_between(x, from, RATE)
+}
+
+/// Linear resampling from one rate to another (a device's rate to
+/// [`RATE`] and back).
+pub fn resample_between(x: &[f32], from: u32, to: u32) -> Vec<f32> {
+    if from == to || x.is_empty() || from == 0 || to == 0 {
         return x.to_vec();
     }
-    let n = (x.len() as u64 * u64::from(RATE) / u64::from(from)) as usize;
-    let step = f64::from(from) / f64::from(RATE);
+    let n = (x.len() as u64 * u64::from(to) / u64::from(from)) as usize;
+    let step = f64::from(from) / f64::from(to);
     (0..n)
         .map(|i| {
             let t = i as f64 * step;

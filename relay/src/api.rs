@@ -31,7 +31,7 @@ pub type Shared = Arc<AppState>;
 /// own limit).
 pub const MAX_JSON: usize = 64 * 1024;
 /// Largest avatar: 256 KiB.
-pub const MAX_AVATAR: usize = 256 * 1024;
+pub const MAX_AVATAR: usize = kovan_spec::limits::MAX_AVATAR_BYTES;
 /// Largest key-package upload: 100 packages of at most 16 KiB.
 pub const MAX_KEY_PACKAGE_BATCH: usize = 100;
 /// Largest single key package.

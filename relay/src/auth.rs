@@ -206,11 +206,7 @@ pub fn random_id() -> String {
 /// Username rule: 3–32 characters of `[a-z0-9_.]`, compared lower-case.
 pub fn normalize_username(name: &str) -> Result<String, ApiError> {
     let lower = name.to_ascii_lowercase();
-    let ok = (3..=32).contains(&lower.len())
-        && lower
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
-    if !ok {
+    if !kovan_spec::validate::is_username(&lower) {
         return Err(ApiError::bad_request(
             "invalid_username",
             "usernames are 3 to 32 characters of a-z, 0-9, '_' and '.'",

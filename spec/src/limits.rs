@@ -14,6 +14,12 @@ pub const MAX_DEVICE_CERTIFICATE: usize = 1024;
 /// A `Signed` wraps one certificate-sized or request-sized message.
 pub const MAX_SIGNED: usize = 64 * 1024;
 
+/// An avatar image on the relay (SPEC.md §9.1): a client reads no more.
+pub const MAX_AVATAR_BYTES: usize = 256 * 1024;
+
+/// A relay username: 3 to 32 of `a-z`, `0-9`, `_`, `.` (SPEC.md §9.2).
+pub const MAX_USERNAME: usize = 32;
+
 /// The largest device name, in bytes of UTF-8.
 pub const MAX_DEVICE_NAME: usize = 64;
 

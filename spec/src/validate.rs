@@ -547,6 +547,9 @@ pub enum FriendBody {
         note: String,
         /// The account the request is for.
         recipient_account: [u8; 32],
+        /// The requester's relay username as it claims it (empty: none);
+        /// checked against the relay's directory before it is believed.
+        username: String,
     },
     /// The request was declined.
     Decline,
@@ -555,6 +558,13 @@ pub enum FriendBody {
 }
 
 const FRIEND: &str = <wire::FriendMessage as Bounded>::NAME;
+
+/// Whether `s` is a relay username: 3 to [`limits::MAX_USERNAME`] of
+/// `a-z`, `0-9`, `_` and `.` (SPEC.md §9.2).
+pub fn is_username(s: &str) -> bool {
+    (3..=limits::MAX_USERNAME).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
+}
 
 /// Decodes and validates the payload of a friend envelope.
 pub fn validate_friend_message(bytes: &[u8]) -> Result<ValidatedFriend, DecodeError> {
@@ -573,11 +583,18 @@ pub fn validate_friend_message(bytes: &[u8]) -> Result<ValidatedFriend, DecodeEr
             if r.note.len() > limits::MAX_FRIEND_NOTE {
                 return Err(DecodeError::invalid(FRIEND, "note is over 512 bytes"));
             }
+            if !r.username.is_empty() && !is_username(&r.username) {
+                return Err(DecodeError::invalid(
+                    FRIEND,
+                    "username is not 3 to 32 of a-z, 0-9, '_', '.'",
+                ));
+            }
             FriendBody::Request {
                 key_package,
                 display_name: r.display_name,
                 note: r.note,
                 recipient_account,
+                username: r.username,
             }
         }
         Some(wire::friend_message::Body::Decline(_)) => FriendBody::Decline,
@@ -939,10 +956,24 @@ mod tests {
                 display_name: "Ayşe".into(),
                 note: note.into(),
                 recipient_account: acct,
+                username: String::new(),
             })),
         };
         let ok = validate_friend_message(&encode(&req(vec![1; 300], vec![9; 32], "hi"))).unwrap();
         assert!(matches!(ok.body, FriendBody::Request { ref note, .. } if note == "hi"));
+        let named = |name: &str| {
+            let mut m = req(vec![1; 10], vec![9; 32], "");
+            if let Some(wire::friend_message::Body::Request(r)) = &mut m.body {
+                r.username = name.into();
+            }
+            validate_friend_message(&encode(&m))
+        };
+        assert!(
+            matches!(named("ayse.k").unwrap().body, FriendBody::Request { ref username, .. } if username == "ayse.k")
+        );
+        for bad in ["Ayse", "ay", "ayşe", &"a".repeat(33)] {
+            assert!(named(bad).is_err(), "{bad:?}");
+        }
         assert!(validate_friend_message(&encode(&req(vec![], vec![9; 32], ""))).is_err());
         assert!(validate_friend_message(&encode(&req(vec![1; 10], vec![9; 31], ""))).is_err());
         let long = "n".repeat(limits::MAX_FRIEND_NOTE + 1);

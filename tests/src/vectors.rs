@@ -424,6 +424,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 display_name: "Ayşe".into(),
                 note: "Selam, ben Ayşe".into(),
                 recipient_account: cert.account().as_bytes().to_vec(),
+                username: "ayse".into(),
             })),
         ),
         ("decline", friend(F::Decline(wire::FriendDecline {}))),

@@ -1,6 +1,8 @@
 //! The core thread: owns the database and the MLS state, applies every
 //! inbound envelope in one transaction, and drives the outbox.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -197,6 +199,10 @@ pub struct Core {
     transfers: HashMap<[u8; 16], tokio::task::AbortHandle>,
     /// Downloads to start once the current transaction has committed.
     file_starts: Vec<[u8; 16]>,
+    /// Presence: peers with an open connection now, and when each peer
+    /// was last connected or delivered something (ms; this run only).
+    online: HashSet<PeerId>,
+    last_seen: HashMap<PeerId, i64>,
 }
 
 pub(super) fn run(
@@ -289,6 +295,8 @@ impl Core {
             peer_addrs: HashMap::new(),
             transfers: HashMap::new(),
             file_starts: Vec::new(),
+            online: HashSet::new(),
+            last_seen: HashMap::new(),
         };
         core.load_session()?;
         Ok(core)
@@ -392,9 +400,42 @@ impl Core {
     // Relay
     // -----------------------------------------------------------------
 
+    /// The settings key of `key` for the relay in use: a session, a
+    /// username and a mailbox cursor belong to one relay (another relay's
+    /// sequence numbers start anew, so its cursor would skip mail).
+    fn relay_key(&self, key: &str) -> String {
+        match &self.relay {
+            Some(r) => format!("{key}@{}", r.client.base()),
+            None => key.to_owned(),
+        }
+    }
+
     fn load_session(&mut self) -> NodeResult<()> {
+        if self.relay.is_none() {
+            return Ok(());
+        }
+        // Databases from before keys were per relay: what they hold
+        // belongs to the relay they run with.
+        if self.db.setting("relay_session")?.is_some() || self.db.setting("relay_cursor")?.is_some()
+        {
+            let keys: Vec<(&str, String)> = ["relay_session", "relay_username", "relay_cursor"]
+                .into_iter()
+                .map(|k| (k, self.relay_key(k)))
+                .collect();
+            self.db.atomic(|| -> crate::Result<()> {
+                for (old, new) in &keys {
+                    if let Some(v) = self.db.setting(old)? {
+                        self.db.set_setting(new, &v)?;
+                        self.db.remove_setting(old)?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        let (session_key, username_key) =
+            (self.relay_key("relay_session"), self.relay_key("relay_username"));
         let Some(relay) = &mut self.relay else { return Ok(()) };
-        let Some(sealed) = self.db.setting("relay_session")? else { return Ok(()) };
+        let Some(sealed) = self.db.setting(&session_key)? else { return Ok(()) };
         let plain = self
             .field
             .open(b"settings/relay_session", &sealed)
@@ -403,14 +444,14 @@ impl Core {
             relay.session = Some(session);
         }
         relay.username =
-            self.db.setting("relay_username")?.map(|u| String::from_utf8_lossy(&u).into_owned());
+            self.db.setting(&username_key)?.map(|u| String::from_utf8_lossy(&u).into_owned());
         Ok(())
     }
 
     fn start_relay(&mut self) {
         let cursor = self
             .db
-            .setting("relay_cursor")
+            .setting(&self.relay_key("relay_cursor"))
             .ok()
             .flatten()
             .and_then(|v| v.try_into().ok())
@@ -487,8 +528,8 @@ impl Core {
     pub(super) fn logged_in(&mut self, username: String, session: Session) -> NodeResult<()> {
         let plain = Zeroizing::new(serde_json::to_vec(&session).map_err(internal)?);
         let sealed = self.field.seal(&mut OsRng, b"settings/relay_session", &plain);
-        self.db.set_setting("relay_session", &sealed)?;
-        self.db.set_setting("relay_username", username.as_bytes())?;
+        self.db.set_setting(&self.relay_key("relay_session"), &sealed)?;
+        self.db.set_setting(&self.relay_key("relay_username"), username.as_bytes())?;
         let Some(relay) = &mut self.relay else { return Err(NodeError::NoRelay) };
         if let Some(stop) = relay.stop.take() {
             let _ = stop.send(true);
@@ -500,7 +541,7 @@ impl Core {
     }
 
     pub(super) fn logged_out(&mut self) -> NodeResult<()> {
-        self.db.remove_setting("relay_session")?;
+        self.db.remove_setting(&self.relay_key("relay_session"))?;
         if let Some(relay) = &mut self.relay {
             relay.session = None;
             relay.connected = false;
@@ -582,7 +623,8 @@ impl Core {
                 if status != wire::AckStatus::Retry {
                     r.acks.push(item.seq);
                     r.resync_wait = FIRST_RESYNC;
-                    let _ = self.db.set_setting("relay_cursor", &item.seq.to_be_bytes());
+                    let key = format!("relay_cursor@{}", r.client.base());
+                    let _ = self.db.set_setting(&key, &item.seq.to_be_bytes());
                 } else {
                     // Not stored: the relay keeps it (unacknowledged), but
                     // this stream has passed it. The cursor stays before it
@@ -639,9 +681,11 @@ impl Core {
                     self.pump();
                 }
                 self.retry_files_from(&p);
+                self.presence(peer, true);
                 self.emit(Event::PeerConnected { peer_id: p });
             }
             NetEvent::Disconnected(peer) => {
+                self.presence(peer, false);
                 self.emit(Event::PeerDisconnected { peer_id: peer.to_string() })
             }
             NetEvent::Identified { peer, addrs } => {
@@ -669,6 +713,7 @@ impl Core {
                 tracing::info!(%addr, "reachable through the relay");
             }
             NetEvent::Envelope { id, from, envelopes } => {
+                self.seen(from);
                 let statuses = self.on_envelopes(&envelopes, Some(from));
                 let net = self.net.clone();
                 self.spawn(async move {
@@ -676,6 +721,38 @@ impl Core {
                 });
             }
         }
+    }
+
+    /// A connection to `peer` opened or its last one closed: a contact's
+    /// presence changes.
+    fn presence(&mut self, peer: PeerId, online: bool) {
+        let changed = if online { self.online.insert(peer) } else { self.online.remove(&peer) };
+        self.seen(peer);
+        if !changed {
+            return;
+        }
+        if let Ok(Some(c)) = self.contacts_store().by_peer(&peer.to_string()) {
+            let last_seen = self.last_seen.get(&peer).copied();
+            self.emit(Event::Presence { account: hex::encode(c.account), online, last_seen });
+        }
+    }
+
+    /// `peer` is there now (connected, or delivered something).
+    fn seen(&mut self, peer: PeerId) {
+        // Bounded like `peer_addrs`: strangers' connections must not grow it.
+        if self.last_seen.len() >= 4096 && !self.last_seen.contains_key(&peer) {
+            self.last_seen.retain(|p, _| self.online.contains(p));
+        }
+        self.last_seen.insert(peer, self.options.clock.now_ms());
+    }
+
+    /// A contact's presence for its view.
+    fn with_presence(&self, mut v: ContactView) -> ContactView {
+        if let Some(peer) = v.peer_id.as_deref().and_then(|p| p.parse::<PeerId>().ok()) {
+            v.online = self.online.contains(&peer);
+            v.last_seen = self.last_seen.get(&peer).copied();
+        }
+        v
     }
 
     fn fetch_lan_card(&mut self, peer: PeerId) {
@@ -845,7 +922,13 @@ impl Core {
         let account = *o.sender.account().as_bytes();
         let mut c = contact.unwrap_or_else(|| ContactRow::new(account));
         match m.body {
-            FriendBody::Request { key_package, display_name, note, recipient_account } => {
+            FriendBody::Request {
+                key_package,
+                display_name,
+                note,
+                recipient_account,
+                username,
+            } => {
                 if recipient_account != self.my_account() {
                     return Err(reject("friend request for another account"));
                 }
@@ -882,6 +965,9 @@ impl Core {
                 c.peer_id = Some(o.sender.peer_id().to_string());
                 self.contacts_store().put(&c, now)?;
                 self.emit(Event::FriendRequest { contact: ContactView::from(&c) });
+                if c.username.is_none() && !username.is_empty() {
+                    self.check_claimed_username(account, username);
+                }
             }
             FriendBody::Decline => {
                 if c.state == FriendState::Outgoing && c.request_id == Some(m.request_id) {
@@ -1397,6 +1483,39 @@ impl Core {
         matches.into_iter().next().ok_or_else(|| NodeError::NotFound(format!("no contact {who:?}")))
     }
 
+    /// A friend request named the requester's relay username: believed
+    /// once the relay's directory maps it to the requester's account, then
+    /// recorded on the contact (so its avatar and identity checks work).
+    fn check_claimed_username(&mut self, account: [u8; 32], username: String) {
+        let Some(client) = self.relay.as_ref().map(|r| r.client.clone()) else { return };
+        let input = self.input.clone();
+        self.spawn(async move {
+            let profile = match tokio::time::timeout(DIRECT_TIMEOUT, client.user(&username)).await {
+                Ok(Ok(p)) => p,
+                _ => return,
+            };
+            let listed = profile["account_key"]
+                .as_str()
+                .and_then(|k| B64.decode(k).ok())
+                .is_some_and(|k| k.as_slice() == account.as_slice());
+            if !listed {
+                tracing::info!(%username, "a friend request claimed a username of another account");
+                return;
+            }
+            let job: Job = Box::new(move |core: &mut Core| {
+                let Ok(Some(mut c)) = core.contacts_store().get(&account) else { return };
+                if c.username.is_some() {
+                    return;
+                }
+                c.username = Some(username);
+                if core.contacts_store().put(&c, now_ms()).is_ok() {
+                    core.emit(Event::ContactChanged { contact: ContactView::from(&c) });
+                }
+            });
+            let _ = input.send(Input::Job(job)).await;
+        });
+    }
+
     pub(super) fn note_usernames(&mut self, results: &[SearchResult]) -> NodeResult<()> {
         let now = now_ms();
         for r in results {
@@ -1467,6 +1586,11 @@ impl Core {
                 display_name: self.options.display_name.clone(),
                 note,
                 recipient_account: account.to_vec(),
+                username: self
+                    .relay
+                    .as_ref()
+                    .and_then(|r| r.session.as_ref().and(r.username.clone()))
+                    .unwrap_or_default(),
             })),
         };
         c.state = FriendState::Outgoing;
@@ -1577,7 +1701,8 @@ impl Core {
     }
 
     pub(super) fn contacts(&mut self) -> NodeResult<Vec<ContactView>> {
-        Ok(self.contacts_store().list()?.iter().map(ContactView::from).collect())
+        let list = self.contacts_store().list()?;
+        Ok(list.iter().map(|c| self.with_presence(ContactView::from(c))).collect())
     }
 
     pub(super) fn lan_matches(&self, query: &str) -> Vec<SearchResult> {

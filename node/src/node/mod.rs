@@ -540,6 +540,11 @@ impl NodeHandle {
         Ok(self.relay()?.set_avatar(&token, image).await?)
     }
 
+    /// A user's avatar from the relay directory (`None`: they have none).
+    pub async fn avatar(&self, username: &str) -> NodeResult<Option<Vec<u8>>> {
+        Ok(self.relay()?.avatar(username).await?)
+    }
+
     /// Searches the relay's directory and the peers seen on the LAN.
     pub async fn search(&self, query: &str) -> NodeResult<Vec<SearchResult>> {
         let q = query.to_lowercase();

@@ -38,6 +38,11 @@ pub struct ContactView {
     pub conversation: Option<String>,
     /// An incoming request's note.
     pub note: String,
+    /// Presence: a connection to their device is open now.
+    pub online: bool,
+    /// When their device was last connected or delivered something
+    /// directly (ms since the Unix epoch; since this node started).
+    pub last_seen: Option<i64>,
 }
 
 impl From<&ContactRow> for ContactView {
@@ -55,6 +60,8 @@ impl From<&ContactRow> for ContactView {
             peer_id: c.peer_id.clone(),
             conversation: c.conversation_id.as_ref().map(hex::encode),
             note: c.request_note.clone(),
+            online: false,
+            last_seen: None,
         }
     }
 }
@@ -183,6 +190,8 @@ pub struct ReactionView {
     pub count: i64,
     /// Whether we are among them.
     pub mine: bool,
+    /// Who reacted (accounts, hex), in order of reacting.
+    pub by: Vec<String>,
 }
 
 /// A message.
@@ -513,6 +522,7 @@ impl MessageView {
                     emoji: r.emoji.clone(),
                     count: r.count,
                     mine: r.by.iter().any(|b| b == me),
+                    by: r.by.iter().map(hex::encode).collect(),
                 })
                 .collect(),
             file,
@@ -618,6 +628,16 @@ pub enum Event {
     Listening {
         /// The address.
         addr: String,
+    },
+    /// A contact's device came online (a connection opened) or went
+    /// offline (its last connection closed).
+    Presence {
+        /// Their account, hex.
+        account: String,
+        /// Online now.
+        online: bool,
+        /// When last seen, ms.
+        last_seen: Option<i64>,
     },
     /// A peer connected.
     PeerConnected {

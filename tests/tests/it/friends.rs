@@ -319,6 +319,7 @@ async fn a_friend_request_carrying_another_devices_key_package_is_refused() {
             display_name: "mallory".into(),
             note: "trust me".into(),
             recipient_account: bob_cert.account().as_bytes().to_vec(),
+            username: String::new(),
         })),
     };
     let sender = Sender { keys: mallory.device_keys(), certificate: mallory.certificate() };
@@ -435,10 +436,12 @@ async fn account_settings_from_the_node_sessions_password_and_avatar() {
     let url = format!("{}/v1/users/alice/avatar", relay.url);
     let served = reqwest::get(&url).await.unwrap().bytes().await.unwrap();
     assert_eq!(served.as_ref(), png.as_slice());
+    assert_eq!(alice.h.avatar("alice").await.unwrap(), Some(png.clone()), "through the node");
     let err = alice.h.set_avatar(Some(b"not an image".to_vec())).await.unwrap_err();
     assert_eq!(err.kind(), kovan_node::NodeErrorKind::RelayRefused);
     alice.h.set_avatar(None).await.unwrap();
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 404);
+    assert_eq!(alice.h.avatar("alice").await.unwrap(), None);
 
     // "Nobody may send me friend requests": dropped unseen; "everyone" again: shown.
     alice.h.update_settings(&serde_json::json!({"friend_policy": "nobody"})).await.unwrap();
@@ -461,4 +464,95 @@ async fn account_settings_from_the_node_sessions_password_and_avatar() {
     alice.h.shutdown().await;
     bob.h.shutdown().await;
     carol.h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_friend_shows_online_while_connected_and_last_seen_after_leaving() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    // Bob learnt Alice's username from her request, once the relay's
+    // directory confirmed it is hers.
+    bob.until("alice's username", |h| {
+        let acct = alice_acct.clone();
+        async move {
+            h.contacts()
+                .await
+                .unwrap()
+                .iter()
+                .any(|c| c.account == acct && c.username.as_deref() == Some("alice"))
+        }
+    })
+    .await;
+    // A direct message opens a connection: bob is online for alice.
+    alice.h.send_text(&bob_acct, "orada mısın?", None).await.unwrap();
+    assert_eq!(next_text(&mut bob).await.1, "orada mısın?");
+    let acct = bob_acct.clone();
+    alice
+        .until("bob online", |h| {
+            let acct = acct.clone();
+            async move { h.contacts().await.unwrap().iter().any(|c| c.account == acct && c.online) }
+        })
+        .await;
+    let before = kovan_node::clock::system_now_ms();
+    bob.h.shutdown().await;
+    let ev = alice
+        .wait(
+            "bob offline",
+            |e| matches!(e, Event::Presence { account, online: false, .. } if *account == bob_acct),
+        )
+        .await;
+    let Event::Presence { last_seen, .. } = ev else { unreachable!() };
+    assert!(last_seen.is_some_and(|t| t >= before), "{last_seen:?} after {before}");
+    let bob_view =
+        alice.h.contacts().await.unwrap().into_iter().find(|c| c.account == bob_acct).unwrap();
+    assert!(!bob_view.online);
+    assert_eq!(bob_view.last_seen, last_seen);
+    alice.h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_to_another_relay_starts_its_session_and_mailbox_afresh_and_loses_no_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = TestRelay::start(&dir.path().join("first")).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&first.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&first.url)).await;
+    let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
+    // Bob's mailbox cursor on the first relay moves past a few items.
+    bob.h.shutdown().await;
+    for i in 0..3 {
+        alice.h.send_text(&bob_acct, &format!("ilk {i}"), None).await.unwrap();
+    }
+    let mut bob = TestNode::reopen(bob.home.root().to_owned(), "bob", Some(&first.url)).await;
+    for i in 0..3 {
+        assert_eq!(next_text(&mut bob).await.1, format!("ilk {i}"));
+    }
+
+    // Both move to a second relay: no session there yet.
+    let second = TestRelay::start(&dir.path().join("second")).await;
+    bob.h.shutdown().await;
+    alice.h.shutdown().await;
+    let bob = TestNode::reopen(bob.home.root().to_owned(), "bob", Some(&second.url)).await;
+    let alice = TestNode::reopen(alice.home.root().to_owned(), "alice", Some(&second.url)).await;
+    assert_eq!(bob.h.status().await.unwrap().username, None);
+    bob.h.register("bob", "a long password").await.unwrap();
+    alice.h.register("alice", "a long password").await.unwrap();
+    // Bob is offline: the message waits in his new mailbox, at its first
+    // sequence numbers, which the old relay's cursor would have skipped.
+    bob.h.shutdown().await;
+    alice.h.send_text(&bob_acct, "yeni relay", None).await.unwrap();
+    alice
+        .until("the message in the mailbox", |h| async move { h.outbox_len().await.unwrap() == 0 })
+        .await;
+    let mut bob = TestNode::reopen(bob.home.root().to_owned(), "bob", Some(&second.url)).await;
+    assert_eq!(next_text(&mut bob).await.1, "yeni relay");
+
+    // Back on the first relay, the old session still works.
+    bob.h.shutdown().await;
+    let bob = TestNode::reopen(bob.home.root().to_owned(), "bob", Some(&first.url)).await;
+    assert_eq!(bob.h.status().await.unwrap().username.as_deref(), Some("bob"));
+    bob.h.shutdown().await;
+    alice.h.shutdown().await;
 }
