@@ -7,8 +7,12 @@ set -euo pipefail
 # Debian packages: pkg-config and the Wayland/xkbcommon headers for the
 # desktop client (eframe/winit); libopus for voice notes (the `opus` crate
 # links the system library); Mesa's Vulkan drivers give the desktop
-# client's snapshot tests a software wgpu adapter.
-pkgs=(pkg-config libwayland-dev libxkbcommon-dev libopus-dev mesa-vulkan-drivers)
+# client's snapshot tests a software wgpu adapter; ALSA's headers for its
+# sound (cpal), and PulseAudio with ALSA's plugin for it, whose virtual
+# microphone and speaker the voice-note UI test records from and plays to
+# (scripts/audio.sh).
+pkgs=(pkg-config libwayland-dev libxkbcommon-dev libopus-dev mesa-vulkan-drivers
+  libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

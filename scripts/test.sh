@@ -7,6 +7,10 @@ bash scripts/bootstrap.sh
 # The relay's tests run against SQLite and a real PostgreSQL.
 KOVAN_TEST_POSTGRES="${KOVAN_TEST_POSTGRES:-$(bash scripts/postgres.sh)}"
 export KOVAN_TEST_POSTGRES
+# The desktop client's voice-note test records from a private PulseAudio
+# server's virtual microphone (a 440 Hz tone) and plays to its null speaker.
+PULSE_SERVER="${PULSE_SERVER:-$(bash scripts/audio.sh)}"
+export PULSE_SERVER
 export CARGO_TERM_COLOR=never
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -15,6 +15,7 @@ use kovan_node::node::{
 };
 
 use crate::backend::{Action, Backend, BackendConfig, Cmd, PAGE, Update};
+use crate::emoji;
 use kovan_node::node::GroupChange;
 
 /// Locks itself after this long without input.
@@ -108,6 +109,10 @@ pub struct App {
     poll_options: String,
     poll_multiple: bool,
     send_at: String,
+    lat: String,
+    lon: String,
+    place: String,
+    live_for: String,
     settings: Option<serde_json::Value>,
     sessions: Vec<serde_json::Value>,
     safety: HashMap<String, String>,
@@ -115,6 +120,22 @@ pub struct App {
     new_password: String,
     rename_to: String,
     editing: Option<String>,
+    emoji: crate::emoji::Emoji,
+    picker: crate::emoji::Picker,
+    picker_open: bool,
+    /// The message whose reaction picker is open.
+    reacting: Option<String>,
+    /// A voice note being recorded, for this conversation; sent when it
+    /// ends unless discarded.
+    recording: Option<(String, crate::audio::Recorder, bool)>,
+    /// The voice note playing (its file id).
+    playing: Option<(String, crate::audio::Player)>,
+    /// Avatars by username (`None`: asked for, or none).
+    avatars: HashMap<String, Option<egui::TextureHandle>>,
+    avatar_path: String,
+    relay_field: String,
+    /// Shown on the unlock screen after the relay changed.
+    notice: Option<String>,
 }
 
 impl App {
@@ -154,6 +175,10 @@ impl App {
             poll_options: String::new(),
             poll_multiple: false,
             send_at: String::new(),
+            lat: String::new(),
+            lon: String::new(),
+            place: String::new(),
+            live_for: String::new(),
             settings: None,
             sessions: Vec::new(),
             safety: HashMap::new(),
@@ -161,6 +186,16 @@ impl App {
             new_password: String::new(),
             rename_to: String::new(),
             editing: None,
+            emoji: Default::default(),
+            picker: Default::default(),
+            picker_open: false,
+            reacting: None,
+            recording: None,
+            playing: None,
+            avatars: HashMap::new(),
+            avatar_path: String::new(),
+            relay_field: String::new(),
+            notice: None,
         }
     }
 
@@ -208,7 +243,9 @@ impl App {
                 Err(e) => self.errors.push(format!("kovan could not start: {e}")),
             }
         }
-        self.apply_updates();
+        self.emoji.trim();
+        self.apply_updates(&ui.ctx().clone());
+        self.poll_audio(ui.ctx());
         if ui.input(|i| !i.events.is_empty()) {
             self.last_input = Instant::now();
         }
@@ -236,14 +273,46 @@ impl App {
         }
     }
 
+    /// Picks up a finished recording (to send) and a finished playback.
+    fn poll_audio(&mut self, ctx: &egui::Context) {
+        if let Some((conv, rec, send)) = &self.recording {
+            match rec.poll() {
+                Some(Ok(samples)) => {
+                    let cmd = send.then(|| Cmd::SendVoice { conversation: conv.clone(), samples });
+                    self.recording = None;
+                    if let Some(cmd) = cmd {
+                        self.send(cmd);
+                    }
+                }
+                Some(Err(e)) => {
+                    self.errors.push(format!("Recording failed: {e}"));
+                    self.recording = None;
+                }
+                None => ctx.request_repaint_after(Duration::from_millis(50)),
+            }
+        }
+        if let Some((_, player)) = &mut self.playing {
+            match player.finished() {
+                Some(Err(e)) => {
+                    self.errors.push(format!("Playing failed: {e}"));
+                    self.playing = None;
+                }
+                Some(Ok(())) => self.playing = None,
+                None => ctx.request_repaint_after(Duration::from_millis(50)),
+            }
+        }
+    }
+
     fn lock(&mut self) {
+        self.recording = None;
+        self.playing = None;
         self.send(Cmd::Lock);
         self.chats.clear();
         self.found.clear();
         self.screen = Screen::Opening;
     }
 
-    fn apply_updates(&mut self) {
+    fn apply_updates(&mut self, ctx: &egui::Context) {
         let updates = self.backend.as_mut().map(Backend::drain).unwrap_or_default();
         for u in updates {
             match u {
@@ -262,11 +331,51 @@ impl App {
                     self.open = None;
                 }
                 Update::SignedIn { username } => {
+                    self.avatars.remove(&username);
+                    self.send(Cmd::Avatar(username.clone()));
                     self.signed_in = Some(username);
                     self.password.clear();
                     self.send(Cmd::Refresh);
                 }
-                Update::Contacts(c) => self.contacts = c,
+                Update::Contacts(c) => {
+                    let missing: Vec<String> = c
+                        .iter()
+                        .filter(|c| c.state == FriendState::Friend)
+                        .filter_map(|c| c.username.clone())
+                        .filter(|u| !self.avatars.contains_key(u))
+                        .collect();
+                    for u in missing {
+                        self.avatars.insert(u.clone(), None);
+                        self.send(Cmd::Avatar(u));
+                    }
+                    self.contacts = c;
+                }
+                Update::Avatar { username, image } => {
+                    let tex = image.map(|(w, h, rgba)| {
+                        let img = egui::ColorImage::from_rgba_unmultiplied(
+                            [w as usize, h as usize],
+                            &rgba,
+                        );
+                        ctx.load_texture(
+                            format!("avatar-{username}"),
+                            img,
+                            egui::TextureOptions::LINEAR,
+                        )
+                    });
+                    self.avatars.insert(username, tex);
+                }
+                Update::RelayChanged(url) => {
+                    self.config.relay = url.clone();
+                    self.signed_in = None;
+                    self.relay_up = false;
+                    self.settings = None;
+                    self.notice = Some(match url {
+                        Some(u) => {
+                            format!("Unlock to connect to {u}, then sign up or log in there.")
+                        }
+                        None => "Unlock to go on without a relay.".into(),
+                    });
+                }
                 Update::Conversations(c) => self.conversations = c,
                 Update::History { conversation, messages, older } => {
                     let chat = self.chats.entry(conversation).or_default();
@@ -362,6 +471,12 @@ impl App {
                 self.signed_in = None;
                 self.errors.push("Your relay session ended; log in again.".into());
             }
+            Event::Presence { account, online, last_seen } => {
+                if let Some(c) = self.contacts.iter_mut().find(|c| c.account == account) {
+                    c.online = online;
+                    c.last_seen = last_seen;
+                }
+            }
             Event::FriendRequest { .. }
             | Event::FriendAccepted { .. }
             | Event::FriendDeclined { .. }
@@ -426,9 +541,13 @@ impl App {
             ui.vertical_centered(|ui| {
                 ui.add_space(ui.available_height() / 4.0);
                 ui.heading("kovan is locked");
+                if let Some(n) = &self.notice {
+                    ui.label(n);
+                }
                 let r = labelled(ui, "Passphrase", &mut self.passphrase, true);
                 let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 if ui.button("Unlock").clicked() || enter {
+                    self.notice = None;
                     let cmd = Cmd::Unlock { passphrase: self.passphrase.clone() };
                     self.passphrase.clear();
                     self.send(cmd);
@@ -464,7 +583,11 @@ impl App {
                     self.contacts.iter().filter(|c| c.state == FriendState::Incoming).count();
                 let people =
                     if incoming > 0 { format!("People ({incoming})") } else { "People".into() };
-                ui.selectable_value(&mut self.tab, Tab::People, people);
+                if ui.selectable_value(&mut self.tab, Tab::People, people).clicked() {
+                    // Avatars may have changed since they were fetched.
+                    self.avatars.clear();
+                    self.send(Cmd::Refresh);
+                }
                 if ui.selectable_value(&mut self.tab, Tab::Settings, "Settings").clicked()
                     && self.signed_in.is_some()
                 {
@@ -521,7 +644,7 @@ impl App {
         }
         let mut pick = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
-            for c in &self.conversations {
+            for c in &self.conversations.clone() {
                 let last = self
                     .chats
                     .get(&c.id)
@@ -536,7 +659,11 @@ impl App {
                 let selected = self.open.as_deref() == Some(c.id.as_str());
                 let r = ui.selectable_label(selected, title);
                 if !last.is_empty() {
-                    ui.label(RichText::new(short(&last, 40)).weak().small());
+                    let style = emoji::Style {
+                        weak: true,
+                        ..emoji::Style::sized(ui, egui::TextStyle::Small.resolve(ui.style()).size)
+                    };
+                    emoji::label(ui, &mut self.emoji, &short(&last, 40), style);
                 }
                 if r.clicked() {
                     pick = Some(c.id.clone());
@@ -554,6 +681,26 @@ impl App {
             "Relay: {}",
             self.config.relay.clone().unwrap_or_else(|| "from kovan.toml".into())
         ));
+        ui.horizontal(|ui| {
+            let l = ui.label("Relay address");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.relay_field)
+                    .hint_text("https://relay.example")
+                    .desired_width(200.0),
+            )
+            .labelled_by(l.id);
+            let url = self.relay_field.trim().to_owned();
+            let ok = url.starts_with("http://") || url.starts_with("https://");
+            if ui.add_enabled(ok, egui::Button::new("Use this relay")).clicked() {
+                self.send(Cmd::SetRelay(Some(url.clone())));
+                self.relay_field.clear();
+                self.chats.clear();
+                self.screen = Screen::Opening;
+            }
+            if !url.is_empty() && !ok {
+                ui.label("A relay address starts with http:// or https://");
+            }
+        });
         ui.label(format!("Account key: {}…", short(&self.account, 16)));
         if self.signed_in.is_none() {
             ui.label("Sign up or log in under People to change relay settings.");
@@ -563,6 +710,23 @@ impl App {
             ui.spinner();
             return;
         };
+        let mine = self.signed_in.clone().unwrap_or_default();
+        ui.horizontal(|ui| {
+            avatar(ui, self.avatars.get(&mine).and_then(Option::as_ref), "Your avatar");
+            let l = ui.label("Avatar image");
+            ui.add(egui::TextEdit::singleline(&mut self.avatar_path).desired_width(200.0))
+                .labelled_by(l.id);
+            let path = self.avatar_path.trim().to_owned();
+            if ui.add_enabled(!path.is_empty(), egui::Button::new("Set avatar")).clicked() {
+                self.avatar_path.clear();
+                self.avatars.remove(&mine);
+                self.send(Cmd::Act(Action::SetAvatar(Some(path.into()))));
+            }
+            if ui.small_button("Remove avatar").clicked() {
+                self.avatars.remove(&mine);
+                self.send(Cmd::Act(Action::SetAvatar(None)));
+            }
+        });
         let mut patch = serde_json::Map::new();
         for (key, label) in [("display_name", "Display name"), ("about", "About")] {
             let mut v = settings[key].as_str().unwrap_or_default().to_owned();
@@ -640,6 +804,49 @@ impl App {
         });
         for c in cmds {
             self.send(c);
+        }
+    }
+
+    /// Names for the accounts seen in a conversation: this account, friends,
+    /// the group's members.
+    fn names(&self, conv: &str) -> HashMap<String, String> {
+        let mut names = HashMap::new();
+        for c in &self.contacts {
+            names.insert(
+                c.account.clone(),
+                c.username.clone().unwrap_or_else(|| c.display_name.clone()),
+            );
+        }
+        if let Some(g) = self.groups.iter().find(|g| g.id == conv) {
+            for m in &g.members {
+                names.entry(m.account.clone()).or_insert_with(|| m.name.clone());
+            }
+        }
+        names.insert(self.account.clone(), "You".into());
+        names
+    }
+
+    /// The full emoji picker for reacting to one message.
+    fn reaction_picker(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
+        let Some(message) = self.reacting.clone() else { return };
+        let mut open = true;
+        let mut picked = None;
+        egui::Window::new("React with")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ui.ctx(), |ui| picked = self.picker.show(ui, &mut self.emoji));
+        if let Some(e) = picked {
+            cmds.push(Cmd::React {
+                conversation: conv.to_owned(),
+                message,
+                emoji: e.to_owned(),
+                remove: false,
+            });
+            open = false;
+        }
+        if !open {
+            self.reacting = None;
         }
     }
 
@@ -728,6 +935,12 @@ impl App {
             let name = c.username.clone().unwrap_or_else(|| c.display_name.clone());
             let mark = if c.verified { " ✔ verified" } else { "" };
             ui.horizontal_wrapped(|ui| {
+                avatar(
+                    ui,
+                    c.username.as_ref().and_then(|u| self.avatars.get(u)).and_then(Option::as_ref),
+                    &format!("{name}'s avatar"),
+                );
+                presence(ui, c, &name);
                 if ui.link(format!("{name}{mark}")).clicked() {
                     open = c.conversation.clone();
                 }
@@ -775,8 +988,73 @@ impl App {
         }
     }
 
+    /// The coordinates typed in, if they make a place.
+    fn typed_point(&self) -> Option<(f64, f64)> {
+        let lat: f64 = self.lat.trim().replace(',', ".").parse().ok()?;
+        let lon: f64 = self.lon.trim().replace(',', ".").parse().ok()?;
+        kovan_spec::Point::from_degrees(lat, lon, 0).ok().map(|_| (lat, lon))
+    }
+
+    /// Share a place (typed coordinates), once or live.
+    fn location_form(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
+        ui.horizontal(|ui| {
+            for (label, value) in [("Latitude", &mut self.lat), ("Longitude", &mut self.lon)] {
+                let l = ui.label(label);
+                ui.add(egui::TextEdit::singleline(value).desired_width(90.0)).labelled_by(l.id);
+            }
+            let l = ui.label("Place name");
+            ui.add(egui::TextEdit::singleline(&mut self.place).desired_width(120.0))
+                .labelled_by(l.id);
+        });
+        let point = self.typed_point();
+        if point.is_none() && !(self.lat.is_empty() && self.lon.is_empty()) {
+            ui.label("Latitude is −90…90 and longitude −180…180, in degrees.");
+        }
+        ui.horizontal(|ui| {
+            if ui.add_enabled(point.is_some(), egui::Button::new("Share location")).clicked()
+                && let Some((lat, lon)) = point
+            {
+                let label = self.place.trim().to_owned();
+                cmds.push(Cmd::ShareLocation {
+                    conversation: conv.to_owned(),
+                    lat,
+                    lon,
+                    label,
+                    live: None,
+                });
+            }
+            let l = ui.label("Live for");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.live_for)
+                    .hint_text("15m, 1h, 8h")
+                    .desired_width(60.0),
+            )
+            .labelled_by(l.id);
+            let live = humantime::parse_duration(self.live_for.trim())
+                .ok()
+                .filter(|d| *d >= Duration::from_secs(60) && *d <= Duration::from_secs(24 * 3600));
+            let ok = point.is_some() && live.is_some();
+            if ui.add_enabled(ok, egui::Button::new("Share live location")).clicked()
+                && let Some((lat, lon)) = point
+            {
+                let label = self.place.trim().to_owned();
+                cmds.push(Cmd::ShareLocation {
+                    conversation: conv.to_owned(),
+                    lat,
+                    lon,
+                    label,
+                    live,
+                });
+            }
+            if !self.live_for.is_empty() && live.is_none() {
+                ui.label("A live share lasts 1 minute to 24 hours");
+            }
+        });
+    }
+
     /// Attach a file or image, start a poll, schedule the draft.
     fn extras(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
+        self.location_form(ui, conv, cmds);
         ui.horizontal(|ui| {
             let l = ui.label("File path");
             ui.add(egui::TextEdit::singleline(&mut self.attach_path).desired_width(260.0))
@@ -862,10 +1140,24 @@ impl App {
             let names: Vec<String> = g
                 .members
                 .iter()
-                .map(|m| if m.admin { format!("{} (admin)", m.name) } else { m.name.clone() })
+                .map(|m| match (m.admin, m.muted) {
+                    (true, _) => format!("{} (admin)", m.name),
+                    (false, true) => format!("{} (muted)", m.name),
+                    (false, false) => m.name.clone(),
+                })
                 .collect();
             ui.label(format!("Members: {}", names.join(", ")));
             ui.horizontal_wrapped(|ui| {
+                for m in g.members.iter().filter(|m| !m.me) {
+                    let (label, on) = if m.muted {
+                        (format!("Unmute {}", m.name), false)
+                    } else {
+                        (format!("Mute {}", m.name), true)
+                    };
+                    if ui.small_button(label).on_hover_text("Only on this device").clicked() {
+                        cmds.push(Cmd::Act(Action::Mute(g.id.clone(), m.account.clone(), on)));
+                    }
+                }
                 if g.admin {
                     for m in g.members.iter().filter(|m| !m.me) {
                         if ui.small_button(format!("Remove {}", m.name)).clicked() {
@@ -951,34 +1243,113 @@ impl App {
                     }
                 });
             }
-            egui::CollapsingHeader::new("Attach, poll, send later").show(ui, |ui| {
+            egui::CollapsingHeader::new("Attach, location, poll, send later").show(ui, |ui| {
                 self.extras(ui, conv, &mut cmds);
             });
-            ui.horizontal(|ui| {
-                let draft = self.drafts.entry(conv.to_owned()).or_default();
-                let label = ui.label("Message");
-                let r = ui.add(
-                    egui::TextEdit::singleline(draft)
-                        .hint_text("Write a message; :shortcodes: become emoji")
-                        .desired_width(ui.available_width() - 80.0),
-                );
-                let r = r.labelled_by(label.id);
-                let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                let label = if self.editing.is_some() { "Save edit" } else { "Send" };
-                if (ui.button(label).clicked() || enter) && !draft.trim().is_empty() {
-                    let text = std::mem::take(draft);
-                    cmds.push(match self.editing.take() {
-                        Some(message) => {
-                            Cmd::Act(Action::Edit { conversation: conv.to_owned(), message, text })
+            if self.picker_open {
+                ui.group(|ui| {
+                    if let Some(e) = self.picker.show(ui, &mut self.emoji) {
+                        self.drafts.entry(conv.to_owned()).or_default().push_str(e);
+                    }
+                });
+            }
+            let draft = self.drafts.entry(conv.to_owned()).or_default();
+            let offered = emoji::completion_token(draft)
+                .map(|(_, code)| emoji::completions(code))
+                .unwrap_or_default();
+            if !offered.is_empty() {
+                let tab = ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Tab));
+                let mut chosen = tab.then(|| offered[0].0);
+                ui.horizontal_wrapped(|ui| {
+                    for (e, code) in &offered {
+                        let label = format!("Complete :{code}:");
+                        if emoji::button(
+                            ui,
+                            &mut self.emoji,
+                            e,
+                            &format!(" :{code}:"),
+                            false,
+                            &label,
+                        )
+                        .clicked()
+                        {
+                            chosen = Some(e);
                         }
-                        None => Cmd::Send {
-                            conversation: conv.to_owned(),
-                            text,
-                            reply_to: self.replying_to.take().map(|m| m.id),
-                        },
-                    });
-                    r.request_focus();
+                    }
+                });
+                if let Some(e) = chosen {
+                    emoji::complete(self.drafts.entry(conv.to_owned()).or_default(), e);
                 }
+            }
+            // Its own id: the picker and completions above come and go,
+            // and must not change the ids of the field and buttons.
+            ui.push_id("composer", |ui| {
+                ui.horizontal(|ui| {
+                    let picker =
+                        emoji::button(ui, &mut self.emoji, "😀", "", self.picker_open, "Emoji")
+                            .on_hover_text("Emoji");
+                    if picker.clicked() {
+                        self.picker_open = !self.picker_open;
+                    }
+                    match &self.recording {
+                        Some((c, rec, _)) if c == conv => {
+                            let secs = rec.elapsed().as_secs();
+                            ui.label(format!("Recording {}:{:02}", secs / 60, secs % 60));
+                            ui.add(egui::ProgressBar::new(rec.level()).desired_width(60.0));
+                            if ui.button("Stop and send").clicked() {
+                                rec.stop();
+                            }
+                            if ui.button("Discard recording").clicked()
+                                && let Some((_, rec, send)) = &mut self.recording
+                            {
+                                *send = false;
+                                rec.stop();
+                            }
+                            return;
+                        }
+                        Some(_) => {}
+                        None => {
+                            let mic = emoji::button(
+                                ui,
+                                &mut self.emoji,
+                                "🎤",
+                                "",
+                                false,
+                                "Record voice note",
+                            );
+                            if mic.on_hover_text("Record a voice note").clicked() {
+                                let rec = crate::audio::Recorder::start();
+                                self.recording = Some((conv.to_owned(), rec, true));
+                            }
+                        }
+                    }
+                    let draft = self.drafts.entry(conv.to_owned()).or_default();
+                    let label = ui.label("Message");
+                    let r = ui.add(
+                        egui::TextEdit::singleline(draft)
+                            .hint_text("Write a message; :shortcodes: become emoji")
+                            .desired_width(ui.available_width() - 80.0),
+                    );
+                    let r = r.labelled_by(label.id);
+                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    let label = if self.editing.is_some() { "Save edit" } else { "Send" };
+                    if (ui.button(label).clicked() || enter) && !draft.trim().is_empty() {
+                        let text = std::mem::take(draft);
+                        cmds.push(match self.editing.take() {
+                            Some(message) => Cmd::Act(Action::Edit {
+                                conversation: conv.to_owned(),
+                                message,
+                                text,
+                            }),
+                            None => Cmd::Send {
+                                conversation: conv.to_owned(),
+                                text,
+                                reply_to: self.replying_to.take().map(|m| m.id),
+                            },
+                        });
+                        r.request_focus();
+                    }
+                })
             });
         });
         // Files dropped on the window go to this chat (images as images).
@@ -988,7 +1359,12 @@ impl App {
             let image = is_image(&path);
             cmds.push(Cmd::SendFile { conversation: conv.to_owned(), path, image });
         }
+        let names = self.names(conv);
+        let here = self.typed_point();
         let (files, thumbs) = (&self.files, &mut self.thumbnails);
+        let group = self.groups.iter().any(|g| g.id == conv);
+        let playing = self.playing.as_ref().map(|(id, p)| (id.clone(), p.seconds()));
+        let mut bx = BubbleCtx { emoji: &mut self.emoji, names: &names, group, playing, here };
         let chat = self.chats.entry(conv.to_owned()).or_default();
         let Chat { messages, heights, loading_older, .. } = chat;
         let out =
@@ -1003,6 +1379,8 @@ impl App {
                 }
                 let mut day = None;
                 let mut reply = None;
+                let mut reacting = None;
+                let mut play = None;
                 for m in messages.iter() {
                     let d = civil_day(m.sent_at);
                     let new_day = day != Some(d);
@@ -1027,7 +1405,7 @@ impl App {
                             .clone()
                     });
                     let file = m.file.as_ref().and_then(|f| files.get(&f.id));
-                    let action = bubble(ui, m, messages, file, thumb.as_ref());
+                    let action = bubble(ui, m, messages, file, thumb.as_ref(), &mut bx);
                     heights.insert(m.id.clone(), ui.cursor().top() - before);
                     if let Some(action) = action {
                         match action {
@@ -1052,14 +1430,39 @@ impl App {
                                 conversation: conv.to_owned(),
                                 poll: m.id.clone(),
                             }),
+                            Bubble::MoreReactions => reacting = Some(m.id.clone()),
+                            Bubble::MoveLocation(lat, lon) => cmds.push(Cmd::LocationUpdate {
+                                conversation: conv.to_owned(),
+                                id: m.id.clone(),
+                                lat,
+                                lon,
+                            }),
+                            Bubble::StopLocation => cmds.push(Cmd::LocationStop {
+                                conversation: conv.to_owned(),
+                                id: m.id.clone(),
+                            }),
+                            Bubble::Play(id, path) => play = Some(Some((id, path))),
+                            Bubble::StopPlaying => play = Some(None),
                             Bubble::Fetch(id) => cmds.push(Cmd::FetchFile(id)),
                             Bubble::Cancel(id) => cmds.push(Cmd::CancelFile(id)),
                         }
                     }
                 }
-                reply
+                (reply, reacting, play)
             });
-        match out.inner {
+        let (reply, reacting, play) = out.inner;
+        match play {
+            Some(Some((id, path))) => {
+                self.playing = Some((id, crate::audio::Player::start(path)));
+            }
+            Some(None) => self.playing = None,
+            None => {}
+        }
+        if reacting.is_some() {
+            self.reacting = reacting;
+        }
+        self.reaction_picker(ui, conv, &mut cmds);
+        match reply {
             Some((m, true)) => {
                 self.drafts.insert(conv.to_owned(), m.text.clone().unwrap_or_default());
                 self.editing = Some(m.id);
@@ -1084,7 +1487,36 @@ impl App {
     }
 }
 
+/// What a bubble needs besides its message.
+struct BubbleCtx<'a> {
+    emoji: &'a mut emoji::Emoji,
+    /// Account (hex) → the name to show.
+    names: &'a HashMap<String, String>,
+    /// In a group: incoming messages show who wrote them.
+    group: bool,
+    /// The voice note playing: its file id, seconds played and in all.
+    playing: Option<(String, (f32, f32))>,
+    /// The coordinates typed in the location form (to move a live share).
+    here: Option<(f64, f64)>,
+}
+
+impl BubbleCtx<'_> {
+    fn name(&self, account: &str) -> String {
+        self.names.get(account).cloned().unwrap_or_else(|| short(account, 8))
+    }
+
+    /// "You, bob" for the accounts behind a reaction.
+    fn who(&self, accounts: &[String]) -> String {
+        accounts.iter().map(|a| self.name(a)).collect::<Vec<_>>().join(", ")
+    }
+}
+
 enum Bubble {
+    MoveLocation(f64, f64),
+    StopLocation,
+    MoreReactions,
+    Play(String, PathBuf),
+    StopPlaying,
     Reply,
     Edit,
     Delete,
@@ -1137,6 +1569,7 @@ fn bubble(
     all: &[MessageView],
     file: Option<&FileView>,
     thumb: Option<&egui::TextureHandle>,
+    bx: &mut BubbleCtx<'_>,
 ) -> Option<Bubble> {
     let mut action = None;
     let layout = if m.outgoing {
@@ -1152,14 +1585,25 @@ fn bubble(
         };
         egui::Frame::new().fill(fill).corner_radius(8.0).inner_margin(6.0).show(ui, |ui| {
             ui.set_max_width(ui.available_width() * 0.7);
-            ui.vertical(|ui| {
+            // Outgoing bubbles hug the right: their content is laid out
+            // from the right too (else the bubble spans its whole width).
+            let inner = egui::Layout::top_down(if m.outgoing {
+                egui::Align::Max
+            } else {
+                egui::Align::Min
+            });
+            ui.with_layout(inner, |ui| {
                 if let Some(r) = &m.reply_to {
                     let quoted = all
                         .iter()
                         .find(|x| &x.id == r)
                         .and_then(|x| x.text.clone())
                         .unwrap_or_else(|| "an earlier message".into());
-                    ui.label(RichText::new(format!("↪ {}", short(&quoted, 50))).weak().small());
+                    let style = emoji::Style {
+                        weak: true,
+                        ..emoji::Style::sized(ui, egui::TextStyle::Small.resolve(ui.style()).size)
+                    };
+                    emoji::label(ui, bx.emoji, &format!("↪ {}", short(&quoted, 50)), style);
                 }
                 let body = match m.kind {
                     "text" => m.text.clone().unwrap_or_default(),
@@ -1170,24 +1614,54 @@ fn bubble(
                     }),
                     "poll" => format!("[poll] {}", m.text.clone().unwrap_or_default()),
                     "location" => m.location.as_ref().map_or_else(String::new, |l| {
-                        format!("[location] {:.5}, {:.5} {}", l.lat, l.lon, l.label)
+                        let name = if l.label.is_empty() { "Location" } else { l.label.as_str() };
+                        format!("📍 {name}")
                     }),
                     other => format!("[{other}]"),
                 };
-                let text = if m.emoji_only {
-                    RichText::new(&body).size(28.0)
+                let style = if m.emoji_only {
+                    emoji::Style::sized(ui, 28.0)
                 } else {
-                    RichText::new(&body)
+                    emoji::Style::body(ui)
                 };
-                ui.label(text);
+                if bx.group && !m.outgoing {
+                    ui.label(RichText::new(bx.name(&m.sender)).small().strong());
+                }
+                emoji::label(ui, bx.emoji, &body, style);
                 if let Some(t) = thumb {
                     ui.image((t.id(), t.size_vec2()));
                 }
-                if let Some(v) = m.file.as_ref().and_then(|f| f.voice.as_ref()) {
-                    ui.label(format!("{:.1} s", f64::from(v.duration_ms) / 1000.0));
+                if let Some((meta, v)) = m.file.as_ref().and_then(|f| Some((f, f.voice.as_ref()?)))
+                {
+                    ui.horizontal(|ui| match &bx.playing {
+                        Some((id, (at, all))) if *id == meta.id => {
+                            if ui.button("Stop playing").clicked() {
+                                action = Some(Bubble::StopPlaying);
+                            }
+                            ui.add(
+                                egui::ProgressBar::new(at / all.max(0.001))
+                                    .desired_width(120.0)
+                                    .text(format!("Playing {at:.1} / {all:.1} s")),
+                            );
+                        }
+                        _ => {
+                            let path = file.and_then(|f| f.path.clone());
+                            if let Some(path) = path
+                                && ui.button(format!("Play {}", meta.name)).clicked()
+                            {
+                                action = Some(Bubble::Play(meta.id.clone(), path.into()));
+                            }
+                            ui.label(format!("{:.1} s", f64::from(v.duration_ms) / 1000.0));
+                        }
+                    });
                     waveform(ui, &v.waveform);
                 }
                 if let Some(a) = m.file.as_ref().and_then(|f| file_line(ui, f, file, m.outgoing)) {
+                    action = Some(a);
+                }
+                if let Some(l) = &m.location
+                    && let Some(a) = location(ui, l, m.outgoing, bx.here)
+                {
                     action = Some(a);
                 }
                 if let Some(p) = &m.poll
@@ -1210,8 +1684,18 @@ fn bubble(
                             .small(),
                     );
                     for r in &m.reactions {
-                        let t = format!("{} {}", r.emoji, r.count);
-                        if ui.selectable_label(r.mine, t).clicked() {
+                        let label = format!("{} {}", r.emoji, r.count);
+                        let who = bx.who(&r.by);
+                        let chip = emoji::button(
+                            ui,
+                            bx.emoji,
+                            &r.emoji,
+                            &format!(" {}", r.count),
+                            r.mine,
+                            &label,
+                        )
+                        .on_hover_text(who);
+                        if chip.clicked() {
                             action = Some(Bubble::React(r.emoji.clone(), r.mine));
                         }
                     }
@@ -1232,18 +1716,103 @@ fn bubble(
                         }
                         ui.horizontal(|ui| {
                             for e in QUICK {
-                                if ui.button(e).on_hover_text(format!("React {e}")).clicked() {
+                                let b = emoji::button(ui, bx.emoji, e, "", false, e)
+                                    .on_hover_text(format!("React {e}"));
+                                if b.clicked() {
                                     action = Some(Bubble::React(e.into(), false));
                                     ui.close();
                                 }
                             }
                         });
+                        if ui.button("More reactions…").clicked() {
+                            action = Some(Bubble::MoreReactions);
+                            ui.close();
+                        }
+                        if !m.reactions.is_empty() {
+                            ui.separator();
+                            ui.label(RichText::new("Reacted").weak().small());
+                            for r in &m.reactions {
+                                let line = format!("{} {}", r.emoji, bx.who(&r.by));
+                                emoji::label(ui, bx.emoji, &line, emoji::Style::body(ui));
+                            }
+                        }
                     });
                 });
             });
         });
     });
     action
+}
+
+/// A location: its coordinates, a link for the map app, and for a live
+/// share how long it runs (the sharer can move or stop it).
+fn location(
+    ui: &mut egui::Ui,
+    l: &kovan_node::node::LocationView,
+    mine: bool,
+    here: Option<(f64, f64)>,
+) -> Option<Bubble> {
+    let mut action = None;
+    let accuracy = if l.accuracy_m > 0 { format!(" ±{} m", l.accuracy_m) } else { String::new() };
+    ui.label(format!("{:.5}, {:.5}{accuracy}", l.lat, l.lon));
+    ui.hyperlink_to("Open in map app", format!("geo:{:.6},{:.6}", l.lat, l.lon));
+    if l.live {
+        if l.active {
+            let until = l.live_until.map(clock).unwrap_or_default();
+            ui.label(format!("Live until {until} · updated {}", clock(l.updated_at)));
+            if mine {
+                ui.horizontal(|ui| {
+                    if let Some((lat, lon)) = here
+                        && ui.small_button("Move to the typed position").clicked()
+                    {
+                        action = Some(Bubble::MoveLocation(lat, lon));
+                    }
+                    if ui.small_button("Stop sharing").clicked() {
+                        action = Some(Bubble::StopLocation);
+                    }
+                });
+            }
+        } else {
+            let how = if l.stopped { "stopped" } else { "ended" };
+            ui.label(RichText::new(format!("Live location {how}")).italics());
+        }
+    }
+    action
+}
+
+/// A small avatar (or a blank disc), with `label` as its accessible text.
+fn avatar(ui: &mut egui::Ui, tex: Option<&egui::TextureHandle>, label: &str) {
+    let side = 24.0;
+    match tex {
+        Some(t) => {
+            let img = egui::Image::new((t.id(), egui::vec2(side, side)))
+                .corner_radius(side / 2.0)
+                .alt_text(label);
+            ui.add(img);
+        }
+        None => {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+            ui.painter().circle_filled(rect.center(), side / 2.0, ui.visuals().faint_bg_color);
+        }
+    }
+}
+
+/// A green dot while a friend is online, else when they were last seen.
+fn presence(ui: &mut egui::Ui, c: &ContactView, name: &str) {
+    let (text, color) = if c.online {
+        (format!("{name} online"), Color32::from_rgb(40, 170, 80))
+    } else {
+        let when = c.last_seen.map_or_else(
+            || format!("{name} offline"),
+            |t| format!("{name} last seen {}", clock(t)),
+        );
+        (when, Color32::GRAY)
+    };
+    let (rect, r) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 4.0, color);
+    let shown = text.clone();
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &shown));
+    r.on_hover_text(text);
 }
 
 /// A poll's options as buttons with their counts; a click votes.

@@ -24,6 +24,8 @@ pub const CMD_QUEUE: usize = 256;
 pub const UPDATE_QUEUE: usize = 4096;
 /// Messages per history page.
 pub const PAGE: usize = 50;
+/// How often a live location share sends the position.
+pub const LIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Where the node lives and how it talks.
 #[derive(Debug, Clone)]
@@ -131,6 +133,44 @@ pub enum Cmd {
         /// As an image (metadata stripped, thumbnail).
         image: bool,
     },
+    /// Send a recorded voice note.
+    SendVoice {
+        /// The conversation.
+        conversation: String,
+        /// Mono samples at 48 kHz.
+        samples: Vec<f32>,
+    },
+    /// Share a location: a point, or live for a while.
+    ShareLocation {
+        /// The conversation.
+        conversation: String,
+        /// Degrees.
+        lat: f64,
+        /// Degrees.
+        lon: f64,
+        /// A place name.
+        label: String,
+        /// Live for this long (updates every 30 s), else a fixed point.
+        live: Option<std::time::Duration>,
+    },
+    /// Move one of this device's live shares.
+    LocationUpdate {
+        /// The conversation.
+        conversation: String,
+        /// The share (its message).
+        id: String,
+        /// Degrees.
+        lat: f64,
+        /// Degrees.
+        lon: f64,
+    },
+    /// End one of this device's live shares for everyone.
+    LocationStop {
+        /// The conversation.
+        conversation: String,
+        /// The share (its message).
+        id: String,
+    },
     /// Fetch a received file (above the automatic size, or again).
     FetchFile(String),
     /// Stop a transfer.
@@ -177,6 +217,11 @@ pub enum Cmd {
     Act(Action),
     /// Read the relay account's settings and sessions.
     LoadSettings,
+    /// Fetch a user's avatar from the relay directory.
+    Avatar(String),
+    /// Use another relay (saved in `kovan.toml`): the node locks, and
+    /// connects to it when unlocked again.
+    SetRelay(Option<String>),
     /// Ask for a contact's safety number.
     SafetyNumber(String),
     /// Add or take back a reaction.
@@ -217,12 +262,16 @@ pub enum Action {
     Unfriend(String),
     /// Block (true) or unblock an account.
     Block(String, bool),
+    /// Set this account's avatar from an image file, or remove it.
+    SetAvatar(Option<PathBuf>),
     /// Mark a contact's safety number as compared.
     Verify(String),
     /// Change a group (admins).
     Group(String, GroupChange),
     /// Leave a group.
     Leave(String),
+    /// Hide (true) or show a member's messages in a group, on this device.
+    Mute(String, String, bool),
     /// Edit one of this account's messages.
     Edit {
         /// The conversation.
@@ -253,8 +302,10 @@ impl Action {
             Self::Block(_, true) => "blocking",
             Self::Block(_, false) => "unblocking",
             Self::Verify(_) => "marking verified",
+            Self::SetAvatar(_) => "setting the avatar",
             Self::Group(..) => "changing the group",
             Self::Leave(_) => "leaving the group",
+            Self::Mute(..) => "muting",
             Self::Edit { .. } => "editing",
             Self::Delete { .. } => "deleting the message",
         }
@@ -315,6 +366,15 @@ pub enum Update {
         /// The digits to compare.
         digits: String,
     },
+    /// A user's avatar, decoded and scaled for display (`None`: none).
+    Avatar {
+        /// The username.
+        username: String,
+        /// Width, height and RGBA pixels.
+        image: Option<(u32, u32, Vec<u8>)>,
+    },
+    /// The relay changed; unlocking connects to it.
+    RelayChanged(Option<String>),
     /// A message this device sent.
     Sent(Box<MessageView>),
     /// Something happened in the node.
@@ -401,7 +461,7 @@ impl Out {
     }
 }
 
-async fn run(config: BackendConfig, mut cmds: mpsc::Receiver<Cmd>, out: Out) {
+async fn run(mut config: BackendConfig, mut cmds: mpsc::Receiver<Cmd>, out: Out) {
     let home = Home::at(&config.home);
     out.send(Update::HasIdentity(home.keystore().exists())).await;
     let mut node: Option<NodeHandle> = None;
@@ -437,6 +497,26 @@ async fn run(config: BackendConfig, mut cmds: mpsc::Receiver<Cmd>, out: Out) {
                     n.shutdown().await;
                 }
                 out.send(Update::Locked).await;
+            }
+            Cmd::SetRelay(url) => {
+                let h = home.clone();
+                let u = url.clone();
+                let saved = tokio::task::spawn_blocking(move || {
+                    kovan_node::config::NodeConfig::save_relay_url(&h, u.as_deref())
+                })
+                .await;
+                match saved {
+                    Ok(Ok(_)) => {
+                        config.relay = url.clone();
+                        if let Some(n) = node.take() {
+                            n.shutdown().await;
+                        }
+                        out.send(Update::RelayChanged(url)).await;
+                        out.send(Update::Locked).await;
+                    }
+                    Ok(Err(e)) => out.error("changing the relay", e).await,
+                    Err(e) => out.error("changing the relay", e).await,
+                }
             }
             other => match &node {
                 Some(n) => {
@@ -613,6 +693,44 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Err(e) => out.error("sending the file", e).await,
             }
         }
+        Cmd::SendVoice { conversation, samples } => {
+            let source = kovan_node::node::VoiceSource::Samples(samples);
+            match n.send_voice(&conversation, source, "", None).await {
+                Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+                Err(e) => out.error("sending the voice note", e).await,
+            }
+        }
+        Cmd::ShareLocation { conversation, lat, lon, label, live } => {
+            let shared = match kovan_spec::Point::from_degrees(lat, lon, 0) {
+                Ok(point) => {
+                    let live = live.map(|duration| kovan_node::node::LiveShare {
+                        duration,
+                        every: LIVE_EVERY,
+                        track: Vec::new(),
+                    });
+                    n.share_location(&conversation, point, &label, live).await
+                }
+                Err(e) => return out.error("sharing the location", e).await,
+            };
+            match shared {
+                Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+                Err(e) => out.error("sharing the location", e).await,
+            }
+        }
+        Cmd::LocationUpdate { conversation, id, lat, lon } => {
+            let moved = match kovan_spec::Point::from_degrees(lat, lon, 0) {
+                Ok(point) => n.location_update(&conversation, &id, point).await,
+                Err(e) => return out.error("moving the shared location", e).await,
+            };
+            match moved {
+                Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+                Err(e) => out.error("moving the shared location", e).await,
+            }
+        }
+        Cmd::LocationStop { conversation, id } => match n.location_stop(&conversation, &id).await {
+            Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+            Err(e) => out.error("stopping the shared location", e).await,
+        },
         Cmd::FetchFile(id) => {
             if let Err(e) = n.fetch_file(&id).await {
                 out.error("fetching the file", e).await;
@@ -663,8 +781,19 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Action::Block(a, true) => n.block(&a).await.map(drop),
                 Action::Block(a, false) => n.unblock(&a).await.map(drop),
                 Action::Verify(a) => n.verify(&a, None).await.map(drop),
+                Action::SetAvatar(path) => {
+                    let set = set_avatar(n, path).await;
+                    if set.is_ok()
+                        && let Ok(kovan_node::node::Status { username: Some(u), .. }) =
+                            n.status().await
+                    {
+                        fetch_avatar(n, u, out).await;
+                    }
+                    set
+                }
                 Action::Group(g, change) => n.group_change(&g, change).await.map(drop),
                 Action::Leave(g) => n.group_leave(&g).await.map(drop),
+                Action::Mute(g, who, on) => n.group_mute(&g, &who, on).await.map(drop),
                 Action::Edit { conversation, message, text } => {
                     n.edit(&conversation, &message, &text).await.map(drop)
                 }
@@ -682,6 +811,7 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
             }
         }
         Cmd::LoadSettings => load_settings(n, out).await,
+        Cmd::Avatar(username) => fetch_avatar(n, username, out).await,
         Cmd::SafetyNumber(account) => match n.safety_number(&account).await {
             Ok(digits) => out.send(Update::SafetyNumber { account, digits }).await,
             Err(e) => out.error("reading the safety number", e).await,
@@ -691,6 +821,50 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 out.error("reacting", e).await;
             }
         }
-        Cmd::Create { .. } | Cmd::Unlock { .. } | Cmd::Lock => {}
+        Cmd::Create { .. } | Cmd::Unlock { .. } | Cmd::Lock | Cmd::SetRelay(_) => {}
     }
+}
+
+/// Side of an avatar as shown, in pixels.
+pub const AVATAR_SIDE: u32 = 64;
+
+/// An avatar (from the relay: decoded under limits) scaled to a square.
+fn avatar_pixels(bytes: &[u8]) -> Option<(u32, u32, Vec<u8>)> {
+    let img = kovan_node::media::decode_for_display(bytes).ok()?;
+    let img = img.resize_to_fill(AVATAR_SIDE, AVATAR_SIDE, image::imageops::FilterType::Triangle);
+    let rgba = img.to_rgba8();
+    Some((rgba.width(), rgba.height(), rgba.into_raw()))
+}
+
+async fn fetch_avatar(n: &NodeHandle, username: String, out: &Out) {
+    match n.avatar(&username).await {
+        Ok(bytes) => {
+            let image = match bytes {
+                Some(b) => {
+                    tokio::task::spawn_blocking(move || avatar_pixels(&b)).await.ok().flatten()
+                }
+                None => None,
+            };
+            out.send(Update::Avatar { username, image }).await;
+        }
+        Err(e) => tracing::debug!(error = %e, "no avatar"),
+    }
+}
+
+async fn set_avatar(n: &NodeHandle, path: Option<PathBuf>) -> kovan_node::NodeResult<()> {
+    let image = match path {
+        Some(p) => {
+            let bytes = tokio::fs::read(&p)
+                .await
+                .map_err(|e| kovan_node::NodeError::Invalid(format!("{}: {e}", p.display())))?;
+            if bytes.len() > kovan_spec::limits::MAX_AVATAR_BYTES {
+                return Err(kovan_node::NodeError::Invalid(
+                    "an avatar is at most 256 KiB; pick a smaller image".into(),
+                ));
+            }
+            Some(bytes)
+        }
+        None => None,
+    };
+    n.set_avatar(image).await
 }

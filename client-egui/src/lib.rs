@@ -4,4 +4,6 @@
 //! app with `egui_kittest` against real nodes and a relay.
 
 pub mod app;
+pub mod audio;
 pub mod backend;
+pub mod emoji;

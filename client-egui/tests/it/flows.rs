@@ -48,11 +48,15 @@ fn until(
         if check(h) {
             return;
         }
-        assert!(
-            start.elapsed() < WAIT,
-            "timed out waiting for {what}; errors shown: {:?}",
-            h.state().errors()
-        );
+        if start.elapsed() >= WAIT {
+            // With KOVAN_FAILSHOT=FILE, the window as it was, for debugging.
+            if let Some(path) = std::env::var_os("KOVAN_FAILSHOT")
+                && let Ok(img) = h.render()
+            {
+                let _ = img.save(path);
+            }
+            panic!("timed out waiting for {what}; errors shown: {:?}", h.state().errors());
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -87,6 +91,21 @@ fn click(h: &mut Harness<'static, App>, label: &str) {
     if let Some(n) = h.query_all_by_label(label).next() {
         n.click();
     }
+    // Clicks land by position: let the layout settle (a click can open or
+    // close something above the next widget).
+    h.step();
+    h.step();
+}
+
+/// Opens the first message's "…" menu (after letting the window catch up:
+/// what arrived meanwhile may have moved it).
+fn first_menu(h: &mut Harness<'static, App>) {
+    for _ in 0..3 {
+        h.step();
+    }
+    until(h, "a message menu", |h| has(h, "…"));
+    h.query_all_by_label("…").next().unwrap().click();
+    h.step();
     h.step();
 }
 
@@ -139,6 +158,10 @@ fn bob_files(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_group() {
+    assert!(
+        std::env::var_os("PULSE_SERVER").is_some(),
+        "the voice-note steps need the test sound server: PULSE_SERVER=$(bash scripts/audio.sh)"
+    );
     let dir = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let relay = relay(&rt, dir.path());
@@ -169,26 +192,71 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     // Bob sees it unread, opens it, answers.
     until(&mut bob, "an unread chat", |h| has(h, "Chats (1)"));
     click(&mut bob, "Chats (1)");
-    click(&mut bob, "alice (1)");
+    click(&mut bob, "alice (@alice) (1)");
     until(&mut bob, "alice's message", |h| has(h, "merhaba 👋"));
     type_into(&mut bob, "Message", "selam");
     click(&mut bob, "Send");
     until(&mut alice, "bob's answer", |h| has(h, "selam"));
     until(&mut alice, "her message delivered", |h| has_text(h, "✔✔"));
 
+    // A :shortcode: completes with Tab; the picker finds emoji by name.
+    type_into(&mut alice, "Message", "harika :thumbsu");
+    until(&mut alice, "the completion", |h| has(h, "Complete :thumbsup:"));
+    alice.key_press(egui::Key::Tab);
+    alice.step();
+    until(&mut alice, "the completed draft", |h| {
+        h.query_all_by_value("harika 👍 ").next().is_some()
+    });
+    click(&mut alice, "Send");
+    until(&mut bob, "the completed emoji", |h| has_text(h, "harika 👍"));
+    click(&mut alice, "Emoji");
+    type_into(&mut alice, "Find emoji", "coffee");
+    click(&mut alice, "☕");
+    click(&mut alice, "Emoji");
+    click(&mut alice, "Send");
+    until(&mut alice, "the picked emoji sent", |h| has(h, "☕"));
+    until(&mut bob, "the picked emoji", |h| has(h, "☕"));
+
     // Bob reacts to Alice's message; she sees the count.
     until(&mut bob, "a menu per message", |h| h.query_all_by_label("…").count() >= 2);
-    bob.query_all_by_label("…").next().unwrap().click();
-    bob.step();
+    first_menu(&mut bob);
     click(&mut bob, "👍");
     until(&mut alice, "the reaction", |h| has(h, "👍 1"));
+    // Any emoji from the full picker; the menu says who reacted.
+    first_menu(&mut bob);
+    click(&mut bob, "More reactions…");
+    type_into(&mut bob, "Find emoji", "fire");
+    click(&mut bob, "🔥");
+    until(&mut alice, "the second reaction", |h| has(h, "🔥 1"));
+    first_menu(&mut alice);
+    until(&mut alice, "who reacted", |h| has(h, "👍 bob") && has(h, "🔥 bob"));
+    alice.key_press(egui::Key::Escape);
+    alice.step();
+
+    // A voice note from the microphone (the test server's is a 440 Hz
+    // tone): Bob gets it, it is that tone, and he plays it to the end.
+    click(&mut alice, "Record voice note");
+    until(&mut alice, "two seconds recorded", |h| has_text(h, "Recording 0:02"));
+    click(&mut alice, "Stop and send");
+    until(&mut alice, "the voice note sent", |h| has_text(h, "[voice voice.ogg]"));
+    until(&mut bob, "the voice note", |h| has_text(h, "[voice voice.ogg]"));
+    until(&mut bob, "the voice note saved", |h| has(h, "Play voice.ogg"));
+    let ogg = bob_files(dir.path()).into_iter().find(|p| p.ends_with("voice.ogg")).unwrap();
+    let note = kovan_node::voice::decode(std::fs::File::open(&ogg).unwrap()).unwrap();
+    assert!((1900..=4000).contains(&note.duration_ms), "{} ms", note.duration_ms);
+    let pitch = kovan_node::voice::tone_frequency(&note.samples[4800..]);
+    assert!((pitch - 440.0).abs() < 10.0, "recorded {pitch} Hz");
+    click(&mut bob, "Play voice.ogg");
+    until(&mut bob, "playing", |h| has(h, "Stop playing"));
+    until(&mut bob, "played to the end", |h| !has(h, "Stop playing") && has(h, "Play voice.ogg"));
+    assert!(bob.state().errors().is_empty(), "{:?}", bob.state().errors());
 
     // A file and an image from Alice's chat with Bob; he sees both arrive.
     let report = dir.path().join("rapor.txt");
     std::fs::write(&report, "kovan raporu\n".repeat(100)).unwrap();
     let photo = dir.path().join("deniz.png");
     image_png(&photo);
-    click(&mut alice, "Attach, poll, send later");
+    click(&mut alice, "Attach, location, poll, send later");
     type_into(&mut alice, "File path", report.to_str().unwrap());
     click(&mut alice, "Attach file");
     type_into(&mut alice, "File path", photo.to_str().unwrap());
@@ -198,6 +266,17 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     until(&mut bob, "both saved", |h| h.query_all_by_label_contains("saved").count() >= 2);
     let got = bob_files(dir.path());
     assert!(got.iter().any(|p| p.ends_with("rapor.txt")), "{got:?}");
+
+    // A live location: Bob sees the place and until when; Alice stops it.
+    type_into(&mut alice, "Latitude", "41.0082");
+    type_into(&mut alice, "Longitude", "28.9784");
+    type_into(&mut alice, "Place name", "Sultanahmet");
+    type_into(&mut alice, "Live for", "15m");
+    click(&mut alice, "Share live location");
+    until(&mut bob, "the location", |h| has(h, "📍 Sultanahmet") && has(h, "41.00820, 28.97840"));
+    until(&mut bob, "it is live", |h| has_text(h, "Live until"));
+    click(&mut alice, "Stop sharing");
+    until(&mut bob, "the share stopped", |h| has(h, "Live location stopped"));
 
     // A poll: Bob votes, Alice sees the count, then closes it.
     type_into(&mut alice, "Poll question", "Çay mı kahve mi?");
@@ -221,15 +300,13 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
 
     // Alice edits her first message, then deletes it for everyone.
     until(&mut alice, "her menus", |h| has(h, "…"));
-    alice.query_all_by_label("…").next().unwrap().click();
-    alice.step();
+    first_menu(&mut alice);
     click(&mut alice, "Edit");
     type_into(&mut alice, "Message", " dünya");
     click(&mut alice, "Save edit");
     until(&mut alice, "the edit on her side", |h| has(h, "merhaba 👋 dünya"));
     until(&mut bob, "the edit", |h| has(h, "merhaba 👋 dünya"));
-    alice.query_all_by_label("…").next().unwrap().click();
-    alice.step();
+    first_menu(&mut alice);
     click(&mut alice, "Delete for everyone");
     until(&mut bob, "the deletion", |h| has(h, "(deleted)") && !has(h, "merhaba 👋 dünya"));
 
@@ -252,10 +329,23 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     click(&mut bob, "Send");
     until(&mut alice, "bob's group message", |h| has(h, "ekipteyim"));
     shot(&mut alice, "group");
+    // Muting Bob hides what he writes on Alice's device only.
+    click(&mut alice, "Mute bob");
+    until(&mut alice, "bob muted", |h| has_text(h, "bob (muted)"));
+    type_into(&mut bob, "Message", "duyulmayan");
+    click(&mut bob, "Send");
+    until(&mut bob, "his muted message sent", |h| has(h, "duyulmayan"));
+    click(&mut alice, "Unmute bob");
+    until(&mut alice, "bob unmuted", |h| !has_text(h, "bob (muted)"));
+    type_into(&mut bob, "Message", "duyulan");
+    click(&mut bob, "Send");
+    until(&mut alice, "bob's message after unmuting", |h| has(h, "duyulan"));
+    assert!(!has(&alice, "duyulmayan"), "a muted member's message stays hidden");
     click(&mut alice, "bob");
 
-    // Safety number, compared and marked verified.
+    // Safety number, compared and marked verified; Bob is online.
     click(&mut alice, "People");
+    until(&mut alice, "bob online", |h| has(h, "bob online"));
     click(&mut alice, "Safety number for bob");
     click(&mut alice, "Mark bob verified");
     until(&mut alice, "the verified mark", |h| has(h, "bob ✔ verified"));
@@ -265,6 +355,12 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     click(&mut alice, "Settings");
     until(&mut alice, "the sessions", |h| has_text(h, "(this one)"));
     shot(&mut alice, "settings");
+    // An avatar: Bob sees it next to her name.
+    type_into(&mut alice, "Avatar image", photo.to_str().unwrap());
+    click(&mut alice, "Set avatar");
+    until(&mut alice, "her avatar", |h| has(h, "Your avatar"));
+    click(&mut bob, "People");
+    until(&mut bob, "alice's avatar", |h| has(h, "alice's avatar"));
     click(&mut alice, "Chats");
 
     // Locking returns to the passphrase screen; unlocking brings the chat back.
@@ -279,7 +375,7 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
 
     // Bob switches from the group back to his chat with Alice.
     click(&mut bob, "Chats");
-    let chat = By::new().label("alice").predicate(|n| n.role() == egui::accesskit::Role::Button);
+    let chat = By::new().label("alice (@alice)").predicate(|n| n.role() == egui::accesskit::Role::Button);
     bob.query_all(chat).next().unwrap().click();
     bob.step();
     until(&mut bob, "the chat with alice", |h| has(h, "selam"));
@@ -291,6 +387,32 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     click(&mut alice, "Unlock");
     until(&mut alice, "the error", |h| has_text(h, "Error unlocking"));
     assert_eq!(alice.state().screen, Screen::Unlock);
+    type_into(&mut alice, "Passphrase", "correct horse battery");
+    click(&mut alice, "Unlock");
+    until(&mut alice, "the main window again", |h| h.state().screen == Screen::Main);
+
+    // Another relay, set in Settings: kovan locks, and unlocks onto it.
+    let dir2 = dir.path().join("second");
+    std::fs::create_dir_all(&dir2).unwrap();
+    let relay2 = self::relay(&rt, &dir2);
+    click(&mut alice, "Settings");
+    type_into(&mut alice, "Relay address", &relay2.url());
+    click(&mut alice, "Use this relay");
+    until(&mut alice, "the lock screen", |h| h.state().screen == Screen::Unlock);
+    until(&mut alice, "the notice", |h| has_text(h, "Unlock to connect to"));
+    type_into(&mut alice, "Passphrase", "correct horse battery");
+    click(&mut alice, "Unlock");
+    until(&mut alice, "the main window", |h| h.state().screen == Screen::Main);
+    until(&mut alice, "not signed in there", |h| has(h, "not signed in to a relay"));
+    click(&mut alice, "People");
+    // The form keeps the last username; a new one on this relay.
+    type_into(&mut alice, "Username", "2");
+    type_into(&mut alice, "Password", "a long password");
+    click(&mut alice, "Sign up");
+    until(&mut alice, "signed in on the second relay", |h| has_text(h, "signed in as alice2"));
+    let saved = std::fs::read_to_string(dir.path().join("alice").join("kovan.toml")).unwrap();
+    assert!(saved.contains(&relay2.url()), "{saved}");
     drop((alice, bob));
     rt.block_on(relay.shutdown(Duration::from_secs(5)));
+    rt.block_on(relay2.shutdown(Duration::from_secs(5)));
 }
