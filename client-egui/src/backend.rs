@@ -28,7 +28,7 @@ pub const PAGE: usize = 50;
 pub const LIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Where the node lives and how it talks.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct BackendConfig {
     /// The node's home (keystore, database, `kovan.toml`).
     pub home: PathBuf,
@@ -36,6 +36,8 @@ pub struct BackendConfig {
     pub relay: Option<String>,
     /// Listen on 127.0.0.1 only, without LAN discovery (tests).
     pub loopback: bool,
+    /// The node's clock (tests set a manual one for stable pictures).
+    pub clock: kovan_node::clock::Clock,
 }
 
 /// What the UI asks of the node.
@@ -556,6 +558,8 @@ async fn start(config: &BackendConfig, home: &Home, id: Identity, out: &Out) -> 
             }
         }
     };
+    let mut options = options;
+    options.clock = config.clock.clone();
     let node = match Node::start(id, options).await {
         Ok(n) => n,
         Err(e) => {

@@ -147,8 +147,8 @@ pub fn label(ui: &mut egui::Ui, cache: &mut Emoji, text: &str, style: Style) -> 
         return ui.add(egui::Label::new(text).halign(egui::Align::LEFT));
     }
     let side = (style.size * 1.25).round();
-    // The slot's width: the font's fallback glyph for it plus letter
-    // spacing, which egui adds on both sides of it.
+    // The slot's width: the font's fallback glyph for it, plus letter
+    // spacing (which egui puts before the glyph) to make room.
     let slot_width =
         ui.fonts_mut(|f| f.layout_no_wrap(SLOT.to_string(), font.clone(), color).size().x);
     let mut job = LayoutJob::default();
@@ -163,7 +163,7 @@ pub fn label(ui: &mut egui::Ui, cache: &mut Emoji, text: &str, style: Style) -> 
                 let format = TextFormat {
                     font_id: font.clone(),
                     color: Color32::TRANSPARENT,
-                    extra_letter_spacing: ((side + 2.0 - slot_width) / 2.0).max(0.0),
+                    extra_letter_spacing: (side + 2.0 - slot_width).max(0.0),
                     line_height: Some(side + 2.0),
                     ..Default::default()
                 };

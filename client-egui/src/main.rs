@@ -36,7 +36,7 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    let config = BackendConfig { home: home()?, relay: relay(), loopback: false };
+    let config = BackendConfig { home: home()?, relay: relay(), ..Default::default() };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("kovan")

@@ -272,7 +272,7 @@ fn window(which: &str, home: &Path, out: PathBuf, messages: u64) -> anyhow::Resu
             }),
         )
     } else {
-        let config = BackendConfig { home: home.to_owned(), relay: None, loopback: true };
+        let config = BackendConfig { home: home.to_owned(), loopback: true, ..Default::default() };
         eframe::run_native(
             "kovan",
             options,
