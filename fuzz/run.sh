@@ -41,6 +41,21 @@ seed("spec_decoders", "file-fetch-reply", files["fetch_reply"])
 # Interaction scripts (kovan_node::sim::script): a header byte, then ops.
 seed("interaction", "in-order", "00" + "0000" + "0001" + "0201" + "0200")
 seed("interaction", "mixed", "01" + "0000" + "0102" + "8700" + "0401" + "0501" + "0601ab12" + "0701" + "0201" + "0202" + "0200" + "0002")
+# The relay: a route byte, an auth byte (1: the fuzzer's own token), a
+# parameter length, then the parameter and the body.
+def raw(target, name, data):
+    d = pathlib.Path("corpus") / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data)
+raw("relay_api", "login", bytes([2, 0, 0]) + b'{"username":"fuzzer","password":"a long password"}')
+raw("relay_api", "settings", bytes([7, 1, 0]) + b'{"display_name":"F","discoverable":false}')
+raw("relay_api", "ack", bytes([16, 1, 0]) + b'{"seqs":[1,2,3]}')
+raw("relay_api", "mailbox-put", bytes([17, 1, 1, 0]) + bytes.fromhex(env["envelope"]))
+raw("relay_api", "keypackages", bytes([13, 1, 0]) + b'{"key_packages":["AAAA"]}')
+# WebSocket frames: a kind byte (0 text, 1 binary, 2 ping, 3 pong), a
+# length byte, the payload.
+ack = b'{"type":"ack","seqs":[1,2]}'
+raw("relay_ws", "ack", bytes([0, len(ack)]) + ack + bytes([2, 1, 0x70]))
 # The control socket: one request per line.
 d = pathlib.Path("corpus") / "control_socket"
 d.mkdir(parents=True, exist_ok=True)

@@ -556,3 +556,86 @@ async fn moving_to_another_relay_starts_its_session_and_mailbox_afresh_and_loses
     bob.h.shutdown().await;
     alice.h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_friend_request_claiming_someone_elses_username_is_not_believed() {
+    use kovan_crypto::envelope::{self, PayloadKind, Sender};
+    use kovan_crypto::identity::DeviceCertificate;
+    use kovan_node::conversation::Conversations;
+    use kovan_node::home::Home;
+    use kovan_node::identity::Identity;
+    use kovan_node::store::Database;
+    use kovan_spec::wire;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    alice.h.register("alice", "a long password").await.unwrap();
+    bob.h.register("bob", "a long password").await.unwrap();
+
+    // Mallory's own device asks, claiming to be "alice" on the relay.
+    let (mallory, mallory_kp) = tokio::task::block_in_place(|| {
+        let home = Home::at(dir.path().join("mallory"));
+        let mallory = Identity::create(&home, b"pw", "m").unwrap();
+        let db = Database::open(&home.database()).unwrap();
+        let mls =
+            Conversations::new(&db, mallory.mls_signer(), mallory.certificate().clone()).unwrap();
+        let kp = mls.key_package(false).unwrap();
+        (mallory, kp)
+    });
+    let client = RelayClient::new(&relay.url).unwrap();
+    let profile = client.user("bob").await.unwrap();
+    let cert = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        profile["devices"][0]["certificate"].as_str().unwrap(),
+    )
+    .unwrap();
+    let bob_cert = DeviceCertificate::parse(&cert).unwrap();
+    let claim = wire::FriendMessage {
+        version: 1,
+        request_id: vec![7; 16],
+        body: Some(wire::friend_message::Body::Request(wire::FriendRequest {
+            key_package: mallory_kp,
+            display_name: "alice".into(),
+            note: "it's me".into(),
+            recipient_account: bob_cert.account().as_bytes().to_vec(),
+            username: "alice".into(),
+        })),
+    };
+    let sender = Sender { keys: mallory.device_keys(), certificate: mallory.certificate() };
+    let sealed = envelope::seal(
+        &mut rand_core::OsRng,
+        &sender,
+        &bob_cert.keys().envelope,
+        PayloadKind::Friend,
+        &kovan_spec::encode(&claim),
+        kovan_node::identity::now_secs() * 1000,
+    )
+    .unwrap();
+    client.put_envelope(&bob_cert.peer_id().to_string(), sealed.bytes).await.unwrap();
+    let mallory_acct = hex::encode(mallory.account().as_bytes());
+    let ev = bob.wait("mallory's request", |e| matches!(e, Event::FriendRequest { .. })).await;
+    let Event::FriendRequest { contact } = ev else { unreachable!() };
+    assert_eq!(contact.account, mallory_acct);
+
+    // The real alice asks after: her claim is confirmed, mallory's never.
+    alice.h.friend_request("bob", "the real one").await.unwrap();
+    let alice_acct = alice.h.account_hex();
+    bob.until("alice's confirmed username", |h| {
+        let acct = alice_acct.clone();
+        async move {
+            h.contacts()
+                .await
+                .unwrap()
+                .iter()
+                .any(|c| c.account == acct && c.username.as_deref() == Some("alice"))
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let contacts = bob.h.contacts().await.unwrap();
+    let m = contacts.iter().find(|c| c.account == mallory_acct).unwrap();
+    assert_eq!(m.username, None, "a claim the directory does not confirm is ignored");
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}
