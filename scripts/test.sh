@@ -36,5 +36,5 @@ if [ "$fuzz_secs" = "0" ]; then
   echo "== fuzzing left out (KOVAN_FUZZ_SECONDS=0)"
 else
   echo "== fuzzing every target for ${fuzz_secs}s"
-  bash fuzz/run.sh "$fuzz_secs"
+  KOVAN_FUZZ_QUICK_BUILD=1 bash fuzz/run.sh "$fuzz_secs"
 fi

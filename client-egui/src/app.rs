@@ -136,6 +136,10 @@ pub struct App {
     relay_field: String,
     /// Shown on the unlock screen after the relay changed.
     notice: Option<String>,
+    /// The scheduled message whose text is in the composer.
+    editing_scheduled: Option<String>,
+    /// An image shown full size: its file id and picture once decoded.
+    viewing: Option<(String, Option<egui::TextureHandle>)>,
 }
 
 impl App {
@@ -196,6 +200,8 @@ impl App {
             avatar_path: String::new(),
             relay_field: String::new(),
             notice: None,
+            editing_scheduled: None,
+            viewing: None,
         }
     }
 
@@ -363,6 +369,29 @@ impl App {
                         )
                     });
                     self.avatars.insert(username, tex);
+                }
+                Update::FullImage { file, image } => {
+                    if let Some((id, tex)) = &mut self.viewing
+                        && *id == file
+                    {
+                        match image {
+                            Some((w, h, rgba)) => {
+                                let img = egui::ColorImage::from_rgba_unmultiplied(
+                                    [w as usize, h as usize],
+                                    &rgba,
+                                );
+                                *tex = Some(ctx.load_texture(
+                                    format!("full-{file}"),
+                                    img,
+                                    egui::TextureOptions::LINEAR,
+                                ));
+                            }
+                            None => {
+                                self.errors.push("That image could not be shown.".into());
+                                self.viewing = None;
+                            }
+                        }
+                    }
                 }
                 Update::RelayChanged(url) => {
                     self.config.relay = url.clone();
@@ -826,6 +855,58 @@ impl App {
         names
     }
 
+    /// Opens an image full size: decoded (under limits) by the backend once
+    /// it is here; until then its thumbnail, larger.
+    fn view_image(&mut self, id: String) {
+        match self.files.get(&id).and_then(|f| f.path.clone()) {
+            Some(path) => {
+                self.send(Cmd::LoadImage { file: id.clone(), path: path.into() });
+                self.viewing = Some((id, None));
+            }
+            None => {
+                let thumb = self.thumbnails.get(&id).cloned().flatten();
+                self.viewing = Some((id, thumb));
+            }
+        }
+    }
+
+    fn image_window(&mut self, ui: &mut egui::Ui) {
+        let Some((id, tex)) = self.viewing.clone() else { return };
+        let id = &id;
+        let name = self.files.get(id).map_or_else(|| "Image".to_owned(), |f| f.name.clone());
+        let mut open = true;
+        let complete = self.files.get(id).is_some_and(|f| f.path.is_some());
+        let mut close = false;
+        egui::Window::new(name).id(egui::Id::new("image-view")).open(&mut open).show(
+            ui.ctx(),
+            |ui| {
+                match &tex {
+                    Some(t) => {
+                        let max = ui.ctx().content_rect().size() * 0.8;
+                        let size = t.size_vec2();
+                        let scale = (max.x / size.x).min(max.y / size.y).min(1.0);
+                        ui.add(
+                            egui::Image::new((t.id(), size * scale))
+                                .alt_text("The image, full size"),
+                        );
+                    }
+                    None => {
+                        ui.spinner();
+                    }
+                }
+                if !complete {
+                    ui.label("This is the preview; download the image to see it full size.");
+                }
+                if ui.button("Close image").clicked() {
+                    close = true;
+                }
+            },
+        );
+        if !open || close {
+            self.viewing = None;
+        }
+    }
+
     /// The full emoji picker for reacting to one message.
     fn reaction_picker(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
         let Some(message) = self.reacting.clone() else { return };
@@ -1114,13 +1195,36 @@ impl App {
             .labelled_by(l.id);
             let draft = self.drafts.get(conv).cloned().unwrap_or_default();
             let when = due_at(&self.send_at);
-            let ok = when.is_some() && !draft.trim().is_empty();
-            if ui.add_enabled(ok, egui::Button::new("Schedule")).clicked()
-                && let Some(due_at) = when
-            {
-                cmds.push(Cmd::Schedule { conversation: conv.to_owned(), text: draft, due_at });
-                self.drafts.remove(conv);
-                self.send_at.clear();
+            match self.editing_scheduled.clone() {
+                // Editing: the text, and the time if a new one is typed.
+                Some(id) => {
+                    let ok =
+                        !draft.trim().is_empty() && (self.send_at.is_empty() || when.is_some());
+                    if ui.add_enabled(ok, egui::Button::new("Save scheduled")).clicked() {
+                        cmds.push(Cmd::ScheduleEdit { id, text: draft, due_at: when });
+                        self.drafts.remove(conv);
+                        self.send_at.clear();
+                        self.editing_scheduled = None;
+                    }
+                    if ui.button("Stop editing").clicked() {
+                        self.drafts.remove(conv);
+                        self.editing_scheduled = None;
+                    }
+                }
+                None => {
+                    let ok = when.is_some() && !draft.trim().is_empty();
+                    if ui.add_enabled(ok, egui::Button::new("Schedule")).clicked()
+                        && let Some(due_at) = when
+                    {
+                        cmds.push(Cmd::Schedule {
+                            conversation: conv.to_owned(),
+                            text: draft,
+                            due_at,
+                        });
+                        self.drafts.remove(conv);
+                        self.send_at.clear();
+                    }
+                }
             }
             if !self.send_at.is_empty() && when.is_none() {
                 ui.label("Not a time kovan understands");
@@ -1216,6 +1320,7 @@ impl App {
             .iter()
             .filter(|s| s.conversation == conv && s.state == "scheduled")
             .collect();
+        let mut edit = None;
         for sch in due {
             ui.horizontal(|ui| {
                 let what = match &sch.content {
@@ -1225,10 +1330,19 @@ impl App {
                     }
                 };
                 ui.label(format!("Scheduled for {}: {what}", clock(sch.due_at)));
+                if let ScheduledContent::Text { text, .. } = &sch.content
+                    && ui.small_button("Edit scheduled").clicked()
+                {
+                    edit = Some((sch.id.clone(), text.clone()));
+                }
                 if ui.small_button("Cancel scheduled").clicked() {
                     cmds.push(Cmd::ScheduleCancel(sch.id.clone()));
                 }
             });
+        }
+        if let Some((id, text)) = edit {
+            self.drafts.insert(conv.to_owned(), text);
+            self.editing_scheduled = Some(id);
         }
         ui.separator();
         // The composer at the bottom.
@@ -1381,6 +1495,7 @@ impl App {
                 let mut reply = None;
                 let mut reacting = None;
                 let mut play = None;
+                let mut view = None;
                 for m in messages.iter() {
                     let d = civil_day(m.sent_at);
                     let new_day = day != Some(d);
@@ -1431,6 +1546,7 @@ impl App {
                                 poll: m.id.clone(),
                             }),
                             Bubble::MoreReactions => reacting = Some(m.id.clone()),
+                            Bubble::View(id) => view = Some(id),
                             Bubble::MoveLocation(lat, lon) => cmds.push(Cmd::LocationUpdate {
                                 conversation: conv.to_owned(),
                                 id: m.id.clone(),
@@ -1448,9 +1564,13 @@ impl App {
                         }
                     }
                 }
-                (reply, reacting, play)
+                (reply, reacting, play, view)
             });
-        let (reply, reacting, play) = out.inner;
+        let (reply, reacting, play, view) = out.inner;
+        if let Some(id) = view {
+            self.view_image(id);
+        }
+        self.image_window(ui);
         match play {
             Some(Some((id, path))) => {
                 self.playing = Some((id, crate::audio::Player::start(path)));
@@ -1512,6 +1632,7 @@ impl BubbleCtx<'_> {
 }
 
 enum Bubble {
+    View(String),
     MoveLocation(f64, f64),
     StopLocation,
     MoreReactions,
@@ -1629,7 +1750,17 @@ fn bubble(
                 }
                 emoji::label(ui, bx.emoji, &body, style);
                 if let Some(t) = thumb {
-                    ui.image((t.id(), t.size_vec2()));
+                    let img = egui::Image::new((t.id(), t.size_vec2()))
+                        .sense(egui::Sense::click())
+                        .alt_text(format!(
+                            "Open {}",
+                            m.file.as_ref().map_or("", |f| f.name.as_str())
+                        ));
+                    if ui.add(img).on_hover_text("Full size").clicked()
+                        && let Some(f) = &m.file
+                    {
+                        action = Some(Bubble::View(f.id.clone()));
+                    }
                 }
                 if let Some((meta, v)) = m.file.as_ref().and_then(|f| Some((f, f.voice.as_ref()?)))
                 {

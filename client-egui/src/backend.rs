@@ -215,6 +215,22 @@ pub enum Cmd {
     },
     /// Cancel a scheduled message.
     ScheduleCancel(String),
+    /// Change a scheduled text (and its time, if given).
+    ScheduleEdit {
+        /// The scheduled message.
+        id: String,
+        /// The new text.
+        text: String,
+        /// A new time, ms since the Unix epoch.
+        due_at: Option<i64>,
+    },
+    /// Decode a received image for the full view.
+    LoadImage {
+        /// Its file id.
+        file: String,
+        /// Where it was saved.
+        path: PathBuf,
+    },
     /// One of the smaller actions; the state is re-read after it.
     Act(Action),
     /// Read the relay account's settings and sessions.
@@ -373,6 +389,13 @@ pub enum Update {
         /// The username.
         username: String,
         /// Width, height and RGBA pixels.
+        image: Option<(u32, u32, Vec<u8>)>,
+    },
+    /// An image decoded for the full view (`None`: it could not be).
+    FullImage {
+        /// Its file id.
+        file: String,
+        /// Width, height and RGBA pixels (at most [`FULL_SIDE`] a side).
         image: Option<(u32, u32, Vec<u8>)>,
     },
     /// The relay changed; unlocking connects to it.
@@ -768,6 +791,30 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Err(e) => out.error("scheduling", e).await,
             }
         }
+        Cmd::ScheduleEdit { id, text, due_at } => {
+            let content = ScheduledContent::Text { text, reply_to: None };
+            match n.schedule_edit(&id, Some(content), due_at).await {
+                Ok(_) => refresh(n, out).await,
+                Err(e) => out.error("changing the scheduled message", e).await,
+            }
+        }
+        Cmd::LoadImage { file, path } => {
+            let image = tokio::task::spawn_blocking(move || {
+                let bytes = std::fs::read(path).ok()?;
+                let img = kovan_node::media::decode_for_display(&bytes).ok()?;
+                let img = if img.width().max(img.height()) > FULL_SIDE {
+                    img.resize(FULL_SIDE, FULL_SIDE, image::imageops::FilterType::Triangle)
+                } else {
+                    img
+                };
+                let rgba = img.to_rgba8();
+                Some((rgba.width(), rgba.height(), rgba.into_raw()))
+            })
+            .await
+            .ok()
+            .flatten();
+            out.send(Update::FullImage { file, image }).await;
+        }
         Cmd::ScheduleCancel(id) => match n.schedule_cancel(&id).await {
             Ok(_) => refresh(n, out).await,
             Err(e) => out.error("cancelling the scheduled message", e).await,
@@ -828,6 +875,9 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
         Cmd::Create { .. } | Cmd::Unlock { .. } | Cmd::Lock | Cmd::SetRelay(_) => {}
     }
 }
+
+/// The longest side of an image in the full view, in pixels.
+pub const FULL_SIDE: u32 = 2048;
 
 /// Side of an avatar as shown, in pixels.
 pub const AVATAR_SIDE: u32 = 64;

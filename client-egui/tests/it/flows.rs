@@ -141,6 +141,11 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     until(&mut bob, "the file", |h| has_text(h, "[file rapor.txt]"));
     until(&mut bob, "the image", |h| has_text(h, "[image deniz.png]"));
     until(&mut bob, "both saved", |h| h.query_all_by_label_contains("saved").count() >= 2);
+    // The image full size, from the thumbnail.
+    click(&mut bob, "Open deniz.png");
+    until(&mut bob, "the full image", |h| has(h, "The image, full size"));
+    click(&mut bob, "Close image");
+    until(&mut bob, "the image closed", |h| !has(h, "The image, full size"));
     let got = bob_files(dir.path());
     assert!(got.iter().any(|p| p.ends_with("rapor.txt")), "{got:?}");
 
@@ -172,6 +177,10 @@ fn two_people_sign_up_befriend_chat_both_ways_react_share_vote_schedule_and_grou
     type_into(&mut alice, "Send at", "+2h");
     click(&mut alice, "Schedule");
     until(&mut alice, "the scheduled message", |h| has_text(h, ": yarın görüşürüz"));
+    click(&mut alice, "Edit scheduled");
+    type_into(&mut alice, "Message", " ✨");
+    click(&mut alice, "Save scheduled");
+    until(&mut alice, "the edited scheduled message", |h| has_text(h, ": yarın görüşürüz ✨"));
     click(&mut alice, "Cancel scheduled");
     until(&mut alice, "it is gone", |h| !has_text(h, ": yarın görüşürüz"));
 

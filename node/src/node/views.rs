@@ -802,3 +802,37 @@ pub fn check_card(
     }
     Some((cert, card.display_name.clone()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kovan_crypto::identity::{AccountKey, DeviceKeys};
+    use rand_core::OsRng;
+
+    fn profile(account: &AccountKey, cert: &DeviceCertificate) -> serde_json::Value {
+        serde_json::json!({
+            "username": "ayse",
+            "display_name": "Ayşe",
+            "account_key": B64.encode(account.id().as_bytes()),
+            "devices": [{ "certificate": B64.encode(cert.encoded()) }],
+        })
+    }
+
+    #[test]
+    fn a_directory_profile_counts_only_if_its_certificate_is_its_accounts() {
+        let now = 1_796_000_000;
+        let (ayse, mallory) = (AccountKey::generate(&mut OsRng), AccountKey::generate(&mut OsRng));
+        let device = DeviceKeys::generate(&mut OsRng);
+        let cert = ayse.certify(&device.public(), "laptop", now, 86_400).unwrap();
+        let found = search_result_from_profile(&profile(&ayse, &cert), now).unwrap();
+        assert_eq!(found.account, hex::encode(ayse.id().as_bytes()));
+        assert_eq!(found.username.as_deref(), Some("ayse"));
+        // Ayşe's device under Mallory's account key: ignored.
+        assert!(search_result_from_profile(&profile(&mallory, &cert), now).is_none());
+        // An expired certificate, or none: ignored.
+        assert!(search_result_from_profile(&profile(&ayse, &cert), now + 2 * 86_400).is_none());
+        let mut bare = profile(&ayse, &cert);
+        bare["devices"] = serde_json::json!([]);
+        assert!(search_result_from_profile(&bare, now).is_none());
+    }
+}
