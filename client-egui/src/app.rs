@@ -643,9 +643,7 @@ impl App {
 
     fn chat_list(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            let l = ui.label("New group");
-            ui.add(egui::TextEdit::singleline(&mut self.new_group).desired_width(120.0))
-                .labelled_by(l.id);
+            field(ui, "New group", &mut self.new_group, "", 120.0);
         });
         let named = !self.new_group.trim().is_empty();
         if ui.add_enabled(named, egui::Button::new("Create group")).clicked() {
@@ -711,13 +709,7 @@ impl App {
             self.config.relay.clone().unwrap_or_else(|| "from kovan.toml".into())
         ));
         ui.horizontal(|ui| {
-            let l = ui.label("Relay address");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.relay_field)
-                    .hint_text("https://relay.example")
-                    .desired_width(200.0),
-            )
-            .labelled_by(l.id);
+            field(ui, "Relay address", &mut self.relay_field, "https://relay.example", 200.0);
             let url = self.relay_field.trim().to_owned();
             let ok = url.starts_with("http://") || url.starts_with("https://");
             if ui.add_enabled(ok, egui::Button::new("Use this relay")).clicked() {
@@ -742,9 +734,7 @@ impl App {
         let mine = self.signed_in.clone().unwrap_or_default();
         ui.horizontal(|ui| {
             avatar(ui, self.avatars.get(&mine).and_then(Option::as_ref), "Your avatar");
-            let l = ui.label("Avatar image");
-            ui.add(egui::TextEdit::singleline(&mut self.avatar_path).desired_width(200.0))
-                .labelled_by(l.id);
+            field(ui, "Avatar image", &mut self.avatar_path, "", 200.0);
             let path = self.avatar_path.trim().to_owned();
             if ui.add_enabled(!path.is_empty(), egui::Button::new("Set avatar")).clicked() {
                 self.avatar_path.clear();
@@ -1080,12 +1070,9 @@ impl App {
     fn location_form(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
         ui.horizontal(|ui| {
             for (label, value) in [("Latitude", &mut self.lat), ("Longitude", &mut self.lon)] {
-                let l = ui.label(label);
-                ui.add(egui::TextEdit::singleline(value).desired_width(90.0)).labelled_by(l.id);
+                field(ui, label, value, "", 90.0);
             }
-            let l = ui.label("Place name");
-            ui.add(egui::TextEdit::singleline(&mut self.place).desired_width(120.0))
-                .labelled_by(l.id);
+            field(ui, "Place name", &mut self.place, "", 120.0);
         });
         let point = self.typed_point();
         if point.is_none() && !(self.lat.is_empty() && self.lon.is_empty()) {
@@ -1104,13 +1091,7 @@ impl App {
                     live: None,
                 });
             }
-            let l = ui.label("Live for");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.live_for)
-                    .hint_text("15m, 1h, 8h")
-                    .desired_width(60.0),
-            )
-            .labelled_by(l.id);
+            field(ui, "Live for", &mut self.live_for, "15m, 1h, 8h", 60.0);
             let live = humantime::parse_duration(self.live_for.trim())
                 .ok()
                 .filter(|d| *d >= Duration::from_secs(60) && *d <= Duration::from_secs(24 * 3600));
@@ -1137,9 +1118,7 @@ impl App {
     fn extras(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
         self.location_form(ui, conv, cmds);
         ui.horizontal(|ui| {
-            let l = ui.label("File path");
-            ui.add(egui::TextEdit::singleline(&mut self.attach_path).desired_width(260.0))
-                .labelled_by(l.id);
+            field(ui, "File path", &mut self.attach_path, "", 260.0);
             let path = self.attach_path.trim().to_owned();
             let ok = !path.is_empty();
             if ui.add_enabled(ok, egui::Button::new("Attach file")).clicked() {
@@ -1154,9 +1133,7 @@ impl App {
             }
         });
         ui.horizontal(|ui| {
-            let l = ui.label("Poll question");
-            ui.add(egui::TextEdit::singleline(&mut self.poll_question).desired_width(260.0))
-                .labelled_by(l.id);
+            field(ui, "Poll question", &mut self.poll_question, "", 260.0);
             ui.checkbox(&mut self.poll_multiple, "Multiple choice");
         });
         ui.horizontal(|ui| {
@@ -1186,13 +1163,7 @@ impl App {
             }
         });
         ui.horizontal(|ui| {
-            let l = ui.label("Send at");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.send_at)
-                    .hint_text("+10m, +2h, or 2026-12-31T23:59:00Z")
-                    .desired_width(200.0),
-            )
-            .labelled_by(l.id);
+            field(ui, "Send at", &mut self.send_at, "+10m, +2h, or 2026-12-31T23:59:00Z", 200.0);
             let draft = self.drafts.get(conv).cloned().unwrap_or_default();
             let when = due_at(&self.send_at);
             match self.editing_scheduled.clone() {
@@ -1273,9 +1244,7 @@ impl App {
                             cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
                         }
                     }
-                    let l = ui.label("Rename to");
-                    ui.add(egui::TextEdit::singleline(&mut self.rename_to).desired_width(120.0))
-                        .labelled_by(l.id);
+                    field(ui, "Rename to", &mut self.rename_to, "", 120.0);
                     if ui.small_button("Rename group").clicked()
                         && !self.rename_to.trim().is_empty()
                     {
@@ -2028,6 +1997,19 @@ fn file_line(
         }
     });
     action
+}
+
+/// A one-line field after its label (also its accessible name), with a
+/// hint shown while it is empty.
+fn field(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+    width: f32,
+) -> egui::Response {
+    let l = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(width)).labelled_by(l.id)
 }
 
 /// A text field with a visible label that is also its accessible name.

@@ -14,6 +14,9 @@ use kovan_node::identity::Identity;
 use kovan_node::{Node, NodeHandle, NodeOptions};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "common/mod.rs"]
+mod common;
+
 struct World {
     rt: tokio::runtime::Runtime,
     node: NodeHandle,
@@ -23,11 +26,7 @@ struct World {
 fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = common::runtime();
         let dir = tempfile::tempdir().unwrap();
         let home = Home::at(dir.path().join("node"));
         let id = Identity::create(&home, b"fuzz", "fuzz").unwrap();

@@ -12,49 +12,15 @@ use std::sync::OnceLock;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
-use kovan_node::home::Home;
-use kovan_node::identity::Identity;
-use kovan_node::relay_client::RelayClient;
-use kovan_relay::{Relay, RelayConfig};
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
 
-struct World {
-    rt: tokio::runtime::Runtime,
-    relay: Relay,
-    token: String,
-    peer: String,
-    _dir: tempfile::TempDir,
-}
+#[path = "common/mod.rs"]
+mod common;
 
-fn world() -> &'static World {
-    static W: OnceLock<World> = OnceLock::new();
-    W.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = RelayConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: Some(dir.path().join("relay")),
-            p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
-            ..Default::default()
-        };
-        // The fuzzer is one client sending thousands of requests: rate
-        // limits would answer most of them 429 before any handler runs.
-        config.limits.logins_per_ip_per_minute = u32::MAX;
-        config.limits.puts_per_ip_per_second = u32::MAX;
-        config.limits.lookups_per_ip_per_minute = u32::MAX;
-        config.limits.login_failures_per_account_per_minute = u32::MAX;
-        let relay = rt.block_on(Relay::start(config)).unwrap();
-        let home = Home::at(dir.path().join("node"));
-        let id = Identity::create(&home, b"fuzz", "fuzz").unwrap();
-        let client = RelayClient::new(&relay.url()).unwrap();
-        let session = rt.block_on(client.register(&id, "fuzzer", "a long password")).unwrap();
-        World { rt, relay, token: session.token, peer: session.device_peer_id, _dir: dir }
-    })
+fn world() -> &'static common::RelayWorld {
+    static W: OnceLock<common::RelayWorld> = OnceLock::new();
+    W.get_or_init(|| common::RelayWorld::start(true))
 }
 
 /// Every route (method, path with `{}` for its parameter).

@@ -10,44 +10,16 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use kovan_node::home::Home;
-use kovan_node::identity::Identity;
-use kovan_node::relay_client::RelayClient;
-use kovan_relay::{Relay, RelayConfig};
 use libfuzzer_sys::fuzz_target;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::Message;
 
-struct World {
-    rt: tokio::runtime::Runtime,
-    relay: Relay,
-    client: RelayClient,
-    token: String,
-    _dir: tempfile::TempDir,
-}
+#[path = "common/mod.rs"]
+mod common;
 
-fn world() -> &'static World {
-    static W: OnceLock<World> = OnceLock::new();
-    W.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let config = RelayConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: Some(dir.path().join("relay")),
-            p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
-            ..Default::default()
-        };
-        let relay = rt.block_on(Relay::start(config)).unwrap();
-        let home = Home::at(dir.path().join("node"));
-        let id = Identity::create(&home, b"fuzz", "fuzz").unwrap();
-        let client = RelayClient::new(&relay.url()).unwrap();
-        let session = rt.block_on(client.register(&id, "fuzzer", "a long password")).unwrap();
-        World { rt, relay, client, token: session.token, _dir: dir }
-    })
+fn world() -> &'static common::RelayWorld {
+    static W: OnceLock<common::RelayWorld> = OnceLock::new();
+    W.get_or_init(|| common::RelayWorld::start(false))
 }
 
 /// Frames from the input: a kind byte, a length byte, that many bytes.

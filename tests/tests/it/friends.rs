@@ -278,13 +278,10 @@ async fn a_message_from_an_unfriended_sender_never_appears() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_friend_request_carrying_another_devices_key_package_is_refused() {
-    use kovan_crypto::envelope::{self, PayloadKind, Sender};
-    use kovan_crypto::identity::DeviceCertificate;
     use kovan_node::conversation::Conversations;
     use kovan_node::home::Home;
     use kovan_node::identity::Identity;
     use kovan_node::store::Database;
-    use kovan_spec::wire;
 
     let dir = tempfile::tempdir().unwrap();
     let relay = TestRelay::start(dir.path()).await;
@@ -303,36 +300,12 @@ async fn a_friend_request_carrying_another_devices_key_package_is_refused() {
         let mls = Conversations::new(&db, carol.mls_signer(), carol.certificate().clone()).unwrap();
         (mallory, mls.key_package(false).unwrap())
     });
-    let client = RelayClient::new(&relay.url).unwrap();
-    let profile = client.user("bob").await.unwrap();
-    let cert = base64::Engine::decode(
-        &base64::engine::general_purpose::STANDARD,
-        profile["devices"][0]["certificate"].as_str().unwrap(),
-    )
-    .unwrap();
-    let bob_cert = DeviceCertificate::parse(&cert).unwrap();
-    let forged = wire::FriendMessage {
-        version: 1,
-        request_id: vec![9; 16],
-        body: Some(wire::friend_message::Body::Request(wire::FriendRequest {
-            key_package: carol_kp,
-            display_name: "mallory".into(),
-            note: "trust me".into(),
-            recipient_account: bob_cert.account().as_bytes().to_vec(),
-            username: String::new(),
-        })),
-    };
-    let sender = Sender { keys: mallory.device_keys(), certificate: mallory.certificate() };
-    let sealed = envelope::seal(
-        &mut rand_core::OsRng,
-        &sender,
-        &bob_cert.keys().envelope,
-        PayloadKind::Friend,
-        &kovan_spec::encode(&forged),
-        kovan_node::identity::now_secs() * 1000,
-    )
-    .unwrap();
-    client.put_envelope(&bob_cert.peer_id().to_string(), sealed.bytes).await.unwrap();
+    put_friend_request(&relay.url, "bob", &mallory, |r| {
+        r.key_package = carol_kp;
+        r.display_name = "mallory".into();
+        r.note = "trust me".into();
+    })
+    .await;
 
     // A genuine request after it is the first one bob sees.
     alice.h.friend_request("bob", "the real one").await.unwrap();
@@ -559,13 +532,10 @@ async fn moving_to_another_relay_starts_its_session_and_mailbox_afresh_and_loses
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_friend_request_claiming_someone_elses_username_is_not_believed() {
-    use kovan_crypto::envelope::{self, PayloadKind, Sender};
-    use kovan_crypto::identity::DeviceCertificate;
     use kovan_node::conversation::Conversations;
     use kovan_node::home::Home;
     use kovan_node::identity::Identity;
     use kovan_node::store::Database;
-    use kovan_spec::wire;
     let dir = tempfile::tempdir().unwrap();
     let relay = TestRelay::start(dir.path()).await;
     let alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
@@ -583,36 +553,13 @@ async fn a_friend_request_claiming_someone_elses_username_is_not_believed() {
         let kp = mls.key_package(false).unwrap();
         (mallory, kp)
     });
-    let client = RelayClient::new(&relay.url).unwrap();
-    let profile = client.user("bob").await.unwrap();
-    let cert = base64::Engine::decode(
-        &base64::engine::general_purpose::STANDARD,
-        profile["devices"][0]["certificate"].as_str().unwrap(),
-    )
-    .unwrap();
-    let bob_cert = DeviceCertificate::parse(&cert).unwrap();
-    let claim = wire::FriendMessage {
-        version: 1,
-        request_id: vec![7; 16],
-        body: Some(wire::friend_message::Body::Request(wire::FriendRequest {
-            key_package: mallory_kp,
-            display_name: "alice".into(),
-            note: "it's me".into(),
-            recipient_account: bob_cert.account().as_bytes().to_vec(),
-            username: "alice".into(),
-        })),
-    };
-    let sender = Sender { keys: mallory.device_keys(), certificate: mallory.certificate() };
-    let sealed = envelope::seal(
-        &mut rand_core::OsRng,
-        &sender,
-        &bob_cert.keys().envelope,
-        PayloadKind::Friend,
-        &kovan_spec::encode(&claim),
-        kovan_node::identity::now_secs() * 1000,
-    )
-    .unwrap();
-    client.put_envelope(&bob_cert.peer_id().to_string(), sealed.bytes).await.unwrap();
+    put_friend_request(&relay.url, "bob", &mallory, |r| {
+        r.key_package = mallory_kp;
+        r.display_name = "alice".into();
+        r.note = "it's me".into();
+        r.username = "alice".into();
+    })
+    .await;
     let mallory_acct = hex::encode(mallory.account().as_bytes());
     let ev = bob.wait("mallory's request", |e| matches!(e, Event::FriendRequest { .. })).await;
     let Event::FriendRequest { contact } = ev else { unreachable!() };
@@ -638,4 +585,47 @@ async fn a_friend_request_claiming_someone_elses_username_is_not_believed() {
     assert_eq!(m.username, None, "a claim the directory does not confirm is ignored");
     alice.h.shutdown().await;
     bob.h.shutdown().await;
+}
+
+/// Seals a friend request from `sender`'s device to `to`'s device (found
+/// in the relay's directory) and puts it in that device's mailbox, as a
+/// hostile client could; `fill` sets the request's fields.
+async fn put_friend_request(
+    relay: &str,
+    to: &str,
+    sender: &kovan_node::identity::Identity,
+    fill: impl FnOnce(&mut kovan_spec::wire::FriendRequest),
+) {
+    use kovan_crypto::envelope::{self, PayloadKind, Sender};
+    use kovan_crypto::identity::DeviceCertificate;
+    use kovan_spec::wire;
+    let client = RelayClient::new(relay).unwrap();
+    let profile = client.user(to).await.unwrap();
+    let cert = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        profile["devices"][0]["certificate"].as_str().unwrap(),
+    )
+    .unwrap();
+    let to_cert = DeviceCertificate::parse(&cert).unwrap();
+    let mut request = wire::FriendRequest {
+        recipient_account: to_cert.account().as_bytes().to_vec(),
+        ..Default::default()
+    };
+    fill(&mut request);
+    let message = wire::FriendMessage {
+        version: 1,
+        request_id: vec![9; 16],
+        body: Some(wire::friend_message::Body::Request(request)),
+    };
+    let from = Sender { keys: sender.device_keys(), certificate: sender.certificate() };
+    let sealed = envelope::seal(
+        &mut rand_core::OsRng,
+        &from,
+        &to_cert.keys().envelope,
+        PayloadKind::Friend,
+        &kovan_spec::encode(&message),
+        kovan_node::identity::now_secs() * 1000,
+    )
+    .unwrap();
+    client.put_envelope(&to_cert.peer_id().to_string(), sealed.bytes).await.unwrap();
 }

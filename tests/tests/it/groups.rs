@@ -99,7 +99,9 @@ async fn five_people_create_invite_chat_rename_remove_ban_leave_and_delete_a_gro
     // concurrent acceptances do not fix: compare as a set.
     let mut members = names(&view);
     members.sort();
-    assert_eq!(members, ["alice", "bob", "carol", "dave"]);
+    // Bob knows Alice's username (her friend request named it and the
+    // directory confirmed it); the others he knows by their devices' names.
+    assert_eq!(members, ["alice (@alice)", "bob", "carol", "dave"]);
     assert!(!view.admin && view.members[0].admin, "alice is the admin, bob is not");
     assert!(erin.h.group(&gid).await.is_err(), "erin declined: she is not in it");
 
