@@ -670,10 +670,10 @@ impl App {
             ui.label("No chats yet.");
         }
         let mut pick = None;
+        let (conversations, chats, cache) = (&self.conversations, &self.chats, &mut self.emoji);
         egui::ScrollArea::vertical().show(ui, |ui| {
-            for c in &self.conversations.clone() {
-                let last = self
-                    .chats
+            for c in conversations {
+                let last = chats
                     .get(&c.id)
                     .and_then(|ch| ch.messages.last())
                     .and_then(|m| m.text.clone())
@@ -690,7 +690,7 @@ impl App {
                         weak: true,
                         ..emoji::Style::sized(ui, egui::TextStyle::Small.resolve(ui.style()).size)
                     };
-                    emoji::label(ui, &mut self.emoji, &short(&last, 40), style);
+                    emoji::label(ui, cache, &short(&last, 40), style);
                 }
                 if r.clicked() {
                     pick = Some(c.id.clone());
@@ -1078,35 +1078,27 @@ impl App {
         if point.is_none() && !(self.lat.is_empty() && self.lon.is_empty()) {
             ui.label("Latitude is −90…90 and longitude −180…180, in degrees.");
         }
+        let place = self.place.trim().to_owned();
+        let share = |live| {
+            point.map(|(lat, lon)| Cmd::ShareLocation {
+                conversation: conv.to_owned(),
+                lat,
+                lon,
+                label: place.clone(),
+                live,
+            })
+        };
         ui.horizontal(|ui| {
-            if ui.add_enabled(point.is_some(), egui::Button::new("Share location")).clicked()
-                && let Some((lat, lon)) = point
-            {
-                let label = self.place.trim().to_owned();
-                cmds.push(Cmd::ShareLocation {
-                    conversation: conv.to_owned(),
-                    lat,
-                    lon,
-                    label,
-                    live: None,
-                });
+            if ui.add_enabled(point.is_some(), egui::Button::new("Share location")).clicked() {
+                cmds.extend(share(None));
             }
             field(ui, "Live for", &mut self.live_for, "15m, 1h, 8h", 60.0);
             let live = humantime::parse_duration(self.live_for.trim())
                 .ok()
                 .filter(|d| *d >= Duration::from_secs(60) && *d <= Duration::from_secs(24 * 3600));
             let ok = point.is_some() && live.is_some();
-            if ui.add_enabled(ok, egui::Button::new("Share live location")).clicked()
-                && let Some((lat, lon)) = point
-            {
-                let label = self.place.trim().to_owned();
-                cmds.push(Cmd::ShareLocation {
-                    conversation: conv.to_owned(),
-                    lat,
-                    lon,
-                    label,
-                    live,
-                });
+            if ui.add_enabled(ok, egui::Button::new("Share live location")).clicked() {
+                cmds.extend(share(live));
             }
             if !self.live_for.is_empty() && live.is_none() {
                 ui.label("A live share lasts 1 minute to 24 hours");

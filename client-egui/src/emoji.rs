@@ -72,6 +72,13 @@ pub enum Piece<'a> {
     Emoji(&'a str),
 }
 
+/// Whether an emoji can start with `c` (keycaps aside): the symbol and
+/// pictograph blocks, © and ®. Letters of any script are passed over
+/// without a lookup: this runs for every visible message every frame.
+fn may_start_emoji(c: char) -> bool {
+    matches!(c, '\u{A9}' | '\u{AE}' | '\u{2000}'..='\u{3299}' | '\u{1F000}'..)
+}
+
 /// Splits text into plain runs and emoji (longest match first, so a
 /// family or a flag is one emoji, not its parts).
 pub fn pieces(text: &str) -> Vec<Piece<'_>> {
@@ -81,8 +88,7 @@ pub fn pieces(text: &str) -> Vec<Piece<'_>> {
     while i < text.len() {
         let rest = &text[i..];
         let c = rest.chars().next().unwrap_or(' ');
-        // Emoji start beyond ASCII, except keycaps (`1️⃣`, `#️⃣`).
-        let candidate = !c.is_ascii()
+        let candidate = may_start_emoji(c)
             || (matches!(c, '0'..='9' | '#' | '*')
                 && rest[1..].starts_with(['\u{FE0F}', '\u{20E3}']));
         let found = candidate
@@ -199,19 +205,6 @@ pub fn label(ui: &mut egui::Ui, cache: &mut Emoji, text: &str, style: Style) -> 
         }
     }
     response
-}
-
-/// One emoji as a picture (or as text if Twemoji lacks it), `side` points
-/// square, with the emoji as its accessible text.
-pub fn image<'a>(ui: &egui::Ui, cache: &mut Emoji, emoji: &str, side: f32) -> egui::Image<'a> {
-    match cache.texture(ui.ctx(), emoji) {
-        Some(tex) => egui::Image::new((tex, egui::vec2(side, side))).alt_text(emoji),
-        None => egui::Image::new(egui::ImageSource::Texture(egui::load::SizedTexture::new(
-            TextureId::default(),
-            egui::vec2(0.0, 0.0),
-        )))
-        .alt_text(emoji),
-    }
 }
 
 /// A button showing an emoji (and optional text after it) whose

@@ -26,7 +26,7 @@ struct World {
 fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
-        let rt = common::runtime();
+        let rt = common::runtime().unwrap_or_else(|e| panic!("fuzz setup failed: {e}"));
         let dir = tempfile::tempdir().unwrap();
         let home = Home::at(dir.path().join("node"));
         let id = Identity::create(&home, b"fuzz", "fuzz").unwrap();

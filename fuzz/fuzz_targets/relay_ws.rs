@@ -42,11 +42,17 @@ fn frames(mut data: &[u8]) -> Vec<Message> {
 fuzz_target!(|data: &[u8]| {
     let w = world();
     let url = format!("{}/v1/ws", w.relay.url().replacen("http", "ws", 1));
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut().insert("authorization", format!("Bearer {}", w.token).parse().unwrap());
+    let Ok(mut req) = url.into_client_request() else {
+        panic!("the relay's URL is not a WebSocket URL")
+    };
+    let Ok(bearer) = format!("Bearer {}", w.token).parse() else {
+        panic!("the token is not a header value")
+    };
+    req.headers_mut().insert("authorization", bearer);
     w.rt.block_on(async {
-        let (mut ws, _) =
-            tokio_tungstenite::connect_async(req).await.expect("the relay takes the socket");
+        let Ok((mut ws, _)) = tokio_tungstenite::connect_async(req).await else {
+            panic!("the relay refused a logged-in client's socket")
+        };
         for f in frames(data) {
             if ws.send(f).await.is_err() {
                 break;

@@ -7,9 +7,11 @@ use kovan_node::identity::Identity;
 use kovan_node::relay_client::RelayClient;
 use kovan_relay::{Relay, RelayConfig};
 
+type SetupResult<T> = Result<T, Box<dyn std::error::Error>>;
+
 /// A one-worker runtime (the fuzzer drives one input at a time).
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()
 }
 
 /// A relay on loopback (SQLite in a temporary directory) and one account
@@ -26,14 +28,19 @@ pub struct RelayWorld {
 }
 
 impl RelayWorld {
-    /// Starts it. `unlimited`: no rate limits (a fuzzer is one client
-    /// sending thousands of requests; limits would answer most with 429
-    /// before any handler runs).
+    /// Starts it, or stops the fuzzer: without it no input can run.
+    /// `unlimited`: no rate limits (a fuzzer is one client sending
+    /// thousands of requests; limits would answer most with 429 before any
+    /// handler runs).
     pub fn start(unlimited: bool) -> Self {
-        let rt = runtime();
-        let dir = tempfile::tempdir().unwrap();
+        Self::try_start(unlimited).unwrap_or_else(|e| panic!("fuzz setup failed: {e}"))
+    }
+
+    fn try_start(unlimited: bool) -> SetupResult<Self> {
+        let rt = runtime()?;
+        let dir = tempfile::tempdir()?;
         let mut config = RelayConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
+            listen: ([127, 0, 0, 1], 0).into(),
             data_dir: Some(dir.path().join("relay")),
             p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
             ..Default::default()
@@ -44,11 +51,18 @@ impl RelayWorld {
             config.limits.lookups_per_ip_per_minute = u32::MAX;
             config.limits.login_failures_per_account_per_minute = u32::MAX;
         }
-        let relay = rt.block_on(Relay::start(config)).unwrap();
+        let relay = rt.block_on(Relay::start(config))?;
         let home = Home::at(dir.path().join("node"));
-        let id = Identity::create(&home, b"fuzz", "fuzz").unwrap();
-        let client = RelayClient::new(&relay.url()).unwrap();
-        let session = rt.block_on(client.register(&id, "fuzzer", "a long password")).unwrap();
-        Self { rt, relay, client, token: session.token, peer: session.device_peer_id, _dir: dir }
+        let id = Identity::create(&home, b"fuzz", "fuzz")?;
+        let client = RelayClient::new(&relay.url())?;
+        let session = rt.block_on(client.register(&id, "fuzzer", "a long password"))?;
+        Ok(Self {
+            rt,
+            relay,
+            client,
+            token: session.token,
+            peer: session.device_peer_id,
+            _dir: dir,
+        })
     }
 }

@@ -619,12 +619,12 @@ impl Core {
                     return;
                 }
                 let status = self.on_envelope(&item.envelope, None);
+                let cursor_key = self.relay_key("relay_cursor");
                 let Some(r) = &mut self.relay else { return };
                 if status != wire::AckStatus::Retry {
                     r.acks.push(item.seq);
                     r.resync_wait = FIRST_RESYNC;
-                    let key = format!("relay_cursor@{}", r.client.base());
-                    let _ = self.db.set_setting(&key, &item.seq.to_be_bytes());
+                    let _ = self.db.set_setting(&cursor_key, &item.seq.to_be_bytes());
                 } else {
                     // Not stored: the relay keeps it (unacknowledged), but
                     // this stream has passed it. The cursor stays before it

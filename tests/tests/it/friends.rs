@@ -278,11 +278,6 @@ async fn a_message_from_an_unfriended_sender_never_appears() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_friend_request_carrying_another_devices_key_package_is_refused() {
-    use kovan_node::conversation::Conversations;
-    use kovan_node::home::Home;
-    use kovan_node::identity::Identity;
-    use kovan_node::store::Database;
-
     let dir = tempfile::tempdir().unwrap();
     let relay = TestRelay::start(dir.path()).await;
     let alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
@@ -292,14 +287,8 @@ async fn a_friend_request_carrying_another_devices_key_package_is_refused() {
 
     // Mallory asks with carol's KeyPackage: if bob accepted, the Welcome
     // would make carol's device a member of a conversation with "mallory".
-    let (mallory, carol_kp) = tokio::task::block_in_place(|| {
-        let mallory = Identity::create(&Home::at(dir.path().join("mallory")), b"pw", "m").unwrap();
-        let carol_home = Home::at(dir.path().join("carol"));
-        let carol = Identity::create(&carol_home, b"pw", "carol").unwrap();
-        let db = Database::open(&carol_home.database()).unwrap();
-        let mls = Conversations::new(&db, carol.mls_signer(), carol.certificate().clone()).unwrap();
-        (mallory, mls.key_package(false).unwrap())
-    });
+    let (mallory, _) = device_with_key_package(&dir.path().join("mallory"), "m");
+    let (_, carol_kp) = device_with_key_package(&dir.path().join("carol"), "carol");
     put_friend_request(&relay.url, "bob", &mallory, |r| {
         r.key_package = carol_kp;
         r.display_name = "mallory".into();
@@ -532,10 +521,6 @@ async fn moving_to_another_relay_starts_its_session_and_mailbox_afresh_and_loses
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_friend_request_claiming_someone_elses_username_is_not_believed() {
-    use kovan_node::conversation::Conversations;
-    use kovan_node::home::Home;
-    use kovan_node::identity::Identity;
-    use kovan_node::store::Database;
     let dir = tempfile::tempdir().unwrap();
     let relay = TestRelay::start(dir.path()).await;
     let alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
@@ -544,15 +529,7 @@ async fn a_friend_request_claiming_someone_elses_username_is_not_believed() {
     bob.h.register("bob", "a long password").await.unwrap();
 
     // Mallory's own device asks, claiming to be "alice" on the relay.
-    let (mallory, mallory_kp) = tokio::task::block_in_place(|| {
-        let home = Home::at(dir.path().join("mallory"));
-        let mallory = Identity::create(&home, b"pw", "m").unwrap();
-        let db = Database::open(&home.database()).unwrap();
-        let mls =
-            Conversations::new(&db, mallory.mls_signer(), mallory.certificate().clone()).unwrap();
-        let kp = mls.key_package(false).unwrap();
-        (mallory, kp)
-    });
+    let (mallory, mallory_kp) = device_with_key_package(&dir.path().join("mallory"), "m");
     put_friend_request(&relay.url, "bob", &mallory, |r| {
         r.key_package = mallory_kp;
         r.display_name = "alice".into();
@@ -628,4 +605,24 @@ async fn put_friend_request(
     )
     .unwrap();
     client.put_envelope(&to_cert.peer_id().to_string(), sealed.bytes).await.unwrap();
+}
+
+/// A device made outside any node (as a hostile client would), with one
+/// of its KeyPackages.
+fn device_with_key_package(
+    home: &std::path::Path,
+    name: &str,
+) -> (kovan_node::identity::Identity, Vec<u8>) {
+    use kovan_node::conversation::Conversations;
+    use kovan_node::home::Home;
+    use kovan_node::identity::Identity;
+    use kovan_node::store::Database;
+    tokio::task::block_in_place(|| {
+        let home = Home::at(home);
+        let id = Identity::create(&home, b"pw", name).unwrap();
+        let db = Database::open(&home.database()).unwrap();
+        let mls = Conversations::new(&db, id.mls_signer(), id.certificate().clone()).unwrap();
+        let kp = mls.key_package(false).unwrap();
+        (id, kp)
+    })
 }
