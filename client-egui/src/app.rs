@@ -439,6 +439,7 @@ impl App {
                     self.send(Cmd::Refresh);
                 }
                 Update::Event(e) => self.on_event(*e),
+                Update::Restored(r) => self.errors.push(restored_notice(&r)),
                 Update::Error { action, message } => {
                     if self.screen == Screen::Opening {
                         self.screen =
@@ -2059,6 +2060,18 @@ fn format_day(days: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// What the user is told when the database was restored from its backup.
+fn restored_notice(r: &kovan_node::backup::Restored) -> String {
+    format!(
+        "kovan found its database damaged and went back to its last backup, from {} {} UTC. \
+         Messages that came after it may be missing on this device. The damaged file was kept \
+         as {}.",
+        format_day(civil_day(r.backup_taken_at)),
+        clock(r.backup_taken_at),
+        r.damaged_file.display()
+    )
 }
 
 /// "14:05" (UTC) of a time in ms.

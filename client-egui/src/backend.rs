@@ -404,6 +404,8 @@ pub enum Update {
     Sent(Box<MessageView>),
     /// Something happened in the node.
     Event(Box<Event>),
+    /// The database was damaged and its last backup restored at start.
+    Restored(kovan_node::backup::Restored),
     /// A command failed; in words for the user.
     Error {
         /// What was being done.
@@ -606,6 +608,11 @@ async fn start(config: &BackendConfig, home: &Home, id: Identity, out: &Out) -> 
         }
     });
     out.send(Update::Started { account: node.account_hex() }).await;
+    if let Ok(kovan_node::node::Status { restored_at_start: true, restored: Some(r), .. }) =
+        node.status().await
+    {
+        out.send(Update::Restored(r)).await;
+    }
     refresh(&node, out).await;
     Some(node)
 }

@@ -86,7 +86,7 @@ pub struct Database {
 
 /// What opening must check of the file, decided from its header in O(1).
 #[derive(Debug, PartialEq, Eq)]
-enum Needs {
+pub(crate) enum Needs {
     /// A clean file whose length matches its header: nothing more.
     Nothing,
     /// A write-ahead log is left from a crash: check the pages too.
@@ -97,7 +97,7 @@ enum Needs {
 /// truncated file is found at once, whatever its size. The full
 /// `quick_check` (which reads every page: ¾ s for a million messages) runs
 /// only after an unclean shutdown, when a write-ahead log was left.
-fn header_check(path: &Path) -> std::result::Result<Needs, String> {
+pub(crate) fn header_check(path: &Path) -> std::result::Result<Needs, String> {
     use std::io::Read;
     let Ok(mut f) = std::fs::File::open(path) else {
         return Ok(Needs::Nothing); // created on open
@@ -155,6 +155,34 @@ impl Database {
         let mut mls = SqliteStorageProvider::<JsonCodec, Connection>::new(connect(path)?);
         mls.run_migrations().map_err(|e| Error::Internal(format!("openmls migrations: {e}")))?;
         Ok(Self { conn: Rc::new(conn), path: path.to_owned() })
+    }
+
+    /// Opens the database at `path` like [`Database::open`]; if it is
+    /// damaged and a good backup exists, the damaged file is moved aside
+    /// and the backup takes its place (SPEC.md §4.7). What was restored is
+    /// returned, for the user to be told.
+    pub fn open_or_restore(path: &Path) -> Result<(Self, Option<crate::backup::Restored>)> {
+        match Self::open(path) {
+            Err(Error::Damaged { path: p, reason }) => {
+                match crate::backup::restore(path, &reason)? {
+                    Some(restored) => {
+                        tracing::warn!(
+                            reason = %restored.reason,
+                            aside = %restored.damaged_file.display(),
+                            "the database was damaged; restored from its last backup"
+                        );
+                        Ok((Self::open(path)?, Some(restored)))
+                    }
+                    None => Err(Error::Damaged { path: p, reason }),
+                }
+            }
+            other => other.map(|db| (db, None)),
+        }
+    }
+
+    /// How many rows this connection has changed since it was opened.
+    pub fn total_changes(&self) -> u64 {
+        self.conn.total_changes()
     }
 
     /// The database file.

@@ -1480,6 +1480,16 @@ fn daemon(
         let status = node.status().await?;
         tracing::info!(peer = %status.peer_id, account = %status.account, "daemon running");
         eprintln!("kovan daemon running: {} ({})", status.peer_id, home.root().display());
+        if let (true, Some(r)) = (status.restored_at_start, &status.restored) {
+            eprintln!(
+                "warning: the database was damaged ({}); kovan restored its last backup, taken {} \
+                 s before this start. Messages that came after it may be missing here. The \
+                 damaged file was kept as {}.",
+                r.reason,
+                (r.restored_at - r.backup_taken_at).max(0) / 1000,
+                r.damaged_file.display()
+            );
+        }
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}

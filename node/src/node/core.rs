@@ -33,6 +33,7 @@ use crate::outbox::Outbox;
 use crate::relay_client::{PushEvent, RelayClient, Session};
 use crate::store::Database;
 
+mod backups;
 mod files;
 mod group;
 mod location;
@@ -138,6 +139,7 @@ const MAX_RESYNC: Duration = Duration::from_secs(60);
 
 /// Why processing an envelope failed: a bad envelope (reject it) or our
 /// own storage (ask for a retry).
+#[derive(Debug)]
 enum Fail {
     Reject(String),
     Local(crate::Error),
@@ -203,6 +205,9 @@ pub struct Core {
     /// was last connected or delivered something (ms; this run only).
     online: HashSet<PeerId>,
     last_seen: HashMap<PeerId, i64>,
+    backups: backups::Backups,
+    /// The database was restored from its backup when this node started.
+    restored_at_start: bool,
 }
 
 pub(super) fn run(
@@ -240,7 +245,13 @@ pub(super) fn run(
 
 impl Core {
     fn open(s: Setup) -> NodeResult<Self> {
-        let db = Database::open(&s.options.home.database())?;
+        let (db, restored) = Database::open_or_restore(&s.options.home.database())?;
+        if let Some(r) = &restored {
+            tracing::warn!(
+                backup_taken_at = r.backup_taken_at,
+                "started from the last backup of a damaged database; what came after it may be missing"
+            );
+        }
         let mls =
             Conversations::new(&db, s.identity.mls_signer(), s.identity.certificate().clone())?;
         let field = s.identity.storage_key().field_key();
@@ -272,6 +283,7 @@ impl Core {
                 }
             });
         }
+        let changes = db.total_changes();
         let mut core = Self {
             identity: s.identity,
             options: s.options,
@@ -297,6 +309,8 @@ impl Core {
             file_starts: Vec::new(),
             online: HashSet::new(),
             last_seen: HashMap::new(),
+            backups: backups::Backups::new(changes),
+            restored_at_start: restored.is_some(),
         };
         core.load_session()?;
         Ok(core)
@@ -333,6 +347,8 @@ impl Core {
     // -----------------------------------------------------------------
 
     fn started(&mut self) {
+        // Before anything is sent: a restored state refreshes its keys.
+        self.rekey_after_restore();
         // Reconnect to friends we know addresses for: a restarted node
         // tells its peers it is back, and their outboxes resume.
         if let Ok(list) = self.contacts_store().list()
@@ -368,6 +384,7 @@ impl Core {
             let _ = stop.send(true);
         }
         self.flush_acks();
+        self.backup_at_stop();
     }
 
     fn handle(&mut self, input: Input) {
@@ -394,6 +411,7 @@ impl Core {
         self.flush_receipts();
         self.flush_acks();
         self.flush_events();
+        self.maybe_backup();
     }
 
     // -----------------------------------------------------------------
@@ -1002,6 +1020,7 @@ impl Core {
             return Ok(());
         };
         let joined = self.mls.join(&o.payload, now_secs()).map_err(reject)?;
+        self.mls_changed();
         let me = self.identity.certificate().digest();
         let them = o.sender.digest();
         let ok = joined.members.len() == 2
@@ -1613,6 +1632,7 @@ impl Core {
         let kp = c.request_key_package.take().ok_or_else(|| reject("no request to accept"))?;
         let cert = c.certificate.clone().ok_or_else(|| reject("no device for this contact"))?;
         let started = self.mls.start(&kp, now_secs()).map_err(reject)?;
+        self.mls_changed();
         if started.peer.digest() != cert.digest() {
             return Err(reject("the request's key package belongs to another device"));
         }
@@ -2099,6 +2119,11 @@ impl Core {
             incoming_requests: contacts.iter().filter(|c| c.state == FriendState::Incoming).count(),
             outbox: self.outbox().len()?,
             read_receipts: self.read_receipts,
+            restored: self
+                .db
+                .setting(crate::backup::RESTORED)?
+                .and_then(|v| serde_json::from_slice(&v).ok()),
+            restored_at_start: self.restored_at_start,
         })
     }
 }

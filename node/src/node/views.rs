@@ -611,6 +611,11 @@ pub struct Status {
     pub outbox: i64,
     /// Read receipts on.
     pub read_receipts: bool,
+    /// The last time the database was found damaged and restored from its
+    /// backup (SPEC.md §4.7), if ever.
+    pub restored: Option<crate::backup::Restored>,
+    /// That restore happened when this node started.
+    pub restored_at_start: bool,
 }
 
 /// Something a UI shows.

@@ -357,7 +357,7 @@ async fn a_node_flooded_by_malicious_peers_stays_responsive() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_truncated_database_is_refused_with_a_clear_error_and_left_as_it_was() {
+async fn a_truncated_database_without_a_backup_is_refused_with_a_clear_error_and_left_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let relay = TestRelay::start(dir.path()).await;
     let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
@@ -369,6 +369,8 @@ async fn a_truncated_database_is_refused_with_a_clear_error_and_left_as_it_was()
     }
     bob.h.shutdown().await;
     let db = dir.path().join("bob").join("node.sqlite3");
+    // The backup is gone too (another disk, deleted by hand).
+    std::fs::remove_file(kovan_node::backup::backup_path(&db)).unwrap();
     let len = std::fs::metadata(&db).unwrap().len();
     std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(len / 2).unwrap();
 
@@ -383,6 +385,72 @@ async fn a_truncated_database_is_refused_with_a_clear_error_and_left_as_it_was()
         len / 2,
         "the damaged file is left as it was"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_database_comes_back_from_its_last_backup_and_the_chat_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    for i in 0..5 {
+        alice.h.send_text(&bob_acct, &format!("before {i}"), None).await.unwrap();
+        next_text(&mut bob).await;
+    }
+    // A clean stop leaves a backup; this one is the last good state.
+    let mut bob = bob.restart().await;
+    let db = bob.home.database();
+    let bak = kovan_node::backup::backup_path(&db);
+    let last_good = std::fs::read(&bak).expect("a clean stop writes a backup");
+
+    // After it, both write: Bob's messages use up keys Alice has now
+    // consumed, so a restored Bob that sent with them would be refused.
+    for i in 0..5 {
+        bob.h.send_text(&alice_acct, &format!("bob after {i}"), None).await.unwrap();
+        assert_eq!(next_text(&mut alice).await.1, format!("bob after {i}"));
+        alice.h.send_text(&bob_acct, &format!("alice after {i}"), None).await.unwrap();
+        assert_eq!(next_text(&mut bob).await.1, format!("alice after {i}"));
+    }
+    bob.h.shutdown().await;
+    std::fs::write(&bak, &last_good).unwrap();
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(len / 2).unwrap();
+
+    let mut bob = TestNode::reopen(bob.home.root().to_owned(), "bob", Some(&relay.url)).await;
+    let st = bob.h.status().await.unwrap();
+    assert!(st.restored_at_start, "the user is told");
+    let r = st.restored.expect("the restore is recorded");
+    assert!(r.reason.contains("truncated"), "{}", r.reason);
+    assert_eq!(
+        std::fs::metadata(&r.damaged_file).unwrap().len(),
+        len / 2,
+        "the damaged file is kept"
+    );
+    let texts = crate::harness::history_all(&bob.h).await;
+    let before: Vec<String> = (0..5).map(|i| format!("before {i}")).collect();
+    assert_eq!(texts_with(&bob.h, "before").await, before, "the backup's history is back");
+    assert!(!texts.iter().any(|t| t.contains("after")), "nothing from after the backup: {texts:?}");
+
+    // The conversation goes on both ways, each message once.
+    bob.h.send_text(&alice_acct, "bob is back", None).await.unwrap();
+    alice.wait("Bob's message after the restore", |e| {
+        matches!(e, kovan_node::Event::Message { message } if message.text.as_deref() == Some("bob is back"))
+    })
+    .await;
+    alice.h.send_text(&bob_acct, "welcome back", None).await.unwrap();
+    bob.wait("Alice's answer", |e| {
+        matches!(e, kovan_node::Event::Message { message } if message.text.as_deref() == Some("welcome back"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(texts_with(&alice.h, "bob is back").await.len(), 1);
+    assert_eq!(texts_with(&bob.h, "welcome back").await.len(), 1);
+    // A later start is an ordinary one.
+    let bob = bob.restart().await;
+    assert!(!bob.h.status().await.unwrap().restored_at_start);
+    bob.h.shutdown().await;
+    alice.h.shutdown().await;
 }
 
 /// Texts in `h`'s first conversation that start with `prefix`, oldest first.

@@ -339,6 +339,7 @@ impl Core {
             self.history().set_group(&id, &meta.name, "member")?;
             Ok(id)
         })?;
+        self.mls_changed();
         let view = self.group_view(&id)?;
         self.emit(Event::GroupChanged { group: view.clone() });
         self.flush_events();
@@ -546,6 +547,7 @@ impl Core {
     /// added devices; records what changed. Inside the caller's transaction.
     pub(super) fn after_own_commit(&mut self, gid: &[u8], c: Committed) -> Result<(), Fail> {
         self.groups_changed();
+        self.mls_changed();
         for r in &c.recipients {
             self.enqueue(r, PayloadKind::MlsMessage, &c.commit, Some(gid), None)?;
         }
@@ -611,6 +613,7 @@ impl Core {
         rollback: Option<Rollback>,
     ) -> Result<(), Fail> {
         self.groups_changed();
+        self.mls_changed();
         if !self.history().exists(gid)? {
             return Ok(());
         }
@@ -967,6 +970,7 @@ impl Core {
             match self.mls.join_group(&self.db, &o.payload, &inv.group_id, now) {
                 Ok(joined) => {
                     self.groups_changed();
+                    self.mls_changed();
                     let gid = joined.group_id;
                     self.history().ensure_conversation(&gid, None, now_ms())?;
                     let name = self
