@@ -169,7 +169,9 @@ impl Database {
                         tracing::warn!(
                             reason = %restored.reason,
                             aside = %restored.damaged_file.display(),
-                            "the database was damaged; restored from its last backup"
+                            backup_taken_at = restored.backup_taken_at,
+                            "the database was damaged; restored from its last backup \
+                             (what came after it may be missing)"
                         );
                         Ok((Self::open(path)?, Some(restored)))
                     }

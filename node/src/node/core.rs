@@ -246,12 +246,6 @@ pub(super) fn run(
 impl Core {
     fn open(s: Setup) -> NodeResult<Self> {
         let (db, restored) = Database::open_or_restore(&s.options.home.database())?;
-        if let Some(r) = &restored {
-            tracing::warn!(
-                backup_taken_at = r.backup_taken_at,
-                "started from the last backup of a damaged database; what came after it may be missing"
-            );
-        }
         let mls =
             Conversations::new(&db, s.identity.mls_signer(), s.identity.certificate().clone())?;
         let field = s.identity.storage_key().field_key();

@@ -123,7 +123,6 @@ impl Core {
         }
         tracing::info!(refreshed, at = now_ms(), "keys refreshed after restoring the database");
         self.flush_events();
-        self.mls_changed();
     }
 }
 
