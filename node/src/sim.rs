@@ -30,6 +30,8 @@ use crate::groups::Intent;
 use crate::identity::now_secs;
 use crate::store::Database;
 
+pub mod inbound;
+
 /// Longest script.
 pub const MAX_ACTIONS: usize = 64;
 

@@ -1,7 +1,8 @@
 //! Regression tests of the interaction model (`kovan_node::sim`, the
 //! `interaction` fuzz target): fixed scripts and a sweep of pseudo-random
 //! ones, each checked for exactly-once delivery, no altered message
-//! decrypting, and agreement on the group state.
+//! decrypting, and agreement on the group state; and the crashes the
+//! `node_inbound` target found (`kovan_node::sim::inbound`).
 
 use kovan_node::sim::{Action, MAX_ACTIONS, run, script};
 
@@ -67,4 +68,24 @@ fn a_sweep_of_pseudo_random_scripts_keeps_every_promise() {
             panic!("seed {seed}: {e}\nscript: {actions:?}");
         }
     }
+}
+
+/// `node_inbound` crash b19def7e: two flips of the same byte by the same
+/// mask cancel, so the message Bob got was the one Alice sent. It must
+/// decrypt, and the harness must not call it altered.
+#[test]
+fn flips_that_cancel_leave_a_message_that_decrypts_and_one_real_flip_is_refused() {
+    use kovan_node::sim::inbound::Pair;
+    let d = dir();
+    let pair = Pair::new(d.path()).unwrap();
+    let mut crash = vec![1u8];
+    crash.extend([0x6b; 17]);
+    crash.extend([0; 5]);
+    crash.extend([0x6b; 48]);
+    assert_eq!(crash.len(), 71);
+    pair.check(&crash).unwrap();
+    // One of the two triples alone does alter the message: refused.
+    pair.check(&crash[..crash.len() - 3]).unwrap();
+    // Arbitrary bytes as a message: an answer, no panic.
+    pair.check(&[0, 0x00, 0x01, 0x00, 0x40, 0xff]).unwrap();
 }

@@ -1,0 +1,85 @@
+//! The node's inbound MLS path as the `node_inbound` fuzz target drives it:
+//! a real two-member group in SQLite whose receiver is fed either arbitrary
+//! bytes as an incoming MLS message, or a real message from the other
+//! member with bytes flipped. [`Pair::check`] says whether a promise broke:
+//! nothing panics, an altered message never decrypts, an unaltered one
+//! decrypts to exactly what was sent, once.
+
+use std::path::Path;
+
+use kovan_crypto::identity::{AccountKey, DeviceKeys};
+use kovan_crypto::mls::MlsSigner;
+use rand_core::OsRng;
+
+use super::{Violation, v};
+use crate::conversation::{Conversations, Incoming};
+use crate::identity::now_secs;
+use crate::store::Database;
+
+/// Longest plaintext taken from an input.
+const MAX_PLAIN: usize = 64;
+
+/// Two members of one group, each with its own database.
+pub struct Pair {
+    alice: (Database, Conversations),
+    bob: (Database, Conversations),
+    group: Vec<u8>,
+}
+
+fn party(dir: &Path, name: &str) -> Result<(Database, Conversations), Violation> {
+    let account = AccountKey::generate(&mut OsRng);
+    let keys = DeviceKeys::generate(&mut OsRng);
+    let cert = account.certify(&keys.public(), name, now_secs() - 10, 86_400).map_err(v)?;
+    let db = Database::open(&dir.join(format!("{name}.sqlite3"))).map_err(v)?;
+    let mls = Conversations::new(&db, MlsSigner::new(keys.mls.clone()), cert).map_err(v)?;
+    Ok((db, mls))
+}
+
+impl Pair {
+    /// Alice starts a conversation with Bob, who joins it; their files are
+    /// in `dir`.
+    pub fn new(dir: &Path) -> Result<Self, Violation> {
+        let alice = party(dir, "alice")?;
+        let bob = party(dir, "bob")?;
+        let kp = bob.1.key_package(false).map_err(v)?;
+        let started = alice.1.start(&kp, now_secs()).map_err(v)?;
+        bob.1.join(&started.welcome, now_secs()).map_err(v)?;
+        Ok(Self { alice, bob, group: started.group_id })
+    }
+
+    /// Runs one input. Its first byte picks the case: even, the rest is
+    /// fed to Bob as it is; odd, up to 64 bytes are a plaintext Alice
+    /// encrypts, and each following triple `(hi, lo, mask)` XORs `mask`
+    /// into the message at `(hi·256 + lo) mod len` before Bob receives it.
+    pub fn check(&self, data: &[u8]) -> Result<(), Violation> {
+        let Some((&mode, rest)) = data.split_first() else { return Ok(()) };
+        let now = now_secs();
+        if mode % 2 == 0 {
+            // Any answer is fine, as long as there is one.
+            let _ = self.bob.1.receive(&self.bob.0, rest, now);
+            return Ok(());
+        }
+        let (plain, flips) = rest.split_at(rest.len().min(MAX_PLAIN));
+        let Ok(sent) = self.alice.1.encrypt(&self.group, plain) else { return Ok(()) };
+        let mut msg = sent.clone();
+        for t in flips.chunks_exact(3) {
+            let i = (usize::from(t[0]) << 8 | usize::from(t[1])) % msg.len();
+            msg[i] ^= t[2];
+        }
+        // Two flips of the same byte by the same mask cancel: what counts
+        // is whether the bytes Bob gets differ from what Alice sent.
+        let altered = msg != sent;
+        let bad = |what: String| Err(Violation(what));
+        match self.bob.1.receive(&self.bob.0, &msg, now) {
+            Ok(Incoming::Application { .. }) if altered => bad("an altered message decrypted".into()),
+            Ok(Incoming::Application { plaintext, .. }) if plaintext != plain => {
+                bad("a message decrypted to something else".into())
+            }
+            Ok(Incoming::Application { .. }) => Ok(()),
+            Ok(_) | Err(_) if altered => Ok(()),
+            Ok(Incoming::Duplicate) => bad("a fresh message was taken for a duplicate".into()),
+            Ok(other) => bad(format!("an application message became {other:?}")),
+            Err(e) => bad(format!("an unaltered message failed: {e}")),
+        }
+    }
+}
