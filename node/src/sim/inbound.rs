@@ -71,7 +71,9 @@ impl Pair {
         let altered = msg != sent;
         let bad = |what: String| Err(Violation(what));
         match self.bob.1.receive(&self.bob.0, &msg, now) {
-            Ok(Incoming::Application { .. }) if altered => bad("an altered message decrypted".into()),
+            Ok(Incoming::Application { .. }) if altered => {
+                bad("an altered message decrypted".into())
+            }
             Ok(Incoming::Application { plaintext, .. }) if plaintext != plain => {
                 bad("a message decrypted to something else".into())
             }
