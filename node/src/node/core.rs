@@ -593,11 +593,11 @@ impl Core {
             let job: Job = Box::new(move |core: &mut Core| {
                 let mut kps = Vec::new();
                 for _ in 0..want {
-                    if let Ok(k) = core.mls.key_package(false) {
+                    if let Ok(k) = core.new_key_package(false) {
                         kps.push(k);
                     }
                 }
-                let lr = if last_resort { None } else { core.mls.key_package(true).ok() };
+                let lr = if last_resort { None } else { core.new_key_package(true).ok() };
                 let _ = tx.send((kps, lr));
             });
             if input.send(Input::Job(job)).await.is_err() {
@@ -1590,7 +1590,7 @@ impl Core {
         }
         let mut request_id = [0u8; 16];
         OsRng.fill_bytes(&mut request_id);
-        let key_package = self.mls.key_package(false).map_err(internal)?;
+        let key_package = self.new_key_package(false).map_err(internal)?;
         let msg = wire::FriendMessage {
             version: 1,
             request_id: request_id.to_vec(),

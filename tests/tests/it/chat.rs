@@ -3,17 +3,12 @@
 use kovan_node::Event;
 use kovan_node::contacts::FriendState;
 
-use crate::harness::{TestNode, TestRelay, befriend, history_all, next_text};
+use crate::harness::{TestNode, TestRelay, befriend, history_all, next_text, relay_alice_bob};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_users_find_each_other_befriend_and_chat_both_ways_directly() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path()).await;
-    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
-    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
-
-    alice.h.register("alice", "a long password").await.unwrap();
-    bob.h.register("bob", "a long password").await.unwrap();
+    let (_relay, mut alice, mut bob) = relay_alice_bob(dir.path()).await;
     let found = alice.h.search("bo").await.unwrap();
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].username.as_deref(), Some("bob"));

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::harness::{TestNode, TestRelay, befriend, next_text};
+use crate::harness::{TestNode, TestRelay, befriend, next_text, relay_alice_bob};
 
 /// Sends `n` numbered messages from `a` to `b`, starting `fault` after
 /// `at` of them and sending on while it runs; then checks that `b` got each
@@ -451,6 +451,52 @@ async fn a_truncated_database_comes_back_from_its_last_backup_and_the_chat_goes_
     assert!(!bob.h.status().await.unwrap().restored_at_start);
     bob.h.shutdown().await;
     alice.h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_friend_request_sent_before_the_database_broke_is_still_answered_after_the_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let (relay, alice, mut bob) = relay_alice_bob(dir.path()).await;
+    // Alice asks; the request carries a KeyPackage whose private keys are
+    // only in her database. Bob has not answered yet.
+    let asked_at =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+            as i64;
+    let req = alice.h.friend_request("bob", "it's alice").await.unwrap();
+    let ev =
+        bob.wait("the request", |e| matches!(e, kovan_node::Event::FriendRequest { .. })).await;
+    let kovan_node::Event::FriendRequest { contact } = ev else { unreachable!() };
+
+    // The node backs up without being stopped: that copy is what a disk
+    // that breaks now leaves.
+    let db = alice.home.database();
+    let backed_up = async {
+        while kovan_node::backup::taken_at(&db).is_none_or(|t| t < asked_at) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(15), backed_up)
+        .await
+        .expect("a new KeyPackage is backed up like any other MLS state");
+    let bak = kovan_node::backup::backup_path(&db);
+    let last_good = std::fs::read(&bak).unwrap();
+    alice.h.shutdown().await;
+    std::fs::write(&bak, &last_good).unwrap();
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(len / 3).unwrap();
+
+    let mut alice = TestNode::reopen(alice.home.root().to_owned(), "alice", Some(&relay.url)).await;
+    assert!(alice.h.status().await.unwrap().restored_at_start);
+    // Bob accepts after the restore: his Welcome is built on the
+    // KeyPackage Alice sent, and she can still open it.
+    bob.h.friend_accept(&contact.account).await.unwrap();
+    alice.wait("Bob's acceptance", |e| matches!(e, kovan_node::Event::FriendAccepted { .. })).await;
+    alice.h.send_text(&req.account, "we are friends", None).await.unwrap();
+    assert_eq!(next_text(&mut bob).await.1, "we are friends");
+    bob.h.send_text(&contact.account, "so we are", None).await.unwrap();
+    assert_eq!(next_text(&mut alice).await.1, "so we are");
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
 }
 
 /// Texts in `h`'s first conversation that start with `prefix`, oldest first.

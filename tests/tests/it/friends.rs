@@ -8,7 +8,7 @@ use kovan_node::contacts::FriendState;
 use kovan_node::relay_client::RelayClient;
 use sqlx::Connection;
 
-use crate::harness::{TestNode, TestRelay, WAIT, befriend, next_text};
+use crate::harness::{TestNode, TestRelay, WAIT, befriend, next_text, relay_alice_bob};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_on_the_lan_without_a_relay_befriend_and_chat() {
@@ -279,11 +279,7 @@ async fn a_message_from_an_unfriended_sender_never_appears() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_friend_request_carrying_another_devices_key_package_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path()).await;
-    let alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
-    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
-    alice.h.register("alice", "a long password").await.unwrap();
-    bob.h.register("bob", "a long password").await.unwrap();
+    let (relay, alice, mut bob) = relay_alice_bob(dir.path()).await;
 
     // Mallory asks with carol's KeyPackage: if bob accepted, the Welcome
     // would make carol's device a member of a conversation with "mallory".
@@ -313,11 +309,7 @@ async fn a_friend_request_carrying_another_devices_key_package_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declined_then_crossed_requests_end_in_one_conversation() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path()).await;
-    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
-    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
-    alice.h.register("alice", "a long password").await.unwrap();
-    bob.h.register("bob", "a long password").await.unwrap();
+    let (_relay, mut alice, mut bob) = relay_alice_bob(dir.path()).await;
 
     alice.h.friend_request("bob", "").await.unwrap();
     let Event::FriendRequest { contact } =
@@ -522,11 +514,7 @@ async fn moving_to_another_relay_starts_its_session_and_mailbox_afresh_and_loses
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_friend_request_claiming_someone_elses_username_is_not_believed() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start(dir.path()).await;
-    let alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
-    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
-    alice.h.register("alice", "a long password").await.unwrap();
-    bob.h.register("bob", "a long password").await.unwrap();
+    let (relay, alice, mut bob) = relay_alice_bob(dir.path()).await;
 
     // Mallory's own device asks, claiming to be "alice" on the relay.
     let (mallory, mallory_kp) = device_with_key_package(&dir.path().join("mallory"), "m");

@@ -277,6 +277,17 @@ impl TestNode {
     }
 }
 
+/// A relay, and Alice and Bob registered on it as "alice" and "bob" (not
+/// yet friends).
+pub async fn relay_alice_bob(dir: &std::path::Path) -> (TestRelay, TestNode, TestNode) {
+    let relay = TestRelay::start(dir).await;
+    let alice = TestNode::new(dir, "alice", Some(&relay.url)).await;
+    let bob = TestNode::new(dir, "bob", Some(&relay.url)).await;
+    alice.h.register("alice", "a long password").await.unwrap();
+    bob.h.register("bob", "a long password").await.unwrap();
+    (relay, alice, bob)
+}
+
 /// Makes two nodes already registered on the relay friends (`a` asks, `b`
 /// accepts).
 pub async fn befriend_registered(a: &mut TestNode, b: &mut TestNode) {

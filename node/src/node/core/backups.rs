@@ -38,6 +38,19 @@ impl Core {
         self.backups.due = true;
     }
 
+    /// A new KeyPackage. Its private keys live only in this database, and
+    /// whoever holds the KeyPackage (a friend answering a request, an
+    /// inviter, the relay's stock) may build a Welcome to it at any later
+    /// time, so the backup is renewed as for any other MLS state.
+    pub(super) fn new_key_package(
+        &mut self,
+        last_resort: bool,
+    ) -> Result<Vec<u8>, crate::conversation::ConversationError> {
+        let kp = self.mls.key_package(last_resort)?;
+        self.mls_changed();
+        Ok(kp)
+    }
+
     /// Starts a backup on a worker thread when one is due: after MLS
     /// state changed, or hourly while anything changes. Called when idle.
     pub(super) fn maybe_backup(&mut self) {

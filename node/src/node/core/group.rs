@@ -422,7 +422,7 @@ impl Core {
             // A last-resort KeyPackage: if the commit that adds us loses to a
             // concurrent one, the inviter adds the same KeyPackage again
             // (SPEC.md §7.6.3) and we must still be able to join.
-            let key_package = self.mls.key_package(true).map_err(internal)?;
+            let key_package = self.new_key_package(true).map_err(internal)?;
             inv.state = "accepted".into();
             wire::group_control::Body::Accept(wire::GroupInviteAccept { key_package })
         } else {
