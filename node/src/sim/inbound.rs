@@ -7,43 +7,30 @@
 
 use std::path::Path;
 
-use kovan_crypto::identity::{AccountKey, DeviceKeys};
-use kovan_crypto::mls::MlsSigner;
-use rand_core::OsRng;
-
-use super::{Violation, v};
-use crate::conversation::{Conversations, Incoming};
+use super::{Party, Violation, v};
+use crate::conversation::Incoming;
 use crate::identity::now_secs;
-use crate::store::Database;
 
 /// Longest plaintext taken from an input.
 const MAX_PLAIN: usize = 64;
 
-/// Two members of one group, each with its own database.
+/// Two members of one group, each a [`Party`] of the interaction model with
+/// its own database.
 pub struct Pair {
-    alice: (Database, Conversations),
-    bob: (Database, Conversations),
+    alice: Party,
+    bob: Party,
     group: Vec<u8>,
-}
-
-fn party(dir: &Path, name: &str) -> Result<(Database, Conversations), Violation> {
-    let account = AccountKey::generate(&mut OsRng);
-    let keys = DeviceKeys::generate(&mut OsRng);
-    let cert = account.certify(&keys.public(), name, now_secs() - 10, 86_400).map_err(v)?;
-    let db = Database::open(&dir.join(format!("{name}.sqlite3"))).map_err(v)?;
-    let mls = Conversations::new(&db, MlsSigner::new(keys.mls.clone()), cert).map_err(v)?;
-    Ok((db, mls))
 }
 
 impl Pair {
     /// Alice starts a conversation with Bob, who joins it; their files are
     /// in `dir`.
     pub fn new(dir: &Path) -> Result<Self, Violation> {
-        let alice = party(dir, "alice")?;
-        let bob = party(dir, "bob")?;
-        let kp = bob.1.key_package(false).map_err(v)?;
-        let started = alice.1.start(&kp, now_secs()).map_err(v)?;
-        bob.1.join(&started.welcome, now_secs()).map_err(v)?;
+        let alice = Party::new(dir, 0)?;
+        let bob = Party::new(dir, 1)?;
+        let kp = bob.mls.key_package(false).map_err(v)?;
+        let started = alice.mls.start(&kp, now_secs()).map_err(v)?;
+        bob.mls.join(&started.welcome, now_secs()).map_err(v)?;
         Ok(Self { alice, bob, group: started.group_id })
     }
 
@@ -56,11 +43,11 @@ impl Pair {
         let now = now_secs();
         if mode % 2 == 0 {
             // Any answer is fine, as long as there is one.
-            let _ = self.bob.1.receive(&self.bob.0, rest, now);
+            let _ = self.bob.mls.receive(&self.bob.db, rest, now);
             return Ok(());
         }
         let (plain, flips) = rest.split_at(rest.len().min(MAX_PLAIN));
-        let Ok(sent) = self.alice.1.encrypt(&self.group, plain) else { return Ok(()) };
+        let Ok(sent) = self.alice.mls.encrypt(&self.group, plain) else { return Ok(()) };
         let mut msg = sent.clone();
         for t in flips.chunks_exact(3) {
             let i = (usize::from(t[0]) << 8 | usize::from(t[1])) % msg.len();
@@ -70,7 +57,7 @@ impl Pair {
         // is whether the bytes Bob gets differ from what Alice sent.
         let altered = msg != sent;
         let bad = |what: String| Err(Violation(what));
-        match self.bob.1.receive(&self.bob.0, &msg, now) {
+        match self.bob.mls.receive(&self.bob.db, &msg, now) {
             Ok(Incoming::Application { .. }) if altered => {
                 bad("an altered message decrypted".into())
             }
