@@ -16,9 +16,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt as _, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::node::{
-    GroupChange, HistoryAt, LiveShare, NodeError, NodeErrorKind, NodeHandle, ScheduledContent,
-};
+use crate::node::{NodeError, NodeErrorKind, NodeHandle, ScheduledContent};
 
 /// The longest request or response line.
 pub const MAX_LINE: usize = 1024 * 1024;
@@ -131,7 +129,7 @@ async fn write_line(w: &mut tokio::net::unix::OwnedWriteHalf, v: &Value) -> std:
 }
 
 /// A position parameter: `lat`, `lon` in degrees, `accuracy_m`.
-fn point(p: &Value) -> Result<kovan_spec::Point, NodeError> {
+pub(crate) fn point(p: &Value) -> Result<kovan_spec::Point, NodeError> {
     let (Some(lat), Some(lon)) = (p["lat"].as_f64(), p["lon"].as_f64()) else {
         return Err(NodeError::Invalid("\"lat\" and \"lon\" are degrees".into()));
     };
@@ -140,7 +138,7 @@ fn point(p: &Value) -> Result<kovan_spec::Point, NodeError> {
 }
 
 /// A scheduled message's content parameter (null: none given).
-fn scheduled_content(v: &Value) -> Result<Option<ScheduledContent>, NodeError> {
+pub(crate) fn scheduled_content(v: &Value) -> Result<Option<ScheduledContent>, NodeError> {
     if v.is_null() {
         return Ok(None);
     }
@@ -150,256 +148,25 @@ fn scheduled_content(v: &Value) -> Result<Option<ScheduledContent>, NodeError> {
 }
 
 /// A list of strings parameter.
-fn strings(p: &Value, key: &str) -> Result<Vec<String>, NodeError> {
+pub(crate) fn strings(p: &Value, key: &str) -> Result<Vec<String>, NodeError> {
     p[key]
         .as_array()
         .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect())
         .ok_or_else(|| NodeError::Invalid(format!("\"{key}\" must be a list of strings")))
 }
 
-fn s<'a>(p: &'a Value, key: &str) -> Result<&'a str, NodeError> {
+pub(crate) fn s<'a>(p: &'a Value, key: &str) -> Result<&'a str, NodeError> {
     p[key].as_str().ok_or_else(|| NodeError::Invalid(format!("missing parameter {key:?}")))
 }
 
-fn to_value<T: serde::Serialize>(v: T) -> Result<Value, NodeError> {
+pub(crate) fn to_value<T: serde::Serialize>(v: T) -> Result<Value, NodeError> {
     serde_json::to_value(v).map_err(|e| NodeError::Invalid(e.to_string()))
 }
 
-/// Runs one request against the node.
+/// Runs one request against the node (each feature of the node answers
+/// its own methods).
 pub async fn dispatch(node: &NodeHandle, method: &str, p: &Value) -> Result<Value, NodeError> {
-    match method {
-        "status" => to_value(node.status().await?),
-        "register" => {
-            node.register(s(p, "username")?, s(p, "password")?).await?;
-            Ok(json!({"registered": s(p, "username")?}))
-        }
-        "login" => {
-            node.login(s(p, "username")?, s(p, "password")?).await?;
-            Ok(json!({"logged_in": s(p, "username")?}))
-        }
-        "logout" => {
-            node.logout().await?;
-            Ok(json!({"logged_out": true}))
-        }
-        "search" => to_value(node.search(s(p, "query")?).await?),
-        "settings" => match p.get("set") {
-            Some(patch) => node.update_settings(patch).await,
-            None => node.settings().await,
-        },
-        "sessions" => node.sessions().await,
-        "revoke_session" => {
-            node.revoke_session(s(p, "id")?).await?;
-            Ok(json!({"revoked": s(p, "id")?}))
-        }
-        "change_password" => {
-            node.change_password(s(p, "old_password")?, s(p, "new_password")?).await?;
-            Ok(json!({"changed": true}))
-        }
-        "avatar" => {
-            let image = match p["image"].as_str() {
-                Some(b64) => Some(
-                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
-                        .map_err(|e| NodeError::Invalid(format!("image is not base64: {e}")))?,
-                ),
-                None => None,
-            };
-            let set = image.is_some();
-            node.set_avatar(image).await?;
-            Ok(json!({"avatar": set}))
-        }
-        "delete_account" => {
-            node.delete_account(s(p, "password")?).await?;
-            Ok(json!({"deleted": true}))
-        }
-        "friend_request" => {
-            to_value(node.friend_request(s(p, "target")?, p["note"].as_str().unwrap_or("")).await?)
-        }
-        "friend_accept" => to_value(node.friend_accept(s(p, "who")?).await?),
-        "friend_decline" => to_value(node.friend_decline(s(p, "who")?).await?),
-        "friend_remove" => to_value(node.friend_remove(s(p, "who")?).await?),
-        "block" => to_value(node.block(s(p, "who")?).await?),
-        "unblock" => to_value(node.unblock(s(p, "who")?).await?),
-        "contacts" => to_value(node.contacts().await?),
-        "conversations" => to_value(node.conversations().await?),
-        "group_create" => to_value(
-            node.group_create(
-                s(p, "name")?,
-                p["description"].as_str().unwrap_or(""),
-                p["members_invite"].as_bool().unwrap_or(false),
-            )
-            .await?,
-        ),
-        "groups" => to_value(node.groups().await?),
-        "group" => to_value(node.group(s(p, "group")?).await?),
-        "group_invite" => to_value(node.group_invite(s(p, "group")?, s(p, "who")?).await?),
-        "group_invitations" => to_value(node.group_invitations().await?),
-        "group_answer" => to_value(
-            node.group_answer(s(p, "invitation")?, p["accept"].as_bool().unwrap_or(false)).await?,
-        ),
-        "group_change" => {
-            let value = || s(p, "value").map(str::to_owned);
-            let change = match s(p, "change")? {
-                "rename" => GroupChange::Rename(value()?),
-                "describe" => GroupChange::Describe(value()?),
-                "admin" => GroupChange::Admin(value()?, true),
-                "unadmin" => GroupChange::Admin(value()?, false),
-                "members_invite" => GroupChange::MembersInvite(p["on"].as_bool().unwrap_or(false)),
-                "remove" => GroupChange::Remove(value()?),
-                "ban" => GroupChange::Ban(value()?),
-                "unban" => GroupChange::Unban(value()?),
-                "delete" => GroupChange::Delete,
-                other => return Err(NodeError::Invalid(format!("unknown group change {other:?}"))),
-            };
-            to_value(node.group_change(s(p, "group")?, change).await?)
-        }
-        "group_leave" => to_value(node.group_leave(s(p, "group")?).await?),
-        "group_mute" => to_value(
-            node.group_mute(s(p, "group")?, s(p, "who")?, p["on"].as_bool().unwrap_or(true))
-                .await?,
-        ),
-        "send" => {
-            to_value(node.send_text(s(p, "to")?, s(p, "text")?, p["reply_to"].as_str()).await?)
-        }
-        "send_file" => to_value(
-            node.send_file(
-                s(p, "to")?,
-                std::path::Path::new(s(p, "path")?),
-                p["caption"].as_str().unwrap_or(""),
-                p["reply_to"].as_str(),
-            )
-            .await?,
-        ),
-        "send_image" => to_value(
-            node.send_image(
-                s(p, "to")?,
-                std::path::Path::new(s(p, "path")?),
-                p["caption"].as_str().unwrap_or(""),
-                p["reply_to"].as_str(),
-            )
-            .await?,
-        ),
-        "send_voice" => {
-            let source = match (p["wav"].as_str(), p["tone_hz"].as_f64()) {
-                (Some(wav), None) => crate::node::VoiceSource::Wav(wav.into()),
-                (None, Some(hz)) => crate::node::VoiceSource::Tone {
-                    hz: hz as f32,
-                    ms: p["ms"].as_u64().unwrap_or(3000).min(3_600_000) as u32,
-                },
-                _ => return Err(NodeError::Invalid("send_voice needs `wav` or `tone_hz`".into())),
-            };
-            to_value(
-                node.send_voice(
-                    s(p, "to")?,
-                    source,
-                    p["caption"].as_str().unwrap_or(""),
-                    p["reply_to"].as_str(),
-                )
-                .await?,
-            )
-        }
-        "files" => to_value(
-            node.files(p["with"].as_str(), p["limit"].as_u64().unwrap_or(50).min(1000) as usize)
-                .await?,
-        ),
-        "file" => to_value(node.file(s(p, "id")?).await?),
-        "fetch_file" => to_value(node.fetch_file(s(p, "id")?).await?),
-        "cancel_file" => to_value(node.cancel_file(s(p, "id")?).await?),
-        "history" => {
-            let who = s(p, "with")?;
-            let limit = p["limit"].as_u64().unwrap_or(50) as usize;
-            let at = match (p["after"].as_i64(), p["around"].as_str()) {
-                (Some(after), None) => HistoryAt::After(after),
-                (None, Some(id)) => HistoryAt::Around(crate::node::views::parse_message_id(id)?),
-                (None, None) => HistoryAt::Before(p["before"].as_i64()),
-                _ => return Err(NodeError::Invalid("give one of before, after, around".into())),
-            };
-            let page = node.history_at(who, at, limit).await?;
-            if p["mark_read"].as_bool().unwrap_or(true) {
-                node.mark_read(who).await?;
-            }
-            to_value(page)
-        }
-        "react" => to_value(
-            node.react(
-                s(p, "with")?,
-                s(p, "message")?,
-                s(p, "emoji")?,
-                p["remove"].as_bool().unwrap_or(false),
-            )
-            .await?,
-        ),
-        "edit" => to_value(node.edit(s(p, "with")?, s(p, "message")?, s(p, "text")?).await?),
-        "poll_create" => {
-            let options = strings(p, "options")?;
-            let multiple = p["multiple"].as_bool().unwrap_or(false);
-            to_value(node.poll_create(s(p, "to")?, s(p, "question")?, options, multiple).await?)
-        }
-        "poll_vote" => {
-            let choices = p["choices"]
-                .as_array()
-                .map(|a| a.iter().map(|c| c.as_u64().and_then(|c| u32::try_from(c).ok())).collect())
-                .unwrap_or(Some(Vec::new()))
-                .ok_or_else(|| NodeError::Invalid("\"choices\" are option numbers".into()))?;
-            to_value(node.poll_vote(s(p, "with")?, s(p, "poll")?, choices).await?)
-        }
-        "poll_close" => to_value(node.poll_close(s(p, "with")?, s(p, "poll")?).await?),
-        "schedule" => {
-            let content = scheduled_content(&p["content"])?
-                .ok_or_else(|| NodeError::Invalid("missing \"content\"".into()))?;
-            let due = p["due_at"]
-                .as_i64()
-                .ok_or_else(|| NodeError::Invalid("\"due_at\" is ms since the epoch".into()))?;
-            to_value(node.schedule(s(p, "to")?, content, due).await?)
-        }
-        "scheduled" => to_value(node.scheduled(p["with"].as_str()).await?),
-        "schedule_edit" => {
-            let content = scheduled_content(&p["content"])?;
-            to_value(node.schedule_edit(s(p, "id")?, content, p["due_at"].as_i64()).await?)
-        }
-        "schedule_cancel" => to_value(node.schedule_cancel(s(p, "id")?).await?),
-        "share_location" => {
-            let at = point(p)?;
-            let live = match p["live_secs"].as_u64() {
-                None => None,
-                Some(secs) => Some(LiveShare {
-                    duration: std::time::Duration::from_secs(secs),
-                    every: std::time::Duration::from_secs(p["every_secs"].as_u64().unwrap_or(30)),
-                    track: p["track"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(point)
-                        .collect::<Result<_, _>>()?,
-                }),
-            };
-            let label = p["label"].as_str().unwrap_or("");
-            to_value(node.share_location(s(p, "to")?, at, label, live).await?)
-        }
-        "location_update" => {
-            to_value(node.location_update(s(p, "with")?, s(p, "id")?, point(p)?).await?)
-        }
-        "location_stop" => to_value(node.location_stop(s(p, "with")?, s(p, "id")?).await?),
-        "delete" => {
-            node.delete(s(p, "with")?, s(p, "message")?).await?;
-            Ok(json!({"deleted": s(p, "message")?}))
-        }
-        "safety_number" => Ok(json!({"safety_number": node.safety_number(s(p, "who")?).await?})),
-        "verify" => to_value(node.verify(s(p, "who")?, p["digits"].as_str()).await?),
-        "connect" => {
-            let addr = s(p, "addr")?
-                .parse()
-                .map_err(|e| NodeError::Invalid(format!("not a multiaddr: {e}")))?;
-            node.connect(&addr).await?;
-            Ok(json!({"connected": true}))
-        }
-        "read_receipts" => {
-            let on =
-                p["on"].as_bool().ok_or_else(|| NodeError::Invalid("missing \"on\"".into()))?;
-            node.set_read_receipts(on).await?;
-            Ok(json!({"read_receipts": on}))
-        }
-        other => Err(NodeError::Invalid(format!("unknown method {other:?}"))),
-    }
+    crate::node::control(node, method, p).await
 }
 
 /// Why a control call failed.

@@ -16,10 +16,11 @@ use libp2p::{Multiaddr, PeerId};
 use rand_core::OsRng;
 
 use super::{Core, Input, internal, now_ms};
+use crate::control::{s, to_value};
 use crate::files::{self as xfer, FileRow, Files, Receiver, ServeDecision, TransferError};
 use crate::net::circuit_addr;
 use crate::node::views::{Event, FileView, MessageView};
-use crate::node::{NodeError, NodeResult};
+use crate::node::{NodeError, NodeHandle, NodeResult, views};
 use crate::relay_client::RelayClient;
 
 /// First wait after a transfer found no source; doubles up to [`MAX_RETRY`].
@@ -711,4 +712,190 @@ async fn attempt(
         return Err(TransferError::Gone("the sender no longer offers this file".into()));
     }
     Err(last_err)
+}
+
+/// How an outgoing file is announced.
+pub(super) struct Outgoing {
+    pub(super) name: String,
+    pub(super) mime: String,
+    pub(super) media: Media,
+    /// The file the user picked (shown as the sent file's path).
+    pub(super) source: Option<std::path::PathBuf>,
+}
+
+// ---------------------------------------------------------------------
+// The handle
+// ---------------------------------------------------------------------
+
+/// Files: sending, listing, fetching and cancelling transfers.
+impl NodeHandle {
+    /// Sends a file into a conversation (SPEC.md §7.7): seals it into the
+    /// node's home (progress as `Event::File`… once recorded; sealing a
+    /// large file takes a few seconds), reserves a relay copy if logged in
+    /// (uploaded only if a recipient cannot be reached directly), and sends
+    /// the message that announces it.
+    pub async fn send_file(
+        &self,
+        to: &str,
+        path: &std::path::Path,
+        caption: &str,
+        reply_to: Option<&str>,
+    ) -> NodeResult<MessageView> {
+        let name = crate::files::offer_name(path);
+        let mime = crate::files::guess_mime(&name).to_owned();
+        let how = Outgoing { name, mime, media: Media::None, source: Some(path.to_path_buf()) };
+        let who = to.to_owned();
+        let prep = self.call(move |c| c.file_prepare(&who)).await?;
+        self.send_file_as(to, prep, path, how, caption, reply_to).await
+    }
+
+    /// Sends bytes made on this device (a cleaned image, an encoded voice
+    /// note): sealed from a private file in `files/out`, which is removed.
+    pub(super) async fn send_generated(
+        &self,
+        to: &str,
+        prep: Preparing,
+        bytes: &[u8],
+        how: Outgoing,
+        caption: &str,
+        reply_to: Option<&str>,
+    ) -> NodeResult<MessageView> {
+        let mut tmp_id = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut tmp_id);
+        let file = prep.out_dir.join(format!("{}.clean", hex::encode(tmp_id)));
+        tokio::fs::write(&file, bytes)
+            .await
+            .map_err(|e| NodeError::Local(crate::Error::io("writing a file to send")(e)))?;
+        let sent = self.send_file_as(to, prep, &file, how, caption, reply_to).await;
+        let _ = tokio::fs::remove_file(&file).await;
+        sent
+    }
+
+    /// Seals `path` and announces it as `how` says (`prep` from
+    /// `file_prepare`, once per send).
+    async fn send_file_as(
+        &self,
+        to: &str,
+        prep: Preparing,
+        path: &std::path::Path,
+        how: Outgoing,
+        caption: &str,
+        reply_to: Option<&str>,
+    ) -> NodeResult<MessageView> {
+        let to = to.to_owned();
+        let reply_to = reply_to.map(views::parse_message_id).transpose()?;
+        let meta = tokio::fs::metadata(path)
+            .await
+            .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(NodeError::Invalid(format!("{} is not a file", path.display())));
+        }
+        if meta.len() > prep.max_size {
+            return Err(NodeError::Invalid(format!(
+                "the file is {} bytes; the limit is {} bytes",
+                meta.len(),
+                prep.max_size
+            )));
+        }
+        let mut file_id = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut file_id);
+        let key = kovan_crypto::file::FileKey::generate(&mut rand_core::OsRng);
+        let ciphertext = prep.out_dir.join(format!("{}.sealed", hex::encode(file_id)));
+        let (src, dst, k, max) =
+            (path.to_path_buf(), ciphertext.clone(), key.clone(), prep.max_size);
+        let sealed = tokio::task::spawn_blocking(move || {
+            crate::files::seal_file(&src, &dst, &k, max, |_| {})
+        })
+        .await
+        .map_err(|e| NodeError::Local(crate::Error::Internal(e.to_string())))?
+        .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))?;
+        let blob = match &prep.relay {
+            Some((client, token)) => {
+                match client.create_blob(token, kovan_crypto::file::sealed_len(sealed.size)).await {
+                    Ok(info) => match hex::decode(&info.id).ok().and_then(|b| b.try_into().ok()) {
+                        Some(id) => Ok((client.base().to_owned(), id)),
+                        None => Err("the relay gave a malformed blob id".to_owned()),
+                    },
+                    Err(e) => Err(format!("no relay copy: {e}")),
+                }
+            }
+            None => Err("no relay copy: not logged in to a relay".to_owned()),
+        };
+        let prepared = SealedFile {
+            file_id,
+            key,
+            mime: how.mime,
+            name: how.name,
+            media: how.media,
+            size: sealed.size,
+            sha256: sealed.sha256,
+            ciphertext,
+            source: how.source.map(|p| p.to_string_lossy().into_owned()),
+            blob,
+        };
+        let caption = caption.to_owned();
+        self.call(move |c| c.file_send(&to, prepared, caption, reply_to)).await
+    }
+
+    /// Files sent and received, newest first, optionally of one conversation.
+    pub async fn files(
+        &self,
+        conversation: Option<&str>,
+        limit: usize,
+    ) -> NodeResult<Vec<FileView>> {
+        let conversation = conversation.map(str::to_owned);
+        self.call(move |c| c.file_list(conversation.as_deref(), limit)).await
+    }
+
+    /// One file transfer.
+    pub async fn file(&self, id: &str) -> NodeResult<FileView> {
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.file_get(id)).await
+    }
+
+    /// Fetches a received file (one above the automatic limit, or again
+    /// after a failure or cancel); watch `Event::File` for progress.
+    pub async fn fetch_file(&self, id: &str) -> NodeResult<FileView> {
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.file_fetch(id)).await
+    }
+
+    /// Cancels a transfer: a download stops and its partial bytes go; a
+    /// sent file stops being served and its relay copy is deleted.
+    pub async fn cancel_file(&self, id: &str) -> NodeResult<FileView> {
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.file_cancel(id)).await
+    }
+}
+
+// ---------------------------------------------------------------------
+// Control-socket methods (SPEC.md §10)
+// ---------------------------------------------------------------------
+
+/// Runs a control-socket request if its method is one of this feature's.
+pub(super) async fn control(
+    node: &NodeHandle,
+    method: &str,
+    p: &serde_json::Value,
+) -> NodeResult<Option<serde_json::Value>> {
+    let v = match method {
+        "send_file" => to_value(
+            node.send_file(
+                s(p, "to")?,
+                std::path::Path::new(s(p, "path")?),
+                p["caption"].as_str().unwrap_or(""),
+                p["reply_to"].as_str(),
+            )
+            .await?,
+        ),
+        "files" => to_value(
+            node.files(p["with"].as_str(), p["limit"].as_u64().unwrap_or(50).min(1000) as usize)
+                .await?,
+        ),
+        "file" => to_value(node.file(s(p, "id")?).await?),
+        "fetch_file" => to_value(node.fetch_file(s(p, "id")?).await?),
+        "cancel_file" => to_value(node.cancel_file(s(p, "id")?).await?),
+        _ => return Ok(None),
+    };
+    v.map(Some)
 }

@@ -14,8 +14,9 @@ use rand_core::OsRng;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Core, internal};
+use crate::control::{point, s, to_value};
 use crate::node::views::{Event, LocationView, MessageView};
-use crate::node::{NodeError, NodeResult};
+use crate::node::{NodeError, NodeHandle, NodeResult, views};
 
 /// The shortest interval between live updates.
 pub const MIN_EVERY: Duration = Duration::from_secs(1);
@@ -477,4 +478,85 @@ impl Core {
             _ => None,
         }
     }
+}
+
+// ---------------------------------------------------------------------
+// The handle
+// ---------------------------------------------------------------------
+
+/// Locations: points and live shares.
+impl NodeHandle {
+    /// Shares a location (SPEC.md §6.5): a fixed point, or with `live`
+    /// the start of a live share that this node updates every
+    /// `live.every` from its track (and from `location_update`) until it
+    /// ends or `location_stop`.
+    pub async fn share_location(
+        &self,
+        to: &str,
+        point: kovan_spec::Point,
+        label: &str,
+        live: Option<LiveShare>,
+    ) -> NodeResult<MessageView> {
+        let (to, label) = (to.to_owned(), label.to_owned());
+        self.call(move |c| c.share_location(&to, point, &label, live)).await
+    }
+
+    /// Queues a new position for one of your live shares (the location
+    /// source: a GPS, a track, a point the user sets); it goes out at the
+    /// share's next interval.
+    pub async fn location_update(
+        &self,
+        conversation: &str,
+        id: &str,
+        point: kovan_spec::Point,
+    ) -> NodeResult<MessageView> {
+        let conversation = conversation.to_owned();
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.location_update(&conversation, id, point)).await
+    }
+
+    /// Stops one of your live shares now, for everyone.
+    pub async fn location_stop(&self, conversation: &str, id: &str) -> NodeResult<MessageView> {
+        let conversation = conversation.to_owned();
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.location_stop(&conversation, id)).await
+    }
+}
+
+// ---------------------------------------------------------------------
+// Control-socket methods (SPEC.md §10)
+// ---------------------------------------------------------------------
+
+/// Runs a control-socket request if its method is one of this feature's.
+pub(super) async fn control(
+    node: &NodeHandle,
+    method: &str,
+    p: &serde_json::Value,
+) -> NodeResult<Option<serde_json::Value>> {
+    let v = match method {
+        "share_location" => {
+            let at = point(p)?;
+            let live = match p["live_secs"].as_u64() {
+                None => None,
+                Some(secs) => Some(LiveShare {
+                    duration: std::time::Duration::from_secs(secs),
+                    every: std::time::Duration::from_secs(p["every_secs"].as_u64().unwrap_or(30)),
+                    track: p["track"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(point)
+                        .collect::<Result<_, _>>()?,
+                }),
+            };
+            let label = p["label"].as_str().unwrap_or("");
+            to_value(node.share_location(s(p, "to")?, at, label, live).await?)
+        }
+        "location_update" => {
+            to_value(node.location_update(s(p, "with")?, s(p, "id")?, point(p)?).await?)
+        }
+        "location_stop" => to_value(node.location_stop(s(p, "with")?, s(p, "id")?).await?),
+        _ => return Ok(None),
+    };
+    v.map(Some)
 }

@@ -7,8 +7,9 @@ use kovan_spec::validate::{Content, PollSpec, ValidatedApp, poll_spec};
 use kovan_spec::{validate_app_envelope, wire};
 
 use super::{Core, internal, now_ms};
+use crate::control::{s, strings, to_value};
 use crate::node::views::{Event, MessageView};
-use crate::node::{NodeError, NodeResult};
+use crate::node::{NodeError, NodeHandle, NodeResult, views};
 
 impl Core {
     /// The poll a message holds, with its creator's account.
@@ -185,4 +186,75 @@ impl Core {
         self.pump();
         Ok(view)
     }
+}
+
+// ---------------------------------------------------------------------
+// The handle
+// ---------------------------------------------------------------------
+
+/// Polls.
+impl NodeHandle {
+    /// Starts a poll in a conversation (SPEC.md §6.4): 2..=12 options,
+    /// single or multiple choice.
+    pub async fn poll_create(
+        &self,
+        to: &str,
+        question: &str,
+        options: Vec<String>,
+        multiple: bool,
+    ) -> NodeResult<MessageView> {
+        let (to, question) = (to.to_owned(), question.to_owned());
+        self.call(move |c| c.poll_create(&to, &question, options, multiple)).await
+    }
+
+    /// Votes in a poll (option indexes from 0; empty withdraws the vote).
+    /// A later vote replaces this account's earlier one until the poll is
+    /// closed. Returns the poll with its tally.
+    pub async fn poll_vote(
+        &self,
+        conversation: &str,
+        poll: &str,
+        choices: Vec<u32>,
+    ) -> NodeResult<MessageView> {
+        let conversation = conversation.to_owned();
+        let poll = views::parse_message_id(poll)?;
+        self.call(move |c| c.poll_vote(&conversation, poll, choices)).await
+    }
+
+    /// Closes a poll you created: the tally is final for everyone.
+    pub async fn poll_close(&self, conversation: &str, poll: &str) -> NodeResult<MessageView> {
+        let conversation = conversation.to_owned();
+        let poll = views::parse_message_id(poll)?;
+        self.call(move |c| c.poll_close(&conversation, poll)).await
+    }
+}
+
+// ---------------------------------------------------------------------
+// Control-socket methods (SPEC.md §10)
+// ---------------------------------------------------------------------
+
+/// Runs a control-socket request if its method is one of this feature's.
+pub(super) async fn control(
+    node: &NodeHandle,
+    method: &str,
+    p: &serde_json::Value,
+) -> NodeResult<Option<serde_json::Value>> {
+    let v = match method {
+        "poll_create" => {
+            let options = strings(p, "options")?;
+            let multiple = p["multiple"].as_bool().unwrap_or(false);
+            to_value(node.poll_create(s(p, "to")?, s(p, "question")?, options, multiple).await?)
+        }
+        "poll_vote" => {
+            let choices = p["choices"]
+                .as_array()
+                .map(|a| a.iter().map(|c| c.as_u64().and_then(|c| u32::try_from(c).ok())).collect())
+                .unwrap_or(Some(Vec::new()))
+                .ok_or_else(|| NodeError::Invalid("\"choices\" are option numbers".into()))?;
+            to_value(node.poll_vote(s(p, "with")?, s(p, "poll")?, choices).await?)
+        }
+        "poll_close" => to_value(node.poll_close(s(p, "with")?, s(p, "poll")?).await?),
+        _ => return Ok(None),
+    };
+    v.map(Some)
 }

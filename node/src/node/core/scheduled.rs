@@ -8,8 +8,9 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Core, internal};
+use crate::control::{s, scheduled_content, to_value};
 use crate::node::views::{Event, ScheduledView};
-use crate::node::{NodeError, NodeResult};
+use crate::node::{NodeError, NodeHandle, NodeResult, views};
 use kovan_spec::validate::poll_spec;
 use kovan_spec::wire;
 
@@ -346,4 +347,78 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         message_id: r.get(8)?,
         error: r.get(9)?,
     })
+}
+
+// ---------------------------------------------------------------------
+// The handle
+// ---------------------------------------------------------------------
+
+/// Scheduled messages.
+impl NodeHandle {
+    /// Schedules a message (I7): kept on this device and sent when the
+    /// node's clock reaches `due_at` (ms since the Unix epoch), or on its
+    /// first start after that (then marked late).
+    pub async fn schedule(
+        &self,
+        to: &str,
+        content: ScheduledContent,
+        due_at: i64,
+    ) -> NodeResult<ScheduledView> {
+        let to = to.to_owned();
+        self.call(move |c| c.schedule_message(&to, content, due_at)).await
+    }
+
+    /// Scheduled messages (all states), soonest first; with `with`, of one
+    /// conversation.
+    pub async fn scheduled(&self, with: Option<&str>) -> NodeResult<Vec<ScheduledView>> {
+        let with = with.map(str::to_owned);
+        self.call(move |c| c.scheduled_list(with.as_deref())).await
+    }
+
+    /// Changes a scheduled message's content or time before it goes.
+    pub async fn schedule_edit(
+        &self,
+        id: &str,
+        content: Option<ScheduledContent>,
+        due_at: Option<i64>,
+    ) -> NodeResult<ScheduledView> {
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.schedule_edit(id, content, due_at)).await
+    }
+
+    /// Cancels a scheduled message before it goes.
+    pub async fn schedule_cancel(&self, id: &str) -> NodeResult<ScheduledView> {
+        let id = views::parse_message_id(id)?;
+        self.call(move |c| c.schedule_cancel(id)).await
+    }
+}
+
+// ---------------------------------------------------------------------
+// Control-socket methods (SPEC.md §10)
+// ---------------------------------------------------------------------
+
+/// Runs a control-socket request if its method is one of this feature's.
+pub(super) async fn control(
+    node: &NodeHandle,
+    method: &str,
+    p: &serde_json::Value,
+) -> NodeResult<Option<serde_json::Value>> {
+    let v = match method {
+        "schedule" => {
+            let content = scheduled_content(&p["content"])?
+                .ok_or_else(|| NodeError::Invalid("missing \"content\"".into()))?;
+            let due = p["due_at"]
+                .as_i64()
+                .ok_or_else(|| NodeError::Invalid("\"due_at\" is ms since the epoch".into()))?;
+            to_value(node.schedule(s(p, "to")?, content, due).await?)
+        }
+        "scheduled" => to_value(node.scheduled(p["with"].as_str()).await?),
+        "schedule_edit" => {
+            let content = scheduled_content(&p["content"])?;
+            to_value(node.schedule_edit(s(p, "id")?, content, p["due_at"].as_i64()).await?)
+        }
+        "schedule_cancel" => to_value(node.schedule_cancel(s(p, "id")?).await?),
+        _ => return Ok(None),
+    };
+    v.map(Some)
 }

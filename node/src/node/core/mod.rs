@@ -1,0 +1,426 @@
+//! The core thread: one thread owns the database and the MLS state; this
+//! module holds its struct, its loop and the dispatch of its inputs.
+//! Everything else lives in one module per feature, each with its part of
+//! the core (an `impl Core` block), the [`NodeHandle`](super::NodeHandle)
+//! methods that serve it and its control-socket methods
+//! (`control`, SPEC.md §10):
+//!
+//! | module | feature |
+//! |---|---|
+//! | `inbound` | opening, deduplicating and applying envelopes |
+//! | `delivery` | the outbox, delivery attempts, the timer |
+//! | `receipts` | delivered/seen receipts, per-member receipts in groups |
+//! | `relay` | the relay session, push stream, acks, KeyPackages; account operations |
+//! | `peers` | network events, presence, LAN cards, learnt addresses |
+//! | `friends` | friend requests, accepting, removing, blocking, verification |
+//! | `messages` | sending content into a conversation; text, reactions, edits, deletes |
+//! | `chats` | the conversation list, history pages, message views, read marks |
+//! | `settings` | settings enforced on this device, status |
+//! | `group` | groups: invitations, commits, fan-out, parking |
+//! | `files` | file offers and transfers |
+//! | `media` | images and voice notes (prepared, then sent as files) |
+//! | `polls`, `location`, `scheduled` | polls, locations, scheduled messages |
+//! | `backups` | database backups and the key refresh after a restore |
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use kovan_crypto::identity::DeviceCertificate;
+use kovan_crypto::storage::FieldKey;
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use super::views::Event;
+use super::{DIRECT_TIMEOUT, Job, NodeError, NodeOptions, NodeResult};
+use crate::contacts::{Contacts, FriendState};
+use crate::conversation::Conversations;
+use crate::history::History;
+use crate::identity::Identity;
+use crate::net::{NetEvent, NetHandle};
+use crate::relay_client::{PushEvent, RelayClient};
+use crate::store::Database;
+
+mod backups;
+mod chats;
+mod delivery;
+mod files;
+mod friends;
+mod group;
+mod inbound;
+mod location;
+mod media;
+mod messages;
+mod peers;
+mod polls;
+mod receipts;
+mod relay;
+mod scheduled;
+mod settings;
+
+pub use chats::HistoryAt;
+pub use delivery::SendOutcome;
+pub(super) use files::FileInput;
+pub use group::GroupChange;
+pub use location::LiveShare;
+pub use media::VoiceSource;
+pub use scheduled::ScheduledContent;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Work for the core thread.
+pub enum Input {
+    /// A closure from a handle.
+    Job(Job),
+    /// From the network.
+    Net(NetEvent),
+    /// From the relay's WebSocket.
+    Push(PushEvent),
+    /// A delivery attempt finished.
+    SendDone {
+        /// Recipient device.
+        recipient: String,
+        /// Outbox ids with their results, oldest first.
+        results: Vec<(i64, SendOutcome)>,
+    },
+    /// A file transfer reports.
+    File(FileInput),
+    /// Something is due.
+    Tick,
+    /// Stop; answer when the database is closed.
+    Shutdown(oneshot::Sender<()>),
+}
+
+pub(super) struct Setup {
+    pub identity: Arc<Identity>,
+    pub options: NodeOptions,
+    pub net: NetHandle,
+    pub relay: Option<RelayClient>,
+    pub events: broadcast::Sender<Event>,
+    pub input: mpsc::Sender<Input>,
+    pub runtime: tokio::runtime::Handle,
+}
+
+/// Why processing an envelope failed: a bad envelope (reject it) or our
+/// own storage (ask for a retry).
+#[derive(Debug)]
+enum Fail {
+    Reject(String),
+    Local(crate::Error),
+    /// Not now: it would overtake earlier messages (answer RETRY).
+    Later(String),
+}
+
+impl From<crate::Error> for Fail {
+    fn from(e: crate::Error) -> Self {
+        Fail::Local(e)
+    }
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        Fail::Local(e.into())
+    }
+}
+
+fn reject(reason: impl std::fmt::Display) -> Fail {
+    Fail::Reject(reason.to_string())
+}
+
+fn internal(e: impl std::fmt::Display) -> NodeError {
+    NodeError::Local(crate::Error::Internal(e.to_string()))
+}
+
+pub struct Core {
+    identity: Arc<Identity>,
+    options: NodeOptions,
+    db: Database,
+    mls: Conversations,
+    field: FieldKey,
+    net: NetHandle,
+    relay: Option<relay::RelayLink>,
+    events: broadcast::Sender<Event>,
+    input: mpsc::Sender<Input>,
+    rt: tokio::runtime::Handle,
+    in_flight: HashSet<String>,
+    wake: watch::Sender<Option<i64>>,
+    lan: HashMap<PeerId, peers::LanEntry>,
+    /// Events of the current transaction, emitted once it commits.
+    pending_events: Vec<Event>,
+    /// DELIVERED receipts to send, per conversation.
+    pending_receipts: HashMap<Vec<u8>, Vec<[u8; 16]>>,
+    read_receipts: bool,
+    stopping: bool,
+    /// Re-applying parked group messages (no nested replays).
+    replaying: bool,
+    /// Addresses that peers who are not contacts (group members) reported
+    /// through identify, for direct delivery; bounded.
+    peer_addrs: HashMap<PeerId, Vec<Multiaddr>>,
+    /// Member devices of groups, for fan-out (see `groups_changed`).
+    recipients: std::cell::RefCell<HashMap<Vec<u8>, Vec<DeviceCertificate>>>,
+    /// File transfers running, by file id.
+    transfers: HashMap<[u8; 16], tokio::task::AbortHandle>,
+    /// Downloads to start once the current transaction has committed.
+    file_starts: Vec<[u8; 16]>,
+    /// Presence: peers with an open connection now, and when each peer
+    /// was last connected or delivered something (ms; this run only).
+    online: HashSet<PeerId>,
+    last_seen: HashMap<PeerId, i64>,
+    backups: backups::Backups,
+    /// The database was restored from its backup when this node started.
+    restored_at_start: bool,
+}
+
+pub(super) fn run(
+    setup: Setup,
+    mut rx: mpsc::Receiver<Input>,
+    ready: oneshot::Sender<NodeResult<()>>,
+) {
+    // Tasks spawned from this thread go to the node's runtime.
+    let runtime = setup.runtime.clone();
+    let _guard = runtime.enter();
+    let mut core = match Core::open(setup) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let _ = ready.send(Ok(()));
+    core.started();
+    while let Some(input) = rx.blocking_recv() {
+        match input {
+            Input::Shutdown(done) => {
+                core.stop();
+                drop(core);
+                let _ = done.send(());
+                return;
+            }
+            other => core.handle(other),
+        }
+        if rx.is_empty() {
+            core.idle();
+        }
+    }
+}
+
+impl Core {
+    fn open(s: Setup) -> NodeResult<Self> {
+        let (db, restored) = Database::open_or_restore(&s.options.home.database())?;
+        let mls =
+            Conversations::new(&db, s.identity.mls_signer(), s.identity.certificate().clone())?;
+        let field = s.identity.storage_key().field_key();
+        let read_receipts = db.setting("read_receipts")?.is_none_or(|v| v != b"0");
+        let relay = s.relay.map(relay::RelayLink::new);
+        let (wake, wake_rx) = watch::channel(None);
+        // The timer: sleeps until the earliest due time the core asks for.
+        {
+            let input = s.input.clone();
+            s.runtime.spawn(delivery::timer(wake_rx, input));
+        }
+        if let Some(mut moved) = s.options.clock.changes() {
+            let input = s.input.clone();
+            s.runtime.spawn(async move {
+                while moved.changed().await.is_ok() {
+                    if input.send(Input::Tick).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        let changes = db.total_changes();
+        let mut core = Self {
+            identity: s.identity,
+            options: s.options,
+            db,
+            mls,
+            field,
+            net: s.net,
+            relay,
+            events: s.events,
+            input: s.input,
+            rt: s.runtime,
+            in_flight: HashSet::new(),
+            wake,
+            lan: HashMap::new(),
+            pending_events: Vec::new(),
+            pending_receipts: HashMap::new(),
+            read_receipts,
+            stopping: false,
+            replaying: false,
+            recipients: Default::default(),
+            peer_addrs: HashMap::new(),
+            transfers: HashMap::new(),
+            file_starts: Vec::new(),
+            online: HashSet::new(),
+            last_seen: HashMap::new(),
+            backups: backups::Backups::new(changes),
+            restored_at_start: restored.is_some(),
+        };
+        core.load_session()?;
+        Ok(core)
+    }
+
+    fn emit(&mut self, ev: Event) {
+        self.pending_events.push(ev);
+    }
+
+    fn flush_events(&mut self) {
+        for ev in self.pending_events.drain(..) {
+            let _ = self.events.send(ev);
+        }
+    }
+
+    fn history(&self) -> History<'_> {
+        History::new(&self.db, self.identity.storage_key())
+    }
+
+    fn contacts_store(&self) -> Contacts<'_> {
+        Contacts::new(&self.db, &self.field)
+    }
+
+    fn my_account(&self) -> [u8; 32] {
+        *self.identity.account().as_bytes()
+    }
+
+    fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, f: F) {
+        self.rt.spawn(f);
+    }
+
+    // -----------------------------------------------------------------
+    // Lifecycle
+    // -----------------------------------------------------------------
+
+    fn started(&mut self) {
+        // Before anything is sent: a restored state refreshes its keys.
+        self.rekey_after_restore();
+        // Reconnect to friends we know addresses for: a restarted node
+        // tells its peers it is back, and their outboxes resume.
+        if let Ok(list) = self.contacts_store().list()
+            && self.options.direct
+        {
+            for c in list.into_iter().filter(|c| c.state == FriendState::Friend && !c.blocked) {
+                if let Some((peer, addrs)) = self.route(&c) {
+                    let net = self.net.clone();
+                    self.spawn(async move {
+                        let _ = tokio::time::timeout(DIRECT_TIMEOUT, net.dial(peer, addrs)).await;
+                    });
+                }
+            }
+        }
+        self.start_relay();
+        self.pump();
+        self.resume_files();
+        // What fell due while the node was off goes now (marked late);
+        // live shares that ended meanwhile end.
+        self.run_scheduled();
+        self.run_locations();
+        self.schedule();
+    }
+
+    fn stop(&mut self) {
+        self.stopping = true;
+        for (_, t) in self.transfers.drain() {
+            t.abort();
+        }
+        if let Some(r) = &mut self.relay
+            && let Some(stop) = r.stop.take()
+        {
+            let _ = stop.send(true);
+        }
+        self.flush_acks();
+        self.backup_at_stop();
+    }
+
+    fn handle(&mut self, input: Input) {
+        match input {
+            Input::Job(job) => job(self),
+            Input::Net(ev) => self.on_net(ev),
+            Input::Push(ev) => self.on_push(ev),
+            Input::SendDone { recipient, results } => self.on_sent(recipient, results),
+            Input::File(f) => self.on_file(f),
+            Input::Tick => {
+                self.pump();
+                self.run_scheduled();
+                self.run_locations();
+                self.schedule();
+            }
+            Input::Shutdown(_) => {}
+        }
+        self.flush_events();
+        self.start_queued_files();
+    }
+
+    /// Called when the input queue is empty: batch work goes out.
+    fn idle(&mut self) {
+        self.flush_receipts();
+        self.flush_acks();
+        self.flush_events();
+        self.maybe_backup();
+    }
+
+    // -----------------------------------------------------------------
+    // Relay
+    // -----------------------------------------------------------------
+
+    // -----------------------------------------------------------------
+    // Network events
+    // -----------------------------------------------------------------
+
+    // -----------------------------------------------------------------
+    // Inbound envelopes
+    // -----------------------------------------------------------------
+
+    // -----------------------------------------------------------------
+    // Outbox
+    // -----------------------------------------------------------------
+
+    // -----------------------------------------------------------------
+    // Friends
+    // -----------------------------------------------------------------
+
+    // -----------------------------------------------------------------
+    // Messages
+    // -----------------------------------------------------------------
+}
+
+fn fail_to_node(f: Fail) -> NodeError {
+    match f {
+        Fail::Reject(r) | Fail::Later(r) => NodeError::State(r),
+        Fail::Local(e) => NodeError::Local(e),
+    }
+}
+
+impl From<NodeError> for Fail {
+    fn from(e: NodeError) -> Self {
+        match e {
+            NodeError::Local(e) => Fail::Local(e),
+            other => Fail::Reject(other.to_string()),
+        }
+    }
+}
+
+/// Runs one control-socket request (SPEC.md §10) by the feature that owns
+/// its method.
+pub(crate) async fn control(
+    node: &super::NodeHandle,
+    method: &str,
+    params: &serde_json::Value,
+) -> NodeResult<serde_json::Value> {
+    macro_rules! by_feature {
+        ($($feature:ident),*) => {$(
+            if let Some(v) = $feature::control(node, method, params).await? {
+                return Ok(v);
+            }
+        )*};
+    }
+    by_feature!(
+        settings, relay, friends, chats, messages, group, files, media, polls, scheduled, location,
+        peers
+    );
+    Err(NodeError::Invalid(format!("unknown method {method:?}")))
+}

@@ -1,0 +1,136 @@
+//! Receipts on the core thread (SPEC.md §6.2): delivered receipts owed
+//! for stored messages (batched when the core is idle), seen receipts when
+//! a conversation is read, and per-member receipts in groups (a group
+//! message is delivered once every other member has it).
+
+use kovan_spec::validate::ReceiptKind;
+use kovan_spec::wire;
+
+use super::Core;
+use crate::contacts::FriendState;
+use crate::control::{s, to_value};
+use crate::history::State;
+use crate::node::views::{self, ContactView, Event, ReceiptView, state_name};
+use crate::node::{NodeError, NodeHandle, NodeResult};
+
+impl Core {
+    /// A member's receipts for our messages arrived: in a 1:1 chat the
+    /// message moves on at once, in a group once every other member is there.
+    pub(super) fn on_receipt(
+        &mut self,
+        conv: &[u8],
+        is_group: bool,
+        account: &[u8],
+        kind: ReceiptKind,
+        targets: &[[u8; 16]],
+    ) -> crate::Result<()> {
+        let state = match kind {
+            ReceiptKind::Delivered => State::Delivered,
+            ReceiptKind::Seen => State::Seen,
+        };
+        for t in targets {
+            if is_group && !self.group_receipt(conv, t, account, state)? {
+                continue;
+            }
+            if self.history().advance(conv, t, state)? {
+                self.emit(Event::MessageState {
+                    conversation: hex::encode(conv),
+                    id: hex::encode(t),
+                    state: state_name(state),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a delivery to `recipient` moves our message to `state`: in
+    /// a group, `sent` once any copy left and `delivered` once every member
+    /// has it.
+    pub(super) fn sent_state(
+        &self,
+        conv: &[u8],
+        mid: &[u8; 16],
+        recipient: &str,
+        state: State,
+    ) -> crate::Result<bool> {
+        if state != State::Delivered || !self.is_group(conv)? {
+            return Ok(true);
+        }
+        let Ok(members) = self.group_recipients(conv) else { return Ok(false) };
+        let Some(member) = members.iter().find(|m| m.peer_id().to_string() == recipient) else {
+            return Ok(false);
+        };
+        let account = *member.account().as_bytes();
+        if !self.group_receipt(conv, mid, &account, State::Delivered)? {
+            // Not everyone yet; at least it left.
+            self.history().advance(conv, mid, State::Sent)?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    pub(super) fn flush_receipts(&mut self) {
+        if self.pending_receipts.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending_receipts);
+        for (conv, ids) in pending {
+            for chunk in ids.chunks(kovan_spec::limits::MAX_RECEIPT_TARGETS) {
+                if let Err(e) = self.send_receipt(&conv, ReceiptKind::Delivered, chunk) {
+                    tracing::debug!(error = %e, "sending a receipt failed");
+                }
+            }
+        }
+        self.pump();
+    }
+
+    /// A member's receipt for one of our group messages; true when every
+    /// other member has reached `state` (the message's own state advances
+    /// then).
+    pub(super) fn group_receipt(
+        &self,
+        conv: &[u8],
+        id: &[u8; 16],
+        account: &[u8],
+        state: State,
+    ) -> crate::Result<bool> {
+        let reached = self.history().member_receipt(conv, id, account, state)?;
+        let me = self.my_account();
+        let others = self
+            .group_recipients(conv)
+            .map(|r| r.iter().filter(|m| m.account().as_bytes() != &me).count())
+            .unwrap_or(0);
+        Ok(reached as usize >= others)
+    }
+
+    pub(super) fn send_receipt(
+        &mut self,
+        conv: &[u8],
+        kind: ReceiptKind,
+        ids: &[[u8; 16]],
+    ) -> NodeResult<()> {
+        let to = if self.is_group(conv)? {
+            if self.history().is_closed(conv)? {
+                return Ok(());
+            }
+            self.group_recipients(conv)?
+        } else {
+            let Some(c) = self.contacts_store().by_conversation(conv)? else { return Ok(()) };
+            if c.blocked || c.state != FriendState::Friend {
+                return Ok(());
+            }
+            let Some(cert) = c.certificate else { return Ok(()) };
+            vec![cert]
+        };
+        let kind = match kind {
+            ReceiptKind::Delivered => wire::ReceiptKind::Delivered,
+            ReceiptKind::Seen => wire::ReceiptKind::Seen,
+        };
+        let content = wire::app_envelope::Content::Receipt(wire::Receipt {
+            kind: kind as i32,
+            targets: ids.iter().map(|i| i.to_vec()).collect(),
+        });
+        self.send_app(conv, &to, content, None, false)?;
+        Ok(())
+    }
+}
