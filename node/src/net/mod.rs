@@ -34,8 +34,8 @@ use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
-    Multiaddr, PeerId, StreamProtocol, Swarm, autonat, connection_limits, dcutr, identify, mdns,
-    memory_connection_limits, noise, ping, relay, tcp, yamux,
+    Multiaddr, PeerId, StreamProtocol, Swarm, allow_block_list, autonat, connection_limits, dcutr,
+    identify, mdns, memory_connection_limits, noise, ping, relay, tcp, yamux,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -166,6 +166,10 @@ enum Command {
         reply: oneshot::Sender<Vec<Multiaddr>>,
     },
     SetCard(wire::ContactCard),
+    Block {
+        peer: PeerId,
+        blocked: bool,
+    },
     Shutdown,
 }
 
@@ -198,6 +202,7 @@ impl std::fmt::Debug for Command {
             Command::UseRelay { .. } => "UseRelay",
             Command::FindPeer { .. } => "FindPeer",
             Command::SetCard(_) => "SetCard",
+            Command::Block { .. } => "Block",
             Command::Shutdown => "Shutdown",
         })
     }
@@ -298,6 +303,13 @@ impl NetHandle {
         self.commands.send(Command::SetCard(card)).await.map_err(|_| NetError::Stopped)
     }
 
+    /// Refuses (or again allows) connections with `peer`: a blocked peer's
+    /// open connections are closed and new ones, both ways, are denied, so
+    /// it never sees this device online (S5).
+    pub async fn set_blocked(&self, peer: PeerId, blocked: bool) -> Result<(), NetError> {
+        self.commands.send(Command::Block { peer, blocked }).await.map_err(|_| NetError::Stopped)
+    }
+
     /// Opens a `/kovan/file/1` stream to `peer`, which must be connected
     /// (dial it with its expected PeerId first, [`Self::dial`]).
     pub async fn open_file_stream(&self, peer: PeerId) -> Result<libp2p::Stream, NetError> {
@@ -331,6 +343,7 @@ mod behaviour {
     /// The node's behaviours.
     #[derive(NetworkBehaviour)]
     pub struct NodeBehaviour {
+        pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
         pub limits: connection_limits::Behaviour,
         pub memory: memory_connection_limits::Behaviour,
         pub envelope: request_response::Behaviour<EnvelopeCodec>,
@@ -377,6 +390,7 @@ pub fn start(
             // Client until AutoNAT confirms a public address.
             kad.set_mode(None);
             NodeBehaviour {
+                blocked: allow_block_list::Behaviour::default(),
                 limits: connection_limits::Behaviour::new(
                     connection_limits::ConnectionLimits::default()
                         .with_max_established(Some(MAX_ESTABLISHED))
@@ -539,6 +553,12 @@ impl Loop {
                 self.pending_finds.insert(id, (peer, reply));
             }
             Command::SetCard(card) => self.card = card,
+            Command::Block { peer, blocked: true } => {
+                self.swarm.behaviour_mut().blocked.block_peer(peer);
+            }
+            Command::Block { peer, blocked: false } => {
+                self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            }
             Command::Shutdown => {}
         }
     }

@@ -467,6 +467,68 @@ async fn a_friend_shows_online_while_connected_and_last_seen_after_leaving() {
     alice.h.shutdown().await;
 }
 
+/// Whether `h` sees `account` online.
+async fn sees_online(h: &kovan_node::NodeHandle, account: &str) -> bool {
+    h.contacts().await.unwrap().iter().any(|c| c.account == account && c.online)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_account_no_longer_sees_you_online() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    alice.h.send_text(&bob_acct, "merhaba", None).await.unwrap();
+    assert_eq!(next_text(&mut bob).await.1, "merhaba");
+    let acct = alice_acct.clone();
+    bob.until("alice online", move |h| {
+        let acct = acct.clone();
+        async move { sees_online(&h, &acct).await }
+    })
+    .await;
+
+    // Alice blocks Bob: her device closes its connections to his and
+    // refuses new ones, so for Bob she is offline.
+    alice.h.block(&bob_acct).await.unwrap();
+    bob.wait(
+        "alice offline",
+        |e| matches!(e, Event::Presence { account, online: false, .. } if *account == alice_acct),
+    )
+    .await;
+    // Bob dials her and writes: her device closes the connection at once
+    // (his message goes to her mailbox and is dropped there), and she
+    // never shows online for him.
+    let mut events = bob.h.subscribe();
+    let alice_addrs = alice.h.listen_addrs().await.unwrap();
+    let _ = bob.h.net().dial(alice.h.peer_id(), alice_addrs).await;
+    bob.h.send_text(&alice_acct, "beni duyuyor musun?", None).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!sees_online(&bob.h, &alice_acct).await, "alice shows online to a blocked bob");
+    while let Ok(e) = events.try_recv() {
+        let flicker =
+            matches!(&e, Event::Presence { account, online: true, .. } if *account == alice_acct);
+        assert!(!flicker, "alice showed online to a blocked bob for a moment");
+    }
+    assert!(
+        !bob.h.net().connected().await.unwrap().contains(&alice.h.peer_id()),
+        "a blocked device kept a connection"
+    );
+
+    // Unblocked, they talk again and see each other.
+    alice.h.unblock(&bob_acct).await.unwrap();
+    bob.h.send_text(&alice_acct, "şimdi?", None).await.unwrap();
+    assert_eq!(next_text(&mut alice).await.1, "şimdi?");
+    let acct = alice_acct.clone();
+    bob.until("alice online again", move |h| {
+        let acct = acct.clone();
+        async move { sees_online(&h, &acct).await }
+    })
+    .await;
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moving_to_another_relay_starts_its_session_and_mailbox_afresh_and_loses_no_mail() {
     let dir = tempfile::tempdir().unwrap();

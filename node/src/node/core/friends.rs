@@ -383,9 +383,22 @@ impl Core {
         let mut c = self.find_contact(who)?;
         c.blocked = blocked;
         self.contacts_store().put(&c, now_ms())?;
+        self.refuse_connections(&c, blocked);
         let view = ContactView::from(&c);
         self.emit(Event::ContactChanged { contact: view.clone() });
         Ok(view)
+    }
+
+    /// A blocked account's devices may not connect to this one, so they
+    /// never see it online (S5); unblocking lets them again.
+    pub(super) fn refuse_connections(&self, c: &ContactRow, blocked: bool) {
+        let Some(peer) = c.peer_id.as_deref().and_then(|p| p.parse::<PeerId>().ok()) else {
+            return;
+        };
+        let net = self.net.clone();
+        self.spawn(async move {
+            let _ = net.set_blocked(peer, blocked).await;
+        });
     }
 
     pub(super) fn contacts(&mut self) -> NodeResult<Vec<ContactView>> {

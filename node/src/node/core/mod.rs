@@ -298,6 +298,12 @@ impl Core {
     fn started(&mut self) {
         // Before anything is sent: a restored state refreshes its keys.
         self.rekey_after_restore();
+        // Blocked accounts' devices may not connect (S5).
+        if let Ok(list) = self.contacts_store().list() {
+            for c in list.iter().filter(|c| c.blocked) {
+                self.refuse_connections(c, true);
+            }
+        }
         // Reconnect to friends we know addresses for: a restarted node
         // tells its peers it is back, and their outboxes resume.
         if let Ok(list) = self.contacts_store().list()

@@ -27,7 +27,10 @@ impl Core {
                     self.pump();
                 }
                 self.retry_files_from(&p);
-                self.presence(peer, true);
+                // Online once the peer answered identify on it: a
+                // connection the other side refuses (it blocked us, S5)
+                // never gets that far.
+                self.seen(peer);
                 self.emit(Event::PeerConnected { peer_id: p });
             }
             NetEvent::Disconnected(peer) => {
@@ -35,6 +38,7 @@ impl Core {
                 self.emit(Event::PeerDisconnected { peer_id: peer.to_string() })
             }
             NetEvent::Identified { peer, addrs } => {
+                self.presence(peer, true);
                 let direct: Vec<Multiaddr> =
                     addrs.iter().filter(|a| !crate::net::is_circuit(a)).take(8).cloned().collect();
                 if self.peer_addrs.len() >= 4096 && !self.peer_addrs.contains_key(&peer) {
