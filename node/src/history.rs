@@ -28,6 +28,19 @@ pub enum State {
     Received = 10,
 }
 
+/// A recipient's receipts for one of our messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberReceipt {
+    /// The recipient's account key.
+    pub account: Vec<u8>,
+    /// The furthest state reached.
+    pub state: State,
+    /// When its device had it (ms), if it did.
+    pub delivered_at: Option<i64>,
+    /// When it was read (ms), if it was.
+    pub seen_at: Option<i64>,
+}
+
 impl State {
     fn from_i64(v: i64) -> Self {
         match v {
@@ -784,21 +797,27 @@ impl<'a> History<'a> {
         })
     }
 
-    /// Records a member's receipt for one of our messages; returns how
-    /// many accounts reached `state` (or beyond).
+    /// Records that a recipient's device reached `state` for one of our
+    /// messages at `at` (a later state implies the earlier ones); returns
+    /// how many recipients have reached `state`.
     pub fn member_receipt(
         &self,
         conversation: &[u8],
         message_id: &[u8; 16],
         account: &[u8],
         state: State,
+        at: i64,
     ) -> Result<i64> {
         let conn = self.db.conn();
+        let seen = (state >= State::Seen).then_some(at);
         conn.execute(
-            "INSERT INTO message_receipts (conversation_id, message_id, account, state) \
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (conversation_id, message_id, account) \
-             DO UPDATE SET state = MAX(state, excluded.state)",
-            params![conversation, message_id.as_slice(), account, state as i64],
+            "INSERT INTO message_receipts \
+             (conversation_id, message_id, account, state, delivered_at, seen_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (conversation_id, message_id, account) \
+             DO UPDATE SET state = MAX(state, excluded.state), \
+             delivered_at = COALESCE(delivered_at, excluded.delivered_at), \
+             seen_at = COALESCE(seen_at, excluded.seen_at)",
+            params![conversation, message_id.as_slice(), account, state as i64, at, seen],
         )?;
         Ok(conn.query_row(
             "SELECT COUNT(*) FROM message_receipts WHERE conversation_id = ?1 \
@@ -808,19 +827,24 @@ impl<'a> History<'a> {
         )?)
     }
 
-    /// Per-member receipts of a message: (account, state).
+    /// Per-recipient receipts of one of our messages, by account.
     pub fn member_receipts(
         &self,
         conversation: &[u8],
         message_id: &[u8; 16],
-    ) -> Result<Vec<(Vec<u8>, State)>> {
+    ) -> Result<Vec<MemberReceipt>> {
         let mut stmt = self.db.conn().prepare_cached(
-            "SELECT account, state FROM message_receipts WHERE conversation_id = ?1 \
-             AND message_id = ?2 ORDER BY account",
+            "SELECT account, state, delivered_at, seen_at FROM message_receipts \
+             WHERE conversation_id = ?1 AND message_id = ?2 ORDER BY account",
         )?;
         let rows = stmt
             .query_map(params![conversation, message_id.as_slice()], |r| {
-                Ok((r.get::<_, Vec<u8>>(0)?, State::from_i64(r.get(1)?)))
+                Ok(MemberReceipt {
+                    account: r.get(0)?,
+                    state: State::from_i64(r.get(1)?),
+                    delivered_at: r.get(2)?,
+                    seen_at: r.get(3)?,
+                })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)

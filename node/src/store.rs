@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_polls.sql"),
     include_str!("../migrations/0010_scheduled.sql"),
     include_str!("../migrations/0011_locations.sql"),
+    include_str!("../migrations/0012_receipt_times.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -46,7 +46,7 @@ pub use core::{GroupChange, HistoryAt, LiveShare, ScheduledContent, VoiceSource}
 pub use views::{
     ContactView, ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta, InvitationView,
     LanPeer, LocationView, MemberView, MessageView, PollOptionView, PollView, ReactionView,
-    ScheduledView, SearchResult, Status, VoiceMeta,
+    ReceiptView, ScheduledView, SearchResult, Status, VoiceMeta,
 };
 
 /// Work queued to the core thread.

@@ -96,6 +96,21 @@ pub struct MemberView {
     pub me: bool,
 }
 
+/// A recipient's receipts for one of our messages (I1, "message info").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceiptView {
+    /// The recipient's account key, hex.
+    pub account: String,
+    /// Their name as shown.
+    pub name: String,
+    /// How far the message got with them: `sent`, `delivered` or `seen`.
+    pub state: &'static str,
+    /// When their device had it (ms since the epoch), if it did.
+    pub delivered_at: Option<i64>,
+    /// When they read it (ms since the epoch), if they did.
+    pub seen_at: Option<i64>,
+}
+
 /// A group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupView {

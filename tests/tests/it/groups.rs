@@ -297,3 +297,52 @@ async fn two_admins_commit_in_the_same_epoch_and_every_member_converges() {
         assert_eq!(group_text(n, &gid).await.1, "hepimiz aynı yerdeyiz");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_info_shows_who_has_and_who_read_a_group_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_relay, nodes) = people(dir.path(), &["alice", "bob", "carol"]).await;
+    let [alice, mut bob, mut carol]: [TestNode; 3] =
+        nodes.try_into().unwrap_or_else(|_| unreachable!());
+    let gid = alice.h.group_create("Okuma", "", false).await.unwrap().id;
+    for who in ["bob", "carol"] {
+        alice.h.group_invite(&gid, who).await.unwrap();
+    }
+    for n in [&mut bob, &mut carol] {
+        answer(n, true).await;
+    }
+    for n in [&alice, &bob, &carol] {
+        group_until(n, &gid, "three members", |g| g.members.len() == 3).await;
+    }
+    let sent = alice.h.send_text(&gid, "okudunuz mu?", None).await.unwrap();
+    for n in [&mut bob, &mut carol] {
+        assert_eq!(group_text(n, &gid).await.1, "okudunuz mu?");
+    }
+    // Bob opens the group (a seen receipt); Carol does not.
+    bob.h.mark_read(&gid).await.unwrap();
+    let (g, id) = (gid.clone(), sent.id.clone());
+    alice
+        .until("bob seen, carol delivered", move |h| {
+            let (g, id) = (g.clone(), id.clone());
+            async move {
+                let info = h.receipts(&g, &id).await.unwrap();
+                let of = |name: &str| info.iter().find(|r| r.name.starts_with(name)).cloned();
+                matches!((of("bob"), of("carol")), (Some(b), Some(c))
+                    if b.state == "seen" && c.state == "delivered")
+            }
+        })
+        .await;
+    let info = alice.h.receipts(&gid, &sent.id).await.unwrap();
+    assert_eq!(info.len(), 2, "one entry per other member: {info:?}");
+    let bob_r = info.iter().find(|r| r.name.starts_with("bob")).unwrap();
+    let carol_r = info.iter().find(|r| r.name.starts_with("carol")).unwrap();
+    assert!(bob_r.seen_at.is_some() && bob_r.delivered_at.is_some());
+    assert!(carol_r.delivered_at.is_some() && carol_r.seen_at.is_none());
+    assert!(bob_r.seen_at >= bob_r.delivered_at);
+    // Receipts are kept for one's own messages only.
+    let err = bob.h.receipts(&gid, &sent.id).await.unwrap_err();
+    assert!(err.to_string().contains("your own messages"), "{err}");
+    for n in [&alice, &bob, &carol] {
+        n.h.shutdown().await;
+    }
+}

@@ -425,8 +425,8 @@ pub(crate) async fn control(
         )*};
     }
     by_feature!(
-        settings, relay, friends, chats, messages, group, files, media, polls, scheduled, location,
-        peers
+        settings, relay, friends, chats, messages, receipts, group, files, media, polls, scheduled,
+        location, peers
     );
     Err(NodeError::Invalid(format!("unknown method {method:?}")))
 }

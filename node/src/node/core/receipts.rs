@@ -29,7 +29,8 @@ impl Core {
             ReceiptKind::Seen => State::Seen,
         };
         for t in targets {
-            if is_group && !self.group_receipt(conv, t, account, state)? {
+            let everyone = self.group_receipt(conv, t, account, state)?;
+            if is_group && !everyone {
                 continue;
             }
             if self.history().advance(conv, t, state)? {
@@ -53,7 +54,14 @@ impl Core {
         recipient: &str,
         state: State,
     ) -> crate::Result<bool> {
-        if state != State::Delivered || !self.is_group(conv)? {
+        if state != State::Delivered {
+            return Ok(true);
+        }
+        if !self.is_group(conv)? {
+            // Kept for the message's info (when it was delivered).
+            if let Some(c) = self.contacts_store().by_peer(recipient)? {
+                self.group_receipt(conv, mid, &c.account, state)?;
+            }
             return Ok(true);
         }
         let Ok(members) = self.group_recipients(conv) else { return Ok(false) };
@@ -84,9 +92,9 @@ impl Core {
         self.pump();
     }
 
-    /// A member's receipt for one of our group messages; true when every
-    /// other member has reached `state` (the message's own state advances
-    /// then).
+    /// A recipient's receipt for one of our messages, kept with its time;
+    /// true when every other member has reached `state` (in a group, the
+    /// message's own state advances then).
     pub(super) fn group_receipt(
         &self,
         conv: &[u8],
@@ -94,7 +102,8 @@ impl Core {
         account: &[u8],
         state: State,
     ) -> crate::Result<bool> {
-        let reached = self.history().member_receipt(conv, id, account, state)?;
+        let at = self.options.clock.now_ms();
+        let reached = self.history().member_receipt(conv, id, account, state, at)?;
         let me = self.my_account();
         let others = self
             .group_recipients(conv)
@@ -133,4 +142,92 @@ impl Core {
         self.send_app(conv, &to, content, None, false)?;
         Ok(())
     }
+
+    /// Who has one of our messages and who read it, and since when (I1):
+    /// every other member of a group (or the friend of a 1:1 chat), with
+    /// what their devices reported.
+    pub(super) fn message_receipts(
+        &mut self,
+        who: &str,
+        id: [u8; 16],
+    ) -> NodeResult<Vec<ReceiptView>> {
+        let (conv, contact) = self.find_conversation(who)?;
+        let m = self
+            .history()
+            .get(&conv, &id)?
+            .ok_or_else(|| NodeError::NotFound("no such message".into()))?;
+        if !m.outgoing {
+            return Err(NodeError::Invalid("receipts are kept for your own messages only".into()));
+        }
+        let me = self.my_account();
+        let mut people: Vec<([u8; 32], String)> = Vec::new();
+        if self.is_group(&conv)? {
+            for cert in self.group_recipients(&conv).unwrap_or_default() {
+                let account = *cert.account().as_bytes();
+                if account != me && !people.iter().any(|(a, _)| *a == account) {
+                    people.push((account, self.member_name(&cert)));
+                }
+            }
+        } else if let Some(c) = contact {
+            people.push((c.account, ContactView::from(&c).name()));
+        }
+        let receipts = self.history().member_receipts(&conv, &id)?;
+        // Those who left since still show what they reported.
+        for r in &receipts {
+            if let Ok(account) = <[u8; 32]>::try_from(r.account.as_slice())
+                && !people.iter().any(|(a, _)| *a == account)
+            {
+                let name = match self.contacts_store().get(&account)? {
+                    Some(c) => ContactView::from(&c).name(),
+                    None => hex::encode(&account[..8]),
+                };
+                people.push((account, name));
+            }
+        }
+        Ok(people
+            .into_iter()
+            .map(|(account, name)| {
+                let r = receipts.iter().find(|r| r.account == account);
+                ReceiptView {
+                    account: hex::encode(account),
+                    name,
+                    state: r.map_or(state_name(State::Sent), |r| state_name(r.state)),
+                    delivered_at: r.and_then(|r| r.delivered_at),
+                    seen_at: r.and_then(|r| r.seen_at),
+                }
+            })
+            .collect())
+    }
+}
+
+/// Message info.
+impl NodeHandle {
+    /// Who has one of your messages and who read it, and since when (I1):
+    /// one entry per other member of a group, or the friend of a chat.
+    pub async fn receipts(
+        &self,
+        conversation: &str,
+        message_id: &str,
+    ) -> NodeResult<Vec<ReceiptView>> {
+        let conversation = conversation.to_owned();
+        let id = views::parse_message_id(message_id)?;
+        self.call(move |c| c.message_receipts(&conversation, id)).await
+    }
+}
+
+// ---------------------------------------------------------------------
+// Control-socket methods (SPEC.md §10)
+// ---------------------------------------------------------------------
+
+/// Runs a control-socket request if its method is one of this feature's.
+pub(super) async fn control(
+    node: &NodeHandle,
+    method: &str,
+    p: &serde_json::Value,
+) -> NodeResult<Option<serde_json::Value>> {
+    let v = match method {
+        "receipts" => to_value(node.receipts(s(p, "with")?, s(p, "message")?).await?),
+        _ => return Ok(None),
+    };
+    v.map(Some)
 }

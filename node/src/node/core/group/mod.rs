@@ -62,7 +62,7 @@ impl Core {
         }
     }
 
-    fn member_name(&self, cert: &DeviceCertificate) -> String {
+    pub(super) fn member_name(&self, cert: &DeviceCertificate) -> String {
         let account = *cert.account().as_bytes();
         if account == self.my_account() {
             return if self.options.display_name.is_empty() {
