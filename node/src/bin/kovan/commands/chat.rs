@@ -1,0 +1,223 @@
+//! Conversations and messages: `conversations`, `send`, `history`,
+//! `react`, `edit`, `delete`, `read-receipts`, and `watch` (the node's
+//! events as they happen).
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::output::{
+    self, contact_line, file_line, group_line, invitation_line, message_line, print_message,
+};
+use crate::{Context, remote};
+
+/// List conversations.
+#[derive(Debug, Args)]
+pub struct Conversations;
+
+impl Conversations {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        remote::run(ctx, "conversations", json!({}), |v| {
+            for c in v.as_array().into_iter().flatten() {
+                let with = c["contact"]
+                    .as_object()
+                    .map(|_| contact_line(&c["contact"]))
+                    .unwrap_or_default();
+                println!(
+                    "{} unread {:<4} {}{}",
+                    c["id"].as_str().unwrap_or(""),
+                    c["unread"],
+                    with.trim(),
+                    if c["closed"].as_bool() == Some(true) { " (closed)" } else { "" }
+                );
+            }
+        })
+    }
+}
+
+/// Send a text message (":shortcodes:" become emoji).
+#[derive(Debug, Args)]
+pub struct SendText {
+    /// A contact (username, name, account key) or conversation id.
+    to: String,
+    /// The text.
+    text: String,
+    /// Reply to this message id.
+    #[arg(long)]
+    reply_to: Option<String>,
+    /// Send it later instead: "+10m", "+2h", "+1d 2h", or a UTC time
+    /// such as "2026-12-31T23:59:00Z" (see `kovan schedule`).
+    #[arg(long, value_name = "WHEN")]
+    at: Option<String>,
+}
+
+impl SendText {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        let Self { to, text, reply_to, at } = self;
+        match at {
+            None => remote::run(
+                ctx,
+                "send",
+                json!({ "to": to, "text": text, "reply_to": reply_to }),
+                print_message,
+            ),
+            Some(at) => remote::run(
+                ctx,
+                "schedule",
+                json!({
+                    "to": to,
+                    "due_at": super::schedule::when(at)?,
+                    "content": { "type": "text", "text": text, "reply_to": reply_to },
+                }),
+                |v| println!("{}", output::scheduled_line(v)),
+            ),
+        }
+    }
+}
+
+/// Show a page of a conversation's history, newest first (and mark it read).
+#[derive(Debug, Args)]
+pub struct History {
+    /// A contact or conversation id.
+    with: String,
+    /// Messages before this cursor (the `seq` of the oldest shown).
+    #[arg(long, conflicts_with_all = ["after", "around"])]
+    before: Option<i64>,
+    /// Messages after this cursor (the `seq` of the newest shown).
+    #[arg(long, conflicts_with = "around")]
+    after: Option<i64>,
+    /// The messages around this message id (jump to it).
+    #[arg(long, value_name = "ID")]
+    around: Option<String>,
+    /// Page size.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Do not mark the conversation read.
+    #[arg(long)]
+    no_mark_read: bool,
+}
+
+impl History {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        let Self { with, before, after, around, limit, no_mark_read } = self;
+        let params = json!({
+            "with": with, "before": before, "after": after, "around": around,
+            "limit": limit, "mark_read": !no_mark_read,
+        });
+        remote::run(ctx, "history", params, |v| {
+            // Oldest at the top, whichever way the page was read.
+            let mut list = v.as_array().cloned().unwrap_or_default();
+            list.sort_by_key(|m| m["seq"].as_i64());
+            for m in list {
+                println!("{}", message_line(&m));
+            }
+        })
+    }
+}
+
+/// React to a message with an emoji (or ":shortcode:").
+#[derive(Debug, Args)]
+pub struct React {
+    /// A contact or conversation id.
+    with: String,
+    /// The message id.
+    message: String,
+    /// The emoji.
+    emoji: String,
+    /// Take the reaction back.
+    #[arg(long)]
+    remove: bool,
+}
+
+impl React {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        let Self { with, message, emoji, remove } = self;
+        let params = json!({ "with": with, "message": message, "emoji": emoji, "remove": remove });
+        remote::run(ctx, "react", params, print_message)
+    }
+}
+
+/// Edit one of your messages, for everyone.
+#[derive(Debug, Args)]
+pub struct Edit {
+    /// A contact or conversation id.
+    with: String,
+    /// The message id.
+    message: String,
+    /// The new text.
+    text: String,
+}
+
+impl Edit {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        let Self { with, message, text } = self;
+        let params = json!({ "with": with, "message": message, "text": text });
+        remote::run(ctx, "edit", params, print_message)
+    }
+}
+
+/// Delete one of your messages, for everyone.
+#[derive(Debug, Args)]
+pub struct Delete {
+    /// A contact or conversation id.
+    with: String,
+    /// The message id.
+    message: String,
+}
+
+impl Delete {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        let params = json!({ "with": self.with, "message": self.message });
+        remote::run(ctx, "delete", params, output::plain)
+    }
+}
+
+/// Turn read receipts on or off.
+#[derive(Debug, Args)]
+pub struct ReadReceipts {
+    /// on or off.
+    #[arg(value_parser = ["on", "off"])]
+    state: String,
+}
+
+impl ReadReceipts {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        remote::run(ctx, "read_receipts", json!({ "on": self.state == "on" }), output::plain)
+    }
+}
+
+/// Print the node's events as they happen (JSON lines with --json).
+#[derive(Debug, Args)]
+pub struct Watch;
+
+impl Watch {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        remote::watch(&ctx.home, |line| {
+            if ctx.json {
+                println!("{line}");
+            } else if let Some(ev) = line.get("event") {
+                println!("{}", describe_event(ev));
+            }
+        })
+    }
+}
+
+/// An event in one line: its kind, then what it is about.
+fn describe_event(ev: &Value) -> String {
+    match ev["type"].as_str().unwrap_or("") {
+        "message" => format!("message   {}", message_line(&ev["message"])),
+        "message_state" => format!(
+            "state     {} → {}",
+            ev["id"].as_str().unwrap_or(""),
+            ev["state"].as_str().unwrap_or("")
+        ),
+        "friend_request" => format!("request   {}", contact_line(&ev["contact"])),
+        "friend_accepted" => format!("accepted  {}", contact_line(&ev["contact"])),
+        "group_invitation" => format!("invite    {}", invitation_line(&ev["invitation"])),
+        "group_changed" => format!("group     {}", group_line(&ev["group"])),
+        "file" => format!("file      {}", file_line(&ev["file"])),
+        "identity_changed" => {
+            format!("WARNING   identity changed: {}", contact_line(&ev["contact"]))
+        }
+        other => format!("{other:<9} {ev}"),
+    }
+}

@@ -1,0 +1,233 @@
+//! The one output layer: every command prints through it. With `--json`
+//! a command prints the JSON value (the daemon's answer as it came); else
+//! text, built from the line formatters below that several commands share.
+//! Errors print here too, with their kind.
+
+use kovan_node::control::ClientError;
+use serde_json::{Value, json};
+
+/// Prints `v`: as JSON with `--json`, else as `text` writes it.
+pub fn print_value(json: bool, v: &Value, text: impl FnOnce(&Value)) {
+    if json {
+        println!("{v}");
+    } else {
+        text(v);
+    }
+}
+
+/// The text of an answer no command formats: its JSON.
+pub fn plain(v: &Value) {
+    println!("{v}");
+}
+
+/// The text of a list: one `line` per item, or `empty` when there is none.
+pub fn list(v: &Value, empty: &str, line: impl Fn(&Value) -> String) {
+    let list = v.as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        println!("{empty}");
+    }
+    for item in list {
+        println!("{}", line(&item));
+    }
+}
+
+/// Prints a command's error — with `--json` an object with the message and
+/// its kind (a node error's kind, or the daemon's; `no_daemon` when none
+/// runs) on stdout, else a line on stderr — and gives the exit code.
+pub fn error(json: bool, e: &anyhow::Error) -> std::process::ExitCode {
+    let kind =
+        e.downcast_ref::<kovan_node::Error>().map(|e| format!("{:?}", e.kind())).or_else(|| {
+            match e.downcast_ref::<ClientError>() {
+                Some(ClientError::Failed { kind, .. }) => Some(kind.clone()),
+                Some(ClientError::NoDaemon(_)) => Some("no_daemon".into()),
+                _ => None,
+            }
+        });
+    if json {
+        println!("{}", json!({ "error": format!("{e:#}"), "kind": kind }));
+    } else {
+        eprintln!("error: {e:#}");
+    }
+    std::process::ExitCode::FAILURE
+}
+
+/// A byte count in MiB.
+fn mib(bytes: &Value) -> f64 {
+    bytes.as_u64().unwrap_or(0) as f64 / (1024.0 * 1024.0)
+}
+
+/// A transfer's progress: MiB done of MiB, and the percentage.
+pub fn progress(f: &Value) -> String {
+    let size = f["size"].as_u64().unwrap_or(0).max(1) as f64;
+    let done = f["done"].as_u64().unwrap_or(0) as f64;
+    format!("{:6.1} / {:.1} MiB ({:3.0} %)", mib(&f["done"]), mib(&f["size"]), 100.0 * done / size)
+}
+
+/// A file, sent or received, in one line: id, direction, name, size, state
+/// and what follows from it (relay copy, progress, path, error).
+pub fn file_line(f: &Value) -> String {
+    let dir = if f["outgoing"].as_bool() == Some(true) { "sent" } else { "recv" };
+    let mut line = format!(
+        "{} {} {:<24} {:>9.1} MiB {:<11}",
+        f["id"].as_str().unwrap_or(""),
+        dir,
+        f["name"].as_str().unwrap_or(""),
+        mib(&f["size"]),
+        f["state"].as_str().unwrap_or(""),
+    );
+    if f["outgoing"].as_bool() == Some(true) {
+        line.push_str(&format!(" relay copy: {}", f["upload"].as_str().unwrap_or("")));
+    } else if f["state"] == "downloading" || f["state"] == "waiting" {
+        line.push_str(&format!(" {}", progress(f)));
+    }
+    if let Some(p) = f["path"].as_str() {
+        line.push_str(&format!(" {p}"));
+    }
+    if let Some(e) = f["error"].as_str() {
+        line.push_str(&format!(" ({e})"));
+    }
+    line
+}
+
+/// A contact in one line: state, name, short id and flags.
+pub fn contact_line(c: &Value) -> String {
+    let name = match (c["username"].as_str(), c["display_name"].as_str().unwrap_or("")) {
+        (Some(u), "") => format!("@{u}"),
+        (Some(u), d) => format!("{d} (@{u})"),
+        (None, d) if !d.is_empty() => d.to_owned(),
+        _ => c["short_id"].as_str().unwrap_or("?").to_owned(),
+    };
+    let mut flags = Vec::new();
+    if c["blocked"].as_bool() == Some(true) {
+        flags.push("blocked");
+    }
+    if c["verified"].as_bool() == Some(true) {
+        flags.push("verified");
+    }
+    if c["identity_changed"].as_bool() == Some(true) {
+        flags.push("IDENTITY CHANGED — compare safety numbers");
+    }
+    format!(
+        "{:<10} {:<28} {} {}",
+        c["state"].as_str().unwrap_or(""),
+        name,
+        c["short_id"].as_str().unwrap_or(""),
+        flags.join(", ")
+    )
+}
+
+/// A scheduled message in one line.
+pub fn scheduled_line(v: &Value) -> String {
+    let due = v["due_at"].as_i64().unwrap_or(0);
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(due.max(0) as u64);
+    let what = match v["content"]["type"].as_str() {
+        Some("poll") => format!("[poll] {}", v["content"]["question"].as_str().unwrap_or("")),
+        _ => v["content"]["text"].as_str().unwrap_or("").to_owned(),
+    };
+    format!(
+        "{} {:<9}{} {} {}",
+        humantime::format_rfc3339_seconds(at),
+        v["state"].as_str().unwrap_or(""),
+        if v["late"].as_bool() == Some(true) { " (late)" } else { "" },
+        what,
+        v["id"].as_str().unwrap_or("")
+    )
+}
+
+/// A message in one line: its cursor, who sent it, what it holds (text, or
+/// a summary of a location, poll, image, voice note or file), its state,
+/// reactions and id.
+pub fn message_line(m: &Value) -> String {
+    let who = if m["outgoing"].as_bool() == Some(true) { "me" } else { "them" };
+    let text = match m["kind"].as_str() {
+        Some("deleted") => "(deleted)".to_owned(),
+        Some("unsupported") => "(unsupported message — update kovan)".to_owned(),
+        Some("location") => {
+            let l = &m["location"];
+            let live = match (l["live"].as_bool(), l["active"].as_bool()) {
+                (Some(true), Some(true)) => " live",
+                (Some(true), _) => " ended",
+                _ => "",
+            };
+            format!(
+                "[location{live}] {:.6}, {:.6} {}",
+                l["lat"].as_f64().unwrap_or(0.0),
+                l["lon"].as_f64().unwrap_or(0.0),
+                l["label"].as_str().unwrap_or("")
+            )
+        }
+        Some("poll") => format!(
+            "[poll{}] {}",
+            if m["poll"]["closed"].as_bool() == Some(true) { ", closed" } else { "" },
+            m["text"].as_str().unwrap_or("")
+        ),
+        Some("image") => format!(
+            "[image {}×{} {}] {}",
+            m["file"]["image"]["width"],
+            m["file"]["image"]["height"],
+            m["file"]["name"].as_str().unwrap_or(""),
+            m["file"]["caption"].as_str().unwrap_or("")
+        ),
+        Some("voice") => format!(
+            "[voice {:.1} s {}] {}",
+            m["file"]["voice"]["duration_ms"].as_f64().unwrap_or(0.0) / 1000.0,
+            m["file"]["name"].as_str().unwrap_or(""),
+            m["file"]["caption"].as_str().unwrap_or("")
+        ),
+        Some("file") => format!(
+            "[file {} {:.1} MiB] {}",
+            m["file"]["name"].as_str().unwrap_or(""),
+            mib(&m["file"]["size"]),
+            m["file"]["caption"].as_str().unwrap_or("")
+        ),
+        _ => m["text"].as_str().unwrap_or("").to_owned(),
+    };
+    let reactions: Vec<String> = m["reactions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| format!("{}{}", r["emoji"].as_str().unwrap_or(""), r["count"]))
+        .collect();
+    let edited = if m["edited_at"].is_null() { "" } else { " (edited)" };
+    format!(
+        "#{:<6} {:<4} {}{} [{}] {} {}",
+        m["seq"],
+        who,
+        text,
+        edited,
+        m["state"].as_str().unwrap_or(""),
+        reactions.join(" "),
+        m["id"].as_str().unwrap_or("")
+    )
+}
+
+/// The text of an answer that is one message.
+pub fn print_message(m: &Value) {
+    println!("{}", message_line(m));
+}
+
+/// A group in one line: id, name, members, state, whether you are admin.
+pub fn group_line(g: &Value) -> String {
+    format!(
+        "{} {:<24} {} members, {}{}",
+        g["id"].as_str().unwrap_or(""),
+        g["name"].as_str().unwrap_or(""),
+        g["members"].as_array().map(|m| m.len()).unwrap_or(0),
+        g["state"].as_str().unwrap_or(""),
+        if g["admin"].as_bool() == Some(true) { ", you are admin" } else { "" }
+    )
+}
+
+/// A group invitation, sent or received, in one line.
+pub fn invitation_line(i: &Value) -> String {
+    format!(
+        "{} {} {:<20} {} {} ({} members) {}",
+        i["id"].as_str().unwrap_or(""),
+        if i["incoming"].as_bool() == Some(true) { "from" } else { "to  " },
+        i["name"].as_str().unwrap_or(""),
+        if i["incoming"].as_bool() == Some(true) { "invites you to" } else { "invited to" },
+        i["group_name"].as_str().unwrap_or(""),
+        i["members"],
+        i["state"].as_str().unwrap_or("")
+    )
+}
