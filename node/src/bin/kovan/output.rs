@@ -201,6 +201,26 @@ pub fn message_line(m: &Value) -> String {
     )
 }
 
+/// A time in ms since the epoch, for people (UTC, to the second).
+pub fn time_ms(v: &Value) -> Option<String> {
+    let ms = u64::try_from(v.as_i64()?).ok()?;
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    Some(humantime::format_rfc3339_seconds(t).to_string())
+}
+
+/// One recipient's receipts for a message: who, how far, since when.
+pub fn receipt_line(r: &Value) -> String {
+    let name = r["name"].as_str().unwrap_or("");
+    let mut line = format!("{name:<24} {}", r["state"].as_str().unwrap_or(""));
+    if let Some(t) = time_ms(&r["seen_at"]) {
+        line.push_str(&format!("  read {t}"));
+    }
+    if let Some(t) = time_ms(&r["delivered_at"]) {
+        line.push_str(&format!("  delivered {t}"));
+    }
+    line
+}
+
 /// The text of an answer that is one message.
 pub fn print_message(m: &Value) {
     println!("{}", message_line(m));

@@ -171,6 +171,25 @@ impl Delete {
     }
 }
 
+/// Show who has one of your messages and who read it (in a group, every
+/// other member; in a chat, your friend).
+#[derive(Debug, Args)]
+pub struct Receipts {
+    /// A contact or conversation id.
+    with: String,
+    /// The message id.
+    message: String,
+}
+
+impl Receipts {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        let params = json!({ "with": self.with, "message": self.message });
+        remote::run(ctx, "receipts", params, |v| {
+            output::list(v, "nobody else is in this conversation", output::receipt_line)
+        })
+    }
+}
+
 /// Turn read receipts on or off.
 #[derive(Debug, Args)]
 pub struct ReadReceipts {
