@@ -32,6 +32,7 @@ pub mod history;
 pub mod home;
 pub mod identity;
 pub mod inbox;
+pub mod invites;
 pub mod media;
 pub mod net;
 pub mod node;

@@ -550,6 +550,9 @@ pub enum FriendBody {
         /// The requester's relay username as it claims it (empty: none);
         /// checked against the relay's directory before it is believed.
         username: String,
+        /// The token of the recipient's invite link, if the requester
+        /// followed one (§7.4.1).
+        invite: Option<[u8; 16]>,
     },
     /// The request was declined.
     Decline,
@@ -589,12 +592,17 @@ pub fn validate_friend_message(bytes: &[u8]) -> Result<ValidatedFriend, DecodeEr
                     "username is not 3 to 32 of a-z, 0-9, '_', '.'",
                 ));
             }
+            let invite = match r.invite.len() {
+                0 => None,
+                _ => Some(id(FRIEND, "invite", &r.invite)?),
+            };
             FriendBody::Request {
                 key_package,
                 display_name: r.display_name,
                 note: r.note,
                 recipient_account,
                 username: r.username,
+                invite,
             }
         }
         Some(wire::friend_message::Body::Decline(_)) => FriendBody::Decline,
@@ -957,6 +965,7 @@ mod tests {
                 note: note.into(),
                 recipient_account: acct,
                 username: String::new(),
+                invite: Vec::new(),
             })),
         };
         let ok = validate_friend_message(&encode(&req(vec![1; 300], vec![9; 32], "hi"))).unwrap();
@@ -974,6 +983,17 @@ mod tests {
         for bad in ["Ayse", "ay", "ayşe", &"a".repeat(33)] {
             assert!(named(bad).is_err(), "{bad:?}");
         }
+        let invited = |token: Vec<u8>| {
+            let mut m = req(vec![1; 10], vec![9; 32], "");
+            if let Some(wire::friend_message::Body::Request(r)) = &mut m.body {
+                r.invite = token;
+            }
+            validate_friend_message(&encode(&m))
+        };
+        assert!(
+            matches!(invited(vec![7; 16]).unwrap().body, FriendBody::Request { invite: Some(t), .. } if t == [7; 16])
+        );
+        assert!(invited(vec![7; 15]).is_err() && invited(vec![7; 17]).is_err());
         assert!(validate_friend_message(&encode(&req(vec![], vec![9; 32], ""))).is_err());
         assert!(validate_friend_message(&encode(&req(vec![1; 10], vec![9; 31], ""))).is_err());
         let long = "n".repeat(limits::MAX_FRIEND_NOTE + 1);

@@ -425,6 +425,18 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 note: "Selam, ben Ayşe".into(),
                 recipient_account: cert.account().as_bytes().to_vec(),
                 username: "ayse".into(),
+                invite: Vec::new(),
+            })),
+        ),
+        (
+            "request-with-invite",
+            friend(F::Request(wire::FriendRequest {
+                key_package: vec![0x55; 48],
+                display_name: "Ayşe".into(),
+                note: String::new(),
+                recipient_account: cert.account().as_bytes().to_vec(),
+                username: "ayse".into(),
+                invite: vec![0x66; 16],
             })),
         ),
         ("decline", friend(F::Decline(wire::FriendDecline {}))),

@@ -743,6 +743,16 @@ impl Loop {
     }
 }
 
+/// Whether an address is on the loopback interface (reachable from this
+/// machine only).
+pub fn is_loopback(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| match p {
+        Protocol::Ip4(ip) => ip.is_loopback(),
+        Protocol::Ip6(ip) => ip.is_loopback(),
+        _ => false,
+    })
+}
+
 /// Whether an address goes through a relay circuit.
 pub fn is_circuit(addr: &Multiaddr) -> bool {
     addr.iter().any(|p| p == Protocol::P2pCircuit)

@@ -45,8 +45,8 @@ pub use core::{GroupChange, HistoryAt, LiveShare, ScheduledContent, VoiceSource}
 
 pub use views::{
     ContactView, ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta, InvitationView,
-    LanPeer, LocationView, MemberView, MessageView, PollOptionView, PollView, ReactionView,
-    ReceiptView, ScheduledView, SearchResult, Status, VoiceMeta,
+    InviteView, LanPeer, LocationView, MemberView, MessageView, PollOptionView, PollView,
+    ReactionView, ReceiptView, ScheduledView, SearchResult, Status, VoiceMeta,
 };
 
 /// Work queued to the core thread.

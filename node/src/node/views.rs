@@ -111,6 +111,51 @@ pub struct ReceiptView {
     pub seen_at: Option<i64>,
 }
 
+/// One of this account's invite links (A5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InviteView {
+    /// Its id, hex (to revoke it).
+    pub id: String,
+    /// The link to share.
+    pub link: String,
+    /// What the user called it.
+    pub label: String,
+    /// When it was made (ms since the epoch).
+    pub created_at: i64,
+    /// When it stops working (ms), if ever.
+    pub expires_at: Option<i64>,
+    /// How many requests it admits in all, if limited.
+    pub max_uses: Option<u32>,
+    /// How many requests came through it.
+    pub used: u32,
+    /// `live`, `expired`, `used_up` or `revoked`.
+    pub state: &'static str,
+}
+
+impl InviteView {
+    pub(crate) fn new(row: &crate::invites::InviteRow, link: String, now: i64) -> Self {
+        let state = if row.revoked {
+            "revoked"
+        } else if row.expires_at.is_some_and(|e| now >= e) {
+            "expired"
+        } else if row.max_uses.is_some_and(|m| row.used >= m) {
+            "used_up"
+        } else {
+            "live"
+        };
+        Self {
+            id: hex::encode(row.id),
+            link,
+            label: row.label.clone(),
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            max_uses: row.max_uses,
+            used: row.used,
+            state,
+        }
+    }
+}
+
 /// A group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupView {
@@ -783,10 +828,17 @@ pub enum Event {
 
 /// Parses a 16-byte message id in hex.
 pub fn parse_message_id(s: &str) -> NodeResult<[u8; 16]> {
-    hex::decode(s)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| NodeError::Invalid(format!("{s:?} is not a message id (32 hex digits)")))
+    parse_id(s, "a message id")
+}
+
+/// Parses a 16-byte id (32 hex digits) of the kind `what` names ("an
+/// invite id"), saying which kind it wanted when it is not one.
+pub fn parse_id(s: &str, what: &str) -> NodeResult<[u8; 16]> {
+    hex::decode(s.trim()).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| {
+        let shown: String = s.chars().take(40).collect();
+        let more = if s.chars().count() > 40 { "…" } else { "" };
+        NodeError::Invalid(format!("{shown:?}{more} is not {what} (32 hex digits)"))
+    })
 }
 
 /// A relay profile as a search result, if its first device certificate

@@ -397,13 +397,17 @@ async fn account_settings_from_the_node_sessions_password_and_avatar() {
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 404);
     assert_eq!(alice.h.avatar("alice").await.unwrap(), None);
 
-    // "Nobody may send me friend requests": dropped unseen; "everyone" again: shown.
+    // "Nobody may send me friend requests": a kovan node does not even
+    // send one and says why; one sent anyway is dropped unseen. "everyone"
+    // again: shown.
     alice.h.update_settings(&serde_json::json!({"friend_policy": "nobody"})).await.unwrap();
     let mut alice = alice;
     let bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
     bob.h.register("bob", "a long password").await.unwrap();
-    bob.h.friend_request("alice", "first try").await.unwrap();
-    bob.until("delivered", |h| async move { h.outbox_len().await.unwrap() == 0 }).await;
+    let err = bob.h.friend_request("alice", "first try").await.unwrap_err();
+    assert_eq!(err.to_string(), "alice takes no friend requests");
+    let (mallory, kp) = device_with_key_package(&dir.path().join("mallory"), "m");
+    put_friend_request(&relay.url, "alice", &mallory, |r| r.key_package = kp).await;
     alice.h.update_settings(&serde_json::json!({"friend_policy": "everyone"})).await.unwrap();
     let carol = TestNode::new(dir.path(), "carol", Some(&relay.url)).await;
     carol.h.register("carol", "a long password").await.unwrap();
@@ -465,6 +469,92 @@ async fn a_friend_shows_online_while_connected_and_last_seen_after_leaving() {
     assert!(!bob_view.online);
     assert_eq!(bob_view.last_seen, last_seen);
     alice.h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invite_links_admit_requests_under_the_link_policy_and_pin_the_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let carol = TestNode::new(dir.path(), "carol", Some(&relay.url)).await;
+    for n in [&alice, &bob, &carol] {
+        n.h.register(&n.name, "a long password").await.unwrap();
+    }
+    alice.h.update_settings(&serde_json::json!({"friend_policy": "link"})).await.unwrap();
+
+    // Knowing her username is not enough: bob is told so, nothing is sent.
+    let err = bob.h.friend_request("alice", "").await.unwrap_err();
+    assert!(err.to_string().contains("only through an invite link"), "{err}");
+
+    // A one-use link brings bob's request through.
+    let invite = alice.h.invite_create("for bob", None, Some(1)).await.unwrap();
+    assert!(invite.link.starts_with("kovan:add?u=alice&k="), "{}", invite.link);
+    assert_eq!(invite.state, "live");
+    bob.h.friend_request(&invite.link, "from your link").await.unwrap();
+    let Event::FriendRequest { contact } =
+        alice.wait("bob's request", |e| matches!(e, Event::FriendRequest { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(contact.note, "from your link");
+    alice.h.friend_accept(&contact.account).await.unwrap();
+    bob.wait("accepted", |e| matches!(e, Event::FriendAccepted { .. })).await;
+
+    // Used up: carol's request through the same link is dropped unseen,
+    // and so is one with a revoked link's token or with none.
+    carol.h.friend_request(&invite.link, "me too").await.unwrap();
+    carol.until("sent", |h| async move { h.outbox_len().await.unwrap() == 0 }).await;
+    let revoked = alice.h.invite_create("old", None, None).await.unwrap();
+    alice.h.invite_revoke(&revoked.id).await.unwrap();
+    let token = kovan_node::invites::InviteLink::parse(&revoked.link).unwrap().unwrap().token;
+    let (mallory, kp) = device_with_key_package(&dir.path().join("mallory"), "m");
+    put_friend_request(&relay.url, "alice", &mallory, |r| {
+        r.key_package = kp;
+        r.invite = token.to_vec();
+    })
+    .await;
+    // A live link still works after those (they were handled in order).
+    let dave = TestNode::new(dir.path(), "dave", Some(&relay.url)).await;
+    dave.h.register("dave", "a long password").await.unwrap();
+    let open = alice.h.invite_create("", Some(3_600_000), None).await.unwrap();
+    dave.h.friend_request(&open.link, "dave here").await.unwrap();
+    let Event::FriendRequest { contact } =
+        alice.wait("dave's request", |e| matches!(e, Event::FriendRequest { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(contact.note, "dave here", "carol's or mallory's request came through");
+    let incoming: Vec<_> = alice
+        .h
+        .contacts()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.state == kovan_node::contacts::FriendState::Incoming)
+        .collect();
+    assert_eq!(incoming.len(), 1, "only dave's request waits: {incoming:?}");
+
+    let list = alice.h.invites().await.unwrap();
+    let state = |id: &str| list.iter().find(|i| i.id == id).map(|i| (i.state, i.used));
+    assert_eq!(state(&invite.id), Some(("used_up", 1)));
+    assert_eq!(state(&revoked.id), Some(("revoked", 0)));
+    assert_eq!(state(&open.id), Some(("live", 1)));
+
+    // A link whose account key is not the one the username resolves to
+    // (a relay swapping keys, or a wrong link) sends nothing.
+    let swapped = open.link.replace(&alice.h.account_hex(), &carol.h.account_hex());
+    let err = carol.h.friend_request(&swapped, "").await.unwrap_err();
+    assert!(err.to_string().contains("is not the account the invite link is for"), "{err}");
+    let err = carol.h.friend_request("kovan:add?u=alice&t=00", "").await.unwrap_err();
+    assert_eq!(err.kind(), kovan_node::NodeErrorKind::InvalidInput);
+    let requests = alice.h.contacts().await.unwrap();
+    let waiting =
+        requests.iter().filter(|c| c.state == kovan_node::contacts::FriendState::Incoming);
+    assert_eq!(waiting.count(), 1, "a request without a live link came through later");
+    for n in [&alice, &bob, &carol, &dave] {
+        n.h.shutdown().await;
+    }
 }
 
 /// Whether `h` sees `account` online.

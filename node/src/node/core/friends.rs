@@ -17,6 +17,7 @@ use super::{Core, Fail, Input, fail_to_node, internal, now_ms, reject};
 use crate::contacts::{ContactRow, FriendState};
 use crate::control::{s, to_value};
 use crate::identity::now_secs;
+use crate::invites::InviteLink;
 use crate::node::views::{self, ContactView, Event, SearchResult};
 use crate::node::{DIRECT_TIMEOUT, Job, NodeError, NodeHandle, NodeResult};
 use serde_json::json;
@@ -38,6 +39,7 @@ impl Core {
                 note,
                 recipient_account,
                 username,
+                invite,
             } => {
                 if recipient_account != self.my_account() {
                     return Err(reject("friend request for another account"));
@@ -49,11 +51,19 @@ impl Core {
                 if kp_device.digest() != o.sender.digest() {
                     return Err(reject("key package is not the requesting device's"));
                 }
+                // A live token of one of our invite links admits a request
+                // whatever the policy; without one, "nobody" and "link"
+                // drop it unseen (A5, §7.4.1).
+                let admitted = match invite {
+                    Some(token) => self.live_invite(&token, now)?,
+                    None => None,
+                };
+                let policy = self.db.setting("friend_policy")?;
                 if c.state != FriendState::Outgoing
-                    && self.db.setting("friend_policy")?.as_deref() == Some(b"nobody")
+                    && admitted.is_none()
+                    && matches!(policy.as_deref(), Some(b"nobody" | b"link"))
                 {
-                    // The user takes no friend requests (A5): dropped unseen.
-                    tracing::debug!("friend request dropped: policy is nobody");
+                    tracing::debug!("friend request dropped by the friend-request policy");
                     return Ok(());
                 }
                 if c.state == FriendState::Outgoing {
@@ -65,6 +75,9 @@ impl Core {
                         self.accept_row(c)?;
                     }
                     return Ok(());
+                }
+                if let Some(id) = admitted {
+                    self.invites_store().use_one(&id)?;
                 }
                 c.state = FriendState::Incoming;
                 c.display_name = display_name;
@@ -230,6 +243,7 @@ impl Core {
         display_name: String,
         addrs: Vec<String>,
         note: String,
+        invite: Option<[u8; 16]>,
     ) -> NodeResult<ContactView> {
         let account = *cert.account().as_bytes();
         let now = now_ms();
@@ -278,6 +292,7 @@ impl Core {
                     .as_ref()
                     .and_then(|r| r.session.as_ref().and(r.username.clone()))
                     .unwrap_or_default(),
+                invite: invite.map(|t| t.to_vec()).unwrap_or_default(),
             })),
         };
         c.state = FriendState::Outgoing;
@@ -432,6 +447,23 @@ impl Core {
     }
 }
 
+/// Whom a friend request goes to.
+struct Resolved {
+    cert: DeviceCertificate,
+    username: Option<String>,
+    display_name: String,
+    addrs: Vec<String>,
+    /// Their friend-request policy, as their relay's directory says.
+    policy: Option<String>,
+}
+
+impl Resolved {
+    /// A peer found by address or on the LAN (its card says who it is).
+    fn peer(cert: DeviceCertificate, display_name: String, addrs: Vec<String>) -> Self {
+        Self { cert, username: None, display_name, addrs, policy: None }
+    }
+}
+
 /// Friends: search, requests, accepting, declining, removing, blocking, safety numbers and verification.
 impl NodeHandle {
     /// Searches the relay's directory and the peers seen on the LAN.
@@ -461,18 +493,50 @@ impl NodeHandle {
         if note.len() > kovan_spec::limits::MAX_FRIEND_NOTE {
             return Err(NodeError::Invalid("the note is longer than 512 bytes".into()));
         }
-        let (cert, username, display_name, addrs) = self.resolve(target).await?;
+        // An invite link: reach the account it names, and carry its token.
+        let (target, link) = match InviteLink::parse(target) {
+            Some(link) => {
+                let link = link.map_err(NodeError::Invalid)?;
+                let to = link.username.clone().or(link.addr.clone()).unwrap_or_default();
+                (to, Some(link))
+            }
+            None => (target.to_owned(), None),
+        };
+        let found = self.resolve(&target).await?;
+        let cert = found.cert;
         if cert.account() == &self.inner.identity.account() {
             return Err(NodeError::Invalid("that is your own account".into()));
         }
+        if let Some(link) = &link
+            && cert.account().as_bytes() != &link.account
+        {
+            return Err(NodeError::Invalid(format!(
+                "{target} is not the account the invite link is for; the link or the relay \
+                 is wrong, so no request was sent"
+            )));
+        }
+        if link.is_none() {
+            let name = found.username.clone().unwrap_or(target.clone());
+            match found.policy.as_deref() {
+                Some("nobody") => {
+                    return Err(NodeError::State(format!("{name} takes no friend requests")));
+                }
+                Some("link") => {
+                    return Err(NodeError::State(format!(
+                        "{name} takes friend requests only through an invite link they share"
+                    )));
+                }
+                _ => {}
+            }
+        }
         let note = note.to_owned();
-        self.call(move |c| c.friend_request(cert, username, display_name, addrs, note)).await
+        let invite = link.map(|l| l.token);
+        let (username, display_name, addrs) = (found.username, found.display_name, found.addrs);
+        self.call(move |c| c.friend_request(cert, username, display_name, addrs, note, invite))
+            .await
     }
 
-    async fn resolve(
-        &self,
-        target: &str,
-    ) -> NodeResult<(DeviceCertificate, Option<String>, String, Vec<String>)> {
+    async fn resolve(&self, target: &str) -> NodeResult<Resolved> {
         let now = now_secs();
         // A full address: dial it and ask for the card.
         if let Ok(addr) = target.parse::<Multiaddr>() {
@@ -484,7 +548,7 @@ impl NodeHandle {
                 })
                 .ok_or_else(|| NodeError::Invalid("the address must end with /p2p/<id>".into()))?;
             let (cert, name) = self.card(peer, vec![addr.clone()], now).await?;
-            return Ok((cert, None, name, vec![addr.to_string()]));
+            return Ok(Resolved::peer(cert, name, vec![addr.to_string()]));
         }
         // A LAN peer.
         if let Ok(peer) = target.parse::<PeerId>() {
@@ -496,7 +560,7 @@ impl NodeHandle {
                 Some(c) => c,
                 None => self.card(peer, addrs.clone(), now).await?,
             };
-            return Ok((cert, None, name, addrs.iter().map(|a| a.to_string()).collect()));
+            return Ok(Resolved::peer(cert, name, addrs.iter().map(|a| a.to_string()).collect()));
         }
         // A username on the relay.
         let relay = self.relay()?;
@@ -514,7 +578,13 @@ impl NodeHandle {
             .ok_or_else(|| NodeError::Invalid("the relay sent an invalid certificate".into()))?;
         let checked = vec![r.clone()];
         self.call(move |c| c.note_usernames(&checked)).await?;
-        Ok((cert, r.username, r.display_name, Vec::new()))
+        Ok(Resolved {
+            cert,
+            username: r.username,
+            display_name: r.display_name,
+            addrs: Vec::new(),
+            policy: v["friend_policy"].as_str().map(str::to_owned),
+        })
     }
 
     async fn card(

@@ -13,6 +13,7 @@
 //! | `relay` | the relay session, push stream, acks, KeyPackages; account operations |
 //! | `peers` | network events, presence, LAN cards, learnt addresses |
 //! | `friends` | friend requests, accepting, removing, blocking, verification |
+//! | `invites` | invite links: making, listing, revoking; admitting requests (A5) |
 //! | `messages` | sending content into a conversation; text, reactions, edits, deletes |
 //! | `chats` | the conversation list, history pages, message views, read marks |
 //! | `settings` | settings enforced on this device, status |
@@ -47,6 +48,7 @@ mod files;
 mod friends;
 mod group;
 mod inbound;
+mod invites;
 mod location;
 mod media;
 mod messages;
@@ -425,8 +427,8 @@ pub(crate) async fn control(
         )*};
     }
     by_feature!(
-        settings, relay, friends, chats, messages, receipts, group, files, media, polls, scheduled,
-        location, peers
+        settings, relay, friends, invites, chats, messages, receipts, group, files, media, polls,
+        scheduled, location, peers
     );
     Err(NodeError::Invalid(format!("unknown method {method:?}")))
 }

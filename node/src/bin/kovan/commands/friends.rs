@@ -63,7 +63,8 @@ pub enum Friend {
     /// Ask someone to be friends: a username, a LAN PeerId from `search`,
     /// or an address ending in /p2p/<PeerId>.
     Request {
-        /// Who.
+        /// Who: a username on the relay, a LAN peer's id, an address ending
+        /// in /p2p/<id>, or an invite link (kovan:add?…) they shared.
         target: String,
         /// A note to send along.
         #[arg(long, default_value = "")]

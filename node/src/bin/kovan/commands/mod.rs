@@ -12,6 +12,7 @@ mod demo;
 mod files;
 mod friends;
 mod groups;
+mod invite;
 mod location;
 mod media;
 mod poll;
@@ -38,6 +39,8 @@ pub enum Command {
     Search(friends::Search),
     #[command(subcommand)]
     Friend(friends::Friend),
+    #[command(subcommand)]
+    Invite(invite::Invite),
     #[command(subcommand)]
     Group(groups::Group),
     #[command(subcommand)]
@@ -89,6 +92,7 @@ impl Command {
             Command::Status(c) => c.exec(ctx),
             Command::Search(c) => c.exec(ctx),
             Command::Friend(c) => c.exec(ctx),
+            Command::Invite(c) => c.exec(ctx),
             Command::Group(c) => c.exec(ctx),
             Command::Poll(c) => c.exec(ctx),
             Command::ShareLocation(c) => c.exec(ctx),
