@@ -850,6 +850,48 @@ impl<'a> History<'a> {
         Ok(rows)
     }
 
+    /// Notes a delivered receipt owed for a message (kept until it is queued).
+    pub fn owe_receipt(&self, conversation: &[u8], message_id: &[u8; 16]) -> Result<()> {
+        self.db.conn().execute(
+            "INSERT OR IGNORE INTO owed_receipts (conversation_id, message_id) VALUES (?1, ?2)",
+            params![conversation, message_id.as_slice()],
+        )?;
+        Ok(())
+    }
+
+    /// Up to `limit` owed receipts, by conversation.
+    pub fn owed_receipts(&self, limit: usize) -> Result<Vec<(Vec<u8>, Vec<[u8; 16]>)>> {
+        let mut stmt = self.db.conn().prepare_cached(
+            "SELECT conversation_id, message_id FROM owed_receipts \
+             ORDER BY conversation_id LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map(params![limit as i64], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out: Vec<(Vec<u8>, Vec<[u8; 16]>)> = Vec::new();
+        for (conv, mid) in rows {
+            let Ok(mid) = <[u8; 16]>::try_from(mid.as_slice()) else { continue };
+            match out.last_mut() {
+                Some((c, ids)) if *c == conv => ids.push(mid),
+                _ => out.push((conv, vec![mid])),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Forgets owed receipts (queued, or no longer sendable).
+    pub fn receipts_paid(&self, conversation: &[u8], ids: &[[u8; 16]]) -> Result<()> {
+        let mut stmt = self.db.conn().prepare_cached(
+            "DELETE FROM owed_receipts WHERE conversation_id = ?1 AND message_id = ?2",
+        )?;
+        for id in ids {
+            stmt.execute(params![conversation, id.as_slice()])?;
+        }
+        Ok(())
+    }
+
     /// Mutes or unmutes a group member (local only).
     pub fn set_muted(&self, group: &[u8], account: &[u8], muted: bool) -> Result<()> {
         if muted {

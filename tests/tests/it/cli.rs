@@ -111,6 +111,17 @@ impl Person {
         p
     }
 
+    /// A person whose node sends and receives only through the relay's
+    /// mailboxes (`direct = false`).
+    fn relay_only(dir: &Path, name: &str, relay: &str) -> Self {
+        let home = dir.join(name);
+        kovan_json(&home, &["init", "--device-name", name]);
+        std::fs::write(home.join("kovan.toml"), "direct = false\n").unwrap();
+        let mut p = Self { home, daemon: None, relay: relay.to_owned() };
+        p.start();
+        p
+    }
+
     fn start(&mut self) {
         let socket = self.home.join("kovan.sock");
         let child = Command::new(bin("kovan"))
@@ -518,4 +529,76 @@ async fn a_receiver_killed_mid_stream_gets_every_message_exactly_once() {
         bob.sigterm();
     });
     let _ = count;
+}
+
+/// Every message of a conversation as `field` of each, oldest first.
+async fn all_of(c: &mut Client, with: &str, field: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut before: Option<i64> = None;
+    loop {
+        let params = json!({"with": with, "limit": 500, "before": before, "mark_read": false});
+        let page = c.call("history", params).await.unwrap();
+        let page = page.as_array().unwrap().clone();
+        if page.is_empty() {
+            break;
+        }
+        before = page.last().unwrap()["seq"].as_i64();
+        out.extend(page.iter().map(|m| m[field].clone()));
+    }
+    out.reverse();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivered_receipts_survive_a_receiver_killed_right_after_storing() {
+    // Everything goes through the mailbox, so "delivered" depends on the
+    // receipts the receiver owes; it is killed again and again while
+    // messages stream in, and has read receipts off.
+    const N: usize = 400;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    let (alice, mut bob) = tokio::task::block_in_place(|| {
+        let alice = Person::relay_only(dir.path(), "alice", &relay.url);
+        let bob = Person::relay_only(dir.path(), "bob", &relay.url);
+        befriend(&alice, "alice", &bob, "bob");
+        bob.json(&["read-receipts", "off"]);
+        (alice, bob)
+    });
+    let mut a = Client::connect(&alice.home).await.unwrap();
+    let mut kills = 0;
+    for i in 0..N {
+        a.call("send", json!({"to": "bob", "text": format!("akış {i:04}")})).await.unwrap();
+        if i % 80 == 79 {
+            // Let a batch land, then kill bob while he is storing it.
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            tokio::task::block_in_place(|| {
+                bob.sigkill();
+                bob.start();
+            });
+            kills += 1;
+        }
+    }
+    assert!(kills >= 4);
+    let mut b = Client::connect(&bob.home).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while all_of(&mut b, "alice", "text").await.len() < N {
+        assert!(Instant::now() < deadline, "not every message arrived");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let states = all_of(&mut a, "bob", "state").await;
+        let stuck: Vec<(usize, &Value)> =
+            states.iter().enumerate().filter(|(_, s)| *s != "delivered").collect();
+        if stuck.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {N} messages never reached delivered: {:?}…",
+            stuck.len(),
+            &stuck[..stuck.len().min(20)]
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

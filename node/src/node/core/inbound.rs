@@ -57,7 +57,7 @@ impl Core {
                             if via.is_none()
                                 && let Some((conv, mid)) = self.db.envelope_message(&envelope_id)?
                             {
-                                self.pending_receipts.entry(conv).or_default().push(mid);
+                                self.history().owe_receipt(&conv, &mid)?;
                             }
                             return Ok(());
                         }
@@ -223,10 +223,7 @@ impl Core {
                         self.emit(Event::Message { message: view });
                     }
                     if !direct {
-                        self.pending_receipts
-                            .entry(group_id.clone())
-                            .or_default()
-                            .push(app.message_id);
+                        self.history().owe_receipt(&group_id, &app.message_id)?;
                     }
                 }
             }

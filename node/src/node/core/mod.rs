@@ -153,8 +153,6 @@ pub struct Core {
     lan: HashMap<PeerId, peers::LanEntry>,
     /// Events of the current transaction, emitted once it commits.
     pending_events: Vec<Event>,
-    /// DELIVERED receipts to send, per conversation.
-    pending_receipts: HashMap<Vec<u8>, Vec<[u8; 16]>>,
     read_receipts: bool,
     stopping: bool,
     /// Re-applying parked group messages (no nested replays).
@@ -250,7 +248,6 @@ impl Core {
             wake,
             lan: HashMap::new(),
             pending_events: Vec::new(),
-            pending_receipts: HashMap::new(),
             read_receipts,
             stopping: false,
             replaying: false,
@@ -321,6 +318,8 @@ impl Core {
             }
         }
         self.start_relay();
+        // Receipts owed from before a crash go first.
+        self.flush_receipts();
         self.pump();
         self.resume_files();
         // What fell due while the node was off goes now (marked late);

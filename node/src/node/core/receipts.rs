@@ -77,19 +77,55 @@ impl Core {
         Ok(true)
     }
 
+    /// Queues the delivered receipts this device owes (SPEC.md §7.5): each
+    /// batch is sent and forgotten in one transaction, so a crash before
+    /// that leaves it owed, and the next start sends it.
     pub(super) fn flush_receipts(&mut self) {
-        if self.pending_receipts.is_empty() {
+        /// Receipts read per pass (a conversation's are sent in chunks of
+        /// `MAX_RECEIPT_TARGETS`).
+        const PASS: usize = 4096;
+        let owed = match self.history().owed_receipts(PASS) {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::error!(error = %e, "reading owed receipts failed");
+                return;
+            }
+        };
+        if owed.is_empty() {
             return;
         }
-        let pending = std::mem::take(&mut self.pending_receipts);
-        for (conv, ids) in pending {
+        let read: usize = owed.iter().map(|(_, ids)| ids.len()).sum();
+        let mut sent = 0;
+        for (conv, ids) in owed {
             for chunk in ids.chunks(kovan_spec::limits::MAX_RECEIPT_TARGETS) {
-                if let Err(e) = self.send_receipt(&conv, ReceiptKind::Delivered, chunk) {
-                    tracing::debug!(error = %e, "sending a receipt failed");
+                let tx = self.db.tx();
+                let done = tx.atomic(|| -> NodeResult<()> {
+                    // One that cannot be sent (a closed conversation, a
+                    // blocked contact) is forgotten with the rest.
+                    if let Err(e) = self.send_receipt(&conv, ReceiptKind::Delivered, chunk) {
+                        tracing::debug!(error = %e, "a receipt could not be sent");
+                    }
+                    self.history().receipts_paid(&conv, chunk)?;
+                    Ok(())
+                });
+                match done {
+                    Ok(()) => sent += chunk.len(),
+                    Err(e) => {
+                        tracing::error!(error = %e, "queueing receipts failed");
+                        self.groups_changed();
+                        return;
+                    }
                 }
             }
         }
-        self.pump();
+        if sent > 0 {
+            self.pump();
+        }
+        if read == PASS {
+            // More are owed: another pass once what is queued has run.
+            let job: crate::node::Job = Box::new(|core: &mut Core| core.flush_receipts());
+            let _ = self.input.try_send(super::Input::Job(job));
+        }
     }
 
     /// A recipient's receipt for one of our messages, kept with its time;
