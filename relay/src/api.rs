@@ -1,35 +1,25 @@
 //! The relay's HTTP API (`/v1/...`). Every handler is described for the
 //! OpenAPI document ([`crate::openapi`]).
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use kovan_crypto::context::SigContext;
 use kovan_crypto::identity::{AccountId, DeviceCertificate, registration_data};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::db::StoreError;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::state::{AppState, now_ms};
-use crate::store::{DeviceRow, Quota, SessionRow, Settings, StoreError};
+use crate::http::{ApiJson, Authed, ClientIp, MAX_JSON, b64, too_large, unb64};
+use crate::sessions::{self, SessionStore, SessionToken};
+use crate::state::{Shared, now_ms};
+use crate::store::{DeviceRow, Quota, Settings};
 use crate::{auth, keypackage};
 
-/// Shared state of handlers.
-pub type Shared = Arc<AppState>;
-
-/// Largest JSON body: 64 KiB (a batch of key packages is larger and has its
-/// own limit).
-pub const MAX_JSON: usize = 64 * 1024;
 /// Largest avatar: 256 KiB.
 pub const MAX_AVATAR: usize = kovan_spec::limits::MAX_AVATAR_BYTES;
 /// Largest key-package upload: 100 packages of at most 16 KiB.
@@ -38,101 +28,6 @@ pub const MAX_KEY_PACKAGE_BATCH: usize = 100;
 pub const MAX_KEY_PACKAGE: usize = 16 * 1024;
 /// Key packages below which the owner is told to upload more.
 pub const KEY_PACKAGES_LOW: i64 = 10;
-
-// ---------------------------------------------------------------------------
-// Extractors
-// ---------------------------------------------------------------------------
-
-/// `Json` whose rejections are API errors with a JSON body.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ApiJson<T>(pub T);
-
-impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::BytesRejection(e))
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(too_large())
-            }
-            Err(e) => Err(ApiError::bad_request("malformed_json", e.body_text())),
-        }
-    }
-}
-
-fn too_large() -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "request body is too large")
-}
-
-impl<T: Serialize> IntoResponse for ApiJson<T> {
-    fn into_response(self) -> Response {
-        Json(self.0).into_response()
-    }
-}
-
-/// The caller's IP: the socket's peer, or — only when the peer is a
-/// configured trusted proxy — the last `X-Forwarded-For` hop that is not a
-/// trusted proxy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
-impl FromRequestParts<Shared> for ClientIp {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, st: &Shared) -> Result<Self, ApiError> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .ok_or_else(|| ApiError::internal("no ConnectInfo"))?;
-        Ok(Self(client_ip(peer, &parts.headers, &st.config.trusted_proxies)))
-    }
-}
-
-/// See [`ClientIp`].
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    if !trusted.contains(&peer) {
-        return peer;
-    }
-    let hops: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    hops.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
-}
-
-/// An authenticated session (from `Authorization: Bearer TOKEN`).
-#[derive(Debug, Clone)]
-pub struct Authed(pub SessionRow);
-
-impl FromRequestParts<Shared> for Authed {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, st: &Shared) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(ApiError::unauthorized)?;
-        st.authenticate(token.trim()).await.map(Self)
-    }
-}
-
-fn b64(bytes: &[u8]) -> String {
-    B64.encode(bytes)
-}
-
-fn unb64(field: &'static str, s: &str, max: usize) -> ApiResult<Vec<u8>> {
-    if s.len() > max.div_ceil(3) * 4 + 4 {
-        return Err(ApiError::bad_request("invalid_field", format!("{field} is too long")));
-    }
-    B64.decode(s.as_bytes())
-        .map_err(|_| ApiError::bad_request("invalid_field", format!("{field} is not base64")))
-}
 
 // ---------------------------------------------------------------------------
 // Info
@@ -207,19 +102,6 @@ pub struct RegisterRequest {
     pub user_agent: String,
 }
 
-/// A new session.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct SessionToken {
-    /// Bearer token (keep secret).
-    pub token: String,
-    /// Public session id.
-    pub session_id: String,
-    /// The device it belongs to.
-    pub device_peer_id: String,
-    /// Expiry (Unix ms), renewed on use.
-    pub expires_at: i64,
-}
-
 /// Registers an account and opens a session for its first device.
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, body = SessionToken), (status = 400, body = ErrorBody),
@@ -266,7 +148,7 @@ pub async fn register(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(account = id, "account registered");
-    let token = st.open_session(id, &device.peer_id, &req.user_agent).await?;
+    let token = sessions::open(&st, id, &device.peer_id, &req.user_agent).await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
 
@@ -370,7 +252,7 @@ pub async fn login(
             ));
         }
     };
-    Ok(Json(st.open_session(account.id, &peer_id, &req.user_agent).await?))
+    Ok(Json(sessions::open(&st, account.id, &peer_id, &req.user_agent).await?))
 }
 
 /// Logs out: revokes the calling session.

@@ -23,8 +23,9 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use utoipa::ToSchema;
 
-use crate::api::{ApiJson, Authed, Shared};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::{ApiJson, Authed};
+use crate::state::Shared;
 use crate::state::now_ms;
 use crate::store::BlobRow;
 

@@ -1,4 +1,5 @@
-//! The relay's shared state and the session logic every handler uses.
+//! The relay's shared state: what every service's handlers reach through
+//! [`Shared`].
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -6,13 +7,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use crate::api::{Info, InfoLimits, SessionToken};
-use crate::auth::{self, Passwords};
+use crate::api::{Info, InfoLimits};
+use crate::auth::Passwords;
 use crate::config::RelayConfig;
-use crate::error::{ApiError, ApiResult};
+use crate::db::SqlStore;
+use crate::error::ApiResult;
 use crate::hub::Hub;
 use crate::ratelimit::Limiter;
-use crate::store::{SessionRow, Store};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -22,9 +23,8 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// A session is renewed (its expiry pushed back) at most this often, so
-/// that authenticated requests do not each cost a database write.
-pub const SESSION_RENEW_INTERVAL_MS: i64 = 60 * 60 * 1000;
+/// What handlers hold: the state, shared.
+pub type Shared = Arc<AppState>;
 
 /// The rate limiters.
 #[derive(Debug)]
@@ -42,7 +42,7 @@ pub struct Limits {
 /// Everything handlers share.
 pub struct AppState {
     /// Storage.
-    pub store: Store,
+    pub store: SqlStore,
     /// Password hashing.
     pub passwords: Passwords,
     /// WebSocket fan-out.
@@ -66,7 +66,7 @@ pub struct AppState {
 impl AppState {
     /// Builds the state.
     pub fn new(
-        store: Store,
+        store: SqlStore,
         config: RelayConfig,
         peer_id: String,
         shutdown: tokio::sync::watch::Receiver<bool>,
@@ -117,53 +117,6 @@ impl AppState {
         }
     }
 
-    /// Opens a session for a device.
-    pub async fn open_session(
-        &self,
-        account_id: i64,
-        device: &str,
-        user_agent: &str,
-    ) -> ApiResult<SessionToken> {
-        let (token, hash) = auth::new_token();
-        let now = now_ms();
-        let row = SessionRow {
-            id: auth::random_id(),
-            account_id,
-            device_peer_id: device.to_owned(),
-            token_hash: hash.to_vec(),
-            created_at: now,
-            last_used_at: now,
-            expires_at: now + self.config.limits.session_ttl_secs * 1000,
-            user_agent: user_agent.chars().take(128).collect(),
-        };
-        self.store.create_session(&row).await?;
-        Ok(SessionToken {
-            token,
-            session_id: row.id,
-            device_peer_id: row.device_peer_id,
-            expires_at: row.expires_at,
-        })
-    }
-
-    /// Resolves a bearer token to its live session, renewing it.
-    pub async fn authenticate(&self, token: &str) -> ApiResult<SessionRow> {
-        if token.is_empty() || token.len() > 128 {
-            return Err(ApiError::unauthorized());
-        }
-        let now = now_ms();
-        let mut s = self
-            .store
-            .session_by_token_hash(&auth::token_hash(token), now)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        if now - s.last_used_at > SESSION_RENEW_INTERVAL_MS {
-            s.last_used_at = now;
-            s.expires_at = now + self.config.limits.session_ttl_secs * 1000;
-            self.store.touch_session(&s.id, now, s.expires_at).await?;
-        }
-        Ok(s)
-    }
-
     /// Periodic cleanup: expired envelopes and sessions (closing the
     /// sockets of expired sessions).
     pub async fn sweep(&self) {
@@ -173,14 +126,7 @@ impl AppState {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "mailbox sweep failed"),
         }
-        match self.store.delete_expired_sessions(now).await {
-            Ok(ids) if !ids.is_empty() => {
-                tracing::info!(n = ids.len(), "expired sessions deleted");
-                self.hub.revoke_sessions(&ids);
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
-        }
+        crate::sessions::sweep(self, now).await;
         match self.store.sweep_blobs(now, 1000).await {
             Ok(ids) => {
                 for id in &ids {

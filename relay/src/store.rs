@@ -1,47 +1,9 @@
-//! The relay's storage interface, with SQLite and PostgreSQL backends.
-//!
-//! [`Store`] is the one interface the API uses. Both backends run the same
-//! SQL through sqlx's `Any` driver (numbered `$n` placeholders, `RETURNING`,
-//! `ON CONFLICT`, which both databases support); they differ only in their
-//! migrations (`relay/migrations/{sqlite,postgres}/`). One conformance suite
-//! (`relay/tests/it/store.rs`) runs against both.
-//!
-//! Contract: lookups return `Ok(None)` when the row does not exist and
-//! `Err` only when the database fails. The relay never stores plaintext:
-//! mailbox rows hold sealed envelopes with their recipient, size and times.
+//! The relay's queries, while they move into their services (see [`crate::db`]).
 
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
-/// A storage failure.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// A unique constraint: the named thing exists already.
-    #[error("{0} already exists")]
-    Conflict(&'static str),
-    /// The named thing does not exist.
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    /// A quota would be exceeded.
-    #[error("{0}")]
-    Quota(String),
-    /// The database failed.
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-}
-
-/// The store's result type.
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// Which database is behind the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// SQLite (one file).
-    Sqlite,
-    /// PostgreSQL.
-    Postgres,
-}
+use crate::db::{Backend, SqlStore, StoreError, StoreResult, is_unique_violation};
 
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,27 +50,6 @@ pub struct DeviceRow {
     pub certificate: Vec<u8>,
     /// The certified MLS key (to check uploaded key packages).
     pub mls_key: Vec<u8>,
-}
-
-/// A session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRow {
-    /// Public id.
-    pub id: String,
-    /// Owner.
-    pub account_id: i64,
-    /// The device it was opened for.
-    pub device_peer_id: String,
-    /// SHA-256 of the token.
-    pub token_hash: Vec<u8>,
-    /// Unix ms.
-    pub created_at: i64,
-    /// Unix ms.
-    pub last_used_at: i64,
-    /// Unix ms.
-    pub expires_at: i64,
-    /// Client description.
-    pub user_agent: String,
 }
 
 /// An envelope waiting in a mailbox.
@@ -186,21 +127,6 @@ pub struct Claimed {
     pub remaining: i64,
 }
 
-/// The relay's store.
-#[derive(Debug, Clone)]
-pub struct Store {
-    pool: AnyPool,
-    backend: Backend,
-    /// SQLite allows one writer at a time; writers queue here instead of
-    /// spinning in SQLite's busy handler (which sleeps up to 100 ms per try
-    /// and wrecked tail latency under concurrent puts). None on PostgreSQL.
-    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error().is_some_and(|d| d.is_unique_violation())
-}
-
 fn account_from(r: &AnyRow) -> Result<AccountRow, sqlx::Error> {
     Ok(AccountRow {
         id: r.try_get("id")?,
@@ -228,19 +154,6 @@ fn device_from(r: &AnyRow) -> Result<DeviceRow, sqlx::Error> {
     })
 }
 
-fn session_from(r: &AnyRow) -> Result<SessionRow, sqlx::Error> {
-    Ok(SessionRow {
-        id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
-        device_peer_id: r.try_get("device_peer_id")?,
-        token_hash: r.try_get("token_hash")?,
-        created_at: r.try_get("created_at")?,
-        last_used_at: r.try_get("last_used_at")?,
-        expires_at: r.try_get("expires_at")?,
-        user_agent: r.try_get("user_agent")?,
-    })
-}
-
 macro_rules! account_columns {
     () => {
         "id, username, account_key, password_hash, display_name, about, \
@@ -260,66 +173,7 @@ fn like_escape(s: &str) -> String {
     out
 }
 
-impl Store {
-    /// Connects to `url` (`sqlite://…` or `postgres://…`) and runs the
-    /// backend's migrations.
-    pub async fn connect(url: &str) -> StoreResult<Self> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
-        // An operator's `sqlite://PATH` creates the file on first start.
-        let url = if backend == Backend::Sqlite && !url.contains("mode=") {
-            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
-        } else {
-            url.to_owned()
-        };
-        let url = url.as_str();
-        let pool = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            sqlx::raw_sql(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                            )
-                            .execute(conn)
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(url)
-                    .await?
-            }
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16).connect(url).await?,
-        };
-        let migrator = match backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
-            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
-        };
-        migrator.run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
-        let writer =
-            (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Self { pool, backend, writer })
-    }
-
-    async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.writer {
-            Some(m) => Some(m.lock().await),
-            None => None,
-        }
-    }
-
-    /// The backend.
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
-    /// Closes the pool, waiting for in-flight queries.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
+impl SqlStore {
     // ----- accounts -----
 
     /// Creates an account with its first device. Exactly one of two
@@ -518,109 +372,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(device_from).collect::<Result<_, _>>()?)
-    }
-
-    // ----- sessions -----
-
-    /// Stores a new session.
-    pub async fn create_session(&self, s: &SessionRow) -> StoreResult<()> {
-        let _writer = self.write_guard().await;
-        sqlx::query(
-            "INSERT INTO sessions (id, account_id, device_peer_id, token_hash, created_at, \
-             last_used_at, expires_at, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&s.id)
-        .bind(s.account_id)
-        .bind(&s.device_peer_id)
-        .bind(&s.token_hash)
-        .bind(s.created_at)
-        .bind(s.last_used_at)
-        .bind(s.expires_at)
-        .bind(&s.user_agent)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// The live (unexpired) session with this token hash.
-    pub async fn session_by_token_hash(
-        &self,
-        hash: &[u8],
-        now: i64,
-    ) -> StoreResult<Option<SessionRow>> {
-        let row = sqlx::query(
-            "SELECT id, account_id, device_peer_id, token_hash, created_at, last_used_at, \
-             expires_at, user_agent FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-        )
-        .bind(hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(session_from).transpose()?)
-    }
-
-    /// Slides a session's expiry.
-    pub async fn touch_session(&self, id: &str, now: i64, expires_at: i64) -> StoreResult<()> {
-        let _writer = self.write_guard().await;
-        sqlx::query("UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3")
-            .bind(now)
-            .bind(expires_at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// An account's live sessions, newest first.
-    pub async fn sessions_of(&self, account_id: i64, now: i64) -> StoreResult<Vec<SessionRow>> {
-        let rows = sqlx::query(
-            "SELECT id, account_id, device_peer_id, token_hash, created_at, last_used_at, \
-             expires_at, user_agent FROM sessions WHERE account_id = $1 AND expires_at > $2 \
-             ORDER BY created_at DESC, id",
-        )
-        .bind(account_id)
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(session_from).collect::<Result<_, _>>()?)
-    }
-
-    /// Deletes one of an account's sessions; false if it had no such session.
-    pub async fn delete_session(&self, account_id: i64, id: &str) -> StoreResult<bool> {
-        let _writer = self.write_guard().await;
-        let n = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id = $2")
-            .bind(account_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok(n > 0)
-    }
-
-    /// Deletes every session of an account but `keep`; returns their ids.
-    pub async fn delete_other_sessions(
-        &self,
-        account_id: i64,
-        keep: &str,
-    ) -> StoreResult<Vec<String>> {
-        let _writer = self.write_guard().await;
-        let rows =
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2 RETURNING id")
-                .bind(account_id)
-                .bind(keep)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
-    }
-
-    /// Deletes expired sessions; returns their ids.
-    pub async fn delete_expired_sessions(&self, now: i64) -> StoreResult<Vec<String>> {
-        let _writer = self.write_guard().await;
-        let rows = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 RETURNING id")
-            .bind(now)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
     }
 
     // ----- directory -----
