@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::db::StoreError;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, Authed, ClientIp, MAX_JSON, b64, too_large, unb64};
+use crate::http::{ApiJson, Authed, ClientIp, b64, too_large, unb64};
 use crate::sessions::{self, SessionStore, SessionToken};
 use crate::state::{Shared, now_ms};
 use crate::store::{DeviceRow, Quota, Settings};
@@ -28,56 +28,6 @@ pub const MAX_KEY_PACKAGE_BATCH: usize = 100;
 pub const MAX_KEY_PACKAGE: usize = 16 * 1024;
 /// Key packages below which the owner is told to upload more.
 pub const KEY_PACKAGES_LOW: i64 = 10;
-
-// ---------------------------------------------------------------------------
-// Info
-// ---------------------------------------------------------------------------
-
-/// The relay's description.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
-pub struct Info {
-    /// `kovan-relay`.
-    pub software: String,
-    /// Software version.
-    pub version: String,
-    /// Wire protocol version.
-    pub protocol: u32,
-    /// The relay's libp2p PeerId (sign registrations for it, SPEC.md §9.2).
-    pub peer_id: String,
-    /// The relay's libp2p addresses (circuit relay, Kademlia, AutoNAT).
-    pub multiaddrs: Vec<String>,
-    /// Limits clients must respect.
-    pub limits: InfoLimits,
-}
-
-/// Limits advertised in [`Info`].
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
-pub struct InfoLimits {
-    /// Largest sealed envelope, bytes.
-    pub max_envelope_bytes: usize,
-    /// Envelopes per mailbox.
-    pub mailbox_max_items: i64,
-    /// Bytes per mailbox.
-    pub mailbox_max_bytes: i64,
-    /// Seconds an envelope is kept.
-    pub mailbox_ttl_secs: i64,
-    /// Largest avatar, bytes.
-    pub max_avatar_bytes: usize,
-    /// Key packages per device.
-    pub max_key_packages: i64,
-    /// Largest blob, bytes.
-    pub blob_max_bytes: i64,
-    /// Blob bytes per account.
-    pub blob_quota_bytes: i64,
-    /// Seconds a blob is kept.
-    pub blob_ttl_secs: i64,
-}
-
-/// Describes the relay.
-#[utoipa::path(get, path = "/v1/info", tag = "relay", responses((status = 200, body = Info)))]
-pub async fn info(State(st): State<Shared>) -> Json<Info> {
-    Json(st.info())
-}
 
 // ---------------------------------------------------------------------------
 // Accounts and sessions
@@ -902,14 +852,12 @@ pub async fn ack_mailbox(
     Ok(Json(AckResult { deleted }))
 }
 
-/// The routes. JSON bodies are limited to [`MAX_JSON`]; the three routes
-/// that take larger bodies set their own limit.
+/// The routes not yet in a service.
 pub fn routes() -> Router<Shared> {
     use axum::extract::DefaultBodyLimit;
     use axum::routing::{delete, get, post};
     let kp_batch = MAX_KEY_PACKAGE_BATCH * MAX_KEY_PACKAGE * 4 / 3 + 4096;
     Router::new()
-        .route("/v1/info", get(info))
         .route("/v1/accounts", post(register))
         .route("/v1/sessions", post(login).get(list_sessions))
         .route("/v1/sessions/current", delete(logout))
@@ -941,6 +889,4 @@ pub fn routes() -> Router<Shared> {
         )
         .merge(crate::blobs::routes())
         .route("/v1/ws", get(crate::ws::upgrade))
-        .route("/v1/openapi.json", get(crate::openapi::serve))
-        .layer(DefaultBodyLimit::max(MAX_JSON))
 }

@@ -25,6 +25,8 @@ pub mod keypackage;
 pub mod openapi;
 pub mod p2p;
 pub mod ratelimit;
+pub mod router;
+pub mod services;
 pub mod sessions;
 pub mod state;
 pub mod store;
@@ -34,8 +36,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use api::Info;
 pub use config::RelayConfig;
+pub use services::info::Info;
 use tokio::net::TcpListener;
 
 /// How often expired envelopes and sessions are swept.
@@ -71,7 +73,7 @@ impl Relay {
             Arc::new(state::AppState::new(store, config, peer_id, shutdown_rx.clone(), blob_dir)?);
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(p2p::run(swarm, state.clone()));
-        let app = api::routes().with_state(state.clone());
+        let app = router::routes().with_state(state.clone());
         let mut rx = shutdown_rx.clone();
         tasks.spawn(async move {
             let serve =
@@ -91,7 +93,7 @@ impl Relay {
                 tokio::select! {
                     biased;
                     _ = rx.changed() => break,
-                    _ = tick.tick() => sweeper.sweep().await,
+                    _ = tick.tick() => services::sweep(&sweeper).await,
                 }
             }
         });

@@ -1,11 +1,13 @@
-//! The OpenAPI 3 document of the HTTP API, generated from the handlers'
-//! annotations. Served at `/v1/openapi.json`; a copy is kept in
-//! `spec/relay-openapi.json` and a test fails when it is stale.
+//! The OpenAPI 3 document of the HTTP API: each service's entries
+//! (generated from its handlers' annotations) merged into one. Served at
+//! `/v1/openapi.json`; a copy is kept in `spec/relay-openapi.json` and a
+//! test fails when it is stale.
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::services::info;
 use crate::{api, blobs};
 
 struct BearerAuth;
@@ -21,12 +23,12 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document.
+/// The title and the entries not yet in a service.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "kovan relay API", description = "Accounts, directory, key packages and ciphertext mailboxes for kovan nodes. The WebSocket at /v1/ws is described in SPEC.md §9.6."),
     paths(
-        api::info, api::register, api::login, api::logout, api::list_sessions, api::revoke_session,
+        api::register, api::login, api::logout, api::list_sessions, api::revoke_session,
         api::change_password, api::delete_account, api::get_account, api::put_settings,
         api::put_avatar, api::delete_avatar, api::get_user, api::get_avatar, api::search,
         api::upload_key_packages, api::count_key_packages, api::claim_key_package,
@@ -45,9 +47,16 @@ impl Modify for BearerAuth {
 )]
 pub struct ApiDoc;
 
+/// The document: every service's entries.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(info::ApiDoc::openapi());
+    doc
+}
+
 /// The document as pretty JSON (what `spec/relay-openapi.json` holds).
 pub fn json() -> String {
-    let mut doc = ApiDoc::openapi();
+    let mut doc = document();
     doc.info.version = "1".into();
     let mut s = doc.to_pretty_json().unwrap_or_default();
     s.push('\n');
@@ -56,5 +65,5 @@ pub fn json() -> String {
 
 /// `GET /v1/openapi.json`.
 pub async fn serve() -> Json<serde_json::Value> {
-    Json(serde_json::to_value(ApiDoc::openapi()).unwrap_or_default())
+    Json(serde_json::to_value(document()).unwrap_or_default())
 }

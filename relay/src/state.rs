@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use crate::api::{Info, InfoLimits};
 use crate::auth::Passwords;
 use crate::config::RelayConfig;
 use crate::db::SqlStore;
@@ -92,51 +91,5 @@ impl AppState {
             blob_dir,
             uploading: Mutex::new(HashSet::new()),
         })
-    }
-
-    /// The relay's description.
-    pub fn info(&self) -> Info {
-        let l = &self.config.limits;
-        Info {
-            software: "kovan-relay".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            protocol: 1,
-            peer_id: self.peer_id.clone(),
-            multiaddrs: self.multiaddrs.read().map(|m| m.clone()).unwrap_or_default(),
-            limits: InfoLimits {
-                max_envelope_bytes: kovan_spec::limits::MAX_SEALED_ENVELOPE,
-                mailbox_max_items: l.mailbox_max_items,
-                mailbox_max_bytes: l.mailbox_max_bytes,
-                mailbox_ttl_secs: l.mailbox_ttl_secs,
-                max_avatar_bytes: crate::api::MAX_AVATAR,
-                max_key_packages: l.max_key_packages,
-                blob_max_bytes: l.blob_max_bytes,
-                blob_quota_bytes: l.blob_quota_bytes,
-                blob_ttl_secs: l.blob_ttl_secs,
-            },
-        }
-    }
-
-    /// Periodic cleanup: expired envelopes and sessions (closing the
-    /// sockets of expired sessions).
-    pub async fn sweep(&self) {
-        let now = now_ms();
-        match self.store.sweep_mailboxes(now).await {
-            Ok(n) if n > 0 => tracing::info!(n, "expired envelopes deleted"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "mailbox sweep failed"),
-        }
-        crate::sessions::sweep(self, now).await;
-        match self.store.sweep_blobs(now, 1000).await {
-            Ok(ids) => {
-                for id in &ids {
-                    crate::blobs::remove_bytes(&self.blob_dir, id).await;
-                }
-                if !ids.is_empty() {
-                    tracing::info!(n = ids.len(), "expired blobs deleted");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "blob sweep failed"),
-        }
     }
 }
