@@ -6,7 +6,8 @@
 //! NAT through a libp2p host (circuit relay v2, AutoNAT, Kademlia).
 //!
 //! Tasks: the HTTP server (axum), one task owning the libp2p `Swarm`
-//! ([`p2p::run`]), one WebSocket task per client ([`ws`]), and a sweeper for
+//! ([`p2p::run`]), one WebSocket task per client
+//! ([`services::mailbox::push`]), and a sweeper for
 //! expired envelopes and sessions. A `watch` channel signals shutdown to all
 //! of them; the HTTP server drains in-flight requests before the store
 //! closes, so nothing acknowledged is lost.
@@ -30,7 +31,6 @@ pub mod services;
 pub mod sessions;
 pub mod state;
 pub mod store;
-pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

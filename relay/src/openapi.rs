@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::services::info;
+use crate::services::{info, mailbox};
 use crate::{api, blobs};
 
 struct BearerAuth;
@@ -32,7 +32,6 @@ impl Modify for BearerAuth {
         api::change_password, api::delete_account, api::get_account, api::put_settings,
         api::put_avatar, api::delete_avatar, api::get_user, api::get_avatar, api::search,
         api::upload_key_packages, api::count_key_packages, api::claim_key_package,
-        api::put_envelope, api::fetch_mailbox, api::ack_mailbox,
         blobs::create, blobs::info, blobs::upload, blobs::download, blobs::delete,
     ),
     modifiers(&BearerAuth),
@@ -51,6 +50,7 @@ pub struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(info::ApiDoc::openapi());
+    doc.merge(mailbox::ApiDoc::openapi());
     doc
 }
 

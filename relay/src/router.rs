@@ -15,6 +15,7 @@ pub fn routes() -> Router<Shared> {
     Router::new()
         .merge(services::info::routes())
         .merge(crate::api::routes())
+        .merge(services::mailbox::routes())
         .route("/v1/openapi.json", get(crate::openapi::serve))
         .layer(DefaultBodyLimit::max(MAX_JSON))
 }

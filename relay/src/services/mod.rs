@@ -6,16 +6,13 @@
 use crate::state::{AppState, now_ms};
 
 pub mod info;
+pub mod mailbox;
 
 /// Periodic cleanup: expired envelopes and sessions (closing the
 /// sockets of expired sessions).
 pub async fn sweep(st: &AppState) {
     let now = now_ms();
-    match st.store.sweep_mailboxes(now).await {
-        Ok(n) if n > 0 => tracing::info!(n, "expired envelopes deleted"),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "mailbox sweep failed"),
-    }
+    mailbox::sweep(st, now).await;
     crate::sessions::sweep(st, now).await;
     match st.store.sweep_blobs(now, 1000).await {
         Ok(ids) => {

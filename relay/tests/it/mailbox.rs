@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use kovan_relay::services::mailbox::MailboxStore;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

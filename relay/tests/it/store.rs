@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use kovan_relay::store::Quota;
+use kovan_relay::services::mailbox::{MailboxStore, Quota};
 
 use crate::both_backends;
 use crate::harness::{Db, TestRelay};

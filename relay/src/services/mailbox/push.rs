@@ -25,6 +25,7 @@ use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 
+use super::store::MailboxStore;
 use crate::http::Authed;
 use crate::hub::Control;
 use crate::sessions::SessionRow;
