@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use crate::db::StoreError;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{ApiJson, Authed, ClientIp, b64, too_large, unb64};
+use crate::services::blobs::BlobStore;
 use crate::sessions::{self, SessionStore, SessionToken};
 use crate::state::{Shared, now_ms};
 use crate::store::{DeviceRow, Settings};
@@ -339,7 +340,7 @@ pub async fn delete_account(
     let blobs = st.store.blob_ids_of(s.account_id).await?;
     let devices = st.store.delete_account(s.account_id).await?;
     for id in &blobs {
-        crate::blobs::remove_bytes(&st.blob_dir, id).await;
+        crate::services::blobs::remove_bytes(&st.blob_dir, id).await;
     }
     st.hub.revoke_devices(&devices);
     tracing::info!(account = s.account_id, "account deleted");
@@ -747,5 +748,4 @@ pub fn routes() -> Router<Shared> {
                 .merge(post(upload_key_packages).layer(DefaultBodyLimit::max(kp_batch))),
         )
         .route("/v1/keypackages/{peer_id}/claim", post(claim_key_package))
-        .merge(crate::blobs::routes())
 }

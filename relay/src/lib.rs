@@ -16,7 +16,6 @@
 
 pub mod api;
 pub mod auth;
-pub mod blobs;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -7,8 +7,8 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::services::{info, mailbox};
-use crate::{api, blobs};
+use crate::api;
+use crate::services::{blobs, info, mailbox};
 
 struct BearerAuth;
 
@@ -32,7 +32,6 @@ impl Modify for BearerAuth {
         api::change_password, api::delete_account, api::get_account, api::put_settings,
         api::put_avatar, api::delete_avatar, api::get_user, api::get_avatar, api::search,
         api::upload_key_packages, api::count_key_packages, api::claim_key_package,
-        blobs::create, blobs::info, blobs::upload, blobs::download, blobs::delete,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -51,6 +50,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(info::ApiDoc::openapi());
     doc.merge(mailbox::ApiDoc::openapi());
+    doc.merge(blobs::ApiDoc::openapi());
     doc
 }
 

@@ -16,6 +16,7 @@ pub fn routes() -> Router<Shared> {
         .merge(services::info::routes())
         .merge(crate::api::routes())
         .merge(services::mailbox::routes())
+        .merge(services::blobs::routes())
         .route("/v1/openapi.json", get(crate::openapi::serve))
         .layer(DefaultBodyLimit::max(MAX_JSON))
 }

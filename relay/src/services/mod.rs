@@ -5,6 +5,7 @@
 
 use crate::state::{AppState, now_ms};
 
+pub mod blobs;
 pub mod info;
 pub mod mailbox;
 
@@ -14,15 +15,5 @@ pub async fn sweep(st: &AppState) {
     let now = now_ms();
     mailbox::sweep(st, now).await;
     crate::sessions::sweep(st, now).await;
-    match st.store.sweep_blobs(now, 1000).await {
-        Ok(ids) => {
-            for id in &ids {
-                crate::blobs::remove_bytes(&st.blob_dir, id).await;
-            }
-            if !ids.is_empty() {
-                tracing::info!(n = ids.len(), "expired blobs deleted");
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "blob sweep failed"),
-    }
+    blobs::sweep(st, now).await;
 }
