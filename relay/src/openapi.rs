@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api;
-use crate::services::{blobs, info, mailbox};
+use crate::services::{accounts, blobs, info, mailbox};
 
 struct BearerAuth;
 
@@ -28,9 +28,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "kovan relay API", description = "Accounts, directory, key packages and ciphertext mailboxes for kovan nodes. The WebSocket at /v1/ws is described in SPEC.md §9.6."),
     paths(
-        api::register, api::login, api::logout, api::list_sessions, api::revoke_session,
-        api::change_password, api::delete_account, api::get_account, api::put_settings,
-        api::put_avatar, api::delete_avatar, api::get_user, api::get_avatar, api::search,
+        api::get_user, api::get_avatar, api::search,
         api::upload_key_packages, api::count_key_packages, api::claim_key_package,
     ),
     modifiers(&BearerAuth),
@@ -49,6 +47,7 @@ pub struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(info::ApiDoc::openapi());
+    doc.merge(accounts::ApiDoc::openapi());
     doc.merge(mailbox::ApiDoc::openapi());
     doc.merge(blobs::ApiDoc::openapi());
     doc

@@ -14,6 +14,7 @@ use crate::state::Shared;
 pub fn routes() -> Router<Shared> {
     Router::new()
         .merge(services::info::routes())
+        .merge(services::accounts::routes())
         .merge(crate::api::routes())
         .merge(services::mailbox::routes())
         .merge(services::blobs::routes())

@@ -5,6 +5,7 @@
 
 use crate::state::{AppState, now_ms};
 
+pub mod accounts;
 pub mod blobs;
 pub mod info;
 pub mod mailbox;
