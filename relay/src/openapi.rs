@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api;
-use crate::services::{accounts, blobs, info, mailbox};
+use crate::services::{accounts, blobs, directory, info, mailbox};
 
 struct BearerAuth;
 
@@ -28,7 +28,6 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "kovan relay API", description = "Accounts, directory, key packages and ciphertext mailboxes for kovan nodes. The WebSocket at /v1/ws is described in SPEC.md §9.6."),
     paths(
-        api::get_user, api::get_avatar, api::search,
         api::upload_key_packages, api::count_key_packages, api::claim_key_package,
     ),
     modifiers(&BearerAuth),
@@ -48,6 +47,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(info::ApiDoc::openapi());
     doc.merge(accounts::ApiDoc::openapi());
+    doc.merge(directory::ApiDoc::openapi());
     doc.merge(mailbox::ApiDoc::openapi());
     doc.merge(blobs::ApiDoc::openapi());
     doc

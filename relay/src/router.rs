@@ -15,6 +15,7 @@ pub fn routes() -> Router<Shared> {
     Router::new()
         .merge(services::info::routes())
         .merge(services::accounts::routes())
+        .merge(services::directory::routes())
         .merge(crate::api::routes())
         .merge(services::mailbox::routes())
         .merge(services::blobs::routes())

@@ -3,7 +3,6 @@
 use sqlx::Row;
 
 use crate::db::{Backend, SqlStore, StoreError, StoreResult};
-use crate::services::accounts::store::{AccountRow, account_columns, account_from};
 
 /// A claimed key package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,58 +15,7 @@ pub struct Claimed {
     pub remaining: i64,
 }
 
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
-fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 impl SqlStore {
-    /// The avatar of a username.
-    pub async fn avatar(&self, username: &str) -> StoreResult<Option<(Vec<u8>, String)>> {
-        let row = sqlx::query("SELECT avatar, avatar_type FROM accounts WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let bytes: Option<Vec<u8>> = row.try_get("avatar")?;
-        let ty: Option<String> = row.try_get("avatar_type")?;
-        Ok(bytes.zip(ty))
-    }
-
-    // ----- directory -----
-
-    /// Discoverable accounts whose username starts with `query` or whose
-    /// display name contains it (case-insensitive), by username.
-    pub async fn search(
-        &self,
-        query: &str,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<Vec<AccountRow>> {
-        let q = like_escape(&query.to_lowercase());
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            account_columns!(),
-            " FROM accounts WHERE discoverable = 1 AND \
-             (username LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\') \
-             ORDER BY username LIMIT $3 OFFSET $4"
-        ))
-        .bind(format!("{q}%"))
-        .bind(format!("%{q}%"))
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(account_from).collect::<Result<_, _>>()?)
-    }
-
     // ----- key packages -----
 
     /// Stores key packages for a device (each `(bytes, last_resort)`). A new

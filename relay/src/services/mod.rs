@@ -7,6 +7,7 @@ use crate::state::{AppState, now_ms};
 
 pub mod accounts;
 pub mod blobs;
+pub mod directory;
 pub mod info;
 pub mod mailbox;
 
