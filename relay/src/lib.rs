@@ -14,14 +14,12 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub mod api;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod hub;
-pub mod keypackage;
 pub mod openapi;
 pub mod p2p;
 pub mod ratelimit;
@@ -29,7 +27,6 @@ pub mod router;
 pub mod services;
 pub mod sessions;
 pub mod state;
-pub mod store;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -16,7 +16,7 @@ pub fn routes() -> Router<Shared> {
         .merge(services::info::routes())
         .merge(services::accounts::routes())
         .merge(services::directory::routes())
-        .merge(crate::api::routes())
+        .merge(services::keypackages::routes())
         .merge(services::mailbox::routes())
         .merge(services::blobs::routes())
         .route("/v1/openapi.json", get(crate::openapi::serve))

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod blobs;
 pub mod directory;
 pub mod info;
+pub mod keypackages;
 pub mod mailbox;
 
 /// Periodic cleanup: expired envelopes and sessions (closing the

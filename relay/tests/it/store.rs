@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use kovan_relay::services::keypackages::KeyPackageStore;
 use kovan_relay::services::mailbox::{MailboxStore, Quota};
 
 use crate::both_backends;

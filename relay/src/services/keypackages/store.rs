@@ -1,4 +1,5 @@
-//! The relay's queries, while they move into their services (see [`crate::db`]).
+//! The key packages' storage: each device's stock, and its last-resort
+//! package.
 
 use sqlx::Row;
 
@@ -15,12 +16,36 @@ pub struct Claimed {
     pub remaining: i64,
 }
 
-impl SqlStore {
-    // ----- key packages -----
-
+/// Storage of key packages. A claim returns `Ok(None)` when the device has
+/// none; `Err` means the database failed, or [`StoreError::NotFound`] (an
+/// unknown device) and [`StoreError::Quota`] (too many) for an upload.
+pub trait KeyPackageStore: Send + Sync {
     /// Stores key packages for a device (each `(bytes, last_resort)`). A new
     /// last-resort package replaces the old one. Refuses to go over `max`.
-    pub async fn add_key_packages(
+    fn add_key_packages(
+        &self,
+        peer_id: &str,
+        packages: &[(Vec<u8>, bool)],
+        max: i64,
+        now: i64,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// Ordinary key packages a device has left, and whether it has a last-resort one.
+    fn key_package_count(
+        &self,
+        peer_id: &str,
+    ) -> impl Future<Output = StoreResult<(i64, bool)>> + Send;
+
+    /// Claims a key package of a device: an ordinary one (consumed) if any
+    /// is left, else the last-resort one (kept).
+    fn claim_key_package(
+        &self,
+        peer_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<Claimed>>> + Send;
+}
+
+impl KeyPackageStore for SqlStore {
+    async fn add_key_packages(
         &self,
         peer_id: &str,
         packages: &[(Vec<u8>, bool)],
@@ -73,8 +98,7 @@ impl SqlStore {
         Ok(have + adding)
     }
 
-    /// Ordinary key packages a device has left, and whether it has a last-resort one.
-    pub async fn key_package_count(&self, peer_id: &str) -> StoreResult<(i64, bool)> {
+    async fn key_package_count(&self, peer_id: &str) -> StoreResult<(i64, bool)> {
         let row = sqlx::query(
             "SELECT CAST(COALESCE(SUM(1 - last_resort), 0) AS BIGINT) AS n, \
              CAST(COALESCE(SUM(last_resort), 0) AS BIGINT) AS lr \
@@ -86,9 +110,7 @@ impl SqlStore {
         Ok((row.try_get("n")?, row.try_get::<i64, _>("lr")? > 0))
     }
 
-    /// Claims a key package of a device: an ordinary one (consumed) if any
-    /// is left, else the last-resort one (kept).
-    pub async fn claim_key_package(&self, peer_id: &str) -> StoreResult<Option<Claimed>> {
+    async fn claim_key_package(&self, peer_id: &str) -> StoreResult<Option<Claimed>> {
         let _writer = self.write_guard().await;
         // On PostgreSQL concurrent claims skip rows another claim has
         // locked, so they never race for the same package (without it, a

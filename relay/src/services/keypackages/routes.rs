@@ -1,16 +1,17 @@
-//! The relay's HTTP API (`/v1/...`). Every handler is described for the
-//! OpenAPI document ([`crate::openapi`]).
+//! The key-package routes: upload and count (the owner's device), claim
+//! (anyone).
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::check;
+use super::store::KeyPackageStore;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{ApiJson, Authed, ClientIp, b64, unb64};
 use crate::services::accounts::AccountStore;
 use crate::state::{Shared, now_ms};
-use crate::keypackage;
 
 /// Largest key-package upload: 100 packages of at most 16 KiB.
 pub const MAX_KEY_PACKAGE_BATCH: usize = 100;
@@ -18,10 +19,6 @@ pub const MAX_KEY_PACKAGE_BATCH: usize = 100;
 pub const MAX_KEY_PACKAGE: usize = 16 * 1024;
 /// Key packages below which the owner is told to upload more.
 pub const KEY_PACKAGES_LOW: i64 = 10;
-
-// ---------------------------------------------------------------------------
-// Key packages
-// ---------------------------------------------------------------------------
 
 /// A key-package upload.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -66,7 +63,7 @@ pub async fn upload_key_packages(
         .chain(req.last_resort.iter().map(|k| (k, true)));
     for (k, last_resort) in all {
         let bytes = unb64("key_package", k, MAX_KEY_PACKAGE)?;
-        keypackage::check(&bytes, &device, now)
+        check::check(&bytes, &device, now)
             .map_err(|e| ApiError::bad_request("invalid_key_package", e.to_string()))?;
         packages.push((bytes, last_resort));
     }
@@ -119,18 +116,4 @@ pub async fn claim_key_package(
         st.hub.key_packages_low(&peer_id, c.remaining);
     }
     Ok(Json(ClaimedKeyPackage { key_package: b64(&c.key_package), last_resort: c.last_resort }))
-}
-
-/// The routes not yet in a service.
-pub fn routes() -> Router<Shared> {
-    use axum::extract::DefaultBodyLimit;
-    use axum::routing::{get, post};
-    let kp_batch = MAX_KEY_PACKAGE_BATCH * MAX_KEY_PACKAGE * 4 / 3 + 4096;
-    Router::new()
-        .route(
-            "/v1/keypackages",
-            get(count_key_packages)
-                .merge(post(upload_key_packages).layer(DefaultBodyLimit::max(kp_batch))),
-        )
-        .route("/v1/keypackages/{peer_id}/claim", post(claim_key_package))
 }
