@@ -128,7 +128,7 @@ impl KeyPackageStore for SqlStore {
                 "RETURNING key_package"
             ),
         };
-        for _ in 0..16 {
+        for attempt in 1..=16u64 {
             let mut tx = self.pool.begin().await?;
             let taken = sqlx::query(take).bind(peer_id).fetch_optional(&mut *tx).await?;
             if let Some(row) = taken {
@@ -157,6 +157,10 @@ impl KeyPackageStore for SqlStore {
             .try_get("n")?;
             if left > 0 {
                 tx.rollback().await?;
+                // The claims holding them have not committed yet: give them
+                // time (at most 136 ms in all) rather than spinning through
+                // the tries before they do.
+                tokio::time::sleep(std::time::Duration::from_millis(attempt)).await;
                 continue;
             }
             let lr = sqlx::query(
