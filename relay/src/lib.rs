@@ -5,12 +5,19 @@
 //! them over a WebSocket (W1, W3), hands out MLS KeyPackages, and helps with
 //! NAT through a libp2p host (circuit relay v2, AutoNAT, Kademlia).
 //!
+//! Layout: one module per service in [`services`] (accounts and sessions,
+//! directory, key packages, mailbox and push, blobs, info), each with its
+//! routes, its storage trait and its OpenAPI entries; below them what they
+//! share ([`state`], [`error`], [`http`], [`sessions`], [`db`], [`auth`],
+//! [`hub`], [`ratelimit`]); above them [`router`] and [`openapi`], which
+//! assemble the services. NAT help is [`p2p`].
+//!
 //! Tasks: the HTTP server (axum), one task owning the libp2p `Swarm`
 //! ([`p2p::run`]), one WebSocket task per client
-//! ([`services::mailbox::push`]), and a sweeper for
-//! expired envelopes and sessions. A `watch` channel signals shutdown to all
-//! of them; the HTTP server drains in-flight requests before the store
-//! closes, so nothing acknowledged is lost.
+//! ([`services::mailbox::push`]), and a sweeper for expired envelopes,
+//! sessions and blobs ([`services::sweep`]). A `watch` channel signals
+//! shutdown to all of them; the HTTP server drains in-flight requests
+//! before the store closes, so nothing acknowledged is lost.
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

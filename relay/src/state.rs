@@ -40,7 +40,8 @@ pub struct Limits {
 
 /// Everything handlers share.
 pub struct AppState {
-    /// Storage.
+    /// Storage: one store implementing every service's store trait (a
+    /// handler reaches only the methods of the traits it imports).
     pub store: SqlStore,
     /// Password hashing.
     pub passwords: Passwords,
@@ -56,9 +57,10 @@ pub struct AppState {
     pub multiaddrs: RwLock<Vec<String>>,
     /// Flips to true at shutdown; WebSockets close.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
-    /// Where blob bytes live (`<data_dir>/blobs`).
+    /// Where blob bytes live (`<data_dir>/blobs`; the blobs service's).
     pub blob_dir: PathBuf,
-    /// Blobs with an upload in progress (one at a time per blob).
+    /// Blobs with an upload in progress (one at a time per blob; the blobs
+    /// service's).
     pub uploading: Mutex<HashSet<String>>,
 }
 

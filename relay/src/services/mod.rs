@@ -12,8 +12,8 @@ pub mod info;
 pub mod keypackages;
 pub mod mailbox;
 
-/// Periodic cleanup: expired envelopes and sessions (closing the
-/// sockets of expired sessions).
+/// Periodic cleanup: expired envelopes, sessions (closing their sockets)
+/// and blobs.
 pub async fn sweep(st: &AppState) {
     let now = now_ms();
     mailbox::sweep(st, now).await;
