@@ -95,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
     // A client address per input: handlers that rate-limit see many clients.
     let ip = [10, data[0], data[1], data[2]];
     req.extensions_mut().insert(ConnectInfo(SocketAddr::from((ip, 40_000))));
-    let app = kovan_relay::api::routes().with_state(w.relay.state.clone());
+    let app = kovan_relay::router::routes().with_state(w.relay.state.clone());
     w.rt.block_on(async {
         let Ok(resp) = app.oneshot(req).await;
         let status = resp.status();
@@ -106,7 +106,7 @@ fuzz_target!(|data: &[u8]| {
         let mut probe = Request::new(Body::empty());
         *probe.uri_mut() = axum::http::Uri::from_static("/v1/info");
         probe.extensions_mut().insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 1))));
-        let app = kovan_relay::api::routes().with_state(w.relay.state.clone());
+        let app = kovan_relay::router::routes().with_state(w.relay.state.clone());
         let Ok(info) = app.oneshot(probe).await;
         assert_eq!(info.status(), StatusCode::OK);
     });

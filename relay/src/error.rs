@@ -63,9 +63,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        use crate::store::StoreError as E;
+impl From<crate::db::StoreError> for ApiError {
+    fn from(e: crate::db::StoreError) -> Self {
+        use crate::db::StoreError as E;
         match e {
             E::Conflict(what) => {
                 Self::new(StatusCode::CONFLICT, "conflict", format!("{what} already exists"))

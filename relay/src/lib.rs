@@ -5,34 +5,42 @@
 //! them over a WebSocket (W1, W3), hands out MLS KeyPackages, and helps with
 //! NAT through a libp2p host (circuit relay v2, AutoNAT, Kademlia).
 //!
+//! Layout: one module per service in [`services`] (accounts and sessions,
+//! directory, key packages, mailbox and push, blobs, info), each with its
+//! routes, its storage trait and its OpenAPI entries; below them what they
+//! share ([`state`], [`error`], [`http`], [`sessions`], [`db`], [`auth`],
+//! [`hub`], [`ratelimit`]); above them [`router`] and [`openapi`], which
+//! assemble the services. NAT help is [`p2p`].
+//!
 //! Tasks: the HTTP server (axum), one task owning the libp2p `Swarm`
-//! ([`p2p::run`]), one WebSocket task per client ([`ws`]), and a sweeper for
-//! expired envelopes and sessions. A `watch` channel signals shutdown to all
-//! of them; the HTTP server drains in-flight requests before the store
-//! closes, so nothing acknowledged is lost.
+//! ([`p2p::run`]), one WebSocket task per client
+//! ([`services::mailbox::push`]), and a sweeper for expired envelopes,
+//! sessions and blobs ([`services::sweep`]). A `watch` channel signals
+//! shutdown to all of them; the HTTP server drains in-flight requests
+//! before the store closes, so nothing acknowledged is lost.
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub mod api;
 pub mod auth;
-pub mod blobs;
 pub mod config;
+pub mod db;
 pub mod error;
+pub mod http;
 pub mod hub;
-pub mod keypackage;
 pub mod openapi;
 pub mod p2p;
 pub mod ratelimit;
+pub mod router;
+pub mod services;
+pub mod sessions;
 pub mod state;
-pub mod store;
-pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use api::Info;
 pub use config::RelayConfig;
+pub use services::info::Info;
 use tokio::net::TcpListener;
 
 /// How often expired envelopes and sessions are swept.
@@ -55,7 +63,7 @@ impl Relay {
         config.validate()?;
         let data_dir = config.data_dir()?;
         std::fs::create_dir_all(&data_dir)?;
-        let store = store::Store::connect(&config.database_url()?).await?;
+        let store = db::SqlStore::connect(&config.database_url()?).await?;
         let key = p2p::load_or_create_key(&data_dir)?;
         let peer_id = key.public().to_peer_id().to_string();
         let swarm = p2p::build(key, &config.p2p_listen)?;
@@ -68,7 +76,7 @@ impl Relay {
             Arc::new(state::AppState::new(store, config, peer_id, shutdown_rx.clone(), blob_dir)?);
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(p2p::run(swarm, state.clone()));
-        let app = api::routes().with_state(state.clone());
+        let app = router::routes().with_state(state.clone());
         let mut rx = shutdown_rx.clone();
         tasks.spawn(async move {
             let serve =
@@ -88,7 +96,7 @@ impl Relay {
                 tokio::select! {
                     biased;
                     _ = rx.changed() => break,
-                    _ = tick.tick() => sweeper.sweep().await,
+                    _ = tick.tick() => services::sweep(&sweeper).await,
                 }
             }
         });

@@ -1,4 +1,5 @@
-//! The relay's shared state and the session logic every handler uses.
+//! The relay's shared state: what every service's handlers reach through
+//! [`Shared`].
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -6,13 +7,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use crate::api::{Info, InfoLimits, SessionToken};
-use crate::auth::{self, Passwords};
+use crate::auth::Passwords;
 use crate::config::RelayConfig;
-use crate::error::{ApiError, ApiResult};
+use crate::db::SqlStore;
+use crate::error::ApiResult;
 use crate::hub::Hub;
 use crate::ratelimit::Limiter;
-use crate::store::{SessionRow, Store};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -22,9 +22,8 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// A session is renewed (its expiry pushed back) at most this often, so
-/// that authenticated requests do not each cost a database write.
-pub const SESSION_RENEW_INTERVAL_MS: i64 = 60 * 60 * 1000;
+/// What handlers hold: the state, shared.
+pub type Shared = Arc<AppState>;
 
 /// The rate limiters.
 #[derive(Debug)]
@@ -41,8 +40,9 @@ pub struct Limits {
 
 /// Everything handlers share.
 pub struct AppState {
-    /// Storage.
-    pub store: Store,
+    /// Storage: one store implementing every service's store trait (a
+    /// handler reaches only the methods of the traits it imports).
+    pub store: SqlStore,
     /// Password hashing.
     pub passwords: Passwords,
     /// WebSocket fan-out.
@@ -57,16 +57,17 @@ pub struct AppState {
     pub multiaddrs: RwLock<Vec<String>>,
     /// Flips to true at shutdown; WebSockets close.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
-    /// Where blob bytes live (`<data_dir>/blobs`).
+    /// Where blob bytes live (`<data_dir>/blobs`; the blobs service's).
     pub blob_dir: PathBuf,
-    /// Blobs with an upload in progress (one at a time per blob).
+    /// Blobs with an upload in progress (one at a time per blob; the blobs
+    /// service's).
     pub uploading: Mutex<HashSet<String>>,
 }
 
 impl AppState {
     /// Builds the state.
     pub fn new(
-        store: Store,
+        store: SqlStore,
         config: RelayConfig,
         peer_id: String,
         shutdown: tokio::sync::watch::Receiver<bool>,
@@ -92,105 +93,5 @@ impl AppState {
             blob_dir,
             uploading: Mutex::new(HashSet::new()),
         })
-    }
-
-    /// The relay's description.
-    pub fn info(&self) -> Info {
-        let l = &self.config.limits;
-        Info {
-            software: "kovan-relay".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            protocol: 1,
-            peer_id: self.peer_id.clone(),
-            multiaddrs: self.multiaddrs.read().map(|m| m.clone()).unwrap_or_default(),
-            limits: InfoLimits {
-                max_envelope_bytes: kovan_spec::limits::MAX_SEALED_ENVELOPE,
-                mailbox_max_items: l.mailbox_max_items,
-                mailbox_max_bytes: l.mailbox_max_bytes,
-                mailbox_ttl_secs: l.mailbox_ttl_secs,
-                max_avatar_bytes: crate::api::MAX_AVATAR,
-                max_key_packages: l.max_key_packages,
-                blob_max_bytes: l.blob_max_bytes,
-                blob_quota_bytes: l.blob_quota_bytes,
-                blob_ttl_secs: l.blob_ttl_secs,
-            },
-        }
-    }
-
-    /// Opens a session for a device.
-    pub async fn open_session(
-        &self,
-        account_id: i64,
-        device: &str,
-        user_agent: &str,
-    ) -> ApiResult<SessionToken> {
-        let (token, hash) = auth::new_token();
-        let now = now_ms();
-        let row = SessionRow {
-            id: auth::random_id(),
-            account_id,
-            device_peer_id: device.to_owned(),
-            token_hash: hash.to_vec(),
-            created_at: now,
-            last_used_at: now,
-            expires_at: now + self.config.limits.session_ttl_secs * 1000,
-            user_agent: user_agent.chars().take(128).collect(),
-        };
-        self.store.create_session(&row).await?;
-        Ok(SessionToken {
-            token,
-            session_id: row.id,
-            device_peer_id: row.device_peer_id,
-            expires_at: row.expires_at,
-        })
-    }
-
-    /// Resolves a bearer token to its live session, renewing it.
-    pub async fn authenticate(&self, token: &str) -> ApiResult<SessionRow> {
-        if token.is_empty() || token.len() > 128 {
-            return Err(ApiError::unauthorized());
-        }
-        let now = now_ms();
-        let mut s = self
-            .store
-            .session_by_token_hash(&auth::token_hash(token), now)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        if now - s.last_used_at > SESSION_RENEW_INTERVAL_MS {
-            s.last_used_at = now;
-            s.expires_at = now + self.config.limits.session_ttl_secs * 1000;
-            self.store.touch_session(&s.id, now, s.expires_at).await?;
-        }
-        Ok(s)
-    }
-
-    /// Periodic cleanup: expired envelopes and sessions (closing the
-    /// sockets of expired sessions).
-    pub async fn sweep(&self) {
-        let now = now_ms();
-        match self.store.sweep_mailboxes(now).await {
-            Ok(n) if n > 0 => tracing::info!(n, "expired envelopes deleted"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "mailbox sweep failed"),
-        }
-        match self.store.delete_expired_sessions(now).await {
-            Ok(ids) if !ids.is_empty() => {
-                tracing::info!(n = ids.len(), "expired sessions deleted");
-                self.hub.revoke_sessions(&ids);
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
-        }
-        match self.store.sweep_blobs(now, 1000).await {
-            Ok(ids) => {
-                for id in &ids {
-                    crate::blobs::remove_bytes(&self.blob_dir, id).await;
-                }
-                if !ids.is_empty() {
-                    tracing::info!(n = ids.len(), "expired blobs deleted");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "blob sweep failed"),
-        }
     }
 }

@@ -487,7 +487,7 @@ async fn ip_limits_ignore_untrusted_forwarded_for(db: Db) {
     let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
     let client: std::net::IpAddr = "203.0.113.7".parse().unwrap();
     let ip = |peer: std::net::IpAddr, h: &axum::http::HeaderMap, trusted: &[std::net::IpAddr]| {
-        kovan_relay::api::client_ip(peer, h, trusted)
+        kovan_relay::http::client_ip(peer, h, trusted)
     };
     assert_eq!(ip(proxy, &headers("203.0.113.7"), &[proxy]), client);
     assert_eq!(

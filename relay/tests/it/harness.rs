@@ -44,6 +44,43 @@ async fn pg_exec(sql: String) {
     conn.close().await.ok();
 }
 
+/// A PostgreSQL database of one test's own, dropped when the test ends
+/// (also when it panics).
+pub struct PgDatabase {
+    name: Option<String>,
+}
+
+impl PgDatabase {
+    pub async fn create() -> Self {
+        let name = format!("kovan_test_{}", hex::encode(rand_bytes::<8>()));
+        pg_exec(format!("CREATE DATABASE {name}")).await;
+        Self { name: Some(name) }
+    }
+
+    pub fn url(&self) -> String {
+        pg_url_for(self.name.as_deref().unwrap_or_default())
+    }
+
+    pub async fn drop_now(mut self) {
+        if let Some(name) = self.name.take() {
+            pg_exec(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = self.name.take() {
+            let _ = std::thread::spawn(move || {
+                let rt =
+                    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(pg_exec(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+            })
+            .join();
+        }
+    }
+}
+
 /// Every wait in these tests is bounded.
 pub const WAIT: Duration = Duration::from_secs(15);
 
@@ -55,7 +92,7 @@ pub struct TestRelay {
     pub info: Info,
     pub config: RelayConfig,
     pub dir: tempfile::TempDir,
-    pg_db: Option<String>,
+    pg_db: Option<PgDatabase>,
 }
 
 pub fn fast_config() -> RelayConfig {
@@ -73,10 +110,9 @@ impl TestRelay {
         let pg_db = match db {
             Db::Sqlite => None,
             Db::Postgres => {
-                let name = format!("kovan_test_{}", hex::encode(rand_bytes::<8>()));
-                pg_exec(format!("CREATE DATABASE {name}")).await;
-                config.database = Some(pg_url_for(&name));
-                Some(name)
+                let pg = PgDatabase::create().await;
+                config.database = Some(pg.url());
+                Some(pg)
             }
         };
         let mut t = Self {
@@ -102,8 +138,8 @@ impl TestRelay {
 
     async fn boot(&mut self, mut config: RelayConfig) {
         config.data_dir = Some(self.dir.path().to_path_buf());
-        if let Some(name) = &self.pg_db {
-            config.database = Some(pg_url_for(name));
+        if let Some(pg) = &self.pg_db {
+            config.database = Some(pg.url());
         }
         let relay = Relay::start(config.clone()).await.unwrap();
         self.url = relay.url();
@@ -129,8 +165,8 @@ impl TestRelay {
         if let Some(r) = self.relay.take() {
             r.shutdown(Duration::from_secs(10)).await;
         }
-        if let Some(name) = self.pg_db.take() {
-            pg_exec(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        if let Some(pg) = self.pg_db.take() {
+            pg.drop_now().await;
         }
     }
 
@@ -215,20 +251,6 @@ impl TestRelay {
             )
             .await;
         (s, v, bytes)
-    }
-}
-
-impl Drop for TestRelay {
-    fn drop(&mut self) {
-        // A test that panicked still removes its database.
-        if let Some(name) = self.pg_db.take() {
-            let _ = std::thread::spawn(move || {
-                let rt =
-                    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(pg_exec(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
-            })
-            .join();
-        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use kovan_relay::services::mailbox::MailboxStore;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -111,7 +112,7 @@ async fn quotas_and_ttl(db: Db) {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let (_, page) = relay.get("/v1/mailbox", Some(&alice.token)).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 0, "expired items are not served");
-    relay.state().sweep().await;
+    kovan_relay::services::sweep(relay.state()).await;
     assert_eq!(
         relay.put_envelope(&bob, &alice, b"4").await.0,
         StatusCode::ACCEPTED,

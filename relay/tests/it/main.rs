@@ -1,8 +1,10 @@
 //! kovan-relay black-box tests: a real relay on an ephemeral loopback port,
 //! real HTTP and WebSocket clients, every test against SQLite and
-//! PostgreSQL.
+//! PostgreSQL; and one conformance suite per store trait (`store/`), on
+//! both backends too.
 
 mod harness;
+mod store;
 
 mod accounts;
 mod blobs;
@@ -11,7 +13,6 @@ mod flood;
 mod keypackages;
 mod mailbox;
 mod nat;
-mod store;
 mod ws;
 
 /// Runs an async test body against both backends.

@@ -25,10 +25,12 @@ use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Authed, Shared};
+use super::store::MailboxStore;
+use crate::http::Authed;
 use crate::hub::Control;
+use crate::sessions::SessionRow;
+use crate::state::Shared;
 use crate::state::now_ms;
-use crate::store::SessionRow;
 
 /// Bytes the socket reads at once. tungstenite's default (128 KiB) costs
 /// that much per idle connection; client frames here are small acks.

@@ -1,17 +1,7 @@
-//! The blob store (SPEC.md §9.8): the ciphertext of files, for peers that
-//! cannot fetch them from the sender directly.
-//!
-//! A blob is created with its size (charged to the uploader's quota),
-//! uploaded in one or more `PATCH` requests that each continue at the
-//! stored offset (so an interrupted upload resumes), and downloaded by
-//! anyone who knows its random id, with byte ranges. The relay sees only
-//! ciphertext: the key travels inside MLS. Bytes live in files under
-//! `<data_dir>/blobs/`, one per blob; the database holds the size, the
-//! bytes stored durably and the expiry. Bodies stream through a fixed
-//! buffer in both directions, so memory does not grow with blob size.
+//! The blob routes: create, info, upload (resumable), download (ranges),
+//! delete.
 
 use std::io::SeekFrom;
-use std::path::{Path, PathBuf};
 
 use axum::Json;
 use axum::body::Body;
@@ -23,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use utoipa::ToSchema;
 
-use crate::api::{ApiJson, Authed, Shared};
+use super::files::{path_of, remove_bytes, valid_id};
+use super::store::{BlobRow, BlobStore};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::state::now_ms;
-use crate::store::BlobRow;
+use crate::http::{ApiJson, Authed};
+use crate::state::{Shared, now_ms};
 
 /// Header of a `PATCH`: where this part starts.
 pub const UPLOAD_OFFSET: &str = "upload-offset";
@@ -67,21 +58,6 @@ impl From<&BlobRow> for BlobInfo {
             expires_at: b.expires_at,
         }
     }
-}
-
-fn path_of(dir: &Path, id: &str) -> PathBuf {
-    dir.join(id)
-}
-
-/// Removes a blob's bytes (best effort: a missing file is fine).
-pub async fn remove_bytes(dir: &Path, id: &str) {
-    if valid_id(id) {
-        let _ = tokio::fs::remove_file(path_of(dir, id)).await;
-    }
-}
-
-fn valid_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn check_id(id: &str) -> ApiResult<()> {
@@ -349,20 +325,4 @@ pub async fn delete(
     }
     remove_bytes(&st.blob_dir, &id).await;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The blob routes. Uploads stream and bound themselves by the blob's
-/// size, so they take no body limit.
-pub fn routes() -> axum::Router<Shared> {
-    use axum::extract::DefaultBodyLimit;
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/v1/blobs", post(create))
-        .route("/v1/blobs/{id}/info", get(info))
-        .route(
-            "/v1/blobs/{id}",
-            get(download)
-                .delete(delete)
-                .merge(axum::routing::patch(upload).layer(DefaultBodyLimit::disable())),
-        )
 }

@@ -6,7 +6,7 @@ use openmls::prelude::tls_codec::Deserialize as _;
 use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, ProtocolVersion};
 use openmls_rust_crypto::RustCrypto;
 
-use crate::store::DeviceRow;
+use crate::services::accounts::DeviceRow;
 
 /// Why a key package was refused.
 #[derive(Debug, thiserror::Error)]
