@@ -16,6 +16,10 @@ use kovan_node::node::{
 
 use crate::backend::{Action, Backend, BackendConfig, Cmd, PAGE, Update};
 use crate::emoji;
+use crate::widgets::{
+    FileAction, avatar, civil_day, clock, field, file_line, format_day, labelled, presence,
+    rgba_texture, short, small_weak, waveform,
+};
 use kovan_node::node::GroupChange;
 
 /// Locks itself after this long without input.
@@ -358,15 +362,7 @@ impl App {
                 }
                 Update::Avatar { username, image } => {
                     let tex = image.map(|(w, h, rgba)| {
-                        let img = egui::ColorImage::from_rgba_unmultiplied(
-                            [w as usize, h as usize],
-                            &rgba,
-                        );
-                        ctx.load_texture(
-                            format!("avatar-{username}"),
-                            img,
-                            egui::TextureOptions::LINEAR,
-                        )
+                        rgba_texture(ctx, format!("avatar-{username}"), w, h, &rgba)
                     });
                     self.avatars.insert(username, tex);
                 }
@@ -376,15 +372,7 @@ impl App {
                     {
                         match image {
                             Some((w, h, rgba)) => {
-                                let img = egui::ColorImage::from_rgba_unmultiplied(
-                                    [w as usize, h as usize],
-                                    &rgba,
-                                );
-                                *tex = Some(ctx.load_texture(
-                                    format!("full-{file}"),
-                                    img,
-                                    egui::TextureOptions::LINEAR,
-                                ));
+                                *tex = Some(rgba_texture(ctx, format!("full-{file}"), w, h, &rgba));
                             }
                             None => {
                                 self.errors.push("That image could not be shown.".into());
@@ -687,11 +675,7 @@ impl App {
                 let selected = self.open.as_deref() == Some(c.id.as_str());
                 let r = ui.selectable_label(selected, title);
                 if !last.is_empty() {
-                    let style = emoji::Style {
-                        weak: true,
-                        ..emoji::Style::sized(ui, egui::TextStyle::Small.resolve(ui.style()).size)
-                    };
-                    emoji::label(ui, cache, &short(&last, 40), style);
+                    small_weak(ui, cache, &short(&last, 40));
                 }
                 if r.clicked() {
                     pick = Some(c.id.clone());
@@ -1625,9 +1609,13 @@ fn thumbnail_texture(
     let img = f.image.as_ref()?;
     let bytes = base64::engine::general_purpose::STANDARD.decode(&img.thumbnail).ok()?;
     let decoded = kovan_node::media::decode_for_display(&bytes).ok()?.to_rgba8();
-    let size = [decoded.width() as usize, decoded.height() as usize];
-    let color = egui::ColorImage::from_rgba_unmultiplied(size, decoded.as_raw());
-    Some(ctx.load_texture(format!("thumb-{}", f.id), color, egui::TextureOptions::LINEAR))
+    Some(rgba_texture(
+        ctx,
+        format!("thumb-{}", f.id),
+        decoded.width(),
+        decoded.height(),
+        decoded.as_raw(),
+    ))
 }
 
 /// "+10m", "+1h 30m" from now, or an RFC 3339 time, as ms since the epoch.
@@ -1682,11 +1670,7 @@ fn bubble(
                         .find(|x| &x.id == r)
                         .and_then(|x| x.text.clone())
                         .unwrap_or_else(|| "an earlier message".into());
-                    let style = emoji::Style {
-                        weak: true,
-                        ..emoji::Style::sized(ui, egui::TextStyle::Small.resolve(ui.style()).size)
-                    };
-                    emoji::label(ui, bx.emoji, &format!("↪ {}", short(&quoted, 50)), style);
+                    small_weak(ui, bx.emoji, &format!("↪ {}", short(&quoted, 50)));
                 }
                 let body = match m.kind {
                     "text" => m.text.clone().unwrap_or_default(),
@@ -1750,7 +1734,10 @@ fn bubble(
                     waveform(ui, &v.waveform);
                 }
                 if let Some(a) = m.file.as_ref().and_then(|f| file_line(ui, f, file, m.outgoing)) {
-                    action = Some(a);
+                    action = Some(match a {
+                        FileAction::Fetch(id) => Bubble::Fetch(id),
+                        FileAction::Cancel(id) => Bubble::Cancel(id),
+                    });
                 }
                 if let Some(l) = &m.location
                     && let Some(a) = location(ui, l, m.outgoing, bx.here)
@@ -1873,41 +1860,6 @@ fn location(
     action
 }
 
-/// A small avatar (or a blank disc), with `label` as its accessible text.
-fn avatar(ui: &mut egui::Ui, tex: Option<&egui::TextureHandle>, label: &str) {
-    let side = 24.0;
-    match tex {
-        Some(t) => {
-            let img = egui::Image::new((t.id(), egui::vec2(side, side)))
-                .corner_radius(side / 2.0)
-                .alt_text(label);
-            ui.add(img);
-        }
-        None => {
-            let (rect, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
-            ui.painter().circle_filled(rect.center(), side / 2.0, ui.visuals().faint_bg_color);
-        }
-    }
-}
-
-/// A green dot while a friend is online, else when they were last seen.
-fn presence(ui: &mut egui::Ui, c: &ContactView, name: &str) {
-    let (text, color) = if c.online {
-        (format!("{name} online"), Color32::from_rgb(40, 170, 80))
-    } else {
-        let when = c.last_seen.map_or_else(
-            || format!("{name} offline"),
-            |t| format!("{name} last seen {}", clock(t)),
-        );
-        (when, Color32::GRAY)
-    };
-    let (rect, r) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-    ui.painter().circle_filled(rect.center(), 4.0, color);
-    let shown = text.clone();
-    r.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &shown));
-    r.on_hover_text(text);
-}
-
 /// A poll's options as buttons with their counts; a click votes.
 fn poll(ui: &mut egui::Ui, p: &kovan_node::node::PollView, mine_poll: bool) -> Option<Bubble> {
     let mut action = None;
@@ -1938,82 +1890,6 @@ fn poll(ui: &mut egui::Ui, p: &kovan_node::node::PollView, mine_poll: bool) -> O
     action
 }
 
-/// A voice note's peak levels as bars.
-fn waveform(ui: &mut egui::Ui, levels: &[u8]) {
-    let size = egui::vec2(levels.len() as f32 * 3.0, 24.0);
-    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-    let painter = ui.painter_at(rect);
-    for (i, l) in levels.iter().enumerate() {
-        let h = 2.0 + f32::from(*l) / 255.0 * 22.0;
-        let x = rect.left() + i as f32 * 3.0 + 1.0;
-        painter.line_segment(
-            [egui::pos2(x, rect.center().y - h / 2.0), egui::pos2(x, rect.center().y + h / 2.0)],
-            egui::Stroke::new(2.0, Color32::from_rgb(90, 120, 200)),
-        );
-    }
-}
-
-/// A file's size, transfer state and what can be done with it.
-fn file_line(
-    ui: &mut egui::Ui,
-    meta: &kovan_node::node::FileMeta,
-    file: Option<&FileView>,
-    outgoing: bool,
-) -> Option<Bubble> {
-    let mut action = None;
-    let size = meta.size as f64 / (1024.0 * 1024.0);
-    ui.horizontal(|ui| {
-        let state = file.map_or(if outgoing { "ready" } else { "offered" }, |f| f.state.as_str());
-        match state {
-            "downloading" | "waiting" => {
-                let done = file.map_or(0, |f| f.done) as f32 / meta.size.max(1) as f32;
-                ui.add(egui::ProgressBar::new(done).desired_width(120.0).show_percentage());
-                if ui.small_button(format!("Cancel {}", meta.name)).clicked() {
-                    action = Some(Bubble::Cancel(meta.id.clone()));
-                }
-            }
-            "complete" => {
-                ui.label(format!("{size:.1} MiB, saved"));
-            }
-            "offered" | "failed" | "cancelled" if !outgoing => {
-                if let Some(e) = file.and_then(|f| f.error.clone()) {
-                    ui.label(RichText::new(e).color(Color32::from_rgb(200, 60, 60)));
-                }
-                if ui.small_button(format!("Download {}", meta.name)).clicked() {
-                    action = Some(Bubble::Fetch(meta.id.clone()));
-                }
-                ui.label(format!("{size:.1} MiB"));
-            }
-            other => {
-                ui.label(format!("{size:.1} MiB, {other}"));
-            }
-        }
-    });
-    action
-}
-
-/// A one-line field after its label (also its accessible name), with a
-/// hint shown while it is empty.
-fn field(
-    ui: &mut egui::Ui,
-    label: &str,
-    value: &mut String,
-    hint: &str,
-    width: f32,
-) -> egui::Response {
-    let l = ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(width)).labelled_by(l.id)
-}
-
-/// A text field with a visible label that is also its accessible name.
-fn labelled(ui: &mut egui::Ui, label: &str, value: &mut String, secret: bool) -> egui::Response {
-    ui.horizontal(|ui| {
-        let l = ui.label(label);
-        ui.add(egui::TextEdit::singleline(value).password(secret)).labelled_by(l.id)
-    })
-    .inner
-}
-
 /// A rough passphrase strength hint: length and character classes.
 pub fn strength(p: &str) -> (&'static str, Color32) {
     let classes = [
@@ -2035,33 +1911,6 @@ pub fn strength(p: &str) -> (&'static str, Color32) {
     }
 }
 
-fn short(s: &str, n: usize) -> String {
-    let mut out: String = s.chars().take(n).collect();
-    if s.chars().count() > n {
-        out.push('…');
-    }
-    out
-}
-
-/// Days since 1970-01-01 (UTC) of a time in ms.
-fn civil_day(ms: i64) -> i64 {
-    ms.div_euclid(86_400_000)
-}
-
-/// "2026-12-01" for a day number (Howard Hinnant's civil-from-days).
-fn format_day(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// What the user is told when the database was restored from its backup.
 fn restored_notice(r: &kovan_node::backup::Restored) -> String {
     format!(
@@ -2074,21 +1923,12 @@ fn restored_notice(r: &kovan_node::backup::Restored) -> String {
     )
 }
 
-/// "14:05" (UTC) of a time in ms.
-fn clock(ms: i64) -> String {
-    let s = ms.div_euclid(1000).rem_euclid(86_400);
-    format!("{:02}:{:02}", s / 3600, s % 3600 / 60)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn days_and_strength() {
-        assert_eq!(format_day(civil_day(0)), "1970-01-01");
-        assert_eq!(format_day(civil_day(1_796_083_200_000)), "2026-12-01");
-        assert_eq!(clock(1_796_083_200_000 + 14 * 3_600_000 + 5 * 60_000), "14:05");
+    fn strength_hints() {
         assert_eq!(strength("abc").0, "Too short: at least 8 characters");
         assert_eq!(strength("abcdefgh").0, "Weak: longer is better");
         assert_eq!(strength("Abcdefgh12!x").0, "Strong");

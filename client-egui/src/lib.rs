@@ -7,3 +7,4 @@ pub mod app;
 pub mod audio;
 pub mod backend;
 pub mod emoji;
+pub mod widgets;
