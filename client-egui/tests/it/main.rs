@@ -4,6 +4,10 @@
 //! One module per area; each test sets up its own relay and clients with
 //! the helpers in `ui.rs`, so one failure does not hide the others.
 
+mod account;
 mod flows;
+mod groups;
+mod lock;
+mod people;
 mod snapshots;
 mod ui;

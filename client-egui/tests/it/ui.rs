@@ -177,6 +177,16 @@ pub(crate) fn until(h: &mut Client, what: &str, check: impl Fn(&Client) -> bool)
     }
 }
 
+/// Keeps the window going for `how_long` (for a command whose effect
+/// nothing on screen shows).
+pub(crate) fn pause(h: &mut Client, how_long: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < how_long {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// With `KOVAN_SCREENSHOTS=DIR` (see `scripts/screenshots`), writes what
 /// the window shows at a normal size as `DIR/NAME.png`.
 pub(crate) fn shot(h: &mut Client, name: &str) {
@@ -200,11 +210,25 @@ pub(crate) fn has_text(h: &Client, part: &str) -> bool {
     h.query_all_by_label_contains(part).next().is_some()
 }
 
+/// Whether an error shown to the user says `part`.
+pub(crate) fn error_says(h: &Client, part: &str) -> bool {
+    h.state().errors().iter().any(|e| e.contains(part)) && has_text(h, part)
+}
+
 /// Clicks the first widget with this label (a message can show in the
 /// chat and in the list's preview).
 pub(crate) fn click(h: &mut Client, label: &str) {
     until(h, label, |h| has(h, label));
     if let Some(n) = h.query_all_by_label(label).next() {
+        n.click();
+    }
+    settle_click(h);
+}
+
+/// Clicks the first widget whose label contains `part`.
+pub(crate) fn click_containing(h: &mut Client, part: &str) {
+    until(h, part, |h| has_text(h, part));
+    if let Some(n) = h.query_all_by_label_contains(part).next() {
         n.click();
     }
     settle_click(h);
