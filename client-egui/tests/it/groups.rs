@@ -6,15 +6,10 @@ use crate::ui::*;
 #[test]
 fn a_declined_group_invitation_can_be_sent_again() {
     let mut t = two_friends();
+    invite_bob(&mut t, "Ekip");
     let Two { alice, bob, .. } = &mut t;
-    click(alice, "Chats");
-    type_into(alice, "New group", "Ekip");
-    click(alice, "Create group");
-    click(alice, "Ekip");
-    click(alice, "Invite bob");
     until(alice, "bob invited", |h| has(h, "bob: invited"));
 
-    click(bob, "Chats");
     until(bob, "the invitation", |h| has(h, "bob invites you to Ekip") || has(h, "Join Ekip"));
     click(bob, "Decline Ekip");
     until(bob, "the invitation gone", |h| !has(h, "Join Ekip") && !has(h, "Decline Ekip"));

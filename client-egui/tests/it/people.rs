@@ -7,11 +7,7 @@ use crate::ui::*;
 fn a_declined_friend_request_leaves_both_as_strangers() {
     let mut t = two_signed_up();
     let Two { alice, bob, .. } = &mut t;
-    type_into(alice, "Search people", "bob");
-    click(alice, "Search");
-    click(alice, "Add bob");
-    until(alice, "the request shown as sent", |h| has(h, "bob: request sent"));
-    until(bob, "a request", |h| has(h, "People (1)"));
+    ask_bob(alice, bob);
 
     click(bob, "Decline alice");
     until(bob, "the request gone", |h| !has(h, "Accept alice") && has(h, "People"));

@@ -113,13 +113,18 @@ pub(crate) fn two_friends() -> Two {
     t
 }
 
-/// Alice finds Bob in the relay's directory and asks; Bob accepts.
-pub(crate) fn befriend(alice: &mut Client, bob: &mut Client) {
+/// Alice finds Bob in the relay's directory and asks; Bob sees it.
+pub(crate) fn ask_bob(alice: &mut Client, bob: &mut Client) {
     type_into(alice, "Search people", "bob");
     click(alice, "Search");
     click(alice, "Add bob");
     until(alice, "the request shown as sent", |h| has(h, "bob: request sent"));
     until(bob, "a request", |h| has(h, "People (1)"));
+}
+
+/// Alice asks Bob to be friends; he accepts.
+pub(crate) fn befriend(alice: &mut Client, bob: &mut Client) {
+    ask_bob(alice, bob);
     click(bob, "Accept alice");
     until(alice, "the friendship", |h| !has(h, "bob: request sent") && has(h, "bob"));
 }
@@ -133,14 +138,19 @@ pub(crate) fn open_chats(t: &mut Two) {
     click(&mut t.bob, "alice (@alice)");
 }
 
-/// Alice makes a group, invites Bob, he joins; both have it open.
-pub(crate) fn group_with_bob(t: &mut Two, name: &str) {
+/// Alice makes a group, opens it and invites Bob.
+pub(crate) fn invite_bob(t: &mut Two, name: &str) {
     click(&mut t.alice, "Chats");
     type_into(&mut t.alice, "New group", name);
     click(&mut t.alice, "Create group");
     click(&mut t.alice, name);
     click(&mut t.alice, "Invite bob");
     click(&mut t.bob, "Chats");
+}
+
+/// Alice makes a group, invites Bob, he joins; both have it open.
+pub(crate) fn group_with_bob(t: &mut Two, name: &str) {
+    invite_bob(t, name);
     click(&mut t.bob, &format!("Join {name}"));
     until(&mut t.alice, "bob in the group", |h| members_include(h, "bob"));
     click(&mut t.bob, name);
