@@ -1,9 +1,13 @@
-//! The kovan desktop client (egui/eframe): [`app::App`] draws the window
-//! from its state; [`backend::Backend`] runs the node on its own runtime
-//! thread. The binary wraps the app in eframe; the UI tests drive the same
-//! app with `egui_kittest` against real nodes and a relay.
+//! The kovan desktop client (egui/eframe): [`app::App`] is the shell that
+//! routes to the screens in [`screens`] (each with its own state), which
+//! draw with the shared [`widgets`]; [`backend::Backend`] runs the node on
+//! its own runtime thread. The binary wraps the app in eframe; the UI
+//! tests drive the same app with `egui_kittest` against real nodes and a
+//! relay.
 
 pub mod app;
 pub mod audio;
 pub mod backend;
 pub mod emoji;
+pub mod screens;
+pub mod widgets;

@@ -1,7 +1,13 @@
 //! UI tests: the real app, driven through its accessibility tree with
 //! `egui_kittest`, against real nodes (each client runs its own) and a real
 //! relay on loopback. Queries go by the labels a screen reader would read.
+//! One module per area; each test sets up its own relay and clients with
+//! the helpers in `ui.rs`, so one failure does not hide the others.
 
+mod account;
 mod flows;
+mod groups;
+mod lock;
+mod people;
 mod snapshots;
 mod ui;

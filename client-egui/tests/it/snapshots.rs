@@ -70,38 +70,31 @@ fn first_run_unlock_and_people_screens_look_as_recorded() {
 /// a reply, a reaction, delivery ticks.
 #[test]
 fn a_chat_with_colour_emoji_a_reply_and_a_reaction_looks_as_recorded() {
-    use crate::ui::{self, click, client_with, first_menu, has, has_text, sign_up, type_into};
+    use crate::ui::{
+        self, TestRelay, befriend, click, client_with, first_menu, has, has_text, send,
+    };
     use kovan_node::clock::{Clock, ManualClock};
 
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let relay = ui::relay(&rt, dir.path());
-    let url = relay.url();
+    let relay = TestRelay::start(dir.path());
     // 2026-12-01 09:41 UTC.
     let clock = Clock::Manual(ManualClock::new(1_796_118_060_000));
-    let mut alice = client_with(dir.path(), "alice", &url, clock.clone());
-    let mut bob = client_with(dir.path(), "bob", &url, clock);
-    sign_up(&mut alice, "alice");
-    sign_up(&mut bob, "bob");
-    type_into(&mut alice, "Search people", "bob");
-    click(&mut alice, "Search");
-    click(&mut alice, "Add bob");
-    ui::until(&mut bob, "a request", |h| has(h, "People (1)"));
-    click(&mut bob, "Accept alice");
-    ui::until(&mut alice, "the friendship", |h| !has(h, "bob: request sent"));
+    let mut alice = client_with(dir.path(), "alice", &relay.url, clock.clone());
+    let mut bob = client_with(dir.path(), "bob", &relay.url, clock);
+    ui::sign_up(&mut alice, "alice");
+    ui::sign_up(&mut bob, "bob");
+    befriend(&mut alice, &mut bob);
 
     click(&mut alice, "Chats");
     click(&mut alice, "bob");
-    type_into(&mut alice, "Message", "Günaydın ☀️ kahve? :coffee:");
-    click(&mut alice, "Send");
+    send(&mut alice, "Günaydın ☀️ kahve? :coffee:");
     ui::until(&mut bob, "an unread chat", |h| has(h, "Chats (1)"));
     click(&mut bob, "Chats (1)");
     click(&mut bob, "alice (@alice) (1)");
     ui::until(&mut bob, "her message", |h| has(h, "Günaydın ☀️ kahve? ☕"));
     first_menu(&mut bob);
     click(&mut bob, "❤");
-    type_into(&mut bob, "Message", "Olur 🎉🇹🇷");
-    click(&mut bob, "Send");
+    send(&mut bob, "Olur 🎉🇹🇷");
     ui::until(&mut alice, "his answer", |h| has(h, "Olur 🎉🇹🇷"));
     ui::until(&mut alice, "the reaction", |h| has(h, "❤ 1"));
     ui::until(&mut alice, "her message seen", |h| has_text(h, "seen"));
@@ -112,6 +105,5 @@ fn a_chat_with_colour_emoji_a_reply_and_a_reaction_looks_as_recorded() {
     alice.set_size(egui::vec2(900.0, 600.0));
     until(&mut alice, "the window at its size", |_| true);
     alice.snapshot("chat");
-    drop((alice, bob));
-    rt.block_on(relay.shutdown(Duration::from_secs(5)));
+    drop((alice, bob, relay));
 }

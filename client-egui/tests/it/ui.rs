@@ -1,4 +1,5 @@
-//! What the UI tests share: a relay, clients, and steps by accessible label.
+//! What the UI tests share: a relay, clients, people signed up and
+//! befriended, and steps by accessible label.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -14,48 +15,159 @@ use kovan_relay::{Relay, RelayConfig};
 /// Generous for a debug build on two cores (Argon2id, MLS, a relay).
 pub(crate) const WAIT: Duration = Duration::from_secs(90);
 
-pub(crate) fn relay(rt: &tokio::runtime::Runtime, dir: &Path) -> Relay {
-    let config = RelayConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: Some(dir.join("relay")),
-        ..Default::default()
-    };
-    std::fs::create_dir_all(dir.join("relay")).unwrap();
-    rt.block_on(Relay::start(config)).unwrap()
+/// Every test identity's passphrase.
+pub(crate) const PASSPHRASE: &str = "correct horse battery";
+
+/// Every test relay account's password.
+pub(crate) const PASSWORD: &str = "a long password";
+
+/// A client's window.
+pub(crate) type Client = Harness<'static, App>;
+
+/// A relay on loopback with its own runtime, shut down when dropped.
+pub(crate) struct TestRelay {
+    relay: Option<Relay>,
+    /// Its runtime (for calls the test makes itself).
+    pub(crate) rt: tokio::runtime::Runtime,
+    /// Its base URL.
+    pub(crate) url: String,
 }
 
-pub(crate) fn client(dir: &Path, name: &str, relay: &str) -> Harness<'static, App> {
-    client_with(dir, name, relay, Clock::System)
+impl TestRelay {
+    pub(crate) fn start(dir: &Path) -> Self {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let config = RelayConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: Some(dir.join("relay")),
+            ..Default::default()
+        };
+        std::fs::create_dir_all(dir.join("relay")).unwrap();
+        let relay = rt.block_on(Relay::start(config)).unwrap();
+        let url = relay.url();
+        Self { relay: Some(relay), rt, url }
+    }
 }
 
-/// A client whose node follows `clock` (message times, schedules).
-pub(crate) fn client_with(
-    dir: &Path,
-    name: &str,
-    relay: &str,
-    clock: Clock,
-) -> Harness<'static, App> {
-    let config = BackendConfig {
+impl Drop for TestRelay {
+    fn drop(&mut self) {
+        if let Some(r) = self.relay.take() {
+            self.rt.block_on(r.shutdown(Duration::from_secs(5)));
+        }
+    }
+}
+
+/// How a test client is configured: its home under `dir`, loopback only.
+pub(crate) fn config(dir: &Path, name: &str, relay: Option<&str>) -> BackendConfig {
+    BackendConfig {
         home: dir.join(name),
-        relay: Some(relay.to_owned()),
+        relay: relay.map(str::to_owned),
         loopback: true,
-        clock,
-    };
+        clock: Clock::System,
+    }
+}
+
+/// The window around an app.
+pub(crate) fn window(app: App) -> Client {
     Harness::builder()
         // Tall enough that a whole test conversation is on screen (widgets
         // scrolled out of view are not in the accessibility tree).
         .with_size(egui::vec2(1100.0, 2400.0))
         .wgpu()
-        .build_ui_state(|ui, app: &mut App| app.ui(ui), App::new(config))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
+}
+
+pub(crate) fn client(dir: &Path, name: &str, relay: &str) -> Client {
+    client_with(dir, name, relay, Clock::System)
+}
+
+/// A client whose node follows `clock` (message times, schedules).
+pub(crate) fn client_with(dir: &Path, name: &str, relay: &str, clock: Clock) -> Client {
+    window(App::new(BackendConfig { clock, ..config(dir, name, Some(relay)) }))
+}
+
+/// Alice and Bob, each with a window, on one relay.
+pub(crate) struct Two {
+    pub(crate) alice: Client,
+    pub(crate) bob: Client,
+    /// Shut down after the clients.
+    _relay: TestRelay,
+    /// Their homes and the relay's data; removed last.
+    pub(crate) dir: tempfile::TempDir,
+}
+
+/// Alice and Bob, signed up on a fresh relay.
+pub(crate) fn two_signed_up() -> Two {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path());
+    let mut alice = client(dir.path(), "alice", &relay.url);
+    let mut bob = client(dir.path(), "bob", &relay.url);
+    sign_up(&mut alice, "alice");
+    sign_up(&mut bob, "bob");
+    Two { alice, bob, _relay: relay, dir }
+}
+
+/// Alice and Bob, signed up and friends (both on their People tab).
+pub(crate) fn two_friends() -> Two {
+    let mut t = two_signed_up();
+    befriend(&mut t.alice, &mut t.bob);
+    t
+}
+
+/// Alice finds Bob in the relay's directory and asks; Bob sees it.
+pub(crate) fn ask_bob(alice: &mut Client, bob: &mut Client) {
+    type_into(alice, "Search people", "bob");
+    click(alice, "Search");
+    click(alice, "Add bob");
+    until(alice, "the request shown as sent", |h| has(h, "bob: request sent"));
+    until(bob, "a request", |h| has(h, "People (1)"));
+}
+
+/// Alice asks Bob to be friends; he accepts.
+pub(crate) fn befriend(alice: &mut Client, bob: &mut Client) {
+    ask_bob(alice, bob);
+    click(bob, "Accept alice");
+    until(alice, "the friendship", |h| !has(h, "bob: request sent") && has(h, "bob"));
+}
+
+/// Both open their chat with each other (Bob's is titled by Alice's
+/// name and username).
+pub(crate) fn open_chats(t: &mut Two) {
+    click(&mut t.alice, "Chats");
+    click(&mut t.alice, "bob");
+    click(&mut t.bob, "Chats");
+    click(&mut t.bob, "alice (@alice)");
+}
+
+/// Alice makes a group, opens it and invites Bob.
+pub(crate) fn invite_bob(t: &mut Two, name: &str) {
+    click(&mut t.alice, "Chats");
+    type_into(&mut t.alice, "New group", name);
+    click(&mut t.alice, "Create group");
+    click(&mut t.alice, name);
+    click(&mut t.alice, "Invite bob");
+    click(&mut t.bob, "Chats");
+}
+
+/// Alice makes a group, invites Bob, he joins; both have it open.
+pub(crate) fn group_with_bob(t: &mut Two, name: &str) {
+    invite_bob(t, name);
+    click(&mut t.bob, &format!("Join {name}"));
+    until(&mut t.alice, "bob in the group", |h| members_include(h, "bob"));
+    click(&mut t.bob, name);
+    until(&mut t.bob, "the group open", |h| members_include(h, "alice"));
+}
+
+/// Whether the open group's member line names `who`.
+pub(crate) fn members_include(h: &Client, who: &str) -> bool {
+    let by = egui_kittest::kittest::By::new()
+        .label_contains("Members:")
+        .predicate(move |n| n.value().is_some_and(|l| l.contains(who)));
+    h.query_all(by).next().is_some()
 }
 
 /// Steps the UI until `check` holds; the node works in the background.
 #[track_caller]
-pub(crate) fn until(
-    h: &mut Harness<'static, App>,
-    what: &str,
-    check: impl Fn(&Harness<'static, App>) -> bool,
-) {
+pub(crate) fn until(h: &mut Client, what: &str, check: impl Fn(&Client) -> bool) {
     let start = Instant::now();
     loop {
         h.step();
@@ -75,9 +187,19 @@ pub(crate) fn until(
     }
 }
 
+/// Keeps the window going for `how_long` (for a command whose effect
+/// nothing on screen shows).
+pub(crate) fn pause(h: &mut Client, how_long: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < how_long {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// With `KOVAN_SCREENSHOTS=DIR` (see `scripts/screenshots`), writes what
 /// the window shows at a normal size as `DIR/NAME.png`.
-pub(crate) fn shot(h: &mut Harness<'static, App>, name: &str) {
+pub(crate) fn shot(h: &mut Client, name: &str) {
     let Ok(dir) = std::env::var("KOVAN_SCREENSHOTS") else { return };
     h.set_size(egui::vec2(1100.0, 720.0));
     for _ in 0..5 {
@@ -90,30 +212,48 @@ pub(crate) fn shot(h: &mut Harness<'static, App>, name: &str) {
     h.step();
 }
 
-pub(crate) fn has(h: &Harness<'static, App>, label: &str) -> bool {
+pub(crate) fn has(h: &Client, label: &str) -> bool {
     h.query_all_by_label(label).next().is_some()
 }
 
-pub(crate) fn has_text(h: &Harness<'static, App>, part: &str) -> bool {
+pub(crate) fn has_text(h: &Client, part: &str) -> bool {
     h.query_all_by_label_contains(part).next().is_some()
+}
+
+/// Whether an error shown to the user says `part`.
+pub(crate) fn error_says(h: &Client, part: &str) -> bool {
+    h.state().errors().iter().any(|e| e.contains(part)) && has_text(h, part)
 }
 
 /// Clicks the first widget with this label (a message can show in the
 /// chat and in the list's preview).
-pub(crate) fn click(h: &mut Harness<'static, App>, label: &str) {
+pub(crate) fn click(h: &mut Client, label: &str) {
     until(h, label, |h| has(h, label));
     if let Some(n) = h.query_all_by_label(label).next() {
         n.click();
     }
-    // Clicks land by position: let the layout settle (a click can open or
-    // close something above the next widget).
+    settle_click(h);
+}
+
+/// Clicks the first widget whose label contains `part`.
+pub(crate) fn click_containing(h: &mut Client, part: &str) {
+    until(h, part, |h| has_text(h, part));
+    if let Some(n) = h.query_all_by_label_contains(part).next() {
+        n.click();
+    }
+    settle_click(h);
+}
+
+/// Clicks land by position: let the layout settle (a click can open or
+/// close something above the next widget).
+fn settle_click(h: &mut Client) {
     h.step();
     h.step();
 }
 
 /// Opens the first message's "…" menu (after letting the window catch up:
 /// what arrived meanwhile may have moved it).
-pub(crate) fn first_menu(h: &mut Harness<'static, App>) {
+pub(crate) fn first_menu(h: &mut Client) {
     for _ in 0..3 {
         h.step();
     }
@@ -123,7 +263,7 @@ pub(crate) fn first_menu(h: &mut Harness<'static, App>) {
     h.step();
 }
 
-pub(crate) fn type_into(h: &mut Harness<'static, App>, field: &str, text: &str) {
+pub(crate) fn type_into(h: &mut Client, field: &str, text: &str) {
     until(h, field, |h| has(h, field));
     let node = h.get_by_label(field);
     node.focus();
@@ -131,18 +271,36 @@ pub(crate) fn type_into(h: &mut Harness<'static, App>, field: &str, text: &str) 
     h.step();
 }
 
-/// First run: an identity, then a relay account.
-pub(crate) fn sign_up(h: &mut Harness<'static, App>, name: &str) {
+/// Types a message in the open chat and sends it.
+pub(crate) fn send(h: &mut Client, text: &str) {
+    type_into(h, "Message", text);
+    click(h, "Send");
+}
+
+/// First run: an identity, then the main window.
+pub(crate) fn create_identity(h: &mut Client, name: &str) {
     until(h, "the first-run screen", |h| h.state().screen == Screen::FirstRun);
     type_into(h, "Device name", name);
-    type_into(h, "Passphrase", "correct horse battery");
+    type_into(h, "Passphrase", PASSPHRASE);
     assert!(has_text(h, "Strong"), "the strength hint shows");
-    type_into(h, "Repeat passphrase", "correct horse battery");
+    type_into(h, "Repeat passphrase", PASSPHRASE);
     click(h, "Create identity");
     until(h, "the main window", |h| h.state().screen == Screen::Main);
+}
+
+/// First run: an identity, then a relay account.
+pub(crate) fn sign_up(h: &mut Client, name: &str) {
+    create_identity(h, name);
     click(h, "People");
     type_into(h, "Username", name);
-    type_into(h, "Password", "a long password");
+    type_into(h, "Password", PASSWORD);
     click(h, "Sign up");
     until(h, "signed in", |h| has_text(h, &format!("signed in as {name}")));
+}
+
+/// Unlocks from the lock screen and waits for the main window.
+pub(crate) fn unlock(h: &mut Client) {
+    type_into(h, "Passphrase", PASSPHRASE);
+    click(h, "Unlock");
+    until(h, "the main window", |h| h.state().screen == Screen::Main);
 }

@@ -1,0 +1,133 @@
+//! [`Ctx`]: what every screen shares. The shell owns it and lends it to
+//! the screen it draws; a screen reads what the node has told the app,
+//! queues commands, reports errors and asks for navigation through it, and
+//! never sees another screen's state.
+
+use std::collections::HashMap;
+
+use eframe::egui;
+use kovan_node::node::{
+    ContactView, ConversationView, FileView, GroupView, InvitationView, ScheduledView,
+};
+
+use crate::backend::{Backend, BackendConfig, Cmd};
+use crate::emoji::Emoji;
+use crate::screens::chat::Pages;
+use crate::widgets::contact_name;
+
+/// Where a screen asks the shell to go (applied once the screen is drawn).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Nav {
+    /// The keys are being opened (or the node restarted): a spinner until
+    /// the backend says where things stand.
+    Opening,
+    /// Show this conversation, on the Chats tab.
+    OpenChat(String),
+}
+
+/// What the screens share.
+pub struct Ctx {
+    pub(super) config: BackendConfig,
+    pub(super) backend: Option<Backend>,
+    pub(super) errors: Vec<String>,
+    /// The conversation shown in the main panel.
+    pub(super) open: Option<String>,
+    pub(super) nav: Option<Nav>,
+    /// This account, hex.
+    pub account: String,
+    /// The relay username, while signed in.
+    pub signed_in: Option<String>,
+    /// The relay's push connection is up.
+    pub relay_up: bool,
+    /// Friends, requests, blocked accounts.
+    pub contacts: Vec<ContactView>,
+    /// Chats and groups, most recent first.
+    pub conversations: Vec<ConversationView>,
+    /// Groups this account is in.
+    pub groups: Vec<GroupView>,
+    /// Group invitations, both ways.
+    pub invitations: Vec<InvitationView>,
+    /// Scheduled messages.
+    pub scheduled: Vec<ScheduledView>,
+    /// Transfers by file id.
+    pub files: HashMap<String, FileView>,
+    /// Each opened chat's loaded pages.
+    pub chats: HashMap<String, Pages>,
+    /// Avatars by username (`None`: asked for, or none).
+    pub avatars: HashMap<String, Option<egui::TextureHandle>>,
+    /// Colour emoji textures.
+    pub emoji: Emoji,
+}
+
+impl Ctx {
+    pub(super) fn new(config: BackendConfig) -> Self {
+        Self {
+            config,
+            backend: None,
+            errors: Vec::new(),
+            open: None,
+            nav: None,
+            account: String::new(),
+            signed_in: None,
+            relay_up: false,
+            contacts: Vec::new(),
+            conversations: Vec::new(),
+            groups: Vec::new(),
+            invitations: Vec::new(),
+            scheduled: Vec::new(),
+            files: HashMap::new(),
+            chats: HashMap::new(),
+            avatars: HashMap::new(),
+            emoji: Emoji::default(),
+        }
+    }
+
+    /// Queues a command for the node; never waits (a full queue is an
+    /// error shown to the user).
+    pub fn send(&mut self, cmd: Cmd) {
+        match &self.backend {
+            Some(b) => {
+                if let Err(e) = b.send(cmd) {
+                    self.errors.push(e);
+                }
+            }
+            None => self.errors.push("kovan has not started".into()),
+        }
+    }
+
+    /// Shows an error, in plain words, in the bar at the top.
+    pub fn error(&mut self, message: String) {
+        self.errors.push(message);
+    }
+
+    /// Asks the shell to go somewhere once this frame's screen is drawn.
+    pub fn go(&mut self, nav: Nav) {
+        self.nav = Some(nav);
+    }
+
+    /// The conversation shown in the main panel.
+    pub fn open(&self) -> Option<&str> {
+        self.open.as_deref()
+    }
+
+    /// Where the node lives and which relay it was started with.
+    pub fn config(&self) -> &BackendConfig {
+        &self.config
+    }
+
+    /// Names for the accounts seen in a conversation: this account, friends,
+    /// the group's members.
+    pub fn names(&self, conv: &str) -> HashMap<String, String> {
+        let mut names = HashMap::new();
+        for c in &self.contacts {
+            names.insert(c.account.clone(), contact_name(c));
+        }
+        if let Some(g) = self.groups.iter().find(|g| g.id == conv) {
+            for m in &g.members {
+                names.entry(m.account.clone()).or_insert_with(|| m.name.clone());
+            }
+        }
+        names.insert(self.account.clone(), "You".into());
+        names
+    }
+}

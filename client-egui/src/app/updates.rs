@@ -1,0 +1,169 @@
+//! What the backend reports, applied to the state: each [`Update`] and
+//! node [`Event`] lands in [`Ctx`] (what screens share) or in the one
+//! screen that shows it.
+
+use eframe::egui;
+use kovan_node::Event;
+use kovan_node::contacts::FriendState;
+
+use super::{App, Screen};
+use crate::backend::{Backend, Cmd, Update};
+use crate::widgets::{civil_day, clock, format_day, rgba_texture};
+
+impl App {
+    pub(super) fn apply_updates(&mut self, ctx: &egui::Context) {
+        let updates = self.ctx.backend.as_mut().map(Backend::drain).unwrap_or_default();
+        for u in updates {
+            match u {
+                Update::HasIdentity(has) => {
+                    self.screen = if has { Screen::Unlock } else { Screen::FirstRun };
+                }
+                Update::Started { account } => {
+                    self.ctx.account = account;
+                    self.screen = Screen::Main;
+                    self.first_run.clear();
+                    self.unlock.clear();
+                    self.last_input = std::time::Instant::now();
+                }
+                Update::Locked => {
+                    self.screen = Screen::Unlock;
+                    self.ctx.open = None;
+                }
+                Update::SignedIn { username } => {
+                    self.ctx.avatars.remove(&username);
+                    self.ctx.send(Cmd::Avatar(username.clone()));
+                    self.ctx.signed_in = Some(username);
+                    self.people.signed_in();
+                    self.ctx.send(Cmd::Refresh);
+                }
+                Update::Contacts(c) => {
+                    let missing: Vec<String> = c
+                        .iter()
+                        .filter(|c| c.state == FriendState::Friend)
+                        .filter_map(|c| c.username.clone())
+                        .filter(|u| !self.ctx.avatars.contains_key(u))
+                        .collect();
+                    for u in missing {
+                        self.ctx.avatars.insert(u.clone(), None);
+                        self.ctx.send(Cmd::Avatar(u));
+                    }
+                    self.ctx.contacts = c;
+                }
+                Update::Avatar { username, image } => {
+                    let tex = image.map(|(w, h, rgba)| {
+                        rgba_texture(ctx, format!("avatar-{username}"), w, h, &rgba)
+                    });
+                    self.ctx.avatars.insert(username, tex);
+                }
+                Update::FullImage { file, image } => {
+                    self.chat.viewer().loaded(ctx, &mut self.ctx, &file, image);
+                }
+                Update::RelayChanged(url) => {
+                    self.ctx.config.relay = url.clone();
+                    self.ctx.signed_in = None;
+                    self.ctx.relay_up = false;
+                    self.settings.forget_profile();
+                    self.unlock.relay_changed(url);
+                }
+                Update::Conversations(c) => self.ctx.conversations = c,
+                Update::History { conversation, messages, older } => {
+                    self.ctx.chats.entry(conversation).or_default().add_page(messages, older);
+                }
+                Update::Found(r) => self.people.found(r),
+                Update::Groups(g) => self.ctx.groups = g,
+                Update::Invitations(i) => self.ctx.invitations = i,
+                Update::Scheduled(v) => self.ctx.scheduled = v,
+                Update::Settings { settings, sessions } => self.settings.loaded(settings, sessions),
+                Update::SignedOut => {
+                    self.ctx.signed_in = None;
+                    self.settings.signed_out();
+                }
+                Update::SafetyNumber { account, digits } => {
+                    self.people.safety_number(account, digits);
+                }
+                Update::Sent(m) => {
+                    self.ctx.chats.entry(m.conversation.clone()).or_default().upsert(*m);
+                    self.ctx.send(Cmd::Refresh);
+                }
+                Update::Event(e) => self.on_event(*e),
+                Update::Restored(r) => self.ctx.error(restored_notice(&r)),
+                Update::Error { action, message } => {
+                    if self.screen == Screen::Opening {
+                        self.screen =
+                            if action == "unlocking" { Screen::Unlock } else { Screen::FirstRun };
+                    }
+                    self.ctx.error(format!("Error {action}: {message}"));
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, e: Event) {
+        let ctx = &mut self.ctx;
+        match e {
+            Event::Message { message } => {
+                let conv = message.conversation.clone();
+                let is_open = ctx.open() == Some(conv.as_str());
+                ctx.chats.entry(conv.clone()).or_default().upsert(message);
+                if is_open {
+                    ctx.send(Cmd::MarkRead(conv));
+                }
+                ctx.send(Cmd::Refresh);
+            }
+            Event::MessageEdited { message }
+            | Event::Reactions { message }
+            | Event::PollUpdated { message }
+            | Event::LocationUpdated { message } => {
+                ctx.chats.entry(message.conversation.clone()).or_default().upsert(message);
+            }
+            Event::MessageState { conversation, id, state } => {
+                ctx.chats.entry(conversation).or_default().set_state(&id, state);
+            }
+            Event::MessageDeleted { conversation, id } => {
+                ctx.chats.entry(conversation).or_default().mark_deleted(&id);
+            }
+            Event::Error { message, .. } => ctx.error(message),
+            Event::File { file } => {
+                ctx.files.insert(file.id.clone(), file);
+            }
+            Event::GroupInvitation { .. }
+            | Event::GroupChanged { .. }
+            | Event::Scheduled { .. } => {
+                ctx.send(Cmd::Refresh);
+            }
+            Event::RelayConnected => {
+                ctx.relay_up = true;
+                ctx.send(Cmd::Refresh);
+            }
+            Event::RelayDisconnected { .. } => ctx.relay_up = false,
+            Event::RelaySessionEnded => {
+                ctx.signed_in = None;
+                ctx.error("Your relay session ended; log in again.".into());
+            }
+            Event::Presence { account, online, last_seen } => {
+                if let Some(c) = ctx.contacts.iter_mut().find(|c| c.account == account) {
+                    c.online = online;
+                    c.last_seen = last_seen;
+                }
+            }
+            Event::FriendRequest { .. }
+            | Event::FriendAccepted { .. }
+            | Event::FriendDeclined { .. }
+            | Event::FriendRemoved { .. }
+            | Event::ContactChanged { .. } => ctx.send(Cmd::Refresh),
+            _ => {}
+        }
+    }
+}
+
+/// What the user is told when the database was restored from its backup.
+fn restored_notice(r: &kovan_node::backup::Restored) -> String {
+    format!(
+        "kovan found its database damaged and went back to its last backup, from {} {} UTC. \
+         Messages that came after it may be missing on this device. The damaged file was kept \
+         as {}.",
+        format_day(civil_day(r.backup_taken_at)),
+        clock(r.backup_taken_at),
+        r.damaged_file.display()
+    )
+}

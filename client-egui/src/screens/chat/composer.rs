@@ -1,0 +1,157 @@
+//! The composer at the bottom of a chat: the reply being written, the
+//! extras section, the emoji picker and `:shortcode:` completions, the
+//! recorder, the message field and Send (or Save edit). Drafts are kept
+//! per chat.
+
+use std::collections::HashMap;
+
+use eframe::egui;
+use kovan_node::node::MessageView;
+
+use super::extras::Extras;
+use super::schedule::ScheduleForm;
+use super::voice::Voice;
+use crate::app::Ctx;
+use crate::backend::{Action, Cmd};
+use crate::emoji;
+use crate::widgets::short;
+
+/// The composer's state.
+#[derive(Debug, Default)]
+pub struct Composer {
+    drafts: HashMap<String, String>,
+    replying_to: Option<MessageView>,
+    /// The message whose edit is in the field.
+    editing: Option<String>,
+    picker_open: bool,
+    /// Attach, location, poll.
+    pub extras: Extras,
+    /// Send later.
+    schedule: ScheduleForm,
+}
+
+impl Composer {
+    /// A chat was opened: no reply pending.
+    pub fn opened(&mut self) {
+        self.replying_to = None;
+    }
+
+    /// Writes a reply to `m`.
+    pub fn reply_to(&mut self, m: MessageView) {
+        self.replying_to = Some(m);
+    }
+
+    /// Puts `m`'s text in the field to edit it.
+    pub fn edit(&mut self, conv: &str, m: MessageView) {
+        self.drafts.insert(conv.to_owned(), m.text.clone().unwrap_or_default());
+        self.editing = Some(m.id);
+    }
+
+    /// Puts a scheduled message's text in the field to edit it.
+    pub fn edit_scheduled(&mut self, conv: &str, id: String, text: String) {
+        self.drafts.insert(conv.to_owned(), text);
+        self.schedule.edit(id);
+    }
+
+    /// Draws the composer as the chat's bottom panel.
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &mut Ctx,
+        conv: &str,
+        picker: &mut emoji::Picker,
+        voice: &mut Voice,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        egui::Panel::bottom("composer").show(ui, |ui| {
+            if let Some(quoted) =
+                self.replying_to.as_ref().map(|r| r.text.clone().unwrap_or_default())
+            {
+                ui.horizontal(|ui| {
+                    ui.label(format!("Replying to: {}", short(&quoted, 40)));
+                    if ui.small_button("Cancel reply").clicked() {
+                        self.replying_to = None;
+                    }
+                });
+            }
+            egui::CollapsingHeader::new("Attach, location, poll, send later").show(ui, |ui| {
+                self.extras.show(ui, conv, cmds);
+                self.schedule.show(ui, conv, &mut self.drafts, cmds);
+            });
+            if self.picker_open {
+                ui.group(|ui| {
+                    if let Some(e) = picker.show(ui, &mut ctx.emoji) {
+                        self.drafts.entry(conv.to_owned()).or_default().push_str(e);
+                    }
+                });
+            }
+            self.completions(ui, ctx, conv);
+            // Its own id: the picker and completions above come and go,
+            // and must not change the ids of the field and buttons.
+            ui.push_id("composer", |ui| {
+                ui.horizontal(|ui| {
+                    let picker =
+                        emoji::button(ui, &mut ctx.emoji, "😀", "", self.picker_open, "Emoji")
+                            .on_hover_text("Emoji");
+                    if picker.clicked() {
+                        self.picker_open = !self.picker_open;
+                    }
+                    if voice.controls(ui, &mut ctx.emoji, conv) {
+                        return;
+                    }
+                    let draft = self.drafts.entry(conv.to_owned()).or_default();
+                    let label = ui.label("Message");
+                    let r = ui.add(
+                        egui::TextEdit::singleline(draft)
+                            .hint_text("Write a message; :shortcodes: become emoji")
+                            .desired_width(ui.available_width() - 80.0),
+                    );
+                    let r = r.labelled_by(label.id);
+                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    let label = if self.editing.is_some() { "Save edit" } else { "Send" };
+                    if (ui.button(label).clicked() || enter) && !draft.trim().is_empty() {
+                        let text = std::mem::take(draft);
+                        cmds.push(match self.editing.take() {
+                            Some(message) => Cmd::Act(Action::Edit {
+                                conversation: conv.to_owned(),
+                                message,
+                                text,
+                            }),
+                            None => Cmd::Send {
+                                conversation: conv.to_owned(),
+                                text,
+                                reply_to: self.replying_to.take().map(|m| m.id),
+                            },
+                        });
+                        r.request_focus();
+                    }
+                })
+            });
+        });
+    }
+
+    /// Emoji for the `:shortcode` being typed: a click or Tab completes.
+    fn completions(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx, conv: &str) {
+        let draft = self.drafts.entry(conv.to_owned()).or_default();
+        let offered = emoji::completion_token(draft)
+            .map(|(_, code)| emoji::completions(code))
+            .unwrap_or_default();
+        if !offered.is_empty() {
+            let tab = ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Tab));
+            let mut chosen = tab.then(|| offered[0].0);
+            ui.horizontal_wrapped(|ui| {
+                for (e, code) in &offered {
+                    let label = format!("Complete :{code}:");
+                    if emoji::button(ui, &mut ctx.emoji, e, &format!(" :{code}:"), false, &label)
+                        .clicked()
+                    {
+                        chosen = Some(e);
+                    }
+                }
+            });
+            if let Some(e) = chosen {
+                emoji::complete(self.drafts.entry(conv.to_owned()).or_default(), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Locations: the form that shares a typed place (once, or live for a
+//! while), and a location in its bubble (the sharer can move or stop a
+//! live one).
+
+use std::time::Duration;
+
+use eframe::egui::{self, RichText};
+use kovan_node::node::LocationView;
+
+use super::bubble::Bubble;
+use crate::backend::Cmd;
+use crate::widgets::{clock, field};
+
+/// The location form's fields.
+#[derive(Debug, Default)]
+pub struct LocationForm {
+    lat: String,
+    lon: String,
+    place: String,
+    live_for: String,
+}
+
+impl LocationForm {
+    /// The coordinates typed in, if they make a place.
+    pub fn typed_point(&self) -> Option<(f64, f64)> {
+        let lat: f64 = self.lat.trim().replace(',', ".").parse().ok()?;
+        let lon: f64 = self.lon.trim().replace(',', ".").parse().ok()?;
+        kovan_spec::Point::from_degrees(lat, lon, 0).ok().map(|_| (lat, lon))
+    }
+
+    /// Share a place (typed coordinates), once or live.
+    pub fn show(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
+        ui.horizontal(|ui| {
+            for (label, value) in [("Latitude", &mut self.lat), ("Longitude", &mut self.lon)] {
+                field(ui, label, value, "", 90.0);
+            }
+            field(ui, "Place name", &mut self.place, "", 120.0);
+        });
+        let point = self.typed_point();
+        if point.is_none() && !(self.lat.is_empty() && self.lon.is_empty()) {
+            ui.label("Latitude is −90…90 and longitude −180…180, in degrees.");
+        }
+        let place = self.place.trim().to_owned();
+        let share = |live| {
+            point.map(|(lat, lon)| Cmd::ShareLocation {
+                conversation: conv.to_owned(),
+                lat,
+                lon,
+                label: place.clone(),
+                live,
+            })
+        };
+        ui.horizontal(|ui| {
+            if ui.add_enabled(point.is_some(), egui::Button::new("Share location")).clicked() {
+                cmds.extend(share(None));
+            }
+            field(ui, "Live for", &mut self.live_for, "15m, 1h, 8h", 60.0);
+            let live = humantime::parse_duration(self.live_for.trim())
+                .ok()
+                .filter(|d| *d >= Duration::from_secs(60) && *d <= Duration::from_secs(24 * 3600));
+            let ok = point.is_some() && live.is_some();
+            if ui.add_enabled(ok, egui::Button::new("Share live location")).clicked() {
+                cmds.extend(share(live));
+            }
+            if !self.live_for.is_empty() && live.is_none() {
+                ui.label("A live share lasts 1 minute to 24 hours");
+            }
+        });
+    }
+}
+
+/// A location: its coordinates, a link for the map app, and for a live
+/// share how long it runs (the sharer can move or stop it).
+pub fn card(
+    ui: &mut egui::Ui,
+    l: &LocationView,
+    mine: bool,
+    here: Option<(f64, f64)>,
+) -> Option<Bubble> {
+    let mut action = None;
+    let accuracy = if l.accuracy_m > 0 { format!(" ±{} m", l.accuracy_m) } else { String::new() };
+    ui.label(format!("{:.5}, {:.5}{accuracy}", l.lat, l.lon));
+    ui.hyperlink_to("Open in map app", format!("geo:{:.6},{:.6}", l.lat, l.lon));
+    if l.live {
+        if l.active {
+            let until = l.live_until.map(clock).unwrap_or_default();
+            ui.label(format!("Live until {until} · updated {}", clock(l.updated_at)));
+            if mine {
+                ui.horizontal(|ui| {
+                    if let Some((lat, lon)) = here
+                        && ui.small_button("Move to the typed position").clicked()
+                    {
+                        action = Some(Bubble::MoveLocation(lat, lon));
+                    }
+                    if ui.small_button("Stop sharing").clicked() {
+                        action = Some(Bubble::StopLocation);
+                    }
+                });
+            }
+        } else {
+            let how = if l.stopped { "stopped" } else { "ended" };
+            ui.label(RichText::new(format!("Live location {how}")).italics());
+        }
+    }
+    action
+}

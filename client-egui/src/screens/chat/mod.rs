@@ -1,0 +1,185 @@
+//! An open conversation (the main panel): its title, the group panel
+//! (groups), scheduled messages, the composer at the bottom, and the
+//! messages; files dropped on the window are sent here.
+//!
+//! | part | file |
+//! |---|---|
+//! | loaded pages of history | [`pages`] |
+//! | the scrolled message list | [`messages`] |
+//! | one message, its menu, the reaction picker | [`bubble`] |
+//! | the composer (reply, emoji, completions, field, Send) | [`composer`] |
+//! | attach, location, poll, send later | [`extras`], [`location`], [`poll`], [`schedule`] |
+//! | recording and playing voice notes | [`voice`] |
+
+mod bubble;
+mod composer;
+mod extras;
+mod location;
+mod messages;
+mod pages;
+mod poll;
+mod schedule;
+mod voice;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use eframe::egui;
+
+use self::bubble::{Bubble, BubbleCtx};
+use self::composer::Composer;
+use self::voice::Voice;
+use crate::app::Ctx;
+use crate::backend::{Action, Cmd};
+use crate::emoji;
+use crate::screens::groups::GroupPanel;
+use crate::screens::image_viewer::ImageViewer;
+use crate::widgets::FileAction;
+
+pub use self::pages::Pages;
+pub use self::schedule::due_at;
+
+/// The chat view's state (the conversation shown is the shell's).
+#[derive(Default)]
+pub struct ChatView {
+    composer: Composer,
+    group: GroupPanel,
+    voice: Voice,
+    /// The emoji picker, for the composer and for reactions.
+    picker: emoji::Picker,
+    /// The message whose reaction picker is open.
+    reacting: Option<String>,
+    thumbnails: HashMap<String, Option<egui::TextureHandle>>,
+    viewer: ImageViewer,
+}
+
+impl ChatView {
+    /// `id` is now the conversation shown: its newest page if none is
+    /// loaded, and it is read.
+    pub fn opened(&mut self, id: &str, ctx: &mut Ctx) {
+        self.composer.opened();
+        if !ctx.chats.contains_key(id) || ctx.chats[id].messages.is_empty() {
+            ctx.send(Cmd::History { conversation: id.to_owned(), before: None });
+        }
+        ctx.send(Cmd::MarkRead(id.to_owned()));
+        ctx.send(Cmd::Refresh);
+    }
+
+    /// Picks up a finished recording (to send) and a finished playback.
+    pub fn poll_audio(&mut self, egui_ctx: &egui::Context, ctx: &mut Ctx) {
+        self.voice.poll(egui_ctx, ctx);
+    }
+
+    /// Drops a recording and stops playing (kovan locks).
+    pub fn stop_audio(&mut self) {
+        self.voice.stop();
+    }
+
+    /// The image viewer (the backend's decoded images go to it).
+    pub fn viewer(&mut self) -> &mut ImageViewer {
+        &mut self.viewer
+    }
+
+    /// Draws the conversation `conv`.
+    pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx, conv: &str) {
+        let title = ctx
+            .conversations
+            .iter()
+            .find(|c| c.id == conv)
+            .map_or_else(|| "chat".to_owned(), |c| c.title.clone());
+        ui.heading(&title);
+        let mut cmds = Vec::new();
+        self.group.show(ui, ctx, conv, &mut cmds);
+        if let Some((id, text)) = schedule::list(ui, ctx, conv, &mut cmds) {
+            self.composer.edit_scheduled(conv, id, text);
+        }
+        ui.separator();
+        self.composer.show(ui, ctx, conv, &mut self.picker, &mut self.voice, &mut cmds);
+        // Files dropped on the window go to this chat (images as images).
+        let dropped: Vec<PathBuf> =
+            ui.input(|i| i.raw.dropped_files.iter().filter_map(|f| f.path.clone()).collect());
+        for path in dropped {
+            let image = is_image(&path);
+            cmds.push(Cmd::SendFile { conversation: conv.to_owned(), path, image });
+        }
+        let names = ctx.names(conv);
+        let group = ctx.groups.iter().any(|g| g.id == conv);
+        let mut bx = BubbleCtx {
+            emoji: &mut ctx.emoji,
+            names: &names,
+            group,
+            playing: self.voice.playing(),
+            here: self.composer.extras.location.typed_point(),
+        };
+        let pages = ctx.chats.entry(conv.to_owned()).or_default();
+        let out = messages::show(ui, pages, &ctx.files, &mut self.thumbnails, &mut bx);
+        let (mut reply, mut reacting, mut play, mut view) = (None, None, None, None);
+        for (m, action) in out.inner {
+            let (conversation, message) = (conv.to_owned(), m.id.clone());
+            match action {
+                Bubble::Reply => reply = Some((m, false)),
+                Bubble::Edit => reply = Some((m, true)),
+                Bubble::Delete => cmds.push(Cmd::Act(Action::Delete { conversation, message })),
+                Bubble::React(emoji, remove) => {
+                    cmds.push(Cmd::React { conversation, message, emoji, remove });
+                }
+                Bubble::Vote(choices) => {
+                    cmds.push(Cmd::PollVote { conversation, poll: message, choices });
+                }
+                Bubble::ClosePoll => cmds.push(Cmd::PollClose { conversation, poll: message }),
+                Bubble::MoreReactions => reacting = Some(message),
+                Bubble::View(id) => view = Some(id),
+                Bubble::MoveLocation(lat, lon) => {
+                    cmds.push(Cmd::LocationUpdate { conversation, id: message, lat, lon });
+                }
+                Bubble::StopLocation => cmds.push(Cmd::LocationStop { conversation, id: message }),
+                Bubble::Play(id, path) => play = Some(Some((id, path))),
+                Bubble::StopPlaying => play = Some(None),
+                Bubble::File(FileAction::Fetch(id)) => cmds.push(Cmd::FetchFile(id)),
+                Bubble::File(FileAction::Cancel(id)) => cmds.push(Cmd::CancelFile(id)),
+            }
+        }
+        if let Some(id) = view {
+            self.viewer.open(id, ctx, &self.thumbnails);
+        }
+        self.viewer.show(ui, ctx);
+        if let Some(what) = play {
+            self.voice.play(what);
+        }
+        if reacting.is_some() {
+            self.reacting = reacting;
+        }
+        bubble::reaction_window(
+            ui,
+            &mut self.reacting,
+            &mut self.picker,
+            &mut ctx.emoji,
+            conv,
+            &mut cmds,
+        );
+        match reply {
+            Some((m, true)) => self.composer.edit(conv, m),
+            Some((m, false)) => self.composer.reply_to(m),
+            None => {}
+        }
+        // Scrolled to the top: the next older page.
+        let pages = ctx.chats.entry(conv.to_owned()).or_default();
+        if out.state.offset.y < 1.0
+            && out.content_size.y > out.inner_rect.height()
+            && !pages.loading_older
+            && !pages.complete
+            && let Some(oldest) = pages.messages.first()
+        {
+            pages.loading_older = true;
+            cmds.push(Cmd::History { conversation: conv.to_owned(), before: Some(oldest.seq) });
+        }
+        for c in cmds {
+            ctx.send(c);
+        }
+    }
+}
+
+fn is_image(p: &std::path::Path) -> bool {
+    let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    matches!(ext.as_str(), "jpg" | "jpeg" | "png" | "webp" | "gif")
+}

@@ -1,0 +1,125 @@
+//! Groups: creating one and answering invitations (on top of the chat
+//! list), and the panel above a group's chat: members, muting, and for
+//! admins removing, banning, renaming, deleting and inviting.
+
+use eframe::egui;
+use kovan_node::contacts::FriendState;
+use kovan_node::node::GroupChange;
+
+use crate::app::Ctx;
+use crate::backend::{Action, Cmd};
+use crate::widgets::{contact_name, field};
+
+/// "New group" and the pending invitations.
+#[derive(Debug, Default)]
+pub struct NewGroup {
+    name: String,
+}
+
+impl NewGroup {
+    /// Draws the new-group form and the invitations to join or decline.
+    pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
+        ui.horizontal(|ui| {
+            field(ui, "New group", &mut self.name, "", 120.0);
+        });
+        let named = !self.name.trim().is_empty();
+        if ui.add_enabled(named, egui::Button::new("Create group")).clicked() {
+            let name = std::mem::take(&mut self.name).trim().to_owned();
+            ctx.send(Cmd::GroupCreate { name });
+        }
+        let mut answers = Vec::new();
+        for i in ctx.invitations.iter().filter(|i| i.incoming && i.state == "pending") {
+            ui.horizontal(|ui| {
+                ui.label(format!("{} invites you to {}", i.name, i.group_name));
+                if ui.button(format!("Join {}", i.group_name)).clicked() {
+                    answers.push(Cmd::GroupAnswer { invitation: i.id.clone(), accept: true });
+                }
+                if ui.button(format!("Decline {}", i.group_name)).clicked() {
+                    answers.push(Cmd::GroupAnswer { invitation: i.id.clone(), accept: false });
+                }
+            });
+        }
+        for c in answers {
+            ctx.send(c);
+        }
+    }
+}
+
+/// The panel above a group's chat.
+#[derive(Debug, Default)]
+pub struct GroupPanel {
+    rename_to: String,
+}
+
+impl GroupPanel {
+    /// Members and what can be done with them, if `conv` is a group.
+    pub fn show(&mut self, ui: &mut egui::Ui, ctx: &Ctx, conv: &str, cmds: &mut Vec<Cmd>) {
+        let Some(g) = ctx.groups.iter().find(|g| g.id == conv) else { return };
+        let names: Vec<String> = g
+            .members
+            .iter()
+            .map(|m| match (m.admin, m.muted) {
+                (true, _) => format!("{} (admin)", m.name),
+                (false, true) => format!("{} (muted)", m.name),
+                (false, false) => m.name.clone(),
+            })
+            .collect();
+        ui.label(format!("Members: {}", names.join(", ")));
+        ui.horizontal_wrapped(|ui| {
+            for m in g.members.iter().filter(|m| !m.me) {
+                let (label, on) = if m.muted {
+                    (format!("Unmute {}", m.name), false)
+                } else {
+                    (format!("Mute {}", m.name), true)
+                };
+                if ui.small_button(label).on_hover_text("Only on this device").clicked() {
+                    cmds.push(Cmd::Act(Action::Mute(g.id.clone(), m.account.clone(), on)));
+                }
+            }
+            if g.admin {
+                for m in g.members.iter().filter(|m| !m.me) {
+                    if ui.small_button(format!("Remove {}", m.name)).clicked() {
+                        let change = GroupChange::Remove(m.account.clone());
+                        cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
+                    }
+                    if ui.small_button(format!("Ban {}", m.name)).clicked() {
+                        let change = GroupChange::Ban(m.account.clone());
+                        cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
+                    }
+                }
+                field(ui, "Rename to", &mut self.rename_to, "", 120.0);
+                if ui.small_button("Rename group").clicked() && !self.rename_to.trim().is_empty() {
+                    let change = GroupChange::Rename(std::mem::take(&mut self.rename_to));
+                    cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
+                }
+                if ui.small_button("Delete group").clicked() {
+                    cmds.push(Cmd::Act(Action::Group(g.id.clone(), GroupChange::Delete)));
+                }
+            }
+            if ui.small_button("Leave group").clicked() {
+                cmds.push(Cmd::Act(Action::Leave(g.id.clone())));
+            }
+        });
+        if g.admin || g.members_invite {
+            ui.horizontal_wrapped(|ui| {
+                for c in ctx.contacts.iter().filter(|c| c.state == FriendState::Friend) {
+                    if g.members.iter().any(|m| m.account == c.account) {
+                        continue;
+                    }
+                    let invited = ctx.invitations.iter().any(|i| {
+                        !i.incoming
+                            && i.group == g.id
+                            && i.account == c.account
+                            && i.state == "pending"
+                    });
+                    let name = contact_name(c);
+                    if invited {
+                        ui.label(format!("{name}: invited"));
+                    } else if ui.button(format!("Invite {name}")).clicked() {
+                        cmds.push(Cmd::GroupInvite { group: g.id.clone(), who: c.account.clone() });
+                    }
+                }
+            });
+        }
+    }
+}

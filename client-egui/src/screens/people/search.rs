@@ -1,0 +1,44 @@
+//! Searching people (the relay's directory and the LAN) and asking them
+//! to be friends.
+
+use eframe::egui;
+use kovan_node::contacts::FriendState;
+use kovan_node::node::SearchResult;
+
+use crate::app::Ctx;
+use crate::backend::Cmd;
+use crate::widgets::labelled;
+
+/// The query and its results.
+#[derive(Debug, Default)]
+pub struct Search {
+    query: String,
+    /// The last search's results.
+    pub found: Vec<SearchResult>,
+}
+
+impl Search {
+    /// "Search people", and each result with "Add NAME" unless already a
+    /// friend or asked.
+    pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx, cmds: &mut Vec<Cmd>) {
+        let r = labelled(ui, "Search people", &mut self.query, false);
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (ui.button("Search").clicked() || enter) && !self.query.trim().is_empty() {
+            let q = self.query.trim().to_owned();
+            ctx.send(Cmd::Search(q));
+        }
+        for f in &self.found {
+            ui.horizontal(|ui| {
+                let name = f.username.clone().unwrap_or_else(|| f.display_name.clone());
+                ui.label(format!("{name} ({})", f.source));
+                let known = ctx.contacts.iter().any(|c| {
+                    c.account == f.account
+                        && matches!(c.state, FriendState::Friend | FriendState::Outgoing)
+                });
+                if !known && ui.button(format!("Add {name}")).clicked() {
+                    cmds.push(Cmd::Request { who: f.target.clone(), note: String::new() });
+                }
+            });
+        }
+    }
+}

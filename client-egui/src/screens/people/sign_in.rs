@@ -1,0 +1,45 @@
+//! The relay account form (while signed out): sign up or log in.
+
+use eframe::egui;
+
+use crate::app::Ctx;
+use crate::backend::Cmd;
+use crate::widgets::labelled;
+
+/// Username and password.
+#[derive(Debug, Default)]
+pub struct SignIn {
+    username: String,
+    password: String,
+}
+
+impl SignIn {
+    /// "Relay account", the fields, "Sign up" and "Log in".
+    pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
+        ui.label("Relay account");
+        labelled(ui, "Username", &mut self.username, false);
+        labelled(ui, "Password", &mut self.password, true);
+        ui.horizontal(|ui| {
+            let ok = !self.username.trim().is_empty() && self.password.len() >= 8;
+            if ui.add_enabled(ok, egui::Button::new("Sign up")).clicked() {
+                let cmd = Cmd::Register {
+                    username: self.username.trim().to_owned(),
+                    password: self.password.clone(),
+                };
+                ctx.send(cmd);
+            }
+            if ui.add_enabled(ok, egui::Button::new("Log in")).clicked() {
+                let cmd = Cmd::Login {
+                    username: self.username.trim().to_owned(),
+                    password: self.password.clone(),
+                };
+                ctx.send(cmd);
+            }
+        });
+    }
+
+    /// Signed in: the password is forgotten (the username stays).
+    pub fn signed_in(&mut self) {
+        self.password.clear();
+    }
+}

@@ -1,0 +1,81 @@
+//! The Settings tab: where the data lives and which relay ([`relay`]);
+//! then, signed in, the relay account's profile ([`profile`]), privacy
+//! ([`privacy`]), sessions ([`sessions`]), and password, log out and
+//! account deletion ([`account`]).
+
+mod account;
+mod privacy;
+mod profile;
+mod relay;
+mod sessions;
+
+use eframe::egui;
+
+use crate::app::Ctx;
+use crate::backend::{Action, Cmd};
+use crate::widgets::short;
+
+/// The Settings tab's state.
+#[derive(Debug, Default)]
+pub struct Settings {
+    relay: relay::RelayForm,
+    profile: profile::Profile,
+    /// The relay account's settings as last read (`None`: being read).
+    settings: Option<serde_json::Value>,
+    sessions: Vec<serde_json::Value>,
+    account: account::AccountForm,
+}
+
+impl Settings {
+    /// Draws the tab.
+    pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
+        ui.label(format!("Data directory: {}", ctx.config().home.display()));
+        ui.label(format!(
+            "Relay: {}",
+            ctx.config().relay.clone().unwrap_or_else(|| "from kovan.toml".into())
+        ));
+        self.relay.show(ui, ctx);
+        ui.label(format!("Account key: {}…", short(&ctx.account, 16)));
+        if ctx.signed_in.is_none() {
+            ui.label("Sign up or log in under People to change relay settings.");
+            return;
+        }
+        let Some(mut settings) = self.settings.clone() else {
+            ui.spinner();
+            return;
+        };
+        self.profile.avatar(ui, ctx);
+        let mut patch = serde_json::Map::new();
+        profile::names(ui, &mut settings, &mut patch);
+        privacy::show(ui, &mut settings, &mut patch);
+        self.settings = Some(settings);
+        if !patch.is_empty() {
+            ctx.send(Cmd::Act(Action::SaveSettings(patch.into())));
+        }
+        ui.separator();
+        let mut cmds = Vec::new();
+        sessions::show(ui, &self.sessions, &mut cmds);
+        ui.separator();
+        self.account.show(ui, &mut cmds);
+        for c in cmds {
+            ctx.send(c);
+        }
+    }
+
+    /// The relay account's settings and sessions came.
+    pub fn loaded(&mut self, settings: serde_json::Value, sessions: serde_json::Value) {
+        self.settings = Some(settings);
+        self.sessions = sessions.as_array().cloned().unwrap_or_default();
+    }
+
+    /// The relay changed: its settings are read again once signed in.
+    pub fn forget_profile(&mut self) {
+        self.settings = None;
+    }
+
+    /// Logged out (or the account deleted).
+    pub fn signed_out(&mut self) {
+        self.settings = None;
+        self.sessions.clear();
+    }
+}

@@ -1,0 +1,52 @@
+//! A file's line in a message: size, transfer state, download or cancel.
+
+use eframe::egui::{self, Color32, RichText};
+use kovan_node::node::{FileMeta, FileView};
+
+/// What was clicked on a file's line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileAction {
+    /// Download this file (its id).
+    Fetch(String),
+    /// Stop this file's transfer (its id).
+    Cancel(String),
+}
+
+/// A file's size, transfer state and what can be done with it.
+pub fn file_line(
+    ui: &mut egui::Ui,
+    meta: &FileMeta,
+    file: Option<&FileView>,
+    outgoing: bool,
+) -> Option<FileAction> {
+    let mut action = None;
+    let size = meta.size as f64 / (1024.0 * 1024.0);
+    ui.horizontal(|ui| {
+        let state = file.map_or(if outgoing { "ready" } else { "offered" }, |f| f.state.as_str());
+        match state {
+            "downloading" | "waiting" => {
+                let done = file.map_or(0, |f| f.done) as f32 / meta.size.max(1) as f32;
+                ui.add(egui::ProgressBar::new(done).desired_width(120.0).show_percentage());
+                if ui.small_button(format!("Cancel {}", meta.name)).clicked() {
+                    action = Some(FileAction::Cancel(meta.id.clone()));
+                }
+            }
+            "complete" => {
+                ui.label(format!("{size:.1} MiB, saved"));
+            }
+            "offered" | "failed" | "cancelled" if !outgoing => {
+                if let Some(e) = file.and_then(|f| f.error.clone()) {
+                    ui.label(RichText::new(e).color(Color32::from_rgb(200, 60, 60)));
+                }
+                if ui.small_button(format!("Download {}", meta.name)).clicked() {
+                    action = Some(FileAction::Fetch(meta.id.clone()));
+                }
+                ui.label(format!("{size:.1} MiB"));
+            }
+            other => {
+                ui.label(format!("{size:.1} MiB, {other}"));
+            }
+        }
+    });
+    action
+}

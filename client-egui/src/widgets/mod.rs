@@ -1,0 +1,21 @@
+//! Widgets that more than one screen draws. Each takes what it shows as
+//! arguments and returns what was clicked; none holds state or talks to
+//! the backend.
+
+mod avatar;
+mod emoji_text;
+mod fields;
+mod file_line;
+mod format;
+mod presence;
+mod texture;
+mod waveform;
+
+pub use avatar::avatar;
+pub use emoji_text::small_weak;
+pub use fields::{field, labelled};
+pub use file_line::{FileAction, file_line};
+pub use format::{civil_day, clock, contact_name, format_day, short};
+pub use presence::presence;
+pub use texture::rgba_texture;
+pub use waveform::waveform;
