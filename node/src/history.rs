@@ -28,6 +28,9 @@ pub enum State {
     Received = 10,
 }
 
+/// Delivered receipts owed in one conversation: its id and the messages'.
+pub type OwedReceipts = (Vec<u8>, Vec<[u8; 16]>);
+
 /// A recipient's receipts for one of our messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberReceipt {
@@ -860,7 +863,7 @@ impl<'a> History<'a> {
     }
 
     /// Up to `limit` owed receipts, by conversation.
-    pub fn owed_receipts(&self, limit: usize) -> Result<Vec<(Vec<u8>, Vec<[u8; 16]>)>> {
+    pub fn owed_receipts(&self, limit: usize) -> Result<Vec<OwedReceipts>> {
         let mut stmt = self.db.conn().prepare_cached(
             "SELECT conversation_id, message_id FROM owed_receipts \
              ORDER BY conversation_id LIMIT ?1",
@@ -870,7 +873,7 @@ impl<'a> History<'a> {
                 Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut out: Vec<(Vec<u8>, Vec<[u8; 16]>)> = Vec::new();
+        let mut out: Vec<OwedReceipts> = Vec::new();
         for (conv, mid) in rows {
             let Ok(mid) = <[u8; 16]>::try_from(mid.as_slice()) else { continue };
             match out.last_mut() {
