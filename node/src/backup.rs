@@ -86,13 +86,9 @@ fn sync_dir(path: &Path) -> Result<()> {
 }
 
 fn private(path: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .map_err(io("securing", path))?;
-    }
-    Ok(())
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(crate::home::PRIVATE_FILE))
+        .map_err(io("securing", path))
 }
 
 /// Opens a copy, makes it a self-contained file (no write-ahead log),
@@ -126,6 +122,12 @@ pub fn take(db: &Path) -> Result<Backup> {
         tmp.to_str().ok_or_else(|| Error::Invalid("the database path is not UTF-8".into()))?;
     let taken_at = now_ms();
     let result = (|| {
+        // An empty private file first: VACUUM INTO fills it, keeping its mode.
+        crate::home::private_file()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(io("creating", &tmp))?;
         let conn = Connection::open(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute("VACUUM INTO ?1", params![target])?;

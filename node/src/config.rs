@@ -108,7 +108,7 @@ impl NodeConfig {
         let mut body = out.join("\n");
         body.push('\n');
         let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, body)
+        crate::home::write_private(&tmp, body.as_bytes())
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(Error::io(format!("writing {}", path.display())))?;
         Self::load(home)

@@ -22,6 +22,8 @@ use crate::net::NetHandle;
 use crate::net::codec::{read_message, write_frame, write_message};
 use crate::relay_client::{self, RelayError};
 use crate::store::Database;
+use kovan_crypto::storage::FieldKey;
+use rand_core::OsRng;
 
 /// Files a device serves at once over `/kovan/file/1`; more get `BUSY`.
 pub const MAX_SERVING: usize = 8;
@@ -77,7 +79,7 @@ pub struct FileRow {
 
 const COLUMNS: &str = "file_id, conversation_id, message_id, outgoing, sender_device, name, mime, \
      size, sha256, key, relay, blob_id, state, upload, done, wire_bytes, resumed_from, path, \
-     source, error, created_at";
+     source, error, created_at, sealed";
 
 fn arr<const N: usize>(v: Vec<u8>, col: usize) -> rusqlite::Result<[u8; N]> {
     v.try_into().map_err(|_| {
@@ -89,47 +91,104 @@ fn arr<const N: usize>(v: Vec<u8>, col: usize) -> rusqlite::Result<[u8; N]> {
     })
 }
 
-fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
-    let relay: Option<String> = r.get(10)?;
-    let blob_id: Option<Vec<u8>> = r.get(11)?;
-    let blob = match (relay, blob_id) {
-        (Some(url), Some(id)) => Some((url, arr(id, 11)?)),
-        _ => None,
-    };
-    Ok(FileRow {
-        file_id: arr(r.get(0)?, 0)?,
-        conversation_id: r.get(1)?,
-        message_id: arr(r.get(2)?, 2)?,
-        outgoing: r.get(3)?,
-        sender_device: r.get(4)?,
-        name: r.get(5)?,
-        mime: r.get(6)?,
-        size: r.get::<_, i64>(7)? as u64,
-        sha256: arr(r.get(8)?, 8)?,
-        sealed_key: r.get(9)?,
-        blob,
-        state: r.get(12)?,
-        upload: r.get(13)?,
-        done: r.get::<_, i64>(14)? as u64,
-        wire_bytes: r.get::<_, i64>(15)? as u64,
-        resumed_from: r.get::<_, i64>(16)? as u64,
-        path: PathBuf::from(r.get::<_, String>(17)?),
-        source: r.get(18)?,
-        error: r.get(19)?,
-        created_at: r.get(20)?,
-    })
+/// The context a content column of a row is sealed under (SPEC.md §4.6):
+/// `files/<column>/` || file id. Sealed: name, mime, path, source, error.
+fn field_context(column: &str, id: &[u8; 16]) -> Vec<u8> {
+    let mut c = format!("files/{column}/").into_bytes();
+    c.extend_from_slice(id);
+    c
 }
 
-/// The `files` table.
+/// The `files` table. Rows written before the columns were sealed (the
+/// `sealed` flag is 0) are sealed when the node opens (`seal_legacy`).
 #[derive(Debug)]
 pub struct Files<'a> {
     db: &'a Database,
+    key: &'a FieldKey,
 }
 
 impl<'a> Files<'a> {
-    /// The table in `db`.
-    pub fn new(db: &'a Database) -> Self {
-        Self { db }
+    /// The table in `db`; content columns sealed with `key`.
+    pub fn new(db: &'a Database, key: &'a FieldKey) -> Self {
+        Self { db, key }
+    }
+
+    fn seal(&self, column: &str, id: &[u8; 16], value: &str) -> Vec<u8> {
+        self.key.seal(&mut OsRng, &field_context(column, id), value.as_bytes())
+    }
+
+    fn open(
+        &self,
+        column: &str,
+        id: &[u8; 16],
+        sealed: bool,
+        v: Option<Vec<u8>>,
+    ) -> Option<String> {
+        let v = v?;
+        if !sealed {
+            return Some(String::from_utf8_lossy(&v).into_owned());
+        }
+        let plain = self.key.open(&field_context(column, id), &v).ok()?;
+        Some(String::from_utf8_lossy(&plain).into_owned())
+    }
+
+    fn row_from(&self, r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
+        let relay: Option<String> = r.get(10)?;
+        let blob_id: Option<Vec<u8>> = r.get(11)?;
+        let blob = match (relay, blob_id) {
+            (Some(url), Some(id)) => Some((url, arr(id, 11)?)),
+            _ => None,
+        };
+        let file_id: [u8; 16] = arr(r.get(0)?, 0)?;
+        let sealed = r.get::<_, i64>(21)? != 0;
+        let text = |col: usize, name: &str| -> rusqlite::Result<Option<String>> {
+            Ok(self.open(name, &file_id, sealed, r.get::<_, Option<Vec<u8>>>(col)?))
+        };
+        Ok(FileRow {
+            file_id,
+            conversation_id: r.get(1)?,
+            message_id: arr(r.get(2)?, 2)?,
+            outgoing: r.get(3)?,
+            sender_device: r.get(4)?,
+            name: text(5, "name")?.unwrap_or_default(),
+            mime: text(6, "mime")?.unwrap_or_default(),
+            size: r.get::<_, i64>(7)? as u64,
+            sha256: arr(r.get(8)?, 8)?,
+            sealed_key: r.get(9)?,
+            blob,
+            state: r.get(12)?,
+            upload: r.get(13)?,
+            done: r.get::<_, i64>(14)? as u64,
+            wire_bytes: r.get::<_, i64>(15)? as u64,
+            resumed_from: r.get::<_, i64>(16)? as u64,
+            path: PathBuf::from(text(17, "path")?.unwrap_or_default()),
+            source: text(18, "source")?,
+            error: text(19, "error")?,
+            created_at: r.get(20)?,
+        })
+    }
+
+    /// Seals the content columns of rows written before they were sealed.
+    pub fn seal_legacy(&self) -> crate::Result<usize> {
+        let mut stmt =
+            self.db.conn().prepare(&format!("SELECT {COLUMNS} FROM files WHERE sealed = 0"))?;
+        let rows: Vec<FileRow> =
+            stmt.query_map([], |r| self.row_from(r))?.collect::<rusqlite::Result<_>>()?;
+        for f in &rows {
+            self.db.conn().execute(
+                "UPDATE files SET name = ?2, mime = ?3, path = ?4, source = ?5, error = ?6, \
+                 sealed = 1 WHERE file_id = ?1",
+                params![
+                    f.file_id,
+                    self.seal("name", &f.file_id, &f.name),
+                    self.seal("mime", &f.file_id, &f.mime),
+                    self.seal("path", &f.file_id, &f.path.to_string_lossy()),
+                    f.source.as_deref().map(|s| self.seal("source", &f.file_id, s)),
+                    f.error.as_deref().map(|e| self.seal("error", &f.file_id, e)),
+                ],
+            )?;
+        }
+        Ok(rows.len())
     }
 
     /// Adds a file; false if its id is known already (a replayed message).
@@ -137,7 +196,7 @@ impl<'a> Files<'a> {
         let n = self.db.conn().execute(
             &format!(
                 "INSERT OR IGNORE INTO files ({COLUMNS}) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
             ),
             params![
                 f.file_id,
@@ -145,8 +204,8 @@ impl<'a> Files<'a> {
                 f.message_id,
                 f.outgoing,
                 f.sender_device,
-                f.name,
-                f.mime,
+                self.seal("name", &f.file_id, &f.name),
+                self.seal("mime", &f.file_id, &f.mime),
                 f.size as i64,
                 f.sha256,
                 f.sealed_key,
@@ -157,10 +216,11 @@ impl<'a> Files<'a> {
                 f.done as i64,
                 f.wire_bytes as i64,
                 f.resumed_from as i64,
-                f.path.to_string_lossy(),
-                f.source,
-                f.error,
+                self.seal("path", &f.file_id, &f.path.to_string_lossy()),
+                f.source.as_deref().map(|s| self.seal("source", &f.file_id, s)),
+                f.error.as_deref().map(|e| self.seal("error", &f.file_id, e)),
                 f.created_at,
+                1i64,
             ],
         )?;
         Ok(n == 1)
@@ -171,7 +231,9 @@ impl<'a> Files<'a> {
         Ok(self
             .db
             .conn()
-            .query_row(&format!("SELECT {COLUMNS} FROM files WHERE file_id = ?1"), [id], row_from)
+            .query_row(&format!("SELECT {COLUMNS} FROM files WHERE file_id = ?1"), [id], |r| {
+                self.row_from(r)
+            })
             .optional()?)
     }
 
@@ -185,7 +247,7 @@ impl<'a> Files<'a> {
                     "SELECT {COLUMNS} FROM files WHERE conversation_id = ?1 AND message_id = ?2"
                 ),
                 params![conv, message],
-                row_from,
+                |r| self.row_from(r),
             )
             .optional()?)
     }
@@ -196,7 +258,7 @@ impl<'a> Files<'a> {
             "SELECT {COLUMNS} FROM files WHERE ?1 IS NULL OR conversation_id = ?1 \
              ORDER BY created_at DESC, rowid DESC LIMIT ?2"
         ))?;
-        let rows = stmt.query_map(params![conv, limit as i64], row_from)?;
+        let rows = stmt.query_map(params![conv, limit as i64], |r| self.row_from(r))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -206,12 +268,13 @@ impl<'a> Files<'a> {
             "SELECT {COLUMNS} FROM files WHERE (outgoing = 0 AND state IN ('downloading', 'waiting')) \
              OR (outgoing = 1 AND state = 'ready' AND upload IN ('needed', 'uploading'))"
         ))?;
-        let rows = stmt.query_map([], row_from)?;
+        let rows = stmt.query_map([], |r| self.row_from(r))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Sets the state and error.
     pub fn set_state(&self, id: &[u8; 16], state: &str, error: Option<&str>) -> crate::Result<()> {
+        let error = error.map(|e| self.seal("error", id, e));
         self.db.conn().execute(
             "UPDATE files SET state = ?2, error = ?3 WHERE file_id = ?1",
             params![id, state, error],
@@ -226,6 +289,7 @@ impl<'a> Files<'a> {
         upload: &str,
         error: Option<&str>,
     ) -> crate::Result<()> {
+        let error = error.map(|e| self.seal("error", id, e));
         self.db.conn().execute(
             "UPDATE files SET upload = ?2, error = ?3 WHERE file_id = ?1",
             params![id, upload, error],
@@ -318,7 +382,10 @@ pub fn seal_file(
         ));
     }
     let tmp = dst.with_extension("tmp");
-    let mut out = io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+    let mut out = io::BufWriter::with_capacity(
+        1 << 20,
+        crate::home::private_file().write(true).create(true).truncate(true).open(&tmp)?,
+    );
     let mut sealer = ChunkSealer::new(key.clone(), size);
     let mut hasher = Sha256::new();
     let mut done = 0u64;
@@ -433,10 +500,14 @@ impl Receiver {
     /// Returns the receiver and the ciphertext offset to fetch from.
     pub async fn open(path: &Path, key: FileKey, size: u64) -> io::Result<(Self, u64)> {
         if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
+            let dir = dir.to_owned();
+            tokio::task::spawn_blocking(move || crate::home::private_dir(&dir))
+                .await
+                .map_err(io::Error::other)?
+                .map_err(io::Error::other)?;
         }
         let part = part_path(path);
-        let mut file = tokio::fs::OpenOptions::new()
+        let mut file = crate::home::private_file_async()
             .read(true)
             .write(true)
             .create(true)

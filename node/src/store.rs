@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_receipt_times.sql"),
     include_str!("../migrations/0013_invites.sql"),
     include_str!("../migrations/0014_owed_receipts.sql"),
+    include_str!("../migrations/0015_files_sealed.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -142,6 +143,15 @@ impl Database {
         // A truncated or overwritten file is found here, before anything
         // is written to it, not later in the middle of a transaction.
         let needs = header_check(path).map_err(damaged)?;
+        // Created private before SQLite opens it: SQLite gives its
+        // write-ahead log and shared-memory files the database's mode.
+        if !path.exists() {
+            crate::home::private_file()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .map_err(Error::io(format!("creating {}", path.display())))?;
+        }
         let mut conn = connect(path).map_err(|e| match e {
             Error::Database(d) if is_corruption(&d) => damaged(d.to_string()),
             other => other,

@@ -1,5 +1,6 @@
 //! kovan's integration tests: one binary, a module per area.
 
+mod at_rest;
 mod chat;
 mod cli;
 mod faults;

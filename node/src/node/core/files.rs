@@ -94,7 +94,7 @@ pub(in crate::node) struct SealedFile {
 
 impl Core {
     fn files(&self) -> Files<'_> {
-        Files::new(&self.db)
+        Files::new(&self.db, &self.field)
     }
 
     fn files_dir(&self) -> PathBuf {
@@ -123,7 +123,7 @@ impl Core {
             .as_ref()
             .and_then(|r| r.session.as_ref().map(|s| (r.client.clone(), s.token.clone())));
         let out_dir = self.files_dir().join("out");
-        std::fs::create_dir_all(&out_dir).map_err(crate::Error::io("creating files/out"))?;
+        crate::home::private_dir(&out_dir)?;
         Ok(Preparing { relay, out_dir, max_size: self.options.files.max_size })
     }
 
@@ -763,7 +763,18 @@ impl NodeHandle {
         let mut tmp_id = [0u8; 16];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut tmp_id);
         let file = prep.out_dir.join(format!("{}.clean", hex::encode(tmp_id)));
-        tokio::fs::write(&file, bytes)
+        let written = async {
+            use tokio::io::AsyncWriteExt;
+            let mut f = crate::home::private_file_async()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&file)
+                .await?;
+            f.write_all(bytes).await?;
+            f.flush().await
+        };
+        written
             .await
             .map_err(|e| NodeError::Local(crate::Error::io("writing a file to send")(e)))?;
         let sent = self.send_file_as(to, prep, &file, how, caption, reply_to).await;

@@ -232,6 +232,11 @@ impl Core {
                 }
             });
         }
+        // Files rows from before their content columns were sealed.
+        let legacy = crate::files::Files::new(&db, &field).seal_legacy()?;
+        if legacy > 0 {
+            tracing::info!(rows = legacy, "sealed the names and paths of earlier files");
+        }
         let changes = db.total_changes();
         let mut core = Self {
             identity: s.identity,
