@@ -838,7 +838,9 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Action::Unfriend(a) => n.friend_remove(&a).await.map(drop),
                 Action::Block(a, true) => n.block(&a).await.map(drop),
                 Action::Block(a, false) => n.unblock(&a).await.map(drop),
-                Action::Verify(a) => n.verify(&a, None).await.map(drop),
+                Action::Verify(a) => {
+                    n.verify(&a, kovan_node::node::Verification::Compared).await.map(drop)
+                }
                 Action::SetAvatar(path) => {
                     let set = set_avatar(n, path).await;
                     if set.is_ok()

@@ -30,6 +30,9 @@ pub struct NodeConfig {
     pub max_file_size: u64,
     /// Log filter (tracing `EnvFilter` syntax). Default: "info".
     pub log: String,
+    /// The name shown to people you befriend (at most 64 bytes). Default:
+    /// none: they see your username (or your account's short id).
+    pub display_name: Option<String>,
 }
 
 impl Default for NodeConfig {
@@ -43,6 +46,7 @@ impl Default for NodeConfig {
             auto_download_max: 32 * 1024 * 1024,
             max_file_size: 2 * 1024 * 1024 * 1024,
             log: "info".into(),
+            display_name: None,
         }
     }
 }
@@ -74,25 +78,38 @@ impl NodeConfig {
     /// file, keeping every other line (comments included) as it is; the
     /// file is replaced atomically and checked by loading it back.
     pub fn save_relay_url(home: &Home, url: Option<&str>) -> Result<Self> {
+        if let Some(u) = url {
+            check_relay_url(u).map_err(|reason| Error::Config { path: home.config(), reason })?;
+        }
+        Self::save_string(home, "relay_url", url)
+    }
+
+    /// Sets (or with `None` removes) `display_name` in the config file,
+    /// the same way.
+    pub fn save_display_name(home: &Home, name: Option<&str>) -> Result<Self> {
+        if name.is_some_and(|n| n.len() > kovan_spec::limits::MAX_DISPLAY_NAME) {
+            return Err(Error::Config {
+                path: home.config(),
+                reason: "a display name is at most 64 bytes".into(),
+            });
+        }
+        Self::save_string(home, "display_name", name)
+    }
+
+    /// Sets or removes one top-level string key, keeping the other lines.
+    fn save_string(home: &Home, key: &str, value: Option<&str>) -> Result<Self> {
         let path = home.config();
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
         };
-        let line =
-            url.map(|u| toml::Value::String(u.to_owned())).map(|v| format!("relay_url = {v}"));
-        if let Some(u) = url {
-            let probe = Self { relay_url: Some(u.to_owned()), ..Self::default() };
-            probe.validate().map_err(|reason| Error::Config { path: path.clone(), reason })?;
-        }
+        let line = value.map(|u| toml::Value::String(u.to_owned())).map(|v| format!("{key} = {v}"));
         let mut out = Vec::new();
         let mut placed = false;
         for l in text.lines() {
-            let key = l.trim_start();
-            if key.starts_with("relay_url")
-                && key["relay_url".len()..].trim_start().starts_with('=')
-            {
+            let trimmed = l.trim_start();
+            if trimmed.starts_with(key) && trimmed[key.len()..].trim_start().starts_with('=') {
                 if let (Some(new), false) = (&line, placed) {
                     out.push(new.clone());
                     placed = true;
@@ -119,16 +136,35 @@ impl NodeConfig {
         if self.device_name.len() > kovan_spec::limits::MAX_DEVICE_NAME {
             return Err("device_name is longer than 64 bytes".into());
         }
+        if self
+            .display_name
+            .as_ref()
+            .is_some_and(|n| n.len() > kovan_spec::limits::MAX_DISPLAY_NAME)
+        {
+            return Err("display_name is longer than 64 bytes".into());
+        }
         if self.max_file_size > kovan_spec::limits::MAX_FILE_SIZE {
             return Err("max_file_size is above the protocol's 64 GiB".into());
         }
-        if let Some(url) = &self.relay_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return Err(format!("relay_url {url:?} must start with http:// or https://"));
+        if let Some(url) = &self.relay_url {
+            check_relay_url(url).map_err(|e| format!("relay_url: {e}"))?;
         }
         Ok(())
     }
+}
+
+/// Checks a relay address: an `http://` or `https://` URL with a host,
+/// nothing else; the error says what a good one looks like.
+pub fn check_relay_url(url: &str) -> std::result::Result<(), String> {
+    let shown = crate::node::views::shown(url);
+    let parsed = reqwest::Url::parse(url.trim())
+        .map_err(|_| format!("{shown} is not a relay address like https://relay.example.org"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(format!(
+            "{shown} is not a relay address: it starts with https:// (or http://) and names a host"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

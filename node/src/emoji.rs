@@ -42,6 +42,13 @@ pub fn expand_shortcodes(text: &str) -> String {
     out
 }
 
+/// Whether `s` is exactly one emoji that Unicode's emoji data lists
+/// (fully qualified, minimally qualified or unqualified; skin tones and
+/// ZWJ sequences included): what a reaction must be (SPEC.md §6.2).
+pub fn is_one_emoji(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_EMOJI_BYTES && emojis::get(s).is_some()
+}
+
 /// Whether `text` is nothing but emoji (and spaces), at most `max` of them:
 /// a UI shows such messages large.
 pub fn is_emoji_only(text: &str, max: usize) -> bool {

@@ -252,6 +252,19 @@ impl<'a> Files<'a> {
             .optional()?)
     }
 
+    /// The file a message announced, whatever its conversation.
+    pub fn by_message_id(&self, message: &[u8; 16]) -> crate::Result<Option<FileRow>> {
+        Ok(self
+            .db
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM files WHERE message_id = ?1 LIMIT 1"),
+                params![message],
+                |r| self.row_from(r),
+            )
+            .optional()?)
+    }
+
     /// Files, newest first, optionally of one conversation.
     pub fn list(&self, conv: Option<&[u8]>, limit: usize) -> crate::Result<Vec<FileRow>> {
         let mut stmt = self.db.conn().prepare_cached(&format!(

@@ -205,6 +205,7 @@ pub async fn blob_download(
 impl RelayClient {
     /// A client for the relay at `base` (e.g. `http://127.0.0.1:8480`).
     pub fn new(base: &str) -> Result<Self, RelayError> {
+        crate::config::check_relay_url(base).map_err(RelayError::Invalid)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))

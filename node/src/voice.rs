@@ -19,6 +19,11 @@ const FRAME: usize = 960;
 const BITRATE: i32 = 32_000;
 /// Peak levels in a waveform preview.
 pub const WAVEFORM_LEVELS: usize = 64;
+/// The longest note this device sends (a recorder stops here too); a
+/// received note may last up to the protocol's hour.
+pub const MAX_SEND_MS: u32 = 10 * 60 * 1000;
+/// The tones `VoiceSource::Tone` makes: what people hear.
+pub const TONE_HZ: std::ops::RangeInclusive<f32> = 20.0..=20_000.0;
 /// The longest note, in samples.
 const MAX_SAMPLES: u64 = MAX_VOICE_MS as u64 * (RATE as u64 / 1000);
 /// The largest Opus packet (RFC 6716 §3.4: 120 ms at 510 kbit/s < 8 KiB).
@@ -35,6 +40,9 @@ pub enum VoiceError {
     /// Longer than an hour, or empty.
     #[error("a voice note lasts 1 ms to 1 hour; this one is {0}")]
     Length(String),
+    /// Longer than this device sends ([`MAX_SEND_MS`]).
+    #[error("a voice note sent from here lasts up to 10 minutes; this one is {0} s")]
+    TooLong(u64),
     /// The bytes are damaged.
     #[error("the voice note is damaged: {0}")]
     Corrupt(String),

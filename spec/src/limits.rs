@@ -19,6 +19,10 @@ pub const MAX_AVATAR_BYTES: usize = 256 * 1024;
 
 /// A relay username: 3 to 32 of `a-z`, `0-9`, `_`, `.` (SPEC.md §9.2).
 pub const MAX_USERNAME: usize = 32;
+/// The shortest relay password (SPEC.md §9.2): the relay refuses shorter.
+pub const MIN_PASSWORD: usize = 8;
+/// The longest relay password, bytes (bounds the Argon2 input).
+pub const MAX_PASSWORD: usize = 1024;
 
 /// The largest device name, in bytes of UTF-8.
 pub const MAX_DEVICE_NAME: usize = 64;

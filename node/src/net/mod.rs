@@ -173,6 +173,9 @@ enum Command {
     Shutdown,
 }
 
+/// What this node tells other libp2p peers it runs (identify).
+pub const AGENT_VERSION: &str = concat!("kovan/", env!("CARGO_PKG_VERSION"));
+
 /// The file-transfer protocol (SPEC.md §7.7.3): a raw stream per fetch.
 pub const FILE_PROTOCOL: StreamProtocol = StreamProtocol::new("/kovan/file/1");
 
@@ -412,10 +415,10 @@ pub fn start(
                 ),
                 kad,
                 autonat: autonat::v2::client::Behaviour::default(),
-                identify: identify::Behaviour::new(identify::Config::new(
-                    IDENTIFY_PROTOCOL.into(),
-                    key.public(),
-                )),
+                identify: identify::Behaviour::new(
+                    identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
+                        .with_agent_version(AGENT_VERSION.into()),
+                ),
                 ping: ping::Behaviour::default(),
                 mdns: Toggle::from(mdns),
                 relay,

@@ -41,13 +41,14 @@ use crate::net::{self, NetHandle};
 use crate::relay_client::{Keepalive, RelayClient, RelayError};
 
 pub(crate) use core::control;
-pub use core::{GroupChange, HistoryAt, LiveShare, ScheduledContent, VoiceSource};
+pub use core::{GroupChange, HistoryAt, LiveShare, ScheduledContent, Verification, VoiceSource};
 
 pub use views::{
     ContactView, ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta, InvitationView,
     InviteView, LanPeer, LocationView, MemberView, MessageView, PollOptionView, PollView,
     ReactionView, ReceiptView, ScheduledView, SearchResult, Status, VoiceMeta,
 };
+pub use views::{parse_id, shown};
 
 /// Work queued to the core thread.
 pub const INPUT_QUEUE: usize = 1024;
@@ -113,6 +114,9 @@ impl NodeOptions {
             .iter()
             .map(|a| a.parse().map_err(|e| format!("listen address {a:?}: {e}")))
             .collect::<Result<_, String>>()?;
+        if let Some(url) = &relay {
+            crate::config::check_relay_url(url)?;
+        }
         Ok(Self {
             home,
             relay_url: relay.or_else(|| config.relay_url.clone()),

@@ -655,6 +655,9 @@ pub struct Status {
     pub peer_id: String,
     /// Where it listens.
     pub listen: Vec<String>,
+    /// The same with this device's `/p2p/<PeerId>`: what another device
+    /// gives `kovan connect` (or a friend request) to reach this one.
+    pub dial: Vec<String>,
     /// Connected peers.
     pub connected_peers: usize,
     /// The relay's URL.
@@ -834,11 +837,18 @@ pub fn parse_message_id(s: &str) -> NodeResult<[u8; 16]> {
 /// Parses a 16-byte id (32 hex digits) of the kind `what` names ("an
 /// invite id"), saying which kind it wanted when it is not one.
 pub fn parse_id(s: &str, what: &str) -> NodeResult<[u8; 16]> {
-    hex::decode(s.trim()).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| {
-        let shown: String = s.chars().take(40).collect();
-        let more = if s.chars().count() > 40 { "…" } else { "" };
-        NodeError::Invalid(format!("{shown:?}{more} is not {what} (32 hex digits)"))
-    })
+    hex::decode(s.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| NodeError::Invalid(format!("{} is not {what} (32 hex digits)", shown(s))))
+}
+
+/// Something the user typed, quoted for an error message and cut to 48
+/// characters (an error never echoes a huge argument back).
+pub fn shown(s: &str) -> String {
+    const MAX: usize = 48;
+    let cut: String = s.chars().take(MAX).collect();
+    if s.chars().count() > MAX { format!("{cut:?}…") } else { format!("{cut:?}") }
 }
 
 /// A relay profile as a search result, if its first device certificate

@@ -15,11 +15,6 @@ pub fn print_value(json: bool, v: &Value, text: impl FnOnce(&Value)) {
     }
 }
 
-/// The text of an answer no command formats: its JSON.
-pub fn plain(v: &Value) {
-    println!("{v}");
-}
-
 /// The text of a list: one `line` per item, or `empty` when there is none.
 pub fn list(v: &Value, empty: &str, line: impl Fn(&Value) -> String) {
     let list = v.as_array().cloned().unwrap_or_default();
@@ -43,24 +38,44 @@ pub fn error(json: bool, e: &anyhow::Error) -> std::process::ExitCode {
                 _ => None,
             }
         });
+    let message = chain(e);
     if json {
-        println!("{}", json!({ "error": format!("{e:#}"), "kind": kind }));
+        println!("{}", json!({ "error": message, "kind": kind }));
     } else {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {message}");
     }
     std::process::ExitCode::FAILURE
 }
 
-/// A byte count in MiB.
-fn mib(bytes: &Value) -> f64 {
-    bytes.as_u64().unwrap_or(0) as f64 / (1024.0 * 1024.0)
+/// An error and its causes in one line, each cause said once: an error
+/// whose text already ends with its cause's ("reading x: Not a directory")
+/// does not get it again.
+pub fn chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) || out.contains(&format!("{text}:")) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
-/// A transfer's progress: MiB done of MiB, and the percentage.
+/// Something the user typed, quoted and cut to 48 characters for an error.
+pub fn shown(s: &str) -> String {
+    kovan_node::node::shown(s)
+}
+
+/// A transfer's progress: done of size, and the percentage.
 pub fn progress(f: &Value) -> String {
-    let size = f["size"].as_u64().unwrap_or(0).max(1) as f64;
-    let done = f["done"].as_u64().unwrap_or(0) as f64;
-    format!("{:6.1} / {:.1} MiB ({:3.0} %)", mib(&f["done"]), mib(&f["size"]), 100.0 * done / size)
+    let size_b = f["size"].as_u64().unwrap_or(0);
+    let done = f["done"].as_u64().unwrap_or(0);
+    let pct = 100.0 * done as f64 / size_b.max(1) as f64;
+    format!("{} / {} ({pct:3.0} %)", size(done), size(size_b))
 }
 
 /// A file, sent or received, in one line: id, direction, name, size, state
@@ -68,11 +83,11 @@ pub fn progress(f: &Value) -> String {
 pub fn file_line(f: &Value) -> String {
     let dir = if f["outgoing"].as_bool() == Some(true) { "sent" } else { "recv" };
     let mut line = format!(
-        "{} {} {:<24} {:>9.1} MiB {:<11}",
+        "{} {} {:<24} {:>8} {:<11}",
         f["id"].as_str().unwrap_or(""),
         dir,
         f["name"].as_str().unwrap_or(""),
-        mib(&f["size"]),
+        size(f["size"].as_u64().unwrap_or(0)),
         f["state"].as_str().unwrap_or(""),
     );
     if f["outgoing"].as_bool() == Some(true) {
@@ -107,13 +122,17 @@ pub fn contact_line(c: &Value) -> String {
     if c["identity_changed"].as_bool() == Some(true) {
         flags.push("IDENTITY CHANGED — compare safety numbers");
     }
-    format!(
+    let mut line = format!(
         "{:<10} {:<28} {} {}",
         c["state"].as_str().unwrap_or(""),
         name,
         c["short_id"].as_str().unwrap_or(""),
         flags.join(", ")
-    )
+    );
+    if let Some(note) = c["note"].as_str().filter(|n| !n.is_empty()) {
+        line.push_str(&format!("\n           “{note}”"));
+    }
+    line
 }
 
 /// A scheduled message in one line.
@@ -175,9 +194,9 @@ pub fn message_line(m: &Value) -> String {
             m["file"]["caption"].as_str().unwrap_or("")
         ),
         Some("file") => format!(
-            "[file {} {:.1} MiB] {}",
+            "[file {} {}] {}",
             m["file"]["name"].as_str().unwrap_or(""),
-            mib(&m["file"]["size"]),
+            size(m["file"]["size"].as_u64().unwrap_or(0)),
             m["file"]["caption"].as_str().unwrap_or("")
         ),
         _ => m["text"].as_str().unwrap_or("").to_owned(),
@@ -189,9 +208,13 @@ pub fn message_line(m: &Value) -> String {
         .map(|r| format!("{}{}", r["emoji"].as_str().unwrap_or(""), r["count"]))
         .collect();
     let edited = if m["edited_at"].is_null() { "" } else { " (edited)" };
+    let file = match m["file"]["id"].as_str() {
+        Some(id) => format!(" file {id}"),
+        None => String::new(),
+    };
     format!(
-        "#{:<6} {:<4} {}{} [{}] {} {}",
-        m["seq"],
+        "{} {:<4} {}{} [{}] {} id {}{file}",
+        time_ms(&m["sent_at"]).unwrap_or_default(),
         who,
         text,
         edited,
@@ -201,11 +224,32 @@ pub fn message_line(m: &Value) -> String {
     )
 }
 
-/// A time in ms since the epoch, for people (UTC, to the second).
+/// A time in ms since the epoch, for people: local date and time to the
+/// minute ("2026-12-04 21:42").
 pub fn time_ms(v: &Value) -> Option<String> {
-    let ms = u64::try_from(v.as_i64()?).ok()?;
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
-    Some(humantime::format_rfc3339_seconds(t).to_string())
+    let ts = jiff::Timestamp::from_millisecond(v.as_i64()?).ok()?;
+    Some(ts.to_zoned(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M").to_string())
+}
+
+/// The same for Unix seconds.
+pub fn time_secs(secs: u64) -> Option<String> {
+    time_ms(&Value::from(i64::try_from(secs).ok()?.checked_mul(1000)?))
+}
+
+/// A session of the account on the relay, in one line.
+pub fn session_line(s: &Value) -> String {
+    let device = s["device_peer_id"].as_str().unwrap_or("");
+    let short = device.get(device.len().saturating_sub(8)..).unwrap_or(device);
+    let mut line = format!(
+        "{} device …{short}  signed in {}, last used {}",
+        s["id"].as_str().unwrap_or(""),
+        time_ms(&s["created_at"]).unwrap_or_default(),
+        time_ms(&s["last_used_at"]).unwrap_or_default()
+    );
+    if s["current"].as_bool() == Some(true) {
+        line.push_str("  (this one)");
+    }
+    line
 }
 
 /// One recipient's receipts for a message: who, how far, since when.
@@ -229,10 +273,10 @@ pub fn print_message(m: &Value) {
 /// A group in one line: id, name, members, state, whether you are admin.
 pub fn group_line(g: &Value) -> String {
     format!(
-        "{} {:<24} {} members, {}{}",
+        "{} {:<24} {}, {}{}",
         g["id"].as_str().unwrap_or(""),
         g["name"].as_str().unwrap_or(""),
-        g["members"].as_array().map(|m| m.len()).unwrap_or(0),
+        count(g["members"].as_array().map(|m| m.len()).unwrap_or(0) as u64, "member"),
         g["state"].as_str().unwrap_or(""),
         if g["admin"].as_bool() == Some(true) { ", you are admin" } else { "" }
     )
@@ -241,13 +285,29 @@ pub fn group_line(g: &Value) -> String {
 /// A group invitation, sent or received, in one line.
 pub fn invitation_line(i: &Value) -> String {
     format!(
-        "{} {} {:<20} {} {} ({} members) {}",
+        "{} {} {:<20} {} {} ({}) {}",
         i["id"].as_str().unwrap_or(""),
         if i["incoming"].as_bool() == Some(true) { "from" } else { "to  " },
         i["name"].as_str().unwrap_or(""),
         if i["incoming"].as_bool() == Some(true) { "invites you to" } else { "invited to" },
         i["group_name"].as_str().unwrap_or(""),
-        i["members"],
+        count(i["members"].as_u64().unwrap_or(0), "member"),
         i["state"].as_str().unwrap_or("")
     )
+}
+
+/// "1 member", "3 members".
+pub fn count(n: u64, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
+/// A byte count for people: "512 B", "12 KB", "3.4 MB", "1.2 GB" (1 KB
+/// = 1,000 bytes, as file managers show them).
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{} KB", bytes / 1_000),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
+        _ => format!("{:.1} GB", bytes as f64 / 1e9),
+    }
 }

@@ -2,7 +2,7 @@
 //! SPEC.md §10): one call, a call printed through the output layer, the
 //! event stream, and a file download followed to its end.
 
-use kovan_node::control::Client;
+use kovan_node::control::{Client, ClientError};
 use kovan_node::home::Home;
 use serde_json::{Value, json};
 
@@ -42,13 +42,18 @@ async fn events(home: &Home) -> anyhow::Result<Client> {
 }
 
 /// Hands every line the daemon sends after `watch` to `each`, until the
-/// connection fails.
+/// daemon stops (then it says so) or the connection fails.
 pub fn watch(home: &Home, mut each: impl FnMut(&Value)) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let mut client = events(home).await?;
         loop {
-            let line = client.next().await?;
-            each(&line);
+            match client.next().await {
+                Ok(line) => each(&line),
+                Err(ClientError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    anyhow::bail!("the daemon stopped")
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     })
 }

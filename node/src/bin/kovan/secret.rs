@@ -26,7 +26,8 @@ pub fn read(
         return Ok(Zeroizing::new(v));
     }
     if !std::io::stdin().is_terminal() {
-        bail!("no passphrase: use --passphrase-file or {env} when not on a terminal");
+        let what = prompt.trim_end_matches(": ").to_lowercase();
+        bail!("no {what}: set {env} or give the file option when not on a terminal");
     }
     let first = Zeroizing::new(rpassword::prompt_password(prompt)?);
     if confirm {
@@ -36,4 +37,20 @@ pub fn read(
         }
     }
     Ok(first)
+}
+
+/// The shortest keystore passphrase accepted: it is all that stands
+/// between a stolen disk and the keys (Argon2id slows guessing, it does
+/// not make a short passphrase strong).
+pub const MIN_PASSPHRASE: usize = 8;
+
+/// Refuses a passphrase shorter than [`MIN_PASSPHRASE`] characters.
+pub fn check_passphrase(p: &str) -> anyhow::Result<()> {
+    if p.chars().count() < MIN_PASSPHRASE {
+        bail!(
+            "a passphrase has at least {MIN_PASSPHRASE} characters (a few words are best); \
+             it protects your keys if this device is lost"
+        );
+    }
+    Ok(())
 }

@@ -506,8 +506,20 @@ impl Core {
     }
 
     /// Starts (or restarts after a failure or cancel) fetching a file.
+    /// A file by its id, or by the id of the message that announced it
+    /// (what `history` shows).
+    fn file_by_id(&self, id: &[u8; 16]) -> NodeResult<FileRow> {
+        match self.files().get(id)? {
+            Some(f) => Ok(f),
+            None => self.files().by_message_id(id)?.ok_or_else(|| {
+                NodeError::NotFound("no file with that id (a file's or its message's)".into())
+            }),
+        }
+    }
+
     pub(in crate::node) fn file_fetch(&mut self, id: [u8; 16]) -> NodeResult<FileView> {
-        let f = self.files().get(&id)?.ok_or_else(|| NodeError::NotFound("no such file".into()))?;
+        let f = self.file_by_id(&id)?;
+        let id = f.file_id;
         if f.outgoing {
             return Err(NodeError::State("this file was sent from this device".into()));
         }
@@ -540,7 +552,8 @@ impl Core {
     /// Cancels a transfer. A received file's partial bytes are removed; a
     /// sent file is no longer served and its relay copy is deleted.
     pub(in crate::node) fn file_cancel(&mut self, id: [u8; 16]) -> NodeResult<FileView> {
-        let f = self.files().get(&id)?.ok_or_else(|| NodeError::NotFound("no such file".into()))?;
+        let f = self.file_by_id(&id)?;
+        let id = f.file_id;
         if let Some(t) = self.transfers.remove(&id) {
             t.abort();
         }
@@ -592,7 +605,7 @@ impl Core {
 
     /// One file.
     pub(in crate::node) fn file_get(&mut self, id: [u8; 16]) -> NodeResult<FileView> {
-        let f = self.files().get(&id)?.ok_or_else(|| NodeError::NotFound("no such file".into()))?;
+        let f = self.file_by_id(&id)?;
         Ok(FileView::new(&f))
     }
 }
@@ -860,21 +873,21 @@ impl NodeHandle {
 
     /// One file transfer.
     pub async fn file(&self, id: &str) -> NodeResult<FileView> {
-        let id = views::parse_message_id(id)?;
+        let id = views::parse_id(id, "a file id")?;
         self.call(move |c| c.file_get(id)).await
     }
 
     /// Fetches a received file (one above the automatic limit, or again
     /// after a failure or cancel); watch `Event::File` for progress.
     pub async fn fetch_file(&self, id: &str) -> NodeResult<FileView> {
-        let id = views::parse_message_id(id)?;
+        let id = views::parse_id(id, "a file id")?;
         self.call(move |c| c.file_fetch(id)).await
     }
 
     /// Cancels a transfer: a download stops and its partial bytes go; a
     /// sent file stops being served and its relay copy is deleted.
     pub async fn cancel_file(&self, id: &str) -> NodeResult<FileView> {
-        let id = views::parse_message_id(id)?;
+        let id = views::parse_id(id, "a file id")?;
         self.call(move |c| c.file_cancel(id)).await
     }
 }

@@ -156,6 +156,9 @@ impl Core {
     pub(super) fn find_contact(&self, who: &str) -> NodeResult<ContactRow> {
         let store = self.contacts_store();
         let who = who.trim().trim_start_matches('@');
+        if who.is_empty() {
+            return Err(NodeError::Invalid("say who: a username, a name or an account id".into()));
+        }
         if let Ok(bytes) = hex::decode(who)
             && let Ok(account) = <[u8; 32]>::try_from(bytes.as_slice())
         {
@@ -177,10 +180,14 @@ impl Core {
             .collect();
         if matches.len() > 1 {
             return Err(NodeError::Invalid(format!(
-                "{who:?} matches several contacts; use the id"
+                "{} matches several contacts; use the id",
+                views::shown(who)
             )));
         }
-        matches.into_iter().next().ok_or_else(|| NodeError::NotFound(format!("no contact {who:?}")))
+        matches
+            .into_iter()
+            .next()
+            .ok_or_else(|| NodeError::NotFound(format!("no contact {}", views::shown(who))))
     }
 
     /// A friend request named the requester's relay username: believed
@@ -427,15 +434,16 @@ impl Core {
         Ok(self.identity.safety_number(&other).display())
     }
 
-    pub(super) fn verify(&mut self, who: &str, digits: Option<String>) -> NodeResult<ContactView> {
+    pub(super) fn verify(&mut self, who: &str, how: Verification) -> NodeResult<ContactView> {
         let mut c = self.find_contact(who)?;
         let other = AccountId::from_bytes(&c.account).map_err(internal)?;
-        if let Some(d) = digits
-            && self.identity.safety_number(&other).digits() != d
-        {
-            return Err(NodeError::Invalid(
-                "the safety number does not match: do not mark this contact verified".into(),
-            ));
+        if let Verification::Digits(d) = how {
+            let d: String = d.chars().filter(char::is_ascii_digit).collect();
+            if self.identity.safety_number(&other).digits() != d {
+                return Err(NodeError::Invalid(
+                    "the safety number does not match: do not mark this contact verified".into(),
+                ));
+            }
         }
         c.verified = true;
         c.identity_changed = false;
@@ -445,6 +453,18 @@ impl Core {
         self.flush_events();
         Ok(view)
     }
+}
+
+/// How the user checked a contact's safety number before marking it
+/// verified (SPEC.md §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// The digits they compared (spaces and other separators are ignored);
+    /// they must match.
+    Digits(String),
+    /// They compared the numbers with the contact, in person or on a call
+    /// (the desktop's "We compared these numbers").
+    Compared,
 }
 
 /// Whom a friend request goes to.
@@ -565,7 +585,9 @@ impl NodeHandle {
         // A username on the relay.
         let relay = self.relay()?;
         let v = relay.user(target).await.map_err(|e| match e.code() {
-            Some("not_found") => NodeError::NotFound(format!("no user {target:?} on the relay")),
+            Some("not_found") => {
+                NodeError::NotFound(format!("no user {} on the relay", views::shown(target)))
+            }
             _ => e.into(),
         })?;
         let r = views::search_result_from_profile(&v, now)
@@ -648,12 +670,11 @@ impl NodeHandle {
         self.call(move |c| c.safety_number(&who)).await
     }
 
-    /// Marks a contact verified (after comparing safety numbers). With
-    /// `digits`, they must match.
-    pub async fn verify(&self, who: &str, digits: Option<&str>) -> NodeResult<ContactView> {
+    /// Marks a contact verified after the user compared safety numbers
+    /// (`how` says how: the digits must then match).
+    pub async fn verify(&self, who: &str, how: Verification) -> NodeResult<ContactView> {
         let who = who.to_owned();
-        let digits = digits.map(|d| d.chars().filter(char::is_ascii_digit).collect::<String>());
-        self.call(move |c| c.verify(&who, digits)).await
+        self.call(move |c| c.verify(&who, how)).await
     }
 }
 
@@ -679,7 +700,20 @@ pub(super) async fn control(
         "unblock" => to_value(node.unblock(s(p, "who")?).await?),
         "contacts" => to_value(node.contacts().await?),
         "safety_number" => Ok(json!({"safety_number": node.safety_number(s(p, "who")?).await?})),
-        "verify" => to_value(node.verify(s(p, "who")?, p["digits"].as_str()).await?),
+        "verify" => {
+            let how = match (p["digits"].as_str(), p["compared"].as_bool()) {
+                (Some(d), _) => Verification::Digits(d.to_owned()),
+                (None, Some(true)) => Verification::Compared,
+                _ => {
+                    return Err(NodeError::Invalid(
+                        "say how you checked: the 60 digits you compared (\"digits\"), or \
+                         \"compared\": true once you compared them with the contact"
+                            .into(),
+                    ));
+                }
+            };
+            to_value(node.verify(s(p, "who")?, how).await?)
+        }
         _ => return Ok(None),
     };
     v.map(Some)

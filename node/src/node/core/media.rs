@@ -89,6 +89,33 @@ impl NodeHandle {
         caption: &str,
         reply_to: Option<&str>,
     ) -> NodeResult<MessageView> {
+        match &source {
+            VoiceSource::Tone { hz, ms } => {
+                if !crate::voice::TONE_HZ.contains(hz) {
+                    return Err(NodeError::Invalid(format!(
+                        "a tone is {} to {} Hz",
+                        crate::voice::TONE_HZ.start(),
+                        crate::voice::TONE_HZ.end()
+                    )));
+                }
+                if *ms == 0 || *ms > crate::voice::MAX_SEND_MS {
+                    return Err(NodeError::Invalid(format!(
+                        "a voice note lasts up to {} minutes",
+                        crate::voice::MAX_SEND_MS / 60_000
+                    )));
+                }
+            }
+            VoiceSource::Samples(s)
+                if s.len() as u64 / u64::from(crate::voice::RATE) * 1000
+                    > u64::from(crate::voice::MAX_SEND_MS) =>
+            {
+                return Err(NodeError::Invalid(format!(
+                    "a voice note lasts up to {} minutes",
+                    crate::voice::MAX_SEND_MS / 60_000
+                )));
+            }
+            _ => {}
+        }
         let who = to.to_owned();
         let prep = self.call(move |c| c.file_prepare(&who)).await?;
         let (what, name) = match &source {
@@ -113,6 +140,10 @@ impl NodeHandle {
                 VoiceSource::Tone { hz, ms } => crate::voice::tone(hz, ms as f32 / 1000.0),
                 VoiceSource::Samples(s) => s,
             };
+            let ms = samples.len() as u64 * 1000 / u64::from(crate::voice::RATE);
+            if ms > u64::from(crate::voice::MAX_SEND_MS) {
+                return Err(crate::voice::VoiceError::TooLong(ms / 1000));
+            }
             crate::voice::encode(&samples)
         })
         .await
@@ -153,7 +184,7 @@ pub(super) async fn control(
                 (Some(wav), None) => crate::node::VoiceSource::Wav(wav.into()),
                 (None, Some(hz)) => crate::node::VoiceSource::Tone {
                     hz: hz as f32,
-                    ms: p["ms"].as_u64().unwrap_or(3000).min(3_600_000) as u32,
+                    ms: u32::try_from(p["ms"].as_u64().unwrap_or(3000)).unwrap_or(u32::MAX),
                 },
                 _ => return Err(NodeError::Invalid("send_voice needs `wav` or `tone_hz`".into())),
             };

@@ -28,6 +28,10 @@ impl Core {
         remove: bool,
         now: i64,
     ) -> crate::Result<()> {
+        if !crate::emoji::is_one_emoji(emoji) {
+            tracing::debug!("dropped a reaction that is not one emoji");
+            return Ok(());
+        }
         if self.history().react(conv, target, account, emoji, remove, now)?
             && let Some(view) = self.message_view(conv, target)?
         {
@@ -74,6 +78,11 @@ impl Core {
 
     /// A conversation by contact or id; with the device to send to.
     pub(super) fn find_conversation(&self, who: &str) -> NodeResult<(Vec<u8>, Option<ContactRow>)> {
+        if who.trim().is_empty() {
+            return Err(NodeError::Invalid(
+                "say which conversation: a contact, a group's name or an id".into(),
+            ));
+        }
         // A group's id, then a contact, then a group's name.
         if let Ok(id) = hex::decode(who.trim())
             && self.is_group(&id)?
@@ -85,13 +94,17 @@ impl Core {
         {
             return Ok((conv, Some(c)));
         }
-        if let Ok(g) = self.find_group(who) {
-            return Ok((g, None));
+        match self.find_group(who) {
+            Ok(g) => return Ok((g, None)),
+            // Several groups of that name: say so rather than "not found".
+            Err(e @ NodeError::Invalid(_)) => return Err(e),
+            Err(_) => {}
         }
-        let id = hex::decode(who.trim())
-            .map_err(|_| NodeError::NotFound(format!("no conversation with {who:?}")))?;
+        let id = hex::decode(who.trim()).map_err(|_| {
+            NodeError::NotFound(format!("no conversation with {}", views::shown(who)))
+        })?;
         if !self.history().exists(&id)? {
-            return Err(NodeError::NotFound(format!("no conversation {who}")));
+            return Err(NodeError::NotFound(format!("no conversation {}", views::shown(who))));
         }
         let c = self.contacts_store().by_conversation(&id)?;
         Ok((id, c))
@@ -209,8 +222,11 @@ impl Core {
         remove: bool,
     ) -> NodeResult<MessageView> {
         let emoji = crate::emoji::expand_shortcodes(emoji.trim());
-        if emoji.is_empty() || emoji.len() > kovan_spec::limits::MAX_EMOJI {
-            return Err(NodeError::Invalid("a reaction is one emoji".into()));
+        if !crate::emoji::is_one_emoji(&emoji) {
+            return Err(NodeError::Invalid(format!(
+                "a reaction is one emoji (or its :shortcode:); {} is not one",
+                views::shown(&emoji)
+            )));
         }
         let (conv, recipients) = self.writable(who)?;
         if self.history().get(&conv, &target)?.is_none() {
@@ -246,8 +262,11 @@ impl Core {
             .history()
             .get(&conv, &target)?
             .ok_or_else(|| NodeError::NotFound("no such message".into()))?;
-        if !old.outgoing || old.body.is_none() {
+        if !old.outgoing {
             return Err(NodeError::State("you can only edit your own messages".into()));
+        }
+        if old.body.is_none() {
+            return Err(NodeError::State("this message was deleted; it cannot be edited".into()));
         }
         let content = wire::app_envelope::Content::Edit(wire::Edit {
             target: target.to_vec(),

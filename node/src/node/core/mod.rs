@@ -62,6 +62,7 @@ mod settings;
 pub use chats::HistoryAt;
 pub use delivery::SendOutcome;
 pub(super) use files::FileInput;
+pub use friends::Verification;
 pub use group::GroupChange;
 pub use location::LiveShare;
 pub use media::VoiceSource;
@@ -434,5 +435,5 @@ pub(crate) async fn control(
         settings, relay, friends, invites, chats, messages, receipts, group, files, media, polls,
         scheduled, location, peers
     );
-    Err(NodeError::Invalid(format!("unknown method {method:?}")))
+    Err(NodeError::Invalid(format!("unknown method {}", super::views::shown(method))))
 }

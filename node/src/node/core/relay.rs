@@ -198,7 +198,23 @@ impl Core {
         relay.session = Some(session);
         relay.username = Some(username);
         self.start_relay();
+        self.remember_relay();
         Ok(())
+    }
+
+    /// A relay this device signed in to becomes the home's relay: the
+    /// next start uses it without `--relay` (its config file says so).
+    fn remember_relay(&self) {
+        let Some(url) = &self.options.relay_url else { return };
+        let home = &self.options.home;
+        match crate::config::NodeConfig::load(home) {
+            Ok(c) if c.relay_url.as_deref() == Some(url.as_str()) => {}
+            _ => {
+                if let Err(e) = crate::config::NodeConfig::save_relay_url(home, Some(url)) {
+                    tracing::warn!(error = %e, "could not remember the relay in kovan.toml");
+                }
+            }
+        }
     }
 
     pub(super) fn logged_out(&mut self) -> NodeResult<()> {
@@ -398,7 +414,10 @@ impl NodeHandle {
         };
         for (k, v) in p {
             if !cur.contains_key(k) {
-                return Err(NodeError::Invalid(format!("unknown setting {k:?}")));
+                return Err(NodeError::Invalid(format!(
+                    "unknown setting {}",
+                    crate::node::views::shown(k)
+                )));
             }
             cur.insert(k.clone(), v.clone());
         }

@@ -32,6 +32,12 @@ impl Core {
             account: hex::encode(self.my_account()),
             peer_id: self.net.peer_id().to_string(),
             listen: listen.iter().map(|a| a.to_string()).collect(),
+            dial: listen
+                .iter()
+                .filter(|a| !crate::net::is_circuit(a))
+                .map(|a| a.clone().with(libp2p::multiaddr::Protocol::P2p(self.net.peer_id())))
+                .map(|a| a.to_string())
+                .collect(),
             connected_peers: connected,
             relay_url: self.options.relay_url.clone(),
             username: self.relay.as_ref().and_then(|r| r.username.clone()),

@@ -14,17 +14,33 @@ use zeroize::Zeroizing;
 use crate::{Context, output, remote, secret};
 
 /// Create a new identity (account and this device) in the home directory.
+/// The passphrase (at least 8 characters; a few words are best) protects
+/// the keys on this device.
 #[derive(Debug, Args)]
 pub struct Init {
-    /// Name this device is certified under. Default: from the config file.
+    /// Name this device is certified under (e.g. laptop). Default: from
+    /// the config file, else the machine's host name.
     #[arg(long)]
     device_name: Option<String>,
+    /// Your name as people you befriend see it (kept in kovan.toml; the
+    /// relay account's display name works too).
+    #[arg(long)]
+    name: Option<String>,
 }
 
 impl Init {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        // Before asking for anything: is there an identity here already?
+        if ctx.home.keystore().exists() {
+            return Err(kovan_node::Error::AlreadyExists(ctx.home.keystore()).into());
+        }
         let name = self.device_name.clone().unwrap_or(ctx.config.device_name.clone());
         let passphrase = ctx.passphrase(true)?;
+        secret::check_passphrase(&passphrase)?;
+        if let Some(display) = &self.name {
+            ctx.home.ensure()?;
+            kovan_node::config::NodeConfig::save_display_name(&ctx.home, Some(display))?;
+        }
         if !ctx.json {
             eprintln!("Deriving the keystore key (Argon2id, 64 MiB)…");
         }
@@ -60,7 +76,8 @@ fn print_identity(ctx: &Context, id: &Identity) {
     output::print_value(ctx.json, &v, |_| {
         println!("account      {}", id.account());
         println!("device       {} ({})", id.peer_id(), cert.device_name());
-        println!("certificate  valid until {} (unix seconds)", cert.not_after());
+        let until = output::time_secs(cert.not_after()).unwrap_or_else(|| "?".into());
+        println!("certificate  valid until {until}");
         println!("home         {}", ctx.home.root().display());
     });
 }
@@ -83,6 +100,7 @@ impl Passwd {
             "New passphrase: ",
             true,
         )?;
+        secret::check_passphrase(&new)?;
         id.change_passphrase(&ctx.home, new.as_bytes())?;
         output::print_value(ctx.json, &json!({ "changed": true }), |_| {
             println!("Passphrase changed.")
@@ -99,7 +117,7 @@ fn password(file: &Option<PathBuf>) -> anyhow::Result<Zeroizing<String>> {
 /// A username and where its password comes from.
 #[derive(Debug, Args)]
 struct Credentials {
-    /// The username.
+    /// The username: 3 to 32 of a-z, 0-9, '_' and '.'.
     username: String,
     /// File holding the password.
     #[arg(long, value_name = "FILE")]
@@ -107,18 +125,32 @@ struct Credentials {
 }
 
 impl Credentials {
-    /// Calls `method` (register or login) with them.
+    /// Calls `method` (register or login) with them, after checking what
+    /// the relay would refuse anyway.
     fn send(&self, ctx: &Context, method: &str) -> anyhow::Result<()> {
-        let params = json!({
-            "username": self.username,
-            "password": password(&self.password_file)?.as_str(),
-        });
-        remote::run(ctx, method, params, output::plain)
+        let name = self.username.trim().to_ascii_lowercase();
+        if !kovan_spec::validate::is_username(&name) {
+            anyhow::bail!(
+                "a username is 3 to 32 of a-z, 0-9, '_' and '.' ({} is not)",
+                output::shown(&self.username)
+            );
+        }
+        let password = password(&self.password_file)?;
+        let (min, max) = (kovan_spec::limits::MIN_PASSWORD, kovan_spec::limits::MAX_PASSWORD);
+        if method == "register" && !(min..=max).contains(&password.len()) {
+            anyhow::bail!("a relay password is {min} to {max} bytes long");
+        }
+        let params = json!({ "username": name, "password": password.as_str() });
+        remote::run(ctx, method, params, |_| match method {
+            "register" => println!("Registered as @{name}; this device is signed in."),
+            _ => println!("Signed in as @{name}."),
+        })
     }
 }
 
 /// Register a username on the relay and log this device in. The
-/// password comes from --password-file, KOVAN_PASSWORD, or a prompt.
+/// password (8 to 1024 bytes) comes from --password-file, KOVAN_PASSWORD,
+/// or a prompt.
 #[derive(Debug, Args)]
 pub struct Register {
     #[command(flatten)]
@@ -150,7 +182,7 @@ pub struct Logout;
 
 impl Logout {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
-        remote::run(ctx, "logout", json!({}), output::plain)
+        remote::run(ctx, "logout", json!({}), |_| println!("Signed out of the relay."))
     }
 }
 
@@ -166,8 +198,9 @@ pub struct Settings {
     /// Whether directory search finds you.
     #[arg(long)]
     discoverable: Option<bool>,
-    /// Who may send friend requests: everyone, nobody, link.
-    #[arg(long)]
+    /// Who may send you friend requests: everyone, nobody, or link (only
+    /// people with one of your invite links, see `kovan invite`).
+    #[arg(long, value_parser = ["everyone", "nobody", "link"])]
     friend_policy: Option<String>,
     /// Send read receipts.
     #[arg(long)]
@@ -188,7 +221,7 @@ impl Settings {
         put("friend_policy", self.friend_policy.clone().map(Into::into));
         put("read_receipts", self.read_receipts.map(Into::into));
         let params = if set.is_empty() { json!({}) } else { json!({ "set": set }) };
-        remote::run(ctx, "settings", params, output::plain)
+        remote::run(ctx, "settings", params, print_settings)
     }
 }
 
@@ -203,8 +236,12 @@ pub struct Sessions {
 impl Sessions {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
         match &self.revoke {
-            Some(id) => remote::run(ctx, "revoke_session", json!({ "id": id }), output::plain),
-            None => remote::run(ctx, "sessions", json!({}), output::plain),
+            Some(id) => remote::run(ctx, "revoke_session", json!({ "id": id }), |_| {
+                println!("Session {id} revoked.")
+            }),
+            None => remote::run(ctx, "sessions", json!({}), |v| {
+                output::list(v, "no sessions", output::session_line)
+            }),
         }
     }
 }
@@ -232,7 +269,9 @@ impl ChangePassword {
             true,
         )?;
         let params = json!({ "old_password": old.as_str(), "new_password": new.as_str() });
-        remote::run(ctx, "change_password", params, output::plain)
+        remote::run(ctx, "change_password", params, |_| {
+            println!("Relay password changed; your other sessions were signed out.")
+        })
     }
 }
 
@@ -256,7 +295,10 @@ impl Avatar {
             }
             None => json!({}),
         };
-        remote::run(ctx, "avatar", params, output::plain)
+        remote::run(ctx, "avatar", params, |v| match v["avatar"].as_bool() {
+            Some(true) => println!("Avatar set."),
+            _ => println!("Avatar removed."),
+        })
     }
 }
 
@@ -271,6 +313,23 @@ pub struct DeleteAccount {
 impl DeleteAccount {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
         let params = json!({ "password": password(&self.password_file)?.as_str() });
-        remote::run(ctx, "delete_account", params, output::plain)
+        remote::run(ctx, "delete_account", params, |_| {
+            println!("Your relay account is deleted; history on this device stays.")
+        })
     }
+}
+
+/// The account's settings, one per line.
+fn print_settings(v: &serde_json::Value) {
+    let yes_no = |b: &serde_json::Value| if b.as_bool() == Some(true) { "yes" } else { "no" };
+    let policy = match v["friend_policy"].as_str() {
+        Some("nobody") => "nobody",
+        Some("link") => "only people with your invite link",
+        _ => "everyone",
+    };
+    println!("display name       {}", v["display_name"].as_str().unwrap_or(""));
+    println!("about              {}", v["about"].as_str().unwrap_or(""));
+    println!("found in search    {}", yes_no(&v["discoverable"]));
+    println!("friend requests    from {policy}");
+    println!("read receipts      {}", yes_no(&v["read_receipts"]));
 }

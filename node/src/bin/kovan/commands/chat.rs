@@ -79,18 +79,22 @@ impl SendText {
 pub struct History {
     /// A contact or conversation id.
     with: String,
-    /// Messages before this cursor (the `seq` of the oldest shown).
-    #[arg(long, conflicts_with_all = ["after", "around"])]
+    /// Older messages: before this cursor (the command to see more is
+    /// printed under each page).
+    #[arg(long, conflicts_with_all = ["after", "around"], value_name = "CURSOR",
+        allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..))]
     before: Option<i64>,
-    /// Messages after this cursor (the `seq` of the newest shown).
-    #[arg(long, conflicts_with = "around")]
+    /// Newer messages: after this cursor.
+    #[arg(long, conflicts_with = "around", value_name = "CURSOR",
+        allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..))]
     after: Option<i64>,
     /// The messages around this message id (jump to it).
     #[arg(long, value_name = "ID")]
     around: Option<String>,
-    /// Page size.
-    #[arg(long, default_value_t = 20)]
-    limit: usize,
+    /// Page size, 1 to 500.
+    #[arg(long, default_value_t = 20, allow_negative_numbers = true,
+        value_parser = clap::value_parser!(u16).range(1..=500))]
+    limit: u16,
     /// Do not mark the conversation read.
     #[arg(long)]
     no_mark_read: bool,
@@ -103,12 +107,21 @@ impl History {
             "with": with, "before": before, "after": after, "around": around,
             "limit": limit, "mark_read": !no_mark_read,
         });
+        let limit = usize::from(*limit);
         remote::run(ctx, "history", params, |v| {
             // Oldest at the top, whichever way the page was read.
             let mut list = v.as_array().cloned().unwrap_or_default();
             list.sort_by_key(|m| m["seq"].as_i64());
-            for m in list {
-                println!("{}", message_line(&m));
+            if list.is_empty() {
+                println!("no messages here");
+            }
+            for m in &list {
+                println!("{}", message_line(m));
+            }
+            if list.len() == limit
+                && let Some(oldest) = list.first().and_then(|m| m["seq"].as_i64())
+            {
+                println!("older: kovan history {with} --before {oldest}");
             }
         })
     }
@@ -167,7 +180,7 @@ pub struct Delete {
 impl Delete {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
         let params = json!({ "with": self.with, "message": self.message });
-        remote::run(ctx, "delete", params, output::plain)
+        remote::run(ctx, "delete", params, |_| println!("Deleted for everyone."))
     }
 }
 
@@ -200,7 +213,9 @@ pub struct ReadReceipts {
 
 impl ReadReceipts {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
-        remote::run(ctx, "read_receipts", json!({ "on": self.state == "on" }), output::plain)
+        remote::run(ctx, "read_receipts", json!({ "on": self.state == "on" }), |_| {
+            println!("Read receipts are {}.", self.state)
+        })
     }
 }
 

@@ -25,7 +25,9 @@ pub struct Daemon {
     /// Never deliver directly: everything goes through the relay.
     #[arg(long)]
     relay_only: bool,
-    /// The name shown to people you befriend. Default: the device name.
+    /// The name shown to people you befriend. Default: `display_name` in
+    /// kovan.toml (set by `kovan init --name`), else none (they see your
+    /// username).
     #[arg(long)]
     display_name: Option<String>,
     /// Log as JSON lines.
@@ -43,8 +45,7 @@ impl Daemon {
         if !self.listen.is_empty() {
             config.listen = self.listen.clone();
         }
-        let name =
-            self.display_name.clone().unwrap_or_else(|| id.certificate().device_name().to_owned());
+        let name = self.display_name.clone().or(config.display_name.clone()).unwrap_or_default();
         let options = NodeOptions::from_config(home.clone(), &config, self.relay.clone(), &name)
             .map_err(anyhow::Error::msg)?;
         let rt = tokio::runtime::Runtime::new()?;
@@ -85,11 +86,7 @@ pub struct Status;
 
 impl Status {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
-        remote::run(ctx, "status", json!({}), |v| {
-            for (k, val) in v.as_object().into_iter().flatten() {
-                println!("{k:<18} {val}");
-            }
-        })
+        remote::run(ctx, "status", json!({}), print_status)
     }
 }
 
@@ -102,6 +99,45 @@ pub struct Connect {
 
 impl Connect {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
-        remote::run(ctx, "connect", json!({ "addr": self.addr }), output::plain)
+        remote::run(ctx, "connect", json!({ "addr": self.addr }), |_| println!("Connected."))
+    }
+}
+
+/// The node's status, for people.
+fn print_status(v: &serde_json::Value) {
+    let s = |k: &str| v[k].as_str().unwrap_or("").to_owned();
+    println!("account            {}", s("account"));
+    println!("this device        {}", s("peer_id"));
+    let relay = match (v["relay_url"].as_str(), v["username"].as_str()) {
+        (None, _) => "none".to_owned(),
+        (Some(url), Some(u)) => format!("{url}, signed in as @{u}"),
+        (Some(url), None) => format!("{url}, not signed in"),
+    };
+    let link = if v["relay_connected"].as_bool() == Some(true) { "connected" } else { "offline" };
+    println!("relay              {relay} ({link})");
+    println!(
+        "friends            {} ({} waiting for your answer)",
+        v["friends"], v["incoming_requests"]
+    );
+    println!("peers connected    {}", v["connected_peers"]);
+    println!("waiting to send    {}", output::count(v["outbox"].as_u64().unwrap_or(0), "envelope"));
+    let receipts = if v["read_receipts"].as_bool() == Some(false) { "off" } else { "on" };
+    println!("read receipts      {receipts}");
+    let dial: Vec<&str> =
+        v["dial"].as_array().into_iter().flatten().filter_map(|a| a.as_str()).collect();
+    match dial.split_first() {
+        Some((first, rest)) => {
+            println!("reach this device  {first}");
+            for a in rest {
+                println!("                   {a}");
+            }
+        }
+        None => println!("reach this device  not listening"),
+    }
+    if let Some(r) = v["restored"].as_object() {
+        println!(
+            "restored           from a backup ({})",
+            r.get("reason").and_then(|x| x.as_str()).unwrap_or("")
+        );
     }
 }

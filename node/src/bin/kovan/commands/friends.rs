@@ -122,17 +122,23 @@ impl Friend {
 
 /// Mark a contact verified after comparing safety numbers.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["digits", "compared"])))]
 pub struct Verify {
     /// The contact.
     who: String,
-    /// The 60 digits you compared (checked when given).
+    /// The 60 digits your contact read to you (they must match yours).
     #[arg(long)]
     digits: Option<String>,
+    /// You compared `kovan safety-number WHO` with the contact's, in person
+    /// or on a call, and they were the same.
+    #[arg(long)]
+    compared: bool,
 }
 
 impl Verify {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
-        remote::run(ctx, "verify", json!({ "who": self.who, "digits": self.digits }), print_contact)
+        let params = json!({ "who": self.who, "digits": self.digits, "compared": self.compared });
+        remote::run(ctx, "verify", params, print_contact)
     }
 }
 

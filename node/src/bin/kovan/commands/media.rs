@@ -20,11 +20,11 @@ pub struct SendVoice {
     /// A WAV file (any rate, mixed down to mono).
     #[arg(long)]
     wav: Option<PathBuf>,
-    /// A sine tone at this frequency, Hz (a test signal).
-    #[arg(long, value_name = "HZ")]
+    /// A sine tone at this frequency, 20 to 20000 Hz (a test signal).
+    #[arg(long, value_name = "HZ", value_parser = tone_hz)]
     tone: Option<f32>,
-    /// The tone's length, seconds.
-    #[arg(long, default_value_t = 3.0, requires = "tone")]
+    /// The tone's length, seconds (up to 600, as a recording).
+    #[arg(long, default_value_t = 3.0, requires = "tone", value_parser = seconds)]
     seconds: f32,
     #[command(flatten)]
     extras: Extras,
@@ -70,4 +70,22 @@ impl VoiceToWav {
         });
         Ok(())
     }
+}
+
+fn tone_hz(s: &str) -> Result<f32, String> {
+    let hz: f32 = s.parse().map_err(|_| format!("{s} is not a number of Hz"))?;
+    let range = kovan_node::voice::TONE_HZ;
+    if !range.contains(&hz) {
+        return Err(format!("a tone is {} to {} Hz", range.start(), range.end()));
+    }
+    Ok(hz)
+}
+
+fn seconds(s: &str) -> Result<f32, String> {
+    let secs: f32 = s.parse().map_err(|_| format!("{s} is not a number of seconds"))?;
+    let max = kovan_node::voice::MAX_SEND_MS as f32 / 1000.0;
+    if !(secs > 0.0 && secs <= max) {
+        return Err(format!("a voice note lasts more than 0 and at most {max} seconds"));
+    }
+    Ok(secs)
 }

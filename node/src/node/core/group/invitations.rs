@@ -201,10 +201,13 @@ impl Core {
         id: &str,
         accept: bool,
     ) -> NodeResult<InvitationView> {
-        let bytes: [u8; 16] = hex::decode(id.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| NodeError::Invalid(format!("{id:?} is not an invitation id")))?;
+        let bytes: [u8; 16] =
+            hex::decode(id.trim()).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| {
+                NodeError::Invalid(format!(
+                    "{} is not an invitation id",
+                    crate::node::views::shown(id)
+                ))
+            })?;
         let mut inv = self
             .invitation(&bytes)?
             .filter(|i| i.incoming)

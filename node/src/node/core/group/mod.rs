@@ -56,9 +56,12 @@ impl Core {
             .map(|(id, _)| id)
             .collect();
         match hits.len() {
-            0 => Err(NodeError::NotFound(format!("no group {who:?}"))),
+            0 => Err(NodeError::NotFound(format!("no group {}", crate::node::views::shown(who)))),
             1 => Ok(hits[0].clone()),
-            _ => Err(NodeError::Invalid(format!("several groups are called {who:?}; use the id"))),
+            _ => Err(NodeError::Invalid(format!(
+                "several groups are called {}; use the id",
+                crate::node::views::shown(who)
+            ))),
         }
     }
 
@@ -169,7 +172,12 @@ impl Core {
                 let c = self.find_contact(who)?;
                 hex::encode(c.account)
             }
-            _ => return Err(NodeError::Invalid(format!("{who:?} matches several members"))),
+            _ => {
+                return Err(NodeError::Invalid(format!(
+                    "{} matches several members",
+                    crate::node::views::shown(who)
+                )));
+            }
         };
         hex::decode(&pick)
             .ok()
@@ -453,7 +461,12 @@ pub(super) async fn control(
                 "ban" => GroupChange::Ban(value()?),
                 "unban" => GroupChange::Unban(value()?),
                 "delete" => GroupChange::Delete,
-                other => return Err(NodeError::Invalid(format!("unknown group change {other:?}"))),
+                other => {
+                    return Err(NodeError::Invalid(format!(
+                        "unknown group change {}",
+                        crate::node::views::shown(other)
+                    )));
+                }
             };
             to_value(node.group_change(s(p, "group")?, change).await?)
         }
