@@ -142,7 +142,7 @@ async fn a_changed_identity_behind_a_username_is_flagged() {
     let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
     let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
     let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
-    let v = alice.h.verify(&bob_acct, None).await.unwrap();
+    let v = alice.h.verify(&bob_acct, kovan_node::node::Verification::Compared).await.unwrap();
     assert!(v.verified);
 
     // Settings reach the directory.
