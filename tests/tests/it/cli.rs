@@ -602,3 +602,261 @@ async fn delivered_receipts_survive_a_receiver_killed_right_after_storing() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Splits a command line as a shell would for the README's commands:
+/// words, and "double-quoted" strings with spaces.
+fn words(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted, mut any) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+/// The first 32-hex-digit id after `marker` in `text`.
+fn id_after(text: &str, marker: &str) -> Option<String> {
+    text.lines().filter_map(|l| l.split_once(marker).map(|(_, rest)| rest)).find_map(|rest| {
+        let id: String = rest.trim_start().chars().take(32).collect();
+        (id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit())).then_some(id)
+    })
+}
+
+#[test]
+fn the_readme_walkthrough_runs_as_written() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme.find("```sh\n# Bob, in his terminal:").expect("the walkthrough block");
+    let block = &readme[start + 6..];
+    let block = &block[..block.find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    // Each person has a home (KOVAN_HOME) and a working directory.
+    let people = ["Alice", "Bob"];
+    let mut daemons: Vec<Child> = Vec::new();
+    for p in people {
+        std::fs::create_dir_all(dir.path().join(p).join("cwd")).unwrap();
+    }
+    let alice_cwd = dir.path().join("Alice").join("cwd");
+    std::fs::write(alice_cwd.join("rapor.pdf"), b"%PDF-1.4 the report").unwrap();
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
+    image::DynamicImage::ImageRgb8(img).save(alice_cwd.join("IMG_2041.JPG")).unwrap();
+
+    let mut who = "";
+    let (mut message_id, mut last_out, mut listed) = (None::<String>, String::new(), String::new());
+    for raw in block.lines() {
+        let line = raw.split(" # ").next().unwrap().trim();
+        if let Some(rest) = raw.trim().strip_prefix("# ") {
+            who = people.into_iter().find(|p| rest.starts_with(p)).unwrap_or(who);
+            continue;
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let home = dir.path().join(who).join("home");
+        let cwd = dir.path().join(who).join("cwd");
+        let background = line.ends_with('&');
+        let line =
+            line.trim_end_matches('&').trim().replace("https://relay.example.org", &relay.url);
+        let mut args = words(&line);
+        assert_eq!(args.remove(0), "kovan", "{line}");
+        let command = |args: &[String]| {
+            let mut c = Command::new(bin("kovan"));
+            c.args(args)
+                .current_dir(&cwd)
+                .env("KOVAN_HOME", &home)
+                .env("KOVAN_PASSPHRASE", "a passphrase for tests")
+                .env("KOVAN_PASSWORD", "a relay password");
+            c
+        };
+        if background {
+            let child = command(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+            daemons.push(child);
+            let socket = home.join("kovan.sock");
+            eventually("the daemon's socket", || {
+                std::os::unix::net::UnixStream::connect(&socket).is_ok()
+            });
+            continue;
+        }
+        // Placeholders come from what earlier commands printed (a message
+        // id from the last `send`, the others from the command that lists
+        // them, run again while what it lists is still on its way).
+        let deadline = Instant::now() + WAIT;
+        let out = loop {
+            let mut missing = None;
+            for a in &mut args {
+                let (value, from) = match a.as_str() {
+                    "<MESSAGE_ID>" => (message_id.clone(), "send"),
+                    "<INVITATION_ID>" => (id_after(&last_out, ""), "group invitations"),
+                    "<FILE_ID>" => (
+                        listed
+                            .lines()
+                            .find(|l| l.contains("rapor.pdf") && l.contains("complete"))
+                            .and_then(|l| id_after(l, "")),
+                        "files",
+                    ),
+                    "<VOICE_FILE>" => (
+                        listed
+                            .lines()
+                            .find(|l| l.contains(".ogg") && l.contains("complete"))
+                            .and_then(|l| l.split_whitespace().rfind(|w| w.ends_with(".ogg")))
+                            .map(str::to_owned),
+                        "files",
+                    ),
+                    _ => continue,
+                };
+                match value {
+                    Some(v) => *a = v,
+                    None => missing = Some(from),
+                }
+            }
+            if let Some(from) = missing {
+                assert!(Instant::now() < deadline, "{line}: nothing to fill it from: {last_out}");
+                std::thread::sleep(Duration::from_millis(300));
+                let out = command(&words(from)).output().unwrap();
+                last_out = String::from_utf8_lossy(&out.stdout).into_owned();
+                if from == "files" {
+                    listed = last_out.clone();
+                }
+                args = words(&line)[1..].to_vec();
+                continue;
+            }
+            let out = command(&args).output().unwrap();
+            if out.status.success() {
+                break out;
+            }
+            // Something another device sends may still be on its way.
+            assert!(
+                Instant::now() < deadline,
+                "`{line}` as {who} failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        last_out = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(!last_out.trim_start().starts_with('{'), "`{line}` printed JSON: {last_out}");
+        match args.first().map(String::as_str) {
+            Some("send") => message_id = id_after(&last_out, " id "),
+            Some("files") => listed = last_out.clone(),
+            _ => {}
+        }
+    }
+    // The walkthrough did what it says.
+    assert!(dir.path().join("Bob").join("cwd").join("note.wav").exists());
+    let bob_home = dir.path().join("Bob").join("home");
+    let status = kovan_json(&bob_home, &["status"]);
+    assert!(status["username"].is_null(), "bob logged out: {status}");
+    for mut d in daemons {
+        let _ = d.kill();
+        let _ = d.wait();
+    }
+}
+
+/// `kovan ARGS` in text mode for `p`: (success, stdout, stderr).
+fn text(p: &Person, args: &[&str]) -> (bool, String, String) {
+    let out = kovan(&p.home, args);
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), s(&out.stdout), s(&out.stderr))
+}
+
+#[test]
+fn what_outside_testing_found_in_the_cli_is_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    let mut alice = Person::new(dir.path(), "alice", &relay.url);
+    let bob = Person::new(dir.path(), "bob", &relay.url);
+    alice.json(&["register", "alice"]);
+    bob.json(&["register", "bob"]);
+    alice.json(&["friend", "request", "bob", "--note", "ben Alice"]);
+    // The note shows in the list.
+    eventually("the request with its note", || {
+        text(&bob, &["friend", "list"]).1.contains("ben Alice")
+    });
+    bob.json(&["friend", "accept", "alice"]);
+    eventually("friends", || {
+        alice.json(&["friend", "list"]).as_array().unwrap().iter().any(|c| c["state"] == "friend")
+    });
+
+    // An empty target is an error, not the only conversation.
+    let (ok, _, err) = text(&alice, &["send", "", "kime?"]);
+    assert!(!ok && err.contains("say which conversation"), "{err}");
+    // A reaction is one emoji.
+    let sent = alice.json(&["send", "bob", "selam"]);
+    let id = sent["id"].as_str().unwrap();
+    let (ok, _, err) = text(&alice, &["react", "bob", id, "not an emoji"]);
+    assert!(!ok && err.contains("a reaction is one emoji"), "{err}");
+    let (ok, _, err) = text(&alice, &["react", "bob", id, ":nosuchcode:"]);
+    assert!(!ok && err.contains("a reaction is one emoji"), "{err}");
+    assert!(text(&alice, &["react", "bob", id, ":heart:"]).0);
+    // Editing a deleted message says so.
+    alice.json(&["delete", "bob", id]);
+    let (ok, _, err) = text(&alice, &["edit", "bob", id, "yeni"]);
+    assert!(!ok && err.contains("was deleted"), "{err}");
+    // File commands take the message's id too, and call ids file ids.
+    let file = dir.path().join("not.txt");
+    std::fs::write(&file, b"notes").unwrap();
+    let announced = alice.json(&["send-file", "bob", file.to_str().unwrap()]);
+    let message_id = announced["id"].as_str().unwrap();
+    eventually("bob has the file", || {
+        bob.json(&["files"]).as_array().unwrap().iter().any(|f| f["state"] == "complete")
+    });
+    let fetched = bob.json(&["fetch-file", message_id, "--wait"]);
+    assert_eq!(fetched["state"], "complete", "{fetched}");
+    let (ok, _, err) = text(&bob, &["fetch-file", "zz"]);
+    assert!(!ok && err.contains("is not a file id"), "{err}");
+    // Groups: "1 member".
+    let (ok, out, _) = text(&alice, &["group", "create", "Yalnız"]);
+    assert!(ok && out.contains("1 member,"), "{out}");
+    // Text answers are sentences, not JSON.
+    for (args, want) in [
+        (&["read-receipts", "off"][..], "Read receipts are off."),
+        (&["settings"][..], "friend requests    from everyone"),
+        (&["status"][..], "reach this device  /ip4/"),
+    ] {
+        let (ok, out, err) = text(&alice, args);
+        assert!(ok && out.contains(want) && !out.starts_with('{'), "{args:?}: {out}{err}");
+    }
+    // The addresses status prints can be dialled as they are.
+    let status = alice.json(&["status"]);
+    let addr = status["dial"][0].as_str().unwrap();
+    let (ok, out, err) = text(&bob, &["connect", addr]);
+    assert!(ok && out.contains("Connected."), "{out}{err}");
+    // The relay signed in to is remembered: a restart without --relay works.
+    alice.sigterm();
+    let config = std::fs::read_to_string(alice.home.join("kovan.toml")).unwrap();
+    assert!(config.contains(&relay.url), "{config}");
+    let socket = alice.home.join("kovan.sock");
+    let mut plain = Command::new(bin("kovan"))
+        .arg("--home")
+        .arg(&alice.home)
+        .args(["daemon", "--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0"])
+        .env("KOVAN_PASSPHRASE", "a passphrase for tests")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("the daemon's socket", || std::os::unix::net::UnixStream::connect(&socket).is_ok());
+    eventually("signed in again", || alice.json(&["status"])["relay_connected"] == true);
+    let found = alice.json(&["search", "bo"]);
+    assert_eq!(found[0]["username"], "bob", "{found}");
+    let _ = plain.kill();
+    let _ = plain.wait();
+}

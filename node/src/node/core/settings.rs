@@ -40,7 +40,7 @@ impl Core {
                 .collect(),
             connected_peers: connected,
             relay_url: self.options.relay_url.clone(),
-            username: self.relay.as_ref().and_then(|r| r.username.clone()),
+            username: self.relay.as_ref().and_then(|r| r.session.as_ref().and(r.username.clone())),
             relay_connected: self.relay.as_ref().is_some_and(|r| r.connected),
             friends: contacts.iter().filter(|c| c.state == FriendState::Friend).count(),
             incoming_requests: contacts.iter().filter(|c| c.state == FriendState::Incoming).count(),
