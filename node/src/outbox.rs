@@ -176,6 +176,15 @@ impl<'a> Outbox<'a> {
         Ok(n > 0)
     }
 
+    /// Whether copies of a message still wait to be delivered.
+    pub fn holds_message(&self, conversation: &[u8], message_id: &[u8; 16]) -> Result<bool> {
+        Ok(self.db.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE conversation_id = ?1 AND message_id = ?2)",
+            params![conversation, message_id.as_slice()],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Items waiting for `recipient`.
     pub fn pending_for(&self, recipient: &str) -> Result<i64> {
         Ok(self.db.conn().query_row(

@@ -98,8 +98,15 @@ async fn a_100_mib_file_arrives_byte_identical_directly_and_through_the_relay() 
     assert_eq!(got.file_name().unwrap(), "big.bin");
     assert_eq!(sha(&got), sha(&src), "byte-identical");
     assert!(done.wire_bytes >= sealed_len(100 * MIB), "it crossed the network");
-    let a_view = alice.h.file(&id).await.unwrap();
-    assert_eq!(a_view.upload, "none", "delivered directly: no relay copy was uploaded");
+    // Delivered directly: nothing was uploaded, and the blob reserved on
+    // the relay for a copy is given back.
+    let a_view =
+        file_event(&mut alice, "relay copy unneeded", |f| f.id == id && f.upload == "unneeded")
+            .await;
+    assert_eq!(a_view.wire_bytes, 0, "nothing was uploaded");
+    let blobs = relay.dir.join("blobs");
+    let left = std::fs::read_dir(&blobs).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "the reservation is still on the relay");
 
     // Through the relay: Bob is offline when Alice sends, so the message
     // goes to his mailbox and Alice uploads the ciphertext; then Alice goes
@@ -291,16 +298,19 @@ async fn over_quota_and_over_size_files_are_refused_cleanly() {
     assert!(alice.h.files(None, 10).await.unwrap().is_empty());
 
     // Within it, but the relay's quota (3 MiB) cannot hold a second copy:
-    // the first file gets a relay copy, the second is sent without one and
-    // says why; both still reach Bob directly.
+    // while Bob is away, the first file gets a relay copy, the second is
+    // sent without one and says why; both still reach Bob when he is back.
+    let bob_home = bob.home.root().to_owned();
+    bob.h.shutdown().await;
     let one = make_file(dir.path(), "one.bin", 2 * MIB, 8);
     let two = make_file(dir.path(), "two.bin", 2 * MIB, 9);
     let first = alice.h.send_file("bob", &one, "", None).await.unwrap().file.unwrap().id;
     let second = alice.h.send_file("bob", &two, "", None).await.unwrap().file.unwrap().id;
-    assert_eq!(alice.h.file(&first).await.unwrap().upload, "none");
     let refused = alice.h.file(&second).await.unwrap();
     assert_eq!(refused.upload, "failed");
     assert!(refused.error.as_deref().unwrap().contains("quota_exceeded"), "{refused:?}");
+    file_event(&mut alice, "the first copy", |f| f.id == first && f.upload == "done").await;
+    let mut bob = TestNode::reopen(bob_home, "bob", Some(&relay.url)).await;
     for id in [&first, &second] {
         file_event(&mut bob, "download", |f| f.id == *id && f.state == "complete").await;
     }

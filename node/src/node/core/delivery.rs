@@ -177,7 +177,7 @@ impl Core {
         let now = now_ms();
         // One transaction (one disk sync) for the whole batch.
         let tx = self.db.tx();
-        let mut mailboxed = Vec::new();
+        let (mut mailboxed, mut direct) = (Vec::new(), Vec::new());
         let done = tx.atomic(|| -> crate::Result<Vec<Event>> {
             let mut events = Vec::new();
             for (id, outcome) in &results {
@@ -197,11 +197,14 @@ impl Core {
                 };
                 let item = self.outbox().get(*id)?;
                 self.outbox().delivered(*id)?;
-                if let (Some(State::Sent), Some(item)) = (state, &item)
+                if let (Some(s @ (State::Sent | State::Delivered)), Some(item)) = (state, &item)
                     && let (Some(conv), Some(mid)) = (&item.conversation_id, &item.message_id)
                     && let Ok(mid) = <[u8; 16]>::try_from(mid.as_slice())
                 {
-                    mailboxed.push((conv.clone(), mid));
+                    match s {
+                        State::Sent => mailboxed.push((conv.clone(), mid)),
+                        _ => direct.push((conv.clone(), mid)),
+                    }
                 }
                 if let (Some(state), Some(item)) = (state, item)
                     && let (Some(conv), Some(mid)) = (item.conversation_id, item.message_id)
@@ -228,6 +231,9 @@ impl Core {
         }
         for (conv, mid) in mailboxed {
             self.file_went_to_mailbox(&conv, &mid);
+        }
+        for (conv, mid) in direct {
+            self.file_delivered_directly(&conv, &mid);
         }
         self.pump();
     }

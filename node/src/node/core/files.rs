@@ -482,6 +482,34 @@ impl Core {
         }
     }
 
+    /// A copy of a file's announcement was delivered directly. Once every
+    /// copy went that way, no receiver needs the relay copy (uploads start
+    /// only for mailbox copies), so the blob reserved for it is given back.
+    pub(super) fn file_delivered_directly(&mut self, conv: &[u8], message: &[u8; 16]) {
+        let Ok(Some(f)) = self.files().by_message(conv, message) else { return };
+        if !f.outgoing || f.upload != "none" || f.state != "ready" {
+            return;
+        }
+        let Some((_, blob)) = f.blob else { return };
+        if self.outbox().holds_message(conv, message).unwrap_or(true) {
+            return;
+        }
+        if self.files().set_upload(&f.file_id, "unneeded", None).is_err() {
+            return;
+        }
+        if let Some(r) = &self.relay
+            && let Some(s) = &r.session
+        {
+            let (client, token, blob) = (r.client.clone(), s.token.clone(), hex::encode(blob));
+            self.spawn(async move {
+                if let Err(e) = client.delete_blob(&token, &blob).await {
+                    tracing::debug!(error = %e, "giving back an unneeded blob failed");
+                }
+            });
+        }
+        self.emit_file(&f.file_id);
+    }
+
     /// Whether `peer` may fetch a file we sent: only devices of the
     /// conversation's members, only while we still offer it.
     pub(in crate::node) fn file_to_serve(&self, peer: PeerId, id: [u8; 16]) -> ServeDecision {
