@@ -12,6 +12,8 @@ export KOVAN_TEST_POSTGRES
 PULSE_SERVER="${PULSE_SERVER:-$(bash scripts/audio.sh)}"
 export PULSE_SERVER
 export CARGO_TERM_COLOR=never
+# A clean build gains nothing from incremental caches, which take gigabytes.
+export CARGO_INCREMENTAL=0
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
