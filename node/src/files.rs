@@ -620,6 +620,7 @@ impl Receiver {
 
 /// Fetches the rest of a file from the device that sent it, over
 /// `/kovan/file/1`, dialing it with its expected PeerId.
+#[allow(clippy::too_many_arguments)]
 pub async fn fetch_direct(
     net: &NetHandle,
     peer: PeerId,
@@ -628,12 +629,19 @@ pub async fn fetch_direct(
     offset: u64,
     rx: &mut Receiver,
     progress: Progress<'_>,
+    direct_only: bool,
 ) -> Result<(), TransferError> {
     let dial = tokio::time::timeout(Duration::from_secs(10), net.dial(peer, addrs)).await;
     match dial {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(TransferError::Network(format!("sender unreachable: {e}"))),
         Err(_) => return Err(TransferError::Network("sender unreachable: timed out".into())),
+    }
+    if direct_only {
+        // A direct-only conversation's file never crosses a relay (§7.8).
+        net.ensure_direct(peer)
+            .await
+            .map_err(|e| TransferError::Network(format!("sender: {e}")))?;
     }
     let mut stream = tokio::time::timeout(Duration::from_secs(10), net.open_file_stream(peer))
         .await

@@ -260,6 +260,18 @@ pub fn check_commit(
         return Err(refused("the group was deleted"));
     }
     let after = after.ok_or_else(|| refused("a commit may not drop the group meta"))?;
+    // The mode is what every member agreed to when joining (§7.8).
+    if after.mode != before.mode || after.pair != before.pair {
+        return Err(refused("a conversation's mode never changes"));
+    }
+    if before.pair {
+        let members = group.members().count();
+        let after_members = members + staged.add_proposals().count()
+            - staged.remove_proposals().count().min(members);
+        if after_members > 2 {
+            return Err(refused("a chat between two never has a third member"));
+        }
+    }
     let is_admin = |a: &[u8; 32]| before.is_admin(a);
     for p in staged.queued_proposals() {
         let by = proposer(p)?;

@@ -176,6 +176,17 @@ impl<'a> Outbox<'a> {
         Ok(n > 0)
     }
 
+    /// Whether a conversation's direct-only payload waits for a device
+    /// (its queues end in `#direct`, SPEC.md §7.8).
+    pub fn waits_directly(&self, conversation: &[u8]) -> Result<bool> {
+        Ok(self.db.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE conversation_id = ?1 \
+             AND recipient_device LIKE '%#direct')",
+            params![conversation],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Whether copies of a message still wait to be delivered.
     pub fn holds_message(&self, conversation: &[u8], message_id: &[u8; 16]) -> Result<bool> {
         Ok(self.db.conn().query_row(

@@ -23,9 +23,9 @@ pub mod wire {
 }
 
 pub use validate::{
-    FriendBody, GroupControlBody, Place, Point, PollSpec, ValidatedApp, ValidatedFriend,
-    ValidatedGroupControl, ValidatedGroupMeta, validate_app_envelope, validate_friend_message,
-    validate_group_control, validate_group_meta,
+    ConversationMode, FriendBody, GroupControlBody, Place, Point, PollSpec, ValidatedApp,
+    ValidatedFriend, ValidatedGroupControl, ValidatedGroupMeta, validate_app_envelope,
+    validate_friend_message, validate_group_control, validate_group_meta,
 };
 
 /// Why bytes could not be decoded into a wire type.

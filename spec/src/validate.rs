@@ -627,6 +627,54 @@ pub struct ValidatedGroupMeta {
     pub members_invite: bool,
     /// Whether the group was deleted.
     pub dissolved: bool,
+    /// How its messages travel and are kept (§7.8); fixed at creation.
+    pub mode: ConversationMode,
+    /// A chat between two accounts (never more than two members).
+    pub pair: bool,
+}
+
+/// A conversation's mode (SPEC.md §7.8).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ConversationMode {
+    /// Messages go directly or through the relay, and are kept.
+    #[default]
+    Normal,
+    /// Payload travels only over direct connections between the devices.
+    DirectOnly,
+    /// Direct only, and nothing of it is written to disk.
+    NoTrace,
+}
+
+/// A mode from its wire value; `None` for one this version does not know.
+fn mode_from_wire(v: i32) -> Option<ConversationMode> {
+    Some(match wire::ConversationMode::try_from(v).ok()? {
+        wire::ConversationMode::Normal => ConversationMode::Normal,
+        wire::ConversationMode::DirectOnly => ConversationMode::DirectOnly,
+        wire::ConversationMode::NoTrace => ConversationMode::NoTrace,
+    })
+}
+
+impl ConversationMode {
+    /// The wire value.
+    pub fn to_wire(self) -> i32 {
+        (match self {
+            ConversationMode::Normal => wire::ConversationMode::Normal,
+            ConversationMode::DirectOnly => wire::ConversationMode::DirectOnly,
+            ConversationMode::NoTrace => wire::ConversationMode::NoTrace,
+        }) as i32
+    }
+    /// Whether its payload may only travel directly.
+    pub fn direct_only(self) -> bool {
+        self != ConversationMode::Normal
+    }
+    /// The name views and the control socket use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConversationMode::Normal => "normal",
+            ConversationMode::DirectOnly => "direct_only",
+            ConversationMode::NoTrace => "no_trace",
+        }
+    }
 }
 
 impl ValidatedGroupMeta {
@@ -640,6 +688,8 @@ impl ValidatedGroupMeta {
             banned: self.banned.iter().map(|a| a.to_vec()).collect(),
             members_invite: self.members_invite,
             dissolved: self.dissolved,
+            mode: self.mode.to_wire(),
+            pair: self.pair,
         }
     }
     /// Whether `account` is an admin.
@@ -681,6 +731,9 @@ pub fn validate_group_meta(bytes: &[u8]) -> Result<ValidatedGroupMeta, DecodeErr
     if m.description.len() > limits::MAX_GROUP_DESCRIPTION {
         return Err(DecodeError::invalid(META, "description is over 1,024 bytes"));
     }
+    // A mode this node cannot honour: it must not take part.
+    let mode = mode_from_wire(m.mode)
+        .ok_or_else(|| DecodeError::invalid(META, "an unknown conversation mode"))?;
     Ok(ValidatedGroupMeta {
         name: m.name,
         description: m.description,
@@ -688,6 +741,8 @@ pub fn validate_group_meta(bytes: &[u8]) -> Result<ValidatedGroupMeta, DecodeErr
         banned: accounts("banned", m.banned)?,
         members_invite: m.members_invite,
         dissolved: m.dissolved,
+        mode,
+        pair: m.pair,
     })
 }
 
@@ -714,6 +769,10 @@ pub enum GroupControlBody {
         members: u32,
         /// The account invited.
         recipient_account: [u8; 32],
+        /// The group's mode (§7.8).
+        mode: ConversationMode,
+        /// A chat between two accounts.
+        pair: bool,
     },
     /// The invitee accepts with this KeyPackage.
     Accept {
@@ -747,6 +806,9 @@ pub fn validate_group_control(bytes: &[u8]) -> Result<ValidatedGroupControl, Dec
                 group_name: i.group_name,
                 members: i.members,
                 recipient_account,
+                mode: mode_from_wire(i.mode)
+                    .ok_or_else(|| DecodeError::invalid(CONTROL, "an unknown conversation mode"))?,
+                pair: i.pair,
             }
         }
         Some(wire::group_control::Body::Accept(a)) => {

@@ -468,6 +468,16 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         banned: vec![vec![0x66; 32]],
         members_invite: true,
         dissolved: false,
+        ..Default::default()
+    };
+    // §7.8: a chat between two accounts whose payload travels only directly.
+    let direct_meta = wire::GroupMeta {
+        version: 1,
+        name: "Ayşe & Bora".into(),
+        admins: vec![cert.account().as_bytes().to_vec(), vec![0x67; 32]],
+        mode: wire::ConversationMode::DirectOnly as i32,
+        pair: true,
+        ..Default::default()
     };
     let control =
         |body| wire::GroupControl { version: 1, invitation_id: vec![0x77; 16], body: Some(body) };
@@ -480,6 +490,18 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 group_name: "Kovan ekibi 🐝".into(),
                 members: 4,
                 recipient_account: cert.account().as_bytes().to_vec(),
+                ..Default::default()
+            })),
+        ),
+        (
+            "invite-to-a-direct-only-chat",
+            control(G::Invite(wire::GroupInvite {
+                group_id: vec![0x89; 16],
+                group_name: "Ayşe & Bora".into(),
+                members: 1,
+                recipient_account: cert.account().as_bytes().to_vec(),
+                mode: wire::ConversationMode::DirectOnly as i32,
+                pair: true,
             })),
         ),
         ("accept", control(G::Accept(wire::GroupInviteAccept { key_package: vec![0x55; 48] }))),
@@ -494,6 +516,10 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         json!({
             "description": "SPEC.md §7.6: a GroupMeta (the GroupContext extension 0xF0C0) and GroupControl messages (payloads of PAYLOAD_KIND_GROUP envelopes); the commit rank is SHA-256(exporter || u32be(leaf)), see rank below",
             "meta": { "debug": format!("{meta:?}"), "encoding": hex::encode(encode(&meta)) },
+            "meta_of_a_direct_only_chat": {
+                "debug": format!("{direct_meta:?}"),
+                "encoding": hex::encode(encode(&direct_meta)),
+            },
             "cases": cases,
             "rank": {
                 "exporter": hex::encode([0x99u8; 32]),

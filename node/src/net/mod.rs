@@ -32,7 +32,7 @@ use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::dial_opts::DialOpts;
-use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::swarm::{ConnectionId, NetworkBehaviour, SwarmEvent};
 use libp2p::{
     Multiaddr, PeerId, StreamProtocol, Swarm, allow_block_list, autonat, connection_limits, dcutr,
     identify, mdns, memory_connection_limits, noise, ping, relay, tcp, yamux,
@@ -88,6 +88,10 @@ pub enum NetError {
     /// Invalid input (e.g. an address).
     #[error("{0}")]
     Invalid(String),
+    /// No direct (non-relayed) connection to the peer: a direct-only
+    /// conversation's payload waits (SPEC.md §7.8).
+    #[error("waiting for a direct connection")]
+    NoDirectPath,
 }
 
 /// An inbound request awaiting the application's answer.
@@ -129,7 +133,12 @@ pub enum NetEvent {
         from: PeerId,
         /// The encoded `SealedEnvelope`s.
         envelopes: Vec<Vec<u8>>,
+        /// They came over a connection relayed by a relay's circuit.
+        relayed: bool,
     },
+    /// A direct (non-relayed) connection to a peer opened: what waits for
+    /// a direct path (SPEC.md §7.8) can go.
+    DirectPath(PeerId),
 }
 
 enum Command {
@@ -141,6 +150,8 @@ enum Command {
     Send {
         peer: PeerId,
         envelopes: Vec<Vec<u8>>,
+        /// Only over a direct connection (relayed ones are closed first).
+        direct_only: bool,
         reply: oneshot::Sender<Result<Vec<wire::AckStatus>, NetError>>,
     },
     Respond {
@@ -169,6 +180,12 @@ enum Command {
     Block {
         peer: PeerId,
         blocked: bool,
+    },
+    /// Answers once every connection to `peer` is direct (relayed ones are
+    /// closed), or fails when none is.
+    EnsureDirect {
+        peer: PeerId,
+        reply: oneshot::Sender<Result<(), NetError>>,
     },
     Shutdown,
 }
@@ -206,6 +223,7 @@ impl std::fmt::Debug for Command {
             Command::FindPeer { .. } => "FindPeer",
             Command::SetCard(_) => "SetCard",
             Command::Block { .. } => "Block",
+            Command::EnsureDirect { .. } => "EnsureDirect",
             Command::Shutdown => "Shutdown",
         })
     }
@@ -259,7 +277,28 @@ impl NetHandle {
             return Err(NetError::Invalid("envelope batch empty or too large".into()));
         }
         let n = envelopes.len();
-        let mut statuses = self.call(|reply| Command::Send { peer, envelopes, reply }).await??;
+        let mut statuses = self
+            .call(|reply| Command::Send { peer, envelopes, direct_only: false, reply })
+            .await??;
+        statuses.resize(n, wire::AckStatus::Retry);
+        Ok(statuses)
+    }
+
+    /// Like [`Self::send_envelopes`], but only over a direct connection: a
+    /// relayed one to `peer` is closed first, and with none but relayed
+    /// ones it fails with [`NetError::NoDirectPath`] (SPEC.md §7.8).
+    pub async fn send_envelopes_direct(
+        &self,
+        peer: PeerId,
+        envelopes: Vec<Vec<u8>>,
+    ) -> Result<Vec<wire::AckStatus>, NetError> {
+        let n = envelopes.len();
+        if n == 0 || n > kovan_spec::limits::MAX_DIRECT_BATCH {
+            return Err(NetError::Invalid("envelope batch empty or too large".into()));
+        }
+        let mut statuses = self
+            .call(|reply| Command::Send { peer, envelopes, direct_only: true, reply })
+            .await??;
         statuses.resize(n, wire::AckStatus::Retry);
         Ok(statuses)
     }
@@ -311,6 +350,13 @@ impl NetHandle {
     /// it never sees this device online (S5).
     pub async fn set_blocked(&self, peer: PeerId, blocked: bool) -> Result<(), NetError> {
         self.commands.send(Command::Block { peer, blocked }).await.map_err(|_| NetError::Stopped)
+    }
+
+    /// Waits until every connection to `peer` is direct: relayed ones are
+    /// closed; fails with [`NetError::NoDirectPath`] when none is direct.
+    /// What must not cross a relay (SPEC.md §7.8) opens its stream then.
+    pub async fn ensure_direct(&self, peer: PeerId) -> Result<(), NetError> {
+        self.call(|reply| Command::EnsureDirect { peer, reply }).await?
     }
 
     /// Opens a `/kovan/file/1` stream to `peer`, which must be connected
@@ -451,6 +497,18 @@ struct Loop {
     pending_finds: HashMap<kad::QueryId, (PeerId, oneshot::Sender<Vec<Multiaddr>>)>,
     card: wire::ContactCard,
     relays: Vec<PeerId>,
+    /// Open connections per peer, and whether each is relayed.
+    connections: HashMap<PeerId, Vec<(ConnectionId, bool)>>,
+    /// Direct-only sends waiting for a peer's relayed connections to close.
+    direct_sends: HashMap<PeerId, Vec<DirectSend>>,
+}
+
+/// What waits for a peer's relayed connections to close.
+enum DirectSend {
+    /// A direct-only batch and where its answer goes.
+    Envelopes(Vec<Vec<u8>>, oneshot::Sender<Result<Vec<wire::AckStatus>, NetError>>),
+    /// Someone about to open a stream that must not be relayed.
+    Ready(oneshot::Sender<Result<(), NetError>>),
 }
 
 /// The event loop: the only code that touches the `Swarm`.
@@ -471,6 +529,8 @@ async fn run(
         pending_finds: HashMap::new(),
         card,
         relays: Vec::new(),
+        connections: HashMap::new(),
+        direct_sends: HashMap::new(),
     };
     loop {
         tokio::select! {
@@ -505,13 +565,38 @@ impl Loop {
                     }
                 }
             }
-            Command::Send { peer, envelopes, reply } => {
+            Command::Send { peer, envelopes, direct_only: false, reply } => {
                 let id = self
                     .swarm
                     .behaviour_mut()
                     .envelope
                     .send_request(&peer, wire::DirectDelivery { envelopes });
                 self.pending_sends.insert(id, reply);
+            }
+            Command::Send { peer, envelopes, direct_only: true, reply } => {
+                let conns = self.connections.get(&peer).cloned().unwrap_or_default();
+                if !conns.iter().any(|(_, relayed)| !relayed) {
+                    let _ = reply.send(Err(NetError::NoDirectPath));
+                    return;
+                }
+                let relayed: Vec<ConnectionId> =
+                    conns.iter().filter(|(_, r)| *r).map(|(id, _)| *id).collect();
+                if relayed.is_empty() {
+                    let id = self
+                        .swarm
+                        .behaviour_mut()
+                        .envelope
+                        .send_request(&peer, wire::DirectDelivery { envelopes });
+                    self.pending_sends.insert(id, reply);
+                } else {
+                    // Closed first: a request could otherwise leave on one
+                    // of them. It goes once the last of them has closed.
+                    for id in relayed {
+                        self.swarm.close_connection(id);
+                    }
+                    let waiting = DirectSend::Envelopes(envelopes, reply);
+                    self.direct_sends.entry(peer).or_default().push(waiting);
+                }
             }
             Command::Respond { id, statuses } => {
                 if let Some(ch) = self.inbound.remove(&id) {
@@ -556,6 +641,23 @@ impl Loop {
                 self.pending_finds.insert(id, (peer, reply));
             }
             Command::SetCard(card) => self.card = card,
+            Command::EnsureDirect { peer, reply } => {
+                let conns = self.connections.get(&peer).cloned().unwrap_or_default();
+                if !conns.iter().any(|(_, relayed)| !relayed) {
+                    let _ = reply.send(Err(NetError::NoDirectPath));
+                    return;
+                }
+                let relayed: Vec<ConnectionId> =
+                    conns.iter().filter(|(_, r)| *r).map(|(id, _)| *id).collect();
+                if relayed.is_empty() {
+                    let _ = reply.send(Ok(()));
+                    return;
+                }
+                for id in relayed {
+                    self.swarm.close_connection(id);
+                }
+                self.direct_sends.entry(peer).or_default().push(DirectSend::Ready(reply));
+            }
             Command::Block { peer, blocked: true } => {
                 self.swarm.behaviour_mut().blocked.block_peer(peer);
             }
@@ -572,19 +674,68 @@ impl Loop {
         }
     }
 
+    /// Sends the direct-only batches waiting for `peer` once none of its
+    /// connections is relayed (or fails them when no direct one is left).
+    fn send_waiting_direct(&mut self, peer: PeerId) {
+        let conns = self.connections.get(&peer).cloned().unwrap_or_default();
+        if conns.iter().any(|(_, relayed)| *relayed) {
+            return;
+        }
+        let Some(waiting) = self.direct_sends.remove(&peer) else { return };
+        for w in waiting {
+            match w {
+                DirectSend::Envelopes(_, reply) if conns.is_empty() => {
+                    let _ = reply.send(Err(NetError::NoDirectPath));
+                }
+                DirectSend::Envelopes(envelopes, reply) => {
+                    let id = self
+                        .swarm
+                        .behaviour_mut()
+                        .envelope
+                        .send_request(&peer, wire::DirectDelivery { envelopes });
+                    self.pending_sends.insert(id, reply);
+                }
+                DirectSend::Ready(reply) => {
+                    let ready = if conns.is_empty() { Err(NetError::NoDirectPath) } else { Ok(()) };
+                    let _ = reply.send(ready);
+                }
+            }
+        }
+    }
+
     fn swarm_event(&mut self, ev: SwarmEvent<NodeBehaviourEvent>) {
         match ev {
             SwarmEvent::NewListenAddr { address, .. } => self.emit(NetEvent::Listening(address)),
-            SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                let relayed = endpoint.is_relayed();
+                self.connections.entry(peer_id).or_default().push((connection_id, relayed));
                 for reply in self.pending_dials.remove(&peer_id).unwrap_or_default() {
                     let _ = reply.send(Ok(()));
                 }
                 if num_established.get() == 1 {
                     self.emit(NetEvent::Connected(peer_id));
                 }
+                if !relayed {
+                    self.emit(NetEvent::DirectPath(peer_id));
+                }
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
-                self.emit(NetEvent::Disconnected(peer_id));
+            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
+                if let Some(list) = self.connections.get_mut(&peer_id) {
+                    list.retain(|(id, _)| *id != connection_id);
+                    if list.is_empty() {
+                        self.connections.remove(&peer_id);
+                    }
+                }
+                self.send_waiting_direct(peer_id);
+                if num_established == 0 {
+                    self.emit(NetEvent::Disconnected(peer_id));
+                }
             }
             SwarmEvent::OutgoingConnectionError { peer_id: Some(peer), error, .. } => {
                 for reply in self.pending_dials.remove(&peer).unwrap_or_default() {
@@ -689,7 +840,7 @@ impl Loop {
         ev: request_response::Event<wire::DirectDelivery, wire::DirectAck>,
     ) {
         match ev {
-            request_response::Event::Message { peer, message, .. } => match message {
+            request_response::Event::Message { peer, message, connection_id } => match message {
                 request_response::Message::Request { request, channel, .. } => {
                     let n = request.envelopes.len();
                     if n == 0 || n > kovan_spec::limits::MAX_DIRECT_BATCH {
@@ -703,7 +854,17 @@ impl Loop {
                     }
                     let id = InboundId(self.next_inbound);
                     self.next_inbound += 1;
-                    let ev = NetEvent::Envelope { id, from: peer, envelopes: request.envelopes };
+                    let relayed = self
+                        .connections
+                        .get(&peer)
+                        .and_then(|l| l.iter().find(|(c, _)| *c == connection_id))
+                        .is_none_or(|(_, r)| *r);
+                    let ev = NetEvent::Envelope {
+                        id,
+                        from: peer,
+                        envelopes: request.envelopes,
+                        relayed,
+                    };
                     match self.events.try_send(ev) {
                         Ok(()) => {
                             self.inbound.insert(id, channel);

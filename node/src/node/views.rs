@@ -177,6 +177,10 @@ pub struct GroupView {
     pub members: Vec<MemberView>,
     /// Banned accounts, hex.
     pub banned: Vec<String>,
+    /// `normal` or `direct_only` (SPEC.md §7.8).
+    pub mode: &'static str,
+    /// A chat between two accounts, shown as a chat with the other.
+    pub pair: bool,
 }
 
 /// A group invitation, sent or received.
@@ -198,6 +202,11 @@ pub struct InvitationView {
     pub name: String,
     /// `pending`, `accepted`, `declined`, `joined`, `refused`.
     pub state: String,
+    /// The group's mode, as the invitation says: `normal` or
+    /// `direct_only` (SPEC.md §7.8).
+    pub mode: &'static str,
+    /// A chat between two accounts (an invitation to chat, not a group).
+    pub pair: bool,
 }
 
 /// A conversation in the list.
@@ -219,6 +228,11 @@ pub struct ConversationView {
     pub unread: i64,
     /// The MLS epoch (advances with every commit: members, keys).
     pub epoch: Option<u64>,
+    /// `normal` or `direct_only` (SPEC.md §7.8).
+    pub mode: &'static str,
+    /// Messages of this direct-only conversation wait for a direct
+    /// connection to a member's device.
+    pub waiting_direct: bool,
 }
 
 impl ConversationView {
@@ -237,6 +251,8 @@ impl ConversationView {
             last_activity: row.last_activity,
             closed: row.closed,
             unread: row.unread,
+            mode: "normal",
+            waiting_direct: false,
         }
     }
 }

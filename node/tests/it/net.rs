@@ -51,7 +51,8 @@ async fn listening(d: &mut Dev) -> Multiaddr {
 async fn next_envelope(d: &mut Dev) -> (net::InboundId, libp2p::PeerId, Vec<u8>) {
     tokio::time::timeout(WAIT, async {
         loop {
-            if let Some(NetEvent::Envelope { id, from, mut envelopes }) = d.events.recv().await {
+            if let Some(NetEvent::Envelope { id, from, mut envelopes, .. }) = d.events.recv().await
+            {
                 return (id, from, envelopes.remove(0));
             }
         }

@@ -10,5 +10,6 @@ mod groups;
 mod harness;
 mod interactive;
 mod media;
+mod modes;
 mod relay_client;
 mod vectors;

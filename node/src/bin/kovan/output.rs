@@ -273,12 +273,13 @@ pub fn print_message(m: &Value) {
 /// A group in one line: id, name, members, state, whether you are admin.
 pub fn group_line(g: &Value) -> String {
     format!(
-        "{} {:<24} {}, {}{}",
+        "{} {:<24} {}, {}{}{}",
         g["id"].as_str().unwrap_or(""),
         g["name"].as_str().unwrap_or(""),
         count(g["members"].as_array().map(|m| m.len()).unwrap_or(0) as u64, "member"),
         g["state"].as_str().unwrap_or(""),
-        if g["admin"].as_bool() == Some(true) { ", you are admin" } else { "" }
+        if g["admin"].as_bool() == Some(true) { ", you are admin" } else { "" },
+        if g["mode"] == "direct_only" { ", direct only" } else { "" }
     )
 }
 

@@ -96,7 +96,15 @@ impl Core {
                 let c = if r.peer_account.is_some() { store.by_conversation(&r.id)? } else { None };
                 let title = r.title.clone().unwrap_or_default();
                 let epoch = self.mls.epoch(&r.id).ok();
-                Ok(ConversationView::new(r, c.as_ref().map(ContactView::from), title, epoch))
+                let mut view =
+                    ConversationView::new(r, c.as_ref().map(ContactView::from), title, epoch);
+                if r.group_state.is_some() {
+                    let mode = self.mode_of(&r.id);
+                    view.mode = mode.name();
+                    view.waiting_direct =
+                        mode.direct_only() && self.outbox().waits_directly(&r.id)?;
+                }
+                Ok(view)
             })
             .collect()
     }

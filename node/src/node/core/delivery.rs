@@ -47,7 +47,8 @@ impl Core {
         Ok(self.outbox().len()?)
     }
 
-    /// Seals `payload` for a contact's device and queues it.
+    /// Seals `payload` for a contact's device and queues it; a payload of
+    /// a direct-only conversation (SPEC.md §7.8) waits in its own queue.
     pub(super) fn enqueue(
         &self,
         to: &DeviceCertificate,
@@ -55,6 +56,21 @@ impl Core {
         payload: &[u8],
         conversation: Option<&[u8]>,
         message_id: Option<&[u8; 16]>,
+    ) -> NodeResult<()> {
+        let direct_only = conversation.is_some_and(|c| self.mode_of(c).direct_only());
+        self.enqueue_as(to, kind, payload, conversation, message_id, direct_only)
+    }
+
+    /// [`Self::enqueue`] with the queue named: `direct_only` items go to
+    /// the device's direct queue, which never uses a relay.
+    pub(super) fn enqueue_as(
+        &self,
+        to: &DeviceCertificate,
+        kind: PayloadKind,
+        payload: &[u8],
+        conversation: Option<&[u8]>,
+        message_id: Option<&[u8; 16]>,
+        direct_only: bool,
     ) -> NodeResult<()> {
         let sender = envelope::Sender {
             keys: self.identity.device_keys(),
@@ -69,8 +85,9 @@ impl Core {
             now_ms() as u64,
         )
         .map_err(internal)?;
+        let queue = queue_name(&to.peer_id().to_string(), direct_only);
         self.outbox().enqueue(
-            &to.peer_id().to_string(),
+            &queue,
             &sealed.bytes,
             conversation,
             message_id.map(|m| m.as_slice()),
@@ -111,7 +128,8 @@ impl Core {
             if self.in_flight.contains(&recipient) {
                 continue;
             }
-            let Ok(peer) = recipient.parse::<PeerId>() else {
+            let (device, direct_only) = parse_queue(&recipient);
+            let Ok(peer) = device.parse::<PeerId>() else {
                 let _ = self.outbox().delivered(head.id);
                 continue;
             };
@@ -125,8 +143,10 @@ impl Core {
                 Ok(b) if !b.is_empty() => b,
                 _ => continue,
             };
-            let direct = self.options.direct;
-            let addrs = match self.contacts_store().by_peer(&recipient) {
+            // A direct-only queue goes directly whatever `direct` says:
+            // that is all it may do.
+            let direct = self.options.direct || direct_only;
+            let addrs = match self.contacts_store().by_peer(device) {
                 Ok(Some(c)) if direct => self.route(&c).map(|r| r.1).unwrap_or_default(),
                 // A group member who is not a contact: what identify told
                 // us, then a circuit through our relay.
@@ -141,12 +161,18 @@ impl Core {
             };
             self.in_flight.insert(recipient.clone());
             let net = self.net.clone();
-            let mailbox = self.relay.as_ref().map(|r| r.client.clone());
+            let mailbox = match direct_only {
+                true => None,
+                false => self.relay.as_ref().map(|r| r.client.clone()),
+            };
             let input = self.input.clone();
             self.spawn(async move {
                 let ids: Vec<i64> = batch.iter().map(|i| i.id).collect();
                 let envelopes = batch.into_iter().map(|i| i.envelope).collect();
-                let outcomes = attempt(net, mailbox, peer, addrs, direct, envelopes).await;
+                let outcomes = match direct_only {
+                    true => attempt_direct_only(net, peer, addrs, envelopes).await,
+                    false => attempt(net, mailbox, peer, addrs, direct, envelopes).await,
+                };
                 let results = ids.into_iter().zip(outcomes).collect();
                 let _ = input.send(Input::SendDone { recipient, results }).await;
             });
@@ -209,7 +235,7 @@ impl Core {
                 if let (Some(state), Some(item)) = (state, item)
                     && let (Some(conv), Some(mid)) = (item.conversation_id, item.message_id)
                     && let Ok(mid) = <[u8; 16]>::try_from(mid.as_slice())
-                    && self.sent_state(&conv, &mid, &recipient, state)?
+                    && self.sent_state(&conv, &mid, parse_queue(&recipient).0, state)?
                     && self.history().advance(&conv, &mid, state)?
                 {
                     events.push(Event::MessageState {
@@ -334,4 +360,62 @@ pub(super) async fn timer(mut wake: watch::Receiver<Option<i64>>, input: mpsc::S
             }
         }
     }
+}
+
+/// The outbox queue of a device: its PeerId, with `#direct` for the
+/// queue of direct-only payload (SPEC.md §7.8), which never uses a relay.
+pub(super) fn queue_name(device: &str, direct_only: bool) -> String {
+    if direct_only { format!("{device}{DIRECT_QUEUE}") } else { device.to_owned() }
+}
+
+/// The device of an outbox queue and whether it is its direct queue.
+pub(super) fn parse_queue(queue: &str) -> (&str, bool) {
+    match queue.strip_suffix(DIRECT_QUEUE) {
+        Some(device) => (device, true),
+        None => (queue, false),
+    }
+}
+
+/// What marks a device's direct-only queue.
+const DIRECT_QUEUE: &str = "#direct";
+
+/// One attempt for a direct-only batch: a direct connection only (a
+/// relay's circuit may help open one by hole punching, but carries none
+/// of it), never a mailbox. Without one, everything waits.
+async fn attempt_direct_only(
+    net: NetHandle,
+    peer: PeerId,
+    addrs: Vec<Multiaddr>,
+    envelopes: Vec<Vec<u8>>,
+) -> Vec<SendOutcome> {
+    let n = envelopes.len();
+    let result = tokio::time::timeout(DIRECT_TIMEOUT, async {
+        net.dial(peer, addrs).await?;
+        match net.send_envelopes_direct(peer, envelopes.clone()).await {
+            // Connected through a circuit only: give hole punching a moment.
+            Err(crate::net::NetError::NoDirectPath) => {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                net.send_envelopes_direct(peer, envelopes).await
+            }
+            other => other,
+        }
+    })
+    .await;
+    let why = match result {
+        Ok(Ok(acks)) => {
+            return acks
+                .into_iter()
+                .map(|a| match a {
+                    wire::AckStatus::Accepted => SendOutcome::Direct,
+                    wire::AckStatus::Rejected => {
+                        SendOutcome::Rejected("the recipient refused it".into())
+                    }
+                    _ => SendOutcome::Failed("the recipient asked to retry".into()),
+                })
+                .collect();
+        }
+        Ok(Err(e)) => format!("waiting for a direct connection ({e})"),
+        Err(_) => "waiting for a direct connection (timed out)".into(),
+    };
+    (0..n).map(|_| SendOutcome::Failed(why.clone())).collect()
 }

@@ -74,6 +74,8 @@ pub(in crate::node) struct Preparing {
     pub relay: Option<(RelayClient, String)>,
     pub out_dir: PathBuf,
     pub max_size: u64,
+    /// The conversation is direct-only (SPEC.md §7.8): no relay copy.
+    pub direct_only: bool,
 }
 
 /// A sealed file, ready to be announced.
@@ -117,14 +119,17 @@ impl Core {
 
     /// Checks that `to` can be written to; what sealing needs.
     pub(in crate::node) fn file_prepare(&mut self, to: &str) -> NodeResult<Preparing> {
-        self.writable(to)?;
+        let (conv, _) = self.writable(to)?;
+        // A direct-only conversation's file gets no relay copy (§7.8).
+        let direct_only = self.mode_of(&conv).direct_only();
         let relay = self
             .relay
             .as_ref()
+            .filter(|_| !direct_only)
             .and_then(|r| r.session.as_ref().map(|s| (r.client.clone(), s.token.clone())));
         let out_dir = self.files_dir().join("out");
         crate::home::private_dir(&out_dir)?;
-        Ok(Preparing { relay, out_dir, max_size: self.options.files.max_size })
+        Ok(Preparing { relay, out_dir, max_size: self.options.files.max_size, direct_only })
     }
 
     /// Records a sealed file and sends the message that announces it.
@@ -141,6 +146,8 @@ impl Core {
         let (conv, recipients) = self.writable(to)?;
         let (blob, upload, error) = match &sealed.blob {
             Ok(b) => (Some(b.clone()), "none", None),
+            // A direct-only chat never has one (§7.8): nothing failed.
+            Err(_) if self.mode_of(&conv).direct_only() => (None, "unneeded", None),
             Err(why) => (None, "failed", Some(why.clone())),
         };
         let content = wire::app_envelope::Content::File(wire::FileRef {
@@ -327,7 +334,14 @@ impl Core {
             Ok(k) => k,
             Err(e) => return self.file_failed(id, &e.to_string()),
         };
-        let direct = if self.options.direct { self.device_route(&f.sender_device) } else { None };
+        // A direct-only conversation's file comes only over a direct
+        // connection, whatever `direct` says (SPEC.md §7.8).
+        let direct_only = self.mode_of(&f.conversation_id).direct_only();
+        let direct = if self.options.direct || direct_only {
+            self.device_route(&f.sender_device).map(|(p, a)| (p, a, direct_only))
+        } else {
+            None
+        };
         let http = self
             .relay
             .as_ref()
@@ -683,10 +697,14 @@ fn key_context(id: &[u8; 16]) -> Vec<u8> {
 }
 
 /// One attempt: the sender directly, then the relay blob.
+/// The sender's device, its addresses, and whether only a direct
+/// connection to it may carry the file.
+type DirectSource = (PeerId, Vec<Multiaddr>, bool);
+
 async fn download_once(
     f: &FileRow,
     key: &FileKey,
-    direct: Option<(PeerId, Vec<Multiaddr>)>,
+    direct: Option<DirectSource>,
     http: Option<&reqwest::Client>,
     net: &crate::net::NetHandle,
     input: &tokio::sync::mpsc::Sender<Input>,
@@ -703,7 +721,7 @@ async fn download_once(
 async fn attempt(
     f: &FileRow,
     key: &FileKey,
-    direct: Option<(PeerId, Vec<Multiaddr>)>,
+    direct: Option<DirectSource>,
     http: Option<&reqwest::Client>,
     net: &crate::net::NetHandle,
     input: &tokio::sync::mpsc::Sender<Input>,
@@ -712,13 +730,14 @@ async fn attempt(
     let id = f.file_id;
     let mut last_err = TransferError::Unavailable("no source for this file".into());
     let mut withdrawn = false;
-    if let Some((peer, addrs)) = direct {
+    if let Some((peer, addrs, direct_only)) = direct {
         let (mut rx, offset) = Receiver::open(&f.path, key.clone(), f.size).await?;
         let _ = input.send(Input::File(FileInput::Started { id, offset })).await;
         let r = if rx.is_done() {
             Ok(())
         } else {
-            xfer::fetch_direct(net, peer, addrs, id, offset, &mut rx, &mut *progress).await
+            let p = &mut *progress;
+            xfer::fetch_direct(net, peer, addrs, id, offset, &mut rx, p, direct_only).await
         };
         match r {
             Ok(()) => return rx.finish(&f.sha256, &f.path).await,
@@ -871,6 +890,7 @@ impl NodeHandle {
                     Err(e) => Err(format!("no relay copy: {e}")),
                 }
             }
+            None if prep.direct_only => Err("no relay copy: a direct-only chat".to_owned()),
             None => Err("no relay copy: not logged in to a relay".to_owned()),
         };
         let prepared = SealedFile {

@@ -13,7 +13,7 @@ use kovan_spec::{FriendBody, validate_friend_message};
 use libp2p::{Multiaddr, PeerId};
 use rand_core::{OsRng, RngCore};
 
-use super::{Core, Fail, Input, fail_to_node, internal, now_ms, reject};
+use super::{Core, Fail, Input, Path, fail_to_node, internal, now_ms, reject};
 use crate::contacts::{ContactRow, FriendState};
 use crate::control::{s, to_value};
 use crate::identity::now_secs;
@@ -119,8 +119,9 @@ impl Core {
         &mut self,
         o: &Opened,
         contact: Option<ContactRow>,
+        path: Path,
     ) -> Result<(), Fail> {
-        if self.apply_group_welcome(o)? {
+        if self.apply_group_welcome(o, path)? {
             return Ok(());
         }
         let Some(mut c) = contact.filter(|c| c.state == FriendState::Outgoing) else {

@@ -11,7 +11,7 @@ use kovan_spec::wire;
 use libp2p::PeerId;
 use x25519_dalek::StaticSecret;
 
-use super::{Core, Fail, now_ms, reject};
+use super::{Core, Fail, Path, now_ms, reject};
 use crate::contacts::ContactRow;
 use crate::conversation::Incoming;
 use crate::history::{NewMessage, State};
@@ -24,8 +24,9 @@ const GAP_PATIENCE_MS: i64 = 60_000;
 
 impl Core {
     /// Applies one sealed envelope from the mailbox.
-    pub(super) fn on_envelope(&mut self, bytes: &[u8], via: Option<PeerId>) -> wire::AckStatus {
-        let statuses = self.on_envelopes(std::slice::from_ref(&bytes.to_vec()), via);
+    pub(super) fn on_envelope(&mut self, bytes: &[u8]) -> wire::AckStatus {
+        let statuses =
+            self.on_envelopes(std::slice::from_ref(&bytes.to_vec()), None, Path::Mailbox);
         statuses.first().copied().unwrap_or(wire::AckStatus::Retry)
     }
 
@@ -36,6 +37,7 @@ impl Core {
         &mut self,
         batch: &[Vec<u8>],
         via: Option<PeerId>,
+        path: Path,
     ) -> Vec<wire::AckStatus> {
         let identity = self.identity.clone();
         let key: &StaticSecret = &identity.device_keys().envelope;
@@ -63,7 +65,7 @@ impl Core {
                         }
                         Ok(Accepted::New(o)) => o,
                     };
-                    self.apply(*opened, via.is_some())
+                    self.apply(*opened, path)
                 });
                 let status = match one {
                     Ok(()) => wire::AckStatus::Accepted,
@@ -112,7 +114,7 @@ impl Core {
         }
     }
 
-    pub(super) fn apply(&mut self, opened: Opened, direct: bool) -> Result<(), Fail> {
+    pub(super) fn apply(&mut self, opened: Opened, path: Path) -> Result<(), Fail> {
         let sender_account = *opened.sender.account().as_bytes();
         if sender_account == self.my_account() {
             return Err(reject("envelope from our own account"));
@@ -125,9 +127,9 @@ impl Core {
         tracing::trace!(kind = ?opened.kind, "applying an envelope");
         match opened.kind {
             PayloadKind::Friend => self.apply_friend(&opened, contact),
-            PayloadKind::MlsWelcome => self.apply_welcome(&opened, contact),
-            PayloadKind::MlsMessage => self.apply_mls(&opened, contact, direct),
-            PayloadKind::Group => self.apply_group_control(&opened, contact),
+            PayloadKind::MlsWelcome => self.apply_welcome(&opened, contact, path),
+            PayloadKind::MlsMessage => self.apply_mls(&opened, contact, path),
+            PayloadKind::Group => self.apply_group_control(&opened, contact, path),
         }
     }
 
@@ -135,10 +137,26 @@ impl Core {
         &mut self,
         o: &Opened,
         contact: Option<ContactRow>,
-        direct: bool,
+        path: Path,
     ) -> Result<(), Fail> {
         let now = now_ms();
+        let direct = path.by_peer();
         let incoming = self.mls.receive(&self.db, &o.payload, now_secs()).map_err(reject)?;
+        // A direct-only conversation's messages never come through a relay
+        // (SPEC.md §7.8): refused, and what processing did is rolled back.
+        let group = match &incoming {
+            Incoming::Application { group_id, .. }
+            | Incoming::Commit { group_id, .. }
+            | Incoming::Leave { group_id, .. }
+            | Incoming::Park { group_id, .. } => Some(group_id.clone()),
+            _ => None,
+        };
+        if let Some(g) = group
+            && !path.direct_enough()
+            && self.mode_of(&g).direct_only()
+        {
+            return Err(reject("a direct-only conversation's message came through a relay"));
+        }
         let (group_id, sender, plaintext) = match incoming {
             Incoming::Application { group_id, sender, plaintext } => (group_id, sender, plaintext),
             Incoming::Commit { group_id, summary, rollback, .. } => {

@@ -15,6 +15,7 @@
 //! | `friends` | friend requests, accepting, removing, blocking, verification |
 //! | `invites` | invite links: making, listing, revoking; admitting requests (A5) |
 //! | `messages` | sending content into a conversation; text, reactions, edits, deletes |
+//! | `modes` | conversation modes: direct-only chats and groups (§7.8) |
 //! | `chats` | the conversation list, history pages, message views, read marks |
 //! | `settings` | settings enforced on this device, status |
 //! | `group` | groups: invitations, commits, fan-out, parking |
@@ -52,6 +53,7 @@ mod invites;
 mod location;
 mod media;
 mod messages;
+mod modes;
 mod peers;
 mod polls;
 mod receipts;
@@ -73,6 +75,30 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// How an envelope reached this device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Path {
+    /// From the relay's mailbox.
+    Mailbox,
+    /// From the sending device over a direct connection.
+    Direct,
+    /// From the sending device over a connection a relay's circuit carries.
+    Relayed,
+    /// Parked earlier, when its path was checked, and replayed now.
+    Parked,
+}
+
+impl Path {
+    /// It came from the sending device (not a mailbox).
+    fn by_peer(self) -> bool {
+        matches!(self, Path::Direct | Path::Relayed)
+    }
+    /// It may carry a direct-only conversation's payload (SPEC.md §7.8).
+    fn direct_enough(self) -> bool {
+        matches!(self, Path::Direct | Path::Parked)
+    }
 }
 
 /// Work for the core thread.
@@ -161,6 +187,8 @@ pub struct Core {
     /// Addresses that peers who are not contacts (group members) reported
     /// through identify, for direct delivery; bounded.
     peer_addrs: HashMap<PeerId, Vec<Multiaddr>>,
+    /// Conversations' modes (SPEC.md §7.8); a group's never changes.
+    modes: std::cell::RefCell<HashMap<Vec<u8>, kovan_spec::ConversationMode>>,
     /// Member devices of groups, for fan-out (see `groups_changed`).
     recipients: std::cell::RefCell<HashMap<Vec<u8>, Vec<DeviceCertificate>>>,
     /// File transfers running, by file id.
@@ -258,6 +286,7 @@ impl Core {
             stopping: false,
             replaying: false,
             recipients: Default::default(),
+            modes: Default::default(),
             peer_addrs: HashMap::new(),
             transfers: HashMap::new(),
             file_starts: Vec::new(),
@@ -432,8 +461,8 @@ pub(crate) async fn control(
         )*};
     }
     by_feature!(
-        settings, relay, friends, invites, chats, messages, receipts, group, files, media, polls,
-        scheduled, location, peers
+        settings, relay, friends, invites, chats, messages, modes, receipts, group, files, media,
+        polls, scheduled, location, peers
     );
     Err(NodeError::Invalid(format!("unknown method {}", super::views::shown(method))))
 }

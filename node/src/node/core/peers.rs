@@ -6,7 +6,7 @@
 use kovan_crypto::identity::DeviceCertificate;
 use libp2p::{Multiaddr, PeerId};
 
-use super::{Core, Input, now_ms};
+use super::{Core, Input, Path, now_ms};
 use crate::control::s;
 use crate::identity::now_secs;
 use crate::net::NetEvent;
@@ -59,12 +59,20 @@ impl Core {
                     self.fetch_lan_card(peer);
                 }
             }
+            NetEvent::DirectPath(peer) => {
+                // Direct-only payload waiting for this device can go now.
+                let queue = super::delivery::queue_name(&peer.to_string(), true);
+                if self.outbox().retry_now(&queue, now_ms()).unwrap_or(false) {
+                    self.pump();
+                }
+            }
             NetEvent::Reachable(addr) => {
                 tracing::info!(%addr, "reachable through the relay");
             }
-            NetEvent::Envelope { id, from, envelopes } => {
+            NetEvent::Envelope { id, from, envelopes, relayed } => {
                 self.seen(from);
-                let statuses = self.on_envelopes(&envelopes, Some(from));
+                let path = if relayed { Path::Relayed } else { Path::Direct };
+                let statuses = self.on_envelopes(&envelopes, Some(from), path);
                 let net = self.net.clone();
                 self.spawn(async move {
                     let _ = net.respond(id, statuses).await;

@@ -295,7 +295,7 @@ impl Core {
                 if self.relay.as_ref().is_some_and(|r| r.hole) {
                     return;
                 }
-                let status = self.on_envelope(&item.envelope, None);
+                let status = self.on_envelope(&item.envelope);
                 let cursor_key = self.relay_key("relay_cursor");
                 let Some(r) = &mut self.relay else { return };
                 if status != wire::AckStatus::Retry {

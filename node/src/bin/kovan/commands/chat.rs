@@ -17,17 +17,29 @@ pub struct Conversations;
 impl Conversations {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
         remote::run(ctx, "conversations", json!({}), |v| {
-            for c in v.as_array().into_iter().flatten() {
-                let with = c["contact"]
-                    .as_object()
-                    .map(|_| contact_line(&c["contact"]))
-                    .unwrap_or_default();
+            let list = v.as_array().cloned().unwrap_or_default();
+            if list.is_empty() {
+                println!("no conversations yet");
+            }
+            for c in list {
+                let with = match c["contact"].as_object() {
+                    Some(_) => contact_line(&c["contact"]).trim().to_owned(),
+                    None => format!("{} (group)", c["title"].as_str().unwrap_or("")),
+                };
+                let mut marks = String::new();
+                if c["mode"] == "direct_only" {
+                    marks.push_str(" [direct only]");
+                }
+                if c["waiting_direct"].as_bool() == Some(true) {
+                    marks.push_str(" — waiting for a direct connection");
+                }
+                if c["closed"].as_bool() == Some(true) {
+                    marks.push_str(" (closed)");
+                }
                 println!(
-                    "{} unread {:<4} {}{}",
+                    "{} unread {:<4} {with}{marks}",
                     c["id"].as_str().unwrap_or(""),
-                    c["unread"],
-                    with.trim(),
-                    if c["closed"].as_bool() == Some(true) { " (closed)" } else { "" }
+                    c["unread"]
                 );
             }
         })
@@ -199,6 +211,36 @@ impl Receipts {
         let params = json!({ "with": self.with, "message": self.message });
         remote::run(ctx, "receipts", params, |v| {
             output::list(v, "nobody else is in this conversation", output::receipt_line)
+        })
+    }
+}
+
+/// Chats beside your usual one with a friend.
+#[derive(Debug, clap::Subcommand)]
+pub enum Chat {
+    /// Start a chat with a friend whose messages, files and receipts
+    /// travel only directly between your devices, never through a relay
+    /// (they wait while there is no direct connection). The friend accepts
+    /// it like a group invitation.
+    New {
+        /// The friend.
+        with: String,
+        /// Only directly (the one mode for now; required to say so).
+        #[arg(long, required = true)]
+        direct_only: bool,
+    },
+}
+
+impl Chat {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        let Chat::New { with, direct_only: _ } = self;
+        remote::run(ctx, "chat_new", json!({ "with": with, "mode": "direct_only" }), |v| {
+            println!(
+                "{} — a direct-only chat; it starts when they accept. Write to it with \
+                 `kovan send {} …`.",
+                output::group_line(v),
+                v["id"].as_str().unwrap_or("")
+            )
         })
     }
 }

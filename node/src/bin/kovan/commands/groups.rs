@@ -21,6 +21,11 @@ pub enum Group {
         /// Let members who are not admins invite friends.
         #[arg(long)]
         members_invite: bool,
+        /// Its messages, files and receipts travel only directly between
+        /// the members' devices, never through a relay; they wait while
+        /// no direct connection exists. Fixed for the group's life.
+        #[arg(long)]
+        direct_only: bool,
     },
     /// List your groups.
     List,
@@ -119,9 +124,12 @@ impl Group {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
         let change = |group: &str, change: &str, value: &str| json!({ "group": group, "change": change, "value": value });
         let (method, params, text): (&str, Value, fn(&Value)) = match self {
-            Group::Create { name, description, members_invite } => (
+            Group::Create { name, description, members_invite, direct_only } => (
                 "group_create",
-                json!({ "name": name, "description": description, "members_invite": members_invite }),
+                json!({
+                    "name": name, "description": description, "members_invite": members_invite,
+                    "mode": if *direct_only { "direct_only" } else { "normal" },
+                }),
                 print_group,
             ),
             Group::List => ("groups", json!({}), |v| output::list(v, "no groups yet", group_line)),

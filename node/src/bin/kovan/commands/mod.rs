@@ -51,6 +51,8 @@ pub enum Command {
     #[command(subcommand)]
     Schedule(schedule::Schedule),
     Conversations(chat::Conversations),
+    #[command(subcommand)]
+    Chat(chat::Chat),
     Send(chat::SendText),
     SendFile(files::SendFile),
     SendImage(files::SendImage),
@@ -99,6 +101,7 @@ impl Command {
             Command::Location(c) => c.exec(ctx),
             Command::Schedule(c) => c.exec(ctx),
             Command::Conversations(c) => c.exec(ctx),
+            Command::Chat(c) => c.exec(ctx),
             Command::Send(c) => c.exec(ctx),
             Command::SendFile(c) => c.exec(ctx),
             Command::SendImage(c) => c.exec(ctx),

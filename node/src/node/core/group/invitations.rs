@@ -4,11 +4,11 @@
 
 use kovan_crypto::envelope::{Opened, PayloadKind};
 use kovan_crypto::identity::DeviceCertificate;
-use kovan_spec::{GroupControlBody, validate_group_control, wire};
+use kovan_spec::{ConversationMode, GroupControlBody, validate_group_control, wire};
 use rand_core::{OsRng, RngCore};
 use rusqlite::params;
 
-use super::super::{Core, Fail, internal, now_ms, reject};
+use super::super::{Core, Fail, Path, internal, now_ms, reject};
 use super::conv_err;
 use crate::contacts::{ContactRow, FriendState};
 use crate::conversation::ConversationError;
@@ -28,6 +28,18 @@ pub(in crate::node::core) struct Invitation {
     pub group_name: String,
     pub members: u32,
     pub state: String,
+    /// The group's mode, as the invitation said (SPEC.md §7.8).
+    pub mode: ConversationMode,
+    /// A chat between two accounts.
+    pub pair: bool,
+}
+
+fn mode_name(s: &str) -> ConversationMode {
+    match s {
+        "direct_only" => ConversationMode::DirectOnly,
+        "no_trace" => ConversationMode::NoTrace,
+        _ => ConversationMode::Normal,
+    }
 }
 
 pub(super) fn name_context(id: &[u8; 16]) -> Vec<u8> {
@@ -42,8 +54,8 @@ impl Core {
         let now = now_ms();
         self.db.conn().execute(
             "INSERT INTO group_invitations (invitation_id, group_id, incoming, account, \
-             device_certificate, group_name, members, state, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) \
+             device_certificate, group_name, members, state, created_at, updated_at, mode, pair) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11) \
              ON CONFLICT (invitation_id) DO UPDATE SET state = excluded.state, \
              updated_at = excluded.updated_at",
             params![
@@ -55,7 +67,9 @@ impl Core {
                 sealed,
                 inv.members,
                 inv.state,
-                now
+                now,
+                inv.mode.name(),
+                inv.pair,
             ],
         )?;
         Ok(())
@@ -68,7 +82,8 @@ impl Core {
     ) -> crate::Result<Vec<Invitation>> {
         let mut stmt = self.db.conn().prepare(&format!(
             "SELECT invitation_id, group_id, incoming, account, device_certificate, group_name, \
-             members, state FROM group_invitations WHERE {clause} ORDER BY created_at DESC"
+             members, state, mode, pair FROM group_invitations WHERE {clause} \
+             ORDER BY created_at DESC"
         ))?;
         let rows = stmt
             .query_map(p, |r| {
@@ -81,11 +96,13 @@ impl Core {
                     r.get::<_, Vec<u8>>(5)?,
                     r.get::<_, u32>(6)?,
                     r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, bool>(9)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut out = Vec::new();
-        for (id, group_id, incoming, account, cert, name, members, state) in rows {
+        for (id, group_id, incoming, account, cert, name, members, state, mode, pair) in rows {
             let (Ok(id), Ok(account)) = (<[u8; 16]>::try_from(id), <[u8; 32]>::try_from(account))
             else {
                 continue;
@@ -105,6 +122,8 @@ impl Core {
                 group_name,
                 members,
                 state,
+                mode: mode_name(&mode),
+                pair,
             });
         }
         Ok(out)
@@ -127,17 +146,23 @@ impl Core {
             account: hex::encode(inv.account),
             name: self.member_name(&inv.device),
             state: inv.state.clone(),
+            mode: inv.mode.name(),
+            pair: inv.pair,
         }
     }
 
+    /// Queues a control message about an invitation; one about a group
+    /// whose payload travels only directly goes only directly too.
     pub(in crate::node::core) fn send_control(
         &self,
         to: &DeviceCertificate,
         id: [u8; 16],
         body: wire::group_control::Body,
+        mode: ConversationMode,
     ) -> NodeResult<()> {
         let msg = wire::GroupControl { version: 1, invitation_id: id.to_vec(), body: Some(body) };
-        self.enqueue(to, PayloadKind::Group, &kovan_spec::encode(&msg), None, None)
+        let payload = kovan_spec::encode(&msg);
+        self.enqueue_as(to, PayloadKind::Group, &payload, None, None, mode.direct_only())
     }
 
     pub(in crate::node::core) fn group_invite(
@@ -177,16 +202,20 @@ impl Core {
             group_name: meta.name.clone(),
             members: st.members.len() as u32,
             state: "pending".into(),
+            mode: meta.mode,
+            pair: meta.pair,
         };
         let body = wire::group_control::Body::Invite(wire::GroupInvite {
             group_id: gid.clone(),
             group_name: meta.name.clone(),
             members: st.members.len() as u32,
             recipient_account: c.account.to_vec(),
+            mode: meta.mode.to_wire(),
+            pair: meta.pair,
         });
         self.db.atomic(|| -> NodeResult<()> {
             self.put_invitation(&inv)?;
-            self.send_control(&device, id, body)
+            self.send_control(&device, id, body, meta.mode)
         })?;
         self.pump();
         Ok(self.invitation_view(&inv))
@@ -228,7 +257,7 @@ impl Core {
         };
         self.db.atomic(|| -> NodeResult<()> {
             self.put_invitation(&inv)?;
-            self.send_control(&inv.device, inv.id, body)
+            self.send_control(&inv.device, inv.id, body, inv.mode)
         })?;
         self.pump();
         Ok(self.invitation_view(&inv))
@@ -238,13 +267,28 @@ impl Core {
         &mut self,
         o: &Opened,
         contact: Option<ContactRow>,
+        path: Path,
     ) -> Result<(), Fail> {
         let m = validate_group_control(&o.payload).map_err(reject)?;
         let account = *o.sender.account().as_bytes();
         match m.body {
-            GroupControlBody::Invite { group_id, group_name, members, recipient_account } => {
+            GroupControlBody::Invite {
+                group_id,
+                group_name,
+                members,
+                recipient_account,
+                mode,
+                pair,
+            } => {
                 if recipient_account != self.my_account() {
                     return Err(reject("an invitation for another account"));
+                }
+                if mode.direct_only() && path != Path::Direct {
+                    return Err(reject("an invitation to a direct-only chat came through a relay"));
+                }
+                if mode == ConversationMode::NoTrace {
+                    // Nothing here can keep a conversation off the disk yet.
+                    return Err(reject("this device cannot take part in leave-no-trace chats"));
                 }
                 // Invitations come from friends only.
                 if !contact.as_ref().is_some_and(|c| c.state == FriendState::Friend) {
@@ -266,6 +310,8 @@ impl Core {
                     group_name,
                     members,
                     state: "pending".into(),
+                    mode,
+                    pair,
                 };
                 self.put_invitation(&inv)?;
                 let view = self.invitation_view(&inv);
@@ -322,7 +368,11 @@ impl Core {
 
     /// A Welcome from `o.sender`: joins the group of an invitation we
     /// accepted from that account. `Ok(false)` if no such invitation.
-    pub(in crate::node::core) fn apply_group_welcome(&mut self, o: &Opened) -> Result<bool, Fail> {
+    pub(in crate::node::core) fn apply_group_welcome(
+        &mut self,
+        o: &Opened,
+        path: Path,
+    ) -> Result<bool, Fail> {
         let account = *o.sender.account().as_bytes();
         let candidates = self.invitations_where(
             "incoming = 1 AND account = ?1 AND state IN ('accepted', 'joined')",
@@ -339,14 +389,19 @@ impl Core {
                     self.groups_changed();
                     self.mls_changed();
                     let gid = joined.group_id;
+                    let meta = self.mls.group_state(&gid, now).ok().and_then(|s| s.meta);
+                    // The mode is what the invitee agreed to (§7.8): a
+                    // Welcome that names another is refused, and one to a
+                    // direct-only chat must come directly.
+                    let (mode, pair) = meta.as_ref().map(|m| (m.mode, m.pair)).unwrap_or_default();
+                    if (mode, pair) != (inv.mode, inv.pair) {
+                        return Err(reject("the group's mode is not the one its invitation named"));
+                    }
+                    if mode.direct_only() && path != Path::Direct {
+                        return Err(reject("a Welcome to a direct-only chat came through a relay"));
+                    }
                     self.history().ensure_conversation(&gid, None, now_ms())?;
-                    let name = self
-                        .mls
-                        .group_state(&gid, now)
-                        .ok()
-                        .and_then(|s| s.meta)
-                        .map(|m| m.name)
-                        .unwrap_or_else(|| inv.group_name.clone());
+                    let name = meta.map(|m| m.name).unwrap_or_else(|| inv.group_name.clone());
                     self.history().set_group(&gid, &name, "member")?;
                     self.db.conn().execute(
                         "UPDATE conversations SET closed = 0 WHERE id = ?1",

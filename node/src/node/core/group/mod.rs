@@ -98,6 +98,8 @@ impl Core {
             members_invite: false,
             members: Vec::new(),
             banned: Vec::new(),
+            mode: "normal",
+            pair: false,
         };
         let Ok(st) = self.mls.group_state(id, now_secs()) else { return Ok(view) };
         view.epoch = st.epoch;
@@ -109,6 +111,8 @@ impl Core {
         view.admin = meta.is_admin(&me) && st.active;
         view.members_invite = meta.members_invite;
         view.banned = meta.banned.iter().map(hex::encode).collect();
+        view.mode = meta.mode.name();
+        view.pair = meta.pair;
         if st.active {
             for cert in &st.members {
                 let account = *cert.account().as_bytes();
@@ -199,14 +203,21 @@ impl Core {
         description: &str,
         members_invite: bool,
     ) -> NodeResult<GroupView> {
-        let mut meta = ValidatedGroupMeta {
-            name: String::new(),
-            description: String::new(),
+        let meta = ValidatedGroupMeta {
             admins: vec![self.my_account()],
-            banned: Vec::new(),
             members_invite,
-            dissolved: false,
+            ..Default::default()
         };
+        self.group_create_as(meta, name, description)
+    }
+
+    /// Creates a group whose meta starts as `meta` (roles, mode), named.
+    pub(in crate::node) fn group_create_as(
+        &mut self,
+        mut meta: ValidatedGroupMeta,
+        name: &str,
+        description: &str,
+    ) -> NodeResult<GroupView> {
         MetaChange::Name(name.trim().to_owned()).apply(&mut meta).map_err(conv_err)?;
         MetaChange::Description(description.to_owned()).apply(&mut meta).map_err(conv_err)?;
         let id = self.db.atomic(|| -> NodeResult<Vec<u8>> {
@@ -434,14 +445,18 @@ pub(super) async fn control(
     p: &serde_json::Value,
 ) -> NodeResult<Option<serde_json::Value>> {
     let v = match method {
-        "group_create" => to_value(
-            node.group_create(
-                s(p, "name")?,
-                p["description"].as_str().unwrap_or(""),
-                p["members_invite"].as_bool().unwrap_or(false),
+        "group_create" => {
+            let mode = super::modes::parse_mode(p["mode"].as_str().unwrap_or("normal"))?;
+            to_value(
+                node.group_create_in_mode(
+                    s(p, "name")?,
+                    p["description"].as_str().unwrap_or(""),
+                    p["members_invite"].as_bool().unwrap_or(false),
+                    mode,
+                )
+                .await?,
             )
-            .await?,
-        ),
+        }
         "groups" => to_value(node.groups().await?),
         "group" => to_value(node.group(s(p, "group")?).await?),
         "group_invite" => to_value(node.group_invite(s(p, "group")?, s(p, "who")?).await?),

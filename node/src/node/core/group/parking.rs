@@ -100,7 +100,8 @@ impl Core {
                 };
                 let tx = self.db.tx();
                 let mark = self.pending_events.len();
-                match tx.savepoint(|| self.apply_mls(&opened, contact, false)) {
+                match tx.savepoint(|| self.apply_mls(&opened, contact, super::super::Path::Parked))
+                {
                     Ok(()) => {}
                     Err(Fail::Local(e)) => return Err(Fail::Local(e)),
                     Err(_) => {
