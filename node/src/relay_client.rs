@@ -163,6 +163,19 @@ async fn refused(resp: reqwest::Response) -> RelayError {
     }
 }
 
+/// The device's proof of its p2p key for `username` on the relay whose
+/// PeerId is `relay_peer_id` (SPEC.md §9.2): the relay takes no
+/// registration or login for a device without it.
+fn device_proof(id: &Identity, username: &str, relay_peer_id: &str) -> [u8; 64] {
+    let data = kovan_crypto::identity::registration_data(
+        username,
+        id.account().as_bytes(),
+        id.certificate(),
+        relay_peer_id,
+    );
+    kovan_crypto::identity::relay_device_proof(id.device_keys(), &data)
+}
+
 /// `GET {base}/v1/blobs/{id}/info` on any relay.
 pub async fn blob_info(
     http: &reqwest::Client,
@@ -303,6 +316,16 @@ impl RelayClient {
         self.call(self.http.get(self.url("/v1/info"))).await
     }
 
+    /// The relay's PeerId (`GET /v1/info`), which registration and login
+    /// proofs name.
+    async fn relay_peer_id(&self) -> Result<String, RelayError> {
+        let info = self.info().await?;
+        info["peer_id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| RelayError::Invalid("the relay did not say its PeerId".into()))
+    }
+
     /// Registers `username` for this identity and opens a session.
     pub async fn register(
         &self,
@@ -310,10 +333,9 @@ impl RelayClient {
         username: &str,
         password: &str,
     ) -> Result<Session, RelayError> {
-        let info = self.info().await?;
-        let relay_peer = info["peer_id"].as_str().unwrap_or_default();
+        let relay_peer = self.relay_peer_id().await?;
         let name = username.to_ascii_lowercase();
-        let sig = id.registration_signature(&name, relay_peer).ok_or_else(|| {
+        let sig = id.registration_signature(&name, &relay_peer).ok_or_else(|| {
             RelayError::Invalid("this device does not hold the account key".into())
         })?;
         let body = json!({
@@ -322,23 +344,28 @@ impl RelayClient {
             "account_key": B64.encode(id.account().as_bytes()),
             "device_certificate": B64.encode(id.certificate().encoded()),
             "signature": B64.encode(sig),
+            "device_signature": B64.encode(device_proof(id, &name, &relay_peer)),
             "user_agent": concat!("kovan/", env!("CARGO_PKG_VERSION")),
         });
         let v = self.call(self.http.post(self.url("/v1/accounts")).json(&body)).await?;
         serde_json::from_value(v).map_err(|e| RelayError::Invalid(e.to_string()))
     }
 
-    /// Logs this device in.
+    /// Logs this device in (presenting its certificate, with the proof of
+    /// its p2p key).
     pub async fn login(
         &self,
         id: &Identity,
         username: &str,
         password: &str,
     ) -> Result<Session, RelayError> {
+        let relay_peer = self.relay_peer_id().await?;
+        let name = username.to_ascii_lowercase();
         let body = json!({
-            "username": username,
+            "username": name,
             "password": password,
             "device_certificate": B64.encode(id.certificate().encoded()),
+            "device_signature": B64.encode(device_proof(id, &name, &relay_peer)),
             "user_agent": concat!("kovan/", env!("CARGO_PKG_VERSION")),
         });
         let v = self.call(self.http.post(self.url("/v1/sessions")).json(&body)).await?;

@@ -53,7 +53,7 @@ async fn auth_is_required(db: Db) {
     let alice = relay.register("alice").await;
     assert_eq!(connect(&relay, None, 0).await.err(), Some(401));
     assert_eq!(connect(&relay, Some("forged-token"), 0).await.err(), Some(401));
-    let (_, second) = relay.post("/v1/sessions", None, json!({"username": "alice", "password": alice.password, "device_peer_id": alice.peer_id()})).await;
+    let (_, second) = relay.post("/v1/sessions", None, alice.login_body(&relay.info.peer_id)).await;
     let second = second["token"].as_str().unwrap().to_owned();
     relay.send(Method::DELETE, "/v1/sessions/current", Some(&second), None).await;
     assert_eq!(
@@ -121,7 +121,7 @@ async fn push_resume_and_ack(db: Db) {
 async fn revoked_sessions_are_closed_within_a_second(db: Db) {
     let relay = TestRelay::start(db).await;
     let alice = relay.register("alice").await;
-    let (_, other) = relay.post("/v1/sessions", None, json!({"username": "alice", "password": alice.password, "device_peer_id": alice.peer_id()})).await;
+    let (_, other) = relay.post("/v1/sessions", None, alice.login_body(&relay.info.peer_id)).await;
     let mut ws = connect(&relay, Some(other["token"].as_str().unwrap()), 0).await.unwrap();
     eventually("socket registered", || relay.state().hub.len() == 1).await;
     let id = other["session_id"].as_str().unwrap();

@@ -2,11 +2,12 @@
 //! `/v1/account` (read, delete, password, settings, avatar).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use kovan_crypto::context::SigContext;
-use kovan_crypto::identity::{AccountId, DeviceCertificate, registration_data};
+use kovan_crypto::identity::{
+    AccountId, CertificateError, DeviceCertificate, registration_data, verify_relay_device_proof,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -14,7 +15,7 @@ use super::store::{AccountRow, AccountStore, DeviceRow, Settings};
 use crate::auth;
 use crate::db::StoreError;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, Authed, ClientIp, b64, too_large, unb64};
+use crate::http::{ApiJson, Authed, ClientIp, RawBody, b64, too_large, unb64};
 use crate::services::blobs::{self, BlobStore};
 use crate::sessions::{self, SessionStore, SessionToken};
 use crate::state::{Shared, now_ms};
@@ -36,9 +37,56 @@ pub struct RegisterRequest {
     /// The account key's signature under `kovan/v1/account-registration`
     /// (SPEC.md §9.2), base64.
     pub signature: String,
+    /// The device's p2p key's signature under `kovan/v1/relay-device` over
+    /// the same bytes (SPEC.md §9.2), base64: proof that the registering
+    /// device holds the key its PeerId, and so its mailbox, is made from.
+    pub device_signature: String,
     /// A description of the client, shown in the session list.
     #[serde(default)]
     pub user_agent: String,
+}
+
+/// A certificate that does not verify: 400 `certificate_expired` when it
+/// has expired, else `invalid_certificate`.
+pub fn certificate_refused(e: CertificateError) -> ApiError {
+    match e {
+        CertificateError::Expired { .. } => {
+            ApiError::bad_request("certificate_expired", "the device certificate has expired")
+        }
+        e => ApiError::bad_request("invalid_certificate", e.to_string()),
+    }
+}
+
+/// Checks the device's proof of its p2p key (SPEC.md §9.2) over `data`.
+pub fn check_device_proof(cert: &DeviceCertificate, data: &[u8], proof: &str) -> ApiResult<()> {
+    let sig = unb64("device_signature", proof, 64)?;
+    verify_relay_device_proof(cert, data, &sig).map_err(|_| {
+        ApiError::bad_request(
+            "bad_device_signature",
+            "the device signature does not verify with the certificate's p2p key",
+        )
+    })
+}
+
+/// A 409 for a name, key or device that is registered already.
+pub fn taken(what: &str) -> ApiError {
+    match what {
+        "username" => ApiError::new(
+            StatusCode::CONFLICT,
+            "username_taken",
+            "this username is already registered",
+        ),
+        "account key" => ApiError::new(
+            StatusCode::CONFLICT,
+            "account_key_taken",
+            "this account key is already registered",
+        ),
+        _ => ApiError::new(
+            StatusCode::CONFLICT,
+            "device_taken",
+            "this device is registered to an account already",
+        ),
+    }
 }
 
 /// Registers an account and opens a session for its first device.
@@ -50,9 +98,7 @@ pub async fn register(
     ip: ClientIp,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<SessionToken>)> {
-    if !st.limits.login_ip.check(&ip.0) {
-        return Err(ApiError::rate_limited());
-    }
+    st.limits.login_ip.allow(&ip.0)?;
     let username = auth::normalize_username(&req.username)?;
     auth::Passwords::check_policy(&req.password)?;
     let key = unb64("account_key", &req.account_key, 32)?;
@@ -60,12 +106,13 @@ pub async fn register(
         .map_err(|_| ApiError::bad_request("invalid_key", "account_key is not an Ed25519 key"))?;
     let cert_bytes = unb64("device_certificate", &req.device_certificate, 1024)?;
     let cert = DeviceCertificate::verify_for(&cert_bytes, &account, now_ms() as u64 / 1000)
-        .map_err(|e| ApiError::bad_request("invalid_certificate", e.to_string()))?;
+        .map_err(certificate_refused)?;
     let sig = unb64("signature", &req.signature, 64)?;
     let data = registration_data(&username, account.as_bytes(), &cert, &st.peer_id);
     account.verify(SigContext::AccountRegistration, &data, &sig).map_err(|_| {
         ApiError::bad_request("bad_signature", "the registration signature does not verify")
     })?;
+    check_device_proof(&cert, &data, &req.device_signature)?;
     let hash = st.passwords.hash(&req.password).await?;
     let now = now_ms();
     let device = DeviceRow {
@@ -77,13 +124,7 @@ pub async fn register(
     let id = match st.store.create_account(&username, account.as_bytes(), &hash, &device, now).await
     {
         Ok(id) => id,
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "username_taken",
-                "this username or account key is already registered",
-            ));
-        }
+        Err(StoreError::Conflict(what)) => return Err(taken(what)),
         Err(e) => return Err(e.into()),
     };
     tracing::info!(account = id, "account registered");
@@ -102,9 +143,7 @@ pub struct PasswordChange {
 
 async fn check_password(st: &Shared, account_id: i64, password: &str) -> ApiResult<AccountRow> {
     let key = format!("#{account_id}");
-    if st.limits.login_account.is_limited(&key) {
-        return Err(ApiError::rate_limited());
-    }
+    st.limits.login_account.refuse_if_limited(&key)?;
     let account = st.store.account_by_id(account_id).await?.ok_or_else(ApiError::unauthorized)?;
     if !st.passwords.verify(password, Some(account.password_hash.clone())).await? {
         st.limits.login_account.check(&key);
@@ -299,7 +338,7 @@ pub fn sniff_image(b: &[u8]) -> Option<&'static str> {
 pub async fn put_avatar(
     State(st): State<Shared>,
     Authed(s): Authed,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<StatusCode> {
     if body.len() > MAX_AVATAR {
         return Err(too_large());

@@ -5,7 +5,7 @@ use std::io::SeekFrom;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::files::{path_of, remove_bytes, valid_id};
 use super::store::{BlobRow, BlobStore};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, Authed};
+use crate::http::{ApiJson, ApiPath, Authed};
 use crate::state::{Shared, now_ms};
 
 /// Header of a `PATCH`: where this part starts.
@@ -115,7 +115,7 @@ pub async fn create(
     responses((status = 200, body = BlobInfo), (status = 404, body = ErrorBody)))]
 pub async fn info(
     State(st): State<Shared>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<BlobInfo>> {
     Ok(Json(BlobInfo::from(&live_blob(&st, &id).await?)))
 }
@@ -147,7 +147,7 @@ impl Drop for UploadLock<'_> {
 pub async fn upload(
     State(st): State<Shared>,
     Authed(s): Authed,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<BlobInfo>> {
@@ -177,6 +177,15 @@ pub async fn upload(
             "offset_mismatch",
             format!("the blob holds {} bytes; continue from there", blob.received),
         ));
+    }
+    // An announced length past the blob's end is refused before a byte is
+    // read; a body without one is cut off where it passes the end.
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > (blob.size - blob.received) as u64) {
+        return Err(too_long_err(blob.size));
     }
     let mut file = tokio::fs::OpenOptions::new()
         .write(true)
@@ -212,17 +221,22 @@ pub async fn upload(
     file.sync_data().await.map_err(ApiError::internal)?;
     st.store.set_blob_received(&id, at as i64).await?;
     if too_long {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the blob's size is {} bytes", blob.size),
-        ));
+        return Err(too_long_err(blob.size));
     }
     if cut_off {
         tracing::debug!(blob = %id, received = at, "upload cut off; it can resume");
     }
     let row = BlobRow { received: at as i64, ..blob };
     Ok(Json(BlobInfo::from(&row)))
+}
+
+/// 413: more bytes than the blob's size.
+fn too_long_err(size: i64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the blob's size is {size} bytes"),
+    )
 }
 
 /// A parsed `Range: bytes=START-[END]` (one range).
@@ -254,7 +268,7 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()>
               (status = 416, body = ErrorBody)))]
 pub async fn download(
     State(st): State<Shared>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let blob = live_blob(&st, &id).await?;
@@ -317,7 +331,7 @@ pub async fn download(
 pub async fn delete(
     State(st): State<Shared>,
     Authed(s): Authed,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     check_id(&id)?;
     if !st.store.delete_blob(s.account_id, &id).await? {

@@ -2,14 +2,14 @@
 //! (anyone).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::check;
 use super::store::KeyPackageStore;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, Authed, ClientIp, b64, unb64};
+use crate::http::{ApiJson, ApiPath, Authed, ClientIp, b64, unb64};
 use crate::services::accounts::AccountStore;
 use crate::state::{Shared, now_ms};
 
@@ -102,11 +102,9 @@ pub struct ClaimedKeyPackage {
 pub async fn claim_key_package(
     State(st): State<Shared>,
     ip: ClientIp,
-    Path(peer_id): Path<String>,
+    ApiPath(peer_id): ApiPath<String>,
 ) -> ApiResult<Json<ClaimedKeyPackage>> {
-    if !st.limits.lookup_ip.check(&ip.0) {
-        return Err(ApiError::rate_limited());
-    }
+    st.limits.lookup_ip.allow(&ip.0)?;
     let c = st
         .store
         .claim_key_package(&peer_id)

@@ -19,14 +19,14 @@
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::store::MailboxStore;
-use crate::http::Authed;
+use crate::http::{ApiQuery, Authed};
 use crate::hub::Control;
 use crate::sessions::SessionRow;
 use crate::state::Shared;
@@ -87,7 +87,7 @@ pub enum ClientMessage {
 pub async fn upgrade(
     State(st): State<Shared>,
     Authed(session): Authed,
-    Query(q): Query<WsQuery>,
+    ApiQuery(q): ApiQuery<WsQuery>,
     ws: WebSocketUpgrade,
 ) -> Response {
     ws.read_buffer_size(READ_BUFFER)

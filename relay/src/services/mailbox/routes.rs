@@ -2,8 +2,7 @@
 //! (the owner's device).
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -11,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::store::{MailboxStore, Quota};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, Authed, ClientIp, b64, too_large};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Authed, ClientIp, RawBody, b64, too_large};
 use crate::state::{Shared, now_ms};
 
 /// Result of a put.
@@ -31,12 +30,10 @@ pub struct PutResult {
 pub async fn put_envelope(
     State(st): State<Shared>,
     ip: ClientIp,
-    Path(peer_id): Path<String>,
-    body: Bytes,
+    ApiPath(peer_id): ApiPath<String>,
+    RawBody(body): RawBody,
 ) -> ApiResult<(StatusCode, Json<PutResult>)> {
-    if !st.limits.put_ip.check(&ip.0) {
-        return Err(ApiError::rate_limited());
-    }
+    st.limits.put_ip.allow(&ip.0)?;
     if body.len() > kovan_spec::limits::MAX_SEALED_ENVELOPE {
         return Err(too_large());
     }
@@ -94,7 +91,7 @@ pub struct Items {
 pub async fn fetch_mailbox(
     State(st): State<Shared>,
     Authed(s): Authed,
-    Query(q): Query<FetchQuery>,
+    ApiQuery(q): ApiQuery<FetchQuery>,
 ) -> ApiResult<Json<Items>> {
     let items = st
         .store
