@@ -3,11 +3,13 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::check;
 use super::store::KeyPackageStore;
+use crate::db::StoreError;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{ApiJson, ApiPath, Authed, ClientIp, b64, unb64};
 use crate::services::accounts::AccountStore;
@@ -67,9 +69,21 @@ pub async fn upload_key_packages(
             .map_err(|e| ApiError::bad_request("invalid_key_package", e.to_string()))?;
         packages.push((bytes, last_resort));
     }
-    st.store
+    match st
+        .store
         .add_key_packages(&device.peer_id, &packages, st.config.limits.max_key_packages, now_ms())
-        .await?;
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "duplicate_key_package",
+                "a KeyPackage is used once: this device holds it already, or the upload has it twice",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
     let (remaining, last_resort) = st.store.key_package_count(&device.peer_id).await?;
     Ok(Json(KeyPackageCount { remaining, last_resort }))
 }
