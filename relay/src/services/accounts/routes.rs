@@ -15,6 +15,7 @@ use super::store::{AccountRow, AccountStore, DeviceRow, Settings};
 use crate::auth;
 use crate::db::StoreError;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::hub::Event;
 use crate::http::{ApiJson, Authed, ClientIp, RawBody, b64, too_large, unb64};
 use crate::services::blobs::{self, BlobStore};
 use crate::sessions::{self, SessionStore, SessionToken};
@@ -192,11 +193,12 @@ pub async fn delete_account(
 ) -> ApiResult<StatusCode> {
     check_password(&st, s.account_id, &req.password).await?;
     let blobs = st.store.blob_ids_of(s.account_id).await?;
-    let devices = st.store.delete_account(s.account_id).await?;
+    st.store.delete_account(s.account_id).await?;
     for id in &blobs {
         blobs::remove_bytes(&st.blob_dir, id).await;
     }
-    st.hub.revoke_devices(&devices);
+    // Every socket of the account is told, then closed (SPEC.md §9.6).
+    st.hub.account_deleted(s.account_id);
     tracing::info!(account = s.account_id, "account deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -313,6 +315,13 @@ pub async fn put_settings(
         avatar_type: None,
     };
     st.store.update_settings(s.account_id, &settings).await?;
+    // The account's other sessions update what they cache (SPEC.md §9.6).
+    let doc = serde_json::to_value(&req).map_err(ApiError::internal)?;
+    st.hub.account_event(
+        s.account_id,
+        Some(&s.id),
+        Event::account("settings_changed", serde_json::json!({ "settings": doc })),
+    );
     Ok(Json(req))
 }
 

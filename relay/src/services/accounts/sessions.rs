@@ -14,6 +14,7 @@ use super::store::{AccountStore, DeviceRow};
 use crate::db::StoreError;
 use crate::auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::hub::Event;
 use crate::http::{ApiJson, ApiPath, Authed, ClientIp, unb64};
 use crate::sessions::{self, SessionStore, SessionToken};
 use crate::state::{Shared, now_ms};
@@ -83,6 +84,7 @@ pub async fn login(
         let data = registration_data(&account.username, account_key.as_bytes(), cert, &st.peer_id);
         check_device_proof(cert, &data, &req.device_signature)
     };
+    let mut added = false;
     let peer_id = match (&req.device_certificate, &req.device_peer_id) {
         (Some(c), _) => {
             let bytes = unb64("device_certificate", c, 1024)?;
@@ -104,7 +106,7 @@ pub async fn login(
                 }
                 Some(_) => return Err(taken("device")),
                 None => match st.store.add_device(&row, now_ms()).await {
-                    Ok(()) => {}
+                    Ok(()) => added = true,
                     Err(StoreError::Conflict(what)) => return Err(taken(what)),
                     Err(e) => return Err(e.into()),
                 },
@@ -134,7 +136,19 @@ pub async fn login(
             ));
         }
     };
-    Ok(Json(sessions::open(&st, account.id, &peer_id, &req.user_agent).await?))
+    let token = sessions::open(&st, account.id, &peer_id, &req.user_agent).await?;
+    // The account's other sockets hear of it (SPEC.md §9.6).
+    let event = Event::account(
+        "new_login",
+        serde_json::json!({
+            "session_id": token.session_id,
+            "device_peer_id": token.device_peer_id,
+            "user_agent": req.user_agent.chars().take(128).collect::<String>(),
+            "new_device": added,
+        }),
+    );
+    st.hub.account_event(account.id, Some(&token.session_id), event);
+    Ok(Json(token))
 }
 
 /// Logs out: revokes the calling session.
