@@ -13,6 +13,7 @@ mod flood;
 mod keypackages;
 mod mailbox;
 mod nat;
+mod server;
 mod ws;
 
 /// Runs an async test body against both backends.
