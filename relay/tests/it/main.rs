@@ -13,6 +13,7 @@ mod flood;
 mod keypackages;
 mod mailbox;
 mod nat;
+mod schema;
 mod server;
 mod ws;
 

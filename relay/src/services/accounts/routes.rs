@@ -28,8 +28,10 @@ pub const MAX_AVATAR: usize = kovan_spec::limits::MAX_AVATAR_BYTES;
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct RegisterRequest {
     /// 3–32 characters of `[a-z0-9_.]` (upper case is folded).
+    #[schema(pattern = r"^[A-Za-z0-9_.]{3,32}$")]
     pub username: String,
-    /// 8–1024 bytes.
+    /// 8–1024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
     /// The account's Ed25519 key, base64.
     pub account_key: String,
@@ -93,7 +95,8 @@ pub fn taken(what: &str) -> ApiError {
 /// Registers an account and opens a session for its first device.
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, body = SessionToken), (status = 400, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
+              (status = 409, body = ErrorBody, description = "username_taken, account_key_taken or device_taken"),
+              (status = 429, body = ErrorBody)))]
 pub async fn register(
     State(st): State<Shared>,
     ip: ClientIp,
@@ -138,7 +141,8 @@ pub async fn register(
 pub struct PasswordChange {
     /// Current password.
     pub old_password: String,
-    /// New password.
+    /// New password, 8–1024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
     pub new_password: String,
 }
 
@@ -160,7 +164,8 @@ async fn check_password(st: &Shared, account_id: i64, password: &str) -> ApiResu
 /// Changes the password and revokes every other session.
 #[utoipa::path(post, path = "/v1/account/password", tag = "accounts", security(("bearer" = [])),
     request_body = PasswordChange,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 pub async fn change_password(
     State(st): State<Shared>,
     Authed(s): Authed,
@@ -185,7 +190,8 @@ pub struct DeleteAccount {
 /// Deletes the account: directory entry, devices, sessions, key packages
 /// and mailboxes.
 #[utoipa::path(delete, path = "/v1/account", tag = "accounts", security(("bearer" = [])),
-    request_body = DeleteAccount, responses((status = 204), (status = 403, body = ErrorBody)))]
+    request_body = DeleteAccount,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn delete_account(
     State(st): State<Shared>,
     Authed(s): Authed,
@@ -206,13 +212,17 @@ pub async fn delete_account(
 /// Account settings (A5).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
 pub struct SettingsDoc {
-    /// Up to 64 characters.
+    /// Up to 64 characters, no control characters.
+    #[schema(max_length = 64, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub display_name: String,
     /// Up to 512 characters.
+    #[schema(max_length = 512)]
     pub about: String,
-    /// Whether directory search finds the account.
+    /// Whether directory search finds the account (an exact username
+    /// finds it either way).
     pub discoverable: bool,
     /// `everyone`, `nobody` or `link`.
+    #[schema(pattern = "^(everyone|nobody|link)$")]
     pub friend_policy: String,
     /// Default for read receipts.
     pub read_receipts: bool,
@@ -342,7 +352,10 @@ pub fn sniff_image(b: &[u8]) -> Option<&'static str> {
 
 /// Sets the avatar: the raw image (PNG, JPEG, GIF or WebP, ≤ 256 KiB).
 #[utoipa::path(put, path = "/v1/account/avatar", tag = "accounts", security(("bearer" = [])),
-    request_body(content = Vec<u8>, content_type = "image/png"),
+    request_body(content(
+        (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/gif"),
+        (Vec<u8> = "image/webp")),
+        description = "The image; its first bytes must be a PNG, JPEG, GIF or WebP signature"),
     responses((status = 204), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 pub async fn put_avatar(
     State(st): State<Shared>,

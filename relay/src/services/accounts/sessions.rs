@@ -50,7 +50,9 @@ fn invalid_credentials() -> ApiError {
 /// Logs in: username and password give a session token for one device.
 /// Failures never reveal whether the account exists.
 #[utoipa::path(post, path = "/v1/sessions", tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = SessionToken), (status = 401, body = ErrorBody),
+    responses((status = 200, body = SessionToken),
+              (status = 400, body = ErrorBody, description = "device_required, unknown_device, invalid_certificate, certificate_expired, bad_device_signature"),
+              (status = 401, body = ErrorBody), (status = 409, body = ErrorBody, description = "device_taken"),
               (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(st): State<Shared>,

@@ -29,7 +29,8 @@ const CHECKPOINT: u64 = 8 * 1024 * 1024;
 /// Creating a blob.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct NewBlob {
-    /// The ciphertext's size in bytes.
+    /// The ciphertext's size in bytes (at most the relay's `blob_max_bytes`).
+    #[schema(minimum = 1)]
     pub size: i64,
 }
 
@@ -70,7 +71,7 @@ async fn live_blob(st: &Shared, id: &str) -> ApiResult<BlobRow> {
 }
 
 /// Creates an empty blob of `size` bytes, charged to the caller's quota.
-#[utoipa::path(post, path = "/v1/blobs", tag = "blobs", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/blobs", tag = "blobs", operation_id = "blob_create", security(("bearer" = [])),
     request_body = NewBlob,
     responses((status = 201, body = BlobInfo), (status = 401, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 507, body = ErrorBody)))]
@@ -110,7 +111,7 @@ pub async fn create(
 }
 
 /// A blob's size and how much of it is stored.
-#[utoipa::path(get, path = "/v1/blobs/{id}/info", tag = "blobs",
+#[utoipa::path(get, path = "/v1/blobs/{id}/info", tag = "blobs", operation_id = "blob_info",
     params(("id" = String, Path, description = "blob id (hex)")),
     responses((status = 200, body = BlobInfo), (status = 404, body = ErrorBody)))]
 pub async fn info(
@@ -137,7 +138,7 @@ impl Drop for UploadLock<'_> {
 /// Appends bytes to the caller's blob. `Upload-Offset` must equal the bytes
 /// already stored (see `info`); the body is written from there. If the body
 /// is cut off, what arrived is kept and the next `PATCH` continues after it.
-#[utoipa::path(patch, path = "/v1/blobs/{id}", tag = "blobs", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/v1/blobs/{id}", tag = "blobs", operation_id = "blob_upload", security(("bearer" = [])),
     params(("id" = String, Path, description = "blob id (hex)"),
            ("Upload-Offset" = i64, Header, description = "where this part starts")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
@@ -260,7 +261,7 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()>
 /// Downloads a complete blob, or one byte range of it (`Range: bytes=N-`
 /// or `bytes=N-M`). Needs no account: the id is the capability, and the
 /// bytes are ciphertext.
-#[utoipa::path(get, path = "/v1/blobs/{id}", tag = "blobs",
+#[utoipa::path(get, path = "/v1/blobs/{id}", tag = "blobs", operation_id = "blob_download",
     params(("id" = String, Path, description = "blob id (hex)")),
     responses((status = 200, content_type = "application/octet-stream"),
               (status = 206, content_type = "application/octet-stream"),
@@ -325,7 +326,7 @@ pub async fn download(
 }
 
 /// Deletes the caller's blob and refunds its quota.
-#[utoipa::path(delete, path = "/v1/blobs/{id}", tag = "blobs", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/blobs/{id}", tag = "blobs", operation_id = "blob_delete", security(("bearer" = [])),
     params(("id" = String, Path, description = "blob id (hex)")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(

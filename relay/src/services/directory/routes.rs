@@ -48,7 +48,8 @@ async fn profile(st: &Shared, a: AccountRow) -> ApiResult<Profile> {
 /// A user's public profile by exact username.
 #[utoipa::path(get, path = "/v1/users/{username}", tag = "directory",
     params(("username" = String, Path)),
-    responses((status = 200, body = Profile), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Profile), (status = 404, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 pub async fn get_user(
     State(st): State<Shared>,
     ip: ClientIp,
@@ -64,7 +65,8 @@ pub async fn get_user(
 /// A user's avatar image.
 #[utoipa::path(get, path = "/v1/users/{username}/avatar", tag = "directory",
     params(("username" = String, Path)),
-    responses((status = 200, content_type = "image/*", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "image/*", body = Vec<u8>), (status = 404, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 pub async fn get_avatar(
     State(st): State<Shared>,
     ip: ClientIp,
@@ -78,8 +80,10 @@ pub async fn get_avatar(
 
 /// Directory search parameters.
 #[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Username prefix or display-name substring, 1–64 characters.
+    #[param(min_length = 1, max_length = 64)]
     pub q: String,
     /// Page size, at most 50. Default 20.
     #[serde(default)]
@@ -119,5 +123,5 @@ pub async fn search(
     for a in rows {
         results.push(profile(&st, a).await?);
     }
-    Ok(Json(SearchResults { results, next_offset: full.then_some(offset + limit) }))
+    Ok(Json(SearchResults { results, next_offset: full.then(|| offset.saturating_add(limit)) }))
 }

@@ -26,6 +26,7 @@ pub const KEY_PACKAGES_LOW: i64 = 10;
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct KeyPackageUpload {
     /// Encoded MLSMessage KeyPackages, base64, at most 100.
+    #[schema(max_items = 100)]
     pub key_packages: Vec<String>,
     /// A last-resort KeyPackage (replaces the previous one), base64.
     #[serde(default)]
@@ -46,7 +47,9 @@ pub struct KeyPackageCount {
 /// key.
 #[utoipa::path(post, path = "/v1/keypackages", tag = "keypackages", security(("bearer" = [])),
     request_body = KeyPackageUpload,
-    responses((status = 200, body = KeyPackageCount), (status = 400, body = ErrorBody), (status = 507, body = ErrorBody)))]
+    responses((status = 200, body = KeyPackageCount), (status = 400, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "duplicate_key_package"),
+              (status = 507, body = ErrorBody)))]
 pub async fn upload_key_packages(
     State(st): State<Shared>,
     Authed(s): Authed,

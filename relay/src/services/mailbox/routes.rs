@@ -24,7 +24,8 @@ pub struct PutResult {
 /// mailbox. Needs no account (sealed sender); idempotent; rate-limited.
 #[utoipa::path(post, path = "/v1/mailbox/{peer_id}", tag = "mailbox",
     params(("peer_id" = String, Path)),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "A version-1 SealedEnvelope (SPEC.md §5), protobuf-encoded, within §8's limit"),
     responses((status = 202, body = PutResult), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 429, body = ErrorBody), (status = 507, body = ErrorBody)))]
 pub async fn put_envelope(
@@ -58,6 +59,7 @@ pub async fn put_envelope(
 
 /// Mailbox fetch parameters.
 #[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FetchQuery {
     /// Return items after this sequence number. Default 0 (everything).
     #[serde(default)]
@@ -114,6 +116,7 @@ pub async fn fetch_mailbox(
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct Ack {
     /// Sequence numbers to delete, at most 1,000.
+    #[schema(max_items = 1000)]
     pub seqs: Vec<i64>,
 }
 
