@@ -2,10 +2,11 @@
 //! kept open with reconnect, backoff and resume from the last cursor.
 //!
 //! [`RelayClient`] is cheap to clone. [`RelayClient::push`] starts a task
-//! that keeps the WebSocket up and forwards mailbox items into a bounded
-//! channel; when the application falls behind, the task stops reading (the
-//! relay then cuts the socket off and the items are fetched again on
-//! reconnect, since they stay until acknowledged).
+//! that keeps the WebSocket up and forwards mailbox items and the
+//! account's events ([`PushEvent`]) into a bounded channel; when the
+//! application falls behind, the task stops reading (the relay then cuts
+//! the socket off and the items are fetched again on reconnect, since they
+//! stay until acknowledged).
 
 use std::time::Duration;
 
@@ -26,6 +27,10 @@ pub const PUSH_QUEUE: usize = 256;
 pub const MIN_BACKOFF: Duration = Duration::from_millis(250);
 /// Longest reconnect delay.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long an idle HTTP connection is kept for the next request: shorter
+/// than the relay keeps one (10 s, SPEC.md §9.1), so a request is not sent
+/// on a connection the relay is closing.
+pub const POOL_IDLE: Duration = Duration::from_secs(5);
 
 /// How the push WebSocket finds out that its connection died without a
 /// word (a partition, a NAT that forgot the mapping, a suspended laptop):
@@ -114,9 +119,52 @@ pub enum PushEvent {
     Item(MailboxItem),
     /// Upload more key packages.
     KeyPackagesLow(i64),
+    /// Another session signed in to the account (the relay's `account`
+    /// event `new_login`, SPEC.md §9.6).
+    NewLogin {
+        /// The new session's id.
+        session_id: String,
+        /// The device it belongs to.
+        device_peer_id: String,
+        /// The client it described itself as.
+        user_agent: String,
+        /// Whether the login added that device to the account.
+        new_device: bool,
+    },
+    /// The account's settings were changed from another session (`account`
+    /// event `settings_changed`): the settings as they are now.
+    SettingsChanged(Value),
+    /// The account was deleted (`account` event `deleted`): the relay closes
+    /// the socket and the task stops.
+    AccountDeleted,
     /// The session was revoked or expired: log in again. The task stops.
     SessionEnded,
 }
+
+/// The push event of an `event` frame (SPEC.md §9.6:
+/// `{"type":"event","topic","kind","at","data"}`), if this client knows
+/// its topic and kind; others are skipped.
+fn event_frame(v: &Value) -> Option<PushEvent> {
+    let data = &v["data"];
+    let text = |k: &str| data[k].as_str().unwrap_or_default().to_owned();
+    match (v["topic"].as_str()?, v["kind"].as_str()?) {
+        ("account", "new_login") => Some(PushEvent::NewLogin {
+            session_id: text("session_id"),
+            device_peer_id: text("device_peer_id"),
+            user_agent: text("user_agent"),
+            new_device: data["new_device"].as_bool().unwrap_or(false),
+        }),
+        ("account", "settings_changed") if data["settings"].is_object() => {
+            Some(PushEvent::SettingsChanged(data["settings"].clone()))
+        }
+        ("account", "deleted") => Some(PushEvent::AccountDeleted),
+        _ => None,
+    }
+}
+
+/// Close codes of SPEC.md §9.6 after which the session is gone.
+const CLOSE_SESSION_REVOKED: u16 = 4001;
+const CLOSE_ACCOUNT_DELETED: u16 = 4003;
 
 /// A relay's HTTP client.
 #[derive(Debug, Clone)]
@@ -146,6 +194,7 @@ pub struct BlobInfo {
 /// that stalls for a minute fails).
 pub fn bulk_client() -> Result<reqwest::Client, RelayError> {
     reqwest::Client::builder()
+        .pool_idle_timeout(POOL_IDLE)
         .connect_timeout(Duration::from_secs(10))
         .read_timeout(Duration::from_secs(60))
         .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
@@ -219,6 +268,7 @@ impl RelayClient {
     /// A client for the relay at `base` (e.g. `http://127.0.0.1:8480`).
     pub fn new(base: &str) -> Result<Self, RelayError> {
         let http = reqwest::Client::builder()
+            .pool_idle_timeout(POOL_IDLE)
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -649,7 +699,8 @@ async fn connection(
         let text = match msg {
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Close(frame))) => {
-                return if frame.is_some_and(|f| u16::from(f.code) == 4001) {
+                let code = frame.map(|f| u16::from(f.code));
+                return if matches!(code, Some(CLOSE_SESSION_REVOKED | CLOSE_ACCOUNT_DELETED)) {
                     Outcome::SessionEnded
                 } else {
                     Outcome::Dropped
@@ -672,6 +723,16 @@ async fn connection(
                 PushEvent::KeyPackagesLow(v["remaining"].as_i64().unwrap_or(0))
             }
             Some("session_revoked") => return Outcome::SessionEnded,
+            Some("event") => match event_frame(&v) {
+                Some(PushEvent::AccountDeleted) => {
+                    // The relay closes the socket next; the session is gone.
+                    let _ = tx.send(PushEvent::AccountDeleted).await;
+                    let _ = ws.close(None).await;
+                    return Outcome::Stopped;
+                }
+                Some(ev) => ev,
+                None => continue,
+            },
             _ => continue,
         };
         if tx.send(ev).await.is_err() {

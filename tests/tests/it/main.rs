@@ -1,5 +1,6 @@
 //! kovan's integration tests: one binary, a module per area.
 
+mod account_events;
 mod chat;
 mod cli;
 mod faults;
