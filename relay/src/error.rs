@@ -52,7 +52,11 @@ impl ApiError {
     pub fn rate_limited(retry_after: u64) -> Self {
         Self {
             retry_after: Some(retry_after.max(1)),
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down")
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests; slow down",
+            )
         }
     }
     /// 500; the cause is logged here and not sent.

@@ -102,10 +102,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         check_length(req.headers(), req.extensions())?;
-        Bytes::from_request(req, state)
-            .await
-            .map(Self)
-            .map_err(|e| body_failed(e.status(), &e))
+        Bytes::from_request(req, state).await.map(Self).map_err(|e| body_failed(e.status(), &e))
     }
 }
 

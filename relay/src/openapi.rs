@@ -79,7 +79,8 @@ fn ensure(responses: &mut Map<String, Value>, status: &str, description: &str) {
 fn complete(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
     for op in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|p| p.values_mut()) {
-        let secured = op.get("security").is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty()));
+        let secured =
+            op.get("security").is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty()));
         let body_types: Vec<String> = op
             .get("requestBody")
             .and_then(|b| b.get("content"))

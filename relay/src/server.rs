@@ -279,7 +279,8 @@ impl<B> TimedBody<B> {
     /// How much longer the current wait may last.
     fn allowance(&self) -> Duration {
         let rate = self.timeouts.min_rate.max(1);
-        let budget = self.timeouts.idle + Duration::from_secs_f64(self.received as f64 / rate as f64);
+        let budget =
+            self.timeouts.idle + Duration::from_secs_f64(self.received as f64 / rate as f64);
         budget.saturating_sub(self.waited).min(self.timeouts.idle)
     }
 }
@@ -324,11 +325,7 @@ where
                     Some((_, sleep)) => sleep.as_mut().poll(cx).is_ready(),
                     None => false,
                 };
-                if expired {
-                    Poll::Ready(Some(Err(Box::new(BodyTimeout))))
-                } else {
-                    Poll::Pending
-                }
+                if expired { Poll::Ready(Some(Err(Box::new(BodyTimeout)))) } else { Poll::Pending }
             }
         }
     }

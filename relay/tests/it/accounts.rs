@@ -54,7 +54,10 @@ async fn info_and_openapi(db: Db) {
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
             let what = format!("{method} {path}");
-            assert!(ids.insert(op["operationId"].as_str().unwrap().to_owned()), "{what}: id reused");
+            assert!(
+                ids.insert(op["operationId"].as_str().unwrap().to_owned()),
+                "{what}: id reused"
+            );
             let responses = op["responses"].as_object().unwrap();
             if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
                 assert!(responses.contains_key("401"), "{what}: 401");
@@ -414,7 +417,8 @@ both_backends!(every_endpoint_refuses_bad_auth_and_bad_bodies);
 async fn every_endpoint_refuses_bad_auth_and_bad_bodies(db: Db) {
     let relay = TestRelay::start(db).await;
     let alice = relay.register("alice").await;
-    let (_, revoked) = relay.post("/v1/sessions", None, alice.login_body(&relay.info.peer_id)).await;
+    let (_, revoked) =
+        relay.post("/v1/sessions", None, alice.login_body(&relay.info.peer_id)).await;
     let revoked = revoked["token"].as_str().unwrap().to_owned();
     relay.send(Method::DELETE, "/v1/sessions/current", Some(&revoked), None).await;
 

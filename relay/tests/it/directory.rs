@@ -69,9 +69,8 @@ both_backends!(paging_at_the_edge_of_i64_answers);
 async fn paging_at_the_edge_of_i64_answers(db: Db) {
     let relay = TestRelay::start(db).await;
     relay.register("deniz").await;
-    let (s, body) = relay
-        .get(&format!("/v1/directory?q=d&limit={}&offset={}", i64::MIN, i64::MAX), None)
-        .await;
+    let (s, body) =
+        relay.get(&format!("/v1/directory?q=d&limit={}&offset={}", i64::MIN, i64::MAX), None).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     relay.stop().await;
 }

@@ -183,7 +183,10 @@ async fn errors_are_json_and_429_says_when(db: Db) {
     let (s, body) = relay.get("/v1/nowhere", None).await;
     assert_eq!((s, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
     let (s, body) = relay.send(Method::PATCH, "/v1/info", None, None).await;
-    assert_eq!((s, body["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")));
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
 
     for scheme in ["bearer", "BEARER", "Bearer  "] {
         let resp = relay
@@ -220,9 +223,8 @@ async fn the_avatar_lookup_is_rate_limited_like_the_profile(db: Db) {
         "friend_policy": "everyone", "read_receipts": true});
     relay.send(Method::PUT, "/v1/account/settings", Some(&alice.token), Some(settings)).await;
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    let (s, _) = relay
-        .raw(Method::PUT, "/v1/account/avatar", Some(&alice.token), png, "image/png")
-        .await;
+    let (s, _) =
+        relay.raw(Method::PUT, "/v1/account/avatar", Some(&alice.token), png, "image/png").await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     // A non-discoverable account is found by its exact name, profile and
     // avatar alike (discoverable governs search only, SPEC.md §9.9).

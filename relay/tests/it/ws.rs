@@ -261,16 +261,28 @@ async fn account_events_reach_the_other_sessions(db: Db) {
         .await;
     assert_eq!(s, StatusCode::OK);
     let ev = next_event(&mut ws).await.unwrap();
-    assert_eq!((ev["topic"].as_str(), ev["kind"].as_str()), (Some("account"), Some("settings_changed")));
+    assert_eq!(
+        (ev["topic"].as_str(), ev["kind"].as_str()),
+        (Some("account"), Some("settings_changed"))
+    );
     assert_eq!(ev["data"]["settings"], settings);
 
     let (s, _) = relay
-        .send(Method::DELETE, "/v1/account", Some(&alice.token), Some(json!({"password": alice.password})))
+        .send(
+            Method::DELETE,
+            "/v1/account",
+            Some(&alice.token),
+            Some(json!({"password": alice.password})),
+        )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     for socket in [&mut ws, &mut own] {
         let ev = next_event(socket).await.unwrap();
-        assert_eq!((ev["topic"].as_str(), ev["kind"].as_str()), (Some("account"), Some("deleted")), "{ev}");
+        assert_eq!(
+            (ev["topic"].as_str(), ev["kind"].as_str()),
+            (Some("account"), Some("deleted")),
+            "{ev}"
+        );
         assert_eq!(close_code(socket).await, Some(4003));
     }
     // Bob heard none of it.

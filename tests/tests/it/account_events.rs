@@ -40,7 +40,8 @@ async fn another_sessions_login_settings_and_deletion_reach_the_node() {
                "friend_policy": policy, "read_receipts": false})
     };
     other.put_settings(&session.token, &settings("nobody")).await.unwrap();
-    let ev = alice.wait("the new settings", |e| matches!(e, Event::AccountSettingsChanged { .. })).await;
+    let ev =
+        alice.wait("the new settings", |e| matches!(e, Event::AccountSettingsChanged { .. })).await;
     let Event::AccountSettingsChanged { settings: got } = ev else { unreachable!() };
     assert_eq!(got["friend_policy"], "nobody");
     assert!(!alice.h.status().await.unwrap().read_receipts, "read receipts follow the account");

@@ -42,9 +42,16 @@ fn committed_vectors_verify_and_open() {
     let reg_cert = DeviceCertificate::parse(&h(&reg["device_certificate"])).unwrap();
     assert_eq!(reg_cert.keys().p2p.to_vec(), h(&reg["p2p_key"]));
     let data = h(&reg["signed_data"]);
-    reg_cert.account().verify(SigContext::AccountRegistration, &data, &h(&reg["signature"])).unwrap();
-    kovan_crypto::identity::verify_relay_device_proof(&reg_cert, &data, &h(&reg["device_signature"]))
+    reg_cert
+        .account()
+        .verify(SigContext::AccountRegistration, &data, &h(&reg["signature"]))
         .unwrap();
+    kovan_crypto::identity::verify_relay_device_proof(
+        &reg_cert,
+        &data,
+        &h(&reg["device_signature"]),
+    )
+    .unwrap();
 
     let ks = load("keystore.json");
     let opened =

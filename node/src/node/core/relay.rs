@@ -306,7 +306,12 @@ impl Core {
             }
             PushEvent::KeyPackagesLow(n) => self.top_up_key_packages(Some(n)),
             PushEvent::NewLogin { session_id, device_peer_id, user_agent, new_device } => {
-                self.emit(Event::AccountLogin { session_id, device_peer_id, user_agent, new_device });
+                self.emit(Event::AccountLogin {
+                    session_id,
+                    device_peer_id,
+                    user_agent,
+                    new_device,
+                });
             }
             PushEvent::SettingsChanged(settings) => {
                 if let Err(e) = self.apply_settings(&settings) {

@@ -11,11 +11,11 @@ use utoipa::ToSchema;
 
 use super::routes::{certificate_refused, check_device_proof, taken};
 use super::store::{AccountStore, DeviceRow};
-use crate::db::StoreError;
 use crate::auth;
+use crate::db::StoreError;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::hub::Event;
 use crate::http::{ApiJson, ApiPath, Authed, ClientIp, unb64};
+use crate::hub::Event;
 use crate::sessions::{self, SessionStore, SessionToken};
 use crate::state::{Shared, now_ms};
 

@@ -111,7 +111,10 @@ pub trait AccountStore: Send + Sync {
 
     /// Replaces a device's certificate (and certified MLS key) with a newer
     /// one of the same device and account.
-    fn replace_certificate(&self, device: &DeviceRow) -> impl Future<Output = StoreResult<()>> + Send;
+    fn replace_certificate(
+        &self,
+        device: &DeviceRow,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// A device by PeerId.
     fn device(&self, peer_id: &str) -> impl Future<Output = StoreResult<Option<DeviceRow>>> + Send;

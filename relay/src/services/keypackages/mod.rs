@@ -33,8 +33,7 @@ pub fn routes() -> Router<Shared> {
     Router::new()
         .route(
             "/v1/keypackages",
-            get(routes::count_key_packages)
-                .merge(limit(post(routes::upload_key_packages), batch)),
+            get(routes::count_key_packages).merge(limit(post(routes::upload_key_packages), batch)),
         )
         .route("/v1/keypackages/{peer_id}/claim", post(routes::claim_key_package))
 }

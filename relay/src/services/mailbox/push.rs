@@ -27,8 +27,8 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
@@ -37,8 +37,8 @@ use serde::{Deserialize, Serialize};
 use super::store::MailboxStore;
 use crate::http::{ApiQuery, Authed};
 use crate::hub::{Control, Event};
-use crate::sessions::SessionStore;
 use crate::sessions::SessionRow;
+use crate::sessions::SessionStore;
 use crate::state::Shared;
 use crate::state::now_ms;
 
@@ -147,12 +147,8 @@ fn json(ev: &ServerEvent) -> Message {
 
 async fn run(st: Shared, session: SessionRow, mut cursor: i64, socket: WebSocket) {
     let device = session.device_peer_id.clone();
-    let mut sub = st.hub.subscribe(
-        session.account_id,
-        &device,
-        &session.id,
-        st.config.limits.ws_per_session,
-    );
+    let mut sub =
+        st.hub.subscribe(session.account_id, &device, &session.id, st.config.limits.ws_per_session);
     // The session's expiry; looked up again when it comes (a request may
     // have renewed it).
     let mut expires_at = session.expires_at;
