@@ -287,12 +287,9 @@ async fn account_events_reach_the_other_sessions(db: Db) {
     }
     // Bob heard none of it.
     bobs.send(Message::Ping(Default::default())).await.unwrap();
-    loop {
-        match tokio::time::timeout(WAIT, bobs.next()).await.unwrap() {
-            Some(Ok(Message::Pong(_))) => break,
-            Some(Ok(Message::Text(t))) => panic!("bob got {t}"),
-            other => panic!("{other:?}"),
-        }
+    match tokio::time::timeout(WAIT, bobs.next()).await.unwrap() {
+        Some(Ok(Message::Pong(_))) => {}
+        other => panic!("bob got {other:?}"),
     }
     relay.stop().await;
 }
