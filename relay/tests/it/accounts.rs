@@ -520,10 +520,7 @@ async fn peer_ids_cannot_be_squatted(db: Db) {
     let mut keys = mallory.device.public();
     keys.p2p = victim.device.public().p2p;
     let stolen = mallory.account.certify(&keys, "stolen", now_secs() - 10, 3600).unwrap();
-    let mut login = mallory.login_body(&peer);
-    login.as_object_mut().unwrap().remove("device_peer_id");
-    login["device_certificate"] = json!(B64.encode(stolen.encoded()));
-    login["device_signature"] = json!(mallory.device_proof(&mallory.device, &stolen, &peer));
+    let login = mallory.cert_login_body(&peer, &mallory.device, &stolen);
     let (s, body) = relay.post("/v1/sessions", None, login).await;
     assert_eq!((s, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_device_signature")));
     let mut login = victim.login_body(&peer);
@@ -569,10 +566,7 @@ async fn keys_names_and_devices_are_unique(db: Db) {
     // Bob, registered, cannot add Alice's device by logging in either.
     let bob = relay.register("bob").await;
     let cert = bob.account.certify(&alice.device.public(), "x", now_secs() - 10, 3600).unwrap();
-    let mut login = bob.login_body(&peer);
-    login.as_object_mut().unwrap().remove("device_peer_id");
-    login["device_certificate"] = json!(B64.encode(cert.encoded()));
-    login["device_signature"] = json!(bob.device_proof(&alice.device, &cert, &peer));
+    let login = bob.cert_login_body(&peer, &alice.device, &cert);
     let (s, body) = relay.post("/v1/sessions", None, login).await;
     assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("device_taken")));
     relay.stop().await;

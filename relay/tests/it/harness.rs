@@ -226,6 +226,12 @@ impl TestRelay {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Deletes `user`'s account (with its password).
+    pub async fn delete_account(&self, user: &User) -> StatusCode {
+        let body = json!({"password": user.password});
+        self.send(reqwest::Method::DELETE, "/v1/account", Some(&user.token), Some(body)).await.0
+    }
+
     /// Registers a fresh identity under `username`.
     pub async fn register(&self, username: &str) -> User {
         let user = User::new(username);
@@ -335,6 +341,22 @@ impl User {
         relay_peer_id: &str,
     ) -> String {
         B64.encode(relay_device_proof(device, &self.proof_data(cert, relay_peer_id)))
+    }
+
+    /// A login presenting `cert` (a device of this account, new or
+    /// renewed), with `device`'s proof.
+    pub fn cert_login_body(
+        &self,
+        relay_peer_id: &str,
+        device: &DeviceKeys,
+        cert: &DeviceCertificate,
+    ) -> Value {
+        json!({
+            "username": self.username,
+            "password": self.password,
+            "device_certificate": B64.encode(cert.encoded()),
+            "device_signature": self.device_proof(device, cert, relay_peer_id),
+        })
     }
 
     /// A login of this device by its PeerId, with its proof.

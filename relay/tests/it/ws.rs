@@ -267,15 +267,7 @@ async fn account_events_reach_the_other_sessions(db: Db) {
     );
     assert_eq!(ev["data"]["settings"], settings);
 
-    let (s, _) = relay
-        .send(
-            Method::DELETE,
-            "/v1/account",
-            Some(&alice.token),
-            Some(json!({"password": alice.password})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(relay.delete_account(&alice).await, StatusCode::NO_CONTENT);
     for socket in [&mut ws, &mut own] {
         let ev = next_event(socket).await.unwrap();
         assert_eq!(

@@ -218,11 +218,16 @@ impl Core {
         Ok(relay.session.as_ref().map(|s| s.token.clone()))
     }
 
+    /// The relay client and the session's token, for a task that calls
+    /// the relay; None without a session.
+    fn session_client(&self) -> Option<(RelayClient, String)> {
+        let relay = self.relay.as_ref()?;
+        let session = relay.session.as_ref()?;
+        Some((relay.client.clone(), session.token.clone()))
+    }
+
     pub(super) fn top_up_key_packages(&mut self, remaining: Option<i64>) {
-        let Some(relay) = &self.relay else { return };
-        let Some(session) = &relay.session else { return };
-        let client = relay.client.clone();
-        let token = session.token.clone();
+        let Some((client, token)) = self.session_client() else { return };
         let input = self.input.clone();
         // Ask the relay how many it has (unless it just said), then make
         // the missing ones here and upload them from a task.
@@ -346,10 +351,7 @@ impl Core {
 
     /// Reads the account's settings from the relay and applies them.
     fn refresh_settings(&mut self) {
-        let Some(relay) = &self.relay else { return };
-        let Some(session) = &relay.session else { return };
-        let client = relay.client.clone();
-        let token = session.token.clone();
+        let Some((client, token)) = self.session_client() else { return };
         let input = self.input.clone();
         self.rt.spawn(async move {
             let Ok(account) = client.account(&token).await else { return };
