@@ -11,6 +11,11 @@ export KOVAN_TEST_POSTGRES
 # server's virtual microphone (a 440 Hz tone) and plays to its null speaker.
 PULSE_SERVER="${PULSE_SERVER:-$(bash scripts/audio.sh)}"
 export PULSE_SERVER
+# The relay's schema conformance test (relay/tests/it/schema.rs) runs
+# schemathesis against a real relay on SQLite and on PostgreSQL; it adds
+# about a minute to the suite.
+KOVAN_SCHEMATHESIS="${KOVAN_SCHEMATHESIS:-$(bash scripts/schemathesis.sh)}"
+export KOVAN_SCHEMATHESIS
 export CARGO_TERM_COLOR=never
 # A clean build gains nothing from incremental caches, which take gigabytes.
 export CARGO_INCREMENTAL=0

@@ -24,15 +24,19 @@ pub enum SigContext {
     AccountRegistration,
     /// A device signs a friend request.
     FriendRequest,
+    /// A device's p2p key proves to a relay that the device holds the key
+    /// its PeerId (its mailbox address) is made from (SPEC.md §9.2).
+    RelayDevice,
 }
 
 impl SigContext {
     /// Every context, for tests and the spec.
-    pub const ALL: [SigContext; 4] = [
+    pub const ALL: [SigContext; 5] = [
         SigContext::DeviceCertificate,
         SigContext::SealedSender,
         SigContext::AccountRegistration,
         SigContext::FriendRequest,
+        SigContext::RelayDevice,
     ];
 
     /// The label, as written in SPEC.md.
@@ -42,6 +46,7 @@ impl SigContext {
             SigContext::SealedSender => "kovan/v1/sealed-sender",
             SigContext::AccountRegistration => "kovan/v1/account-registration",
             SigContext::FriendRequest => "kovan/v1/friend-request",
+            SigContext::RelayDevice => "kovan/v1/relay-device",
         }
     }
 }

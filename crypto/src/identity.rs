@@ -54,6 +54,28 @@ pub fn registration_data(
     d
 }
 
+/// The device's proof for a relay that it holds the p2p key its
+/// certificate names (the key its PeerId, and so its mailbox address, is
+/// made from): the p2p key's signature under [`SigContext::RelayDevice`]
+/// over the same bytes as the registration proof, [`registration_data`]
+/// (SPEC.md §9.2). A relay asks for it at registration and at every login,
+/// so nobody can claim a device, and its mailbox, whose key they do not
+/// hold.
+pub fn relay_device_proof(keys: &DeviceKeys, data: &[u8]) -> [u8; 64] {
+    context::sign(&keys.p2p, SigContext::RelayDevice, data)
+}
+
+/// Checks a [`relay_device_proof`] against the p2p key `certificate` names.
+pub fn verify_relay_device_proof(
+    certificate: &DeviceCertificate,
+    data: &[u8],
+    sig: &[u8],
+) -> Result<(), KeyError> {
+    let key =
+        VerifyingKey::from_bytes(&certificate.keys.p2p).map_err(|_| KeyError::Invalid("p2p"))?;
+    context::verify(&key, SigContext::RelayDevice, data, sig)
+}
+
 /// An account's public identity: its Ed25519 key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AccountId([u8; 32]);
@@ -452,6 +474,25 @@ mod tests {
         let device = DeviceKeys::generate(&mut rng);
         let cert = account.certify(&device.public(), "laptop", NOW, 3600).unwrap();
         (account, device, cert)
+    }
+
+    #[test]
+    fn a_relay_device_proof_needs_the_p2p_key() {
+        let (account, device, cert) = setup();
+        let data = registration_data("alice", account.id().as_bytes(), &cert, "relay");
+        let proof = relay_device_proof(&device, &data);
+        verify_relay_device_proof(&cert, &data, &proof).unwrap();
+        // Another key of the device, the account key, or another context
+        // does not do.
+        for wrong in [
+            context::sign(&device.signing, SigContext::RelayDevice, &data),
+            account.sign(SigContext::RelayDevice, &data),
+            context::sign(&device.p2p, SigContext::AccountRegistration, &data),
+        ] {
+            assert!(verify_relay_device_proof(&cert, &data, &wrong).is_err());
+        }
+        let other = registration_data("alice", account.id().as_bytes(), &cert, "other relay");
+        assert!(verify_relay_device_proof(&cert, &other, &proof).is_err());
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! kept open with reconnect, backoff and resume from the last cursor.
 //!
 //! [`RelayClient`] is cheap to clone. [`RelayClient::push`] starts a task
-//! that keeps the WebSocket up and forwards mailbox items into a bounded
-//! channel; when the application falls behind, the task stops reading (the
-//! relay then cuts the socket off and the items are fetched again on
-//! reconnect, since they stay until acknowledged).
+//! that keeps the WebSocket up and forwards mailbox items and the
+//! account's events ([`PushEvent`]) into a bounded channel; when the
+//! application falls behind, the task stops reading (the relay then cuts
+//! the socket off and the items are fetched again on reconnect, since they
+//! stay until acknowledged).
 
 use std::time::Duration;
 
@@ -26,6 +27,10 @@ pub const PUSH_QUEUE: usize = 256;
 pub const MIN_BACKOFF: Duration = Duration::from_millis(250);
 /// Longest reconnect delay.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long an idle HTTP connection is kept for the next request: shorter
+/// than the relay keeps one (10 s, SPEC.md §9.1), so a request is not sent
+/// on a connection the relay is closing.
+pub const POOL_IDLE: Duration = Duration::from_secs(5);
 
 /// How the push WebSocket finds out that its connection died without a
 /// word (a partition, a NAT that forgot the mapping, a suspended laptop):
@@ -114,9 +119,52 @@ pub enum PushEvent {
     Item(MailboxItem),
     /// Upload more key packages.
     KeyPackagesLow(i64),
+    /// Another session signed in to the account (the relay's `account`
+    /// event `new_login`, SPEC.md §9.6).
+    NewLogin {
+        /// The new session's id.
+        session_id: String,
+        /// The device it belongs to.
+        device_peer_id: String,
+        /// The client it described itself as.
+        user_agent: String,
+        /// Whether the login added that device to the account.
+        new_device: bool,
+    },
+    /// The account's settings were changed from another session (`account`
+    /// event `settings_changed`): the settings as they are now.
+    SettingsChanged(Value),
+    /// The account was deleted (`account` event `deleted`): the relay closes
+    /// the socket and the task stops.
+    AccountDeleted,
     /// The session was revoked or expired: log in again. The task stops.
     SessionEnded,
 }
+
+/// The push event of an `event` frame (SPEC.md §9.6:
+/// `{"type":"event","topic","kind","at","data"}`), if this client knows
+/// its topic and kind; others are skipped.
+fn event_frame(v: &Value) -> Option<PushEvent> {
+    let data = &v["data"];
+    let text = |k: &str| data[k].as_str().unwrap_or_default().to_owned();
+    match (v["topic"].as_str()?, v["kind"].as_str()?) {
+        ("account", "new_login") => Some(PushEvent::NewLogin {
+            session_id: text("session_id"),
+            device_peer_id: text("device_peer_id"),
+            user_agent: text("user_agent"),
+            new_device: data["new_device"].as_bool().unwrap_or(false),
+        }),
+        ("account", "settings_changed") if data["settings"].is_object() => {
+            Some(PushEvent::SettingsChanged(data["settings"].clone()))
+        }
+        ("account", "deleted") => Some(PushEvent::AccountDeleted),
+        _ => None,
+    }
+}
+
+/// Close codes of SPEC.md §9.6 after which the session is gone.
+const CLOSE_SESSION_REVOKED: u16 = 4001;
+const CLOSE_ACCOUNT_DELETED: u16 = 4003;
 
 /// A relay's HTTP client.
 #[derive(Debug, Clone)]
@@ -146,6 +194,7 @@ pub struct BlobInfo {
 /// that stalls for a minute fails).
 pub fn bulk_client() -> Result<reqwest::Client, RelayError> {
     reqwest::Client::builder()
+        .pool_idle_timeout(POOL_IDLE)
         .connect_timeout(Duration::from_secs(10))
         .read_timeout(Duration::from_secs(60))
         .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
@@ -161,6 +210,19 @@ async fn refused(resp: reqwest::Response) -> RelayError {
         code: body["code"].as_str().unwrap_or("unknown").to_owned(),
         message: body["message"].as_str().unwrap_or("").to_owned(),
     }
+}
+
+/// The device's proof of its p2p key for `username` on the relay whose
+/// PeerId is `relay_peer_id` (SPEC.md §9.2): the relay takes no
+/// registration or login for a device without it.
+fn device_proof(id: &Identity, username: &str, relay_peer_id: &str) -> [u8; 64] {
+    let data = kovan_crypto::identity::registration_data(
+        username,
+        id.account().as_bytes(),
+        id.certificate(),
+        relay_peer_id,
+    );
+    kovan_crypto::identity::relay_device_proof(id.device_keys(), &data)
 }
 
 /// `GET {base}/v1/blobs/{id}/info` on any relay.
@@ -207,6 +269,7 @@ impl RelayClient {
     pub fn new(base: &str) -> Result<Self, RelayError> {
         crate::config::check_relay_url(base).map_err(RelayError::Invalid)?;
         let http = reqwest::Client::builder()
+            .pool_idle_timeout(POOL_IDLE)
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -304,6 +367,16 @@ impl RelayClient {
         self.call(self.http.get(self.url("/v1/info"))).await
     }
 
+    /// The relay's PeerId (`GET /v1/info`), which registration and login
+    /// proofs name.
+    async fn relay_peer_id(&self) -> Result<String, RelayError> {
+        let info = self.info().await?;
+        info["peer_id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| RelayError::Invalid("the relay did not say its PeerId".into()))
+    }
+
     /// Registers `username` for this identity and opens a session.
     pub async fn register(
         &self,
@@ -311,10 +384,9 @@ impl RelayClient {
         username: &str,
         password: &str,
     ) -> Result<Session, RelayError> {
-        let info = self.info().await?;
-        let relay_peer = info["peer_id"].as_str().unwrap_or_default();
+        let relay_peer = self.relay_peer_id().await?;
         let name = username.to_ascii_lowercase();
-        let sig = id.registration_signature(&name, relay_peer).ok_or_else(|| {
+        let sig = id.registration_signature(&name, &relay_peer).ok_or_else(|| {
             RelayError::Invalid("this device does not hold the account key".into())
         })?;
         let body = json!({
@@ -323,23 +395,28 @@ impl RelayClient {
             "account_key": B64.encode(id.account().as_bytes()),
             "device_certificate": B64.encode(id.certificate().encoded()),
             "signature": B64.encode(sig),
+            "device_signature": B64.encode(device_proof(id, &name, &relay_peer)),
             "user_agent": concat!("kovan/", env!("CARGO_PKG_VERSION")),
         });
         let v = self.call(self.http.post(self.url("/v1/accounts")).json(&body)).await?;
         serde_json::from_value(v).map_err(|e| RelayError::Invalid(e.to_string()))
     }
 
-    /// Logs this device in.
+    /// Logs this device in (presenting its certificate, with the proof of
+    /// its p2p key).
     pub async fn login(
         &self,
         id: &Identity,
         username: &str,
         password: &str,
     ) -> Result<Session, RelayError> {
+        let relay_peer = self.relay_peer_id().await?;
+        let name = username.to_ascii_lowercase();
         let body = json!({
-            "username": username,
+            "username": name,
             "password": password,
             "device_certificate": B64.encode(id.certificate().encoded()),
+            "device_signature": B64.encode(device_proof(id, &name, &relay_peer)),
             "user_agent": concat!("kovan/", env!("CARGO_PKG_VERSION")),
         });
         let v = self.call(self.http.post(self.url("/v1/sessions")).json(&body)).await?;
@@ -623,7 +700,8 @@ async fn connection(
         let text = match msg {
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Close(frame))) => {
-                return if frame.is_some_and(|f| u16::from(f.code) == 4001) {
+                let code = frame.map(|f| u16::from(f.code));
+                return if matches!(code, Some(CLOSE_SESSION_REVOKED | CLOSE_ACCOUNT_DELETED)) {
                     Outcome::SessionEnded
                 } else {
                     Outcome::Dropped
@@ -646,6 +724,16 @@ async fn connection(
                 PushEvent::KeyPackagesLow(v["remaining"].as_i64().unwrap_or(0))
             }
             Some("session_revoked") => return Outcome::SessionEnded,
+            Some("event") => match event_frame(&v) {
+                Some(PushEvent::AccountDeleted) => {
+                    // The relay closes the socket next; the session is gone.
+                    let _ = tx.send(PushEvent::AccountDeleted).await;
+                    let _ = ws.close(None).await;
+                    return Outcome::Stopped;
+                }
+                Some(ev) => ev,
+                None => continue,
+            },
             _ => continue,
         };
         if tx.send(ev).await.is_err() {

@@ -27,8 +27,9 @@ use crate::error::ApiError;
 
 /// OWASP Password Storage Cheat Sheet: Argon2id, 19 MiB, 2 iterations, 1 lane.
 pub const PASSWORD_PARAMS: (u32, u32, u32) = (19 * 1024, 2, 1);
-/// Password length bounds (bytes): long enough to matter, short enough that
-/// hashing cost does not depend on attacker-chosen megabytes.
+/// Password length bounds (characters, as JSON Schema counts them): long
+/// enough to matter, short enough (at most 4 KiB) that hashing cost does
+/// not depend on attacker-chosen megabytes.
 pub const PASSWORD_MIN: usize = 8;
 /// Upper bound on password length.
 pub const PASSWORD_MAX: usize = 1024;
@@ -156,10 +157,11 @@ impl Passwords {
 
     /// Checks the length rules.
     pub fn check_policy(password: &str) -> Result<(), ApiError> {
-        if password.len() < PASSWORD_MIN || password.len() > PASSWORD_MAX {
+        let n = password.chars().count();
+        if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&n) {
             return Err(ApiError::bad_request(
                 "weak_password",
-                format!("passwords are {PASSWORD_MIN} to {PASSWORD_MAX} bytes long"),
+                format!("passwords are {PASSWORD_MIN} to {PASSWORD_MAX} characters long"),
             ));
         }
         Ok(())

@@ -69,6 +69,28 @@ pub struct Limits {
     pub blob_quota_bytes: i64,
     /// How long a blob is kept after its creation, seconds. Default: 30 days.
     pub blob_ttl_secs: i64,
+    /// Seconds a client has to send a request's headers; an idle kept-alive
+    /// connection is closed after the same time. Default: 10.
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may go without a byte; after these, its
+    /// waiting time must also stay within `body_min_bytes_per_sec`.
+    /// Default: 10.
+    pub body_timeout_secs: u64,
+    /// The least average rate of a request body, bytes per second: the
+    /// relay waits for a body at most `body_timeout_secs` plus its length at
+    /// this rate. Default: 4,096 (a 64 KiB request gets 26 s, a 100 MiB
+    /// blob part 7 hours).
+    pub body_min_bytes_per_sec: u64,
+    /// Open connections from one IP address (the trusted proxies are
+    /// exempt); more are answered 429 and closed. Default: 128.
+    pub connections_per_ip: usize,
+    /// Open connections in all; more are answered 503 and closed. 0 means
+    /// three quarters of the open-file limit, which the relay raises to
+    /// the hard limit at start. Default: 0.
+    pub max_connections: usize,
+    /// WebSockets one session may hold open; opening one more closes the
+    /// oldest. Default: 4.
+    pub ws_per_session: usize,
 }
 
 impl Default for Limits {
@@ -89,6 +111,12 @@ impl Default for Limits {
             blob_max_bytes: 2 * 1024 * 1024 * 1024 + 1024 * 1024,
             blob_quota_bytes: 10 * 1024 * 1024 * 1024,
             blob_ttl_secs: 30 * 24 * 3600,
+            header_timeout_secs: 10,
+            body_timeout_secs: 10,
+            body_min_bytes_per_sec: 4096,
+            connections_per_ip: 128,
+            max_connections: 0,
+            ws_per_session: 4,
         }
     }
 }
@@ -131,6 +159,14 @@ impl RelayConfig {
             "blob limits must be positive"
         );
         anyhow::ensure!(l.max_concurrent_hashes > 0, "max_concurrent_hashes must be positive");
+        anyhow::ensure!(
+            l.header_timeout_secs > 0 && l.body_timeout_secs > 0 && l.body_min_bytes_per_sec > 0,
+            "timeouts and the body rate must be positive"
+        );
+        anyhow::ensure!(
+            l.connections_per_ip > 0 && l.ws_per_session > 0,
+            "connections_per_ip and ws_per_session must be positive"
+        );
         for a in self.p2p_listen.iter().chain(&self.p2p_external) {
             a.parse::<libp2p::Multiaddr>()
                 .map_err(|e| anyhow::anyhow!("p2p address {a:?}: {e}"))?;

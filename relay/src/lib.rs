@@ -12,7 +12,8 @@
 //! [`hub`], [`ratelimit`]); above them [`router`] and [`openapi`], which
 //! assemble the services. NAT help is [`p2p`].
 //!
-//! Tasks: the HTTP server (axum), one task owning the libp2p `Swarm`
+//! Tasks: the HTTP server ([`server`]: an accept loop with connection
+//! limits and timeouts, one task per connection, axum's router), one task owning the libp2p `Swarm`
 //! ([`p2p::run`]), one WebSocket task per client
 //! ([`services::mailbox::push`]), and a sweeper for expired envelopes,
 //! sessions and blobs ([`services::sweep`]). A `watch` channel signals
@@ -31,6 +32,7 @@ pub mod openapi;
 pub mod p2p;
 pub mod ratelimit;
 pub mod router;
+pub mod server;
 pub mod services;
 pub mod sessions;
 pub mod state;
@@ -61,6 +63,7 @@ impl Relay {
     /// libp2p listeners, spawns the tasks.
     pub async fn start(config: RelayConfig) -> anyhow::Result<Self> {
         config.validate()?;
+        let fds = server::raise_fd_limit();
         let data_dir = config.data_dir()?;
         std::fs::create_dir_all(&data_dir)?;
         let store = db::SqlStore::connect(&config.database_url()?).await?;
@@ -77,17 +80,14 @@ impl Relay {
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(p2p::run(swarm, state.clone()));
         let app = router::routes().with_state(state.clone());
-        let mut rx = shutdown_rx.clone();
-        tasks.spawn(async move {
-            let serve =
-                axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                    .with_graceful_shutdown(async move {
-                        let _ = rx.wait_for(|s| *s).await;
-                    });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
-        });
+        let server_config =
+            server::ServerConfig::new(&state.config.limits, &state.config.trusted_proxies, fds);
+        tracing::info!(
+            open_files = fds,
+            connections = server_config.connections.total,
+            "connection limits"
+        );
+        tasks.spawn(server::serve(listener, app, server_config, shutdown_rx.clone()));
         let sweeper = state.clone();
         let mut rx = shutdown_rx;
         tasks.spawn(async move {

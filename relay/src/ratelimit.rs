@@ -12,6 +12,8 @@ use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::error::{ApiError, ApiResult};
+
 /// Most keys one limiter tracks.
 pub const MAX_KEYS: usize = 100_000;
 
@@ -64,6 +66,30 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         })
     }
 
+    /// Seconds until `key`'s window ends (at least 1): what `Retry-After`
+    /// tells a caller that is over the limit.
+    pub fn retry_after(&self, key: &K) -> u64 {
+        let now = Instant::now();
+        let left = self.with_table(|t| {
+            t.get(key).map(|(start, _)| self.window.saturating_sub(now.duration_since(*start)))
+        });
+        left.unwrap_or(self.window).as_secs_f64().ceil().max(1.0) as u64
+    }
+
+    /// Counts an event, or refuses it with 429 and `Retry-After`.
+    pub fn allow(&self, key: &K) -> ApiResult<()> {
+        if self.check(key) { Ok(()) } else { Err(ApiError::rate_limited(self.retry_after(key))) }
+    }
+
+    /// Refuses with 429 if `key` has used up its window, without counting.
+    pub fn refuse_if_limited(&self, key: &K) -> ApiResult<()> {
+        if self.is_limited(key) {
+            Err(ApiError::rate_limited(self.retry_after(key)))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Forgets a key (e.g. after a successful login).
     pub fn reset(&self, key: &K) {
         self.with_table(|t| {
@@ -84,6 +110,9 @@ mod tests {
         assert!(l.is_limited(&"a"));
         assert!(!l.check(&"a"));
         assert!(l.check(&"b"));
+        let wait = l.retry_after(&"a");
+        assert!((59..=60).contains(&wait), "{wait}");
+        assert_eq!(l.allow(&"a").unwrap_err().retry_after, Some(wait));
         l.reset(&"a");
         assert!(!l.is_limited(&"a"));
     }

@@ -1,16 +1,18 @@
-//! The relay's router: every service's routes, the OpenAPI document, and
-//! the body limit for JSON.
+//! The relay's router: every service's routes, the OpenAPI document, the
+//! body limit for JSON, and JSON errors for unknown routes and methods.
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::get;
+use axum::{Extension, Router};
 
-use crate::http::MAX_JSON;
+use crate::error::ApiError;
+use crate::http::{BodyLimit, MAX_JSON};
 use crate::services;
 use crate::state::Shared;
 
-/// The routes. JSON bodies are limited to [`MAX_JSON`]; the routes that
-/// take larger bodies set their own limit.
+/// The routes. Bodies are limited to [`MAX_JSON`]; the routes that take
+/// larger bodies set their own limit ([`crate::http::limit`]).
 pub fn routes() -> Router<Shared> {
     Router::new()
         .merge(services::info::routes())
@@ -20,5 +22,14 @@ pub fn routes() -> Router<Shared> {
         .merge(services::mailbox::routes())
         .merge(services::blobs::routes())
         .route("/v1/openapi.json", get(crate::openapi::serve))
+        .fallback(|| async { ApiError::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_JSON))
+        .layer(Extension(BodyLimit(MAX_JSON)))
 }

@@ -207,14 +207,17 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     out.push(file(
         "relay-registration.json",
         json!({
-            "description": "SPEC.md §9.2: the account key's proof when registering `alice` on a relay",
+            "description": "SPEC.md §9.2: the account key's proof and the device's proof of its p2p key when registering `alice` on a relay (a login carries the same device proof)",
             "username": "alice",
             "account_key": alice.account.id().to_string(),
             "device_certificate": hex::encode(cert.encoded()),
+            "p2p_key": hex::encode(alice.device.public().p2p),
             "relay_peer_id": relay_peer_id,
             "signed_data": hex::encode(&data),
             "signing_input": hex::encode(context::signing_input(SigContext::AccountRegistration, &data)),
             "signature": hex::encode(alice.account.sign(SigContext::AccountRegistration, &data)),
+            "device_signing_input": hex::encode(context::signing_input(SigContext::RelayDevice, &data)),
+            "device_signature": hex::encode(kovan_crypto::identity::relay_device_proof(&alice.device, &data)),
         }),
     ));
 

@@ -140,6 +140,21 @@ impl App {
                 ctx.signed_in = None;
                 ctx.error("Your relay session ended; log in again.".into());
             }
+            Event::AccountLogin { device_peer_id, user_agent, .. } => {
+                let device: String = device_peer_id.chars().take(16).collect();
+                ctx.error(format!(
+                    "A new login to your account: {user_agent} on device {device}…. If it was not \
+                     you, revoke it under Settings → Sessions and change your password."
+                ));
+            }
+            Event::AccountDeleted => {
+                ctx.signed_in = None;
+                ctx.error(
+                    "Your account was deleted on the relay from another device; you are logged \
+                     out. Your history stays on this device."
+                        .into(),
+                );
+            }
             Event::Presence { account, online, last_seen } => {
                 if let Some(c) = ctx.contacts.iter_mut().find(|c| c.account == account) {
                     c.online = online;

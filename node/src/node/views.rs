@@ -747,6 +747,29 @@ pub enum Event {
     },
     /// The relay session ended (revoked or expired): log in again.
     RelaySessionEnded,
+    /// Another session signed in to this account on the relay: a new login
+    /// (from this device or another one). If it was not the user, they
+    /// should revoke it and change the password.
+    AccountLogin {
+        /// The new session's id (to revoke it).
+        session_id: String,
+        /// The device it belongs to, PeerId.
+        device_peer_id: String,
+        /// The client it described itself as.
+        user_agent: String,
+        /// Whether the login added a device to the account.
+        new_device: bool,
+    },
+    /// The account's settings were changed from another session; this node
+    /// applied what it enforces itself (friend policy, read receipts).
+    AccountSettingsChanged {
+        /// The settings as they are now (`display_name`, `about`,
+        /// `discoverable`, `friend_policy`, `read_receipts`).
+        settings: serde_json::Value,
+    },
+    /// The account was deleted on the relay (from another session): this
+    /// node is logged out. Local history stays.
+    AccountDeleted,
     /// Someone asks to be friends.
     FriendRequest {
         /// Who.

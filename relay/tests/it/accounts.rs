@@ -5,8 +5,12 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use kovan_crypto::identity::AccountKey;
+
 use crate::both_backends;
-use crate::harness::{Db, TestRelay, User, eventually};
+use crate::harness::{Db, TestRelay, User, eventually, now_secs};
 
 both_backends!(
     info_and_openapi,
@@ -29,10 +33,6 @@ async fn info_and_openapi(db: Db) {
     let addrs = info["multiaddrs"].as_array().unwrap();
     assert!(addrs.iter().any(|a| a.as_str().unwrap().contains("/tcp/")), "{info}");
 
-    let (status, doc) = relay.get("/v1/openapi.json", None).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    assert!(doc["paths"]["/v1/mailbox/{peer_id}"]["post"].is_object());
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/relay-openapi.json"))
             .unwrap_or_default();
@@ -40,6 +40,43 @@ async fn info_and_openapi(db: Db) {
         committed == kovan_relay::openapi::json(),
         "spec/relay-openapi.json is stale: run `cargo run -p kovan-relay -- openapi > spec/relay-openapi.json`"
     );
+    // The served document is the committed one, byte for byte (issue 32:
+    // they differed, down to the version).
+    let resp = relay.http.get(format!("{}/v1/openapi.json", relay.url)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    assert_eq!(resp.text().await.unwrap(), committed);
+    let doc: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(doc["info"]["version"], kovan_relay::openapi::VERSION);
+    // What every operation shares is documented where it occurs.
+    let mut ids = std::collections::HashSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let what = format!("{method} {path}");
+            assert!(
+                ids.insert(op["operationId"].as_str().unwrap().to_owned()),
+                "{what}: id reused"
+            );
+            let responses = op["responses"].as_object().unwrap();
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                assert!(responses.contains_key("401"), "{what}: 401");
+            }
+            if let Some(content) = op["requestBody"]["content"].as_object() {
+                for key in ["400", "408", "413"] {
+                    assert!(responses.contains_key(key), "{what}: {key}");
+                }
+                for (ty, media) in content {
+                    if ty != "application/json" {
+                        assert_eq!(media["schema"]["format"], "binary", "{what}: {ty}");
+                    }
+                }
+            }
+            if let Some(r) = responses.get("429") {
+                assert!(r["headers"]["Retry-After"].is_object(), "{what}: Retry-After");
+            }
+        }
+    }
     relay.stop().await;
 }
 
@@ -112,9 +149,11 @@ async fn registration_race(db: Db) {
 async fn login_sessions_and_logout(db: Db) {
     let relay = TestRelay::start(db).await;
     let alice = relay.register("alice").await;
+    let peer = relay.info.peer_id.clone();
     let login = |device: serde_json::Value| {
-        let mut body =
-            json!({"username": "ALICE", "password": alice.password, "user_agent": "second"});
+        let mut body = json!({"username": "ALICE", "password": alice.password,
+            "user_agent": "second",
+            "device_signature": alice.device_proof(&alice.device, &alice.cert, &peer)});
         body.as_object_mut().unwrap().extend(device.as_object().unwrap().clone());
         body
     };
@@ -129,10 +168,15 @@ async fn login_sessions_and_logout(db: Db) {
         .account
         .certify(&laptop.public(), "laptop", crate::harness::now_secs() - 5, 3600)
         .unwrap();
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(cert.encoded());
-    let (s, third) =
-        relay.post("/v1/sessions", None, login(json!({"device_certificate": b64}))).await;
+    let b64 = B64.encode(cert.encoded());
+    let proof = alice.device_proof(&laptop, &cert, &peer);
+    let (s, third) = relay
+        .post(
+            "/v1/sessions",
+            None,
+            login(json!({"device_certificate": b64, "device_signature": proof})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{third}");
     assert_eq!(third["device_peer_id"], cert.peer_id().to_string());
     let (_, me) = relay.get("/v1/account", Some(&alice.token)).await;
@@ -140,7 +184,7 @@ async fn login_sessions_and_logout(db: Db) {
 
     // A certificate from another account is refused; an unknown device too.
     let mallory = User::new("mallory");
-    let b64 = base64::engine::general_purpose::STANDARD.encode(mallory.cert.encoded());
+    let b64 = B64.encode(mallory.cert.encoded());
     let (s, _) = relay.post("/v1/sessions", None, login(json!({"device_certificate": b64}))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, _) =
@@ -189,11 +233,10 @@ async fn login_failures_are_uniform_and_rate_limited(db: Db) {
     let relay = TestRelay::start_with(db, config).await;
     let alice = relay.register("alice").await;
     let attempt = |user: &str, pw: &str| {
-        relay.post(
-            "/v1/sessions",
-            None,
-            json!({"username": user, "password": pw, "device_peer_id": alice.peer_id()}),
-        )
+        let mut body = alice.login_body(&relay.info.peer_id);
+        body["username"] = json!(user);
+        body["password"] = json!(pw);
+        relay.post("/v1/sessions", None, body)
     };
     // Wrong password and unknown user: same status, same body, similar time.
     let t = Instant::now();
@@ -216,13 +259,7 @@ async fn login_failures_are_uniform_and_rate_limited(db: Db) {
     assert_eq!(attempt("nobody_here", "x").await.0, StatusCode::TOO_MANY_REQUESTS);
     // Other accounts are not affected.
     let bob = relay.register("bob").await;
-    let ok = relay
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"username": "bob", "password": bob.password, "device_peer_id": bob.peer_id()}),
-        )
-        .await;
+    let ok = relay.post("/v1/sessions", None, bob.login_body(&relay.info.peer_id)).await;
     assert_eq!(ok.0, StatusCode::OK);
     relay.stop().await;
 }
@@ -230,7 +267,7 @@ async fn login_failures_are_uniform_and_rate_limited(db: Db) {
 async fn password_change_and_account_deletion(db: Db) {
     let relay = TestRelay::start(db).await;
     let alice = relay.register("alice").await;
-    let (_, second) = relay.post("/v1/sessions", None, json!({"username": "alice", "password": alice.password, "device_peer_id": alice.peer_id()})).await;
+    let (_, second) = relay.post("/v1/sessions", None, alice.login_body(&relay.info.peer_id)).await;
     let second = second["token"].as_str().unwrap().to_owned();
 
     let (s, b) = relay
@@ -260,11 +297,9 @@ async fn password_change_and_account_deletion(db: Db) {
         "others are revoked"
     );
     let login = |pw: &str| {
-        relay.post(
-            "/v1/sessions",
-            None,
-            json!({"username": "alice", "password": pw, "device_peer_id": alice.peer_id()}),
-        )
+        let mut body = alice.login_body(&relay.info.peer_id);
+        body["password"] = json!(pw);
+        relay.post("/v1/sessions", None, body)
     };
     assert_eq!(login(&alice.password).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(login("a new password").await.0, StatusCode::OK);
@@ -382,7 +417,8 @@ both_backends!(every_endpoint_refuses_bad_auth_and_bad_bodies);
 async fn every_endpoint_refuses_bad_auth_and_bad_bodies(db: Db) {
     let relay = TestRelay::start(db).await;
     let alice = relay.register("alice").await;
-    let (_, revoked) = relay.post("/v1/sessions", None, json!({"username": "alice", "password": alice.password, "device_peer_id": alice.peer_id()})).await;
+    let (_, revoked) =
+        relay.post("/v1/sessions", None, alice.login_body(&relay.info.peer_id)).await;
     let revoked = revoked["token"].as_str().unwrap().to_owned();
     relay.send(Method::DELETE, "/v1/sessions/current", Some(&revoked), None).await;
 
@@ -454,6 +490,120 @@ async fn every_endpoint_refuses_bad_auth_and_bad_bodies(db: Db) {
     relay.stop().await;
 }
 
+both_backends!(
+    peer_ids_cannot_be_squatted,
+    keys_names_and_devices_are_unique,
+    expired_certificates_cannot_log_in,
+);
+
+/// Issue 32: registering someone else's p2p key under one's own account
+/// took their PeerId, and so their mailbox. The device's proof of its p2p
+/// key stops it, and the victim registers.
+async fn peer_ids_cannot_be_squatted(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let peer = relay.info.peer_id.clone();
+    let victim = User::new("victim");
+    let mut mallory = User::new("mallory");
+    let mut keys = mallory.device.public();
+    keys.p2p = victim.device.public().p2p;
+    mallory.cert = mallory.account.certify(&keys, "stolen", now_secs() - 10, 3600).unwrap();
+    assert_eq!(mallory.peer_id(), victim.peer_id());
+    // Mallory can sign everything but the proof of the victim's p2p key.
+    let (s, body) = relay.post("/v1/accounts", None, mallory.register_body(&peer)).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_device_signature")));
+    let (s, body) = relay.post("/v1/accounts", None, victim.register_body(&peer)).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+
+    // Nor can a login add the victim's device to another account, or a
+    // password alone open a session for a device.
+    let mallory = relay.register("mallory").await;
+    let mut keys = mallory.device.public();
+    keys.p2p = victim.device.public().p2p;
+    let stolen = mallory.account.certify(&keys, "stolen", now_secs() - 10, 3600).unwrap();
+    let login = mallory.cert_login_body(&peer, &mallory.device, &stolen);
+    let (s, body) = relay.post("/v1/sessions", None, login).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_device_signature")));
+    let mut login = victim.login_body(&peer);
+    login["device_signature"] = json!(B64.encode([7u8; 64]));
+    let (s, body) = relay.post("/v1/sessions", None, login).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_device_signature")));
+    // A proof made for another relay does not do either.
+    let (s, _) = relay.post("/v1/sessions", None, victim.login_body("12D3KooWOther")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = relay.post("/v1/sessions", None, victim.login_body(&peer)).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Mail for the victim's PeerId reaches the victim.
+    let (_, session) = relay.post("/v1/sessions", None, victim.login_body(&peer)).await;
+    let victim = victim.with_token(session["token"].as_str().unwrap());
+    let (s, _, _) = relay.put_envelope(&mallory, &victim, b"for the victim").await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let (_, items) = relay.get("/v1/mailbox", Some(&victim.token)).await;
+    assert_eq!(items["items"].as_array().unwrap().len(), 1);
+    relay.stop().await;
+}
+
+/// Usernames, account keys and devices (PeerIds) are unique, and each
+/// collision has its own code.
+async fn keys_names_and_devices_are_unique(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let peer = relay.info.peer_id.clone();
+    let alice = relay.register("alice").await;
+    // The same account key under another name.
+    let mut again = User::new("alice2");
+    again.account = AccountKey::from_seed(alice.account.seed());
+    again.cert = again.account.certify(&again.device.public(), "x", now_secs() - 10, 3600).unwrap();
+    let (s, body) = relay.post("/v1/accounts", None, again.register_body(&peer)).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("account_key_taken")));
+    // The same device (its holder) under another account.
+    let mut twice = User::new("bob");
+    twice.device = alice.device.clone();
+    twice.cert = twice.account.certify(&twice.device.public(), "x", now_secs() - 10, 3600).unwrap();
+    let (s, body) = relay.post("/v1/accounts", None, twice.register_body(&peer)).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("device_taken")));
+    let (s, body) = relay.post("/v1/accounts", None, User::new("Alice").register_body(&peer)).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("username_taken")));
+    // Bob, registered, cannot add Alice's device by logging in either.
+    let bob = relay.register("bob").await;
+    let cert = bob.account.certify(&alice.device.public(), "x", now_secs() - 10, 3600).unwrap();
+    let login = bob.cert_login_body(&peer, &alice.device, &cert);
+    let (s, body) = relay.post("/v1/sessions", None, login).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("device_taken")));
+    relay.stop().await;
+}
+
+/// A device whose certificate expired cannot log in by its PeerId; a
+/// login with a new certificate of the same device replaces the stored one.
+async fn expired_certificates_cannot_log_in(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let peer = relay.info.peer_id.clone();
+    let mut alice = User::new("alice");
+    alice.cert =
+        alice.account.certify(&alice.device.public(), "short", now_secs() - 10, 12).unwrap();
+    let (s, _) = relay.post("/v1/accounts", None, alice.register_body(&peer)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (s, body) = relay.post("/v1/sessions", None, alice.login_body(&peer)).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("certificate_expired")));
+    // Presenting the expired certificate does not do either.
+    let mut login = alice.login_body(&peer);
+    login["device_certificate"] = json!(B64.encode(alice.cert.encoded()));
+    let (s, body) = relay.post("/v1/sessions", None, login).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("certificate_expired")));
+    // A renewed certificate logs in and replaces it.
+    alice.cert =
+        alice.account.certify(&alice.device.public(), "renewed", now_secs() - 1, 3600).unwrap();
+    let mut login = alice.login_body(&peer);
+    login["device_certificate"] = json!(B64.encode(alice.cert.encoded()));
+    let (s, body) = relay.post("/v1/sessions", None, login).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, _) = relay.post("/v1/sessions", None, alice.login_body(&peer)).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, me) = relay.get("/v1/account", Some(body["token"].as_str().unwrap())).await;
+    assert_eq!(me["devices"][0]["certificate"], json!(B64.encode(alice.cert.encoded())));
+    relay.stop().await;
+}
+
 both_backends!(ip_limits_ignore_untrusted_forwarded_for);
 
 /// Rotating `X-Forwarded-For` does not escape the per-IP login limit unless
@@ -467,7 +617,7 @@ async fn ip_limits_ignore_untrusted_forwarded_for(db: Db) {
             .http
             .post(format!("{}/v1/sessions", relay.url))
             .header("x-forwarded-for", xff)
-            .json(&json!({"username": "nobody", "password": "whatever1", "device_peer_id": "x"}));
+            .json(&json!({"username": "nobody", "password": "whatever1", "device_peer_id": "x", "device_signature": ""}));
         async move { req.send().await.unwrap().status() }
     };
     let mut statuses = Vec::new();

@@ -133,15 +133,7 @@ async fn quotas_sizes_and_ownership(db: crate::harness::Db) {
 
     // Deleting the account deletes its blobs' bytes.
     let blobs_before = std::fs::read_dir(relay.dir.path().join("blobs")).unwrap().count();
-    let (s, _) = relay
-        .send(
-            Method::DELETE,
-            "/v1/account",
-            Some(&bob.token),
-            Some(json!({"password": bob.password})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(relay.delete_account(&bob).await, StatusCode::NO_CONTENT);
     let blobs_after = std::fs::read_dir(relay.dir.path().join("blobs")).unwrap().count();
     assert_eq!(blobs_after, blobs_before - 1, "bob's blob went with his account");
     relay.stop().await;

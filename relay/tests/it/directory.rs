@@ -60,3 +60,17 @@ async fn search_respects_discoverability_and_pages(db: Db) {
     assert_eq!(relay.get("/v1/users/no_such_user", None).await.0, StatusCode::NOT_FOUND);
     relay.stop().await;
 }
+
+both_backends!(paging_at_the_edge_of_i64_answers);
+
+/// Found by the schema-driven run (issue 32): a full page at an offset near
+/// `i64::MAX` overflowed computing the next offset and dropped the
+/// connection.
+async fn paging_at_the_edge_of_i64_answers(db: Db) {
+    let relay = TestRelay::start(db).await;
+    relay.register("deniz").await;
+    let (s, body) =
+        relay.get(&format!("/v1/directory?q=d&limit={}&offset={}", i64::MIN, i64::MAX), None).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    relay.stop().await;
+}

@@ -6,7 +6,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use kovan_crypto::context::SigContext;
 use kovan_crypto::envelope::{self, PayloadKind, Sender};
-use kovan_crypto::identity::{AccountKey, DeviceCertificate, DeviceKeys, registration_data};
+use kovan_crypto::identity::{
+    AccountKey, DeviceCertificate, DeviceKeys, registration_data, relay_device_proof,
+};
 use kovan_crypto::mls::{CIPHERSUITE, KovanProvider, MlsSigner, credential_with_key};
 use kovan_relay::config::RelayConfig;
 use kovan_relay::{Info, Relay};
@@ -224,6 +226,12 @@ impl TestRelay {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Deletes `user`'s account (with its password).
+    pub async fn delete_account(&self, user: &User) -> StatusCode {
+        let body = json!({"password": user.password});
+        self.send(reqwest::Method::DELETE, "/v1/account", Some(&user.token), Some(body)).await.0
+    }
+
     /// Registers a fresh identity under `username`.
     pub async fn register(&self, username: &str) -> User {
         let user = User::new(username);
@@ -305,10 +313,13 @@ impl User {
         self.cert.peer_id().to_string()
     }
 
-    pub fn register_body(&self, relay_peer_id: &str) -> Value {
+    fn proof_data(&self, cert: &DeviceCertificate, relay_peer_id: &str) -> Vec<u8> {
         let name = self.username.to_ascii_lowercase();
-        let data =
-            registration_data(&name, self.account.id().as_bytes(), &self.cert, relay_peer_id);
+        registration_data(&name, self.account.id().as_bytes(), cert, relay_peer_id)
+    }
+
+    pub fn register_body(&self, relay_peer_id: &str) -> Value {
+        let data = self.proof_data(&self.cert, relay_peer_id);
         let sig = self.account.sign(SigContext::AccountRegistration, &data);
         json!({
             "username": self.username,
@@ -316,7 +327,45 @@ impl User {
             "account_key": B64.encode(self.account.id().as_bytes()),
             "device_certificate": B64.encode(self.cert.encoded()),
             "signature": B64.encode(sig),
+            "device_signature": B64.encode(relay_device_proof(&self.device, &data)),
             "user_agent": "kovan-tests",
+        })
+    }
+
+    /// The proof of `device`'s p2p key for `cert` on this account (SPEC.md
+    /// §9.2), base64.
+    pub fn device_proof(
+        &self,
+        device: &DeviceKeys,
+        cert: &DeviceCertificate,
+        relay_peer_id: &str,
+    ) -> String {
+        B64.encode(relay_device_proof(device, &self.proof_data(cert, relay_peer_id)))
+    }
+
+    /// A login presenting `cert` (a device of this account, new or
+    /// renewed), with `device`'s proof.
+    pub fn cert_login_body(
+        &self,
+        relay_peer_id: &str,
+        device: &DeviceKeys,
+        cert: &DeviceCertificate,
+    ) -> Value {
+        json!({
+            "username": self.username,
+            "password": self.password,
+            "device_certificate": B64.encode(cert.encoded()),
+            "device_signature": self.device_proof(device, cert, relay_peer_id),
+        })
+    }
+
+    /// A login of this device by its PeerId, with its proof.
+    pub fn login_body(&self, relay_peer_id: &str) -> Value {
+        json!({
+            "username": self.username,
+            "password": self.password,
+            "device_peer_id": self.peer_id(),
+            "device_signature": self.device_proof(&self.device, &self.cert, relay_peer_id),
         })
     }
 

@@ -76,3 +76,29 @@ async fn upload_claim_and_last_resort(db: Db) {
     assert_eq!(s, StatusCode::NOT_FOUND);
     relay.stop().await;
 }
+
+both_backends!(duplicates_are_refused);
+
+/// Issue 32: the same KeyPackage uploaded three times was stored and handed
+/// out three times. A duplicate upload is refused with 409 and nothing of
+/// it is stored.
+async fn duplicates_are_refused(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let alice = relay.register("alice").await;
+    let kp = alice.key_package();
+    let upload = |kps: Vec<String>| {
+        relay.post("/v1/keypackages", Some(&alice.token), json!({ "key_packages": kps }))
+    };
+    let (s, body) = upload(vec![kp.clone(), kp.clone(), kp.clone()]).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("duplicate_key_package")));
+    let (s, _) = upload(vec![kp.clone()]).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, body) = upload(vec![alice.key_package(), kp.clone()]).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("duplicate_key_package")));
+    let (_, count) = relay.get("/v1/keypackages", Some(&alice.token)).await;
+    assert_eq!(count["remaining"], 1);
+    let claim = format!("/v1/keypackages/{}/claim", alice.peer_id());
+    assert_eq!(relay.post(&claim, None, json!({})).await.0, StatusCode::OK);
+    assert_eq!(relay.post(&claim, None, json!({})).await.0, StatusCode::NOT_FOUND);
+    relay.stop().await;
+}

@@ -13,6 +13,8 @@ mod flood;
 mod keypackages;
 mod mailbox;
 mod nat;
+mod schema;
+mod server;
 mod ws;
 
 /// Runs an async test body against both backends.

@@ -31,7 +31,9 @@ use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use kovan_crypto::context::SigContext;
 use kovan_crypto::envelope::{self, PayloadKind, Sender};
-use kovan_crypto::identity::{AccountKey, DeviceCertificate, DeviceKeys, registration_data};
+use kovan_crypto::identity::{
+    AccountKey, DeviceCertificate, DeviceKeys, registration_data, relay_device_proof,
+};
 use rand_core::OsRng;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -205,6 +207,7 @@ async fn register(
         "account_key": B64.encode(id.account.id().as_bytes()),
         "device_certificate": B64.encode(id.cert.encoded()),
         "signature": B64.encode(id.account.sign(SigContext::AccountRegistration, &data)),
+        "device_signature": B64.encode(relay_device_proof(&id.device, &data)),
     });
     let resp = http.post(format!("{url}/v1/accounts")).json(&body).send().await?;
     anyhow::ensure!(resp.status().is_success(), "register {name}: {}", resp.status());
@@ -552,8 +555,11 @@ async fn run(args: &Args, relay: &RelayProc) -> anyhow::Result<Value> {
     progress(args, &format!("logging in for {} s", args.login_secs));
     let login_body = |i: usize| {
         let (id, _) = &recipients[i % recipients.len()];
-        json!({"username": format!("rcpt{}", i % recipients.len()), "password": "load test password",
-               "device_peer_id": id.cert.peer_id().to_string()})
+        let name = format!("rcpt{}", i % recipients.len());
+        let data = registration_data(&name, id.account.id().as_bytes(), &id.cert, &relay_peer);
+        json!({"username": name, "password": "load test password",
+               "device_peer_id": id.cert.peer_id().to_string(),
+               "device_signature": B64.encode(relay_device_proof(&id.device, &data))})
     };
     let bodies: Vec<Value> = (0..recipients.len()).map(login_body).collect();
     let stop = Instant::now() + Duration::from_secs(args.login_secs);

@@ -707,7 +707,7 @@ async fn a_friend_request_claiming_someone_elses_username_is_not_believed() {
 /// Seals a friend request from `sender`'s device to `to`'s device (found
 /// in the relay's directory) and puts it in that device's mailbox, as a
 /// hostile client could; `fill` sets the request's fields.
-async fn put_friend_request(
+pub(crate) async fn put_friend_request(
     relay: &str,
     to: &str,
     sender: &kovan_node::identity::Identity,
@@ -749,7 +749,7 @@ async fn put_friend_request(
 
 /// A device made outside any node (as a hostile client would), with one
 /// of its KeyPackages.
-fn device_with_key_package(
+pub(crate) fn device_with_key_package(
     home: &std::path::Path,
     name: &str,
 ) -> (kovan_node::identity::Identity, Vec<u8>) {

@@ -1,5 +1,6 @@
 //! kovan's integration tests: one binary, a module per area.
 
+mod account_events;
 mod at_rest;
 mod chat;
 mod cli;

@@ -1,6 +1,7 @@
 //! The spec's test vectors: the code reproduces them byte for byte, and the
 //! vectors, read back from the files, verify and open as the spec says.
 
+use kovan_crypto::context::SigContext;
 use kovan_crypto::envelope::{self, PayloadKind};
 use kovan_crypto::identity::DeviceCertificate;
 use kovan_crypto::keystore;
@@ -36,6 +37,21 @@ fn committed_vectors_verify_and_open() {
     let parsed = DeviceCertificate::verify(&h(&cert["certificate"]), not_before).unwrap();
     assert_eq!(parsed.account().to_string(), cert["account_key"].as_str().unwrap());
     assert_eq!(parsed.peer_id().to_string(), cert["peer_id"].as_str().unwrap());
+
+    let reg = load("relay-registration.json");
+    let reg_cert = DeviceCertificate::parse(&h(&reg["device_certificate"])).unwrap();
+    assert_eq!(reg_cert.keys().p2p.to_vec(), h(&reg["p2p_key"]));
+    let data = h(&reg["signed_data"]);
+    reg_cert
+        .account()
+        .verify(SigContext::AccountRegistration, &data, &h(&reg["signature"]))
+        .unwrap();
+    kovan_crypto::identity::verify_relay_device_proof(
+        &reg_cert,
+        &data,
+        &h(&reg["device_signature"]),
+    )
+    .unwrap();
 
     let ks = load("keystore.json");
     let opened =

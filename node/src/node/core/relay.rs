@@ -234,11 +234,16 @@ impl Core {
         Ok(relay.session.as_ref().map(|s| s.token.clone()))
     }
 
+    /// The relay client and the session's token, for a task that calls
+    /// the relay; None without a session.
+    fn session_client(&self) -> Option<(RelayClient, String)> {
+        let relay = self.relay.as_ref()?;
+        let session = relay.session.as_ref()?;
+        Some((relay.client.clone(), session.token.clone()))
+    }
+
     pub(super) fn top_up_key_packages(&mut self, remaining: Option<i64>) {
-        let Some(relay) = &self.relay else { return };
-        let Some(session) = &relay.session else { return };
-        let client = relay.client.clone();
-        let token = session.token.clone();
+        let Some((client, token)) = self.session_client() else { return };
         let input = self.input.clone();
         // Ask the relay how many it has (unless it just said), then make
         // the missing ones here and upload them from a task.
@@ -282,6 +287,9 @@ impl Core {
                     r.connected = true;
                 }
                 self.emit(Event::RelayConnected);
+                // Settings changed while the socket was down came with no
+                // event: read them.
+                self.refresh_settings();
             }
             PushEvent::Disconnected { retry_in } => {
                 if let Some(r) = &mut self.relay {
@@ -318,11 +326,59 @@ impl Core {
                 }
             }
             PushEvent::KeyPackagesLow(n) => self.top_up_key_packages(Some(n)),
+            PushEvent::NewLogin { session_id, device_peer_id, user_agent, new_device } => {
+                self.emit(Event::AccountLogin {
+                    session_id,
+                    device_peer_id,
+                    user_agent,
+                    new_device,
+                });
+            }
+            PushEvent::SettingsChanged(settings) => {
+                if let Err(e) = self.apply_settings(&settings) {
+                    tracing::warn!(error = %e, "applying the account's settings failed");
+                }
+                self.emit(Event::AccountSettingsChanged { settings });
+            }
+            PushEvent::AccountDeleted => {
+                let _ = self.logged_out();
+                self.emit(Event::AccountDeleted);
+            }
             PushEvent::SessionEnded => {
                 let _ = self.logged_out();
                 self.emit(Event::RelaySessionEnded);
             }
         }
+    }
+
+    /// Applies the account's settings that this node enforces itself: the
+    /// friend-request policy and read receipts (SPEC.md §9.6, A5).
+    pub(super) fn apply_settings(&mut self, settings: &serde_json::Value) -> NodeResult<()> {
+        if let Some(policy) = settings["friend_policy"].as_str() {
+            self.set_friend_policy(policy)?;
+        }
+        if let Some(on) = settings["read_receipts"].as_bool()
+            && on != self.read_receipts
+        {
+            self.set_read_receipts(on)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the account's settings from the relay and applies them.
+    fn refresh_settings(&mut self) {
+        let Some((client, token)) = self.session_client() else { return };
+        let input = self.input.clone();
+        self.rt.spawn(async move {
+            let Ok(account) = client.account(&token).await else { return };
+            let settings = account["settings"].clone();
+            let job: Job = Box::new(move |core: &mut Core| {
+                if let Err(e) = core.apply_settings(&settings) {
+                    tracing::warn!(error = %e, "applying the account's settings failed");
+                }
+            });
+            let _ = input.send(Input::Job(job)).await;
+        });
     }
 
     pub(super) fn flush_acks(&mut self) {

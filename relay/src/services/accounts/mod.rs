@@ -9,10 +9,10 @@
 //! service authenticates with them.
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 use utoipa::OpenApi;
 
+use crate::http::limit;
 use crate::state::Shared;
 
 pub mod routes;
@@ -46,8 +46,6 @@ pub fn routes() -> Router<Shared> {
         .route("/v1/account/settings", put(routes::put_settings))
         .route(
             "/v1/account/avatar",
-            put(routes::put_avatar)
-                .layer(DefaultBodyLimit::max(MAX_AVATAR))
-                .delete(routes::delete_avatar),
+            limit(put(routes::put_avatar), MAX_AVATAR).delete(routes::delete_avatar),
         )
 }

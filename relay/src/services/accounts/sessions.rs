@@ -3,16 +3,19 @@
 //! [`crate::sessions`], below every service.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use kovan_crypto::identity::{AccountId, DeviceCertificate};
+use kovan_crypto::identity::{AccountId, DeviceCertificate, registration_data};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::routes::{certificate_refused, check_device_proof, taken};
 use super::store::{AccountStore, DeviceRow};
 use crate::auth;
+use crate::db::StoreError;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, Authed, ClientIp, unb64};
+use crate::http::{ApiJson, ApiPath, Authed, ClientIp, unb64};
+use crate::hub::Event;
 use crate::sessions::{self, SessionStore, SessionToken};
 use crate::state::{Shared, now_ms};
 
@@ -27,9 +30,14 @@ pub struct LoginRequest {
     #[serde(default)]
     pub device_peer_id: Option<String>,
     /// a new device's certificate (base64), signed by the account key: the
-    /// device is added to the account.
+    /// device is added to the account (or, for a registered device, its
+    /// stored certificate is replaced by this newer one).
     #[serde(default)]
     pub device_certificate: Option<String>,
+    /// The device's p2p key's signature under `kovan/v1/relay-device` over
+    /// the registration bytes of SPEC.md §9.2 (this username, the account
+    /// key, the device's certificate, this relay), base64.
+    pub device_signature: String,
     /// A description of the client.
     #[serde(default)]
     pub user_agent: String,
@@ -42,20 +50,18 @@ fn invalid_credentials() -> ApiError {
 /// Logs in: username and password give a session token for one device.
 /// Failures never reveal whether the account exists.
 #[utoipa::path(post, path = "/v1/sessions", tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = SessionToken), (status = 401, body = ErrorBody),
+    responses((status = 200, body = SessionToken),
+              (status = 400, body = ErrorBody, description = "device_required, unknown_device, invalid_certificate, certificate_expired, bad_device_signature"),
+              (status = 401, body = ErrorBody), (status = 409, body = ErrorBody, description = "device_taken"),
               (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(st): State<Shared>,
     ip: ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<SessionToken>> {
-    if !st.limits.login_ip.check(&ip.0) {
-        return Err(ApiError::rate_limited());
-    }
+    st.limits.login_ip.allow(&ip.0)?;
     let name = req.username.to_ascii_lowercase();
-    if st.limits.login_account.is_limited(&name) {
-        return Err(ApiError::rate_limited());
-    }
+    st.limits.login_account.refuse_if_limited(&name)?;
     let account = match auth::normalize_username(&name) {
         Ok(n) => st.store.account_by_username(&n).await?,
         Err(_) => None,
@@ -72,36 +78,52 @@ pub async fn login(
         }
     };
     st.limits.login_account.reset(&name);
+    let now = now_ms() as u64 / 1000;
+    let account_key = AccountId::from_bytes(&account.account_key).map_err(ApiError::internal)?;
+    // Every login proves the device's p2p key: a password alone never
+    // opens a session for a device, or its mailbox (SPEC.md §9.3).
+    let proven = |cert: &DeviceCertificate| {
+        let data = registration_data(&account.username, account_key.as_bytes(), cert, &st.peer_id);
+        check_device_proof(cert, &data, &req.device_signature)
+    };
+    let mut added = false;
     let peer_id = match (&req.device_certificate, &req.device_peer_id) {
         (Some(c), _) => {
             let bytes = unb64("device_certificate", c, 1024)?;
-            let expected =
-                AccountId::from_bytes(&account.account_key).map_err(ApiError::internal)?;
-            let cert = DeviceCertificate::verify_for(&bytes, &expected, now_ms() as u64 / 1000)
-                .map_err(|e| ApiError::bad_request("invalid_certificate", e.to_string()))?;
+            let cert = DeviceCertificate::verify_for(&bytes, &account_key, now)
+                .map_err(certificate_refused)?;
+            proven(&cert)?;
             let peer_id = cert.peer_id().to_string();
+            let row = DeviceRow {
+                peer_id: peer_id.clone(),
+                account_id: account.id,
+                certificate: bytes,
+                mls_key: cert.keys().mls.to_vec(),
+            };
             match st.store.device(&peer_id).await? {
-                Some(d) if d.account_id == account.id => {}
-                Some(_) => {
-                    return Err(ApiError::bad_request(
-                        "unknown_device",
-                        "device belongs to another account",
-                    ));
+                Some(d) if d.account_id == account.id => {
+                    if d.certificate != row.certificate {
+                        st.store.replace_certificate(&row).await?;
+                    }
                 }
-                None => {
-                    let row = DeviceRow {
-                        peer_id: peer_id.clone(),
-                        account_id: account.id,
-                        certificate: bytes,
-                        mls_key: cert.keys().mls.to_vec(),
-                    };
-                    st.store.add_device(&row, now_ms()).await?;
-                }
+                Some(_) => return Err(taken("device")),
+                None => match st.store.add_device(&row, now_ms()).await {
+                    Ok(()) => added = true,
+                    Err(StoreError::Conflict(what)) => return Err(taken(what)),
+                    Err(e) => return Err(e.into()),
+                },
             }
             peer_id
         }
         (None, Some(p)) => match st.store.device(p).await? {
-            Some(d) if d.account_id == account.id => d.peer_id,
+            Some(d) if d.account_id == account.id => {
+                // The stored certificate must still be valid: an expired
+                // device logs in again with a new certificate.
+                let cert = DeviceCertificate::verify_for(&d.certificate, &account_key, now)
+                    .map_err(certificate_refused)?;
+                proven(&cert)?;
+                d.peer_id
+            }
             _ => {
                 return Err(ApiError::bad_request(
                     "unknown_device",
@@ -116,7 +138,19 @@ pub async fn login(
             ));
         }
     };
-    Ok(Json(sessions::open(&st, account.id, &peer_id, &req.user_agent).await?))
+    let token = sessions::open(&st, account.id, &peer_id, &req.user_agent).await?;
+    // The account's other sockets hear of it (SPEC.md §9.6).
+    let event = Event::account(
+        "new_login",
+        serde_json::json!({
+            "session_id": token.session_id,
+            "device_peer_id": token.device_peer_id,
+            "user_agent": req.user_agent.chars().take(128).collect::<String>(),
+            "new_device": added,
+        }),
+    );
+    st.hub.account_event(account.id, Some(&token.session_id), event);
+    Ok(Json(token))
 }
 
 /// Logs out: revokes the calling session.
@@ -177,7 +211,7 @@ pub async fn list_sessions(
 pub async fn revoke_session(
     State(st): State<Shared>,
     Authed(s): Authed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     if !st.store.delete_session(s.account_id, &id).await? {
         return Err(ApiError::not_found("session"));

@@ -55,7 +55,8 @@ pub struct DeviceRow {
 
 /// Storage of accounts and devices. Lookups return `Ok(None)` when there is
 /// no such account or device; `Err` means the database failed, or
-/// [`StoreError::Conflict`] when a name, key or device is taken.
+/// [`StoreError::Conflict`] when a name (`"username"`), an account key
+/// (`"account key"`) or a device (`"device"`) is taken: each is unique.
 pub trait AccountStore: Send + Sync {
     /// Creates an account with its first device. Exactly one of two
     /// concurrent registrations of a name succeeds.
@@ -106,6 +107,13 @@ pub trait AccountStore: Send + Sync {
         &self,
         device: &DeviceRow,
         now: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Replaces a device's certificate (and certified MLS key) with a newer
+    /// one of the same device and account.
+    fn replace_certificate(
+        &self,
+        device: &DeviceRow,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// A device by PeerId.
@@ -178,7 +186,20 @@ impl AccountStore for SqlStore {
         .await
         {
             Ok(row) => row.try_get("id")?,
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("account")),
+            Err(e) if is_unique_violation(&e) => {
+                // Which of the two unique columns: the row that won is
+                // committed (the violation waited for it).
+                tx.rollback().await?;
+                let name = sqlx::query("SELECT id FROM accounts WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                return Err(StoreError::Conflict(if name.is_some() {
+                    "username"
+                } else {
+                    "account key"
+                }));
+            }
             Err(e) => return Err(e.into()),
         };
         match sqlx::query(
@@ -305,6 +326,21 @@ impl AccountStore for SqlStore {
             Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("device")),
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn replace_certificate(&self, device: &DeviceRow) -> StoreResult<()> {
+        let _writer = self.write_guard().await;
+        sqlx::query(
+            "UPDATE devices SET certificate = $1, mls_key = $2 \
+             WHERE peer_id = $3 AND account_id = $4",
+        )
+        .bind(&device.certificate)
+        .bind(&device.mls_key)
+        .bind(&device.peer_id)
+        .bind(device.account_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn device(&self, peer_id: &str) -> StoreResult<Option<DeviceRow>> {

@@ -5,7 +5,7 @@ use std::io::SeekFrom;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::files::{path_of, remove_bytes, valid_id};
 use super::store::{BlobRow, BlobStore};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, Authed};
+use crate::http::{ApiJson, ApiPath, Authed};
 use crate::state::{Shared, now_ms};
 
 /// Header of a `PATCH`: where this part starts.
@@ -29,7 +29,8 @@ const CHECKPOINT: u64 = 8 * 1024 * 1024;
 /// Creating a blob.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct NewBlob {
-    /// The ciphertext's size in bytes.
+    /// The ciphertext's size in bytes (at most the relay's `blob_max_bytes`).
+    #[schema(minimum = 1)]
     pub size: i64,
 }
 
@@ -70,7 +71,7 @@ async fn live_blob(st: &Shared, id: &str) -> ApiResult<BlobRow> {
 }
 
 /// Creates an empty blob of `size` bytes, charged to the caller's quota.
-#[utoipa::path(post, path = "/v1/blobs", tag = "blobs", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/blobs", tag = "blobs", operation_id = "blob_create", security(("bearer" = [])),
     request_body = NewBlob,
     responses((status = 201, body = BlobInfo), (status = 401, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 507, body = ErrorBody)))]
@@ -110,12 +111,12 @@ pub async fn create(
 }
 
 /// A blob's size and how much of it is stored.
-#[utoipa::path(get, path = "/v1/blobs/{id}/info", tag = "blobs",
+#[utoipa::path(get, path = "/v1/blobs/{id}/info", tag = "blobs", operation_id = "blob_info",
     params(("id" = String, Path, description = "blob id (hex)")),
     responses((status = 200, body = BlobInfo), (status = 404, body = ErrorBody)))]
 pub async fn info(
     State(st): State<Shared>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<BlobInfo>> {
     Ok(Json(BlobInfo::from(&live_blob(&st, &id).await?)))
 }
@@ -137,7 +138,7 @@ impl Drop for UploadLock<'_> {
 /// Appends bytes to the caller's blob. `Upload-Offset` must equal the bytes
 /// already stored (see `info`); the body is written from there. If the body
 /// is cut off, what arrived is kept and the next `PATCH` continues after it.
-#[utoipa::path(patch, path = "/v1/blobs/{id}", tag = "blobs", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/v1/blobs/{id}", tag = "blobs", operation_id = "blob_upload", security(("bearer" = [])),
     params(("id" = String, Path, description = "blob id (hex)"),
            ("Upload-Offset" = i64, Header, description = "where this part starts")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
@@ -147,7 +148,7 @@ impl Drop for UploadLock<'_> {
 pub async fn upload(
     State(st): State<Shared>,
     Authed(s): Authed,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<BlobInfo>> {
@@ -177,6 +178,15 @@ pub async fn upload(
             "offset_mismatch",
             format!("the blob holds {} bytes; continue from there", blob.received),
         ));
+    }
+    // An announced length past the blob's end is refused before a byte is
+    // read; a body without one is cut off where it passes the end.
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > (blob.size - blob.received) as u64) {
+        return Err(too_long_err(blob.size));
     }
     let mut file = tokio::fs::OpenOptions::new()
         .write(true)
@@ -212,17 +222,22 @@ pub async fn upload(
     file.sync_data().await.map_err(ApiError::internal)?;
     st.store.set_blob_received(&id, at as i64).await?;
     if too_long {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the blob's size is {} bytes", blob.size),
-        ));
+        return Err(too_long_err(blob.size));
     }
     if cut_off {
         tracing::debug!(blob = %id, received = at, "upload cut off; it can resume");
     }
     let row = BlobRow { received: at as i64, ..blob };
     Ok(Json(BlobInfo::from(&row)))
+}
+
+/// 413: more bytes than the blob's size.
+fn too_long_err(size: i64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the blob's size is {size} bytes"),
+    )
 }
 
 /// A parsed `Range: bytes=START-[END]` (one range).
@@ -246,7 +261,7 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()>
 /// Downloads a complete blob, or one byte range of it (`Range: bytes=N-`
 /// or `bytes=N-M`). Needs no account: the id is the capability, and the
 /// bytes are ciphertext.
-#[utoipa::path(get, path = "/v1/blobs/{id}", tag = "blobs",
+#[utoipa::path(get, path = "/v1/blobs/{id}", tag = "blobs", operation_id = "blob_download",
     params(("id" = String, Path, description = "blob id (hex)")),
     responses((status = 200, content_type = "application/octet-stream"),
               (status = 206, content_type = "application/octet-stream"),
@@ -254,7 +269,7 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()>
               (status = 416, body = ErrorBody)))]
 pub async fn download(
     State(st): State<Shared>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let blob = live_blob(&st, &id).await?;
@@ -311,13 +326,13 @@ pub async fn download(
 }
 
 /// Deletes the caller's blob and refunds its quota.
-#[utoipa::path(delete, path = "/v1/blobs/{id}", tag = "blobs", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/blobs/{id}", tag = "blobs", operation_id = "blob_delete", security(("bearer" = [])),
     params(("id" = String, Path, description = "blob id (hex)")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(st): State<Shared>,
     Authed(s): Authed,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     check_id(&id)?;
     if !st.store.delete_blob(s.account_id, &id).await? {

@@ -1,7 +1,7 @@
 //! The directory routes: a profile by username, its avatar, and search.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::store::DirectoryStore;
 use crate::auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ClientIp, b64};
+use crate::http::{ApiPath, ApiQuery, ClientIp, b64};
 use crate::services::accounts::{AccountRow, AccountStore, DeviceDoc, devices_doc};
 use crate::state::Shared;
 
@@ -48,15 +48,14 @@ async fn profile(st: &Shared, a: AccountRow) -> ApiResult<Profile> {
 /// A user's public profile by exact username.
 #[utoipa::path(get, path = "/v1/users/{username}", tag = "directory",
     params(("username" = String, Path)),
-    responses((status = 200, body = Profile), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Profile), (status = 404, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 pub async fn get_user(
     State(st): State<Shared>,
     ip: ClientIp,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<Profile>> {
-    if !st.limits.lookup_ip.check(&ip.0) {
-        return Err(ApiError::rate_limited());
-    }
+    st.limits.lookup_ip.allow(&ip.0)?;
     let name = auth::normalize_username(&name).map_err(|_| ApiError::not_found("user"))?;
     let a =
         st.store.account_by_username(&name).await?.ok_or_else(|| ApiError::not_found("user"))?;
@@ -66,8 +65,14 @@ pub async fn get_user(
 /// A user's avatar image.
 #[utoipa::path(get, path = "/v1/users/{username}/avatar", tag = "directory",
     params(("username" = String, Path)),
-    responses((status = 200, content_type = "image/*", body = Vec<u8>), (status = 404, body = ErrorBody)))]
-pub async fn get_avatar(State(st): State<Shared>, Path(name): Path<String>) -> ApiResult<Response> {
+    responses((status = 200, content_type = "image/*", body = Vec<u8>), (status = 404, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
+pub async fn get_avatar(
+    State(st): State<Shared>,
+    ip: ClientIp,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Response> {
+    st.limits.lookup_ip.allow(&ip.0)?;
     let name = auth::normalize_username(&name).map_err(|_| ApiError::not_found("avatar"))?;
     let (bytes, ty) = st.store.avatar(&name).await?.ok_or_else(|| ApiError::not_found("avatar"))?;
     Ok(([(header::CONTENT_TYPE, ty)], bytes).into_response())
@@ -75,8 +80,10 @@ pub async fn get_avatar(State(st): State<Shared>, Path(name): Path<String>) -> A
 
 /// Directory search parameters.
 #[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Username prefix or display-name substring, 1–64 characters.
+    #[param(min_length = 1, max_length = 64)]
     pub q: String,
     /// Page size, at most 50. Default 20.
     #[serde(default)]
@@ -101,11 +108,9 @@ pub struct SearchResults {
 pub async fn search(
     State(st): State<Shared>,
     ip: ClientIp,
-    Query(q): Query<SearchQuery>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<SearchResults>> {
-    if !st.limits.lookup_ip.check(&ip.0) {
-        return Err(ApiError::rate_limited());
-    }
+    st.limits.lookup_ip.allow(&ip.0)?;
     let n = q.q.chars().count();
     if n == 0 || n > 64 {
         return Err(ApiError::bad_request("invalid_query", "q is 1 to 64 characters"));
@@ -118,5 +123,5 @@ pub async fn search(
     for a in rows {
         results.push(profile(&st, a).await?);
     }
-    Ok(Json(SearchResults { results, next_offset: full.then_some(offset + limit) }))
+    Ok(Json(SearchResults { results, next_offset: full.then(|| offset.saturating_add(limit)) }))
 }

@@ -6,10 +6,10 @@
 //! - `store.rs`: [`KeyPackageStore`] and its SQL.
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use utoipa::OpenApi;
 
+use crate::http::limit;
 use crate::state::Shared;
 
 pub mod check;
@@ -33,8 +33,7 @@ pub fn routes() -> Router<Shared> {
     Router::new()
         .route(
             "/v1/keypackages",
-            get(routes::count_key_packages)
-                .merge(post(routes::upload_key_packages).layer(DefaultBodyLimit::max(batch))),
+            get(routes::count_key_packages).merge(limit(post(routes::upload_key_packages), batch)),
         )
         .route("/v1/keypackages/{peer_id}/claim", post(routes::claim_key_package))
 }

@@ -2,14 +2,16 @@
 //! (anyone).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::check;
 use super::store::KeyPackageStore;
+use crate::db::StoreError;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, Authed, ClientIp, b64, unb64};
+use crate::http::{ApiJson, ApiPath, Authed, ClientIp, b64, unb64};
 use crate::services::accounts::AccountStore;
 use crate::state::{Shared, now_ms};
 
@@ -24,6 +26,7 @@ pub const KEY_PACKAGES_LOW: i64 = 10;
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct KeyPackageUpload {
     /// Encoded MLSMessage KeyPackages, base64, at most 100.
+    #[schema(max_items = 100)]
     pub key_packages: Vec<String>,
     /// A last-resort KeyPackage (replaces the previous one), base64.
     #[serde(default)]
@@ -44,7 +47,9 @@ pub struct KeyPackageCount {
 /// key.
 #[utoipa::path(post, path = "/v1/keypackages", tag = "keypackages", security(("bearer" = [])),
     request_body = KeyPackageUpload,
-    responses((status = 200, body = KeyPackageCount), (status = 400, body = ErrorBody), (status = 507, body = ErrorBody)))]
+    responses((status = 200, body = KeyPackageCount), (status = 400, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "duplicate_key_package"),
+              (status = 507, body = ErrorBody)))]
 pub async fn upload_key_packages(
     State(st): State<Shared>,
     Authed(s): Authed,
@@ -67,9 +72,21 @@ pub async fn upload_key_packages(
             .map_err(|e| ApiError::bad_request("invalid_key_package", e.to_string()))?;
         packages.push((bytes, last_resort));
     }
-    st.store
+    match st
+        .store
         .add_key_packages(&device.peer_id, &packages, st.config.limits.max_key_packages, now_ms())
-        .await?;
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "duplicate_key_package",
+                "a KeyPackage is used once: this device holds it already, or the upload has it twice",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
     let (remaining, last_resort) = st.store.key_package_count(&device.peer_id).await?;
     Ok(Json(KeyPackageCount { remaining, last_resort }))
 }
@@ -102,11 +119,9 @@ pub struct ClaimedKeyPackage {
 pub async fn claim_key_package(
     State(st): State<Shared>,
     ip: ClientIp,
-    Path(peer_id): Path<String>,
+    ApiPath(peer_id): ApiPath<String>,
 ) -> ApiResult<Json<ClaimedKeyPackage>> {
-    if !st.limits.lookup_ip.check(&ip.0) {
-        return Err(ApiError::rate_limited());
-    }
+    st.limits.lookup_ip.allow(&ip.0)?;
     let c = st
         .store
         .claim_key_package(&peer_id)

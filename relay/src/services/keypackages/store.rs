@@ -1,9 +1,10 @@
 //! The key packages' storage: each device's stock, and its last-resort
 //! package.
 
+use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::db::{Backend, SqlStore, StoreError, StoreResult};
+use crate::db::{Backend, SqlStore, StoreError, StoreResult, is_unique_violation};
 
 /// A claimed key package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,10 +19,14 @@ pub struct Claimed {
 
 /// Storage of key packages. A claim returns `Ok(None)` when the device has
 /// none; `Err` means the database failed, or [`StoreError::NotFound`] (an
-/// unknown device) and [`StoreError::Quota`] (too many) for an upload.
+/// unknown device), [`StoreError::Quota`] (too many) and
+/// [`StoreError::Conflict`] (a package the device holds already, or one
+/// twice in the upload; nothing is stored) for an upload.
 pub trait KeyPackageStore: Send + Sync {
     /// Stores key packages for a device (each `(bytes, last_resort)`). A new
-    /// last-resort package replaces the old one. Refuses to go over `max`.
+    /// last-resort package replaces the old one. Refuses to go over `max`,
+    /// and refuses a package the device holds already (a package is handed
+    /// out once).
     fn add_key_packages(
         &self,
         peer_id: &str,
@@ -83,16 +88,25 @@ impl KeyPackageStore for SqlStore {
             )));
         }
         for (kp, lr) in packages {
-            sqlx::query(
-                "INSERT INTO key_packages (device_peer_id, key_package, last_resort, created_at) \
-                 VALUES ($1, $2, $3, $4)",
+            let digest: [u8; 32] = Sha256::digest(kp).into();
+            let inserted = sqlx::query(
+                "INSERT INTO key_packages (device_peer_id, key_package, last_resort, created_at, \
+                 digest) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(peer_id)
             .bind(kp)
             .bind(i64::from(*lr))
             .bind(now)
+            .bind(digest.as_slice())
             .execute(&mut *tx)
-            .await?;
+            .await;
+            match inserted {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(StoreError::Conflict("key package"));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         tx.commit().await?;
         Ok(have + adding)

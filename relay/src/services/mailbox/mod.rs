@@ -7,10 +7,10 @@
 //! - `store.rs`: [`MailboxStore`] and its SQL.
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use utoipa::OpenApi;
 
+use crate::http::limit;
 use crate::state::{AppState, Shared};
 
 pub mod push;
@@ -35,8 +35,7 @@ pub fn routes() -> Router<Shared> {
         .route("/v1/mailbox/ack", post(routes::ack_mailbox))
         .route(
             "/v1/mailbox/{peer_id}",
-            post(routes::put_envelope)
-                .layer(DefaultBodyLimit::max(kovan_spec::limits::MAX_SEALED_ENVELOPE)),
+            limit(post(routes::put_envelope), kovan_spec::limits::MAX_SEALED_ENVELOPE),
         )
         .route("/v1/ws", get(push::upgrade))
 }

@@ -7,9 +7,18 @@
 //! - server → client: `{"type":"envelope","seq":N,"envelope":B64,"received_at":MS}`
 //!   for every mailbox item after the client's cursor (`?after=N`, default
 //!   0), then each new one as it arrives; `{"type":"key_packages_low",
-//!   "remaining":N}`; `{"type":"session_revoked"}` right before the relay
-//!   closes the socket of a revoked session;
-//! - client → server: `{"type":"ack","seqs":[N,...]}` deletes items.
+//!   "remaining":N}`; `{"type":"event","topic":…,"kind":…,"at":MS,
+//!   "data":{…}}` for events of the account ([`crate::hub::Event`]: another
+//!   session logged in, the settings changed from another session, the
+//!   account deleted — then the socket closes with 4003);
+//!   `{"type":"session_revoked"}` right before the relay closes the socket
+//!   of a revoked or expired session (4001);
+//! - client → server: `{"type":"ack","seqs":[N,...]}` deletes items;
+//!   anything else (another text, a binary frame) closes the socket (1003).
+//!
+//! A session holds at most `ws_per_session` sockets: one more closes the
+//! oldest (4002). The socket closes when its session expires, at the
+//! session's expiry (unless a request renewed it meanwhile).
 //!
 //! The task reads the mailbox from the database each time it is woken, so
 //! a reconnecting client resumes from its cursor and misses nothing, and no
@@ -18,17 +27,18 @@
 
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
 use axum::response::Response;
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::store::MailboxStore;
-use crate::http::Authed;
-use crate::hub::Control;
+use crate::http::{ApiQuery, Authed};
+use crate::hub::{Control, Event};
 use crate::sessions::SessionRow;
+use crate::sessions::SessionStore;
 use crate::state::Shared;
 use crate::state::now_ms;
 
@@ -68,7 +78,9 @@ pub enum ServerEvent {
         /// Ordinary packages left.
         remaining: i64,
     },
-    /// The session was revoked; the socket closes.
+    /// An event (SPEC.md §9.6): `{"type":"event","topic","kind","at","data"}`.
+    Event(Event),
+    /// The session was revoked or expired; the socket closes.
     SessionRevoked,
 }
 
@@ -87,7 +99,7 @@ pub enum ClientMessage {
 pub async fn upgrade(
     State(st): State<Shared>,
     Authed(session): Authed,
-    Query(q): Query<WsQuery>,
+    ApiQuery(q): ApiQuery<WsQuery>,
     ws: WebSocketUpgrade,
 ) -> Response {
     ws.read_buffer_size(READ_BUFFER)
@@ -102,11 +114,20 @@ pub async fn upgrade(
 
 enum End {
     Closed,
+    Unsupported,
     Revoked,
+    Replaced,
+    Deleted(Event),
     Shutdown,
     Slow,
     Error,
 }
+
+/// Close codes of SPEC.md §9.6.
+const CLOSE_UNSUPPORTED: u16 = 1003;
+const CLOSE_REVOKED: u16 = 4001;
+const CLOSE_REPLACED: u16 = 4002;
+const CLOSE_DELETED: u16 = 4003;
 
 async fn send(
     tx: &mut futures_util::stream::SplitSink<WebSocket, Message>,
@@ -126,7 +147,11 @@ fn json(ev: &ServerEvent) -> Message {
 
 async fn run(st: Shared, session: SessionRow, mut cursor: i64, socket: WebSocket) {
     let device = session.device_peer_id.clone();
-    let mut sub = st.hub.subscribe(&device, &session.id);
+    let mut sub =
+        st.hub.subscribe(session.account_id, &device, &session.id, st.config.limits.ws_per_session);
+    // The session's expiry; looked up again when it comes (a request may
+    // have renewed it).
+    let mut expires_at = session.expires_at;
     let (mut tx, mut rx) = socket.split();
     let timeout = Duration::from_secs(st.config.limits.ws_send_timeout_secs);
     let mut ping = tokio::time::interval(Duration::from_secs(st.config.limits.ws_ping_secs));
@@ -161,17 +186,33 @@ async fn run(st: Shared, session: SessionRow, mut cursor: i64, socket: WebSocket
                 break;
             }
         }
+        let expiry = tokio::time::Instant::now()
+            + Duration::from_millis(expires_at.saturating_sub(now_ms()).max(0) as u64);
         tokio::select! {
             biased;
             _ = shutdown.changed() => break End::Shutdown,
-            ev = sub.control.recv() => match ev {
-                Some(Control::Revoked) | None => break End::Revoked,
-                Some(Control::KeyPackagesLow { remaining }) => {
-                    if let Err(end) = send(&mut tx, json(&ServerEvent::KeyPackagesLow { remaining }), timeout).await {
-                        break end;
-                    }
+            msg = sub.control.recv() => {
+                let frame = match msg {
+                    Some(Control::Revoked) | None => break End::Revoked,
+                    Some(Control::Replaced) => break End::Replaced,
+                    Some(Control::AccountDeleted(ev)) => break End::Deleted((*ev).clone()),
+                    Some(Control::KeyPackagesLow { remaining }) => ServerEvent::KeyPackagesLow { remaining },
+                    Some(Control::Event(ev)) => ServerEvent::Event((*ev).clone()),
+                };
+                if let Err(end) = send(&mut tx, json(&frame), timeout).await {
+                    break end;
                 }
             },
+            _ = tokio::time::sleep_until(expiry) => {
+                match st.store.session_by_token_hash(&session.token_hash, now_ms()).await {
+                    Ok(Some(s)) => expires_at = s.expires_at,
+                    Ok(None) => break End::Revoked,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "session lookup failed");
+                        break End::Error;
+                    }
+                }
+            }
             _ = sub.wake.notified() => {}
             msg = rx.next() => match msg {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break End::Closed,
@@ -181,11 +222,9 @@ async fn run(st: Shared, session: SessionRow, mut cursor: i64, socket: WebSocket
                             tracing::warn!(error = %e, "ack failed");
                         }
                     }
-                    _ => {
-                        let _ = tx.send(Message::Close(Some(CloseFrame { code: 1003, reason: "unknown message".into() }))).await;
-                        break End::Closed;
-                    }
+                    _ => break End::Unsupported,
                 },
+                Some(Ok(Message::Binary(_))) => break End::Unsupported,
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
@@ -195,16 +234,33 @@ async fn run(st: Shared, session: SessionRow, mut cursor: i64, socket: WebSocket
             }
         }
     };
+    let closing = |code: u16, reason: &'static str| {
+        Message::Close(Some(CloseFrame { code, reason: reason.into() }))
+    };
     match end {
         End::Revoked => {
             let _ = tokio::time::timeout(timeout, async {
                 let _ = tx.send(json(&ServerEvent::SessionRevoked)).await;
-                let _ = tx
-                    .send(Message::Close(Some(CloseFrame {
-                        code: 4001,
-                        reason: "session revoked".into(),
-                    })))
-                    .await;
+                let _ = tx.send(closing(CLOSE_REVOKED, "session revoked")).await;
+            })
+            .await;
+        }
+        End::Deleted(ev) => {
+            let _ = tokio::time::timeout(timeout, async {
+                let _ = tx.send(json(&ServerEvent::Event(ev))).await;
+                let _ = tx.send(closing(CLOSE_DELETED, "account deleted")).await;
+            })
+            .await;
+        }
+        End::Replaced => {
+            let _ = tokio::time::timeout(timeout, async {
+                let _ = tx.send(closing(CLOSE_REPLACED, "replaced by a newer socket")).await;
+            })
+            .await;
+        }
+        End::Unsupported => {
+            let _ = tokio::time::timeout(timeout, async {
+                let _ = tx.send(closing(CLOSE_UNSUPPORTED, "unknown message")).await;
             })
             .await;
         }

@@ -2,8 +2,7 @@
 //! (the owner's device).
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -11,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::store::{MailboxStore, Quota};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, Authed, ClientIp, b64, too_large};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Authed, ClientIp, RawBody, b64, too_large};
 use crate::state::{Shared, now_ms};
 
 /// Result of a put.
@@ -25,18 +24,17 @@ pub struct PutResult {
 /// mailbox. Needs no account (sealed sender); idempotent; rate-limited.
 #[utoipa::path(post, path = "/v1/mailbox/{peer_id}", tag = "mailbox",
     params(("peer_id" = String, Path)),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "A version-1 SealedEnvelope (SPEC.md §5), protobuf-encoded, within §8's limit"),
     responses((status = 202, body = PutResult), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 429, body = ErrorBody), (status = 507, body = ErrorBody)))]
 pub async fn put_envelope(
     State(st): State<Shared>,
     ip: ClientIp,
-    Path(peer_id): Path<String>,
-    body: Bytes,
+    ApiPath(peer_id): ApiPath<String>,
+    RawBody(body): RawBody,
 ) -> ApiResult<(StatusCode, Json<PutResult>)> {
-    if !st.limits.put_ip.check(&ip.0) {
-        return Err(ApiError::rate_limited());
-    }
+    st.limits.put_ip.allow(&ip.0)?;
     if body.len() > kovan_spec::limits::MAX_SEALED_ENVELOPE {
         return Err(too_large());
     }
@@ -61,6 +59,7 @@ pub async fn put_envelope(
 
 /// Mailbox fetch parameters.
 #[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FetchQuery {
     /// Return items after this sequence number. Default 0 (everything).
     #[serde(default)]
@@ -94,7 +93,7 @@ pub struct Items {
 pub async fn fetch_mailbox(
     State(st): State<Shared>,
     Authed(s): Authed,
-    Query(q): Query<FetchQuery>,
+    ApiQuery(q): ApiQuery<FetchQuery>,
 ) -> ApiResult<Json<Items>> {
     let items = st
         .store
@@ -117,6 +116,7 @@ pub async fn fetch_mailbox(
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct Ack {
     /// Sequence numbers to delete, at most 1,000.
+    #[schema(max_items = 1000)]
     pub seqs: Vec<i64>,
 }
 

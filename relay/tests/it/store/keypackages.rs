@@ -13,7 +13,37 @@ conformance!(
     stock_cap_and_last_resort,
     claims_take_the_oldest_then_the_last_resort,
     concurrent_claims_hand_out_each_package_once,
+    duplicates_are_refused,
 );
+
+/// A KeyPackage is handed out once: the same bytes stored twice for a
+/// device (in one upload or two) are refused, and nothing of that upload
+/// is stored. Another device may hold the same bytes (they would not pass
+/// the routes' check, but the store does not mind).
+async fn duplicates_are_refused<S: AccountStore + KeyPackageStore>(s: S) {
+    let (_, peer) = account(&s, "alice").await;
+    let (_, other) = account(&s, "bob").await;
+    assert_eq!(s.add_key_packages(&peer, &[(vec![1], false)], 10, 1).await.unwrap(), 1);
+    for dup in [
+        vec![(vec![1], false)],
+        vec![(vec![2], false), (vec![2], false)],
+        vec![(vec![3], false), (vec![1], true)],
+    ] {
+        assert!(
+            matches!(s.add_key_packages(&peer, &dup, 10, 1).await, Err(StoreError::Conflict(_))),
+            "{dup:?}"
+        );
+        assert_eq!(s.key_package_count(&peer).await.unwrap(), (1, false));
+    }
+    // Replacing the last-resort package with itself is no duplicate.
+    s.add_key_packages(&peer, &[(vec![9], true)], 10, 1).await.unwrap();
+    s.add_key_packages(&peer, &[(vec![9], true)], 10, 1).await.unwrap();
+    assert_eq!(s.key_package_count(&peer).await.unwrap(), (1, true));
+    assert_eq!(s.add_key_packages(&other, &[(vec![1], false)], 10, 1).await.unwrap(), 1);
+    // Once claimed, one copy is gone; the next claim gets the last resort.
+    assert_eq!(s.claim_key_package(&peer).await.unwrap().unwrap().key_package, vec![1]);
+    assert!(s.claim_key_package(&peer).await.unwrap().unwrap().last_resort);
+}
 
 async fn stock_cap_and_last_resort<S: AccountStore + KeyPackageStore>(s: S) {
     let (_, peer) = account(&s, "alice").await;

@@ -294,6 +294,18 @@ fn describe_event(ev: &Value) -> String {
         "identity_changed" => {
             format!("WARNING   identity changed: {}", contact_line(&ev["contact"]))
         }
+        "account_login" => format!(
+            "login     a new session {} on device {} ({}); revoke it if it was not you",
+            ev["session_id"].as_str().unwrap_or(""),
+            ev["device_peer_id"].as_str().unwrap_or(""),
+            ev["user_agent"].as_str().unwrap_or("")
+        ),
+        "account_settings_changed" => format!(
+            "settings  changed on another device: friend policy {}, read receipts {}",
+            ev["settings"]["friend_policy"].as_str().unwrap_or("?"),
+            ev["settings"]["read_receipts"]
+        ),
+        "account_deleted" => "deleted   the account was deleted on the relay; logged out".into(),
         other => format!("{other:<9} {ev}"),
     }
 }
