@@ -30,6 +30,7 @@ pub mod http;
 pub mod hub;
 pub mod openapi;
 pub mod p2p;
+pub mod private;
 pub mod ratelimit;
 pub mod router;
 pub mod server;
@@ -65,7 +66,8 @@ impl Relay {
         config.validate()?;
         let fds = server::raise_fd_limit();
         let data_dir = config.data_dir()?;
-        std::fs::create_dir_all(&data_dir)?;
+        private::dir(&data_dir)?;
+        private::database_file(&config.database_url()?)?;
         let store = db::SqlStore::connect(&config.database_url()?).await?;
         let key = p2p::load_or_create_key(&data_dir)?;
         let peer_id = key.public().to_peer_id().to_string();
@@ -74,7 +76,14 @@ impl Relay {
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let blob_dir = data_dir.join("blobs");
-        std::fs::create_dir_all(&blob_dir)?;
+        private::dir(&blob_dir)?;
+        let loose = private::tighten(&data_dir)? + private::tighten(&blob_dir)?;
+        if loose > 0 {
+            tracing::warn!(
+                files = loose,
+                "data files were readable by other users; made them private"
+            );
+        }
         let state =
             Arc::new(state::AppState::new(store, config, peer_id, shutdown_rx.clone(), blob_dir)?);
         let mut tasks = tokio::task::JoinSet::new();

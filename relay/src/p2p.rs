@@ -91,11 +91,13 @@ pub fn build(key: Keypair, listen: &[String]) -> anyhow::Result<Swarm<RelayBehav
         .with_quic()
         .with_behaviour(|key| {
             let peer_id = key.public().to_peer_id();
-            let mut kad = kad::Behaviour::with_config(
-                peer_id,
-                MemoryStore::new(peer_id),
-                kad::Config::new(KAD_PROTOCOL),
-            );
+            // The relay is where its nodes bootstrap from: it has nobody to
+            // bootstrap from itself (kad would warn about that at every
+            // start), so it learns peers as they connect.
+            let mut kad_config = kad::Config::new(KAD_PROTOCOL);
+            kad_config.set_periodic_bootstrap_interval(None);
+            let mut kad =
+                kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config);
             kad.set_mode(Some(kad::Mode::Server));
             RelayBehaviour {
                 limits: connection_limits::Behaviour::new(
@@ -110,10 +112,12 @@ pub fn build(key: Keypair, listen: &[String]) -> anyhow::Result<Swarm<RelayBehav
                 relay: relay::Behaviour::new(peer_id, relay::Config::default()),
                 autonat: autonat::v2::server::Behaviour::default(),
                 kad,
-                identify: identify::Behaviour::new(identify::Config::new(
-                    IDENTIFY_PROTOCOL.into(),
-                    key.public(),
-                )),
+                identify: identify::Behaviour::new(
+                    identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
+                        .with_agent_version(
+                            concat!("kovan-relay/", env!("CARGO_PKG_VERSION")).into(),
+                        ),
+                ),
                 ping: ping::Behaviour::default(),
             }
         })?

@@ -149,7 +149,9 @@ async fn nothing_a_message_carried_is_readable_at_rest_and_every_file_is_private
         let loose = not_private(home);
         assert!(loose.is_empty(), "readable by other users: {loose:?}");
     }
-    // The relay holds sealed envelopes only.
+    // The relay holds sealed envelopes only, private to its user.
     let found = markers_in(&dir.path().join("relay"), None);
     assert!(found.is_empty(), "readable in the relay's data: {found:?}");
+    let loose = not_private(&relay.dir);
+    assert!(loose.is_empty(), "the relay's data is readable by other users: {loose:?}");
 }

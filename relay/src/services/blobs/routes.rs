@@ -102,7 +102,12 @@ pub async fn create(
     };
     st.store.create_blob(&row, l.blob_quota_bytes).await?;
     // The file exists from the start, so an upload only ever appends.
-    let created = tokio::fs::File::create(path_of(&st.blob_dir, &row.id)).await;
+    let created = crate::private::file_options_async()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path_of(&st.blob_dir, &row.id))
+        .await;
     if let Err(e) = created {
         let _ = st.store.delete_blob(s.account_id, &row.id).await;
         return Err(ApiError::internal(e));
