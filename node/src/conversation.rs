@@ -173,6 +173,18 @@ pub enum Incoming {
     Duplicate,
 }
 
+/// Whether a message for the current epoch failed the way a message of a
+/// competing commit's branch fails: a PrivateMessage that does not decrypt,
+/// or a PublicMessage whose membership tag (keyed by the epoch) does not
+/// verify.
+fn other_branch<E>(private: bool, e: &ProcessMessageError<E>) -> bool {
+    match e {
+        ProcessMessageError::ValidationError(ValidationError::UnableToDecrypt(_)) => private,
+        ProcessMessageError::ValidationError(ValidationError::InvalidMembershipTag) => !private,
+        _ => false,
+    }
+}
+
 /// This device's MLS state.
 pub struct Conversations {
     provider: MlsProvider,
@@ -186,6 +198,13 @@ impl std::fmt::Debug for Conversations {
     }
 }
 
+/// Wire formats (SPEC.md §2.5): this device sends every message as a
+/// PrivateMessage, and takes commits and proposals in either form, since
+/// RFC 9420 allows both and other implementations send PublicMessage
+/// handshakes by default. (Application messages are PrivateMessage only:
+/// openmls refuses the other form whatever the policy.)
+const WIRE_FORMATS: WireFormatPolicy = MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY;
+
 /// The configuration of every group this device creates; `extensions` go
 /// into the group context (a group's meta; none for 1:1).
 fn create_config(extensions: Option<Extensions<GroupContext>>) -> MlsGroupCreateConfig {
@@ -193,6 +212,7 @@ fn create_config(extensions: Option<Extensions<GroupContext>>) -> MlsGroupCreate
         .ciphersuite(CIPHERSUITE)
         .capabilities(leaf_capabilities())
         .use_ratchet_tree_extension(true)
+        .wire_format_policy(WIRE_FORMATS)
         .max_past_epochs(PAST_EPOCHS)
         .sender_ratchet_configuration(SenderRatchetConfiguration::new(
             OUT_OF_ORDER_TOLERANCE,
@@ -207,6 +227,7 @@ fn create_config(extensions: Option<Extensions<GroupContext>>) -> MlsGroupCreate
 fn join_config() -> MlsGroupJoinConfig {
     MlsGroupJoinConfig::builder()
         .use_ratchet_tree_extension(true)
+        .wire_format_policy(WIRE_FORMATS)
         .max_past_epochs(PAST_EPOCHS)
         .sender_ratchet_configuration(SenderRatchetConfiguration::new(
             OUT_OF_ORDER_TOLERANCE,
@@ -240,6 +261,19 @@ impl Conversations {
         MlsGroup::load(self.provider.storage(), &GroupId::from_slice(group_id))
             .map_err(|e| ConversationError::Storage(e.to_string()))?
             .ok_or(ConversationError::UnknownGroup)
+    }
+
+    /// Loads a group to process an incoming message: a group stored with
+    /// an older wire-format policy (ciphertext handshakes only) is moved to
+    /// [`WIRE_FORMATS`] first.
+    fn load_receiving(&self, group_id: &[u8]) -> Result<MlsGroup> {
+        let mut group = self.load(group_id)?;
+        if group.configuration().wire_format_policy() != WIRE_FORMATS {
+            group
+                .set_configuration(self.provider.storage(), &join_config())
+                .map_err(|e| ConversationError::Storage(e.to_string()))?;
+        }
+        Ok(group)
     }
 
     fn validated_key_package(
@@ -354,7 +388,8 @@ impl Conversations {
         let group_id = pm.group_id().as_slice().to_vec();
         let msg_epoch = pm.epoch().as_u64();
         let is_commit = pm.content_type() == ContentType::Commit;
-        let mut group = self.load(&group_id)?;
+        let private = pm.wire_format() == WireFormat::PrivateMessage;
+        let mut group = self.load_receiving(&group_id)?;
         let current = group.epoch().as_u64();
         if !group.is_active() {
             return Err(ConversationError::Refused("not a member of this group any more".into()));
@@ -375,10 +410,15 @@ impl Conversations {
         let processed = match group.process_message(&self.provider, pm) {
             Ok(p) => p,
             Err(e) => {
-                // Right after a commit, a message for this epoch that does
-                // not decrypt may belong to a competing commit's branch that
-                // has not arrived yet: keep it until the epoch settles.
+                // Right after a commit, a message for this epoch that cannot
+                // be authenticated with this epoch's keys may belong to a
+                // competing commit's branch that has not arrived yet: keep
+                // it until the epoch settles (SPEC.md §7.6.3). Any other
+                // failure (a wire format, a signature, a malformed
+                // proposal) is refused at once: parking it would stall its
+                // sender's later messages behind it with no error.
                 if msg_epoch == current
+                    && other_branch(private, &e)
                     && current > 0
                     && order.applied(&group_id, current - 1)?.is_some()
                 {
@@ -461,7 +501,7 @@ impl Conversations {
         let gid = GroupId::from_slice(group_id);
         let outcome = db.tx().savepoint(|| -> Result<Incoming> {
             order.restore(&gid, epoch)?;
-            let mut group = self.load(group_id)?;
+            let mut group = self.load_receiving(group_id)?;
             let processed =
                 group.process_message(&self.provider, pm).map_err(|_| ConversationError::Lost)?;
             let Sender::Member(committer) = *processed.sender() else {
@@ -515,7 +555,7 @@ impl Conversations {
         let mut found = None;
         let _ = db.tx().savepoint(|| -> Result<()> {
             order.restore(&gid, epoch)?;
-            let mut group = self.load(group_id)?;
+            let mut group = self.load_receiving(group_id)?;
             let processed = group.process_message(&self.provider, pm).map_err(mls_err)?;
             if let (Sender::Member(leaf), ProcessedMessageContent::ProposalMessage(p)) =
                 (processed.sender().clone(), processed.into_content())
