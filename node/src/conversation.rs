@@ -34,6 +34,11 @@ pub const OUT_OF_ORDER_TOLERANCE: u32 = 64;
 /// How far ahead of the last seen message a sender's generation may jump.
 pub const MAX_FORWARD_DISTANCE: u32 = 1000;
 
+/// The lengths a 1:1 conversation's group id may have (SPEC.md §7.4.2):
+/// random bytes, 16 as openmls makes them, up to 32 as other
+/// implementations (a hash's length) do.
+pub const ONE_TO_ONE_GROUP_ID: std::ops::RangeInclusive<usize> = 16..=32;
+
 /// Why an MLS operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -331,6 +336,12 @@ impl Conversations {
         };
         let staged = StagedWelcome::new_from_welcome(&self.provider, &join_config(), w, None)
             .map_err(mls_err)?;
+        if meta_of(staged.group_context().extensions())?.is_some() {
+            return Err(ConversationError::Refused("a 1:1 Welcome carries a group meta".into()));
+        }
+        if !ONE_TO_ONE_GROUP_ID.contains(&staged.group_context().group_id().as_slice().len()) {
+            return Err(ConversationError::Refused("a 1:1 group id of another length".into()));
+        }
         let members = staged
             .members()
             .map(|m| validate_member(&m.credential, &m.signature_key, now))

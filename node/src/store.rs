@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_locations.sql"),
     include_str!("../migrations/0012_receipt_times.sql"),
     include_str!("../migrations/0013_invites.sql"),
+    include_str!("../migrations/0014_friend_failed.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
