@@ -13,7 +13,9 @@
 //!   before a commit still decrypts after it.
 
 use kovan_crypto::identity::DeviceCertificate;
-use kovan_crypto::mls::{CIPHERSUITE, MlsSigner, credential_with_key, validate_member};
+use kovan_crypto::mls::{
+    CIPHERSUITE, LastResort, MlsSigner, check_key_package, credential_with_key, validate_member,
+};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
 use openmls_traits::OpenMlsProvider;
@@ -285,6 +287,7 @@ impl Conversations {
         &self,
         key_package: &[u8],
         now: u64,
+        last_resort: LastResort,
     ) -> Result<(KeyPackage, DeviceCertificate)> {
         let msg = MlsMessageIn::tls_deserialize_exact(key_package)
             .map_err(|e| ConversationError::Malformed(e.to_string()))?;
@@ -292,9 +295,8 @@ impl Conversations {
             return Err(ConversationError::Malformed("not a KeyPackage".into()));
         };
         let kp = kp.validate(self.provider.crypto(), ProtocolVersion::Mls10).map_err(mls_err)?;
-        if kp.ciphersuite() != CIPHERSUITE {
-            return Err(ConversationError::Untrusted("KeyPackage uses another ciphersuite".into()));
-        }
+        check_key_package(&kp, last_resort)
+            .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
         let leaf = kp.leaf_node();
         let peer = validate_member(leaf.credential(), leaf.signature_key().as_slice(), now)
             .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
@@ -304,12 +306,22 @@ impl Conversations {
     /// Checks a KeyPackage (signature, ciphersuite, and a credential whose
     /// certificate certifies its key) and returns the device it belongs to.
     pub fn inspect_key_package(&self, key_package: &[u8], now: u64) -> Result<DeviceCertificate> {
-        Ok(self.validated_key_package(key_package, now)?.1)
+        Ok(self.validated_key_package(key_package, now, LastResort::Either)?.1)
+    }
+
+    /// [`Self::inspect_key_package`] for an invitation's acceptance, whose
+    /// KeyPackage must be a last-resort one (SPEC.md §7.6.2).
+    pub fn inspect_last_resort_key_package(
+        &self,
+        key_package: &[u8],
+        now: u64,
+    ) -> Result<DeviceCertificate> {
+        Ok(self.validated_key_package(key_package, now, LastResort::Required)?.1)
     }
 
     /// Starts a 1:1 conversation with the device whose KeyPackage this is.
     pub fn start(&self, key_package: &[u8], now: u64) -> Result<Started> {
-        let (kp, peer) = self.validated_key_package(key_package, now)?;
+        let (kp, peer) = self.validated_key_package(key_package, now, LastResort::Either)?;
         let mut group = MlsGroup::new(
             &self.provider,
             &self.signer,
@@ -648,7 +660,8 @@ impl Conversations {
                         "only admins may invite to this group".into(),
                     ));
                 }
-                let (kp, cert) = self.validated_key_package(key_package, now)?;
+                let (kp, cert) =
+                    self.validated_key_package(key_package, now, LastResort::Either)?;
                 if meta.is_banned(cert.account().as_bytes()) {
                     return Err(ConversationError::Refused("this account is banned".into()));
                 }
