@@ -19,8 +19,8 @@ pub fn padded_len(len: usize) -> usize {
     let padme = if len < 2 {
         len
     } else {
-        let e = usize::BITS - 1 - len.leading_zeros();
-        let s = (usize::BITS - 1 - e.leading_zeros()) + 1;
+        let e = len.ilog2();
+        let s = e.ilog2() + 1;
         let z = e - s;
         let mask = (1usize << z) - 1;
         (len + mask) & !mask
