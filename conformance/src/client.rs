@@ -96,6 +96,7 @@ pub struct Client {
     incoming: HashMap<[u8; 32], Incoming>,
     invitations: HashMap<[u8; 16], Invitation>,
     accepted: HashSet<Vec<u8>>,
+    accepted_requests: HashMap<Vec<u8>, Vec<u8>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -135,6 +136,7 @@ impl Client {
             incoming: HashMap::new(),
             invitations: HashMap::new(),
             accepted: HashSet::new(),
+            accepted_requests: HashMap::new(),
         })
     }
 
@@ -179,10 +181,29 @@ impl Client {
     /// (a 32-byte random id, no context extensions) and sends the Welcome,
     /// which carries the ratchet tree.
     pub async fn accept(&mut self, account: &[u8; 32]) -> Result<Vec<u8>> {
+        self.accept_with(account, true).await
+    }
+
+    /// [`Self::accept`], with the Welcome's ratchet tree left out unless
+    /// `ratchet_tree` (which breaks §7.4.2: for testing the refusal).
+    pub async fn accept_with(&mut self, account: &[u8; 32], ratchet_tree: bool) -> Result<Vec<u8>> {
+        self.rules.omit_ratchet_tree.store(!ratchet_tree, Ordering::SeqCst);
+        let made = self.make_one_to_one(account);
+        self.rules.omit_ratchet_tree.store(false, Ordering::SeqCst);
+        let (gid, welcome, to) = made?;
+        self.send(&to, wire::PayloadKind::MlsWelcome, &welcome).await?;
+        Ok(gid)
+    }
+
+    fn make_one_to_one(&mut self, account: &[u8; 32]) -> Result<(Vec<u8>, Vec<u8>, Certificate)> {
         let req = self.incoming.remove(account).ok_or("no such request")?;
         let gid = random::<32>().to_vec();
-        let mut group =
-            self.mls.create_group_with_id(gid.clone(), ExtensionList::new(), ExtensionList::new(), None)?;
+        let mut group = self.mls.create_group_with_id(
+            gid.clone(),
+            ExtensionList::new(),
+            ExtensionList::new(),
+            None,
+        )?;
         let out = group
             .commit_builder()
             .add_member(MlsMessage::from_bytes(&req.key_package)?)?
@@ -190,9 +211,8 @@ impl Client {
         group.apply_pending_commit()?;
         let welcome = out.welcome_messages.first().ok_or("no Welcome")?.to_bytes()?;
         self.groups.insert(gid.clone(), group);
-        let _ = &req.request_id;
-        self.send(&req.sender, wire::PayloadKind::MlsWelcome, &welcome).await?;
-        Ok(gid)
+        self.accepted_requests.insert(req.request_id.clone(), gid.clone());
+        Ok((gid, welcome, req.sender))
     }
 
     /// §7.6.2: accepts an invitation with a fresh last-resort KeyPackage.
@@ -323,16 +343,24 @@ impl Client {
                         ensure(r.recipient_account == self.account(), "not for us")?;
                         let kp = MlsMessage::from_bytes(&r.key_package)?;
                         let kp = kp.as_key_package().ok_or("not a KeyPackage")?;
-                        let cert =
-                            mls::member_certificate(kp.signing_identity(), now_secs())?;
+                        let cert = mls::member_certificate(kp.signing_identity(), now_secs())?;
                         ensure(cert.digest() == o.sender.digest(), "another device's package")?;
                         self.incoming.insert(
                             account,
-                            Incoming { request_id: m.request_id, sender: o.sender, key_package: r.key_package },
+                            Incoming {
+                                request_id: m.request_id,
+                                sender: o.sender,
+                                key_package: r.key_package,
+                            },
                         );
                         Ok(vec![Event::FriendRequest { account }])
                     }
                     Some(wire::friend_message::Body::JoinFailed(f)) => {
+                        // §7.4: the conversation our acceptance made is
+                        // over; the requester may ask again.
+                        let gid = self.accepted_requests.remove(&m.request_id);
+                        ensure(gid.is_some(), "§7.4: join_failed for no acceptance of ours")?;
+                        gid.map(|g| self.groups.remove(&g));
                         Ok(vec![Event::JoinFailed { account, reason: f.reason }])
                     }
                     other => Ok(vec![Event::Other(format!("friend message {other:?}"))]),
@@ -398,8 +426,10 @@ impl Client {
                 match m.body {
                     Some(wire::group_control::Body::Invite(i)) => {
                         ensure(i.recipient_account == self.account(), "not for us")?;
-                        self.invitations
-                            .insert(id, Invitation { group: i.group_id.clone(), inviter: o.sender });
+                        self.invitations.insert(
+                            id,
+                            Invitation { group: i.group_id.clone(), inviter: o.sender },
+                        );
                         Ok(vec![Event::Invited { invitation: id, group: i.group_id }])
                     }
                     other => Ok(vec![Event::Other(format!("group control {other:?}"))]),

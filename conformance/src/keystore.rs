@@ -13,7 +13,8 @@ use crate::{Error, Result, ensure, wire};
 pub fn open(bytes: &[u8], passphrase: &[u8]) -> Result<wire::KeystoreSecrets> {
     ensure(bytes.len() >= 71, "truncated")?;
     ensure(&bytes[..8] == b"KOVANKS\0", "not a keystore")?;
-    let be32 = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let be32 =
+        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     ensure(u16::from_be_bytes([bytes[8], bytes[9]]) == 1 && bytes[10] == 1, "unsupported version")?;
     let (m, t, p) = (be32(11), be32(15), be32(19));
     ensure(

@@ -12,12 +12,12 @@ use mls_rs::error::IntoAnyError;
 use mls_rs::group::Roster;
 use mls_rs::identity::basic::BasicCredential;
 use mls_rs::identity::{Credential, CredentialType, SigningIdentity};
-use mls_rs_core::identity::MemberValidationContext;
 use mls_rs::mls_rules::{
     CommitDirection, CommitOptions, CommitSource, EncryptionOptions, ProposalBundle,
 };
 use mls_rs::time::MlsTime;
 use mls_rs::{CipherSuite, ExtensionList, IdentityProvider, MlsRules};
+use mls_rs_core::identity::MemberValidationContext;
 use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 
 use crate::identity::{self, Certificate, Device};
@@ -104,6 +104,9 @@ impl IdentityProvider for KovanIdentity {
 pub struct Rules {
     /// True: PrivateMessage commits and proposals; false: PublicMessage.
     pub encrypt_handshakes: Arc<AtomicBool>,
+    /// False leaves the ratchet tree out of Welcomes, which §7.4.2 forbids
+    /// (to test that kovan refuses such a Welcome visibly).
+    pub omit_ratchet_tree: Arc<AtomicBool>,
 }
 
 impl MlsRules for Rules {
@@ -126,7 +129,8 @@ impl MlsRules for Rules {
         _: &mls_rs::group::GroupContext,
         _: &ProposalBundle,
     ) -> Result<CommitOptions, Error> {
-        Ok(CommitOptions::new().with_path_required(true).with_ratchet_tree_extension(true))
+        let tree = !self.omit_ratchet_tree.load(Ordering::SeqCst);
+        Ok(CommitOptions::new().with_path_required(true).with_ratchet_tree_extension(tree))
     }
 
     fn encryption_options(
@@ -140,8 +144,10 @@ impl MlsRules for Rules {
 }
 
 /// The mls-rs configuration of this client.
-pub type Config =
-    WithMlsRules<Rules, WithIdentityProvider<KovanIdentity, WithCryptoProvider<RustCryptoProvider, BaseConfig>>>;
+pub type Config = WithMlsRules<
+    Rules,
+    WithIdentityProvider<KovanIdentity, WithCryptoProvider<RustCryptoProvider, BaseConfig>>,
+>;
 /// An mls-rs client.
 pub type MlsClient = mls_rs::Client<Config>;
 /// An mls-rs group.

@@ -155,9 +155,11 @@ async fn a_client_written_from_the_spec_on_mls_rs_talks_to_kovan_nodes() {
         alice.text(text).await;
     }
     alice.h.send_text(&mira_hex, "still here", None).await.unwrap();
-    until(&mut mira, "alice after the commits", |e| {
-        matches!(e, CEvent::Text { body, .. } if body == "still here")
-    })
+    until(
+        &mut mira,
+        "alice after the commits",
+        |e| matches!(e, CEvent::Text { body, .. } if body == "still here"),
+    )
     .await;
 
     // A group by invitation (§7.6.2): kovan invites, the client accepts
@@ -211,6 +213,56 @@ async fn a_client_written_from_the_spec_on_mls_rs_talks_to_kovan_nodes() {
     .await;
 
     alice.h.shutdown().await;
+    bob.h.shutdown().await;
+    relay.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_welcome_without_the_ratchet_tree_fails_visibly_on_both_sides() {
+    // §7.4.2: the 1:1 Welcome must carry the ratchet tree. A kovan node
+    // that cannot join one ends its request "failed" and tells the
+    // accepter (§7.4), instead of waiting forever.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("relay")).unwrap();
+    let config = RelayConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: Some(dir.path().join("relay")),
+        ..Default::default()
+    };
+    let relay = Relay::start(config).await.unwrap();
+    let url = relay.url();
+    let mut bob = Kovan::start(dir.path(), "bob", &url).await;
+    let mut mira = Client::register(&url, "mira").await.unwrap();
+
+    bob.h.friend_request("mira", "").await.unwrap();
+    let CEvent::FriendRequest { account } =
+        until(&mut mira, "bob's request", |e| matches!(e, CEvent::FriendRequest { .. })).await
+    else {
+        unreachable!()
+    };
+    mira.accept_with(&account, false).await.unwrap();
+    let Event::FriendFailed { contact, reason } =
+        bob.wait("the refusal", |e| matches!(e, Event::FriendFailed { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(contact.state, kovan_node::contacts::FriendState::Failed);
+    let CEvent::JoinFailed { reason: told, .. } =
+        until(&mut mira, "bob's join_failed", |e| matches!(e, CEvent::JoinFailed { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(told, reason);
+
+    // Bob asks again; this time the Welcome is right.
+    bob.h.friend_request("mira", "again").await.unwrap();
+    let CEvent::FriendRequest { account } =
+        until(&mut mira, "bob's new request", |e| matches!(e, CEvent::FriendRequest { .. })).await
+    else {
+        unreachable!()
+    };
+    mira.accept(&account).await.unwrap();
+    bob.wait("mira's acceptance", |e| matches!(e, Event::FriendAccepted { .. })).await;
     bob.h.shutdown().await;
     relay.shutdown(Duration::from_secs(5)).await;
 }
