@@ -172,6 +172,27 @@ impl Device {
         Ok(Self { account, p2p, mls, signing, envelope, cert })
     }
 
+    /// A device from its five 32-byte secrets (account, p2p, mls, signing,
+    /// envelope) and its encoded certificate, checked at `now`: as the
+    /// vectors give them.
+    pub fn from_secrets(secrets: [[u8; 32]; 5], certificate: &[u8], now: u64) -> Result<Self> {
+        let [account, p2p, mls, signing, envelope] = secrets;
+        let d = Self {
+            account: SigningKey::from_bytes(&account),
+            p2p: SigningKey::from_bytes(&p2p),
+            mls: SigningKey::from_bytes(&mls),
+            signing: SigningKey::from_bytes(&signing),
+            envelope: StaticSecret::from(envelope),
+            cert: verify_certificate(certificate, now)?,
+        };
+        ensure(
+            d.cert.tbs.mls_key == d.mls.verifying_key().to_bytes()
+                && d.cert.tbs.envelope_key == PublicKey::from(&d.envelope).to_bytes(),
+            "the certificate is not these keys'",
+        )?;
+        Ok(d)
+    }
+
     /// §9.2: the registration proof's signed data for `username` (lower
     /// case) on the relay whose PeerId string is `relay_peer_id`.
     pub fn registration_data(&self, username: &str, relay_peer_id: &str) -> Vec<u8> {

@@ -84,11 +84,13 @@ impl IdentityProvider for KovanIdentity {
 
     fn valid_successor(
         &self,
-        _: &SigningIdentity,
-        _: &SigningIdentity,
+        predecessor: &SigningIdentity,
+        successor: &SigningIdentity,
         _: &ExtensionList,
     ) -> Result<bool, Error> {
-        Ok(false)
+        // §7.6.1: an update (or update path) keeps the member's device: the
+        // same certificate.
+        Ok(predecessor.credential == successor.credential)
     }
 
     fn supported_types(&self) -> Vec<CredentialType> {
