@@ -266,27 +266,6 @@ impl OpenMlsProvider for SeededProvider {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_mode_seal_opens_with_openmls_hpke() {
-        let crypto = RustCrypto::default();
-        let config = || {
-            HpkeConfig(
-                HpkeKemType::DhKem25519,
-                HpkeKdfType::HkdfSha256,
-                HpkeAeadType::ChaCha20Poly1305,
-            )
-        };
-        let kp = crypto.derive_hpke_keypair(config(), &[7; 32]).unwrap();
-        let sealed = hpke_base_seal([9; 32], &kp.public, b"info", b"aad", b"hello").unwrap();
-        let opened = crypto.hpke_open(config(), &sealed, &kp.private, b"info", b"aad").unwrap();
-        assert_eq!(opened, b"hello");
-    }
-}
-
 /// The inputs the MLS vectors are made from: two devices' certificates and
 /// MLS keys, and the plaintexts they carry.
 pub struct Inputs<'a> {
@@ -530,4 +509,25 @@ pub fn generate(i: Inputs<'_>) -> anyhow::Result<serde_json::Value> {
             },
         },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_mode_seal_opens_with_openmls_hpke() {
+        let crypto = RustCrypto::default();
+        let config = || {
+            HpkeConfig(
+                HpkeKemType::DhKem25519,
+                HpkeKdfType::HkdfSha256,
+                HpkeAeadType::ChaCha20Poly1305,
+            )
+        };
+        let kp = crypto.derive_hpke_keypair(config(), &[7; 32]).unwrap();
+        let sealed = hpke_base_seal([9; 32], &kp.public, b"info", b"aad", b"hello").unwrap();
+        let opened = crypto.hpke_open(config(), &sealed, &kp.private, b"info", b"aad").unwrap();
+        assert_eq!(opened, b"hello");
+    }
 }
