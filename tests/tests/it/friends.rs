@@ -714,16 +714,9 @@ async fn put_friend_request(
     fill: impl FnOnce(&mut kovan_spec::wire::FriendRequest),
 ) {
     use kovan_crypto::envelope::{self, PayloadKind, Sender};
-    use kovan_crypto::identity::DeviceCertificate;
     use kovan_spec::wire;
     let client = RelayClient::new(relay).unwrap();
-    let profile = client.user(to).await.unwrap();
-    let cert = base64::Engine::decode(
-        &base64::engine::general_purpose::STANDARD,
-        profile["devices"][0]["certificate"].as_str().unwrap(),
-    )
-    .unwrap();
-    let to_cert = DeviceCertificate::parse(&cert).unwrap();
+    let to_cert = directory_certificate(&client, to).await;
     let mut request = wire::FriendRequest {
         recipient_account: to_cert.account().as_bytes().to_vec(),
         ..Default::default()
@@ -745,6 +738,21 @@ async fn put_friend_request(
     )
     .unwrap();
     client.put_envelope(&to_cert.peer_id().to_string(), sealed.bytes).await.unwrap();
+}
+
+/// The certificate of `username`'s first device, from the relay's
+/// directory.
+async fn directory_certificate(
+    client: &RelayClient,
+    username: &str,
+) -> kovan_crypto::identity::DeviceCertificate {
+    let profile = client.user(username).await.unwrap();
+    let cert = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        profile["devices"][0]["certificate"].as_str().unwrap(),
+    )
+    .unwrap();
+    kovan_crypto::identity::DeviceCertificate::parse(&cert).unwrap()
 }
 
 /// A device made outside any node (as a hostile client would), with one
@@ -932,15 +940,7 @@ async fn an_accepter_told_its_welcome_failed_closes_the_conversation_and_takes_a
         .unwrap();
         mls.key_package(false).unwrap()
     });
-    let bob_cert = {
-        let profile = raw.client.user("bob").await.unwrap();
-        let cert = base64::Engine::decode(
-            &base64::engine::general_purpose::STANDARD,
-            profile["devices"][0]["certificate"].as_str().unwrap(),
-        )
-        .unwrap();
-        kovan_crypto::identity::DeviceCertificate::parse(&cert).unwrap()
-    };
+    let bob_cert = directory_certificate(&raw.client, "bob").await;
     let request = |id: u8, kp: Vec<u8>| wire::FriendMessage {
         version: 1,
         request_id: vec![id; 16],
