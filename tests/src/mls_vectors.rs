@@ -266,6 +266,29 @@ impl OpenMlsProvider for SeededProvider {
     }
 }
 
+/// The KeyPackages' `not_before` in the MLS vectors (2026-12-01): their
+/// lifetime runs 84 days from an hour before it, as kovan makes them.
+pub const KEY_PACKAGE_NOT_BEFORE: u64 = 1_796_083_200;
+
+/// When the vectors' KeyPackages expire. openmls refuses to add a
+/// KeyPackage outside its lifetime at the current time, so from then on
+/// the MLS vectors cannot be made again: [`file`] keeps the committed ones
+/// (the tests go on checking them as they stand, at their `check_time`).
+pub const KEY_PACKAGE_NOT_AFTER: u64 = KEY_PACKAGE_NOT_BEFORE + 84 * 86_400;
+
+/// `spec/vectors/mls.json` at `now`: made afresh while the KeyPackages'
+/// lifetime covers `now`; afterwards, `committed` (the file as it is).
+pub fn file(
+    i: Inputs<'_>,
+    now: u64,
+    committed: impl FnOnce() -> anyhow::Result<String>,
+) -> anyhow::Result<serde_json::Value> {
+    if now + 3600 >= KEY_PACKAGE_NOT_AFTER {
+        return Ok(serde_json::from_str(&committed()?)?);
+    }
+    generate(i)
+}
+
 /// The inputs the MLS vectors are made from: two devices' certificates and
 /// MLS keys, and the plaintexts they carry.
 pub struct Inputs<'a> {
@@ -277,7 +300,7 @@ pub struct Inputs<'a> {
     pub app: Vec<u8>,
     /// The group's encoded `GroupMeta`.
     pub meta: Vec<u8>,
-    /// KeyPackages' `not_before`.
+    /// KeyPackages' `not_before` (normally [`KEY_PACKAGE_NOT_BEFORE`]).
     pub not_before: u64,
 }
 
@@ -514,6 +537,24 @@ pub fn generate(i: Inputs<'_>) -> anyhow::Result<serde_json::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn once_the_key_packages_expired_the_committed_vectors_are_kept() {
+        use ed25519_dalek::SigningKey;
+        let key = SigningKey::from_bytes(&[1; 32]);
+        let account = kovan_crypto::identity::AccountKey::from_seed(&[2; 32]);
+        let keys = kovan_crypto::identity::DeviceKeys::generate(&mut rand_core::OsRng);
+        let cert = account.certify(&keys.public(), "", 1_790_000_000, 3600).unwrap();
+        let inputs = || Inputs {
+            alice: (&cert, key.clone()),
+            bob: (&cert, key.clone()),
+            app: Vec::new(),
+            meta: Vec::new(),
+            not_before: KEY_PACKAGE_NOT_BEFORE,
+        };
+        let kept = file(inputs(), KEY_PACKAGE_NOT_AFTER, || Ok("{\"kept\": true}".into())).unwrap();
+        assert_eq!(kept, serde_json::json!({"kept": true}));
+    }
 
     #[test]
     fn base_mode_seal_opens_with_openmls_hpke() {

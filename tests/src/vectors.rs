@@ -624,15 +624,27 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     ));
 
     // §2.5-2.6, §7.4.2, §7.6.1: real MLS messages
+    let committed = || {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/vectors/mls.json");
+        Ok(std::fs::read_to_string(path)?)
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     out.push(file(
         "mls.json",
-        crate::mls_vectors::generate(crate::mls_vectors::Inputs {
-            alice: (&cert, alice.device.mls.clone()),
-            bob: (&bob_cert, bob.device.mls.clone()),
-            app: encode(&apps[0].1),
-            meta: encode(&meta),
-            not_before: NOT_BEFORE,
-        })?,
+        crate::mls_vectors::file(
+            crate::mls_vectors::Inputs {
+                alice: (&cert, alice.device.mls.clone()),
+                bob: (&bob_cert, bob.device.mls.clone()),
+                app: encode(&apps[0].1),
+                meta: encode(&meta),
+                not_before: crate::mls_vectors::KEY_PACKAGE_NOT_BEFORE,
+            },
+            now,
+            committed,
+        )?,
     ));
 
     // §7 node protocol messages
