@@ -9,7 +9,9 @@
 
 use ed25519_dalek::{Signer as _, SigningKey};
 pub use openmls::prelude::Ciphersuite;
-use openmls::prelude::{BasicCredential, Credential, CredentialType, CredentialWithKey};
+use openmls::prelude::{
+    BasicCredential, Credential, CredentialType, CredentialWithKey, KeyPackage, ProtocolVersion,
+};
 use openmls_rust_crypto::RustCrypto;
 use openmls_traits::OpenMlsProvider;
 use openmls_traits::signatures::{Signer, SignerError};
@@ -27,6 +29,106 @@ use crate::{ErrorKind, UnixSeconds};
 /// primitive in the system (SPEC.md §2.5).
 pub const CIPHERSUITE: Ciphersuite =
     Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519;
+
+/// The `last_resort` KeyPackage extension (draft-ietf-mls-extensions,
+/// registered as 0x000A): its `extension_data` is empty. A last-resort
+/// KeyPackage may be used more than once (SPEC.md §2.6).
+pub const LAST_RESORT_EXTENSION: u16 = 0x000A;
+
+/// kovan's group meta, a GroupContext extension in the private-use range
+/// (SPEC.md §7.6.1). Every leaf declares it, so every device can join a
+/// group.
+pub const META_EXTENSION: u16 = 0xF0C0;
+
+/// The longest lifetime (`not_after - not_before`) a KeyPackage, and so a
+/// leaf made from it, may declare: 90 days. openmls makes them for 84 days
+/// plus an hour of clock skew; a KeyPackage that stays valid for a year
+/// would let a stolen init key open Welcomes for a year (SPEC.md §2.6).
+pub const MAX_KEY_PACKAGE_LIFETIME: u64 = 90 * 24 * 3600;
+
+/// Whether a KeyPackage must, may or must not be a last-resort one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastResort {
+    /// An invitation's acceptance, the relay's last-resort slot.
+    Required,
+    /// The relay's ordinary, single-use packages.
+    Forbidden,
+    /// A friend request, an Add.
+    Either,
+}
+
+/// Why a KeyPackage breaks SPEC.md §2.6 (beyond RFC 9420's own checks and
+/// the credential's, [`validate_member`]).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyPackageRuleError {
+    /// Another ciphersuite or protocol version than kovan's.
+    #[error("KeyPackage uses another ciphersuite or version")]
+    Ciphersuite,
+    /// The leaf's capabilities do not declare what every kovan leaf must.
+    #[error("KeyPackage capabilities lack {0}")]
+    Capabilities(&'static str),
+    /// Valid for longer than [`MAX_KEY_PACKAGE_LIFETIME`].
+    #[error("KeyPackage lifetime of {0} s exceeds the limit of 90 days")]
+    Lifetime(u64),
+    /// Not a last-resort KeyPackage where one is required.
+    #[error("KeyPackage must carry the last_resort extension")]
+    NotLastResort,
+    /// A last-resort KeyPackage where single-use ones are required.
+    #[error("KeyPackage must not carry the last_resort extension")]
+    LastResort,
+}
+
+impl KeyPackageRuleError {
+    /// The error's kind.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::InvalidInput
+    }
+}
+
+/// Checks what SPEC.md §2.6 asks of every KeyPackage: kovan's ciphersuite,
+/// a leaf whose capabilities declare MLS 1.0, that ciphersuite, basic
+/// credentials and the extensions `last_resort` and the group meta; a
+/// lifetime of at most [`MAX_KEY_PACKAGE_LIFETIME`]; and the last-resort
+/// marking `last_resort` asks for. (The signature, the lifetime at the
+/// current time and the credential are checked elsewhere.)
+pub fn check_key_package(
+    kp: &KeyPackage,
+    last_resort: LastResort,
+) -> Result<(), KeyPackageRuleError> {
+    // The protocol version is checked by `KeyPackageIn::validate`.
+    if kp.ciphersuite() != CIPHERSUITE {
+        return Err(KeyPackageRuleError::Ciphersuite);
+    }
+    let caps = kp.leaf_node().capabilities();
+    if !caps.versions().contains(&ProtocolVersion::Mls10) {
+        return Err(KeyPackageRuleError::Capabilities("the version mls10"));
+    }
+    if !caps.ciphersuites().contains(&CIPHERSUITE.into()) {
+        return Err(KeyPackageRuleError::Capabilities("the ciphersuite 0x0003"));
+    }
+    if !caps.credentials().contains(&CredentialType::Basic) {
+        return Err(KeyPackageRuleError::Capabilities("the basic credential"));
+    }
+    for (code, name) in [
+        (LAST_RESORT_EXTENSION, "the extension last_resort (0x000a)"),
+        (META_EXTENSION, "the extension 0xf0c0 (group meta)"),
+    ] {
+        if !caps.extensions().iter().any(|e| u16::from(*e) == code) {
+            return Err(KeyPackageRuleError::Capabilities(name));
+        }
+    }
+    let life = kp.life_time();
+    let span = life.not_after().saturating_sub(life.not_before());
+    if span > MAX_KEY_PACKAGE_LIFETIME {
+        return Err(KeyPackageRuleError::Lifetime(span));
+    }
+    match (last_resort, kp.last_resort()) {
+        (LastResort::Required, false) => Err(KeyPackageRuleError::NotLastResort),
+        (LastResort::Forbidden, true) => Err(KeyPackageRuleError::LastResort),
+        _ => Ok(()),
+    }
+}
 
 /// The openmls provider: RustCrypto for cryptography and randomness, with a
 /// storage provider chosen by the caller (the node's SQLite database; memory
@@ -239,6 +341,51 @@ mod tests {
             ProcessedMessageContent::ApplicationMessage(m) => assert_eq!(m.into_bytes(), b"selam"),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn key_packages_must_declare_kovans_capabilities_and_a_bounded_lifetime() {
+        let d = dev(4);
+        let caps = || {
+            Capabilities::builder()
+                .extensions(vec![ExtensionType::LastResort, ExtensionType::Unknown(META_EXTENSION)])
+                .build()
+        };
+        let build = |b: openmls::key_packages::KeyPackageBuilder| {
+            b.build(CIPHERSUITE, &d.provider, &d.signer, credential_with_key(&d.cert))
+                .unwrap()
+                .key_package()
+                .clone()
+        };
+        let good = build(KeyPackage::builder().leaf_node_capabilities(caps()));
+        assert_eq!(check_key_package(&good, LastResort::Either), Ok(()));
+        assert_eq!(check_key_package(&good, LastResort::Forbidden), Ok(()));
+        assert_eq!(
+            check_key_package(&good, LastResort::Required),
+            Err(KeyPackageRuleError::NotLastResort)
+        );
+        let lr = build(KeyPackage::builder().leaf_node_capabilities(caps()).mark_as_last_resort());
+        assert_eq!(check_key_package(&lr, LastResort::Required), Ok(()));
+        assert_eq!(
+            check_key_package(&lr, LastResort::Forbidden),
+            Err(KeyPackageRuleError::LastResort)
+        );
+        // openmls's defaults declare neither last_resort nor the meta.
+        let bare = build(KeyPackage::builder());
+        assert!(matches!(
+            check_key_package(&bare, LastResort::Either),
+            Err(KeyPackageRuleError::Capabilities(_))
+        ));
+        // A year-long KeyPackage (as some libraries make by default).
+        let year = build(
+            KeyPackage::builder()
+                .leaf_node_capabilities(caps())
+                .key_package_lifetime(Lifetime::new(365 * 24 * 3600)),
+        );
+        assert!(matches!(
+            check_key_package(&year, LastResort::Either),
+            Err(KeyPackageRuleError::Lifetime(_))
+        ));
     }
 
     #[test]

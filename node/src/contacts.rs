@@ -27,6 +27,9 @@ pub enum FriendState {
     Declined,
     /// One side ended the friendship.
     Removed,
+    /// An acceptance that could not be completed: the requester refused
+    /// the Welcome (SPEC.md §7.4). Either side may send a new request.
+    Failed,
 }
 
 impl FriendState {
@@ -38,6 +41,7 @@ impl FriendState {
             FriendState::Friend => "friend",
             FriendState::Declined => "declined",
             FriendState::Removed => "removed",
+            FriendState::Failed => "failed",
         }
     }
     fn parse(s: &str) -> Self {
@@ -47,6 +51,7 @@ impl FriendState {
             "friend" => FriendState::Friend,
             "declined" => FriendState::Declined,
             "removed" => FriendState::Removed,
+            "failed" => FriendState::Failed,
             _ => FriendState::None,
         }
     }

@@ -13,7 +13,9 @@
 //!   before a commit still decrypts after it.
 
 use kovan_crypto::identity::DeviceCertificate;
-use kovan_crypto::mls::{CIPHERSUITE, MlsSigner, credential_with_key, validate_member};
+use kovan_crypto::mls::{
+    CIPHERSUITE, LastResort, MlsSigner, check_key_package, credential_with_key, validate_member,
+};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
 use openmls_traits::OpenMlsProvider;
@@ -33,6 +35,11 @@ pub const PAST_EPOCHS: usize = 3;
 pub const OUT_OF_ORDER_TOLERANCE: u32 = 64;
 /// How far ahead of the last seen message a sender's generation may jump.
 pub const MAX_FORWARD_DISTANCE: u32 = 1000;
+
+/// The lengths a 1:1 conversation's group id may have (SPEC.md §7.4.2):
+/// random bytes, 16 as openmls makes them, up to 32 as other
+/// implementations (a hash's length) do.
+pub const ONE_TO_ONE_GROUP_ID: std::ops::RangeInclusive<usize> = 16..=32;
 
 /// Why an MLS operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +180,18 @@ pub enum Incoming {
     Duplicate,
 }
 
+/// Whether a message for the current epoch failed the way a message of a
+/// competing commit's branch fails: a PrivateMessage that does not decrypt,
+/// or a PublicMessage whose membership tag (keyed by the epoch) does not
+/// verify.
+fn other_branch<E>(private: bool, e: &ProcessMessageError<E>) -> bool {
+    match e {
+        ProcessMessageError::ValidationError(ValidationError::UnableToDecrypt(_)) => private,
+        ProcessMessageError::ValidationError(ValidationError::InvalidMembershipTag) => !private,
+        _ => false,
+    }
+}
+
 /// This device's MLS state.
 pub struct Conversations {
     provider: MlsProvider,
@@ -186,6 +205,13 @@ impl std::fmt::Debug for Conversations {
     }
 }
 
+/// Wire formats (SPEC.md §2.5): this device sends every message as a
+/// PrivateMessage, and takes commits and proposals in either form, since
+/// RFC 9420 allows both and other implementations send PublicMessage
+/// handshakes by default. (Application messages are PrivateMessage only:
+/// openmls refuses the other form whatever the policy.)
+const WIRE_FORMATS: WireFormatPolicy = MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY;
+
 /// The configuration of every group this device creates; `extensions` go
 /// into the group context (a group's meta; none for 1:1).
 fn create_config(extensions: Option<Extensions<GroupContext>>) -> MlsGroupCreateConfig {
@@ -193,6 +219,7 @@ fn create_config(extensions: Option<Extensions<GroupContext>>) -> MlsGroupCreate
         .ciphersuite(CIPHERSUITE)
         .capabilities(leaf_capabilities())
         .use_ratchet_tree_extension(true)
+        .wire_format_policy(WIRE_FORMATS)
         .max_past_epochs(PAST_EPOCHS)
         .sender_ratchet_configuration(SenderRatchetConfiguration::new(
             OUT_OF_ORDER_TOLERANCE,
@@ -207,6 +234,7 @@ fn create_config(extensions: Option<Extensions<GroupContext>>) -> MlsGroupCreate
 fn join_config() -> MlsGroupJoinConfig {
     MlsGroupJoinConfig::builder()
         .use_ratchet_tree_extension(true)
+        .wire_format_policy(WIRE_FORMATS)
         .max_past_epochs(PAST_EPOCHS)
         .sender_ratchet_configuration(SenderRatchetConfiguration::new(
             OUT_OF_ORDER_TOLERANCE,
@@ -242,10 +270,24 @@ impl Conversations {
             .ok_or(ConversationError::UnknownGroup)
     }
 
+    /// Loads a group to process an incoming message: a group stored with
+    /// an older wire-format policy (ciphertext handshakes only) is moved to
+    /// [`WIRE_FORMATS`] first.
+    fn load_receiving(&self, group_id: &[u8]) -> Result<MlsGroup> {
+        let mut group = self.load(group_id)?;
+        if group.configuration().wire_format_policy() != WIRE_FORMATS {
+            group
+                .set_configuration(self.provider.storage(), &join_config())
+                .map_err(|e| ConversationError::Storage(e.to_string()))?;
+        }
+        Ok(group)
+    }
+
     fn validated_key_package(
         &self,
         key_package: &[u8],
         now: u64,
+        last_resort: LastResort,
     ) -> Result<(KeyPackage, DeviceCertificate)> {
         let msg = MlsMessageIn::tls_deserialize_exact(key_package)
             .map_err(|e| ConversationError::Malformed(e.to_string()))?;
@@ -253,9 +295,8 @@ impl Conversations {
             return Err(ConversationError::Malformed("not a KeyPackage".into()));
         };
         let kp = kp.validate(self.provider.crypto(), ProtocolVersion::Mls10).map_err(mls_err)?;
-        if kp.ciphersuite() != CIPHERSUITE {
-            return Err(ConversationError::Untrusted("KeyPackage uses another ciphersuite".into()));
-        }
+        check_key_package(&kp, last_resort)
+            .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
         let leaf = kp.leaf_node();
         let peer = validate_member(leaf.credential(), leaf.signature_key().as_slice(), now)
             .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
@@ -265,12 +306,22 @@ impl Conversations {
     /// Checks a KeyPackage (signature, ciphersuite, and a credential whose
     /// certificate certifies its key) and returns the device it belongs to.
     pub fn inspect_key_package(&self, key_package: &[u8], now: u64) -> Result<DeviceCertificate> {
-        Ok(self.validated_key_package(key_package, now)?.1)
+        Ok(self.validated_key_package(key_package, now, LastResort::Either)?.1)
+    }
+
+    /// [`Self::inspect_key_package`] for an invitation's acceptance, whose
+    /// KeyPackage must be a last-resort one (SPEC.md §7.6.2).
+    pub fn inspect_last_resort_key_package(
+        &self,
+        key_package: &[u8],
+        now: u64,
+    ) -> Result<DeviceCertificate> {
+        Ok(self.validated_key_package(key_package, now, LastResort::Required)?.1)
     }
 
     /// Starts a 1:1 conversation with the device whose KeyPackage this is.
     pub fn start(&self, key_package: &[u8], now: u64) -> Result<Started> {
-        let (kp, peer) = self.validated_key_package(key_package, now)?;
+        let (kp, peer) = self.validated_key_package(key_package, now, LastResort::Either)?;
         let mut group = MlsGroup::new(
             &self.provider,
             &self.signer,
@@ -297,6 +348,12 @@ impl Conversations {
         };
         let staged = StagedWelcome::new_from_welcome(&self.provider, &join_config(), w, None)
             .map_err(mls_err)?;
+        if meta_of(staged.group_context().extensions())?.is_some() {
+            return Err(ConversationError::Refused("a 1:1 Welcome carries a group meta".into()));
+        }
+        if !ONE_TO_ONE_GROUP_ID.contains(&staged.group_context().group_id().as_slice().len()) {
+            return Err(ConversationError::Refused("a 1:1 group id of another length".into()));
+        }
         let members = staged
             .members()
             .map(|m| validate_member(&m.credential, &m.signature_key, now))
@@ -354,7 +411,8 @@ impl Conversations {
         let group_id = pm.group_id().as_slice().to_vec();
         let msg_epoch = pm.epoch().as_u64();
         let is_commit = pm.content_type() == ContentType::Commit;
-        let mut group = self.load(&group_id)?;
+        let private = pm.wire_format() == WireFormat::PrivateMessage;
+        let mut group = self.load_receiving(&group_id)?;
         let current = group.epoch().as_u64();
         if !group.is_active() {
             return Err(ConversationError::Refused("not a member of this group any more".into()));
@@ -375,10 +433,15 @@ impl Conversations {
         let processed = match group.process_message(&self.provider, pm) {
             Ok(p) => p,
             Err(e) => {
-                // Right after a commit, a message for this epoch that does
-                // not decrypt may belong to a competing commit's branch that
-                // has not arrived yet: keep it until the epoch settles.
+                // Right after a commit, a message for this epoch that cannot
+                // be authenticated with this epoch's keys may belong to a
+                // competing commit's branch that has not arrived yet: keep
+                // it until the epoch settles (SPEC.md §7.6.3). Any other
+                // failure (a wire format, a signature, a malformed
+                // proposal) is refused at once: parking it would stall its
+                // sender's later messages behind it with no error.
                 if msg_epoch == current
+                    && other_branch(private, &e)
                     && current > 0
                     && order.applied(&group_id, current - 1)?.is_some()
                 {
@@ -461,7 +524,7 @@ impl Conversations {
         let gid = GroupId::from_slice(group_id);
         let outcome = db.tx().savepoint(|| -> Result<Incoming> {
             order.restore(&gid, epoch)?;
-            let mut group = self.load(group_id)?;
+            let mut group = self.load_receiving(group_id)?;
             let processed =
                 group.process_message(&self.provider, pm).map_err(|_| ConversationError::Lost)?;
             let Sender::Member(committer) = *processed.sender() else {
@@ -515,7 +578,7 @@ impl Conversations {
         let mut found = None;
         let _ = db.tx().savepoint(|| -> Result<()> {
             order.restore(&gid, epoch)?;
-            let mut group = self.load(group_id)?;
+            let mut group = self.load_receiving(group_id)?;
             let processed = group.process_message(&self.provider, pm).map_err(mls_err)?;
             if let (Sender::Member(leaf), ProcessedMessageContent::ProposalMessage(p)) =
                 (processed.sender().clone(), processed.into_content())
@@ -597,7 +660,8 @@ impl Conversations {
                         "only admins may invite to this group".into(),
                     ));
                 }
-                let (kp, cert) = self.validated_key_package(key_package, now)?;
+                let (kp, cert) =
+                    self.validated_key_package(key_package, now, LastResort::Either)?;
                 if meta.is_banned(cert.account().as_bytes()) {
                     return Err(ConversationError::Refused("this account is banned".into()));
                 }

@@ -19,7 +19,7 @@
 //!   them inside the caller's transaction.
 
 use kovan_crypto::identity::DeviceCertificate;
-use kovan_crypto::mls::validate_member;
+use kovan_crypto::mls::{LastResort, check_key_package, validate_member};
 use kovan_spec::ValidatedGroupMeta;
 use openmls::prelude::*;
 use rusqlite::{OptionalExtension, params};
@@ -31,7 +31,7 @@ use crate::store::Database;
 
 /// The GroupContext extension that carries a `GroupMeta` (private-use range
 /// of RFC 9420 §17.3).
-pub const META_EXTENSION: u16 = 0xF0C0;
+pub const META_EXTENSION: u16 = kovan_crypto::mls::META_EXTENSION;
 /// Epochs whose pre-commit state is kept for a rollback.
 pub const SNAPSHOT_EPOCHS: u64 = 4;
 /// The exporter label of the commit rank.
@@ -280,6 +280,8 @@ pub fn check_commit(
                 if !(is_admin(&by) || before.members_invite) {
                     return Err(refused("only admins may add members to this group"));
                 }
+                check_key_package(add.key_package(), LastResort::Either)
+                    .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
                 let leaf = add.key_package().leaf_node();
                 let cert = validate_member(leaf.credential(), leaf.signature_key().as_slice(), now)
                     .map_err(|e| ConversationError::Untrusted(e.to_string()))?;

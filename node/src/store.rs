@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0015_files_sealed.sql"),
     include_str!("../migrations/0016_files_by_message_id.sql"),
     include_str!("../migrations/0017_conversation_modes.sql"),
+    include_str!("../migrations/0018_friend_failed.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -80,6 +80,10 @@ pub const MAX_FRIEND_NOTE: usize = 512;
 /// A display name, bytes.
 pub const MAX_DISPLAY_NAME: usize = 64;
 
+/// The reason in a `FriendJoinFailed`, bytes: a sentence for a person or a
+/// log, not a document.
+pub const MAX_JOIN_FAILED_REASON: usize = 256;
+
 /// An encoded `CardRequest` (empty).
 pub const MAX_CARD_REQUEST: usize = 16;
 

@@ -558,6 +558,12 @@ pub enum FriendBody {
     Decline,
     /// The sender ends the friendship.
     Remove,
+    /// The requester could not join the conversation the acceptance
+    /// created (its Welcome was refused).
+    JoinFailed {
+        /// Why, as the requester says (at most 256 bytes).
+        reason: String,
+    },
 }
 
 const FRIEND: &str = <wire::FriendMessage as Bounded>::NAME;
@@ -607,6 +613,12 @@ pub fn validate_friend_message(bytes: &[u8]) -> Result<ValidatedFriend, DecodeEr
         }
         Some(wire::friend_message::Body::Decline(_)) => FriendBody::Decline,
         Some(wire::friend_message::Body::Remove(_)) => FriendBody::Remove,
+        Some(wire::friend_message::Body::JoinFailed(f)) => {
+            if f.reason.len() > limits::MAX_JOIN_FAILED_REASON {
+                return Err(DecodeError::invalid(FRIEND, "reason is over 256 bytes"));
+            }
+            FriendBody::JoinFailed { reason: f.reason }
+        }
         None => return Err(DecodeError::invalid(FRIEND, "no body")),
     };
     Ok(ValidatedFriend { request_id, body })

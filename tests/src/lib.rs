@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod data;
+pub mod mls_vectors;
 pub mod powercut;
 pub mod proc;
 pub mod vectors;

@@ -13,6 +13,114 @@ use serde_json::{Value, json};
 use sha2::Digest as _;
 use x25519_dalek::StaticSecret;
 
+/// The JSON form of decoded messages in the vectors: proto field names,
+/// bytes in hex, enums by their proto names, a `oneof` as the one field
+/// set; every field is listed, defaults included.
+mod decoded {
+    use kovan_spec::wire;
+    use serde_json::{Value, json};
+
+    fn h(b: &[u8]) -> Value {
+        Value::from(hex::encode(b))
+    }
+
+    fn file(f: &wire::FileRef) -> Value {
+        json!({
+            "file_id": h(&f.file_id), "name": f.name, "mime": f.mime, "size": f.size,
+            "sha256": h(&f.sha256), "key": h(&f.key), "chunk_size": f.chunk_size,
+            "relay": f.relay, "blob_id": h(&f.blob_id), "caption": f.caption,
+            "image": f.image.as_ref().map(|i| json!({"width": i.width, "height": i.height, "thumbnail": h(&i.thumbnail)})),
+            "voice": f.voice.as_ref().map(|v| json!({"duration_ms": v.duration_ms, "waveform": h(&v.waveform)})),
+        })
+    }
+
+    /// An `AppEnvelope`.
+    pub fn app(m: &wire::AppEnvelope) -> Value {
+        use wire::app_envelope::Content as C;
+        let content = match &m.content {
+            Some(C::Text(t)) => json!({"text": {"body": t.body}}),
+            Some(C::Reaction(r)) => {
+                json!({"reaction": {"target": h(&r.target), "emoji": r.emoji, "remove": r.remove}})
+            }
+            Some(C::Edit(e)) => json!({"edit": {"target": h(&e.target), "body": e.body}}),
+            Some(C::Delete(d)) => json!({"delete": {"target": h(&d.target)}}),
+            Some(C::Receipt(r)) => json!({"receipt": {
+                "kind": wire::ReceiptKind::try_from(r.kind).map(|k| k.as_str_name()).unwrap_or("?"),
+                "targets": r.targets.iter().map(|t| h(t)).collect::<Vec<_>>(),
+            }}),
+            Some(C::File(f)) => json!({"file": file(f)}),
+            Some(C::Poll(p)) => {
+                json!({"poll": {"question": p.question, "options": p.options, "multiple": p.multiple}})
+            }
+            Some(C::Vote(v)) => json!({"vote": {"poll": h(&v.poll), "choices": v.choices}}),
+            Some(C::PollClose(c)) => {
+                json!({"poll_close": {"poll": h(&c.poll), "ballots": c.ballots.iter().map(|b| json!({"account": h(&b.account), "choices": b.choices})).collect::<Vec<_>>()}})
+            }
+            Some(C::Location(l)) => {
+                json!({"location": {"lat_e7": l.lat_e7, "lon_e7": l.lon_e7, "accuracy_m": l.accuracy_m, "label": l.label, "live_until_ms": l.live_until_ms}})
+            }
+            Some(C::LocationUpdate(u)) => {
+                json!({"location_update": {"target": h(&u.target), "lat_e7": u.lat_e7, "lon_e7": u.lon_e7, "accuracy_m": u.accuracy_m}})
+            }
+            Some(C::LocationStop(s)) => json!({"location_stop": {"target": h(&s.target)}}),
+            None => Value::Null,
+        };
+        json!({
+            "version": m.version, "message_id": h(&m.message_id), "sender_device": h(&m.sender_device),
+            "sequence": m.sequence, "timestamp_ms": m.timestamp_ms, "reply_to": h(&m.reply_to),
+            "content": content,
+        })
+    }
+
+    /// A `FriendMessage`.
+    pub fn friend(m: &wire::FriendMessage) -> Value {
+        use wire::friend_message::Body as B;
+        let body = match &m.body {
+            Some(B::Request(r)) => json!({"request": {
+                "key_package": h(&r.key_package), "display_name": r.display_name, "note": r.note,
+                "recipient_account": h(&r.recipient_account), "username": r.username, "invite": h(&r.invite),
+            }}),
+            Some(B::Decline(_)) => json!({"decline": {}}),
+            Some(B::Remove(_)) => json!({"remove": {}}),
+            Some(B::JoinFailed(f)) => json!({"join_failed": {"reason": f.reason}}),
+            None => Value::Null,
+        };
+        json!({"version": m.version, "request_id": h(&m.request_id), "body": body})
+    }
+
+    /// A `GroupMeta`.
+    pub fn meta(m: &wire::GroupMeta) -> Value {
+        json!({
+            "version": m.version, "name": m.name, "description": m.description,
+            "admins": m.admins.iter().map(|a| h(a)).collect::<Vec<_>>(),
+            "banned": m.banned.iter().map(|a| h(a)).collect::<Vec<_>>(),
+            "members_invite": m.members_invite, "dissolved": m.dissolved,
+            "mode": mode_name(m.mode), "pair": m.pair,
+        })
+    }
+
+    /// A `ConversationMode` by its proto name.
+    fn mode_name(v: i32) -> &'static str {
+        wire::ConversationMode::try_from(v).map_or("UNKNOWN", |m| m.as_str_name())
+    }
+
+    /// A `GroupControl`.
+    pub fn control(m: &wire::GroupControl) -> Value {
+        use wire::group_control::Body as B;
+        let body = match &m.body {
+            Some(B::Invite(i)) => json!({"invite": {
+                "group_id": h(&i.group_id), "group_name": i.group_name, "members": i.members,
+                "recipient_account": h(&i.recipient_account), "mode": mode_name(i.mode),
+                "pair": i.pair,
+            }}),
+            Some(B::Accept(a)) => json!({"accept": {"key_package": h(&a.key_package)}}),
+            Some(B::Decline(_)) => json!({"decline": {}}),
+            None => Value::Null,
+        };
+        json!({"version": m.version, "invitation_id": h(&m.invitation_id), "body": body})
+    }
+}
+
 /// A vector file: its name under `spec/vectors/` and its JSON text.
 pub struct VectorFile {
     /// File name.
@@ -114,6 +222,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 "envelope": hex::encode(alice.device.public().envelope),
             },
             "peer_id": cert.peer_id().to_string(),
+            "peer_id_bytes": hex::encode(cert.peer_id().to_bytes()),
             "tbs": hex::encode(&signed.tbs),
             "signature": hex::encode(&signed.signature),
             "certificate": hex::encode(cert.encoded()),
@@ -159,7 +268,18 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             "passphrase": passphrase,
             "salt": hex::encode(salt),
             "nonce": hex::encode(nonce),
+            "kdf": { "id": 1, "m_kib": 65536, "t": 3, "p": 4 },
             "keystore": hex::encode(&ks),
+            "decoded": {
+                "version": 1,
+                "account_secret": hex::encode(alice.seeds[0]),
+                "p2p_secret": hex::encode(alice.seeds[1]),
+                "mls_secret": hex::encode(alice.seeds[2]),
+                "signing_secret": hex::encode(alice.seeds[3]),
+                "envelope_secret": hex::encode(alice.seeds[4]),
+                "device_certificate": hex::encode(cert.encoded()),
+                "storage_secret": hex::encode([0x53u8; 32]),
+            },
         }),
     ));
 
@@ -404,7 +524,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     ];
     let cases: Vec<Value> = apps
         .iter()
-        .map(|(name, m)| json!({ "name": name, "debug": format!("{m:?}"), "encoding": hex::encode(encode(m)) }))
+        .map(|(name, m)| json!({ "name": name, "decoded": decoded::app(m), "encoding": hex::encode(encode(m)) }))
         .collect();
     out.push(file(
         "app-envelope.json",
@@ -444,10 +564,16 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         ),
         ("decline", friend(F::Decline(wire::FriendDecline {}))),
         ("remove", friend(F::Remove(wire::FriendRemove {}))),
+        (
+            "join-failed",
+            friend(F::JoinFailed(wire::FriendJoinFailed {
+                reason: "the Welcome has no ratchet_tree extension".into(),
+            })),
+        ),
     ];
     let cases: Vec<Value> = friends
         .iter()
-        .map(|(name, m)| json!({ "name": name, "debug": format!("{m:?}"), "encoding": hex::encode(encode(m)) }))
+        .map(|(name, m)| json!({ "name": name, "decoded": decoded::friend(m), "encoding": hex::encode(encode(m)) }))
         .collect();
     let card = wire::ContactCard {
         device_certificate: cert.encoded().to_vec(),
@@ -459,6 +585,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             "description": "SPEC.md §7.3-7.4: friend messages (payloads of PAYLOAD_KIND_FRIEND envelopes) and a contact card",
             "cases": cases,
             "card": hex::encode(encode(&card)),
+            "card_decoded": { "device_certificate": hex::encode(&card.device_certificate), "display_name": card.display_name },
         }),
     ));
 
@@ -512,15 +639,15 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     ];
     let cases: Vec<Value> = controls
         .iter()
-        .map(|(name, m)| json!({ "name": name, "debug": format!("{m:?}"), "encoding": hex::encode(encode(m)) }))
+        .map(|(name, m)| json!({ "name": name, "decoded": decoded::control(m), "encoding": hex::encode(encode(m)) }))
         .collect();
     out.push(file(
         "group.json",
         json!({
             "description": "SPEC.md §7.6: a GroupMeta (the GroupContext extension 0xF0C0) and GroupControl messages (payloads of PAYLOAD_KIND_GROUP envelopes); the commit rank is SHA-256(exporter || u32be(leaf)), see rank below",
-            "meta": { "debug": format!("{meta:?}"), "encoding": hex::encode(encode(&meta)) },
+            "meta": { "decoded": decoded::meta(&meta), "encoding": hex::encode(encode(&meta)) },
             "meta_of_a_direct_only_chat": {
-                "debug": format!("{direct_meta:?}"),
+                "decoded": decoded::meta(&direct_meta),
                 "encoding": hex::encode(encode(&direct_meta)),
             },
             "cases": cases,
@@ -530,6 +657,30 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 "rank": hex::encode(sha2::Sha256::digest([&[0x99u8; 32][..], &3u32.to_be_bytes()].concat())),
             },
         }),
+    ));
+
+    // §2.5-2.6, §7.4.2, §7.6.1: real MLS messages
+    let committed = || {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/vectors/mls.json");
+        Ok(std::fs::read_to_string(path)?)
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    out.push(file(
+        "mls.json",
+        crate::mls_vectors::file(
+            crate::mls_vectors::Inputs {
+                alice: (&cert, alice.device.mls.clone()),
+                bob: (&bob_cert, bob.device.mls.clone()),
+                app: encode(&apps[0].1),
+                meta: encode(&meta),
+                not_before: crate::mls_vectors::KEY_PACKAGE_NOT_BEFORE,
+            },
+            now,
+            committed,
+        )?,
     ));
 
     // §7 node protocol messages

@@ -790,6 +790,14 @@ pub enum Event {
         /// Who.
         contact: ContactView,
     },
+    /// An acceptance could not be completed (SPEC.md §7.4): the requester
+    /// refused the Welcome. Both sides see this; either may request again.
+    FriendFailed {
+        /// Who.
+        contact: ContactView,
+        /// Why (ours, or the requester's words when it tells us).
+        reason: String,
+    },
     /// A contact's record changed (blocked, verified, new address…).
     ContactChanged {
         /// The contact.

@@ -143,3 +143,102 @@ fn a_key_package_claiming_someone_elses_certificate_is_refused() {
     assert!(matches!(alice.mls.start(&bytes, now()), Err(ConversationError::Untrusted(_))));
     assert!(matches!(alice.mls.start(b"garbage", now()), Err(ConversationError::Malformed(_))));
 }
+
+/// A handshake made with openmls directly, as another implementation
+/// would send it: `build` gets Bob's group with outgoing handshakes set to
+/// `policy`.
+fn raw_handshake(
+    d: &Dev,
+    gid: &[u8],
+    policy: openmls::prelude::WireFormatPolicy,
+    build: impl FnOnce(
+        &mut openmls::prelude::MlsGroup,
+        &kovan_node::store::MlsProvider,
+        &MlsSigner,
+    ) -> Vec<u8>,
+) -> Vec<u8> {
+    use openmls::prelude::{GroupId, MlsGroup, MlsGroupJoinConfig};
+    use openmls_traits::OpenMlsProvider as _;
+    let provider = d.db.mls_provider().unwrap();
+    let mut group = MlsGroup::load(provider.storage(), &GroupId::from_slice(gid)).unwrap().unwrap();
+    let config = MlsGroupJoinConfig::builder()
+        .use_ratchet_tree_extension(true)
+        .wire_format_policy(policy)
+        .build();
+    group.set_configuration(provider.storage(), &config).unwrap();
+    build(&mut group, &provider, &MlsSigner::new(d.keys.mls.clone()))
+}
+
+/// Alice and Bob in a 1:1 conversation, with Alice's self-update applied
+/// by Bob (so Bob has just applied a commit, the case where a message of
+/// a competing branch would be parked).
+fn after_a_commit(dir: &std::path::Path) -> (Dev, Dev, Vec<u8>) {
+    let alice = Dev::new(dir, "alice");
+    let bob = Dev::new(dir, "bob");
+    let started = alice.mls.start(&bob.mls.key_package(false).unwrap(), now()).unwrap();
+    bob.mls.join(&started.welcome, now()).unwrap();
+    let g = started.group_id;
+    let c = alice.mls.commit(&alice.db, &g, &Intent::Update, now()).unwrap().unwrap();
+    assert!(matches!(
+        bob.mls.receive(&bob.db, &c.commit, now()).unwrap(),
+        Incoming::Commit { epoch: 2, .. }
+    ));
+    (alice, bob, g)
+}
+
+use kovan_node::groups::Intent;
+
+#[test]
+fn a_commit_sent_as_a_public_message_is_applied_not_parked() {
+    // SPEC.md §2.5: commits and proposals may come as PublicMessage (RFC
+    // 9420 allows it; mls-rs sends them so by default). Such a commit for
+    // the current epoch was once parked as "for a later epoch", and its
+    // sender's messages after it stalled behind it.
+    use openmls::prelude::tls_codec::Serialize as _;
+    use openmls::prelude::{LeafNodeParameters, MIXED_PLAINTEXT_WIRE_FORMAT_POLICY};
+    let dir = tempfile::tempdir().unwrap();
+    let (alice, bob, g) = after_a_commit(dir.path());
+    let public = raw_handshake(&bob, &g, MIXED_PLAINTEXT_WIRE_FORMAT_POLICY, |group, p, s| {
+        let bundle = group.self_update(p, s, LeafNodeParameters::default()).unwrap();
+        group.merge_pending_commit(p).unwrap();
+        bundle.into_commit().tls_serialize_detached().unwrap()
+    });
+    assert_eq!(public[2..4], [0, 1], "the commit is a PublicMessage (wire format 1)");
+    // Alice's group as a node before this rule stored it: ciphertext
+    // handshakes only. Receiving moves it to the rule.
+    use openmls::prelude::PURE_CIPHERTEXT_WIRE_FORMAT_POLICY;
+    raw_handshake(&alice, &g, PURE_CIPHERTEXT_WIRE_FORMAT_POLICY, |_, _, _| Vec::new());
+    match alice.mls.receive(&alice.db, &public, now()).unwrap() {
+        Incoming::Commit { epoch: 3, .. } => {}
+        other => panic!("the public commit was not applied: {other:?}"),
+    }
+    // The conversation goes on both ways in the new epoch.
+    let m = bob.mls.encrypt(&g, b"after my public commit").unwrap();
+    assert_eq!(alice.text(&m).0, "after my public commit");
+    let m = alice.mls.encrypt(&g, b"read you").unwrap();
+    assert_eq!(bob.text(&m).0, "read you");
+}
+
+#[test]
+fn a_current_epoch_commit_that_fails_for_another_reason_is_refused_not_parked() {
+    // Parking is for epochs above the current one, and for a message of
+    // a competing branch (one that does not decrypt right after a
+    // commit). A commit that decrypts but does not process — here it
+    // commits a proposal by reference that never arrived — is refused
+    // at once, with an error, instead of waiting for an epoch that will
+    // never come.
+    use openmls::prelude::MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY;
+    use openmls::prelude::tls_codec::Serialize as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (alice, bob, g) = after_a_commit(dir.path());
+    let commit = raw_handshake(&bob, &g, MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY, |group, p, s| {
+        let leaf = group.members().find(|m| m.index != group.own_leaf_index()).unwrap().index;
+        let _proposal = group.propose_remove_member(p, s, leaf).unwrap();
+        let (commit, _, _) = group.commit_to_pending_proposals(p, s).unwrap();
+        commit.tls_serialize_detached().unwrap()
+    });
+    match alice.mls.receive(&alice.db, &commit, now()) {
+        Err(ConversationError::Mls(_)) => {}
+        other => panic!("expected an MLS error, got {other:?}"),
+    }
+}

@@ -13,7 +13,7 @@ use kovan_crypto::mls::{CIPHERSUITE, KovanProvider, MlsSigner, credential_with_k
 use kovan_relay::config::RelayConfig;
 use kovan_relay::{Info, Relay};
 use openmls::prelude::tls_codec::Serialize as _;
-use openmls::prelude::{KeyPackage, MlsMessageOut};
+use openmls::prelude::{Capabilities, ExtensionType, KeyPackage, KeyPackageBuilder, MlsMessageOut};
 use rand_core::OsRng;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -388,18 +388,43 @@ impl User {
         envelope::open(&self.device.envelope, &bytes, now_secs()).unwrap().payload
     }
 
-    /// A KeyPackage of this device, encoded as an MLSMessage.
+    /// A KeyPackage of this device as kovan makes it (SPEC.md §2.6),
+    /// encoded as an MLSMessage.
     pub fn key_package(&self) -> String {
+        self.key_package_from(KeyPackage::builder().leaf_node_capabilities(kovan_capabilities()))
+    }
+
+    /// A last-resort KeyPackage of this device.
+    pub fn last_resort_key_package(&self) -> String {
+        self.key_package_from(
+            KeyPackage::builder()
+                .leaf_node_capabilities(kovan_capabilities())
+                .mark_as_last_resort(),
+        )
+    }
+
+    /// A KeyPackage of this device from `builder` (to break the rules).
+    pub fn key_package_from(&self, builder: KeyPackageBuilder) -> String {
         let provider: KovanProvider<openmls_memory_storage::MemoryStorage> =
             KovanProvider::default();
         let signer = MlsSigner::new(self.device.mls.clone());
-        let kp = KeyPackage::builder()
+        let kp = builder
             .build(CIPHERSUITE, &provider, &signer, credential_with_key(&self.cert))
             .unwrap()
             .key_package()
             .clone();
         B64.encode(MlsMessageOut::from(kp).tls_serialize_detached().unwrap())
     }
+}
+
+/// What every kovan leaf declares (SPEC.md §2.6).
+pub fn kovan_capabilities() -> Capabilities {
+    Capabilities::builder()
+        .extensions(vec![
+            ExtensionType::LastResort,
+            ExtensionType::Unknown(kovan_crypto::mls::META_EXTENSION),
+        ])
+        .build()
 }
 
 /// Waits until `f` is true (polling), or panics after [`WAIT`].

@@ -13,7 +13,7 @@ async fn upload_claim_and_last_resort(db: Db) {
     let alice = relay.register("alice").await;
     let bob = relay.register("bob").await;
     let kps: Vec<String> = (0..3).map(|_| alice.key_package()).collect();
-    let last = alice.key_package();
+    let last = alice.last_resort_key_package();
 
     // Garbage, and a package of another device, are refused.
     let (s, b) =
@@ -25,6 +25,30 @@ async fn upload_claim_and_last_resort(db: Db) {
     assert_eq!((s, b["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_key_package")));
     let (s, _) = relay.post("/v1/keypackages", None, json!({"key_packages": kps})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // SPEC.md §2.6: packages that lack kovan's capabilities, live longer
+    // than 90 days, or are marked last-resort in the wrong slot (or not
+    // in the right one) are refused.
+    use openmls::prelude::{KeyPackage, Lifetime};
+    let bare = alice.key_package_from(KeyPackage::builder());
+    let year = alice.key_package_from(
+        KeyPackage::builder()
+            .leaf_node_capabilities(crate::harness::kovan_capabilities())
+            .key_package_lifetime(Lifetime::new(365 * 24 * 3600)),
+    );
+    for body in [
+        json!({"key_packages": [bare]}),
+        json!({"key_packages": [year]}),
+        json!({"key_packages": [alice.last_resort_key_package()]}),
+        json!({"key_packages": [], "last_resort": alice.key_package()}),
+    ] {
+        let (s, b) = relay.post("/v1/keypackages", Some(&alice.token), body.clone()).await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_key_package")),
+            "{body}: {b}"
+        );
+    }
 
     let (s, count) = relay
         .post(

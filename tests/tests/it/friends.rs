@@ -714,16 +714,9 @@ pub(crate) async fn put_friend_request(
     fill: impl FnOnce(&mut kovan_spec::wire::FriendRequest),
 ) {
     use kovan_crypto::envelope::{self, PayloadKind, Sender};
-    use kovan_crypto::identity::DeviceCertificate;
     use kovan_spec::wire;
     let client = RelayClient::new(relay).unwrap();
-    let profile = client.user(to).await.unwrap();
-    let cert = base64::Engine::decode(
-        &base64::engine::general_purpose::STANDARD,
-        profile["devices"][0]["certificate"].as_str().unwrap(),
-    )
-    .unwrap();
-    let to_cert = DeviceCertificate::parse(&cert).unwrap();
+    let to_cert = directory_certificate(&client, to).await;
     let mut request = wire::FriendRequest {
         recipient_account: to_cert.account().as_bytes().to_vec(),
         ..Default::default()
@@ -747,6 +740,21 @@ pub(crate) async fn put_friend_request(
     client.put_envelope(&to_cert.peer_id().to_string(), sealed.bytes).await.unwrap();
 }
 
+/// The certificate of `username`'s first device, from the relay's
+/// directory.
+async fn directory_certificate(
+    client: &RelayClient,
+    username: &str,
+) -> kovan_crypto::identity::DeviceCertificate {
+    let profile = client.user(username).await.unwrap();
+    let cert = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        profile["devices"][0]["certificate"].as_str().unwrap(),
+    )
+    .unwrap();
+    kovan_crypto::identity::DeviceCertificate::parse(&cert).unwrap()
+}
+
 /// A device made outside any node (as a hostile client would), with one
 /// of its KeyPackages.
 pub(crate) fn device_with_key_package(
@@ -765,4 +773,219 @@ pub(crate) fn device_with_key_package(
         let kp = mls.key_package(false).unwrap();
         (id, kp)
     })
+}
+
+/// A device driven by hand, outside any node, with an account on the
+/// relay: what a client of another implementation looks like to kovan.
+struct RawDevice {
+    id: kovan_node::identity::Identity,
+    client: RelayClient,
+    url: String,
+    token: String,
+    cursor: i64,
+}
+
+impl RawDevice {
+    async fn register(dir: &std::path::Path, name: &str, relay: &str) -> Self {
+        let home = kovan_node::home::Home::at(dir.join(name));
+        let id = tokio::task::block_in_place(|| {
+            kovan_node::identity::Identity::create(&home, b"pw", name).unwrap()
+        });
+        let client = RelayClient::new(relay).unwrap();
+        let token = client.register(&id, name, "a long password").await.unwrap().token;
+        Self { id, client, url: relay.to_owned(), token, cursor: 0 }
+    }
+
+    /// The next envelope in its mailbox, opened.
+    async fn next(&mut self) -> kovan_crypto::envelope::Opened {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let url = format!("{}/v1/mailbox?after={}", self.url, self.cursor);
+            let v: serde_json::Value = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(item) = v["items"].as_array().and_then(|a| a.first()) {
+                self.cursor = item["seq"].as_i64().unwrap();
+                let bytes = base64::Engine::decode(
+                    &base64::engine::general_purpose::STANDARD,
+                    item["envelope"].as_str().unwrap(),
+                )
+                .unwrap();
+                let now = kovan_node::identity::now_secs();
+                return kovan_crypto::envelope::open(&self.id.device_keys().envelope, &bytes, now)
+                    .unwrap();
+            }
+            assert!(tokio::time::Instant::now() < deadline, "nothing came to the mailbox");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The next friend message in its mailbox.
+    async fn next_friend(
+        &mut self,
+    ) -> (kovan_spec::ValidatedFriend, kovan_crypto::envelope::Opened) {
+        let o = self.next().await;
+        assert_eq!(o.kind, kovan_crypto::envelope::PayloadKind::Friend);
+        (kovan_spec::validate_friend_message(&o.payload).unwrap(), o)
+    }
+
+    /// Seals `payload` to `to` and puts it in its mailbox.
+    async fn send(
+        &self,
+        to: &kovan_crypto::identity::DeviceCertificate,
+        kind: kovan_crypto::envelope::PayloadKind,
+        payload: &[u8],
+    ) {
+        use kovan_crypto::envelope::{self, Sender};
+        let from = Sender { keys: self.id.device_keys(), certificate: self.id.certificate() };
+        let now = kovan_node::identity::now_secs() * 1000;
+        let sealed =
+            envelope::seal(&mut rand_core::OsRng, &from, &to.keys().envelope, kind, payload, now)
+                .unwrap();
+        self.client.put_envelope(&to.peer_id().to_string(), sealed.bytes).await.unwrap();
+    }
+}
+
+/// A 1:1 Welcome made with openmls for `key_package`, as an
+/// implementation that leaves the ratchet tree out would make it.
+fn welcome_without_ratchet_tree(dev: &RawDevice, key_package: &[u8]) -> Vec<u8> {
+    use kovan_crypto::mls::{CIPHERSUITE, KovanProvider, credential_with_key};
+    use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+    use openmls::prelude::*;
+    let provider = KovanProvider::new(openmls_memory_storage::MemoryStorage::default());
+    let MlsMessageBodyIn::KeyPackage(kp) =
+        MlsMessageIn::tls_deserialize_exact(key_package).unwrap().extract()
+    else {
+        panic!("not a KeyPackage")
+    };
+    let kp = kp.validate(provider.crypto(), ProtocolVersion::Mls10).unwrap();
+    let config = MlsGroupCreateConfig::builder()
+        .ciphersuite(CIPHERSUITE)
+        .use_ratchet_tree_extension(false)
+        .build();
+    let signer = dev.id.mls_signer();
+    let mut group =
+        MlsGroup::new(&provider, &signer, &config, credential_with_key(dev.id.certificate()))
+            .unwrap();
+    let (_, welcome, _) = group.add_members(&provider, &signer, &[kp]).unwrap();
+    welcome.tls_serialize_detached().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_welcome_ends_the_request_as_failed_on_both_sides_and_can_be_retried() {
+    // SPEC.md §7.4: a Welcome without the ratchet tree cannot be joined.
+    // The requester once refused it silently and stayed "outgoing"
+    // forever while the accepter thought they were friends.
+    use kovan_crypto::envelope::PayloadKind;
+    use kovan_spec::FriendBody;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::relay_only(dir.path(), "alice", &relay.url).await;
+    alice.h.register("alice", "a long password").await.unwrap();
+    let mut raw = RawDevice::register(dir.path(), "raw", &relay.url).await;
+
+    alice.h.friend_request("raw", "hello").await.unwrap();
+    let (request, o) = raw.next_friend().await;
+    let FriendBody::Request { key_package, .. } = request.body else { panic!("not a request") };
+    let welcome = welcome_without_ratchet_tree(&raw, &key_package);
+    raw.send(&o.sender, PayloadKind::MlsWelcome, &welcome).await;
+
+    // The requester sees the failure...
+    let Event::FriendFailed { contact, reason } =
+        alice.wait("the failure", |e| matches!(e, Event::FriendFailed { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(contact.state, FriendState::Failed);
+    assert!(!reason.is_empty());
+    let listed = alice.h.contacts().await.unwrap();
+    assert_eq!(listed[0].state, FriendState::Failed, "not left outgoing: {listed:?}");
+    // ...and tells the accepter, naming the request it accepted.
+    let (told, _) = raw.next_friend().await;
+    assert_eq!(told.request_id, request.request_id);
+    assert!(matches!(told.body, FriendBody::JoinFailed { .. }), "{:?}", told.body);
+
+    // A new request goes out.
+    let again = alice.h.friend_request("raw", "once more").await.unwrap();
+    assert_eq!(again.state, FriendState::Outgoing);
+    let (retry, _) = raw.next_friend().await;
+    assert!(matches!(retry.body, FriendBody::Request { .. }));
+    assert_ne!(retry.request_id, request.request_id);
+    alice.h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepter_told_its_welcome_failed_closes_the_conversation_and_takes_a_new_request() {
+    use kovan_crypto::envelope::PayloadKind;
+    use kovan_spec::wire;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut bob = TestNode::relay_only(dir.path(), "bob", &relay.url).await;
+    bob.h.register("bob", "a long password").await.unwrap();
+    let raw = RawDevice::register(dir.path(), "raw", &relay.url).await;
+
+    let kp = tokio::task::block_in_place(|| {
+        let db = kovan_node::store::Database::open(&dir.path().join("raw-mls.sqlite3")).unwrap();
+        let mls = kovan_node::conversation::Conversations::new(
+            &db,
+            raw.id.mls_signer(),
+            raw.id.certificate().clone(),
+        )
+        .unwrap();
+        mls.key_package(false).unwrap()
+    });
+    let bob_cert = directory_certificate(&raw.client, "bob").await;
+    let request = |id: u8, kp: Vec<u8>| wire::FriendMessage {
+        version: 1,
+        request_id: vec![id; 16],
+        body: Some(wire::friend_message::Body::Request(wire::FriendRequest {
+            key_package: kp,
+            display_name: "raw".into(),
+            recipient_account: bob_cert.account().as_bytes().to_vec(),
+            ..Default::default()
+        })),
+    };
+    raw.send(&bob_cert, PayloadKind::Friend, &kovan_spec::encode(&request(1, kp.clone()))).await;
+    let Event::FriendRequest { contact } =
+        bob.wait("the request", |e| matches!(e, Event::FriendRequest { .. })).await
+    else {
+        unreachable!()
+    };
+    let accepted = bob.h.friend_accept(&contact.account).await.unwrap();
+    assert_eq!(accepted.state, FriendState::Friend);
+    let conversation = accepted.conversation.clone().unwrap();
+    // From now on Bob takes no requests; a retry after a failed
+    // acceptance still reaches him.
+    bob.h.update_settings(&serde_json::json!({"friend_policy": "nobody"})).await.unwrap();
+
+    // A "join failed" for another request changes nothing; for this one,
+    // Bob's side ends failed and the conversation closes.
+    let failed = |id: u8| wire::FriendMessage {
+        version: 1,
+        request_id: vec![id; 16],
+        body: Some(wire::friend_message::Body::JoinFailed(wire::FriendJoinFailed {
+            reason: "no ratchet tree in the Welcome".into(),
+        })),
+    };
+    raw.send(&bob_cert, PayloadKind::Friend, &kovan_spec::encode(&failed(2))).await;
+    raw.send(&bob_cert, PayloadKind::Friend, &kovan_spec::encode(&failed(1))).await;
+    let Event::FriendFailed { contact, reason } =
+        bob.wait("the failure", |e| matches!(e, Event::FriendFailed { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(contact.state, FriendState::Failed);
+    assert_eq!(reason, "no ratchet tree in the Welcome");
+    assert!(bob.h.send_text(&conversation, "anyone?", None).await.is_err(), "closed");
+
+    // The requester asks again; the "nobody" policy does not drop it.
+    raw.send(&bob_cert, PayloadKind::Friend, &kovan_spec::encode(&request(3, kp))).await;
+    bob.wait("the new request", |e| matches!(e, Event::FriendRequest { .. })).await;
+    bob.h.shutdown().await;
 }

@@ -16,6 +16,7 @@ use rand_core::{OsRng, RngCore};
 use super::{Core, Fail, Input, Path, fail_to_node, internal, now_ms, reject};
 use crate::contacts::{ContactRow, FriendState};
 use crate::control::{s, to_value};
+use crate::conversation::ConversationError;
 use crate::identity::now_secs;
 use crate::invites::InviteLink;
 use crate::node::views::{self, ContactView, Event, SearchResult};
@@ -59,7 +60,11 @@ impl Core {
                     None => None,
                 };
                 let policy = self.db.setting("friend_policy")?;
+                // A failed acceptance (§7.4) is retried by a new request:
+                // the policy does not stand between two accounts that
+                // already said yes to each other.
                 if c.state != FriendState::Outgoing
+                    && c.state != FriendState::Failed
                     && admitted.is_none()
                     && matches!(policy.as_deref(), Some(b"nobody" | b"link"))
                 {
@@ -69,6 +74,7 @@ impl Core {
                 if c.state == FriendState::Outgoing {
                     // Crossed requests: the smaller account key accepts.
                     if self.my_account() < account {
+                        c.request_id = Some(m.request_id);
                         c.request_key_package = Some(key_package);
                         c.certificate = Some(o.sender.clone());
                         c.peer_id = Some(o.sender.peer_id().to_string());
@@ -110,6 +116,23 @@ impl Core {
                     self.emit(Event::FriendRemoved { contact: ContactView::from(&c) });
                 }
             }
+            FriendBody::JoinFailed { reason } => {
+                // The requester could not join the conversation our
+                // acceptance of this request created: it is closed, and
+                // either side may ask again.
+                if c.state == FriendState::Friend && c.request_id == Some(m.request_id) {
+                    if let Some(conv) = &c.conversation_id {
+                        self.history().close(conv)?;
+                        self.mls.forget(&self.db, conv).map_err(reject)?;
+                        self.mls_changed();
+                    }
+                    c.state = FriendState::Failed;
+                    c.request_id = None;
+                    self.contacts_store().put(&c, now)?;
+                    let contact = ContactView::from(&c);
+                    self.emit(Event::FriendFailed { contact, reason });
+                }
+            }
             _ => return Err(reject("unknown friend message")),
         }
         Ok(())
@@ -129,16 +152,28 @@ impl Core {
             tracing::info!("dropped an unsolicited Welcome");
             return Ok(());
         };
-        let joined = self.mls.join(&o.payload, now_secs()).map_err(reject)?;
-        self.mls_changed();
         let me = self.identity.certificate().digest();
         let them = o.sender.digest();
-        let ok = joined.members.len() == 2
-            && joined.members.iter().any(|m| m.digest() == me)
-            && joined.members.iter().any(|m| m.digest() == them);
-        if !ok {
-            return Err(reject("the Welcome's members are not the two of us"));
-        }
+        // Joined in a savepoint of its own, so a refused Welcome leaves no
+        // MLS state behind while its refusal is recorded.
+        let joined = self.db.tx().savepoint(|| {
+            let joined = self.mls.join(&o.payload, now_secs())?;
+            let ok = joined.members.len() == 2
+                && joined.members.iter().any(|m| m.digest() == me)
+                && joined.members.iter().any(|m| m.digest() == them);
+            if !ok {
+                return Err(ConversationError::Refused(
+                    "the Welcome's members are not the two of us".into(),
+                ));
+            }
+            Ok(joined)
+        });
+        let joined = match joined {
+            Ok(j) => j,
+            Err(ConversationError::Storage(e)) => return Err(Fail::Later(e)),
+            Err(e) => return self.refuse_acceptance(c, o, e.to_string()),
+        };
+        self.mls_changed();
         let now = now_ms();
         if let Some(old) = c.conversation_id.take() {
             self.history().close(&old)?;
@@ -151,6 +186,35 @@ impl Core {
         c.request_id = None;
         self.contacts_store().put(&c, now)?;
         self.emit(Event::FriendAccepted { contact: ContactView::from(&c) });
+        Ok(())
+    }
+
+    /// The Welcome that answered our request could not be joined (e.g. it
+    /// lacks the ratchet tree, SPEC.md §7.4): the request ends `failed` on
+    /// this side, and the accepter is told so that it ends there too.
+    fn refuse_acceptance(
+        &mut self,
+        mut c: ContactRow,
+        o: &Opened,
+        reason: String,
+    ) -> Result<(), Fail> {
+        tracing::info!(%reason, "refused the Welcome that answered a friend request");
+        let mut said = reason.clone();
+        while said.len() > kovan_spec::limits::MAX_JOIN_FAILED_REASON {
+            said.pop();
+        }
+        let msg = wire::FriendMessage {
+            version: 1,
+            request_id: c.request_id.unwrap_or_default().to_vec(),
+            body: Some(wire::friend_message::Body::JoinFailed(wire::FriendJoinFailed {
+                reason: said,
+            })),
+        };
+        c.state = FriendState::Failed;
+        c.request_id = None;
+        self.contacts_store().put(&c, now_ms())?;
+        self.enqueue(&o.sender, PayloadKind::Friend, &kovan_spec::encode(&msg), None, None)?;
+        self.emit(Event::FriendFailed { contact: ContactView::from(&c), reason });
         Ok(())
     }
 
@@ -334,7 +398,7 @@ impl Core {
         self.history().ensure_conversation(&started.group_id, Some(&c.account), now)?;
         c.state = FriendState::Friend;
         c.conversation_id = Some(started.group_id.clone());
-        c.request_id = None;
+        // Kept: a `join_failed` from the requester names it (§7.4).
         c.request_note = String::new();
         self.contacts_store().put(&c, now)?;
         self.enqueue(&cert, PayloadKind::MlsWelcome, &started.welcome, None, None)

@@ -68,7 +68,7 @@ pub async fn upload_key_packages(
         .chain(req.last_resort.iter().map(|k| (k, true)));
     for (k, last_resort) in all {
         let bytes = unb64("key_package", k, MAX_KEY_PACKAGE)?;
-        check::check(&bytes, &device, now)
+        check::check(&bytes, &device, now, last_resort)
             .map_err(|e| ApiError::bad_request("invalid_key_package", e.to_string()))?;
         packages.push((bytes, last_resort));
     }

@@ -326,7 +326,7 @@ impl Core {
                 };
                 let device = self
                     .mls
-                    .inspect_key_package(&key_package, now_secs())
+                    .inspect_last_resort_key_package(&key_package, now_secs())
                     .map_err(|e| reject(format!("invitation answer: {e}")))?;
                 if device.digest() != o.sender.digest() {
                     return Err(reject("the key package is not the answering device's"));
