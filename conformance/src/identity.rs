@@ -14,6 +14,8 @@ pub const DEVICE_CERTIFICATE: &str = "kovan/v1/device-certificate";
 pub const SEALED_SENDER: &str = "kovan/v1/sealed-sender";
 /// §2.1: the label of the relay registration proof.
 pub const ACCOUNT_REGISTRATION: &str = "kovan/v1/account-registration";
+/// §2.1/§9.2: a device's proof of its p2p key to a relay.
+pub const RELAY_DEVICE: &str = "kovan/v1/relay-device";
 
 /// §2.1: `"kovan-sig" || 0x00 || len(label) || label || data`.
 pub fn signing_input(label: &str, data: &[u8]) -> Vec<u8> {

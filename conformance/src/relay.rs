@@ -49,12 +49,15 @@ impl Relay {
         let name = username.to_ascii_lowercase();
         let data = device.registration_data(&name, &relay_peer);
         let sig = identity::sign(&device.account, identity::ACCOUNT_REGISTRATION, &data);
+        // §9.2: the device proves its p2p key over the same bytes.
+        let device_sig = identity::sign(&device.p2p, identity::RELAY_DEVICE, &data);
         let body = json!({
             "username": name,
             "password": "conformance password",
             "account_key": B64.encode(device.cert.account()),
             "device_certificate": B64.encode(&device.cert.bytes),
             "signature": B64.encode(sig),
+            "device_signature": B64.encode(device_sig),
             "user_agent": "kovan-conformance",
         });
         let v = self.call(self.http.post(format!("{}/v1/accounts", self.base)).json(&body)).await?;
