@@ -10,7 +10,7 @@ use kovan_relay::{Relay, RelayConfig};
 /// kovan-relay — accounts, lookup, ciphertext mailboxes and NAT help for
 /// kovan nodes. It never sees plaintext.
 #[derive(Debug, Parser)]
-#[command(name = "kovan-relay", version, about, long_about = None)]
+#[command(name = "kovan-relay", version = env!("KOVAN_VERSION"), about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

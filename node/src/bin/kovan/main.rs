@@ -22,7 +22,7 @@ use crate::commands::Command;
 
 /// kovan — an end-to-end encrypted, peer-to-peer messenger.
 #[derive(Debug, Parser)]
-#[command(name = "kovan", version, about = "kovan — an end-to-end encrypted, peer-to-peer messenger", long_about = None)]
+#[command(name = "kovan", version = env!("KOVAN_VERSION"), about = "kovan — an end-to-end encrypted, peer-to-peer messenger", long_about = None)]
 struct Cli {
     /// The node's home directory (identity, database, config).
     /// Default: $XDG_DATA_HOME/kovan (~/.local/share/kovan).
