@@ -48,6 +48,7 @@ root="$work/root"
 mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/log"
 : >"$root/var/lib/dpkg/status"
 dpkg_root=(dpkg --root="$root" --force-script-chrootless --force-depends)
+[ "$(id -u)" -eq 0 ] || dpkg_root+=(--force-not-root)
 "${dpkg_root[@]}" -i "${debs[@]}" "${ddebs[@]}" >"$work/dpkg.log" 2>&1 || {
   cat "$work/dpkg.log"
   fail "dpkg -i failed"
