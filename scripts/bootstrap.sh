@@ -10,9 +10,14 @@ set -euo pipefail
 # client's snapshot tests a software wgpu adapter; ALSA's headers for its
 # sound (cpal), and PulseAudio with ALSA's plugin for it, whose virtual
 # microphone and speaker the voice-note UI test records from and plays to
-# (scripts/audio.sh).
+# (scripts/audio.sh). For the Debian packages (scripts/package.sh and their
+# test, scripts/check-packages.sh): dpkg-dev (dpkg-shlibdeps finds their
+# library dependencies), binutils (objcopy splits off the debug info),
+# lintian, desktop-file-utils (desktop-file-validate), and zsh and fish to
+# run the completions in.
 pkgs=(pkg-config libwayland-dev libxkbcommon-dev libopus-dev mesa-vulkan-drivers
-  libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins)
+  libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins
+  dpkg-dev binutils lintian desktop-file-utils zsh fish)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,3 +32,11 @@ fi
 
 # Rust components used by the checks.
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+# cargo-deb builds the Debian packages; pinned, so that a new release cannot
+# change the packages (or refuse the --ci build's dev profile) unasked.
+cargo_deb_version=3.8.0
+if ! cargo deb --version 2>/dev/null | grep -qF "$cargo_deb_version"; then
+  echo "bootstrap: installing cargo-deb $cargo_deb_version"
+  env -u CARGO_TARGET_DIR cargo install --locked --quiet "cargo-deb@$cargo_deb_version"
+fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: formatting, lints, the whole test suite, and the check
-# that the committed spec vectors are current. CI runs exactly this.
+# that the committed spec vectors are current, the Debian packages, fuzzing.
+# CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -36,6 +37,12 @@ awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += 
 if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
+# The Debian packages, made from the binaries the test build just made
+# (stripped, the debug info split off, like a release), then linted,
+# installed into an empty root, run and purged.
+echo "== packages"
+bash scripts/package.sh --ci
+bash scripts/check-packages.sh
 # Every fuzz target for a short, bounded time (a longer campaign:
 # bash fuzz/run.sh 3600). KOVAN_FUZZ_SECONDS=0 leaves it out, and says so.
 fuzz_secs="${KOVAN_FUZZ_SECONDS:-20}"

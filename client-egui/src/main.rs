@@ -16,8 +16,12 @@ fn home() -> anyhow::Result<std::path::PathBuf> {
         }
         if a == "--help" || a == "-h" {
             println!(
-                "kovan-desktop [--home DIR] [--relay URL]\n\nThe kovan desktop client. DIR defaults to the node's data directory."
+                "kovan-desktop [--home DIR] [--relay URL] [kovan:LINK]\n\nThe kovan desktop client. DIR defaults to the node's data directory."
             );
+            std::process::exit(0);
+        }
+        if a == "--version" || a == "-V" {
+            println!("kovan-desktop {}", env!("KOVAN_VERSION"));
             std::process::exit(0);
         }
     }
@@ -29,6 +33,13 @@ fn relay() -> Option<String> {
     args.iter().position(|a| a == "--relay").and_then(|i| args.get(i + 1).cloned())
 }
 
+/// A `kovan:` link (an invite) the window was opened with: the menu entry
+/// registers the desktop for them. Links are not acted on yet, so the
+/// window opens as it would without one.
+fn link() -> Option<String> {
+    std::env::args().skip(1).find(|a| a.starts_with("kovan:"))
+}
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -36,6 +47,10 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
+    if link().is_some() {
+        // The link itself is not logged: an invite is for its recipient.
+        tracing::info!("opened with a kovan: link; links are not handled yet");
+    }
     let config = BackendConfig { home: home()?, relay: relay(), ..Default::default() };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

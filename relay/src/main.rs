@@ -4,13 +4,16 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use kovan_relay::{Relay, RelayConfig};
+
+#[path = "../../packaging/generate.rs"]
+mod generate;
 
 /// kovan-relay — accounts, lookup, ciphertext mailboxes and NAT help for
 /// kovan nodes. It never sees plaintext.
 #[derive(Debug, Parser)]
-#[command(name = "kovan-relay", version, about, long_about = None)]
+#[command(name = "kovan-relay", version = env!("KOVAN_VERSION"), about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -75,6 +78,9 @@ async fn terminate() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if let Some(generate) = generate::Generate::from_args() {
+        return generate.exec(Cli::command());
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Openapi => print!("{}", kovan_relay::openapi::json()),

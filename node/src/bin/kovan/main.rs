@@ -3,26 +3,30 @@
 //! This file is the clap root (the global flags) and the dispatch. Each
 //! command lives in `commands/`, one module per group of commands, and
 //! prints through `output.rs`; the commands a running daemon answers talk
-//! to it through `remote.rs`.
+//! to it through `remote.rs`. The hidden commands that write completions
+//! and man pages for the packages come from `packaging/generate.rs`.
 
 mod commands;
+#[path = "../../../../packaging/generate.rs"]
+mod generate;
 mod output;
 mod remote;
 mod secret;
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use kovan_node::config::NodeConfig;
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
 use zeroize::Zeroizing;
 
 use crate::commands::Command;
+use crate::generate::Generate;
 
 /// kovan — an end-to-end encrypted, peer-to-peer messenger.
 #[derive(Debug, Parser)]
-#[command(name = "kovan", version, about = "kovan — an end-to-end encrypted, peer-to-peer messenger", long_about = None)]
+#[command(name = "kovan", version = env!("KOVAN_VERSION"), about = "kovan — an end-to-end encrypted, peer-to-peer messenger", long_about = None)]
 struct Cli {
     /// The node's home directory (identity, database, config).
     /// Default: $XDG_DATA_HOME/kovan (~/.local/share/kovan).
@@ -67,6 +71,12 @@ impl Context {
 }
 
 fn main() -> std::process::ExitCode {
+    if let Some(generate) = Generate::from_args() {
+        return match generate.exec(Cli::command()) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => output::error(false, &e),
+        };
+    }
     let cli = Cli::parse();
     init_logging(&cli);
     let json = cli.json;
