@@ -11,8 +11,8 @@ use eframe::egui;
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
 use kovan_node::node::{
-    ContactView, ConversationView, GroupChange, GroupView, InvitationView, MessageView,
-    ScheduledContent, ScheduledView,
+    ContactView, ConversationView, GroupChange, GroupView, InvitationView, InviteView, MessageView,
+    ReceiptView, ScheduledContent, ScheduledView,
 };
 use kovan_node::node::{NodeOptions, SearchResult};
 use kovan_node::{Event, Node, NodeHandle};
@@ -253,6 +253,26 @@ pub enum Cmd {
         /// Take it back.
         remove: bool,
     },
+    /// Who has one of this account's messages and who read it.
+    Receipts {
+        /// The conversation.
+        conversation: String,
+        /// The message.
+        message: String,
+    },
+    /// Read this account's invite links.
+    Invites,
+    /// Make an invite link.
+    InviteCreate {
+        /// What to call it.
+        label: String,
+        /// It stops working after this long (ms).
+        expires_in_ms: Option<i64>,
+        /// It admits this many requests in all.
+        max_uses: Option<u32>,
+    },
+    /// Revoke an invite link.
+    InviteRevoke(String),
 }
 
 /// Actions whose result is the new state (re-read afterwards).
@@ -398,6 +418,15 @@ pub enum Update {
         /// Width, height and RGBA pixels (at most [`FULL_SIDE`] a side).
         image: Option<(u32, u32, Vec<u8>)>,
     },
+    /// Who has one of this account's messages and who read it.
+    Receipts {
+        /// The message.
+        message: String,
+        /// One entry per recipient.
+        receipts: Vec<ReceiptView>,
+    },
+    /// This account's invite links, newest first.
+    Invites(Vec<InviteView>),
     /// The relay changed; unlocking connects to it.
     RelayChanged(Option<String>),
     /// A message this device sent.
@@ -640,6 +669,13 @@ async fn refresh(n: &NodeHandle, out: &Out) {
     }
 }
 
+async fn invites(n: &NodeHandle, out: &Out) {
+    match n.invites().await {
+        Ok(v) => out.send(Update::Invites(v)).await,
+        Err(e) => out.error("reading the invite links", e).await,
+    }
+}
+
 async fn load_settings(n: &NodeHandle, out: &Out) {
     let settings = match n.settings().await {
         Ok(s) => s,
@@ -870,7 +906,10 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Err(e) => out.error(what, e).await,
             }
         }
-        Cmd::LoadSettings => load_settings(n, out).await,
+        Cmd::LoadSettings => {
+            load_settings(n, out).await;
+            invites(n, out).await;
+        }
         Cmd::Avatar(username) => fetch_avatar(n, username, out).await,
         Cmd::SafetyNumber(account) => match n.safety_number(&account).await {
             Ok(digits) => out.send(Update::SafetyNumber { account, digits }).await,
@@ -881,6 +920,23 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 out.error("reacting", e).await;
             }
         }
+        Cmd::Receipts { conversation, message } => {
+            match n.receipts(&conversation, &message).await {
+                Ok(receipts) => out.send(Update::Receipts { message, receipts }).await,
+                Err(e) => out.error("reading the message info", e).await,
+            }
+        }
+        Cmd::Invites => invites(n, out).await,
+        Cmd::InviteCreate { label, expires_in_ms, max_uses } => {
+            match n.invite_create(&label, expires_in_ms, max_uses).await {
+                Ok(_) => invites(n, out).await,
+                Err(e) => out.error("making the invite link", e).await,
+            }
+        }
+        Cmd::InviteRevoke(id) => match n.invite_revoke(&id).await {
+            Ok(_) => invites(n, out).await,
+            Err(e) => out.error("revoking the invite link", e).await,
+        },
         Cmd::Create { .. } | Cmd::Unlock { .. } | Cmd::Lock | Cmd::SetRelay(_) => {}
     }
 }

@@ -58,6 +58,8 @@ impl App {
                 Update::FullImage { file, image } => {
                     self.chat.viewer().loaded(ctx, &mut self.ctx, &file, image);
                 }
+                Update::Receipts { message, receipts } => self.chat.receipts(&message, receipts),
+                Update::Invites(v) => self.settings.invites_loaded(v),
                 Update::RelayChanged(url) => {
                     self.ctx.config.relay = url.clone();
                     self.ctx.signed_in = None;

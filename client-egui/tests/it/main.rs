@@ -7,6 +7,8 @@
 mod account;
 mod flows;
 mod groups;
+mod info;
+mod invites;
 mod lock;
 mod people;
 mod snapshots;

@@ -271,6 +271,17 @@ pub(crate) fn type_into(h: &mut Client, field: &str, text: &str) {
     h.step();
 }
 
+/// Replaces what a field holds with `text` (select all, then type).
+pub(crate) fn retype(h: &mut Client, field: &str, text: &str) {
+    until(h, field, |h| has(h, field));
+    h.get_by_label(field).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label(field).type_text(text);
+    h.step();
+}
+
 /// Types a message in the open chat and sends it.
 pub(crate) fn send(h: &mut Client, text: &str) {
     type_into(h, "Message", text);

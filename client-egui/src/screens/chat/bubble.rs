@@ -61,6 +61,8 @@ pub enum Bubble {
     Edit,
     /// Delete this message for everyone.
     Delete,
+    /// Show who has this message and who read it.
+    Info,
     /// Add (or take back, `true`) a reaction.
     React(String, bool),
     /// Vote these options.
@@ -196,6 +198,10 @@ fn footer(ui: &mut egui::Ui, m: &MessageView, bx: &mut BubbleCtx<'_>, action: &m
         ui.menu_button("…", |ui| {
             if ui.button("Reply").clicked() {
                 *action = Some(Bubble::Reply);
+                ui.close();
+            }
+            if m.outgoing && ui.button("Message info").clicked() {
+                *action = Some(Bubble::Info);
                 ui.close();
             }
             if m.outgoing && m.kind == "text" {

@@ -7,6 +7,7 @@
 //! | loaded pages of history | [`pages`] |
 //! | the scrolled message list | [`messages`] |
 //! | one message, its menu, the reaction picker | [`bubble`] |
+//! | who has a message and who read it | [`info`] |
 //! | the composer (reply, emoji, completions, field, Send) | [`composer`] |
 //! | attach, location, poll, send later | [`extras`], [`location`], [`poll`], [`schedule`] |
 //! | recording and playing voice notes | [`voice`] |
@@ -14,6 +15,7 @@
 mod bubble;
 mod composer;
 mod extras;
+mod info;
 mod location;
 mod messages;
 mod pages;
@@ -28,6 +30,7 @@ use eframe::egui;
 
 use self::bubble::{Bubble, BubbleCtx};
 use self::composer::Composer;
+use self::info::MessageInfo;
 use self::voice::Voice;
 use crate::app::Ctx;
 use crate::backend::{Action, Cmd};
@@ -51,6 +54,7 @@ pub struct ChatView {
     reacting: Option<String>,
     thumbnails: HashMap<String, Option<egui::TextureHandle>>,
     viewer: ImageViewer,
+    info: MessageInfo,
 }
 
 impl ChatView {
@@ -58,6 +62,7 @@ impl ChatView {
     /// loaded, and it is read.
     pub fn opened(&mut self, id: &str, ctx: &mut Ctx) {
         self.composer.opened();
+        self.info.close();
         if !ctx.chats.contains_key(id) || ctx.chats[id].messages.is_empty() {
             ctx.send(Cmd::History { conversation: id.to_owned(), before: None });
         }
@@ -78,6 +83,11 @@ impl ChatView {
     /// The image viewer (the backend's decoded images go to it).
     pub fn viewer(&mut self) -> &mut ImageViewer {
         &mut self.viewer
+    }
+
+    /// A message's receipts came (for its info window).
+    pub fn receipts(&mut self, message: &str, receipts: Vec<kovan_node::node::ReceiptView>) {
+        self.info.loaded(message, receipts);
     }
 
     /// Draws the conversation `conv`.
@@ -120,6 +130,10 @@ impl ChatView {
                 Bubble::Reply => reply = Some((m, false)),
                 Bubble::Edit => reply = Some((m, true)),
                 Bubble::Delete => cmds.push(Cmd::Act(Action::Delete { conversation, message })),
+                Bubble::Info => {
+                    self.info.open(message.clone());
+                    cmds.push(Cmd::Receipts { conversation, message });
+                }
                 Bubble::React(emoji, remove) => {
                     cmds.push(Cmd::React { conversation, message, emoji, remove });
                 }
@@ -143,6 +157,7 @@ impl ChatView {
             self.viewer.open(id, ctx, &self.thumbnails);
         }
         self.viewer.show(ui, ctx);
+        self.info.show(ui);
         if let Some(what) = play {
             self.voice.play(what);
         }

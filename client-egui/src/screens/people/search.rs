@@ -3,6 +3,7 @@
 
 use eframe::egui;
 use kovan_node::contacts::FriendState;
+use kovan_node::invites::LINK_PREFIX;
 use kovan_node::node::SearchResult;
 
 use crate::app::Ctx;
@@ -18,13 +19,19 @@ pub struct Search {
 }
 
 impl Search {
-    /// "Search people", and each result with "Add NAME" unless already a
+    /// "Search people" (a pasted invite link sends a request instead), and each result with "Add NAME" unless already a
     /// friend or asked.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx, cmds: &mut Vec<Cmd>) {
         let r = labelled(ui, "Search people", &mut self.query, false);
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (ui.button("Search").clicked() || enter) && !self.query.trim().is_empty() {
-            let q = self.query.trim().to_owned();
+        let q = self.query.trim().to_owned();
+        // A pasted invite link asks its owner directly.
+        if q.starts_with(LINK_PREFIX) {
+            if ui.button("Send friend request").clicked() || enter {
+                cmds.push(Cmd::Request { who: q, note: String::new() });
+                self.query.clear();
+            }
+        } else if (ui.button("Search").clicked() || enter) && !q.is_empty() {
             ctx.send(Cmd::Search(q));
         }
         for f in &self.found {

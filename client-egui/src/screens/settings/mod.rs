@@ -1,9 +1,10 @@
 //! The Settings tab: where the data lives and which relay ([`relay`]);
 //! then, signed in, the relay account's profile ([`profile`]), privacy
-//! ([`privacy`]), sessions ([`sessions`]), and password, log out and
+//! ([`privacy`]), invite links ([`invites`]), sessions ([`sessions`]), and password, log out and
 //! account deletion ([`account`]).
 
 mod account;
+mod invites;
 mod privacy;
 mod profile;
 mod relay;
@@ -24,6 +25,7 @@ pub struct Settings {
     settings: Option<serde_json::Value>,
     sessions: Vec<serde_json::Value>,
     account: account::AccountForm,
+    invites: invites::Invites,
 }
 
 impl Settings {
@@ -54,6 +56,9 @@ impl Settings {
         }
         ui.separator();
         let mut cmds = Vec::new();
+        ui.separator();
+        self.invites.show(ui, &mut cmds);
+        ui.separator();
         sessions::show(ui, &self.sessions, &mut cmds);
         ui.separator();
         self.account.show(ui, &mut cmds);
@@ -66,6 +71,11 @@ impl Settings {
     pub fn loaded(&mut self, settings: serde_json::Value, sessions: serde_json::Value) {
         self.settings = Some(settings);
         self.sessions = sessions.as_array().cloned().unwrap_or_default();
+    }
+
+    /// This account's invite links came.
+    pub fn invites_loaded(&mut self, links: Vec<kovan_node::node::InviteView>) {
+        self.invites.links = Some(links);
     }
 
     /// The relay changed: its settings are read again once signed in.

@@ -3,6 +3,10 @@
 
 use eframe::egui;
 
+/// The friend-request policies and how they are put.
+const POLICIES: [(&str, &str); 3] =
+    [("everyone", "Everyone"), ("link", "Only people with my invite link"), ("nobody", "Nobody")];
+
 /// The switches; a change saves at once.
 pub fn show(
     ui: &mut egui::Ui,
@@ -18,14 +22,12 @@ pub fn show(
         }
         settings[key] = on.into();
     }
-    ui.horizontal(|ui| {
-        ui.label("Friend requests from");
-        let cur = settings["friend_policy"].as_str().unwrap_or("everyone").to_owned();
-        for p in ["everyone", "nobody"] {
-            if ui.selectable_label(cur == p, p).clicked() && cur != p {
-                patch.insert("friend_policy".into(), p.into());
-                settings["friend_policy"] = p.into();
-            }
+    ui.label("Who can ask to be your friend");
+    let cur = settings["friend_policy"].as_str().unwrap_or("everyone").to_owned();
+    for (p, words) in POLICIES {
+        if ui.radio(cur == p, words).clicked() && cur != p {
+            patch.insert("friend_policy".into(), p.into());
+            settings["friend_policy"] = p.into();
         }
-    });
+    }
 }
