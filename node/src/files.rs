@@ -464,9 +464,15 @@ impl From<RelayError> for TransferError {
     fn from(e: RelayError) -> Self {
         match e {
             RelayError::Unreachable(m) => TransferError::Network(format!("relay unreachable: {m}")),
-            RelayError::Refused { status: 404, .. } => TransferError::Gone(
-                "the file is no longer offered (the relay's copy is gone)".into(),
-            ),
+            // Withdrawn by its sender (§9.8): for good.
+            RelayError::Refused { status: 410, .. } => {
+                TransferError::Gone("the file is no longer offered (its sender withdrew it)".into())
+            }
+            // Nothing there: not uploaded (yet), never needed, or expired;
+            // the sender's device may still have it.
+            RelayError::Refused { status: 404, .. } => {
+                TransferError::Unavailable("the relay has no copy".into())
+            }
             RelayError::Refused { code, message, .. } => {
                 TransferError::Unavailable(format!("relay: {code}: {message}"))
             }

@@ -337,9 +337,21 @@ impl RelayClient {
 
     /// `DELETE /v1/blobs/{id}`.
     pub async fn delete_blob(&self, token: &str, id: &str) -> Result<(), RelayError> {
+        self.drop_blob(token, id, false).await
+    }
+
+    /// Gives back a blob nothing was uploaded to (SPEC.md §9.8): it is
+    /// forgotten, so readers get 404 ("nothing there"), not 410
+    /// ("withdrawn"), and wait for another source.
+    pub async fn release_blob(&self, token: &str, id: &str) -> Result<(), RelayError> {
+        self.drop_blob(token, id, true).await
+    }
+
+    async fn drop_blob(&self, token: &str, id: &str, unused: bool) -> Result<(), RelayError> {
+        let query = if unused { "?unused=true" } else { "" };
         let resp = self
             .http
-            .delete(self.url(&format!("/v1/blobs/{id}")))
+            .delete(self.url(&format!("/v1/blobs/{id}{query}")))
             .bearer_auth(token)
             .send()
             .await

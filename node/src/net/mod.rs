@@ -560,6 +560,11 @@ impl Loop {
                 let opts = DialOpts::peer_id(peer).addresses(addrs).build();
                 match self.swarm.dial(opts) {
                     Ok(()) => self.pending_dials.entry(peer).or_default().push(reply),
+                    // A dial to it is under way already (ours or a
+                    // behaviour's): its outcome answers this one too.
+                    Err(libp2p::swarm::DialError::DialPeerConditionFalse(_)) => {
+                        self.pending_dials.entry(peer).or_default().push(reply)
+                    }
                     Err(e) => {
                         let _ = reply.send(Err(NetError::Unreachable(e.to_string())));
                     }

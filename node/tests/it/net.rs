@@ -143,3 +143,36 @@ async fn an_unanswered_delivery_times_out_or_fails_cleanly() {
     assert!(a.net.send_envelope(nobody, too_big).await.is_err());
     a.net.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_node_names_itself_kovan_to_other_libp2p_peers() {
+    use futures_util::StreamExt;
+    use libp2p::{identify, noise, swarm::SwarmEvent, tcp, yamux};
+    let mut node = dev("/ip4/127.0.0.1/tcp/0");
+    let addr = listening(&mut node).await;
+    // Any libp2p client that asks (identify) hears kovan's agent, not
+    // rust-libp2p's default.
+    let mut probe = libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|key| {
+            identify::Behaviour::new(identify::Config::new("/ipfs/id/1.0.0".into(), key.public()))
+        })
+        .unwrap()
+        .build();
+    probe.dial(addr).unwrap();
+    let agent = tokio::time::timeout(WAIT, async {
+        loop {
+            if let SwarmEvent::Behaviour(identify::Event::Received { info, .. }) =
+                probe.select_next_some().await
+            {
+                return info.agent_version;
+            }
+        }
+    })
+    .await
+    .expect("no identify answer");
+    assert_eq!(agent, net::AGENT_VERSION);
+    assert!(agent.starts_with("kovan/"), "{agent}");
+}

@@ -124,17 +124,37 @@ async fn quotas_sizes_and_ownership(db: crate::harness::Db) {
     let (s, _) =
         relay.send(Method::DELETE, &format!("/v1/blobs/{id}"), Some(&bob.token), None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // The owner withdraws it: readers are told so (410), for good.
+    assert_eq!(patch(&relay, &alice.token, id, 0, vec![1; 10]).await.0, StatusCode::OK);
     let (s, _) =
         relay.send(Method::DELETE, &format!("/v1/blobs/{id}"), Some(&alice.token), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    assert_eq!(relay.get(&format!("/v1/blobs/{id}/info"), None).await.0, StatusCode::NOT_FOUND);
+    let (s, gone) = relay.get(&format!("/v1/blobs/{id}/info"), None).await;
+    assert_eq!((s, gone["code"].as_str()), (StatusCode::GONE, Some("withdrawn")));
+    assert_eq!(download(&relay, id, None).await.0, StatusCode::GONE);
     assert!(!relay.dir.path().join("blobs").join(id).exists(), "its bytes are gone");
     assert_eq!(create(alice.token.clone(), 1000).await.0, StatusCode::CREATED, "refunded");
+    // One never used is given back: readers see nothing there (404), so
+    // they keep trying the sender; one with bytes cannot be.
+    let (_, spare) = create(bob.token.clone(), 10).await;
+    let spare = spare["id"].as_str().unwrap();
+    let unused = format!("/v1/blobs/{spare}?unused=true");
+    assert_eq!(
+        relay.send(Method::DELETE, &unused, Some(&bob.token), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(relay.get(&format!("/v1/blobs/{spare}/info"), None).await.0, StatusCode::NOT_FOUND);
+    let (_, used) = create(bob.token.clone(), 10).await;
+    let used = used["id"].as_str().unwrap();
+    assert_eq!(patch(&relay, &bob.token, used, 0, vec![1; 5]).await.0, StatusCode::OK);
+    let path = format!("/v1/blobs/{used}?unused=true");
+    let (s, refused) = relay.send(Method::DELETE, &path, Some(&bob.token), None).await;
+    assert_eq!((s, refused["code"].as_str()), (StatusCode::CONFLICT, Some("blob_in_use")));
 
     // Deleting the account deletes its blobs' bytes.
     let blobs_before = std::fs::read_dir(relay.dir.path().join("blobs")).unwrap().count();
     assert_eq!(relay.delete_account(&bob).await, StatusCode::NO_CONTENT);
     let blobs_after = std::fs::read_dir(relay.dir.path().join("blobs")).unwrap().count();
-    assert_eq!(blobs_after, blobs_before - 1, "bob's blob went with his account");
+    assert_eq!(blobs_after, blobs_before - 2, "bob's two blobs went with his account");
     relay.stop().await;
 }

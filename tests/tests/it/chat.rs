@@ -283,3 +283,32 @@ async fn concurrent_key_refreshes_lose_no_message_on_either_side() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reaction_that_is_not_one_emoji_is_dropped_by_its_receiver() {
+    use kovan_spec::wire;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path()).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    let sent = bob.h.send_text(&alice_acct, "tepki ver", None).await.unwrap();
+    next_text(&mut alice).await;
+    let target = hex::decode(&sent.id).unwrap();
+    // A peer sends words as a "reaction" (refused by kovan's own API),
+    // then a real one: Bob shows only the real one.
+    for emoji in ["not an emoji", ":nosuchcode:", "👍"] {
+        let r = wire::Reaction { target: target.clone(), emoji: emoji.into(), remove: false };
+        alice
+            .h
+            .send_raw_content(&bob_acct, wire::app_envelope::Content::Reaction(r))
+            .await
+            .unwrap();
+    }
+    let ev = bob.wait("a reaction", |e| matches!(e, Event::Reactions { .. })).await;
+    let Event::Reactions { message } = ev else { unreachable!() };
+    let shown: Vec<&str> = message.reactions.iter().map(|r| r.emoji.as_str()).collect();
+    assert_eq!(shown, ["👍"]);
+    alice.h.shutdown().await;
+    bob.h.shutdown().await;
+}

@@ -753,6 +753,10 @@ fn the_readme_walkthrough_runs_as_written() {
         };
         last_out = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(!last_out.trim_start().starts_with('{'), "`{line}` printed JSON: {last_out}");
+        if who == "Bob" && args.starts_with(&["friend".to_owned(), "list".to_owned()]) {
+            // Alice's name is the one she chose, not her device's.
+            assert!(last_out.contains("Alice") && !last_out.contains("laptop"), "{last_out}");
+        }
         match args.first().map(String::as_str) {
             Some("send") => message_id = id_after(&last_out, " id "),
             Some("files") => listed = last_out.clone(),
@@ -822,9 +826,12 @@ fn what_outside_testing_found_in_the_cli_is_fixed() {
     assert_eq!(fetched["state"], "complete", "{fetched}");
     let (ok, _, err) = text(&bob, &["fetch-file", "zz"]);
     assert!(!ok && err.contains("is not a file id"), "{err}");
-    // Groups: "1 member".
+    // Groups: "1 member"; two of one name are told apart by id.
     let (ok, out, _) = text(&alice, &["group", "create", "Yalnız"]);
     assert!(ok && out.contains("1 member,"), "{out}");
+    assert!(text(&alice, &["group", "create", "Yalnız"]).0);
+    let (ok, _, err) = text(&alice, &["send", "Yalnız", "hangisi?"]);
+    assert!(!ok && err.contains("several groups are called"), "{err}");
     // Text answers are sentences, not JSON.
     for (args, want) in [
         (&["read-receipts", "off"][..], "Read receipts are off."),
@@ -839,8 +846,21 @@ fn what_outside_testing_found_in_the_cli_is_fixed() {
     let addr = status["dial"][0].as_str().unwrap();
     let (ok, out, err) = text(&bob, &["connect", addr]);
     assert!(ok && out.contains("Connected."), "{out}{err}");
-    // The relay signed in to is remembered: a restart without --relay works.
+    // `watch` says when the daemon stops; the relay signed in to is
+    // remembered: a restart without --relay works.
+    let watch = Command::new(bin("kovan"))
+        .arg("--home")
+        .arg(&alice.home)
+        .arg("watch")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
     alice.sigterm();
+    let watched = watch.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&watched.stderr);
+    assert!(err.contains("the daemon stopped") && !err.contains("end of file"), "{err}");
     let config = std::fs::read_to_string(alice.home.join("kovan.toml")).unwrap();
     assert!(config.contains(&relay.url), "{config}");
     let socket = alice.home.join("kovan.sock");
@@ -859,4 +879,27 @@ fn what_outside_testing_found_in_the_cli_is_fixed() {
     assert_eq!(found[0]["username"], "bob", "{found}");
     let _ = plain.kill();
     let _ = plain.wait();
+}
+
+#[test]
+fn a_fresh_relay_starts_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin("kovan-relay"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("relay"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("listening") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "the relay exited");
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(!log.contains("WARN"), "a fresh relay warns: {log}");
 }

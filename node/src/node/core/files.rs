@@ -516,7 +516,7 @@ impl Core {
         {
             let (client, token, blob) = (r.client.clone(), s.token.clone(), hex::encode(blob));
             self.spawn(async move {
-                if let Err(e) = client.delete_blob(&token, &blob).await {
+                if let Err(e) = client.release_blob(&token, &blob).await {
                     tracing::debug!(error = %e, "giving back an unneeded blob failed");
                 }
             });

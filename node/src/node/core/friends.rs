@@ -468,12 +468,35 @@ impl Core {
 
     pub(super) fn set_blocked(&mut self, who: &str, blocked: bool) -> NodeResult<ContactView> {
         let mut c = self.find_contact(who)?;
+        let was = c.blocked;
         c.blocked = blocked;
-        self.contacts_store().put(&c, now_ms())?;
+        self.db.atomic(|| -> NodeResult<()> {
+            self.contacts_store().put(&c, now_ms())?;
+            if was && !blocked {
+                // What they sent while blocked still comes (a mailbox keeps
+                // it): it never appears (see `sent_while_blocked`).
+                let key = unblocked_key(&c.account);
+                self.db.set_setting(&key, &now_ms().to_be_bytes())?;
+            }
+            Ok(())
+        })?;
         self.refuse_connections(&c, blocked);
         let view = ContactView::from(&c);
         self.emit(Event::ContactChanged { contact: view.clone() });
         Ok(view)
+    }
+
+    /// Whether an envelope from `account` sealed at `sent_ms` was sent
+    /// while this user had the account blocked (and unblocked it since):
+    /// such envelopes are dropped like those of a blocked account.
+    pub(super) fn sent_while_blocked(
+        &self,
+        account: &[u8; 32],
+        sent_ms: u64,
+    ) -> crate::Result<bool> {
+        let Some(v) = self.db.setting(&unblocked_key(account))? else { return Ok(false) };
+        let unblocked = <[u8; 8]>::try_from(v.as_slice()).map(i64::from_be_bytes).unwrap_or(0);
+        Ok((sent_ms as i64) < unblocked)
     }
 
     /// A blocked account's devices may not connect to this one, so they
@@ -782,4 +805,9 @@ pub(super) async fn control(
         _ => return Ok(None),
     };
     v.map(Some)
+}
+
+/// The settings key of when an account was last unblocked.
+fn unblocked_key(account: &[u8; 32]) -> String {
+    format!("unblocked_at/{}", hex::encode(account))
 }

@@ -120,7 +120,9 @@ impl Core {
             return Err(reject("envelope from our own account"));
         }
         let contact = self.contacts_store().get(&sender_account)?;
-        if contact.as_ref().is_some_and(|c| c.blocked) {
+        if contact.as_ref().is_some_and(|c| c.blocked)
+            || self.sent_while_blocked(&sender_account, opened.timestamp_ms)?
+        {
             tracing::debug!("dropped an envelope from a blocked account");
             return Ok(());
         }

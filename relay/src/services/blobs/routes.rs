@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::files::{path_of, remove_bytes, valid_id};
 use super::store::{BlobRow, BlobStore};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, ApiPath, Authed};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Authed};
 use crate::state::{Shared, now_ms};
 
 /// Header of a `PATCH`: where this part starts.
@@ -65,9 +65,19 @@ fn check_id(id: &str) -> ApiResult<()> {
     if valid_id(id) { Ok(()) } else { Err(ApiError::not_found("blob")) }
 }
 
+/// A blob that can be read or written: 404 when there is none (never
+/// made, or expired), 410 when its uploader withdrew it (§9.8).
 async fn live_blob(st: &Shared, id: &str) -> ApiResult<BlobRow> {
     check_id(id)?;
-    st.store.blob(id, now_ms()).await?.ok_or_else(|| ApiError::not_found("blob"))
+    let blob = st.store.blob(id, now_ms()).await?.ok_or_else(|| ApiError::not_found("blob"))?;
+    if blob.withdrawn {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "withdrawn",
+            "the uploader withdrew this blob",
+        ));
+    }
+    Ok(blob)
 }
 
 /// Creates an empty blob of `size` bytes, charged to the caller's quota.
@@ -99,6 +109,7 @@ pub async fn create(
         received: 0,
         created_at: now,
         expires_at: now + l.blob_ttl_secs * 1000,
+        withdrawn: false,
     };
     st.store.create_blob(&row, l.blob_quota_bytes).await?;
     // The file exists from the start, so an upload only ever appends.
@@ -118,7 +129,8 @@ pub async fn create(
 /// A blob's size and how much of it is stored.
 #[utoipa::path(get, path = "/v1/blobs/{id}/info", tag = "blobs", operation_id = "blob_info",
     params(("id" = String, Path, description = "blob id (hex)")),
-    responses((status = 200, body = BlobInfo), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = BlobInfo), (status = 404, body = ErrorBody),
+              (status = 410, body = ErrorBody)))]
 pub async fn info(
     State(st): State<Shared>,
     ApiPath(id): ApiPath<String>,
@@ -149,7 +161,7 @@ impl Drop for UploadLock<'_> {
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = BlobInfo), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-              (status = 413, body = ErrorBody)))]
+              (status = 410, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn upload(
     State(st): State<Shared>,
     Authed(s): Authed,
@@ -271,7 +283,7 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()>
     responses((status = 200, content_type = "application/octet-stream"),
               (status = 206, content_type = "application/octet-stream"),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-              (status = 416, body = ErrorBody)))]
+              (status = 410, body = ErrorBody), (status = 416, body = ErrorBody)))]
 pub async fn download(
     State(st): State<Shared>,
     ApiPath(id): ApiPath<String>,
@@ -330,17 +342,44 @@ pub async fn download(
     Ok(resp)
 }
 
-/// Deletes the caller's blob and refunds its quota.
+/// Query of a delete.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DeleteQuery {
+    /// The blob was never needed (nothing uploaded): forget it entirely
+    /// (reads answer 404 as for one never made) instead of withdrawing it.
+    #[serde(default)]
+    pub unused: bool,
+}
+
+/// Withdraws the caller's blob (reads answer 410 until it expires) and
+/// refunds its quota; with `unused`, a blob nothing was uploaded to is
+/// forgotten instead.
 #[utoipa::path(delete, path = "/v1/blobs/{id}", tag = "blobs", operation_id = "blob_delete", security(("bearer" = [])),
-    params(("id" = String, Path, description = "blob id (hex)")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path, description = "blob id (hex)"), DeleteQuery),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(st): State<Shared>,
     Authed(s): Authed,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> ApiResult<StatusCode> {
     check_id(&id)?;
-    if !st.store.delete_blob(s.account_id, &id).await? {
+    let done = if q.unused {
+        match st.store.blob(&id, now_ms()).await? {
+            Some(b) if b.account_id == s.account_id && b.received > 0 => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "blob_in_use",
+                    "bytes were uploaded to this blob: withdraw it instead",
+                ));
+            }
+            _ => st.store.delete_blob(s.account_id, &id).await?,
+        }
+    } else {
+        st.store.withdraw_blob(s.account_id, &id).await?
+    };
+    if !done {
         return Err(ApiError::not_found("blob"));
     }
     remove_bytes(&st.blob_dir, &id).await;

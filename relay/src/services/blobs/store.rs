@@ -21,6 +21,8 @@ pub struct BlobRow {
     pub created_at: i64,
     /// Unix ms.
     pub expires_at: i64,
+    /// Its uploader withdrew it: no bytes, size refunded, reads get 410.
+    pub withdrawn: bool,
 }
 
 impl BlobRow {
@@ -55,8 +57,17 @@ pub trait BlobStore: Send + Sync {
         received: i64,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Deletes a blob of `account_id` and refunds its size; false if there
-    /// was none.
+    /// Withdraws a blob of `account_id`: it keeps its row (reads answer
+    /// 410) until it expires, and its size is refunded; false if there was
+    /// none, or it was withdrawn already.
+    fn withdraw_blob(
+        &self,
+        account_id: i64,
+        id: &str,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Deletes a blob of `account_id` and refunds its size (unless it was
+    /// withdrawn, which refunded it); false if there was none.
     fn delete_blob(
         &self,
         account_id: i64,
@@ -87,6 +98,7 @@ fn blob_from(r: &AnyRow) -> Result<BlobRow, sqlx::Error> {
         received: r.try_get("received")?,
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
+        withdrawn: r.try_get::<i64, _>("withdrawn")? != 0,
     })
 }
 
@@ -151,11 +163,37 @@ impl BlobStore for SqlStore {
     async fn delete_blob(&self, account_id: i64, id: &str) -> StoreResult<bool> {
         let _writer = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("DELETE FROM blobs WHERE id = $1 AND account_id = $2 RETURNING size")
-            .bind(id)
+        let row = sqlx::query(
+            "DELETE FROM blobs WHERE id = $1 AND account_id = $2 RETURNING size, withdrawn",
+        )
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(false) };
+        // A withdrawn blob's size was refunded when it was withdrawn.
+        let withdrawn: i64 = row.try_get("withdrawn")?;
+        let size: i64 = if withdrawn != 0 { 0 } else { row.try_get("size")? };
+        sqlx::query("UPDATE accounts SET blob_bytes = blob_bytes - $1 WHERE id = $2")
+            .bind(size)
             .bind(account_id)
-            .fetch_optional(&mut *tx)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn withdraw_blob(&self, account_id: i64, id: &str) -> StoreResult<bool> {
+        let _writer = self.write_guard().await;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE blobs SET withdrawn = 1, received = 0 \
+             WHERE id = $1 AND account_id = $2 AND withdrawn = 0 RETURNING size",
+        )
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(row) = row else { return Ok(false) };
         let size: i64 = row.try_get("size")?;
         sqlx::query("UPDATE accounts SET blob_bytes = blob_bytes - $1 WHERE id = $2")

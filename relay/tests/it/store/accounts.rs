@@ -145,6 +145,7 @@ where
         received: 0,
         created_at: 1,
         expires_at: i64::MAX,
+        withdrawn: false,
     };
     s.create_blob(&blob, 100).await.unwrap();
 

@@ -7,10 +7,23 @@ use kovan_relay::services::blobs::{BlobRow, BlobStore};
 use super::account;
 use crate::conformance;
 
-conformance!(quota_is_charged_and_refunded, uploads_only_move_forward, expired_blobs_are_swept);
+conformance!(
+    quota_is_charged_and_refunded,
+    uploads_only_move_forward,
+    expired_blobs_are_swept,
+    a_withdrawn_blob_stays_as_withdrawn_and_is_refunded_once
+);
 
 fn blob(n: u8, account_id: i64, size: i64, expires_at: i64) -> BlobRow {
-    BlobRow { id: format!("{n:032x}"), account_id, size, received: 0, created_at: 1, expires_at }
+    BlobRow {
+        id: format!("{n:032x}"),
+        account_id,
+        size,
+        received: 0,
+        created_at: 1,
+        expires_at,
+        withdrawn: false,
+    }
 }
 
 async fn quota_is_charged_and_refunded<S: AccountStore + BlobStore>(s: S) {
@@ -65,4 +78,24 @@ async fn expired_blobs_are_swept<S: AccountStore + BlobStore>(s: S) {
     assert_eq!(s.sweep_blobs(25, 10).await.unwrap(), [blob(2, 0, 0, 0).id]);
     assert_eq!(s.blob_usage(alice).await.unwrap(), 20, "refunded");
     assert!(s.sweep_blobs(25, 10).await.unwrap().is_empty());
+}
+
+async fn a_withdrawn_blob_stays_as_withdrawn_and_is_refunded_once<S: AccountStore + BlobStore>(
+    s: S,
+) {
+    let (alice, _) = account(&s, "alice").await;
+    let (bob, _) = account(&s, "bob").await;
+    let b = blob(1, alice, 60, 1_000);
+    s.create_blob(&b, 100).await.unwrap();
+    s.set_blob_received(&b.id, 30).await.unwrap();
+    assert!(!s.withdraw_blob(bob, &b.id).await.unwrap(), "another's blob");
+    assert!(s.withdraw_blob(alice, &b.id).await.unwrap());
+    assert!(!s.withdraw_blob(alice, &b.id).await.unwrap(), "withdrawn already");
+    let row = s.blob(&b.id, 0).await.unwrap().unwrap();
+    assert!(row.withdrawn && row.received == 0, "{row:?}");
+    assert_eq!(s.blob_usage(alice).await.unwrap(), 0, "refunded when withdrawn");
+    // Swept at its expiry without a second refund.
+    s.create_blob(&blob(2, alice, 40, i64::MAX), 100).await.unwrap();
+    assert_eq!(s.sweep_blobs(1_000, 10).await.unwrap(), std::slice::from_ref(&b.id));
+    assert_eq!(s.blob_usage(alice).await.unwrap(), 40);
 }
