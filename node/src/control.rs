@@ -159,9 +159,43 @@ pub(crate) fn s<'a>(p: &'a Value, key: &str) -> Result<&'a str, NodeError> {
     p[key].as_str().ok_or_else(|| NodeError::Invalid(format!("missing parameter {key:?}")))
 }
 
+/// The parameters of a file-sending method: `to`, `path`, `caption`,
+/// `reply_to` (`send_file`, `send_image`).
+pub(crate) fn file_params(p: &Value) -> Result<(&str, &Path, &str, Option<&str>), NodeError> {
+    let caption = p["caption"].as_str().unwrap_or("");
+    Ok((s(p, "to")?, Path::new(s(p, "path")?), caption, p["reply_to"].as_str()))
+}
+
 pub(crate) fn to_value<T: serde::Serialize>(v: T) -> Result<Value, NodeError> {
     serde_json::to_value(v).map_err(|e| NodeError::Invalid(e.to_string()))
 }
+
+/// Defines a feature's `control` function (SPEC.md §10): the method names
+/// it answers, each with the expression that answers it (a `NodeResult`
+/// of a JSON value); any other method is left to the next feature.
+///
+/// ```ignore
+/// control_methods!(node, p => {
+///     "status" => to_value(node.status().await?),
+/// });
+/// ```
+macro_rules! control_methods {
+    ($node:ident, $p:ident => { $($arms:tt)* }) => {
+        /// Runs a control-socket request if its method is one of this feature's.
+        pub(super) async fn control(
+            $node: &crate::node::NodeHandle,
+            method: &str,
+            $p: &serde_json::Value,
+        ) -> crate::node::NodeResult<Option<serde_json::Value>> {
+            let answer = match method {
+                $($arms)*
+                _ => return Ok(None),
+            };
+            answer.map(Some)
+        }
+    };
+}
+pub(crate) use control_methods;
 
 /// Runs one request against the node (each feature of the node answers
 /// its own methods).

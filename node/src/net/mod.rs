@@ -269,19 +269,7 @@ impl NetHandle {
         peer: PeerId,
         envelopes: Vec<Vec<u8>>,
     ) -> Result<Vec<wire::AckStatus>, NetError> {
-        let total: usize = envelopes.iter().map(Vec::len).sum();
-        if envelopes.is_empty()
-            || envelopes.len() > kovan_spec::limits::MAX_DIRECT_BATCH
-            || total + 16 * envelopes.len() > kovan_spec::limits::MAX_DIRECT_DELIVERY
-        {
-            return Err(NetError::Invalid("envelope batch empty or too large".into()));
-        }
-        let n = envelopes.len();
-        let mut statuses = self
-            .call(|reply| Command::Send { peer, envelopes, direct_only: false, reply })
-            .await??;
-        statuses.resize(n, wire::AckStatus::Retry);
-        Ok(statuses)
+        self.send_batch(peer, envelopes, false).await
     }
 
     /// Like [`Self::send_envelopes`], but only over a direct connection: a
@@ -292,13 +280,25 @@ impl NetHandle {
         peer: PeerId,
         envelopes: Vec<Vec<u8>>,
     ) -> Result<Vec<wire::AckStatus>, NetError> {
-        let n = envelopes.len();
-        if n == 0 || n > kovan_spec::limits::MAX_DIRECT_BATCH {
+        self.send_batch(peer, envelopes, true).await
+    }
+
+    async fn send_batch(
+        &self,
+        peer: PeerId,
+        envelopes: Vec<Vec<u8>>,
+        direct_only: bool,
+    ) -> Result<Vec<wire::AckStatus>, NetError> {
+        let total: usize = envelopes.iter().map(Vec::len).sum();
+        if envelopes.is_empty()
+            || envelopes.len() > kovan_spec::limits::MAX_DIRECT_BATCH
+            || total + 16 * envelopes.len() > kovan_spec::limits::MAX_DIRECT_DELIVERY
+        {
             return Err(NetError::Invalid("envelope batch empty or too large".into()));
         }
-        let mut statuses = self
-            .call(|reply| Command::Send { peer, envelopes, direct_only: true, reply })
-            .await??;
+        let n = envelopes.len();
+        let mut statuses =
+            self.call(|reply| Command::Send { peer, envelopes, direct_only, reply }).await??;
         statuses.resize(n, wire::AckStatus::Retry);
         Ok(statuses)
     }
@@ -511,6 +511,20 @@ enum DirectSend {
     Ready(oneshot::Sender<Result<(), NetError>>),
 }
 
+impl DirectSend {
+    /// Answers that no direct connection exists.
+    fn fail(self) {
+        match self {
+            DirectSend::Envelopes(_, reply) => {
+                let _ = reply.send(Err(NetError::NoDirectPath));
+            }
+            DirectSend::Ready(reply) => {
+                let _ = reply.send(Err(NetError::NoDirectPath));
+            }
+        }
+    }
+}
+
 /// The event loop: the only code that touches the `Swarm`.
 async fn run(
     swarm: Swarm<NodeBehaviour>,
@@ -579,29 +593,7 @@ impl Loop {
                 self.pending_sends.insert(id, reply);
             }
             Command::Send { peer, envelopes, direct_only: true, reply } => {
-                let conns = self.connections.get(&peer).cloned().unwrap_or_default();
-                if !conns.iter().any(|(_, relayed)| !relayed) {
-                    let _ = reply.send(Err(NetError::NoDirectPath));
-                    return;
-                }
-                let relayed: Vec<ConnectionId> =
-                    conns.iter().filter(|(_, r)| *r).map(|(id, _)| *id).collect();
-                if relayed.is_empty() {
-                    let id = self
-                        .swarm
-                        .behaviour_mut()
-                        .envelope
-                        .send_request(&peer, wire::DirectDelivery { envelopes });
-                    self.pending_sends.insert(id, reply);
-                } else {
-                    // Closed first: a request could otherwise leave on one
-                    // of them. It goes once the last of them has closed.
-                    for id in relayed {
-                        self.swarm.close_connection(id);
-                    }
-                    let waiting = DirectSend::Envelopes(envelopes, reply);
-                    self.direct_sends.entry(peer).or_default().push(waiting);
-                }
+                self.when_direct(peer, DirectSend::Envelopes(envelopes, reply));
             }
             Command::Respond { id, statuses } => {
                 if let Some(ch) = self.inbound.remove(&id) {
@@ -647,21 +639,7 @@ impl Loop {
             }
             Command::SetCard(card) => self.card = card,
             Command::EnsureDirect { peer, reply } => {
-                let conns = self.connections.get(&peer).cloned().unwrap_or_default();
-                if !conns.iter().any(|(_, relayed)| !relayed) {
-                    let _ = reply.send(Err(NetError::NoDirectPath));
-                    return;
-                }
-                let relayed: Vec<ConnectionId> =
-                    conns.iter().filter(|(_, r)| *r).map(|(id, _)| *id).collect();
-                if relayed.is_empty() {
-                    let _ = reply.send(Ok(()));
-                    return;
-                }
-                for id in relayed {
-                    self.swarm.close_connection(id);
-                }
-                self.direct_sends.entry(peer).or_default().push(DirectSend::Ready(reply));
+                self.when_direct(peer, DirectSend::Ready(reply));
             }
             Command::Block { peer, blocked: true } => {
                 self.swarm.behaviour_mut().blocked.block_peer(peer);
@@ -679,8 +657,44 @@ impl Loop {
         }
     }
 
-    /// Sends the direct-only batches waiting for `peer` once none of its
-    /// connections is relayed (or fails them when no direct one is left).
+    /// Runs `waiter` once every connection to `peer` is direct: now, or
+    /// after closing the relayed ones (`send_waiting_direct` runs it when
+    /// the last has closed); fails it when no connection is direct.
+    fn when_direct(&mut self, peer: PeerId, waiter: DirectSend) {
+        let conns = self.connections.get(&peer).cloned().unwrap_or_default();
+        if !conns.iter().any(|(_, relayed)| !relayed) {
+            return waiter.fail();
+        }
+        let relayed: Vec<ConnectionId> =
+            conns.iter().filter(|(_, r)| *r).map(|(id, _)| *id).collect();
+        if relayed.is_empty() {
+            return self.run_direct(peer, waiter);
+        }
+        // Closed first: a request could otherwise leave on one of them.
+        for id in relayed {
+            self.swarm.close_connection(id);
+        }
+        self.direct_sends.entry(peer).or_default().push(waiter);
+    }
+
+    fn run_direct(&mut self, peer: PeerId, waiter: DirectSend) {
+        match waiter {
+            DirectSend::Envelopes(envelopes, reply) => {
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .envelope
+                    .send_request(&peer, wire::DirectDelivery { envelopes });
+                self.pending_sends.insert(id, reply);
+            }
+            DirectSend::Ready(reply) => {
+                let _ = reply.send(Ok(()));
+            }
+        }
+    }
+
+    /// Runs what waits for `peer` once none of its connections is relayed
+    /// (or fails it when no direct one is left).
     fn send_waiting_direct(&mut self, peer: PeerId) {
         let conns = self.connections.get(&peer).cloned().unwrap_or_default();
         if conns.iter().any(|(_, relayed)| *relayed) {
@@ -688,22 +702,10 @@ impl Loop {
         }
         let Some(waiting) = self.direct_sends.remove(&peer) else { return };
         for w in waiting {
-            match w {
-                DirectSend::Envelopes(_, reply) if conns.is_empty() => {
-                    let _ = reply.send(Err(NetError::NoDirectPath));
-                }
-                DirectSend::Envelopes(envelopes, reply) => {
-                    let id = self
-                        .swarm
-                        .behaviour_mut()
-                        .envelope
-                        .send_request(&peer, wire::DirectDelivery { envelopes });
-                    self.pending_sends.insert(id, reply);
-                }
-                DirectSend::Ready(reply) => {
-                    let ready = if conns.is_empty() { Err(NetError::NoDirectPath) } else { Ok(()) };
-                    let _ = reply.send(ready);
-                }
+            if conns.is_empty() {
+                w.fail();
+            } else {
+                self.run_direct(peer, w);
             }
         }
     }

@@ -155,30 +155,21 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "conversations" => to_value(node.conversations().await?),
-        "history" => {
-            let who = s(p, "with")?;
-            let limit = p["limit"].as_u64().unwrap_or(50) as usize;
-            let at = match (p["after"].as_i64(), p["around"].as_str()) {
-                (Some(after), None) => HistoryAt::After(after),
-                (None, Some(id)) => HistoryAt::Around(crate::node::views::parse_message_id(id)?),
-                (None, None) => HistoryAt::Before(p["before"].as_i64()),
-                _ => return Err(NodeError::Invalid("give one of before, after, around".into())),
-            };
-            let page = node.history_at(who, at, limit).await?;
-            if p["mark_read"].as_bool().unwrap_or(true) {
-                node.mark_read(who).await?;
-            }
-            to_value(page)
+crate::control::control_methods!(node, p => {
+    "conversations" => to_value(node.conversations().await?),
+    "history" => {
+        let who = s(p, "with")?;
+        let limit = p["limit"].as_u64().unwrap_or(50) as usize;
+        let at = match (p["after"].as_i64(), p["around"].as_str()) {
+            (Some(after), None) => HistoryAt::After(after),
+            (None, Some(id)) => HistoryAt::Around(crate::node::views::parse_message_id(id)?),
+            (None, None) => HistoryAt::Before(p["before"].as_i64()),
+            _ => return Err(NodeError::Invalid("give one of before, after, around".into())),
+        };
+        let page = node.history_at(who, at, limit).await?;
+        if p["mark_read"].as_bool().unwrap_or(true) {
+            node.mark_read(who).await?;
         }
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+        to_value(page)
+    }
+});

@@ -944,30 +944,16 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "send_file" => to_value(
-            node.send_file(
-                s(p, "to")?,
-                std::path::Path::new(s(p, "path")?),
-                p["caption"].as_str().unwrap_or(""),
-                p["reply_to"].as_str(),
-            )
+crate::control::control_methods!(node, p => {
+    "send_file" => {
+        let (to, path, caption, reply_to) = crate::control::file_params(p)?;
+        to_value(node.send_file(to, path, caption, reply_to).await?)
+    }
+    "files" => to_value(
+        node.files(p["with"].as_str(), p["limit"].as_u64().unwrap_or(50).min(1000) as usize)
             .await?,
-        ),
-        "files" => to_value(
-            node.files(p["with"].as_str(), p["limit"].as_u64().unwrap_or(50).min(1000) as usize)
-                .await?,
-        ),
-        "file" => to_value(node.file(s(p, "id")?).await?),
-        "fetch_file" => to_value(node.fetch_file(s(p, "id")?).await?),
-        "cancel_file" => to_value(node.cancel_file(s(p, "id")?).await?),
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+    ),
+    "file" => to_value(node.file(s(p, "id")?).await?),
+    "fetch_file" => to_value(node.fetch_file(s(p, "id")?).await?),
+    "cancel_file" => to_value(node.cancel_file(s(p, "id")?).await?),
+});

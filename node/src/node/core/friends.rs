@@ -648,13 +648,7 @@ impl NodeHandle {
         let now = now_secs();
         // A full address: dial it and ask for the card.
         if let Ok(addr) = target.parse::<Multiaddr>() {
-            let peer = addr
-                .iter()
-                .find_map(|p| match p {
-                    libp2p::multiaddr::Protocol::P2p(id) => Some(id),
-                    _ => None,
-                })
-                .ok_or_else(|| NodeError::Invalid("the address must end with /p2p/<id>".into()))?;
+            let peer = super::peers::peer_in(&addr)?;
             let (cert, name) = self.card(peer, vec![addr.clone()], now).await?;
             return Ok(Resolved::peer(cert, name, vec![addr.to_string()]));
         }
@@ -770,42 +764,33 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "search" => to_value(node.search(s(p, "query")?).await?),
-        "friend_request" => {
-            to_value(node.friend_request(s(p, "target")?, p["note"].as_str().unwrap_or("")).await?)
-        }
-        "friend_accept" => to_value(node.friend_accept(s(p, "who")?).await?),
-        "friend_decline" => to_value(node.friend_decline(s(p, "who")?).await?),
-        "friend_remove" => to_value(node.friend_remove(s(p, "who")?).await?),
-        "block" => to_value(node.block(s(p, "who")?).await?),
-        "unblock" => to_value(node.unblock(s(p, "who")?).await?),
-        "contacts" => to_value(node.contacts().await?),
-        "safety_number" => Ok(json!({"safety_number": node.safety_number(s(p, "who")?).await?})),
-        "verify" => {
-            let how = match (p["digits"].as_str(), p["compared"].as_bool()) {
-                (Some(d), _) => Verification::Digits(d.to_owned()),
-                (None, Some(true)) => Verification::Compared,
-                _ => {
-                    return Err(NodeError::Invalid(
-                        "say how you checked: the 60 digits you compared (\"digits\"), or \
-                         \"compared\": true once you compared them with the contact"
-                            .into(),
-                    ));
-                }
-            };
-            to_value(node.verify(s(p, "who")?, how).await?)
-        }
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+crate::control::control_methods!(node, p => {
+    "search" => to_value(node.search(s(p, "query")?).await?),
+    "friend_request" => {
+        to_value(node.friend_request(s(p, "target")?, p["note"].as_str().unwrap_or("")).await?)
+    }
+    "friend_accept" => to_value(node.friend_accept(s(p, "who")?).await?),
+    "friend_decline" => to_value(node.friend_decline(s(p, "who")?).await?),
+    "friend_remove" => to_value(node.friend_remove(s(p, "who")?).await?),
+    "block" => to_value(node.block(s(p, "who")?).await?),
+    "unblock" => to_value(node.unblock(s(p, "who")?).await?),
+    "contacts" => to_value(node.contacts().await?),
+    "safety_number" => Ok(json!({"safety_number": node.safety_number(s(p, "who")?).await?})),
+    "verify" => {
+        let how = match (p["digits"].as_str(), p["compared"].as_bool()) {
+            (Some(d), _) => Verification::Digits(d.to_owned()),
+            (None, Some(true)) => Verification::Compared,
+            _ => {
+                return Err(NodeError::Invalid(
+                    "say how you checked: the 60 digits you compared (\"digits\"), or \
+                     \"compared\": true once you compared them with the contact"
+                        .into(),
+                ));
+            }
+        };
+        to_value(node.verify(s(p, "who")?, how).await?)
+    }
+});
 
 /// The settings key of when an account was last unblocked.
 fn unblocked_key(account: &[u8; 32]) -> String {

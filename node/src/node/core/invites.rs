@@ -123,26 +123,17 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "invite_create" => {
-            let uses = match p["max_uses"].as_u64() {
-                Some(n) => Some(u32::try_from(n).map_err(|_| {
-                    NodeError::Invalid("\"max_uses\" is at most 4294967295".into())
-                })?),
-                None => None,
-            };
-            let expires = p["expires_in_ms"].as_i64();
-            to_value(node.invite_create(p["label"].as_str().unwrap_or(""), expires, uses).await?)
-        }
-        "invites" => to_value(node.invites().await?),
-        "invite_revoke" => to_value(node.invite_revoke(s(p, "id")?).await?),
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+crate::control::control_methods!(node, p => {
+    "invite_create" => {
+        let uses = match p["max_uses"].as_u64() {
+            Some(n) => Some(u32::try_from(n).map_err(|_| {
+                NodeError::Invalid("\"max_uses\" is at most 4294967295".into())
+            })?),
+            None => None,
+        };
+        let expires = p["expires_in_ms"].as_i64();
+        to_value(node.invite_create(p["label"].as_str().unwrap_or(""), expires, uses).await?)
+    }
+    "invites" => to_value(node.invites().await?),
+    "invite_revoke" => to_value(node.invite_revoke(s(p, "id")?).await?),
+});

@@ -527,36 +527,27 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "share_location" => {
-            let at = point(p)?;
-            let live = match p["live_secs"].as_u64() {
-                None => None,
-                Some(secs) => Some(LiveShare {
-                    duration: std::time::Duration::from_secs(secs),
-                    every: std::time::Duration::from_secs(p["every_secs"].as_u64().unwrap_or(30)),
-                    track: p["track"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(point)
-                        .collect::<Result<_, _>>()?,
-                }),
-            };
-            let label = p["label"].as_str().unwrap_or("");
-            to_value(node.share_location(s(p, "to")?, at, label, live).await?)
-        }
-        "location_update" => {
-            to_value(node.location_update(s(p, "with")?, s(p, "id")?, point(p)?).await?)
-        }
-        "location_stop" => to_value(node.location_stop(s(p, "with")?, s(p, "id")?).await?),
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+crate::control::control_methods!(node, p => {
+    "share_location" => {
+        let at = point(p)?;
+        let live = match p["live_secs"].as_u64() {
+            None => None,
+            Some(secs) => Some(LiveShare {
+                duration: std::time::Duration::from_secs(secs),
+                every: std::time::Duration::from_secs(p["every_secs"].as_u64().unwrap_or(30)),
+                track: p["track"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(point)
+                    .collect::<Result<_, _>>()?,
+            }),
+        };
+        let label = p["label"].as_str().unwrap_or("");
+        to_value(node.share_location(s(p, "to")?, at, label, live).await?)
+    }
+    "location_update" => {
+        to_value(node.location_update(s(p, "with")?, s(p, "id")?, point(p)?).await?)
+    }
+    "location_stop" => to_value(node.location_stop(s(p, "with")?, s(p, "id")?).await?),
+});

@@ -163,42 +163,28 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "send_image" => to_value(
-            node.send_image(
+crate::control::control_methods!(node, p => {
+    "send_image" => {
+        let (to, path, caption, reply_to) = crate::control::file_params(p)?;
+        to_value(node.send_image(to, path, caption, reply_to).await?)
+    }
+    "send_voice" => {
+        let source = match (p["wav"].as_str(), p["tone_hz"].as_f64()) {
+            (Some(wav), None) => crate::node::VoiceSource::Wav(wav.into()),
+            (None, Some(hz)) => crate::node::VoiceSource::Tone {
+                hz: hz as f32,
+                ms: u32::try_from(p["ms"].as_u64().unwrap_or(3000)).unwrap_or(u32::MAX),
+            },
+            _ => return Err(NodeError::Invalid("send_voice needs `wav` or `tone_hz`".into())),
+        };
+        to_value(
+            node.send_voice(
                 s(p, "to")?,
-                std::path::Path::new(s(p, "path")?),
+                source,
                 p["caption"].as_str().unwrap_or(""),
                 p["reply_to"].as_str(),
             )
             .await?,
-        ),
-        "send_voice" => {
-            let source = match (p["wav"].as_str(), p["tone_hz"].as_f64()) {
-                (Some(wav), None) => crate::node::VoiceSource::Wav(wav.into()),
-                (None, Some(hz)) => crate::node::VoiceSource::Tone {
-                    hz: hz as f32,
-                    ms: u32::try_from(p["ms"].as_u64().unwrap_or(3000)).unwrap_or(u32::MAX),
-                },
-                _ => return Err(NodeError::Invalid("send_voice needs `wav` or `tone_hz`".into())),
-            };
-            to_value(
-                node.send_voice(
-                    s(p, "to")?,
-                    source,
-                    p["caption"].as_str().unwrap_or(""),
-                    p["reply_to"].as_str(),
-                )
-                .await?,
-            )
-        }
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+        )
+    }
+});

@@ -381,31 +381,22 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "send" => {
-            to_value(node.send_text(s(p, "to")?, s(p, "text")?, p["reply_to"].as_str()).await?)
-        }
-        "react" => to_value(
-            node.react(
-                s(p, "with")?,
-                s(p, "message")?,
-                s(p, "emoji")?,
-                p["remove"].as_bool().unwrap_or(false),
-            )
-            .await?,
-        ),
-        "edit" => to_value(node.edit(s(p, "with")?, s(p, "message")?, s(p, "text")?).await?),
-        "delete" => {
-            node.delete(s(p, "with")?, s(p, "message")?).await?;
-            Ok(json!({"deleted": s(p, "message")?}))
-        }
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+crate::control::control_methods!(node, p => {
+    "send" => {
+        to_value(node.send_text(s(p, "to")?, s(p, "text")?, p["reply_to"].as_str()).await?)
+    }
+    "react" => to_value(
+        node.react(
+            s(p, "with")?,
+            s(p, "message")?,
+            s(p, "emoji")?,
+            p["remove"].as_bool().unwrap_or(false),
+        )
+        .await?,
+    ),
+    "edit" => to_value(node.edit(s(p, "with")?, s(p, "message")?, s(p, "text")?).await?),
+    "delete" => {
+        node.delete(s(p, "with")?, s(p, "message")?).await?;
+        Ok(json!({"deleted": s(p, "message")?}))
+    }
+});

@@ -128,18 +128,9 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "chat_new" => {
-            let mode = parse_mode(p["mode"].as_str().unwrap_or("direct_only"))?;
-            to_value(node.chat_new(s(p, "with")?, mode).await?)
-        }
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+crate::control::control_methods!(node, p => {
+    "chat_new" => {
+        let mode = parse_mode(p["mode"].as_str().unwrap_or("direct_only"))?;
+        to_value(node.chat_new(s(p, "with")?, mode).await?)
+    }
+});

@@ -193,6 +193,16 @@ impl Core {
     }
 }
 
+/// The PeerId an address ends with (`/p2p/<id>`), which a dial must name.
+pub(super) fn peer_in(addr: &Multiaddr) -> NodeResult<PeerId> {
+    addr.iter()
+        .find_map(|p| match p {
+            libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+            _ => None,
+        })
+        .ok_or_else(|| NodeError::Invalid("the address must end with /p2p/<id>".into()))
+}
+
 /// Peers: listen addresses and connecting to a known address.
 impl NodeHandle {
     /// Where this node listens.
@@ -202,13 +212,7 @@ impl NodeHandle {
 
     /// Connects to a peer at a known address (the PeerId must be in it).
     pub async fn connect(&self, addr: &Multiaddr) -> NodeResult<()> {
-        let peer = addr
-            .iter()
-            .find_map(|p| match p {
-                libp2p::multiaddr::Protocol::P2p(id) => Some(id),
-                _ => None,
-            })
-            .ok_or_else(|| NodeError::Invalid("the address must end with /p2p/<id>".into()))?;
+        let peer = peer_in(addr)?;
         self.inner
             .net
             .dial(peer, vec![addr.clone()])
@@ -221,21 +225,12 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "connect" => {
-            let addr = s(p, "addr")?
-                .parse()
-                .map_err(|e| NodeError::Invalid(format!("not a multiaddr: {e}")))?;
-            node.connect(&addr).await?;
-            Ok(json!({"connected": true}))
-        }
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+crate::control::control_methods!(node, p => {
+    "connect" => {
+        let addr = s(p, "addr")?
+            .parse()
+            .map_err(|e| NodeError::Invalid(format!("not a multiaddr: {e}")))?;
+        node.connect(&addr).await?;
+        Ok(json!({"connected": true}))
+    }
+});

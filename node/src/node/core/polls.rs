@@ -233,28 +233,19 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "poll_create" => {
-            let options = strings(p, "options")?;
-            let multiple = p["multiple"].as_bool().unwrap_or(false);
-            to_value(node.poll_create(s(p, "to")?, s(p, "question")?, options, multiple).await?)
-        }
-        "poll_vote" => {
-            let choices = p["choices"]
-                .as_array()
-                .map(|a| a.iter().map(|c| c.as_u64().and_then(|c| u32::try_from(c).ok())).collect())
-                .unwrap_or(Some(Vec::new()))
-                .ok_or_else(|| NodeError::Invalid("\"choices\" are option numbers".into()))?;
-            to_value(node.poll_vote(s(p, "with")?, s(p, "poll")?, choices).await?)
-        }
-        "poll_close" => to_value(node.poll_close(s(p, "with")?, s(p, "poll")?).await?),
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+crate::control::control_methods!(node, p => {
+    "poll_create" => {
+        let options = strings(p, "options")?;
+        let multiple = p["multiple"].as_bool().unwrap_or(false);
+        to_value(node.poll_create(s(p, "to")?, s(p, "question")?, options, multiple).await?)
+    }
+    "poll_vote" => {
+        let choices = p["choices"]
+            .as_array()
+            .map(|a| a.iter().map(|c| c.as_u64().and_then(|c| u32::try_from(c).ok())).collect())
+            .unwrap_or(Some(Vec::new()))
+            .ok_or_else(|| NodeError::Invalid("\"choices\" are option numbers".into()))?;
+        to_value(node.poll_vote(s(p, "with")?, s(p, "poll")?, choices).await?)
+    }
+    "poll_close" => to_value(node.poll_close(s(p, "with")?, s(p, "poll")?).await?),
+});

@@ -528,55 +528,46 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "register" => {
-            node.register(s(p, "username")?, s(p, "password")?).await?;
-            Ok(json!({"registered": s(p, "username")?}))
-        }
-        "login" => {
-            node.login(s(p, "username")?, s(p, "password")?).await?;
-            Ok(json!({"logged_in": s(p, "username")?}))
-        }
-        "logout" => {
-            node.logout().await?;
-            Ok(json!({"logged_out": true}))
-        }
-        "settings" => match p.get("set") {
-            Some(patch) => node.update_settings(patch).await,
-            None => node.settings().await,
-        },
-        "sessions" => node.sessions().await,
-        "revoke_session" => {
-            node.revoke_session(s(p, "id")?).await?;
-            Ok(json!({"revoked": s(p, "id")?}))
-        }
-        "change_password" => {
-            node.change_password(s(p, "old_password")?, s(p, "new_password")?).await?;
-            Ok(json!({"changed": true}))
-        }
-        "avatar" => {
-            let image = match p["image"].as_str() {
-                Some(b64) => Some(
-                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
-                        .map_err(|e| NodeError::Invalid(format!("image is not base64: {e}")))?,
-                ),
-                None => None,
-            };
-            let set = image.is_some();
-            node.set_avatar(image).await?;
-            Ok(json!({"avatar": set}))
-        }
-        "delete_account" => {
-            node.delete_account(s(p, "password")?).await?;
-            Ok(json!({"deleted": true}))
-        }
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+crate::control::control_methods!(node, p => {
+    "register" => {
+        node.register(s(p, "username")?, s(p, "password")?).await?;
+        Ok(json!({"registered": s(p, "username")?}))
+    }
+    "login" => {
+        node.login(s(p, "username")?, s(p, "password")?).await?;
+        Ok(json!({"logged_in": s(p, "username")?}))
+    }
+    "logout" => {
+        node.logout().await?;
+        Ok(json!({"logged_out": true}))
+    }
+    "settings" => match p.get("set") {
+        Some(patch) => node.update_settings(patch).await,
+        None => node.settings().await,
+    },
+    "sessions" => node.sessions().await,
+    "revoke_session" => {
+        node.revoke_session(s(p, "id")?).await?;
+        Ok(json!({"revoked": s(p, "id")?}))
+    }
+    "change_password" => {
+        node.change_password(s(p, "old_password")?, s(p, "new_password")?).await?;
+        Ok(json!({"changed": true}))
+    }
+    "avatar" => {
+        let image = match p["image"].as_str() {
+            Some(b64) => Some(
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
+                    .map_err(|e| NodeError::Invalid(format!("image is not base64: {e}")))?,
+            ),
+            None => None,
+        };
+        let set = image.is_some();
+        node.set_avatar(image).await?;
+        Ok(json!({"avatar": set}))
+    }
+    "delete_account" => {
+        node.delete_account(s(p, "password")?).await?;
+        Ok(json!({"deleted": true}))
+    }
+});

@@ -397,28 +397,19 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "schedule" => {
-            let content = scheduled_content(&p["content"])?
-                .ok_or_else(|| NodeError::Invalid("missing \"content\"".into()))?;
-            let due = p["due_at"]
-                .as_i64()
-                .ok_or_else(|| NodeError::Invalid("\"due_at\" is ms since the epoch".into()))?;
-            to_value(node.schedule(s(p, "to")?, content, due).await?)
-        }
-        "scheduled" => to_value(node.scheduled(p["with"].as_str()).await?),
-        "schedule_edit" => {
-            let content = scheduled_content(&p["content"])?;
-            to_value(node.schedule_edit(s(p, "id")?, content, p["due_at"].as_i64()).await?)
-        }
-        "schedule_cancel" => to_value(node.schedule_cancel(s(p, "id")?).await?),
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+crate::control::control_methods!(node, p => {
+    "schedule" => {
+        let content = scheduled_content(&p["content"])?
+            .ok_or_else(|| NodeError::Invalid("missing \"content\"".into()))?;
+        let due = p["due_at"]
+            .as_i64()
+            .ok_or_else(|| NodeError::Invalid("\"due_at\" is ms since the epoch".into()))?;
+        to_value(node.schedule(s(p, "to")?, content, due).await?)
+    }
+    "scheduled" => to_value(node.scheduled(p["with"].as_str()).await?),
+    "schedule_edit" => {
+        let content = scheduled_content(&p["content"])?;
+        to_value(node.schedule_edit(s(p, "id")?, content, p["due_at"].as_i64()).await?)
+    }
+    "schedule_cancel" => to_value(node.schedule_cancel(s(p, "id")?).await?),
+});

@@ -74,21 +74,12 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "status" => to_value(node.status().await?),
-        "read_receipts" => {
-            let on =
-                p["on"].as_bool().ok_or_else(|| NodeError::Invalid("missing \"on\"".into()))?;
-            node.set_read_receipts(on).await?;
-            Ok(json!({"read_receipts": on}))
-        }
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+crate::control::control_methods!(node, p => {
+    "status" => to_value(node.status().await?),
+    "read_receipts" => {
+        let on =
+            p["on"].as_bool().ok_or_else(|| NodeError::Invalid("missing \"on\"".into()))?;
+        node.set_read_receipts(on).await?;
+        Ok(json!({"read_receipts": on}))
+    }
+});

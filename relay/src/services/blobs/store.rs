@@ -102,6 +102,20 @@ fn blob_from(r: &AnyRow) -> Result<BlobRow, sqlx::Error> {
     })
 }
 
+/// Takes `size` bytes off an account's blob charge.
+async fn refund(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    account_id: i64,
+    size: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET blob_bytes = blob_bytes - $1 WHERE id = $2")
+        .bind(size)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl BlobStore for SqlStore {
     async fn create_blob(&self, blob: &BlobRow, quota: i64) -> StoreResult<()> {
         let _writer = self.write_guard().await;
@@ -174,11 +188,7 @@ impl BlobStore for SqlStore {
         // A withdrawn blob's size was refunded when it was withdrawn.
         let withdrawn: i64 = row.try_get("withdrawn")?;
         let size: i64 = if withdrawn != 0 { 0 } else { row.try_get("size")? };
-        sqlx::query("UPDATE accounts SET blob_bytes = blob_bytes - $1 WHERE id = $2")
-            .bind(size)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
+        refund(&mut tx, account_id, size).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -196,11 +206,7 @@ impl BlobStore for SqlStore {
         .await?;
         let Some(row) = row else { return Ok(false) };
         let size: i64 = row.try_get("size")?;
-        sqlx::query("UPDATE accounts SET blob_bytes = blob_bytes - $1 WHERE id = $2")
-            .bind(size)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
+        refund(&mut tx, account_id, size).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -438,59 +438,50 @@ impl NodeHandle {
 // Control-socket methods (SPEC.md §10)
 // ---------------------------------------------------------------------
 
-/// Runs a control-socket request if its method is one of this feature's.
-pub(super) async fn control(
-    node: &NodeHandle,
-    method: &str,
-    p: &serde_json::Value,
-) -> NodeResult<Option<serde_json::Value>> {
-    let v = match method {
-        "group_create" => {
-            let mode = super::modes::parse_mode(p["mode"].as_str().unwrap_or("normal"))?;
-            to_value(
-                node.group_create_in_mode(
-                    s(p, "name")?,
-                    p["description"].as_str().unwrap_or(""),
-                    p["members_invite"].as_bool().unwrap_or(false),
-                    mode,
-                )
-                .await?,
+crate::control::control_methods!(node, p => {
+    "group_create" => {
+        let mode = super::modes::parse_mode(p["mode"].as_str().unwrap_or("normal"))?;
+        to_value(
+            node.group_create_in_mode(
+                s(p, "name")?,
+                p["description"].as_str().unwrap_or(""),
+                p["members_invite"].as_bool().unwrap_or(false),
+                mode,
             )
-        }
-        "groups" => to_value(node.groups().await?),
-        "group" => to_value(node.group(s(p, "group")?).await?),
-        "group_invite" => to_value(node.group_invite(s(p, "group")?, s(p, "who")?).await?),
-        "group_invitations" => to_value(node.group_invitations().await?),
-        "group_answer" => to_value(
-            node.group_answer(s(p, "invitation")?, p["accept"].as_bool().unwrap_or(false)).await?,
-        ),
-        "group_change" => {
-            let value = || s(p, "value").map(str::to_owned);
-            let change = match s(p, "change")? {
-                "rename" => GroupChange::Rename(value()?),
-                "describe" => GroupChange::Describe(value()?),
-                "admin" => GroupChange::Admin(value()?, true),
-                "unadmin" => GroupChange::Admin(value()?, false),
-                "members_invite" => GroupChange::MembersInvite(p["on"].as_bool().unwrap_or(false)),
-                "remove" => GroupChange::Remove(value()?),
-                "ban" => GroupChange::Ban(value()?),
-                "unban" => GroupChange::Unban(value()?),
-                "delete" => GroupChange::Delete,
-                other => {
-                    return Err(NodeError::Invalid(format!(
-                        "unknown group change {}",
-                        crate::node::views::shown(other)
-                    )));
-                }
-            };
-            to_value(node.group_change(s(p, "group")?, change).await?)
-        }
-        "group_leave" => to_value(node.group_leave(s(p, "group")?).await?),
-        "group_mute" => to_value(
-            node.group_mute(s(p, "group")?, s(p, "who")?, p["on"].as_bool().unwrap_or(true))
-                .await?,
-        ),
-        _ => return Ok(None),
-    };
-    v.map(Some)
-}
+            .await?,
+        )
+    }
+    "groups" => to_value(node.groups().await?),
+    "group" => to_value(node.group(s(p, "group")?).await?),
+    "group_invite" => to_value(node.group_invite(s(p, "group")?, s(p, "who")?).await?),
+    "group_invitations" => to_value(node.group_invitations().await?),
+    "group_answer" => to_value(
+        node.group_answer(s(p, "invitation")?, p["accept"].as_bool().unwrap_or(false)).await?,
+    ),
+    "group_change" => {
+        let value = || s(p, "value").map(str::to_owned);
+        let change = match s(p, "change")? {
+            "rename" => GroupChange::Rename(value()?),
+            "describe" => GroupChange::Describe(value()?),
+            "admin" => GroupChange::Admin(value()?, true),
+            "unadmin" => GroupChange::Admin(value()?, false),
+            "members_invite" => GroupChange::MembersInvite(p["on"].as_bool().unwrap_or(false)),
+            "remove" => GroupChange::Remove(value()?),
+            "ban" => GroupChange::Ban(value()?),
+            "unban" => GroupChange::Unban(value()?),
+            "delete" => GroupChange::Delete,
+            other => {
+                return Err(NodeError::Invalid(format!(
+                    "unknown group change {}",
+                    crate::node::views::shown(other)
+                )));
+            }
+        };
+        to_value(node.group_change(s(p, "group")?, change).await?)
+    }
+    "group_leave" => to_value(node.group_leave(s(p, "group")?).await?),
+    "group_mute" => to_value(
+        node.group_mute(s(p, "group")?, s(p, "who")?, p["on"].as_bool().unwrap_or(true))
+            .await?,
+    ),
+});
