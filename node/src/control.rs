@@ -174,7 +174,7 @@ pub(crate) fn to_value<T: serde::Serialize>(v: T) -> Result<Value, NodeError> {
 /// it answers, each with the expression that answers it (a `NodeResult`
 /// of a JSON value); any other method is left to the next feature.
 ///
-/// ```ignore
+/// ```text
 /// control_methods!(node, p => {
 ///     "status" => to_value(node.status().await?),
 /// });
