@@ -199,7 +199,10 @@ async fn sockets_per_session_are_capped(db: Db) {
     config.limits.ws_per_session = 2;
     let relay = TestRelay::start_with(db, config).await;
     let alice = relay.register("alice").await;
+    // The relay orders sockets by when it registered them, which can come
+    // after a later client's handshake: wait for each in turn.
     let mut first = connect(&relay, Some(&alice.token), 0).await.unwrap();
+    eventually("one socket", || relay.state().hub.len() == 1).await;
     let _second = connect(&relay, Some(&alice.token), 0).await.unwrap();
     eventually("two sockets", || relay.state().hub.len() == 2).await;
     let _third = connect(&relay, Some(&alice.token), 0).await.unwrap();
