@@ -10,11 +10,13 @@
 //! | [`keystore`] | §4 the keystore file (a second decoder of its vector) |
 //! | [`envelope`] | §5 sealed envelopes |
 //! | [`file`] | §7.7.2 file chunks (a second decoder of their vector) |
+//! | [`chat_seal`] | §7.9 password-sealed chats (a second opener of their vector) |
 //! | [`mls`] | §2.5, §2.6 MLS on mls-rs: credentials, capabilities, wire formats |
 //! | [`relay`] | §9 the relay's HTTP API |
 //! | [`client`] | §6, §7.4, §7.6 a device: friends, chats, groups |
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod chat_seal;
 pub mod client;
 pub mod envelope;
 pub mod file;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use kovan_conformance::identity::{self, Device};
 use kovan_conformance::mls::{self, CIPHER_SUITE, KovanIdentity};
-use kovan_conformance::{envelope, file, keystore, wire};
+use kovan_conformance::{chat_seal, envelope, file, keystore, wire};
 use mls_rs::group::ReceivedMessage;
 use mls_rs::mls_rs_codec::{MlsDecode as _, MlsEncode as _};
 use mls_rs::time::MlsTime;
@@ -160,6 +160,54 @@ fn sealed_envelopes_open_and_reseal_byte_for_byte() {
 }
 
 #[test]
+fn sealed_chats_open_with_their_passwords() {
+    let v = load("chat-seal.json");
+    let conv = h(&v["conversation_id"]);
+    let a = &v["argon2id"];
+    let params = ["memory_kib", "passes", "lanes"].map(|k| a[k].as_u64().unwrap() as u32);
+    let keys: Vec<chat_seal::ChatKey> = v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let key = chat_seal::derive(
+                k["password"].as_str().unwrap().as_bytes(),
+                &h(&k["salt"]),
+                (params[0], params[1], params[2]),
+                &conv,
+            )
+            .unwrap();
+            assert_eq!(key.id.to_vec(), h(&k["key_id"]), "§7.9 key id");
+            key
+        })
+        .collect();
+    let s = &v["sealed_text"];
+    let plain = keys[0]
+        .open_text(&conv, &h(&s["message_id"]), &h(&s["nonce"]), &h(&s["ciphertext"]))
+        .unwrap();
+    assert_eq!(plain, h(&s["plaintext"]));
+    assert!(
+        keys[1]
+            .open_text(&conv, &h(&s["message_id"]), &h(&s["nonce"]), &h(&s["ciphertext"]))
+            .is_err()
+    );
+    let c = &v["chain"];
+    let old =
+        keys[1].unwrap_previous(&conv, &keys[0].id, &h(&c["nonce"]), &h(&c["wrapped"])).unwrap();
+    assert_eq!(old, keys[0].key, "the new password opens the old key");
+    // The envelopes: a sealed edit opens under the target's id.
+    for e in v["envelopes"].as_array().unwrap() {
+        let m = wire::AppEnvelope::decode(h(&e["encoding"]).as_slice()).unwrap();
+        if let Some(wire::app_envelope::Content::SealedEdit(edit)) = m.content {
+            let sealed = edit.sealed.unwrap();
+            let plain =
+                keys[0].open_text(&conv, &edit.target, &sealed.nonce, &sealed.ciphertext).unwrap();
+            assert_eq!(plain, h(&v["edit_plaintext"]));
+        }
+    }
+}
+
+#[test]
 fn application_friend_and_group_messages_decode_to_their_fields() {
     let v = load("app-envelope.json");
     for c in v["cases"].as_array().unwrap() {
@@ -194,6 +242,9 @@ fn application_friend_and_group_messages_decode_to_their_fields() {
             }
             Some(C::LocationUpdate(_)) => "location_update",
             Some(C::LocationStop(_)) => "location_stop",
+            Some(C::Sealed(_)) => "sealed",
+            Some(C::SealedEdit(_)) => "sealed_edit",
+            Some(C::SealChange(_)) => "seal_change",
             None => "none",
         };
         assert_eq!(name, key, "{}", c["name"]);

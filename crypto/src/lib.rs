@@ -12,6 +12,7 @@
 //! - [`mls`]: the MLS ciphersuite, provider, signer and credential checks.
 //! - [`storage`]: sealing database fields at rest with the keystore's storage key.
 //! - [`file`]: chunked file encryption with a fresh key per file.
+//! - [`chat_seal`]: the second seal of password-sealed chats.
 //!
 //! Key separation: an account key signs only device certificates (and, later,
 //! account-level statements); each device has four keys, each for exactly one
@@ -19,6 +20,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod chat_seal;
 pub mod context;
 pub mod envelope;
 pub mod file;

@@ -1,11 +1,30 @@
-//! Opening arbitrary bytes as a sealed envelope with a fixed device key.
+//! Opening arbitrary bytes with fixed keys: as a sealed envelope (a device
+//! key), and as a sealed chat text or a wrapped previous chat key (a chat
+//! key, SPEC.md §7.9).
 #![no_main]
 
+use std::sync::OnceLock;
+
+use kovan_crypto::chat_seal::ChatKey;
 use kovan_crypto::envelope;
+use kovan_crypto::keystore::KdfParams;
 use libfuzzer_sys::fuzz_target;
 use x25519_dalek::StaticSecret;
+
+fn chat_key() -> &'static ChatKey {
+    static KEY: OnceLock<ChatKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        ChatKey::derive(b"fuzzing password", &[1; 16], KdfParams::default(), b"conversation")
+            .expect("fixed parameters are accepted")
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
     let key = StaticSecret::from([0x42; 32]);
     let _ = envelope::open(&key, data, 1_800_000_000);
+    let (nonce, rest) = data.split_at(data.len().min(24));
+    let chat = chat_key();
+    let _ = chat.open_text(b"conversation", &[0; 16], nonce, rest);
+    let (id, wrapped) = rest.split_at(rest.len().min(16));
+    let _ = chat.unwrap_previous(b"conversation", id, nonce, wrapped);
 });

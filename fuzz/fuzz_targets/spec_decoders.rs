@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<wire::FileFetch>(data);
     let _ = decode::<wire::FileFetchReply>(data);
     let _ = kovan_spec::validate_app_envelope(data);
+    let _ = kovan_spec::validate::validate_sealed_text(data);
     let _ = kovan_spec::validate_friend_message(data);
     let _ = kovan_spec::validate_group_meta(data);
     let _ = kovan_spec::validate_group_control(data);

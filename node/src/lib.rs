@@ -38,6 +38,7 @@ pub mod net;
 pub mod node;
 pub mod outbox;
 pub mod relay_client;
+pub mod seals;
 pub mod sim;
 pub mod store;
 pub mod voice;

@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0016_files_by_message_id.sql"),
     include_str!("../migrations/0017_conversation_modes.sql"),
     include_str!("../migrations/0018_friend_failed.sql"),
+    include_str!("../migrations/0019_chat_seals.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -121,4 +121,5 @@ bounded! {
     GroupControl => limits::MAX_GROUP_CONTROL,
     FileFetch => limits::MAX_FILE_FETCH,
     FileFetchReply => limits::MAX_FILE_FETCH_REPLY,
+    Text => limits::MAX_SEALED_TEXT - 16,
 }

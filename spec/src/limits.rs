@@ -43,6 +43,9 @@ pub const MAX_APP_ENVELOPE: usize = 80 * 1024;
 
 /// Largest text body, in bytes of UTF-8.
 pub const MAX_TEXT: usize = 64 * 1024;
+/// Largest sealed text ciphertext (§7.9): a full text, its encoding (a tag
+/// byte and a length of at most 3 bytes) and the 16-byte AEAD tag.
+pub const MAX_SEALED_TEXT: usize = MAX_TEXT + 4 + 16;
 
 /// Largest reaction emoji, in bytes of UTF-8 (long ZWJ sequences fit).
 pub const MAX_EMOJI: usize = 64;

@@ -34,6 +34,11 @@ mod decoded {
         })
     }
 
+    /// A `Sealed` text.
+    pub fn sealed(s: &wire::Sealed) -> Value {
+        json!({"key_id": h(&s.key_id), "nonce": h(&s.nonce), "ciphertext": h(&s.ciphertext)})
+    }
+
     /// An `AppEnvelope`.
     pub fn app(m: &wire::AppEnvelope) -> Value {
         use wire::app_envelope::Content as C;
@@ -63,6 +68,15 @@ mod decoded {
                 json!({"location_update": {"target": h(&u.target), "lat_e7": u.lat_e7, "lon_e7": u.lon_e7, "accuracy_m": u.accuracy_m}})
             }
             Some(C::LocationStop(s)) => json!({"location_stop": {"target": h(&s.target)}}),
+            Some(C::Sealed(s)) => json!({"sealed": sealed(s)}),
+            Some(C::SealedEdit(e)) => json!({"sealed_edit": {
+                "target": h(&e.target), "sealed": e.sealed.as_ref().map(sealed),
+            }}),
+            Some(C::SealChange(c)) => json!({"seal_change": {
+                "key_id": h(&c.key_id), "salt": h(&c.salt), "memory_kib": c.memory_kib,
+                "passes": c.passes, "lanes": c.lanes, "previous_key_id": h(&c.previous_key_id),
+                "previous_nonce": h(&c.previous_nonce), "previous_key": h(&c.previous_key),
+            }}),
             None => Value::Null,
         };
         json!({
@@ -534,6 +548,9 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         }),
     ));
 
+    // §7.9 password-sealed chats
+    out.push(chat_seal(&base)?);
+
     // §7.4 friend messages (the key package is opaque to the decoder; a
     // real one is 300-400 bytes)
     let friend =
@@ -723,4 +740,96 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     ));
 
     Ok(out)
+}
+
+/// §7.9: a chat key from a password, a sealed text and a sealed edit in
+/// their application envelopes, and a password change that wraps the first
+/// key under the second.
+fn chat_seal(
+    base: &dyn Fn(wire::app_envelope::Content) -> wire::AppEnvelope,
+) -> anyhow::Result<VectorFile> {
+    use kovan_crypto::chat_seal::ChatKey;
+    use wire::app_envelope::Content as C;
+    let conversation = [0x33u8; 32];
+    let params = KdfParams::RFC9106_MEMORY_CONSTRAINED;
+    let (first_password, first_salt) = ("kedi masada uyuyor", [0x53u8; 16]);
+    let (second_password, second_salt) = ("köpek bahçede koşuyor", [0x54u8; 16]);
+    let first = ChatKey::derive(first_password.as_bytes(), &first_salt, params, &conversation)?;
+    let second = ChatKey::derive(second_password.as_bytes(), &second_salt, params, &conversation)?;
+    // The message id of `base`.
+    let message_id = [0x11u8; 16];
+    let text = encode(&wire::Text { body: "Yarın saat üçte, kütüphanede.".into() });
+    let nonce = [0x4eu8; 24];
+    let ciphertext = first.seal_text_with(&nonce, &conversation, &message_id, &text);
+    anyhow::ensure!(*first.open_text(&conversation, &message_id, &nonce, &ciphertext)? == *text);
+    let sealed = wire::Sealed {
+        key_id: first.id().to_vec(),
+        nonce: nonce.to_vec(),
+        ciphertext: ciphertext.clone(),
+    };
+    let edit_text = encode(&wire::Text { body: "Yarın saat dörtte.".into() });
+    let edit_nonce = [0x4du8; 24];
+    let edit = wire::Sealed {
+        key_id: first.id().to_vec(),
+        nonce: edit_nonce.to_vec(),
+        ciphertext: first.seal_text_with(&edit_nonce, &conversation, &message_id, &edit_text),
+    };
+    let chain_nonce = [0x4fu8; 24];
+    let wrapped = second.wrap_previous_with(&chain_nonce, &conversation, &first);
+    let back = second.unwrap_previous(&conversation, &first.id(), &chain_nonce, &wrapped)?;
+    anyhow::ensure!(back.id() == first.id());
+    let change = |key: &ChatKey, salt: &[u8; 16], previous: Option<&[u8]>| wire::SealChange {
+        key_id: key.id().to_vec(),
+        salt: salt.to_vec(),
+        memory_kib: params.m_kib,
+        passes: params.t,
+        lanes: params.p,
+        previous_key_id: previous.map(|_| first.id().to_vec()).unwrap_or_default(),
+        previous_nonce: previous.map(|_| chain_nonce.to_vec()).unwrap_or_default(),
+        previous_key: previous.map(<[u8]>::to_vec).unwrap_or_default(),
+    };
+    let envelopes = [
+        ("seal", base(C::SealChange(change(&first, &first_salt, None)))),
+        ("sealed-text", base(C::Sealed(sealed))),
+        (
+            "sealed-edit",
+            base(C::SealedEdit(wire::SealedEdit {
+                target: message_id.to_vec(),
+                sealed: Some(edit),
+            })),
+        ),
+        ("new-password", base(C::SealChange(change(&second, &second_salt, Some(&wrapped))))),
+    ];
+    let cases: Vec<Value> = envelopes
+        .iter()
+        .map(|(name, m)| json!({ "name": name, "decoded": decoded::app(m), "encoding": hex::encode(encode(m)) }))
+        .collect();
+    Ok(file(
+        "chat-seal.json",
+        json!({
+            "description": "SPEC.md §7.9: chat keys from passwords (Argon2id v1.3, then HKDF-SHA256 \
+                            with the conversation id as salt), text sealed under them with \
+                            XChaCha20-Poly1305, and a password change wrapping the first key",
+            "conversation_id": hex::encode(conversation),
+            "argon2id": {"memory_kib": params.m_kib, "passes": params.t, "lanes": params.p},
+            "keys": [
+                {"password": first_password, "salt": hex::encode(first_salt), "key_id": hex::encode(first.id())},
+                {"password": second_password, "salt": hex::encode(second_salt), "key_id": hex::encode(second.id())},
+            ],
+            "sealed_text": {
+                "message_id": hex::encode(message_id),
+                "plaintext": hex::encode(&text),
+                "associated_data": hex::encode(kovan_crypto::chat_seal::text_ad(&conversation, &message_id, &first.id())),
+                "nonce": hex::encode(nonce),
+                "ciphertext": hex::encode(&ciphertext),
+            },
+            "edit_plaintext": hex::encode(&edit_text),
+            "chain": {
+                "associated_data": hex::encode(kovan_crypto::chat_seal::chain_ad(&conversation, &second.id(), &first.id())),
+                "nonce": hex::encode(chain_nonce),
+                "wrapped": hex::encode(&wrapped),
+            },
+            "envelopes": cases,
+        }),
+    ))
 }

@@ -233,6 +233,10 @@ pub struct ConversationView {
     /// Messages of this direct-only conversation wait for a direct
     /// connection to a member's device.
     pub waiting_direct: bool,
+    /// Sealed with a password (SPEC.md §7.9).
+    pub sealed: bool,
+    /// Sealed and locked on this device: its history needs the password.
+    pub locked: bool,
 }
 
 impl ConversationView {
@@ -253,6 +257,8 @@ impl ConversationView {
             unread: row.unread,
             mode: "normal",
             waiting_direct: false,
+            sealed: false,
+            locked: false,
         }
     }
 }
@@ -287,9 +293,13 @@ pub struct MessageView {
     pub sent_at: i64,
     /// `pending`, `sent`, `delivered`, `seen` (outgoing) or `received`.
     pub state: &'static str,
-    /// `text`, `file`, `image`, `voice`, `poll`, `location`, `deleted`, or `unsupported` (a newer
-    /// content type, or one that breaks its type's rules).
+    /// `text`, `file`, `image`, `voice`, `poll`, `location`, `deleted`,
+    /// `locked` (a sealed text this device cannot open now: the chat is
+    /// locked), or `unsupported` (a newer content type, or one that breaks
+    /// its type's rules).
     pub kind: &'static str,
+    /// A text sealed under its chat's password (SPEC.md §7.9).
+    pub sealed: bool,
     /// The text.
     pub text: Option<String>,
     /// Whether the text is only emoji (shown large).
@@ -574,6 +584,8 @@ impl MessageView {
                         });
                         ("location", None, reply)
                     }
+                    // Opened, or marked locked, by the core (it has the keys).
+                    Content::Sealed(_) => ("sealed", None, reply),
                     _ => ("unsupported", None, reply),
                 }
             }
@@ -587,6 +599,7 @@ impl MessageView {
             outgoing: m.outgoing,
             sent_at: m.sent_at,
             state: state_name(m.state),
+            sealed: kind == "sealed",
             kind,
             emoji_only: text.as_deref().is_some_and(|t| crate::emoji::is_emoji_only(t, 5)),
             text,
@@ -605,6 +618,14 @@ impl MessageView {
             poll,
             location,
         }
+    }
+
+    /// A sealed text opened with its chat's key.
+    pub(crate) fn opened(&mut self, text: String) {
+        self.kind = "text";
+        self.sealed = true;
+        self.emoji_only = crate::emoji::is_emoji_only(&text, 5);
+        self.text = Some(text);
     }
 
     /// Fills in a poll's tally (ballots for options it does not have are
@@ -860,6 +881,12 @@ pub enum Event {
     GroupInvitation {
         /// The invitation as it is now.
         invitation: InvitationView,
+    },
+    /// A chat was sealed, its password changed, or it was locked or
+    /// unlocked on this device (SPEC.md §7.9).
+    ChatSeal {
+        /// The conversation, hex.
+        conversation: String,
     },
     /// A group changed: joined, members, name, roles, bans, left, removed,
     /// deleted.

@@ -4,6 +4,10 @@
 //! raw openmls (encrypt + decrypt of the same payload, in memory) and raw
 //! SQLite (one durable insert per transaction, as the node commits).
 //!
+//! The same chat is then sealed with a password (SPEC.md §7.9): the time to
+//! seal and unlock it, and sealed send calls and latency next to the
+//! unsealed ones of the same run.
+//!
 //! With `--group N`, also a group of N members (direct delivery): the
 //! time until every other member stored a message, the sender's fan-out
 //! cost (one seal and one outbox row per member, SPEC.md §7.6.6) next to a
@@ -295,6 +299,24 @@ async fn main() {
     let queued = start.elapsed();
     wait(&mut b.rx, |e| matches!(e, Event::Message { message } if message.id == last)).await;
     let sustained = args.messages as f64 / start.elapsed().as_secs_f64();
+
+    // The same chat sealed with a password (X6, SPEC.md §7.9): the time to
+    // seal and to unlock (Argon2id at the chosen parameters), then send
+    // calls and latency with the second seal, next to the unsealed ones.
+    let conv = a.h.conversations().await.unwrap()[0].id.clone();
+    let t = Instant::now();
+    a.h.seal(&conv, "a bench chat password").await.unwrap();
+    let seal_time = t.elapsed();
+    wait(&mut b.rx, |e| matches!(e, Event::ChatSeal { .. })).await;
+    let t = Instant::now();
+    b.h.unlock_chat(&conv, "a bench chat password").await.unwrap();
+    let unlock_time = t.elapsed();
+    let sealed_latency = latency(&a, &mut b, args.rounds).await;
+    let t = Instant::now();
+    for _ in 0..args.rounds {
+        a.h.send_text(&to, BODY, None).await.unwrap();
+    }
+    let call_sealed = t.elapsed() / args.rounds as u32;
     a.h.shutdown().await;
     b.h.shutdown().await;
 
@@ -328,6 +350,14 @@ async fn main() {
         "sustained_vs_raw_openmls": sustained / raw_mls,
         "sustained_vs_raw_sqlite": sustained / raw_sqlite,
         "send_call_1to1_ms": call_1to1.as_secs_f64() * 1000.0,
+        "sealed": {
+            "seal_ms": seal_time.as_secs_f64() * 1000.0,
+            "unlock_ms": unlock_time.as_secs_f64() * 1000.0,
+            "send_call_ms": call_sealed.as_secs_f64() * 1000.0,
+            "send_call_vs_unsealed": call_sealed.as_secs_f64() / call_1to1.as_secs_f64(),
+            "direct_latency_ms": { "p50": percentile(&sealed_latency, 0.5), "p99": percentile(&sealed_latency, 0.99) },
+            "latency_p50_vs_unsealed": percentile(&sealed_latency, 0.5) / percentile(&direct, 0.5),
+        },
     });
     let mut result = result;
     if let Some((lat, call, adds, gs)) = &group {
@@ -362,6 +392,22 @@ async fn main() {
         println!("  ÷ raw openmls              {:>9.3}", sustained / raw_mls);
         println!("  ÷ raw SQLite               {:>9.3}", sustained / raw_sqlite);
         println!("1:1 send call                {:>9.3} ms", call_1to1.as_secs_f64() * 1000.0);
+        let sealed = &result["sealed"];
+        println!(
+            "password-sealed chat         seal {:.0} ms, unlock {:.0} ms (Argon2id 64 MiB, t=3, p=4)",
+            sealed["seal_ms"].as_f64().unwrap_or(0.0),
+            sealed["unlock_ms"].as_f64().unwrap_or(0.0)
+        );
+        println!(
+            "  sealed send call           {:>9.3} ms  ({:.2}× unsealed)",
+            sealed["send_call_ms"].as_f64().unwrap_or(0.0),
+            sealed["send_call_vs_unsealed"].as_f64().unwrap_or(0.0)
+        );
+        println!(
+            "  sealed direct latency      p50 {:.2} ms  ({:.2}× unsealed)",
+            sealed["direct_latency_ms"]["p50"].as_f64().unwrap_or(0.0),
+            sealed["latency_p50_vs_unsealed"].as_f64().unwrap_or(0.0)
+        );
         if let Some(g) = result.get("group") {
             println!("group of {}:", args.group);
             println!(

@@ -393,6 +393,46 @@ fn cli_daemons_and_relay_as_processes_befriend_and_chat() {
             .contains("[image 40×30 ekran.png]")
     });
 
+    // A password-sealed chat (X6): sealed from a password file, read by
+    // bob only after `kovan unlock`, and locked again with `kovan lock`.
+    let pw = dir.path().join("chat-password");
+    std::fs::write(&pw, "ortak bir parola\n").unwrap();
+    let pw = pw.to_str().unwrap();
+    let sealed = alice.json(&["seal", "bob", "--password-file", pw]);
+    assert_eq!((sealed["sealed"].as_bool(), sealed["locked"].as_bool()), (Some(true), Some(false)));
+    eventually("bob sees the chat sealed", || {
+        bob.json(&["conversations"]).as_array().unwrap().iter().any(|c| c["locked"] == true)
+    });
+    let secret = alice.json(&["send", "bob", "mühürlü qxCLISEALqx"]);
+    let out = kovan(&bob.home, &["history", "alice"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unlock it"), "{out:?}");
+    let listed = kovan(&bob.home, &["conversations"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("[sealed, locked]"), "{listed:?}");
+    let wrong = Command::new(bin("kovan"))
+        .arg("--home")
+        .arg(&bob.home)
+        .args(["unlock", "alice"])
+        .env("KOVAN_CHAT_PASSWORD", "yanlış bir parola")
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong password"), "{wrong:?}");
+    bob.json(&["unlock", "alice", "--password-file", pw]);
+    eventually("bob reads the sealed text", || {
+        bob.json(&["history", "alice"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == secret["id"] && m["text"] == "mühürlü qxCLISEALqx")
+    });
+    let out =
+        kovan(&alice.home, &["send-file", "bob", dir.path().join("rapor.pdf").to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password-sealed"), "{out:?}");
+    let locked = bob.json(&["lock", "alice"]);
+    assert_eq!(locked["locked"], true);
+    assert!(!kovan(&bob.home, &["history", "alice"]).status.success());
+
     alice.sigterm();
     bob.sigterm();
     // No daemon: a clear error, and --json says so too.

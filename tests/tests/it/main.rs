@@ -13,4 +13,5 @@ mod interactive;
 mod media;
 mod modes;
 mod relay_client;
+mod seals;
 mod vectors;

@@ -161,6 +161,7 @@ pub fn message_line(m: &Value) -> String {
     let text = match m["kind"].as_str() {
         Some("deleted") => "(deleted)".to_owned(),
         Some("unsupported") => "(unsupported message — update kovan)".to_owned(),
+        Some("locked") => "(sealed — unlock the chat to read it)".to_owned(),
         Some("location") => {
             let l = &m["location"];
             let live = match (l["live"].as_bool(), l["active"].as_bool()) {

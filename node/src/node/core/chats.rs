@@ -39,6 +39,7 @@ impl Core {
         let me = self.my_account();
         let reactions = history.reactions(conv, &m.message_id)?;
         let mut view = MessageView::new(conv, m, &reactions, &me);
+        self.open_view(conv, &mut view, m.body.as_deref());
         if view.poll.is_some() {
             let votes = history.poll_votes(conv, &m.message_id)?;
             return Ok(view.with_votes(&votes, &me));
@@ -58,6 +59,7 @@ impl Core {
         limit: usize,
     ) -> NodeResult<Vec<MessageView>> {
         let (conv, _) = self.find_conversation(who)?;
+        self.readable(&conv)?;
         let history = self.history();
         let page = match at {
             HistoryAt::Before(before) => history.page(&conv, before, limit)?,
@@ -88,6 +90,15 @@ impl Core {
         Ok(ids.len())
     }
 
+    /// One conversation as the list shows it.
+    pub(super) fn conversation_view(&mut self, conv: &[u8]) -> NodeResult<ConversationView> {
+        let id = hex::encode(conv);
+        self.conversations()?
+            .into_iter()
+            .find(|v| v.id == id)
+            .ok_or_else(|| NodeError::NotFound("no such conversation".into()))
+    }
+
     pub(super) fn conversations(&mut self) -> NodeResult<Vec<ConversationView>> {
         let rows = self.history().conversations()?;
         let store = self.contacts_store();
@@ -98,6 +109,7 @@ impl Core {
                 let epoch = self.mls.epoch(&r.id).ok();
                 let mut view =
                     ConversationView::new(r, c.as_ref().map(ContactView::from), title, epoch);
+                self.seal_state(&r.id, &mut view)?;
                 if r.group_state.is_some() {
                     let mode = self.mode_of(&r.id);
                     view.mode = mode.name();

@@ -120,6 +120,7 @@ impl Core {
     /// Checks that `to` can be written to; what sealing needs.
     pub(in crate::node) fn file_prepare(&mut self, to: &str) -> NodeResult<Preparing> {
         let (conv, _) = self.writable(to)?;
+        self.refuse_if_sealed(&conv, "A file")?;
         // A direct-only conversation's file gets no relay copy (§7.8).
         let direct_only = self.mode_of(&conv).direct_only();
         let relay = self

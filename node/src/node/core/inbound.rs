@@ -210,6 +210,7 @@ impl Core {
         self.history().set_peer_sequence(&group_id, &device, app.sequence)?;
         match app.content {
             Content::Text { .. }
+            | Content::Sealed(_)
             | Content::Unknown
             | Content::File(_)
             | Content::Poll(_)
@@ -266,6 +267,12 @@ impl Core {
             }
             Content::Edit { target, body } => {
                 self.on_edit(&group_id, &target, &account, &body, now)?
+            }
+            Content::SealedEdit { target, sealed } => {
+                self.on_sealed_edit(&group_id, &target, &account, &sealed, now)?
+            }
+            Content::SealChange(change) => {
+                self.on_seal_change(&group_id, &account, &change, now)?
             }
             Content::Delete { target } => self.on_delete(&group_id, &target, &account)?,
             Content::Receipt { kind, targets } => {

@@ -139,6 +139,23 @@ impl Core {
     ) -> NodeResult<[u8; 16]> {
         let mut message_id = [0u8; 16];
         OsRng.fill_bytes(&mut message_id);
+        self.send_app_as(conv, to, message_id, content, reply_to, store)
+    }
+
+    /// [`Core::send_app`] with a message id chosen by the caller (a sealed
+    /// text is bound to its message's id).
+    pub(super) fn send_app_as(
+        &mut self,
+        conv: &[u8],
+        to: &[DeviceCertificate],
+        message_id: [u8; 16],
+        content: wire::app_envelope::Content,
+        reply_to: Option<[u8; 16]>,
+        store: bool,
+    ) -> NodeResult<[u8; 16]> {
+        if let Some(what) = unsealed_kind(&content) {
+            self.refuse_if_sealed(conv, what)?;
+        }
         let now = now_ms();
         // The message's own time follows the node's clock (so a live
         // location's end and its start agree under a test's manual clock).
@@ -205,8 +222,13 @@ impl Core {
             return Err(NodeError::Invalid("the message is longer than 64 KiB".into()));
         }
         let (conv, recipients) = self.writable(to)?;
-        let content = wire::app_envelope::Content::Text(wire::Text { body: text });
-        let id = self.send_app(&conv, &recipients, content, reply_to, true)?;
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let content = match self.text_content(&conv, &id, &text)? {
+            Some(sealed) => wire::app_envelope::Content::Sealed(sealed),
+            None => wire::app_envelope::Content::Text(wire::Text { body: text }),
+        };
+        self.send_app_as(&conv, &recipients, id, content, reply_to, true)?;
         let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("message not stored"))?;
         self.emit(Event::Message { message: view.clone() });
         self.flush_events();
@@ -268,13 +290,24 @@ impl Core {
         if old.body.is_none() {
             return Err(NodeError::State("this message was deleted; it cannot be edited".into()));
         }
-        let content = wire::app_envelope::Content::Edit(wire::Edit {
-            target: target.to_vec(),
-            body: text.clone(),
-        });
+        let (content, body) = match self.text_content(&conv, &target, &text)? {
+            Some(sealed) => (
+                wire::app_envelope::Content::SealedEdit(wire::SealedEdit {
+                    target: target.to_vec(),
+                    sealed: Some(sealed.clone()),
+                }),
+                super::seals::sealed_body(old.body.as_deref(), sealed),
+            ),
+            None => (
+                wire::app_envelope::Content::Edit(wire::Edit {
+                    target: target.to_vec(),
+                    body: text.clone(),
+                }),
+                edited_body(old.body.as_deref(), &text),
+            ),
+        };
         self.send_app(&conv, &recipients, content, None, false)?;
         let me = self.my_account();
-        let body = edited_body(old.body.as_deref(), &text);
         self.history().edit(&conv, &target, &me, &body, now_ms())?;
         let view = self.message_view(&conv, &target)?.ok_or_else(|| internal("vanished"))?;
         self.emit(Event::MessageEdited { message: view.clone() });
@@ -304,6 +337,20 @@ impl Core {
         self.flush_events();
         self.pump();
         Ok(())
+    }
+}
+
+/// What a content is called when a sealed chat refuses it (§7.9): the
+/// kinds that carry text or media in the clear.
+fn unsealed_kind(content: &wire::app_envelope::Content) -> Option<&'static str> {
+    use wire::app_envelope::Content as C;
+    match content {
+        C::Text(_) => Some("Unsealed text"),
+        C::Edit(_) => Some("An unsealed edit"),
+        C::File(_) => Some("A file"),
+        C::Poll(_) => Some("A poll"),
+        C::Location(_) => Some("A location"),
+        _ => None,
     }
 }
 

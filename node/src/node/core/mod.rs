@@ -16,6 +16,7 @@
 //! | `invites` | invite links: making, listing, revoking; admitting requests (A5) |
 //! | `messages` | sending content into a conversation; text, reactions, edits, deletes |
 //! | `modes` | conversation modes: direct-only chats and groups (§7.8) |
+//! | `seals` | password-sealed chats: sealing, unlocking, locking, the second seal (§7.9) |
 //! | `chats` | the conversation list, history pages, message views, read marks |
 //! | `settings` | settings enforced on this device, status |
 //! | `group` | groups: invitations, commits, fan-out, parking |
@@ -59,6 +60,7 @@ mod polls;
 mod receipts;
 mod relay;
 mod scheduled;
+mod seals;
 mod settings;
 
 pub use chats::HistoryAt;
@@ -189,6 +191,9 @@ pub struct Core {
     peer_addrs: HashMap<PeerId, Vec<Multiaddr>>,
     /// Conversations' modes (SPEC.md §7.8); a group's never changes.
     modes: std::cell::RefCell<HashMap<Vec<u8>, kovan_spec::ConversationMode>>,
+    /// Password-sealed chats unlocked on this device, with their keys
+    /// (memory only; SPEC.md §7.9).
+    unlocked: std::cell::RefCell<seals::UnlockedChats>,
     /// Member devices of groups, for fan-out (see `groups_changed`).
     recipients: std::cell::RefCell<HashMap<Vec<u8>, Vec<DeviceCertificate>>>,
     /// File transfers running, by file id.
@@ -287,6 +292,7 @@ impl Core {
             replaying: false,
             recipients: Default::default(),
             modes: Default::default(),
+            unlocked: Default::default(),
             peer_addrs: HashMap::new(),
             transfers: HashMap::new(),
             file_starts: Vec::new(),
@@ -461,8 +467,8 @@ pub(crate) async fn control(
         )*};
     }
     by_feature!(
-        settings, relay, friends, invites, chats, messages, modes, receipts, group, files, media,
-        polls, scheduled, location, peers
+        settings, relay, friends, invites, chats, messages, modes, seals, receipts, group, files,
+        media, polls, scheduled, location, peers
     );
     Err(NodeError::Invalid(format!("unknown method {}", super::views::shown(method))))
 }

@@ -126,6 +126,8 @@ impl Core {
     ) -> NodeResult<ScheduledView> {
         content.to_wire()?;
         let (conv, _) = self.writable(to)?;
+        // It would wait on disk unsealed (§7.9).
+        self.refuse_if_sealed(&conv, "A scheduled message")?;
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
         let sealed = self.seal_scheduled(&id, &content)?;

@@ -30,6 +30,11 @@ impl Conversations {
                 if c["mode"] == "direct_only" {
                     marks.push_str(" [direct only]");
                 }
+                match (c["sealed"].as_bool(), c["locked"].as_bool()) {
+                    (Some(true), Some(true)) => marks.push_str(" [sealed, locked]"),
+                    (Some(true), _) => marks.push_str(" [sealed, unlocked]"),
+                    _ => {}
+                }
                 if c["waiting_direct"].as_bool() == Some(true) {
                     marks.push_str(" — waiting for a direct connection");
                 }

@@ -17,6 +17,7 @@ mod location;
 mod media;
 mod poll;
 mod schedule;
+mod seal;
 
 use clap::Subcommand;
 
@@ -53,6 +54,9 @@ pub enum Command {
     Conversations(chat::Conversations),
     #[command(subcommand)]
     Chat(chat::Chat),
+    Seal(seal::Seal),
+    Unlock(seal::Unlock),
+    Lock(seal::Lock),
     Send(chat::SendText),
     SendFile(files::SendFile),
     SendImage(files::SendImage),
@@ -102,6 +106,9 @@ impl Command {
             Command::Schedule(c) => c.exec(ctx),
             Command::Conversations(c) => c.exec(ctx),
             Command::Chat(c) => c.exec(ctx),
+            Command::Seal(c) => c.exec(ctx),
+            Command::Unlock(c) => c.exec(ctx),
+            Command::Lock(c) => c.exec(ctx),
             Command::Send(c) => c.exec(ctx),
             Command::SendFile(c) => c.exec(ctx),
             Command::SendImage(c) => c.exec(ctx),
