@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<wire::ContactCard>(data);
     let _ = decode::<wire::FileFetch>(data);
     let _ = decode::<wire::FileFetchReply>(data);
+    let _ = decode::<wire::NoTraceFrame>(data);
     let _ = kovan_spec::validate_app_envelope(data);
     let _ = kovan_spec::validate::validate_sealed_text(data);
     let _ = kovan_spec::validate_friend_message(data);

@@ -214,7 +214,7 @@ const WIRE_FORMATS: WireFormatPolicy = MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY;
 
 /// The configuration of every group this device creates; `extensions` go
 /// into the group context (a group's meta; none for 1:1).
-fn create_config(extensions: Option<Extensions<GroupContext>>) -> MlsGroupCreateConfig {
+pub(crate) fn create_config(extensions: Option<Extensions<GroupContext>>) -> MlsGroupCreateConfig {
     let b = MlsGroupCreateConfig::builder()
         .ciphersuite(CIPHERSUITE)
         .capabilities(leaf_capabilities())
@@ -231,7 +231,7 @@ fn create_config(extensions: Option<Extensions<GroupContext>>) -> MlsGroupCreate
     }
 }
 
-fn join_config() -> MlsGroupJoinConfig {
+pub(crate) fn join_config() -> MlsGroupJoinConfig {
     MlsGroupJoinConfig::builder()
         .use_ratchet_tree_extension(true)
         .wire_format_policy(WIRE_FORMATS)

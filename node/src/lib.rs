@@ -36,6 +36,7 @@ pub mod invites;
 pub mod media;
 pub mod net;
 pub mod node;
+pub mod notrace;
 pub mod outbox;
 pub mod relay_client;
 pub mod seals;
@@ -45,6 +46,6 @@ pub mod voice;
 
 pub use error::{Error, ErrorKind, Result};
 pub use node::{
-    Event, FileOptions, FileView, GroupChange, GroupView, InvitationView, MemberView, Node,
-    NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult,
+    Event, FileOptions, FileView, GroupChange, GroupView, InvitationView, MemberView, NoTraceState,
+    NoTraceView, Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult,
 };

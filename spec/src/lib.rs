@@ -122,4 +122,5 @@ bounded! {
     FileFetch => limits::MAX_FILE_FETCH,
     FileFetchReply => limits::MAX_FILE_FETCH_REPLY,
     Text => limits::MAX_SEALED_TEXT - 16,
+    NoTraceFrame => limits::MAX_NOTRACE_FRAME,
 }

@@ -172,3 +172,7 @@ pub const MAX_FILE_FETCH: usize = 64;
 
 /// An encoded `FileFetchReply`: a status and a length.
 pub const MAX_FILE_FETCH_REPLY: usize = 32;
+
+/// Largest `/kovan/notrace/1` frame (§7.8.1): an application message of
+/// at most [`MAX_APP_ENVELOPE`] and MLS's overhead, or a Welcome.
+pub const MAX_NOTRACE_FRAME: usize = 96 * 1024;

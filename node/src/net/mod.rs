@@ -195,6 +195,8 @@ pub const AGENT_VERSION: &str = concat!("kovan/", env!("CARGO_PKG_VERSION"));
 
 /// The file-transfer protocol (SPEC.md §7.7.3): a raw stream per fetch.
 pub const FILE_PROTOCOL: StreamProtocol = StreamProtocol::new("/kovan/file/1");
+/// Leave-no-trace chats (SPEC.md §7.8.1): one stream per chat.
+pub const NOTRACE_PROTOCOL: StreamProtocol = StreamProtocol::new("/kovan/notrace/1");
 
 /// A cheap, cloneable handle to the network task.
 #[derive(Clone)]
@@ -375,6 +377,25 @@ impl NetHandle {
         control
             .accept(FILE_PROTOCOL)
             .map_err(|_| NetError::Invalid("file streams are already being accepted".into()))
+    }
+
+    /// Opens a `/kovan/notrace/1` stream to `peer` over a direct
+    /// connection (relayed ones are closed first; none direct: an error).
+    pub async fn open_notrace_stream(&self, peer: PeerId) -> Result<libp2p::Stream, NetError> {
+        self.ensure_direct(peer).await?;
+        let mut control = self.streams.clone();
+        control
+            .open_stream(peer, NOTRACE_PROTOCOL)
+            .await
+            .map_err(|e| NetError::Unreachable(e.to_string()))
+    }
+
+    /// Inbound `/kovan/notrace/1` streams; only one taker.
+    pub fn incoming_notrace_streams(&self) -> Result<libp2p_stream::IncomingStreams, NetError> {
+        let mut control = self.streams.clone();
+        control
+            .accept(NOTRACE_PROTOCOL)
+            .map_err(|_| NetError::Invalid("no-trace streams are already being accepted".into()))
     }
 
     /// Stops the network task.

@@ -41,7 +41,10 @@ use crate::net::{self, NetHandle};
 use crate::relay_client::{Keepalive, RelayClient, RelayError};
 
 pub(crate) use core::control;
-pub use core::{GroupChange, HistoryAt, LiveShare, ScheduledContent, Verification, VoiceSource};
+pub use core::{
+    GroupChange, HistoryAt, LiveShare, NoTraceState, NoTraceView, ScheduledContent, Verification,
+    VoiceSource,
+};
 
 pub use views::{
     ContactView, ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta, InvitationView,
@@ -242,7 +245,7 @@ impl NodeError {
 /// The node's result type.
 pub type NodeResult<T> = std::result::Result<T, NodeError>;
 
-type Job = Box<dyn FnOnce(&mut core::Core) + Send>;
+pub(crate) type Job = Box<dyn FnOnce(&mut core::Core) + Send>;
 
 /// A cheap, cloneable handle to a running node.
 #[derive(Clone)]
@@ -313,6 +316,13 @@ impl Node {
             tokio::spawn(serve_files(incoming, input_tx.clone()));
         }
 
+        // Friends opening leave-no-trace chats (SPEC.md §7.8.1).
+        {
+            let incoming =
+                net.incoming_notrace_streams().map_err(|e| NodeError::Invalid(e.to_string()))?;
+            tokio::spawn(serve_no_trace(incoming, input_tx.clone()));
+        }
+
         let (ready_tx, ready_rx) = oneshot::channel();
         let setup = core::Setup {
             identity: identity.clone(),
@@ -363,6 +373,40 @@ async fn serve_files(
                 tracing::debug!(%peer, error = %e, "serving a file stopped");
             }
             active.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
+}
+
+/// Takes leave-no-trace chats friends offer: the first frame must be an
+/// offer, within a few seconds; the core decides whether to keep it.
+async fn serve_no_trace(
+    mut incoming: libp2p_stream::IncomingStreams,
+    input: mpsc::Sender<core::Input>,
+) {
+    use futures_util::StreamExt;
+    use kovan_spec::wire::no_trace_frame::Body;
+    while let Some((peer, mut stream)) = incoming.next().await {
+        let input = input.clone();
+        tokio::spawn(async move {
+            let first = tokio::time::timeout(
+                Duration::from_secs(10),
+                crate::notrace::read_frame(&mut stream),
+            )
+            .await;
+            let Ok(Ok(kovan_spec::wire::NoTraceFrame { body: Some(Body::Offer(offer)) })) = first
+            else {
+                return;
+            };
+            let Ok(id) = <[u8; 16]>::try_from(offer.chat_id.as_slice()) else { return };
+            let (out, rx) = mpsc::channel(64);
+            let (tx, taken) = oneshot::channel();
+            let job: Job = Box::new(move |core| {
+                let _ = tx.send(core.no_trace_offered(peer, id, out));
+            });
+            if input.send(core::Input::Job(job)).await.is_err() || taken.await != Ok(true) {
+                return;
+            }
+            core::run_no_trace_stream(stream, id, None, rx, input).await;
         });
     }
 }

@@ -240,6 +240,24 @@ pub struct ConversationView {
 }
 
 impl ConversationView {
+    /// A leave-no-trace chat in the list (mode `no_trace`).
+    pub(crate) fn no_trace(chat: &super::NoTraceView) -> Self {
+        Self {
+            id: chat.id.clone(),
+            kind: "direct",
+            title: chat.contact.name(),
+            contact: Some(chat.contact.clone()),
+            last_activity: 0,
+            closed: false,
+            unread: 0,
+            epoch: None,
+            mode: "no_trace",
+            waiting_direct: chat.state != super::NoTraceState::Open,
+            sealed: false,
+            locked: false,
+        }
+    }
+
     pub(crate) fn new(
         row: &ConversationRow,
         contact: Option<ContactView>,
@@ -620,6 +638,36 @@ impl MessageView {
         }
     }
 
+    /// A text of a leave-no-trace chat (held in memory only).
+    pub(crate) fn ephemeral(
+        chat: &[u8; 16],
+        id: [u8; 16],
+        sender: String,
+        outgoing: bool,
+        sent_at: i64,
+        text: String,
+    ) -> Self {
+        Self {
+            conversation: hex::encode(chat),
+            id: hex::encode(id),
+            seq: 0,
+            sender,
+            outgoing,
+            sent_at,
+            state: if outgoing { "sent" } else { "received" },
+            kind: "text",
+            sealed: false,
+            emoji_only: crate::emoji::is_emoji_only(&text, 5),
+            text: Some(text),
+            reply_to: None,
+            edited_at: None,
+            reactions: Vec::new(),
+            file: None,
+            poll: None,
+            location: None,
+        }
+    }
+
     /// A sealed text opened with its chat's key.
     pub(crate) fn opened(&mut self, text: String) {
         self.kind = "text";
@@ -881,6 +929,18 @@ pub enum Event {
     GroupInvitation {
         /// The invitation as it is now.
         invitation: InvitationView,
+    },
+    /// A leave-no-trace chat was offered, accepted or opened (X3).
+    NoTrace {
+        /// It as it stands.
+        chat: super::NoTraceView,
+    },
+    /// A leave-no-trace chat ended; nothing of it remains on this device.
+    NoTraceEnded {
+        /// Its id, hex.
+        id: String,
+        /// Why, in plain words.
+        reason: String,
     },
     /// A chat was sealed, its password changed, or it was locked or
     /// unlocked on this device (SPEC.md §7.9).

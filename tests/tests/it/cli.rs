@@ -943,3 +943,63 @@ fn a_fresh_relay_starts_without_warnings() {
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(!log.contains("WARN"), "a fresh relay warns: {log}");
 }
+
+/// Whether any file under `dir` holds `needle`.
+fn any_file_holds(dir: &Path, needle: &[u8]) -> Option<PathBuf> {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+            {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// X3 from the command line: a leave-no-trace chat between two daemons,
+/// one of them killed with SIGKILL in the middle of it.
+#[test]
+fn a_no_trace_chat_survives_nowhere_after_a_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    let mut alice = Person::new(dir.path(), "alice", &relay.url);
+    let mut bob = Person::new(dir.path(), "bob", &relay.url);
+    befriend(&alice, "alice", &bob, "bob");
+
+    let chat = alice.json(&["chat", "new", "bob", "--no-trace"]);
+    let id = chat["id"].as_str().unwrap().to_owned();
+    eventually("bob is offered the chat", || {
+        bob.json(&["conversations"]).as_array().unwrap().iter().any(|c| c["id"] == id.as_str())
+    });
+    let listed = kovan(&bob.home, &["conversations"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("[no trace"), "{listed:?}");
+    bob.json(&["chat", "answer", &id, "--accept"]);
+    eventually("the chat opens", || {
+        kovan(&alice.home, &["--json", "send", &id, "kimse görmesin qxKILLqx"]).status.success()
+    });
+    eventually("bob has it", || {
+        bob.json(&["history", &id])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["text"] == "kimse görmesin qxKILLqx")
+    });
+
+    bob.sigkill();
+    eventually("alice's side ends", || {
+        alice.json(&["conversations"]).as_array().unwrap().iter().all(|c| c["id"] != id.as_str())
+    });
+    let out = kovan(&alice.home, &["send", &id, "still there?"]);
+    assert!(!out.status.success(), "{out:?}");
+    alice.sigterm();
+    for home in [&alice.home, &bob.home] {
+        for needle in [b"qxKILLqx".as_slice(), id.as_bytes(), &hex::decode(&id).unwrap()] {
+            assert_eq!(any_file_holds(home, needle), None, "found under {}", home.display());
+        }
+    }
+}

@@ -142,3 +142,111 @@ async fn a_direct_only_chat_never_uses_the_relay_and_waits_for_a_direct_connecti
         assert_eq!(holds(&dir.path().join("relay"), marker), None, "{marker} reached the relay");
     }
 }
+
+/// Waits for a leave-no-trace chat event in `state`.
+async fn no_trace_in(n: &mut TestNode, state: kovan_node::NoTraceState) -> kovan_node::NoTraceView {
+    let ev = n
+        .wait("a no-trace chat", |e| matches!(e, Event::NoTrace { chat } if chat.state == state))
+        .await;
+    let Event::NoTrace { chat } = ev else { unreachable!() };
+    chat
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_trace_chat_leaves_nothing_on_either_disk() {
+    use kovan_node::NoTraceState::{Invited, Open};
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(&dir.path().join("relay")).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+
+    // Alice offers; Bob sees who offers and accepts; both are in it.
+    let offered = alice.h.chat_new_no_trace(&bob_acct).await.unwrap();
+    let invited = no_trace_in(&mut bob, Invited).await;
+    assert_eq!(
+        (invited.id.as_str(), invited.contact.account.as_str()),
+        (offered.id.as_str(), alice_acct.as_str())
+    );
+    bob.h.no_trace_answer(&invited.id, true).await.unwrap();
+    let open = no_trace_in(&mut alice, Open).await;
+    no_trace_in(&mut bob, Open).await;
+    let id = open.id.clone();
+    let group = open.group.clone().unwrap();
+    let list = alice.h.conversations().await.unwrap();
+    assert!(list.iter().any(|c| c.id == id && c.mode == "no_trace"));
+
+    // Messages both ways, kept in memory on both sides.
+    alice.h.send_text(&id, "iz bırakmayan qxNOTRACE1qx", None).await.unwrap();
+    assert!(text_in(&mut bob, &id).await.contains("qxNOTRACE1qx"));
+    bob.h.send_text(&id, "yanıt qxNOTRACE2qx", None).await.unwrap();
+    assert!(text_in(&mut alice, &id).await.contains("qxNOTRACE2qx"));
+    let page = bob.h.history(&id, None, 10).await.unwrap();
+    assert_eq!(page.len(), 2);
+    // A usual message beside it goes on as ever.
+    alice.h.send_text(&bob_acct, "normal qxSTORED1qx", None).await.unwrap();
+    let usual = conv_of(&bob, &alice_acct).await;
+    assert!(text_in(&mut bob, &usual).await.contains("qxSTORED1qx"));
+
+    // Bob ends it: Alice is told, and neither holds it any more.
+    bob.h.no_trace_end(&id).await.unwrap();
+    let ev = alice.wait("the end", |e| matches!(e, Event::NoTraceEnded { .. })).await;
+    let Event::NoTraceEnded { id: ended, reason } = ev else { unreachable!() };
+    assert_eq!(ended, id);
+    assert!(reason.contains("ended"), "{reason}");
+    assert!(alice.h.history(&id, None, 10).await.is_err());
+    assert!(bob.h.no_trace_chats().await.unwrap().is_empty());
+
+    // A second one ends when Bob's node stops.
+    alice.h.chat_new_no_trace(&bob_acct).await.unwrap();
+    let invited = no_trace_in(&mut bob, Invited).await;
+    bob.h.no_trace_answer(&invited.id, true).await.unwrap();
+    no_trace_in(&mut alice, Open).await;
+    alice.h.send_text(&invited.id, "ikinci qxNOTRACE3qx", None).await.unwrap();
+    assert!(text_in(&mut bob, &invited.id).await.contains("qxNOTRACE3qx"));
+    let bob_home = bob.home.root().to_path_buf();
+    bob.h.shutdown().await;
+    alice.wait("the end at Bob's stop", |e| matches!(e, Event::NoTraceEnded { .. })).await;
+    let alice_home = alice.home.root().to_path_buf();
+    alice.h.shutdown().await;
+
+    // Nothing of either chat on either disk: not the texts, not the ids.
+    let group_bytes = hex::decode(&group).unwrap();
+    for home in [&bob_home, &alice_home] {
+        for marker in ["qxNOTRACE1qx", "qxNOTRACE2qx", "qxNOTRACE3qx", &id, &invited.id, &group] {
+            assert_eq!(holds(home, marker), None, "{marker} found under {}", home.display());
+        }
+        assert_eq!(holds_bytes(home, &group_bytes), None, "the group id's bytes are on disk");
+        assert_eq!(
+            holds_bytes(home, &hex::decode(&id).unwrap()),
+            None,
+            "the chat id's bytes are on disk"
+        );
+    }
+}
+
+/// Whether any file under `dir` holds `needle`.
+fn holds_bytes(dir: &Path, needle: &[u8]) -> Option<std::path::PathBuf> {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).ok()?.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+            {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// The usual conversation of `n` with `account`.
+async fn conv_of(n: &TestNode, account: &str) -> String {
+    let list = n.h.conversations().await.unwrap();
+    list.into_iter()
+        .find(|c| c.contact.as_ref().is_some_and(|k| k.account == account) && c.mode == "normal")
+        .unwrap()
+        .id
+}

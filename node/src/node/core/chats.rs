@@ -58,6 +58,9 @@ impl Core {
         at: HistoryAt,
         limit: usize,
     ) -> NodeResult<Vec<MessageView>> {
+        if let Some(id) = self.no_trace_id(who) {
+            return Ok(self.no_trace_history(&id, limit));
+        }
         let (conv, _) = self.find_conversation(who)?;
         self.readable(&conv)?;
         let history = self.history();
@@ -79,6 +82,10 @@ impl Core {
     }
 
     pub(super) fn mark_read(&mut self, who: &str) -> NodeResult<usize> {
+        if self.no_trace_id(who).is_some() {
+            // Nothing is stored, nothing is owed.
+            return Ok(0);
+        }
         let (conv, _) = self.find_conversation(who)?;
         let ids = self.history().mark_read(&conv)?;
         if self.read_receipts && !ids.is_empty() {
@@ -102,7 +109,8 @@ impl Core {
     pub(super) fn conversations(&mut self) -> NodeResult<Vec<ConversationView>> {
         let rows = self.history().conversations()?;
         let store = self.contacts_store();
-        rows.iter()
+        let mut list: Vec<ConversationView> = rows
+            .iter()
             .map(|r| {
                 let c = if r.peer_account.is_some() { store.by_conversation(&r.id)? } else { None };
                 let title = r.title.clone().unwrap_or_default();
@@ -118,7 +126,11 @@ impl Core {
                 }
                 Ok(view)
             })
-            .collect()
+            .collect::<NodeResult<_>>()?;
+        // Leave-no-trace chats first: they last only while both are here.
+        let no_trace = self.no_trace_chats_now();
+        list.splice(0..0, no_trace.iter().map(ConversationView::no_trace));
+        Ok(list)
     }
 }
 

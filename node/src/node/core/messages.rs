@@ -221,6 +221,9 @@ impl Core {
         if text.len() > kovan_spec::limits::MAX_TEXT {
             return Err(NodeError::Invalid("the message is longer than 64 KiB".into()));
         }
+        if let Some(sent) = self.no_trace_text(to, &text) {
+            return sent;
+        }
         let (conv, recipients) = self.writable(to)?;
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);

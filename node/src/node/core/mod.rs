@@ -16,6 +16,7 @@
 //! | `invites` | invite links: making, listing, revoking; admitting requests (A5) |
 //! | `messages` | sending content into a conversation; text, reactions, edits, deletes |
 //! | `modes` | conversation modes: direct-only chats and groups (§7.8) |
+//! | `notrace` | leave-no-trace chats: in memory only, over one direct stream (§7.8.1) |
 //! | `seals` | password-sealed chats: sealing, unlocking, locking, the second seal (§7.9) |
 //! | `chats` | the conversation list, history pages, message views, read marks |
 //! | `settings` | settings enforced on this device, status |
@@ -55,6 +56,9 @@ mod location;
 mod media;
 mod messages;
 mod modes;
+mod notrace;
+pub(in crate::node) use notrace::run_stream as run_no_trace_stream;
+pub use notrace::{NoTraceState, NoTraceView};
 mod peers;
 mod polls;
 mod receipts;
@@ -191,6 +195,8 @@ pub struct Core {
     peer_addrs: HashMap<PeerId, Vec<Multiaddr>>,
     /// Conversations' modes (SPEC.md §7.8); a group's never changes.
     modes: std::cell::RefCell<HashMap<Vec<u8>, kovan_spec::ConversationMode>>,
+    /// Leave-no-trace chats (memory only; SPEC.md §7.8.1).
+    no_trace: notrace::NoTraceChats,
     /// Password-sealed chats unlocked on this device, with their keys
     /// (memory only; SPEC.md §7.9).
     unlocked: std::cell::RefCell<seals::UnlockedChats>,
@@ -293,6 +299,7 @@ impl Core {
             recipients: Default::default(),
             modes: Default::default(),
             unlocked: Default::default(),
+            no_trace: Default::default(),
             peer_addrs: HashMap::new(),
             transfers: HashMap::new(),
             file_starts: Vec::new(),
@@ -372,6 +379,7 @@ impl Core {
 
     fn stop(&mut self) {
         self.stopping = true;
+        self.no_trace_stop();
         for (_, t) in self.transfers.drain() {
             t.abort();
         }
@@ -467,8 +475,8 @@ pub(crate) async fn control(
         )*};
     }
     by_feature!(
-        settings, relay, friends, invites, chats, messages, modes, seals, receipts, group, files,
-        media, polls, scheduled, location, peers
+        settings, relay, friends, invites, chats, messages, modes, notrace, seals, receipts, group,
+        files, media, polls, scheduled, location, peers
     );
     Err(NodeError::Invalid(format!("unknown method {}", super::views::shown(method))))
 }

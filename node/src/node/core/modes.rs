@@ -38,7 +38,7 @@ impl Core {
     fn chat_new(&mut self, friend: &str, mode: ConversationMode) -> NodeResult<GroupView> {
         if mode == ConversationMode::NoTrace {
             return Err(NodeError::Invalid(
-                "leave-no-trace chats are not available on this device".into(),
+                "a leave-no-trace chat is not a stored group: use chat_new_no_trace".into(),
             ));
         }
         let c = self.find_contact(friend)?;
@@ -94,7 +94,7 @@ pub fn parse_mode(s: &str) -> NodeResult<ConversationMode> {
         "direct_only" | "direct-only" => Ok(ConversationMode::DirectOnly),
         "no_trace" | "no-trace" => Ok(ConversationMode::NoTrace),
         other => Err(NodeError::Invalid(format!(
-            "{} is not a conversation mode (normal or direct_only)",
+            "{} is not a conversation mode (normal, direct_only or no_trace)",
             crate::node::views::shown(other)
         ))),
     }
@@ -130,7 +130,9 @@ impl NodeHandle {
 
 crate::control::control_methods!(node, p => {
     "chat_new" => {
-        let mode = parse_mode(p["mode"].as_str().unwrap_or("direct_only"))?;
-        to_value(node.chat_new(s(p, "with")?, mode).await?)
+        match parse_mode(p["mode"].as_str().unwrap_or("direct_only"))? {
+            ConversationMode::NoTrace => to_value(node.chat_new_no_trace(s(p, "with")?).await?),
+            mode => to_value(node.chat_new(s(p, "with")?, mode).await?),
+        }
     }
 });

@@ -30,6 +30,9 @@ impl Conversations {
                 if c["mode"] == "direct_only" {
                     marks.push_str(" [direct only]");
                 }
+                if c["mode"] == "no_trace" {
+                    marks.push_str(" [no trace: in memory only]");
+                }
                 match (c["sealed"].as_bool(), c["locked"].as_bool()) {
                     (Some(true), Some(true)) => marks.push_str(" [sealed, locked]"),
                     (Some(true), _) => marks.push_str(" [sealed, unlocked]"),
@@ -223,30 +226,80 @@ impl Receipts {
 /// Chats beside your usual one with a friend.
 #[derive(Debug, clap::Subcommand)]
 pub enum Chat {
-    /// Start a chat with a friend whose messages, files and receipts
-    /// travel only directly between your devices, never through a relay
-    /// (they wait while there is no direct connection). The friend accepts
-    /// it like a group invitation.
+    /// Start a chat with a friend in a private mode. --direct-only: its
+    /// messages, files and receipts travel only directly between your
+    /// devices, never through a relay (they wait while there is no direct
+    /// connection); kept like any chat. --no-trace: it lives only in the
+    /// memory of your two devices while a direct connection joins them;
+    /// nothing of it is ever written to disk, and it ends for both when
+    /// either ends it, closes the connection or stops. The friend accepts
+    /// either first.
     New {
         /// The friend.
         with: String,
-        /// Only directly (the one mode for now; required to say so).
-        #[arg(long, required = true)]
+        /// Only directly, kept as history.
+        #[arg(long, conflicts_with = "no_trace", required_unless_present = "no_trace")]
         direct_only: bool,
+        /// Only directly, and never written to disk on either side.
+        #[arg(long)]
+        no_trace: bool,
+    },
+    /// Accept or decline a leave-no-trace chat a friend offered.
+    Answer {
+        /// The chat's id (from `kovan conversations` or `kovan watch`).
+        chat: String,
+        /// Accept it (otherwise it is declined).
+        #[arg(long)]
+        accept: bool,
+    },
+    /// End a leave-no-trace chat for both sides; nothing of it remains.
+    End {
+        /// The chat's id.
+        chat: String,
     },
 }
 
 impl Chat {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
-        let Chat::New { with, direct_only: _ } = self;
-        remote::run(ctx, "chat_new", json!({ "with": with, "mode": "direct_only" }), |v| {
-            println!(
-                "{} — a direct-only chat; it starts when they accept. Write to it with \
-                 `kovan send {} …`.",
-                output::group_line(v),
-                v["id"].as_str().unwrap_or("")
-            )
-        })
+        match self {
+            Chat::New { with, no_trace: true, .. } => {
+                remote::run(ctx, "chat_new", json!({ "with": with, "mode": "no_trace" }), |v| {
+                    println!(
+                        "{} — a leave-no-trace chat with {}, waiting for them to accept. \
+                         Nothing of it is written to disk; it ends when either of you ends \
+                         it or goes offline.",
+                        v["id"].as_str().unwrap_or(""),
+                        v["contact"]["display_name"].as_str().unwrap_or("")
+                    )
+                })
+            }
+            Chat::New { with, .. } => {
+                remote::run(ctx, "chat_new", json!({ "with": with, "mode": "direct_only" }), |v| {
+                    println!(
+                        "{} — a direct-only chat; it starts when they accept. Write to it with \
+                         `kovan send {} …`.",
+                        output::group_line(v),
+                        v["id"].as_str().unwrap_or("")
+                    )
+                })
+            }
+            Chat::Answer { chat, accept } => {
+                let params = json!({ "chat": chat, "accept": accept });
+                remote::run(ctx, "no_trace_answer", params, |v| {
+                    if *accept {
+                        println!(
+                            "Accepted; write to it with `kovan send {} …`.",
+                            v["id"].as_str().unwrap_or("")
+                        )
+                    } else {
+                        println!("Declined.")
+                    }
+                })
+            }
+            Chat::End { chat } => remote::run(ctx, "no_trace_end", json!({ "chat": chat }), |_| {
+                println!("Ended; nothing of it remains on this device.")
+            }),
+        }
     }
 }
 
@@ -296,6 +349,26 @@ fn describe_event(ev: &Value) -> String {
         "group_invitation" => format!("invite    {}", invitation_line(&ev["invitation"])),
         "group_changed" => format!("group     {}", group_line(&ev["group"])),
         "file" => format!("file      {}", file_line(&ev["file"])),
+        "no_trace" => format!(
+            "no-trace  {} with {}: {}{}",
+            ev["chat"]["id"].as_str().unwrap_or(""),
+            ev["chat"]["contact"]["display_name"].as_str().unwrap_or(""),
+            ev["chat"]["state"].as_str().unwrap_or(""),
+            if ev["chat"]["state"] == "invited" {
+                " (accept with `kovan chat answer ID --accept`)"
+            } else {
+                ""
+            }
+        ),
+        "no_trace_ended" => format!(
+            "no-trace  {} ended: {}",
+            ev["id"].as_str().unwrap_or(""),
+            ev["reason"].as_str().unwrap_or("")
+        ),
+        "chat_seal" => format!(
+            "sealed    {} was sealed, or locked or unlocked here",
+            ev["conversation"].as_str().unwrap_or("")
+        ),
         "identity_changed" => {
             format!("WARNING   identity changed: {}", contact_line(&ev["contact"]))
         }
