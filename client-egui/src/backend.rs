@@ -273,6 +273,43 @@ pub enum Cmd {
     },
     /// Revoke an invite link.
     InviteRevoke(String),
+    /// Start a chat with a friend in a private mode (X2, X3).
+    ChatNew {
+        /// The friend's account.
+        friend: String,
+        /// Leave no trace (else direct only).
+        no_trace: bool,
+    },
+    /// Create a direct-only group (X2).
+    GroupCreateDirect {
+        /// Its name.
+        name: String,
+    },
+    /// Answer a leave-no-trace chat a friend offered.
+    NoTraceAnswer {
+        /// The chat.
+        chat: String,
+        /// Accept (else decline).
+        accept: bool,
+    },
+    /// End a leave-no-trace chat.
+    NoTraceEnd(String),
+    /// Seal a chat with a password, or change it (X6).
+    SealChat {
+        /// The conversation.
+        conversation: String,
+        /// The password.
+        password: zeroize::Zeroizing<String>,
+    },
+    /// Unlock a sealed chat on this device.
+    UnlockChat {
+        /// The conversation.
+        conversation: String,
+        /// The password.
+        password: zeroize::Zeroizing<String>,
+    },
+    /// Lock a sealed chat now.
+    LockChat(String),
 }
 
 /// Actions whose result is the new state (re-read afterwards).
@@ -427,6 +464,10 @@ pub enum Update {
     },
     /// This account's invite links, newest first.
     Invites(Vec<InviteView>),
+    /// Leave-no-trace chats this device holds now.
+    NoTrace(Vec<kovan_node::NoTraceView>),
+    /// A sealed chat was unlocked: its history is read afresh.
+    ChatUnlocked(String),
     /// The relay changed; unlocking connects to it.
     RelayChanged(Option<String>),
     /// A message this device sent.
@@ -667,6 +708,10 @@ async fn refresh(n: &NodeHandle, out: &Out) {
         Ok(s) => out.send(Update::Scheduled(s)).await,
         Err(e) => out.error("reading scheduled messages", e).await,
     }
+    match n.no_trace_chats().await {
+        Ok(v) => out.send(Update::NoTrace(v)).await,
+        Err(e) => out.error("reading no-trace chats", e).await,
+    }
 }
 
 async fn invites(n: &NodeHandle, out: &Out) {
@@ -738,6 +783,49 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Err(e) => out.error("sending", e).await,
             }
         }
+        Cmd::ChatNew { friend, no_trace } => {
+            let started = if no_trace {
+                n.chat_new_no_trace(&friend).await.map(|_| ())
+            } else {
+                n.chat_new(&friend, kovan_spec::ConversationMode::DirectOnly).await.map(|_| ())
+            };
+            match started {
+                Ok(()) => refresh(n, out).await,
+                Err(e) => out.error("starting the chat", e).await,
+            }
+        }
+        Cmd::GroupCreateDirect { name } => {
+            let mode = kovan_spec::ConversationMode::DirectOnly;
+            match n.group_create_in_mode(&name, "", false, mode).await {
+                Ok(_) => refresh(n, out).await,
+                Err(e) => out.error("creating the group", e).await,
+            }
+        }
+        Cmd::NoTraceAnswer { chat, accept } => match n.no_trace_answer(&chat, accept).await {
+            Ok(_) => refresh(n, out).await,
+            Err(e) => out.error("answering the no-trace chat", e).await,
+        },
+        Cmd::NoTraceEnd(chat) => match n.no_trace_end(&chat).await {
+            Ok(()) => refresh(n, out).await,
+            Err(e) => out.error("ending the chat", e).await,
+        },
+        Cmd::SealChat { conversation, password } => match n.seal(&conversation, &password).await {
+            Ok(_) => refresh(n, out).await,
+            Err(e) => out.error("sealing the chat", e).await,
+        },
+        Cmd::UnlockChat { conversation, password } => {
+            match n.unlock_chat(&conversation, &password).await {
+                Ok(_) => {
+                    refresh(n, out).await;
+                    out.send(Update::ChatUnlocked(conversation)).await;
+                }
+                Err(e) => out.error("unlocking the chat", e).await,
+            }
+        }
+        Cmd::LockChat(conversation) => match n.lock_chat(&conversation).await {
+            Ok(_) => refresh(n, out).await,
+            Err(e) => out.error("locking the chat", e).await,
+        },
         Cmd::GroupCreate { name } => match n.group_create(&name, "", false).await {
             Ok(_) => refresh(n, out).await,
             Err(e) => out.error("creating the group", e).await,

@@ -49,6 +49,8 @@ pub struct Ctx {
     pub invitations: Vec<InvitationView>,
     /// Scheduled messages.
     pub scheduled: Vec<ScheduledView>,
+    /// Leave-no-trace chats (offered to this user, or running).
+    pub no_trace: Vec<kovan_node::NoTraceView>,
     /// Transfers by file id.
     pub files: HashMap<String, FileView>,
     /// Each opened chat's loaded pages.
@@ -75,6 +77,7 @@ impl Ctx {
             groups: Vec::new(),
             invitations: Vec::new(),
             scheduled: Vec::new(),
+            no_trace: Vec::new(),
             files: HashMap::new(),
             chats: HashMap::new(),
             avatars: HashMap::new(),
@@ -103,6 +106,11 @@ impl Ctx {
     /// Asks the shell to go somewhere once this frame's screen is drawn.
     pub fn go(&mut self, nav: Nav) {
         self.nav = Some(nav);
+    }
+
+    /// Shows no conversation (the one shown is gone).
+    pub fn close_chat(&mut self) {
+        self.open = None;
     }
 
     /// The conversation shown in the main panel.

@@ -75,6 +75,11 @@ impl App {
                 Update::Groups(g) => self.ctx.groups = g,
                 Update::Invitations(i) => self.ctx.invitations = i,
                 Update::Scheduled(v) => self.ctx.scheduled = v,
+                Update::NoTrace(v) => self.ctx.no_trace = v,
+                Update::ChatUnlocked(conversation) => {
+                    self.ctx.chats.remove(&conversation);
+                    self.ctx.send(Cmd::History { conversation, before: None });
+                }
                 Update::Settings { settings, sessions } => self.settings.loaded(settings, sessions),
                 Update::SignedOut => {
                     self.ctx.signed_in = None;
@@ -130,7 +135,25 @@ impl App {
             }
             Event::GroupInvitation { .. }
             | Event::GroupChanged { .. }
-            | Event::Scheduled { .. } => {
+            | Event::Scheduled { .. }
+            | Event::NoTrace { .. } => {
+                ctx.send(Cmd::Refresh);
+            }
+            // Locked, unlocked, or its password changed: what was shown of
+            // it is dropped (read afresh once unlocked).
+            Event::ChatSeal { conversation } => {
+                ctx.chats.remove(&conversation);
+                ctx.send(Cmd::Refresh);
+            }
+            // Nothing of it stays here either.
+            Event::NoTraceEnded { id, reason } => {
+                ctx.chats.remove(&id);
+                if ctx.open() == Some(id.as_str()) {
+                    ctx.close_chat();
+                }
+                if !reason.starts_with("you ended") {
+                    ctx.error(format!("The no-trace chat ended: {reason}."));
+                }
                 ctx.send(Cmd::Refresh);
             }
             Event::RelayConnected => {

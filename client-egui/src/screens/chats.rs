@@ -17,6 +17,7 @@ impl ChatList {
     /// Draws the list; a click opens the chat.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
         self.new_group.show(ui, ctx);
+        crate::screens::private::offers(ui, ctx);
         ui.separator();
         if ctx.conversations.is_empty() {
             ui.label("No chats yet.");
@@ -28,13 +29,15 @@ impl ChatList {
             for c in conversations {
                 let last = chats
                     .get(&c.id)
+                    .filter(|_| !c.locked)
                     .and_then(|ch| ch.messages.last())
                     .and_then(|m| m.text.clone())
                     .unwrap_or_default();
+                let mark = crate::screens::private::mark(c);
                 let title = if c.unread > 0 {
-                    format!("{} ({})", c.title, c.unread)
+                    format!("{}{mark} ({})", c.title, c.unread)
                 } else {
-                    c.title.clone()
+                    format!("{}{mark}", c.title)
                 };
                 let selected = open.as_deref() == Some(c.id.as_str());
                 let r = ui.selectable_label(selected, title);

@@ -14,6 +14,7 @@ use crate::widgets::{contact_name, field};
 #[derive(Debug, Default)]
 pub struct NewGroup {
     name: String,
+    direct_only: bool,
 }
 
 impl NewGroup {
@@ -22,15 +23,25 @@ impl NewGroup {
         ui.horizontal(|ui| {
             field(ui, "New group", &mut self.name, "", 120.0);
         });
+        ui.checkbox(&mut self.direct_only, "Direct only (never through a relay)");
         let named = !self.name.trim().is_empty();
         if ui.add_enabled(named, egui::Button::new("Create group")).clicked() {
             let name = std::mem::take(&mut self.name).trim().to_owned();
-            ctx.send(Cmd::GroupCreate { name });
+            if std::mem::take(&mut self.direct_only) {
+                ctx.send(Cmd::GroupCreateDirect { name });
+            } else {
+                ctx.send(Cmd::GroupCreate { name });
+            }
         }
         let mut answers = Vec::new();
         for i in ctx.invitations.iter().filter(|i| i.incoming && i.state == "pending") {
             ui.horizontal(|ui| {
-                ui.label(format!("{} invites you to {}", i.name, i.group_name));
+                let mode = match (i.mode, i.pair) {
+                    ("direct_only", true) => " (a direct-only chat)",
+                    ("direct_only", false) => " (direct only)",
+                    _ => "",
+                };
+                ui.label(format!("{} invites you to {}{mode}", i.name, i.group_name));
                 if ui.button(format!("Join {}", i.group_name)).clicked() {
                     answers.push(Cmd::GroupAnswer { invitation: i.id.clone(), accept: true });
                 }

@@ -20,6 +20,7 @@ pub mod first_run;
 pub mod groups;
 pub mod image_viewer;
 pub mod people;
+pub mod private;
 pub mod settings;
 pub mod starting;
 pub mod unlock;

@@ -11,5 +11,6 @@ mod info;
 mod invites;
 mod lock;
 mod people;
+mod private;
 mod snapshots;
 mod ui;

@@ -37,6 +37,7 @@ use crate::backend::{Action, Cmd};
 use crate::emoji;
 use crate::screens::groups::GroupPanel;
 use crate::screens::image_viewer::ImageViewer;
+use crate::screens::private::PrivateBar;
 use crate::widgets::FileAction;
 
 pub use self::pages::Pages;
@@ -55,6 +56,7 @@ pub struct ChatView {
     thumbnails: HashMap<String, Option<egui::TextureHandle>>,
     viewer: ImageViewer,
     info: MessageInfo,
+    private: PrivateBar,
 }
 
 impl ChatView {
@@ -63,7 +65,8 @@ impl ChatView {
     pub fn opened(&mut self, id: &str, ctx: &mut Ctx) {
         self.composer.opened();
         self.info.close();
-        if !ctx.chats.contains_key(id) || ctx.chats[id].messages.is_empty() {
+        let locked = ctx.conversations.iter().any(|c| c.id == id && c.locked);
+        if !locked && (!ctx.chats.contains_key(id) || ctx.chats[id].messages.is_empty()) {
             ctx.send(Cmd::History { conversation: id.to_owned(), before: None });
         }
         ctx.send(Cmd::MarkRead(id.to_owned()));
@@ -98,6 +101,10 @@ impl ChatView {
             .find(|c| c.id == conv)
             .map_or_else(|| "chat".to_owned(), |c| c.title.clone());
         ui.heading(&title);
+        if self.private.show(ui, ctx, conv) {
+            // Sealed and locked: nothing of it shows until it is unlocked.
+            return;
+        }
         let mut cmds = Vec::new();
         self.group.show(ui, ctx, conv, &mut cmds);
         if let Some((id, text)) = schedule::list(ui, ctx, conv, &mut cmds) {

@@ -41,6 +41,12 @@ pub fn show(
             if ui.small_button(format!("Safety number for {name}")).clicked() {
                 cmds.push(Cmd::SafetyNumber(c.account.clone()));
             }
+            if ui.small_button(format!("Direct-only chat with {name}")).clicked() {
+                cmds.push(Cmd::ChatNew { friend: c.account.clone(), no_trace: false });
+            }
+            if ui.small_button(format!("No-trace chat with {name}")).clicked() {
+                cmds.push(Cmd::ChatNew { friend: c.account.clone(), no_trace: true });
+            }
             if ui.small_button(format!("Unfriend {name}")).clicked() {
                 cmds.push(Cmd::Act(Action::Unfriend(c.account.clone())));
             }
