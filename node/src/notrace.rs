@@ -25,6 +25,18 @@ fn mls_err(e: impl std::fmt::Display) -> ConversationError {
     ConversationError::Mls(e.to_string())
 }
 
+/// Keeps this process's memory out of core dumps and away from debuggers
+/// of the same user (Linux: not dumpable) from the first leave-no-trace
+/// chat on. Its memory can still reach swap (see THREAT_MODEL.md).
+pub fn protect_memory() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) =
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+    {
+        tracing::warn!(error = %e, "could not keep this process out of core dumps");
+    }
+}
+
 /// One chat's MLS state, in memory only. Dropping it overwrites every
 /// value the storage held (keys, secrets, the tree) before freeing it.
 pub struct EphemeralMls {

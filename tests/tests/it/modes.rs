@@ -173,6 +173,12 @@ async fn a_no_trace_chat_leaves_nothing_on_either_disk() {
     no_trace_in(&mut bob, Open).await;
     let id = open.id.clone();
     let group = open.group.clone().unwrap();
+    // The process holding it is kept out of core dumps.
+    #[cfg(target_os = "linux")]
+    assert_eq!(
+        rustix::process::dumpable_behavior().unwrap(),
+        rustix::process::DumpableBehavior::NotDumpable
+    );
     let list = alice.h.conversations().await.unwrap();
     assert!(list.iter().any(|c| c.id == id && c.mode == "no_trace"));
 

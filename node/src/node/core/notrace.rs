@@ -148,6 +148,7 @@ impl Core {
             messages: Vec::new(),
             sequence: 0,
         };
+        crate::notrace::protect_memory();
         self.no_trace.insert(id, chat);
         let (net, input) = (self.net.clone(), self.input.clone());
         self.spawn(async move {
@@ -196,6 +197,7 @@ impl Core {
             messages: Vec::new(),
             sequence: 0,
         };
+        crate::notrace::protect_memory();
         self.no_trace.insert(id, chat);
         // Nothing of it must cross a relay: a relayed connection to the
         // peer (which could carry this stream) is closed.
