@@ -189,6 +189,12 @@ async fn a_no_trace_chat_leaves_nothing_on_either_disk() {
     assert!(text_in(&mut alice, &id).await.contains("qxNOTRACE2qx"));
     let page = bob.h.history(&id, None, 10).await.unwrap();
     assert_eq!(page.len(), 2);
+    // While it runs, nothing of it is on either disk either.
+    for home in [alice.home.root(), bob.home.root()] {
+        for marker in ["qxNOTRACE1qx", "qxNOTRACE2qx", &id, &group] {
+            assert_eq!(holds(home, marker), None, "{marker} on disk during the chat");
+        }
+    }
     // A usual message beside it goes on as ever.
     alice.h.send_text(&bob_acct, "normal qxSTORED1qx", None).await.unwrap();
     let usual = conv_of(&bob, &alice_acct).await;
