@@ -5,6 +5,7 @@
 //! the helpers in `ui.rs`, so one failure does not hide the others.
 
 mod account;
+mod composer;
 mod flows;
 mod groups;
 mod info;

@@ -106,6 +106,18 @@ pub(crate) fn two_signed_up() -> Two {
     Two { alice, bob, _relay: relay, dir }
 }
 
+/// Alice alone, without a relay, with a group of her own open.
+pub(crate) fn alone_in_a_group(dir: &Path) -> Client {
+    let mut alice = window(App::new(config(dir, "alice", None)));
+    create_identity(&mut alice, "alice");
+    click(&mut alice, "Chats");
+    type_into(&mut alice, "New group", "notes");
+    click(&mut alice, "Create group");
+    click(&mut alice, "notes");
+    until(&mut alice, "the composer", |h| has(h, "Message"));
+    alice
+}
+
 /// Alice and Bob, signed up and friends (both on their People tab).
 pub(crate) fn two_friends() -> Two {
     let mut t = two_signed_up();

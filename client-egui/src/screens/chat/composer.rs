@@ -16,6 +16,9 @@ use crate::backend::{Action, Cmd};
 use crate::emoji;
 use crate::widgets::short;
 
+/// The message field's id.
+const FIELD: &str = "composer message";
+
 /// The composer's state.
 #[derive(Debug, Default)]
 pub struct Composer {
@@ -86,8 +89,8 @@ impl Composer {
                 });
             }
             self.completions(ui, ctx, conv);
-            // Its own id: the picker and completions above come and go,
-            // and must not change the ids of the field and buttons.
+            // The field's own id is fixed below: a child ui's id still
+            // counts the widgets before it, which come and go.
             ui.push_id("composer", |ui| {
                 ui.horizontal(|ui| {
                     let picker =
@@ -103,6 +106,11 @@ impl Composer {
                     let label = ui.label("Message");
                     let r = ui.add(
                         egui::TextEdit::singleline(draft)
+                            // A fixed id: what comes and goes above the
+                            // field (completions, the picker, a reply)
+                            // must not make it another widget, which
+                            // would lose the keyboard focus.
+                            .id(egui::Id::new(FIELD))
                             .hint_text("Write a message; :shortcodes: become emoji")
                             .desired_width(ui.available_width() - 80.0),
                     );
