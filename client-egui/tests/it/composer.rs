@@ -3,6 +3,7 @@
 
 use eframe::egui;
 use egui_kittest::kittest::Queryable;
+use kovan_desktop::app::Screen;
 
 use crate::ui::*;
 
@@ -35,4 +36,23 @@ fn typing_goes_on_into_the_message_box_while_completions_come_and_change() {
     alice.key_press(egui::Key::Enter);
     until(&mut alice, "the message sent", |h| has(h, "hi 😄 there"));
     assert!(alice.get_by_label("Message").is_focused(), "still in the message box");
+}
+
+#[test]
+fn tab_completes_and_the_next_enter_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = alone_in_a_group(dir.path());
+
+    type_into(&mut alice, "Message", "ok :thumbsu");
+    until(&mut alice, "the completion", |h| has(h, "Complete :thumbsup:"));
+    alice.key_press(egui::Key::Tab);
+    alice.step();
+    alice.step();
+    until(&mut alice, "the completed draft", |h| h.query_all_by_value("ok 👍 ").next().is_some());
+    assert!(alice.get_by_label("Message").is_focused(), "Tab stays in the message box");
+    alice.key_press(egui::Key::Enter);
+    alice.step();
+    alice.step();
+    assert_eq!(alice.state().screen, Screen::Main, "Enter did not lock the app");
+    until(&mut alice, "the message sent", |h| has_text(h, "ok 👍"));
 }

@@ -19,6 +19,11 @@ use crate::widgets::short;
 /// The message field's id.
 const FIELD: &str = "composer message";
 
+/// Whether the draft ends in a `:shortcode` that completions are offered for.
+fn offers_completions(draft: &str) -> bool {
+    emoji::completion_token(draft).is_some_and(|(_, code)| !emoji::completions(code).is_empty())
+}
+
 /// The composer's state.
 #[derive(Debug, Default)]
 pub struct Composer {
@@ -115,7 +120,21 @@ impl Composer {
                             .desired_width(ui.available_width() - 80.0),
                     );
                     let r = r.labelled_by(label.id);
+                    // While completions are offered, Tab completes and
+                    // the focus stays (the filter is read when the next
+                    // frame's keys come, so it follows the text as edited).
+                    let tab_completes = offers_completions(draft);
+                    ui.memory_mut(|m| {
+                        m.set_focus_lock_filter(
+                            r.id,
+                            egui::EventFilter { tab: tab_completes, ..Default::default() },
+                        );
+                    });
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if enter {
+                        // Enter sends; the field keeps the keyboard.
+                        r.request_focus();
+                    }
                     let label = if self.editing.is_some() { "Save edit" } else { "Send" };
                     if (ui.button(label).clicked() || enter) && !draft.trim().is_empty() {
                         let text = std::mem::take(draft);
@@ -145,7 +164,10 @@ impl Composer {
             .map(|(_, code)| emoji::completions(code))
             .unwrap_or_default();
         if !offered.is_empty() {
-            let tab = ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Tab));
+            // Only while the message field has the keyboard.
+            let typing = ui.memory(|m| m.has_focus(egui::Id::new(FIELD)));
+            let tab =
+                typing && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Tab));
             let mut chosen = tab.then(|| offered[0].0);
             ui.horizontal_wrapped(|ui| {
                 for (e, code) in &offered {
