@@ -115,8 +115,8 @@ impl App {
     }
 
     /// Errors shown to the user, oldest first.
-    pub fn errors(&self) -> &[String] {
-        &self.ctx.errors
+    pub fn errors(&self) -> Vec<String> {
+        self.ctx.errors.iter().map(|e| e.text.clone()).collect()
     }
 
     /// Draws one frame.
@@ -183,11 +183,14 @@ impl App {
             let mut dismiss = None;
             for (i, e) in self.ctx.errors.iter().enumerate() {
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new(e).color(Color32::from_rgb(200, 60, 60)));
+                    ui.label(RichText::new(&e.text).color(Color32::from_rgb(200, 60, 60)));
                     if ui.small_button("Dismiss").clicked() {
                         dismiss = Some(i);
                     }
                 });
+            }
+            if self.ctx.errors.len() > 1 && ui.small_button("Dismiss all").clicked() {
+                self.ctx.errors.clear();
             }
             if let Some(i) = dismiss {
                 self.ctx.errors.remove(i);

@@ -14,7 +14,7 @@ use kovan_node::node::{
     ContactView, ConversationView, GroupChange, GroupView, InvitationView, InviteView, MessageView,
     ReceiptView, ScheduledContent, ScheduledView,
 };
-use kovan_node::node::{NodeOptions, SearchResult};
+use kovan_node::node::{NodeError, NodeOptions, SearchResult};
 use kovan_node::{Event, Node, NodeHandle};
 use tokio::sync::mpsc;
 
@@ -512,7 +512,14 @@ impl Out {
         }
     }
 
-    async fn error(&self, action: &'static str, message: impl std::fmt::Display) {
+    async fn error<E: std::fmt::Display + 'static>(&self, action: &'static str, message: E) {
+        // A command the lock overtook: the node stopped under it, and
+        // nothing the user asked for failed.
+        let any: &dyn std::any::Any = &message;
+        if matches!(any.downcast_ref::<NodeError>(), Some(NodeError::Stopped)) {
+            tracing::debug!(action, "dropped: the node stopped");
+            return;
+        }
         self.send(Update::Error { action, message: message.to_string() }).await;
     }
 }

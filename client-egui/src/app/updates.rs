@@ -19,6 +19,13 @@ impl App {
                     self.screen = if has { Screen::Unlock } else { Screen::FirstRun };
                 }
                 Update::Started { account } => {
+                    self.ctx.succeeded(&[
+                        "unlocking",
+                        "creating your identity",
+                        "starting kovan",
+                        "reading kovan.toml",
+                        "that",
+                    ]);
                     self.ctx.account = account;
                     self.screen = Screen::Main;
                     self.first_run.clear();
@@ -30,6 +37,7 @@ impl App {
                     self.ctx.open = None;
                 }
                 Update::SignedIn { username } => {
+                    self.ctx.succeeded(&["signing up", "logging in", "relay session"]);
                     self.ctx.avatars.remove(&username);
                     self.ctx.send(Cmd::Avatar(username.clone()));
                     self.ctx.signed_in = Some(username);
@@ -47,6 +55,7 @@ impl App {
                         self.ctx.avatars.insert(u.clone(), None);
                         self.ctx.send(Cmd::Avatar(u));
                     }
+                    self.ctx.succeeded(&["reading contacts"]);
                     self.ctx.contacts = c;
                 }
                 Update::Avatar { username, image } => {
@@ -67,15 +76,34 @@ impl App {
                     self.settings.forget_profile();
                     self.unlock.relay_changed(url);
                 }
-                Update::Conversations(c) => self.ctx.conversations = c,
+                Update::Conversations(c) => {
+                    self.ctx.succeeded(&["reading chats"]);
+                    self.ctx.conversations = c;
+                }
                 Update::History { conversation, messages, older } => {
+                    self.ctx.succeeded(&["reading the chat"]);
                     self.ctx.chats.entry(conversation).or_default().add_page(messages, older);
                 }
-                Update::Found(r) => self.people.found(r),
-                Update::Groups(g) => self.ctx.groups = g,
-                Update::Invitations(i) => self.ctx.invitations = i,
-                Update::Scheduled(v) => self.ctx.scheduled = v,
-                Update::Settings { settings, sessions } => self.settings.loaded(settings, sessions),
+                Update::Found(r) => {
+                    self.ctx.succeeded(&["searching"]);
+                    self.people.found(r);
+                }
+                Update::Groups(g) => {
+                    self.ctx.succeeded(&["reading groups"]);
+                    self.ctx.groups = g;
+                }
+                Update::Invitations(i) => {
+                    self.ctx.succeeded(&["reading invitations"]);
+                    self.ctx.invitations = i;
+                }
+                Update::Scheduled(v) => {
+                    self.ctx.succeeded(&["reading scheduled messages"]);
+                    self.ctx.scheduled = v;
+                }
+                Update::Settings { settings, sessions } => {
+                    self.ctx.succeeded(&["reading settings", "reading sessions"]);
+                    self.settings.loaded(settings, sessions);
+                }
                 Update::SignedOut => {
                     self.ctx.signed_in = None;
                     self.settings.signed_out();
@@ -84,6 +112,7 @@ impl App {
                     self.people.safety_number(account, digits);
                 }
                 Update::Sent(m) => {
+                    self.ctx.succeeded(&["sending"]);
                     self.ctx.chats.entry(m.conversation.clone()).or_default().upsert(*m);
                     self.ctx.send(Cmd::Refresh);
                 }
@@ -94,7 +123,10 @@ impl App {
                         self.screen =
                             if action == "unlocking" { Screen::Unlock } else { Screen::FirstRun };
                     }
-                    self.ctx.error(format!("Error {action}: {message}"));
+                    if action == "searching" {
+                        self.people.search_failed();
+                    }
+                    self.ctx.error_about(action, format!("Error {action}: {message}"));
                 }
             }
         }
@@ -140,7 +172,7 @@ impl App {
             Event::RelayDisconnected { .. } => ctx.relay_up = false,
             Event::RelaySessionEnded => {
                 ctx.signed_in = None;
-                ctx.error("Your relay session ended; log in again.".into());
+                ctx.error_about("relay session", "Your relay session ended; log in again.".into());
             }
             Event::AccountLogin { device_peer_id, user_agent, .. } => {
                 let device: String = device_peer_id.chars().take(16).collect();

@@ -6,6 +6,7 @@
 
 mod account;
 mod composer;
+mod errors;
 mod flows;
 mod groups;
 mod info;
