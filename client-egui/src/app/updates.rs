@@ -31,10 +31,13 @@ impl App {
                     self.first_run.clear();
                     self.unlock.clear();
                     self.last_input = std::time::Instant::now();
+                    if let Some(open) = self.ctx.open.clone() {
+                        self.navigate(super::Nav::OpenChat(open));
+                    }
                 }
                 Update::Locked => {
+                    // The open chat stays: it opens again on unlocking.
                     self.screen = Screen::Unlock;
-                    self.ctx.open = None;
                 }
                 Update::SignedIn { username } => {
                     self.ctx.succeeded(&["signing up", "logging in", "relay session"]);
@@ -83,6 +86,11 @@ impl App {
                 Update::History { conversation, messages, older } => {
                     self.ctx.succeeded(&["reading the chat"]);
                     self.ctx.chats.entry(conversation).or_default().add_page(messages, older);
+                }
+                Update::Files(files) => {
+                    for f in files {
+                        self.ctx.files.insert(f.id.clone(), f);
+                    }
                 }
                 Update::Found(r) => {
                     self.ctx.succeeded(&["searching"]);

@@ -13,5 +13,6 @@ mod info;
 mod invites;
 mod lock;
 mod people;
+mod restart;
 mod snapshots;
 mod ui;

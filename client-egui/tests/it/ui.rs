@@ -90,7 +90,7 @@ pub(crate) struct Two {
     pub(crate) alice: Client,
     pub(crate) bob: Client,
     /// Shut down after the clients.
-    _relay: TestRelay,
+    pub(crate) relay: TestRelay,
     /// Their homes and the relay's data; removed last.
     pub(crate) dir: tempfile::TempDir,
 }
@@ -103,7 +103,7 @@ pub(crate) fn two_signed_up() -> Two {
     let mut bob = client(dir.path(), "bob", &relay.url);
     sign_up(&mut alice, "alice");
     sign_up(&mut bob, "bob");
-    Two { alice, bob, _relay: relay, dir }
+    Two { alice, bob, relay, dir }
 }
 
 /// Alice alone, without a relay, with a group of her own open.

@@ -58,12 +58,13 @@ pub struct ChatView {
 }
 
 impl ChatView {
-    /// `id` is now the conversation shown: its newest page if none is
-    /// loaded, and it is read.
+    /// `id` is now the conversation shown: its newest page unless it
+    /// came already (messages that arrived meanwhile are not the page),
+    /// and it is read.
     pub fn opened(&mut self, id: &str, ctx: &mut Ctx) {
         self.composer.opened();
         self.info.close();
-        if !ctx.chats.contains_key(id) || ctx.chats[id].messages.is_empty() {
+        if !ctx.chats.get(id).is_some_and(|p| p.newest_loaded) {
             ctx.send(Cmd::History { conversation: id.to_owned(), before: None });
         }
         ctx.send(Cmd::MarkRead(id.to_owned()));
