@@ -13,6 +13,7 @@ mod info;
 mod invites;
 mod lock;
 mod people;
+mod presence;
 mod restart;
 mod snapshots;
 mod ui;

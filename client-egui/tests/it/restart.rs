@@ -2,19 +2,9 @@
 //! the files already saved are there; after locking, the chat that was
 //! open is open again.
 
-use std::path::Path;
-
 use kovan_desktop::app::Screen;
 
 use crate::ui::*;
-
-/// A window on an existing home, unlocked.
-fn reopen(dir: &Path, name: &str, relay: &str) -> Client {
-    let mut h = client(dir, name, relay);
-    until(&mut h, "the lock screen", |h| h.state().screen == Screen::Unlock);
-    unlock(&mut h);
-    h
-}
 
 #[test]
 fn after_a_restart_the_session_the_history_and_saved_files_are_there() {

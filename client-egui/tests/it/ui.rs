@@ -321,6 +321,14 @@ pub(crate) fn sign_up(h: &mut Client, name: &str) {
     until(h, "signed in", |h| has_text(h, &format!("signed in as {name}")));
 }
 
+/// A window on an existing home (after a restart), unlocked.
+pub(crate) fn reopen(dir: &Path, name: &str, relay: &str) -> Client {
+    let mut h = client(dir, name, relay);
+    until(&mut h, "the lock screen", |h| h.state().screen == Screen::Unlock);
+    unlock(&mut h);
+    h
+}
+
 /// Unlocks from the lock screen and waits for the main window.
 pub(crate) fn unlock(h: &mut Client) {
     type_into(h, "Passphrase", PASSPHRASE);
