@@ -19,7 +19,7 @@ pub struct NewGroup {
 impl NewGroup {
     /// Draws the new-group form and the invitations to join or decline.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             field(ui, "New group", &mut self.name, "", 120.0);
         });
         let named = !self.name.trim().is_empty();
@@ -29,7 +29,7 @@ impl NewGroup {
         }
         let mut answers = Vec::new();
         for i in ctx.invitations.iter().filter(|i| i.incoming && i.state == "pending") {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label(format!("{} invites you to {}", i.name, i.group_name));
                 if ui.button(format!("Join {}", i.group_name)).clicked() {
                     answers.push(Cmd::GroupAnswer { invitation: i.id.clone(), accept: true });

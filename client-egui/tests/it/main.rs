@@ -11,6 +11,7 @@ mod flows;
 mod groups;
 mod info;
 mod invites;
+mod layout;
 mod lock;
 mod people;
 mod presence;
