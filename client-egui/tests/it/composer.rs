@@ -29,6 +29,13 @@ fn typing_goes_on_into_the_message_box_while_completions_come_and_change() {
     keys(&mut alice, "i");
     keys(&mut alice, "le: there");
     assert!(alice.get_by_label("Message").is_focused(), "the message box keeps the focus");
+    // The arrows move the cursor, not the focus.
+    for key in [egui::Key::ArrowLeft, egui::Key::ArrowRight, egui::Key::ArrowUp] {
+        alice.key_press(key);
+        alice.step();
+        alice.step();
+    }
+    assert!(alice.get_by_label("Message").is_focused(), "an arrow moved the focus");
     until(&mut alice, "the whole draft", |h| {
         h.query_all_by_value("hi :smile: there").next().is_some()
     });

@@ -127,7 +127,14 @@ impl Composer {
                     ui.memory_mut(|m| {
                         m.set_focus_lock_filter(
                             r.id,
-                            egui::EventFilter { tab: tab_completes, ..Default::default() },
+                            egui::EventFilter {
+                                // The arrows move the cursor (a text
+                                // field's default), never the focus.
+                                horizontal_arrows: true,
+                                vertical_arrows: true,
+                                tab: tab_completes,
+                                ..Default::default()
+                            },
                         );
                     });
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
