@@ -62,3 +62,16 @@ fn completions_do_not_move_the_message_box_or_the_messages() {
     let now = alice.query_all_by_label("merhaba").next().unwrap().rect();
     assert_eq!(message, now, "the messages moved");
 }
+
+#[test]
+fn opening_and_closing_the_extras_leaves_their_toggle_under_the_pointer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = alone_in_a_group(dir.path());
+    let toggle = "Attach, location, poll, send later";
+    let before = rect_of(&alice, toggle);
+    click(&mut alice, toggle);
+    until(&mut alice, "the extras", |h| has(h, "File path"));
+    assert_eq!(before, rect_of(&alice, toggle), "the toggle moved away from the pointer");
+    click(&mut alice, toggle);
+    until(&mut alice, "the extras closed", |h| !has(h, "File path"));
+}

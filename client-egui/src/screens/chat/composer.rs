@@ -16,6 +16,9 @@ use crate::backend::{Action, Cmd};
 use crate::emoji;
 use crate::widgets::short;
 
+/// What the extras toggle says (and a screen reader reads).
+const EXTRAS: &str = "Attach, location, poll, send later";
+
 /// The message field's id.
 const FIELD: &str = "composer message";
 
@@ -32,6 +35,8 @@ pub struct Composer {
     /// The message whose edit is in the field.
     editing: Option<String>,
     picker_open: bool,
+    /// Attach, location, poll and send later are shown.
+    extras_open: bool,
     /// Attach, location, poll.
     pub extras: Extras,
     /// Send later.
@@ -82,10 +87,14 @@ impl Composer {
                     }
                 });
             }
-            egui::CollapsingHeader::new("Attach, location, poll, send later").show(ui, |ui| {
-                self.extras.show(ui, conv, cmds);
-                self.schedule.show(ui, conv, &mut self.drafts, cmds);
-            });
+            // Opened from the row at the bottom, which stays put while
+            // this grows upward above it.
+            if self.extras_open {
+                ui.group(|ui| {
+                    self.extras.show(ui, conv, cmds);
+                    self.schedule.show(ui, conv, &mut self.drafts, cmds);
+                });
+            }
             if self.picker_open {
                 ui.group(|ui| {
                     if let Some(e) = picker.show(ui, &mut ctx.emoji) {
@@ -98,6 +107,12 @@ impl Composer {
             // counts the widgets before it, which come and go.
             ui.push_id("composer", |ui| {
                 ui.horizontal(|ui| {
+                    let extras =
+                        emoji::button(ui, &mut ctx.emoji, "📎", "", self.extras_open, EXTRAS)
+                            .on_hover_text(EXTRAS);
+                    if extras.clicked() {
+                        self.extras_open = !self.extras_open;
+                    }
                     let picker =
                         emoji::button(ui, &mut ctx.emoji, "😀", "", self.picker_open, "Emoji")
                             .on_hover_text("Emoji");
