@@ -27,6 +27,9 @@ pub use ctx::{Ctx, Nav};
 /// [`App::idle_lock_after`] says otherwise).
 pub const IDLE_LOCK: Duration = Duration::from_secs(10 * 60);
 
+/// The sidebar's width (tabs, chat list, people, settings), in points.
+pub const SIDEBAR: f32 = 320.0;
+
 /// Which screen is up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -115,8 +118,8 @@ impl App {
     }
 
     /// Errors shown to the user, oldest first.
-    pub fn errors(&self) -> &[String] {
-        &self.ctx.errors
+    pub fn errors(&self) -> Vec<String> {
+        self.ctx.errors.iter().map(|e| e.text.clone()).collect()
     }
 
     /// Draws one frame.
@@ -175,24 +178,34 @@ impl App {
         self.screen = Screen::Opening;
     }
 
+    /// Errors float over the bottom of the sidebar (the lock screens'
+    /// bottom left): one coming or going never moves a control.
     fn error_bar(&mut self, ui: &mut egui::Ui) {
         if self.ctx.errors.is_empty() {
             return;
         }
-        egui::Panel::top("errors").show(ui, |ui| {
-            let mut dismiss = None;
-            for (i, e) in self.ctx.errors.iter().enumerate() {
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(e).color(Color32::from_rgb(200, 60, 60)));
-                    if ui.small_button("Dismiss").clicked() {
-                        dismiss = Some(i);
+        let width = SIDEBAR - 16.0;
+        egui::Area::new(egui::Id::new("errors"))
+            .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(8.0, -8.0))
+            .order(egui::Order::Foreground)
+            .show(ui.ctx(), |ui| {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.set_width(width);
+                    let mut dismiss = None;
+                    for (i, e) in self.ctx.errors.iter().enumerate() {
+                        ui.label(RichText::new(&e.text).color(Color32::from_rgb(200, 60, 60)));
+                        if ui.small_button("Dismiss").clicked() {
+                            dismiss = Some(i);
+                        }
+                    }
+                    if self.ctx.errors.len() > 1 && ui.small_button("Dismiss all").clicked() {
+                        self.ctx.errors.clear();
+                    }
+                    if let Some(i) = dismiss {
+                        self.ctx.errors.remove(i);
                     }
                 });
-            }
-            if let Some(i) = dismiss {
-                self.ctx.errors.remove(i);
-            }
-        });
+            });
     }
 
     /// The app proper: the status bar, the tabs on the left, the open chat.
@@ -213,7 +226,9 @@ impl App {
                 });
             });
         });
-        egui::Panel::left("side").default_size(260.0).show(ui, |ui| {
+        // A fixed width: what a tab shows wraps inside it, and never
+        // widens it at the message box's expense.
+        egui::Panel::left("side").resizable(false).exact_size(SIDEBAR).show(ui, |ui| {
             self.tabs(ui);
             ui.separator();
             match self.tab {

@@ -11,10 +11,10 @@ use eframe::egui;
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
 use kovan_node::node::{
-    ContactView, ConversationView, GroupChange, GroupView, InvitationView, InviteView, MessageView,
-    ReceiptView, ScheduledContent, ScheduledView,
+    ContactView, ConversationView, FileView, GroupChange, GroupView, InvitationView, InviteView,
+    MessageView, ReceiptView, ScheduledContent, ScheduledView,
 };
-use kovan_node::node::{NodeOptions, SearchResult};
+use kovan_node::node::{NodeError, NodeOptions, SearchResult};
 use kovan_node::{Event, Node, NodeHandle};
 use tokio::sync::mpsc;
 
@@ -417,6 +417,8 @@ pub enum Update {
         /// Older than a cursor (else the newest page).
         older: bool,
     },
+    /// Transfers as they stand (a loaded page's files).
+    Files(Vec<FileView>),
     /// Search results.
     Found(Vec<SearchResult>),
     /// Groups this account is in.
@@ -553,7 +555,14 @@ impl Out {
         }
     }
 
-    async fn error(&self, action: &'static str, message: impl std::fmt::Display) {
+    async fn error<E: std::fmt::Display + 'static>(&self, action: &'static str, message: E) {
+        // A command the lock overtook: the node stopped under it, and
+        // nothing the user asked for failed.
+        let any: &dyn std::any::Any = &message;
+        if matches!(any.downcast_ref::<NodeError>(), Some(NodeError::Stopped)) {
+            tracing::debug!(action, "dropped: the node stopped");
+            return;
+        }
         self.send(Update::Error { action, message: message.to_string() }).await;
     }
 }
@@ -678,10 +687,22 @@ async fn start(config: &BackendConfig, home: &Home, id: Identity, out: &Out) -> 
         }
     });
     out.send(Update::Started { account: node.account_hex() }).await;
-    if let Ok(kovan_node::node::Status { restored_at_start: true, restored: Some(r), .. }) =
-        node.status().await
-    {
-        out.send(Update::Restored(r)).await;
+    // Where things stand: a relay session kept from the last run, a push
+    // stream already up (its event may have come before the forwarder
+    // subscribed), a restored database.
+    match node.status().await {
+        Ok(status) => {
+            if let (true, Some(r)) = (status.restored_at_start, status.restored) {
+                out.send(Update::Restored(r)).await;
+            }
+            if let Some(username) = status.username {
+                out.send(Update::SignedIn { username }).await;
+            }
+            if status.relay_connected {
+                out.send(Update::Event(Box::new(Event::RelayConnected))).await;
+            }
+        }
+        Err(e) => out.error("reading the node's status", e).await,
     }
     refresh(&node, out).await;
     Some(node)
@@ -766,6 +787,17 @@ async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
         Cmd::History { conversation, before } => {
             match n.history(&conversation, before, PAGE).await {
                 Ok(messages) => {
+                    // The page's files as they stand (saved, offered…):
+                    // their events came while the chat was not loaded.
+                    let mut files = Vec::new();
+                    for meta in messages.iter().filter_map(|m| m.file.as_ref()) {
+                        if let Ok(f) = n.file(&meta.id).await {
+                            files.push(f);
+                        }
+                    }
+                    if !files.is_empty() {
+                        out.send(Update::Files(files)).await;
+                    }
                     out.send(Update::History { conversation, messages, older: before.is_some() })
                         .await;
                 }

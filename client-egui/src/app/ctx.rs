@@ -25,11 +25,21 @@ pub enum Nav {
     OpenChat(String),
 }
 
+/// An error in the bar: its words and, for a command's error, what was
+/// being done (a newer error about it, or its success, clears it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    /// In plain words.
+    pub text: String,
+    /// The action that failed (`"unlocking"`, `"searching"`…).
+    pub about: Option<&'static str>,
+}
+
 /// What the screens share.
 pub struct Ctx {
     pub(super) config: BackendConfig,
     pub(super) backend: Option<Backend>,
-    pub(super) errors: Vec<String>,
+    pub(super) errors: Vec<Shown>,
     /// The conversation shown in the main panel.
     pub(super) open: Option<String>,
     pub(super) nav: Option<Nav>,
@@ -91,16 +101,30 @@ impl Ctx {
         match &self.backend {
             Some(b) => {
                 if let Err(e) = b.send(cmd) {
-                    self.errors.push(e);
+                    self.error(e);
                 }
             }
-            None => self.errors.push("kovan has not started".into()),
+            None => self.error("kovan has not started".into()),
         }
     }
 
-    /// Shows an error, in plain words, in the bar at the top.
+    /// Shows an error, in plain words, in the bar (once: the same words
+    /// again are not stacked).
     pub fn error(&mut self, message: String) {
-        self.errors.push(message);
+        if !self.errors.iter().any(|e| e.text == message) {
+            self.errors.push(Shown { text: message, about: None });
+        }
+    }
+
+    /// Shows why `about` failed, in place of an earlier error about it.
+    pub fn error_about(&mut self, about: &'static str, message: String) {
+        self.errors.retain(|e| e.about != Some(about) && e.text != message);
+        self.errors.push(Shown { text: message, about: Some(about) });
+    }
+
+    /// These actions worked: their errors are stale.
+    pub fn succeeded(&mut self, actions: &[&str]) {
+        self.errors.retain(|e| e.about.is_none_or(|a| !actions.contains(&a)));
     }
 
     /// Asks the shell to go somewhere once this frame's screen is drawn.

@@ -19,17 +19,28 @@ impl App {
                     self.screen = if has { Screen::Unlock } else { Screen::FirstRun };
                 }
                 Update::Started { account } => {
+                    self.ctx.succeeded(&[
+                        "unlocking",
+                        "creating your identity",
+                        "starting kovan",
+                        "reading kovan.toml",
+                        "that",
+                    ]);
                     self.ctx.account = account;
                     self.screen = Screen::Main;
                     self.first_run.clear();
                     self.unlock.clear();
                     self.last_input = std::time::Instant::now();
+                    if let Some(open) = self.ctx.open.clone() {
+                        self.navigate(super::Nav::OpenChat(open));
+                    }
                 }
                 Update::Locked => {
+                    // The open chat stays: it opens again on unlocking.
                     self.screen = Screen::Unlock;
-                    self.ctx.open = None;
                 }
                 Update::SignedIn { username } => {
+                    self.ctx.succeeded(&["signing up", "logging in", "relay session"]);
                     self.ctx.avatars.remove(&username);
                     self.ctx.send(Cmd::Avatar(username.clone()));
                     self.ctx.signed_in = Some(username);
@@ -47,6 +58,7 @@ impl App {
                         self.ctx.avatars.insert(u.clone(), None);
                         self.ctx.send(Cmd::Avatar(u));
                     }
+                    self.ctx.succeeded(&["reading contacts"]);
                     self.ctx.contacts = c;
                 }
                 Update::Avatar { username, image } => {
@@ -67,20 +79,48 @@ impl App {
                     self.settings.forget_profile();
                     self.unlock.relay_changed(url);
                 }
-                Update::Conversations(c) => self.ctx.conversations = c,
+                Update::Conversations(c) => {
+                    self.ctx.succeeded(&["reading chats"]);
+                    self.ctx.conversations = c;
+                }
                 Update::History { conversation, messages, older } => {
+                    self.ctx.succeeded(&["reading the chat"]);
                     self.ctx.chats.entry(conversation).or_default().add_page(messages, older);
                 }
-                Update::Found(r) => self.people.found(r),
-                Update::Groups(g) => self.ctx.groups = g,
-                Update::Invitations(i) => self.ctx.invitations = i,
-                Update::Scheduled(v) => self.ctx.scheduled = v,
-                Update::NoTrace(v) => self.ctx.no_trace = v,
+                Update::Files(files) => {
+                    for f in files {
+                        self.ctx.files.insert(f.id.clone(), f);
+                    }
+                }
+                Update::Found(r) => {
+                    self.ctx.succeeded(&["searching"]);
+                    self.people.found(r);
+                }
+                Update::Groups(g) => {
+                    self.ctx.succeeded(&["reading groups"]);
+                    self.ctx.groups = g;
+                }
+                Update::Invitations(i) => {
+                    self.ctx.succeeded(&["reading invitations"]);
+                    self.ctx.invitations = i;
+                }
+                Update::Scheduled(v) => {
+                    self.ctx.succeeded(&["reading scheduled messages"]);
+                    self.ctx.scheduled = v;
+                }
+                Update::NoTrace(v) => {
+                    self.ctx.succeeded(&["reading no-trace chats"]);
+                    self.ctx.no_trace = v;
+                }
                 Update::ChatUnlocked(conversation) => {
+                    self.ctx.succeeded(&["unlocking the chat"]);
                     self.ctx.chats.remove(&conversation);
                     self.ctx.send(Cmd::History { conversation, before: None });
                 }
-                Update::Settings { settings, sessions } => self.settings.loaded(settings, sessions),
+                Update::Settings { settings, sessions } => {
+                    self.ctx.succeeded(&["reading settings", "reading sessions"]);
+                    self.settings.loaded(settings, sessions);
+                }
                 Update::SignedOut => {
                     self.ctx.signed_in = None;
                     self.settings.signed_out();
@@ -89,6 +129,7 @@ impl App {
                     self.people.safety_number(account, digits);
                 }
                 Update::Sent(m) => {
+                    self.ctx.succeeded(&["sending"]);
                     self.ctx.chats.entry(m.conversation.clone()).or_default().upsert(*m);
                     self.ctx.send(Cmd::Refresh);
                 }
@@ -99,7 +140,10 @@ impl App {
                         self.screen =
                             if action == "unlocking" { Screen::Unlock } else { Screen::FirstRun };
                     }
-                    self.ctx.error(format!("Error {action}: {message}"));
+                    if action == "searching" {
+                        self.people.search_failed();
+                    }
+                    self.ctx.error_about(action, format!("Error {action}: {message}"));
                 }
             }
         }
@@ -163,7 +207,7 @@ impl App {
             Event::RelayDisconnected { .. } => ctx.relay_up = false,
             Event::RelaySessionEnded => {
                 ctx.signed_in = None;
-                ctx.error("Your relay session ended; log in again.".into());
+                ctx.error_about("relay session", "Your relay session ended; log in again.".into());
             }
             Event::AccountLogin { device_peer_id, user_agent, .. } => {
                 let device: String = device_peer_id.chars().take(16).collect();

@@ -20,7 +20,7 @@ pub struct NewGroup {
 impl NewGroup {
     /// Draws the new-group form and the invitations to join or decline.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             field(ui, "New group", &mut self.name, "", 120.0);
         });
         ui.checkbox(&mut self.direct_only, "Direct only (never through a relay)");
@@ -35,7 +35,7 @@ impl NewGroup {
         }
         let mut answers = Vec::new();
         for i in ctx.invitations.iter().filter(|i| i.incoming && i.state == "pending") {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 let mode = match (i.mode, i.pair) {
                     ("direct_only", true) => " (a direct-only chat)",
                     ("direct_only", false) => " (direct only)",

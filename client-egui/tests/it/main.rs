@@ -5,12 +5,17 @@
 //! the helpers in `ui.rs`, so one failure does not hide the others.
 
 mod account;
+mod composer;
+mod errors;
 mod flows;
 mod groups;
 mod info;
 mod invites;
+mod layout;
 mod lock;
 mod people;
+mod presence;
 mod private;
+mod restart;
 mod snapshots;
 mod ui;

@@ -90,7 +90,7 @@ pub(crate) struct Two {
     pub(crate) alice: Client,
     pub(crate) bob: Client,
     /// Shut down after the clients.
-    _relay: TestRelay,
+    pub(crate) relay: TestRelay,
     /// Their homes and the relay's data; removed last.
     pub(crate) dir: tempfile::TempDir,
 }
@@ -103,7 +103,19 @@ pub(crate) fn two_signed_up() -> Two {
     let mut bob = client(dir.path(), "bob", &relay.url);
     sign_up(&mut alice, "alice");
     sign_up(&mut bob, "bob");
-    Two { alice, bob, _relay: relay, dir }
+    Two { alice, bob, relay, dir }
+}
+
+/// Alice alone, without a relay, with a group of her own open.
+pub(crate) fn alone_in_a_group(dir: &Path) -> Client {
+    let mut alice = window(App::new(config(dir, "alice", None)));
+    create_identity(&mut alice, "alice");
+    click(&mut alice, "Chats");
+    type_into(&mut alice, "New group", "notes");
+    click(&mut alice, "Create group");
+    click(&mut alice, "notes");
+    until(&mut alice, "the composer", |h| has(h, "Message"));
+    alice
 }
 
 /// Alice and Bob, signed up and friends (both on their People tab).
@@ -307,6 +319,14 @@ pub(crate) fn sign_up(h: &mut Client, name: &str) {
     type_into(h, "Password", PASSWORD);
     click(h, "Sign up");
     until(h, "signed in", |h| has_text(h, &format!("signed in as {name}")));
+}
+
+/// A window on an existing home (after a restart), unlocked.
+pub(crate) fn reopen(dir: &Path, name: &str, relay: &str) -> Client {
+    let mut h = client(dir, name, relay);
+    until(&mut h, "the lock screen", |h| h.state().screen == Screen::Unlock);
+    unlock(&mut h);
+    h
 }
 
 /// Unlocks from the lock screen and waits for the main window.

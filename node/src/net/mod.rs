@@ -16,10 +16,12 @@
 //! event loop answers `RETRY` itself: a remote peer can never grow our memory.
 //!
 //! Behaviours: TCP and QUIC with Noise and Yamux, identify, ping, the
-//! `/kovan/envelope/1` request-response protocol, mDNS (optional), and the
-//! circuit-relay client with DCUtR for peers behind NAT.
+//! `/kovan/envelope/1` request-response protocol, mDNS (optional), the
+//! circuit-relay client with DCUtR for peers behind NAT, and keeping
+//! friends' connections open ([`keep`]: presence is what they show).
 
 pub mod codec;
+mod keep;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -177,6 +179,7 @@ enum Command {
         reply: oneshot::Sender<Vec<Multiaddr>>,
     },
     SetCard(wire::ContactCard),
+    KeepAlive(std::collections::HashSet<PeerId>),
     Block {
         peer: PeerId,
         blocked: bool,
@@ -224,6 +227,7 @@ impl std::fmt::Debug for Command {
             Command::UseRelay { .. } => "UseRelay",
             Command::FindPeer { .. } => "FindPeer",
             Command::SetCard(_) => "SetCard",
+            Command::KeepAlive(_) => "KeepAlive",
             Command::Block { .. } => "Block",
             Command::EnsureDirect { .. } => "EnsureDirect",
             Command::Shutdown => "Shutdown",
@@ -354,6 +358,13 @@ impl NetHandle {
         self.commands.send(Command::Block { peer, blocked }).await.map_err(|_| NetError::Stopped)
     }
 
+    /// Connections to these peers (friends' devices) stay open while both
+    /// sides run; the others close when idle. Never waits: `false` when
+    /// the command queue is full (call again later) or the task stopped.
+    pub fn keep_alive(&self, peers: std::collections::HashSet<PeerId>) -> bool {
+        self.commands.try_send(Command::KeepAlive(peers)).is_ok()
+    }
+
     /// Waits until every connection to `peer` is direct: relayed ones are
     /// closed; fails with [`NetError::NoDirectPath`] when none is direct.
     /// What must not cross a relay (SPEC.md §7.8) opens its stream then.
@@ -426,6 +437,7 @@ mod behaviour {
         pub relay: relay::client::Behaviour,
         pub dcutr: dcutr::Behaviour,
         pub stream: libp2p_stream::Behaviour,
+        pub keep: super::keep::Behaviour,
     }
 }
 
@@ -491,6 +503,7 @@ pub fn start(
                 relay,
                 dcutr: dcutr::Behaviour::new(peer),
                 stream: libp2p_stream::Behaviour::new(),
+                keep: keep::Behaviour::default(),
             }
         })
         .map_err(|e| err(&e))?
@@ -659,6 +672,7 @@ impl Loop {
                 self.pending_finds.insert(id, (peer, reply));
             }
             Command::SetCard(card) => self.card = card,
+            Command::KeepAlive(peers) => self.swarm.behaviour_mut().keep.set(peers),
             Command::EnsureDirect { peer, reply } => {
                 self.when_direct(peer, DirectSend::Ready(reply));
             }

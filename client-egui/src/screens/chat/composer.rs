@@ -16,6 +16,17 @@ use crate::backend::{Action, Cmd};
 use crate::emoji;
 use crate::widgets::short;
 
+/// What the extras toggle says (and a screen reader reads).
+const EXTRAS: &str = "Attach, location, poll, send later";
+
+/// The message field's id.
+const FIELD: &str = "composer message";
+
+/// Whether the draft ends in a `:shortcode` that completions are offered for.
+fn offers_completions(draft: &str) -> bool {
+    emoji::completion_token(draft).is_some_and(|(_, code)| !emoji::completions(code).is_empty())
+}
+
 /// The composer's state.
 #[derive(Debug, Default)]
 pub struct Composer {
@@ -24,6 +35,8 @@ pub struct Composer {
     /// The message whose edit is in the field.
     editing: Option<String>,
     picker_open: bool,
+    /// Attach, location, poll and send later are shown.
+    extras_open: bool,
     /// Attach, location, poll.
     pub extras: Extras,
     /// Send later.
@@ -74,10 +87,14 @@ impl Composer {
                     }
                 });
             }
-            egui::CollapsingHeader::new("Attach, location, poll, send later").show(ui, |ui| {
-                self.extras.show(ui, conv, cmds);
-                self.schedule.show(ui, conv, &mut self.drafts, cmds);
-            });
+            // Opened from the row at the bottom, which stays put while
+            // this grows upward above it.
+            if self.extras_open {
+                ui.group(|ui| {
+                    self.extras.show(ui, conv, cmds);
+                    self.schedule.show(ui, conv, &mut self.drafts, cmds);
+                });
+            }
             if self.picker_open {
                 ui.group(|ui| {
                     if let Some(e) = picker.show(ui, &mut ctx.emoji) {
@@ -86,10 +103,16 @@ impl Composer {
                 });
             }
             self.completions(ui, ctx, conv);
-            // Its own id: the picker and completions above come and go,
-            // and must not change the ids of the field and buttons.
+            // The field's own id is fixed below: a child ui's id still
+            // counts the widgets before it, which come and go.
             ui.push_id("composer", |ui| {
                 ui.horizontal(|ui| {
+                    let extras =
+                        emoji::button(ui, &mut ctx.emoji, "📎", "", self.extras_open, EXTRAS)
+                            .on_hover_text(EXTRAS);
+                    if extras.clicked() {
+                        self.extras_open = !self.extras_open;
+                    }
                     let picker =
                         emoji::button(ui, &mut ctx.emoji, "😀", "", self.picker_open, "Emoji")
                             .on_hover_text("Emoji");
@@ -103,11 +126,37 @@ impl Composer {
                     let label = ui.label("Message");
                     let r = ui.add(
                         egui::TextEdit::singleline(draft)
+                            // A fixed id: what comes and goes above the
+                            // field (completions, the picker, a reply)
+                            // must not make it another widget, which
+                            // would lose the keyboard focus.
+                            .id(egui::Id::new(FIELD))
                             .hint_text("Write a message; :shortcodes: become emoji")
                             .desired_width(ui.available_width() - 80.0),
                     );
                     let r = r.labelled_by(label.id);
+                    // While completions are offered, Tab completes and
+                    // the focus stays (the filter is read when the next
+                    // frame's keys come, so it follows the text as edited).
+                    let tab_completes = offers_completions(draft);
+                    ui.memory_mut(|m| {
+                        m.set_focus_lock_filter(
+                            r.id,
+                            egui::EventFilter {
+                                // The arrows move the cursor (a text
+                                // field's default), never the focus.
+                                horizontal_arrows: true,
+                                vertical_arrows: true,
+                                tab: tab_completes,
+                                ..Default::default()
+                            },
+                        );
+                    });
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if enter {
+                        // Enter sends; the field keeps the keyboard.
+                        r.request_focus();
+                    }
                     let label = if self.editing.is_some() { "Save edit" } else { "Send" };
                     if (ui.button(label).clicked() || enter) && !draft.trim().is_empty() {
                         let text = std::mem::take(draft);
@@ -137,7 +186,10 @@ impl Composer {
             .map(|(_, code)| emoji::completions(code))
             .unwrap_or_default();
         if !offered.is_empty() {
-            let tab = ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Tab));
+            // Only while the message field has the keyboard.
+            let typing = ui.memory(|m| m.has_focus(egui::Id::new(FIELD)));
+            let tab =
+                typing && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Tab));
             let mut chosen = tab.then(|| offered[0].0);
             ui.horizontal_wrapped(|ui| {
                 for (e, code) in &offered {

@@ -60,13 +60,14 @@ pub struct ChatView {
 }
 
 impl ChatView {
-    /// `id` is now the conversation shown: its newest page if none is
-    /// loaded, and it is read.
+    /// `id` is now the conversation shown: its newest page unless it
+    /// came already (messages that arrived meanwhile are not the page),
+    /// and it is read.
     pub fn opened(&mut self, id: &str, ctx: &mut Ctx) {
         self.composer.opened();
         self.info.close();
         let locked = ctx.conversations.iter().any(|c| c.id == id && c.locked);
-        if !locked && (!ctx.chats.contains_key(id) || ctx.chats[id].messages.is_empty()) {
+        if !locked && !ctx.chats.get(id).is_some_and(|p| p.newest_loaded) {
             ctx.send(Cmd::History { conversation: id.to_owned(), before: None });
         }
         ctx.send(Cmd::MarkRead(id.to_owned()));

@@ -20,6 +20,8 @@ pub struct Pages {
     pub loading_older: bool,
     /// The oldest page came back short: nothing older.
     pub complete: bool,
+    /// The newest page came (before it, only what events brought).
+    pub newest_loaded: bool,
 }
 
 impl Pages {
@@ -38,6 +40,8 @@ impl Pages {
     pub fn add_page(&mut self, messages: Vec<MessageView>, older: bool) {
         if older {
             self.loading_older = false;
+        } else {
+            self.newest_loaded = true;
         }
         if messages.len() < PAGE {
             self.complete = true;

@@ -48,12 +48,17 @@ impl People {
 
     /// Search results came.
     pub fn found(&mut self, results: Vec<SearchResult>) {
-        self.search.found = results;
+        self.search.found(results);
+    }
+
+    /// The search failed.
+    pub fn search_failed(&mut self) {
+        self.search.failed();
     }
 
     /// Forgets the search results (kovan locks).
     pub fn forget_found(&mut self) {
-        self.search.found.clear();
+        self.search.forget();
     }
 
     /// A contact's safety number came.

@@ -15,10 +15,32 @@ use crate::widgets::labelled;
 pub struct Search {
     query: String,
     /// The last search's results.
-    pub found: Vec<SearchResult>,
+    found: Vec<SearchResult>,
+    /// What the search on its way was for.
+    asked: Option<String>,
+    /// What the results shown are for.
+    answered: Option<String>,
 }
 
 impl Search {
+    /// The results of the search asked for came.
+    pub fn found(&mut self, results: Vec<SearchResult>) {
+        self.found = results;
+        self.answered = self.asked.take();
+    }
+
+    /// The search failed (its error is in the bar).
+    pub fn failed(&mut self) {
+        self.asked = None;
+    }
+
+    /// Forgets the results (kovan locks).
+    pub fn forget(&mut self) {
+        self.found.clear();
+        self.asked = None;
+        self.answered = None;
+    }
+
     /// "Search people" (a pasted invite link sends a request instead), and each result with "Add NAME" unless already a
     /// friend or asked.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx, cmds: &mut Vec<Cmd>) {
@@ -32,7 +54,15 @@ impl Search {
                 self.query.clear();
             }
         } else if (ui.button("Search").clicked() || enter) && !q.is_empty() {
+            self.asked = Some(q.clone());
             ctx.send(Cmd::Search(q));
+        }
+        if let Some(q) = &self.asked {
+            ui.label(format!("Searching for “{q}”…"));
+        } else if let Some(q) = self.answered.as_ref().filter(|_| self.found.is_empty()) {
+            ui.label(format!(
+                "No one found for “{q}”. Check the spelling, or ask for their invite link."
+            ));
         }
         for f in &self.found {
             ui.horizontal(|ui| {

@@ -19,8 +19,17 @@ impl SignIn {
         ui.label("Relay account");
         labelled(ui, "Username", &mut self.username, false);
         labelled(ui, "Password", &mut self.password, true);
+        // A greyed-out button says why (one line either way, so nothing
+        // below moves while typing).
+        let why_not = if self.username.trim().is_empty() {
+            Some("Choose a username and a password of at least 8 characters.")
+        } else if self.password.len() < 8 {
+            Some("The password needs at least 8 characters.")
+        } else {
+            None
+        };
+        let ok = why_not.is_none();
         ui.horizontal(|ui| {
-            let ok = !self.username.trim().is_empty() && self.password.len() >= 8;
             if ui.add_enabled(ok, egui::Button::new("Sign up")).clicked() {
                 let cmd = Cmd::Register {
                     username: self.username.trim().to_owned(),
@@ -36,6 +45,7 @@ impl SignIn {
                 ctx.send(cmd);
             }
         });
+        ui.label(why_not.unwrap_or("Sign up makes a new account; Log in uses one you have."));
     }
 
     /// Signed in: the password is forgotten (the username stays).

@@ -25,7 +25,7 @@ impl Invites {
         ui.strong("Invite links");
         ui.label("Someone who has one of your links can ask to be your friend.");
         field(ui, "Link name", &mut self.label, "optional", 160.0);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             field(ui, "Uses", &mut self.uses, "any", 40.0);
             field(ui, "Expires after", &mut self.expires, "never, or 1d, 12h", 80.0);
         });
@@ -56,12 +56,12 @@ impl Invites {
         for l in links {
             ui.group(|ui| {
                 let name = if l.label.is_empty() { "Invite link" } else { l.label.as_str() };
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.label(RichText::new(name).strong());
                     ui.label(state_words(l));
                 });
                 ui.label(RichText::new(&l.link).monospace().small());
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     if l.state == "live" {
                         if ui.small_button(format!("Copy {name}")).clicked() {
                             ui.ctx().copy_text(l.link.clone());

@@ -16,7 +16,7 @@ impl Profile {
     /// This account's avatar, "Set avatar" from a path, "Remove avatar".
     pub fn avatar(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
         let mine = ctx.signed_in.clone().unwrap_or_default();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             avatar(ui, ctx.avatars.get(&mine).and_then(Option::as_ref), "Your avatar");
             field(ui, "Avatar image", &mut self.avatar_path, "", 200.0);
             let path = self.avatar_path.trim().to_owned();

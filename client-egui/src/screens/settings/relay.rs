@@ -16,7 +16,7 @@ pub struct RelayForm {
 impl RelayForm {
     /// "Relay address" and "Use this relay".
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             field(ui, "Relay address", &mut self.address, "https://relay.example", 200.0);
             let url = self.address.trim().to_owned();
             let ok = url.starts_with("http://") || url.starts_with("https://");

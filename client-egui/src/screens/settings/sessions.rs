@@ -12,7 +12,7 @@ pub fn show(ui: &mut egui::Ui, sessions: &[serde_json::Value], cmds: &mut Vec<Cm
     for sess in sessions {
         let id = sess["id"].as_str().unwrap_or_default().to_owned();
         let current = sess["current"].as_bool() == Some(true);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let device = short(sess["device_peer_id"].as_str().unwrap_or_default(), 16);
             let last = sess["last_used_at"].as_i64().unwrap_or(0);
             ui.label(format!(

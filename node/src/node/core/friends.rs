@@ -462,6 +462,7 @@ impl Core {
             self.contacts_store().put(&c, now_ms())?;
             self.enqueue(&cert, PayloadKind::Friend, &kovan_spec::encode(&msg), None, None)
         })?;
+        self.keep_friends();
         self.pump();
         Ok(ContactView::from(&c))
     }

@@ -210,6 +210,9 @@ pub struct Core {
     /// was last connected or delivered something (ms; this run only).
     online: HashSet<PeerId>,
     last_seen: HashMap<PeerId, i64>,
+    /// Friends' devices whose connections the net task keeps open (the
+    /// set last handed to it).
+    kept: HashSet<PeerId>,
     backups: backups::Backups,
     /// The database was restored from its backup when this node started.
     restored_at_start: bool,
@@ -305,6 +308,7 @@ impl Core {
             file_starts: Vec::new(),
             online: HashSet::new(),
             last_seen: HashMap::new(),
+            kept: HashSet::new(),
             backups: backups::Backups::new(changes),
             restored_at_start: restored.is_some(),
         };
@@ -317,6 +321,18 @@ impl Core {
     }
 
     fn flush_events(&mut self) {
+        // A friendship began or ended, or a contact was (un)blocked: the
+        // connections kept open follow.
+        if self.pending_events.iter().any(|e| {
+            matches!(
+                e,
+                Event::FriendAccepted { .. }
+                    | Event::FriendRemoved { .. }
+                    | Event::ContactChanged { .. }
+            )
+        }) {
+            self.keep_friends();
+        }
         for ev in self.pending_events.drain(..) {
             let _ = self.events.send(ev);
         }
@@ -351,6 +367,7 @@ impl Core {
                 self.refuse_connections(c, true);
             }
         }
+        self.keep_friends();
         // Reconnect to friends we know addresses for: a restarted node
         // tells its peers it is back, and their outboxes resume.
         if let Ok(list) = self.contacts_store().list()

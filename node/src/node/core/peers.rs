@@ -3,10 +3,13 @@
 //! presence (who has an open connection, when each was last seen), the
 //! cards of LAN peers, and the addresses learnt for contacts.
 
+use std::collections::HashSet;
+
 use kovan_crypto::identity::DeviceCertificate;
 use libp2p::{Multiaddr, PeerId};
 
 use super::{Core, Input, Path, now_ms};
+use crate::contacts::FriendState;
 use crate::control::s;
 use crate::identity::now_secs;
 use crate::net::NetEvent;
@@ -102,6 +105,21 @@ impl Core {
             self.last_seen.retain(|p, _| self.online.contains(p));
         }
         self.last_seen.insert(peer, self.options.clock.now_ms());
+    }
+
+    /// Hands the net task the friends' devices whose connections stay
+    /// open (presence is what open connections show; an idle one would
+    /// otherwise close and the friend look offline while both run).
+    pub(super) fn keep_friends(&mut self) {
+        let Ok(list) = self.contacts_store().list() else { return };
+        let friends: HashSet<PeerId> = list
+            .iter()
+            .filter(|c| c.state == FriendState::Friend && !c.blocked)
+            .filter_map(|c| c.peer_id.as_deref()?.parse().ok())
+            .collect();
+        if friends != self.kept && self.net.keep_alive(friends.clone()) {
+            self.kept = friends;
+        }
     }
 
     /// A contact's presence for its view.
