@@ -16,28 +16,38 @@ pub struct ChatKey {
     pub id: [u8; 16],
 }
 
-/// §7.9: Argon2id of the password and salt, then HKDF-SHA256 with the
-/// conversation id as salt.
+/// §7.9: Argon2id of the password (NFC) and salt, then HKDF-SHA256 with
+/// the conversation id as salt; the id is made from the key.
 pub fn derive(
-    password: &[u8],
+    password: &str,
     salt: &[u8],
     (m, t, p): (u32, u32, u32),
     conversation: &[u8],
 ) -> Result<ChatKey> {
     ensure(
-        (65_536..=2 * 1024 * 1024).contains(&m) && (3..=16).contains(&t) && (1..=16).contains(&p),
+        (65_536..=262_144).contains(&m) && (3..=4).contains(&t) && (1..=8).contains(&p),
         "unsupported parameters",
     )?;
     let params = argon2::Params::new(m, t, p, Some(32)).map_err(|e| Error(e.to_string()))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let password: String = unicode_normalization::UnicodeNormalization::nfc(password).collect();
     let mut master = [0u8; 32];
-    argon.hash_password_into(password, salt, &mut master).map_err(|e| Error(e.to_string()))?;
+    argon
+        .hash_password_into(password.as_bytes(), salt, &mut master)
+        .map_err(|e| Error(e.to_string()))?;
     let hk = Hkdf::<Sha256>::new(Some(conversation), &master);
     let mut key = [0u8; 32];
-    let mut id = [0u8; 16];
     hk.expand(b"kovan/v1/chat-seal/key", &mut key).map_err(|e| Error(e.to_string()))?;
-    hk.expand(b"kovan/v1/chat-seal/id", &mut id).map_err(|e| Error(e.to_string()))?;
-    Ok(ChatKey { key, id })
+    Ok(ChatKey { id: key_id(&key, conversation)?, key })
+}
+
+/// §7.9: a key's id, made from the key.
+pub fn key_id(key: &[u8; 32], conversation: &[u8]) -> Result<[u8; 16]> {
+    let mut id = [0u8; 16];
+    Hkdf::<Sha256>::new(Some(conversation), key)
+        .expand(b"kovan/v1/chat-seal/id", &mut id)
+        .map_err(|e| Error(e.to_string()))?;
+    Ok(id)
 }
 
 fn ad(label: &[u8], conversation: &[u8], rest: &[&[u8]]) -> Vec<u8> {

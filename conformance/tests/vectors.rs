@@ -171,7 +171,7 @@ fn sealed_chats_open_with_their_passwords() {
         .iter()
         .map(|k| {
             let key = chat_seal::derive(
-                k["password"].as_str().unwrap().as_bytes(),
+                k["password"].as_str().unwrap(),
                 &h(&k["salt"]),
                 (params[0], params[1], params[2]),
                 &conv,
@@ -195,6 +195,7 @@ fn sealed_chats_open_with_their_passwords() {
     let old =
         keys[1].unwrap_previous(&conv, &keys[0].id, &h(&c["nonce"]), &h(&c["wrapped"])).unwrap();
     assert_eq!(old, keys[0].key, "the new password opens the old key");
+    assert_eq!(chat_seal::key_id(&old, &conv).unwrap(), keys[0].id, "and it proves its id");
     // The envelopes: a sealed edit opens under the target's id.
     for e in v["envelopes"].as_array().unwrap() {
         let m = wire::AppEnvelope::decode(h(&e["encoding"]).as_slice()).unwrap();

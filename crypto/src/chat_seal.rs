@@ -7,7 +7,8 @@
 //! conversation, the message the text belongs to and the key's id. The key
 //! id is public: it names the key and lets a device check a password
 //! before it shows anything (one Argon2id run, like a guess against any
-//! sealed message). A new password makes a new key; the previous key goes
+//! sealed message). The id is made from the key, so a key unwrapped from
+//! the chain proves which one it is. A new password makes a new key; the previous key goes
 //! along wrapped under the new one, so the newest password opens the whole
 //! chain.
 //!
@@ -20,6 +21,7 @@ use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
 use rand_core::CryptoRngCore;
 use sha2::Sha256;
+use unicode_normalization::UnicodeNormalization as _;
 use zeroize::Zeroizing;
 
 use crate::ErrorKind;
@@ -75,12 +77,16 @@ impl SealError {
     }
 }
 
+/// The most a seal may ask of a device's Argon2id: 256 MiB, 4 passes,
+/// 8 lanes (kovan itself uses [`KdfParams::RFC9106_MEMORY_CONSTRAINED`]).
+pub const MAX_PARAMS: KdfParams = KdfParams { m_kib: 256 * 1024, t: 4, p: 8 };
+
 /// Argon2id parameters a seal may name: at least RFC 9106's
-/// memory-constrained option (what the keystore uses), at most the
-/// keystore's ceiling, so a member cannot make the others' devices derive
-/// with weak or machine-exhausting costs.
+/// memory-constrained option (what the keystore uses), at most
+/// [`MAX_PARAMS`], so a member can make the others' devices derive
+/// neither with weak costs nor with costs that stall a phone.
 pub fn check_params(p: KdfParams) -> Result<(), SealError> {
-    let (min, max) = (KdfParams::RFC9106_MEMORY_CONSTRAINED, KdfParams::MAX);
+    let (min, max) = (KdfParams::RFC9106_MEMORY_CONSTRAINED, MAX_PARAMS);
     let ok = (min.m_kib..=max.m_kib).contains(&p.m_kib)
         && (min.t..=max.t).contains(&p.t)
         && (1..=max.p).contains(&p.p);
@@ -109,7 +115,7 @@ impl ChatKey {
     /// and parameters (Argon2id, then HKDF-SHA256 with the conversation id
     /// as salt).
     pub fn derive(
-        password: &[u8],
+        password: &str,
         salt: &[u8],
         params: KdfParams,
         conversation: &[u8],
@@ -120,9 +126,11 @@ impl ChatKey {
         }
         let p = Params::new(params.m_kib, params.t, params.p, Some(32))
             .map_err(|_| SealError::UnsupportedParameters)?;
+        // The same typed password on every system (NFC, SPEC.md §7.9).
+        let password: Zeroizing<String> = Zeroizing::new(password.nfc().collect());
         let mut master = Zeroizing::new([0u8; 32]);
         Argon2::new(Algorithm::Argon2id, Version::V0x13, p)
-            .hash_password_into(password, salt, master.as_mut())
+            .hash_password_into(password.as_bytes(), salt, master.as_mut())
             .map_err(|_| SealError::UnsupportedParameters)?;
         Ok(Self::from_master(&master, conversation))
     }
@@ -130,16 +138,17 @@ impl ChatKey {
     fn from_master(master: &[u8; 32], conversation: &[u8]) -> Self {
         let hk = Hkdf::<Sha256>::new(Some(conversation), master);
         let mut key = Zeroizing::new([0u8; 32]);
-        let mut id = [0u8; KEY_ID_LEN];
-        // Both lengths are far below HKDF's limit.
+        // 32 bytes is far below HKDF's limit.
         let _ = hk.expand(KEY_INFO, key.as_mut());
-        let _ = hk.expand(ID_INFO, &mut id);
-        Self { key, id }
+        Self::from_raw(key, conversation)
     }
 
-    /// A key from its raw bytes (a previous key unwrapped from the chain),
-    /// with the id the chain names for it.
-    fn from_raw(key: Zeroizing<[u8; 32]>, id: [u8; KEY_ID_LEN]) -> Self {
+    /// A key from its bytes; its id is made from the key itself, so an
+    /// unwrapped key proves the id it claims.
+    fn from_raw(key: Zeroizing<[u8; 32]>, conversation: &[u8]) -> Self {
+        let hk = Hkdf::<Sha256>::new(Some(conversation), key.as_ref());
+        let mut id = [0u8; KEY_ID_LEN];
+        let _ = hk.expand(ID_INFO, &mut id);
         Self { key, id }
     }
 
@@ -253,7 +262,12 @@ impl ChatKey {
         );
         let mut key = Zeroizing::new([0u8; 32]);
         key.copy_from_slice(&plain);
-        Ok(ChatKey::from_raw(key, id))
+        let previous = ChatKey::from_raw(key, conversation);
+        // A wrapped key must be the key its id names.
+        if !previous.matches(&id) {
+            return Err(SealError::Corrupted);
+        }
+        Ok(previous)
     }
 }
 
@@ -289,13 +303,8 @@ mod tests {
     const ID: [u8; 16] = [7; 16];
 
     fn key(password: &str, salt: u8) -> ChatKey {
-        ChatKey::derive(
-            password.as_bytes(),
-            &[salt; SALT_LEN],
-            KdfParams::RFC9106_MEMORY_CONSTRAINED,
-            CONV,
-        )
-        .unwrap()
+        ChatKey::derive(password, &[salt; SALT_LEN], KdfParams::RFC9106_MEMORY_CONSTRAINED, CONV)
+            .unwrap()
     }
 
     #[test]
@@ -311,7 +320,7 @@ mod tests {
         assert!(k.open_text(b"another", &ID, &nonce, &ct).is_err());
         // The same password in another chat makes another key.
         let other = ChatKey::derive(
-            b"correct horse",
+            "correct horse",
             &[1; SALT_LEN],
             KdfParams::RFC9106_MEMORY_CONSTRAINED,
             b"another",
@@ -328,21 +337,43 @@ mod tests {
         let back = new.unwrap_previous(CONV, &old.id(), &nonce, &wrapped).unwrap();
         let (n, ct) = old.seal_text(&mut OsRng, CONV, &ID, b"before the change");
         assert_eq!(&*back.open_text(CONV, &ID, &n, &ct).unwrap(), b"before the change");
-        // A wrapped key claiming another id fails.
+        // A wrapped key claiming another id fails, and so does a key
+        // wrapped under a true id that is not that key's.
         assert!(new.unwrap_previous(CONV, &[0; 16], &nonce, &wrapped).is_err());
+        let other = key("third", 3);
+        let aad_id = old.id();
+        let fake = {
+            // `other`'s bytes wrapped as if they were `old`.
+            let mut forged = ChatKey::from_raw(other.key.clone(), CONV);
+            forged.id = aad_id;
+            new.wrap_previous_with(&[9; NONCE_LEN], CONV, &forged)
+        };
+        assert_eq!(
+            new.unwrap_previous(CONV, &aad_id, &[9; NONCE_LEN], &fake).unwrap_err(),
+            SealError::Corrupted
+        );
+    }
+
+    #[test]
+    fn the_same_password_in_either_normal_form_makes_the_same_key() {
+        let composed = key("şifre ç\u{00e7}", 4);
+        let decomposed = key("şifre ç\u{0063}\u{0327}", 4);
+        assert!(composed.matches(&decomposed.id()));
     }
 
     #[test]
     fn weak_or_huge_parameters_are_refused() {
         let weak = KdfParams { m_kib: 1024, t: 1, p: 1 };
         assert_eq!(
-            ChatKey::derive(b"x", &[0; SALT_LEN], weak, CONV).unwrap_err(),
+            ChatKey::derive("x", &[0; SALT_LEN], weak, CONV).unwrap_err(),
             SealError::UnsupportedParameters
         );
         let huge = KdfParams { m_kib: u32::MAX, t: 3, p: 4 };
         assert!(check_params(huge).is_err());
+        let slow = KdfParams { m_kib: 512 * 1024, t: 3, p: 4 };
+        assert!(check_params(slow).is_err(), "more than 256 MiB is refused");
         assert!(
-            ChatKey::derive(b"x", &[0; 3], KdfParams::RFC9106_MEMORY_CONSTRAINED, CONV).is_err()
+            ChatKey::derive("x", &[0; 3], KdfParams::RFC9106_MEMORY_CONSTRAINED, CONV).is_err()
         );
     }
 }

@@ -14,7 +14,7 @@ use x25519_dalek::StaticSecret;
 fn chat_key() -> &'static ChatKey {
     static KEY: OnceLock<ChatKey> = OnceLock::new();
     KEY.get_or_init(|| {
-        ChatKey::derive(b"fuzzing password", &[1; 16], KdfParams::default(), b"conversation")
+        ChatKey::derive("fuzzing password", &[1; 16], KdfParams::default(), b"conversation")
             .expect("fixed parameters are accepted")
     })
 }

@@ -134,9 +134,12 @@ impl EphemeralMls {
             .map(|m| validate_member(&m.credential, &m.signature_key, now))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
+        let is = |m: &DeviceCertificate, d: &DeviceCertificate| {
+            m.peer_id() == d.peer_id() && m.account() == d.account()
+        };
         let ok = members.len() == 2
-            && members.iter().any(|m| m.peer_id() == expected.peer_id())
-            && members.iter().any(|m| m.peer_id() == self.cert.peer_id());
+            && members.iter().any(|m| is(m, expected))
+            && members.iter().any(|m| is(m, &self.cert));
         if !ok {
             return Err(ConversationError::Refused("other members than the two devices".into()));
         }
@@ -207,10 +210,18 @@ pub async fn write_frame(
 pub async fn read_frame(
     stream: &mut (impl futures_util::AsyncRead + Unpin),
 ) -> Result<wire::NoTraceFrame, FrameError> {
+    read_frame_max(stream, kovan_spec::limits::MAX_NOTRACE_FRAME).await
+}
+
+/// [`read_frame`] with a lower limit (an offer is a few dozen bytes).
+pub async fn read_frame_max(
+    stream: &mut (impl futures_util::AsyncRead + Unpin),
+    max: usize,
+) -> Result<wire::NoTraceFrame, FrameError> {
     let mut len = [0u8; 4];
     stream.read_exact(&mut len).await.map_err(|_| FrameError::Closed)?;
     let len = u32::from_be_bytes(len) as usize;
-    if len > kovan_spec::limits::MAX_NOTRACE_FRAME {
+    if len > max.min(kovan_spec::limits::MAX_NOTRACE_FRAME) {
         return Err(FrameError::Malformed(format!("a frame of {len} bytes")));
     }
     let mut buf = vec![0u8; len];

@@ -75,6 +75,36 @@ impl<'a> Seals<'a> {
         )
     }
 
+    /// Up to `limit` seals of the conversation, newest first.
+    pub fn newest(&self, conversation: &[u8], limit: usize) -> Result<Vec<Seal>> {
+        let ids: Vec<Vec<u8>> = {
+            let conn = self.db.conn();
+            let mut stmt = conn.prepare(
+                "SELECT key_id FROM chat_seals WHERE conversation_id = ?1 \
+                 ORDER BY rowid DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![conversation, limit as i64], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(s) = self.by_key(conversation, &id)? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many seals the conversation has had.
+    pub fn count(&self, conversation: &[u8]) -> Result<usize> {
+        let n: i64 = self.db.conn().query_row(
+            "SELECT COUNT(*) FROM chat_seals WHERE conversation_id = ?1",
+            params![conversation],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
     /// The seal with key `key_id`, if known.
     pub fn by_key(&self, conversation: &[u8], key_id: &[u8]) -> Result<Option<Seal>> {
         self.query(

@@ -754,8 +754,8 @@ fn chat_seal(
     let params = KdfParams::RFC9106_MEMORY_CONSTRAINED;
     let (first_password, first_salt) = ("kedi masada uyuyor", [0x53u8; 16]);
     let (second_password, second_salt) = ("köpek bahçede koşuyor", [0x54u8; 16]);
-    let first = ChatKey::derive(first_password.as_bytes(), &first_salt, params, &conversation)?;
-    let second = ChatKey::derive(second_password.as_bytes(), &second_salt, params, &conversation)?;
+    let first = ChatKey::derive(first_password, &first_salt, params, &conversation)?;
+    let second = ChatKey::derive(second_password, &second_salt, params, &conversation)?;
     // The message id of `base`.
     let message_id = [0x11u8; 16];
     let text = encode(&wire::Text { body: "Yarın saat üçte, kütüphanede.".into() });

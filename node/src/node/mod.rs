@@ -377,35 +377,49 @@ async fn serve_files(
     }
 }
 
-/// Takes leave-no-trace chats friends offer: the first frame must be an
-/// offer, within a few seconds; the core decides whether to keep it.
+/// Takes leave-no-trace chats friends offer: only from a friend's device
+/// with room for one more (asked before anything is read), at most a few
+/// handshakes at once, and the first frame must be a small offer, within
+/// a few seconds; the core keeps the chat under an id of its own.
 async fn serve_no_trace(
     mut incoming: libp2p_stream::IncomingStreams,
     input: mpsc::Sender<core::Input>,
 ) {
     use futures_util::StreamExt;
     use kovan_spec::wire::no_trace_frame::Body;
+    /// An offer is a 16-byte id and a few bytes of framing.
+    const MAX_OFFER: usize = 64;
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(8));
     while let Some((peer, mut stream)) = incoming.next().await {
+        let Ok(permit) = handshakes.clone().try_acquire_owned() else { continue };
         let input = input.clone();
         tokio::spawn(async move {
+            let (tx, rx) = oneshot::channel();
+            let job: Job = Box::new(move |core| {
+                let _ = tx.send(core.no_trace_may_offer(peer));
+            });
+            if input.send(core::Input::Job(job)).await.is_err() || rx.await != Ok(true) {
+                return;
+            }
             let first = tokio::time::timeout(
                 Duration::from_secs(10),
-                crate::notrace::read_frame(&mut stream),
+                crate::notrace::read_frame_max(&mut stream, MAX_OFFER),
             )
             .await;
-            let Ok(Ok(kovan_spec::wire::NoTraceFrame { body: Some(Body::Offer(offer)) })) = first
+            let Ok(Ok(kovan_spec::wire::NoTraceFrame { body: Some(Body::Offer(_)) })) = first
             else {
                 return;
             };
-            let Ok(id) = <[u8; 16]>::try_from(offer.chat_id.as_slice()) else { return };
+            drop(permit);
             let (out, rx) = mpsc::channel(64);
             let (tx, taken) = oneshot::channel();
             let job: Job = Box::new(move |core| {
-                let _ = tx.send(core.no_trace_offered(peer, id, out));
+                let _ = tx.send(core.no_trace_offered(peer, out));
             });
-            if input.send(core::Input::Job(job)).await.is_err() || taken.await != Ok(true) {
+            if input.send(core::Input::Job(job)).await.is_err() {
                 return;
             }
+            let Ok(Some(id)) = taken.await else { return };
             core::run_no_trace_stream(stream, id, None, rx, input).await;
         });
     }

@@ -973,17 +973,22 @@ fn a_no_trace_chat_survives_nowhere_after_a_sigkill() {
 
     let chat = alice.json(&["chat", "new", "bob", "--no-trace"]);
     let id = chat["id"].as_str().unwrap().to_owned();
+    // Bob's node keeps it under an id of its own.
+    let mut bob_id = String::new();
     eventually("bob is offered the chat", || {
-        bob.json(&["conversations"]).as_array().unwrap().iter().any(|c| c["id"] == id.as_str())
+        let list = bob.json(&["conversations"]);
+        let found = list.as_array().unwrap().iter().find(|c| c["mode"] == "no_trace").cloned();
+        bob_id = found.map(|c| c["id"].as_str().unwrap().to_owned()).unwrap_or_default();
+        !bob_id.is_empty()
     });
     let listed = kovan(&bob.home, &["conversations"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("[no trace"), "{listed:?}");
-    bob.json(&["chat", "answer", &id, "--accept"]);
+    bob.json(&["chat", "answer", &bob_id, "--accept"]);
     eventually("the chat opens", || {
         kovan(&alice.home, &["--json", "send", &id, "kimse görmesin qxKILLqx"]).status.success()
     });
     eventually("bob has it", || {
-        bob.json(&["history", &id])
+        bob.json(&["history", &bob_id])
             .as_array()
             .unwrap()
             .iter()
@@ -998,7 +1003,8 @@ fn a_no_trace_chat_survives_nowhere_after_a_sigkill() {
     assert!(!out.status.success(), "{out:?}");
     alice.sigterm();
     for home in [&alice.home, &bob.home] {
-        for needle in [b"qxKILLqx".as_slice(), id.as_bytes(), &hex::decode(&id).unwrap()] {
+        let raw = [hex::decode(&id).unwrap(), hex::decode(&bob_id).unwrap()];
+        for needle in [b"qxKILLqx".as_slice(), id.as_bytes(), bob_id.as_bytes(), &raw[0], &raw[1]] {
             assert_eq!(any_file_holds(home, needle), None, "found under {}", home.display());
         }
     }

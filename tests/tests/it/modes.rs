@@ -164,11 +164,12 @@ async fn a_no_trace_chat_leaves_nothing_on_either_disk() {
     // Alice offers; Bob sees who offers and accepts; both are in it.
     let offered = alice.h.chat_new_no_trace(&bob_acct).await.unwrap();
     let invited = no_trace_in(&mut bob, Invited).await;
-    assert_eq!(
-        (invited.id.as_str(), invited.contact.account.as_str()),
-        (offered.id.as_str(), alice_acct.as_str())
-    );
-    bob.h.no_trace_answer(&invited.id, true).await.unwrap();
+    assert_eq!((invited.contact.account.as_str(), invited.state), (alice_acct.as_str(), Invited));
+    // Bob keeps it under an id of his own: the one Alice sent could name
+    // one of his conversations.
+    assert_ne!(invited.id, offered.id);
+    let bob_id = invited.id.clone();
+    bob.h.no_trace_answer(&bob_id, true).await.unwrap();
     let open = no_trace_in(&mut alice, Open).await;
     no_trace_in(&mut bob, Open).await;
     let id = open.id.clone();
@@ -184,14 +185,14 @@ async fn a_no_trace_chat_leaves_nothing_on_either_disk() {
 
     // Messages both ways, kept in memory on both sides.
     alice.h.send_text(&id, "iz bırakmayan qxNOTRACE1qx", None).await.unwrap();
-    assert!(text_in(&mut bob, &id).await.contains("qxNOTRACE1qx"));
-    bob.h.send_text(&id, "yanıt qxNOTRACE2qx", None).await.unwrap();
+    assert!(text_in(&mut bob, &bob_id).await.contains("qxNOTRACE1qx"));
+    bob.h.send_text(&bob_id, "yanıt qxNOTRACE2qx", None).await.unwrap();
     assert!(text_in(&mut alice, &id).await.contains("qxNOTRACE2qx"));
-    let page = bob.h.history(&id, None, 10).await.unwrap();
+    let page = bob.h.history(&bob_id, None, 10).await.unwrap();
     assert_eq!(page.len(), 2);
     // While it runs, nothing of it is on either disk either.
     for home in [alice.home.root(), bob.home.root()] {
-        for marker in ["qxNOTRACE1qx", "qxNOTRACE2qx", &id, &group] {
+        for marker in ["qxNOTRACE1qx", "qxNOTRACE2qx", &id, &bob_id, &group] {
             assert_eq!(holds(home, marker), None, "{marker} on disk during the chat");
         }
     }
@@ -201,7 +202,7 @@ async fn a_no_trace_chat_leaves_nothing_on_either_disk() {
     assert!(text_in(&mut bob, &usual).await.contains("qxSTORED1qx"));
 
     // Bob ends it: Alice is told, and neither holds it any more.
-    bob.h.no_trace_end(&id).await.unwrap();
+    bob.h.no_trace_end(&bob_id).await.unwrap();
     let ev = alice.wait("the end", |e| matches!(e, Event::NoTraceEnded { .. })).await;
     let Event::NoTraceEnded { id: ended, reason } = ev else { unreachable!() };
     assert_eq!(ended, id);
@@ -211,10 +212,11 @@ async fn a_no_trace_chat_leaves_nothing_on_either_disk() {
 
     // A second one ends when Bob's node stops.
     alice.h.chat_new_no_trace(&bob_acct).await.unwrap();
+    let second = alice.h.no_trace_chats().await.unwrap()[0].id.clone();
     let invited = no_trace_in(&mut bob, Invited).await;
     bob.h.no_trace_answer(&invited.id, true).await.unwrap();
     no_trace_in(&mut alice, Open).await;
-    alice.h.send_text(&invited.id, "ikinci qxNOTRACE3qx", None).await.unwrap();
+    alice.h.send_text(&second, "ikinci qxNOTRACE3qx", None).await.unwrap();
     assert!(text_in(&mut bob, &invited.id).await.contains("qxNOTRACE3qx"));
     let bob_home = bob.home.root().to_path_buf();
     bob.h.shutdown().await;
@@ -225,7 +227,11 @@ async fn a_no_trace_chat_leaves_nothing_on_either_disk() {
     // Nothing of either chat on either disk: not the texts, not the ids.
     let group_bytes = hex::decode(&group).unwrap();
     for home in [&bob_home, &alice_home] {
-        for marker in ["qxNOTRACE1qx", "qxNOTRACE2qx", "qxNOTRACE3qx", &id, &invited.id, &group] {
+        let ids = [&id, &bob_id, &second, &invited.id];
+        for marker in ["qxNOTRACE1qx", "qxNOTRACE2qx", "qxNOTRACE3qx", &group]
+            .into_iter()
+            .chain(ids.map(String::as_str))
+        {
             assert_eq!(holds(home, marker), None, "{marker} found under {}", home.display());
         }
         assert_eq!(holds_bytes(home, &group_bytes), None, "the group id's bytes are on disk");

@@ -103,19 +103,63 @@ async fn a_sealed_chat_opens_only_with_its_password() {
     let refused = alice.h.send_file(&conv, &file, "", None).await;
     assert!(matches!(refused, Err(NodeError::State(ref m)) if m.contains("password-sealed")));
 
-    // Bob changes the password: Alice's side locks; the old password no
-    // longer opens it, the new one opens the text sealed before too.
+    // Bob changes the password and writes: Alice's side locks. The old
+    // password opens only what was sealed under it (the new text stays
+    // locked, and she cannot write); the new one opens everything.
     bob.h.seal(&conv, NEW_PASSWORD).await.unwrap();
     seal_event(&mut alice, &conv).await;
     assert!(is_locked(&alice.h.history(&conv, None, 50).await));
-    assert!(alice.h.unlock_chat(&conv, PASSWORD).await.is_err());
+    bob.h.send_text(&conv, "yeni parolayla qxAFTERqx", None).await.unwrap();
+    let after = incoming(&mut alice, &conv).await;
+    assert_eq!(after.kind, "locked");
+    alice.h.unlock_chat(&conv, PASSWORD).await.unwrap();
+    let old_view = alice.h.history(&conv, None, 50).await.unwrap();
+    assert!(texts(&old_view).iter().any(|t| t.contains("qxSEALED2qx")));
+    assert!(!texts(&old_view).iter().any(|t| t.contains("qxAFTERqx")));
+    assert!(old_view.iter().any(|m| m.id == after.id && m.kind == "locked"));
+    let refused = alice.h.send_text(&conv, "eski parolayla", None).await;
+    assert!(
+        matches!(refused, Err(NodeError::State(ref m)) if m.contains("new password")),
+        "{refused:?}"
+    );
     alice.h.unlock_chat(&conv, NEW_PASSWORD).await.unwrap();
     let t = texts(&alice.h.history(&conv, None, 50).await.unwrap());
-    for marker in ["qxSEALED2qx", "qxSEALED3qx", "qxPLAINqx"] {
+    for marker in ["qxSEALED2qx", "qxSEALED3qx", "qxPLAINqx", "qxAFTERqx"] {
         assert!(t.iter().any(|t| t.contains(marker)), "{marker} missing from {t:?}");
     }
     alice.h.send_text(&conv, "yeni şifreyle qxSEALED4qx", None).await.unwrap();
     assert!(incoming(&mut bob, &conv).await.text.unwrap().contains("qxSEALED4qx"));
+
+    // A member cannot lock the others out: a seal whose chain names
+    // itself and one with costs beyond the ceiling are ignored; one with a
+    // password nobody knows locks the chat, but the password Alice knows
+    // still opens it (an older seal) with all it held.
+    use kovan_spec::wire::{self, app_envelope::Content as C};
+    let seal = |key: u8, memory_kib: u32, looped: bool| wire::SealChange {
+        key_id: vec![key; 16],
+        salt: vec![key; 16],
+        memory_kib,
+        passes: 3,
+        lanes: 4,
+        previous_key_id: if looped { vec![key; 16] } else { Vec::new() },
+        previous_nonce: if looped { vec![0; 24] } else { Vec::new() },
+        previous_key: if looped { vec![0; 48] } else { Vec::new() },
+    };
+    bob.h.send_raw_content(&conv, C::SealChange(seal(0x55, 65_536, true))).await.unwrap();
+    bob.h.send_raw_content(&conv, C::SealChange(seal(0x56, 4 << 20, false))).await.unwrap();
+    bob.h.send_text(&conv, "hâlâ açık qxSEALED5qx", None).await.unwrap();
+    let still = incoming(&mut alice, &conv).await;
+    assert_eq!(still.text.as_deref(), Some("hâlâ açık qxSEALED5qx"), "still unlocked");
+    bob.h.send_raw_content(&conv, C::SealChange(seal(0x57, 65_536, false))).await.unwrap();
+    seal_event(&mut alice, &conv).await;
+    assert!(is_locked(&alice.h.history(&conv, None, 50).await));
+    alice.h.unlock_chat(&conv, NEW_PASSWORD).await.unwrap();
+    let t = texts(&alice.h.history(&conv, None, 50).await.unwrap());
+    assert!(
+        t.iter().any(|t| t.contains("qxSEALED5qx")) && t.iter().any(|t| t.contains("qxSEALED2qx"))
+    );
+    // And she seals it again, so that the others can write once more.
+    alice.h.seal(&conv, NEW_PASSWORD).await.unwrap();
 
     // Locking on demand, and after five idle minutes.
     alice.h.lock_chat(&conv).await.unwrap();
@@ -153,7 +197,7 @@ async fn a_sealed_chat_opens_only_with_its_password() {
                 sealed += 1;
             }
         }
-        assert_eq!(sealed, 3, "the three sealed texts (one edited) are stored sealed");
+        assert_eq!(sealed, 5, "the five sealed texts (one edited) are stored sealed");
     }
     let bob = TestNode::reopen(bob_home, "bob", Some(&relay.url)).await;
     let list = bob.h.conversations().await.unwrap();

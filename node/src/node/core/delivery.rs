@@ -184,7 +184,12 @@ impl Core {
         let mut next = self.outbox().next_due().ok().flatten();
         // A manual clock ticks the core itself when it moves.
         if matches!(self.options.clock, crate::clock::Clock::System) {
-            for at in [self.next_scheduled(), self.next_location_update()].into_iter().flatten() {
+            let private = [self.next_idle_lock(), self.next_no_trace_expiry()];
+            for at in [self.next_scheduled(), self.next_location_update()]
+                .into_iter()
+                .chain(private)
+                .flatten()
+            {
                 next = Some(next.map_or(at, |n| n.min(at)));
             }
         }

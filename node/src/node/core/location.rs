@@ -357,6 +357,27 @@ impl Core {
         self.message_view(&conv, &id)?.ok_or_else(|| internal("vanished"))
     }
 
+    /// Stops this device's live shares in `conv` (before it is sealed:
+    /// positions would otherwise go on in the clear, §7.9).
+    pub(super) fn stop_own_live_shares(&mut self, conv: &[u8]) {
+        let ids: Vec<Vec<u8>> = self
+            .db
+            .conn()
+            .prepare(
+                "SELECT message_id FROM live_locations WHERE conversation_id = ?1 \
+                 AND outgoing = 1 AND stopped_at IS NULL AND next_at IS NOT NULL",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![conv], |r| r.get(0))?.collect::<rusqlite::Result<_>>()
+            })
+            .unwrap_or_default();
+        for id in ids.into_iter().filter_map(|i| <[u8; 16]>::try_from(i).ok()) {
+            if let Err(e) = self.location_stop(&hex::encode(conv), id) {
+                tracing::warn!(error = %e, "stopping a live location before sealing failed");
+            }
+        }
+    }
+
     /// The earliest live update due, if any.
     pub(super) fn next_location_update(&self) -> Option<i64> {
         self.db

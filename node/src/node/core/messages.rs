@@ -352,7 +352,7 @@ fn unsealed_kind(content: &wire::app_envelope::Content) -> Option<&'static str> 
         C::Edit(_) => Some("An unsealed edit"),
         C::File(_) => Some("A file"),
         C::Poll(_) => Some("A poll"),
-        C::Location(_) => Some("A location"),
+        C::Location(_) | C::LocationUpdate(_) => Some("A location"),
         _ => None,
     }
 }

@@ -323,18 +323,23 @@ impl Core {
     fn flush_events(&mut self) {
         // A friendship began or ended, or a contact was (un)blocked: the
         // connections kept open follow.
-        if self.pending_events.iter().any(|e| {
+        let friendships = self.pending_events.iter().any(|e| {
             matches!(
                 e,
                 Event::FriendAccepted { .. }
                     | Event::FriendRemoved { .. }
                     | Event::ContactChanged { .. }
             )
-        }) {
+        });
+        if friendships {
             self.keep_friends();
         }
         for ev in self.pending_events.drain(..) {
             let _ = self.events.send(ev);
+        }
+        if friendships {
+            // Leave-no-trace chats with someone no longer a friend end.
+            self.no_trace_prune();
         }
     }
 
@@ -417,6 +422,8 @@ impl Core {
             Input::SendDone { recipient, results } => self.on_sent(recipient, results),
             Input::File(f) => self.on_file(f),
             Input::Tick => {
+                self.lock_idle_chats();
+                self.expire_no_trace();
                 self.pump();
                 self.run_scheduled();
                 self.run_locations();
@@ -430,6 +437,8 @@ impl Core {
 
     /// Called when the input queue is empty: batch work goes out.
     fn idle(&mut self) {
+        self.lock_idle_chats();
+        self.expire_no_trace();
         self.flush_receipts();
         self.flush_acks();
         self.flush_events();

@@ -27,8 +27,14 @@ use crate::notrace::{EphemeralMls, read_frame, write_frame};
 
 /// Chats one device holds at once (open or being set up).
 pub const MAX_CHATS: usize = 16;
+/// Chats with one friend's device at once.
+pub const MAX_CHATS_PER_PEER: usize = 2;
 /// Messages one chat keeps in memory (older ones are dropped and wiped).
 pub const MAX_MESSAGES: usize = 10_000;
+/// Text one chat keeps in memory, in bytes (older messages go first).
+pub const MAX_CHAT_BYTES: usize = 8 * 1024 * 1024;
+/// A chat not open this long after it was offered ends (ms).
+pub const SETUP_MS: i64 = 2 * 60 * 1000;
 /// Frames waiting to be written to one chat's stream.
 const OUT_QUEUE: usize = 64;
 
@@ -71,8 +77,12 @@ pub(super) struct NoTraceChat {
     state: NoTraceState,
     out: mpsc::Sender<wire::NoTraceFrame>,
     mls: EphemeralMls,
-    messages: Vec<MessageView>,
+    messages: std::collections::VecDeque<MessageView>,
+    /// Bytes of text in `messages`.
+    bytes: usize,
     sequence: u64,
+    /// When it was offered (node clock, ms).
+    since: i64,
 }
 
 impl Drop for NoTraceChat {
@@ -125,15 +135,16 @@ impl Core {
         if c.state != FriendState::Friend || c.blocked {
             return Err(NodeError::State("you can start a chat with a friend only".into()));
         }
-        if self.no_trace.len() >= MAX_CHATS {
-            return Err(NodeError::State(format!(
-                "at most {MAX_CHATS} leave-no-trace chats at once; end one first"
-            )));
-        }
         let cert =
             c.certificate.clone().ok_or_else(|| NodeError::State("no device for it".into()))?;
         let (peer, addrs) =
             self.route(&c).ok_or_else(|| NodeError::State("no address for their device".into()))?;
+        if !self.no_trace_room_for(&peer) {
+            return Err(NodeError::State(format!(
+                "at most {MAX_CHATS} leave-no-trace chats at once, {MAX_CHATS_PER_PEER} with one \
+                 friend; end one first"
+            )));
+        }
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
         let (out, rx) = mpsc::channel(OUT_QUEUE);
@@ -145,8 +156,10 @@ impl Core {
             state: NoTraceState::Offered,
             out,
             mls: EphemeralMls::new(self.identity.mls_signer(), self.identity.certificate().clone()),
-            messages: Vec::new(),
+            messages: Default::default(),
+            bytes: 0,
             sequence: 0,
+            since: self.options.clock.now_ms(),
         };
         crate::notrace::protect_memory();
         self.no_trace.insert(id, chat);
@@ -169,23 +182,37 @@ impl Core {
         self.no_trace_view(&id)
     }
 
-    /// A friend's device offers a chat on a new stream; true if this
-    /// device takes it (then `out` writes to that stream).
+    /// Whether this device takes one more chat with `peer`.
+    fn no_trace_room_for(&self, peer: &PeerId) -> bool {
+        self.no_trace.len() < MAX_CHATS
+            && self.no_trace.values().filter(|c| c.peer == *peer).count() < MAX_CHATS_PER_PEER
+    }
+
+    /// Whether `peer` is a friend's device this node would take an offer
+    /// from now (asked before its stream is read at all).
+    pub(in crate::node) fn no_trace_may_offer(&self, peer: PeerId) -> bool {
+        matches!(
+            self.contacts_store().by_peer(&peer.to_string()),
+            Ok(Some(c)) if c.state == FriendState::Friend && !c.blocked && c.certificate.is_some()
+        ) && self.no_trace_room_for(&peer)
+    }
+
+    /// A friend's device offered a chat on a new stream: kept under an id
+    /// this device chooses (never the one the friend sent, which could
+    /// name one of this device's conversations); `out` writes to that
+    /// stream. None if it is not taken.
     pub(in crate::node) fn no_trace_offered(
         &mut self,
         peer: PeerId,
-        id: [u8; 16],
         out: mpsc::Sender<wire::NoTraceFrame>,
-    ) -> bool {
-        let Ok(Some(c)) = self.contacts_store().by_peer(&peer.to_string()) else { return false };
-        let Some(cert) = c.certificate.clone() else { return false };
-        if c.state != FriendState::Friend
-            || c.blocked
-            || self.no_trace.len() >= MAX_CHATS
-            || self.no_trace.contains_key(&id)
-        {
-            return false;
+    ) -> Option<[u8; 16]> {
+        if !self.no_trace_may_offer(peer) {
+            return None;
         }
+        let c = self.contacts_store().by_peer(&peer.to_string()).ok()??;
+        let cert = c.certificate.clone()?;
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
         let chat = NoTraceChat {
             peer,
             cert,
@@ -194,19 +221,66 @@ impl Core {
             state: NoTraceState::Invited,
             out,
             mls: EphemeralMls::new(self.identity.mls_signer(), self.identity.certificate().clone()),
-            messages: Vec::new(),
+            messages: Default::default(),
+            bytes: 0,
             sequence: 0,
+            since: self.options.clock.now_ms(),
         };
         crate::notrace::protect_memory();
         self.no_trace.insert(id, chat);
-        // Nothing of it must cross a relay: a relayed connection to the
-        // peer (which could carry this stream) is closed.
-        let net = self.net.clone();
+        // Nothing of it may cross a relay: relayed connections to the peer
+        // (which could carry this stream) are closed, and without a direct
+        // one the chat ends.
+        let (net, input) = (self.net.clone(), self.input.clone());
         self.spawn(async move {
-            let _ = net.ensure_direct(peer).await;
+            if net.ensure_direct(peer).await.is_err() {
+                closed(&input, id, "no direct connection to your friend's device".into()).await;
+            }
         });
         self.no_trace_changed(&id);
-        true
+        Some(id)
+    }
+
+    /// Ends chats still not open [`SETUP_MS`] after they were offered.
+    pub(super) fn expire_no_trace(&mut self) {
+        let now = self.options.clock.now_ms();
+        let stale: Vec<[u8; 16]> = self
+            .no_trace
+            .iter()
+            .filter(|(_, c)| c.state != NoTraceState::Open && now - c.since > SETUP_MS)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stale {
+            self.no_trace_close(id, Some("it was not accepted in time".into()));
+        }
+    }
+
+    /// When the next chat being set up expires (ms).
+    pub(super) fn next_no_trace_expiry(&self) -> Option<i64> {
+        self.no_trace
+            .values()
+            .filter(|c| c.state != NoTraceState::Open)
+            .map(|c| c.since + SETUP_MS + 1)
+            .min()
+    }
+
+    /// Ends the chats with devices that are no longer a friend's (removed,
+    /// blocked).
+    pub(super) fn no_trace_prune(&mut self) {
+        let gone: Vec<[u8; 16]> = self
+            .no_trace
+            .iter()
+            .filter(|(_, c)| {
+                !matches!(
+                    self.contacts_store().by_peer(&c.peer.to_string()),
+                    Ok(Some(k)) if k.state == FriendState::Friend && !k.blocked
+                )
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            self.no_trace_close(id, Some("you are no longer friends".into()));
+        }
     }
 
     fn no_trace_answer(&mut self, who: &str, accept: bool) -> NodeResult<NoTraceView> {
@@ -279,7 +353,7 @@ impl Core {
                     app.timestamp_ms as i64,
                     body,
                 );
-                push(&mut chat.messages, view.clone());
+                push(chat, view.clone());
                 self.emit(Event::Message { message: view });
                 self.flush_events();
                 Ok(())
@@ -319,7 +393,7 @@ impl Core {
             .map_err(|_| NodeError::State("the chat ended".into()))?;
         let view =
             MessageView::ephemeral(&id, message_id, hex::encode(me), true, now, text.to_owned());
-        push(&mut chat.messages, view.clone());
+        push(chat, view.clone());
         self.emit(Event::Message { message: view.clone() });
         self.flush_events();
         Ok(view)
@@ -380,14 +454,22 @@ impl Core {
     }
 }
 
-fn push(messages: &mut Vec<MessageView>, view: MessageView) {
-    if messages.len() >= MAX_MESSAGES {
-        let mut old = messages.remove(0);
-        if let Some(t) = &mut old.text {
+/// Keeps a message in memory within the chat's budget (the oldest go,
+/// wiped).
+fn push(chat: &mut NoTraceChat, view: MessageView) {
+    let len = view.text.as_ref().map_or(0, String::len);
+    while !chat.messages.is_empty()
+        && (chat.messages.len() >= MAX_MESSAGES || chat.bytes + len > MAX_CHAT_BYTES)
+    {
+        if let Some(mut old) = chat.messages.pop_front()
+            && let Some(t) = &mut old.text
+        {
+            chat.bytes = chat.bytes.saturating_sub(t.len());
             t.zeroize();
         }
     }
-    messages.push(view);
+    chat.bytes += len;
+    chat.messages.push_back(view);
 }
 
 fn ended() -> NodeError {

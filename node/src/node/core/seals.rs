@@ -6,11 +6,12 @@
 
 use std::collections::HashMap;
 
-use kovan_crypto::chat_seal::{ChatKey, SALT_LEN, SealError};
+use kovan_crypto::chat_seal::{ChatKey, SALT_LEN};
 use kovan_crypto::keystore::KdfParams;
 use kovan_spec::validate::{SealChange, SealedText};
 use kovan_spec::wire;
 use rand_core::{OsRng, RngCore};
+use zeroize::Zeroizing;
 
 use super::{Core, internal};
 use crate::control::{s, to_value};
@@ -24,6 +25,8 @@ pub const IDLE_LOCK_MS: i64 = 5 * 60 * 1000;
 pub const MIN_PASSWORD: usize = 8;
 /// The Argon2id parameters of new seals: the floor every device accepts.
 pub const PARAMS: KdfParams = KdfParams::RFC9106_MEMORY_CONSTRAINED;
+/// The most seals a typed password is tried against (newest first).
+const MAX_TRIED: usize = 16;
 
 /// The keys of an unlocked chat: the current one first, then the older
 /// ones its chain opened.
@@ -45,17 +48,42 @@ impl Core {
         Ok(self.seals().current(conv)?.is_some())
     }
 
-    /// The unlocked keys of `conv`, after locking it if it sat idle; a use
-    /// keeps it open.
-    fn keys(&self, conv: &[u8]) -> Option<std::cell::RefMut<'_, Unlocked>> {
+    /// The unlocked keys of `conv`, after locking it if it sat idle. With
+    /// `touch` (something the user did: send, read a page), the idle time
+    /// starts again; background work (an arriving message, the list)
+    /// leaves it running.
+    fn keys(&self, conv: &[u8], touch: bool) -> Option<std::cell::RefMut<'_, Unlocked>> {
         let now = self.options.clock.now_ms();
         let mut chats = self.unlocked.borrow_mut();
         if chats.get(conv).is_some_and(|u| now - u.used_at > IDLE_LOCK_MS) {
             chats.remove(conv);
         }
         let mut u = std::cell::RefMut::filter_map(chats, |c| c.get_mut(conv)).ok()?;
-        u.used_at = now;
+        if touch {
+            u.used_at = now;
+        }
         Some(u)
+    }
+
+    /// When the next unlocked chat locks for idleness (ms).
+    pub(super) fn next_idle_lock(&self) -> Option<i64> {
+        self.unlocked.borrow().values().map(|u| u.used_at + IDLE_LOCK_MS + 1).min()
+    }
+
+    /// Locks the chats that sat idle, and says so (views drop their text).
+    pub(super) fn lock_idle_chats(&mut self) {
+        let now = self.options.clock.now_ms();
+        let idle: Vec<Vec<u8>> = self
+            .unlocked
+            .borrow()
+            .iter()
+            .filter(|(_, u)| now - u.used_at > IDLE_LOCK_MS)
+            .map(|(c, _)| c.clone())
+            .collect();
+        for conv in idle {
+            self.unlocked.borrow_mut().remove(&conv);
+            self.seal_changed(&conv);
+        }
     }
 
     /// Refuses a kind of content a sealed chat does not carry (§7.9).
@@ -78,8 +106,12 @@ impl Core {
         text: &str,
     ) -> NodeResult<Option<wire::Sealed>> {
         let Some(seal) = self.seals().current(conv)? else { return Ok(None) };
-        let keys = self.keys(conv).ok_or_else(locked)?;
-        let key = keys.keys.iter().find(|k| k.matches(&seal.key_id)).ok_or_else(locked)?;
+        let keys = self.keys(conv, true).ok_or_else(locked)?;
+        let key = keys.keys.iter().find(|k| k.matches(&seal.key_id)).ok_or_else(|| {
+            NodeError::State(
+                "this chat has a new password: unlock it with the new one to write".into(),
+            )
+        })?;
         let plain = kovan_spec::encode(&wire::Text { body: text.to_owned() });
         let (nonce, ciphertext) = key.seal_text(&mut OsRng, conv, id, &plain);
         Ok(Some(wire::Sealed { key_id: key.id().to_vec(), nonce: nonce.to_vec(), ciphertext }))
@@ -88,7 +120,7 @@ impl Core {
     /// The text of a sealed message, if this chat is unlocked and has its
     /// key.
     fn open_sealed(&self, conv: &[u8], id: &[u8; 16], s: &SealedText) -> Option<String> {
-        let keys = self.keys(conv)?;
+        let keys = self.keys(conv, false)?;
         let key = keys.keys.iter().find(|k| k.matches(&s.key_id))?;
         let plain = key.open_text(conv, id, &s.nonce, &s.ciphertext).ok()?;
         kovan_spec::validate::validate_sealed_text(&plain).ok()
@@ -118,7 +150,7 @@ impl Core {
     /// Refuses to show a sealed chat's history while it is locked (a wrong
     /// password shows nothing, not even how many messages it holds).
     pub(super) fn readable(&self, conv: &[u8]) -> NodeResult<()> {
-        if self.is_sealed(conv)? && self.keys(conv).is_none() {
+        if self.is_sealed(conv)? && self.keys(conv, true).is_none() {
             return Err(locked());
         }
         Ok(())
@@ -127,32 +159,50 @@ impl Core {
     /// Marks a conversation view sealed and locked as it stands.
     pub(super) fn seal_state(&self, conv: &[u8], view: &mut ConversationView) -> NodeResult<()> {
         view.sealed = self.is_sealed(conv)?;
-        view.locked = view.sealed && self.keys(conv).is_none();
+        view.locked = view.sealed && self.keys(conv, false).is_none();
         Ok(())
     }
 
-    fn seal(&mut self, who: &str, password: &str) -> NodeResult<ConversationView> {
+    /// Before a new password is derived (off the core thread): the chat,
+    /// which must be writable and, if sealed, unlocked here.
+    fn seal_prepare(&mut self, who: &str, password: &str) -> NodeResult<Vec<u8>> {
         if password.chars().count() < MIN_PASSWORD {
             return Err(NodeError::Invalid(format!(
                 "choose a password of at least {MIN_PASSWORD} characters"
             )));
         }
-        let (conv, recipients) = self.writable(who)?;
-        let current = self.seals().current(&conv)?;
-        let previous = match &current {
+        let (conv, _) = self.writable(who)?;
+        if self.is_sealed(&conv)? && self.keys(&conv, true).is_none() {
+            return Err(NodeError::State(
+                "unlock this chat first: a new password needs the current one".into(),
+            ));
+        }
+        Ok(conv)
+    }
+
+    /// Seals `conv` under `key` (derived from the new password with
+    /// `salt`), wrapping the key it replaces.
+    fn seal_finish(
+        &mut self,
+        conv: Vec<u8>,
+        salt: [u8; SALT_LEN],
+        key: ChatKey,
+    ) -> NodeResult<ConversationView> {
+        let (_, recipients) = self.writable(&hex::encode(&conv))?;
+        self.stop_own_live_shares(&conv);
+        let previous = match self.seals().current(&conv)? {
             None => None,
             Some(seal) => {
-                let keys = self.keys(&conv).ok_or_else(|| {
+                let keys = self.keys(&conv, true).ok_or_else(|| {
                     NodeError::State(
                         "unlock this chat first: a new password needs the current one".into(),
                     )
                 })?;
-                keys.keys.iter().find(|k| k.matches(&seal.key_id)).cloned()
+                // The current key if this device has it, else the newest
+                // it unlocked with (a seal nobody could open is skipped).
+                keys.keys.iter().find(|k| k.matches(&seal.key_id)).or(keys.keys.first()).cloned()
             }
         };
-        let mut salt = [0u8; SALT_LEN];
-        OsRng.fill_bytes(&mut salt);
-        let key = ChatKey::derive(password.as_bytes(), &salt, PARAMS, &conv).map_err(internal)?;
         let wrapped = previous.as_ref().map(|old| {
             let (nonce, wrapped) = key.wrap_previous(&mut OsRng, &conv, old);
             (old.id(), nonce, wrapped)
@@ -193,29 +243,36 @@ impl Core {
         self.conversation_view(&conv)
     }
 
-    fn unlock(&mut self, who: &str, password: &str) -> NodeResult<ConversationView> {
+    /// The seals a typed password is tried against, newest first (the
+    /// derivations run off the core thread).
+    fn unlock_candidates(&mut self, who: &str) -> NodeResult<(Vec<u8>, Vec<Seal>)> {
         let (conv, _) = self.find_conversation(who)?;
-        let seal = self
-            .seals()
-            .current(&conv)?
-            .ok_or_else(|| NodeError::State("this chat is not sealed".into()))?;
-        let key =
-            ChatKey::derive(password.as_bytes(), &seal.salt, seal.params, &conv).map_err(|e| {
-                match e {
-                    SealError::UnsupportedParameters => NodeError::State(
-                        "this chat's seal asks for password parameters kovan does not accept"
-                            .into(),
-                    ),
-                    other => internal(other),
-                }
-            })?;
-        if !key.matches(&seal.key_id) {
-            return Err(NodeError::Invalid("wrong password".into()));
+        let seals = self.seals().newest(&conv, MAX_TRIED)?;
+        if seals.is_empty() {
+            return Err(NodeError::State("this chat is not sealed".into()));
         }
-        // Walk the chain back: each seal's previous key opens under it.
+        Ok((conv, seals))
+    }
+
+    /// The password made `key`, the key of `seal`: the chat opens with it
+    /// and every earlier key its chain holds.
+    fn unlocked_with(
+        &mut self,
+        conv: Vec<u8>,
+        seal: Seal,
+        key: ChatKey,
+    ) -> NodeResult<ConversationView> {
+        // Walk the chain back: each seal's previous key opens under it and
+        // proves its id. A chain never loops: a seen key ends it, and it is
+        // never longer than the seals this device has.
+        let limit = self.seals().count(&conv)?.max(1);
+        let mut seen = std::collections::HashSet::from([key.id()]);
         let mut keys = vec![key];
         let mut at = seal;
-        while let Some((id, nonce, wrapped)) = at.previous {
+        while keys.len() <= limit
+            && let Some((id, nonce, wrapped)) = at.previous
+            && seen.insert(id)
+        {
             let Some(newer) = keys.last() else { break };
             let Ok(older) = newer.unwrap_previous(&conv, &id, &nonce, &wrapped) else { break };
             keys.push(older);
@@ -251,6 +308,13 @@ impl Core {
         at: i64,
     ) -> crate::Result<()> {
         let (m_kib, t, p) = c.params;
+        // A seal no device could derive, or one that names itself as its
+        // own previous key, is ignored (§7.9).
+        if kovan_crypto::chat_seal::check_params(KdfParams { m_kib, t, p }).is_err()
+            || c.previous.is_some_and(|(id, ..)| id == c.key_id)
+        {
+            return Ok(());
+        }
         let seal = Seal {
             key_id: c.key_id,
             salt: c.salt,
@@ -317,9 +381,19 @@ impl NodeHandle {
     /// or changes its password (the chat must be unlocked). Text sent from
     /// now on is sealed under it.
     pub async fn seal(&self, conversation: &str, password: &str) -> NodeResult<ConversationView> {
-        let (conversation, password) =
-            (conversation.to_owned(), zeroize::Zeroizing::new(password.to_owned()));
-        self.call(move |c| c.seal(&conversation, &password)).await
+        let (who, password) = (conversation.to_owned(), Zeroizing::new(password.to_owned()));
+        let check = password.clone();
+        let conv = self.call(move |c| c.seal_prepare(&who, &check)).await?;
+        let mut salt = [0u8; SALT_LEN];
+        OsRng.fill_bytes(&mut salt);
+        // Argon2id takes a while: not on the core thread.
+        let c2 = conv.clone();
+        let key =
+            tokio::task::spawn_blocking(move || ChatKey::derive(&password, &salt, PARAMS, &c2))
+                .await
+                .map_err(internal)?
+                .map_err(internal)?;
+        self.call(move |c| c.seal_finish(conv, salt, key)).await
     }
 
     /// Unlocks a sealed conversation on this device with its password.
@@ -328,9 +402,19 @@ impl NodeHandle {
         conversation: &str,
         password: &str,
     ) -> NodeResult<ConversationView> {
-        let (conversation, password) =
-            (conversation.to_owned(), zeroize::Zeroizing::new(password.to_owned()));
-        self.call(move |c| c.unlock(&conversation, &password)).await
+        let (who, password) = (conversation.to_owned(), Zeroizing::new(password.to_owned()));
+        let (conv, seals) = self.call(move |c| c.unlock_candidates(&who)).await?;
+        let c2 = conv.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            seals.into_iter().find_map(|seal| {
+                let key = ChatKey::derive(&password, &seal.salt, seal.params, &c2).ok()?;
+                key.matches(&seal.key_id).then_some((seal, key))
+            })
+        })
+        .await
+        .map_err(internal)?;
+        let (seal, key) = found.ok_or_else(|| NodeError::Invalid("wrong password".into()))?;
+        self.call(move |c| c.unlocked_with(conv, seal, key)).await
     }
 
     /// Locks a sealed conversation on this device now.
