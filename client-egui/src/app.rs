@@ -20,6 +20,7 @@ use crate::screens::people::People;
 use crate::screens::settings::Settings;
 use crate::screens::starting;
 use crate::screens::unlock::Unlock;
+use crate::widgets;
 
 pub use ctx::{Ctx, Nav};
 
@@ -247,6 +248,9 @@ impl App {
                 });
             }
         });
+        if let Some(cmd) = widgets::confirm(ui, &mut self.ctx.confirm) {
+            self.ctx.send(cmd);
+        }
     }
 
     fn tabs(&mut self, ui: &mut egui::Ui) {

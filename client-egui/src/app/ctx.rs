@@ -13,7 +13,7 @@ use kovan_node::node::{
 use crate::backend::{Backend, BackendConfig, Cmd};
 use crate::emoji::Emoji;
 use crate::screens::chat::Pages;
-use crate::widgets::contact_name;
+use crate::widgets::{Confirm, contact_name};
 
 /// Where a screen asks the shell to go (applied once the screen is drawn).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +43,8 @@ pub struct Ctx {
     /// The conversation shown in the main panel.
     pub(super) open: Option<String>,
     pub(super) nav: Option<Nav>,
+    /// A destructive command waiting for the user's yes.
+    pub(super) confirm: Option<Confirm>,
     /// This account, hex.
     pub account: String,
     /// The relay username, while signed in.
@@ -79,6 +81,7 @@ impl Ctx {
             errors: Vec::new(),
             open: None,
             nav: None,
+            confirm: None,
             account: String::new(),
             signed_in: None,
             relay_up: false,
@@ -125,6 +128,12 @@ impl Ctx {
     /// These actions worked: their errors are stale.
     pub fn succeeded(&mut self, actions: &[&str]) {
         self.errors.retain(|e| e.about.is_none_or(|a| !actions.contains(&a)));
+    }
+
+    /// Asks "Are you sure…?" before sending a destructive command (the
+    /// shell draws the question over everything).
+    pub fn ask(&mut self, confirm: Confirm) {
+        self.confirm = Some(confirm);
     }
 
     /// Asks the shell to go somewhere once this frame's screen is drawn.

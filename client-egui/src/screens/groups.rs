@@ -8,7 +8,7 @@ use kovan_node::node::GroupChange;
 
 use crate::app::Ctx;
 use crate::backend::{Action, Cmd};
-use crate::widgets::{contact_name, field};
+use crate::widgets::{Confirm, contact_name, field};
 
 /// "New group" and the pending invitations.
 #[derive(Debug, Default)]
@@ -64,7 +64,15 @@ pub struct GroupPanel {
 
 impl GroupPanel {
     /// Members and what can be done with them, if `conv` is a group.
-    pub fn show(&mut self, ui: &mut egui::Ui, ctx: &Ctx, conv: &str, cmds: &mut Vec<Cmd>) {
+    /// Removing, banning and deleting are asked about first (`ask`).
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &Ctx,
+        conv: &str,
+        cmds: &mut Vec<Cmd>,
+        ask: &mut Option<Confirm>,
+    ) {
         let Some(g) = ctx.groups.iter().find(|g| g.id == conv) else { return };
         let names: Vec<String> = g
             .members
@@ -91,11 +99,19 @@ impl GroupPanel {
                 for m in g.members.iter().filter(|m| !m.me) {
                     if ui.small_button(format!("Remove {}", m.name)).clicked() {
                         let change = GroupChange::Remove(m.account.clone());
-                        cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
+                        *ask = Some(Confirm::new(
+                            format!("Remove {} from {}?", m.name, g.name),
+                            "They stop receiving the group's messages; they can be invited again.",
+                            Cmd::Act(Action::Group(g.id.clone(), change)),
+                        ));
                     }
                     if ui.small_button(format!("Ban {}", m.name)).clicked() {
                         let change = GroupChange::Ban(m.account.clone());
-                        cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
+                        *ask = Some(Confirm::new(
+                            format!("Ban {} from {}?", m.name, g.name),
+                            "They are removed and cannot be invited back.",
+                            Cmd::Act(Action::Group(g.id.clone(), change)),
+                        ));
                     }
                 }
                 field(ui, "Rename to", &mut self.rename_to, "", 120.0);
@@ -104,7 +120,11 @@ impl GroupPanel {
                     cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
                 }
                 if ui.small_button("Delete group").clicked() {
-                    cmds.push(Cmd::Act(Action::Group(g.id.clone(), GroupChange::Delete)));
+                    *ask = Some(Confirm::new(
+                        format!("Delete {}?", g.name),
+                        "The group ends for every member. This cannot be undone.",
+                        Cmd::Act(Action::Group(g.id.clone(), GroupChange::Delete)),
+                    ));
                 }
             }
             if ui.small_button("Leave group").clicked() {

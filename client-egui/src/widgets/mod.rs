@@ -3,6 +3,7 @@
 //! the backend.
 
 mod avatar;
+mod confirm;
 mod emoji_text;
 mod fields;
 mod file_line;
@@ -12,6 +13,7 @@ mod texture;
 mod waveform;
 
 pub use avatar::avatar;
+pub use confirm::{Confirm, confirm};
 pub use emoji_text::small_weak;
 pub use fields::{field, labelled};
 pub use file_line::{FileAction, file_line};

@@ -100,7 +100,7 @@ fn friends_chat_both_ways_with_emoji_and_reactions_edit_and_delete() {
     until(alice, "the edit on her side", |h| has(h, "merhaba 👋 dünya"));
     until(bob, "the edit", |h| has(h, "merhaba 👋 dünya"));
     first_menu(alice);
-    click(alice, "Delete for everyone");
+    click_confirmed(alice, "Delete for everyone");
     until(bob, "the deletion", |h| has(h, "(deleted)") && !has(h, "merhaba 👋 dünya"));
 
     // Locking returns to the passphrase screen; unlocking brings the chat back.

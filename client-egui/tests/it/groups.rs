@@ -31,7 +31,7 @@ fn the_admin_renames_removes_and_bans() {
     until(bob, "the new name", |h| has(h, "Takım") && !has(h, "Ekip"));
 
     // Removed: Bob is no longer a member, and can no longer write there.
-    click(alice, "Remove bob");
+    click_confirmed(alice, "Remove bob");
     until(alice, "bob removed", |h| !members_include(h, "bob") && has(h, "Invite bob"));
     until(bob, "no members shown to him", |h| !members_include(h, "alice"));
     send(bob, "hâlâ burada mıyım");
@@ -40,7 +40,7 @@ fn the_admin_renames_removes_and_bans() {
     // Banned from a second group: he cannot be invited back.
     group_with_bob(&mut t, "Kahve");
     let Two { alice, .. } = &mut t;
-    click(alice, "Ban bob");
+    click_confirmed(alice, "Ban bob");
     until(alice, "bob banned", |h| !members_include(h, "bob") && has(h, "Invite bob"));
     click(alice, "Invite bob");
     until(alice, "the invitation refused", |h| error_says(h, "banned"));
@@ -60,8 +60,33 @@ fn a_member_leaves_and_the_admin_deletes_the_group() {
 
     // Alice deletes it: nobody can write there any more. Nothing else
     // shows it: give the command time to run before the next one.
-    click(alice, "Delete group");
+    click_confirmed(alice, "Delete group");
     pause(alice, std::time::Duration::from_secs(1));
     send(alice, "kimse var mı");
     until(alice, "the group closed", |h| error_says(h, "Error sending"));
+}
+
+#[test]
+fn deleting_a_group_asks_first_and_esc_or_cancel_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = alone_in_a_group(dir.path());
+
+    // Esc: the question goes, and the group stays.
+    click(&mut alice, "Delete group");
+    until(&mut alice, "the question", |h| has(h, "Delete notes?") && has(h, "Cancel"));
+    alice.key_press(eframe::egui::Key::Escape);
+    until(&mut alice, "the question gone", |h| !has(h, "Delete notes?"));
+    // Cancel: the same.
+    click(&mut alice, "Delete group");
+    click(&mut alice, "Cancel");
+    until(&mut alice, "the question gone", |h| !has(h, "Delete notes?"));
+    send(&mut alice, "hâlâ burada");
+    until(&mut alice, "the group still open", |h| has(h, "hâlâ burada"));
+    assert!(alice.state().errors().is_empty(), "nothing was deleted");
+
+    // Confirm: deleted, nobody can write there any more.
+    click_confirmed(&mut alice, "Delete group");
+    pause(&mut alice, std::time::Duration::from_secs(1));
+    send(&mut alice, "kimse var mı");
+    until(&mut alice, "the group closed", |h| error_says(h, "Error sending"));
 }

@@ -26,7 +26,7 @@ fn a_blocked_friend_is_not_heard_until_unblocked_and_unfriending_ends_the_chat()
     // Bob blocks Alice: listed under Blocked; what she writes meanwhile
     // never shows.
     click(bob, "People");
-    click(bob, "Block alice");
+    click_confirmed(bob, "Block alice");
     until(bob, "alice blocked", |h| has(h, "Unblock alice") && !has(h, "Block alice"));
     send(alice, "beni görüyor musun");
     until(alice, "taken by bob's node", |h| has_text(h, "✔"));
@@ -39,7 +39,7 @@ fn a_blocked_friend_is_not_heard_until_unblocked_and_unfriending_ends_the_chat()
     // Alice unfriends Bob: gone from both friend lists, and the chat is
     // closed for him.
     click(alice, "People");
-    click(alice, "Unfriend bob");
+    click_confirmed(alice, "Unfriend bob");
     until(alice, "bob unfriended", |h| !has(h, "Unfriend bob"));
     until(bob, "alice gone", |h| !has(h, "Unfriend alice"));
     send(bob, "orada mısın");

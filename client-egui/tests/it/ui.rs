@@ -247,6 +247,15 @@ pub(crate) fn click(h: &mut Client, label: &str) {
     settle_click(h);
 }
 
+/// Clicks a destructive action's button, then Confirm in the question
+/// that follows.
+pub(crate) fn click_confirmed(h: &mut Client, label: &str) {
+    click(h, label);
+    until(h, "the question", |h| has_text(h, "?") && has(h, "Confirm"));
+    click(h, "Confirm");
+    until(h, "the question gone", |h| !has(h, "Confirm"));
+}
+
 /// Clicks the first widget whose label contains `part`.
 pub(crate) fn click_containing(h: &mut Client, part: &str) {
     until(h, part, |h| has_text(h, part));

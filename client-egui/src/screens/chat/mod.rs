@@ -38,7 +38,7 @@ use crate::emoji;
 use crate::screens::groups::GroupPanel;
 use crate::screens::image_viewer::ImageViewer;
 use crate::screens::private::PrivateBar;
-use crate::widgets::FileAction;
+use crate::widgets::{Confirm, FileAction};
 
 pub use self::pages::Pages;
 pub use self::schedule::due_at;
@@ -107,7 +107,8 @@ impl ChatView {
             return;
         }
         let mut cmds = Vec::new();
-        self.group.show(ui, ctx, conv, &mut cmds);
+        let mut ask = None;
+        self.group.show(ui, ctx, conv, &mut cmds, &mut ask);
         if let Some((id, text)) = schedule::list(ui, ctx, conv, &mut cmds) {
             self.composer.edit_scheduled(conv, id, text);
         }
@@ -137,7 +138,13 @@ impl ChatView {
             match action {
                 Bubble::Reply => reply = Some((m, false)),
                 Bubble::Edit => reply = Some((m, true)),
-                Bubble::Delete => cmds.push(Cmd::Act(Action::Delete { conversation, message })),
+                Bubble::Delete => {
+                    ask = Some(Confirm::new(
+                        "Delete this message for everyone?",
+                        "It is removed from every device in this chat.",
+                        Cmd::Act(Action::Delete { conversation, message }),
+                    ));
+                }
                 Bubble::Info => {
                     self.info.open(message.clone());
                     cmds.push(Cmd::Receipts { conversation, message });
@@ -198,6 +205,9 @@ impl ChatView {
         }
         for c in cmds {
             ctx.send(c);
+        }
+        if let Some(a) = ask {
+            ctx.ask(a);
         }
     }
 }

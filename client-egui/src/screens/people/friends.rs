@@ -9,15 +9,17 @@ use kovan_node::contacts::FriendState;
 
 use crate::app::Ctx;
 use crate::backend::{Action, Cmd};
-use crate::widgets::{avatar, contact_name, presence};
+use crate::widgets::{Confirm, avatar, contact_name, presence};
 
 /// Draws requests, friends and blocked accounts; returns the chat to open
-/// (a friend's name was clicked).
+/// (a friend's name was clicked). Unfriending and blocking are asked about
+/// first (`ask`).
 pub fn show(
     ui: &mut egui::Ui,
     ctx: &Ctx,
     safety: &HashMap<String, String>,
     cmds: &mut Vec<Cmd>,
+    ask: &mut Option<Confirm>,
 ) -> Option<String> {
     requests(ui, ctx, cmds);
     ui.strong("Friends");
@@ -48,10 +50,18 @@ pub fn show(
                 cmds.push(Cmd::ChatNew { friend: c.account.clone(), no_trace: true });
             }
             if ui.small_button(format!("Unfriend {name}")).clicked() {
-                cmds.push(Cmd::Act(Action::Unfriend(c.account.clone())));
+                *ask = Some(Confirm::new(
+                    format!("Unfriend {name}?"),
+                    "Your chat with them ends; either of you can ask again later.",
+                    Cmd::Act(Action::Unfriend(c.account.clone())),
+                ));
             }
             if ui.small_button(format!("Block {name}")).clicked() {
-                cmds.push(Cmd::Act(Action::Block(c.account.clone(), true)));
+                *ask = Some(Confirm::new(
+                    format!("Block {name}?"),
+                    "Nothing they send reaches you until you unblock them.",
+                    Cmd::Act(Action::Block(c.account.clone(), true)),
+                ));
             }
         });
         if let Some(digits) = safety.get(&c.account) {

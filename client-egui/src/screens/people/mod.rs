@@ -32,9 +32,13 @@ impl People {
         let mut cmds = Vec::new();
         self.search.show(ui, ctx, &mut cmds);
         ui.separator();
-        let open = friends::show(ui, ctx, &self.safety, &mut cmds);
+        let mut ask = None;
+        let open = friends::show(ui, ctx, &self.safety, &mut cmds, &mut ask);
         for c in cmds {
             ctx.send(c);
+        }
+        if let Some(a) = ask {
+            ctx.ask(a);
         }
         if let Some(id) = open {
             ctx.go(Nav::OpenChat(id));
