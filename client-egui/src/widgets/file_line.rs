@@ -3,6 +3,8 @@
 use eframe::egui::{self, Color32, RichText};
 use kovan_node::node::{FileMeta, FileView};
 
+use super::human_size;
+
 /// What was clicked on a file's line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileAction {
@@ -20,7 +22,7 @@ pub fn file_line(
     outgoing: bool,
 ) -> Option<FileAction> {
     let mut action = None;
-    let size = meta.size as f64 / (1024.0 * 1024.0);
+    let size = human_size(meta.size);
     ui.horizontal(|ui| {
         let state = file.map_or(if outgoing { "ready" } else { "offered" }, |f| f.state.as_str());
         match state {
@@ -32,7 +34,7 @@ pub fn file_line(
                 }
             }
             "complete" => {
-                ui.label(format!("{size:.1} MiB, saved"));
+                ui.label(format!("{size}, saved"));
             }
             "offered" | "failed" | "cancelled" if !outgoing => {
                 if let Some(e) = file.and_then(|f| f.error.clone()) {
@@ -41,10 +43,10 @@ pub fn file_line(
                 if ui.small_button(format!("Download {}", meta.name)).clicked() {
                     action = Some(FileAction::Fetch(meta.id.clone()));
                 }
-                ui.label(format!("{size:.1} MiB"));
+                ui.label(size.clone());
             }
             other => {
-                ui.label(format!("{size:.1} MiB, {other}"));
+                ui.label(format!("{size}, {other}"));
             }
         }
     });

@@ -17,7 +17,9 @@ pub use confirm::{Confirm, confirm};
 pub use emoji_text::small_weak;
 pub use fields::{field, labelled};
 pub use file_line::{FileAction, file_line};
-pub use format::{civil_day, clock, contact_name, format_day, short};
+pub use format::{
+    civil_day, clock, contact_name, day_label, format_day, human_size, set_time_zone, short,
+};
 pub use presence::presence;
 pub use texture::rgba_texture;
 pub use waveform::waveform;

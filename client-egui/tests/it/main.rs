@@ -9,6 +9,7 @@ mod composer;
 mod errors;
 mod flows;
 mod groups;
+mod human;
 mod info;
 mod invites;
 mod layout;

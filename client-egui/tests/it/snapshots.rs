@@ -75,9 +75,11 @@ fn a_chat_with_colour_emoji_a_reply_and_a_reaction_looks_as_recorded() {
     };
     use kovan_node::clock::{Clock, ManualClock};
 
+    // Times in UTC wherever the test runs (no other test looks at them).
+    kovan_desktop::widgets::set_time_zone(Some(jiff::tz::TimeZone::UTC));
     let dir = tempfile::tempdir().unwrap();
     let relay = TestRelay::start(dir.path());
-    // 2026-12-01 09:41 UTC.
+    // 2026-12-01 09:41 UTC, which the node's clock makes today.
     let clock = Clock::Manual(ManualClock::new(1_796_118_060_000));
     let mut alice = client_with(dir.path(), "alice", &relay.url, clock.clone());
     let mut bob = client_with(dir.path(), "bob", &relay.url, clock);

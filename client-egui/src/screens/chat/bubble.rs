@@ -28,6 +28,8 @@ pub struct BubbleCtx<'a> {
     pub playing: Option<(String, (f32, f32))>,
     /// The coordinates typed in the location form (to move a live share).
     pub here: Option<(f64, f64)>,
+    /// Today (local, by the node's clock), for the day separators.
+    pub today: jiff::civil::Date,
 }
 
 impl BubbleCtx<'_> {

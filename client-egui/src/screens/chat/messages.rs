@@ -10,7 +10,7 @@ use kovan_node::node::{FileMeta, FileView, MessageView};
 
 use super::Pages;
 use super::bubble::{Bubble, BubbleCtx, bubble};
-use crate::widgets::{civil_day, format_day, rgba_texture};
+use crate::widgets::{civil_day, day_label, rgba_texture};
 
 /// What the list's scroll area reports: what was clicked, on which message.
 pub type Clicked = egui::scroll_area::ScrollAreaOutput<Vec<(MessageView, Bubble)>>;
@@ -48,7 +48,7 @@ pub fn show(
             let before = ui.cursor().top();
             if new_day {
                 ui.vertical_centered(|ui| {
-                    ui.label(RichText::new(format_day(d)).weak().small());
+                    ui.label(RichText::new(day_label(d, bx.today)).weak().small());
                 });
             }
             let thumb = m.file.as_ref().and_then(|f| {

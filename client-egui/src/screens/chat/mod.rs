@@ -38,7 +38,7 @@ use crate::emoji;
 use crate::screens::groups::GroupPanel;
 use crate::screens::image_viewer::ImageViewer;
 use crate::screens::private::PrivateBar;
-use crate::widgets::{Confirm, FileAction};
+use crate::widgets::{Confirm, FileAction, civil_day};
 
 pub use self::pages::Pages;
 pub use self::schedule::due_at;
@@ -123,12 +123,14 @@ impl ChatView {
         }
         let names = ctx.names(conv);
         let group = ctx.groups.iter().any(|g| g.id == conv);
+        let today = civil_day(ctx.config().clock.now_ms());
         let mut bx = BubbleCtx {
             emoji: &mut ctx.emoji,
             names: &names,
             group,
             playing: self.voice.playing(),
             here: self.composer.extras.location.typed_point(),
+            today,
         };
         let pages = ctx.chats.entry(conv.to_owned()).or_default();
         let out = messages::show(ui, pages, &ctx.files, &mut self.thumbnails, &mut bx);
