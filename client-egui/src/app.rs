@@ -72,6 +72,8 @@ pub struct App {
     chat: ChatView,
     people: People,
     settings: Settings,
+    /// The window's title as last sent to the window ("kovan (3)").
+    title: String,
 }
 
 impl App {
@@ -89,6 +91,7 @@ impl App {
             chat: ChatView::default(),
             people: People::default(),
             settings: Settings::default(),
+            title: String::new(),
         }
     }
 
@@ -123,6 +126,25 @@ impl App {
         self.ctx.errors.iter().map(|e| e.text.clone()).collect()
     }
 
+    /// The window's title: "kovan", or with the unread count, "kovan (3)".
+    pub fn window_title(&self) -> &str {
+        &self.title
+    }
+
+    /// Puts the unread count in the window's title (told to the window
+    /// only when it changes).
+    fn update_title(&mut self, ui: &egui::Ui) {
+        let unread: i64 = match self.screen {
+            Screen::Main => self.ctx.conversations.iter().map(|c| c.unread).sum(),
+            _ => 0,
+        };
+        let title = if unread > 0 { format!("kovan ({unread})") } else { "kovan".into() };
+        if title != self.title {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         if self.ctx.backend.is_none() {
@@ -151,6 +173,7 @@ impl App {
             Screen::Main => self.main(ui),
         }
         self.follow_nav();
+        self.update_title(ui);
     }
 
     /// Goes where the last screen drawn asked to.

@@ -19,4 +19,5 @@ mod presence;
 mod private;
 mod restart;
 mod snapshots;
+mod title;
 mod ui;

@@ -1,4 +1,5 @@
-//! The scrolled list of a conversation's messages: day separators, each
+//! The scrolled list of a conversation's messages: the end-to-end note at
+//! its start, day separators, each
 //! message's bubble, and only what is near the visible part laid out (the
 //! rest is skipped over by the height it had), so a long chat costs a
 //! frame what a screenful costs.
@@ -15,6 +16,9 @@ use crate::widgets::{civil_day, day_label, rgba_texture};
 /// What the list's scroll area reports: what was clicked, on which message.
 pub type Clicked = egui::scroll_area::ScrollAreaOutput<Vec<(MessageView, Bubble)>>;
 
+/// Above a chat's first message.
+pub const E2E_NOTE: &str = "Messages in this chat are end-to-end encrypted.";
+
 /// Draws the loaded messages, newest at the bottom (it sticks there).
 pub fn show(
     ui: &mut egui::Ui,
@@ -23,7 +27,7 @@ pub fn show(
     thumbs: &mut HashMap<String, Option<egui::TextureHandle>>,
     bx: &mut BubbleCtx<'_>,
 ) -> Clicked {
-    let Pages { messages, heights, loading_older, .. } = pages;
+    let Pages { messages, heights, loading_older, complete, .. } = pages;
     egui::ScrollArea::vertical().stick_to_bottom(true).show_viewport(ui, |ui, view| {
         let origin = ui.min_rect().top();
         // Only what is near the visible part is laid out: a long chat
@@ -31,6 +35,12 @@ pub fn show(
         let (near_top, near_bottom) = (view.top() - view.height(), view.bottom() + view.height());
         if *loading_older {
             ui.spinner();
+        }
+        // The start of the chat: what protects it.
+        if *complete || messages.is_empty() {
+            ui.vertical_centered(|ui| {
+                ui.label(RichText::new(E2E_NOTE).weak().small());
+            });
         }
         let mut day = None;
         let mut clicked = Vec::new();
