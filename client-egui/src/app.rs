@@ -232,8 +232,46 @@ impl App {
             });
     }
 
+    /// The chats' titles, in the list's order.
+    pub fn conversation_titles(&self) -> Vec<String> {
+        self.ctx.conversations.iter().map(|c| c.title.clone()).collect()
+    }
+
+    /// The title of the conversation shown, if any.
+    pub fn open_title(&self) -> Option<&str> {
+        let open = self.ctx.open.as_deref()?;
+        self.ctx.conversations.iter().find(|c| c.id == open).map(|c| c.title.as_str())
+    }
+
+    /// Alt+Up and Alt+Down: the previous or next chat in the list (the
+    /// first, when none is open).
+    fn next_chat_keys(&mut self, ui: &egui::Ui) {
+        let step = ui.input_mut(|i| {
+            if i.consume_key(egui::Modifiers::ALT, egui::Key::ArrowUp) {
+                Some(-1)
+            } else if i.consume_key(egui::Modifiers::ALT, egui::Key::ArrowDown) {
+                Some(1)
+            } else {
+                None
+            }
+        });
+        let Some(step) = step else { return };
+        let list = &self.ctx.conversations;
+        let at = self.ctx.open.as_deref().and_then(|o| list.iter().position(|c| c.id == o));
+        let to = match at {
+            Some(i) => i.checked_add_signed(step).filter(|&j| j < list.len()),
+            None => (!list.is_empty()).then_some(0),
+        };
+        if let Some(c) = to.and_then(|j| list.get(j)) {
+            self.navigate(Nav::OpenChat(c.id.clone()));
+        }
+    }
+
     /// The app proper: the status bar, the tabs on the left, the open chat.
     fn main(&mut self, ui: &mut egui::Ui) {
+        if !self.ctx.asking() {
+            self.next_chat_keys(ui);
+        }
         egui::Panel::top("status").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.strong("kovan");

@@ -136,6 +136,11 @@ impl Ctx {
         self.confirm = Some(confirm);
     }
 
+    /// Whether a question is up (its Esc is its own).
+    pub fn asking(&self) -> bool {
+        self.confirm.is_some()
+    }
+
     /// Asks the shell to go somewhere once this frame's screen is drawn.
     pub fn go(&mut self, nav: Nav) {
         self.nav = Some(nav);

@@ -59,6 +59,16 @@ impl ImageViewer {
         }
     }
 
+    /// Whether an image is shown.
+    pub fn is_open(&self) -> bool {
+        self.viewing.is_some()
+    }
+
+    /// Closes the window; whether it was open (Esc).
+    pub fn close(&mut self) -> bool {
+        self.viewing.take().is_some()
+    }
+
     /// The window, while an image is open.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &Ctx) {
         let Some((id, tex)) = self.viewing.clone() else { return };

@@ -12,6 +12,7 @@ mod groups;
 mod human;
 mod info;
 mod invites;
+mod keyboard;
 mod layout;
 mod lock;
 mod people;

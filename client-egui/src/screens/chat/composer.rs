@@ -66,6 +66,16 @@ impl Composer {
         self.schedule.edit(id);
     }
 
+    /// Whether the emoji picker is open.
+    pub fn picker_is_open(&self) -> bool {
+        self.picker_open
+    }
+
+    /// Closes the emoji picker; whether it was open (Esc).
+    pub fn close_picker(&mut self) -> bool {
+        std::mem::take(&mut self.picker_open)
+    }
+
     /// Draws the composer as the chat's bottom panel.
     pub fn show(
         &mut self,

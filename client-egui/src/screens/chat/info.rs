@@ -27,9 +27,15 @@ impl MessageInfo {
         }
     }
 
-    /// Closes the window (another chat was opened).
-    pub fn close(&mut self) {
-        self.open = None;
+    /// Whether the window is open.
+    pub fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// Closes the window (another chat was opened, or Esc); whether it
+    /// was open.
+    pub fn close(&mut self) -> bool {
+        self.open.take().is_some()
     }
 
     /// The window, while open: one line per recipient.
@@ -61,7 +67,7 @@ impl MessageInfo {
                     close = true;
                 }
             });
-        if !open || close || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+        if !open || close {
             self.open = None;
         }
     }

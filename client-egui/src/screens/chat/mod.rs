@@ -106,6 +106,9 @@ impl ChatView {
             // Sealed and locked: nothing of it shows until it is unlocked.
             return;
         }
+        if !ctx.asking() {
+            self.escape(ui);
+        }
         let mut cmds = Vec::new();
         let mut ask = None;
         self.group.show(ui, ctx, conv, &mut cmds, &mut ask);
@@ -211,6 +214,25 @@ impl ChatView {
         if let Some(a) = ask {
             ctx.ask(a);
         }
+    }
+}
+
+impl ChatView {
+    /// Esc closes what is on top: the image viewer, the reaction picker,
+    /// the message-info window, then the composer's emoji picker (one a
+    /// press; a key nothing here takes is left for the rest).
+    fn escape(&mut self, ui: &egui::Ui) {
+        let open = self.viewer.is_open()
+            || self.reacting.is_some()
+            || self.info.is_open()
+            || self.composer.picker_is_open();
+        if !open || !ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
+            return;
+        }
+        let _ = self.viewer.close()
+            || self.reacting.take().is_some()
+            || self.info.close()
+            || self.composer.close_picker();
     }
 }
 

@@ -1,0 +1,88 @@
+//! The keyboard: Esc closes the image viewer, the message-info window and
+//! the emoji pickers; Alt+Up and Alt+Down move between chats.
+
+use eframe::egui::{Key, Modifiers};
+
+use crate::ui::*;
+
+/// A small PNG photo.
+fn image_png(path: &std::path::Path) {
+    let mut png = Vec::new();
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 128]));
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    std::fs::write(path, png).unwrap();
+}
+
+fn esc(h: &mut Client) {
+    h.key_press(Key::Escape);
+    h.step();
+}
+
+#[test]
+fn esc_closes_the_image_viewer_message_info_and_emoji_pickers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = alone_in_a_group(dir.path());
+    let photo = dir.path().join("deniz.png");
+    image_png(&photo);
+    let a = &mut alice;
+
+    // The image viewer.
+    click(a, "Attach, location, poll, send later");
+    type_into(a, "File path", photo.to_str().unwrap());
+    click(a, "Attach image");
+    click(a, "Attach, location, poll, send later");
+    click(a, "Open deniz.png");
+    until(a, "the viewer", |h| has(h, "Close image"));
+    esc(a);
+    until(a, "the viewer closed", |h| !has(h, "Close image"));
+
+    // The message-info window.
+    send(a, "okundu mu");
+    first_menu(a);
+    click(a, "Message info");
+    until(a, "the info window", |h| has(h, "Close info"));
+    esc(a);
+    until(a, "the info window closed", |h| !has(h, "Close info"));
+
+    // The reaction picker.
+    first_menu(a);
+    click(a, "More reactions…");
+    until(a, "the reaction picker", |h| has(h, "Find emoji"));
+    esc(a);
+    until(a, "the reaction picker closed", |h| !has(h, "Find emoji"));
+
+    // The composer's emoji picker.
+    click(a, "Emoji");
+    until(a, "the emoji picker", |h| has(h, "Find emoji"));
+    esc(a);
+    until(a, "the emoji picker closed", |h| !has(h, "Find emoji"));
+    assert!(a.state().errors().is_empty(), "{:?}", a.state().errors());
+}
+
+#[test]
+fn alt_up_and_alt_down_move_between_chats() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = alone_in_a_group(dir.path());
+    let a = &mut alice;
+    type_into(a, "New group", "work");
+    click(a, "Create group");
+    until(a, "two chats", |h| h.state().conversation_count() == 2);
+    let first = a.state().open_title().map(str::to_owned);
+    assert_eq!(first.as_deref(), Some("notes"));
+
+    // Down from one end, up from the other; past either end stays put.
+    let here = |h: &Client| h.state().open_title().map(str::to_owned);
+    let order = a.state().conversation_titles();
+    let at = order.iter().position(|t| t == "notes").unwrap();
+    let (key, other) =
+        if at == 0 { (Key::ArrowDown, Key::ArrowUp) } else { (Key::ArrowUp, Key::ArrowDown) };
+    a.key_press_modifiers(Modifiers::ALT, key);
+    until(a, "the other chat", |h| here(h).as_deref() == Some("work"));
+    a.key_press_modifiers(Modifiers::ALT, key);
+    a.step();
+    assert_eq!(here(a).as_deref(), Some("work"), "past the end, the chat stays");
+    a.key_press_modifiers(Modifiers::ALT, other);
+    until(a, "back to the first", |h| here(h).as_deref() == Some("notes"));
+}
