@@ -226,6 +226,32 @@ impl TestRelay {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// The status the relay answers to a request that declares a body of
+    /// `len` bytes and sends none of it: a body over a route's limit is
+    /// refused from its declared length alone, before any of it is read.
+    /// (Sending such a body for real races the server's early answer: the
+    /// client may see its write cut instead of the status.)
+    pub async fn declared_length_status(&self, path: &str, token: Option<&str>, len: usize) -> u16 {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let addr = self.url.trim_start_matches("http://");
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let auth = token.map(|t| format!("authorization: Bearer {t}\r\n")).unwrap_or_default();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/octet-stream\r\n\
+             {auth}content-length: {len}\r\n\r\n"
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !answer.windows(2).any(|w| w == b"\r\n") {
+            let n = tokio::time::timeout(WAIT, tcp.read(&mut buf)).await.unwrap().unwrap();
+            assert!(n > 0, "the relay closed without answering");
+            answer.extend_from_slice(&buf[..n]);
+        }
+        let line = String::from_utf8_lossy(&answer);
+        line.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+    }
+
     /// Deletes `user`'s account (with its password).
     pub async fn delete_account(&self, user: &User) -> StatusCode {
         let body = json!({"password": user.password});
