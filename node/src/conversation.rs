@@ -27,6 +27,28 @@ use crate::groups::{
 use crate::store::{Database, MlsProvider};
 use kovan_spec::ValidatedGroupMeta;
 
+/// A KeyPackage (an encoded MLSMessage) checked: its signature and
+/// ciphersuite, kovan's rules (SPEC.md §2.6), and a credential whose
+/// certificate certifies its key; with the device it belongs to.
+pub(crate) fn validated_key_package(
+    crypto: &impl openmls_traits::crypto::OpenMlsCrypto,
+    key_package: &[u8],
+    now: u64,
+    last_resort: LastResort,
+) -> Result<(KeyPackage, DeviceCertificate)> {
+    let msg = MlsMessageIn::tls_deserialize_exact(key_package)
+        .map_err(|e| ConversationError::Malformed(e.to_string()))?;
+    let MlsMessageBodyIn::KeyPackage(kp) = msg.extract() else {
+        return Err(ConversationError::Malformed("not a KeyPackage".into()));
+    };
+    let kp = kp.validate(crypto, ProtocolVersion::Mls10).map_err(mls_err)?;
+    check_key_package(&kp, last_resort).map_err(|e| ConversationError::Untrusted(e.to_string()))?;
+    let leaf = kp.leaf_node();
+    let peer = validate_member(leaf.credential(), leaf.signature_key().as_slice(), now)
+        .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
+    Ok((kp, peer))
+}
+
 /// Past epochs whose keys are kept for late messages. Forward secrecy wants
 /// few; reordering around commits wants some. Three covers a commit racing
 /// a burst of messages without keeping old keys for long.
@@ -289,18 +311,7 @@ impl Conversations {
         now: u64,
         last_resort: LastResort,
     ) -> Result<(KeyPackage, DeviceCertificate)> {
-        let msg = MlsMessageIn::tls_deserialize_exact(key_package)
-            .map_err(|e| ConversationError::Malformed(e.to_string()))?;
-        let MlsMessageBodyIn::KeyPackage(kp) = msg.extract() else {
-            return Err(ConversationError::Malformed("not a KeyPackage".into()));
-        };
-        let kp = kp.validate(self.provider.crypto(), ProtocolVersion::Mls10).map_err(mls_err)?;
-        check_key_package(&kp, last_resort)
-            .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
-        let leaf = kp.leaf_node();
-        let peer = validate_member(leaf.credential(), leaf.signature_key().as_slice(), now)
-            .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
-        Ok((kp, peer))
+        validated_key_package(self.provider.crypto(), key_package, now, last_resort)
     }
 
     /// Checks a KeyPackage (signature, ciphersuite, and a credential whose

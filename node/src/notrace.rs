@@ -7,8 +7,7 @@
 use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
 use kovan_crypto::identity::DeviceCertificate;
 use kovan_crypto::mls::{
-    CIPHERSUITE, KovanProvider, LastResort, MlsSigner, check_key_package, credential_with_key,
-    validate_member,
+    CIPHERSUITE, KovanProvider, LastResort, MlsSigner, credential_with_key, validate_member,
 };
 use kovan_spec::{ConversationMode, ValidatedGroupMeta, wire};
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
@@ -16,7 +15,7 @@ use openmls::prelude::*;
 use openmls_memory_storage::MemoryStorage;
 use zeroize::Zeroize as _;
 
-use crate::conversation::{ConversationError, create_config, join_config};
+use crate::conversation::{ConversationError, create_config, join_config, validated_key_package};
 use crate::groups::{leaf_capabilities, meta_extensions, meta_of};
 
 type Result<T, E = ConversationError> = std::result::Result<T, E>;
@@ -82,17 +81,8 @@ impl EphemeralMls {
         expected: &DeviceCertificate,
         now: u64,
     ) -> Result<Vec<u8>> {
-        let msg = MlsMessageIn::tls_deserialize_exact(key_package)
-            .map_err(|e| ConversationError::Malformed(e.to_string()))?;
-        let MlsMessageBodyIn::KeyPackage(kp) = msg.extract() else {
-            return Err(ConversationError::Malformed("not a KeyPackage".into()));
-        };
-        let kp = kp.validate(self.provider.crypto(), ProtocolVersion::Mls10).map_err(mls_err)?;
-        check_key_package(&kp, LastResort::Either)
-            .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
-        let leaf = kp.leaf_node();
-        let peer = validate_member(leaf.credential(), leaf.signature_key().as_slice(), now)
-            .map_err(|e| ConversationError::Untrusted(e.to_string()))?;
+        let (kp, peer) =
+            validated_key_package(self.provider.crypto(), key_package, now, LastResort::Either)?;
         if peer.peer_id() != expected.peer_id() || peer.account() != expected.account() {
             return Err(ConversationError::Untrusted("a KeyPackage of another device".into()));
         }

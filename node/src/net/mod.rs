@@ -375,38 +375,44 @@ impl NetHandle {
     /// Opens a `/kovan/file/1` stream to `peer`, which must be connected
     /// (dial it with its expected PeerId first, [`Self::dial`]).
     pub async fn open_file_stream(&self, peer: PeerId) -> Result<libp2p::Stream, NetError> {
+        self.open_stream(peer, FILE_PROTOCOL).await
+    }
+
+    async fn open_stream(
+        &self,
+        peer: PeerId,
+        protocol: StreamProtocol,
+    ) -> Result<libp2p::Stream, NetError> {
         let mut control = self.streams.clone();
+        control.open_stream(peer, protocol).await.map_err(|e| NetError::Unreachable(e.to_string()))
+    }
+
+    fn incoming(
+        &self,
+        protocol: StreamProtocol,
+    ) -> Result<libp2p_stream::IncomingStreams, NetError> {
+        let mut control = self.streams.clone();
+        let name = protocol.to_string();
         control
-            .open_stream(peer, FILE_PROTOCOL)
-            .await
-            .map_err(|e| NetError::Unreachable(e.to_string()))
+            .accept(protocol)
+            .map_err(|_| NetError::Invalid(format!("{name} streams are already being accepted")))
     }
 
     /// Inbound `/kovan/file/1` streams; only one taker.
     pub fn incoming_file_streams(&self) -> Result<libp2p_stream::IncomingStreams, NetError> {
-        let mut control = self.streams.clone();
-        control
-            .accept(FILE_PROTOCOL)
-            .map_err(|_| NetError::Invalid("file streams are already being accepted".into()))
+        self.incoming(FILE_PROTOCOL)
     }
 
     /// Opens a `/kovan/notrace/1` stream to `peer` over a direct
     /// connection (relayed ones are closed first; none direct: an error).
     pub async fn open_notrace_stream(&self, peer: PeerId) -> Result<libp2p::Stream, NetError> {
         self.ensure_direct(peer).await?;
-        let mut control = self.streams.clone();
-        control
-            .open_stream(peer, NOTRACE_PROTOCOL)
-            .await
-            .map_err(|e| NetError::Unreachable(e.to_string()))
+        self.open_stream(peer, NOTRACE_PROTOCOL).await
     }
 
     /// Inbound `/kovan/notrace/1` streams; only one taker.
     pub fn incoming_notrace_streams(&self) -> Result<libp2p_stream::IncomingStreams, NetError> {
-        let mut control = self.streams.clone();
-        control
-            .accept(NOTRACE_PROTOCOL)
-            .map_err(|_| NetError::Invalid("no-trace streams are already being accepted".into()))
+        self.incoming(NOTRACE_PROTOCOL)
     }
 
     /// Stops the network task.

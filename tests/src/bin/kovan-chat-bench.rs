@@ -303,19 +303,29 @@ async fn main() {
     // The same chat sealed with a password (X6, SPEC.md §7.9): the time to
     // seal and to unlock (Argon2id at the chosen parameters), then send
     // calls and latency with the second seal, next to the unsealed ones.
-    let conv = a.h.conversations().await.unwrap()[0].id.clone();
-    let t = Instant::now();
-    a.h.seal(&conv, "a bench chat password").await.unwrap();
-    let seal_time = t.elapsed();
-    wait(&mut b.rx, |e| matches!(e, Event::ChatSeal { .. })).await;
-    let t = Instant::now();
-    b.h.unlock_chat(&conv, "a bench chat password").await.unwrap();
-    let unlock_time = t.elapsed();
-    let sealed_latency = latency(&a, &mut b, args.rounds).await;
-    let t = Instant::now();
-    for _ in 0..args.rounds {
-        a.h.send_text(&to, BODY, None).await.unwrap();
-    }
+    let sealed = async {
+        let conv = a.h.conversations().await?.first().map(|c| c.id.clone()).unwrap_or_default();
+        let t = Instant::now();
+        a.h.seal(&conv, "a bench chat password").await?;
+        let seal_time = t.elapsed();
+        wait(&mut b.rx, |e| matches!(e, Event::ChatSeal { .. })).await;
+        let t = Instant::now();
+        b.h.unlock_chat(&conv, "a bench chat password").await?;
+        let unlock_time = t.elapsed();
+        let sealed_latency = latency(&a, &mut b, args.rounds).await;
+        let t = Instant::now();
+        for _ in 0..args.rounds {
+            a.h.send_text(&to, BODY, None).await?;
+        }
+        Ok::<_, kovan_node::NodeError>((seal_time, unlock_time, sealed_latency, t))
+    };
+    let (seal_time, unlock_time, sealed_latency, t) = match sealed.await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kovan-chat-bench: the sealed chat run failed: {e}");
+            std::process::exit(1);
+        }
+    };
     let call_sealed = t.elapsed() / args.rounds as u32;
     a.h.shutdown().await;
     b.h.shutdown().await;

@@ -12,20 +12,7 @@ use crate::harness::{TestNode, TestRelay, befriend};
 
 /// Whether any file under `dir` holds `marker`.
 fn holds(dir: &Path, marker: &str) -> Option<std::path::PathBuf> {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).ok()?.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if std::fs::read(&p)
-                .is_ok_and(|b| b.windows(marker.len()).any(|w| w == marker.as_bytes()))
-            {
-                return Some(p);
-            }
-        }
-    }
-    None
+    holds_bytes(dir, marker.as_bytes())
 }
 
 /// Waits for a text in `conv` and returns it.

@@ -148,19 +148,7 @@ impl Core {
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
         let (out, rx) = mpsc::channel(OUT_QUEUE);
-        let chat = NoTraceChat {
-            peer,
-            cert: cert.clone(),
-            contact: ContactView::from(&c),
-            opener: true,
-            state: NoTraceState::Offered,
-            out,
-            mls: EphemeralMls::new(self.identity.mls_signer(), self.identity.certificate().clone()),
-            messages: Default::default(),
-            bytes: 0,
-            sequence: 0,
-            since: self.options.clock.now_ms(),
-        };
+        let chat = self.new_chat(peer, cert, &c, NoTraceState::Offered, out);
         crate::notrace::protect_memory();
         self.no_trace.insert(id, chat);
         let (net, input) = (self.net.clone(), self.input.clone());
@@ -180,6 +168,31 @@ impl Core {
             }
         });
         self.no_trace_view(&id)
+    }
+
+    /// A chat with `c`'s device `peer`, offered by this device (`Offered`)
+    /// or to it (`Invited`), with a fresh in-memory MLS state.
+    fn new_chat(
+        &self,
+        peer: PeerId,
+        cert: DeviceCertificate,
+        c: &crate::contacts::ContactRow,
+        state: NoTraceState,
+        out: mpsc::Sender<wire::NoTraceFrame>,
+    ) -> NoTraceChat {
+        NoTraceChat {
+            peer,
+            cert,
+            contact: ContactView::from(c),
+            opener: state == NoTraceState::Offered,
+            state,
+            out,
+            mls: EphemeralMls::new(self.identity.mls_signer(), self.identity.certificate().clone()),
+            messages: Default::default(),
+            bytes: 0,
+            sequence: 0,
+            since: self.options.clock.now_ms(),
+        }
     }
 
     /// Whether this device takes one more chat with `peer`.
@@ -213,19 +226,7 @@ impl Core {
         let cert = c.certificate.clone()?;
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
-        let chat = NoTraceChat {
-            peer,
-            cert,
-            contact: ContactView::from(&c),
-            opener: false,
-            state: NoTraceState::Invited,
-            out,
-            mls: EphemeralMls::new(self.identity.mls_signer(), self.identity.certificate().clone()),
-            messages: Default::default(),
-            bytes: 0,
-            sequence: 0,
-            since: self.options.clock.now_ms(),
-        };
+        let chat = self.new_chat(peer, cert, &c, NoTraceState::Invited, out);
         crate::notrace::protect_memory();
         self.no_trace.insert(id, chat);
         // Nothing of it may cross a relay: relayed connections to the peer
