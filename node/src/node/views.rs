@@ -237,6 +237,9 @@ pub struct ConversationView {
     pub sealed: bool,
     /// Sealed and locked on this device: its history needs the password.
     pub locked: bool,
+    /// The newest message, for the chat list's preview (none while the
+    /// chat is locked or empty).
+    pub last: Option<Box<MessageView>>,
 }
 
 impl ConversationView {
@@ -255,6 +258,7 @@ impl ConversationView {
             waiting_direct: chat.state != super::NoTraceState::Open,
             sealed: false,
             locked: false,
+            last: None,
         }
     }
 
@@ -277,6 +281,7 @@ impl ConversationView {
             waiting_direct: false,
             sealed: false,
             locked: false,
+            last: None,
         }
     }
 }

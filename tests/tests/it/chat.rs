@@ -1,6 +1,7 @@
 //! Friends and 1:1 chat between real nodes and a real relay on loopback.
 
 use kovan_node::Event;
+use kovan_node::NodeError;
 use kovan_node::contacts::FriendState;
 
 use crate::harness::{TestNode, TestRelay, befriend, history_all, next_text, relay_alice_bob};
@@ -311,4 +312,54 @@ async fn a_reaction_that_is_not_one_emoji_is_dropped_by_its_receiver() {
     assert_eq!(shown, ["👍"]);
     alice.h.shutdown().await;
     bob.h.shutdown().await;
+}
+
+/// Search inside a chat finds what was said (text, a poll, a file's name),
+/// ignoring case and Turkish dotted/dotless i, newest first, across more
+/// than one history page; the chat list carries the newest message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_is_searched_across_pages_and_the_list_shows_its_newest_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(&dir.path().join("relay")).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
+    alice.h.send_text(&bob_acct, "İstanbul'da buluşalım mı?", None).await.unwrap();
+    // More than a page (500) of filler between the hits.
+    for i in 0..620 {
+        alice.h.send_text(&bob_acct, &format!("dolgu {i}"), None).await.unwrap();
+    }
+    let options = vec!["ISTANBUL".to_owned(), "Ankara".to_owned()];
+    alice.h.poll_create(&bob_acct, "Nerede?", options, false).await.unwrap();
+    alice.h.send_text(&bob_acct, "son söz", None).await.unwrap();
+
+    let hits = alice.h.search_chat(&bob_acct, "istanbul", 50).await.unwrap();
+    assert_eq!(hits.len(), 2, "{:?}", hits.iter().map(|m| (&m.kind, &m.text)).collect::<Vec<_>>());
+    assert_eq!(hits[0].kind, "poll", "the newest hit first");
+    assert_eq!(hits[1].text.as_deref(), Some("İstanbul'da buluşalım mı?"));
+    let one = alice.h.search_chat(&bob_acct, "DOLGU 61", 50).await.unwrap();
+    let texts: Vec<_> = one.iter().filter_map(|m| m.text.clone()).collect();
+    assert_eq!(
+        texts,
+        [
+            "dolgu 619",
+            "dolgu 618",
+            "dolgu 617",
+            "dolgu 616",
+            "dolgu 615",
+            "dolgu 614",
+            "dolgu 613",
+            "dolgu 612",
+            "dolgu 611",
+            "dolgu 610",
+            "dolgu 61"
+        ]
+    );
+    assert!(alice.h.search_chat(&bob_acct, "yok böyle bir şey", 50).await.unwrap().is_empty());
+    assert!(matches!(alice.h.search_chat(&bob_acct, "  ", 50).await, Err(NodeError::Invalid(_))));
+
+    let list = alice.h.conversations().await.unwrap();
+    let last = list[0].last.as_ref().expect("the newest message in the list");
+    assert_eq!(last.text.as_deref(), Some("son söz"));
+    assert!(last.outgoing);
 }

@@ -118,6 +118,12 @@ impl Core {
                 let mut view =
                     ConversationView::new(r, c.as_ref().map(ContactView::from), title, epoch);
                 self.seal_state(&r.id, &mut view)?;
+                if !view.locked {
+                    let newest = self.history().page(&r.id, None, 1)?;
+                    if let Some(m) = newest.first() {
+                        view.last = Some(Box::new(self.view_of(&r.id, m)?));
+                    }
+                }
                 if r.group_state.is_some() {
                     let mode = self.mode_of(&r.id);
                     view.mode = mode.name();

@@ -65,6 +65,7 @@ mod receipts;
 mod relay;
 mod scheduled;
 mod seals;
+mod search;
 mod settings;
 
 pub use chats::HistoryAt;
@@ -502,7 +503,7 @@ pub(crate) async fn control(
     }
     by_feature!(
         settings, relay, friends, invites, chats, messages, modes, notrace, seals, receipts, group,
-        files, media, polls, scheduled, location, peers
+        files, media, polls, scheduled, location, peers, search
     );
     Err(NodeError::Invalid(format!("unknown method {}", super::views::shown(method))))
 }
