@@ -4,7 +4,9 @@
 //! Each screen lives in [`crate::screens`] with its own state; what they
 //! share is [`Ctx`]. Nothing here waits on the node.
 
+mod actions;
 mod ctx;
+mod style;
 mod updates;
 
 use std::time::{Duration, Instant};
@@ -74,12 +76,18 @@ pub struct App {
     settings: Settings,
     /// The window's title as last sent to the window ("kovan (3)").
     title: String,
+    /// The theme and language last applied to the window.
+    applied: Option<(crate::prefs::Theme, crate::i18n::Lang)>,
+    /// Whether the window has the keyboard focus (else a message in the
+    /// open chat is notified too).
+    focused: bool,
 }
 
 impl App {
     /// An app for this home; the node starts with the first frame.
     pub fn new(config: BackendConfig) -> Self {
-        Self {
+        let (prefs, unreadable) = crate::prefs::Prefs::load(&config.home);
+        let mut app = Self {
             screen: Screen::Starting,
             tab: Tab::Chats,
             last_input: Instant::now(),
@@ -92,7 +100,59 @@ impl App {
             people: People::default(),
             settings: Settings::default(),
             title: String::new(),
+            applied: None,
+            focused: true,
+        };
+        app.ctx.prefs = prefs;
+        if let Some(e) = unreadable {
+            app.ctx.error(tr!("shell-prefs-unreadable", error = e));
         }
+        app
+    }
+
+    /// Shows the interface in `lang`, whatever the system's (tests).
+    pub fn language(mut self, lang: crate::i18n::Lang) -> Self {
+        self.ctx.prefs.language = Some(lang);
+        self
+    }
+
+    /// Uses this theme, whatever the system's (tests).
+    pub fn theme(mut self, theme: crate::prefs::Theme) -> Self {
+        self.ctx.prefs.theme = theme;
+        self
+    }
+
+    /// Shows the window in this theme and language from the next frame, as
+    /// Settings does, without writing `desktop.toml` (tests).
+    pub fn show_in(&mut self, theme: crate::prefs::Theme, lang: crate::i18n::Lang) {
+        self.ctx.prefs.theme = theme;
+        self.ctx.prefs.language = Some(lang);
+    }
+
+    /// Keeps notifications in a list instead of showing them (tests).
+    pub fn record_notifications(mut self) -> Self {
+        self.ctx.notifier = crate::notify::Notifier::Recorded(Vec::new());
+        self
+    }
+
+    /// The notifications recorded (see [`App::record_notifications`]).
+    pub fn notifications(&self) -> &[crate::notify::Notice] {
+        self.ctx.notifier.recorded()
+    }
+
+    /// Applies the theme and the language when they change (and the
+    /// look, once).
+    fn apply_prefs(&mut self, ctx: &egui::Context) {
+        let want = (self.ctx.prefs.theme, self.ctx.prefs.lang());
+        if self.applied == Some(want) {
+            return;
+        }
+        if self.applied.is_none() {
+            style::install(ctx);
+        }
+        ctx.set_theme(want.0.preference());
+        crate::i18n::set(want.1);
+        self.applied = Some(want);
     }
 
     /// Locks after `after` without input instead of [`IDLE_LOCK`].
@@ -138,7 +198,8 @@ impl App {
             Screen::Main => self.ctx.conversations.iter().map(|c| c.unread).sum(),
             _ => 0,
         };
-        let title = if unread > 0 { format!("kovan ({unread})") } else { "kovan".into() };
+        let title =
+            if unread > 0 { tr!("shell-title-unread", n = unread) } else { tr!("shell-title") };
         if title != self.title {
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
@@ -150,9 +211,11 @@ impl App {
         if self.ctx.backend.is_none() {
             match Backend::start(self.ctx.config.clone(), ui.ctx().clone()) {
                 Ok(b) => self.ctx.backend = Some(b),
-                Err(e) => self.ctx.error(format!("kovan could not start: {e}")),
+                Err(e) => self.ctx.error(tr!("shell-start-failed", error = e.to_string())),
             }
         }
+        self.apply_prefs(ui.ctx());
+        self.focused = ui.input(|i| i.viewport().focused.unwrap_or(true));
         self.ctx.emoji.trim();
         self.apply_updates(&ui.ctx().clone());
         self.chat.poll_audio(ui.ctx(), &mut self.ctx);
@@ -218,11 +281,13 @@ impl App {
                     let mut dismiss = None;
                     for (i, e) in self.ctx.errors.iter().enumerate() {
                         ui.label(RichText::new(&e.text).color(Color32::from_rgb(200, 60, 60)));
-                        if ui.small_button("Dismiss").clicked() {
+                        if ui.small_button(tr!("shell-dismiss")).clicked() {
                             dismiss = Some(i);
                         }
                     }
-                    if self.ctx.errors.len() > 1 && ui.small_button("Dismiss all").clicked() {
+                    if self.ctx.errors.len() > 1
+                        && ui.small_button(tr!("shell-dismiss-all")).clicked()
+                    {
                         self.ctx.errors.clear();
                     }
                     if let Some(i) = dismiss {
@@ -274,15 +339,15 @@ impl App {
         }
         egui::Panel::top("status").show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.strong("kovan");
+                ui.strong(tr!("shell-brand"));
                 let relay = match (&self.ctx.signed_in, self.ctx.relay_up) {
-                    (Some(u), true) => format!("signed in as {u}"),
-                    (Some(u), false) => format!("{u}: relay unreachable, retrying"),
-                    (None, _) => "not signed in to a relay".into(),
+                    (Some(u), true) => tr!("shell-signed-in", user = u.as_str()),
+                    (Some(u), false) => tr!("shell-relay-down", user = u.as_str()),
+                    (None, _) => tr!("shell-not-signed-in"),
                 };
                 ui.label(relay);
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui.button("Lock").clicked() {
+                    if ui.button(tr!("shell-lock")).clicked() {
                         self.lock();
                     }
                 });
@@ -305,7 +370,7 @@ impl App {
             None => {
                 ui.vertical_centered(|ui| {
                     ui.add_space(ui.available_height() / 3.0);
-                    ui.label("Pick a chat, or find people under People.");
+                    ui.label(tr!("shell-pick-chat"));
                 });
             }
         });
@@ -317,18 +382,27 @@ impl App {
     fn tabs(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             let unread: i64 = self.ctx.conversations.iter().map(|c| c.unread).sum();
-            let chats = if unread > 0 { format!("Chats ({unread})") } else { "Chats".into() };
+            let chats = if unread > 0 {
+                tr!("shell-tab-chats-unread", n = unread)
+            } else {
+                tr!("shell-tab-chats")
+            };
             ui.selectable_value(&mut self.tab, Tab::Chats, chats);
             let incoming =
                 self.ctx.contacts.iter().filter(|c| c.state == FriendState::Incoming).count();
-            let people =
-                if incoming > 0 { format!("People ({incoming})") } else { "People".into() };
+            let people = if incoming > 0 {
+                tr!("shell-tab-people-requests", n = incoming)
+            } else {
+                tr!("shell-tab-people")
+            };
             if ui.selectable_value(&mut self.tab, Tab::People, people).clicked() {
                 // Avatars may have changed since they were fetched.
                 self.ctx.avatars.clear();
                 self.ctx.send(Cmd::Refresh);
             }
-            if ui.selectable_value(&mut self.tab, Tab::Settings, "Settings").clicked()
+            if ui
+                .selectable_value(&mut self.tab, Tab::Settings, tr!("shell-tab-settings"))
+                .clicked()
                 && self.ctx.signed_in.is_some()
             {
                 self.ctx.send(Cmd::LoadSettings);

@@ -295,18 +295,18 @@ const MAX_FOUND: usize = 80;
 /// Recent picks kept.
 const MAX_RECENT: usize = 20;
 
-fn group_name(g: emojis::Group) -> &'static str {
+fn group_name(g: emojis::Group) -> String {
     use emojis::Group::*;
     match g {
-        SmileysAndEmotion => "Smileys",
-        PeopleAndBody => "People",
-        AnimalsAndNature => "Nature",
-        FoodAndDrink => "Food",
-        TravelAndPlaces => "Travel",
-        Activities => "Activities",
-        Objects => "Objects",
-        Symbols => "Symbols",
-        Flags => "Flags",
+        SmileysAndEmotion => tr!("widgets-emoji-smileys"),
+        PeopleAndBody => tr!("widgets-emoji-people"),
+        AnimalsAndNature => tr!("widgets-emoji-nature"),
+        FoodAndDrink => tr!("widgets-emoji-food"),
+        TravelAndPlaces => tr!("widgets-emoji-travel"),
+        Activities => tr!("widgets-emoji-activities"),
+        Objects => tr!("widgets-emoji-objects"),
+        Symbols => tr!("widgets-emoji-symbols"),
+        Flags => tr!("widgets-emoji-flags"),
     }
 }
 
@@ -315,7 +315,7 @@ impl Picker {
     pub fn show(&mut self, ui: &mut egui::Ui, cache: &mut Emoji) -> Option<&'static str> {
         let mut picked = None;
         ui.horizontal(|ui| {
-            let l = ui.label("Find emoji");
+            let l = ui.label(tr!("widgets-emoji-find"));
             ui.add(egui::TextEdit::singleline(&mut self.query).desired_width(180.0))
                 .labelled_by(l.id);
         });
@@ -327,7 +327,7 @@ impl Picker {
                 }
             });
             if !self.recent.is_empty() {
-                ui.label(egui::RichText::new("Recent").weak().small());
+                ui.label(egui::RichText::new(tr!("widgets-emoji-recent")).weak().small());
                 picked = self.grid(ui, cache, self.recent.iter().filter_map(|e| emojis::get(e)));
                 ui.separator();
             }

@@ -5,9 +5,13 @@
 //! tests drive the same app with `egui_kittest` against real nodes and a
 //! relay.
 
+#[macro_use]
+pub mod i18n;
 pub mod app;
 pub mod audio;
 pub mod backend;
 pub mod emoji;
+pub mod notify;
+pub mod prefs;
 pub mod screens;
 pub mod widgets;

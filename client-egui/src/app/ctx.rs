@@ -12,6 +12,8 @@ use kovan_node::node::{
 
 use crate::backend::{Backend, BackendConfig, Cmd};
 use crate::emoji::Emoji;
+use crate::notify::{Notice, Notifier};
+use crate::prefs::Prefs;
 use crate::screens::chat::Pages;
 use crate::widgets::{Confirm, contact_name};
 
@@ -71,6 +73,9 @@ pub struct Ctx {
     pub avatars: HashMap<String, Option<egui::TextureHandle>>,
     /// Colour emoji textures.
     pub emoji: Emoji,
+    /// The window's preferences (theme, language, notifications).
+    pub prefs: Prefs,
+    pub(super) notifier: Notifier,
 }
 
 impl Ctx {
@@ -95,6 +100,31 @@ impl Ctx {
             chats: HashMap::new(),
             avatars: HashMap::new(),
             emoji: Emoji::default(),
+            prefs: Prefs::default(),
+            notifier: Notifier::default(),
+        }
+    }
+
+    /// Now, by the node's clock (tests run a manual one).
+    pub fn now_ms(&self) -> i64 {
+        self.config.clock.now_ms()
+    }
+
+    /// Changes the preferences and writes them to `desktop.toml`.
+    pub fn set_prefs(&mut self, prefs: Prefs) {
+        if prefs == self.prefs {
+            return;
+        }
+        self.prefs = prefs;
+        if let Err(e) = self.prefs.save(&self.config.home) {
+            self.error(tr!("shell-prefs-not-saved", error = e.to_string()));
+        }
+    }
+
+    /// Shows a desktop notification, if the user wants them.
+    pub fn notify(&mut self, notice: Notice) {
+        if self.prefs.notifications {
+            self.notifier.show(notice);
         }
     }
 
@@ -107,7 +137,7 @@ impl Ctx {
                     self.error(e);
                 }
             }
-            None => self.error("kovan has not started".into()),
+            None => self.error(tr!("shell-not-started")),
         }
     }
 
@@ -173,7 +203,7 @@ impl Ctx {
                 names.entry(m.account.clone()).or_insert_with(|| m.name.clone());
             }
         }
-        names.insert(self.account.clone(), "You".into());
+        names.insert(self.account.clone(), tr!("shell-you"));
         names
     }
 }

@@ -8,6 +8,8 @@ use kovan_node::contacts::FriendState;
 
 use super::{App, Screen};
 use crate::backend::{Backend, Cmd, Update};
+use crate::notify::Notice;
+use crate::prefs::NotifyContent;
 use crate::widgets::{civil_day, clock, format_day, rgba_texture};
 
 impl App {
@@ -143,13 +145,19 @@ impl App {
                     if action == "searching" {
                         self.people.search_failed();
                     }
-                    self.ctx.error_about(action, format!("Error {action}: {message}"));
+                    let text = tr!(
+                        "shell-error",
+                        action = super::actions::failed(action),
+                        message = message
+                    );
+                    self.ctx.error_about(action, text);
                 }
             }
         }
     }
 
     fn on_event(&mut self, e: Event) {
+        self.notify(&e);
         let ctx = &mut self.ctx;
         match e {
             Event::Message { message } => {
@@ -196,7 +204,7 @@ impl App {
                     ctx.close_chat();
                 }
                 if !reason.starts_with("you ended") {
-                    ctx.error(format!("The no-trace chat ended: {reason}."));
+                    ctx.error(tr!("shell-no-trace-ended", reason = reason));
                 }
                 ctx.send(Cmd::Refresh);
             }
@@ -207,22 +215,15 @@ impl App {
             Event::RelayDisconnected { .. } => ctx.relay_up = false,
             Event::RelaySessionEnded => {
                 ctx.signed_in = None;
-                ctx.error_about("relay session", "Your relay session ended; log in again.".into());
+                ctx.error_about("relay session", tr!("shell-relay-session-ended"));
             }
             Event::AccountLogin { device_peer_id, user_agent, .. } => {
                 let device: String = device_peer_id.chars().take(16).collect();
-                ctx.error(format!(
-                    "A new login to your account: {user_agent} on device {device}…. If it was not \
-                     you, revoke it under Settings → Sessions and change your password."
-                ));
+                ctx.error(tr!("shell-new-login", agent = user_agent, device = device));
             }
             Event::AccountDeleted => {
                 ctx.signed_in = None;
-                ctx.error(
-                    "Your account was deleted on the relay from another device; you are logged \
-                     out. Your history stays on this device."
-                        .into(),
-                );
+                ctx.error(tr!("shell-account-deleted"));
             }
             Event::Presence { account, online, last_seen } => {
                 if let Some(c) = ctx.contacts.iter_mut().find(|c| c.account == account) {
@@ -240,14 +241,64 @@ impl App {
     }
 }
 
+impl App {
+    /// A desktop notification for a message in a chat the user is not
+    /// looking at, a friend request, or a group invitation.
+    fn notify(&mut self, e: &Event) {
+        let notice = match e {
+            Event::Message { message: m } if !m.outgoing => {
+                let looking = self.focused && self.ctx.open() == Some(m.conversation.as_str());
+                if looking {
+                    return;
+                }
+                let conv = self.ctx.conversations.iter().find(|c| c.id == m.conversation);
+                let chat = conv.map(|c| c.title.clone()).unwrap_or_default();
+                let sender = self.ctx.names(&m.conversation).get(&m.sender).cloned();
+                let sender = sender.unwrap_or_else(|| chat.clone());
+                let title = match conv {
+                    Some(c) if c.kind == "group" => {
+                        tr!("shell-notify-in-group", sender = sender, group = chat)
+                    }
+                    _ => sender,
+                };
+                // A sealed chat's words stay in it (X6).
+                let sealed = conv.is_some_and(|c| c.sealed) || m.sealed;
+                match (self.ctx.prefs.notify_content, sealed) {
+                    (NotifyContent::NameAndMessage, false) => {
+                        Notice { title, body: crate::screens::chats::preview(m) }
+                    }
+                    (NotifyContent::Nothing, _) => {
+                        Notice { title: tr!("shell-title"), body: tr!("shell-notify-new-message") }
+                    }
+                    _ => Notice { title, body: tr!("shell-notify-new-message") },
+                }
+            }
+            Event::FriendRequest { contact } => Notice {
+                title: tr!("shell-notify-friend-request"),
+                body: tr!("shell-notify-friend-request-body", name = contact.name()),
+            },
+            Event::GroupInvitation { invitation: i } if i.incoming && i.state == "pending" => {
+                Notice {
+                    title: tr!("shell-notify-invitation"),
+                    body: tr!(
+                        "shell-notify-invitation-body",
+                        name = i.name.clone(),
+                        group = i.group_name.clone()
+                    ),
+                }
+            }
+            _ => return,
+        };
+        self.ctx.notify(notice);
+    }
+}
+
 /// What the user is told when the database was restored from its backup.
 fn restored_notice(r: &kovan_node::backup::Restored) -> String {
-    format!(
-        "kovan found its database damaged and went back to its last backup, from {} {} UTC. \
-         Messages that came after it may be missing on this device. The damaged file was kept \
-         as {}.",
-        format_day(civil_day(r.backup_taken_at)),
-        clock(r.backup_taken_at),
-        r.damaged_file.display()
+    tr!(
+        "shell-restored",
+        day = format_day(civil_day(r.backup_taken_at)),
+        time = clock(r.backup_taken_at),
+        file = r.damaged_file.display().to_string()
     )
 }

@@ -21,11 +21,11 @@ impl NewGroup {
     /// Draws the new-group form and the invitations to join or decline.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
         ui.horizontal_wrapped(|ui| {
-            field(ui, "New group", &mut self.name, "", 120.0);
+            field(ui, &tr!("groups-new-group"), &mut self.name, "", 120.0);
         });
-        ui.checkbox(&mut self.direct_only, "Direct only (never through a relay)");
+        ui.checkbox(&mut self.direct_only, tr!("groups-direct-only-option"));
         let named = !self.name.trim().is_empty();
-        if ui.add_enabled(named, egui::Button::new("Create group")).clicked() {
+        if ui.add_enabled(named, egui::Button::new(tr!("groups-create"))).clicked() {
             let name = std::mem::take(&mut self.name).trim().to_owned();
             if std::mem::take(&mut self.direct_only) {
                 ctx.send(Cmd::GroupCreateDirect { name });
@@ -36,16 +36,20 @@ impl NewGroup {
         let mut answers = Vec::new();
         for i in ctx.invitations.iter().filter(|i| i.incoming && i.state == "pending") {
             ui.horizontal_wrapped(|ui| {
-                let mode = match (i.mode, i.pair) {
-                    ("direct_only", true) => " (a direct-only chat)",
-                    ("direct_only", false) => " (direct only)",
-                    _ => "",
-                };
-                ui.label(format!("{} invites you to {}{mode}", i.name, i.group_name));
-                if ui.button(format!("Join {}", i.group_name)).clicked() {
+                let (name, group) = (i.name.as_str(), i.group_name.as_str());
+                ui.label(match (i.mode, i.pair) {
+                    ("direct_only", true) => {
+                        tr!("groups-invites-you-pair", name = name, group = group)
+                    }
+                    ("direct_only", false) => {
+                        tr!("groups-invites-you-direct", name = name, group = group)
+                    }
+                    _ => tr!("groups-invites-you", name = name, group = group),
+                });
+                if ui.button(tr!("groups-join", group = group)).clicked() {
                     answers.push(Cmd::GroupAnswer { invitation: i.id.clone(), accept: true });
                 }
-                if ui.button(format!("Decline {}", i.group_name)).clicked() {
+                if ui.button(tr!("groups-decline", group = group)).clicked() {
                     answers.push(Cmd::GroupAnswer { invitation: i.id.clone(), accept: false });
                 }
             });
@@ -78,56 +82,66 @@ impl GroupPanel {
             .members
             .iter()
             .map(|m| match (m.admin, m.muted) {
-                (true, _) => format!("{} (admin)", m.name),
-                (false, true) => format!("{} (muted)", m.name),
+                (true, _) => tr!("groups-member-admin", name = m.name.as_str()),
+                (false, true) => tr!("groups-member-muted", name = m.name.as_str()),
                 (false, false) => m.name.clone(),
             })
             .collect();
-        ui.label(format!("Members: {}", names.join(", ")));
+        ui.label(tr!("groups-members", names = names.join(", ")));
         ui.horizontal_wrapped(|ui| {
             for m in g.members.iter().filter(|m| !m.me) {
                 let (label, on) = if m.muted {
-                    (format!("Unmute {}", m.name), false)
+                    (tr!("groups-unmute", name = m.name.as_str()), false)
                 } else {
-                    (format!("Mute {}", m.name), true)
+                    (tr!("groups-mute", name = m.name.as_str()), true)
                 };
-                if ui.small_button(label).on_hover_text("Only on this device").clicked() {
+                if ui.small_button(label).on_hover_text(tr!("groups-mute-only-here")).clicked() {
                     cmds.push(Cmd::Act(Action::Mute(g.id.clone(), m.account.clone(), on)));
                 }
             }
             if g.admin {
                 for m in g.members.iter().filter(|m| !m.me) {
-                    if ui.small_button(format!("Remove {}", m.name)).clicked() {
+                    if ui.small_button(tr!("groups-remove", name = m.name.as_str())).clicked() {
                         let change = GroupChange::Remove(m.account.clone());
                         *ask = Some(Confirm::new(
-                            format!("Remove {} from {}?", m.name, g.name),
-                            "They stop receiving the group's messages; they can be invited again.",
+                            tr!(
+                                "groups-remove-question",
+                                name = m.name.as_str(),
+                                group = g.name.as_str()
+                            ),
+                            tr!("groups-remove-detail"),
                             Cmd::Act(Action::Group(g.id.clone(), change)),
                         ));
                     }
-                    if ui.small_button(format!("Ban {}", m.name)).clicked() {
+                    if ui.small_button(tr!("groups-ban", name = m.name.as_str())).clicked() {
                         let change = GroupChange::Ban(m.account.clone());
                         *ask = Some(Confirm::new(
-                            format!("Ban {} from {}?", m.name, g.name),
-                            "They are removed and cannot be invited back.",
+                            tr!(
+                                "groups-ban-question",
+                                name = m.name.as_str(),
+                                group = g.name.as_str()
+                            ),
+                            tr!("groups-ban-detail"),
                             Cmd::Act(Action::Group(g.id.clone(), change)),
                         ));
                     }
                 }
-                field(ui, "Rename to", &mut self.rename_to, "", 120.0);
-                if ui.small_button("Rename group").clicked() && !self.rename_to.trim().is_empty() {
+                field(ui, &tr!("groups-rename-to"), &mut self.rename_to, "", 120.0);
+                if ui.small_button(tr!("groups-rename")).clicked()
+                    && !self.rename_to.trim().is_empty()
+                {
                     let change = GroupChange::Rename(std::mem::take(&mut self.rename_to));
                     cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
                 }
-                if ui.small_button("Delete group").clicked() {
+                if ui.small_button(tr!("groups-delete")).clicked() {
                     *ask = Some(Confirm::new(
-                        format!("Delete {}?", g.name),
-                        "The group ends for every member. This cannot be undone.",
+                        tr!("groups-delete-question", group = g.name.as_str()),
+                        tr!("groups-delete-detail"),
                         Cmd::Act(Action::Group(g.id.clone(), GroupChange::Delete)),
                     ));
                 }
             }
-            if ui.small_button("Leave group").clicked() {
+            if ui.small_button(tr!("groups-leave")).clicked() {
                 cmds.push(Cmd::Act(Action::Leave(g.id.clone())));
             }
         });
@@ -145,8 +159,8 @@ impl GroupPanel {
                     });
                     let name = contact_name(c);
                     if invited {
-                        ui.label(format!("{name}: invited"));
-                    } else if ui.button(format!("Invite {name}")).clicked() {
+                        ui.label(tr!("groups-invited", name = name.as_str()));
+                    } else if ui.button(tr!("groups-invite", name = name.as_str())).clicked() {
                         cmds.push(Cmd::GroupInvite { group: g.id.clone(), who: c.account.clone() });
                     }
                 }

@@ -52,7 +52,7 @@ impl ImageViewer {
                     *tex = Some(rgba_texture(egui_ctx, format!("full-{file}"), w, h, &rgba));
                 }
                 None => {
-                    ctx.error("That image could not be shown.".into());
+                    ctx.error(tr!("chat-image-failed"));
                     self.viewing = None;
                 }
             }
@@ -73,7 +73,7 @@ impl ImageViewer {
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &Ctx) {
         let Some((id, tex)) = self.viewing.clone() else { return };
         let id = &id;
-        let name = ctx.files.get(id).map_or_else(|| "Image".to_owned(), |f| f.name.clone());
+        let name = ctx.files.get(id).map_or_else(|| tr!("chat-image"), |f| f.name.clone());
         let mut open = true;
         let complete = ctx.files.get(id).is_some_and(|f| f.path.is_some());
         let mut close = false;
@@ -87,7 +87,7 @@ impl ImageViewer {
                         let scale = (max.x / size.x).min(max.y / size.y).min(1.0);
                         ui.add(
                             egui::Image::new((t.id(), size * scale))
-                                .alt_text("The image, full size"),
+                                .alt_text(tr!("chat-image-alt")),
                         );
                     }
                     None => {
@@ -95,9 +95,9 @@ impl ImageViewer {
                     }
                 }
                 if !complete {
-                    ui.label("This is the preview; download the image to see it full size.");
+                    ui.label(tr!("chat-image-preview"));
                 }
-                if ui.button("Close image").clicked() {
+                if ui.button(tr!("chat-close-image")).clicked() {
                     close = true;
                 }
             },

@@ -11,14 +11,15 @@ use crate::backend::Cmd;
 use crate::widgets::labelled;
 
 /// The short mark after a chat's title in the list.
-pub fn mark(c: &ConversationView) -> &'static str {
-    match (c.mode, c.sealed, c.locked) {
-        ("no_trace", ..) => " · no trace",
-        (_, true, true) => " · sealed, locked",
-        (_, true, false) => " · sealed",
-        ("direct_only", ..) => " · direct only",
-        _ => "",
-    }
+pub fn mark(c: &ConversationView) -> String {
+    let mark = match (c.mode, c.sealed, c.locked) {
+        ("no_trace", ..) => tr!("groups-mark-no-trace"),
+        (_, true, true) => tr!("groups-mark-sealed-locked"),
+        (_, true, false) => tr!("groups-mark-sealed"),
+        ("direct_only", ..) => tr!("groups-mark-direct-only"),
+        _ => return String::new(),
+    };
+    format!(" · {mark}")
 }
 
 /// Leave-no-trace chats friends offer, each with Accept and Decline.
@@ -27,14 +28,11 @@ pub fn offers(ui: &mut egui::Ui, ctx: &mut Ctx) {
     for o in ctx.no_trace.iter().filter(|o| o.state == kovan_node::NoTraceState::Invited) {
         let name = o.contact.name();
         ui.horizontal_wrapped(|ui| {
-            ui.label(format!(
-                "{name} offers a no-trace chat: nothing of it is written to disk, and it \
-                 ends when either of you leaves."
-            ));
-            if ui.button(format!("Accept no-trace chat with {name}")).clicked() {
+            ui.label(tr!("groups-no-trace-offer", name = name.as_str()));
+            if ui.button(tr!("groups-no-trace-accept", name = name.as_str())).clicked() {
                 answers.push(Cmd::NoTraceAnswer { chat: o.id.clone(), accept: true });
             }
-            if ui.button(format!("Decline no-trace chat with {name}")).clicked() {
+            if ui.button(tr!("groups-no-trace-decline", name = name.as_str())).clicked() {
                 answers.push(Cmd::NoTraceAnswer { chat: o.id.clone(), accept: false });
             }
         });
@@ -65,22 +63,18 @@ impl PrivateBar {
         let mut cmds = Vec::new();
         match c.mode {
             "no_trace" => {
-                note(
-                    ui,
-                    "No trace: this chat lives only in memory on your two devices and ends \
-                     when either of you leaves.",
-                );
+                note(ui, &tr!("groups-no-trace-note"));
                 if c.waiting_direct {
-                    ui.label("Waiting for them to accept…");
+                    ui.label(tr!("groups-no-trace-waiting"));
                 }
-                if ui.button("End this chat").clicked() {
+                if ui.button(tr!("groups-no-trace-end")).clicked() {
                     cmds.push(Cmd::NoTraceEnd(conv.to_owned()));
                 }
             }
             "direct_only" => {
-                note(ui, "Direct only: its messages never pass through a relay.");
+                note(ui, &tr!("groups-direct-only-note"));
                 if c.waiting_direct {
-                    ui.label("Waiting for a direct connection…");
+                    ui.label(tr!("groups-direct-only-waiting"));
                 }
             }
             _ => {}
@@ -88,43 +82,44 @@ impl PrivateBar {
         let locked = c.sealed && c.locked;
         if c.mode != "no_trace" {
             if locked {
-                note(ui, "This chat is sealed with a password. Type it to read and write.");
-                let typed = labelled(ui, "Chat password", &mut self.password, true);
+                note(ui, &tr!("groups-sealed-locked-note"));
+                let typed = labelled(ui, &tr!("groups-chat-password"), &mut self.password, true);
                 let enter = typed.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                if (ui.button("Unlock chat").clicked() || enter) && !self.password.is_empty() {
+                if (ui.button(tr!("groups-unlock-chat")).clicked() || enter)
+                    && !self.password.is_empty()
+                {
                     let password = std::mem::take(&mut self.password);
                     cmds.push(Cmd::UnlockChat { conversation: conv.to_owned(), password });
                 }
             } else if c.sealed {
                 ui.horizontal(|ui| {
-                    note(ui, "Sealed with a password.");
-                    if ui.small_button("Lock chat").clicked() {
+                    note(ui, &tr!("groups-sealed-note"));
+                    if ui.small_button(tr!("groups-lock-chat")).clicked() {
                         cmds.push(Cmd::LockChat(conv.to_owned()));
                     }
-                    if ui.small_button("Change chat password").clicked() {
+                    if ui.small_button(tr!("groups-change-chat-password")).clicked() {
                         self.sealing = true;
                     }
                 });
-            } else if ui.small_button("Seal with a password").clicked() {
+            } else if ui.small_button(tr!("groups-seal-with-password")).clicked() {
                 self.sealing = true;
             }
             if self.sealing && !locked {
                 ui.horizontal(|ui| {
-                    labelled(ui, "New chat password", &mut self.password, true);
+                    labelled(ui, &tr!("groups-new-chat-password"), &mut self.password, true);
                     let long_enough = self.password.chars().count() >= 8;
-                    if ui.add_enabled(long_enough, egui::Button::new("Seal chat")).clicked() {
+                    let seal = egui::Button::new(tr!("groups-seal-chat"));
+                    if ui.add_enabled(long_enough, seal).clicked() {
                         let password = std::mem::take(&mut self.password);
                         cmds.push(Cmd::SealChat { conversation: conv.to_owned(), password });
                         self.sealing = false;
                     }
-                    if ui.small_button("Cancel").clicked() {
+                    if ui.small_button(tr!("groups-seal-cancel")).clicked() {
                         self.password = Zeroizing::default();
                         self.sealing = false;
                     }
                 });
-                ui.label(
-                    "8 characters or more. Share it with the chat's members in person, not here.",
-                );
+                ui.label(tr!("groups-seal-hint"));
             }
         }
         for cmd in cmds {

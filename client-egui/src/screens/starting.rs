@@ -8,7 +8,7 @@ pub fn show(ui: &mut egui::Ui, opening: bool) {
         ui.vertical_centered(|ui| {
             ui.add_space(ui.available_height() / 3.0);
             ui.spinner();
-            ui.label(if opening { "Opening your keys…" } else { "Starting…" });
+            ui.label(if opening { tr!("start-opening-keys") } else { tr!("start-starting") });
         });
     });
 }

@@ -19,13 +19,13 @@ impl Unlock {
         egui::CentralPanel::default().show(ui, |ui| {
             ui.vertical_centered(|ui| {
                 ui.add_space(ui.available_height() / 4.0);
-                ui.heading("kovan is locked");
+                ui.heading(tr!("start-locked"));
                 if let Some(n) = &self.notice {
                     ui.label(n);
                 }
-                let r = labelled(ui, "Passphrase", &mut self.passphrase, true);
+                let r = labelled(ui, &tr!("start-passphrase"), &mut self.passphrase, true);
                 let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                if ui.button("Unlock").clicked() || enter {
+                if ui.button(tr!("start-unlock")).clicked() || enter {
                     self.notice = None;
                     let cmd = Cmd::Unlock { passphrase: self.passphrase.clone() };
                     self.passphrase.clear();
@@ -44,8 +44,8 @@ impl Unlock {
     /// Says where unlocking will connect now that the relay changed.
     pub fn relay_changed(&mut self, url: Option<String>) {
         self.notice = Some(match url {
-            Some(u) => format!("Unlock to connect to {u}, then sign up or log in there."),
-            None => "Unlock to go on without a relay.".into(),
+            Some(u) => tr!("start-unlock-to-connect", url = u),
+            None => tr!("start-unlock-without-relay"),
         });
     }
 }

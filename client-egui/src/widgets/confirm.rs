@@ -37,8 +37,8 @@ pub fn confirm(ui: &mut egui::Ui, pending: &mut Option<Confirm>) -> Option<Cmd> 
         }
         ui.add_space(8.0);
         ui.horizontal(|ui| {
-            confirmed = ui.button("Confirm").clicked();
-            cancelled = ui.button("Cancel").clicked();
+            confirmed = ui.button(tr!("widgets-confirm")).clicked();
+            cancelled = ui.button(tr!("widgets-cancel")).clicked();
         });
     });
     if confirmed {

@@ -29,24 +29,31 @@ pub fn file_line(
             "downloading" | "waiting" => {
                 let done = file.map_or(0, |f| f.done) as f32 / meta.size.max(1) as f32;
                 ui.add(egui::ProgressBar::new(done).desired_width(120.0).show_percentage());
-                if ui.small_button(format!("Cancel {}", meta.name)).clicked() {
+                let cancel = tr!("widgets-file-cancel", name = meta.name.as_str());
+                if ui.small_button(cancel).clicked() {
                     action = Some(FileAction::Cancel(meta.id.clone()));
                 }
             }
             "complete" => {
-                ui.label(format!("{size}, saved"));
+                ui.label(tr!("widgets-file-saved", size = size.as_str()));
             }
             "offered" | "failed" | "cancelled" if !outgoing => {
                 if let Some(e) = file.and_then(|f| f.error.clone()) {
                     ui.label(RichText::new(e).color(Color32::from_rgb(200, 60, 60)));
                 }
-                if ui.small_button(format!("Download {}", meta.name)).clicked() {
+                let download = tr!("widgets-file-download", name = meta.name.as_str());
+                if ui.small_button(download).clicked() {
                     action = Some(FileAction::Fetch(meta.id.clone()));
                 }
                 ui.label(size.clone());
             }
             other => {
-                ui.label(format!("{size}, {other}"));
+                ui.label(match other {
+                    "ready" => tr!("widgets-file-ready", size = size.as_str()),
+                    "cancelled" => tr!("widgets-file-cancelled", size = size.as_str()),
+                    "failed" => tr!("widgets-file-failed", size = size.as_str()),
+                    _ => format!("{size}, {other}"),
+                });
             }
         }
     });

@@ -41,10 +41,8 @@ pub fn contact_name(c: &ContactView) -> String {
 /// "1.2 GB" (powers of 1000, one decimal under ten).
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    match bytes {
-        1 => return "1 byte".into(),
-        0..1000 => return format!("{bytes} bytes"),
-        _ => {}
+    if bytes < 1000 {
+        return tr!("widgets-bytes", n = bytes);
     }
     let mut v = bytes as f64 / 1000.0;
     let mut unit = 0;
@@ -73,9 +71,9 @@ pub fn format_day(day: Date) -> String {
 /// A day separator: "Today", "Yesterday", else the date.
 pub fn day_label(day: Date, today: Date) -> String {
     if day == today {
-        "Today".into()
+        tr!("widgets-today")
     } else if today.yesterday().is_ok_and(|y| y == day) {
-        "Yesterday".into()
+        tr!("widgets-yesterday")
     } else {
         format_day(day)
     }
@@ -112,6 +110,7 @@ mod tests {
 
     #[test]
     fn today_yesterday_and_dates() {
+        crate::i18n::set(crate::i18n::Lang::En);
         let today = jiff::civil::date(2026, 12, 1);
         assert_eq!(day_label(today, today), "Today");
         assert_eq!(day_label(jiff::civil::date(2026, 11, 30), today), "Yesterday");
@@ -121,6 +120,7 @@ mod tests {
 
     #[test]
     fn sizes_as_people_read_them() {
+        crate::i18n::set(crate::i18n::Lang::En);
         assert_eq!(human_size(0), "0 bytes");
         assert_eq!(human_size(1), "1 byte");
         assert_eq!(human_size(999), "999 bytes");

@@ -8,6 +8,7 @@ mod emoji_text;
 mod fields;
 mod file_line;
 mod format;
+mod initials;
 mod presence;
 mod texture;
 mod waveform;
@@ -20,6 +21,7 @@ pub use file_line::{FileAction, file_line};
 pub use format::{
     civil_day, clock, contact_name, day_label, format_day, human_size, set_time_zone, short,
 };
+pub use initials::{initials, paint_avatar, seed_colour};
 pub use presence::presence;
 pub use texture::rgba_texture;
 pub use waveform::waveform;

@@ -8,11 +8,11 @@ use super::clock;
 /// A green dot while a friend is online, else when they were last seen.
 pub fn presence(ui: &mut egui::Ui, c: &ContactView, name: &str) {
     let (text, color) = if c.online {
-        (format!("{name} online"), Color32::from_rgb(40, 170, 80))
+        (tr!("widgets-online", name = name), Color32::from_rgb(40, 170, 80))
     } else {
         let when = c.last_seen.map_or_else(
-            || format!("{name} offline"),
-            |t| format!("{name} last seen {}", clock(t)),
+            || tr!("widgets-offline", name = name),
+            |t| tr!("widgets-last-seen", name = name, time = clock(t)),
         );
         (when, Color32::GRAY)
     };

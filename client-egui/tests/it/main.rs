@@ -15,6 +15,7 @@ mod invites;
 mod keyboard;
 mod layout;
 mod lock;
+mod look;
 mod people;
 mod presence;
 mod private;

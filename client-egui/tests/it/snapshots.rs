@@ -11,13 +11,35 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use kovan_desktop::app::{App, Screen};
 use kovan_desktop::backend::BackendConfig;
+use kovan_desktop::i18n::Lang;
+use kovan_desktop::prefs::Theme;
+
+/// Snapshots what is on screen as `name` (English, dark), then in the
+/// other three looks: `name_light`, `name_tr`, `name_tr_light`; leaves
+/// the window as it was.
+fn looks(h: &mut Harness<'static, App>, name: &str) {
+    for (suffix, theme, lang) in [
+        ("", Theme::Dark, Lang::En),
+        ("_light", Theme::Light, Lang::En),
+        ("_tr", Theme::Dark, Lang::Tr),
+        ("_tr_light", Theme::Light, Lang::Tr),
+    ] {
+        h.state_mut().show_in(theme, lang);
+        for _ in 0..4 {
+            h.step();
+        }
+        h.snapshot(format!("{name}{suffix}"));
+    }
+    h.state_mut().show_in(Theme::Dark, Lang::En);
+    h.step();
+}
 
 fn app(home: &Path) -> Harness<'static, App> {
     let config = BackendConfig { home: home.to_owned(), loopback: true, ..Default::default() };
-    Harness::builder()
-        .with_size(egui::vec2(900.0, 600.0))
-        .wgpu()
-        .build_ui_state(|ui, app: &mut App| app.ui(ui), App::new(config))
+    Harness::builder().with_size(egui::vec2(900.0, 600.0)).wgpu().build_ui_state(
+        |ui, app: &mut App| app.ui(ui),
+        App::new(config).language(Lang::En).theme(Theme::Dark),
+    )
 }
 
 fn until(
@@ -45,7 +67,7 @@ fn first_run_unlock_and_people_screens_look_as_recorded() {
     h.get_by_label("Device name").focus();
     h.get_by_label("Device name").type_text("dizüstü");
     until(&mut h, "the name typed", |h| h.query_all_by_value("dizüstü").next().is_some());
-    h.snapshot("first_run");
+    looks(&mut h, "first_run");
 
     let passphrase = "correct horse battery";
     h.get_by_label("Passphrase").focus();
@@ -58,11 +80,11 @@ fn first_run_unlock_and_people_screens_look_as_recorded() {
     until(&mut h, "the main window", |h| h.state().screen == Screen::Main);
     h.get_by_label("People").click();
     until(&mut h, "the people tab", |h| h.query_by_label("Sign up").is_some());
-    h.snapshot("people_signed_out");
+    looks(&mut h, "people_signed_out");
 
     h.get_by_label("Lock").click();
     until(&mut h, "the lock screen", |h| h.state().screen == Screen::Unlock);
-    h.snapshot("unlock");
+    looks(&mut h, "unlock");
 }
 
 /// A chat between two real clients with their clocks fixed, so the
@@ -106,6 +128,6 @@ fn a_chat_with_colour_emoji_a_reply_and_a_reaction_looks_as_recorded() {
     alice.event(egui::Event::PointerGone);
     alice.set_size(egui::vec2(900.0, 600.0));
     until(&mut alice, "the window at its size", |_| true);
-    alice.snapshot("chat");
+    looks(&mut alice, "chat");
     drop((alice, bob, relay));
 }

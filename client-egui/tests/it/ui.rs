@@ -9,6 +9,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use kovan_desktop::app::{App, Screen};
 use kovan_desktop::backend::BackendConfig;
+use kovan_desktop::i18n::Lang;
 use kovan_node::clock::Clock;
 use kovan_relay::{Relay, RelayConfig};
 
@@ -73,7 +74,10 @@ pub(crate) fn window(app: App) -> Client {
         // scrolled out of view are not in the accessibility tree).
         .with_size(egui::vec2(1100.0, 2400.0))
         .wgpu()
-        .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
+        .build_ui_state(
+            |ui, app: &mut App| app.ui(ui),
+            app.language(Lang::En).record_notifications(),
+        )
 }
 
 pub(crate) fn client(dir: &Path, name: &str, relay: &str) -> Client {

@@ -92,85 +92,106 @@ pub fn bubble(
     };
     ui.with_layout(layout, |ui| {
         let fill = match (m.outgoing, ui.visuals().dark_mode) {
-            (true, true) => Color32::from_rgb(38, 64, 100),
-            (true, false) => Color32::from_rgb(220, 235, 255),
+            // The accent's hue (style.rs), dimmed to carry text.
+            (true, true) => Color32::from_rgb(84, 60, 18),
+            (true, false) => Color32::from_rgb(255, 236, 196),
             (false, _) => ui.visuals().faint_bg_color,
         };
-        egui::Frame::new().fill(fill).corner_radius(8.0).inner_margin(6.0).show(ui, |ui| {
-            ui.set_max_width(ui.available_width() * 0.7);
-            // Outgoing bubbles hug the right: their content is laid out
-            // from the right too (else the bubble spans its whole width).
-            let inner = egui::Layout::top_down(if m.outgoing {
-                egui::Align::Max
-            } else {
-                egui::Align::Min
-            });
-            ui.with_layout(inner, |ui| {
-                if let Some(r) = &m.reply_to {
-                    let quoted = all
-                        .iter()
-                        .find(|x| &x.id == r)
-                        .and_then(|x| x.text.clone())
-                        .unwrap_or_else(|| "an earlier message".into());
-                    small_weak(ui, bx.emoji, &format!("↪ {}", short(&quoted, 50)));
-                }
-                let body = match m.kind {
-                    "text" => m.text.clone().unwrap_or_default(),
-                    "deleted" => "(deleted)".into(),
-                    "unsupported" => "(unsupported message — update kovan)".into(),
-                    "file" | "image" | "voice" => m.file.as_ref().map_or_else(String::new, |f| {
-                        format!("[{} {}] {}", m.kind, f.name, f.caption)
-                    }),
-                    "poll" => format!("[poll] {}", m.text.clone().unwrap_or_default()),
-                    "location" => m.location.as_ref().map_or_else(String::new, |l| {
-                        let name = if l.label.is_empty() { "Location" } else { l.label.as_str() };
-                        format!("📍 {name}")
-                    }),
-                    other => format!("[{other}]"),
-                };
-                let style = if m.emoji_only {
-                    emoji::Style::sized(ui, 28.0)
+        egui::Frame::new()
+            .fill(fill)
+            .corner_radius(10.0)
+            .inner_margin(egui::Margin::symmetric(10, 6))
+            .show(ui, |ui| {
+                ui.set_max_width(ui.available_width() * 0.7);
+                // Outgoing bubbles hug the right: their content is laid out
+                // from the right too (else the bubble spans its whole width).
+                let inner = egui::Layout::top_down(if m.outgoing {
+                    egui::Align::Max
                 } else {
-                    emoji::Style::body(ui)
-                };
-                if bx.group && !m.outgoing {
-                    ui.label(RichText::new(bx.name(&m.sender)).small().strong());
-                }
-                emoji::label(ui, bx.emoji, &body, style);
-                if let Some(t) = thumb {
-                    let img = egui::Image::new((t.id(), t.size_vec2()))
-                        .sense(egui::Sense::click())
-                        .alt_text(format!(
-                            "Open {}",
-                            m.file.as_ref().map_or("", |f| f.name.as_str())
-                        ));
-                    if ui.add(img).on_hover_text("Full size").clicked()
-                        && let Some(f) = &m.file
-                    {
-                        action = Some(Bubble::View(f.id.clone()));
+                    egui::Align::Min
+                });
+                ui.with_layout(inner, |ui| {
+                    if let Some(r) = &m.reply_to {
+                        let quoted = all
+                            .iter()
+                            .find(|x| &x.id == r)
+                            .and_then(|x| x.text.clone())
+                            .unwrap_or_else(|| tr!("chat-earlier-message"));
+                        small_weak(ui, bx.emoji, &format!("↪ {}", short(&quoted, 50)));
                     }
-                }
-                if let Some((meta, v)) = m.file.as_ref().and_then(|f| Some((f, f.voice.as_ref()?)))
-                    && let Some(a) = voice::note(ui, meta, v, file, &bx.playing)
-                {
-                    action = Some(a);
-                }
-                if let Some(a) = m.file.as_ref().and_then(|f| file_line(ui, f, file, m.outgoing)) {
-                    action = Some(Bubble::File(a));
-                }
-                if let Some(l) = &m.location
-                    && let Some(a) = location::card(ui, l, m.outgoing, bx.here)
-                {
-                    action = Some(a);
-                }
-                if let Some(p) = &m.poll
-                    && let Some(a) = poll::card(ui, p, m.outgoing)
-                {
-                    action = Some(a);
-                }
-                footer(ui, m, bx, &mut action);
+                    let body = match m.kind {
+                        "text" => m.text.clone().unwrap_or_default(),
+                        "deleted" => tr!("chat-deleted"),
+                        "unsupported" => tr!("chat-unsupported"),
+                        "file" | "image" | "voice" => {
+                            m.file.as_ref().map_or_else(String::new, |f| {
+                                let (name, caption) = (f.name.as_str(), f.caption.as_str());
+                                match m.kind {
+                                    "image" => {
+                                        tr!("chat-body-image", name = name, caption = caption)
+                                    }
+                                    "voice" => {
+                                        tr!("chat-body-voice", name = name, caption = caption)
+                                    }
+                                    _ => tr!("chat-body-file", name = name, caption = caption),
+                                }
+                            })
+                        }
+                        "poll" => tr!("chat-body-poll", text = m.text.clone().unwrap_or_default()),
+                        "location" => m.location.as_ref().map_or_else(String::new, |l| {
+                            let name = if l.label.is_empty() {
+                                tr!("chat-location")
+                            } else {
+                                l.label.clone()
+                            };
+                            format!("📍 {name}")
+                        }),
+                        other => format!("[{other}]"),
+                    };
+                    let style = if m.emoji_only {
+                        emoji::Style::sized(ui, 28.0)
+                    } else {
+                        emoji::Style::body(ui)
+                    };
+                    if bx.group && !m.outgoing {
+                        ui.label(RichText::new(bx.name(&m.sender)).small().strong());
+                    }
+                    emoji::label(ui, bx.emoji, &body, style);
+                    if let Some(t) = thumb {
+                        let name = m.file.as_ref().map_or("", |f| f.name.as_str());
+                        let img = egui::Image::new((t.id(), t.size_vec2()))
+                            .sense(egui::Sense::click())
+                            .alt_text(tr!("chat-open-image", name = name));
+                        if ui.add(img).on_hover_text(tr!("chat-full-size")).clicked()
+                            && let Some(f) = &m.file
+                        {
+                            action = Some(Bubble::View(f.id.clone()));
+                        }
+                    }
+                    if let Some((meta, v)) =
+                        m.file.as_ref().and_then(|f| Some((f, f.voice.as_ref()?)))
+                        && let Some(a) = voice::note(ui, meta, v, file, &bx.playing)
+                    {
+                        action = Some(a);
+                    }
+                    if let Some(a) =
+                        m.file.as_ref().and_then(|f| file_line(ui, f, file, m.outgoing))
+                    {
+                        action = Some(Bubble::File(a));
+                    }
+                    if let Some(l) = &m.location
+                        && let Some(a) = location::card(ui, l, m.outgoing, bx.here)
+                    {
+                        action = Some(a);
+                    }
+                    if let Some(p) = &m.poll
+                        && let Some(a) = poll::card(ui, p, m.outgoing)
+                    {
+                        action = Some(a);
+                    }
+                    footer(ui, m, bx, &mut action);
+                });
             });
-        });
     });
     action
 }
@@ -178,13 +199,17 @@ pub fn bubble(
 /// Time, ticks, reaction chips and the "…" menu.
 fn footer(ui: &mut egui::Ui, m: &MessageView, bx: &mut BubbleCtx<'_>, action: &mut Option<Bubble>) {
     ui.horizontal(|ui| {
-        let edited = if m.edited_at.is_some() { "edited · " } else { "" };
+        let edited = if m.edited_at.is_some() {
+            format!("{} · ", tr!("chat-edited"))
+        } else {
+            String::new()
+        };
         let tick = match m.state {
-            "pending" => "🕓",
-            "sent" => "✔",
-            "delivered" => "✔✔",
-            "seen" => "✔✔ seen",
-            _ => "",
+            "pending" => "🕓".to_owned(),
+            "sent" => "✔".to_owned(),
+            "delivered" => "✔✔".to_owned(),
+            "seen" => tr!("chat-tick-seen"),
+            _ => String::new(),
         };
         ui.label(RichText::new(format!("{edited}{} {tick}", clock(m.sent_at))).weak().small());
         for r in &m.reactions {
@@ -198,20 +223,20 @@ fn footer(ui: &mut egui::Ui, m: &MessageView, bx: &mut BubbleCtx<'_>, action: &m
             }
         }
         ui.menu_button("…", |ui| {
-            if ui.button("Reply").clicked() {
+            if ui.button(tr!("chat-reply")).clicked() {
                 *action = Some(Bubble::Reply);
                 ui.close();
             }
-            if m.outgoing && ui.button("Message info").clicked() {
+            if m.outgoing && ui.button(tr!("chat-message-info")).clicked() {
                 *action = Some(Bubble::Info);
                 ui.close();
             }
             if m.outgoing && m.kind == "text" {
-                if ui.button("Edit").clicked() {
+                if ui.button(tr!("chat-edit")).clicked() {
                     *action = Some(Bubble::Edit);
                     ui.close();
                 }
-                if ui.button("Delete for everyone").clicked() {
+                if ui.button(tr!("chat-delete-for-everyone")).clicked() {
                     *action = Some(Bubble::Delete);
                     ui.close();
                 }
@@ -219,20 +244,20 @@ fn footer(ui: &mut egui::Ui, m: &MessageView, bx: &mut BubbleCtx<'_>, action: &m
             ui.horizontal(|ui| {
                 for e in QUICK {
                     let b = emoji::button(ui, bx.emoji, e, "", false, e)
-                        .on_hover_text(format!("React {e}"));
+                        .on_hover_text(tr!("chat-react", emoji = e));
                     if b.clicked() {
                         *action = Some(Bubble::React(e.into(), false));
                         ui.close();
                     }
                 }
             });
-            if ui.button("More reactions…").clicked() {
+            if ui.button(tr!("chat-more-reactions")).clicked() {
                 *action = Some(Bubble::MoreReactions);
                 ui.close();
             }
             if !m.reactions.is_empty() {
                 ui.separator();
-                ui.label(RichText::new("Reacted").weak().small());
+                ui.label(RichText::new(tr!("chat-reacted")).weak().small());
                 for r in &m.reactions {
                     let line = format!("{} {}", r.emoji, bx.who(&r.by));
                     emoji::label(ui, bx.emoji, &line, emoji::Style::body(ui));
@@ -255,7 +280,8 @@ pub fn reaction_window(
     let Some(message) = reacting.clone() else { return };
     let mut open = true;
     let mut picked = None;
-    egui::Window::new("React with")
+    egui::Window::new(tr!("chat-react-with"))
+        .id(egui::Id::new("react-with"))
         .open(&mut open)
         .collapsible(false)
         .resizable(false)

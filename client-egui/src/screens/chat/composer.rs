@@ -16,9 +16,6 @@ use crate::backend::{Action, Cmd};
 use crate::emoji;
 use crate::widgets::short;
 
-/// What the extras toggle says (and a screen reader reads).
-const EXTRAS: &str = "Attach, location, poll, send later";
-
 /// The message field's id.
 const FIELD: &str = "composer message";
 
@@ -91,8 +88,8 @@ impl Composer {
                 self.replying_to.as_ref().map(|r| r.text.clone().unwrap_or_default())
             {
                 ui.horizontal(|ui| {
-                    ui.label(format!("Replying to: {}", short(&quoted, 40)));
-                    if ui.small_button("Cancel reply").clicked() {
+                    ui.label(tr!("chat-replying-to", text = short(&quoted, 40)));
+                    if ui.small_button(tr!("chat-cancel-reply")).clicked() {
                         self.replying_to = None;
                     }
                 });
@@ -117,15 +114,18 @@ impl Composer {
             // counts the widgets before it, which come and go.
             ui.push_id("composer", |ui| {
                 ui.horizontal(|ui| {
+                    // What the extras toggle says (and a screen reader reads).
+                    let what = tr!("chat-extras");
                     let extras =
-                        emoji::button(ui, &mut ctx.emoji, "📎", "", self.extras_open, EXTRAS)
-                            .on_hover_text(EXTRAS);
+                        emoji::button(ui, &mut ctx.emoji, "📎", "", self.extras_open, &what)
+                            .on_hover_text(what);
                     if extras.clicked() {
                         self.extras_open = !self.extras_open;
                     }
+                    let what = tr!("chat-emoji");
                     let picker =
-                        emoji::button(ui, &mut ctx.emoji, "😀", "", self.picker_open, "Emoji")
-                            .on_hover_text("Emoji");
+                        emoji::button(ui, &mut ctx.emoji, "😀", "", self.picker_open, &what)
+                            .on_hover_text(what);
                     if picker.clicked() {
                         self.picker_open = !self.picker_open;
                     }
@@ -133,7 +133,7 @@ impl Composer {
                         return;
                     }
                     let draft = self.drafts.entry(conv.to_owned()).or_default();
-                    let label = ui.label("Message");
+                    let label = ui.label(tr!("chat-message"));
                     let r = ui.add(
                         egui::TextEdit::singleline(draft)
                             // A fixed id: what comes and goes above the
@@ -141,7 +141,7 @@ impl Composer {
                             // must not make it another widget, which
                             // would lose the keyboard focus.
                             .id(egui::Id::new(FIELD))
-                            .hint_text("Write a message; :shortcodes: become emoji")
+                            .hint_text(tr!("chat-message-hint"))
                             .desired_width(ui.available_width() - 80.0),
                     );
                     let r = r.labelled_by(label.id);
@@ -167,7 +167,11 @@ impl Composer {
                         // Enter sends; the field keeps the keyboard.
                         r.request_focus();
                     }
-                    let label = if self.editing.is_some() { "Save edit" } else { "Send" };
+                    let label = if self.editing.is_some() {
+                        tr!("chat-save-edit")
+                    } else {
+                        tr!("chat-send")
+                    };
                     if (ui.button(label).clicked() || enter) && !draft.trim().is_empty() {
                         let text = std::mem::take(draft);
                         cmds.push(match self.editing.take() {
@@ -203,7 +207,7 @@ impl Composer {
             let mut chosen = tab.then(|| offered[0].0);
             ui.horizontal_wrapped(|ui| {
                 for (e, code) in &offered {
-                    let label = format!("Complete :{code}:");
+                    let label = tr!("chat-complete", code = *code);
                     if emoji::button(ui, &mut ctx.emoji, e, &format!(" :{code}:"), false, &label)
                         .clicked()
                     {

@@ -23,15 +23,15 @@ impl Extras {
     pub fn show(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
         self.location.show(ui, conv, cmds);
         ui.horizontal(|ui| {
-            field(ui, "File path", &mut self.attach_path, "", 260.0);
+            field(ui, &tr!("chat-file-path"), &mut self.attach_path, "", 260.0);
             let path = self.attach_path.trim().to_owned();
             let ok = !path.is_empty();
-            if ui.add_enabled(ok, egui::Button::new("Attach file")).clicked() {
+            if ui.add_enabled(ok, egui::Button::new(tr!("chat-attach-file"))).clicked() {
                 let path = path.clone().into();
                 cmds.push(Cmd::SendFile { conversation: conv.to_owned(), path, image: false });
                 self.attach_path.clear();
             }
-            if ui.add_enabled(ok, egui::Button::new("Attach image")).clicked() {
+            if ui.add_enabled(ok, egui::Button::new(tr!("chat-attach-image"))).clicked() {
                 let path = path.into();
                 cmds.push(Cmd::SendFile { conversation: conv.to_owned(), path, image: true });
                 self.attach_path.clear();

@@ -43,7 +43,7 @@ impl MessageInfo {
         let Some((_, receipts)) = &self.open else { return };
         let mut open = true;
         let mut close = false;
-        egui::Window::new("Message info")
+        egui::Window::new(tr!("chat-message-info"))
             .id(egui::Id::new("message-info"))
             .open(&mut open)
             .collapsible(false)
@@ -54,7 +54,7 @@ impl MessageInfo {
                         ui.spinner();
                     }
                     Some(r) if r.is_empty() => {
-                        ui.label("Nobody else is in this chat.");
+                        ui.label(tr!("chat-nobody-else"));
                     }
                     Some(r) => {
                         for who in r {
@@ -63,7 +63,7 @@ impl MessageInfo {
                         }
                     }
                 }
-                if ui.button("Close info").clicked() {
+                if ui.button(tr!("chat-close-info")).clicked() {
                     close = true;
                 }
             });
@@ -78,10 +78,10 @@ fn line(r: &ReceiptView) -> String {
     let at = |ms: i64| format!("{} {}", format_day(civil_day(ms)), clock(ms));
     match (r.delivered_at, r.seen_at) {
         (_, Some(s)) => match r.delivered_at {
-            Some(d) => format!("Read {} · delivered {}", at(s), at(d)),
-            None => format!("Read {}", at(s)),
+            Some(d) => tr!("chat-read-delivered", read = at(s), delivered = at(d)),
+            None => tr!("chat-read", read = at(s)),
         },
-        (Some(d), None) => format!("Delivered {}, not read yet", at(d)),
-        (None, None) => "Not delivered yet".into(),
+        (Some(d), None) => tr!("chat-delivered-not-read", delivered = at(d)),
+        (None, None) => tr!("chat-not-delivered"),
     }
 }

@@ -31,14 +31,16 @@ impl LocationForm {
     /// Share a place (typed coordinates), once or live.
     pub fn show(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
         ui.horizontal(|ui| {
-            for (label, value) in [("Latitude", &mut self.lat), ("Longitude", &mut self.lon)] {
-                field(ui, label, value, "", 90.0);
+            let coordinates =
+                [(tr!("chat-latitude"), &mut self.lat), (tr!("chat-longitude"), &mut self.lon)];
+            for (label, value) in coordinates {
+                field(ui, &label, value, "", 90.0);
             }
-            field(ui, "Place name", &mut self.place, "", 120.0);
+            field(ui, &tr!("chat-place-name"), &mut self.place, "", 120.0);
         });
         let point = self.typed_point();
         if point.is_none() && !(self.lat.is_empty() && self.lon.is_empty()) {
-            ui.label("Latitude is −90…90 and longitude −180…180, in degrees.");
+            ui.label(tr!("chat-coordinates-hint"));
         }
         let place = self.place.trim().to_owned();
         let share = |live| {
@@ -51,19 +53,22 @@ impl LocationForm {
             })
         };
         ui.horizontal(|ui| {
-            if ui.add_enabled(point.is_some(), egui::Button::new("Share location")).clicked() {
+            if ui
+                .add_enabled(point.is_some(), egui::Button::new(tr!("chat-share-location")))
+                .clicked()
+            {
                 cmds.extend(share(None));
             }
-            field(ui, "Live for", &mut self.live_for, "15m, 1h, 8h", 60.0);
+            field(ui, &tr!("chat-live-for"), &mut self.live_for, "15m, 1h, 8h", 60.0);
             let live = humantime::parse_duration(self.live_for.trim())
                 .ok()
                 .filter(|d| *d >= Duration::from_secs(60) && *d <= Duration::from_secs(24 * 3600));
             let ok = point.is_some() && live.is_some();
-            if ui.add_enabled(ok, egui::Button::new("Share live location")).clicked() {
+            if ui.add_enabled(ok, egui::Button::new(tr!("chat-share-live-location"))).clicked() {
                 cmds.extend(share(live));
             }
             if !self.live_for.is_empty() && live.is_none() {
-                ui.label("A live share lasts 1 minute to 24 hours");
+                ui.label(tr!("chat-live-duration"));
             }
         });
     }
@@ -80,26 +85,26 @@ pub fn card(
     let mut action = None;
     let accuracy = if l.accuracy_m > 0 { format!(" ±{} m", l.accuracy_m) } else { String::new() };
     ui.label(format!("{:.5}, {:.5}{accuracy}", l.lat, l.lon));
-    ui.hyperlink_to("Open in map app", format!("geo:{:.6},{:.6}", l.lat, l.lon));
+    ui.hyperlink_to(tr!("chat-open-in-map"), format!("geo:{:.6},{:.6}", l.lat, l.lon));
     if l.live {
         if l.active {
             let until = l.live_until.map(clock).unwrap_or_default();
-            ui.label(format!("Live until {until} · updated {}", clock(l.updated_at)));
+            ui.label(tr!("chat-live-until", until = until, updated = clock(l.updated_at)));
             if mine {
                 ui.horizontal(|ui| {
                     if let Some((lat, lon)) = here
-                        && ui.small_button("Move to the typed position").clicked()
+                        && ui.small_button(tr!("chat-move-location")).clicked()
                     {
                         action = Some(Bubble::MoveLocation(lat, lon));
                     }
-                    if ui.small_button("Stop sharing").clicked() {
+                    if ui.small_button(tr!("chat-stop-sharing")).clicked() {
                         action = Some(Bubble::StopLocation);
                     }
                 });
             }
         } else {
-            let how = if l.stopped { "stopped" } else { "ended" };
-            ui.label(RichText::new(format!("Live location {how}")).italics());
+            let how = if l.stopped { tr!("chat-live-stopped") } else { tr!("chat-live-ended") };
+            ui.label(RichText::new(how).italics());
         }
     }
     action

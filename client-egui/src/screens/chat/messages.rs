@@ -16,9 +16,6 @@ use crate::widgets::{civil_day, day_label, rgba_texture};
 /// What the list's scroll area reports: what was clicked, on which message.
 pub type Clicked = egui::scroll_area::ScrollAreaOutput<Vec<(MessageView, Bubble)>>;
 
-/// Above a chat's first message.
-pub const E2E_NOTE: &str = "Messages in this chat are end-to-end encrypted.";
-
 /// Draws the loaded messages, newest at the bottom (it sticks there).
 pub fn show(
     ui: &mut egui::Ui,
@@ -39,7 +36,7 @@ pub fn show(
         // The start of the chat: what protects it.
         if *complete || messages.is_empty() {
             ui.vertical_centered(|ui| {
-                ui.label(RichText::new(E2E_NOTE).weak().small());
+                ui.label(RichText::new(tr!("chat-e2e-note")).weak().small());
             });
         }
         let mut day = None;

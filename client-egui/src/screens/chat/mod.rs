@@ -100,7 +100,7 @@ impl ChatView {
             .conversations
             .iter()
             .find(|c| c.id == conv)
-            .map_or_else(|| "chat".to_owned(), |c| c.title.clone());
+            .map_or_else(|| tr!("chat-untitled"), |c| c.title.clone());
         ui.heading(&title);
         if self.private.show(ui, ctx, conv) {
             // Sealed and locked: nothing of it shows until it is unlocked.
@@ -145,8 +145,8 @@ impl ChatView {
                 Bubble::Edit => reply = Some((m, true)),
                 Bubble::Delete => {
                     ask = Some(Confirm::new(
-                        "Delete this message for everyone?",
-                        "It is removed from every device in this chat.",
+                        tr!("chat-delete-question"),
+                        tr!("chat-delete-detail"),
                         Cmd::Act(Action::Delete { conversation, message }),
                     ));
                 }

@@ -21,14 +21,14 @@ impl PollForm {
     /// "Start poll".
     pub fn show(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
         ui.horizontal(|ui| {
-            field(ui, "Poll question", &mut self.question, "", 260.0);
-            ui.checkbox(&mut self.multiple, "Multiple choice");
+            field(ui, &tr!("chat-poll-question"), &mut self.question, "", 260.0);
+            ui.checkbox(&mut self.multiple, tr!("chat-multiple-choice"));
         });
         ui.horizontal(|ui| {
-            let l = ui.label("Poll options");
+            let l = ui.label(tr!("chat-poll-options"));
             ui.add(
                 egui::TextEdit::multiline(&mut self.options)
-                    .hint_text("one per line")
+                    .hint_text(tr!("chat-poll-options-hint"))
                     .desired_rows(3)
                     .desired_width(260.0),
             )
@@ -40,7 +40,7 @@ impl PollForm {
                 .filter(|l| !l.is_empty())
                 .collect();
             let ok = !self.question.trim().is_empty() && options.len() >= 2;
-            if ui.add_enabled(ok, egui::Button::new("Start poll")).clicked() {
+            if ui.add_enabled(ok, egui::Button::new(tr!("chat-start-poll"))).clicked() {
                 cmds.push(Cmd::PollCreate {
                     conversation: conv.to_owned(),
                     question: std::mem::take(&mut self.question).trim().to_owned(),
@@ -76,8 +76,8 @@ pub fn card(ui: &mut egui::Ui, p: &PollView, mine_poll: bool) -> Option<Bubble> 
         }
     }
     if p.closed {
-        ui.label(RichText::new("Poll closed").italics());
-    } else if mine_poll && ui.small_button("Close poll").clicked() {
+        ui.label(RichText::new(tr!("chat-poll-closed")).italics());
+    } else if mine_poll && ui.small_button(tr!("chat-close-poll")).clicked() {
         action = Some(Bubble::ClosePoll);
     }
     action

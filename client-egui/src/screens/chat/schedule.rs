@@ -35,7 +35,8 @@ impl ScheduleForm {
         cmds: &mut Vec<Cmd>,
     ) {
         ui.horizontal(|ui| {
-            field(ui, "Send at", &mut self.send_at, "+10m, +2h, or 2026-12-31T23:59:00Z", 200.0);
+            let (label, hint) = (tr!("chat-send-at"), tr!("chat-send-at-hint"));
+            field(ui, &label, &mut self.send_at, &hint, 200.0);
             let draft = drafts.get(conv).cloned().unwrap_or_default();
             let when = due_at(&self.send_at);
             match self.editing.clone() {
@@ -43,20 +44,20 @@ impl ScheduleForm {
                 Some(id) => {
                     let ok =
                         !draft.trim().is_empty() && (self.send_at.is_empty() || when.is_some());
-                    if ui.add_enabled(ok, egui::Button::new("Save scheduled")).clicked() {
+                    if ui.add_enabled(ok, egui::Button::new(tr!("chat-save-scheduled"))).clicked() {
                         cmds.push(Cmd::ScheduleEdit { id, text: draft, due_at: when });
                         drafts.remove(conv);
                         self.send_at.clear();
                         self.editing = None;
                     }
-                    if ui.button("Stop editing").clicked() {
+                    if ui.button(tr!("chat-stop-editing")).clicked() {
                         drafts.remove(conv);
                         self.editing = None;
                     }
                 }
                 None => {
                     let ok = when.is_some() && !draft.trim().is_empty();
-                    if ui.add_enabled(ok, egui::Button::new("Schedule")).clicked()
+                    if ui.add_enabled(ok, egui::Button::new(tr!("chat-schedule"))).clicked()
                         && let Some(due_at) = when
                     {
                         cmds.push(Cmd::Schedule {
@@ -70,7 +71,7 @@ impl ScheduleForm {
                 }
             }
             if !self.send_at.is_empty() && when.is_none() {
-                ui.label("Not a time kovan understands");
+                ui.label(tr!("chat-bad-time"));
             }
         });
     }
@@ -92,16 +93,16 @@ pub fn list(
             let what = match &sch.content {
                 ScheduledContent::Text { text, .. } => short(text, 40),
                 ScheduledContent::Poll { question, .. } => {
-                    format!("poll: {}", short(question, 30))
+                    tr!("chat-scheduled-poll", question = short(question, 30))
                 }
             };
-            ui.label(format!("Scheduled for {}: {what}", clock(sch.due_at)));
+            ui.label(tr!("chat-scheduled-for", time = clock(sch.due_at), what = what));
             if let ScheduledContent::Text { text, .. } = &sch.content
-                && ui.small_button("Edit scheduled").clicked()
+                && ui.small_button(tr!("chat-edit-scheduled")).clicked()
             {
                 edit = Some((sch.id.clone(), text.clone()));
             }
-            if ui.small_button("Cancel scheduled").clicked() {
+            if ui.small_button(tr!("chat-cancel-scheduled")).clicked() {
                 cmds.push(Cmd::ScheduleCancel(sch.id.clone()));
             }
         });

@@ -37,7 +37,7 @@ impl Voice {
                     }
                 }
                 Some(Err(e)) => {
-                    ctx.error(format!("Recording failed: {e}"));
+                    ctx.error(tr!("chat-recording-failed", error = e.to_string()));
                     self.recording = None;
                 }
                 None => egui_ctx.request_repaint_after(Duration::from_millis(50)),
@@ -46,7 +46,7 @@ impl Voice {
         if let Some((_, player)) = &mut self.playing {
             match player.finished() {
                 Some(Err(e)) => {
-                    ctx.error(format!("Playing failed: {e}"));
+                    ctx.error(tr!("chat-playing-failed", error = e.to_string()));
                     self.playing = None;
                 }
                 Some(Ok(())) => self.playing = None,
@@ -78,12 +78,12 @@ impl Voice {
         match &self.recording {
             Some((c, rec, _)) if c == conv => {
                 let secs = rec.elapsed().as_secs();
-                ui.label(format!("Recording {}:{:02}", secs / 60, secs % 60));
+                ui.label(tr!("chat-recording", time = format!("{}:{:02}", secs / 60, secs % 60)));
                 ui.add(egui::ProgressBar::new(rec.level()).desired_width(60.0));
-                if ui.button("Stop and send").clicked() {
+                if ui.button(tr!("chat-stop-and-send")).clicked() {
                     rec.stop();
                 }
-                if ui.button("Discard recording").clicked()
+                if ui.button(tr!("chat-discard-recording")).clicked()
                     && let Some((_, rec, send)) = &mut self.recording
                 {
                     *send = false;
@@ -93,8 +93,9 @@ impl Voice {
             }
             Some(_) => {}
             None => {
-                let mic = emoji::button(ui, cache, "🎤", "", false, "Record voice note");
-                if mic.on_hover_text("Record a voice note").clicked() {
+                let what = tr!("chat-record-voice-note");
+                let mic = emoji::button(ui, cache, "🎤", "", false, &what);
+                if mic.on_hover_text(tr!("chat-record-voice-note-hover")).clicked() {
                     self.recording = Some((conv.to_owned(), Recorder::start(), true));
                 }
             }
@@ -115,23 +116,21 @@ pub fn note(
     let mut action = None;
     ui.horizontal(|ui| match playing {
         Some((id, (at, all))) if *id == meta.id => {
-            if ui.button("Stop playing").clicked() {
+            if ui.button(tr!("chat-stop-playing")).clicked() {
                 action = Some(Bubble::StopPlaying);
             }
-            ui.add(
-                egui::ProgressBar::new(at / all.max(0.001))
-                    .desired_width(120.0)
-                    .text(format!("Playing {at:.1} / {all:.1} s")),
-            );
+            let text = tr!("chat-playing", at = format!("{at:.1}"), all = format!("{all:.1}"));
+            ui.add(egui::ProgressBar::new(at / all.max(0.001)).desired_width(120.0).text(text));
         }
         _ => {
             let path = file.and_then(|f| f.path.clone());
             if let Some(path) = path
-                && ui.button(format!("Play {}", meta.name)).clicked()
+                && ui.button(tr!("chat-play", name = meta.name.as_str())).clicked()
             {
                 action = Some(Bubble::Play(meta.id.clone(), path.into()));
             }
-            ui.label(format!("{:.1} s", f64::from(v.duration_ms) / 1000.0));
+            let secs = format!("{:.1}", f64::from(v.duration_ms) / 1000.0);
+            ui.label(tr!("chat-voice-length", secs = secs));
         }
     });
     waveform(ui, &v.waveform);

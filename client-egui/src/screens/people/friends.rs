@@ -22,51 +22,58 @@ pub fn show(
     ask: &mut Option<Confirm>,
 ) -> Option<String> {
     requests(ui, ctx, cmds);
-    ui.strong("Friends");
+    ui.strong(tr!("people-friends"));
     let mut open = None;
     for c in ctx.contacts.iter().filter(|c| c.state == FriendState::Friend && !c.blocked) {
         let name = contact_name(c);
-        let mark = if c.verified { " ✔ verified" } else { "" };
         ui.horizontal_wrapped(|ui| {
             avatar(
                 ui,
                 c.username.as_ref().and_then(|u| ctx.avatars.get(u)).and_then(Option::as_ref),
-                &format!("{name}'s avatar"),
+                &tr!("people-avatar-of", name = name.as_str()),
             );
             presence(ui, c, &name);
-            if ui.link(format!("{name}{mark}")).clicked() {
+            let shown = if c.verified {
+                tr!("people-name-verified", name = name.as_str())
+            } else {
+                name.clone()
+            };
+            if ui.link(shown).clicked() {
                 open = c.conversation.clone();
             }
             if c.identity_changed {
-                ui.label(RichText::new("identity changed").color(Color32::from_rgb(200, 60, 60)));
+                let changed = RichText::new(tr!("people-identity-changed"));
+                ui.label(changed.color(Color32::from_rgb(200, 60, 60)));
             }
-            if ui.small_button(format!("Safety number for {name}")).clicked() {
+            if ui.small_button(tr!("people-safety-number", name = name.as_str())).clicked() {
                 cmds.push(Cmd::SafetyNumber(c.account.clone()));
             }
-            if ui.small_button(format!("Direct-only chat with {name}")).clicked() {
+            if ui.small_button(tr!("people-direct-only-chat", name = name.as_str())).clicked() {
                 cmds.push(Cmd::ChatNew { friend: c.account.clone(), no_trace: false });
             }
-            if ui.small_button(format!("No-trace chat with {name}")).clicked() {
+            if ui.small_button(tr!("people-no-trace-chat", name = name.as_str())).clicked() {
                 cmds.push(Cmd::ChatNew { friend: c.account.clone(), no_trace: true });
             }
-            if ui.small_button(format!("Unfriend {name}")).clicked() {
+            if ui.small_button(tr!("people-unfriend", name = name.as_str())).clicked() {
                 *ask = Some(Confirm::new(
-                    format!("Unfriend {name}?"),
-                    "Your chat with them ends; either of you can ask again later.",
+                    tr!("people-unfriend-question", name = name.as_str()),
+                    tr!("people-unfriend-detail"),
                     Cmd::Act(Action::Unfriend(c.account.clone())),
                 ));
             }
-            if ui.small_button(format!("Block {name}")).clicked() {
+            if ui.small_button(tr!("people-block", name = name.as_str())).clicked() {
                 *ask = Some(Confirm::new(
-                    format!("Block {name}?"),
-                    "Nothing they send reaches you until you unblock them.",
+                    tr!("people-block-question", name = name.as_str()),
+                    tr!("people-block-detail"),
                     Cmd::Act(Action::Block(c.account.clone(), true)),
                 ));
             }
         });
         if let Some(digits) = safety.get(&c.account) {
             ui.label(RichText::new(digits).monospace());
-            if !c.verified && ui.small_button(format!("Mark {name} verified")).clicked() {
+            if !c.verified
+                && ui.small_button(tr!("people-mark-verified", name = name.as_str())).clicked()
+            {
                 cmds.push(Cmd::Act(Action::Verify(c.account.clone())));
             }
         }
@@ -80,16 +87,16 @@ fn requests(ui: &mut egui::Ui, ctx: &Ctx, cmds: &mut Vec<Cmd>) {
     let incoming: Vec<_> =
         ctx.contacts.iter().filter(|c| c.state == FriendState::Incoming).collect();
     if !incoming.is_empty() {
-        ui.strong("Friend requests");
+        ui.strong(tr!("people-friend-requests"));
     }
     for c in incoming {
         let name = contact_name(c);
         ui.horizontal(|ui| {
             ui.label(&name);
-            if ui.button(format!("Accept {name}")).clicked() {
+            if ui.button(tr!("people-accept", name = name.as_str())).clicked() {
                 cmds.push(Cmd::Answer { account: c.account.clone(), accept: true });
             }
-            if ui.button(format!("Decline {name}")).clicked() {
+            if ui.button(tr!("people-decline", name = name.as_str())).clicked() {
                 cmds.push(Cmd::Answer { account: c.account.clone(), accept: false });
             }
         });
@@ -98,7 +105,7 @@ fn requests(ui: &mut egui::Ui, ctx: &Ctx, cmds: &mut Vec<Cmd>) {
         }
     }
     for c in ctx.contacts.iter().filter(|c| c.state == FriendState::Outgoing) {
-        ui.label(format!("{}: request sent", contact_name(c)));
+        ui.label(tr!("people-request-sent", name = contact_name(c)));
     }
 }
 
@@ -106,13 +113,13 @@ fn requests(ui: &mut egui::Ui, ctx: &Ctx, cmds: &mut Vec<Cmd>) {
 fn blocked(ui: &mut egui::Ui, ctx: &Ctx, cmds: &mut Vec<Cmd>) {
     let blocked: Vec<_> = ctx.contacts.iter().filter(|c| c.blocked).collect();
     if !blocked.is_empty() {
-        ui.strong("Blocked");
+        ui.strong(tr!("people-blocked"));
     }
     for c in blocked {
         let name = contact_name(c);
         ui.horizontal(|ui| {
             ui.label(&name);
-            if ui.small_button(format!("Unblock {name}")).clicked() {
+            if ui.small_button(tr!("people-unblock", name = name.as_str())).clicked() {
                 cmds.push(Cmd::Act(Action::Block(c.account.clone(), false)));
             }
         });

@@ -44,35 +44,37 @@ impl Search {
     /// "Search people" (a pasted invite link sends a request instead), and each result with "Add NAME" unless already a
     /// friend or asked.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx, cmds: &mut Vec<Cmd>) {
-        let r = labelled(ui, "Search people", &mut self.query, false);
+        let r = labelled(ui, &tr!("people-search-people"), &mut self.query, false);
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let q = self.query.trim().to_owned();
         // A pasted invite link asks its owner directly.
         if q.starts_with(LINK_PREFIX) {
-            if ui.button("Send friend request").clicked() || enter {
+            if ui.button(tr!("people-send-friend-request")).clicked() || enter {
                 cmds.push(Cmd::Request { who: q, note: String::new() });
                 self.query.clear();
             }
-        } else if (ui.button("Search").clicked() || enter) && !q.is_empty() {
+        } else if (ui.button(tr!("people-search")).clicked() || enter) && !q.is_empty() {
             self.asked = Some(q.clone());
             ctx.send(Cmd::Search(q));
         }
         if let Some(q) = &self.asked {
-            ui.label(format!("Searching for “{q}”…"));
+            ui.label(tr!("people-searching", query = q.as_str()));
         } else if let Some(q) = self.answered.as_ref().filter(|_| self.found.is_empty()) {
-            ui.label(format!(
-                "No one found for “{q}”. Check the spelling, or ask for their invite link."
-            ));
+            ui.label(tr!("people-no-one-found", query = q.as_str()));
         }
         for f in &self.found {
             ui.horizontal(|ui| {
                 let name = f.username.clone().unwrap_or_else(|| f.display_name.clone());
-                ui.label(format!("{name} ({})", f.source));
+                ui.label(match f.source {
+                    "relay" => tr!("people-found-on-relay", name = name.as_str()),
+                    "lan" => tr!("people-found-on-lan", name = name.as_str()),
+                    other => format!("{name} ({other})"),
+                });
                 let known = ctx.contacts.iter().any(|c| {
                     c.account == f.account
                         && matches!(c.state, FriendState::Friend | FriendState::Outgoing)
                 });
-                if !known && ui.button(format!("Add {name}")).clicked() {
+                if !known && ui.button(tr!("people-add", name = name.as_str())).clicked() {
                     cmds.push(Cmd::Request { who: f.target.clone(), note: String::new() });
                 }
             });

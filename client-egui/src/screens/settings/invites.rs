@@ -22,23 +22,27 @@ pub struct Invites {
 impl Invites {
     /// "Invite links": the form, then one line per link.
     pub fn show(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Cmd>) {
-        ui.strong("Invite links");
-        ui.label("Someone who has one of your links can ask to be your friend.");
-        field(ui, "Link name", &mut self.label, "optional", 160.0);
+        ui.strong(tr!("settings-invite-links"));
+        ui.label(tr!("settings-invite-links-detail"));
+        let (name, optional) = (tr!("settings-invite-name"), tr!("settings-invite-name-hint"));
+        field(ui, &name, &mut self.label, &optional, 160.0);
         ui.horizontal_wrapped(|ui| {
-            field(ui, "Uses", &mut self.uses, "any", 40.0);
-            field(ui, "Expires after", &mut self.expires, "never, or 1d, 12h", 80.0);
+            let (uses, any) = (tr!("settings-invite-uses"), tr!("settings-invite-uses-hint"));
+            field(ui, &uses, &mut self.uses, &any, 40.0);
+            let expires = tr!("settings-invite-expires");
+            let never = tr!("settings-invite-expires-hint");
+            field(ui, &expires, &mut self.expires, &never, 80.0);
         });
         let uses = parse_uses(&self.uses);
         let expires = parse_expiry(&self.expires);
         if uses.is_none() {
-            ui.label("Uses is a whole number from 1, or empty for any.");
+            ui.label(tr!("settings-invite-uses-invalid"));
         }
         if expires.is_none() {
-            ui.label("Expires after is a time like 30m, 12h or 7d, or empty for never.");
+            ui.label(tr!("settings-invite-expires-invalid"));
         }
         let ok = uses.is_some() && expires.is_some();
-        if ui.add_enabled(ok, egui::Button::new("Create invite link")).clicked()
+        if ui.add_enabled(ok, egui::Button::new(tr!("settings-create-invite-link"))).clicked()
             && let (Some(max_uses), Some(expires_in_ms)) = (uses, expires)
         {
             cmds.push(Cmd::InviteCreate {
@@ -55,18 +59,21 @@ impl Invites {
         };
         for l in links {
             ui.group(|ui| {
-                let name = if l.label.is_empty() { "Invite link" } else { l.label.as_str() };
+                let name =
+                    if l.label.is_empty() { tr!("settings-invite-link") } else { l.label.clone() };
                 ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(name).strong());
+                    ui.label(RichText::new(name.as_str()).strong());
                     ui.label(state_words(l));
                 });
                 ui.label(RichText::new(&l.link).monospace().small());
                 ui.horizontal_wrapped(|ui| {
                     if l.state == "live" {
-                        if ui.small_button(format!("Copy {name}")).clicked() {
+                        let copy = tr!("settings-copy-invite", name = name.as_str());
+                        if ui.small_button(copy).clicked() {
                             ui.ctx().copy_text(l.link.clone());
                         }
-                        if ui.small_button(format!("Revoke {name}")).clicked() {
+                        let revoke = tr!("settings-revoke-invite", name = name.as_str());
+                        if ui.small_button(revoke).clicked() {
                             cmds.push(Cmd::InviteRevoke(l.id.clone()));
                         }
                     }
@@ -79,16 +86,19 @@ impl Invites {
 /// "Used 1 of 5 · expires 2026-12-02 14:00", "Revoked"…
 fn state_words(l: &InviteView) -> String {
     let used = match l.max_uses {
-        Some(m) => format!("used {} of {m}", l.used),
-        None => format!("used {} times", l.used),
+        Some(m) => tr!("settings-invite-used-of", used = l.used, max = m),
+        None => tr!("settings-invite-used-times", used = l.used),
     };
     match l.state {
-        "revoked" => format!("Revoked · {used}"),
-        "expired" => format!("Expired · {used}"),
-        "used_up" => format!("Used up · {used}"),
+        "revoked" => tr!("settings-invite-revoked", used = used),
+        "expired" => tr!("settings-invite-expired", used = used),
+        "used_up" => tr!("settings-invite-used-up", used = used),
         _ => match l.expires_at {
-            Some(e) => format!("Active · {used} · until {} {}", format_day(civil_day(e)), clock(e)),
-            None => format!("Active · {used}"),
+            Some(e) => {
+                let (day, time) = (format_day(civil_day(e)), clock(e));
+                tr!("settings-invite-active-until", used = used, day = day, time = time)
+            }
+            None => tr!("settings-invite-active", used = used),
         },
     }
 }

@@ -1,9 +1,11 @@
-//! The Settings tab: where the data lives and which relay ([`relay`]);
+//! The Settings tab: this window's theme, language and notifications
+//! ([`appearance`]); where the data lives and which relay ([`relay`]);
 //! then, signed in, the relay account's profile ([`profile`]), privacy
 //! ([`privacy`]), invite links ([`invites`]), sessions ([`sessions`]), and password, log out and
 //! account deletion ([`account`]).
 
 mod account;
+mod appearance;
 mod invites;
 mod privacy;
 mod profile;
@@ -31,15 +33,16 @@ pub struct Settings {
 impl Settings {
     /// Draws the tab.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
-        ui.label(format!("Data directory: {}", ctx.config().home.display()));
-        ui.label(format!(
-            "Relay: {}",
-            ctx.config().relay.clone().unwrap_or_else(|| "from kovan.toml".into())
-        ));
+        appearance::show(ui, ctx);
+        ui.separator();
+        let home = ctx.config().home.display().to_string();
+        ui.label(tr!("settings-data-directory", path = home));
+        let relay = ctx.config().relay.clone().unwrap_or_else(|| tr!("settings-relay-from-config"));
+        ui.label(tr!("settings-relay", relay = relay));
         self.relay.show(ui, ctx);
-        ui.label(format!("Account key: {}…", short(&ctx.account, 16)));
+        ui.label(tr!("settings-account-key", key = short(&ctx.account, 16)));
         if ctx.signed_in.is_none() {
-            ui.label("Sign up or log in under People to change relay settings.");
+            ui.label(tr!("settings-sign-in-first"));
             return;
         }
         let Some(mut settings) = self.settings.clone() else {

@@ -4,8 +4,13 @@
 use eframe::egui;
 
 /// The friend-request policies and how they are put.
-const POLICIES: [(&str, &str); 3] =
-    [("everyone", "Everyone"), ("link", "Only people with my invite link"), ("nobody", "Nobody")];
+fn policies() -> [(&'static str, String); 3] {
+    [
+        ("everyone", tr!("settings-policy-everyone")),
+        ("link", tr!("settings-policy-link")),
+        ("nobody", tr!("settings-policy-nobody")),
+    ]
+}
 
 /// The switches; a change saves at once.
 pub fn show(
@@ -13,18 +18,19 @@ pub fn show(
     settings: &mut serde_json::Value,
     patch: &mut serde_json::Map<String, serde_json::Value>,
 ) {
-    for (key, label) in
-        [("discoverable", "Discoverable in search"), ("read_receipts", "Send read receipts")]
-    {
+    for (key, label) in [
+        ("discoverable", tr!("settings-discoverable")),
+        ("read_receipts", tr!("settings-read-receipts")),
+    ] {
         let mut on = settings[key].as_bool().unwrap_or(true);
         if ui.checkbox(&mut on, label).changed() {
             patch.insert(key.into(), on.into());
         }
         settings[key] = on.into();
     }
-    ui.label("Who can ask to be your friend");
+    ui.label(tr!("settings-friend-policy"));
     let cur = settings["friend_policy"].as_str().unwrap_or("everyone").to_owned();
-    for (p, words) in POLICIES {
+    for (p, words) in policies() {
         if ui.radio(cur == p, words).clicked() && cur != p {
             patch.insert("friend_policy".into(), p.into());
             settings["friend_policy"] = p.into();

@@ -17,15 +17,17 @@ impl Profile {
     pub fn avatar(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
         let mine = ctx.signed_in.clone().unwrap_or_default();
         ui.horizontal_wrapped(|ui| {
-            avatar(ui, ctx.avatars.get(&mine).and_then(Option::as_ref), "Your avatar");
-            field(ui, "Avatar image", &mut self.avatar_path, "", 200.0);
+            let yours = tr!("settings-your-avatar");
+            avatar(ui, ctx.avatars.get(&mine).and_then(Option::as_ref), &yours);
+            field(ui, &tr!("settings-avatar-image"), &mut self.avatar_path, "", 200.0);
             let path = self.avatar_path.trim().to_owned();
-            if ui.add_enabled(!path.is_empty(), egui::Button::new("Set avatar")).clicked() {
+            let set = egui::Button::new(tr!("settings-set-avatar"));
+            if ui.add_enabled(!path.is_empty(), set).clicked() {
                 self.avatar_path.clear();
                 ctx.avatars.remove(&mine);
                 ctx.send(Cmd::Act(Action::SetAvatar(Some(path.into()))));
             }
-            if ui.small_button("Remove avatar").clicked() {
+            if ui.small_button(tr!("settings-remove-avatar")).clicked() {
                 ctx.avatars.remove(&mine);
                 ctx.send(Cmd::Act(Action::SetAvatar(None)));
             }
@@ -39,9 +41,11 @@ pub fn names(
     settings: &mut serde_json::Value,
     patch: &mut serde_json::Map<String, serde_json::Value>,
 ) {
-    for (key, label) in [("display_name", "Display name"), ("about", "About")] {
+    for (key, label) in
+        [("display_name", tr!("settings-display-name")), ("about", tr!("settings-about"))]
+    {
         let mut v = settings[key].as_str().unwrap_or_default().to_owned();
-        let r = labelled(ui, label, &mut v, false);
+        let r = labelled(ui, &label, &mut v, false);
         settings[key] = v.clone().into();
         if r.lost_focus() {
             patch.insert(key.into(), v.into());

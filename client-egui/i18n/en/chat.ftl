@@ -1,0 +1,115 @@
+# The open conversation: title, messages, composer, extras, image viewer.
+
+chat-untitled = chat
+chat-delete-question = Delete this message for everyone?
+chat-delete-detail = It is removed from every device in this chat.
+chat-e2e-note = Messages in this chat are end-to-end encrypted.
+
+## A message's bubble
+
+chat-earlier-message = an earlier message
+chat-deleted = (deleted)
+chat-unsupported = (unsupported message — update kovan)
+chat-body-file = [file { $name }] { $caption }
+chat-body-image = [image { $name }] { $caption }
+chat-body-voice = [voice { $name }] { $caption }
+chat-body-poll = [poll] { $text }
+chat-location = Location
+chat-open-image = Open { $name }
+chat-full-size = Full size
+chat-edited = edited
+chat-tick-seen = ✔✔ seen
+chat-reply = Reply
+chat-message-info = Message info
+chat-edit = Edit
+chat-delete-for-everyone = Delete for everyone
+chat-react = React { $emoji }
+chat-more-reactions = More reactions…
+chat-reacted = Reacted
+chat-react-with = React with
+
+## Message info
+
+chat-nobody-else = Nobody else is in this chat.
+chat-close-info = Close info
+chat-read-delivered = Read { $read } · delivered { $delivered }
+chat-read = Read { $read }
+chat-delivered-not-read = Delivered { $delivered }, not read yet
+chat-not-delivered = Not delivered yet
+
+## The composer
+
+chat-replying-to = Replying to: { $text }
+chat-cancel-reply = Cancel reply
+chat-extras = Attach, location, poll, send later
+chat-emoji = Emoji
+chat-message = Message
+chat-message-hint = Write a message; :shortcodes: become emoji
+chat-save-edit = Save edit
+chat-send = Send
+chat-complete = Complete :{ $code }:
+chat-file-path = File path
+chat-attach-file = Attach file
+chat-attach-image = Attach image
+
+## Locations
+
+chat-latitude = Latitude
+chat-longitude = Longitude
+chat-place-name = Place name
+chat-coordinates-hint = Latitude is −90…90 and longitude −180…180, in degrees.
+chat-share-location = Share location
+chat-live-for = Live for
+chat-share-live-location = Share live location
+chat-live-duration = A live share lasts 1 minute to 24 hours
+chat-open-in-map = Open in map app
+chat-live-until = Live until { $until } · updated { $updated }
+chat-move-location = Move to the typed position
+chat-stop-sharing = Stop sharing
+chat-live-stopped = Live location stopped
+chat-live-ended = Live location ended
+
+## Polls
+
+chat-poll-question = Poll question
+chat-multiple-choice = Multiple choice
+chat-poll-options = Poll options
+chat-poll-options-hint = one per line
+chat-start-poll = Start poll
+chat-poll-closed = Poll closed
+chat-close-poll = Close poll
+
+## Send later
+
+chat-send-at = Send at
+chat-send-at-hint = +10m, +2h, or 2026-12-31T23:59:00Z
+chat-save-scheduled = Save scheduled
+chat-stop-editing = Stop editing
+chat-schedule = Schedule
+chat-bad-time = Not a time kovan understands
+chat-scheduled-poll = poll: { $question }
+chat-scheduled-for = Scheduled for { $time }: { $what }
+chat-edit-scheduled = Edit scheduled
+chat-cancel-scheduled = Cancel scheduled
+
+## Voice notes
+
+chat-recording-failed = Recording failed: { $error }
+chat-playing-failed = Playing failed: { $error }
+chat-recording = Recording { $time }
+chat-stop-and-send = Stop and send
+chat-discard-recording = Discard recording
+chat-record-voice-note = Record voice note
+chat-record-voice-note-hover = Record a voice note
+chat-stop-playing = Stop playing
+chat-playing = Playing { $at } / { $all } s
+chat-play = Play { $name }
+chat-voice-length = { $secs } s
+
+## The image viewer
+
+chat-image-failed = That image could not be shown.
+chat-image = Image
+chat-image-alt = The image, full size
+chat-image-preview = This is the preview; download the image to see it full size.
+chat-close-image = Close image

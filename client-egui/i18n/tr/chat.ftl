@@ -1,0 +1,115 @@
+# Açık sohbet: başlık, mesajlar, mesaj yazma alanı, ekler, görsel görüntüleyici.
+
+chat-untitled = sohbet
+chat-delete-question = Bu mesaj herkesten silinsin mi?
+chat-delete-detail = Mesaj bu sohbetteki tüm cihazlardan kaldırılır.
+chat-e2e-note = Bu sohbetteki mesajlar uçtan uca şifrelidir.
+
+## Mesaj balonu
+
+chat-earlier-message = önceki bir mesaj
+chat-deleted = (silindi)
+chat-unsupported = (desteklenmeyen mesaj — kovan'ı güncelleyin)
+chat-body-file = [dosya { $name }] { $caption }
+chat-body-image = [görsel { $name }] { $caption }
+chat-body-voice = [sesli mesaj { $name }] { $caption }
+chat-body-poll = [anket] { $text }
+chat-location = Konum
+chat-open-image = Aç: { $name }
+chat-full-size = Tam boyut
+chat-edited = düzenlendi
+chat-tick-seen = ✔✔ görüldü
+chat-reply = Yanıtla
+chat-message-info = Mesaj bilgisi
+chat-edit = Düzenle
+chat-delete-for-everyone = Herkesten sil
+chat-react = { $emoji } ile tepki ver
+chat-more-reactions = Diğer tepkiler…
+chat-reacted = Tepki verenler
+chat-react-with = Tepki seçin
+
+## Mesaj bilgisi
+
+chat-nobody-else = Bu sohbette başka kimse yok.
+chat-close-info = Bilgiyi kapat
+chat-read-delivered = Okundu: { $read } · iletildi: { $delivered }
+chat-read = Okundu: { $read }
+chat-delivered-not-read = İletildi: { $delivered }, henüz okunmadı
+chat-not-delivered = Henüz iletilmedi
+
+## Mesaj yazma alanı
+
+chat-replying-to = Yanıtlanan: { $text }
+chat-cancel-reply = Yanıtı iptal et
+chat-extras = Dosya ekle, konum, anket, sonra gönder
+chat-emoji = Emoji
+chat-message = Mesaj
+chat-message-hint = Bir mesaj yazın; :kısakodlar: emojiye dönüşür
+chat-save-edit = Düzenlemeyi kaydet
+chat-send = Gönder
+chat-complete = :{ $code }: ile tamamla
+chat-file-path = Dosya yolu
+chat-attach-file = Dosya ekle
+chat-attach-image = Görsel ekle
+
+## Konumlar
+
+chat-latitude = Enlem
+chat-longitude = Boylam
+chat-place-name = Yer adı
+chat-coordinates-hint = Enlem −90…90, boylam −180…180 arasında, derece cinsinden olmalı.
+chat-share-location = Konum paylaş
+chat-live-for = Canlı süre
+chat-share-live-location = Canlı konum paylaş
+chat-live-duration = Canlı paylaşım 1 dakika ile 24 saat arasında sürebilir
+chat-open-in-map = Harita uygulamasında aç
+chat-live-until = Canlı, bitiş: { $until } · son güncelleme: { $updated }
+chat-move-location = Yazılan konuma taşı
+chat-stop-sharing = Paylaşımı durdur
+chat-live-stopped = Canlı konum durduruldu
+chat-live-ended = Canlı konum sona erdi
+
+## Anketler
+
+chat-poll-question = Anket sorusu
+chat-multiple-choice = Çoklu seçim
+chat-poll-options = Anket seçenekleri
+chat-poll-options-hint = her satıra bir seçenek
+chat-start-poll = Anket başlat
+chat-poll-closed = Anket kapandı
+chat-close-poll = Anketi kapat
+
+## Sonra gönder
+
+chat-send-at = Gönderim zamanı
+chat-send-at-hint = +10m, +2h veya 2026-12-31T23:59:00Z
+chat-save-scheduled = Planlananı kaydet
+chat-stop-editing = Düzenlemeyi bırak
+chat-schedule = Planla
+chat-bad-time = kovan bu zamanı anlayamadı
+chat-scheduled-poll = anket: { $question }
+chat-scheduled-for = { $time } için planlandı: { $what }
+chat-edit-scheduled = Planlananı düzenle
+chat-cancel-scheduled = Planlananı iptal et
+
+## Sesli mesajlar
+
+chat-recording-failed = Kayıt başarısız oldu: { $error }
+chat-playing-failed = Oynatma başarısız oldu: { $error }
+chat-recording = Kaydediliyor { $time }
+chat-stop-and-send = Durdur ve gönder
+chat-discard-recording = Kaydı sil
+chat-record-voice-note = Sesli mesaj kaydet
+chat-record-voice-note-hover = Bir sesli mesaj kaydedin
+chat-stop-playing = Oynatmayı durdur
+chat-playing = Oynatılıyor { $at } / { $all } sn
+chat-play = Oynat: { $name }
+chat-voice-length = { $secs } sn
+
+## Görsel görüntüleyici
+
+chat-image-failed = Bu görsel gösterilemedi.
+chat-image = Görsel
+chat-image-alt = Görsel, tam boyut
+chat-image-preview = Bu bir önizleme; tam boyutunu görmek için görseli indirin.
+chat-close-image = Görseli kapat
