@@ -21,6 +21,7 @@ use crate::screens::first_run::FirstRun;
 use crate::screens::people::People;
 use crate::screens::settings::Settings;
 use crate::screens::starting;
+use crate::screens::switcher::Switcher;
 use crate::screens::unlock::Unlock;
 use crate::widgets;
 
@@ -74,6 +75,7 @@ pub struct App {
     chat: ChatView,
     people: People,
     settings: Settings,
+    switcher: Switcher,
     /// The window's title as last sent to the window ("kovan (3)").
     title: String,
     /// The theme and language last applied to the window.
@@ -99,6 +101,7 @@ impl App {
             chat: ChatView::default(),
             people: People::default(),
             settings: Settings::default(),
+            switcher: Switcher::default(),
             title: String::new(),
             applied: None,
             focused: true,
@@ -334,8 +337,14 @@ impl App {
 
     /// The app proper: the status bar, the tabs on the left, the open chat.
     fn main(&mut self, ui: &mut egui::Ui) {
-        if !self.ctx.asking() {
+        if !self.ctx.asking() && !self.switcher.is_open() {
             self.next_chat_keys(ui);
+            self.switcher.keys(ui);
+            // Ctrl+N: a new chat starts with finding the person.
+            if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::N)) {
+                self.tab = Tab::People;
+                self.people.focus_search();
+            }
         }
         egui::Panel::top("status").show(ui, |ui| {
             ui.horizontal(|ui| {
@@ -377,6 +386,8 @@ impl App {
         if let Some(cmd) = widgets::confirm(ui, &mut self.ctx.confirm) {
             self.ctx.send(cmd);
         }
+        self.switcher.show(ui, &mut self.ctx);
+        self.follow_nav();
     }
 
     fn tabs(&mut self, ui: &mut egui::Ui) {

@@ -113,3 +113,13 @@ chat-image = Image
 chat-image-alt = The image, full size
 chat-image-preview = This is the preview; download the image to see it full size.
 chat-close-image = Close image
+chat-search-label = Search in chat
+chat-search-hint = Words, a file's name, a poll…
+chat-search-button = Find
+chat-search-close = Close search
+chat-search-none = No message here says “{ $query }”.
+chat-search-count = { $n ->
+    [one] 1 message
+   *[other] { $n } messages
+}
+chat-search-hit = { $who }: { $text } · { $when }

@@ -54,6 +54,7 @@ pub fn failed(action: &str) -> String {
         "scheduling" => tr!("shell-action-scheduling"),
         "sealing the chat" => tr!("shell-action-sealing-the-chat"),
         "searching" => tr!("shell-action-searching"),
+        "searching the chat" => tr!("shell-action-searching-the-chat"),
         "sending" => tr!("shell-action-sending"),
         "sending the file" => tr!("shell-action-sending-the-file"),
         "sending the friend request" => tr!("shell-action-sending-the-friend-request"),

@@ -72,6 +72,10 @@ impl App {
                 Update::FullImage { file, image } => {
                     self.chat.viewer().loaded(ctx, &mut self.ctx, &file, image);
                 }
+                Update::ChatSearch { conversation, query, hits } => {
+                    self.ctx.succeeded(&["searching the chat"]);
+                    self.chat.search_found(&conversation, self.ctx.open(), query, hits);
+                }
                 Update::Receipts { message, receipts } => self.chat.receipts(&message, receipts),
                 Update::Invites(v) => self.settings.invites_loaded(v),
                 Update::RelayChanged(url) => {

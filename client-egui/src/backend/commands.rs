@@ -8,6 +8,9 @@ use kovan_node::node::ScheduledContent;
 
 use super::{Action, Cmd, LIVE_EVERY, Out, PAGE, Update};
 
+/// The most search hits shown.
+const SEARCH_HITS: usize = 100;
+
 pub(super) async fn refresh(n: &NodeHandle, out: &Out) {
     match n.contacts().await {
         Ok(c) => out.send(Update::Contacts(c)).await,
@@ -102,6 +105,12 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                         .await;
                 }
                 Err(e) => out.error("reading the chat", e).await,
+            }
+        }
+        Cmd::SearchChat { conversation, query } => {
+            match n.search_chat(&conversation, &query, SEARCH_HITS).await {
+                Ok(hits) => out.send(Update::ChatSearch { conversation, query, hits }).await,
+                Err(e) => out.error("searching the chat", e).await,
             }
         }
         Cmd::MarkRead(c) => {

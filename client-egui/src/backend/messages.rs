@@ -67,6 +67,13 @@ pub enum Cmd {
     },
     /// Mark a conversation read.
     MarkRead(String),
+    /// Search inside a conversation.
+    SearchChat {
+        /// The conversation.
+        conversation: String,
+        /// What to look for.
+        query: String,
+    },
     /// Send a text.
     Send {
         /// The conversation.
@@ -385,6 +392,16 @@ pub enum Update {
         messages: Vec<MessageView>,
         /// Older than a cursor (else the newest page).
         older: bool,
+    },
+    /// Messages of a conversation that say what was searched for, newest
+    /// first.
+    ChatSearch {
+        /// The conversation.
+        conversation: String,
+        /// What was searched for.
+        query: String,
+        /// The messages.
+        hits: Vec<MessageView>,
     },
     /// Transfers as they stand (a loaded page's files).
     Files(Vec<FileView>),

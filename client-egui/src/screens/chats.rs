@@ -66,6 +66,13 @@ pub fn row_label(c: &ConversationView) -> String {
 
 /// The newest message in a few words: "You: see you", "📷 Photo".
 pub fn preview(m: &MessageView) -> String {
+    let body = preview_body(m);
+    if m.outgoing { tr!("shell-preview-mine", text = body) } else { body }
+}
+
+/// What a message says in a few words, on one line: its text, or "📷
+/// Photo", "📎 name.pdf"…
+pub fn preview_body(m: &MessageView) -> String {
     let body = match m.kind {
         "text" => m.text.clone().unwrap_or_default(),
         "image" => tr!("shell-preview-photo"),
@@ -83,8 +90,7 @@ pub fn preview(m: &MessageView) -> String {
         "locked" => tr!("shell-preview-locked"),
         _ => tr!("shell-preview-unsupported"),
     };
-    let body = body.replace('\n', " ");
-    if m.outgoing { tr!("shell-preview-mine", text = body) } else { body }
+    body.replace('\n', " ")
 }
 
 /// When the newest message came: its time today, else "Yesterday" or the

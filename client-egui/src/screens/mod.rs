@@ -13,6 +13,7 @@
 //! | an image full size | [`image_viewer`] |
 //! | relay sign-in, search, requests, friends, blocked (People tab) | [`people`] |
 //! | relay, profile, privacy, sessions, password, account (Settings tab) | [`settings`] |
+//! | the quick switcher (Ctrl+K) | [`switcher`] |
 
 pub mod chat;
 pub mod chats;
@@ -23,4 +24,5 @@ pub mod people;
 pub mod private;
 pub mod settings;
 pub mod starting;
+pub mod switcher;
 pub mod unlock;

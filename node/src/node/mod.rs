@@ -43,7 +43,7 @@ use crate::relay_client::{Keepalive, RelayClient, RelayError};
 pub(crate) use core::control;
 pub use core::{
     GroupChange, HistoryAt, LiveShare, NoTraceState, NoTraceView, ScheduledContent, Verification,
-    VoiceSource,
+    VoiceSource, fold_for_search,
 };
 
 pub use views::{

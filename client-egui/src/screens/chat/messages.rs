@@ -16,6 +16,16 @@ use crate::widgets::{civil_day, day_label, rgba_texture};
 /// What the list's scroll area reports: what was clicked, on which message.
 pub type Clicked = egui::scroll_area::ScrollAreaOutput<Vec<(MessageView, Bubble)>>;
 
+/// A message to bring into view (once) and one to outline (a search hit
+/// jumped to).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Jump<'a> {
+    /// Scroll so that this message is in the middle.
+    pub scroll: Option<&'a str>,
+    /// Draw a frame around this message.
+    pub outline: Option<&'a str>,
+}
+
 /// Draws the loaded messages, newest at the bottom (it sticks there).
 pub fn show(
     ui: &mut egui::Ui,
@@ -23,6 +33,7 @@ pub fn show(
     files: &HashMap<String, FileView>,
     thumbs: &mut HashMap<String, Option<egui::TextureHandle>>,
     bx: &mut BubbleCtx<'_>,
+    jump: Jump<'_>,
 ) -> Clicked {
     let Pages { messages, heights, loading_older, complete, .. } = pages;
     egui::ScrollArea::vertical().stick_to_bottom(true).show_viewport(ui, |ui, view| {
@@ -48,6 +59,7 @@ pub fn show(
             let top = ui.cursor().top() - origin;
             if let Some(&h) = heights.get(&m.id)
                 && (top + h < near_top || top > near_bottom)
+                && jump.scroll != Some(m.id.as_str())
             {
                 ui.add_space(h);
                 continue;
@@ -64,6 +76,15 @@ pub fn show(
             let file = m.file.as_ref().and_then(|f| files.get(&f.id));
             let action = bubble(ui, m, messages, file, thumb.as_ref(), bx);
             heights.insert(m.id.clone(), ui.cursor().top() - before);
+            let drawn =
+                egui::Rect::from_x_y_ranges(ui.max_rect().x_range(), before..=ui.cursor().top());
+            if jump.scroll == Some(m.id.as_str()) {
+                ui.scroll_to_rect(drawn, Some(egui::Align::Center));
+            }
+            if jump.outline == Some(m.id.as_str()) {
+                let stroke = egui::Stroke::new(2.0, ui.visuals().selection.bg_fill);
+                ui.painter().rect_stroke(drawn, 8.0, stroke, egui::StrokeKind::Inside);
+            }
             if let Some(action) = action {
                 clicked.push((m.clone(), action));
             }

@@ -11,6 +11,7 @@
 //! | the composer (reply, emoji, completions, field, Send) | [`composer`] |
 //! | attach, location, poll, send later | [`extras`], [`location`], [`poll`], [`schedule`] |
 //! | recording and playing voice notes | [`voice`] |
+//! | search in the chat (Ctrl+F) and jumping to a hit | [`search`] |
 
 mod bubble;
 mod composer;
@@ -21,6 +22,7 @@ mod messages;
 mod pages;
 mod poll;
 mod schedule;
+mod search;
 mod voice;
 
 use std::collections::HashMap;
@@ -39,6 +41,7 @@ use crate::screens::groups::GroupPanel;
 use crate::screens::image_viewer::ImageViewer;
 use crate::screens::private::PrivateBar;
 use crate::widgets::{Confirm, FileAction, civil_day};
+use kovan_node::node::MessageView;
 
 pub use self::pages::Pages;
 pub use self::schedule::due_at;
@@ -57,6 +60,7 @@ pub struct ChatView {
     viewer: ImageViewer,
     info: MessageInfo,
     private: PrivateBar,
+    search: search::ChatSearch,
 }
 
 impl ChatView {
@@ -66,6 +70,7 @@ impl ChatView {
     pub fn opened(&mut self, id: &str, ctx: &mut Ctx) {
         self.composer.opened();
         self.info.close();
+        self.search.close();
         let locked = ctx.conversations.iter().any(|c| c.id == id && c.locked);
         if !locked && !ctx.chats.get(id).is_some_and(|p| p.newest_loaded) {
             ctx.send(Cmd::History { conversation: id.to_owned(), before: None });
@@ -89,6 +94,19 @@ impl ChatView {
         &mut self.viewer
     }
 
+    /// Search hits came for `conversation`.
+    pub fn search_found(
+        &mut self,
+        conversation: &str,
+        open: Option<&str>,
+        query: String,
+        hits: Vec<MessageView>,
+    ) {
+        if open == Some(conversation) {
+            self.search.found(query, hits);
+        }
+    }
+
     /// A message's receipts came (for its info window).
     pub fn receipts(&mut self, message: &str, receipts: Vec<kovan_node::node::ReceiptView>) {
         self.info.loaded(message, receipts);
@@ -108,6 +126,7 @@ impl ChatView {
         }
         if !ctx.asking() {
             self.escape(ui);
+            self.search.keys(ui);
         }
         let mut cmds = Vec::new();
         let mut ask = None;
@@ -115,6 +134,8 @@ impl ChatView {
         if let Some((id, text)) = schedule::list(ui, ctx, conv, &mut cmds) {
             self.composer.edit_scheduled(conv, id, text);
         }
+        self.search.show(ui, ctx, conv);
+        let jump = self.search.target(ctx, conv);
         ui.separator();
         self.composer.show(ui, ctx, conv, &mut self.picker, &mut self.voice, &mut cmds);
         // Files dropped on the window go to this chat (images as images).
@@ -136,7 +157,8 @@ impl ChatView {
             today,
         };
         let pages = ctx.chats.entry(conv.to_owned()).or_default();
-        let out = messages::show(ui, pages, &ctx.files, &mut self.thumbnails, &mut bx);
+        let jump = messages::Jump { scroll: jump.0.as_deref(), outline: jump.1.as_deref() };
+        let out = messages::show(ui, pages, &ctx.files, &mut self.thumbnails, &mut bx, jump);
         let (mut reply, mut reacting, mut play, mut view) = (None, None, None, None);
         for (m, action) in out.inner {
             let (conversation, message) = (conv.to_owned(), m.id.clone());
@@ -219,20 +241,23 @@ impl ChatView {
 
 impl ChatView {
     /// Esc closes what is on top: the image viewer, the reaction picker,
-    /// the message-info window, then the composer's emoji picker (one a
-    /// press; a key nothing here takes is left for the rest).
+    /// the message-info window, the composer's emoji picker, then the
+    /// search bar (one a press; a key nothing here takes is left for the
+    /// rest).
     fn escape(&mut self, ui: &egui::Ui) {
         let open = self.viewer.is_open()
             || self.reacting.is_some()
             || self.info.is_open()
-            || self.composer.picker_is_open();
+            || self.composer.picker_is_open()
+            || self.search.is_open();
         if !open || !ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
             return;
         }
         let _ = self.viewer.close()
             || self.reacting.take().is_some()
             || self.info.close()
-            || self.composer.close_picker();
+            || self.composer.close_picker()
+            || self.search.close();
     }
 }
 

@@ -60,6 +60,11 @@ impl People {
         self.search.failed();
     }
 
+    /// Puts the cursor in "Search people" (Ctrl+N).
+    pub fn focus_search(&mut self) {
+        self.search.focus();
+    }
+
     /// Forgets the search results (kovan locks).
     pub fn forget_found(&mut self) {
         self.search.forget();

@@ -20,6 +20,8 @@ pub struct Search {
     asked: Option<String>,
     /// What the results shown are for.
     answered: Option<String>,
+    /// Put the cursor in the field on the next frame (Ctrl+N).
+    focus: bool,
 }
 
 impl Search {
@@ -34,6 +36,12 @@ impl Search {
         self.asked = None;
     }
 
+    /// Puts the cursor in the search field (Ctrl+N: a new chat starts
+    /// with finding the person).
+    pub fn focus(&mut self) {
+        self.focus = true;
+    }
+
     /// Forgets the results (kovan locks).
     pub fn forget(&mut self) {
         self.found.clear();
@@ -45,6 +53,9 @@ impl Search {
     /// friend or asked.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx, cmds: &mut Vec<Cmd>) {
         let r = labelled(ui, &tr!("people-search-people"), &mut self.query, false);
+        if std::mem::take(&mut self.focus) {
+            r.request_focus();
+        }
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let q = self.query.trim().to_owned();
         // A pasted invite link asks its owner directly.

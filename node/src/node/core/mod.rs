@@ -76,6 +76,7 @@ pub use group::GroupChange;
 pub use location::LiveShare;
 pub use media::VoiceSource;
 pub use scheduled::ScheduledContent;
+pub use search::fold as fold_for_search;
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
