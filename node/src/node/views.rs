@@ -240,6 +240,8 @@ pub struct ConversationView {
     /// The newest message, for the chat list's preview (none while the
     /// chat is locked or empty).
     pub last: Option<Box<MessageView>>,
+    /// What was typed here and not sent (never for a sealed chat).
+    pub draft: Option<String>,
 }
 
 impl ConversationView {
@@ -259,6 +261,7 @@ impl ConversationView {
             sealed: false,
             locked: false,
             last: None,
+            draft: None,
         }
     }
 
@@ -282,6 +285,7 @@ impl ConversationView {
             sealed: false,
             locked: false,
             last: None,
+            draft: None,
         }
     }
 }

@@ -11,8 +11,9 @@ use kovan_node::node::ScheduledContent;
 
 use crate::harness::{TestNode, TestRelay};
 
-/// Strings that only ever travel inside messages and file announcements.
-const MARKERS: [&str; 12] = [
+/// Strings that only ever travel inside messages and file announcements
+/// (or stay as a draft).
+const MARKERS: [&str; 13] = [
     "qxNOTEqx",
     "qxTEXTqx",
     "qxEDITqx",
@@ -25,6 +26,7 @@ const MARKERS: [&str; 12] = [
     "qxLATERqx",
     "qxINVITEqx",
     "qxREPLYqx",
+    "qxDRAFTqx",
 ];
 
 /// Every regular file under `root`, with the directories, not following links.
@@ -129,6 +131,7 @@ async fn nothing_a_message_carried_is_readable_at_rest_and_every_file_is_private
     let year = 365 * 24 * 3600 * 1000;
     alice.h.schedule("bob", later, kovan_node::clock::system_now_ms() + year).await.unwrap();
     alice.h.invite_create("for my qxINVITEqx friends", None, None).await.unwrap();
+    alice.h.set_draft("bob", "yarım kalan qxDRAFTqx").await.unwrap();
     bob.wait(
         "the place",
         |e| matches!(e, Event::Message { message } if message.kind == "location"),

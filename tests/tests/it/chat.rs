@@ -363,3 +363,32 @@ async fn a_chat_is_searched_across_pages_and_the_list_shows_its_newest_message()
     assert_eq!(last.text.as_deref(), Some("son söz"));
     assert!(last.outgoing);
 }
+
+/// A draft survives a restart, goes when emptied, and a sealed chat keeps
+/// none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_is_kept_across_a_restart_and_never_for_a_sealed_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(&dir.path().join("relay")).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
+    let draft = |list: Vec<kovan_node::node::ConversationView>| list[0].draft.clone();
+
+    alice.h.set_draft(&bob_acct, "yarın sabah\nikinci satır").await.unwrap();
+    let alice = alice.restart().await;
+    let kept = draft(alice.h.conversations().await.unwrap());
+    assert_eq!(kept.as_deref(), Some("yarın sabah\nikinci satır"));
+    alice.h.set_draft(&bob_acct, "  ").await.unwrap();
+    assert_eq!(draft(alice.h.conversations().await.unwrap()), None);
+
+    let too_long = "a".repeat(kovan_node::node::MAX_DRAFT + 1);
+    assert!(matches!(alice.h.set_draft(&bob_acct, &too_long).await, Err(NodeError::Invalid(_))));
+
+    alice.h.set_draft(&bob_acct, "mühürden önce").await.unwrap();
+    let conv = alice.h.conversations().await.unwrap()[0].id.clone();
+    alice.h.seal(&conv, "kedi masada uyuyor").await.unwrap();
+    assert_eq!(draft(alice.h.conversations().await.unwrap()), None, "a sealed chat shows no draft");
+    let refused = alice.h.set_draft(&bob_acct, "sonra").await;
+    assert!(matches!(refused, Err(NodeError::State(_))), "{refused:?}");
+}

@@ -118,6 +118,11 @@ impl Core {
                 let mut view =
                     ConversationView::new(r, c.as_ref().map(ContactView::from), title, epoch);
                 self.seal_state(&r.id, &mut view)?;
+                if view.sealed {
+                    self.drop_draft(&r.id)?;
+                } else {
+                    view.draft = self.draft_of(&r.id)?;
+                }
                 if !view.locked {
                     let newest = self.history().page(&r.id, None, 1)?;
                     if let Some(m) = newest.first() {

@@ -47,6 +47,7 @@ use crate::store::Database;
 mod backups;
 mod chats;
 mod delivery;
+mod drafts;
 mod files;
 mod friends;
 mod group;
@@ -70,6 +71,7 @@ mod settings;
 
 pub use chats::HistoryAt;
 pub use delivery::SendOutcome;
+pub use drafts::MAX_DRAFT;
 pub(super) use files::FileInput;
 pub use friends::Verification;
 pub use group::GroupChange;
@@ -504,7 +506,7 @@ pub(crate) async fn control(
     }
     by_feature!(
         settings, relay, friends, invites, chats, messages, modes, notrace, seals, receipts, group,
-        files, media, polls, scheduled, location, peers, search
+        files, media, polls, scheduled, location, peers, search, drafts
     );
     Err(NodeError::Invalid(format!("unknown method {}", super::views::shown(method))))
 }
