@@ -138,6 +138,24 @@ impl App {
         self
     }
 
+    /// Records files opened and shown in their folder instead of asking
+    /// the desktop; file dialogs answer with what [`App::answer_next_dialog`]
+    /// gave (tests).
+    pub fn record_desktop(mut self) -> Self {
+        self.ctx.desktop.record();
+        self
+    }
+
+    /// What was asked of the desktop (see [`App::record_desktop`]).
+    pub fn desktop_asked(&self) -> &[crate::desktop::Asked] {
+        self.ctx.desktop.asked()
+    }
+
+    /// The next file dialog picks `path` (see [`App::record_desktop`]).
+    pub fn answer_next_dialog(&mut self, path: std::path::PathBuf) {
+        self.ctx.desktop.answer_next_dialog(path);
+    }
+
     /// The notifications recorded (see [`App::record_notifications`]).
     pub fn notifications(&self) -> &[crate::notify::Notice] {
         self.ctx.notifier.recorded()
@@ -209,6 +227,13 @@ impl App {
         }
     }
 
+    /// The window is closing: what was typed is kept as drafts.
+    pub fn closing(&mut self) {
+        for c in self.chat.unsaved_drafts() {
+            self.ctx.send(c);
+        }
+    }
+
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         if self.ctx.backend.is_none() {
@@ -221,6 +246,9 @@ impl App {
         self.focused = ui.input(|i| i.viewport().focused.unwrap_or(true));
         self.ctx.emoji.trim();
         self.apply_updates(&ui.ctx().clone());
+        for e in self.ctx.desktop.failures() {
+            self.ctx.error(tr!("shell-save-failed", error = e));
+        }
         self.chat.poll_audio(ui.ctx(), &mut self.ctx);
         if ui.input(|i| !i.events.is_empty()) {
             self.last_input = Instant::now();
@@ -262,6 +290,9 @@ impl App {
 
     fn lock(&mut self) {
         self.chat.stop_audio();
+        for c in self.chat.unsaved_drafts() {
+            self.ctx.send(c);
+        }
         self.ctx.send(Cmd::Lock);
         self.ctx.chats.clear();
         self.people.forget_found();

@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod app;
 pub mod audio;
 pub mod backend;
+pub mod desktop;
 pub mod emoji;
 pub mod notify;
 pub mod prefs;

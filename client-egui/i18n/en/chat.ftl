@@ -123,3 +123,10 @@ chat-search-count = { $n ->
    *[other] { $n } messages
 }
 chat-search-hit = { $who }: { $text } · { $when }
+chat-open-failed = The desktop could not open it: { $error }
+chat-choose-file = Choose…
+chat-copy = Copy text
+chat-forward = Forward…
+chat-forward-title = Forward to
+chat-forward-to = Forward to { $name }
+chat-forward-cancel = Cancel forwarding

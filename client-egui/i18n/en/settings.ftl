@@ -76,3 +76,4 @@ settings-notifications = Desktop notifications for messages, requests and invita
 settings-notify-name-and-message = Show the sender and the message
 settings-notify-name-only = Show the sender only
 settings-notify-nothing = Show only that something came
+settings-choose-image = Choose…

@@ -114,3 +114,5 @@ shell-switcher-title = Go to a chat
 shell-switcher-field = Chat name
 shell-switcher-hint = Type a name; ↑ ↓ to pick, Enter to open
 shell-switcher-none = No chat has that name.
+shell-save-failed = The copy could not be saved: { $error }
+shell-preview-draft = Draft: { $text }

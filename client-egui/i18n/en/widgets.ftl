@@ -36,3 +36,6 @@ widgets-emoji-activities = Activities
 widgets-emoji-objects = Objects
 widgets-emoji-symbols = Symbols
 widgets-emoji-flags = Flags
+widgets-file-open = Open
+widgets-file-reveal = Show in folder
+widgets-file-save-as = Save a copy…

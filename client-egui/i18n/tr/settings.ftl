@@ -76,3 +76,4 @@ settings-notifications = Mesajlar, istekler ve davetler için masaüstü bildiri
 settings-notify-name-and-message = Göndereni ve mesajı göster
 settings-notify-name-only = Yalnızca göndereni göster
 settings-notify-nothing = Yalnızca bir şey geldiğini göster
+settings-choose-image = Seç…

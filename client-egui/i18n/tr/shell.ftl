@@ -114,3 +114,5 @@ shell-switcher-title = Bir sohbete git
 shell-switcher-field = Sohbet adı
 shell-switcher-hint = Bir ad yazın; seçmek için ↑ ↓, açmak için Enter
 shell-switcher-none = Bu adda bir sohbet yok.
+shell-save-failed = Kopya kaydedilemedi: { $error }
+shell-preview-draft = Taslak: { $text }

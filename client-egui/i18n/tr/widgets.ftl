@@ -32,3 +32,6 @@ widgets-emoji-activities = Etkinlik
 widgets-emoji-objects = Nesneler
 widgets-emoji-symbols = Semboller
 widgets-emoji-flags = Bayraklar
+widgets-file-open = Aç
+widgets-file-reveal = Klasörde göster
+widgets-file-save-as = Bir kopyasını kaydet…

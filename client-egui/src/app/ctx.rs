@@ -76,6 +76,8 @@ pub struct Ctx {
     /// The window's preferences (theme, language, notifications).
     pub prefs: Prefs,
     pub(super) notifier: Notifier,
+    /// Opening files, showing them in their folder, file dialogs.
+    pub desktop: crate::desktop::Desktop,
 }
 
 impl Ctx {
@@ -102,6 +104,7 @@ impl Ctx {
             emoji: Emoji::default(),
             prefs: Prefs::default(),
             notifier: Notifier::default(),
+            desktop: crate::desktop::Desktop::default(),
         }
     }
 

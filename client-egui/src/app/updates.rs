@@ -87,6 +87,7 @@ impl App {
                 }
                 Update::Conversations(c) => {
                     self.ctx.succeeded(&["reading chats"]);
+                    self.chat.restore_drafts(&c);
                     self.ctx.conversations = c;
                 }
                 Update::History { conversation, messages, older } => {

@@ -107,6 +107,13 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Err(e) => out.error("reading the chat", e).await,
             }
         }
+        Cmd::Draft { conversation, text } => {
+            if let Err(e) = n.set_draft(&conversation, &text).await {
+                // A sealed or no-trace chat keeps no draft: not an error
+                // to show.
+                tracing::debug!(error = %e, "draft not kept");
+            }
+        }
         Cmd::SearchChat { conversation, query } => {
             match n.search_chat(&conversation, &query, SEARCH_HITS).await {
                 Ok(hits) => out.send(Update::ChatSearch { conversation, query, hits }).await,

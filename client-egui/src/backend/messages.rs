@@ -67,6 +67,13 @@ pub enum Cmd {
     },
     /// Mark a conversation read.
     MarkRead(String),
+    /// Keep what is typed in a conversation as its draft (empty: none).
+    Draft {
+        /// The conversation.
+        conversation: String,
+        /// The draft.
+        text: String,
+    },
     /// Search inside a conversation.
     SearchChat {
         /// The conversation.

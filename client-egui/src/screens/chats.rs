@@ -1,7 +1,7 @@
 //! The list of chats (Chats tab): creating a group and its invitations on
 //! top, then one row per conversation: an avatar (the friend's picture, or
-//! initials), the title with its private-mode mark, the newest message and
-//! its time, and an unread badge.
+//! initials), the title with its private-mode mark, the newest message (or
+//! the draft, if one waits) and its time, and an unread badge.
 
 use eframe::egui::{self, Color32, FontId, Rect, Sense, TextStyle};
 use kovan_node::node::{ConversationView, MessageView};
@@ -130,7 +130,10 @@ fn row(
         egui::pos2(rect.left() + 8.0 + AVATAR / 2.0, rect.center().y),
         egui::vec2(AVATAR, AVATAR),
     );
-    paint_avatar(&painter, avatar, picture, &c.title, &c.id);
+    // The colour follows the name: the same person looks the same on
+    // every device.
+    let seed = c.contact.as_ref().and_then(|k| k.username.as_deref()).unwrap_or(&c.title);
+    paint_avatar(&painter, avatar, picture, &c.title, seed);
     let left = avatar.right() + 10.0;
     let body = ui.style().text_styles.get(&TextStyle::Body).cloned();
     let size = body.map_or(14.0, |f| f.size);
@@ -162,8 +165,12 @@ fn row(
         painter.galley(pill.center() - galley.size() / 2.0, galley, Color32::WHITE);
         right = pill.left() - 8.0;
     }
-    if let Some(m) = &c.last {
-        let at = egui::pos2(left, bottom - size);
+    let at = egui::pos2(left, bottom - size);
+    let draft = c.draft.as_deref().filter(|d| !d.trim().is_empty() && !selected);
+    if let Some(d) = draft {
+        let text = tr!("shell-preview-draft", text = d.replace('\n', " "));
+        one_line(&painter, at, right - left, text, size - 1.0, visuals.warn_fg_color);
+    } else if let Some(m) = &c.last {
         one_line(&painter, at, right - left, preview(m), size - 1.0, weak);
     }
     r

@@ -1,4 +1,8 @@
-//! A file's line in a message: size, transfer state, download or cancel.
+//! A file's line in a message: size, transfer state, download or cancel;
+//! once it is on this device, open it, show it in its folder, or save a
+//! copy elsewhere.
+
+use std::path::PathBuf;
 
 use eframe::egui::{self, Color32, RichText};
 use kovan_node::node::{FileMeta, FileView};
@@ -12,6 +16,12 @@ pub enum FileAction {
     Fetch(String),
     /// Stop this file's transfer (its id).
     Cancel(String),
+    /// Open it with its application.
+    Open(PathBuf),
+    /// Show it in its folder.
+    Reveal(PathBuf),
+    /// Save a copy where the user picks (its path, its name).
+    SaveAs(PathBuf, String),
 }
 
 /// A file's size, transfer state and what can be done with it.
@@ -56,6 +66,23 @@ pub fn file_line(
                 });
             }
         }
+        if let Some(path) = file.and_then(|f| f.path.as_deref()).map(PathBuf::from) {
+            action = action.take().or_else(|| here(ui, path, &meta.name));
+        }
     });
     action
+}
+
+/// Open, Show in folder and Save a copy, for a file on this device.
+fn here(ui: &mut egui::Ui, path: PathBuf, name: &str) -> Option<FileAction> {
+    if ui.small_button(tr!("widgets-file-open")).on_hover_text(name).clicked() {
+        return Some(FileAction::Open(path));
+    }
+    if ui.small_button(tr!("widgets-file-reveal")).on_hover_text(name).clicked() {
+        return Some(FileAction::Reveal(path));
+    }
+    if ui.small_button(tr!("widgets-file-save-as")).on_hover_text(name).clicked() {
+        return Some(FileAction::SaveAs(path, name.to_owned()));
+    }
+    None
 }

@@ -25,7 +25,7 @@ pub fn initials(name: &str) -> String {
     out
 }
 
-/// A colour picked from `seed` (an account or chat id): mid-tone, readable
+/// A colour picked from `seed` (a username or a name): mid-tone, readable
 /// with white initials in light and dark themes.
 pub fn seed_colour(seed: &str) -> Color32 {
     const PALETTE: [Color32; 8] = [

@@ -6,6 +6,7 @@
 
 mod account;
 mod composer;
+mod desktop;
 mod errors;
 mod flows;
 mod groups;

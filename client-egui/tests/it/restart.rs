@@ -62,3 +62,43 @@ fn unlocking_opens_the_chat_that_was_open() {
     pause(&mut alice, std::time::Duration::from_millis(300));
     assert!(alice.state().errors().is_empty(), "{:?}", alice.state().errors());
 }
+
+/// What was typed and not sent is there after the window closes and opens
+/// again, over two lines (Shift+Enter); sending it leaves no draft behind.
+#[test]
+fn a_draft_with_two_lines_survives_a_restart_and_goes_once_sent() {
+    use eframe::egui::{Key, Modifiers};
+    use egui_kittest::kittest::Queryable;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = alone_in_a_group(dir.path());
+    type_into(&mut alice, "Message", "yarın");
+    alice.key_press_modifiers(Modifiers::SHIFT, Key::Enter);
+    alice.step();
+    alice.get_by_label("Message").type_text("sabah");
+    alice.step();
+    assert!(alice.query_all_by_value("yarın\nsabah").next().is_some(), "Shift+Enter makes a line");
+    // Kept within a second of typing, whatever happens next.
+    pause(&mut alice, std::time::Duration::from_millis(1500));
+    drop(alice);
+
+    let mut alice = window(kovan_desktop::app::App::new(config(dir.path(), "alice", None)));
+    until(&mut alice, "the lock screen", |h| h.state().screen == Screen::Unlock);
+    unlock(&mut alice);
+    click(&mut alice, "notes");
+    until(&mut alice, "the draft", |h| h.query_all_by_value("yarın\nsabah").next().is_some());
+    alice.get_by_label("Message").focus();
+    alice.key_press(Key::Enter);
+    until(&mut alice, "sent", |h| has(h, "yarın\nsabah"));
+    pause(&mut alice, std::time::Duration::from_millis(1500));
+    drop(alice);
+
+    let mut alice = window(kovan_desktop::app::App::new(config(dir.path(), "alice", None)));
+    until(&mut alice, "the lock screen", |h| h.state().screen == Screen::Unlock);
+    unlock(&mut alice);
+    click(&mut alice, "notes");
+    until(&mut alice, "the message", |h| has(h, "yarın\nsabah"));
+    pause(&mut alice, std::time::Duration::from_millis(300));
+    let field = alice.get_by_label("Message").value();
+    assert_eq!(field.as_deref().unwrap_or_default(), "", "the sent draft came back");
+}

@@ -76,7 +76,7 @@ pub(crate) fn window(app: App) -> Client {
         .wgpu()
         .build_ui_state(
             |ui, app: &mut App| app.ui(ui),
-            app.language(Lang::En).record_notifications(),
+            app.language(Lang::En).record_notifications().record_desktop(),
         )
 }
 

@@ -73,6 +73,10 @@ pub enum Bubble {
     ClosePoll,
     /// Download or cancel the file.
     File(FileAction),
+    /// Put the text on the clipboard.
+    Copy(String),
+    /// Forward this to another chat.
+    Forward(super::forward::Forwarding),
 }
 
 /// Draws one message; returns what was clicked.
@@ -189,7 +193,8 @@ pub fn bubble(
                     {
                         action = Some(a);
                     }
-                    footer(ui, m, bx, &mut action);
+                    let saved = file.and_then(|f| f.path.as_deref()).map(PathBuf::from);
+                    footer(ui, m, saved, bx, &mut action);
                 });
             });
     });
@@ -197,7 +202,13 @@ pub fn bubble(
 }
 
 /// Time, ticks, reaction chips and the "…" menu.
-fn footer(ui: &mut egui::Ui, m: &MessageView, bx: &mut BubbleCtx<'_>, action: &mut Option<Bubble>) {
+fn footer(
+    ui: &mut egui::Ui,
+    m: &MessageView,
+    saved: Option<PathBuf>,
+    bx: &mut BubbleCtx<'_>,
+    action: &mut Option<Bubble>,
+) {
     ui.horizontal(|ui| {
         let edited = if m.edited_at.is_some() {
             format!("{} · ", tr!("chat-edited"))
@@ -225,6 +236,23 @@ fn footer(ui: &mut egui::Ui, m: &MessageView, bx: &mut BubbleCtx<'_>, action: &m
         ui.menu_button("…", |ui| {
             if ui.button(tr!("chat-reply")).clicked() {
                 *action = Some(Bubble::Reply);
+                ui.close();
+            }
+            if let Some(text) = m.text.clone().filter(|_| m.kind == "text") {
+                if ui.button(tr!("chat-copy")).clicked() {
+                    *action = Some(Bubble::Copy(text.clone()));
+                    ui.close();
+                }
+                if !m.sealed && ui.button(tr!("chat-forward")).clicked() {
+                    *action = Some(Bubble::Forward(super::forward::Forwarding::Text(text)));
+                    ui.close();
+                }
+            }
+            if let Some(path) = saved.clone()
+                && ui.button(tr!("chat-forward")).clicked()
+            {
+                let image = m.kind == "image";
+                *action = Some(Bubble::Forward(super::forward::Forwarding::File { path, image }));
                 ui.close();
             }
             if m.outgoing && ui.button(tr!("chat-message-info")).clicked() {

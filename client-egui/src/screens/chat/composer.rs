@@ -4,9 +4,10 @@
 //! per chat.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use eframe::egui;
-use kovan_node::node::MessageView;
+use kovan_node::node::{ConversationView, MessageView};
 
 use super::extras::Extras;
 use super::schedule::ScheduleForm;
@@ -24,10 +25,17 @@ fn offers_completions(draft: &str) -> bool {
     emoji::completion_token(draft).is_some_and(|(_, code)| !emoji::completions(code).is_empty())
 }
 
+/// How often what is typed is compared with the kept drafts.
+const DRAFT_EVERY: Duration = Duration::from_secs(1);
+
 /// The composer's state.
 #[derive(Debug, Default)]
 pub struct Composer {
     drafts: HashMap<String, String>,
+    /// The drafts as the node keeps them (what differs is saved).
+    saved: HashMap<String, String>,
+    /// When the drafts were last compared with the node's.
+    compared: Option<Instant>,
     replying_to: Option<MessageView>,
     /// The message whose edit is in the field.
     editing: Option<String>,
@@ -49,6 +57,38 @@ impl Composer {
     /// Writes a reply to `m`.
     pub fn reply_to(&mut self, m: MessageView) {
         self.replying_to = Some(m);
+    }
+
+    /// The node's drafts came (with the conversation list): each fills
+    /// its chat's field unless something was typed there since.
+    pub fn restore_drafts(&mut self, conversations: &[ConversationView]) {
+        for c in conversations {
+            let Some(d) = &c.draft else { continue };
+            self.saved.insert(c.id.clone(), d.clone());
+            self.drafts.entry(c.id.clone()).or_insert_with(|| d.clone());
+        }
+    }
+
+    /// Drafts that changed since the node last kept them (each second, or
+    /// now when `now`): what to tell it.
+    pub fn changed_drafts(&mut self, now: bool) -> Vec<Cmd> {
+        if !now && self.compared.is_some_and(|t| t.elapsed() < DRAFT_EVERY) {
+            return Vec::new();
+        }
+        self.compared = Some(Instant::now());
+        let mut cmds = Vec::new();
+        for (conv, text) in &self.drafts {
+            // Not while editing a sent message: that text is not a draft.
+            if self.editing.is_some() {
+                break;
+            }
+            let kept = self.saved.get(conv).map_or("", String::as_str);
+            if kept.trim() != text.trim() {
+                self.saved.insert(conv.clone(), text.clone());
+                cmds.push(Cmd::Draft { conversation: conv.clone(), text: text.clone() });
+            }
+        }
+        cmds
     }
 
     /// Puts `m`'s text in the field to edit it.
@@ -98,7 +138,7 @@ impl Composer {
             // this grows upward above it.
             if self.extras_open {
                 ui.group(|ui| {
-                    self.extras.show(ui, conv, cmds);
+                    self.extras.show(ui, ctx, conv, cmds);
                     self.schedule.show(ui, conv, &mut self.drafts, cmds);
                 });
             }
@@ -135,12 +175,18 @@ impl Composer {
                     let draft = self.drafts.entry(conv.to_owned()).or_default();
                     let label = ui.label(tr!("chat-message"));
                     let r = ui.add(
-                        egui::TextEdit::singleline(draft)
+                        egui::TextEdit::multiline(draft)
                             // A fixed id: what comes and goes above the
                             // field (completions, the picker, a reply)
                             // must not make it another widget, which
                             // would lose the keyboard focus.
                             .id(egui::Id::new(FIELD))
+                            // Shift+Enter makes a new line; Enter sends.
+                            .return_key(egui::KeyboardShortcut::new(
+                                egui::Modifiers::SHIFT,
+                                egui::Key::Enter,
+                            ))
+                            .desired_rows(1)
                             .hint_text(tr!("chat-message-hint"))
                             .desired_width(ui.available_width() - 80.0),
                     );
@@ -162,11 +208,8 @@ impl Composer {
                             },
                         );
                     });
-                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if enter {
-                        // Enter sends; the field keeps the keyboard.
-                        r.request_focus();
-                    }
+                    let enter = r.has_focus()
+                        && ui.input(|i| i.key_pressed(egui::Key::Enter) && !i.modifiers.shift);
                     let label = if self.editing.is_some() {
                         tr!("chat-save-edit")
                     } else {

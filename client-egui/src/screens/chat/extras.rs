@@ -1,12 +1,15 @@
 //! The first part of the composer's "Attach, location, poll, send later"
 //! section: the location form, a file or image by path, the poll form
-//! (the schedule form follows them).
+//! (the schedule form follows them). "Choose…" opens the system's file
+//! dialog; what it picks fills the path.
 
 use eframe::egui;
 
 use super::location::LocationForm;
 use super::poll::PollForm;
+use crate::app::Ctx;
 use crate::backend::Cmd;
+use crate::desktop::Pick;
 use crate::widgets::field;
 
 /// The section's forms.
@@ -20,10 +23,17 @@ pub struct Extras {
 
 impl Extras {
     /// Share a place, attach a file or image, start a poll.
-    pub fn show(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
+    pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx, conv: &str, cmds: &mut Vec<Cmd>) {
         self.location.show(ui, conv, cmds);
+        let why = Pick::Attach(conv.to_owned());
+        if let Some(p) = ctx.desktop.picked(&why) {
+            self.attach_path = p.display().to_string();
+        }
         ui.horizontal(|ui| {
-            field(ui, &tr!("chat-file-path"), &mut self.attach_path, "", 260.0);
+            field(ui, &tr!("chat-file-path"), &mut self.attach_path, "", 220.0);
+            if ui.button(tr!("chat-choose-file")).clicked() {
+                ctx.desktop.pick_file(why);
+            }
             let path = self.attach_path.trim().to_owned();
             let ok = !path.is_empty();
             if ui.add_enabled(ok, egui::Button::new(tr!("chat-attach-file"))).clicked() {

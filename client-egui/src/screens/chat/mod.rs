@@ -10,12 +10,14 @@
 //! | who has a message and who read it | [`info`] |
 //! | the composer (reply, emoji, completions, field, Send) | [`composer`] |
 //! | attach, location, poll, send later | [`extras`], [`location`], [`poll`], [`schedule`] |
+//! | forwarding a message to another chat | [`forward`] |
 //! | recording and playing voice notes | [`voice`] |
 //! | search in the chat (Ctrl+F) and jumping to a hit | [`search`] |
 
 mod bubble;
 mod composer;
 mod extras;
+mod forward;
 mod info;
 mod location;
 mod messages;
@@ -61,6 +63,7 @@ pub struct ChatView {
     info: MessageInfo,
     private: PrivateBar,
     search: search::ChatSearch,
+    forwarding: Option<forward::Forwarding>,
 }
 
 impl ChatView {
@@ -68,6 +71,9 @@ impl ChatView {
     /// came already (messages that arrived meanwhile are not the page),
     /// and it is read.
     pub fn opened(&mut self, id: &str, ctx: &mut Ctx) {
+        for c in self.composer.changed_drafts(true) {
+            ctx.send(c);
+        }
         self.composer.opened();
         self.info.close();
         self.search.close();
@@ -92,6 +98,16 @@ impl ChatView {
     /// The image viewer (the backend's decoded images go to it).
     pub fn viewer(&mut self) -> &mut ImageViewer {
         &mut self.viewer
+    }
+
+    /// The conversation list came, with the node's drafts.
+    pub fn restore_drafts(&mut self, conversations: &[kovan_node::node::ConversationView]) {
+        self.composer.restore_drafts(conversations);
+    }
+
+    /// What was typed and not yet kept as drafts (kovan locks or closes).
+    pub fn unsaved_drafts(&mut self) -> Vec<Cmd> {
+        self.composer.changed_drafts(true)
     }
 
     /// Search hits came for `conversation`.
@@ -193,6 +209,19 @@ impl ChatView {
                 Bubble::StopPlaying => play = Some(None),
                 Bubble::File(FileAction::Fetch(id)) => cmds.push(Cmd::FetchFile(id)),
                 Bubble::File(FileAction::Cancel(id)) => cmds.push(Cmd::CancelFile(id)),
+                Bubble::File(FileAction::Open(path)) => {
+                    if let Err(e) = ctx.desktop.open(&path) {
+                        ctx.error(tr!("chat-open-failed", error = e));
+                    }
+                }
+                Bubble::File(FileAction::Reveal(path)) => {
+                    if let Err(e) = ctx.desktop.reveal(&path) {
+                        ctx.error(tr!("chat-open-failed", error = e));
+                    }
+                }
+                Bubble::File(FileAction::SaveAs(path, name)) => ctx.desktop.save_copy(path, name),
+                Bubble::Copy(text) => ctx.desktop.copy(ui, text),
+                Bubble::Forward(what) => self.forwarding = Some(what),
             }
         }
         if let Some(id) = view {
@@ -200,6 +229,7 @@ impl ChatView {
         }
         self.viewer.show(ui, ctx);
         self.info.show(ui);
+        forward::show(ui, ctx, &mut self.forwarding);
         if let Some(what) = play {
             self.voice.play(what);
         }
@@ -230,6 +260,7 @@ impl ChatView {
             pages.loading_older = true;
             cmds.push(Cmd::History { conversation: conv.to_owned(), before: Some(oldest.seq) });
         }
+        cmds.extend(self.composer.changed_drafts(false));
         for c in cmds {
             ctx.send(c);
         }

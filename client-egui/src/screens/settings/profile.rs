@@ -4,6 +4,7 @@ use eframe::egui;
 
 use crate::app::Ctx;
 use crate::backend::{Action, Cmd};
+use crate::desktop::Pick;
 use crate::widgets::{avatar, field, labelled};
 
 /// The avatar's path as typed.
@@ -13,13 +14,20 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// This account's avatar, "Set avatar" from a path, "Remove avatar".
+    /// This account's avatar, "Set avatar" from a path (typed, or from
+    /// the system's file dialog), "Remove avatar".
     pub fn avatar(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
         let mine = ctx.signed_in.clone().unwrap_or_default();
+        if let Some(p) = ctx.desktop.picked(&Pick::Avatar) {
+            self.avatar_path = p.display().to_string();
+        }
         ui.horizontal_wrapped(|ui| {
             let yours = tr!("settings-your-avatar");
             avatar(ui, ctx.avatars.get(&mine).and_then(Option::as_ref), &yours);
-            field(ui, &tr!("settings-avatar-image"), &mut self.avatar_path, "", 200.0);
+            field(ui, &tr!("settings-avatar-image"), &mut self.avatar_path, "", 160.0);
+            if ui.button(tr!("settings-choose-image")).clicked() {
+                ctx.desktop.pick_file(Pick::Avatar);
+            }
             let path = self.avatar_path.trim().to_owned();
             let set = egui::Button::new(tr!("settings-set-avatar"));
             if ui.add_enabled(!path.is_empty(), set).clicked() {
