@@ -405,6 +405,9 @@ impl App {
             }
             self.follow_nav();
         });
+        if let Some(conv) = self.ctx.open.clone() {
+            self.chat.side(ui, &mut self.ctx, &conv);
+        }
         egui::CentralPanel::default().show(ui, |ui| match self.ctx.open.clone() {
             Some(conv) => self.chat.show(ui, &mut self.ctx, &conv),
             None => {

@@ -13,6 +13,7 @@ pub mod backend;
 pub mod desktop;
 pub mod emoji;
 pub mod notify;
+pub mod places;
 pub mod prefs;
 pub mod screens;
 pub mod widgets;

@@ -82,11 +82,11 @@ chat-close-poll = Close poll
 ## Send later
 
 chat-send-at = Send at
-chat-send-at-hint = +10m, +2h, or 2026-12-31T23:59:00Z
+chat-send-at-hint = +10m, +2h, or 2026-12-31 23:59
 chat-save-scheduled = Save scheduled
 chat-stop-editing = Stop editing
 chat-schedule = Schedule
-chat-bad-time = Not a time kovan understands
+chat-bad-time = Not a time kovan understands, or it has passed
 chat-scheduled-poll = poll: { $question }
 chat-scheduled-for = Scheduled for { $time }: { $what }
 chat-edit-scheduled = Edit scheduled
@@ -130,3 +130,12 @@ chat-forward = Forward…
 chat-forward-title = Forward to
 chat-forward-to = Forward to { $name }
 chat-forward-cancel = Cancel forwarding
+chat-pick-time = Day and time:
+chat-pick-hour = Hour
+chat-pick-minute = Minute
+chat-in-an-hour = In an hour
+chat-tomorrow-morning = Tomorrow 09:00
+chat-find-place = Find a place
+chat-find-place-hint = A city or town, e.g. Kadıköy
+chat-no-place = No place by that name here; click the map or type coordinates.
+chat-map = Map: click to pick a place, drag to move, scroll to zoom

@@ -52,3 +52,14 @@ groups-new-chat-password = New chat password
 groups-seal-chat = Seal chat
 groups-seal-cancel = Cancel
 groups-seal-hint = 8 characters or more. Share it with the chat's members in person, not here.
+groups-show-panel = Show members
+groups-hide-panel = Hide members
+groups-panel-title = { $n ->
+    [one] 1 member
+   *[other] { $n } members
+}
+groups-role-you = you
+groups-role-you-admin = you, admin
+groups-role-admin = admin
+groups-role-muted = muted here
+groups-invite-friends = Invite friends

@@ -82,11 +82,11 @@ chat-close-poll = Anketi kapat
 ## Sonra gönder
 
 chat-send-at = Gönderim zamanı
-chat-send-at-hint = +10m, +2h veya 2026-12-31T23:59:00Z
+chat-send-at-hint = +10m, +2h veya 2026-12-31 23:59
 chat-save-scheduled = Planlananı kaydet
 chat-stop-editing = Düzenlemeyi bırak
 chat-schedule = Planla
-chat-bad-time = kovan bu zamanı anlayamadı
+chat-bad-time = kovan bu zamanı anlayamadı ya da zaman geçti
 chat-scheduled-poll = anket: { $question }
 chat-scheduled-for = { $time } için planlandı: { $what }
 chat-edit-scheduled = Planlananı düzenle
@@ -127,3 +127,12 @@ chat-forward = İlet…
 chat-forward-title = Şuraya ilet
 chat-forward-to = İlet: { $name }
 chat-forward-cancel = İletmekten vazgeç
+chat-pick-time = Gün ve saat:
+chat-pick-hour = Saat
+chat-pick-minute = Dakika
+chat-in-an-hour = Bir saat sonra
+chat-tomorrow-morning = Yarın 09:00
+chat-find-place = Bir yer bul
+chat-find-place-hint = Bir şehir ya da ilçe, ör. Kadıköy
+chat-no-place = Bu adda bir yer yok; haritaya tıklayın ya da koordinat yazın.
+chat-map = Harita: yer seçmek için tıklayın, kaydırmak için sürükleyin, yakınlaştırmak için tekerleği çevirin

@@ -313,6 +313,9 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Action::Verify(a) => {
                     n.verify(&a, kovan_node::node::Verification::Compared).await.map(drop)
                 }
+                Action::VerifyDigits(a, digits) => {
+                    n.verify(&a, kovan_node::node::Verification::Digits(digits)).await.map(drop)
+                }
                 Action::SetAvatar(path) => {
                     let set = set_avatar(n, path).await;
                     if set.is_ok()

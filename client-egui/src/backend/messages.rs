@@ -324,6 +324,8 @@ pub enum Action {
     SetAvatar(Option<PathBuf>),
     /// Mark a contact's safety number as compared.
     Verify(String),
+    /// Mark a contact verified if the digits they sent match.
+    VerifyDigits(String, String),
     /// Change a group (admins).
     Group(String, GroupChange),
     /// Leave a group.
@@ -359,7 +361,7 @@ impl Action {
             Self::Unfriend(_) => "unfriending",
             Self::Block(_, true) => "blocking",
             Self::Block(_, false) => "unblocking",
-            Self::Verify(_) => "marking verified",
+            Self::Verify(_) | Self::VerifyDigits(..) => "marking verified",
             Self::SetAvatar(_) => "setting the avatar",
             Self::Group(..) => "changing the group",
             Self::Leave(_) => "leaving the group",

@@ -4,11 +4,11 @@
 
 use eframe::egui;
 use kovan_node::contacts::FriendState;
-use kovan_node::node::GroupChange;
+use kovan_node::node::{GroupChange, GroupView};
 
 use crate::app::Ctx;
 use crate::backend::{Action, Cmd};
-use crate::widgets::{Confirm, contact_name, field};
+use crate::widgets::{Confirm, contact_name, field, paint_avatar};
 
 /// "New group" and the pending invitations.
 #[derive(Debug, Default)]
@@ -60,23 +60,29 @@ impl NewGroup {
     }
 }
 
-/// The panel above a group's chat.
+/// The members panel's width, in points.
+const MEMBERS_PANEL: f32 = 260.0;
+/// The members panel shows by itself when the chat is at least this wide.
+const ROOM_FOR_PANEL: f32 = 700.0;
+
+/// A group's members and settings: the member list on one line above the
+/// chat, and the members panel on its right (each member with what can be
+/// done with them, invitations, renaming, deleting, leaving), shown when
+/// the window is wide enough or when asked for.
 #[derive(Debug, Default)]
 pub struct GroupPanel {
     rename_to: String,
+    /// The members panel shown or hidden by the user (`None`: shown when
+    /// the chat has room for it).
+    shown: Option<bool>,
+    /// The window had room for the panel when last drawn.
+    roomy: bool,
 }
 
 impl GroupPanel {
-    /// Members and what can be done with them, if `conv` is a group.
-    /// Removing, banning and deleting are asked about first (`ask`).
-    pub fn show(
-        &mut self,
-        ui: &mut egui::Ui,
-        ctx: &Ctx,
-        conv: &str,
-        cmds: &mut Vec<Cmd>,
-        ask: &mut Option<Confirm>,
-    ) {
+    /// The member line above a group's chat, with the switch that shows or
+    /// hides the members panel ([`GroupPanel::side`]).
+    pub fn show(&mut self, ui: &mut egui::Ui, ctx: &Ctx, conv: &str) {
         let Some(g) = ctx.groups.iter().find(|g| g.id == conv) else { return };
         let names: Vec<String> = g
             .members
@@ -87,9 +93,70 @@ impl GroupPanel {
                 (false, false) => m.name.clone(),
             })
             .collect();
-        ui.label(tr!("groups-members", names = names.join(", ")));
-        ui.horizontal_wrapped(|ui| {
-            for m in g.members.iter().filter(|m| !m.me) {
+        let shown = self.shown.unwrap_or(self.roomy);
+        ui.horizontal(|ui| {
+            ui.label(tr!("groups-members", names = names.join(", ")));
+            let toggle = if shown { tr!("groups-hide-panel") } else { tr!("groups-show-panel") };
+            if ui.small_button(toggle).clicked() {
+                self.shown = Some(!shown);
+            }
+        });
+    }
+
+    /// The members panel on the chat's right, if `conv` is a group and the
+    /// panel is shown (drawn before the chat, so the chat keeps the rest
+    /// of the width).
+    pub fn side(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx, conv: &str) {
+        let Some(g) = ctx.groups.iter().find(|g| g.id == conv).cloned() else { return };
+        self.roomy = ui.available_width() >= ROOM_FOR_PANEL;
+        if !self.shown.unwrap_or(self.roomy) {
+            return;
+        }
+        let (mut cmds, mut ask) = (Vec::new(), None);
+        egui::Panel::right("members").resizable(false).exact_size(MEMBERS_PANEL).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                self.panel(ui, ctx, &g, &mut cmds, &mut ask);
+            });
+        });
+        for c in cmds {
+            ctx.send(c);
+        }
+        if let Some(a) = ask {
+            ctx.ask(a);
+        }
+    }
+
+    fn panel(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &Ctx,
+        g: &GroupView,
+        cmds: &mut Vec<Cmd>,
+        ask: &mut Option<Confirm>,
+    ) {
+        ui.heading(tr!("groups-panel-title", n = g.members.len()));
+        for m in &g.members {
+            ui.horizontal_wrapped(|ui| {
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(22.0, 22.0), egui::Sense::hover());
+                paint_avatar(ui.painter(), rect, None, &m.name, &m.name);
+                let role = match (m.me, m.admin, m.muted) {
+                    (true, true, _) => tr!("groups-role-you-admin"),
+                    (true, false, _) => tr!("groups-role-you"),
+                    (false, true, _) => tr!("groups-role-admin"),
+                    (false, false, true) => tr!("groups-role-muted"),
+                    (false, false, false) => String::new(),
+                };
+                ui.strong(&m.name);
+                if !role.is_empty() {
+                    ui.weak(role);
+                }
+            });
+            if m.me {
+                continue;
+            }
+            ui.horizontal_wrapped(|ui| {
+                ui.add_space(28.0);
                 let (label, on) = if m.muted {
                     (tr!("groups-unmute", name = m.name.as_str()), false)
                 } else {
@@ -98,54 +165,34 @@ impl GroupPanel {
                 if ui.small_button(label).on_hover_text(tr!("groups-mute-only-here")).clicked() {
                     cmds.push(Cmd::Act(Action::Mute(g.id.clone(), m.account.clone(), on)));
                 }
-            }
-            if g.admin {
-                for m in g.members.iter().filter(|m| !m.me) {
-                    if ui.small_button(tr!("groups-remove", name = m.name.as_str())).clicked() {
-                        let change = GroupChange::Remove(m.account.clone());
-                        *ask = Some(Confirm::new(
-                            tr!(
-                                "groups-remove-question",
-                                name = m.name.as_str(),
-                                group = g.name.as_str()
-                            ),
-                            tr!("groups-remove-detail"),
-                            Cmd::Act(Action::Group(g.id.clone(), change)),
-                        ));
-                    }
-                    if ui.small_button(tr!("groups-ban", name = m.name.as_str())).clicked() {
-                        let change = GroupChange::Ban(m.account.clone());
-                        *ask = Some(Confirm::new(
-                            tr!(
-                                "groups-ban-question",
-                                name = m.name.as_str(),
-                                group = g.name.as_str()
-                            ),
-                            tr!("groups-ban-detail"),
-                            Cmd::Act(Action::Group(g.id.clone(), change)),
-                        ));
-                    }
+                if !g.admin {
+                    return;
                 }
-                field(ui, &tr!("groups-rename-to"), &mut self.rename_to, "", 120.0);
-                if ui.small_button(tr!("groups-rename")).clicked()
-                    && !self.rename_to.trim().is_empty()
-                {
-                    let change = GroupChange::Rename(std::mem::take(&mut self.rename_to));
-                    cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
-                }
-                if ui.small_button(tr!("groups-delete")).clicked() {
+                if ui.small_button(tr!("groups-remove", name = m.name.as_str())).clicked() {
+                    let change = GroupChange::Remove(m.account.clone());
                     *ask = Some(Confirm::new(
-                        tr!("groups-delete-question", group = g.name.as_str()),
-                        tr!("groups-delete-detail"),
-                        Cmd::Act(Action::Group(g.id.clone(), GroupChange::Delete)),
+                        tr!(
+                            "groups-remove-question",
+                            name = m.name.as_str(),
+                            group = g.name.as_str()
+                        ),
+                        tr!("groups-remove-detail"),
+                        Cmd::Act(Action::Group(g.id.clone(), change)),
                     ));
                 }
-            }
-            if ui.small_button(tr!("groups-leave")).clicked() {
-                cmds.push(Cmd::Act(Action::Leave(g.id.clone())));
-            }
-        });
+                if ui.small_button(tr!("groups-ban", name = m.name.as_str())).clicked() {
+                    let change = GroupChange::Ban(m.account.clone());
+                    *ask = Some(Confirm::new(
+                        tr!("groups-ban-question", name = m.name.as_str(), group = g.name.as_str()),
+                        tr!("groups-ban-detail"),
+                        Cmd::Act(Action::Group(g.id.clone(), change)),
+                    ));
+                }
+            });
+        }
         if g.admin || g.members_invite {
+            ui.separator();
+            ui.strong(tr!("groups-invite-friends"));
             ui.horizontal_wrapped(|ui| {
                 for c in ctx.contacts.iter().filter(|c| c.state == FriendState::Friend) {
                     if g.members.iter().any(|m| m.account == c.account) {
@@ -165,6 +212,28 @@ impl GroupPanel {
                     }
                 }
             });
+        }
+        ui.separator();
+        if g.admin {
+            ui.horizontal_wrapped(|ui| {
+                field(ui, &tr!("groups-rename-to"), &mut self.rename_to, "", 120.0);
+                if ui.small_button(tr!("groups-rename")).clicked()
+                    && !self.rename_to.trim().is_empty()
+                {
+                    let change = GroupChange::Rename(std::mem::take(&mut self.rename_to));
+                    cmds.push(Cmd::Act(Action::Group(g.id.clone(), change)));
+                }
+            });
+            if ui.small_button(tr!("groups-delete")).clicked() {
+                *ask = Some(Confirm::new(
+                    tr!("groups-delete-question", group = g.name.as_str()),
+                    tr!("groups-delete-detail"),
+                    Cmd::Act(Action::Group(g.id.clone(), GroupChange::Delete)),
+                ));
+            }
+        }
+        if ui.small_button(tr!("groups-leave")).clicked() {
+            cmds.push(Cmd::Act(Action::Leave(g.id.clone())));
         }
     }
 }

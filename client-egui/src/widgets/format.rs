@@ -79,6 +79,17 @@ pub fn day_label(day: Date, today: Date) -> String {
     }
 }
 
+/// A time in ms as a local date and time.
+pub fn local(ms: i64) -> jiff::civil::DateTime {
+    at(ms, &zone()).datetime()
+}
+
+/// A local date and time as ms (a time skipped by a clock change moves
+/// forward, as people expect).
+pub fn local_ms(dt: jiff::civil::DateTime) -> Option<i64> {
+    dt.to_zoned(zone()).ok().map(|z| z.timestamp().as_millisecond())
+}
+
 /// "14:05" (local time) of a time in ms.
 pub fn clock(ms: i64) -> String {
     clock_in(ms, &zone())

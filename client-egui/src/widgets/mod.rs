@@ -9,6 +9,7 @@ mod fields;
 mod file_line;
 mod format;
 mod initials;
+mod map;
 mod presence;
 mod texture;
 mod waveform;
@@ -19,9 +20,11 @@ pub use emoji_text::small_weak;
 pub use fields::{field, labelled};
 pub use file_line::{FileAction, file_line};
 pub use format::{
-    civil_day, clock, contact_name, day_label, format_day, human_size, set_time_zone, short,
+    civil_day, clock, contact_name, day_label, format_day, human_size, local, local_ms,
+    set_time_zone, short,
 };
 pub use initials::{initials, paint_avatar, seed_colour};
+pub use map::{MapView, map};
 pub use presence::presence;
 pub use texture::rgba_texture;
 pub use waveform::waveform;

@@ -260,7 +260,12 @@ fn a_safety_number_is_verified_and_settings_show_sessions_and_avatar() {
     // Safety number, compared and marked verified; Bob is online.
     until(alice, "bob online", |h| has(h, "bob online"));
     click(alice, "Safety number for bob");
+    until(alice, "the number and its QR code", |h| {
+        has_text(h, "compare this number") && has(h, "The safety number as a QR code")
+    });
     click(alice, "Mark bob verified");
+    until(alice, "verified", |h| has_text(h, "You have verified bob"));
+    click(alice, "Close");
     until(alice, "the verified mark", |h| has(h, "bob ✔ verified"));
     shot(alice, "people");
 

@@ -9,6 +9,7 @@ mod composer;
 mod desktop;
 mod errors;
 mod flows;
+mod forms;
 mod groups;
 mod human;
 mod info;

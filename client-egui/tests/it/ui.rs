@@ -245,6 +245,10 @@ pub(crate) fn error_says(h: &Client, part: &str) -> bool {
 /// chat and in the list's preview).
 pub(crate) fn click(h: &mut Client, label: &str) {
     until(h, label, |h| has(h, label));
+    // A panel that just grew (the extras, the members) settles over a
+    // frame or two: aim where the widget is now.
+    h.step();
+    h.step();
     if let Some(n) = h.query_all_by_label(label).next() {
         n.click();
     }
@@ -293,7 +297,11 @@ pub(crate) fn type_into(h: &mut Client, field: &str, text: &str) {
     let node = h.get_by_label(field);
     node.focus();
     node.type_text(text);
-    h.step();
+    // A multi-line field lays its text out again over the next frames:
+    // what follows it settles before the next click is aimed.
+    for _ in 0..3 {
+        h.step();
+    }
 }
 
 /// Replaces what a field holds with `text` (select all, then type).

@@ -25,6 +25,17 @@ fn offers_completions(draft: &str) -> bool {
     emoji::completion_token(draft).is_some_and(|(_, code)| !emoji::completions(code).is_empty())
 }
 
+/// `text` in the weak colour on one line inside an empty field's `rect`.
+fn hint(ui: &egui::Ui, rect: egui::Rect, text: &str) {
+    let margin = ui.spacing().button_padding;
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let colour = ui.visuals().weak_text_color();
+    let mut job = egui::text::LayoutJob::simple_singleline(text.to_owned(), font, colour);
+    job.wrap = egui::text::TextWrapping::truncate_at_width(rect.width() - 2.0 * margin.x);
+    let galley = ui.painter().layout_job(job);
+    ui.painter().galley(rect.min + egui::vec2(margin.x, 2.0), galley, colour);
+}
+
 /// How often what is typed is compared with the kept drafts.
 const DRAFT_EVERY: Duration = Duration::from_secs(1);
 
@@ -77,15 +88,22 @@ impl Composer {
         }
         self.compared = Some(Instant::now());
         let mut cmds = Vec::new();
-        for (conv, text) in &self.drafts {
-            // Not while editing a sent message: that text is not a draft.
-            if self.editing.is_some() {
-                break;
-            }
+        // Not while editing a sent message: that text is not a draft.
+        if self.editing.is_some() {
+            return cmds;
+        }
+        let convs: std::collections::BTreeSet<&String> =
+            self.drafts.keys().chain(self.saved.keys()).collect();
+        for conv in convs {
+            let text = self.drafts.get(conv).map_or("", String::as_str);
             let kept = self.saved.get(conv).map_or("", String::as_str);
             if kept.trim() != text.trim() {
-                self.saved.insert(conv.clone(), text.clone());
-                cmds.push(Cmd::Draft { conversation: conv.clone(), text: text.clone() });
+                cmds.push(Cmd::Draft { conversation: conv.clone(), text: text.to_owned() });
+            }
+        }
+        for c in &cmds {
+            if let Cmd::Draft { conversation, text } = c {
+                self.saved.insert(conversation.clone(), text.clone());
             }
         }
         cmds
@@ -139,7 +157,8 @@ impl Composer {
             if self.extras_open {
                 ui.group(|ui| {
                     self.extras.show(ui, ctx, conv, cmds);
-                    self.schedule.show(ui, conv, &mut self.drafts, cmds);
+                    let now = ctx.now_ms();
+                    self.schedule.show(ui, now, conv, &mut self.drafts, cmds);
                 });
             }
             if self.picker_open {
@@ -187,10 +206,15 @@ impl Composer {
                                 egui::Key::Enter,
                             ))
                             .desired_rows(1)
-                            .hint_text(tr!("chat-message-hint"))
                             .desired_width(ui.available_width() - 80.0),
                     );
                     let r = r.labelled_by(label.id);
+                    // The hint on one line, cut to fit: a wrapped hint would
+                    // make the empty field taller than a typed one, and the
+                    // composer would jump at the first key.
+                    if draft.is_empty() {
+                        hint(ui, r.rect, &tr!("chat-message-hint"));
+                    }
                     // While completions are offered, Tab completes and
                     // the focus stays (the filter is read when the next
                     // frame's keys come, so it follows the text as edited).
@@ -248,16 +272,29 @@ impl Composer {
             let tab =
                 typing && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Tab));
             let mut chosen = tab.then(|| offered[0].0);
-            ui.horizontal_wrapped(|ui| {
-                for (e, code) in &offered {
-                    let label = tr!("chat-complete", code = *code);
-                    if emoji::button(ui, &mut ctx.emoji, e, &format!(" :{code}:"), false, &label)
-                        .clicked()
-                    {
-                        chosen = Some(e);
-                    }
-                }
-            });
+            // A strip floating over the messages, just above the field:
+            // it comes and goes without moving anything.
+            let at = ui.cursor().min;
+            let width = ui.available_width();
+            egui::Area::new(egui::Id::new("completions"))
+                .order(egui::Order::Foreground)
+                .pivot(egui::Align2::LEFT_BOTTOM)
+                .fixed_pos(at)
+                .show(ui.ctx(), |ui| {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| {
+                        ui.set_max_width(width - 16.0);
+                        ui.horizontal_wrapped(|ui| {
+                            for (e, code) in &offered {
+                                let label = tr!("chat-complete", code = *code);
+                                let more = format!(" :{code}:");
+                                let b = emoji::button(ui, &mut ctx.emoji, e, &more, false, &label);
+                                if b.clicked() {
+                                    chosen = Some(e);
+                                }
+                            }
+                        });
+                    });
+                });
             if let Some(e) = chosen {
                 emoji::complete(self.drafts.entry(conv.to_owned()).or_default(), e);
             }

@@ -29,8 +29,9 @@ impl Extras {
         if let Some(p) = ctx.desktop.picked(&why) {
             self.attach_path = p.display().to_string();
         }
-        ui.horizontal(|ui| {
-            field(ui, &tr!("chat-file-path"), &mut self.attach_path, "", 220.0);
+        ui.horizontal_wrapped(|ui| {
+            let width = (ui.available_width() - 330.0).clamp(120.0, 260.0);
+            field(ui, &tr!("chat-file-path"), &mut self.attach_path, "", width);
             if ui.button(tr!("chat-choose-file")).clicked() {
                 ctx.desktop.pick_file(why);
             }

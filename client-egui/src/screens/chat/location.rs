@@ -1,6 +1,7 @@
-//! Locations: the form that shares a typed place (once, or live for a
-//! while), and a location in its bubble (the sharer can move or stop a
-//! live one).
+//! Locations: the form that shares a place (once, or live for a while),
+//! found by name in the offline gazetteer, clicked on the offline map, or
+//! typed as coordinates; and a location in its bubble (the sharer can move
+//! or stop a live one).
 
 use std::time::Duration;
 
@@ -9,7 +10,8 @@ use kovan_node::node::LocationView;
 
 use super::bubble::Bubble;
 use crate::backend::Cmd;
-use crate::widgets::{clock, field};
+use crate::places;
+use crate::widgets::{MapView, clock, field, map};
 
 /// The location form's fields.
 #[derive(Debug, Default)]
@@ -18,7 +20,13 @@ pub struct LocationForm {
     lon: String,
     place: String,
     live_for: String,
+    /// What is typed in "Find a place".
+    find: String,
+    map: MapView,
 }
+
+/// Places listed for what is typed in "Find a place".
+const FOUND: usize = 6;
 
 impl LocationForm {
     /// The coordinates typed in, if they make a place.
@@ -28,8 +36,47 @@ impl LocationForm {
         kovan_spec::Point::from_degrees(lat, lon, 0).ok().map(|_| (lat, lon))
     }
 
-    /// Share a place (typed coordinates), once or live.
+    /// Puts a place in the form (coordinates rounded as shared: 4
+    /// decimals, about 10 m).
+    fn set(&mut self, lat: f64, lon: f64, name: Option<&str>) {
+        self.lat = format!("{lat:.4}");
+        self.lon = format!("{lon:.4}");
+        if let Some(n) = name {
+            self.place = n.to_owned();
+        }
+    }
+
+    /// Find a place by name, or click it on the map.
+    fn finder(&mut self, ui: &mut egui::Ui) {
+        field(ui, &tr!("chat-find-place"), &mut self.find, &tr!("chat-find-place-hint"), 220.0);
+        let found = places::search(&self.find, FOUND);
+        if !self.find.trim().is_empty() && found.is_empty() {
+            ui.label(tr!("chat-no-place"));
+        }
+        let mut picked = None;
+        ui.horizontal_wrapped(|ui| {
+            for p in &found {
+                if ui.selectable_label(false, p.label()).clicked() {
+                    picked = Some(*p);
+                }
+            }
+        });
+        if let Some(p) = picked {
+            self.set(p.lat, p.lon, Some(&p.name));
+            self.map.look_at(p.lat, p.lon);
+            self.find.clear();
+        }
+        let pin = self.typed_point();
+        if let Some((lat, lon)) =
+            map(ui, &mut self.map, places::all(), pin, 180.0, &tr!("chat-map"))
+        {
+            self.set(lat, lon, None);
+        }
+    }
+
+    /// Share a place (found, clicked or typed), once or live.
     pub fn show(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
+        self.finder(ui);
         ui.horizontal(|ui| {
             let coordinates =
                 [(tr!("chat-latitude"), &mut self.lat), (tr!("chat-longitude"), &mut self.lon)];

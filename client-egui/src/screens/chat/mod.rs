@@ -110,6 +110,12 @@ impl ChatView {
         self.composer.changed_drafts(true)
     }
 
+    /// What the chat shows beside it (a group's members panel), drawn
+    /// before the chat itself.
+    pub fn side(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx, conv: &str) {
+        self.group.side(ui, ctx, conv);
+    }
+
     /// Search hits came for `conversation`.
     pub fn search_found(
         &mut self,
@@ -146,7 +152,7 @@ impl ChatView {
         }
         let mut cmds = Vec::new();
         let mut ask = None;
-        self.group.show(ui, ctx, conv, &mut cmds, &mut ask);
+        self.group.show(ui, ctx, conv);
         if let Some((id, text)) = schedule::list(ui, ctx, conv, &mut cmds) {
             self.composer.edit_scheduled(conv, id, text);
         }

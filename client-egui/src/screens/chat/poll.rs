@@ -21,7 +21,8 @@ impl PollForm {
     /// "Start poll".
     pub fn show(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
         ui.horizontal(|ui| {
-            field(ui, &tr!("chat-poll-question"), &mut self.question, "", 260.0);
+            let width = (ui.available_width() - 230.0).clamp(120.0, 260.0);
+            field(ui, &tr!("chat-poll-question"), &mut self.question, "", width);
             ui.checkbox(&mut self.multiple, tr!("chat-multiple-choice"));
         });
         ui.horizontal(|ui| {

@@ -18,6 +18,7 @@ pub fn show(
     ui: &mut egui::Ui,
     ctx: &Ctx,
     safety: &HashMap<String, String>,
+    window: &mut super::safety::SafetyWindow,
     cmds: &mut Vec<Cmd>,
     ask: &mut Option<Confirm>,
 ) -> Option<String> {
@@ -47,6 +48,7 @@ pub fn show(
             }
             if ui.small_button(tr!("people-safety-number", name = name.as_str())).clicked() {
                 cmds.push(Cmd::SafetyNumber(c.account.clone()));
+                window.show_for(c.account.clone());
             }
             if ui.small_button(tr!("people-direct-only-chat", name = name.as_str())).clicked() {
                 cmds.push(Cmd::ChatNew { friend: c.account.clone(), no_trace: false });
@@ -69,13 +71,10 @@ pub fn show(
                 ));
             }
         });
-        if let Some(digits) = safety.get(&c.account) {
-            ui.label(RichText::new(digits).monospace());
-            if !c.verified
-                && ui.small_button(tr!("people-mark-verified", name = name.as_str())).clicked()
-            {
-                cmds.push(Cmd::Act(Action::Verify(c.account.clone())));
-            }
+        if window.open.as_deref() == Some(c.account.as_str())
+            && let Some(digits) = safety.get(&c.account)
+        {
+            window.show(ui, &name, digits, c.verified, cmds);
         }
     }
     blocked(ui, ctx, cmds);

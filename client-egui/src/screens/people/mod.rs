@@ -1,8 +1,10 @@
 //! The People tab: the relay account form while signed out
 //! ([`sign_in`]), searching the directory ([`search`]), then friend
-//! requests, friends and blocked accounts ([`friends`]).
+//! requests, friends and blocked accounts ([`friends`]), and comparing a
+//! friend's safety number ([`safety`]).
 
 mod friends;
+mod safety;
 mod search;
 mod sign_in;
 
@@ -20,6 +22,8 @@ pub struct People {
     search: search::Search,
     /// Safety numbers asked for, by account.
     safety: HashMap<String, String>,
+    /// The safety-number window.
+    safety_window: safety::SafetyWindow,
 }
 
 impl People {
@@ -33,7 +37,8 @@ impl People {
         self.search.show(ui, ctx, &mut cmds);
         ui.separator();
         let mut ask = None;
-        let open = friends::show(ui, ctx, &self.safety, &mut cmds, &mut ask);
+        let open =
+            friends::show(ui, ctx, &self.safety, &mut self.safety_window, &mut cmds, &mut ask);
         for c in cmds {
             ctx.send(c);
         }
