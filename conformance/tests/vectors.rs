@@ -246,6 +246,7 @@ fn application_friend_and_group_messages_decode_to_their_fields() {
             Some(C::Sealed(_)) => "sealed",
             Some(C::SealedEdit(_)) => "sealed_edit",
             Some(C::SealChange(_)) => "seal_change",
+            Some(C::Typing(_)) => "typing",
             None => "none",
         };
         assert_eq!(name, key, "{}", c["name"]);

@@ -102,6 +102,11 @@ pub enum Content {
     },
     /// A member seals the chat with a new password (§7.9).
     SealChange(SealChange),
+    /// The sender is typing (`true`) or stopped (§6.8); never stored.
+    Typing {
+        /// Typing now.
+        active: bool,
+    },
     /// A known content type whose fields break its rules (SPEC.md §6.3):
     /// kept and shown as "unsupported message", never acted on.
     Invalid {
@@ -259,6 +264,13 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
         }
         Some(WireContent::SealChange(c)) => {
             seal_change(c).map_or_else(|reason| Content::Invalid { reason }, Content::SealChange)
+        }
+        Some(WireContent::Typing(t)) => {
+            if reply_to.is_some() {
+                Content::Invalid { reason: "a typing signal replies to nothing".into() }
+            } else {
+                Content::Typing { active: t.active }
+            }
         }
         None => Content::Unknown,
     };

@@ -77,6 +77,7 @@ mod decoded {
                 "passes": c.passes, "lanes": c.lanes, "previous_key_id": h(&c.previous_key_id),
                 "previous_nonce": h(&c.previous_nonce), "previous_key": h(&c.previous_key),
             }}),
+            Some(C::Typing(t)) => json!({"typing": {"active": t.active}}),
             None => Value::Null,
         };
         json!({
@@ -477,6 +478,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             })),
         ),
         ("vote", base(C::Vote(wire::Vote { poll: vec![0x22; 16], choices: vec![0, 2] }))),
+        ("typing", base(C::Typing(wire::Typing { active: true }))),
         (
             "poll-close",
             base(C::PollClose(wire::PollClose {

@@ -77,3 +77,4 @@ settings-notify-name-and-message = Show the sender and the message
 settings-notify-name-only = Show the sender only
 settings-notify-nothing = Show only that something came
 settings-choose-image = Choose…
+settings-typing-indicators = Typing indicators (send mine, show others')

@@ -77,3 +77,4 @@ settings-notify-name-and-message = Göndereni ve mesajı göster
 settings-notify-name-only = Yalnızca göndereni göster
 settings-notify-nothing = Yalnızca bir şey geldiğini göster
 settings-choose-image = Seç…
+settings-typing-indicators = Yazıyor göstergesi (benimkini gönder, başkalarınınkini göster)

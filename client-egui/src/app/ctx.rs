@@ -17,6 +17,9 @@ use crate::prefs::Prefs;
 use crate::screens::chat::Pages;
 use crate::widgets::{Confirm, contact_name};
 
+/// How long "typing…" shows after someone's last signal.
+pub const TYPING_SHOWN: std::time::Duration = std::time::Duration::from_secs(6);
+
 /// Where a screen asks the shell to go (applied once the screen is drawn).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Nav {
@@ -76,6 +79,10 @@ pub struct Ctx {
     /// The window's preferences (theme, language, notifications).
     pub prefs: Prefs,
     pub(super) notifier: Notifier,
+    /// Typing indicators are on (both ways).
+    pub typing_indicators: bool,
+    /// Who is typing where: conversation → account → since when.
+    pub typing: HashMap<String, HashMap<String, std::time::Instant>>,
     /// Opening files, showing them in their folder, file dialogs.
     pub desktop: crate::desktop::Desktop,
 }
@@ -105,6 +112,8 @@ impl Ctx {
             prefs: Prefs::default(),
             notifier: Notifier::default(),
             desktop: crate::desktop::Desktop::default(),
+            typing_indicators: true,
+            typing: HashMap::new(),
         }
     }
 
@@ -192,6 +201,20 @@ impl Ctx {
     /// Where the node lives and which relay it was started with.
     pub fn config(&self) -> &BackendConfig {
         &self.config
+    }
+
+    /// Who is typing in `conv` now (each for at most 6 s after their last
+    /// signal), by name.
+    pub fn typing_in(&mut self, conv: &str) -> Vec<String> {
+        let names = self.names(conv);
+        let Some(who) = self.typing.get_mut(conv) else { return Vec::new() };
+        who.retain(|_, since| since.elapsed() < TYPING_SHOWN);
+        let mut list: Vec<String> = who
+            .keys()
+            .map(|a| names.get(a).cloned().unwrap_or_else(|| a.chars().take(8).collect()))
+            .collect();
+        list.sort();
+        list
     }
 
     /// Names for the accounts seen in a conversation: this account, friends,

@@ -72,6 +72,13 @@ impl App {
                 Update::FullImage { file, image } => {
                     self.chat.viewer().loaded(ctx, &mut self.ctx, &file, image);
                 }
+                Update::TypingIndicators(on) => {
+                    self.ctx.succeeded(&["saving settings"]);
+                    self.ctx.typing_indicators = on;
+                    if !on {
+                        self.ctx.typing.clear();
+                    }
+                }
                 Update::ChatSearch { conversation, query, hits } => {
                     self.ctx.succeeded(&["searching the chat"]);
                     self.chat.search_found(&conversation, self.ctx.open(), query, hits);
@@ -167,6 +174,10 @@ impl App {
         match e {
             Event::Message { message } => {
                 let conv = message.conversation.clone();
+                // Their message is what they were typing.
+                if let Some(who) = ctx.typing.get_mut(&conv) {
+                    who.remove(&message.sender);
+                }
                 let is_open = ctx.open() == Some(conv.as_str());
                 ctx.chats.entry(conv.clone()).or_default().upsert(message);
                 if is_open {
@@ -229,6 +240,14 @@ impl App {
             Event::AccountDeleted => {
                 ctx.signed_in = None;
                 ctx.error(tr!("shell-account-deleted"));
+            }
+            Event::Typing { conversation, account, active } => {
+                let who = ctx.typing.entry(conversation).or_default();
+                if active {
+                    who.insert(account, std::time::Instant::now());
+                } else {
+                    who.remove(&account);
+                }
             }
             Event::Presence { account, online, last_seen } => {
                 if let Some(c) = ctx.contacts.iter_mut().find(|c| c.account == account) {

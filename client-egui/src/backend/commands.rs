@@ -107,6 +107,17 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Err(e) => out.error("reading the chat", e).await,
             }
         }
+        Cmd::Typing { conversation, active } => {
+            // A signal that cannot go (a sealed chat, a closed group) is
+            // not worth an error.
+            if let Err(e) = n.typing(&conversation, active).await {
+                tracing::debug!(error = %e, "typing signal not sent");
+            }
+        }
+        Cmd::SetTypingIndicators(on) => match n.set_typing_indicators(on).await {
+            Ok(()) => out.send(Update::TypingIndicators(on)).await,
+            Err(e) => out.error("saving settings", e).await,
+        },
         Cmd::Draft { conversation, text } => {
             if let Err(e) = n.set_draft(&conversation, &text).await {
                 // A sealed or no-trace chat keeps no draft: not an error

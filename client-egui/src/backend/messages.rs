@@ -67,6 +67,15 @@ pub enum Cmd {
     },
     /// Mark a conversation read.
     MarkRead(String),
+    /// This user is typing in a conversation (or stopped).
+    Typing {
+        /// The conversation.
+        conversation: String,
+        /// Typing now.
+        active: bool,
+    },
+    /// Send and show typing indicators, or neither.
+    SetTypingIndicators(bool),
     /// Keep what is typed in a conversation as its draft (empty: none).
     Draft {
         /// The conversation.
@@ -402,6 +411,8 @@ pub enum Update {
         /// Older than a cursor (else the newest page).
         older: bool,
     },
+    /// Whether typing indicators are on.
+    TypingIndicators(bool),
     /// Messages of a conversation that say what was searched for, newest
     /// first.
     ChatSearch {

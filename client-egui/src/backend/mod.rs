@@ -266,6 +266,9 @@ async fn start(config: &BackendConfig, home: &Home, id: Identity, out: &Out) -> 
         }
         Err(e) => out.error("reading the node's status", e).await,
     }
+    if let Ok(on) = node.typing_indicators().await {
+        out.send(Update::TypingIndicators(on)).await;
+    }
     refresh(&node, out).await;
     Some(node)
 }

@@ -24,4 +24,5 @@ mod private;
 mod restart;
 mod snapshots;
 mod title;
+mod typing;
 mod ui;

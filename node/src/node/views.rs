@@ -791,6 +791,16 @@ pub enum Event {
         /// The address.
         addr: String,
     },
+    /// Someone in a conversation is typing, or stopped (SPEC.md §6.8);
+    /// shown for at most 6 s after the last `active`.
+    Typing {
+        /// The conversation, hex.
+        conversation: String,
+        /// Who, hex.
+        account: String,
+        /// Typing now.
+        active: bool,
+    },
     /// A contact's device came online (a connection opened) or went
     /// offline (its last connection closed).
     Presence {

@@ -392,3 +392,64 @@ async fn a_draft_is_kept_across_a_restart_and_never_for_a_sealed_chat() {
     let refused = alice.h.set_draft(&bob_acct, "sonra").await;
     assert!(matches!(refused, Err(NodeError::State(_))), "{refused:?}");
 }
+
+/// Typing indicators (SPEC.md §6.8): a signal and its stop arrive as
+/// events, never as history; repeats are held back; off means neither
+/// sent nor shown; a stale one (its sender's clock a minute behind) is
+/// dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_shows_and_stops_never_lands_in_history_and_can_be_turned_off() {
+    use kovan_node::clock::{Clock, ManualClock, system_now_ms};
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(&dir.path().join("relay")).await;
+    let clock = ManualClock::new(system_now_ms());
+    let mut alice =
+        TestNode::with_clock(dir.path(), "alice", Some(&relay.url), Clock::Manual(clock.clone()))
+            .await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    let typing =
+        |want: bool| move |e: &Event| matches!(e, Event::Typing { active, .. } if *active == want);
+
+    assert!(alice.h.typing(&bob_acct, true).await.unwrap());
+    let Event::Typing { account, .. } = bob.wait("typing", typing(true)).await else {
+        unreachable!()
+    };
+    assert_eq!(account, alice_acct);
+    assert!(!alice.h.typing(&bob_acct, true).await.unwrap(), "a repeat within 4 s went out");
+    clock.advance(std::time::Duration::from_secs(5));
+    // Five seconds on her clock: still fresh for bob (within 10 s).
+    assert!(alice.h.typing(&bob_acct, true).await.unwrap());
+    bob.wait("typing again", typing(true)).await;
+    assert!(alice.h.typing(&bob_acct, false).await.unwrap());
+    bob.wait("stopped", typing(false)).await;
+    assert!(!alice.h.typing(&bob_acct, false).await.unwrap(), "nothing to stop");
+    assert!(history_all(&bob.h).await.is_empty(), "a typing signal became history");
+
+    // A minute behind: bob drops it.
+    clock.set(system_now_ms() - 60_000);
+    assert!(alice.h.typing(&bob_acct, true).await.unwrap());
+    clock.set(system_now_ms());
+    alice.h.send_text(&bob_acct, "şimdi", None).await.unwrap();
+    let ev = bob
+        .wait("her text", |e| {
+            matches!(e, Event::Typing { .. })
+                || matches!(e, Event::Message { message } if !message.outgoing)
+        })
+        .await;
+    assert!(matches!(ev, Event::Message { .. }), "a stale typing signal was shown: {ev:?}");
+
+    // Off on bob's side: none shown to him, none sent by him.
+    bob.h.set_typing_indicators(false).await.unwrap();
+    assert!(!bob.h.typing(&alice_acct, true).await.unwrap());
+    clock.advance(std::time::Duration::from_secs(5));
+    assert!(alice.h.typing(&bob_acct, true).await.unwrap());
+    alice.h.send_text(&bob_acct, "sonra", None).await.unwrap();
+    let ev = bob
+        .wait("her second text", |e| {
+            matches!(e, Event::Typing { .. })
+                || matches!(e, Event::Message { message } if !message.outgoing)
+        })
+        .await;
+    assert!(matches!(ev, Event::Message { .. }), "shown while off: {ev:?}");
+}

@@ -36,6 +36,37 @@ fn hint(ui: &egui::Ui, rect: egui::Rect, text: &str) {
     ui.painter().galley(rect.min + egui::vec2(margin.x, 2.0), galley, colour);
 }
 
+/// The typing signals this composer sent (SPEC.md §6.8): "typing" when
+/// the text changes, again every few seconds while it goes on, "stopped"
+/// when the field empties or the message goes.
+#[derive(Debug, Default)]
+struct Typing {
+    /// The conversation told "typing", and when.
+    told: Option<(String, Instant)>,
+}
+
+/// How often "typing" is repeated while typing goes on.
+const TYPING_AGAIN: Duration = Duration::from_secs(3);
+
+impl Typing {
+    /// The field in `conv` changed; `typing`: it holds text.
+    fn changed(&mut self, conv: &str, typing: bool) -> Option<Cmd> {
+        let told_here = self.told.as_ref().filter(|(c, _)| c == conv);
+        match (typing, told_here) {
+            (true, Some((_, at))) if at.elapsed() < TYPING_AGAIN => None,
+            (true, _) => {
+                self.told = Some((conv.to_owned(), Instant::now()));
+                Some(Cmd::Typing { conversation: conv.to_owned(), active: true })
+            }
+            (false, Some(_)) => {
+                self.told = None;
+                Some(Cmd::Typing { conversation: conv.to_owned(), active: false })
+            }
+            (false, None) => None,
+        }
+    }
+}
+
 /// How often what is typed is compared with the kept drafts.
 const DRAFT_EVERY: Duration = Duration::from_secs(1);
 
@@ -47,6 +78,8 @@ pub struct Composer {
     saved: HashMap<String, String>,
     /// When the drafts were last compared with the node's.
     compared: Option<Instant>,
+    /// The typing signals sent.
+    typing: Typing,
     replying_to: Option<MessageView>,
     /// The message whose edit is in the field.
     editing: Option<String>,
@@ -232,6 +265,9 @@ impl Composer {
                             },
                         );
                     });
+                    if r.changed() && ctx.typing_indicators && self.editing.is_none() {
+                        cmds.extend(self.typing.changed(conv, !draft.trim().is_empty()));
+                    }
                     let enter = r.has_focus()
                         && ui.input(|i| i.key_pressed(egui::Key::Enter) && !i.modifiers.shift);
                     let label = if self.editing.is_some() {
@@ -241,6 +277,7 @@ impl Composer {
                     };
                     if (ui.button(label).clicked() || enter) && !draft.trim().is_empty() {
                         let text = std::mem::take(draft);
+                        cmds.extend(self.typing.changed(conv, false));
                         cmds.push(match self.editing.take() {
                             Some(message) => Cmd::Act(Action::Edit {
                                 conversation: conv.to_owned(),

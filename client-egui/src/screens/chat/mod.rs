@@ -141,7 +141,20 @@ impl ChatView {
             .iter()
             .find(|c| c.id == conv)
             .map_or_else(|| tr!("chat-untitled"), |c| c.title.clone());
-        ui.heading(&title);
+        let typing = ctx.typing_in(conv);
+        ui.horizontal(|ui| {
+            ui.heading(&title);
+            // On the title's line: it comes and goes without moving anything.
+            if !typing.is_empty() {
+                let who = match typing.as_slice() {
+                    [one] => tr!("chat-typing-one", name = one.as_str()),
+                    [a, b] => tr!("chat-typing-two", a = a.as_str(), b = b.as_str()),
+                    more => tr!("chat-typing-many", n = more.len()),
+                };
+                ui.weak(who);
+                ui.ctx().request_repaint_after(std::time::Duration::from_millis(500));
+            }
+        });
         if self.private.show(ui, ctx, conv) {
             // Sealed and locked: nothing of it shows until it is unlocked.
             return;

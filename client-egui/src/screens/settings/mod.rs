@@ -35,6 +35,11 @@ impl Settings {
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
         appearance::show(ui, ctx);
         ui.separator();
+        let mut typing = ctx.typing_indicators;
+        if ui.checkbox(&mut typing, tr!("settings-typing-indicators")).changed() {
+            ctx.send(Cmd::SetTypingIndicators(typing));
+        }
+        ui.separator();
         let home = ctx.config().home.display().to_string();
         ui.label(tr!("settings-data-directory", path = home));
         let relay = ctx.config().relay.clone().unwrap_or_else(|| tr!("settings-relay-from-config"));

@@ -278,6 +278,9 @@ impl Core {
             Content::Receipt { kind, targets } => {
                 self.on_receipt(&group_id, is_group, &account, kind, &targets)?;
             }
+            Content::Typing { active } => {
+                self.on_typing(&group_id, &account, active, app.timestamp_ms, now)?;
+            }
             _ => {}
         }
         Ok(())

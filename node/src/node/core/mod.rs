@@ -68,6 +68,7 @@ mod scheduled;
 mod seals;
 mod search;
 mod settings;
+mod typing;
 
 pub use chats::HistoryAt;
 pub use delivery::SendOutcome;
@@ -191,6 +192,8 @@ pub struct Core {
     /// Events of the current transaction, emitted once it commits.
     pending_events: Vec<Event>,
     read_receipts: bool,
+    /// Typing signals sent, by conversation: the last one and when (ms).
+    typing_sent: HashMap<Vec<u8>, (bool, i64)>,
     stopping: bool,
     /// Re-applying parked group messages (no nested replays).
     replaying: bool,
@@ -301,6 +304,7 @@ impl Core {
             lan: HashMap::new(),
             pending_events: Vec::new(),
             read_receipts,
+            typing_sent: HashMap::new(),
             stopping: false,
             replaying: false,
             recipients: Default::default(),
@@ -506,7 +510,7 @@ pub(crate) async fn control(
     }
     by_feature!(
         settings, relay, friends, invites, chats, messages, modes, notrace, seals, receipts, group,
-        files, media, polls, scheduled, location, peers, search, drafts
+        files, media, polls, scheduled, location, peers, search, drafts, typing
     );
     Err(NodeError::Invalid(format!("unknown method {}", super::views::shown(method))))
 }
