@@ -16,7 +16,9 @@ use fluent_bundle::concurrent::FluentBundle;
 use unic_langid::LanguageIdentifier;
 
 /// A language of the interface.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// English.
@@ -118,9 +120,29 @@ pub fn current() -> Lang {
     })
 }
 
+thread_local! {
+    /// Messages without arguments, as formatted once per language: a frame
+    /// asks for the same labels again and again.
+    static PLAIN: std::cell::RefCell<std::collections::HashMap<(Lang, &'static str), String>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// The message `id` in this thread's language, with `args`.
-pub fn text(id: &str, args: Option<&FluentArgs<'_>>) -> String {
+pub fn text(id: &'static str, args: Option<&FluentArgs<'_>>) -> String {
     let lang = current();
+    if args.is_none() {
+        return PLAIN.with(|cache| {
+            cache
+                .borrow_mut()
+                .entry((lang, id))
+                .or_insert_with(|| formatted(lang, id, None))
+                .clone()
+        });
+    }
+    formatted(lang, id, args)
+}
+
+fn formatted(lang: Lang, id: &str, args: Option<&FluentArgs<'_>>) -> String {
     format_in(lang, id, args).or_else(|| format_in(Lang::En, id, args)).unwrap_or_else(|| {
         tracing::warn!(id, "no translation");
         id.to_owned()

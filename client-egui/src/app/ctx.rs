@@ -206,9 +206,13 @@ impl Ctx {
     /// Who is typing in `conv` now (each for at most 6 s after their last
     /// signal), by name.
     pub fn typing_in(&mut self, conv: &str) -> Vec<String> {
-        let names = self.names(conv);
         let Some(who) = self.typing.get_mut(conv) else { return Vec::new() };
         who.retain(|_, since| since.elapsed() < TYPING_SHOWN);
+        if who.is_empty() {
+            return Vec::new();
+        }
+        let names = self.names(conv);
+        let Some(who) = self.typing.get(conv) else { return Vec::new() };
         let mut list: Vec<String> = who
             .keys()
             .map(|a| names.get(a).cloned().unwrap_or_else(|| a.chars().take(8).collect()))

@@ -20,7 +20,27 @@ pub fn set_time_zone(tz: Option<TimeZone>) {
 
 fn zone() -> TimeZone {
     let set = ZONE.read().unwrap_or_else(|e| e.into_inner()).clone();
-    set.unwrap_or_else(TimeZone::system)
+    set.unwrap_or_else(system_zone)
+}
+
+/// The system's time zone, looked up at most once a minute per thread: a
+/// frame formats dozens of times, and the lookup reads the system's files.
+fn system_zone() -> TimeZone {
+    thread_local! {
+        static SYSTEM: std::cell::RefCell<Option<(TimeZone, std::time::Instant)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    SYSTEM.with(|s| {
+        let mut s = s.borrow_mut();
+        match &*s {
+            Some((tz, at)) if at.elapsed() < std::time::Duration::from_secs(60) => tz.clone(),
+            _ => {
+                let tz = TimeZone::system();
+                *s = Some((tz.clone(), std::time::Instant::now()));
+                tz
+            }
+        }
+    })
 }
 
 /// The first `n` characters of `s`, with "…" if it was longer.
