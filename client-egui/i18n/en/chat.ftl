@@ -10,7 +10,6 @@ chat-e2e-note = Messages in this chat are end-to-end encrypted.
 chat-earlier-message = an earlier message
 chat-deleted = (deleted)
 chat-unsupported = (unsupported message — update kovan)
-chat-body-file = [file { $name }] { $caption }
 chat-body-image = [image { $name }] { $caption }
 chat-body-voice = [voice { $name }] { $caption }
 chat-body-poll = [poll] { $text }

@@ -10,7 +10,6 @@ chat-e2e-note = Bu sohbetteki mesajlar uçtan uca şifrelidir.
 chat-earlier-message = önceki bir mesaj
 chat-deleted = (silindi)
 chat-unsupported = (desteklenmeyen mesaj — kovan'ı güncelleyin)
-chat-body-file = [dosya { $name }] { $caption }
 chat-body-image = [görsel { $name }] { $caption }
 chat-body-voice = [sesli mesaj { $name }] { $caption }
 chat-body-poll = [anket] { $text }

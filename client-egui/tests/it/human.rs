@@ -1,5 +1,5 @@
-//! Sizes and days as people read them: "1.3 KB", not "0.0 MiB"; "Today"
-//! above today's messages.
+//! Sizes and days as people read them: "1.3 KB", not "0.0 MiB", on a
+//! file's card with an icon for its kind; "Today" above today's messages.
 
 use crate::ui::*;
 
@@ -17,7 +17,8 @@ fn a_file_shows_its_size_in_kb_and_todays_messages_say_today() {
     click(&mut alice, "Attach, location, poll, send later");
     type_into(&mut alice, "File path", report.to_str().unwrap());
     click(&mut alice, "Attach file");
-    until(&mut alice, "the file", |h| has_text(h, "[file rapor.txt]"));
+    until(&mut alice, "the file", |h| has(h, "rapor.txt"));
     until(&mut alice, "its size, 1300 bytes", |h| has_text(h, "1.3 KB"));
+    assert!(has(&alice, "📝"), "a text file's card shows the text icon");
     assert!(!has_text(&alice, "MiB"), "no binary megabytes");
 }

@@ -39,7 +39,7 @@ fn after_a_restart_the_session_the_history_and_saved_files_are_there() {
     until(&mut bob, "what came meanwhile", |h| has(h, "sen yokken"));
     until(&mut bob, "the older history", |h| has(h, "önce"));
     // The file is still saved.
-    until(&mut bob, "the file", |h| has_text(h, "[file rapor.txt]"));
+    until(&mut bob, "the file", |h| has(h, "rapor.txt"));
     until(&mut bob, "the file saved", |h| has_text(h, "saved"));
     assert!(!has(&bob, "Download rapor.txt"), "a saved file is not offered again");
 

@@ -137,7 +137,9 @@ pub fn bubble(
                                     "voice" => {
                                         tr!("chat-body-voice", name = name, caption = caption)
                                     }
-                                    _ => tr!("chat-body-file", name = name, caption = caption),
+                                    // A file's name is on its card; the
+                                    // words are the caption.
+                                    _ => caption.to_owned(),
                                 }
                             })
                         }
@@ -160,7 +162,12 @@ pub fn bubble(
                     if bx.group && !m.outgoing {
                         ui.label(RichText::new(bx.name(&m.sender)).small().strong());
                     }
-                    emoji::label(ui, bx.emoji, &body, style);
+                    if let Some(f) = m.file.as_ref().filter(|_| m.kind == "file") {
+                        file_card(ui, f);
+                    }
+                    if !body.is_empty() {
+                        emoji::label(ui, bx.emoji, &body, style);
+                    }
                     if let Some(t) = thumb {
                         let name = m.file.as_ref().map_or("", |f| f.name.as_str());
                         let img = egui::Image::new((t.id(), t.size_vec2()))
@@ -199,6 +206,34 @@ pub fn bubble(
             });
     });
     action
+}
+
+/// A file as a card: an icon for its kind, its name and its size (what
+/// can be done with it follows on its line).
+fn file_card(ui: &mut egui::Ui, f: &kovan_node::node::FileMeta) {
+    let icon = match f.mime.split('/').next().unwrap_or_default() {
+        "audio" => "🎵",
+        "video" => "🎬",
+        "text" => "📝",
+        _ if f.mime == "application/pdf" => "📝",
+        _ if f.mime.contains("zip") || f.mime.contains("tar") || f.mime.contains("compressed") => {
+            "📦"
+        }
+        _ => "📄",
+    };
+    egui::Frame::new()
+        .stroke(ui.visuals().widgets.noninteractive.bg_stroke)
+        .corner_radius(8.0)
+        .inner_margin(egui::Margin::symmetric(8, 6))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(icon).size(24.0));
+                ui.vertical(|ui| {
+                    ui.strong(&f.name);
+                    ui.weak(crate::widgets::human_size(f.size));
+                });
+            });
+        });
 }
 
 /// Time, ticks, reaction chips and the "…" menu.
