@@ -47,9 +47,13 @@ impl Lang {
         if lang.eq_ignore_ascii_case("tr") { Lang::Tr } else { Lang::En }
     }
 
-    /// The system's language (`LC_ALL`, `LC_MESSAGES`, `LANG` on Linux).
+    /// The system's language (`LC_ALL`, `LC_MESSAGES`, `LANG` on Linux),
+    /// read once: the window asks every frame.
     pub fn system() -> Lang {
-        sys_locale::get_locale().map(|l| Lang::for_locale(&l)).unwrap_or_default()
+        static SYSTEM: OnceLock<Lang> = OnceLock::new();
+        *SYSTEM.get_or_init(|| {
+            sys_locale::get_locale().map(|l| Lang::for_locale(&l)).unwrap_or_default()
+        })
     }
 
     fn index(self) -> usize {

@@ -9,16 +9,6 @@ use egui_kittest::kittest::Queryable;
 
 use crate::ui::*;
 
-/// A small PNG photo.
-fn photo(path: &std::path::Path) {
-    let mut png = Vec::new();
-    let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, 90]));
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
-    std::fs::write(path, png).unwrap();
-}
-
 #[test]
 fn dialogs_open_show_in_folder_copy_and_forward() {
     let dir = tempfile::tempdir().unwrap();
@@ -31,7 +21,7 @@ fn dialogs_open_show_in_folder_copy_and_forward() {
 
     // The file dialog's pick fills the path; it goes as an image.
     let picture = dir.path().join("kedi.png");
-    photo(&picture);
+    image_png(&picture);
     click(a, "Attach, location, poll, send later");
     a.state_mut().answer_next_dialog(picture.clone());
     click(a, "Choose…");
@@ -70,15 +60,4 @@ fn dialogs_open_show_in_folder_copy_and_forward() {
     click(a, "Forward to Aile");
     until(a, "the family chat", |h| h.state().open_title() == Some("Aile"));
     until(a, "the forwarded picture", |h| has(h, "Open kedi.png"));
-}
-
-/// Opens the newest message's "…" menu.
-fn last_menu(h: &mut Client) {
-    for _ in 0..3 {
-        h.step();
-    }
-    until(h, "a message menu", |h| has(h, "…"));
-    h.query_all_by_label("…").last().unwrap().click();
-    h.step();
-    h.step();
 }

@@ -13,16 +13,6 @@ use kovan_desktop::app::Screen;
 
 use crate::ui::*;
 
-/// A small PNG photo.
-fn image_png(path: &Path) {
-    let mut png = Vec::new();
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 128]));
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
-    std::fs::write(path, png).unwrap();
-}
-
 /// Files Bob's node has saved.
 fn bob_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let inbox = dir.join("bob").join("files").join("in");

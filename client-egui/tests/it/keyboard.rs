@@ -8,16 +8,6 @@ use egui_kittest::kittest::Queryable;
 
 use crate::ui::*;
 
-/// A small PNG photo.
-fn image_png(path: &std::path::Path) {
-    let mut png = Vec::new();
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 128]));
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
-    std::fs::write(path, png).unwrap();
-}
-
 fn esc(h: &mut Client) {
     h.key_press(Key::Escape);
     h.step();

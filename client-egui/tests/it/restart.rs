@@ -82,10 +82,7 @@ fn a_draft_with_two_lines_survives_a_restart_and_goes_once_sent() {
     pause(&mut alice, std::time::Duration::from_millis(1500));
     drop(alice);
 
-    let mut alice = window(kovan_desktop::app::App::new(config(dir.path(), "alice", None)));
-    until(&mut alice, "the lock screen", |h| h.state().screen == Screen::Unlock);
-    unlock(&mut alice);
-    click(&mut alice, "notes");
+    let mut alice = notes_again(dir.path());
     until(&mut alice, "the draft", |h| h.query_all_by_value("yarın\nsabah").next().is_some());
     alice.get_by_label("Message").focus();
     alice.key_press(Key::Enter);
@@ -93,12 +90,18 @@ fn a_draft_with_two_lines_survives_a_restart_and_goes_once_sent() {
     pause(&mut alice, std::time::Duration::from_millis(1500));
     drop(alice);
 
-    let mut alice = window(kovan_desktop::app::App::new(config(dir.path(), "alice", None)));
-    until(&mut alice, "the lock screen", |h| h.state().screen == Screen::Unlock);
-    unlock(&mut alice);
-    click(&mut alice, "notes");
+    let mut alice = notes_again(dir.path());
     until(&mut alice, "the message", |h| has(h, "yarın\nsabah"));
     pause(&mut alice, std::time::Duration::from_millis(300));
     let field = alice.get_by_label("Message").value();
     assert_eq!(field.as_deref().unwrap_or_default(), "", "the sent draft came back");
+}
+
+/// Alice's window on her home again, unlocked, her notes open (no relay).
+fn notes_again(dir: &std::path::Path) -> Client {
+    let mut alice = window(kovan_desktop::app::App::new(config(dir, "alice", None)));
+    until(&mut alice, "the lock screen", |h| h.state().screen == Screen::Unlock);
+    unlock(&mut alice);
+    click(&mut alice, "notes");
+    alice
 }

@@ -280,14 +280,35 @@ fn settle_click(h: &mut Client) {
     h.step();
 }
 
+/// A small PNG photo at `path` (64×48, a gradient).
+pub(crate) fn image_png(path: &Path) {
+    let mut png = Vec::new();
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 128]));
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    std::fs::write(path, png).unwrap();
+}
+
 /// Opens the first message's "…" menu (after letting the window catch up:
 /// what arrived meanwhile may have moved it).
 pub(crate) fn first_menu(h: &mut Client) {
+    open_menu(h, false);
+}
+
+/// Opens the newest message's "…" menu.
+pub(crate) fn last_menu(h: &mut Client) {
+    open_menu(h, true);
+}
+
+fn open_menu(h: &mut Client, last: bool) {
     for _ in 0..3 {
         h.step();
     }
     until(h, "a message menu", |h| has(h, "…"));
-    h.query_all_by_label("…").next().unwrap().click();
+    let menus = h.query_all_by_label("…");
+    let menu = if last { menus.last() } else { menus.into_iter().next() };
+    menu.unwrap().click();
     h.step();
     h.step();
 }

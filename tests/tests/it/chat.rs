@@ -431,12 +431,7 @@ async fn typing_shows_and_stops_never_lands_in_history_and_can_be_turned_off() {
     assert!(alice.h.typing(&bob_acct, true).await.unwrap());
     clock.set(system_now_ms());
     alice.h.send_text(&bob_acct, "şimdi", None).await.unwrap();
-    let ev = bob
-        .wait("her text", |e| {
-            matches!(e, Event::Typing { .. })
-                || matches!(e, Event::Message { message } if !message.outgoing)
-        })
-        .await;
+    let ev = typing_or_text(&mut bob, "her text").await;
     assert!(matches!(ev, Event::Message { .. }), "a stale typing signal was shown: {ev:?}");
 
     // Off on bob's side: none shown to him, none sent by him.
@@ -445,11 +440,15 @@ async fn typing_shows_and_stops_never_lands_in_history_and_can_be_turned_off() {
     clock.advance(std::time::Duration::from_secs(5));
     assert!(alice.h.typing(&bob_acct, true).await.unwrap());
     alice.h.send_text(&bob_acct, "sonra", None).await.unwrap();
-    let ev = bob
-        .wait("her second text", |e| {
-            matches!(e, Event::Typing { .. })
-                || matches!(e, Event::Message { message } if !message.outgoing)
-        })
-        .await;
+    let ev = typing_or_text(&mut bob, "her second text").await;
     assert!(matches!(ev, Event::Message { .. }), "shown while off: {ev:?}");
+}
+
+/// The next typing signal or incoming message, whichever comes first.
+async fn typing_or_text(n: &mut TestNode, what: &str) -> Event {
+    n.wait(what, |e| {
+        matches!(e, Event::Typing { .. })
+            || matches!(e, Event::Message { message } if !message.outgoing)
+    })
+    .await
 }
