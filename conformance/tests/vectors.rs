@@ -475,3 +475,22 @@ fn mls_vectors_made_by_openmls_process_in_mls_rs() {
             .has_extension(mls_rs::extension::ExtensionType::REQUIRED_CAPABILITIES)
     );
 }
+
+#[test]
+fn community_actions_verify_under_their_labels_and_ids_are_hashes() {
+    use sha2::{Digest as _, Sha256};
+    let v = load("community-actions.json");
+    let key = ed25519_dalek::SigningKey::from_bytes(&k32(&v["account_seed"]));
+    let public = key.verifying_key();
+    assert_eq!(hex::encode(public.to_bytes()), v["account_key"]);
+    for c in v["cases"].as_array().unwrap() {
+        let label = c["label"].as_str().unwrap();
+        assert_eq!(label, format!("kovan/v1/community-{}", c["kind"].as_str().unwrap()));
+        let tbs = h(&c["tbs"]);
+        let sig = ed25519_dalek::Signature::from_slice(&h(&c["signature"])).unwrap();
+        public.verify_strict(&identity::signing_input(label, &tbs), &sig).unwrap();
+        assert_eq!(Sha256::digest(&tbs)[..16].to_vec(), h(&c["id"]));
+        let action = wire::CommunityAction::decode(tbs.as_slice()).unwrap();
+        assert_eq!(action.author, public.to_bytes().to_vec());
+    }
+}

@@ -27,17 +27,34 @@ pub enum SigContext {
     /// A device's p2p key proves to a relay that the device holds the key
     /// its PeerId (its mailbox address) is made from (SPEC.md §9.2).
     RelayDevice,
+    /// An account writes to a relay's communities (SPEC.md §9.10), one
+    /// label per kind of action.
+    Community(kovan_spec::validate::CommunityKind),
 }
 
 impl SigContext {
     /// Every context, for tests and the spec.
-    pub const ALL: [SigContext; 5] = [
-        SigContext::DeviceCertificate,
-        SigContext::SealedSender,
-        SigContext::AccountRegistration,
-        SigContext::FriendRequest,
-        SigContext::RelayDevice,
-    ];
+    pub const ALL: [SigContext; 16] = {
+        use kovan_spec::validate::CommunityKind as K;
+        [
+            SigContext::DeviceCertificate,
+            SigContext::SealedSender,
+            SigContext::AccountRegistration,
+            SigContext::FriendRequest,
+            SigContext::RelayDevice,
+            SigContext::Community(K::Create),
+            SigContext::Community(K::Settings),
+            SigContext::Community(K::Close),
+            SigContext::Community(K::Post),
+            SigContext::Community(K::Comment),
+            SigContext::Community(K::Edit),
+            SigContext::Community(K::Delete),
+            SigContext::Community(K::Like),
+            SigContext::Community(K::Report),
+            SigContext::Community(K::Moderate),
+            SigContext::Community(K::Membership),
+        ]
+    };
 
     /// The label, as written in SPEC.md.
     pub fn label(self) -> &'static str {
@@ -47,6 +64,22 @@ impl SigContext {
             SigContext::AccountRegistration => "kovan/v1/account-registration",
             SigContext::FriendRequest => "kovan/v1/friend-request",
             SigContext::RelayDevice => "kovan/v1/relay-device",
+            SigContext::Community(k) => {
+                use kovan_spec::validate::CommunityKind as K;
+                match k {
+                    K::Create => "kovan/v1/community-create",
+                    K::Settings => "kovan/v1/community-settings",
+                    K::Close => "kovan/v1/community-close",
+                    K::Post => "kovan/v1/community-post",
+                    K::Comment => "kovan/v1/community-comment",
+                    K::Edit => "kovan/v1/community-edit",
+                    K::Delete => "kovan/v1/community-delete",
+                    K::Like => "kovan/v1/community-like",
+                    K::Report => "kovan/v1/community-report",
+                    K::Moderate => "kovan/v1/community-moderate",
+                    K::Membership => "kovan/v1/community-membership",
+                }
+            }
         }
     }
 }

@@ -13,6 +13,7 @@
 //! - [`storage`]: sealing database fields at rest with the keystore's storage key.
 //! - [`file`]: chunked file encryption with a fresh key per file.
 //! - [`chat_seal`]: the second seal of password-sealed chats.
+//! - [`community`]: signed community actions (posts, comments, moderation).
 //!
 //! Key separation: an account key signs only device certificates (and, later,
 //! account-level statements); each device has four keys, each for exactly one
@@ -21,6 +22,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod chat_seal;
+pub mod community;
 pub mod context;
 pub mod envelope;
 pub mod file;

@@ -55,6 +55,12 @@ pub struct Limits {
     pub puts_per_ip_per_second: u32,
     /// Directory searches and key-package claims per IP per minute. Default: 120.
     pub lookups_per_ip_per_minute: u32,
+    /// Community writes (posts, comments, likes, reports…) per account per
+    /// minute. Default: 60.
+    pub community_writes_per_account_per_minute: u32,
+    /// Community reads (pages, threads, searches) per IP per minute.
+    /// Default: 600.
+    pub community_reads_per_ip_per_minute: u32,
     /// Simultaneous password hashes (19 MiB each). Default: 4.
     pub max_concurrent_hashes: usize,
     /// Seconds a WebSocket may take to accept a frame before it is cut off
@@ -105,6 +111,8 @@ impl Default for Limits {
             logins_per_ip_per_minute: 60,
             puts_per_ip_per_second: 200,
             lookups_per_ip_per_minute: 120,
+            community_writes_per_account_per_minute: 60,
+            community_reads_per_ip_per_minute: 600,
             max_concurrent_hashes: 4,
             ws_send_timeout_secs: 10,
             ws_ping_secs: 30,

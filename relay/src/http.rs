@@ -1,6 +1,6 @@
 //! The HTTP layer every service shares: extractors whose rejections are
 //! API errors with the JSON body ([`ApiJson`], [`RawBody`], [`ApiQuery`],
-//! [`ApiPath`], [`ClientIp`], [`Authed`]), body limits ([`BodyLimit`],
+//! [`ApiPath`], [`ClientIp`], [`Authed`], [`MaybeAuthed`]), body limits ([`BodyLimit`],
 //! [`limit`]) and base64 fields.
 
 use std::net::{IpAddr, SocketAddr};
@@ -194,6 +194,22 @@ impl FromRequestParts<Shared> for Authed {
             .and_then(bearer_token)
             .ok_or_else(ApiError::unauthorized)?;
         sessions::authenticate(st, token).await.map(Self)
+    }
+}
+
+/// A session if the request names one: `None` without an `Authorization`
+/// header, 401 with one that is not a live session (as [`Authed`]).
+#[derive(Debug, Clone)]
+pub struct MaybeAuthed(pub Option<SessionRow>);
+
+impl FromRequestParts<Shared> for MaybeAuthed {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, st: &Shared) -> Result<Self, ApiError> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            Authed::from_request_parts(parts, st).await.map(|a| Self(Some(a.0)))
+        } else {
+            Ok(Self(None))
+        }
     }
 }
 

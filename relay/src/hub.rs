@@ -41,6 +41,11 @@ impl Event {
     pub fn account(kind: &str, data: serde_json::Value) -> Self {
         Self { topic: "account".into(), kind: kind.into(), at: crate::state::now_ms(), data }
     }
+    /// An event of the `community` topic (`reply`, `mention`, `admitted`,
+    /// `invited`; SPEC.md §9.10.4).
+    pub fn community(kind: &str, data: serde_json::Value) -> Self {
+        Self { topic: "community".into(), kind: kind.into(), at: crate::state::now_ms(), data }
+    }
 }
 
 /// Control messages for one connection.

@@ -36,6 +36,10 @@ pub struct Limits {
     pub put_ip: Limiter<IpAddr>,
     /// Directory searches, profile lookups and key-package claims per IP.
     pub lookup_ip: Limiter<IpAddr>,
+    /// Community writes per account.
+    pub community_write: Limiter<i64>,
+    /// Community reads per IP.
+    pub community_read_ip: Limiter<IpAddr>,
 }
 
 /// Everything handlers share.
@@ -80,6 +84,8 @@ impl AppState {
             login_account: Limiter::new(l.login_failures_per_account_per_minute, minute),
             put_ip: Limiter::new(l.puts_per_ip_per_second, Duration::from_secs(1)),
             lookup_ip: Limiter::new(l.lookups_per_ip_per_minute, minute),
+            community_write: Limiter::new(l.community_writes_per_account_per_minute, minute),
+            community_read_ip: Limiter::new(l.community_reads_per_ip_per_minute, minute),
         };
         Ok(Self {
             passwords: Passwords::new(l.max_concurrent_hashes)?,

@@ -123,4 +123,5 @@ bounded! {
     FileFetchReply => limits::MAX_FILE_FETCH_REPLY,
     Text => limits::MAX_SEALED_TEXT - 16,
     NoTraceFrame => limits::MAX_NOTRACE_FRAME,
+    CommunityAction => limits::MAX_COMMUNITY_ACTION,
 }

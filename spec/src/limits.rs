@@ -176,3 +176,31 @@ pub const MAX_FILE_FETCH_REPLY: usize = 32;
 /// Largest `/kovan/notrace/1` frame (§7.8.1): an application message of
 /// at most [`MAX_APP_ENVELOPE`] and MLS's overhead, or a Welcome.
 pub const MAX_NOTRACE_FRAME: usize = 96 * 1024;
+
+/// Community names (§9.10): 3..=32 of `a-z0-9_-`, so they fit in a URL.
+pub const MAX_COMMUNITY_NAME: usize = 32;
+/// A community's topic: one line.
+pub const MAX_COMMUNITY_TOPIC: usize = 256;
+/// A community's description, and its rules.
+pub const MAX_COMMUNITY_DESCRIPTION: usize = 4096;
+/// Moderators besides the owner.
+pub const MAX_COMMUNITY_MODERATORS: usize = 64;
+/// A post's title.
+pub const MAX_COMMUNITY_TITLE: usize = 300;
+/// A post's text (Lemmy's and Reddit's limits are of this order).
+pub const MAX_COMMUNITY_POST: usize = 40_000;
+/// A comment's text.
+pub const MAX_COMMUNITY_COMMENT: usize = 10_000;
+/// A post's link.
+pub const MAX_COMMUNITY_LINK: usize = 2048;
+/// A report's reason and a moderator's note.
+pub const MAX_COMMUNITY_NOTE: usize = 1000;
+/// A join request's note.
+pub const MAX_COMMUNITY_JOIN_NOTE: usize = 500;
+/// Comment depth below a post: 1 for a comment on the post.
+pub const MAX_COMMUNITY_DEPTH: usize = 32;
+/// A community action's encoding: the largest is a post or an edit
+/// (title, text, link, two ids) with 4 KiB of room for the rest; the
+/// settings' 64 moderators and texts stay below it too.
+pub const MAX_COMMUNITY_ACTION: usize =
+    MAX_COMMUNITY_TITLE + MAX_COMMUNITY_POST + MAX_COMMUNITY_LINK + 4096;

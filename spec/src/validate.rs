@@ -5,6 +5,7 @@
 use crate::wire::{self, app_envelope::Content as WireContent};
 use crate::{Bounded, DecodeError, decode, limits};
 
+mod communities;
 mod files;
 mod friends;
 mod groups;
@@ -12,6 +13,7 @@ mod places;
 mod polls;
 mod seal;
 
+pub use communities::*;
 pub use files::*;
 pub use friends::*;
 pub use groups::*;

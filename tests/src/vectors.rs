@@ -217,6 +217,65 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         }),
     ));
 
+    // §9.10 community actions: a post and a comment on it, signed by a
+    // fixed account key; ids are SHA-256(tbs)[..16].
+    let author = AccountKey::from_seed(&seed(2));
+    let community = [0x0c; 16];
+    let mut cases = Vec::new();
+    let mut post_id = Vec::new();
+    for (i, body) in [
+        wire::community_action::Body::Post(wire::CommunityPost {
+            community: community.to_vec(),
+            title: "Arılar".into(),
+            text: "Kaç kovanınız var?".into(),
+            ..Default::default()
+        }),
+        wire::community_action::Body::Comment(wire::CommunityComment {
+            community: community.to_vec(),
+            post: vec![],
+            parent: vec![],
+            text: "Beş".into(),
+        }),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = match body {
+            wire::community_action::Body::Comment(mut c) => {
+                c.post = post_id.clone();
+                wire::community_action::Body::Comment(c)
+            }
+            b => b,
+        };
+        let action = wire::CommunityAction {
+            version: 1,
+            author: author.id().as_bytes().to_vec(),
+            created_ms: 1_767_225_600_000 + i as u64,
+            nonce: vec![i as u8 + 1; 16],
+            body: Some(body),
+        };
+        let (tbs, sig, opened) = kovan_crypto::community::sign_action(&author, &action)?;
+        if i == 0 {
+            post_id = opened.id.to_vec();
+        }
+        cases.push(json!({
+            "kind": opened.action.body.kind().name(),
+            "label": SigContext::Community(opened.action.body.kind()).label(),
+            "tbs": hex::encode(&tbs),
+            "signature": hex::encode(sig),
+            "id": hex::encode(opened.id),
+        }));
+    }
+    out.push(file(
+        "community-actions.json",
+        json!({
+            "description": "SPEC.md §9.10: community actions signed by an account key; id = SHA-256(tbs)[..16]",
+            "account_seed": hex::encode(seed(2)),
+            "account_key": author.id().to_string(),
+            "cases": cases,
+        }),
+    ));
+
     // §2.3 device certificate
     let alice = fixture(0x10);
     let cert = alice.account.certify(&alice.device.public(), "laptop", NOT_BEFORE, LIFETIME)?;

@@ -7,6 +7,7 @@ use crate::state::{AppState, now_ms};
 
 pub mod accounts;
 pub mod blobs;
+pub mod communities;
 pub mod directory;
 pub mod info;
 pub mod keypackages;
@@ -19,4 +20,5 @@ pub async fn sweep(st: &AppState) {
     mailbox::sweep(st, now).await;
     crate::sessions::sweep(st, now).await;
     blobs::sweep(st, now).await;
+    communities::sweep(st, now).await;
 }

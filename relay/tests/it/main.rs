@@ -8,6 +8,7 @@ mod store;
 
 mod accounts;
 mod blobs;
+mod communities;
 mod directory;
 mod flood;
 mod keypackages;

@@ -1,0 +1,632 @@
+//! The communities' storage: communities, members, posts and comments (one
+//! table of items), likes, reports, the moderation log and the search
+//! index. Writes are in `apply.rs`; reads here.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::apply::{Applied, ApplyError, Author};
+use super::search;
+use crate::db::{Backend, SqlStore, StoreResult};
+
+/// A community.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunityRow {
+    /// The create action's id, hex.
+    pub id: String,
+    /// Its unique name.
+    pub name: String,
+    /// The owner's username (None once the account is gone).
+    pub owner: Option<String>,
+    /// The create action, as signed.
+    pub create: (Vec<u8>, Vec<u8>),
+    /// The owner's latest settings action.
+    pub settings: Option<(Vec<u8>, Vec<u8>)>,
+    /// The archive action while archived.
+    pub close: Option<(Vec<u8>, Vec<u8>)>,
+    /// `public` or `private`.
+    pub visibility: String,
+    /// `members`, `approved` or `moderators`.
+    pub post_policy: String,
+    /// The topic (the index's copy; clients read the signed one).
+    pub topic: String,
+    /// Read-only.
+    pub archived: bool,
+    /// Posts made.
+    pub posts: i64,
+    /// Members now.
+    pub members: i64,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// An account's standing in a community.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    /// `member`, `pending`, `invited` or `banned`.
+    pub state: String,
+    /// A moderator (the owner is one).
+    pub moderator: bool,
+    /// Approved to post.
+    pub poster: bool,
+    /// The newest post (its `n`) the member has seen.
+    pub last_read: i64,
+}
+
+/// A post or a comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRow {
+    /// Order of arrival.
+    pub n: i64,
+    /// The action's id, hex.
+    pub id: String,
+    /// The community.
+    pub community_id: String,
+    /// The post (itself for a post).
+    pub post_id: String,
+    /// The comment answered.
+    pub parent_id: Option<String>,
+    /// A post (else a comment).
+    pub is_post: bool,
+    /// The author's username (None once the account is gone).
+    pub author: Option<String>,
+    /// The author's account key, as the relay knows it.
+    pub author_key: Option<Vec<u8>>,
+    /// 0 for a post.
+    pub depth: i64,
+    /// Tree order within the post.
+    pub path: String,
+    /// The action (None once deleted or removed).
+    pub action: Option<(Vec<u8>, Vec<u8>)>,
+    /// The latest edit.
+    pub edit: Option<(Vec<u8>, Vec<u8>)>,
+    /// The deletion or removal.
+    pub gone: Option<(Vec<u8>, Vec<u8>)>,
+    /// Likes.
+    pub likes: i64,
+    /// A post's comments.
+    pub comments: i64,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// An entry of a moderation log, a report or a join request: a signed
+/// action with who made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRow {
+    /// The author's username.
+    pub by: Option<String>,
+    /// The action, as signed.
+    pub action: (Vec<u8>, Vec<u8>),
+    /// Unix ms.
+    pub created_at: i64,
+    /// For a report: the reported item.
+    pub item_id: Option<String>,
+}
+
+/// A join request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRow {
+    /// Who asks.
+    pub username: String,
+    /// Their account key.
+    pub account_key: Vec<u8>,
+    /// Their note.
+    pub note: String,
+    /// Unix ms.
+    pub since: i64,
+}
+
+/// How a page of posts is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest first.
+    New,
+    /// Most liked first.
+    Top,
+    /// Newest comment first.
+    Active,
+}
+
+impl Sort {
+    fn order(self) -> &'static str {
+        match self {
+            Sort::New => "i.n DESC",
+            Sort::Top => "i.likes DESC, i.n DESC",
+            Sort::Active => "i.active_at DESC, i.n DESC",
+        }
+    }
+}
+
+pub(super) const ITEM_COLS: &str = "i.n, i.id, i.community_id, i.post_id, i.parent_id, \
+    i.is_post, a.username AS author, a.account_key AS author_key, i.depth, i.path, i.tbs, \
+    i.sig, i.edit_tbs, i.edit_sig, i.gone_tbs, i.gone_sig, i.likes, i.comments, i.created_at \
+    FROM community_items i LEFT JOIN accounts a ON a.id = i.author_id";
+
+const COMMUNITY_COLS: &str = "c.id, c.name, a.username AS owner, c.create_tbs, c.create_sig, \
+    c.settings_tbs, c.settings_sig, c.close_tbs, c.close_sig, c.visibility, c.post_policy, \
+    c.topic, c.archived, c.posts, c.created_at, \
+    (SELECT COUNT(*) FROM community_members m WHERE m.community_id = c.id \
+     AND m.state = 'member') AS members \
+    FROM communities c LEFT JOIN accounts a ON a.id = c.owner_id";
+
+fn pair(r: &AnyRow, tbs: &str, sig: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, sqlx::Error> {
+    let t: Option<Vec<u8>> = r.try_get(tbs)?;
+    let s: Option<Vec<u8>> = r.try_get(sig)?;
+    Ok(t.zip(s))
+}
+
+pub(super) fn item_from(r: &AnyRow) -> Result<ItemRow, sqlx::Error> {
+    Ok(ItemRow {
+        n: r.try_get("n")?,
+        id: r.try_get("id")?,
+        community_id: r.try_get("community_id")?,
+        post_id: r.try_get("post_id")?,
+        parent_id: r.try_get("parent_id")?,
+        is_post: r.try_get::<i64, _>("is_post")? != 0,
+        author: r.try_get("author")?,
+        author_key: r.try_get("author_key")?,
+        depth: r.try_get("depth")?,
+        path: r.try_get("path")?,
+        action: pair(r, "tbs", "sig")?,
+        edit: pair(r, "edit_tbs", "edit_sig")?,
+        gone: pair(r, "gone_tbs", "gone_sig")?,
+        likes: r.try_get("likes")?,
+        comments: r.try_get("comments")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn community_from(r: &AnyRow) -> Result<CommunityRow, sqlx::Error> {
+    Ok(CommunityRow {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        owner: r.try_get("owner")?,
+        create: (r.try_get("create_tbs")?, r.try_get("create_sig")?),
+        settings: pair(r, "settings_tbs", "settings_sig")?,
+        close: pair(r, "close_tbs", "close_sig")?,
+        visibility: r.try_get("visibility")?,
+        post_policy: r.try_get("post_policy")?,
+        topic: r.try_get("topic")?,
+        archived: r.try_get::<i64, _>("archived")? != 0,
+        posts: r.try_get("posts")?,
+        members: r.try_get("members")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn signed_from(r: &AnyRow) -> Result<SignedRow, sqlx::Error> {
+    Ok(SignedRow {
+        by: r.try_get("by_name")?,
+        action: (r.try_get("tbs")?, r.try_get("sig")?),
+        created_at: r.try_get("created_at")?,
+        item_id: r.try_get("item_id")?,
+    })
+}
+
+/// Storage of communities. Lookups return `Ok(None)` when the thing does
+/// not exist; `Err` means the database failed.
+pub trait CommunityStore: Send + Sync {
+    /// Applies a verified action by `author` (SPEC.md §9.10.3): checks the
+    /// rules against the current state and writes, in one transaction.
+    fn apply_action(
+        &self,
+        author: &Author,
+        tbs: &[u8],
+        sig: &[u8],
+        opened: &kovan_crypto::community::OpenedAction,
+        now: i64,
+    ) -> impl Future<Output = Result<Applied, ApplyError>> + Send;
+
+    /// A community by id (hex) or name.
+    fn community(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = StoreResult<Option<CommunityRow>>> + Send;
+
+    /// An account's standing in a community.
+    fn member(
+        &self,
+        community: &str,
+        account: i64,
+    ) -> impl Future<Output = StoreResult<Option<MemberRow>>> + Send;
+
+    /// Communities whose name, topic or description hold every word of
+    /// `query` (folded), most members first.
+    fn search_communities(
+        &self,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> impl Future<Output = StoreResult<Vec<CommunityRow>>> + Send;
+
+    /// The communities `account` belongs to, with the posts it has not seen.
+    fn joined(
+        &self,
+        account: i64,
+    ) -> impl Future<Output = StoreResult<Vec<(CommunityRow, MemberRow, i64)>>> + Send;
+
+    /// A page of a community's posts.
+    fn posts(
+        &self,
+        community: &str,
+        sort: Sort,
+        limit: i64,
+        offset: i64,
+    ) -> impl Future<Output = StoreResult<Vec<ItemRow>>> + Send;
+
+    /// A page of posts across the communities `account` is a member of.
+    fn feed(
+        &self,
+        account: i64,
+        sort: Sort,
+        limit: i64,
+        offset: i64,
+    ) -> impl Future<Output = StoreResult<Vec<ItemRow>>> + Send;
+
+    /// Remembers that `account` saw the community's posts up to `n`.
+    fn mark_read(
+        &self,
+        community: &str,
+        account: i64,
+        n: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// A post or comment.
+    fn item(&self, id: &str) -> impl Future<Output = StoreResult<Option<ItemRow>>> + Send;
+
+    /// A post's comments in tree order after `after` (a path; "" from the
+    /// start).
+    fn thread(
+        &self,
+        post: &str,
+        after: &str,
+        limit: i64,
+    ) -> impl Future<Output = StoreResult<Vec<ItemRow>>> + Send;
+
+    /// Posts and comments of a community matching `query` (SPEC.md
+    /// §9.10.5), best first.
+    fn search_items(
+        &self,
+        community: &str,
+        query: &[Vec<String>],
+        limit: i64,
+        offset: i64,
+    ) -> impl Future<Output = StoreResult<Vec<ItemRow>>> + Send;
+
+    /// Which of `items` `account` likes.
+    fn liked(
+        &self,
+        account: i64,
+        items: &[String],
+    ) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
+
+    /// Every edit of an item, oldest first.
+    fn edits(
+        &self,
+        item: &str,
+    ) -> impl Future<Output = StoreResult<Vec<(Vec<u8>, Vec<u8>)>>> + Send;
+
+    /// The moderation log, newest first.
+    fn modlog(
+        &self,
+        community: &str,
+        limit: i64,
+        offset: i64,
+    ) -> impl Future<Output = StoreResult<Vec<SignedRow>>> + Send;
+
+    /// Open reports, oldest first.
+    fn reports(&self, community: &str) -> impl Future<Output = StoreResult<Vec<SignedRow>>> + Send;
+
+    /// Join requests, oldest first.
+    fn requests(
+        &self,
+        community: &str,
+    ) -> impl Future<Output = StoreResult<Vec<RequestRow>>> + Send;
+
+    /// Forgets action ids older than `before` (the replay window is over).
+    fn sweep_seen(&self, before: i64) -> impl Future<Output = StoreResult<u64>> + Send;
+}
+
+impl CommunityStore for SqlStore {
+    async fn apply_action(
+        &self,
+        author: &Author,
+        tbs: &[u8],
+        sig: &[u8],
+        opened: &kovan_crypto::community::OpenedAction,
+        now: i64,
+    ) -> Result<Applied, ApplyError> {
+        let _w = self.write_guard().await;
+        super::apply::apply(self, author, tbs, sig, opened, now).await
+    }
+
+    async fn community(&self, key: &str) -> StoreResult<Option<CommunityRow>> {
+        let sql = format!("SELECT {COMMUNITY_COLS} WHERE c.id = $1 OR c.name = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(key)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(community_from).transpose()?)
+    }
+
+    async fn member(&self, community: &str, account: i64) -> StoreResult<Option<MemberRow>> {
+        let row = sqlx::query(
+            "SELECT state, moderator, poster, last_read FROM community_members \
+             WHERE community_id = $1 AND account_id = $2",
+        )
+        .bind(community)
+        .bind(account)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(MemberRow {
+            state: r.try_get("state")?,
+            moderator: r.try_get::<i64, _>("moderator")? != 0,
+            poster: r.try_get::<i64, _>("poster")? != 0,
+            last_read: r.try_get("last_read")?,
+        }))
+    }
+
+    async fn search_communities(
+        &self,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<CommunityRow>> {
+        // Communities are few next to posts: a scan of their folded text.
+        let words: Vec<String> =
+            search::query_forms(query).into_iter().filter_map(|f| f.into_iter().next()).collect();
+        let mut sql = format!("SELECT {COMMUNITY_COLS} WHERE 1 = 1");
+        for i in 0..words.len() {
+            sql.push_str(&format!(" AND c.search_text LIKE ${}", i + 1));
+        }
+        let n = words.len();
+        sql.push_str(&format!(" ORDER BY members DESC, c.name LIMIT ${} OFFSET ${}", n + 1, n + 2));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for w in &words {
+            q = q.bind(format!("%{w}%"));
+        }
+        let rows = q.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(community_from).collect::<Result<_, _>>()?)
+    }
+
+    async fn joined(&self, account: i64) -> StoreResult<Vec<(CommunityRow, MemberRow, i64)>> {
+        let sql = format!(
+            "SELECT {COMMUNITY_COLS} JOIN community_members me ON me.community_id = c.id \
+             WHERE me.account_id = $1 AND me.state = 'member' ORDER BY c.name"
+        );
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account).fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let c = community_from(r)?;
+            let Some(m) = self.member(&c.id, account).await? else { continue };
+            let unread: i64 = sqlx::query(
+                "SELECT COUNT(*) AS k FROM community_items WHERE community_id = $1 \
+                 AND is_post = 1 AND n > $2",
+            )
+            .bind(&c.id)
+            .bind(m.last_read)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("k")?;
+            out.push((c, m, unread));
+        }
+        Ok(out)
+    }
+
+    async fn posts(
+        &self,
+        community: &str,
+        sort: Sort,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<ItemRow>> {
+        let sql = format!(
+            "SELECT {ITEM_COLS} WHERE i.community_id = $1 AND i.is_post = 1 ORDER BY {} \
+             LIMIT $2 OFFSET $3",
+            sort.order()
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(community)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(item_from).collect::<Result<_, _>>()?)
+    }
+
+    async fn feed(
+        &self,
+        account: i64,
+        sort: Sort,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<ItemRow>> {
+        let sql = format!(
+            "SELECT {ITEM_COLS} WHERE i.is_post = 1 AND i.community_id IN \
+             (SELECT community_id FROM community_members WHERE account_id = $1 \
+              AND state = 'member') ORDER BY {} LIMIT $2 OFFSET $3",
+            sort.order()
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(account)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(item_from).collect::<Result<_, _>>()?)
+    }
+
+    async fn mark_read(&self, community: &str, account: i64, n: i64) -> StoreResult<()> {
+        let _w = self.write_guard().await;
+        sqlx::query(
+            "UPDATE community_members SET last_read = $1 WHERE community_id = $2 \
+             AND account_id = $3 AND last_read < $4",
+        )
+        .bind(n)
+        .bind(community)
+        .bind(account)
+        .bind(n)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn item(&self, id: &str) -> StoreResult<Option<ItemRow>> {
+        let sql = format!("SELECT {ITEM_COLS} WHERE i.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(item_from).transpose()?)
+    }
+
+    async fn thread(&self, post: &str, after: &str, limit: i64) -> StoreResult<Vec<ItemRow>> {
+        let sql = format!(
+            "SELECT {ITEM_COLS} WHERE i.post_id = $1 AND i.is_post = 0 AND i.path > $2 \
+             ORDER BY i.path LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(post)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(item_from).collect::<Result<_, _>>()?)
+    }
+
+    async fn search_items(
+        &self,
+        community: &str,
+        query: &[Vec<String>],
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<ItemRow>> {
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = match self.backend {
+            Backend::Sqlite => {
+                let sql = format!(
+                    "SELECT {ITEM_COLS} JOIN community_fts ON community_fts.rowid = i.n \
+                     WHERE community_fts MATCH $1 AND i.community_id = $2 \
+                     ORDER BY bm25(community_fts), i.n DESC LIMIT $3 OFFSET $4"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(search::fts5_query(query))
+                    .bind(community)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                let sql = format!(
+                    "SELECT {ITEM_COLS}, to_tsquery('simple', $1) q \
+                     WHERE to_tsvector('simple', i.search_text) @@ q AND i.community_id = $2 \
+                     ORDER BY ts_rank(to_tsvector('simple', i.search_text), q) DESC, i.n DESC \
+                     LIMIT $3 OFFSET $4"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(search::tsquery(query))
+                    .bind(community)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        Ok(rows.iter().map(item_from).collect::<Result<_, _>>()?)
+    }
+
+    async fn liked(&self, account: i64, items: &[String]) -> StoreResult<Vec<String>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (0..items.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT item_id FROM community_likes WHERE account_id = $1 AND item_id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account);
+        for id in items {
+            q = q.bind(id);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(|r| r.try_get("item_id")).collect::<Result<_, _>>()?)
+    }
+
+    async fn edits(&self, item: &str) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        let rows =
+            sqlx::query("SELECT tbs, sig FROM community_edits WHERE item_id = $1 ORDER BY n")
+                .bind(item)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get("tbs")?, r.try_get("sig")?)))
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    async fn modlog(
+        &self,
+        community: &str,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<SignedRow>> {
+        let rows = sqlx::query(
+            "SELECT a.username AS by_name, l.tbs, l.sig, l.created_at, NULL AS item_id \
+             FROM community_modlog l LEFT JOIN accounts a ON a.id = l.moderator_id \
+             WHERE l.community_id = $1 ORDER BY l.n DESC LIMIT $2 OFFSET $3",
+        )
+        .bind(community)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(signed_from).collect::<Result<_, _>>()?)
+    }
+
+    async fn reports(&self, community: &str) -> StoreResult<Vec<SignedRow>> {
+        let rows = sqlx::query(
+            "SELECT a.username AS by_name, r.tbs, r.sig, r.created_at, r.item_id \
+             FROM community_reports r LEFT JOIN accounts a ON a.id = r.reporter_id \
+             WHERE r.community_id = $1 AND r.open = 1 ORDER BY r.id LIMIT 500",
+        )
+        .bind(community)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(signed_from).collect::<Result<_, _>>()?)
+    }
+
+    async fn requests(&self, community: &str) -> StoreResult<Vec<RequestRow>> {
+        let rows = sqlx::query(
+            "SELECT a.username, a.account_key, m.note, m.since FROM community_members m \
+             JOIN accounts a ON a.id = m.account_id \
+             WHERE m.community_id = $1 AND m.state = 'pending' ORDER BY m.since LIMIT 500",
+        )
+        .bind(community)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(RequestRow {
+                    username: r.try_get("username")?,
+                    account_key: r.try_get("account_key")?,
+                    note: r.try_get("note")?,
+                    since: r.try_get("since")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    async fn sweep_seen(&self, before: i64) -> StoreResult<u64> {
+        let _w = self.write_guard().await;
+        let r = sqlx::query("DELETE FROM community_seen WHERE at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+}
