@@ -182,6 +182,22 @@ impl Identity {
         Some(account.sign(kovan_crypto::context::SigContext::AccountRegistration, &data))
     }
 
+    /// Signs a community action (SPEC.md §9.10) with the account key:
+    /// its `tbs` and signature. Refused on a device without the account key
+    /// and for an action the spec refuses.
+    pub fn sign_community_action(
+        &self,
+        action: &kovan_spec::wire::CommunityAction,
+    ) -> std::result::Result<(Vec<u8>, [u8; 64]), String> {
+        let account = self.contents.account.as_ref().ok_or_else(|| {
+            "this device does not hold the account key, so it cannot write to communities"
+                .to_owned()
+        })?;
+        let (tbs, sig, _) =
+            kovan_crypto::community::sign_action(account, action).map_err(|e| e.to_string())?;
+        Ok((tbs, sig))
+    }
+
     /// The safety number with another account.
     pub fn safety_number(&self, other: &kovan_crypto::identity::AccountId) -> SafetyNumber {
         SafetyNumber::new(&self.account(), other)

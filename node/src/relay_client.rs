@@ -505,6 +505,35 @@ impl RelayClient {
         self.call(req.bearer_auth(token)).await.map(|_| ())
     }
 
+    /// Applies a signed community action (`POST /v1/communities/actions`).
+    pub async fn community_action(
+        &self,
+        token: &str,
+        tbs: &[u8],
+        signature: &[u8],
+    ) -> Result<Value, RelayError> {
+        let body = json!({ "tbs": B64.encode(tbs), "signature": B64.encode(signature) });
+        self.call(
+            self.http.post(self.url("/v1/communities/actions")).bearer_auth(token).json(&body),
+        )
+        .await
+    }
+
+    /// A community read (`path` made of checked segments), with the
+    /// session when there is one.
+    pub async fn community_get(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Value, RelayError> {
+        let mut req = self.http.get(self.url(path)).query(query);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        self.call(req).await
+    }
+
     /// Searches the directory.
     pub async fn search(&self, query: &str) -> Result<Value, RelayError> {
         self.call(self.http.get(self.url("/v1/directory")).query(&[("q", query)])).await

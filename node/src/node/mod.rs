@@ -42,8 +42,8 @@ use crate::relay_client::{Keepalive, RelayClient, RelayError};
 
 pub(crate) use core::control;
 pub use core::{
-    GroupChange, HistoryAt, LiveShare, MAX_DRAFT, NoTraceState, NoTraceView, ScheduledContent,
-    Verification, VoiceSource, fold_for_search,
+    CommunityItemView, GroupChange, HistoryAt, LiveShare, MAX_DRAFT, NoTraceState, NoTraceView,
+    ScheduledContent, Verification, VoiceSource, fold_for_search,
 };
 
 pub use views::{

@@ -4,6 +4,7 @@ mod account_events;
 mod at_rest;
 mod chat;
 mod cli;
+mod communities;
 mod faults;
 mod files;
 mod friends;

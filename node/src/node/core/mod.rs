@@ -46,6 +46,7 @@ use crate::store::Database;
 
 mod backups;
 mod chats;
+mod communities;
 mod delivery;
 mod drafts;
 mod files;
@@ -71,6 +72,7 @@ mod settings;
 mod typing;
 
 pub use chats::HistoryAt;
+pub use communities::CommunityItemView;
 pub use delivery::SendOutcome;
 pub use drafts::MAX_DRAFT;
 pub(super) use files::FileInput;
@@ -509,8 +511,27 @@ pub(crate) async fn control(
         )*};
     }
     by_feature!(
-        settings, relay, friends, invites, chats, messages, modes, notrace, seals, receipts, group,
-        files, media, polls, scheduled, location, peers, search, drafts, typing
+        settings,
+        relay,
+        friends,
+        invites,
+        chats,
+        messages,
+        modes,
+        notrace,
+        seals,
+        receipts,
+        group,
+        files,
+        media,
+        polls,
+        scheduled,
+        location,
+        peers,
+        search,
+        drafts,
+        typing,
+        communities
     );
     Err(NodeError::Invalid(format!("unknown method {}", super::views::shown(method))))
 }

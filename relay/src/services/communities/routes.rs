@@ -34,7 +34,7 @@ pub struct SignedDoc {
     pub signature: String,
 }
 
-fn signed(p: &(Vec<u8>, Vec<u8>)) -> SignedDoc {
+fn signed(p: &super::store::Signed) -> SignedDoc {
     SignedDoc { tbs: b64(&p.0), signature: b64(&p.1) }
 }
 

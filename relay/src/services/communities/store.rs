@@ -9,6 +9,9 @@ use super::apply::{Applied, ApplyError, Author};
 use super::search;
 use crate::db::{Backend, SqlStore, StoreResult};
 
+/// A signed action as stored: its `tbs` and signature.
+pub type Signed = (Vec<u8>, Vec<u8>);
+
 /// A community.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommunityRow {
@@ -19,11 +22,11 @@ pub struct CommunityRow {
     /// The owner's username (None once the account is gone).
     pub owner: Option<String>,
     /// The create action, as signed.
-    pub create: (Vec<u8>, Vec<u8>),
+    pub create: Signed,
     /// The owner's latest settings action.
-    pub settings: Option<(Vec<u8>, Vec<u8>)>,
+    pub settings: Option<Signed>,
     /// The archive action while archived.
-    pub close: Option<(Vec<u8>, Vec<u8>)>,
+    pub close: Option<Signed>,
     /// `public` or `private`.
     pub visibility: String,
     /// `members`, `approved` or `moderators`.
@@ -77,11 +80,11 @@ pub struct ItemRow {
     /// Tree order within the post.
     pub path: String,
     /// The action (None once deleted or removed).
-    pub action: Option<(Vec<u8>, Vec<u8>)>,
+    pub action: Option<Signed>,
     /// The latest edit.
-    pub edit: Option<(Vec<u8>, Vec<u8>)>,
+    pub edit: Option<Signed>,
     /// The deletion or removal.
-    pub gone: Option<(Vec<u8>, Vec<u8>)>,
+    pub gone: Option<Signed>,
     /// Likes.
     pub likes: i64,
     /// A post's comments.
@@ -97,7 +100,7 @@ pub struct SignedRow {
     /// The author's username.
     pub by: Option<String>,
     /// The action, as signed.
-    pub action: (Vec<u8>, Vec<u8>),
+    pub action: Signed,
     /// Unix ms.
     pub created_at: i64,
     /// For a report: the reported item.
@@ -150,7 +153,7 @@ const COMMUNITY_COLS: &str = "c.id, c.name, a.username AS owner, c.create_tbs, c
      AND m.state = 'member') AS members \
     FROM communities c LEFT JOIN accounts a ON a.id = c.owner_id";
 
-fn pair(r: &AnyRow, tbs: &str, sig: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, sqlx::Error> {
+fn pair(r: &AnyRow, tbs: &str, sig: &str) -> Result<Option<Signed>, sqlx::Error> {
     let t: Option<Vec<u8>> = r.try_get(tbs)?;
     let s: Option<Vec<u8>> = r.try_get(sig)?;
     Ok(t.zip(s))
@@ -302,10 +305,7 @@ pub trait CommunityStore: Send + Sync {
     ) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
 
     /// Every edit of an item, oldest first.
-    fn edits(
-        &self,
-        item: &str,
-    ) -> impl Future<Output = StoreResult<Vec<(Vec<u8>, Vec<u8>)>>> + Send;
+    fn edits(&self, item: &str) -> impl Future<Output = StoreResult<Vec<Signed>>> + Send;
 
     /// The moderation log, newest first.
     fn modlog(
@@ -556,7 +556,7 @@ impl CommunityStore for SqlStore {
         Ok(rows.iter().map(|r| r.try_get("item_id")).collect::<Result<_, _>>()?)
     }
 
-    async fn edits(&self, item: &str) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+    async fn edits(&self, item: &str) -> StoreResult<Vec<Signed>> {
         let rows =
             sqlx::query("SELECT tbs, sig FROM community_edits WHERE item_id = $1 ORDER BY n")
                 .bind(item)

@@ -1,0 +1,101 @@
+//! Communities through real nodes and a real relay (SPEC.md §9.10): the
+//! node signs what it writes and checks what it reads, so content the
+//! relay altered shows as failed verification, never as genuine.
+
+use crate::harness::relay_alice_bob;
+
+/// Runs `sql` on the relay's database, as an operator (or an intruder)
+/// could.
+fn tamper(relay_dir: &std::path::Path, sql: &str, params: impl rusqlite::Params) {
+    assert_eq!(relay_db(relay_dir).execute(sql, params).unwrap(), 1, "{sql}");
+}
+
+fn relay_db(relay_dir: &std::path::Path) -> rusqlite::Connection {
+    let db = std::fs::read_dir(relay_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "sqlite3" || e == "db" || e == "sqlite"))
+        .expect("the relay's database file");
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    conn
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_verify_and_what_the_relay_alters_fails_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let (relay, alice, bob) = relay_alice_bob(dir.path()).await;
+    let a = &alice.h;
+    let b = &bob.h;
+    a.community_create("arilar", "Arıcılık", "Kovanlar ve bal", true).await.unwrap();
+    // Private: Bob's join is a request until Alice admits it (through the
+    // relay's API, as a moderator's client would).
+    assert_eq!(b.community_join("arilar", true, "merhaba").await.unwrap()["state"], "pending");
+    assert!(b.community_posts("arilar", "new", 0).await.is_err(), "not a member yet");
+    let c = a.community("arilar").await.unwrap();
+    let admit =
+        kovan_spec::wire::community_action::Body::Moderate(kovan_spec::wire::CommunityModerate {
+            community: hex::decode(c["id"].as_str().unwrap()).unwrap(),
+            action: kovan_spec::wire::CommunityModAction::Admit as i32,
+            target: vec![],
+            account: hex::decode(b.account_hex()).unwrap(),
+            note: String::new(),
+        });
+    a.community_act(admit).await.unwrap();
+
+    let post = a.community_post("arilar", "Kovan sayısı", "Kaç kovanınız var?").await.unwrap();
+    let post_id = post["id"].as_str().unwrap().to_owned();
+    let comment = b.community_comment(&post_id, "Beş").await.unwrap();
+    let comment_id = comment["id"].as_str().unwrap().to_owned();
+    b.community_like(&post_id, true).await.unwrap();
+
+    let posts = b.community_posts("arilar", "new", 0).await.unwrap();
+    assert_eq!(posts.len(), 1);
+    let p = &posts[0];
+    assert!(p.verified, "{p:?}");
+    assert_eq!(
+        (p.title.as_str(), p.text.as_str(), p.author.as_deref()),
+        ("Kovan sayısı", "Kaç kovanınız var?", Some("alice"))
+    );
+    assert_eq!((p.likes, p.liked, p.comments), (1, true, 1));
+    let thread = a.community_thread(&post_id).await.unwrap();
+    assert_eq!(
+        thread.iter().map(|i| (i.id.as_str(), i.verified)).collect::<Vec<_>>(),
+        [(post_id.as_str(), true), (comment_id.as_str(), true)]
+    );
+    assert_eq!(thread[1].text, "Beş");
+    let found = b.community_search("arilar", "KOVAN").await.unwrap();
+    assert_eq!(found.first().map(|i| i.id.as_str()), Some(post_id.as_str()));
+
+    // The relay rewrites the post's text: the signature no longer holds.
+    let relay_dir = relay.dir.clone();
+    let conn = relay_db(&relay_dir);
+    let mut tbs: Vec<u8> = conn
+        .query_row("SELECT tbs FROM community_items WHERE id = ?1", [&post_id], |r| r.get(0))
+        .unwrap();
+    let at = tbs.windows(4).position(|w| w == "Kaç".as_bytes()).unwrap();
+    tbs[at..at + 4].copy_from_slice("Sıf".as_bytes());
+    tamper(
+        &relay_dir,
+        "UPDATE community_items SET tbs = ?1 WHERE id = ?2",
+        rusqlite::params![tbs, post_id],
+    );
+    let posts = b.community_posts("arilar", "new", 0).await.unwrap();
+    assert!(!posts[0].verified, "{:?}", posts[0]);
+    assert!(
+        posts[0].text.is_empty() && posts[0].title.is_empty(),
+        "nothing of it is shown as content"
+    );
+    assert!(posts[0].problem.as_deref().unwrap().contains("signature"), "{:?}", posts[0].problem);
+
+    // The relay says Bob's comment is Alice's.
+    tamper(
+        &relay_dir,
+        "UPDATE community_items SET author_id = (SELECT id FROM accounts WHERE username = 'alice') WHERE id = ?1",
+        [&comment_id],
+    );
+    let thread = a.community_thread(&post_id).await.unwrap();
+    let c = thread.iter().find(|i| i.id == comment_id).unwrap();
+    assert_eq!(c.author.as_deref(), Some("alice"));
+    assert!(!c.verified && c.text.is_empty(), "{c:?}");
+}
