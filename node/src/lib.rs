@@ -46,6 +46,7 @@ pub mod voice;
 
 pub use error::{Error, ErrorKind, Result};
 pub use node::{
-    Event, FileOptions, FileView, GroupChange, GroupView, InvitationView, MemberView, NoTraceState,
-    NoTraceView, Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult,
+    CommunityItemView, CommunitySettingsDraft, CommunityView, Event, FileOptions, FileView,
+    GroupChange, GroupView, InvitationView, MemberView, ModEntryView, NoTraceState, NoTraceView,
+    Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult, PostDraft,
 };

@@ -27,23 +27,32 @@ async fn posts_verify_and_what_the_relay_alters_fails_verification() {
     let (relay, alice, bob) = relay_alice_bob(dir.path()).await;
     let a = &alice.h;
     let b = &bob.h;
-    a.community_create("arilar", "Arıcılık", "Kovanlar ve bal", true).await.unwrap();
-    // Private: Bob's join is a request until Alice admits it (through the
-    // relay's API, as a moderator's client would).
+    let settings = kovan_node::CommunitySettingsDraft {
+        topic: "Arıcılık".into(),
+        description: "Kovanlar ve bal".into(),
+        private: true,
+        ..Default::default()
+    };
+    a.community_create("arilar", &settings).await.unwrap();
+    // Private: Bob's join is a request until Alice, the owner, admits it.
     assert_eq!(b.community_join("arilar", true, "merhaba").await.unwrap()["state"], "pending");
     assert!(b.community_posts("arilar", "new", 0).await.is_err(), "not a member yet");
-    let c = a.community("arilar").await.unwrap();
-    let admit =
-        kovan_spec::wire::community_action::Body::Moderate(kovan_spec::wire::CommunityModerate {
-            community: hex::decode(c["id"].as_str().unwrap()).unwrap(),
-            action: kovan_spec::wire::CommunityModAction::Admit as i32,
-            target: vec![],
-            account: hex::decode(b.account_hex()).unwrap(),
-            note: String::new(),
-        });
-    a.community_act(admit).await.unwrap();
+    let c = b.community("arilar").await.unwrap();
+    assert_eq!(
+        (c.topic.as_str(), c.private, c.my_state.as_deref()),
+        ("Arıcılık", true, Some("pending"))
+    );
+    let requests = a.community_requests("arilar").await.unwrap();
+    assert_eq!(requests[0]["username"], "bob");
+    a.community_moderate("arilar", "admit", "bob", "").await.unwrap();
 
-    let post = a.community_post("arilar", "Kovan sayısı", "Kaç kovanınız var?").await.unwrap();
+    let draft = |title: &str, text: &str| kovan_node::PostDraft {
+        title: title.into(),
+        text: text.into(),
+        ..Default::default()
+    };
+    let post =
+        a.community_post("arilar", &draft("Kovan sayısı", "Kaç kovanınız var?")).await.unwrap();
     let post_id = post["id"].as_str().unwrap().to_owned();
     let comment = b.community_comment(&post_id, "Beş").await.unwrap();
     let comment_id = comment["id"].as_str().unwrap().to_owned();
@@ -67,6 +76,32 @@ async fn posts_verify_and_what_the_relay_alters_fails_verification() {
     let found = b.community_search("arilar", "KOVAN").await.unwrap();
     assert_eq!(found.first().map(|i| i.id.as_str()), Some(post_id.as_str()));
 
+    // Bob's second post is reported and removed by Alice, a moderator: the
+    // removal verifies as hers; the log shows it.
+    let spam = b.community_post("arilar", &draft("Satılık", "ucuz bal")).await.unwrap();
+    let spam_id = spam["id"].as_str().unwrap().to_owned();
+    b.community_edit(&spam_id, "Satılık!", "çok ucuz bal").await.unwrap();
+    assert_eq!(
+        b.community_edits(&spam_id).await.unwrap(),
+        [("Satılık!".to_owned(), "çok ucuz bal".to_owned())]
+    );
+    a.community_report(&spam_id, "reklam").await.unwrap();
+    let queue = a.community_reports("arilar").await.unwrap();
+    assert_eq!(
+        (queue[0].item.as_deref(), queue[0].note.as_str()),
+        (Some(spam_id.as_str()), "reklam")
+    );
+    a.community_moderate("arilar", "remove", &spam_id, "reklam yasak").await.unwrap();
+    let posts = b.community_posts("arilar", "new", 0).await.unwrap();
+    let removed = posts.iter().find(|p| p.id == spam_id).unwrap();
+    assert!(
+        removed.verified && removed.gone.as_deref() == Some("removed") && removed.text.is_empty(),
+        "{removed:?}"
+    );
+    let log = b.community_modlog("arilar").await.unwrap();
+    assert_eq!((log[0].action.as_str(), log[0].verified), ("remove", true));
+    assert_eq!(b.community_joined().await.unwrap()[0].name, "arilar");
+
     // The relay rewrites the post's text: the signature no longer holds.
     let relay_dir = relay.dir.clone();
     let conn = relay_db(&relay_dir);
@@ -81,12 +116,10 @@ async fn posts_verify_and_what_the_relay_alters_fails_verification() {
         rusqlite::params![tbs, post_id],
     );
     let posts = b.community_posts("arilar", "new", 0).await.unwrap();
-    assert!(!posts[0].verified, "{:?}", posts[0]);
-    assert!(
-        posts[0].text.is_empty() && posts[0].title.is_empty(),
-        "nothing of it is shown as content"
-    );
-    assert!(posts[0].problem.as_deref().unwrap().contains("signature"), "{:?}", posts[0].problem);
+    let p = posts.iter().find(|p| p.id == post_id).unwrap();
+    assert!(!p.verified, "{p:?}");
+    assert!(p.text.is_empty() && p.title.is_empty(), "nothing of it is shown as content");
+    assert!(p.problem.as_deref().unwrap().contains("signature"), "{:?}", p.problem);
 
     // The relay says Bob's comment is Alice's.
     tamper(

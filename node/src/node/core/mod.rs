@@ -72,7 +72,9 @@ mod settings;
 mod typing;
 
 pub use chats::HistoryAt;
-pub use communities::CommunityItemView;
+pub use communities::{
+    CommunityItemView, CommunitySettingsDraft, CommunityView, ModEntryView, PostDraft,
+};
 pub use delivery::SendOutcome;
 pub use drafts::MAX_DRAFT;
 pub(super) use files::FileInput;
