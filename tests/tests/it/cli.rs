@@ -1014,3 +1014,63 @@ fn a_no_trace_chat_survives_nowhere_after_a_sigkill() {
         }
     }
 }
+
+#[test]
+fn communities_through_the_cli_post_comment_and_moderate() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    let alice = Person::new(dir.path(), "alice", &relay.url);
+    let bob = Person::new(dir.path(), "bob", &relay.url);
+    alice.json(&["register", "alice"]);
+    bob.json(&["register", "bob"]);
+    alice.json(&["community", "create", "arilar", "--topic", "Arıcılık", "--description", "Bal"]);
+    let found = bob.json(&["community", "search", "aricilik"]);
+    assert_eq!(found[0]["name"], "arilar");
+    assert_eq!(bob.json(&["community", "join", "arilar"])["state"], "member");
+    let post = alice.json(&["post", "arilar", "Kovan sayısı", "Kaç kovanınız var?"]);
+    let post_id = post["id"].as_str().unwrap().to_owned();
+    let c1 = bob.json(&["comment", &post_id, "Beş"]);
+    let c1 = c1["id"].as_str().unwrap().to_owned();
+    alice.json(&["comment", &c1, "Az"]);
+    bob.json(&["like", &post_id]);
+    let repost = bob.json(&["repost", &post_id, "--to", "arilar", "--title", "Okuyun"]);
+    assert!(repost["id"].is_string());
+
+    // The thread as text: the post, then each comment indented below its parent.
+    let (ok, out, err) = text(&bob, &["thread", &post_id]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let at = |needle: &str| {
+        lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle} in {out}"))
+    };
+    assert!(at("# Kovan sayısı") < at("Beş") && at("Beş") < at("Az"), "{out}");
+    assert!(lines[at("Az")].starts_with("    "), "a comment on a comment is indented twice: {out}");
+    assert!(out.contains("♥1"), "{out}");
+    let feed = bob.json(&["feed"]);
+    assert_eq!(feed.as_array().unwrap().len(), 2);
+    assert!(feed.as_array().unwrap().iter().all(|i| i["verified"] == true), "{feed}");
+
+    // Report, the moderator's queue, removal, ban, the log.
+    bob.json(&["report", &c1, "test"]);
+    let (_, queue, _) = text(&alice, &["community", "reports", "arilar"]);
+    assert!(queue.contains(&c1), "{queue}");
+    alice.json(&["community", "mod", "arilar", "remove", &c1, "--note", "kural 2"]);
+    alice.json(&["community", "mod", "arilar", "ban", "bob"]);
+    let (ok, _, err) = text(&bob, &["post", "arilar", "Yine", "ben"]);
+    assert!(!ok && err.contains("join the community first"), "{err}");
+    let (_, log, _) = text(&bob, &["community", "log", "arilar"]);
+    assert!(
+        log.contains("alice remove") && log.contains("kural 2") && log.contains("alice ban"),
+        "{log}"
+    );
+    let (_, thread, _) = text(&alice, &["thread", &post_id]);
+    assert!(thread.contains("(removed)"), "{thread}");
+
+    // Archive: read-only; then delete.
+    alice.json(&["community", "archive", "arilar"]);
+    let (ok, _, err) = text(&alice, &["post", "arilar", "Arşiv", "yazılmaz"]);
+    assert!(!ok && err.contains("read-only"), "{err}");
+    alice.json(&["community", "delete", "arilar"]);
+    let (ok, _, err) = text(&alice, &["community", "show", "arilar"]);
+    assert!(!ok && err.contains("not found"), "{err}");
+}

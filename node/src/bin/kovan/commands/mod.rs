@@ -6,6 +6,7 @@
 
 mod account;
 mod chat;
+mod community;
 mod daemon;
 #[cfg(feature = "demo")]
 mod demo;
@@ -79,6 +80,15 @@ pub enum Command {
     Avatar(account::Avatar),
     DeleteAccount(account::DeleteAccount),
     Watch(chat::Watch),
+    #[command(subcommand)]
+    Community(community::Community),
+    Post(community::Post),
+    Comment(community::Comment),
+    Like(community::Like),
+    Repost(community::Repost),
+    Report(community::Report),
+    Feed(community::Feed),
+    Thread(community::Thread),
 }
 
 impl Command {
@@ -131,6 +141,14 @@ impl Command {
             Command::Avatar(c) => c.exec(ctx),
             Command::DeleteAccount(c) => c.exec(ctx),
             Command::Watch(c) => c.exec(ctx),
+            Command::Community(c) => c.exec(ctx),
+            Command::Post(c) => c.exec(ctx),
+            Command::Comment(c) => c.exec(ctx),
+            Command::Like(c) => c.exec(ctx),
+            Command::Repost(c) => c.exec(ctx),
+            Command::Report(c) => c.exec(ctx),
+            Command::Feed(c) => c.exec(ctx),
+            Command::Thread(c) => c.exec(ctx),
         }
     }
 }
