@@ -9,4 +9,5 @@ pub mod data;
 pub mod mls_vectors;
 pub mod powercut;
 pub mod proc;
+pub mod relay_proc;
 pub mod vectors;

@@ -18,26 +18,23 @@
 //! ```
 
 use std::collections::HashMap;
-use std::io::BufRead;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use kovan_crypto::context::SigContext;
 use kovan_crypto::envelope::{self, PayloadKind, Sender};
-use kovan_crypto::identity::{
-    AccountKey, DeviceCertificate, DeviceKeys, registration_data, relay_device_proof,
+use kovan_crypto::identity::{registration_data, relay_device_proof};
+use kovan_tests::relay_proc::{
+    BenchDb, BenchIdentity, RelayProc, identity, ms, percentile, register,
 };
 use rand_core::OsRng;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::Connection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -83,136 +80,18 @@ struct Args {
     json: bool,
 }
 
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 fn progress(args: &Args, msg: &str) {
     if !args.json {
         eprintln!("… {msg}");
     }
 }
 
-struct RelayProc {
-    child: Child,
-    url: String,
-    pid: u32,
-    _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
-}
-
-impl RelayProc {
-    fn rss_kib(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))
-                    .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-            })
-            .unwrap_or(0)
-    }
-}
-
-async fn start_relay(args: &Args) -> anyhow::Result<RelayProc> {
-    let bin = match &args.relay_bin {
-        Some(b) => b.clone(),
-        None => std::env::current_exe()?.with_file_name("kovan-relay"),
-    };
-    anyhow::ensure!(
-        bin.exists(),
-        "{} not found: build it with `cargo build --release -p kovan-relay`",
-        bin.display()
-    );
-    let dir = tempfile::tempdir()?;
-    let mut pg = None;
-    let database = if args.backend == "postgres" {
-        let name = format!("kovan_load_{}", hex::encode(rand_id()));
-        let mut conn = sqlx::postgres::PgConnection::connect(&args.postgres)
-            .await
-            .context("connecting to PostgreSQL")?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await?;
-        let base = args.postgres.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or_default();
-        pg = Some((args.postgres.clone(), name.clone()));
-        format!("{base}/{name}")
-    } else {
-        format!("sqlite://{}/relay.sqlite3?mode=rwc", dir.path().display())
-    };
-    let config = format!(
-        "listen = \"127.0.0.1:0\"\ndatabase = \"{database}\"\n[limits]\nlogins_per_ip_per_minute = 100000000\n\
-         login_failures_per_account_per_minute = 100000000\nputs_per_ip_per_second = 100000000\n\
-         lookups_per_ip_per_minute = 100000000\nmax_concurrent_hashes = 4\nmailbox_max_items = 1000000\n"
-    );
-    let config_path = dir.path().join("relay.toml");
-    std::fs::write(&config_path, config)?;
-    let mut child = Command::new(&bin)
-        .args(["serve", "--config"])
-        .arg(&config_path)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let mut line = String::new();
-    std::io::BufReader::new(stdout).read_line(&mut line)?;
-    let url = line.trim().rsplit(' ').next().unwrap_or_default().to_owned();
-    if !url.starts_with("http://") {
-        let _ = child.kill();
-        bail!("relay did not start: {line:?}");
-    }
-    let pid = child.id();
-    Ok(RelayProc { child, url, pid, _dir: dir, pg })
-}
+type Identity = BenchIdentity;
 
 fn rand_id() -> [u8; 8] {
     let mut b = [0u8; 8];
     rand_core::RngCore::fill_bytes(&mut OsRng, &mut b);
     b
-}
-
-struct Identity {
-    account: AccountKey,
-    device: DeviceKeys,
-    cert: DeviceCertificate,
-}
-
-fn identity() -> Identity {
-    let account = AccountKey::generate(&mut OsRng);
-    let device = DeviceKeys::generate(&mut OsRng);
-    let cert = account
-        .certify(&device.public(), "load", now_secs() - 10, 86_400)
-        .unwrap_or_else(|e| panic!("{e}"));
-    Identity { account, device, cert }
-}
-
-async fn register(
-    http: &reqwest::Client,
-    url: &str,
-    relay_peer: &str,
-    name: &str,
-    id: &Identity,
-) -> anyhow::Result<String> {
-    let data = registration_data(name, id.account.id().as_bytes(), &id.cert, relay_peer);
-    let body = json!({
-        "username": name,
-        "password": "load test password",
-        "account_key": B64.encode(id.account.id().as_bytes()),
-        "device_certificate": B64.encode(id.cert.encoded()),
-        "signature": B64.encode(id.account.sign(SigContext::AccountRegistration, &data)),
-        "device_signature": B64.encode(relay_device_proof(&id.device, &data)),
-    });
-    let resp = http.post(format!("{url}/v1/accounts")).json(&body).send().await?;
-    anyhow::ensure!(resp.status().is_success(), "register {name}: {}", resp.status());
-    let v: Value = resp.json().await?;
-    Ok(v["token"].as_str().unwrap_or_default().to_owned())
 }
 
 type Ws =
@@ -222,17 +101,6 @@ async fn ws_connect(url: &str, token: &str) -> anyhow::Result<Ws> {
     let mut req = format!("{}/v1/ws", url.replace("http://", "ws://")).into_client_request()?;
     req.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
     Ok(tokio_tungstenite::connect_async(req).await?.0)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// One client doing `rounds` sequential put → push round trips to the
@@ -380,16 +248,14 @@ async fn main() -> anyhow::Result<()> {
     );
 
     progress(&args, &format!("starting kovan-relay ({})", args.backend));
-    let mut relay = start_relay(&args).await?;
+    let mut db = BenchDb::create(&args.backend, &args.postgres).await?;
+    let limits = "logins_per_ip_per_minute = 100000000\n\
+         login_failures_per_account_per_minute = 100000000\nputs_per_ip_per_second = 100000000\n\
+         lookups_per_ip_per_minute = 100000000\nmax_concurrent_hashes = 4\nmailbox_max_items = 1000000";
+    let mut relay = RelayProc::start(args.relay_bin.as_deref(), &db, limits)?;
     let result = run(&args, &relay).await;
-    let _ = relay.child.kill();
-    let _ = relay.child.wait();
-    if let Some((admin, name)) = relay.pg.take()
-        && let Ok(mut conn) = sqlx::postgres::PgConnection::connect(&admin).await
-    {
-        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
-    }
+    relay.stop();
+    db.drop_now().await;
     let report = result?;
     if args.json {
         println!("{report}");

@@ -1,0 +1,725 @@
+//! `kovan-community-bench`: communities at scale (SPEC.md §9.10). A
+//! database is filled with generated communities, posts and comments (1 M
+//! posts and 5 M comments by default, one post with a 10,000-comment
+//! thread), a real `kovan-relay` process serves it, and the bench measures
+//! over HTTP — next to the same query run as raw SQL on the same database
+//! in the same run:
+//!
+//! - a community's first page of posts, p50/p99;
+//! - the first page of the 10,000-comment thread, p50/p99;
+//! - full-text search inside a community, p50/p99;
+//! - posting under load: signed posts per second from concurrent writers,
+//!   next to raw durable single-row inserts from as many connections.
+//!
+//! ```text
+//! cargo build --release -p kovan-relay -p kovan-tests
+//! target/release/kovan-community-bench --backend sqlite,postgres
+//! target/release/kovan-community-bench --posts 100000 --comments 500000 --json
+//! ```
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use clap::Parser;
+use kovan_crypto::community::sign_action;
+use kovan_relay::services::communities::search;
+use kovan_spec::wire::{self, community_action::Body};
+use kovan_tests::relay_proc::{
+    BenchDb, BenchIdentity, RelayProc, identity, ms, percentile, register,
+};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{OsRng, RngCore, SeedableRng};
+use serde_json::{Value, json};
+use sqlx::AnyPool;
+
+/// Communities at scale.
+#[derive(Debug, Parser)]
+#[command(name = "kovan-community-bench", version, about)]
+struct Args {
+    /// Backends, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+    backend: Vec<String>,
+    /// PostgreSQL server (a fresh database is created and dropped).
+    #[arg(
+        long,
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres",
+        env = "KOVAN_TEST_POSTGRES"
+    )]
+    postgres: String,
+    /// The relay binary. Default: `kovan-relay` next to this program.
+    #[arg(long)]
+    relay_bin: Option<std::path::PathBuf>,
+    /// Posts generated.
+    #[arg(long, default_value_t = 1_000_000)]
+    posts: u64,
+    /// Comments generated (the big thread's included).
+    #[arg(long, default_value_t = 5_000_000)]
+    comments: u64,
+    /// Communities the posts spread over.
+    #[arg(long, default_value_t = 100)]
+    communities: u64,
+    /// Comments of the one big thread.
+    #[arg(long, default_value_t = 10_000)]
+    thread: u64,
+    /// Requests per read measurement.
+    #[arg(long, default_value_t = 300)]
+    reps: usize,
+    /// Concurrent writers in the posting test.
+    #[arg(long, default_value_t = 8)]
+    writers: usize,
+    /// Seconds of the posting test.
+    #[arg(long, default_value_t = 10)]
+    load_secs: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn progress(args: &Args, msg: &str) {
+    if !args.json {
+        eprintln!("… {msg}");
+    }
+}
+
+/// Words posts are made of: common Turkish and English words, then
+/// generated ones, so that some words are frequent and most are rare.
+fn vocabulary() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "arılar",
+        "kovan",
+        "bal",
+        "çiçek",
+        "yaz",
+        "kış",
+        "güneş",
+        "yağmur",
+        "şehir",
+        "köy",
+        "deniz",
+        "dağ",
+        "orman",
+        "kitap",
+        "müzik",
+        "yazılım",
+        "bees",
+        "hive",
+        "honey",
+        "flower",
+        "summer",
+        "winter",
+        "river",
+        "music",
+        "software",
+        "garden",
+        "market",
+        "city",
+        "village",
+        "forest",
+    ]
+    .iter()
+    .map(|w| (*w).to_owned())
+    .collect();
+    let syll =
+        ["ka", "le", "mi", "ro", "su", "ta", "ne", "bi", "do", "ya", "ze", "gü", "şa", "çe", "ır"];
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    while v.len() < 4000 {
+        let n = 2 + below(&mut rng, 3);
+        v.push((0..n).map(|_| syll[below(&mut rng, syll.len() as u64) as usize]).collect());
+    }
+    v
+}
+
+struct Words {
+    words: Vec<String>,
+    /// Each word's index text (its forms).
+    forms: Vec<String>,
+}
+
+impl Words {
+    fn new() -> Self {
+        let words = vocabulary();
+        let forms = words.iter().map(|w| search::index_text(w)).collect();
+        Self { words, forms }
+    }
+    /// A word, Zipf-like: low indexes far more often.
+    fn pick(&self, rng: &mut impl RngCore) -> usize {
+        let x = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        ((x * x * x) * self.words.len() as f64) as usize % self.words.len()
+    }
+    /// `n` words of text and their index text.
+    fn text(&self, rng: &mut impl RngCore, n: usize) -> (String, String) {
+        let (mut text, mut index) = (String::new(), String::new());
+        for _ in 0..n {
+            let i = self.pick(rng);
+            text.push_str(&self.words[i]);
+            text.push(' ');
+            index.push_str(&self.forms[i]);
+            index.push(' ');
+        }
+        (text, index)
+    }
+}
+
+/// A number below `n` (`n` > 0).
+fn below(rng: &mut impl RngCore, n: u64) -> u64 {
+    rng.next_u64() % n
+}
+
+fn community_id(k: u64) -> String {
+    format!("c{k:031x}")
+}
+fn post_id(i: u64) -> String {
+    format!("a{i:031x}")
+}
+fn comment_id(i: u64) -> String {
+    format!("b{i:031x}")
+}
+
+struct Row {
+    id: String,
+    community: String,
+    post: String,
+    is_post: bool,
+    author: i64,
+    depth: i64,
+    path: String,
+    tbs: Vec<u8>,
+    created: i64,
+    search: String,
+}
+
+const COLS: usize = 13;
+
+async fn insert_rows(pool: &AnyPool, rows: &[Row]) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    for chunk in rows.chunks(500) {
+        let mut sql = String::from(
+            "INSERT INTO community_items (id, community_id, post_id, is_post, author_id, depth, path, \
+             tbs, sig, likes, created_at, active_at, search_text) VALUES ",
+        );
+        for (r, _) in chunk.iter().enumerate() {
+            let b = r * COLS;
+            let marks: Vec<String> = (1..=COLS).map(|c| format!("${}", b + c)).collect();
+            sql.push_str(&format!("{}({})", if r == 0 { "" } else { "," }, marks.join(",")));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            q = q
+                .bind(r.id.clone())
+                .bind(r.community.clone())
+                .bind(r.post.clone())
+                .bind(i64::from(r.is_post))
+                .bind(r.author)
+                .bind(r.depth)
+                .bind(r.path.clone())
+                .bind(r.tbs.clone())
+                .bind(vec![0u8; 64])
+                .bind((r.created % 97) as i64)
+                .bind(r.created)
+                .bind(r.created)
+                .bind(r.search.clone());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The raw baseline of a post: the row and its search-index entry in one
+/// durable transaction, as the relay writes them.
+async fn raw_post(pool: &AnyPool, fts: bool, r: &Row) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let n: i64 = sqlx::Row::try_get(
+        &sqlx::query(
+            "INSERT INTO community_items (id, community_id, post_id, is_post, author_id, depth, path, \
+             tbs, sig, created_at, active_at, search_text) VALUES ($1, $2, $3, 1, $4, 0, '', $5, $6, $7, $8, $9) \
+             RETURNING n",
+        )
+        .bind(r.id.clone())
+        .bind(r.community.clone())
+        .bind(r.post.clone())
+        .bind(r.author)
+        .bind(r.tbs.clone())
+        .bind(vec![0u8; 64])
+        .bind(r.created)
+        .bind(r.created)
+        .bind(r.search.clone())
+        .fetch_one(&mut *tx)
+        .await?,
+        "n",
+    )?;
+    if fts {
+        sqlx::query("INSERT INTO community_fts (rowid, body) VALUES ($1, $2)")
+            .bind(n)
+            .bind(r.search.clone())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Fills the database: authors, communities, posts, comments, the index.
+async fn fill(args: &Args, backend: &str, pool: &AnyPool, words: &Words) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let authors = 1000i64;
+    let mut tx = pool.begin().await?;
+    for a in 0..authors {
+        sqlx::query("INSERT INTO accounts (username, account_key, password_hash, created_at) VALUES ($1, $2, 'x', 0)")
+            .bind(format!("author{a}"))
+            .bind({
+                let mut k = [0u8; 32];
+                rng.fill_bytes(&mut k);
+                k.to_vec()
+            })
+            .execute(&mut *tx)
+            .await?;
+    }
+    for k in 0..args.communities {
+        sqlx::query(
+            "INSERT INTO communities (id, name, owner_id, create_tbs, create_sig, visibility, post_policy, \
+             topic, search_text, posts, created_at) VALUES ($1, $2, 1, $3, $4, 'public', 'members', $5, $6, $7, 0)",
+        )
+        .bind(community_id(k))
+        .bind(format!("c{k}"))
+        .bind(vec![1u8; 120])
+        .bind(vec![0u8; 64])
+        .bind(format!("topic {k}"))
+        .bind(format!("c{k} topic {k}"))
+        .bind((args.posts / args.communities) as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    if backend == "postgres" {
+        sqlx::query("DROP INDEX community_items_fts").execute(pool).await?;
+    }
+    let mut batch = Vec::with_capacity(20_000);
+    let mut children = vec![0u32; args.posts as usize];
+    let total = args.posts + args.comments;
+    let mut done = 0u64;
+    for i in 0..args.posts {
+        let (title, ti) = words.text(&mut rng, 5);
+        let (text, xi) = words.text(&mut rng, 20);
+        batch.push(Row {
+            id: post_id(i),
+            community: community_id(i % args.communities),
+            post: post_id(i),
+            is_post: true,
+            author: 1 + (i as i64 % authors),
+            depth: 0,
+            path: String::new(),
+            tbs: format!("{title}\n{text}").into_bytes(),
+            created: 1_800_000_000_000 + i as i64,
+            search: format!("{ti}{xi}"),
+        });
+        if batch.len() == 20_000 {
+            insert_rows(pool, &std::mem::take(&mut batch)).await?;
+            done += 20_000;
+            progress(args, &format!("{done} of {total} rows"));
+        }
+    }
+    for c in 0..args.comments {
+        // The big thread first (post 0: a tenth top-level, the rest one
+        // level below them), then comments on random posts.
+        let (post, depth, path) = if c < args.thread {
+            let top = args.thread / 10;
+            if c < top {
+                (0, 1, format!("{c:08x}"))
+            } else {
+                let parent = c % top;
+                (0, 2, format!("{parent:08x}{:08x}", c / top))
+            }
+        } else {
+            let p = (1 + below(&mut rng, args.posts.max(2) - 1)) as usize % args.posts as usize;
+            children[p] += 1;
+            (p as u64, 1, format!("{:08x}", children[p]))
+        };
+        let (text, xi) = words.text(&mut rng, 12);
+        batch.push(Row {
+            id: comment_id(c),
+            community: community_id(post % args.communities),
+            post: post_id(post),
+            is_post: false,
+            author: 1 + (c as i64 % authors),
+            depth,
+            path,
+            tbs: text.into_bytes(),
+            created: 1_800_000_000_000 + (args.posts + c) as i64,
+            search: xi,
+        });
+        if batch.len() == 20_000 {
+            insert_rows(pool, &std::mem::take(&mut batch)).await?;
+            done += 20_000;
+            progress(args, &format!("{done} of {total} rows"));
+        }
+    }
+    insert_rows(pool, &std::mem::take(&mut batch)).await?;
+    progress(args, "building the search index");
+    if backend == "postgres" {
+        sqlx::query(
+            "CREATE INDEX community_items_fts ON community_items USING GIN (to_tsvector('simple', search_text))",
+        )
+        .execute(pool)
+        .await?;
+        sqlx::query("ANALYZE").execute(pool).await?;
+    } else {
+        sqlx::query(
+            "INSERT INTO community_fts (rowid, body) SELECT n, search_text FROM community_items",
+        )
+        .execute(pool)
+        .await?;
+        sqlx::query("ANALYZE").execute(pool).await?;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Sorted latencies of `reps` runs of `f`.
+async fn timed<F, Fut>(reps: usize, mut f: F) -> anyhow::Result<Vec<Duration>>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let mut out = Vec::with_capacity(reps);
+    for i in 0..reps {
+        let t = Instant::now();
+        f(i).await?;
+        out.push(t.elapsed());
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn pair(kovan: &[Duration], raw: &[Duration]) -> Value {
+    let (k50, k99, r50, r99) = (
+        ms(percentile(kovan, 0.5)),
+        ms(percentile(kovan, 0.99)),
+        ms(percentile(raw, 0.5)),
+        ms(percentile(raw, 0.99)),
+    );
+    json!({"p50_ms": k50, "p99_ms": k99, "raw_p50_ms": r50, "raw_p99_ms": r99, "ratio_p50": k50 / r50.max(1e-9)})
+}
+
+async fn get(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
+    let resp = http.get(url).send().await?;
+    anyhow::ensure!(resp.status().is_success(), "{url}: {}", resp.status());
+    Ok(resp.json().await?)
+}
+
+async fn act(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    id: &BenchIdentity,
+    body: Body,
+) -> anyhow::Result<()> {
+    let mut nonce = [0u8; 16];
+    OsRng.fill_bytes(&mut nonce);
+    let action = wire::CommunityAction {
+        version: 1,
+        author: id.account.id().as_bytes().to_vec(),
+        created_ms: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis()
+            as u64,
+        nonce: nonce.to_vec(),
+        body: Some(body),
+    };
+    let (tbs, sig, _) = sign_action(&id.account, &action)?;
+    let resp = http
+        .post(format!("{url}/v1/communities/actions"))
+        .bearer_auth(token)
+        .json(&json!({"tbs": B64.encode(tbs), "signature": B64.encode(sig)}))
+        .send()
+        .await?;
+    anyhow::ensure!(resp.status().is_success(), "action: {} {}", resp.status(), resp.text().await?);
+    Ok(())
+}
+
+async fn run(args: &Args, backend: &str) -> anyhow::Result<Value> {
+    let mut db = BenchDb::create(backend, &args.postgres).await?;
+    let result = measure(args, backend, &db).await;
+    db.drop_now().await;
+    result
+}
+
+async fn measure(args: &Args, backend: &str, db: &BenchDb) -> anyhow::Result<Value> {
+    let store = kovan_relay::db::SqlStore::connect(&db.url).await?;
+    store.close().await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(args.writers as u32 + 2)
+        .connect(&db.url)
+        .await?;
+    let words = Words::new();
+    progress(
+        args,
+        &format!("{backend}: generating {} posts and {} comments", args.posts, args.comments),
+    );
+    let fill_secs = fill(args, backend, &pool, &words).await?;
+    let limits = "community_writes_per_account_per_minute = 100000000\n\
+                  community_reads_per_ip_per_minute = 100000000\nlogins_per_ip_per_minute = 100000000";
+    let mut relay = RelayProc::start(args.relay_bin.as_deref(), db, limits)?;
+    let out = measure_relay(args, backend, &pool, &words, &relay).await;
+    relay.stop();
+    pool.close().await;
+    Ok(
+        json!({"backend": backend, "posts": args.posts, "comments": args.comments, "fill_secs": fill_secs, "results": out?}),
+    )
+}
+
+async fn measure_relay(
+    args: &Args,
+    backend: &str,
+    pool: &AnyPool,
+    words: &Words,
+    relay: &RelayProc,
+) -> anyhow::Result<Value> {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let url = relay.url.as_str();
+    let info = get(&http, &format!("{url}/v1/info")).await?;
+    let relay_peer = info["peer_id"].as_str().context("no peer id")?.to_owned();
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let c = args.communities;
+
+    progress(args, "a community's first page");
+    let picks: Vec<u64> = (0..args.reps).map(|_| below(&mut rng, c)).collect();
+    let page = timed(args.reps, |i| {
+        let u = format!("{url}/v1/communities/c{}/posts?limit=25", picks[i]);
+        let http = &http;
+        async move { get(http, &u).await.map(|_| ()) }
+    })
+    .await?;
+    let raw_page = timed(args.reps, |i| {
+        let cid = community_id(picks[i]);
+        async move {
+            sqlx::query(
+                "SELECT i.n, i.id, i.tbs, i.sig, a.username FROM community_items i LEFT JOIN accounts a \
+                 ON a.id = i.author_id WHERE i.community_id = $1 AND i.is_post = 1 ORDER BY i.n DESC LIMIT 25",
+            )
+            .bind(cid)
+            .fetch_all(pool)
+            .await?;
+            Ok(())
+        }
+    })
+    .await?;
+
+    progress(args, "the big thread's first page");
+    let thread = timed(args.reps, |_| {
+        let u = format!("{url}/v1/community-items/{}/comments?limit=50", post_id(0));
+        let http = &http;
+        async move {
+            let v = get(http, &u).await?;
+            anyhow::ensure!(v["items"].as_array().map(Vec::len) == Some(50), "a short page");
+            Ok(())
+        }
+    })
+    .await?;
+    let raw_thread = timed(args.reps, |_| async move {
+        sqlx::query(
+            "SELECT i.n, i.id, i.tbs, i.sig, a.username FROM community_items i LEFT JOIN accounts a \
+             ON a.id = i.author_id WHERE i.post_id = $1 AND i.is_post = 0 AND i.path > '' ORDER BY i.path LIMIT 50",
+        )
+        .bind(post_id(0))
+        .fetch_all(pool)
+        .await?;
+        Ok(())
+    })
+    .await?;
+
+    progress(args, "search");
+    let queries: Vec<(u64, String)> = (0..args.reps)
+        .map(|_| (below(&mut rng, c), words.words[words.pick(&mut rng)].clone()))
+        .collect();
+    let found = std::sync::atomic::AtomicUsize::new(0);
+    let searched = timed(args.reps, |i| {
+        let (k, w) = &queries[i];
+        let u = format!("{url}/v1/communities/c{k}/search?q={w}&limit=25");
+        let (http, found) = (&http, &found);
+        async move {
+            let v = get(http, &u).await?;
+            found.fetch_add(
+                v["items"].as_array().map(Vec::len).unwrap_or(0),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            Ok(())
+        }
+    })
+    .await?;
+    let raw_search = timed(args.reps, |i| {
+        let (k, w) = &queries[i];
+        let q = search::query_forms(w);
+        let cid = community_id(*k);
+        async move {
+            if backend == "postgres" {
+                sqlx::query(
+                    "SELECT i.n, i.id, i.tbs FROM community_items i, to_tsquery('simple', $1) q \
+                     WHERE to_tsvector('simple', i.search_text) @@ q AND i.community_id = $2 \
+                     ORDER BY ts_rank(to_tsvector('simple', i.search_text), q) DESC LIMIT 25",
+                )
+                .bind(search::tsquery(&q))
+                .bind(cid)
+                .fetch_all(pool)
+                .await?;
+            } else {
+                sqlx::query(
+                    "SELECT i.n, i.id, i.tbs FROM community_items i JOIN community_fts ON community_fts.rowid = i.n \
+                     WHERE community_fts MATCH $1 AND i.community_id = $2 ORDER BY bm25(community_fts) LIMIT 25",
+                )
+                .bind(search::fts5_query(&q))
+                .bind(cid)
+                .fetch_all(pool)
+                .await?;
+            }
+            Ok(())
+        }
+    })
+    .await?;
+
+    progress(args, &format!("posting for {} s with {} writers", args.load_secs, args.writers));
+    let mut writers = Vec::new();
+    for w in 0..args.writers {
+        let id = identity();
+        let token = register(&http, url, &relay_peer, &format!("writer{w}"), &id).await?;
+        writers.push((id, token));
+    }
+    // The writers post into a community made the real way (the generated
+    // ones have no signed create action).
+    let (owner, owner_token) = &writers[0];
+    let create = Body::Create(wire::CommunityCreate {
+        name: "benchposts".into(),
+        settings: Some(wire::CommunitySettings {
+            visibility: 1,
+            post_policy: 1,
+            ..Default::default()
+        }),
+    });
+    act(&http, url, owner_token, owner, create).await?;
+    let doc = get(&http, &format!("{url}/v1/communities/benchposts")).await?;
+    let cid = hex::decode(doc["id"].as_str().context("no id")?)?;
+    for (id, token) in writers.iter().skip(1) {
+        act(
+            &http,
+            url,
+            token,
+            id,
+            Body::Membership(wire::CommunityMembership {
+                community: cid.clone(),
+                join: true,
+                note: String::new(),
+            }),
+        )
+        .await?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(args.load_secs);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (id, token) in writers {
+        let (http, url, cid, words_text) =
+            (http.clone(), url.to_owned(), cid.clone(), words.text(&mut rng, 20).0);
+        tasks.spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let body = Body::Post(wire::CommunityPost {
+                    community: cid.clone(),
+                    title: format!("post {n}"),
+                    text: words_text.clone(),
+                    ..Default::default()
+                });
+                act(&http, &url, &token, &id, body).await?;
+                n += 1;
+            }
+            anyhow::Ok(n)
+        });
+    }
+    let mut posted = 0;
+    while let Some(r) = tasks.join_next().await {
+        posted += r??;
+    }
+    let posts_per_sec = posted as f64 / args.load_secs as f64;
+    let raw_deadline = Instant::now() + Duration::from_secs(args.load_secs);
+    let mut raw_tasks = tokio::task::JoinSet::new();
+    for w in 0..args.writers {
+        let (pool, backend) = (pool.clone(), backend.to_owned());
+        let (text, index) = words.text(&mut rng, 20);
+        raw_tasks.spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < raw_deadline {
+                let row = Row {
+                    id: format!("d{w:07x}{n:024x}"),
+                    community: community_id(0),
+                    post: format!("d{w:07x}{n:024x}"),
+                    is_post: true,
+                    author: 1,
+                    depth: 0,
+                    path: String::new(),
+                    tbs: text.clone().into_bytes(),
+                    created: 1_900_000_000_000,
+                    search: index.clone(),
+                };
+                raw_post(&pool, backend == "sqlite", &row).await?;
+                n += 1;
+            }
+            anyhow::Ok(n)
+        });
+    }
+    let mut raw_posted = 0;
+    while let Some(r) = raw_tasks.join_next().await {
+        raw_posted += r??;
+    }
+    let raw_per_sec = raw_posted as f64 / args.load_secs as f64;
+    Ok(json!({
+        "community_page": pair(&page, &raw_page),
+        "thread_first_page": pair(&thread, &raw_thread),
+        "search": pair(&searched, &raw_search),
+        "search_hits_per_query": found.load(std::sync::atomic::Ordering::Relaxed) as f64 / args.reps as f64,
+        "posting": {"posts_per_sec": posts_per_sec, "raw_inserts_per_sec": raw_per_sec, "ratio": posts_per_sec / raw_per_sec.max(1e-9)},
+    }))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let mut all = Vec::new();
+    for backend in &args.backend {
+        all.push(run(&args, backend).await?);
+    }
+    if args.json {
+        println!("{}", Value::Array(all));
+        return Ok(());
+    }
+    for r in &all {
+        println!(
+            "kovan communities — {} — {} posts, {} comments (filled in {:.0} s)",
+            r["backend"].as_str().unwrap_or(""),
+            r["posts"],
+            r["comments"],
+            r["fill_secs"].as_f64().unwrap_or(0.0)
+        );
+        let x = &r["results"];
+        for (name, key) in [
+            ("community page", "community_page"),
+            ("10k thread, first page", "thread_first_page"),
+            ("search", "search"),
+        ] {
+            let m = &x[key];
+            println!(
+                "  {name:<24} p50 {:>7.2} ms  p99 {:>7.2} ms   raw SQL p50 {:>6.2} ms p99 {:>6.2} ms   ratio p50 {:.1}×",
+                m["p50_ms"].as_f64().unwrap_or(0.0),
+                m["p99_ms"].as_f64().unwrap_or(0.0),
+                m["raw_p50_ms"].as_f64().unwrap_or(0.0),
+                m["raw_p99_ms"].as_f64().unwrap_or(0.0),
+                m["ratio_p50"].as_f64().unwrap_or(0.0)
+            );
+        }
+        let p = &x["posting"];
+        println!(
+            "  posting under load       {:.0} posts/s   raw durable inserts {:.0}/s   ratio {:.2}×",
+            p["posts_per_sec"].as_f64().unwrap_or(0.0),
+            p["raw_inserts_per_sec"].as_f64().unwrap_or(0.0),
+            p["ratio"].as_f64().unwrap_or(0.0)
+        );
+    }
+    Ok(())
+}
