@@ -36,6 +36,8 @@ seed("envelope_open", "vector", env["envelope"])
 seed("spec_decoders", "envelope", env["envelope"])
 ks = json.loads((vec / "keystore.json").read_text())
 seed("keystore_open", "vector", ks["keystore"])
+for case in json.loads((vec / "community-actions.json").read_text())["cases"]:
+    seed("spec_decoders", "community-" + case["kind"], case["tbs"] + case["signature"])
 for case in json.loads((vec / "app-envelope.json").read_text())["cases"]:
     seed("spec_decoders", "app-" + case["name"], case["encoding"])
 friends = json.loads((vec / "friend-message.json").read_text())

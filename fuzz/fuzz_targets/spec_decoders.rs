@@ -1,4 +1,5 @@
-//! Every kovan-spec decoder on arbitrary bytes: errors, never panics.
+//! Every kovan-spec decoder on arbitrary bytes (and a community action's
+//! signature check): errors, never panics.
 #![no_main]
 
 use kovan_spec::{decode, wire};
@@ -23,4 +24,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = kovan_spec::validate_friend_message(data);
     let _ = kovan_spec::validate_group_meta(data);
     let _ = kovan_spec::validate_group_control(data);
+    let _ = kovan_spec::validate::validate_community_action(data);
+    // A community action with the input's tail as its signature.
+    let (tbs, sig) = data.split_at(data.len().saturating_sub(64));
+    let _ = kovan_crypto::community::open_action(tbs, sig);
 });

@@ -139,6 +139,18 @@ pub enum PushEvent {
     AccountDeleted,
     /// The session was revoked or expired: log in again. The task stops.
     SessionEnded,
+    /// Something in a community concerns this account (topic `community`,
+    /// SPEC.md §9.10.4): `reply`, `mention`, `admitted` or `invited`.
+    Community {
+        /// The kind.
+        kind: String,
+        /// The community (hex id).
+        community: String,
+        /// The post or comment (hex id; empty for admissions).
+        item: String,
+        /// Who wrote it (username; empty for admissions).
+        by: String,
+    },
 }
 
 /// The push event of an `event` frame (SPEC.md §9.6:
@@ -158,6 +170,14 @@ fn event_frame(v: &Value) -> Option<PushEvent> {
             Some(PushEvent::SettingsChanged(data["settings"].clone()))
         }
         ("account", "deleted") => Some(PushEvent::AccountDeleted),
+        ("community", kind @ ("reply" | "mention" | "admitted" | "invited")) => {
+            Some(PushEvent::Community {
+                kind: kind.to_owned(),
+                community: text("community"),
+                item: text("item"),
+                by: text("by"),
+            })
+        }
         _ => None,
     }
 }

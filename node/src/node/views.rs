@@ -848,6 +848,20 @@ pub enum Event {
         /// Whether the login added a device to the account.
         new_device: bool,
     },
+    /// Something in a community concerns this account (the relay's word,
+    /// SPEC.md §9.10.4; open the item to see it checked): someone answered
+    /// (`reply`) or mentioned (`mention`) it, or a moderator admitted
+    /// (`admitted`) or invited (`invited`) it.
+    Community {
+        /// `reply`, `mention`, `admitted` or `invited`.
+        kind: String,
+        /// The community (hex id).
+        community: String,
+        /// The post or comment (hex id; empty for admissions).
+        item: String,
+        /// Who wrote it (username; empty for admissions).
+        by: String,
+    },
     /// The account's settings were changed from another session; this node
     /// applied what it enforces itself (friend policy, read receipts).
     AccountSettingsChanged {

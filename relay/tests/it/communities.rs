@@ -366,6 +366,20 @@ async fn forged_foreign_replayed_and_oversized_actions_are_refused(db: Db) {
     let huge = json!({"tbs": B64.encode(vec![0u8; 70_000]), "signature": B64.encode([0u8; 64])});
     let s = relay.post("/v1/communities/actions", Some(&ali.token), huge).await.0;
     assert!(s == StatusCode::BAD_REQUEST || s == StatusCode::PAYLOAD_TOO_LARGE, "{s}");
+    // Paths and parameters that cannot name anything answer 4xx, whatever
+    // bytes they hold (a NUL would fail a PostgreSQL query).
+    let p0 = hex::encode(hex16(&ok(&relay, &ali, post(&c, "yol", "yol")).await));
+    for (path, want) in [
+        ("/v1/communities/%00abc".to_owned(), StatusCode::NOT_FOUND),
+        ("/v1/communities/DERIN/posts".to_owned(), StatusCode::NOT_FOUND),
+        ("/v1/community-items/%00/comments".to_owned(), StatusCode::NOT_FOUND),
+        (format!("/v1/community-items/{}", p0.to_uppercase()), StatusCode::NOT_FOUND),
+        (format!("/v1/community-items/{p0}/comments?after=%00"), StatusCode::BAD_REQUEST),
+        ("/v1/communities/derin/search?q=%00%01".to_owned(), StatusCode::OK),
+        ("/v1/communities/derin/posts?sort=hot".to_owned(), StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(relay.get(&path, None).await.0, want, "{path}");
+    }
     // A thread deeper than the limit.
     let p = hex16(&ok(&relay, &ali, post(&c, "derin", "iç içe")).await);
     let mut parent = Vec::new();

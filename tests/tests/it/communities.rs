@@ -24,8 +24,8 @@ fn relay_db(relay_dir: &std::path::Path) -> rusqlite::Connection {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_verify_and_what_the_relay_alters_fails_verification() {
     let dir = tempfile::tempdir().unwrap();
-    let (relay, alice, bob) = relay_alice_bob(dir.path()).await;
-    let a = &alice.h;
+    let (relay, mut alice, bob) = relay_alice_bob(dir.path()).await;
+    let a = &alice.h.clone();
     let b = &bob.h;
     let settings = kovan_node::CommunitySettingsDraft {
         topic: "Arıcılık".into(),
@@ -54,8 +54,17 @@ async fn posts_verify_and_what_the_relay_alters_fails_verification() {
     let post =
         a.community_post("arilar", &draft("Kovan sayısı", "Kaç kovanınız var?")).await.unwrap();
     let post_id = post["id"].as_str().unwrap().to_owned();
-    let comment = b.community_comment(&post_id, "Beş").await.unwrap();
+    let comment = b.community_comment(&post_id, "Beş @alice").await.unwrap();
     let comment_id = comment["id"].as_str().unwrap().to_owned();
+    // Alice hears of the answer to her post through the relay's push.
+    let heard = alice
+        .wait(
+            "a reply event",
+            |e| matches!(e, kovan_node::Event::Community { kind, .. } if kind == "reply"),
+        )
+        .await;
+    let kovan_node::Event::Community { item, by, .. } = heard else { unreachable!() };
+    assert_eq!((item.as_str(), by.as_str()), (comment_id.as_str(), "bob"));
     b.community_like(&post_id, true).await.unwrap();
 
     let posts = b.community_posts("arilar", "new", 0).await.unwrap();
@@ -72,7 +81,7 @@ async fn posts_verify_and_what_the_relay_alters_fails_verification() {
         thread.iter().map(|i| (i.id.as_str(), i.verified)).collect::<Vec<_>>(),
         [(post_id.as_str(), true), (comment_id.as_str(), true)]
     );
-    assert_eq!(thread[1].text, "Beş");
+    assert_eq!(thread[1].text, "Beş @alice");
     let found = b.community_search("arilar", "KOVAN").await.unwrap();
     assert_eq!(found.first().map(|i| i.id.as_str()), Some(post_id.as_str()));
 

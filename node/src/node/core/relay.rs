@@ -344,6 +344,9 @@ impl Core {
                 let _ = self.logged_out();
                 self.emit(Event::AccountDeleted);
             }
+            PushEvent::Community { kind, community, item, by } => {
+                self.emit(Event::Community { kind, community, item, by });
+            }
             PushEvent::SessionEnded => {
                 let _ = self.logged_out();
                 self.emit(Event::RelaySessionEnded);

@@ -324,6 +324,19 @@ pub async fn act(
     Ok(Json(ActionDone { id: done.id, community: done.community, state: done.state }))
 }
 
+/// A community by id or name; 404 for anything that cannot be one (so no
+/// odd byte reaches the database).
+async fn community_row(st: &Shared, key: &str) -> ApiResult<CommunityRow> {
+    let plausible = (1..=64).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !plausible {
+        return Err(ApiError::not_found("community"));
+    }
+    st.store.community(key).await?.ok_or_else(|| ApiError::not_found("community"))
+}
+
 /// Whether a community is readable by the caller: its row and the caller's
 /// standing; 404 if there is none, 403 if it is private and the caller is
 /// not a member.
@@ -332,10 +345,7 @@ async fn readable(
     key: &str,
     who: Option<&SessionRow>,
 ) -> ApiResult<(CommunityRow, Option<MemberRow>)> {
-    if key.len() > 64 {
-        return Err(ApiError::not_found("community"));
-    }
-    let c = st.store.community(key).await?.ok_or_else(|| ApiError::not_found("community"))?;
+    let c = community_row(st, key).await?;
     let m = match who {
         Some(s) => st.store.member(&c.id, s.account_id).await?,
         None => None,
@@ -433,7 +443,7 @@ pub async fn get_community(
 ) -> ApiResult<Json<CommunityDoc>> {
     st.limits.community_read_ip.allow(&ip.0)?;
     // Anyone sees that a private community exists, and its settings.
-    let c = st.store.community(&key).await?.ok_or_else(|| ApiError::not_found("community"))?;
+    let c = community_row(&st, &key).await?;
     let m = match &s {
         Some(s) => st.store.member(&c.id, s.account_id).await?,
         None => None,
@@ -582,7 +592,7 @@ pub async fn feed(
 }
 
 async fn readable_item(st: &Shared, id: &str, s: Option<&SessionRow>) -> ApiResult<ItemRow> {
-    if id.len() != 32 {
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
         return Err(ApiError::not_found("item"));
     }
     let i = st.store.item(id).await?.ok_or_else(|| ApiError::not_found("item"))?;
@@ -635,7 +645,9 @@ pub async fn comments(
 ) -> ApiResult<Json<ThreadPage>> {
     st.limits.community_read_ip.allow(&ip.0)?;
     let after = q.after.unwrap_or_default();
-    if after.len() > 8 * limits::MAX_COMMUNITY_DEPTH {
+    if after.len() > 8 * limits::MAX_COMMUNITY_DEPTH
+        || !after.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return Err(ApiError::bad_request("invalid_query", "after is a comment's path"));
     }
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
