@@ -61,7 +61,13 @@ CREATE INDEX community_items_new ON community_items (community_id, is_post, n);
 CREATE INDEX community_items_top ON community_items (community_id, is_post, likes, n);
 CREATE INDEX community_items_active ON community_items (community_id, is_post, active_at);
 CREATE INDEX community_items_thread ON community_items (post_id, path);
-CREATE INDEX community_items_fts ON community_items USING GIN (to_tsvector('simple', search_text));
+-- Search (SPEC.md §9.10.5): the words' forms as a stored tsvector, found
+-- by GIN for rare words; common words are read newest first by the
+-- community's (community_id, n) index.
+ALTER TABLE community_items ADD COLUMN search_tsv tsvector
+    GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED;
+CREATE INDEX community_items_fts ON community_items USING GIN (search_tsv);
+CREATE INDEX community_items_by_community ON community_items (community_id, n);
 CREATE TABLE community_edits (
     item_id         TEXT NOT NULL REFERENCES community_items (id) ON DELETE CASCADE,
     n               BIGINT NOT NULL,

@@ -61,6 +61,8 @@ CREATE INDEX community_items_new ON community_items (community_id, is_post, n);
 CREATE INDEX community_items_top ON community_items (community_id, is_post, likes, n);
 CREATE INDEX community_items_active ON community_items (community_id, is_post, active_at);
 CREATE INDEX community_items_thread ON community_items (post_id, path);
+-- Search (SPEC.md §9.10.5): the words' forms after the community's token
+-- (`kc` || its id), so a query is answered inside the index.
 CREATE VIRTUAL TABLE community_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE community_edits (
     item_id         TEXT NOT NULL REFERENCES community_items (id) ON DELETE CASCADE,

@@ -253,7 +253,7 @@ async fn raw_post(pool: &AnyPool, fts: bool, r: &Row) -> anyhow::Result<()> {
     if fts {
         sqlx::query("INSERT INTO community_fts (rowid, body) VALUES ($1, $2)")
             .bind(n)
-            .bind(r.search.clone())
+            .bind(format!("{} {}", search::community_token(&r.community), r.search))
             .execute(&mut *tx)
             .await?;
     }
@@ -360,15 +360,14 @@ async fn fill(args: &Args, backend: &str, pool: &AnyPool, words: &Words) -> anyh
     insert_rows(pool, &std::mem::take(&mut batch)).await?;
     progress(args, "building the search index");
     if backend == "postgres" {
-        sqlx::query(
-            "CREATE INDEX community_items_fts ON community_items USING GIN (to_tsvector('simple', search_text))",
-        )
-        .execute(pool)
-        .await?;
+        sqlx::query("CREATE INDEX community_items_fts ON community_items USING GIN (search_tsv)")
+            .execute(pool)
+            .await?;
         sqlx::query("ANALYZE").execute(pool).await?;
     } else {
         sqlx::query(
-            "INSERT INTO community_fts (rowid, body) SELECT n, search_text FROM community_items",
+            "INSERT INTO community_fts (rowid, body) SELECT n, 'kc' || community_id || ' ' || search_text \
+             FROM community_items",
         )
         .execute(pool)
         .await?;
@@ -553,11 +552,13 @@ async fn measure_relay(
         let q = search::query_forms(w);
         let cid = community_id(*k);
         async move {
+            // The relay's search without HTTP, accounts and documents.
             if backend == "postgres" {
                 sqlx::query(
-                    "SELECT i.n, i.id, i.tbs FROM community_items i, to_tsquery('simple', $1) q \
-                     WHERE to_tsvector('simple', i.search_text) @@ q AND i.community_id = $2 \
-                     ORDER BY ts_rank(to_tsvector('simple', i.search_text), q) DESC LIMIT 25",
+                    "SELECT i.n, i.id, i.tbs FROM community_items i JOIN (SELECT c.n AS r, \
+                     ts_rank(c.search_tsv, q) AS score FROM community_items c, to_tsquery('simple', $1) q \
+                     WHERE c.community_id = $2 AND c.search_tsv @@ q ORDER BY c.n DESC LIMIT 1000) m \
+                     ON m.r = i.n ORDER BY m.score DESC, i.n DESC LIMIT 25",
                 )
                 .bind(search::tsquery(&q))
                 .bind(cid)
@@ -565,11 +566,11 @@ async fn measure_relay(
                 .await?;
             } else {
                 sqlx::query(
-                    "SELECT i.n, i.id, i.tbs FROM community_items i JOIN community_fts ON community_fts.rowid = i.n \
-                     WHERE community_fts MATCH $1 AND i.community_id = $2 ORDER BY bm25(community_fts) LIMIT 25",
+                    "SELECT i.n, i.id, i.tbs FROM community_items i JOIN (SELECT rowid AS r, \
+                     bm25(community_fts) AS score FROM community_fts WHERE community_fts MATCH $1 \
+                     ORDER BY rowid DESC LIMIT 1000) m ON m.r = i.n ORDER BY m.score, i.n DESC LIMIT 25",
                 )
-                .bind(search::fts5_query(&q))
-                .bind(cid)
+                .bind(search::fts5_query(&cid, &q))
                 .fetch_all(pool)
                 .await?;
             }

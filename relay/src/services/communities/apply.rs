@@ -186,6 +186,7 @@ async fn index(
     tx: &mut Tx,
     backend: Backend,
     n: i64,
+    community: &str,
     text: Option<&str>,
 ) -> Result<(), ApplyError> {
     if backend == Backend::Sqlite {
@@ -196,7 +197,7 @@ async fn index(
         if let Some(text) = text {
             sqlx::query("INSERT INTO community_fts (rowid, body) VALUES ($1, $2)")
                 .bind(n)
-                .bind(text)
+                .bind(format!("{} {text}", search::community_token(community)))
                 .execute(&mut **tx)
                 .await?;
         }
@@ -487,7 +488,7 @@ pub(super) async fn apply(
             .await?;
             let n: i64 = r.try_get("n")?;
             let text = search::index_text(&format!("{title} {text} {link}"));
-            index(&mut tx, store.backend, n, Some(&text)).await?;
+            index(&mut tx, store.backend, n, &cid, Some(&text)).await?;
             sqlx::query("UPDATE communities SET posts = posts + 1 WHERE id = $1")
                 .bind(&cid)
                 .execute(&mut *tx)
@@ -559,7 +560,7 @@ pub(super) async fn apply(
             .fetch_one(&mut *tx)
             .await?;
             let n: i64 = r.try_get("n")?;
-            index(&mut tx, store.backend, n, Some(&search::index_text(text))).await?;
+            index(&mut tx, store.backend, n, &cid, Some(&search::index_text(text))).await?;
             let detail = json!({"community": cid, "post": hex::encode(post), "item": id, "by": author.username});
             if let Some(to) = above.author_id.filter(|a| *a != author.id) {
                 out.notify.push((to, "reply", detail.clone()));
@@ -603,6 +604,7 @@ pub(super) async fn apply(
                 &mut tx,
                 store.backend,
                 i.n,
+                &cid,
                 Some(&search::index_text(&format!("{title} {text}"))),
             )
             .await?;
@@ -786,7 +788,7 @@ async fn gone(
         .bind(i.n)
         .execute(&mut **tx)
         .await?;
-    index(tx, backend, i.n, None).await
+    index(tx, backend, i.n, "", None).await
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -87,15 +87,24 @@ pub fn query_forms(q: &str) -> Vec<Vec<String>> {
     words(q).take(MAX_QUERY_WORDS).map(forms).filter(|f| !f.is_empty()).collect()
 }
 
-/// The query in SQLite FTS5 syntax: `("a" OR "b") AND ("c")`. Forms hold
-/// only letters and digits, so quoting them is enough.
-pub fn fts5_query(q: &[Vec<String>]) -> String {
-    q.iter()
-        .map(|f| {
-            format!("({})", f.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" OR "))
-        })
-        .collect::<Vec<_>>()
-        .join(" AND ")
+/// Matches searched for in one community: at most this many of the
+/// newest are ranked (SPEC.md §9.10.5).
+pub const RANKED: i64 = 1000;
+
+/// The token that puts an item's index text in its community (SQLite).
+pub fn community_token(community: &str) -> String {
+    format!("kc{community}")
+}
+
+/// The query in SQLite FTS5 syntax, inside `community`: `"kc…" AND ("a"
+/// OR "b") AND ("c")`. Forms and ids hold only letters and digits, so
+/// quoting them is enough.
+pub fn fts5_query(community: &str, q: &[Vec<String>]) -> String {
+    let mut parts = vec![format!("\"{}\"", community_token(community))];
+    parts.extend(q.iter().map(|f| {
+        format!("({})", f.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" OR "))
+    }));
+    parts.join(" AND ")
 }
 
 /// The query in PostgreSQL `to_tsquery('simple', …)` syntax: `(a | b) & (c)`.
@@ -126,7 +135,8 @@ mod tests {
     fn queries_are_quoted_and_bounded() {
         let q = query_forms("a\"b OR c) * NEAR d e f g h i j k");
         assert_eq!(q.len(), MAX_QUERY_WORDS);
-        assert!(!fts5_query(&q).contains("\"\""));
+        assert!(!fts5_query("00ff", &q).contains("\"\""));
+        assert!(fts5_query("00ff", &q).starts_with("\"kc00ff\" AND ("));
         assert!(query_forms("\"*() -").is_empty());
     }
 }

@@ -505,16 +505,18 @@ impl CommunityStore for SqlStore {
         if query.is_empty() {
             return Ok(Vec::new());
         }
+        // The newest matches (at most RANKED) found inside the index, then
+        // ranked: bm25 on SQLite, ts_rank on PostgreSQL.
         let rows = match self.backend {
             Backend::Sqlite => {
                 let sql = format!(
-                    "SELECT {ITEM_COLS} JOIN community_fts ON community_fts.rowid = i.n \
-                     WHERE community_fts MATCH $1 AND i.community_id = $2 \
-                     ORDER BY bm25(community_fts), i.n DESC LIMIT $3 OFFSET $4"
+                    "SELECT {ITEM_COLS} JOIN (SELECT rowid AS r, bm25(community_fts) AS score \
+                     FROM community_fts WHERE community_fts MATCH $1 ORDER BY rowid DESC LIMIT $2) m \
+                     ON m.r = i.n ORDER BY m.score, i.n DESC LIMIT $3 OFFSET $4"
                 );
                 sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(search::fts5_query(query))
-                    .bind(community)
+                    .bind(search::fts5_query(community, query))
+                    .bind(search::RANKED)
                     .bind(limit)
                     .bind(offset)
                     .fetch_all(&self.pool)
@@ -522,14 +524,15 @@ impl CommunityStore for SqlStore {
             }
             Backend::Postgres => {
                 let sql = format!(
-                    "SELECT {ITEM_COLS}, to_tsquery('simple', $1) q \
-                     WHERE to_tsvector('simple', i.search_text) @@ q AND i.community_id = $2 \
-                     ORDER BY ts_rank(to_tsvector('simple', i.search_text), q) DESC, i.n DESC \
-                     LIMIT $3 OFFSET $4"
+                    "SELECT {ITEM_COLS} JOIN (SELECT c.n AS r, ts_rank(c.search_tsv, q) AS score \
+                     FROM community_items c, to_tsquery('simple', $1) q \
+                     WHERE c.community_id = $2 AND c.search_tsv @@ q ORDER BY c.n DESC LIMIT $3) m \
+                     ON m.r = i.n ORDER BY m.score DESC, i.n DESC LIMIT $4 OFFSET $5"
                 );
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(search::tsquery(query))
                     .bind(community)
+                    .bind(search::RANKED)
                     .bind(limit)
                     .bind(offset)
                     .fetch_all(&self.pool)
