@@ -10,6 +10,7 @@ use crate::harness::{Db, PgDatabase};
 
 mod accounts;
 mod blobs;
+mod communities;
 mod directory;
 mod keypackages;
 mod mailbox;
