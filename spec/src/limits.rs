@@ -199,8 +199,13 @@ pub const MAX_COMMUNITY_NOTE: usize = 1000;
 pub const MAX_COMMUNITY_JOIN_NOTE: usize = 500;
 /// Comment depth below a post: 1 for a comment on the post.
 pub const MAX_COMMUNITY_DEPTH: usize = 32;
-/// A community action's encoding: the largest is a post or an edit
-/// (title, text, link, two ids) with 4 KiB of room for the rest; the
-/// settings' 64 moderators and texts stay below it too.
-pub const MAX_COMMUNITY_ACTION: usize =
-    MAX_COMMUNITY_TITLE + MAX_COMMUNITY_POST + MAX_COMMUNITY_LINK + 4096;
+/// Files of one post.
+pub const MAX_COMMUNITY_ATTACHMENTS: usize = 8;
+/// A community action's encoding: the largest is a post (title, text,
+/// link, two ids, 8 attachments of at most 440 bytes each) with 4 KiB of
+/// room for the rest; the settings' 64 moderators and texts stay below it.
+pub const MAX_COMMUNITY_ACTION: usize = MAX_COMMUNITY_TITLE
+    + MAX_COMMUNITY_POST
+    + MAX_COMMUNITY_LINK
+    + MAX_COMMUNITY_ATTACHMENTS * 440
+    + 4096;

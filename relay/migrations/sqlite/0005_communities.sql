@@ -97,6 +97,13 @@ CREATE TABLE community_modlog (
     created_at      BIGINT NOT NULL
 );
 CREATE INDEX community_modlog_by_community ON community_modlog (community_id, n);
+CREATE TABLE community_blobs (                 -- files of posts (§9.10.6)
+    blob_id         TEXT PRIMARY KEY,
+    item_id         TEXT NOT NULL REFERENCES community_items (id) ON DELETE CASCADE,
+    community_id    TEXT NOT NULL REFERENCES communities (id) ON DELETE CASCADE
+);
+CREATE INDEX community_blobs_by_item ON community_blobs (item_id);
+CREATE INDEX community_blobs_by_community ON community_blobs (community_id);
 CREATE TABLE community_seen (
     id              TEXT PRIMARY KEY,              -- action ids inside the replay window
     at              BIGINT NOT NULL

@@ -16,6 +16,7 @@ both_backends!(
     a_private_community_is_for_its_members_only,
     forged_foreign_replayed_and_oversized_actions_are_refused,
     search_finds_turkish_words_without_diacritics_and_in_other_forms,
+    files_of_posts_are_kept_and_a_private_community_s_only_for_members,
 );
 
 fn now_ms() -> u64 {
@@ -424,5 +425,99 @@ async fn search_finds_turkish_words_without_diacritics_and_in_other_forms(db: Db
     // Search syntax in a query is only text.
     let (s, _) = relay.get("/v1/communities/doga/search?q=%22a%22%20OR%20*%20NEAR(", None).await;
     assert_eq!(s, StatusCode::OK);
+    relay.stop().await;
+}
+
+/// Uploads `bytes` as a blob of `u`'s; its id.
+async fn upload(relay: &TestRelay, u: &User, bytes: &[u8]) -> Vec<u8> {
+    let (s, b) = relay.post("/v1/blobs", Some(&u.token), json!({"size": bytes.len()})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let id = b["id"].as_str().unwrap().to_owned();
+    let resp = relay
+        .http
+        .patch(format!("{}/v1/blobs/{id}", relay.url))
+        .bearer_auth(&u.token)
+        .header("upload-offset", "0")
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    hex::decode(id).unwrap()
+}
+
+fn with_file(c: &[u8], blob: &[u8], bytes: &[u8]) -> Body {
+    use sha2::Digest;
+    Body::Post(wire::CommunityPost {
+        community: c.to_vec(),
+        title: "Dosya".into(),
+        attachments: vec![wire::CommunityAttachment {
+            blob_id: blob.to_vec(),
+            name: "bal.txt".into(),
+            mime: "text/plain".into(),
+            size: bytes.len() as u64,
+            sha256: sha2::Sha256::digest(bytes).to_vec(),
+        }],
+        ..Default::default()
+    })
+}
+
+async fn files_of_posts_are_kept_and_a_private_community_s_only_for_members(db: Db) {
+    let relay = TestRelay::start(db).await;
+    let ali = relay.register("ali").await;
+    let ayse = relay.register("ayse").await;
+    let eve = relay.register("eve").await;
+    let c = hex16(&ok(&relay, &ali, create("dosyalar", false)).await);
+    ok(&relay, &ayse, join(&c, true)).await;
+    use wire::CommunityModAction as M;
+    ok(&relay, &ali, moderate(&c, M::Admit, &[], ayse.account.id().as_bytes())).await;
+    let bytes = b"kovan bal kaydi\n".repeat(100);
+    let blob = upload(&relay, &ali, &bytes).await;
+    let blob_hex = hex::encode(&blob);
+
+    // Only the uploader attaches a blob, and only a complete one.
+    let (s, v) = act(&relay, &ayse, with_file(&c, &blob, &bytes)).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_attachment")), "{v}");
+    let (s, created) = relay.post("/v1/blobs", Some(&ali.token), json!({"size": 10})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let empty = hex::decode(created["id"].as_str().unwrap()).unwrap();
+    assert_eq!(act(&relay, &ali, with_file(&c, &empty, &[0; 10])).await.0, StatusCode::BAD_REQUEST);
+    let post_id = hex16(&ok(&relay, &ali, with_file(&c, &blob, &bytes)).await);
+    // A file belongs to one post.
+    let (s, v) = act(&relay, &ali, with_file(&c, &blob, &bytes)).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("attachment_in_use")));
+
+    // It no longer expires; members read it, nobody else does.
+    let (_, info) = relay.get(&format!("/v1/blobs/{blob_hex}/info"), Some(&ayse.token)).await;
+    assert!(info["expires_at"].as_i64().unwrap() > 4_000_000_000_000, "{info}");
+    for token in [None, Some(eve.token.as_str())] {
+        let (s, v) = relay.get(&format!("/v1/blobs/{blob_hex}"), token).await;
+        assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("members_only")));
+        assert_eq!(
+            relay.get(&format!("/v1/blobs/{blob_hex}/info"), token).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
+    let got = relay
+        .http
+        .get(format!("{}/v1/blobs/{blob_hex}", relay.url))
+        .bearer_auth(&ayse.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    // The post is found by its file's name.
+    let (_, found) = relay.get("/v1/communities/dosyalar/search?q=bal", Some(&ayse.token)).await;
+    assert_eq!(ids(&found), vec![hex::encode(&post_id)]);
+
+    // Deleting the post lets the file go.
+    ok(&relay, &ali, Body::Delete(wire::CommunityDelete { community: c.clone(), target: post_id }))
+        .await;
+    assert_eq!(
+        relay.get(&format!("/v1/blobs/{blob_hex}/info"), Some(&ali.token)).await.0,
+        StatusCode::NOT_FOUND
+    );
     relay.stop().await;
 }

@@ -158,6 +158,42 @@ impl ModAction {
     }
 }
 
+/// A file of a post, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The blob on the relay.
+    pub blob_id: MessageId,
+    /// 1..=255 bytes, no `/`, `\\` or NUL.
+    pub name: String,
+    /// At most 127 bytes.
+    pub mime: String,
+    /// Bytes, at least 1.
+    pub size: u64,
+    /// SHA-256 of the bytes.
+    pub sha256: [u8; 32],
+}
+
+fn attachment(a: wire::CommunityAttachment) -> Result<Attachment, DecodeError> {
+    if a.name.is_empty()
+        || a.name.len() > limits::MAX_FILE_NAME
+        || a.name.contains(['/', '\\', '\0'])
+        || a.name == "."
+        || a.name == ".."
+    {
+        return Err(bad("an attachment's name is 1..=255 bytes without path separators"));
+    }
+    if a.mime.len() > limits::MAX_FILE_MIME || a.size == 0 {
+        return Err(bad("an attachment has a size and a MIME type of at most 127 bytes"));
+    }
+    Ok(Attachment {
+        blob_id: cid("blob_id", &a.blob_id)?,
+        name: a.name,
+        mime: a.mime,
+        size: a.size,
+        sha256: a.sha256.as_slice().try_into().map_err(|_| bad("sha256 must be 32 bytes"))?,
+    })
+}
+
 /// The body of a community action, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -192,6 +228,8 @@ pub enum CommunityBody {
         repost_of: Option<MessageId>,
         /// The quoted post or comment.
         quote_of: Option<MessageId>,
+        /// Files (at most 8).
+        attachments: Vec<Attachment>,
     },
     /// A comment.
     Comment {
@@ -423,6 +461,12 @@ pub fn validate_community_action(bytes: &[u8]) -> Result<ValidatedCommunityActio
                 link: link(p.link)?,
                 repost_of,
                 quote_of: opt_id("quote_of", &p.quote_of)?,
+                attachments: {
+                    if p.attachments.len() > limits::MAX_COMMUNITY_ATTACHMENTS {
+                        return Err(bad("a post has at most 8 attachments"));
+                    }
+                    p.attachments.into_iter().map(attachment).collect::<Result<_, _>>()?
+                },
             }
         }
         B::Comment(c) => CommunityBody::Comment {
@@ -488,10 +532,11 @@ pub fn validate_community_action(bytes: &[u8]) -> Result<ValidatedCommunityActio
             note: sized("note", m.note, 0, limits::MAX_COMMUNITY_JOIN_NOTE)?,
         },
     };
-    if let CommunityBody::Post { text, repost_of: None, .. } = &body
+    if let CommunityBody::Post { text, repost_of: None, attachments, .. } = &body
         && text.trim().is_empty()
+        && attachments.is_empty()
     {
-        return Err(bad("a post that is not a repost has text"));
+        return Err(bad("a post that is not a repost has text or files"));
     }
     Ok(ValidatedCommunityAction { author, created_ms: a.created_ms, body })
 }

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::files::{path_of, remove_bytes, valid_id};
 use super::store::{BlobRow, BlobStore};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, ApiPath, ApiQuery, Authed};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Authed, MaybeAuthed};
 use crate::state::{Shared, now_ms};
 
 /// Header of a `PATCH`: where this part starts.
@@ -129,13 +129,17 @@ pub async fn create(
 /// A blob's size and how much of it is stored.
 #[utoipa::path(get, path = "/v1/blobs/{id}/info", tag = "blobs", operation_id = "blob_info",
     params(("id" = String, Path, description = "blob id (hex)")),
-    responses((status = 200, body = BlobInfo), (status = 404, body = ErrorBody),
+    responses((status = 200, body = BlobInfo), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 410, body = ErrorBody)))]
 pub async fn info(
     State(st): State<Shared>,
+    MaybeAuthed(s): MaybeAuthed,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<BlobInfo>> {
-    Ok(Json(BlobInfo::from(&live_blob(&st, &id).await?)))
+    let blob = live_blob(&st, &id).await?;
+    crate::services::communities::may_read_blob(&st, &id, s.as_ref()).await?;
+    Ok(Json(BlobInfo::from(&blob)))
 }
 
 /// Releases the per-blob upload lock when the request ends, however it ends.
@@ -277,19 +281,23 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()>
 
 /// Downloads a complete blob, or one byte range of it (`Range: bytes=N-`
 /// or `bytes=N-M`). Needs no account: the id is the capability, and the
-/// bytes are ciphertext.
+/// bytes are ciphertext — except a file of a private community's post,
+/// which only its members read (SPEC.md §9.10.6).
 #[utoipa::path(get, path = "/v1/blobs/{id}", tag = "blobs", operation_id = "blob_download",
     params(("id" = String, Path, description = "blob id (hex)")),
     responses((status = 200, content_type = "application/octet-stream"),
               (status = 206, content_type = "application/octet-stream"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 410, body = ErrorBody), (status = 416, body = ErrorBody)))]
 pub async fn download(
     State(st): State<Shared>,
+    MaybeAuthed(s): MaybeAuthed,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let blob = live_blob(&st, &id).await?;
+    crate::services::communities::may_read_blob(&st, &id, s.as_ref()).await?;
     if !blob.complete() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

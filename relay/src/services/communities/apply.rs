@@ -5,7 +5,7 @@
 use kovan_crypto::community::OpenedAction;
 use kovan_spec::limits;
 use kovan_spec::validate::{
-    CloseKind, CommunityBody, CommunitySettings, ModAction, PostPolicy, Visibility,
+    Attachment, CloseKind, CommunityBody, CommunitySettings, ModAction, PostPolicy, Visibility,
 };
 use serde_json::{Value, json};
 use sqlx::{Any, Row, Transaction};
@@ -64,6 +64,9 @@ fn refuse(status: u16, code: &'static str, message: impl Into<String>) -> ApplyE
 }
 
 type Tx = Transaction<'static, Any>;
+
+/// The expiry of a blob kept as a file of a post: never, in practice.
+const KEPT: i64 = i64::MAX / 2;
 
 struct Community {
     owner_id: i64,
@@ -278,6 +281,78 @@ async fn modlog(
     Ok(())
 }
 
+/// Keeps a blob as a file of a post: it must be the author's, complete
+/// and not withdrawn, and in no other post; it no longer expires.
+async fn keep_blob(
+    tx: &mut Tx,
+    author: i64,
+    item: &str,
+    community: &str,
+    a: &Attachment,
+) -> Result<(), ApplyError> {
+    let blob = hex::encode(a.blob_id);
+    let kept = sqlx::query(
+        "UPDATE blobs SET expires_at = $1 WHERE id = $2 AND account_id = $3 AND received = size \
+         AND size = $4 AND withdrawn = 0",
+    )
+    .bind(KEPT)
+    .bind(&blob)
+    .bind(author)
+    .bind(i64::try_from(a.size).unwrap_or(i64::MAX))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if kept == 0 {
+        return Err(refuse(
+            400,
+            "bad_attachment",
+            format!("{} is not a complete upload of yours of that size", a.name),
+        ));
+    }
+    let r = sqlx::query(
+        "INSERT INTO community_blobs (blob_id, item_id, community_id) VALUES ($1, $2, $3)",
+    )
+    .bind(&blob)
+    .bind(item)
+    .bind(community)
+    .execute(&mut **tx)
+    .await;
+    match r {
+        Err(e) if is_unique_violation(&e) => {
+            Err(refuse(409, "attachment_in_use", format!("{} is a file of another post", a.name)))
+        }
+        r => r.map(|_| ()).map_err(Into::into),
+    }
+}
+
+/// Whose files [`free_blobs`] lets go.
+enum Files<'a> {
+    /// One post's (by its `n`).
+    Item(i64),
+    /// A whole community's.
+    Community(&'a str),
+}
+
+/// Lets the files of a post or a community expire now (the sweeper
+/// deletes them) and forgets them as files.
+async fn free_blobs(tx: &mut Tx, whose: Files<'_>) -> Result<(), ApplyError> {
+    let (filter, item, community) = match whose {
+        Files::Item(n) => ("item_id = (SELECT id FROM community_items WHERE n = $1)", n, ""),
+        Files::Community(c) => ("community_id = $1", 0, c),
+    };
+    for sql in [
+        format!(
+            "UPDATE blobs SET expires_at = 0 WHERE id IN (SELECT blob_id FROM community_blobs WHERE {filter})"
+        ),
+        format!("DELETE FROM community_blobs WHERE {filter}"),
+    ] {
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let q = if community.is_empty() { q.bind(item) } else { q.bind(community.to_owned()) };
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// `@name` mentions in `text` of members of the community (at most 10).
 async fn mentions(tx: &mut Tx, community: &str, text: &str) -> Result<Vec<i64>, ApplyError> {
     let mut out = Vec::new();
@@ -439,6 +514,7 @@ pub(super) async fn apply(
                         .execute(&mut *tx)
                         .await?;
                     }
+                    free_blobs(&mut tx, Files::Community(&cid)).await?;
                     sqlx::query("DELETE FROM communities WHERE id = $1")
                         .bind(&cid)
                         .execute(&mut *tx)
@@ -446,7 +522,7 @@ pub(super) async fn apply(
                 }
             }
         }
-        CommunityBody::Post { title, text, link, repost_of, quote_of, .. } => {
+        CommunityBody::Post { title, text, link, repost_of, quote_of, attachments, .. } => {
             need_member()?;
             let m = me.as_ref();
             let allowed = match c.post_policy.as_str() {
@@ -487,7 +563,11 @@ pub(super) async fn apply(
             .fetch_one(&mut *tx)
             .await?;
             let n: i64 = r.try_get("n")?;
-            let text = search::index_text(&format!("{title} {text} {link}"));
+            for a in attachments {
+                keep_blob(&mut tx, author.id, &id, &cid, a).await?;
+            }
+            let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
+            let text = search::index_text(&format!("{title} {text} {link} {}", names.join(" ")));
             index(&mut tx, store.backend, n, &cid, Some(&text)).await?;
             sqlx::query("UPDATE communities SET posts = posts + 1 WHERE id = $1")
                 .bind(&cid)
@@ -769,6 +849,7 @@ async fn gone(
     tbs: &[u8],
     sig: &[u8],
 ) -> Result<(), ApplyError> {
+    free_blobs(tx, Files::Item(i.n)).await?;
     sqlx::query(
         "UPDATE community_items SET tbs = NULL, sig = NULL, edit_tbs = NULL, edit_sig = NULL, \
          gone_tbs = $1, gone_sig = $2 WHERE n = $3",

@@ -55,6 +55,32 @@ pub fn routes() -> Router<Shared> {
         .route("/v1/community-items/{id}/edits", get(routes::edits))
 }
 
+/// Whether the caller may read a blob: any blob that is not a file of a
+/// private community's post; those only by the community's members (403
+/// `members_only` otherwise, SPEC.md §9.10.6).
+pub async fn may_read_blob(
+    st: &crate::state::AppState,
+    blob: &str,
+    who: Option<&crate::sessions::SessionRow>,
+) -> crate::error::ApiResult<()> {
+    let Some((community, visibility)) = st.store.blob_community(blob).await? else { return Ok(()) };
+    if visibility == "public" {
+        return Ok(());
+    }
+    let member = match who {
+        Some(s) => st.store.member(&community, s.account_id).await?,
+        None => None,
+    };
+    if member.is_some_and(|m| m.state == "member") {
+        return Ok(());
+    }
+    Err(crate::error::ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        "members_only",
+        "this file belongs to a community's members",
+    ))
+}
+
 /// Forgets action ids whose replay window is over.
 pub async fn sweep(st: &crate::state::AppState, now: i64) {
     if let Err(e) = st.store.sweep_seen(now - 2 * routes::WINDOW_MS).await {

@@ -324,6 +324,12 @@ pub trait CommunityStore: Send + Sync {
         community: &str,
     ) -> impl Future<Output = StoreResult<Vec<RequestRow>>> + Send;
 
+    /// The community (id and visibility) whose post keeps `blob` as a file.
+    fn blob_community(
+        &self,
+        blob: &str,
+    ) -> impl Future<Output = StoreResult<Option<(String, String)>>> + Send;
+
     /// Forgets action ids older than `before` (the replay window is over).
     fn sweep_seen(&self, before: i64) -> impl Future<Output = StoreResult<u64>> + Send;
 }
@@ -622,6 +628,19 @@ impl CommunityStore for SqlStore {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    async fn blob_community(&self, blob: &str) -> StoreResult<Option<(String, String)>> {
+        let row = sqlx::query(
+            "SELECT c.id, c.visibility FROM community_blobs b JOIN communities c \
+             ON c.id = b.community_id WHERE b.blob_id = $1",
+        )
+        .bind(blob)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get("id")?, r.try_get("visibility")?)))
+            .transpose()?)
     }
 
     async fn sweep_seen(&self, before: i64) -> StoreResult<u64> {
