@@ -46,7 +46,7 @@ pub mod voice;
 
 pub use error::{Error, ErrorKind, Result};
 pub use node::{
-    CommunityItemView, CommunitySettingsDraft, CommunityView, Event, FileOptions, FileView,
-    GroupChange, GroupView, InvitationView, MemberView, ModEntryView, NoTraceState, NoTraceView,
-    Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult, PostDraft,
+    AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, Event, FileOptions,
+    FileView, GroupChange, GroupView, InvitationView, MemberView, ModEntryView, NoTraceState,
+    NoTraceView, Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult, PostDraft,
 };

@@ -554,6 +554,34 @@ impl RelayClient {
         self.call(req).await
     }
 
+    /// A blob's bytes, at most `max` (a file of a community's post; the
+    /// session is sent, for a private community's files).
+    pub async fn community_blob(
+        &self,
+        token: Option<&str>,
+        id: &str,
+        max: u64,
+    ) -> Result<Vec<u8>, RelayError> {
+        let mut req = self.bulk.get(self.url(&format!("/v1/blobs/{id}")));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let mut resp = req.send().await.map_err(|e| RelayError::Unreachable(e.to_string()))?;
+        if !resp.status().is_success() {
+            return Err(refused(resp).await);
+        }
+        let mut out = Vec::new();
+        while let Some(chunk) =
+            resp.chunk().await.map_err(|e| RelayError::Unreachable(e.to_string()))?
+        {
+            if (out.len() + chunk.len()) as u64 > max {
+                return Err(RelayError::Invalid("the relay sent more than the file's size".into()));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+
     /// Searches the directory.
     pub async fn search(&self, query: &str) -> Result<Value, RelayError> {
         self.call(self.http.get(self.url("/v1/directory")).query(&[("q", query)])).await

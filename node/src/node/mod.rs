@@ -42,9 +42,9 @@ use crate::relay_client::{Keepalive, RelayClient, RelayError};
 
 pub(crate) use core::control;
 pub use core::{
-    CommunityItemView, CommunitySettingsDraft, CommunityView, GroupChange, HistoryAt, LiveShare,
-    MAX_DRAFT, ModEntryView, NoTraceState, NoTraceView, PostDraft, ScheduledContent, Verification,
-    VoiceSource, fold_for_search,
+    AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, GroupChange,
+    HistoryAt, LiveShare, MAX_DRAFT, ModEntryView, NoTraceState, NoTraceView, PostDraft,
+    ScheduledContent, Verification, VoiceSource, fold_for_search,
 };
 
 pub use views::{

@@ -1035,6 +1035,24 @@ fn communities_through_the_cli_post_comment_and_moderate() {
     bob.json(&["like", &post_id]);
     let repost = bob.json(&["repost", &post_id, "--to", "arilar", "--title", "Okuyun"]);
     assert!(repost["id"].is_string());
+    // A post with a file; another member fetches it (relative paths work).
+    std::fs::write(dir.path().join("plan.txt"), "kovan planı").unwrap();
+    let out = Command::new(bin("kovan"))
+        .current_dir(dir.path())
+        .args(["--home"])
+        .arg(&alice.home)
+        .args(["--json", "post", "arilar", "Plan", "--attach", "plan.txt"])
+        .env("KOVAN_PASSPHRASE", "a passphrase for tests")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let with_file: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let with_file = with_file["id"].as_str().unwrap().to_owned();
+    let (_, listed, _) = text(&bob, &["thread", &with_file]);
+    assert!(listed.contains("📎 [0] plan.txt"), "{listed}");
+    let got_to = dir.path().join("got");
+    let fetched = bob.json(&["community", "fetch", &with_file, "--to", got_to.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(fetched["path"].as_str().unwrap()).unwrap(), "kovan planı");
 
     // The thread as text: the post, then each comment indented below its parent.
     let (ok, out, err) = text(&bob, &["thread", &post_id]);
@@ -1047,7 +1065,7 @@ fn communities_through_the_cli_post_comment_and_moderate() {
     assert!(lines[at("Az")].starts_with("    "), "a comment on a comment is indented twice: {out}");
     assert!(out.contains("♥1"), "{out}");
     let feed = bob.json(&["feed"]);
-    assert_eq!(feed.as_array().unwrap().len(), 2);
+    assert_eq!(feed.as_array().unwrap().len(), 3);
     assert!(feed.as_array().unwrap().iter().all(|i| i["verified"] == true), "{feed}");
 
     // Report, the moderator's queue, removal, ban, the log.

@@ -141,3 +141,42 @@ async fn posts_verify_and_what_the_relay_alters_fails_verification() {
     assert_eq!(c.author.as_deref(), Some("alice"));
     assert!(!c.verified && c.text.is_empty(), "{c:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_s_file_is_fetched_checked_and_a_swapped_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (relay, alice, bob) = relay_alice_bob(dir.path()).await;
+    let (a, b) = (alice.h.clone(), bob.h.clone());
+    let settings = kovan_node::CommunitySettingsDraft { private: true, ..Default::default() };
+    a.community_create("resimler", &settings).await.unwrap();
+    b.community_join("resimler", true, "").await.unwrap();
+    a.community_moderate("resimler", "admit", "bob", "").await.unwrap();
+    let file = dir.path().join("kovan.txt");
+    let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&file, &bytes).unwrap();
+    let draft = kovan_node::PostDraft {
+        title: "Kovan planı".into(),
+        files: vec![file.clone()],
+        ..Default::default()
+    };
+    let post = a.community_post("resimler", &draft).await.unwrap();
+    let post_id = post["id"].as_str().unwrap().to_owned();
+    let seen = b.community_posts("resimler", "new", 0).await.unwrap();
+    assert_eq!(seen[0].attachments.len(), 1);
+    assert_eq!(
+        (seen[0].attachments[0].name.as_str(), seen[0].attachments[0].size),
+        ("kovan.txt", 200_000)
+    );
+    let into = dir.path().join("bob-got");
+    let saved = b.community_fetch(&post_id, 0, Some(into.clone())).await.unwrap();
+    assert_eq!(std::fs::read(&saved).unwrap(), bytes);
+
+    // The relay swaps the file's bytes on its disk: the reader refuses them.
+    let blob = &seen[0].attachments[0].blob;
+    let on_disk = relay.dir.join("blobs").join(blob);
+    let mut swapped = bytes.clone();
+    swapped[1000] ^= 0xff;
+    std::fs::write(&on_disk, &swapped).unwrap();
+    let err = b.community_fetch(&post_id, 0, Some(into)).await.unwrap_err();
+    assert!(err.to_string().contains("failed verification"), "{err}");
+}

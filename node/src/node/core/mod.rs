@@ -73,7 +73,8 @@ mod typing;
 
 pub use chats::HistoryAt;
 pub use communities::{
-    CommunityItemView, CommunitySettingsDraft, CommunityView, ModEntryView, PostDraft,
+    AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, ModEntryView,
+    PostDraft,
 };
 pub use delivery::SendOutcome;
 pub use drafts::MAX_DRAFT;

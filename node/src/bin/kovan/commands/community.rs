@@ -96,6 +96,17 @@ pub enum Community {
         #[arg(long, default_value = "")]
         title: String,
     },
+    /// Fetch a file of a post (checked against what its author signed).
+    Fetch {
+        /// The post's id.
+        item: String,
+        /// Which file, from 0.
+        #[arg(long, default_value_t = 0)]
+        index: usize,
+        /// Where to save it (default: the home's files/community/POST/).
+        #[arg(long)]
+        to: Option<std::path::PathBuf>,
+    },
     /// Every version of a post or comment.
     History {
         /// The post's or comment's id.
@@ -231,6 +242,13 @@ pub fn item_lines(i: &Value) -> String {
     if let Some(l) = i["link"].as_str().filter(|l| !l.is_empty()) {
         out.push(format!("{pad}  {}", clean(l)));
     }
+    for (n, a) in i["attachments"].as_array().into_iter().flatten().enumerate() {
+        out.push(format!(
+            "{pad}  📎 [{n}] {} ({})",
+            clean(a["name"].as_str().unwrap_or("")),
+            crate::output::size(a["size"].as_u64().unwrap_or(0))
+        ));
+    }
     for line in i["text"].as_str().unwrap_or("").lines() {
         out.push(format!("{pad}  {}", clean(line)));
     }
@@ -322,6 +340,12 @@ impl Community {
                     })
                 })
             }
+            C::Fetch { item, index, to } => {
+                let p = json!({ "item": item, "index": index, "dir": to.as_ref().map(|d| absolute(d)) });
+                remote::run(ctx, "community_fetch", p, |v| {
+                    println!("saved {}", v["path"].as_str().unwrap_or(""));
+                })
+            }
             C::Retract { item } => {
                 remote::run(ctx, "community_delete", json!({ "item": item }), done)
             }
@@ -354,6 +378,11 @@ impl Community {
     }
 }
 
+/// A path as the daemon (whose working directory differs) must see it.
+fn absolute(p: &std::path::Path) -> String {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_owned()).display().to_string()
+}
+
 fn close(ctx: &Context, name: &str, how: &str) -> anyhow::Result<()> {
     remote::run(ctx, "community_close", json!({ "name": name, "how": how }), done)
 }
@@ -374,6 +403,9 @@ pub struct Post {
     /// Reply with a post that quotes this post or comment (its id).
     #[arg(long, value_name = "ID")]
     quote: Option<String>,
+    /// Attach a file or image (repeat for several, at most 8 of 64 MiB).
+    #[arg(long = "attach", value_name = "FILE")]
+    files: Vec<std::path::PathBuf>,
 }
 
 impl Post {
@@ -381,6 +413,7 @@ impl Post {
         let p = json!({
             "name": self.community, "title": self.title, "text": self.text,
             "link": self.link, "quote_of": self.quote,
+            "files": self.files.iter().map(|f| absolute(f)).collect::<Vec<_>>(),
         });
         remote::run(ctx, "community_post", p, done)
     }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 mod verify;
 
-pub use verify::{CommunityItemView, CommunityView, ModEntryView};
+pub use verify::{AttachmentView, CommunityItemView, CommunityView, ModEntryView};
 use verify::{Keys, community_view, edit_texts, entry_view, item_author, moderators, verify_item};
 
 use super::Core;
@@ -42,7 +42,12 @@ pub struct PostDraft {
     pub repost_of: Option<String>,
     /// The quoted post or comment (hex id).
     pub quote_of: Option<String>,
+    /// Files to attach (at most 8, each at most [`MAX_COMMUNITY_FILE`]).
+    pub files: Vec<std::path::PathBuf>,
 }
+
+/// The largest file this node attaches to a post.
+pub const MAX_COMMUNITY_FILE: u64 = 64 * 1024 * 1024;
 
 /// A community's settings as the owner sets them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -373,9 +378,104 @@ impl NodeHandle {
         .await
     }
 
+    /// Uploads a file to the relay as a blob for a post: its attachment.
+    async fn attach(&self, path: &std::path::Path) -> NodeResult<wire::CommunityAttachment> {
+        use sha2::Digest;
+        let shown = || crate::node::views::shown(&path.display().to_string());
+        let meta = tokio::fs::metadata(path)
+            .await
+            .map_err(|e| NodeError::Invalid(format!("cannot read {}: {e}", shown())))?;
+        if meta.len() == 0 || meta.len() > MAX_COMMUNITY_FILE {
+            return Err(NodeError::Invalid(format!("{} is empty or larger than 64 MiB", shown())));
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.is_empty() && n.len() <= kovan_spec::limits::MAX_FILE_NAME)
+            .ok_or_else(|| NodeError::Invalid(format!("{} has no usable file name", shown())))?;
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| NodeError::Invalid(format!("cannot read {}: {e}", shown())))?;
+        let sha256 = sha2::Sha256::digest(&bytes).to_vec();
+        let token = self.token().await?;
+        let relay = self.relay()?;
+        let blob = relay.create_blob(&token, bytes.len() as u64).await?;
+        relay.upload_blob(&token, &blob.id, 0, bytes.clone().into()).await?;
+        Ok(wire::CommunityAttachment {
+            blob_id: unhex(&blob.id)?,
+            mime: crate::files::guess_mime(&name).into(),
+            name,
+            size: bytes.len() as u64,
+            sha256,
+        })
+    }
+
+    /// Fetches file `index` of a post into `dir` (default: the home's
+    /// `files/community/<post>/`), after checking the post and the file's
+    /// size and SHA-256 against what its author signed; the saved path.
+    pub async fn community_fetch(
+        &self,
+        item: &str,
+        index: usize,
+        dir: Option<std::path::PathBuf>,
+    ) -> NodeResult<std::path::PathBuf> {
+        let thread = self.community_thread(item).await?;
+        let post = thread.into_iter().find(|i| i.id == item).ok_or_else(|| {
+            NodeError::NotFound(format!("no post {}", crate::node::views::shown(item)))
+        })?;
+        if !post.verified {
+            return Err(NodeError::Invalid(format!(
+                "the post failed verification ({}), so its files are not fetched",
+                post.problem.unwrap_or_default()
+            )));
+        }
+        let a = post
+            .attachments
+            .get(index)
+            .ok_or_else(|| NodeError::NotFound(format!("the post has no file {index}")))?;
+        let token = self.token().await.ok();
+        let bytes = self.relay()?.community_blob(token.as_deref(), seg(&a.blob)?, a.size).await?;
+        use sha2::Digest;
+        if bytes.len() as u64 != a.size || hex::encode(sha2::Sha256::digest(&bytes)) != a.sha256 {
+            return Err(NodeError::Invalid(format!(
+                "{} failed verification: the relay sent other bytes than the author's",
+                crate::node::views::shown(&a.name)
+            )));
+        }
+        let dir = match dir {
+            Some(d) => d,
+            None => self
+                .call(|c| Ok(c.options.home.root().join("files").join("community")))
+                .await?
+                .join(item),
+        };
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| NodeError::Invalid(format!("cannot make {}: {e}", dir.display())))?;
+        // The signed name has no path separators; a file of that name is
+        // not overwritten.
+        let mut path = dir.join(&a.name);
+        let mut n = 1;
+        while tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            path = dir.join(format!("{n}-{}", a.name));
+            n += 1;
+        }
+        tokio::fs::write(&path, &bytes)
+            .await
+            .map_err(|e| NodeError::Invalid(format!("cannot write {}: {e}", path.display())))?;
+        Ok(path)
+    }
+
     /// Posts in a community.
     pub async fn community_post(&self, name: &str, p: &PostDraft) -> NodeResult<Value> {
+        if p.files.len() > kovan_spec::limits::MAX_COMMUNITY_ATTACHMENTS {
+            return Err(NodeError::Invalid("a post has at most 8 files".into()));
+        }
         let community = self.community_id(name).await?;
+        let mut attachments = Vec::new();
+        for f in &p.files {
+            attachments.push(self.attach(f).await?);
+        }
         self.community_act(Body::Post(wire::CommunityPost {
             community,
             title: p.title.clone(),
@@ -383,6 +483,7 @@ impl NodeHandle {
             link: p.link.clone(),
             repost_of: p.repost_of.as_deref().map(unhex).transpose()?.unwrap_or_default(),
             quote_of: p.quote_of.as_deref().map(unhex).transpose()?.unwrap_or_default(),
+            attachments,
         }))
         .await
     }
@@ -553,7 +654,15 @@ crate::control::control_methods!(node, p => {
         link: str_of(p, "link"),
         repost_of: p["repost_of"].as_str().map(str::to_owned),
         quote_of: p["quote_of"].as_str().map(str::to_owned),
+        files: p["files"].as_array().into_iter().flatten()
+            .filter_map(|f| f.as_str().map(std::path::PathBuf::from)).collect(),
     }).await,
+    "community_fetch" => {
+        let dir = p["dir"].as_str().map(std::path::PathBuf::from);
+        let index = p["index"].as_u64().unwrap_or(0) as usize;
+        let path = node.community_fetch(s(p, "item")?, index, dir).await?;
+        to_value(json!({ "path": path }))
+    }
     "community_comment" => node.community_comment(s(p, "on")?, s(p, "text")?).await,
     "community_like" => node.community_like(s(p, "item")?, p["liked"].as_bool().unwrap_or(true)).await,
     "community_edit" => node.community_edit(s(p, "item")?, p["title"].as_str().unwrap_or(""), s(p, "text")?).await,

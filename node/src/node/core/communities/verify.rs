@@ -55,6 +55,23 @@ pub struct CommunityItemView {
     pub comments: i64,
     /// Unix ms, the author's clock.
     pub created_ms: u64,
+    /// A post's files (fetch one with `community_fetch`).
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// A file of a post, as its author signed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttachmentView {
+    /// Its name.
+    pub name: String,
+    /// Its MIME type.
+    pub mime: String,
+    /// Bytes.
+    pub size: u64,
+    /// The blob on the relay (hex).
+    pub blob: String,
+    /// SHA-256 of the bytes (hex).
+    pub sha256: String,
 }
 
 /// The keys a reader checks authors and moderators against.
@@ -105,6 +122,7 @@ pub(super) fn verify_item(doc: &Value, keys: &Keys) -> CommunityItemView {
         liked: doc["liked"].as_bool().unwrap_or(false),
         comments: doc["comments"].as_i64().unwrap_or(0),
         created_ms: 0,
+        attachments: Vec::new(),
     };
     match check(doc, keys, &mut v) {
         Ok(()) => v.verified = true,
@@ -112,6 +130,7 @@ pub(super) fn verify_item(doc: &Value, keys: &Keys) -> CommunityItemView {
             v.title.clear();
             v.text.clear();
             v.link.clear();
+            v.attachments.clear();
             v.problem = Some(p);
         }
     }
@@ -139,7 +158,17 @@ fn check(doc: &Value, keys: &Keys, v: &mut CommunityItemView) -> Result<(), Stri
             return Err("it was signed for another community".into());
         }
         match &a.action.body {
-            CommunityBody::Post { title, text, link, repost_of, quote_of, .. } => {
+            CommunityBody::Post { title, text, link, repost_of, quote_of, attachments, .. } => {
+                v.attachments = attachments
+                    .iter()
+                    .map(|a| AttachmentView {
+                        name: a.name.clone(),
+                        mime: a.mime.clone(),
+                        size: a.size,
+                        blob: hex::encode(a.blob_id),
+                        sha256: hex::encode(a.sha256),
+                    })
+                    .collect();
                 v.title = title.clone();
                 v.text = text.clone();
                 v.link = link.clone();
@@ -178,6 +207,7 @@ fn check(doc: &Value, keys: &Keys, v: &mut CommunityItemView) -> Result<(), Stri
     if let Some(g) = opened(&doc["gone"]) {
         let g = g.map_err(|e| format!("the deletion's signature: {e}"))?;
         let by = g.action.author;
+        v.attachments.clear();
         v.gone = Some(match &g.action.body {
             CommunityBody::Delete { target, .. } if hex16(target) == v.id => {
                 // The content is gone, so the author is the relay's word
