@@ -17,6 +17,7 @@ use kovan_node::contacts::FriendState;
 use crate::backend::{Backend, BackendConfig, Cmd};
 use crate::screens::chat::ChatView;
 use crate::screens::chats::ChatList;
+use crate::screens::communities::Communities;
 use crate::screens::first_run::FirstRun;
 use crate::screens::people::People;
 use crate::screens::settings::Settings;
@@ -56,6 +57,8 @@ pub enum Tab {
     Chats,
     /// Search, requests, friends.
     People,
+    /// Communities on the relay: joined, search, feed, posts.
+    Communities,
     /// Profile, privacy, sessions, account.
     Settings,
 }
@@ -74,6 +77,7 @@ pub struct App {
     chat_list: ChatList,
     chat: ChatView,
     people: People,
+    communities: Communities,
     settings: Settings,
     switcher: Switcher,
     /// The window's title as last sent to the window ("kovan (3)").
@@ -100,6 +104,7 @@ impl App {
             chat_list: ChatList::default(),
             chat: ChatView::default(),
             people: People::default(),
+            communities: Communities::default(),
             settings: Settings::default(),
             switcher: Switcher::default(),
             title: String::new(),
@@ -296,6 +301,7 @@ impl App {
         self.ctx.send(Cmd::Lock);
         self.ctx.chats.clear();
         self.people.forget_found();
+        self.communities.forget();
         self.screen = Screen::Opening;
     }
 
@@ -401,22 +407,27 @@ impl App {
             match self.tab {
                 Tab::Chats => self.chat_list.show(ui, &mut self.ctx),
                 Tab::People => self.people.show(ui, &mut self.ctx),
+                Tab::Communities => self.communities.show(ui, &mut self.ctx),
                 Tab::Settings => self.settings.show(ui, &mut self.ctx),
             }
             self.follow_nav();
         });
-        if let Some(conv) = self.ctx.open.clone() {
-            self.chat.side(ui, &mut self.ctx, &conv);
-        }
-        egui::CentralPanel::default().show(ui, |ui| match self.ctx.open.clone() {
-            Some(conv) => self.chat.show(ui, &mut self.ctx, &conv),
-            None => {
-                ui.vertical_centered(|ui| {
-                    ui.add_space(ui.available_height() / 3.0);
-                    ui.label(tr!("shell-pick-chat"));
-                });
+        if self.tab == Tab::Communities {
+            egui::CentralPanel::default().show(ui, |ui| self.communities.page(ui, &mut self.ctx));
+        } else {
+            if let Some(conv) = self.ctx.open.clone() {
+                self.chat.side(ui, &mut self.ctx, &conv);
             }
-        });
+            egui::CentralPanel::default().show(ui, |ui| match self.ctx.open.clone() {
+                Some(conv) => self.chat.show(ui, &mut self.ctx, &conv),
+                None => {
+                    ui.vertical_centered(|ui| {
+                        ui.add_space(ui.available_height() / 3.0);
+                        ui.label(tr!("shell-pick-chat"));
+                    });
+                }
+            });
+        }
         if let Some(cmd) = widgets::confirm(ui, &mut self.ctx.confirm) {
             self.ctx.send(cmd);
         }
@@ -425,7 +436,11 @@ impl App {
     }
 
     fn tabs(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
+        // Four tabs on one line in a narrow sidebar: tighter than other
+        // buttons, and wrapped when counts make them longer than it.
+        ui.horizontal_wrapped(|ui| {
+            ui.spacing_mut().item_spacing.x = 2.0;
+            ui.spacing_mut().button_padding.x = 7.0;
             let unread: i64 = self.ctx.conversations.iter().map(|c| c.unread).sum();
             let chats = if unread > 0 {
                 tr!("shell-tab-chats-unread", n = unread)
@@ -444,6 +459,15 @@ impl App {
                 // Avatars may have changed since they were fetched.
                 self.ctx.avatars.clear();
                 self.ctx.send(Cmd::Refresh);
+            }
+            let unread = self.communities.unread();
+            let communities = if unread > 0 {
+                tr!("shell-tab-communities-unread", n = unread)
+            } else {
+                tr!("shell-tab-communities")
+            };
+            if ui.selectable_value(&mut self.tab, Tab::Communities, communities).clicked() {
+                self.communities.opened(&mut self.ctx);
             }
             if ui
                 .selectable_value(&mut self.tab, Tab::Settings, tr!("shell-tab-settings"))

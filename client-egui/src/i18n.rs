@@ -68,6 +68,11 @@ const FILES: &[(&str, &str, &str)] = &[
     ("people", include_str!("../i18n/en/people.ftl"), include_str!("../i18n/tr/people.ftl")),
     ("settings", include_str!("../i18n/en/settings.ftl"), include_str!("../i18n/tr/settings.ftl")),
     ("groups", include_str!("../i18n/en/groups.ftl"), include_str!("../i18n/tr/groups.ftl")),
+    (
+        "communities",
+        include_str!("../i18n/en/communities.ftl"),
+        include_str!("../i18n/tr/communities.ftl"),
+    ),
     ("widgets", include_str!("../i18n/en/widgets.ftl"), include_str!("../i18n/tr/widgets.ftl")),
     ("start", include_str!("../i18n/en/start.ftl"), include_str!("../i18n/tr/start.ftl")),
 ];

@@ -138,6 +138,11 @@ impl App {
                 Update::SignedOut => {
                     self.ctx.signed_in = None;
                     self.settings.signed_out();
+                    self.communities.forget();
+                }
+                Update::Community { what, update } => {
+                    self.ctx.succeeded(&[what]);
+                    self.communities.update(update, &mut self.ctx);
                 }
                 Update::SafetyNumber { account, digits } => {
                     self.people.safety_number(account, digits);
@@ -157,6 +162,7 @@ impl App {
                     if action == "searching" {
                         self.people.search_failed();
                     }
+                    self.communities.failed(action);
                     let text = tr!(
                         "shell-error",
                         action = super::actions::failed(action),
@@ -241,6 +247,10 @@ impl App {
                 ctx.signed_in = None;
                 ctx.error(tr!("shell-account-deleted"));
             }
+            // Someone answered or mentioned this account, or it was
+            // admitted or invited: the list and the page shown are read
+            // again (the node checks what comes).
+            Event::Community { .. } => self.communities.opened(ctx),
             Event::Typing { conversation, account, active } => {
                 let who = ctx.typing.entry(conversation).or_default();
                 if active {
@@ -267,7 +277,8 @@ impl App {
 
 impl App {
     /// A desktop notification for a message in a chat the user is not
-    /// looking at, a friend request, or a group invitation.
+    /// looking at, a friend request, a group invitation, or an answer,
+    /// mention, admission or invitation in a community.
     fn notify(&mut self, e: &Event) {
         let notice = match e {
             Event::Message { message: m } if !m.outgoing => {
@@ -300,6 +311,15 @@ impl App {
             Event::FriendRequest { contact } => Notice {
                 title: tr!("shell-notify-friend-request"),
                 body: tr!("shell-notify-friend-request-body", name = contact.name()),
+            },
+            Event::Community { kind, by, .. } => Notice {
+                title: tr!("shell-notify-community"),
+                body: match kind.as_str() {
+                    "reply" => tr!("shell-notify-community-reply", name = by.clone()),
+                    "mention" => tr!("shell-notify-community-mention", name = by.clone()),
+                    "admitted" => tr!("shell-notify-community-admitted"),
+                    _ => tr!("shell-notify-community-invited"),
+                },
             },
             Event::GroupInvitation { invitation: i } if i.incoming && i.state == "pending" => {
                 Notice {

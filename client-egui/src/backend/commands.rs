@@ -387,6 +387,7 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
             Ok(_) => invites(n, out).await,
             Err(e) => out.error("revoking the invite link", e).await,
         },
+        Cmd::Community(c) => super::communities::run(n, c, out).await,
         Cmd::Create { .. } | Cmd::Unlock { .. } | Cmd::Lock | Cmd::SetRelay(_) => {}
     }
 }

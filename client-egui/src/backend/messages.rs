@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use kovan_node::Event;
+
+use super::communities::{CommunityCmd, CommunityUpdate};
 use kovan_node::node::{
     ContactView, ConversationView, FileView, GroupChange, GroupView, InvitationView, InviteView,
     MessageView, ReceiptView, ScheduledView, SearchResult,
@@ -302,6 +304,8 @@ pub enum Cmd {
     },
     /// Lock a sealed chat now.
     LockChat(String),
+    /// Something for the Communities tab.
+    Community(CommunityCmd),
 }
 
 /// Actions whose result is the new state (re-read afterwards).
@@ -484,6 +488,13 @@ pub enum Update {
     Event(Box<Event>),
     /// The database was damaged and its last backup restored at start.
     Restored(kovan_node::backup::Restored),
+    /// An answer for the Communities tab.
+    Community {
+        /// What was done (its errors are stale now).
+        what: &'static str,
+        /// The answer.
+        update: CommunityUpdate,
+    },
     /// A command failed; in words for the user.
     Error {
         /// What was being done.

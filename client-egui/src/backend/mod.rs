@@ -9,8 +9,10 @@
 //! | what the UI asks and what it is told ([`Cmd`], [`Action`], [`Update`]) | `messages.rs` |
 //! | the runtime thread, starting and stopping the node | `mod.rs` |
 //! | running each command | `commands.rs` |
+//! | the Communities tab's commands and answers | `communities.rs` |
 
 mod commands;
+mod communities;
 mod messages;
 
 use std::path::PathBuf;
@@ -25,6 +27,9 @@ use tokio::sync::mpsc;
 
 pub use self::commands::{AVATAR_SIDE, FULL_SIDE};
 use self::commands::{command, refresh};
+pub use self::communities::{
+    Closing, CommunityCmd, CommunityUpdate, JoinRequest, ModAction, POST_PAGE, Sort,
+};
 pub use self::messages::{Action, Cmd, Update};
 
 /// Commands queued from the UI.

@@ -12,11 +12,13 @@
 //! | an open conversation: messages, composer, attachments | [`chat`] |
 //! | an image full size | [`image_viewer`] |
 //! | relay sign-in, search, requests, friends, blocked (People tab) | [`people`] |
+//! | communities: joined, search, feed, a community, a post's comment tree, compose with preview, moderation (Communities tab) | [`communities`] |
 //! | relay, profile, privacy, sessions, password, account (Settings tab) | [`settings`] |
 //! | the quick switcher (Ctrl+K) | [`switcher`] |
 
 pub mod chat;
 pub mod chats;
+pub mod communities;
 pub mod first_run;
 pub mod groups;
 pub mod image_viewer;

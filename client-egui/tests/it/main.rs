@@ -5,6 +5,7 @@
 //! the helpers in `ui.rs`, so one failure does not hide the others.
 
 mod account;
+mod communities;
 mod composer;
 mod desktop;
 mod errors;
