@@ -79,6 +79,7 @@ pub fn failed(action: &str) -> String {
         "reading the feed" => tr!("communities-action-reading-the-feed"),
         "searching the community" => tr!("communities-action-searching-the-community"),
         "reading the post" => tr!("communities-action-reading-the-post"),
+        "saving the file" => tr!("communities-action-saving-the-file"),
         "reading the moderation queue" => tr!("communities-action-reading-the-moderation-queue"),
         "creating the community" => tr!("communities-action-creating-the-community"),
         "joining the community" => tr!("communities-action-joining-the-community"),

@@ -205,6 +205,14 @@ pub enum CommunityCmd {
         /// Why.
         reason: String,
     },
+    /// Save file `index` of a post (checked against what its author
+    /// signed) into the home's `files/community/<post>/`.
+    Fetch {
+        /// The post.
+        item: String,
+        /// Which file.
+        index: usize,
+    },
     /// A moderator's action.
     Moderate {
         /// The community's name.
@@ -312,6 +320,8 @@ pub enum CommunityUpdate {
     },
     /// A post went into this community.
     Posted(String),
+    /// A file of a post was saved, here.
+    Fetched(std::path::PathBuf),
     /// A write worked (`what` names it as errors do).
     Done(&'static str),
 }
@@ -341,6 +351,7 @@ impl CommunityCmd {
             Self::Delete { post: false, .. } => "deleting the comment",
             Self::Report { .. } => "reporting",
             Self::Moderate { .. } => "moderating",
+            Self::Fetch { .. } => "saving the file",
         }
     }
 }
@@ -442,6 +453,9 @@ pub(super) async fn run(n: &NodeHandle, cmd: CommunityCmd, out: &Out) {
         }
         CommunityCmd::Delete { item, .. } => n.community_delete(&item).await.map(done),
         CommunityCmd::Report { item, reason } => n.community_report(&item, &reason).await.map(done),
+        CommunityCmd::Fetch { item, index } => {
+            n.community_fetch(&item, index, None).await.map(CommunityUpdate::Fetched)
+        }
         CommunityCmd::Moderate { name, action, on, note } => {
             n.community_moderate(&name, action.as_str(), &on, &note).await.map(done)
         }

@@ -310,3 +310,27 @@ fn a_private_community_found_by_search_is_asked_to_join() {
     assert!(alice.state().errors().is_empty(), "{:?}", alice.state().errors());
     rt.block_on(bob.shutdown());
 }
+
+#[test]
+fn a_post_s_file_is_listed_and_opened_once_it_matches_what_was_signed() {
+    let Setup { mut alice, relay, dir } = alice_alone();
+    let bob = bob(&relay, dir.path());
+    create_community(&mut alice, "plans", false);
+    let rt = &relay.rt;
+    rt.block_on(bob.community_join("plans", true, "")).unwrap();
+    let file = dir.path().join("plan.txt");
+    std::fs::write(&file, "kovan planı").unwrap();
+    let draft = PostDraft { title: "The plan".into(), files: vec![file], ..Default::default() };
+    rt.block_on(bob.community_post("plans", &draft)).unwrap();
+    click(&mut alice, "Refresh");
+    until(&mut alice, "the post", |h| has(h, "The plan"));
+    click(&mut alice, "The plan");
+    until(&mut alice, "its file", |h| has_text(h, "📎 plan.txt"));
+    click(&mut alice, "Open");
+    until(&mut alice, "the file opened", |h| !h.state().desktop_asked().is_empty());
+    let asked = alice.state().desktop_asked().to_vec();
+    let kovan_desktop::desktop::Asked::Open(path) = &asked[0] else { panic!("{asked:?}") };
+    assert_eq!(std::fs::read_to_string(path).unwrap(), "kovan planı");
+    assert!(alice.state().errors().is_empty(), "{:?}", alice.state().errors());
+    rt.block_on(bob.shutdown());
+}

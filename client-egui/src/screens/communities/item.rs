@@ -104,6 +104,14 @@ pub(super) fn content(ui: &mut egui::Ui, item: &CommunityItemView, full: bool) -
             }
         });
     }
+    for (index, a) in item.attachments.iter().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("📎 {} ({})", a.name, crate::widgets::human_size(a.size)));
+            if ui.small_button(tr!("communities-open-file")).clicked() {
+                click = Some(Click::Send(CommunityCmd::Fetch { item: item.id.clone(), index }));
+            }
+        });
+    }
     if let Some(quoted) = &item.quote_of {
         ui.horizontal_wrapped(|ui| {
             ui.weak(tr!("communities-quotes"));

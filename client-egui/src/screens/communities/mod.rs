@@ -382,6 +382,16 @@ impl Communities {
                 self.community.posted(&name);
                 self.load(ctx);
             }
+            CommunityUpdate::Fetched(path) => {
+                // Saved after its size and SHA-256 matched the signed post.
+                if let Err(e) = ctx.desktop.open(&path) {
+                    ctx.error(tr!(
+                        "communities-file-saved",
+                        path = path.display().to_string(),
+                        error = e
+                    ));
+                }
+            }
             CommunityUpdate::Done(what) => {
                 self.thread.done(what);
                 self.load(ctx);
