@@ -201,3 +201,4 @@ communities-action-reporting = Error reporting
 communities-action-moderating = Error moderating
 communities-open-file = Open
 communities-file-saved = Saved { $path }, but it could not be opened: { $error }
+communities-more-comments = Load more comments

@@ -183,3 +183,4 @@ communities-action-reporting = Bildirilemedi
 communities-action-moderating = Moderasyon işlemi yapılamadı
 communities-open-file = Aç
 communities-file-saved = { $path } kaydedildi ama açılamadı: { $error }
+communities-more-comments = Daha fazla yorum yükle

@@ -249,8 +249,8 @@ impl App {
             }
             // Someone answered or mentioned this account, or it was
             // admitted or invited: the list and the page shown are read
-            // again (the node checks what comes).
-            Event::Community { .. } => self.communities.opened(ctx),
+            // again (the node checks what comes), once for a burst.
+            Event::Community { .. } => self.communities.stale(),
             Event::Typing { conversation, account, active } => {
                 let who = ctx.typing.entry(conversation).or_default();
                 if active {

@@ -136,8 +136,15 @@ pub enum CommunityCmd {
         /// The words.
         query: String,
     },
-    /// A post and all its comments, in tree order.
-    Thread(String),
+    /// A page of a thread in tree order: with an empty `after`, the post
+    /// (of `item`, which may be a comment) and its first comments; else the
+    /// comments after that path.
+    Thread {
+        /// The post or comment asked for.
+        item: String,
+        /// Where the page starts.
+        after: String,
+    },
     /// A community's open reports, join requests and moderation log.
     Moderation(String),
     /// Make a community.
@@ -226,6 +233,9 @@ pub enum CommunityCmd {
     },
 }
 
+/// Comments read per page of a thread.
+pub const THREAD_PAGE: usize = 100;
+
 /// Someone asking to join a private community.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JoinRequest {
@@ -284,12 +294,17 @@ pub enum CommunityUpdate {
         /// The posts and comments.
         items: Vec<CommunityItemView>,
     },
-    /// A thread: the post, then its comments in tree order, checked.
+    /// A page of a thread: the post (first page), then comments in tree
+    /// order, checked.
     Thread {
         /// The item asked for.
         item: String,
+        /// Where the page started.
+        after: String,
         /// The post and comments.
         items: Vec<CommunityItemView>,
+        /// Where the next page starts, if there may be one.
+        next: Option<String>,
     },
     /// What a community's moderators see.
     Moderation {
@@ -335,7 +350,7 @@ impl CommunityCmd {
             Self::Posts { .. } => "reading the community",
             Self::Feed { .. } => "reading the feed",
             Self::Search { .. } => "searching the community",
-            Self::Thread(_) => "reading the post",
+            Self::Thread { .. } => "reading the post",
             Self::Moderation(_) => "reading the moderation queue",
             Self::Create { .. } => "creating the community",
             Self::Join { join: true, .. } => "joining the community",
@@ -426,9 +441,10 @@ pub(super) async fn run(n: &NodeHandle, cmd: CommunityCmd, out: &Out) {
             .community_search(&name, &query)
             .await
             .map(|items| CommunityUpdate::Hits { name, query, items }),
-        CommunityCmd::Thread(item) => {
-            n.community_thread(&item).await.map(|items| CommunityUpdate::Thread { item, items })
-        }
+        CommunityCmd::Thread { item, after } => n
+            .community_thread_page(&item, &after, THREAD_PAGE)
+            .await
+            .map(|(items, next)| CommunityUpdate::Thread { item, after, items, next }),
         CommunityCmd::Moderation(name) => moderation(n, &name).await,
         CommunityCmd::Create { name, settings } => {
             n.community_create(&name, &settings).await.map(|_| CommunityUpdate::Created(name))

@@ -334,3 +334,41 @@ fn a_post_s_file_is_listed_and_opened_once_it_matches_what_was_signed() {
     assert!(alice.state().errors().is_empty(), "{:?}", alice.state().errors());
     rt.block_on(bob.shutdown());
 }
+
+#[test]
+fn a_long_thread_comes_in_pages_and_a_search_hit_deep_in_it_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start_with(dir.path(), |c| {
+        c.limits.community_writes_per_account_per_minute = 1000;
+    });
+    let mut alice = client(dir.path(), "alice", &relay.url);
+    sign_up(&mut alice, "alice");
+    let bob = bob(&relay, dir.path());
+    create_community(&mut alice, "long", false);
+    post(&mut alice, "Long thread", "Say something.");
+    let rt = &relay.rt;
+    rt.block_on(bob.community_join("long", true, "")).unwrap();
+    let post_id = rt.block_on(bob.community_posts("long", "new", 0)).unwrap()[0].id.clone();
+    for i in 0..130 {
+        rt.block_on(bob.community_comment(&post_id, &format!("word{i:03}"))).unwrap();
+    }
+    // The first page, with a way to the rest.
+    click(&mut alice, "Long thread");
+    until(&mut alice, "the first page", |h| has(h, "word000") && has(h, "Load more comments"));
+    assert!(!has(&alice, "word129"), "only the first page at first");
+
+    // A search hit on the second page opens the thread there: the pages
+    // up to it come by themselves.
+    click(&mut alice, "Back");
+    until(&mut alice, "the community's page", |h| has(h, "Search posts"));
+    type_into(&mut alice, "Search in this community", "word120");
+    click(&mut alice, "Search posts");
+    until(&mut alice, "the hit", |h| has(h, "word120"));
+    click(&mut alice, "Open the thread");
+    until(&mut alice, "the hit in its thread", |h| {
+        has(h, "Long thread") && has(h, "word120") && has(h, "word000") && has(h, "word129")
+    });
+    assert!(!has(&alice, "Load more comments"), "the whole thread is there");
+    assert!(alice.state().errors().is_empty(), "{:?}", alice.state().errors());
+    rt.block_on(bob.shutdown());
+}

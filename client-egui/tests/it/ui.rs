@@ -36,12 +36,18 @@ pub(crate) struct TestRelay {
 
 impl TestRelay {
     pub(crate) fn start(dir: &Path) -> Self {
+        Self::start_with(dir, |_| {})
+    }
+
+    /// A relay whose configuration `tweak` adjusts first.
+    pub(crate) fn start_with(dir: &Path, tweak: impl FnOnce(&mut RelayConfig)) -> Self {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let config = RelayConfig {
+        let mut config = RelayConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: Some(dir.join("relay")),
             ..Default::default()
         };
+        tweak(&mut config);
         std::fs::create_dir_all(dir.join("relay")).unwrap();
         let relay = rt.block_on(Relay::start(config)).unwrap();
         let url = relay.url();

@@ -94,7 +94,16 @@ pub struct Communities {
     community: community::CommunityPage,
     thread: thread::ThreadPage,
     moderation: moderation::ModerationPage,
+    /// Something happened in a community (an event): what is shown is
+    /// read again, at most once per [`REREAD`].
+    stale: bool,
+    /// When it was last read again for an event.
+    reread_at: Option<std::time::Instant>,
 }
+
+/// Events come in bursts (a busy thread); the page is read again at most
+/// this often for them.
+const REREAD: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Communities {
     /// Posts not seen yet in the communities this account is in.
@@ -112,6 +121,12 @@ impl Communities {
         self.load(ctx);
     }
 
+    /// Something happened in a community: what is shown will be read
+    /// again (see [`Self::show`]), once for a burst of events.
+    pub fn stale(&mut self) {
+        self.stale = true;
+    }
+
     /// Forgets everything read (kovan locks, or the account signed out).
     pub fn forget(&mut self) {
         *self = Self::default();
@@ -123,6 +138,14 @@ impl Communities {
         if ctx.signed_in.is_none() {
             ui.label(tr!("communities-sign-in-first"));
             return;
+        }
+        if self.stale && self.reread_at.is_none_or(|t| t.elapsed() >= REREAD) {
+            self.stale = false;
+            self.reread_at = Some(std::time::Instant::now());
+            self.opened(ctx);
+        }
+        if self.stale {
+            ui.ctx().request_repaint_after(REREAD);
         }
         // Shown again after a lock, or first shown when the tab was
         // already up: the list is read once.
@@ -351,7 +374,9 @@ impl Communities {
             CommunityUpdate::Hits { name, query, items } => {
                 self.community.hits(&name, query, items)
             }
-            CommunityUpdate::Thread { item, items } => self.thread.loaded(&item, items),
+            CommunityUpdate::Thread { item, after, items, next } => {
+                self.thread.loaded(&item, &after, items, next, ctx);
+            }
             CommunityUpdate::Moderation { community, reports, requests, log } => {
                 self.moderation.loaded(*community, reports, requests, log);
             }

@@ -59,6 +59,10 @@ pub(super) struct ThreadPage {
     report: Option<(String, String)>,
     /// Picking a community to repost or quote an item in.
     choose: Option<(Choice, CommunityItemView)>,
+    /// Where the next page of comments starts, if there may be one.
+    next: Option<String>,
+    /// The comment asked for was scrolled to.
+    jumped: bool,
 }
 
 /// For each item in tree order, how many items follow it deeper than it
@@ -86,17 +90,45 @@ impl ThreadPage {
             *self = Self { item: item.to_owned(), ..Self::default() };
         }
         self.loading = true;
-        ctx.send(Cmd::Community(CommunityCmd::Thread(item.to_owned())));
+        self.jumped = false;
+        let (item, after) = (item.to_owned(), String::new());
+        ctx.send(Cmd::Community(CommunityCmd::Thread { item, after }));
     }
 
-    /// A thread came.
-    pub(super) fn loaded(&mut self, item: &str, items: Vec<CommunityItemView>) {
+    /// A page of the thread came: the first replaces what was shown, the
+    /// next ones follow it. A comment asked for that is not there yet
+    /// brings the next page by itself.
+    pub(super) fn loaded(
+        &mut self,
+        item: &str,
+        after: &str,
+        items: Vec<CommunityItemView>,
+        next: Option<String>,
+        ctx: &mut Ctx,
+    ) {
         if item != self.item {
             return;
         }
-        self.below = descendants(&items);
-        self.items = items;
+        if after.is_empty() {
+            self.items = items;
+        } else {
+            let known: HashSet<String> = self.items.iter().map(|i| i.id.clone()).collect();
+            self.items.extend(items.into_iter().filter(|i| !known.contains(&i.id)));
+        }
+        self.below = descendants(&self.items);
+        self.next = next;
         self.loading = false;
+        let missing = !self.items.iter().any(|i| i.id == self.item);
+        if missing && let Some(after) = self.next.clone() {
+            self.more(after, ctx);
+        }
+    }
+
+    /// Asks for the comments after `after`.
+    fn more(&mut self, after: String, ctx: &mut Ctx) {
+        self.loading = true;
+        let item = self.item.clone();
+        ctx.send(Cmd::Community(CommunityCmd::Thread { item, after }));
     }
 
     /// A write worked: what was typed for it goes.
@@ -162,7 +194,7 @@ impl ThreadPage {
             }
         }
         ui.separator();
-        ui.strong(tr!("communities-comments", n = self.items.len().saturating_sub(1)));
+        ui.strong(tr!("communities-comments", n = post.comments));
         let mut hide_deeper_than: Option<i64> = None;
         for i in 1..self.items.len() {
             let it = self.items[i].clone();
@@ -174,15 +206,35 @@ impl ThreadPage {
             }
             let below = self.below.get(i).copied().unwrap_or(0);
             let indent = INDENT * (it.depth.clamp(1, MOST_INDENTED) - 1) as f32;
-            ui.horizontal_top(|ui| {
+            let shown = ui.horizontal_top(|ui| {
                 ui.add_space(indent);
                 ui.vertical(|ui| {
                     self.comment_ui(ui, &it, below, me.as_deref(), joined, &mut cmds, &mut ask, go);
                 });
             });
+            // A comment asked for (a search hit, a reply notified) is
+            // scrolled to once and marked.
+            if it.id == self.item {
+                ui.painter().rect_stroke(
+                    shown.response.rect.expand(2.0),
+                    4.0,
+                    ui.visuals().selection.stroke,
+                    egui::StrokeKind::Outside,
+                );
+                if !self.jumped {
+                    shown.response.scroll_to_me(Some(egui::Align::Center));
+                    self.jumped = true;
+                }
+            }
             if self.collapsed.contains(&it.id) {
                 hide_deeper_than = Some(it.depth);
             }
+        }
+        if let Some(after) = self.next.clone()
+            && !self.loading
+            && ui.button(tr!("communities-more-comments")).clicked()
+        {
+            self.more(after, ctx);
         }
         for c in cmds {
             ctx.send(Cmd::Community(c));

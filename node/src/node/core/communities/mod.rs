@@ -233,6 +233,28 @@ impl NodeHandle {
     /// A post and its comments in tree order (every page), checked. `item`
     /// may be a comment: its post's thread comes.
     pub async fn community_thread(&self, item: &str) -> NodeResult<Vec<CommunityItemView>> {
+        let (mut all, mut next) = self.community_thread_page(item, "", 100).await?;
+        while let Some(after) = next.take() {
+            if all.len() >= 100_000 {
+                break;
+            }
+            let (more, n) = self.community_thread_page(item, &after, 100).await?;
+            all.extend(more);
+            next = n;
+        }
+        Ok(all)
+    }
+
+    /// One page of a thread, checked: with an empty `after`, the post (or
+    /// the post of the comment `item`) and its first `limit` comments in
+    /// tree order; else the comments after the path `after`. Also where
+    /// the next page starts, if there may be one.
+    pub async fn community_thread_page(
+        &self,
+        item: &str,
+        after: &str,
+        limit: usize,
+    ) -> NodeResult<(Vec<CommunityItemView>, Option<String>)> {
         let first =
             self.community_read(&format!("/v1/community-items/{}", seg(item)?), &[]).await?;
         let post_id = first["post"].as_str().unwrap_or_default().to_owned();
@@ -242,22 +264,16 @@ impl NodeHandle {
             self.community_read(&format!("/v1/community-items/{}", seg(&post_id)?), &[]).await?
         };
         let c = self.community_doc(post["community"].as_str().unwrap_or_default()).await?;
-        let mut all = vec![post];
-        let mut after = String::new();
-        loop {
-            let page = self
-                .community_read(
-                    &format!("/v1/community-items/{}/comments", seg(&post_id)?),
-                    &[("after", after.clone()), ("limit", "100".into())],
-                )
-                .await?;
-            all.extend(page["items"].as_array().into_iter().flatten().cloned());
-            match page["next_after"].as_str() {
-                Some(a) if all.len() < 100_000 => after = a.to_owned(),
-                _ => break,
-            }
-        }
-        self.checked(&c, &Value::Array(all)).await
+        let page = self
+            .community_read(
+                &format!("/v1/community-items/{}/comments", seg(&post_id)?),
+                &[("after", after.to_owned()), ("limit", limit.clamp(1, 100).to_string())],
+            )
+            .await?;
+        let mut items = if after.is_empty() { vec![post] } else { Vec::new() };
+        items.extend(page["items"].as_array().into_iter().flatten().cloned());
+        let next = page["next_after"].as_str().map(str::to_owned);
+        Ok((self.checked(&c, &Value::Array(items)).await?, next))
     }
 
     /// Every version of a post or comment, oldest first: (title, text);
