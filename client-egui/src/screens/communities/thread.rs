@@ -455,24 +455,9 @@ mod tests {
         CommunityItemView {
             id: id.into(),
             post: "p".into(),
-            parent: None,
             depth,
-            path: String::new(),
-            author: None,
             verified: true,
-            problem: None,
-            title: String::new(),
-            text: String::new(),
-            link: String::new(),
-            repost_of: None,
-            quote_of: None,
-            edited: false,
-            gone: None,
-            likes: 0,
-            liked: false,
-            comments: 0,
-            created_ms: 0,
-            attachments: Vec::new(),
+            ..CommunityItemView::default()
         }
     }
 

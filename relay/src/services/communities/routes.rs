@@ -400,6 +400,18 @@ impl PageQuery {
     }
 }
 
+/// A page of items as the caller sees them (what it likes marked).
+async fn items_page(
+    st: &Shared,
+    who: Option<&SessionRow>,
+    rows: Vec<ItemRow>,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<Json<Items>> {
+    let n = rows.len();
+    Ok(Json(Items { items: item_docs(st, who, rows).await?, next_offset: next(n, limit, offset) }))
+}
+
 fn next(len: usize, limit: i64, offset: i64) -> Option<i64> {
     (len as i64 == limit).then(|| offset.saturating_add(limit))
 }
@@ -474,11 +486,7 @@ pub async fn posts(
             st.store.mark_read(&c.id, s.account_id, newest).await?;
         }
     }
-    let n = rows.len();
-    Ok(Json(Items {
-        items: item_docs(&st, s.as_ref(), rows).await?,
-        next_offset: next(n, limit, offset),
-    }))
+    items_page(&st, s.as_ref(), rows, limit, offset).await
 }
 
 /// Searches a community's posts and comments (K2), best first.
@@ -498,11 +506,7 @@ pub async fn search_items(
     let words = search::query_forms(q.words()?);
     let (c, _) = readable(&st, &key, s.as_ref()).await?;
     let rows = st.store.search_items(&c.id, &words, limit, offset).await?;
-    let n = rows.len();
-    Ok(Json(Items {
-        items: item_docs(&st, s.as_ref(), rows).await?,
-        next_offset: next(n, limit, offset),
-    }))
+    items_page(&st, s.as_ref(), rows, limit, offset).await
 }
 
 /// The community's public moderation log, newest first.
@@ -584,11 +588,7 @@ pub async fn feed(
     let sort = q.sort()?;
     let (limit, offset) = q.page();
     let rows = st.store.feed(s.account_id, sort, limit, offset).await?;
-    let n = rows.len();
-    Ok(Json(Items {
-        items: item_docs(&st, Some(&s), rows).await?,
-        next_offset: next(n, limit, offset),
-    }))
+    items_page(&st, Some(&s), rows, limit, offset).await
 }
 
 async fn readable_item(st: &Shared, id: &str, s: Option<&SessionRow>) -> ApiResult<ItemRow> {

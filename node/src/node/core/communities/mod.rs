@@ -151,23 +151,13 @@ impl NodeHandle {
                 &[("q", query.to_owned()), ("offset", offset.to_string())],
             )
             .await?;
-        Ok(v["results"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| community_view(c).ok())
-            .collect())
+        Ok(communities(&v))
     }
 
     /// The communities this account is a member of, with unread counts.
     pub async fn community_joined(&self) -> NodeResult<Vec<CommunityView>> {
         let v = self.community_read("/v1/communities/joined", &[]).await?;
-        Ok(v["results"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| community_view(c).ok())
-            .collect())
+        Ok(communities(&v))
     }
 
     /// A page of a community's posts (`sort`: new, top or active), checked.
@@ -610,6 +600,11 @@ impl NodeHandle {
         }))
         .await
     }
+}
+
+/// The communities of a list the relay sent that verify.
+fn communities(v: &Value) -> Vec<CommunityView> {
+    v["results"].as_array().into_iter().flatten().filter_map(|c| community_view(c).ok()).collect()
 }
 
 /// One path segment: names and hex ids only, so nothing else reaches the URL.

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::node::{NodeError, NodeResult};
 
 /// A post or comment as this device checked it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CommunityItemView {
     /// Hex id.
     pub id: String,
@@ -109,20 +109,10 @@ pub(super) fn verify_item(doc: &Value, keys: &Keys) -> CommunityItemView {
         depth: doc["depth"].as_i64().unwrap_or(0),
         path: str_of("path").unwrap_or_default(),
         author: str_of("author"),
-        verified: false,
-        problem: None,
-        title: String::new(),
-        text: String::new(),
-        link: String::new(),
-        repost_of: None,
-        quote_of: None,
-        edited: false,
-        gone: None,
         likes: doc["likes"].as_i64().unwrap_or(0),
         liked: doc["liked"].as_bool().unwrap_or(false),
         comments: doc["comments"].as_i64().unwrap_or(0),
-        created_ms: 0,
-        attachments: Vec::new(),
+        ..CommunityItemView::default()
     };
     match check(doc, keys, &mut v) {
         Ok(()) => v.verified = true,
