@@ -216,7 +216,7 @@ async fn insert_rows(pool: &AnyPool, rows: &[Row]) -> anyhow::Result<()> {
                 .bind(r.path.clone())
                 .bind(r.tbs.clone())
                 .bind(vec![0u8; 64])
-                .bind((r.created % 97) as i64)
+                .bind(r.created % 97)
                 .bind(r.created)
                 .bind(r.created)
                 .bind(r.search.clone());
