@@ -148,17 +148,15 @@ pub struct BenchIdentity {
 }
 
 /// A fresh identity.
-pub fn identity() -> BenchIdentity {
+pub fn identity() -> anyhow::Result<BenchIdentity> {
     let account = AccountKey::generate(&mut OsRng);
     let device = DeviceKeys::generate(&mut OsRng);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let cert = account
-        .certify(&device.public(), "bench", now - 10, 86_400)
-        .unwrap_or_else(|e| panic!("{e}"));
-    BenchIdentity { account, device, cert }
+    let cert = account.certify(&device.public(), "bench", now - 10, 86_400)?;
+    Ok(BenchIdentity { account, device, cert })
 }
 
 /// Registers `name` for `id` on the relay at `url` (whose PeerId is

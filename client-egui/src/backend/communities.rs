@@ -42,62 +42,9 @@ pub const POST_PAGE: usize = 25;
 /// Pages read in one go at most (a reload of everything loaded).
 const MOST_PAGES: usize = 20;
 
-/// Archive, reopen or delete a community (its owner).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Closing {
-    /// Read-only from now on.
-    Archive,
-    /// Open again after an archive.
-    Reopen,
-    /// Gone for everyone.
-    Delete,
-}
-
-impl Closing {
-    fn as_str(self) -> &'static str {
-        match self {
-            Closing::Archive => "archive",
-            Closing::Reopen => "reopen",
-            Closing::Delete => "delete",
-        }
-    }
-}
-
-/// A moderator's action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModAction {
-    /// Remove a post or comment (`on` is its id).
-    Remove,
-    /// Close a report without removing (`on` is the item's id).
-    Dismiss,
-    /// Ban a user (`on` is a username).
-    Ban,
-    /// Lift a ban.
-    Unban,
-    /// Admit a join request.
-    Admit,
-    /// Refuse a join request.
-    Refuse,
-    /// Invite a user into a private community.
-    Invite,
-    /// Let a user post where posting needs approval.
-    ApprovePoster,
-}
-
-impl ModAction {
-    fn as_str(self) -> &'static str {
-        match self {
-            ModAction::Remove => "remove",
-            ModAction::Dismiss => "dismiss",
-            ModAction::Ban => "ban",
-            ModAction::Unban => "unban",
-            ModAction::Admit => "admit",
-            ModAction::Refuse => "refuse",
-            ModAction::Invite => "invite",
-            ModAction::ApprovePoster => "approve_poster",
-        }
-    }
-}
+/// Archive, reopen or delete a community (its owner), and a moderator's
+/// actions: the spec's own.
+pub use kovan_spec::validate::{CloseKind as Closing, ModAction};
 
 /// What the Communities tab asks of the node.
 #[derive(Debug, Clone)]
@@ -456,7 +403,7 @@ pub(super) async fn run(n: &NodeHandle, cmd: CommunityCmd, out: &Out) {
             })
         }
         CommunityCmd::Close { name, how } => n
-            .community_close(&name, how.as_str())
+            .community_close(&name, how.name())
             .await
             .map(|_| CommunityUpdate::Closed { name, how }),
         CommunityCmd::Post { name, draft } => {
@@ -473,7 +420,7 @@ pub(super) async fn run(n: &NodeHandle, cmd: CommunityCmd, out: &Out) {
             n.community_fetch(&item, index, None).await.map(CommunityUpdate::Fetched)
         }
         CommunityCmd::Moderate { name, action, on, note } => {
-            n.community_moderate(&name, action.as_str(), &on, &note).await.map(done)
+            n.community_moderate(&name, action.name(), &on, &note).await.map(done)
         }
     };
     match answer {

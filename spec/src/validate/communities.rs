@@ -117,6 +117,34 @@ pub enum CloseKind {
     Delete,
 }
 
+impl CloseKind {
+    /// Every kind.
+    pub const ALL: [CloseKind; 3] = [CloseKind::Archive, CloseKind::Reopen, CloseKind::Delete];
+
+    /// Its name: `archive`, `reopen`, `delete`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CloseKind::Archive => "archive",
+            CloseKind::Reopen => "reopen",
+            CloseKind::Delete => "delete",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Its wire value.
+    pub fn wire(self) -> wire::CommunityCloseKind {
+        match self {
+            CloseKind::Archive => wire::CommunityCloseKind::Archive,
+            CloseKind::Reopen => wire::CommunityCloseKind::Reopen,
+            CloseKind::Delete => wire::CommunityCloseKind::Delete,
+        }
+    }
+}
+
 /// A moderator's action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModAction {
@@ -139,6 +167,38 @@ pub enum ModAction {
 }
 
 impl ModAction {
+    /// Every action.
+    pub const ALL: [ModAction; 8] = [
+        ModAction::Remove,
+        ModAction::Dismiss,
+        ModAction::Ban,
+        ModAction::Unban,
+        ModAction::Admit,
+        ModAction::Refuse,
+        ModAction::Invite,
+        ModAction::ApprovePoster,
+    ];
+
+    /// The action named `name` (as [`Self::name`] writes it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Its wire value.
+    pub fn wire(self) -> wire::CommunityModAction {
+        use wire::CommunityModAction as W;
+        match self {
+            ModAction::Remove => W::Remove,
+            ModAction::Dismiss => W::Dismiss,
+            ModAction::Ban => W::Ban,
+            ModAction::Unban => W::Unban,
+            ModAction::Admit => W::Admit,
+            ModAction::Refuse => W::Refuse,
+            ModAction::Invite => W::Invite,
+            ModAction::ApprovePoster => W::ApprovePoster,
+        }
+    }
+
     /// Whether the action is about an account (else about a post or comment).
     pub fn is_about_account(self) -> bool {
         !matches!(self, ModAction::Remove | ModAction::Dismiss)
@@ -445,12 +505,10 @@ pub fn validate_community_action(bytes: &[u8]) -> Result<ValidatedCommunityActio
         B::Settings(s) => CommunityBody::Settings(settings(s, false)?),
         B::Close(c) => CommunityBody::Close {
             community: cid("community", &c.community)?,
-            kind: match wire::CommunityCloseKind::try_from(c.kind) {
-                Ok(wire::CommunityCloseKind::Archive) => CloseKind::Archive,
-                Ok(wire::CommunityCloseKind::Reopen) => CloseKind::Reopen,
-                Ok(wire::CommunityCloseKind::Delete) => CloseKind::Delete,
-                _ => return Err(bad("unknown close kind")),
-            },
+            kind: CloseKind::ALL
+                .into_iter()
+                .find(|k| k.wire() as i32 == c.kind)
+                .ok_or_else(|| bad("unknown close kind"))?,
         },
         B::Post(p) => {
             let repost_of = opt_id("repost_of", &p.repost_of)?;
@@ -496,17 +554,10 @@ pub fn validate_community_action(bytes: &[u8]) -> Result<ValidatedCommunityActio
             reason: sized("reason", r.reason, 1, limits::MAX_COMMUNITY_NOTE)?,
         },
         B::Moderate(m) => {
-            let action = match wire::CommunityModAction::try_from(m.action) {
-                Ok(wire::CommunityModAction::Remove) => ModAction::Remove,
-                Ok(wire::CommunityModAction::Dismiss) => ModAction::Dismiss,
-                Ok(wire::CommunityModAction::Ban) => ModAction::Ban,
-                Ok(wire::CommunityModAction::Unban) => ModAction::Unban,
-                Ok(wire::CommunityModAction::Admit) => ModAction::Admit,
-                Ok(wire::CommunityModAction::Refuse) => ModAction::Refuse,
-                Ok(wire::CommunityModAction::Invite) => ModAction::Invite,
-                Ok(wire::CommunityModAction::ApprovePoster) => ModAction::ApprovePoster,
-                _ => return Err(bad("unknown moderator action")),
-            };
+            let action = ModAction::ALL
+                .into_iter()
+                .find(|a| a.wire() as i32 == m.action)
+                .ok_or_else(|| bad("unknown moderator action"))?;
             let (target, account_key) = if action.is_about_account() {
                 if !m.target.is_empty() {
                     return Err(bad("an action about an account names no target"));
@@ -610,6 +661,17 @@ mod tests {
                 note: String::new(),
             }));
         assert!(validate_community_action(&encode(&ban_with_target)).is_err());
+    }
+
+    #[test]
+    fn names_and_wire_values_round_trip() {
+        for a in ModAction::ALL {
+            assert_eq!(ModAction::from_name(a.name()), Some(a));
+        }
+        for k in CloseKind::ALL {
+            assert_eq!(CloseKind::from_name(k.name()), Some(k));
+        }
+        assert_eq!(ModAction::from_name("promote"), None);
     }
 
     #[test]

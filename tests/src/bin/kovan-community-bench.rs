@@ -582,7 +582,7 @@ async fn measure_relay(
     progress(args, &format!("posting for {} s with {} writers", args.load_secs, args.writers));
     let mut writers = Vec::new();
     for w in 0..args.writers {
-        let id = identity();
+        let id = identity()?;
         let token = register(&http, url, &relay_peer, &format!("writer{w}"), &id).await?;
         writers.push((id, token));
     }

@@ -321,11 +321,11 @@ async fn run(args: &Args, relay: &RelayProc) -> anyhow::Result<Value> {
     progress(args, &format!("registering {} recipients", args.concurrency));
     let mut recipients = Vec::new();
     for i in 0..args.concurrency {
-        let id = identity();
+        let id = identity()?;
         let token = register(&http, &relay.url, &relay_peer, &format!("rcpt{i}"), &id).await?;
         recipients.push((id, token));
     }
-    let sender = identity();
+    let sender = identity()?;
     progress(args, &format!("sealing {} envelopes", args.messages));
     let payload = vec![0x42u8; args.payload];
     let mut envelopes = Vec::with_capacity(args.messages);

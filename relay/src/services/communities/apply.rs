@@ -143,10 +143,14 @@ async fn item(tx: &mut Tx, id: &[u8; 16], community: &str) -> Result<Item, Apply
         depth: r.try_get("depth")?,
         path: r.try_get("path")?,
         children: r.try_get("children")?,
-        gone: r
-            .try_get::<bool, _>("gone")
-            .or_else(|_| r.try_get::<i64, _>("gone").map(|g| g != 0))?,
+        gone: flag(&r, "gone")?,
     })
+}
+
+/// A boolean SQL expression's value: PostgreSQL answers a bool, SQLite an
+/// integer.
+fn flag(r: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    r.try_get::<bool, _>(column).or_else(|_| r.try_get::<i64, _>(column).map(|g| g != 0))
 }
 
 fn live(i: &Item) -> Result<(), ApplyError> {
@@ -180,8 +184,7 @@ async fn readable_item(tx: &mut Tx, id: &[u8; 16], account: i64) -> Result<bool,
     let Some(r) = r else { return Ok(false) };
     let public = r.try_get::<String, _>("visibility")? == "public";
     let state: Option<String> = r.try_get("state")?;
-    let live =
-        r.try_get::<bool, _>("live").or_else(|_| r.try_get::<i64, _>("live").map(|g| g != 0))?;
+    let live = flag(&r, "live")?;
     Ok(live && (public || state.as_deref() == Some("member")))
 }
 

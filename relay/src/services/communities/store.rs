@@ -198,6 +198,15 @@ fn community_from(r: &AnyRow) -> Result<CommunityRow, sqlx::Error> {
     })
 }
 
+fn member_from(r: &AnyRow) -> Result<MemberRow, sqlx::Error> {
+    Ok(MemberRow {
+        state: r.try_get("state")?,
+        moderator: r.try_get::<i64, _>("moderator")? != 0,
+        poster: r.try_get::<i64, _>("poster")? != 0,
+        last_read: r.try_get("last_read")?,
+    })
+}
+
 fn signed_from(r: &AnyRow) -> Result<SignedRow, sqlx::Error> {
     Ok(SignedRow {
         by: r.try_get("by_name")?,
@@ -366,13 +375,7 @@ impl CommunityStore for SqlStore {
         .bind(account)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(r) = row else { return Ok(None) };
-        Ok(Some(MemberRow {
-            state: r.try_get("state")?,
-            moderator: r.try_get::<i64, _>("moderator")? != 0,
-            poster: r.try_get::<i64, _>("poster")? != 0,
-            last_read: r.try_get("last_read")?,
-        }))
+        Ok(row.as_ref().map(member_from).transpose()?)
     }
 
     async fn search_communities(
@@ -399,28 +402,21 @@ impl CommunityStore for SqlStore {
     }
 
     async fn joined(&self, account: i64) -> StoreResult<Vec<(CommunityRow, MemberRow, i64)>> {
+        // One query: each community with the member's row and its unread
+        // posts.
         let sql = format!(
-            "SELECT {COMMUNITY_COLS} JOIN community_members me ON me.community_id = c.id \
-             WHERE me.account_id = $1 AND me.state = 'member' ORDER BY c.name"
+            "SELECT j.*, me.state, me.moderator, me.poster, me.last_read, \
+             (SELECT COUNT(*) FROM community_items i WHERE i.community_id = j.id \
+              AND i.is_post = 1 AND i.n > me.last_read) AS unread \
+             FROM (SELECT {COMMUNITY_COLS}) j JOIN community_members me ON me.community_id = j.id \
+             WHERE me.account_id = $1 AND me.state = 'member' ORDER BY j.name"
         );
         let rows =
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account).fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let c = community_from(r)?;
-            let Some(m) = self.member(&c.id, account).await? else { continue };
-            let unread: i64 = sqlx::query(
-                "SELECT COUNT(*) AS k FROM community_items WHERE community_id = $1 \
-                 AND is_post = 1 AND n > $2",
-            )
-            .bind(&c.id)
-            .bind(m.last_read)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("k")?;
-            out.push((c, m, unread));
-        }
-        Ok(out)
+        Ok(rows
+            .iter()
+            .map(|r| Ok((community_from(r)?, member_from(r)?, r.try_get("unread")?)))
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 
     async fn posts(

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use kovan_spec::validate::{CloseKind, ModAction};
 use kovan_spec::wire::{self, community_action::Body};
 use rand_core::{OsRng, RngCore};
 use serde_json::{Value, json};
@@ -223,16 +224,19 @@ impl NodeHandle {
     /// A post and its comments in tree order (every page), checked. `item`
     /// may be a comment: its post's thread comes.
     pub async fn community_thread(&self, item: &str) -> NodeResult<Vec<CommunityItemView>> {
-        let (mut all, mut next) = self.community_thread_page(item, "", 100).await?;
-        while let Some(after) = next.take() {
-            if all.len() >= 100_000 {
-                break;
+        let (post, community) = self.thread_of(item).await?;
+        let keys = self.keys(&community).await?;
+        let post_id = post["post"].as_str().unwrap_or_default().to_owned();
+        let mut all = vec![verify_item(&post, &keys)];
+        let mut after = String::new();
+        loop {
+            let (page, next) = self.comments_page(&post_id, &after, 100).await?;
+            all.extend(page.iter().map(|i| verify_item(i, &keys)));
+            match next {
+                Some(a) if all.len() < 100_000 => after = a,
+                _ => return Ok(all),
             }
-            let (more, n) = self.community_thread_page(item, &after, 100).await?;
-            all.extend(more);
-            next = n;
         }
-        Ok(all)
     }
 
     /// One page of a thread, checked: with an empty `after`, the post (or
@@ -245,6 +249,17 @@ impl NodeHandle {
         after: &str,
         limit: usize,
     ) -> NodeResult<(Vec<CommunityItemView>, Option<String>)> {
+        let (post, community) = self.thread_of(item).await?;
+        let post_id = post["post"].as_str().unwrap_or_default().to_owned();
+        let (page, next) = self.comments_page(&post_id, after, limit).await?;
+        let mut items = if after.is_empty() { vec![post] } else { Vec::new() };
+        items.extend(page);
+        Ok((self.checked(&community, &Value::Array(items)).await?, next))
+    }
+
+    /// The post `item` is (or is under) and its community, as the relay
+    /// sent them.
+    async fn thread_of(&self, item: &str) -> NodeResult<(Value, Value)> {
         let first =
             self.community_read(&format!("/v1/community-items/{}", seg(item)?), &[]).await?;
         let post_id = first["post"].as_str().unwrap_or_default().to_owned();
@@ -253,17 +268,26 @@ impl NodeHandle {
         } else {
             self.community_read(&format!("/v1/community-items/{}", seg(&post_id)?), &[]).await?
         };
-        let c = self.community_doc(post["community"].as_str().unwrap_or_default()).await?;
+        let community = self.community_doc(post["community"].as_str().unwrap_or_default()).await?;
+        Ok((post, community))
+    }
+
+    /// A page of a post's comments as the relay sent them, and where the
+    /// next one starts.
+    async fn comments_page(
+        &self,
+        post: &str,
+        after: &str,
+        limit: usize,
+    ) -> NodeResult<(Vec<Value>, Option<String>)> {
         let page = self
             .community_read(
-                &format!("/v1/community-items/{}/comments", seg(&post_id)?),
+                &format!("/v1/community-items/{}/comments", seg(post)?),
                 &[("after", after.to_owned()), ("limit", limit.clamp(1, 100).to_string())],
             )
             .await?;
-        let mut items = if after.is_empty() { vec![post] } else { Vec::new() };
-        items.extend(page["items"].as_array().into_iter().flatten().cloned());
-        let next = page["next_after"].as_str().map(str::to_owned);
-        Ok((self.checked(&c, &Value::Array(items)).await?, next))
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        Ok((items, page["next_after"].as_str().map(str::to_owned)))
     }
 
     /// Every version of a post or comment, oldest first: (title, text);
@@ -363,12 +387,9 @@ impl NodeHandle {
     /// Archives (`archive`), reopens (`reopen`) or deletes (`delete`) a
     /// community (the owner).
     pub async fn community_close(&self, name: &str, how: &str) -> NodeResult<Value> {
-        let kind = match how {
-            "archive" => wire::CommunityCloseKind::Archive,
-            "reopen" => wire::CommunityCloseKind::Reopen,
-            "delete" => wire::CommunityCloseKind::Delete,
-            _ => return Err(NodeError::Invalid("archive, reopen or delete".into())),
-        } as i32;
+        let kind = CloseKind::from_name(how)
+            .ok_or_else(|| NodeError::Invalid("archive, reopen or delete".into()))?
+            .wire() as i32;
         let community = self.community_id(name).await?;
         self.community_act(Body::Close(wire::CommunityClose { community, kind })).await
     }
@@ -569,31 +590,20 @@ impl NodeHandle {
         on: &str,
         note: &str,
     ) -> NodeResult<Value> {
-        use wire::CommunityModAction as M;
-        let a = match action {
-            "remove" => M::Remove,
-            "dismiss" => M::Dismiss,
-            "ban" => M::Ban,
-            "unban" => M::Unban,
-            "admit" => M::Admit,
-            "refuse" => M::Refuse,
-            "invite" => M::Invite,
-            "approve_poster" => M::ApprovePoster,
-            _ => {
-                return Err(NodeError::Invalid(
-                    "remove, dismiss, ban, unban, admit, refuse, invite or approve_poster".into(),
-                ));
-            }
-        };
+        let a = ModAction::from_name(action).ok_or_else(|| {
+            NodeError::Invalid(
+                "remove, dismiss, ban, unban, admit, refuse, invite or approve_poster".into(),
+            )
+        })?;
         let community = self.community_id(name).await?;
-        let (target, account) = if matches!(a, M::Remove | M::Dismiss) {
+        let (target, account) = if !a.is_about_account() {
             (unhex(on)?, Vec::new())
         } else {
             (Vec::new(), self.account_key_of(on).await?)
         };
         self.community_act(Body::Moderate(wire::CommunityModerate {
             community,
-            action: a as i32,
+            action: a.wire() as i32,
             target,
             account,
             note: note.into(),
