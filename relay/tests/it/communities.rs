@@ -120,6 +120,14 @@ async fn a_public_community_lives_from_creation_to_deletion(db: Db) {
     let can = relay.register("can").await;
     let c = hex16(&ok(&relay, &ali, create("arilar", true)).await);
     let cid = hex::encode(&c);
+    // New settings name Deniz a moderator: the community names them.
+    let deniz = relay.register("deniz").await;
+    let deniz_key = deniz.account.id().as_bytes().to_vec();
+    let mut s = settings(true, vec![deniz_key.clone()]);
+    s.community = c.clone();
+    ok(&relay, &ali, Body::Settings(s)).await;
+    let (_, doc) = relay.get(&format!("/v1/communities/{cid}"), None).await;
+    assert_eq!(doc["names"][B64.encode(&deniz_key).as_str()], "deniz", "{doc}");
     // Found by name and topic; the name is unique.
     let (_, found) = relay.get("/v1/communities?q=aricilik", None).await;
     assert_eq!(found["results"][0]["name"], "arilar");
@@ -242,6 +250,9 @@ async fn a_public_community_lives_from_creation_to_deletion(db: Db) {
     let (_, log) = relay.get(&format!("/v1/communities/{cid}/modlog"), None).await;
     assert_eq!(log["entries"].as_array().unwrap().len(), 2);
     assert_eq!(log["entries"][0]["by"], "ali");
+    // The banned account's signed key comes with the name the relay knows.
+    let can_key = B64.encode(can.account.id().as_bytes());
+    assert_eq!(log["names"][can_key.as_str()], "can", "{log}");
 
     // Unread counts and the feed across joined communities.
     let (_, joined) = relay.get("/v1/communities/joined", Some(&ayse.token)).await;

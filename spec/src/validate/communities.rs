@@ -380,6 +380,18 @@ impl CommunityBody {
         }
     }
 
+    /// The accounts the action names: a community's moderators (create,
+    /// settings) or the account a moderator acts on.
+    pub fn accounts(&self) -> Vec<[u8; 32]> {
+        match self {
+            CommunityBody::Create { settings, .. } | CommunityBody::Settings(settings) => {
+                settings.moderators.clone()
+            }
+            CommunityBody::Moderate { account: Some(a), .. } => vec![*a],
+            _ => Vec::new(),
+        }
+    }
+
     /// The community the action is in (None for a create, which makes one).
     pub fn community(&self) -> Option<MessageId> {
         match self {

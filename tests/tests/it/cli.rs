@@ -1078,7 +1078,7 @@ fn communities_through_the_cli_post_comment_and_moderate() {
     assert!(!ok && err.contains("join the community first"), "{err}");
     let (_, log, _) = text(&bob, &["community", "log", "arilar"]);
     assert!(
-        log.contains("alice remove") && log.contains("kural 2") && log.contains("alice ban"),
+        log.contains("alice remove") && log.contains("kural 2") && log.contains("alice ban bob"),
         "{log}"
     );
     let (_, thread, _) = text(&alice, &["thread", &post_id]);

@@ -2,11 +2,14 @@
 //! signed action) and the reads, which hand out the signed actions so that
 //! clients check them.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use kovan_crypto::community::{ActionError, open_action};
 use kovan_spec::limits;
+use kovan_spec::validate::validate_community_action;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -36,6 +39,23 @@ pub struct SignedDoc {
 
 fn signed(p: &super::store::Signed) -> SignedDoc {
     SignedDoc { tbs: b64(&p.0), signature: b64(&p.1) }
+}
+
+/// Usernames, by base64 account key, of the accounts the signed actions
+/// name (a community's moderators, the account a moderator acted on), so
+/// that clients show names next to the keys they verify.
+async fn names<'a>(
+    st: &Shared,
+    actions: impl IntoIterator<Item = &'a super::store::Signed>,
+) -> ApiResult<BTreeMap<String, String>> {
+    let mut keys: Vec<[u8; 32]> = actions
+        .into_iter()
+        .filter_map(|a| validate_community_action(&a.0).ok())
+        .flat_map(|a| a.body.accounts())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(st.store.usernames(&keys).await?.into_iter().map(|(k, n)| (b64(&k), n)).collect())
 }
 
 /// What a write did.
@@ -85,6 +105,10 @@ pub struct CommunityDoc {
     pub moderator: bool,
     /// Posts the caller has not seen (joined list only).
     pub unread: Option<i64>,
+    /// Usernames of the moderators, by base64 account key (one community
+    /// only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
 }
 
 fn community_doc(c: CommunityRow, m: Option<&MemberRow>, unread: Option<i64>) -> CommunityDoc {
@@ -105,6 +129,7 @@ fn community_doc(c: CommunityRow, m: Option<&MemberRow>, unread: Option<i64>) ->
         my_state: m.map(|m| m.state.clone()),
         moderator: m.is_some_and(|m| m.moderator && m.state == "member"),
         unread,
+        names: BTreeMap::new(),
     }
 }
 
@@ -226,10 +251,15 @@ pub struct Entry {
 pub struct Entries {
     /// Newest first (the log) or oldest first (reports).
     pub entries: Vec<Entry>,
+    /// Usernames of the accounts the entries act on, by base64 account key.
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
 }
 
-fn entries(rows: Vec<SignedRow>) -> Entries {
-    Entries {
+async fn entries(st: &Shared, rows: Vec<SignedRow>) -> ApiResult<Entries> {
+    let names = names(st, rows.iter().map(|r| &r.action)).await?;
+    Ok(Entries {
+        names,
         entries: rows
             .into_iter()
             .map(|r| Entry {
@@ -239,7 +269,7 @@ fn entries(rows: Vec<SignedRow>) -> Entries {
                 item: r.item_id,
             })
             .collect(),
-    }
+    })
 }
 
 /// A join request.
@@ -460,7 +490,8 @@ pub async fn get_community(
         Some(s) => st.store.member(&c.id, s.account_id).await?,
         None => None,
     };
-    Ok(Json(community_doc(c, m.as_ref(), None)))
+    let names = names(&st, std::iter::once(&c.create).chain(&c.settings)).await?;
+    Ok(Json(CommunityDoc { names, ..community_doc(c, m.as_ref(), None) }))
 }
 
 /// A page of a community's posts; marks them seen for a member.
@@ -524,7 +555,7 @@ pub async fn modlog(
     st.limits.community_read_ip.allow(&ip.0)?;
     let (limit, offset) = q.page();
     let (c, _) = readable(&st, &key, s.as_ref()).await?;
-    Ok(Json(entries(st.store.modlog(&c.id, limit, offset).await?)))
+    Ok(Json(entries(&st, st.store.modlog(&c.id, limit, offset).await?).await?))
 }
 
 async fn moderated(st: &Shared, key: &str, s: &SessionRow) -> ApiResult<CommunityRow> {
@@ -549,7 +580,7 @@ pub async fn reports(
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<Entries>> {
     let c = moderated(&st, &key, &s).await?;
-    Ok(Json(entries(st.store.reports(&c.id).await?)))
+    Ok(Json(entries(&st, st.store.reports(&c.id).await?).await?))
 }
 
 /// Join requests (moderators).

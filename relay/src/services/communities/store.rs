@@ -324,6 +324,12 @@ pub trait CommunityStore: Send + Sync {
         offset: i64,
     ) -> impl Future<Output = StoreResult<Vec<SignedRow>>> + Send;
 
+    /// The usernames of those of `keys` (account keys) that have accounts.
+    fn usernames(
+        &self,
+        keys: &[[u8; 32]],
+    ) -> impl Future<Output = StoreResult<Vec<([u8; 32], String)>>> + Send;
+
     /// Open reports, oldest first.
     fn reports(&self, community: &str) -> impl Future<Output = StoreResult<Vec<SignedRow>>> + Send;
 
@@ -590,6 +596,28 @@ impl CommunityStore for SqlStore {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(signed_from).collect::<Result<_, _>>()?)
+    }
+
+    async fn usernames(&self, keys: &[[u8; 32]]) -> StoreResult<Vec<([u8; 32], String)>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(100) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT account_key, username FROM accounts WHERE account_key IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for k in chunk {
+                q = q.bind(k.to_vec());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let key: Vec<u8> = r.try_get("account_key")?;
+                if let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) {
+                    out.push((key, r.try_get("username")?));
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn reports(&self, community: &str) -> StoreResult<Vec<SignedRow>> {

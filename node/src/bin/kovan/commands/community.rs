@@ -256,12 +256,12 @@ pub fn item_lines(i: &Value) -> String {
 }
 
 fn entry_line(e: &Value) -> String {
-    let about = e["item"].as_str().or(e["account"].as_str()).unwrap_or("");
+    let about = e["item"].as_str().or(e["account_name"].as_str()).unwrap_or("");
     format!(
         "{} {} {} {}{}",
         clean(e["by"].as_str().unwrap_or("(gone)")),
         e["action"].as_str().unwrap_or("?"),
-        about,
+        clean(about),
         clean(e["note"].as_str().unwrap_or("")),
         if e["verified"] == true { "" } else { "  ✗ not signed by a moderator" },
     )
@@ -298,6 +298,15 @@ impl Community {
                     clean(c["owner"].as_str().unwrap_or("")),
                     c["post_policy"]
                 );
+                let mods: Vec<String> = c["moderators"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| m.as_str().map(clean))
+                    .collect();
+                if !mods.is_empty() {
+                    println!("moderators: {}", mods.join(", "));
+                }
             }),
             C::Create { name, settings } => {
                 remote::run(ctx, "community_create", settings.json(name), done)

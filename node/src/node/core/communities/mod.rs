@@ -191,15 +191,17 @@ impl NodeHandle {
             )
             .await?;
         let mut out = Vec::new();
-        let mut keys: HashMap<String, Keys> = HashMap::new();
+        // Each community's keys and name, read once.
+        let mut keys: HashMap<String, (Keys, Option<String>)> = HashMap::new();
         for item in page["items"].as_array().into_iter().flatten() {
             let cid = item["community"].as_str().unwrap_or_default().to_owned();
             if !keys.contains_key(&cid) {
                 let doc = self.community_doc(&cid).await?;
-                keys.insert(cid.clone(), self.keys(&doc).await?);
+                let name = doc["name"].as_str().map(str::to_owned);
+                keys.insert(cid.clone(), (self.keys(&doc).await?, name));
             }
-            if let Some(k) = keys.get(&cid) {
-                out.push(verify_item(item, k));
+            if let Some((k, name)) = keys.get(&cid) {
+                out.push(CommunityItemView { community: name.clone(), ..verify_item(item, k) });
             }
         }
         Ok(out)
@@ -307,14 +309,26 @@ impl NodeHandle {
         let c = self.community_doc(name).await?;
         let mods = moderators(&c)?;
         let v = self.community_read(&format!("/v1/communities/{}/modlog", seg(name)?), &[]).await?;
-        Ok(v["entries"].as_array().into_iter().flatten().map(|e| entry_view(e, &mods)).collect())
+        let names = &v["names"];
+        Ok(v["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| entry_view(e, &mods, names))
+            .collect())
     }
 
     /// Open reports (moderators).
     pub async fn community_reports(&self, name: &str) -> NodeResult<Vec<ModEntryView>> {
         let v =
             self.community_read(&format!("/v1/communities/{}/reports", seg(name)?), &[]).await?;
-        Ok(v["entries"].as_array().into_iter().flatten().map(|e| entry_view(e, &[])).collect())
+        let names = &v["names"];
+        Ok(v["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| entry_view(e, &[], names))
+            .collect())
     }
 
     /// Join requests (moderators): `{username, account_key, note, since}`.
@@ -357,8 +371,13 @@ impl NodeHandle {
     }
 
     /// The account key of a username: a friend's from the contacts, else
-    /// the relay's directory.
+    /// the relay's directory; 64 hex digits are the key itself (usernames
+    /// are shorter).
     async fn account_key_of(&self, username: &str) -> NodeResult<Vec<u8>> {
+        // A moderator without a name the relay knows is shown by hex key.
+        if let Some(k) = hex::decode(username).ok().filter(|k| k.len() == 32) {
+            return Ok(k);
+        }
         let name = username.trim_start_matches('@').to_ascii_lowercase();
         let n2 = name.clone();
         if let Some(k) = self.call(move |c| Ok(c.friend_keys()?.get(&n2).copied())).await? {

@@ -57,6 +57,9 @@ pub struct CommunityItemView {
     pub created_ms: u64,
     /// A post's files (fetch one with `community_fetch`).
     pub attachments: Vec<AttachmentView>,
+    /// The community's name, for items listed across communities (the
+    /// feed).
+    pub community: Option<String>,
 }
 
 /// A file of a post, as its author signed it.
@@ -287,6 +290,17 @@ pub struct CommunityView {
     pub moderator: bool,
     /// Posts this account has not seen (joined list).
     pub unread: Option<i64>,
+    /// The moderators named in the owner's signed settings (the owner
+    /// aside): usernames as the relay knows them, else hex account keys.
+    pub moderators: Vec<String>,
+}
+
+/// The username the relay gives for a signed account key (`names` maps
+/// base64 keys to usernames), else the key in hex.
+fn name_of(names: &Value, key: &[u8; 32]) -> String {
+    use base64::Engine;
+    let b = base64::engine::general_purpose::STANDARD.encode(key);
+    names[b.as_str()].as_str().map_or_else(|| hex::encode(key), str::to_owned)
 }
 
 /// Checks a community document (its create action's id and signature, the
@@ -326,6 +340,12 @@ pub(super) fn community_view(doc: &Value) -> NodeResult<CommunityView> {
         my_state: doc["my_state"].as_str().map(str::to_owned),
         moderator: doc["moderator"].as_bool().unwrap_or(false),
         unread: doc["unread"].as_i64(),
+        moderators: settings
+            .moderators
+            .iter()
+            .filter(|k| **k != create.action.author)
+            .map(|k| name_of(&doc["names"], k))
+            .collect(),
     })
 }
 
@@ -340,6 +360,8 @@ pub struct ModEntryView {
     pub item: Option<String>,
     /// The account it is about (hex account key).
     pub account: Option<String>,
+    /// That account's username as the relay knows it, else its hex key.
+    pub account_name: Option<String>,
     /// The moderator's note or the report's reason.
     pub note: String,
     /// Signed as shown, by a moderator (for moderator actions).
@@ -348,13 +370,15 @@ pub struct ModEntryView {
     pub created_ms: u64,
 }
 
-/// Checks an entry of the moderation log or the report queue.
-pub(super) fn entry_view(doc: &Value, moderators: &[[u8; 32]]) -> ModEntryView {
+/// Checks an entry of the moderation log or the report queue (`names`:
+/// the relay's usernames of the accounts entries act on).
+pub(super) fn entry_view(doc: &Value, moderators: &[[u8; 32]], names: &Value) -> ModEntryView {
     let mut v = ModEntryView {
         by: doc["by"].as_str().map(str::to_owned),
         action: String::new(),
         item: doc["item"].as_str().map(str::to_owned),
         account: None,
+        account_name: None,
         note: String::new(),
         verified: false,
         created_ms: 0,
@@ -366,6 +390,7 @@ pub(super) fn entry_view(doc: &Value, moderators: &[[u8; 32]]) -> ModEntryView {
                 v.action = action.name().into();
                 v.item = target.as_ref().map(hex16);
                 v.account = account.map(hex::encode);
+                v.account_name = account.map(|k| name_of(names, &k));
                 v.note = note;
                 v.verified = moderators.contains(&a.action.author);
             }
