@@ -15,6 +15,8 @@ pub enum Pick {
     Attach(String),
     /// To become this account's avatar.
     Avatar,
+    /// To go with a community post being written.
+    PostFile,
 }
 
 /// What the user did with the desktop (recorded in tests).

@@ -47,6 +47,7 @@ pub mod voice;
 pub use error::{Error, ErrorKind, Result};
 pub use node::{
     AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, Event, FileOptions,
-    FileView, GroupChange, GroupView, InvitationView, MemberView, ModEntryView, NoTraceState,
-    NoTraceView, Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult, PostDraft,
+    FileView, GroupChange, GroupView, InvitationView, MAX_COMMUNITY_FILE, MemberView, ModEntryView,
+    NoTraceState, NoTraceView, Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult,
+    PostDraft,
 };

@@ -86,6 +86,7 @@ communities-bad-link = A link starts with https:// or http:// and has no spaces.
 
 # A post or comment
 communities-unknown-author = someone
+communities-in = in { $community }
 communities-meta = { $author } · { $day } { $time }
 communities-meta-edited = { $meta } · edited
 communities-meta-claimed = { $meta } (as the relay says)
@@ -202,3 +203,13 @@ communities-action-moderating = Error moderating
 communities-open-file = Open
 communities-file-saved = Saved { $path }, but it could not be opened: { $error }
 communities-more-comments = Load more comments
+communities-settings = Settings
+communities-edit-settings = Edit settings
+communities-save-settings = Save settings
+communities-moderators = Other moderators
+communities-moderators-hint = usernames, comma-separated
+communities-moderated-by = Moderators: { $names }
+communities-attach-file = Attach a file…
+communities-remove-file = Remove
+communities-files-full = A post carries at most { $n } files.
+communities-file-too-big = A file is larger than { $size }.

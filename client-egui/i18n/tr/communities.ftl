@@ -74,6 +74,7 @@ communities-bad-link = Bağlantı https:// ya da http:// ile başlar ve boşluk 
 
 # Bir gönderi ya da yorum
 communities-unknown-author = biri
+communities-in = { $community } topluluğunda
 communities-meta = { $author } · { $day } { $time }
 communities-meta-edited = { $meta } · düzenlendi
 communities-meta-claimed = { $meta } (rölenin dediğine göre)
@@ -184,3 +185,13 @@ communities-action-moderating = Moderasyon işlemi yapılamadı
 communities-open-file = Aç
 communities-file-saved = { $path } kaydedildi ama açılamadı: { $error }
 communities-more-comments = Daha fazla yorum yükle
+communities-settings = Ayarlar
+communities-edit-settings = Ayarları düzenle
+communities-save-settings = Ayarları kaydet
+communities-moderators = Diğer moderatörler
+communities-moderators-hint = kullanıcı adları, virgülle ayrılmış
+communities-moderated-by = Moderatörler: { $names }
+communities-attach-file = Dosya ekle…
+communities-remove-file = Kaldır
+communities-files-full = Bir gönderi en çok { $n } dosya taşır.
+communities-file-too-big = Bir dosya { $size } boyutundan büyük.

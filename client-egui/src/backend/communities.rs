@@ -101,6 +101,13 @@ pub enum CommunityCmd {
         /// Topic, description, rules, visibility, who may post.
         settings: CommunitySettingsDraft,
     },
+    /// Replace a community's settings (its owner).
+    Settings {
+        /// The community's name.
+        name: String,
+        /// Topic, description, rules, visibility, who may post, moderators.
+        settings: CommunitySettingsDraft,
+    },
     /// Join (or ask to join) a community, or leave it.
     Join {
         /// The community's name.
@@ -300,6 +307,7 @@ impl CommunityCmd {
             Self::Thread { .. } => "reading the post",
             Self::Moderation(_) => "reading the moderation queue",
             Self::Create { .. } => "creating the community",
+            Self::Settings { .. } => "saving the settings",
             Self::Join { join: true, .. } => "joining the community",
             Self::Join { join: false, .. } => "leaving the community",
             Self::Close { how: Closing::Archive, .. } => "archiving the community",
@@ -395,6 +403,9 @@ pub(super) async fn run(n: &NodeHandle, cmd: CommunityCmd, out: &Out) {
         CommunityCmd::Moderation(name) => moderation(n, &name).await,
         CommunityCmd::Create { name, settings } => {
             n.community_create(&name, &settings).await.map(|_| CommunityUpdate::Created(name))
+        }
+        CommunityCmd::Settings { name, settings } => {
+            n.community_settings(&name, &settings).await.map(done)
         }
         CommunityCmd::Join { name, join } => {
             n.community_join(&name, join, "").await.map(|v| CommunityUpdate::Membership {

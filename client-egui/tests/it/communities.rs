@@ -3,7 +3,9 @@
 //! tree in order and a comment's replies collapse; a like counts; a post
 //! the relay altered shows failed verification and nothing of its text; a
 //! moderator admits a request and removes a reported comment; a private
-//! community found by search is asked to join.
+//! community found by search is asked to join; the owner edits the
+//! settings and names a moderator, and the log names whom a ban was for;
+//! a post goes with a file picked in the composer.
 
 use std::path::Path;
 
@@ -305,8 +307,13 @@ fn a_private_community_found_by_search_is_asked_to_join() {
     click(&mut alice, "Communities");
     until(&mut alice, "it among hers", |h| has(h, "queens") && has(h, "Feed"));
     click(&mut alice, "Feed");
-    until(&mut alice, "its post in her feed", |h| has(h, "Grafting"));
+    until(&mut alice, "its post in her feed, under its community's name", |h| {
+        has(h, "Grafting") && has(h, "in queens")
+    });
     shot(&mut alice, "communities-feed");
+    // The name opens the community.
+    click(&mut alice, "in queens");
+    until(&mut alice, "its page", |h| has(h, "Queen rearing") && has(h, "Leave"));
     assert!(alice.state().errors().is_empty(), "{:?}", alice.state().errors());
     rt.block_on(bob.shutdown());
 }
@@ -369,6 +376,88 @@ fn a_long_thread_comes_in_pages_and_a_search_hit_deep_in_it_is_shown() {
         has(h, "Long thread") && has(h, "word120") && has(h, "word000") && has(h, "word129")
     });
     assert!(!has(&alice, "Load more comments"), "the whole thread is there");
+    assert!(alice.state().errors().is_empty(), "{:?}", alice.state().errors());
+    rt.block_on(bob.shutdown());
+}
+
+#[test]
+fn the_owner_edits_the_settings_names_a_moderator_and_the_log_names_the_banned() {
+    let Setup { mut alice, relay, dir } = alice_alone();
+    let bob = bob(&relay, dir.path());
+    let rt = &relay.rt;
+    create_community(&mut alice, "apiary", false);
+    rt.block_on(bob.community_join("apiary", true, "")).unwrap();
+
+    // Moderation → Edit settings: a new topic, only moderators post, and
+    // Bob a moderator.
+    click(&mut alice, "Moderation");
+    click(&mut alice, "Edit settings");
+    until(&mut alice, "the form, filled", |h| {
+        h.query_all_by_value("Bees and honey").next().is_some()
+    });
+    retype(&mut alice, "Topic", "Apiary tools");
+    click(&mut alice, "Moderators");
+    type_into(&mut alice, "Other moderators", "bob");
+    click(&mut alice, "Save settings");
+    until(&mut alice, "the form closed", |h| !has(h, "Save settings") && has(h, "Edit settings"));
+    let seen = rt.block_on(bob.community("apiary")).unwrap();
+    assert_eq!(seen.topic, "Apiary tools");
+    assert_eq!(seen.post_policy, "moderators");
+    assert!(seen.moderator, "Bob was not made a moderator: {seen:?}");
+    assert_eq!(seen.moderators, ["bob"]);
+
+    // The community's page names its moderators.
+    click(&mut alice, "Back to apiary");
+    until(&mut alice, "the new topic", |h| has(h, "Apiary tools"));
+    click(&mut alice, "About");
+    until(&mut alice, "its moderators", |h| has(h, "Moderators: bob"));
+
+    // Bob bans Carol's account by name; the log says whom, by name.
+    let carol = {
+        let dir = dir.path().join("c");
+        let home = Home::at(dir);
+        rt.block_on(async {
+            home.ensure().unwrap();
+            let id = Identity::create(&home, PASSPHRASE.as_bytes(), "carol").unwrap();
+            let mut options = NodeOptions::loopback(home.clone(), "carol");
+            options.relay_url = Some(relay.url.clone());
+            let node = Node::start(id, options).await.unwrap();
+            node.register("carol", PASSWORD).await.unwrap();
+            node
+        })
+    };
+    rt.block_on(bob.community_moderate("apiary", "ban", "carol", "spam")).unwrap();
+    click(&mut alice, "Moderation");
+    until(&mut alice, "the ban logged by name", |h| has(h, "bob banned carol"));
+    assert!(alice.state().errors().is_empty(), "{:?}", alice.state().errors());
+    rt.block_on(carol.shutdown());
+    rt.block_on(bob.shutdown());
+}
+
+#[test]
+fn a_file_picked_in_the_composer_goes_with_the_post() {
+    let Setup { mut alice, relay, dir } = alice_alone();
+    let bob = bob(&relay, dir.path());
+    let rt = &relay.rt;
+    create_community(&mut alice, "maps", false);
+    rt.block_on(bob.community_join("maps", true, "")).unwrap();
+    let file = dir.path().join("field.txt");
+    std::fs::write(&file, "kovanlar burada").unwrap();
+
+    click(&mut alice, "New post");
+    type_into(&mut alice, "Title", "Where the hives are");
+    alice.state_mut().answer_next_dialog(file.clone());
+    click(&mut alice, "Attach a file…");
+    until(&mut alice, "the file listed", |h| has_text(h, "📎 field.txt (15 bytes)"));
+    click(&mut alice, "Post");
+    until(&mut alice, "the post listed", |h| has(h, "Where the hives are") && !has(h, "Post"));
+
+    // Bob sees the file and fetches what Alice signed.
+    let posts = rt.block_on(bob.community_posts("maps", "new", 0)).unwrap();
+    assert_eq!(posts[0].attachments.len(), 1, "{posts:?}");
+    assert_eq!(posts[0].attachments[0].name, "field.txt");
+    let saved = rt.block_on(bob.community_fetch(&posts[0].id, 0, None)).unwrap();
+    assert_eq!(std::fs::read_to_string(saved).unwrap(), "kovanlar burada");
     assert!(alice.state().errors().is_empty(), "{:?}", alice.state().errors());
     rt.block_on(bob.shutdown());
 }

@@ -43,8 +43,8 @@ use crate::relay_client::{Keepalive, RelayClient, RelayError};
 pub(crate) use core::control;
 pub use core::{
     AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, GroupChange,
-    HistoryAt, LiveShare, MAX_DRAFT, ModEntryView, NoTraceState, NoTraceView, PostDraft,
-    ScheduledContent, Verification, VoiceSource, fold_for_search,
+    HistoryAt, LiveShare, MAX_COMMUNITY_FILE, MAX_DRAFT, ModEntryView, NoTraceState, NoTraceView,
+    PostDraft, ScheduledContent, Verification, VoiceSource, fold_for_search,
 };
 
 pub use views::{

@@ -12,7 +12,7 @@ use super::item::{self, Click, Listing};
 use super::{Go, Page};
 use crate::app::Ctx;
 use crate::backend::{Cmd, CommunityCmd};
-use crate::widgets::labelled;
+use crate::widgets::{labelled, short};
 
 /// A community page's state.
 #[derive(Debug, Default)]
@@ -123,8 +123,8 @@ impl CommunityPage {
         }
         let member = c.my_state.as_deref() == Some("member");
         if member && !c.archived {
-            let me = ctx.signed_in.clone().unwrap_or_default();
-            if let Some(draft) = self.composer.show(ui, &me, ctx.now_ms()) {
+            let (me, now) = (ctx.signed_in.clone().unwrap_or_default(), ctx.now_ms());
+            if let Some(draft) = self.composer.show(ui, &mut ctx.desktop, &me, now) {
                 ctx.send(Cmd::Community(CommunityCmd::Post { name: c.name.clone(), draft }));
             }
         }
@@ -148,10 +148,8 @@ impl CommunityPage {
                 count: crate::backend::POST_PAGE,
             }));
         }
-        match clicked.or(click) {
-            Some(Click::Open(id)) => *go = Some(Go::To(Page::Thread(id))),
-            Some(Click::Send(cmd)) => ctx.send(Cmd::Community(cmd)),
-            None => {}
+        if let Some(cmd) = clicked.or(click).and_then(|c| c.follow(go)) {
+            ctx.send(Cmd::Community(cmd));
         }
     }
 
@@ -180,10 +178,14 @@ impl CommunityPage {
             owner = owner,
             policy = policy_name(&c.post_policy)
         ));
-        if !c.description.is_empty() || !c.rules.is_empty() {
+        if !c.description.is_empty() || !c.rules.is_empty() || !c.moderators.is_empty() {
             egui::CollapsingHeader::new(tr!("communities-about")).show(ui, |ui| {
                 if !c.description.is_empty() {
                     ui.add(egui::Label::new(&c.description).wrap());
+                }
+                if !c.moderators.is_empty() {
+                    let names: Vec<String> = c.moderators.iter().map(|m| short(m, 32)).collect();
+                    ui.label(tr!("communities-moderated-by", names = names.join(", ")));
                 }
                 if !c.rules.is_empty() {
                     ui.strong(tr!("communities-rules"));

@@ -1,13 +1,19 @@
-//! Writing a post: a title, the text, an optional link, and a Preview
-//! that shows the post as readers will see it before it goes. A post can
-//! quote another post or comment ("Quote in a new post" on a thread).
+//! Writing a post: a title, the text, an optional link, files, and a
+//! Preview that shows the post as readers will see it before it goes. A
+//! post can quote another post or comment ("Quote in a new post" on a
+//! thread).
+
+use std::path::PathBuf;
 
 use eframe::egui;
-use kovan_node::{CommunityItemView, PostDraft};
-use kovan_spec::limits::{MAX_COMMUNITY_LINK, MAX_COMMUNITY_POST, MAX_COMMUNITY_TITLE};
+use kovan_node::{AttachmentView, CommunityItemView, MAX_COMMUNITY_FILE, PostDraft};
+use kovan_spec::limits::{
+    MAX_COMMUNITY_ATTACHMENTS, MAX_COMMUNITY_LINK, MAX_COMMUNITY_POST, MAX_COMMUNITY_TITLE,
+};
 
 use super::item;
-use crate::widgets::{field, short};
+use crate::desktop::{Desktop, Pick};
+use crate::widgets::{field, human_size, short};
 
 /// The composer's state (one per community page).
 #[derive(Debug, Default)]
@@ -20,6 +26,8 @@ pub(super) struct Composer {
     preview: bool,
     /// The post or comment quoted.
     quote: Option<CommunityItemView>,
+    /// Files to attach, with their sizes when they were picked.
+    files: Vec<(PathBuf, u64)>,
     /// Posted, waiting for the relay.
     sending: bool,
 }
@@ -32,7 +40,7 @@ pub(super) fn multiline(ui: &mut egui::Ui, label: &str, value: &mut String, rows
 }
 
 /// Why the draft cannot go yet, if it cannot.
-fn problem(title: &str, text: &str, link: &str) -> Option<String> {
+fn problem(title: &str, text: &str, link: &str, files: &[(PathBuf, u64)]) -> Option<String> {
     if title.trim().is_empty() {
         return Some(tr!("communities-need-title"));
     }
@@ -47,7 +55,15 @@ fn problem(title: &str, text: &str, link: &str) -> Option<String> {
     if !link.is_empty() && (!web || link.len() > MAX_COMMUNITY_LINK || link.contains(' ')) {
         return Some(tr!("communities-bad-link"));
     }
+    if files.iter().any(|(_, size)| *size > MAX_COMMUNITY_FILE) {
+        return Some(tr!("communities-file-too-big", size = human_size(MAX_COMMUNITY_FILE)));
+    }
     None
+}
+
+/// A file's name as a post shows it.
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 impl Composer {
@@ -70,7 +86,23 @@ impl Composer {
     }
 
     /// Draws the composer; returns the post to send once "Post" is clicked.
-    pub(super) fn show(&mut self, ui: &mut egui::Ui, me: &str, now_ms: i64) -> Option<PostDraft> {
+    pub(super) fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        desktop: &mut Desktop,
+        me: &str,
+        now_ms: i64,
+    ) -> Option<PostDraft> {
+        if let Some(path) = desktop.picked(&Pick::PostFile) {
+            // The size is read once, to warn before posting; the node
+            // checks the file again as it uploads it.
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            if self.files.len() < MAX_COMMUNITY_ATTACHMENTS
+                && !self.files.iter().any(|f| f.0 == path)
+            {
+                self.files.push((path, size));
+            }
+        }
         if !self.open {
             if ui.button(tr!("communities-new-post")).clicked() {
                 self.open = true;
@@ -114,6 +146,7 @@ impl Composer {
                     ui.available_width() - 120.0,
                 );
             });
+            self.files_ui(ui, desktop);
             ui.checkbox(&mut self.preview, tr!("communities-preview"));
             if self.preview {
                 let shown = self.as_item(me, now_ms);
@@ -127,7 +160,7 @@ impl Composer {
                     item::content(ui, &shown, true);
                 });
             }
-            let problem = problem(&self.title, &self.text, &self.link);
+            let problem = problem(&self.title, &self.text, &self.link, &self.files);
             ui.horizontal(|ui| {
                 let ok = problem.is_none() && !self.sending;
                 let post = ui.add_enabled(ok, egui::Button::new(tr!("communities-post")));
@@ -138,6 +171,7 @@ impl Composer {
                         text: self.text.clone(),
                         link: self.link.trim().to_owned(),
                         quote_of: self.quote.as_ref().map(|q| q.id.clone()),
+                        files: self.files.iter().map(|f| f.0.clone()).collect(),
                         ..PostDraft::default()
                     });
                 }
@@ -151,6 +185,30 @@ impl Composer {
             }
         });
         draft
+    }
+
+    /// The files picked (each with a Remove button) and "Attach a file…"
+    /// while fewer than the most a post carries.
+    fn files_ui(&mut self, ui: &mut egui::Ui, desktop: &mut Desktop) {
+        let mut remove = None;
+        for (i, (path, size)) in self.files.iter().enumerate() {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!("📎 {} ({})", file_name(path), human_size(*size)));
+                if ui.small_button(tr!("communities-remove-file")).clicked() {
+                    remove = Some(i);
+                }
+            });
+        }
+        if let Some(i) = remove {
+            self.files.remove(i);
+        }
+        if self.files.len() < MAX_COMMUNITY_ATTACHMENTS {
+            if ui.button(tr!("communities-attach-file")).clicked() {
+                desktop.pick_file(Pick::PostFile);
+            }
+        } else {
+            ui.weak(tr!("communities-files-full", n = MAX_COMMUNITY_ATTACHMENTS));
+        }
     }
 
     /// The draft as a post readers would see.
@@ -175,7 +233,18 @@ impl Composer {
             liked: false,
             comments: 0,
             created_ms: u64::try_from(now_ms).unwrap_or(0),
-            attachments: Vec::new(),
+            attachments: self
+                .files
+                .iter()
+                .map(|(path, size)| AttachmentView {
+                    name: file_name(path),
+                    mime: String::new(),
+                    size: *size,
+                    blob: String::new(),
+                    sha256: String::new(),
+                })
+                .collect(),
+            community: None,
         }
     }
 }

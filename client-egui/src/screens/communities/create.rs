@@ -1,8 +1,9 @@
 //! "New community": its name, topic, description, rules, whether only
-//! members read it, and who may post.
+//! members read it, who may post and its moderators. The same form edits
+//! a community's settings (its owner, from Moderation).
 
 use eframe::egui;
-use kovan_node::CommunitySettingsDraft;
+use kovan_node::{CommunitySettingsDraft, CommunityView};
 use kovan_spec::limits::{MAX_COMMUNITY_DESCRIPTION, MAX_COMMUNITY_TOPIC};
 use kovan_spec::validate::is_community_name;
 
@@ -23,6 +24,10 @@ pub(super) struct NewCommunity {
     rules: String,
     private: bool,
     policy: &'static str,
+    /// Moderators besides the owner: usernames, comma-separated.
+    moderators: String,
+    /// The community whose settings are edited (else a new one).
+    editing: Option<String>,
     /// Sent, waiting for the relay.
     sent: Option<String>,
 }
@@ -37,6 +42,8 @@ impl Default for NewCommunity {
             rules: String::new(),
             private: false,
             policy: POLICIES[0],
+            moderators: String::new(),
+            editing: None,
             sent: None,
         }
     }
@@ -52,6 +59,22 @@ pub(super) fn policy_name(policy: &str) -> String {
 }
 
 impl NewCommunity {
+    /// The form filled with `c`'s settings, open, to edit them.
+    pub(super) fn edit(c: &CommunityView) -> Self {
+        Self {
+            open: true,
+            name: c.name.clone(),
+            topic: c.topic.clone(),
+            description: c.description.clone(),
+            rules: c.rules.clone(),
+            private: c.private,
+            policy: POLICIES.into_iter().find(|p| *p == c.post_policy).unwrap_or(POLICIES[0]),
+            moderators: c.moderators.join(", "),
+            editing: Some(c.name.clone()),
+            sent: None,
+        }
+    }
+
     /// The community was made: the form empties and closes.
     pub(super) fn created(&mut self, name: &str) {
         if self.sent.as_deref() == Some(name) {
@@ -64,8 +87,9 @@ impl NewCommunity {
         self.sent = None;
     }
 
-    /// Draws "New community" (a button that opens the form); returns the
-    /// command once "Create community" is clicked.
+    /// Draws "New community" (a button that opens the form), or the
+    /// settings being edited; returns the command once "Create community"
+    /// or "Save settings" is clicked.
     pub(super) fn show(&mut self, ui: &mut egui::Ui) -> Option<CommunityCmd> {
         if !self.open {
             if ui.button(tr!("communities-new-community")).clicked() {
@@ -76,10 +100,14 @@ impl NewCommunity {
         let mut cmd = None;
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.strong(tr!("communities-new-community"));
-            ui.horizontal_wrapped(|ui| {
-                field(ui, &tr!("communities-name"), &mut self.name, "", 150.0);
-            });
+            if self.editing.is_some() {
+                ui.strong(tr!("communities-settings"));
+            } else {
+                ui.strong(tr!("communities-new-community"));
+                ui.horizontal_wrapped(|ui| {
+                    field(ui, &tr!("communities-name"), &mut self.name, "", 150.0);
+                });
+            }
             let name = self.name.trim().to_owned();
             if !name.is_empty() && !is_community_name(&name) {
                 ui.weak(tr!("communities-name-rule"));
@@ -96,24 +124,27 @@ impl NewCommunity {
                     ui.selectable_value(&mut self.policy, p, policy_name(p));
                 }
             });
+            ui.horizontal_wrapped(|ui| {
+                let hint = tr!("communities-moderators-hint");
+                field(ui, &tr!("communities-moderators"), &mut self.moderators, &hint, 220.0);
+            });
             let fits = self.topic.len() <= MAX_COMMUNITY_TOPIC
                 && self.description.len() <= MAX_COMMUNITY_DESCRIPTION
                 && self.rules.len() <= MAX_COMMUNITY_DESCRIPTION;
             let ok = is_community_name(&name) && fits && self.sent.is_none();
             ui.horizontal(|ui| {
-                let create = ui.add_enabled(ok, egui::Button::new(tr!("communities-create")));
-                if create.clicked() {
+                let label = if self.editing.is_some() {
+                    tr!("communities-save-settings")
+                } else {
+                    tr!("communities-create")
+                };
+                if ui.add_enabled(ok, egui::Button::new(label)).clicked() {
                     self.sent = Some(name.clone());
-                    cmd = Some(CommunityCmd::Create {
-                        name: name.clone(),
-                        settings: CommunitySettingsDraft {
-                            topic: self.topic.trim().to_owned(),
-                            description: self.description.trim().to_owned(),
-                            rules: self.rules.trim().to_owned(),
-                            private: self.private,
-                            post_policy: self.policy.to_owned(),
-                            moderators: Vec::new(),
-                        },
+                    let settings = self.draft();
+                    cmd = Some(if self.editing.is_some() {
+                        CommunityCmd::Settings { name: name.clone(), settings }
+                    } else {
+                        CommunityCmd::Create { name: name.clone(), settings }
                     });
                 }
                 if ui.button(tr!("communities-cancel")).clicked() {
@@ -125,5 +156,28 @@ impl NewCommunity {
             }
         });
         cmd
+    }
+
+    /// The settings as the node takes them.
+    fn draft(&self) -> CommunitySettingsDraft {
+        CommunitySettingsDraft {
+            topic: self.topic.trim().to_owned(),
+            description: self.description.trim().to_owned(),
+            rules: self.rules.trim().to_owned(),
+            private: self.private,
+            post_policy: self.policy.to_owned(),
+            moderators: self
+                .moderators
+                .split([',', ' '])
+                .map(|m| m.trim().trim_start_matches('@'))
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
+    /// Whether the form is open.
+    pub(super) fn is_open(&self) -> bool {
+        self.open
     }
 }

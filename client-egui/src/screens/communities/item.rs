@@ -7,6 +7,7 @@
 use eframe::egui::{self, Color32, RichText};
 use kovan_node::CommunityItemView;
 
+use super::{Go, Page};
 use crate::backend::{CommunityCmd, Sort};
 use crate::widgets::{civil_day, clock, format_day};
 
@@ -23,6 +24,21 @@ pub(super) enum Click {
     Open(String),
     /// Send this command (a like).
     Send(CommunityCmd),
+    /// Open this community (by name).
+    Community(String),
+}
+
+impl Click {
+    /// Follows the click: a page to open goes into `go`; a command to send
+    /// is returned.
+    pub(super) fn follow(self, go: &mut Option<Go>) -> Option<CommunityCmd> {
+        match self {
+            Click::Open(id) => *go = Some(Go::To(Page::Thread(id))),
+            Click::Community(name) => *go = Some(Go::To(Page::Community(name))),
+            Click::Send(cmd) => return Some(cmd),
+        }
+        None
+    }
 }
 
 /// Whether what the item says may be shown: it verified and is not gone.
@@ -139,14 +155,22 @@ pub(super) fn like(ui: &mut egui::Ui, item: &CommunityItemView) -> Option<Click>
         .then(|| Click::Send(CommunityCmd::Like { item: item.id.clone(), liked: !item.liked }))
 }
 
-/// A post in a list: who and when, its title (which opens it), a part of
-/// its text, its likes and comments.
+/// A post in a list: its community in the feed (which opens it), who and
+/// when, its title (which opens the post), a part of its text, its likes
+/// and comments.
 pub(super) fn card(ui: &mut egui::Ui, item: &CommunityItemView) -> Option<Click> {
     let mut click = None;
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
+        if let Some(name) = &item.community
+            && ui.link(tr!("communities-in", community = name.as_str())).clicked()
+        {
+            click = Some(Click::Community(name.clone()));
+        }
         meta(ui, item);
-        click = content(ui, item, false);
+        if let Some(c) = content(ui, item, false) {
+            click = Some(c);
+        }
         ui.horizontal_wrapped(|ui| {
             if let Some(c) = like(ui, item) {
                 click = Some(c);

@@ -297,10 +297,8 @@ impl Communities {
             let (sort, offset) = (self.feed.sort, self.feed.items.len());
             ctx.send(Cmd::Community(CommunityCmd::Feed { sort, offset, count: POST_PAGE }));
         }
-        match click {
-            Some(item::Click::Open(id)) => *go = Some(Go::To(Page::Thread(id))),
-            Some(item::Click::Send(cmd)) => ctx.send(Cmd::Community(cmd)),
-            None => {}
+        if let Some(cmd) = click.and_then(|c| c.follow(go)) {
+            ctx.send(Cmd::Community(cmd));
         }
     }
 
@@ -419,6 +417,7 @@ impl Communities {
             }
             CommunityUpdate::Done(what) => {
                 self.thread.done(what);
+                self.moderation.done(what);
                 self.load(ctx);
             }
         }

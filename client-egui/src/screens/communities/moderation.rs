@@ -1,11 +1,13 @@
 //! Moderation (a community's moderators): the open reports (remove the
 //! post or comment, or dismiss the report), join requests (admit,
 //! refuse), a user banned, unbanned, invited or approved as a poster by
-//! name, the moderation log; for the owner, archive, reopen or delete.
+//! name, the moderation log; for the owner, the settings, archive, reopen
+//! or delete.
 
 use eframe::egui::{self, RichText};
 use kovan_node::{CommunityView, ModEntryView};
 
+use super::create::NewCommunity;
 use super::item::FAILED;
 use super::{Go, Page};
 use crate::app::Ctx;
@@ -27,6 +29,8 @@ pub(super) struct ModerationPage {
     user: String,
     /// The note that goes into the log with an action.
     note: String,
+    /// The settings being edited (the owner).
+    settings: Option<NewCommunity>,
 }
 
 /// "2026-05-01 14:05" of a time in ms (nothing when unknown).
@@ -80,9 +84,20 @@ impl ModerationPage {
         self.loading = false;
     }
 
-    /// Something failed: nothing is on its way any more.
+    /// Something failed: nothing is on its way any more (settings being
+    /// edited stay as typed).
     pub(super) fn failed(&mut self) {
         self.loading = false;
+        if let Some(f) = &mut self.settings {
+            f.failed();
+        }
+    }
+
+    /// A write worked: saved settings close their form.
+    pub(super) fn done(&mut self, what: &str) {
+        if what == "saving the settings" {
+            self.settings = None;
+        }
     }
 
     /// Draws the page.
@@ -256,6 +271,9 @@ impl ModerationPage {
             {
                 cmds.push(CommunityCmd::Close { name: name.clone(), how: Closing::Archive });
             }
+            if self.settings.is_none() && ui.button(tr!("communities-edit-settings")).clicked() {
+                self.settings = Some(NewCommunity::edit(c));
+            }
             if ui.button(tr!("communities-delete-community")).clicked() {
                 *ask = Some(Confirm::new(
                     tr!("communities-delete-community-question", name = name.as_str()),
@@ -264,6 +282,14 @@ impl ModerationPage {
                 ));
             }
         });
+        if let Some(form) = &mut self.settings {
+            if let Some(cmd) = form.show(ui) {
+                cmds.push(cmd);
+            }
+            if !form.is_open() {
+                self.settings = None;
+            }
+        }
     }
 
     fn log_ui(&mut self, ui: &mut egui::Ui) {
@@ -276,12 +302,18 @@ impl ModerationPage {
             ui.horizontal_wrapped(|ui| {
                 ui.weak(when(e.created_ms as i64));
                 let by = e.by.clone().unwrap_or_default();
-                let on = e.item.clone().or_else(|| e.account.clone()).unwrap_or_default();
+                // A post or comment by its id; an account by the name the
+                // relay gives its signed key (else the key).
+                let on = match (&e.item, &e.account_name) {
+                    (Some(item), _) => short(item, 12),
+                    (None, Some(name)) if name.len() < 64 => name.clone(),
+                    (None, name) => short(name.as_deref().unwrap_or_default(), 12),
+                };
                 ui.label(tr!(
                     "communities-log-entry",
                     by = by,
                     action = action_name(&e.action),
-                    on = short(&on, 12)
+                    on = on
                 ));
                 if !e.note.is_empty() {
                     ui.weak(tr!("communities-log-note", note = e.note.as_str()));

@@ -9,9 +9,9 @@ use std::collections::HashSet;
 use eframe::egui;
 use kovan_node::{CommunityItemView, CommunityView, PostDraft};
 
+use super::Go;
 use super::compose::multiline;
 use super::item::{self, Click};
-use super::{Go, Page};
 use crate::app::Ctx;
 use crate::backend::{Cmd, CommunityCmd};
 use crate::widgets::{Confirm, field};
@@ -288,9 +288,8 @@ impl ThreadPage {
     }
 
     fn clicked(&mut self, c: Click, cmds: &mut Vec<CommunityCmd>, go: &mut Option<Go>) {
-        match c {
-            Click::Open(id) => *go = Some(Go::To(Page::Thread(id))),
-            Click::Send(cmd) => cmds.push(cmd),
+        if let Some(cmd) = c.follow(go) {
+            cmds.push(cmd);
         }
     }
 

@@ -73,8 +73,8 @@ mod typing;
 
 pub use chats::HistoryAt;
 pub use communities::{
-    AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, ModEntryView,
-    PostDraft,
+    AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, MAX_COMMUNITY_FILE,
+    ModEntryView, PostDraft,
 };
 pub use delivery::SendOutcome;
 pub use drafts::MAX_DRAFT;
