@@ -34,14 +34,19 @@ fn alice_alone() -> Setup {
 
 /// Bob: a node of his own on the relay, signed up, driven by the test.
 fn bob(relay: &TestRelay, dir: &Path) -> NodeHandle {
-    let home = Home::at(dir.join("bob"));
+    user(relay, dir, "bob")
+}
+
+/// Someone else with a node of their own on the relay, signed up.
+fn user(relay: &TestRelay, dir: &Path, name: &str) -> NodeHandle {
+    let home = Home::at(dir.join(name));
     relay.rt.block_on(async {
         home.ensure().unwrap();
-        let id = Identity::create(&home, PASSPHRASE.as_bytes(), "bob").unwrap();
-        let mut options = NodeOptions::loopback(home.clone(), "bob");
+        let id = Identity::create(&home, PASSPHRASE.as_bytes(), name).unwrap();
+        let mut options = NodeOptions::loopback(home.clone(), name);
         options.relay_url = Some(relay.url.clone());
         let node = Node::start(id, options).await.unwrap();
-        node.register("bob", PASSWORD).await.unwrap();
+        node.register(name, PASSWORD).await.unwrap();
         node
     })
 }
@@ -413,19 +418,7 @@ fn the_owner_edits_the_settings_names_a_moderator_and_the_log_names_the_banned()
     until(&mut alice, "its moderators", |h| has(h, "Moderators: bob"));
 
     // Bob bans Carol's account by name; the log says whom, by name.
-    let carol = {
-        let dir = dir.path().join("c");
-        let home = Home::at(dir);
-        rt.block_on(async {
-            home.ensure().unwrap();
-            let id = Identity::create(&home, PASSPHRASE.as_bytes(), "carol").unwrap();
-            let mut options = NodeOptions::loopback(home.clone(), "carol");
-            options.relay_url = Some(relay.url.clone());
-            let node = Node::start(id, options).await.unwrap();
-            node.register("carol", PASSWORD).await.unwrap();
-            node
-        })
-    };
+    let carol = user(&relay, dir.path(), "carol");
     rt.block_on(bob.community_moderate("apiary", "ban", "carol", "spam")).unwrap();
     click(&mut alice, "Moderation");
     until(&mut alice, "the ban logged by name", |h| has(h, "bob banned carol"));
