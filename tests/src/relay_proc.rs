@@ -50,6 +50,20 @@ impl BenchDb {
         Ok(Self { url: format!("{base}/{name}"), pg: Some((postgres.to_owned(), name)), dir })
     }
 
+    /// An existing database at `url` (kept by an earlier run), with a fresh
+    /// directory for the relay's data. Never dropped.
+    pub fn existing(url: &str) -> anyhow::Result<Self> {
+        Ok(Self { url: url.to_owned(), pg: None, dir: tempfile::tempdir()? })
+    }
+
+    /// Keeps the database: `drop_now` leaves it, and the SQLite file's
+    /// directory stays. Returns the URL to reuse it by.
+    pub fn keep(&mut self) -> String {
+        self.pg = None;
+        self.dir.disable_cleanup(true);
+        self.url.clone()
+    }
+
     /// Drops a PostgreSQL database (the SQLite file goes with the directory).
     pub async fn drop_now(&mut self) {
         if let Some((admin, name)) = self.pg.take()

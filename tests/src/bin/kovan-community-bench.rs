@@ -32,7 +32,7 @@ use kovan_tests::relay_proc::{
 use rand_chacha::ChaCha8Rng;
 use rand_core::{OsRng, RngCore, SeedableRng};
 use serde_json::{Value, json};
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Row as _};
 
 /// Communities at scale.
 #[derive(Debug, Parser)]
@@ -72,6 +72,13 @@ struct Args {
     /// Seconds of the posting test.
     #[arg(long, default_value_t = 10)]
     load_secs: u64,
+    /// Keep the filled database and print its URL (for `--database`).
+    #[arg(long)]
+    keep: bool,
+    /// Measure a database kept by an earlier `--keep` run instead of
+    /// filling a new one (one backend at a time).
+    #[arg(long, conflicts_with = "keep")]
+    database: Option<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -263,6 +270,10 @@ async fn raw_post(pool: &AnyPool, fts: bool, r: &Row) -> anyhow::Result<()> {
 
 /// Fills the database: authors, communities, posts, comments, the index.
 async fn fill(args: &Args, backend: &str, pool: &AnyPool, words: &Words) -> anyhow::Result<f64> {
+    progress(
+        args,
+        &format!("{backend}: generating {} posts and {} comments", args.posts, args.comments),
+    );
     let started = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(42);
     let authors = 1000i64;
@@ -437,8 +448,14 @@ async fn act(
 }
 
 async fn run(args: &Args, backend: &str) -> anyhow::Result<Value> {
-    let mut db = BenchDb::create(backend, &args.postgres).await?;
+    let mut db = match &args.database {
+        Some(url) => BenchDb::existing(url)?,
+        None => BenchDb::create(backend, &args.postgres).await?,
+    };
     let result = measure(args, backend, &db).await;
+    if args.keep {
+        eprintln!("kept the {backend} database: --database {}", db.keep());
+    }
     db.drop_now().await;
     result
 }
@@ -452,11 +469,8 @@ async fn measure(args: &Args, backend: &str, db: &BenchDb) -> anyhow::Result<Val
         .connect(&db.url)
         .await?;
     let words = Words::new();
-    progress(
-        args,
-        &format!("{backend}: generating {} posts and {} comments", args.posts, args.comments),
-    );
-    let fill_secs = fill(args, backend, &pool, &words).await?;
+    let fill_secs =
+        if args.database.is_some() { 0.0 } else { fill(args, backend, &pool, &words).await? };
     let limits = "community_writes_per_account_per_minute = 100000000\n\
                   community_reads_per_ip_per_minute = 100000000\nlogins_per_ip_per_minute = 100000000";
     let mut relay = RelayProc::start(args.relay_bin.as_deref(), db, limits)?;
@@ -552,27 +566,43 @@ async fn measure_relay(
         let q = search::query_forms(w);
         let cid = community_id(*k);
         async move {
-            // The relay's search without HTTP, accounts and documents.
-            if backend == "postgres" {
+            // The relay's search without HTTP, accounts and documents: the
+            // newest window of matches, ranked, then the page's rows.
+            let found = if backend == "postgres" {
                 sqlx::query(
-                    "SELECT i.n, i.id, i.tbs FROM community_items i JOIN (SELECT c.n AS r, \
-                     ts_rank(c.search_tsv, q) AS score FROM community_items c, to_tsquery('simple', $1) q \
-                     WHERE c.community_id = $2 AND c.search_tsv @@ q ORDER BY c.n DESC LIMIT 1000) m \
-                     ON m.r = i.n ORDER BY m.score DESC, i.n DESC LIMIT 25",
+                    "SELECT n, search_text FROM community_items WHERE community_id = $1 \
+                     AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n DESC LIMIT $3",
                 )
-                .bind(search::tsquery(&q))
-                .bind(cid)
-                .fetch_all(pool)
-                .await?;
+                .persistent(false)
+                .bind(cid.clone())
+                .bind(search::tsquery(&cid, &q))
             } else {
                 sqlx::query(
-                    "SELECT i.n, i.id, i.tbs FROM community_items i JOIN (SELECT rowid AS r, \
-                     bm25(community_fts) AS score FROM community_fts WHERE community_fts MATCH $1 \
-                     ORDER BY rowid DESC LIMIT 1000) m ON m.r = i.n ORDER BY m.score, i.n DESC LIMIT 25",
+                    "SELECT i.n, i.search_text FROM community_items i JOIN (SELECT rowid AS r \
+                     FROM community_fts WHERE community_fts MATCH $1 ORDER BY rowid DESC LIMIT $2) m \
+                     ON m.r = i.n",
                 )
                 .bind(search::fts5_query(&cid, &q))
-                .fetch_all(pool)
-                .await?;
+            }
+            .bind(search::WINDOW)
+            .fetch_all(pool)
+            .await?;
+            let found: Vec<(i64, String)> = found
+                .iter()
+                .map(|r| Ok((r.try_get("n")?, r.try_get("search_text")?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+            let page: Vec<i64> = search::rank(found, &q).into_iter().take(25).collect();
+            if !page.is_empty() {
+                let marks: Vec<String> = (1..=page.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "SELECT n, id, tbs FROM community_items WHERE n IN ({})",
+                    marks.join(", ")
+                );
+                let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for n in &page {
+                    rows = rows.bind(*n);
+                }
+                rows.fetch_all(pool).await?;
             }
             Ok(())
         }
@@ -580,17 +610,19 @@ async fn measure_relay(
     .await?;
 
     progress(args, &format!("posting for {} s with {} writers", args.load_secs, args.writers));
+    // Names unique to this run, so that a kept database can be measured again.
+    let run = hex::encode(OsRng.next_u32().to_be_bytes());
     let mut writers = Vec::new();
     for w in 0..args.writers {
         let id = identity()?;
-        let token = register(&http, url, &relay_peer, &format!("writer{w}"), &id).await?;
+        let token = register(&http, url, &relay_peer, &format!("writer{w}{run}"), &id).await?;
         writers.push((id, token));
     }
     // The writers post into a community made the real way (the generated
     // ones have no signed create action).
     let (owner, owner_token) = &writers[0];
     let create = Body::Create(wire::CommunityCreate {
-        name: "benchposts".into(),
+        name: format!("benchposts{run}"),
         settings: Some(wire::CommunitySettings {
             visibility: 1,
             post_policy: 1,
@@ -598,7 +630,7 @@ async fn measure_relay(
         }),
     });
     act(&http, url, owner_token, owner, create).await?;
-    let doc = get(&http, &format!("{url}/v1/communities/benchposts")).await?;
+    let doc = get(&http, &format!("{url}/v1/communities/benchposts{run}")).await?;
     let cid = hex::decode(doc["id"].as_str().context("no id")?)?;
     for (id, token) in writers.iter().skip(1) {
         act(
@@ -642,15 +674,15 @@ async fn measure_relay(
     let raw_deadline = Instant::now() + Duration::from_secs(args.load_secs);
     let mut raw_tasks = tokio::task::JoinSet::new();
     for w in 0..args.writers {
-        let (pool, backend) = (pool.clone(), backend.to_owned());
+        let (pool, backend, run) = (pool.clone(), backend.to_owned(), run.clone());
         let (text, index) = words.text(&mut rng, 20);
         raw_tasks.spawn(async move {
             let mut n = 0u64;
             while Instant::now() < raw_deadline {
                 let row = Row {
-                    id: format!("d{w:07x}{n:024x}"),
+                    id: format!("d{run}{w:03x}{n:020x}"),
                     community: community_id(0),
-                    post: format!("d{w:07x}{n:024x}"),
+                    post: format!("d{run}{w:03x}{n:020x}"),
                     is_post: true,
                     author: 1,
                     depth: 0,

@@ -87,9 +87,58 @@ pub fn query_forms(q: &str) -> Vec<Vec<String>> {
     words(q).take(MAX_QUERY_WORDS).map(forms).filter(|f| !f.is_empty()).collect()
 }
 
-/// Matches searched for in one community: at most this many of the
-/// newest are ranked (SPEC.md §9.10.5).
-pub const RANKED: i64 = 1000;
+/// Matches ranked together (SPEC.md §9.10.5): results are the newest
+/// window of this many matches best first, then the next older window,
+/// and so on, so that a word found in most items costs a bounded amount of
+/// work per page and no match is out of reach.
+pub const WINDOW: i64 = 250;
+
+/// BM25's term saturation and length normalisation.
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
+
+/// How often `forms` (one query word's) occur in `tokens`: an exact
+/// (folded) occurrence counts 1, an occurrence of only a stem ½ (the
+/// folded word carries its stems too, so an exact one counts 1½ in all).
+fn frequency(tokens: &[&str], forms: &[String]) -> f64 {
+    tokens
+        .iter()
+        .map(|t| match forms.iter().position(|f| f == t) {
+            Some(0) => 1.0,
+            Some(_) => 0.5,
+            None => 0.0,
+        })
+        .sum()
+}
+
+/// Ranks one window of matches (`(n, index text)`, any order) for query
+/// `q`: best first by BM25 without inverse document frequency (every item
+/// of a window holds every word, and the same score on both backends),
+/// then newest first. Returns the `n`s.
+pub fn rank(window: Vec<(i64, String)>, q: &[Vec<String>]) -> Vec<i64> {
+    let tokens: Vec<(i64, Vec<&str>)> = window
+        .iter()
+        .map(|(n, text)| (*n, text.split(' ').filter(|t| !t.is_empty()).collect()))
+        .collect();
+    let avg =
+        tokens.iter().map(|(_, t)| t.len()).sum::<usize>() as f64 / tokens.len().max(1) as f64;
+    let mut scored: Vec<(f64, i64)> = tokens
+        .iter()
+        .map(|(n, t)| {
+            let norm = K1 * (1.0 - B + B * t.len() as f64 / avg.max(1.0));
+            let score = q
+                .iter()
+                .map(|forms| {
+                    let tf = frequency(t, forms);
+                    tf * (K1 + 1.0) / (tf + norm)
+                })
+                .sum::<f64>();
+            (score, *n)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+    scored.into_iter().map(|(_, n)| n).collect()
+}
 
 /// The token that puts an item's index text in its community (SQLite).
 pub fn community_token(community: &str) -> String {
@@ -107,9 +156,23 @@ pub fn fts5_query(community: &str, q: &[Vec<String>]) -> String {
     parts.join(" AND ")
 }
 
-/// The query in PostgreSQL `to_tsquery('simple', …)` syntax: `(a | b) & (c)`.
-pub fn tsquery(q: &[Vec<String>]) -> String {
-    q.iter().map(|f| format!("({})", f.join(" | "))).collect::<Vec<_>>().join(" & ")
+/// What PostgreSQL's index puts before each word form of an item in
+/// `community` (migration 0006): the id's last 8 hex digits and `x`.
+pub fn pg_key(community: &str) -> String {
+    let tail = community.get(community.len().saturating_sub(8)..).unwrap_or(community);
+    format!("{tail}x")
+}
+
+/// The query in PostgreSQL `to_tsquery('simple', …)` syntax, inside
+/// `community`: `(Ka | Kb) & (Kc)` with `K` its [`pg_key`].
+pub fn tsquery(community: &str, q: &[Vec<String>]) -> String {
+    let key = pg_key(community);
+    q.iter()
+        .map(|f| {
+            format!("({})", f.iter().map(|w| format!("{key}{w}")).collect::<Vec<_>>().join(" | "))
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
 }
 
 #[cfg(test)]
@@ -132,11 +195,32 @@ mod tests {
     }
 
     #[test]
+    fn more_and_exact_occurrences_in_shorter_items_rank_first_then_newer() {
+        let q = query_forms("arılar");
+        let window = vec![
+            (1, index_text("arılar bal yapar")),
+            (2, index_text("arılar arılar bal")),
+            (3, index_text("arıları gördüm bugün")),
+            (4, index_text("arılar bal yapar")),
+            (5, index_text("arılar bal yapar ve kovanda yaşar ve çiçeklere gider")),
+        ];
+        // Twice beats once; exact beats another form; a tie goes to the
+        // newer; a long item ranks below a short one.
+        assert_eq!(rank(window, &q), [2, 4, 1, 5, 3]);
+        assert!(rank(Vec::new(), &q).is_empty());
+    }
+
+    #[test]
     fn queries_are_quoted_and_bounded() {
         let q = query_forms("a\"b OR c) * NEAR d e f g h i j k");
         assert_eq!(q.len(), MAX_QUERY_WORDS);
         assert!(!fts5_query("00ff", &q).contains("\"\""));
         assert!(fts5_query("00ff", &q).starts_with("\"kc00ff\" AND ("));
         assert!(query_forms("\"*() -").is_empty());
+        let q = query_forms("arılar bal");
+        assert_eq!(
+            tsquery("00ff00112233", &q),
+            "(00112233xarilar | 00112233xari) & (00112233xbal)"
+        );
     }
 }

@@ -141,6 +141,49 @@ impl Sort {
     }
 }
 
+impl SqlStore {
+    /// Window `window` of a community's matches for `query` (SPEC.md
+    /// §9.10.5): at most [`search::WINDOW`] `(n, index text)`, newest first,
+    /// found inside the full-text index.
+    async fn search_window(
+        &self,
+        community: &str,
+        query: &[Vec<String>],
+        window: i64,
+    ) -> StoreResult<Vec<(i64, String)>> {
+        let skip = window * search::WINDOW;
+        let rows = match self.backend {
+            // The community is a token of the index row, so the match is
+            // answered inside FTS5, newest rowid first, stopping early.
+            Backend::Sqlite => sqlx::query(
+                "SELECT i.n, i.search_text FROM community_items i JOIN (SELECT rowid AS r \
+                 FROM community_fts WHERE community_fts MATCH $1 ORDER BY rowid DESC \
+                 LIMIT $2 OFFSET $3) m ON m.r = i.n ORDER BY i.n DESC",
+            )
+            .bind(search::fts5_query(community, query)),
+            // Planned for these words every time (an unnamed statement): a
+            // plan cached for any words would walk the full-text index even
+            // for a word in most items, where walking the community's newest
+            // items is hundreds of times faster.
+            Backend::Postgres => sqlx::query(
+                "SELECT n, search_text FROM community_items WHERE community_id = $1 \
+                 AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n DESC LIMIT $3 OFFSET $4",
+            )
+            .persistent(false)
+            .bind(community)
+            .bind(search::tsquery(community, query)),
+        }
+        .bind(search::WINDOW)
+        .bind(skip)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get("n")?, r.try_get("search_text")?)))
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+}
+
 pub(super) const ITEM_COLS: &str = "i.n, i.id, i.community_id, i.post_id, i.parent_id, \
     i.is_post, a.username AS author, a.account_key AS author_key, i.depth, i.path, i.tbs, \
     i.sig, i.edit_tbs, i.edit_sig, i.gone_tbs, i.gone_sig, i.likes, i.comments, i.created_at \
@@ -297,7 +340,7 @@ pub trait CommunityStore: Send + Sync {
     ) -> impl Future<Output = StoreResult<Vec<ItemRow>>> + Send;
 
     /// Posts and comments of a community matching `query` (SPEC.md
-    /// §9.10.5), best first.
+    /// §9.10.5): the newest window of matches best first, then the next.
     fn search_items(
         &self,
         community: &str,
@@ -513,41 +556,34 @@ impl CommunityStore for SqlStore {
         if query.is_empty() {
             return Ok(Vec::new());
         }
-        // The newest matches (at most RANKED) found inside the index, then
-        // ranked: bm25 on SQLite, ts_rank on PostgreSQL.
-        let rows = match self.backend {
-            Backend::Sqlite => {
-                let sql = format!(
-                    "SELECT {ITEM_COLS} JOIN (SELECT rowid AS r, bm25(community_fts) AS score \
-                     FROM community_fts WHERE community_fts MATCH $1 ORDER BY rowid DESC LIMIT $2) m \
-                     ON m.r = i.n ORDER BY m.score, i.n DESC LIMIT $3 OFFSET $4"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(search::fts5_query(community, query))
-                    .bind(search::RANKED)
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(&self.pool)
-                    .await?
+        // Window by window (newest first), each ranked, until the page is
+        // full or the matches end.
+        let mut page: Vec<i64> = Vec::new();
+        loop {
+            let at = offset + page.len() as i64;
+            let window = at / search::WINDOW;
+            let found = self.search_window(community, query, window).await?;
+            let last = (found.len() as i64) < search::WINDOW;
+            let skip = usize::try_from(at - window * search::WINDOW).unwrap_or(0);
+            let want = usize::try_from(limit).unwrap_or(0).saturating_sub(page.len());
+            page.extend(search::rank(found, query).into_iter().skip(skip).take(want));
+            if last || page.len() as i64 >= limit {
+                break;
             }
-            Backend::Postgres => {
-                let sql = format!(
-                    "SELECT {ITEM_COLS} JOIN (SELECT c.n AS r, ts_rank(c.search_tsv, q) AS score \
-                     FROM community_items c, to_tsquery('simple', $1) q \
-                     WHERE c.community_id = $2 AND c.search_tsv @@ q ORDER BY c.n DESC LIMIT $3) m \
-                     ON m.r = i.n ORDER BY m.score DESC, i.n DESC LIMIT $4 OFFSET $5"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(search::tsquery(query))
-                    .bind(community)
-                    .bind(search::RANKED)
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
-        Ok(rows.iter().map(item_from).collect::<Result<_, _>>()?)
+        }
+        if page.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=page.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT {ITEM_COLS} WHERE i.n IN ({})", marks.join(", "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for n in &page {
+            q = q.bind(*n);
+        }
+        let mut rows: Vec<ItemRow> =
+            q.fetch_all(&self.pool).await?.iter().map(item_from).collect::<Result<_, _>>()?;
+        rows.sort_by_key(|r| page.iter().position(|n| *n == r.n));
+        Ok(rows)
     }
 
     async fn liked(&self, account: i64, items: &[String]) -> StoreResult<Vec<String>> {

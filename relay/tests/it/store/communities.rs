@@ -14,7 +14,11 @@ use rand_core::OsRng;
 use super::device;
 use crate::conformance;
 
-conformance!(actions_apply_and_read_back, replays_and_broken_rules_change_nothing);
+conformance!(
+    actions_apply_and_read_back,
+    replays_and_broken_rules_change_nothing,
+    search_pages_window_by_window
+);
 
 struct Member {
     key: AccountKey,
@@ -81,6 +85,10 @@ fn comment(c: &[u8], p: &[u8], parent: &[u8], text: &str) -> Body {
     })
 }
 
+fn ids(v: Vec<kovan_relay::services::communities::store::ItemRow>) -> Vec<String> {
+    v.into_iter().map(|i| i.id).collect()
+}
+
 fn raw(id: &str) -> Vec<u8> {
     hex::decode(id).unwrap()
 }
@@ -122,9 +130,6 @@ async fn actions_apply_and_read_back<S: AccountStore + CommunityStore>(s: S) {
     assert_eq!(s.thread(&p1, &after_a1, 1).await.unwrap().len(), 1, "paging by path");
 
     // Newest first; the most liked first; the newest comment first.
-    let ids = |v: Vec<kovan_relay::services::communities::store::ItemRow>| {
-        v.into_iter().map(|i| i.id).collect::<Vec<_>>()
-    };
     assert_eq!(ids(s.posts(&cid, Sort::New, 10, 0).await.unwrap()), [p2.clone(), p1.clone()]);
     apply(
         &s,
@@ -211,4 +216,36 @@ async fn replays_and_broken_rules_change_nothing<S: AccountStore + CommunityStor
     // Sweeping forgets ids older than the cut, and only those.
     assert_eq!(s.sweep_seen(10_002).await.unwrap(), 1);
     assert_eq!(s.sweep_seen(10_002).await.unwrap(), 0);
+}
+
+/// Search ranks the newest 250 matches, then the next older ones: paging
+/// reaches every match once, and the best match outside the newest window
+/// leads the next one.
+async fn search_pages_window_by_window<S: AccountStore + CommunityStore>(s: S) {
+    let ali = member(&s, "ali").await;
+    let c = raw(&apply(&s, &ali, create("kovanlar"), 1).await.unwrap());
+    let cid = hex::encode(&c);
+    // The oldest post says "bal" four times; 260 newer ones once.
+    let best = apply(&s, &ali, post(&c, "bal bal bal"), 2).await.unwrap();
+    let mut newer = Vec::new();
+    for i in 0..260 {
+        newer.push(apply(&s, &ali, post(&c, &format!("not {i}")), 3).await.unwrap());
+    }
+    let q = kovan_relay::services::communities::search::query_forms("bal");
+    let first = ids(s.search_items(&cid, &q, 25, 0).await.unwrap());
+    // Equal scores within the newest window: newest first; the best post
+    // is older than the window.
+    assert_eq!(first, newer.iter().rev().take(25).cloned().collect::<Vec<_>>());
+    let mut all = Vec::new();
+    for offset in (0..300).step_by(100) {
+        all.extend(ids(s.search_items(&cid, &q, 100, offset).await.unwrap()));
+    }
+    assert_eq!(all.len(), 261, "every match once");
+    assert_eq!(all[250], best, "the best of the older window leads it");
+    let mut distinct = all.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 261);
+    // A page across the windows' border is full.
+    assert_eq!(s.search_items(&cid, &q, 25, 240).await.unwrap().len(), 21);
 }
