@@ -122,6 +122,9 @@ fn a_chat_with_colour_emoji_a_reply_and_a_reaction_looks_as_recorded() {
     ui::until(&mut alice, "his answer", |h| has(h, "Olur 🎉🇹🇷"));
     ui::until(&mut alice, "the reaction", |h| has(h, "❤ 1"));
     ui::until(&mut alice, "her message seen", |h| has_text(h, "seen"));
+    // His answer is read in the open chat: no unread count left (under
+    // load the count can still show for a few frames).
+    ui::until(&mut alice, "his answer read", |h| has(h, "Chats") && !has(h, "Chats (1)"));
 
     // No focus (a blinking cursor) and no pointer (hover colours).
     alice.key_press(egui::Key::Escape);
