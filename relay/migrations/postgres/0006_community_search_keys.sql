@@ -11,3 +11,6 @@ ALTER TABLE community_items ADD COLUMN search_tsv tsvector
     GENERATED ALWAYS AS (to_tsvector('simple',
         regexp_replace(search_text, '(\S+)', right(community_id, 8) || 'x\1', 'g'))) STORED;
 CREATE INDEX community_items_fts ON community_items USING GIN (search_tsv);
+-- The relay picks how to search by the planner's estimate of a word's
+-- matches (store.rs, `pg_window`): keep statistics on more word forms.
+ALTER TABLE community_items ALTER COLUMN search_tsv SET STATISTICS 1000;

@@ -155,32 +155,90 @@ impl SqlStore {
         let rows = match self.backend {
             // The community is a token of the index row, so the match is
             // answered inside FTS5, newest rowid first, stopping early.
-            Backend::Sqlite => sqlx::query(
-                "SELECT i.n, i.search_text FROM community_items i JOIN (SELECT rowid AS r \
-                 FROM community_fts WHERE community_fts MATCH $1 ORDER BY rowid DESC \
-                 LIMIT $2 OFFSET $3) m ON m.r = i.n ORDER BY i.n DESC",
-            )
-            .bind(search::fts5_query(community, query)),
-            // Planned for these words every time (an unnamed statement): a
-            // plan cached for any words would walk the full-text index even
-            // for a word in most items, where walking the community's newest
-            // items is hundreds of times faster.
-            Backend::Postgres => sqlx::query(
-                "SELECT n, search_text FROM community_items WHERE community_id = $1 \
-                 AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n DESC LIMIT $3 OFFSET $4",
-            )
-            .persistent(false)
-            .bind(community)
-            .bind(search::tsquery(community, query)),
-        }
-        .bind(search::WINDOW)
-        .bind(skip)
-        .fetch_all(&self.pool)
-        .await?;
+            Backend::Sqlite => {
+                sqlx::query(
+                    "SELECT i.n, i.search_text FROM community_items i JOIN (SELECT rowid AS r \
+                     FROM community_fts WHERE community_fts MATCH $1 ORDER BY rowid DESC \
+                     LIMIT $2 OFFSET $3) m ON m.r = i.n ORDER BY i.n DESC",
+                )
+                .bind(search::fts5_query(community, query))
+                .bind(search::WINDOW)
+                .bind(skip)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            Backend::Postgres => self.pg_window(community, query, window).await?,
+        };
         Ok(rows
             .iter()
             .map(|r| Ok((r.try_get("n")?, r.try_get("search_text")?)))
             .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// A window of matches on PostgreSQL, by the cheaper of two ways, each
+    /// reading about one table row per item it looks at: walking the
+    /// community's items newest first until the window is full (about
+    /// `(window + 1) · WINDOW · items / matches` rows), or taking every
+    /// match from the full-text index (`matches` rows; the word forms carry
+    /// the community's key, so the community's own index is not needed and
+    /// is kept out of the plan). PostgreSQL's planner, left alone, ANDs the
+    /// two indexes and reads every match even for a word in most items; its
+    /// estimates of both counts are what this chooses by.
+    async fn pg_window(
+        &self,
+        community: &str,
+        query: &[Vec<String>],
+        window: i64,
+    ) -> StoreResult<Vec<AnyRow>> {
+        let tsquery = search::tsquery(community, query);
+        let matches = self
+            .pg_estimate(
+                "EXPLAIN SELECT 1 FROM community_items WHERE search_tsv @@ to_tsquery('simple', $1)",
+                &tsquery,
+            )
+            .await?;
+        let items = self
+            .pg_estimate("EXPLAIN SELECT 1 FROM community_items WHERE community_id = $1", community)
+            .await?;
+        let walk = matches * matches > (window + 1) as f64 * search::WINDOW as f64 * items;
+        let mut tx = self.pool.begin().await?;
+        let sql = if walk {
+            sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await?;
+            "SELECT n, search_text FROM community_items WHERE community_id = $1 \
+             AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n DESC LIMIT $3 OFFSET $4"
+        } else {
+            // `|| ''` keeps the community's index out: the forms' keys
+            // already hold only its items (a key shared by chance with
+            // another community is filtered here).
+            "SELECT n, search_text FROM community_items WHERE community_id || '' = $1 \
+             AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n DESC LIMIT $3 OFFSET $4"
+        };
+        let rows = sqlx::query(sql)
+            .persistent(false)
+            .bind(community)
+            .bind(tsquery)
+            .bind(search::WINDOW)
+            .bind(window * search::WINDOW)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// The rows PostgreSQL's planner expects `explain` (an `EXPLAIN` of a
+    /// query with one parameter, `arg`) to return, from its statistics.
+    async fn pg_estimate(&self, explain: &'static str, arg: &str) -> StoreResult<f64> {
+        let rows = sqlx::query(explain).persistent(false).bind(arg).fetch_all(&self.pool).await?;
+        let top: String = match rows.first() {
+            Some(r) => r.try_get(0)?,
+            None => String::new(),
+        };
+        // "Bitmap Heap Scan on community_items  (cost=…  rows=69001 width=0)"
+        Ok(top
+            .split_once(" rows=")
+            .and_then(|(_, r)| r.split(' ').next())
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0.0))
     }
 }
 
