@@ -761,6 +761,14 @@ async fn attempt(
         };
         match r {
             Ok(()) => return rx.finish(&f.sha256, &f.path).await,
+            // The sender said it no longer offers the file and the relay
+            // has no copy: for good, even if the sender's withdrawal of
+            // its relay reservation (sent in the background) has not
+            // reached the relay yet.
+            Err(TransferError::Unavailable(_)) if withdrawn => {
+                rx.checkpoint().await?;
+                return Err(TransferError::Gone("the sender no longer offers this file".into()));
+            }
             Err(e) => {
                 rx.checkpoint().await?;
                 return Err(e);
