@@ -141,6 +141,11 @@ impl Sort {
     }
 }
 
+/// `count` numbered parameters from `$first`: "$2, $3, $4".
+fn params(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 impl SqlStore {
     /// Window `window` of a community's matches for `query` (SPEC.md
     /// §9.10.5): at most [`search::WINDOW`] `(n, index text)`, newest first,
@@ -202,18 +207,20 @@ impl SqlStore {
             .await?;
         let walk = matches * matches > (window + 1) as f64 * search::WINDOW as f64 * items;
         let mut tx = self.pool.begin().await?;
-        let sql = if walk {
+        let community_is = if walk {
             sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await?;
-            "SELECT n, search_text FROM community_items WHERE community_id = $1 \
-             AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n DESC LIMIT $3 OFFSET $4"
+            "community_id"
         } else {
             // `|| ''` keeps the community's index out: the forms' keys
             // already hold only its items (a key shared by chance with
             // another community is filtered here).
-            "SELECT n, search_text FROM community_items WHERE community_id || '' = $1 \
-             AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n DESC LIMIT $3 OFFSET $4"
+            "community_id || ''"
         };
-        let rows = sqlx::query(sql)
+        let sql = format!(
+            "SELECT n, search_text FROM community_items WHERE {community_is} = $1 \
+             AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n DESC LIMIT $3 OFFSET $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .persistent(false)
             .bind(community)
             .bind(tsquery)
@@ -632,8 +639,7 @@ impl CommunityStore for SqlStore {
         if page.is_empty() {
             return Ok(Vec::new());
         }
-        let marks: Vec<String> = (1..=page.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT {ITEM_COLS} WHERE i.n IN ({})", marks.join(", "));
+        let sql = format!("SELECT {ITEM_COLS} WHERE i.n IN ({})", params(1, page.len()));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for n in &page {
             q = q.bind(*n);
@@ -648,10 +654,9 @@ impl CommunityStore for SqlStore {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let marks: Vec<String> = (0..items.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT item_id FROM community_likes WHERE account_id = $1 AND item_id IN ({})",
-            marks.join(", ")
+            params(2, items.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account);
         for id in items {
@@ -695,10 +700,9 @@ impl CommunityStore for SqlStore {
     async fn usernames(&self, keys: &[[u8; 32]]) -> StoreResult<Vec<([u8; 32], String)>> {
         let mut out = Vec::new();
         for chunk in keys.chunks(100) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT account_key, username FROM accounts WHERE account_key IN ({})",
-                marks.join(", ")
+                params(1, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for k in chunk {

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 mod verify;
 
 pub use verify::{AttachmentView, CommunityItemView, CommunityView, ModEntryView};
-use verify::{Keys, community_view, edit_texts, entry_view, item_author, moderators, verify_item};
+use verify::{Keys, community_view, edit_texts, entry_views, item_author, moderators, verify_item};
 
 use super::Core;
 use crate::control::{s, to_value};
@@ -309,26 +309,14 @@ impl NodeHandle {
         let c = self.community_doc(name).await?;
         let mods = moderators(&c)?;
         let v = self.community_read(&format!("/v1/communities/{}/modlog", seg(name)?), &[]).await?;
-        let names = &v["names"];
-        Ok(v["entries"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| entry_view(e, &mods, names))
-            .collect())
+        Ok(entry_views(&v, &mods))
     }
 
     /// Open reports (moderators).
     pub async fn community_reports(&self, name: &str) -> NodeResult<Vec<ModEntryView>> {
         let v =
             self.community_read(&format!("/v1/communities/{}/reports", seg(name)?), &[]).await?;
-        let names = &v["names"];
-        Ok(v["entries"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| entry_view(e, &[], names))
-            .collect())
+        Ok(entry_views(&v, &[]))
     }
 
     /// Join requests (moderators): `{username, account_key, note, since}`.

@@ -370,9 +370,21 @@ pub struct ModEntryView {
     pub created_ms: u64,
 }
 
+/// Checks the entries of a moderation log or report queue (`page`: the
+/// relay's `{entries, names}`).
+pub(super) fn entry_views(page: &Value, moderators: &[[u8; 32]]) -> Vec<ModEntryView> {
+    let names = &page["names"];
+    page["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| entry_view(e, moderators, names))
+        .collect()
+}
+
 /// Checks an entry of the moderation log or the report queue (`names`:
 /// the relay's usernames of the accounts entries act on).
-pub(super) fn entry_view(doc: &Value, moderators: &[[u8; 32]], names: &Value) -> ModEntryView {
+fn entry_view(doc: &Value, moderators: &[[u8; 32]], names: &Value) -> ModEntryView {
     let mut v = ModEntryView {
         by: doc["by"].as_str().map(str::to_owned),
         action: String::new(),
