@@ -12,6 +12,7 @@ pub mod audio;
 pub mod backend;
 pub mod desktop;
 pub mod emoji;
+pub mod errors;
 pub mod notify;
 pub mod places;
 pub mod prefs;

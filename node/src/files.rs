@@ -473,8 +473,8 @@ impl From<RelayError> for TransferError {
             RelayError::Refused { status: 404, .. } => {
                 TransferError::Unavailable("the relay has no copy".into())
             }
-            RelayError::Refused { code, message, .. } => {
-                TransferError::Unavailable(format!("relay: {code}: {message}"))
+            RelayError::Refused { message, .. } => {
+                TransferError::Unavailable(format!("the relay refused: {message}"))
             }
             RelayError::Invalid(m) => TransferError::Network(m),
         }

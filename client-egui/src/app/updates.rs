@@ -154,7 +154,7 @@ impl App {
                 }
                 Update::Event(e) => self.on_event(*e),
                 Update::Restored(r) => self.ctx.error(restored_notice(&r)),
-                Update::Error { action, message } => {
+                Update::Error { action, problem } => {
                     if self.screen == Screen::Opening {
                         self.screen =
                             if action == "unlocking" { Screen::Unlock } else { Screen::FirstRun };
@@ -166,7 +166,7 @@ impl App {
                     let text = tr!(
                         "shell-error",
                         action = super::actions::failed(action),
-                        message = message
+                        message = problem.text()
                     );
                     self.ctx.error_about(action, text);
                 }
@@ -203,7 +203,7 @@ impl App {
             Event::MessageDeleted { conversation, id } => {
                 ctx.chats.entry(conversation).or_default().mark_deleted(&id);
             }
-            Event::Error { message, .. } => ctx.error(message),
+            Event::Error { message, .. } => ctx.error(crate::errors::node_text(&message)),
             Event::File { file } => {
                 ctx.files.insert(file.id.clone(), file);
             }
@@ -226,6 +226,7 @@ impl App {
                     ctx.close_chat();
                 }
                 if !reason.starts_with("you ended") {
+                    let reason = crate::errors::node_text(&reason);
                     ctx.error(tr!("shell-no-trace-ended", reason = reason));
                 }
                 ctx.send(Cmd::Refresh);

@@ -495,11 +495,12 @@ pub enum Update {
         /// The answer.
         update: CommunityUpdate,
     },
-    /// A command failed; in words for the user.
+    /// A command failed (put into words on the UI thread, in its
+    /// language).
     Error {
         /// What was being done.
         action: &'static str,
         /// What went wrong.
-        message: String,
+        problem: crate::errors::Problem,
     },
 }

@@ -130,7 +130,8 @@ impl Out {
             tracing::debug!(action, "dropped: the node stopped");
             return;
         }
-        self.send(Update::Error { action, message: message.to_string() }).await;
+        let problem = crate::errors::Problem::of(&message);
+        self.send(Update::Error { action, problem }).await;
     }
 }
 

@@ -48,7 +48,8 @@ pub fn file_line(
                 ui.label(tr!("widgets-file-saved", size = size.as_str()));
             }
             "offered" | "failed" | "cancelled" if !outgoing => {
-                if let Some(e) = file.and_then(|f| f.error.clone()) {
+                if let Some(e) = file.and_then(|f| f.error.as_deref()) {
+                    let e = crate::errors::node_text(e);
                     ui.label(RichText::new(e).color(Color32::from_rgb(200, 60, 60)));
                 }
                 let download = tr!("widgets-file-download", name = meta.name.as_str());

@@ -2,6 +2,8 @@
 //! silently (an empty search, a greyed-out button).
 
 use kovan_desktop::app::{App, Screen};
+use kovan_desktop::i18n::Lang;
+use kovan_desktop::prefs::Theme;
 
 use crate::ui::*;
 
@@ -68,4 +70,51 @@ fn a_greyed_out_sign_up_says_why() {
     type_into(&mut alice, "Password", " but longer");
     alice.step();
     assert!(!has_text(&alice, "at least 8 characters"), "ready: no reason shown");
+}
+
+/// The relay's refusal in the window's language and in words: no HTTP
+/// status, no relay code, no Rust type.
+#[test]
+fn a_taken_username_is_said_in_the_window_s_language_without_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(dir.path());
+    let mut alice = client(&dir.path().join("a"), "alice", &relay.url);
+    sign_up(&mut alice, "alice");
+
+    let mut bob = client(&dir.path().join("b"), "bob", &relay.url);
+    create_identity(&mut bob, "bob");
+    click(&mut bob, "People");
+    type_into(&mut bob, "Username", "alice");
+    type_into(&mut bob, "Password", PASSWORD);
+    bob.state_mut().show_in(Theme::Dark, Lang::Tr);
+    bob.step();
+    click(&mut bob, "Kaydol");
+    until(&mut bob, "the refusal", |h| error_says(h, "Bu kullanıcı adı alınmış."));
+    let shown = bob.state().errors().join("\n");
+    for code in ["409", "username_taken", "relay refused", "RelayError"] {
+        assert!(!shown.contains(code), "{code:?} in {shown:?}");
+    }
+
+    bob.state_mut().show_in(Theme::Dark, Lang::En);
+    click(&mut bob, "Dismiss");
+    click(&mut bob, "Sign up");
+    until(&mut bob, "the refusal in English", |h| error_says(h, "That username is taken."));
+}
+
+/// The node's own refusal (a sealed chat's wrong password) in Turkish.
+#[test]
+fn a_node_refusal_is_said_in_turkish() {
+    let mut t = two_friends();
+    open_chats(&mut t);
+    let Two { alice, bob, .. } = &mut t;
+    click(alice, "Seal with a password");
+    type_into(alice, "New chat password", "ortak parola 123");
+    click(alice, "Seal chat");
+    until(bob, "bob's side locked", |h| has(h, "Unlock chat"));
+    type_into(bob, "Chat password", "yanlış tahmin");
+    bob.state_mut().show_in(Theme::Dark, Lang::Tr);
+    bob.step();
+    click(bob, "Sohbetin kilidini aç");
+    until(bob, "the refusal", |h| error_says(h, "yanlış parola"));
+    assert!(!bob.state().errors().join("\n").contains("wrong password"));
 }
