@@ -195,16 +195,18 @@ struct Row {
     tbs: Vec<u8>,
     created: i64,
     search: String,
+    /// Its number in its community (the relay's `seq`).
+    seq: i64,
 }
 
-const COLS: usize = 13;
+const COLS: usize = 14;
 
 async fn insert_rows(pool: &AnyPool, rows: &[Row]) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     for chunk in rows.chunks(500) {
         let mut sql = String::from(
             "INSERT INTO community_items (id, community_id, post_id, is_post, author_id, depth, path, \
-             tbs, sig, likes, created_at, active_at, search_text) VALUES ",
+             tbs, sig, likes, created_at, active_at, search_text, seq) VALUES ",
         );
         for (r, _) in chunk.iter().enumerate() {
             let b = r * COLS;
@@ -226,7 +228,8 @@ async fn insert_rows(pool: &AnyPool, rows: &[Row]) -> anyhow::Result<()> {
                 .bind(r.created % 97)
                 .bind(r.created)
                 .bind(r.created)
-                .bind(r.search.clone());
+                .bind(r.search.clone())
+                .bind(r.seq);
         }
         q.execute(&mut *tx).await?;
     }
@@ -312,6 +315,12 @@ async fn fill(args: &Args, backend: &str, pool: &AnyPool, words: &Words) -> anyh
     let mut children = vec![0u32; args.posts as usize];
     let total = args.posts + args.comments;
     let mut done = 0u64;
+    // Each community's item count, as the relay keeps it (`items`).
+    let mut seqs = vec![0i64; args.communities as usize];
+    let mut next = |community: u64| {
+        seqs[community as usize] += 1;
+        seqs[community as usize]
+    };
     for i in 0..args.posts {
         let (title, ti) = words.text(&mut rng, 5);
         let (text, xi) = words.text(&mut rng, 20);
@@ -326,6 +335,7 @@ async fn fill(args: &Args, backend: &str, pool: &AnyPool, words: &Words) -> anyh
             tbs: format!("{title}\n{text}").into_bytes(),
             created: 1_800_000_000_000 + i as i64,
             search: format!("{ti}{xi}"),
+            seq: next(i % args.communities),
         });
         if batch.len() == 20_000 {
             insert_rows(pool, &std::mem::take(&mut batch)).await?;
@@ -361,6 +371,7 @@ async fn fill(args: &Args, backend: &str, pool: &AnyPool, words: &Words) -> anyh
             tbs: text.into_bytes(),
             created: 1_800_000_000_000 + (args.posts + c) as i64,
             search: xi,
+            seq: next(post % args.communities),
         });
         if batch.len() == 20_000 {
             insert_rows(pool, &std::mem::take(&mut batch)).await?;
@@ -369,6 +380,13 @@ async fn fill(args: &Args, backend: &str, pool: &AnyPool, words: &Words) -> anyh
         }
     }
     insert_rows(pool, &std::mem::take(&mut batch)).await?;
+    for (k, items) in seqs.iter().enumerate() {
+        sqlx::query("UPDATE communities SET items = $1 WHERE id = $2")
+            .bind(*items)
+            .bind(community_id(k as u64))
+            .execute(pool)
+            .await?;
+    }
     progress(args, "building the search index");
     if backend == "postgres" {
         sqlx::query("CREATE INDEX community_items_fts ON community_items USING GIN (search_tsv)")
@@ -546,6 +564,16 @@ async fn measure_relay(
     let queries: Vec<(u64, String)> = (0..args.reps)
         .map(|_| (below(&mut rng, c), words.words[words.pick(&mut rng)].clone()))
         .collect();
+    // Each community's buckets (PostgreSQL's raw query names them all).
+    let mut buckets = Vec::new();
+    for k in 0..c {
+        let items: i64 = sqlx::query("SELECT items FROM communities WHERE id = $1")
+            .bind(community_id(k))
+            .fetch_one(pool)
+            .await?
+            .try_get("items")?;
+        buckets.push(items / search::PG_BUCKET);
+    }
     let found = std::sync::atomic::AtomicUsize::new(0);
     let searched = timed(args.reps, |i| {
         let (k, w) = &queries[i];
@@ -565,6 +593,7 @@ async fn measure_relay(
         let (k, w) = &queries[i];
         let q = search::query_forms(w);
         let cid = community_id(*k);
+        let top = buckets[*k as usize];
         async move {
             // The relay's search without HTTP, accounts and documents: the
             // newest window of matches, ranked, then the page's rows.
@@ -575,7 +604,7 @@ async fn measure_relay(
                 )
                 .persistent(false)
                 .bind(cid.clone())
-                .bind(search::tsquery(&cid, &q))
+                .bind(search::tsquery(&cid, 0..=top, &q))
             } else {
                 sqlx::query(
                     "SELECT i.n, i.search_text FROM community_items i JOIN (SELECT rowid AS r \
@@ -690,6 +719,7 @@ async fn measure_relay(
                     tbs: text.clone().into_bytes(),
                     created: 1_900_000_000_000,
                     search: index.clone(),
+                    seq: 0,
                 };
                 raw_post(&pool, backend == "sqlite", &row).await?;
                 n += 1;

@@ -188,6 +188,21 @@ async fn readable_item(tx: &mut Tx, id: &[u8; 16], account: i64) -> Result<bool,
     Ok(live && (public || state.as_deref() == Some("member")))
 }
 
+/// The next item's number in community `cid` (`seq`, SPEC.md §9.10.5's
+/// search buckets on PostgreSQL), counting a post in `posts` too. The
+/// community's row stays locked until the transaction ends, so numbers
+/// follow the order items are written in.
+async fn next_seq(tx: &mut Tx, cid: &str, posts: i64) -> Result<i64, ApplyError> {
+    let r = sqlx::query(
+        "UPDATE communities SET items = items + 1, posts = posts + $1 WHERE id = $2 RETURNING items",
+    )
+    .bind(posts)
+    .bind(cid)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(r.try_get("items")?)
+}
+
 async fn index(
     tx: &mut Tx,
     backend: Backend,
@@ -549,10 +564,11 @@ pub(super) async fn apply(
                     ));
                 }
             }
+            let seq = next_seq(&mut tx, &cid, 1).await?;
             let r = sqlx::query(
                 "INSERT INTO community_items (id, community_id, post_id, is_post, author_id, depth, \
-                 path, tbs, sig, repost_of, created_at, active_at) \
-                 VALUES ($1, $2, $3, 1, $4, 0, '', $5, $6, $7, $8, $9) RETURNING n",
+                 path, tbs, sig, repost_of, created_at, active_at, seq) \
+                 VALUES ($1, $2, $3, 1, $4, 0, '', $5, $6, $7, $8, $9, $10) RETURNING n",
             )
             .bind(&id)
             .bind(&cid)
@@ -563,6 +579,7 @@ pub(super) async fn apply(
             .bind(repost_of.map(hex::encode))
             .bind(now)
             .bind(now)
+            .bind(seq)
             .fetch_one(&mut *tx)
             .await?;
             let n: i64 = r.try_get("n")?;
@@ -572,10 +589,6 @@ pub(super) async fn apply(
             let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
             let text = search::index_text(&format!("{title} {text} {link} {}", names.join(" ")));
             index(&mut tx, store.backend, n, &cid, Some(&text)).await?;
-            sqlx::query("UPDATE communities SET posts = posts + 1 WHERE id = $1")
-                .bind(&cid)
-                .execute(&mut *tx)
-                .await?;
             for who in mentions(&mut tx, &cid, &format!("{title} {text}")).await? {
                 if who != author.id {
                     out.notify.push((
@@ -624,10 +637,11 @@ pub(super) async fn apply(
             .bind(hex::encode(post))
             .execute(&mut *tx)
             .await?;
+            let seq = next_seq(&mut tx, &cid, 0).await?;
             let r = sqlx::query(
                 "INSERT INTO community_items (id, community_id, post_id, parent_id, is_post, \
-                 author_id, depth, path, tbs, sig, created_at, active_at) \
-                 VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10, $11) RETURNING n",
+                 author_id, depth, path, tbs, sig, created_at, active_at, seq) \
+                 VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING n",
             )
             .bind(&id)
             .bind(&cid)
@@ -640,6 +654,7 @@ pub(super) async fn apply(
             .bind(sig.to_vec())
             .bind(now)
             .bind(now)
+            .bind(seq)
             .fetch_one(&mut *tx)
             .await?;
             let n: i64 = r.try_get("n")?;

@@ -156,20 +156,35 @@ pub fn fts5_query(community: &str, q: &[Vec<String>]) -> String {
     parts.join(" AND ")
 }
 
+/// Items of a community per PostgreSQL search bucket (migration 0007): an
+/// item's word forms carry its community's key and its bucket, its
+/// number in the community (`seq`) divided by this, so that the index's
+/// list for one key holds at most this many items.
+pub const PG_BUCKET: i64 = 1024;
+
 /// What PostgreSQL's index puts before each word form of an item in
-/// `community` (migration 0006): the id's last 8 hex digits and `x`.
-pub fn pg_key(community: &str) -> String {
+/// `community`'s `bucket` (migration 0007): the id's last 8 hex digits,
+/// the bucket in decimal, and `x`.
+pub fn pg_key(community: &str, bucket: i64) -> String {
     let tail = community.get(community.len().saturating_sub(8)..).unwrap_or(community);
-    format!("{tail}x")
+    format!("{tail}{bucket}x")
 }
 
 /// The query in PostgreSQL `to_tsquery('simple', …)` syntax, inside
-/// `community`: `(Ka | Kb) & (Kc)` with `K` its [`pg_key`].
-pub fn tsquery(community: &str, q: &[Vec<String>]) -> String {
-    let key = pg_key(community);
+/// `community`'s `buckets`: `(Ka | Kb | K'a | K'b) & (Kc | K'c)` with `K`,
+/// `K'` the buckets' [`pg_key`]s (an item is in one bucket, so each word
+/// is matched within the item's own).
+pub fn tsquery(
+    community: &str,
+    buckets: std::ops::RangeInclusive<i64>,
+    q: &[Vec<String>],
+) -> String {
+    let keys: Vec<String> = buckets.map(|b| pg_key(community, b)).collect();
     q.iter()
-        .map(|f| {
-            format!("({})", f.iter().map(|w| format!("{key}{w}")).collect::<Vec<_>>().join(" | "))
+        .map(|forms| {
+            let terms: Vec<String> =
+                keys.iter().flat_map(|k| forms.iter().map(move |w| format!("{k}{w}"))).collect();
+            format!("({})", terms.join(" | "))
         })
         .collect::<Vec<_>>()
         .join(" & ")
@@ -219,8 +234,13 @@ mod tests {
         assert!(query_forms("\"*() -").is_empty());
         let q = query_forms("arılar bal");
         assert_eq!(
-            tsquery("00ff00112233", &q),
-            "(00112233xarilar | 00112233xari) & (00112233xbal)"
+            tsquery("00ff00112233", 7..=7, &q),
+            "(001122337xarilar | 001122337xari) & (001122337xbal)"
+        );
+        assert_eq!(
+            tsquery("00ff00112233", 11..=12, &q),
+            "(0011223311xarilar | 0011223311xari | 0011223312xarilar | 0011223312xari) \
+             & (0011223311xbal | 0011223312xbal)"
         );
     }
 }

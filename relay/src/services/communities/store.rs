@@ -180,74 +180,59 @@ impl SqlStore {
             .collect::<Result<_, sqlx::Error>>()?)
     }
 
-    /// A window of matches on PostgreSQL, by the cheaper of two ways, each
-    /// reading about one table row per item it looks at: walking the
-    /// community's items newest first until the window is full (about
-    /// `(window + 1) · WINDOW · items / matches` rows), or taking every
-    /// match from the full-text index (`matches` rows; the word forms carry
-    /// the community's key, so the community's own index is not needed and
-    /// is kept out of the plan). PostgreSQL's planner, left alone, ANDs the
-    /// two indexes and reads every match even for a word in most items; its
-    /// estimates of both counts are what this chooses by.
+    /// A window of matches on PostgreSQL. The index's keys hold one
+    /// bucket of [`search::PG_BUCKET`] items of the community each
+    /// (migration 0007), so the newest bucket is asked first, then the
+    /// next two older, four, … until the window is full or the oldest was
+    /// asked: a query reads about the matches of the buckets it names,
+    /// never every match of a word found in most items, and a rare word
+    /// costs a few index lookups per bucket.
     async fn pg_window(
         &self,
         community: &str,
         query: &[Vec<String>],
         window: i64,
     ) -> StoreResult<Vec<AnyRow>> {
-        let tsquery = search::tsquery(community, query);
-        let matches = self
-            .pg_estimate(
-                "EXPLAIN SELECT 1 FROM community_items WHERE search_tsv @@ to_tsquery('simple', $1)",
-                &tsquery,
+        let items: Option<i64> = sqlx::query("SELECT items FROM communities WHERE id = $1")
+            .bind(community)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get("items"))
+            .transpose()?;
+        let Some(items) = items else { return Ok(Vec::new()) };
+        let need = window.saturating_add(1).saturating_mul(search::WINDOW);
+        let mut rows = Vec::new();
+        let (mut hi, mut span) = (items / search::PG_BUCKET, 1);
+        loop {
+            let lo = hi.saturating_sub(span - 1).max(0);
+            // `|| ''` and `+ 0` keep the community's index and the order of
+            // `n` out of the plan: only the buckets' keys are read (a key
+            // shared by chance with another community is filtered here).
+            let found = sqlx::query(
+                "SELECT n, search_text FROM community_items WHERE community_id || '' = $1 \
+                 AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n + 0 DESC LIMIT $3",
             )
-            .await?;
-        let items = self
-            .pg_estimate("EXPLAIN SELECT 1 FROM community_items WHERE community_id = $1", community)
-            .await?;
-        let walk = matches * matches > (window + 1) as f64 * search::WINDOW as f64 * items;
-        let mut tx = self.pool.begin().await?;
-        let community_is = if walk {
-            sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await?;
-            "community_id"
-        } else {
-            // `|| ''` keeps the community's index out: the forms' keys
-            // already hold only its items (a key shared by chance with
-            // another community is filtered here).
-            "community_id || ''"
-        };
-        let sql = format!(
-            "SELECT n, search_text FROM community_items WHERE {community_is} = $1 \
-             AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n DESC LIMIT $3 OFFSET $4"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .persistent(false)
             .bind(community)
-            .bind(tsquery)
-            .bind(search::WINDOW)
-            .bind(window * search::WINDOW)
-            .fetch_all(&mut *tx)
+            .bind(search::tsquery(community, lo..=hi, query))
+            .bind(need - rows.len() as i64)
+            .fetch_all(&self.pool)
             .await?;
-        tx.commit().await?;
-        Ok(rows)
-    }
-
-    /// The rows PostgreSQL's planner expects `explain` (an `EXPLAIN` of a
-    /// query with one parameter, `arg`) to return, from its statistics.
-    async fn pg_estimate(&self, explain: &'static str, arg: &str) -> StoreResult<f64> {
-        let rows = sqlx::query(explain).persistent(false).bind(arg).fetch_all(&self.pool).await?;
-        let top: String = match rows.first() {
-            Some(r) => r.try_get(0)?,
-            None => String::new(),
-        };
-        // "Bitmap Heap Scan on community_items  (cost=…  rows=69001 width=0)"
-        Ok(top
-            .split_once(" rows=")
-            .and_then(|(_, r)| r.split(' ').next())
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(0.0))
+            rows.extend(found);
+            if rows.len() as i64 >= need || lo == 0 {
+                break;
+            }
+            hi = lo - 1;
+            span = (span * 2).min(MAX_BUCKETS_PER_QUERY);
+        }
+        let skip = usize::try_from(window.saturating_mul(search::WINDOW)).unwrap_or(usize::MAX);
+        Ok(rows.into_iter().skip(skip).collect())
     }
 }
+
+/// The most buckets one PostgreSQL search query names (a bound on the
+/// query's length: each is one index key per word form).
+const MAX_BUCKETS_PER_QUERY: i64 = 64;
 
 pub(super) const ITEM_COLS: &str = "i.n, i.id, i.community_id, i.post_id, i.parent_id, \
     i.is_post, a.username AS author, a.account_key AS author_key, i.depth, i.path, i.tbs, \

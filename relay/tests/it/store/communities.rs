@@ -17,7 +17,8 @@ use crate::conformance;
 conformance!(
     actions_apply_and_read_back,
     replays_and_broken_rules_change_nothing,
-    search_pages_window_by_window
+    search_pages_window_by_window,
+    search_finds_rare_and_common_words_across_many_items
 );
 
 struct Member {
@@ -248,4 +249,54 @@ async fn search_pages_window_by_window<S: AccountStore + CommunityStore>(s: S) {
     assert_eq!(distinct.len(), 261);
     // A page across the windows' border is full.
     assert_eq!(s.search_items(&cid, &q, 25, 240).await.unwrap().len(), 21);
+}
+
+/// More items than one PostgreSQL search bucket (1,024): a rare word is
+/// found in every bucket, newest first, a common one fills its window from
+/// the newest, and another community's matches never mix in.
+async fn search_finds_rare_and_common_words_across_many_items<S: AccountStore + CommunityStore>(
+    s: S,
+) {
+    let ali = member(&s, "ali").await;
+    let c = raw(&apply(&s, &ali, create("petekler"), 1).await.unwrap());
+    let other = raw(&apply(&s, &ali, create("komsular"), 2).await.unwrap());
+    apply(&s, &ali, post(&other, "petek komşuda"), 3).await.unwrap();
+    let mut rare = Vec::new();
+    let mut all = Vec::new();
+    for i in 0..2_100 {
+        let title = if i % 300 == 7 { format!("petek {i}") } else { format!("çerçeve {i}") };
+        let id = apply(&s, &ali, post(&c, &title), 4).await.unwrap();
+        if i % 300 == 7 {
+            rare.push(id.clone());
+        }
+        all.push(id);
+    }
+    // A comment counts in the buckets too.
+    let last = all.last().unwrap().clone();
+    let said = apply(&s, &ali, comment(&c, &raw(&last), &[], "petek yorumu"), 5).await.unwrap();
+    let cid = hex::encode(&c);
+
+    let found = ids(s.search_items(&cid, &search("petek"), 25, 0).await.unwrap());
+    let mut expected = rare.clone();
+    expected.push(said);
+    assert_eq!(found.len(), expected.len(), "{found:?}");
+    let mut sorted_found = found.clone();
+    sorted_found.sort();
+    let mut sorted_expected = expected.clone();
+    sorted_expected.sort();
+    assert_eq!(sorted_found, sorted_expected, "every rare match, none of the other community");
+    let posts: Vec<String> = found.into_iter().filter(|id| rare.contains(id)).collect();
+    assert_eq!(posts, rare.iter().rev().cloned().collect::<Vec<_>>(), "equal scores: newest first");
+
+    let newest = ids(s.search_items(&cid, &search("bal"), 25, 0).await.unwrap());
+    assert_eq!(newest.len(), 25);
+    let window: Vec<&String> = all.iter().rev().take(250).collect();
+    assert!(newest.iter().all(|id| window.contains(&id)), "from the newest window");
+    let deep = ids(s.search_items(&cid, &search("bal"), 25, 2_000).await.unwrap());
+    let oldest: Vec<&String> = all.iter().take(250).collect();
+    assert!(deep.iter().all(|id| oldest.contains(&id)), "a deep page reaches the oldest");
+}
+
+fn search(q: &str) -> Vec<Vec<String>> {
+    kovan_relay::services::communities::search::query_forms(q)
 }
