@@ -289,21 +289,10 @@ mod tests {
 
     use super::*;
     use crate::i18n::Lang;
+    use crate::i18n::tests::sources;
 
     fn workspace() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
-    }
-
-    fn rust_files(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                rust_files(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                let text = std::fs::read_to_string(&p).unwrap();
-                out.push((p, text));
-            }
-        }
     }
 
     /// The Rust string literal at the start of `s` (after `"`), with its
@@ -391,7 +380,7 @@ mod tests {
             "reason.unwrap_or_else(|| ",
         ];
         let mut files = Vec::new();
-        rust_files(&workspace().join("node/src"), &mut files);
+        sources(&workspace().join("node/src"), &mut files);
         let mut out = BTreeMap::new();
         for (path, text) in &files {
             // The no-trace chat's protocol errors are its end's reasons.
@@ -409,10 +398,7 @@ mod tests {
                     }
                     let Some(r) = rest.strip_prefix('"') else { continue };
                     let line = text[..at].lines().count();
-                    out.insert(
-                        skeleton_of_format(&literal(r)),
-                        format!("{}:{line}", path.display()),
-                    );
+                    out.insert(skeleton_of_format(&literal(r)), format!("{path}:{line}"));
                 }
             }
         }
@@ -438,7 +424,7 @@ mod tests {
     #[test]
     fn every_code_the_relay_refuses_with_has_words() {
         let mut files = Vec::new();
-        rust_files(&workspace().join("relay/src"), &mut files);
+        sources(&workspace().join("relay/src"), &mut files);
         let mut codes = BTreeSet::new();
         let heads = ["bad_request(", "refuse(", "StatusCode::", "code:"];
         for (_, text) in &files {

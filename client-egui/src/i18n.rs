@@ -203,7 +203,7 @@ macro_rules! tr {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
 
@@ -224,7 +224,8 @@ mod tests {
         out
     }
 
-    fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
+    /// Every `.rs` file under `dir`: (path, text).
+    pub(crate) fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
             if p.is_dir() {
