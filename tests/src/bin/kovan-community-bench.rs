@@ -482,8 +482,20 @@ async fn measure(args: &Args, backend: &str, db: &BenchDb) -> anyhow::Result<Val
     let store = kovan_relay::db::SqlStore::connect(&db.url).await?;
     store.close().await;
     sqlx::any::install_default_drivers();
+    // The raw queries run with the relay's PostgreSQL session settings.
+    let postgres = backend == "postgres";
     let pool = sqlx::any::AnyPoolOptions::new()
         .max_connections(args.writers as u32 + 2)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if postgres {
+                    sqlx::raw_sql("SET jit = off; SET max_parallel_workers_per_gather = 0")
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
         .connect(&db.url)
         .await?;
     let words = Words::new();

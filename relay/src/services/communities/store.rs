@@ -186,11 +186,16 @@ impl SqlStore {
 
     /// A window of matches on PostgreSQL. The index's keys hold one
     /// bucket of [`search::PG_BUCKET`] items of the community each
-    /// (migration 0007), so the newest bucket is asked first, then the
-    /// next two older, four, … until the window is full or the oldest was
-    /// asked: a query reads about the matches of the buckets it names,
-    /// never every match of a word found in most items, and a rare word
-    /// costs a few index lookups per bucket.
+    /// (migration 0007), so the newest bucket is asked first, then as many
+    /// older ones as the matches found so far say the window still needs
+    /// (a quarter more; all that are left, at most 64 per query, while none
+    /// was found) until the window is full or the oldest was asked: a query
+    /// reads about the matches the window needs, never every match of a
+    /// word found in most items, and a rare word costs a few index lookups
+    /// per bucket. The statement is prepared
+    /// once per connection: its plan can only be the index's (the
+    /// community's index and the order of `n` are kept out), and planning
+    /// it afresh cost more than running it.
     async fn pg_window(
         &self,
         community: &str,
@@ -206,7 +211,7 @@ impl SqlStore {
         let Some(items) = items else { return Ok(Vec::new()) };
         let need = window.saturating_add(1).saturating_mul(search::WINDOW);
         let mut rows = Vec::new();
-        let (mut hi, mut span) = (items / search::PG_BUCKET, 1);
+        let (mut hi, mut span, mut asked) = (items / search::PG_BUCKET, 1, 0);
         loop {
             let lo = hi.saturating_sub(span - 1).max(0);
             // `|| ''` and `+ 0` keep the community's index and the order of
@@ -216,18 +221,27 @@ impl SqlStore {
                 "SELECT n, search_text FROM community_items WHERE community_id || '' = $1 \
                  AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n + 0 DESC LIMIT $3",
             )
-            .persistent(false)
             .bind(community)
             .bind(search::tsquery(community, lo..=hi, query))
             .bind(need - rows.len() as i64)
             .fetch_all(&self.pool)
             .await?;
             rows.extend(found);
-            if rows.len() as i64 >= need || lo == 0 {
+            asked += hi - lo + 1;
+            let got = rows.len() as i64;
+            if got >= need || lo == 0 {
                 break;
             }
             hi = lo - 1;
-            span = (span * 2).min(MAX_BUCKETS_PER_QUERY);
+            // As many buckets as the matches so far say the rest needs, a
+            // quarter more; all that are left (at most 64) for a word not
+            // found yet.
+            span = if got == 0 {
+                MAX_BUCKETS_PER_QUERY
+            } else {
+                let wanted = (need - got).saturating_mul(asked).saturating_mul(5);
+                (wanted / (got * 4)).saturating_add(1).clamp(1, MAX_BUCKETS_PER_QUERY)
+            };
         }
         let skip = usize::try_from(window.saturating_mul(search::WINDOW)).unwrap_or(usize::MAX);
         Ok(rows.into_iter().skip(skip).collect())
