@@ -188,19 +188,28 @@ async fn readable_item(tx: &mut Tx, id: &[u8; 16], account: i64) -> Result<bool,
     Ok(live && (public || state.as_deref() == Some("member")))
 }
 
-/// The next item's number in community `cid` (`seq`, SPEC.md §9.10.5's
-/// search buckets on PostgreSQL), counting a post in `posts` too. The
-/// community's row stays locked until the transaction ends, so numbers
-/// follow the order items are written in.
-async fn next_seq(tx: &mut Tx, cid: &str, posts: i64) -> Result<i64, ApplyError> {
-    let r = sqlx::query(
-        "UPDATE communities SET items = items + 1, posts = posts + $1 WHERE id = $2 RETURNING items",
-    )
-    .bind(posts)
-    .bind(cid)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(r.try_get("items")?)
+/// The number of the item being written in community `cid` (`seq`,
+/// SPEC.md §9.10.5's search buckets on PostgreSQL): one more than the
+/// items counted so far. Read without a lock, so that writers into one
+/// community wait on its row only for [`count_item`] at the end of their
+/// transactions; writers at the same moment may share a number.
+async fn peek_seq(tx: &mut Tx, cid: &str) -> Result<i64, ApplyError> {
+    let r = sqlx::query("SELECT items + 1 AS seq FROM communities WHERE id = $1")
+        .bind(cid)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(r.try_get("seq")?)
+}
+
+/// Counts an item (and a post in `posts`) in community `cid`: the last
+/// write of the transaction, so the community's row is locked briefly.
+async fn count_item(tx: &mut Tx, cid: &str, posts: i64) -> Result<(), ApplyError> {
+    sqlx::query("UPDATE communities SET items = items + 1, posts = posts + $1 WHERE id = $2")
+        .bind(posts)
+        .bind(cid)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 async fn index(
@@ -564,7 +573,7 @@ pub(super) async fn apply(
                     ));
                 }
             }
-            let seq = next_seq(&mut tx, &cid, 1).await?;
+            let seq = peek_seq(&mut tx, &cid).await?;
             let r = sqlx::query(
                 "INSERT INTO community_items (id, community_id, post_id, is_post, author_id, depth, \
                  path, tbs, sig, repost_of, created_at, active_at, seq) \
@@ -598,6 +607,7 @@ pub(super) async fn apply(
                     ));
                 }
             }
+            count_item(&mut tx, &cid, 1).await?;
         }
         CommunityBody::Comment { post, parent, text, .. } => {
             need_member()?;
@@ -637,7 +647,7 @@ pub(super) async fn apply(
             .bind(hex::encode(post))
             .execute(&mut *tx)
             .await?;
-            let seq = next_seq(&mut tx, &cid, 0).await?;
+            let seq = peek_seq(&mut tx, &cid).await?;
             let r = sqlx::query(
                 "INSERT INTO community_items (id, community_id, post_id, parent_id, is_post, \
                  author_id, depth, path, tbs, sig, created_at, active_at, seq) \
@@ -668,6 +678,7 @@ pub(super) async fn apply(
                     out.notify.push((who, "mention", detail.clone()));
                 }
             }
+            count_item(&mut tx, &cid, 0).await?;
         }
         CommunityBody::Edit { target, title, text, .. } => {
             let i = item(&mut tx, target, &cid).await?;

@@ -214,12 +214,14 @@ impl SqlStore {
         let (mut hi, mut span, mut asked) = (items / search::PG_BUCKET, 1, 0);
         loop {
             let lo = hi.saturating_sub(span - 1).max(0);
-            // `|| ''` and `+ 0` keep the community's index and the order of
-            // `n` out of the plan: only the buckets' keys are read (a key
-            // shared by chance with another community is filtered here).
+            // `|| ''` keeps the community's index out of the plan, and the
+            // order (by `seq`, which items written at once may share, then
+            // `n`) is the same however the buckets are split into queries:
+            // only the buckets' keys are read (a key shared by chance with
+            // another community is filtered here).
             let found = sqlx::query(
                 "SELECT n, search_text FROM community_items WHERE community_id || '' = $1 \
-                 AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n + 0 DESC LIMIT $3",
+                 AND search_tsv @@ to_tsquery('simple', $2) ORDER BY seq DESC, n DESC LIMIT $3",
             )
             .bind(community)
             .bind(search::tsquery(community, lo..=hi, query))
