@@ -263,7 +263,7 @@ async fn raw_post(pool: &AnyPool, fts: bool, r: &Row) -> anyhow::Result<()> {
     if fts {
         sqlx::query("INSERT INTO community_fts (rowid, body) VALUES ($1, $2)")
             .bind(n)
-            .bind(search::fts5_body(&r.community, &r.search))
+            .bind(format!("{} {}", search::community_token(&r.community), r.search))
             .execute(&mut *tx)
             .await?;
     }
@@ -395,8 +395,8 @@ async fn fill(args: &Args, backend: &str, pool: &AnyPool, words: &Words) -> anyh
         sqlx::query("ANALYZE").execute(pool).await?;
     } else {
         sqlx::query(
-            "INSERT INTO community_fts (rowid, body) SELECT n, substr(community_id, -8) || 'x' || \
-             replace(search_text, ' ', ' ' || substr(community_id, -8) || 'x') FROM community_items",
+            "INSERT INTO community_fts (rowid, body) SELECT n, 'kc' || community_id || ' ' || search_text \
+             FROM community_items",
         )
         .execute(pool)
         .await?;

@@ -158,21 +158,17 @@ impl SqlStore {
     ) -> StoreResult<Vec<(i64, String)>> {
         let skip = window * search::WINDOW;
         let rows = match self.backend {
-            // The forms carry the community's key, so the match is
-            // answered inside FTS5 from the community's own lists, newest
-            // rowid first, stopping early (a key shared by chance with
-            // another community is filtered here).
+            // The community is a token of the index row, so the match is
+            // answered inside FTS5, newest rowid first, stopping early.
             Backend::Sqlite => {
                 sqlx::query(
                     "SELECT i.n, i.search_text FROM community_items i JOIN (SELECT rowid AS r \
                      FROM community_fts WHERE community_fts MATCH $1 ORDER BY rowid DESC \
-                     LIMIT $2 OFFSET $3) m ON m.r = i.n WHERE i.community_id = $4 \
-                     ORDER BY i.n DESC",
+                     LIMIT $2 OFFSET $3) m ON m.r = i.n ORDER BY i.n DESC",
                 )
                 .bind(search::fts5_query(community, query))
                 .bind(search::WINDOW)
                 .bind(skip)
-                .bind(community)
                 .fetch_all(&self.pool)
                 .await?
             }
