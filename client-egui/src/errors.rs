@@ -121,21 +121,20 @@ impl Problem {
 
     /// In words, in this thread's language.
     pub fn text(&self) -> String {
-        let detail = |s: &str| node_text(s);
         match self {
             Problem::Node(s) | Problem::Other(s) => node_text(s),
             Problem::Relay { code, message } => relay_text(code, message),
             Problem::RelayUnreachable => tr!("error-relay-unreachable"),
             Problem::NoRelay => tr!("error-no-relay"),
             Problem::NotLoggedIn => tr!("error-not-logged-in"),
-            Problem::PeerUnreachable(s) => tr!("error-peer-unreachable", detail = detail(s)),
+            Problem::PeerUnreachable(s) => tr!("error-peer-unreachable", detail = node_text(s)),
             Problem::Stopped => tr!("error-stopped"),
             Problem::WrongPassphrase => tr!("error-wrong-passphrase"),
             Problem::NoIdentity => tr!("error-no-identity"),
             Problem::AlreadyExists => tr!("error-already-exists"),
             Problem::Damaged(s) => tr!("error-damaged", detail = s.clone()),
             Problem::Disk(s) => tr!("error-disk", detail = s.clone()),
-            Problem::Config(s) => tr!("error-config", detail = detail(s)),
+            Problem::Config(s) => tr!("error-config", detail = node_text(s)),
             Problem::Internal(s) => tr!("error-internal", detail = s.clone()),
         }
     }
@@ -152,10 +151,27 @@ fn relay_text(code: &str, message: &str) -> String {
         .unwrap_or_else(|| tr!("error-relay-refused", detail = message.to_owned()))
 }
 
+thread_local! {
+    /// Node texts already put into words, by language: a failed file's
+    /// reason is shown every frame.
+    static WORDED: std::cell::RefCell<std::collections::HashMap<(i18n::Lang, String), String>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// The node's English `text` in this thread's language: the `node-…`
 /// message whose English it is, with what the node filled in; `text`
 /// itself when none is.
 pub fn node_text(text: &str) -> String {
+    let key = (i18n::current(), text.to_owned());
+    if let Some(done) = WORDED.with(|w| w.borrow().get(&key).cloned()) {
+        return done;
+    }
+    let worded = word(text);
+    WORDED.with(|w| w.borrow_mut().insert(key, worded.clone()));
+    worded
+}
+
+fn word(text: &str) -> String {
     let Some((id, found)) = catalogue().iter().find_map(|m| Some((m.id, m.matches(text)?))) else {
         return text.to_owned();
     };

@@ -62,6 +62,13 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
+/// What every PostgreSQL session of the relay sets first: every query of
+/// the relay is small and many run at once, so no JIT compilation (a
+/// search whose estimate is large, such as a word nobody wrote, spent
+/// 200 ms compiling for a 2 ms run) and no parallel workers (starting them
+/// costs more than the query). The benchmarks' raw queries use it too.
+pub const PG_SESSION: &str = "SET jit = off; SET max_parallel_workers_per_gather = 0";
+
 impl SqlStore {
     /// Connects to `url` (`sqlite://…` or `postgres://…`) and runs the
     /// backend's migrations.
@@ -93,18 +100,12 @@ impl SqlStore {
                     .connect(url)
                     .await?
             }
-            // Every query of the relay is small and many run at once: no
-            // JIT compilation (a search whose estimate is large, such as a
-            // word nobody wrote, spent 200 ms compiling for a 2 ms run) and
-            // no parallel workers (starting them costs more than the query).
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            sqlx::raw_sql("SET jit = off; SET max_parallel_workers_per_gather = 0")
-                                .execute(conn)
-                                .await?;
+                            sqlx::raw_sql(PG_SESSION).execute(conn).await?;
                             Ok(())
                         })
                     })

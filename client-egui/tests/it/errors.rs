@@ -107,10 +107,7 @@ fn a_node_refusal_is_said_in_turkish() {
     let mut t = two_friends();
     open_chats(&mut t);
     let Two { alice, bob, .. } = &mut t;
-    click(alice, "Seal with a password");
-    type_into(alice, "New chat password", "ortak parola 123");
-    click(alice, "Seal chat");
-    until(bob, "bob's side locked", |h| has(h, "Unlock chat"));
+    seal(alice, bob, "ortak parola 123");
     type_into(bob, "Chat password", "yanlış tahmin");
     bob.state_mut().show_in(Theme::Dark, Lang::Tr);
     bob.step();

@@ -12,11 +12,7 @@ fn a_sealed_chat_shows_nothing_until_its_password_is_typed() {
     send(alice, "mühürden önce");
     until(bob, "the first message", |h| has(h, "mühürden önce"));
 
-    click(alice, "Seal with a password");
-    type_into(alice, "New chat password", "ortak parola 123");
-    click(alice, "Seal chat");
-    until(alice, "sealed", |h| has(h, "Lock chat"));
-    until(bob, "bob's side locked", |h| has(h, "Unlock chat"));
+    seal(alice, bob, "ortak parola 123");
     assert!(!has(bob, "mühürden önce"), "a locked chat shows none of its messages");
     send(alice, "mühürlü mesaj");
 

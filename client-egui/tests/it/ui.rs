@@ -151,6 +151,15 @@ pub(crate) fn befriend(alice: &mut Client, bob: &mut Client) {
     until(alice, "the friendship", |h| !has(h, "bob: request sent") && has(h, "bob"));
 }
 
+/// Alice seals their open chat with `password`; both see it locked.
+pub(crate) fn seal(alice: &mut Client, bob: &mut Client, password: &str) {
+    click(alice, "Seal with a password");
+    type_into(alice, "New chat password", password);
+    click(alice, "Seal chat");
+    until(alice, "sealed", |h| has(h, "Lock chat"));
+    until(bob, "bob's side locked", |h| has(h, "Unlock chat"));
+}
+
 /// Both open their chat with each other (Bob's is titled by Alice's
 /// name and username).
 pub(crate) fn open_chats(t: &mut Two) {

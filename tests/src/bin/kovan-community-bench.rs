@@ -489,9 +489,7 @@ async fn measure(args: &Args, backend: &str, db: &BenchDb) -> anyhow::Result<Val
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if postgres {
-                    sqlx::raw_sql("SET jit = off; SET max_parallel_workers_per_gather = 0")
-                        .execute(conn)
-                        .await?;
+                    sqlx::raw_sql(kovan_relay::db::PG_SESSION).execute(conn).await?;
                 }
                 Ok(())
             })

@@ -188,10 +188,10 @@ impl SqlStore {
     /// was found) until the window is full or the oldest was asked: a query
     /// reads about the matches the window needs, never every match of a
     /// word found in most items, and a rare word costs a few index lookups
-    /// per bucket. The statement is prepared
-    /// once per connection: its plan can only be the index's (the
-    /// community's index and the order of `n` are kept out), and planning
-    /// it afresh cost more than running it.
+    /// per bucket. The statement is prepared once per connection: its plan
+    /// can only be the index's (the community's index is kept out and the
+    /// order has no index), and planning it afresh cost more than running
+    /// it.
     async fn pg_window(
         &self,
         community: &str,
