@@ -315,10 +315,22 @@ async fn over_quota_and_over_size_files_are_refused_cleanly() {
     assert_eq!(refused.upload, "failed");
     assert!(refused.error.as_deref().unwrap().contains("quota_exceeded"), "{refused:?}");
     file_event(&mut alice, "the first copy", |f| f.id == first && f.upload == "done").await;
-    let mut bob = TestNode::reopen(bob_home, "bob", Some(&relay.url)).await;
-    for id in [&first, &second] {
-        file_event(&mut bob, "download", |f| f.id == *id && f.state == "complete").await;
-    }
+    let bob = TestNode::reopen(bob_home, "bob", Some(&relay.url)).await;
+    // In either order: the second comes straight from Alice and may well
+    // finish first.
+    let ids = [first.clone(), second.clone()];
+    bob.until_within(SLOW, "both downloads", move |h| {
+        let ids = ids.clone();
+        async move {
+            for id in &ids {
+                if !matches!(h.file(id).await, Ok(f) if f.state == "complete") {
+                    return false;
+                }
+            }
+            true
+        }
+    })
+    .await;
 
     // A receiver refuses what is above its own limit, with a reason.
     let tiny = FileOptions { max_size: MIB, auto_download_max: MIB };

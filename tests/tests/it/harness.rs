@@ -269,7 +269,16 @@ impl TestNode {
         F: Fn(NodeHandle) -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        self.until_within(WAIT, what, check).await
+    }
+
+    /// Polls `check` until it holds, for at most `limit`.
+    pub async fn until_within<F, Fut>(&self, limit: Duration, what: &str, check: F)
+    where
+        F: Fn(NodeHandle) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = tokio::time::Instant::now() + limit;
         while !check(self.h.clone()).await {
             assert!(tokio::time::Instant::now() < deadline, "{}: timed out: {what}", self.name);
             tokio::time::sleep(Duration::from_millis(50)).await;
