@@ -87,8 +87,18 @@ async fn posts_verify_and_what_the_relay_alters_fails_verification() {
 
     // Bob's second post is reported and removed by Alice, a moderator: the
     // removal verifies as hers; the log shows it.
-    let spam = b.community_post("arilar", &draft("Satılık", "ucuz bal")).await.unwrap();
+    let spam =
+        b.community_post("arilar", &draft("Satılık", "ucuz bal, sorun @alice")).await.unwrap();
     let spam_id = spam["id"].as_str().unwrap().to_owned();
+    // A post naming Alice tells her so.
+    let heard = alice
+        .wait(
+            "a mention event",
+            |e| matches!(e, kovan_node::Event::Community { kind, .. } if kind == "mention"),
+        )
+        .await;
+    let kovan_node::Event::Community { item, by, .. } = heard else { unreachable!() };
+    assert_eq!((item.as_str(), by.as_str()), (spam_id.as_str(), "bob"));
     b.community_edit(&spam_id, "Satılık!", "çok ucuz bal").await.unwrap();
     assert_eq!(
         b.community_edits(&spam_id).await.unwrap(),

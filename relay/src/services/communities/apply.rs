@@ -596,8 +596,8 @@ pub(super) async fn apply(
                 keep_blob(&mut tx, author.id, &id, &cid, a).await?;
             }
             let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
-            let text = search::index_text(&format!("{title} {text} {link} {}", names.join(" ")));
-            index(&mut tx, store.backend, n, &cid, Some(&text)).await?;
+            let words = search::index_text(&format!("{title} {text} {link} {}", names.join(" ")));
+            index(&mut tx, store.backend, n, &cid, Some(&words)).await?;
             for who in mentions(&mut tx, &cid, &format!("{title} {text}")).await? {
                 if who != author.id {
                     out.notify.push((
