@@ -263,7 +263,7 @@ async fn raw_post(pool: &AnyPool, fts: bool, r: &Row) -> anyhow::Result<()> {
     if fts {
         sqlx::query("INSERT INTO community_fts (rowid, body) VALUES ($1, $2)")
             .bind(n)
-            .bind(format!("{} {}", search::community_token(&r.community), r.search))
+            .bind(search::fts5_body(&r.community, &r.search))
             .execute(&mut *tx)
             .await?;
     }
@@ -308,9 +308,19 @@ async fn fill(args: &Args, backend: &str, pool: &AnyPool, words: &Words) -> anyh
         .await?;
     }
     tx.commit().await?;
-    if backend == "postgres" {
+    // PostgreSQL's full-text index is built after the rows, as the
+    // migrations define it.
+    let fts_index: Option<String> = if backend == "postgres" {
+        let def: String =
+            sqlx::query("SELECT pg_get_indexdef('community_items_fts'::regclass) AS def")
+                .fetch_one(pool)
+                .await?
+                .try_get("def")?;
         sqlx::query("DROP INDEX community_items_fts").execute(pool).await?;
-    }
+        Some(def)
+    } else {
+        None
+    };
     let mut batch = Vec::with_capacity(20_000);
     let mut children = vec![0u32; args.posts as usize];
     let total = args.posts + args.comments;
@@ -388,15 +398,13 @@ async fn fill(args: &Args, backend: &str, pool: &AnyPool, words: &Words) -> anyh
             .await?;
     }
     progress(args, "building the search index");
-    if backend == "postgres" {
-        sqlx::query("CREATE INDEX community_items_fts ON community_items USING GIN (search_tsv)")
-            .execute(pool)
-            .await?;
+    if let Some(def) = fts_index {
+        sqlx::query(sqlx::AssertSqlSafe(def)).execute(pool).await?;
         sqlx::query("ANALYZE").execute(pool).await?;
     } else {
         sqlx::query(
-            "INSERT INTO community_fts (rowid, body) SELECT n, 'kc' || community_id || ' ' || search_text \
-             FROM community_items",
+            "INSERT INTO community_fts (rowid, body) SELECT n, substr(community_id, -8) || 'x' || \
+             replace(search_text, ' ', ' ' || substr(community_id, -8) || 'x') FROM community_items",
         )
         .execute(pool)
         .await?;

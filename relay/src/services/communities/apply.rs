@@ -227,7 +227,7 @@ async fn index(
         if let Some(text) = text {
             sqlx::query("INSERT INTO community_fts (rowid, body) VALUES ($1, $2)")
                 .bind(n)
-                .bind(format!("{} {text}", search::community_token(community)))
+                .bind(search::fts5_body(community, text))
                 .execute(&mut **tx)
                 .await?;
         }

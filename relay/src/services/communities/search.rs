@@ -140,20 +140,38 @@ pub fn rank(window: Vec<(i64, String)>, q: &[Vec<String>]) -> Vec<i64> {
     scored.into_iter().map(|(_, n)| n).collect()
 }
 
-/// The token that puts an item's index text in its community (SQLite).
-pub fn community_token(community: &str) -> String {
-    format!("kc{community}")
+/// What SQLite's index puts before each word form of an item in
+/// `community` (migration 0008): the id's last 8 hex digits and `x`, so
+/// that a form's list in the index holds that community's items only.
+pub fn fts5_key(community: &str) -> String {
+    let tail = community.get(community.len().saturating_sub(8)..).unwrap_or(community);
+    format!("{tail}x")
 }
 
-/// The query in SQLite FTS5 syntax, inside `community`: `"kc…" AND ("a"
-/// OR "b") AND ("c")`. Forms and ids hold only letters and digits, so
-/// quoting them is enough.
+/// An item's row in SQLite's index: its index `text` with every form
+/// prefixed by its community's [`fts5_key`] (as migration 0008 writes it
+/// in SQL).
+pub fn fts5_body(community: &str, text: &str) -> String {
+    let key = fts5_key(community);
+    text.split(' ')
+        .filter(|f| !f.is_empty())
+        .map(|f| format!("{key}{f}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The query in SQLite FTS5 syntax, inside `community`: `("Ka" OR "Kb")
+/// AND ("Kc")` with `K` its [`fts5_key`]. Forms and ids hold only letters
+/// and digits, so quoting them is enough.
 pub fn fts5_query(community: &str, q: &[Vec<String>]) -> String {
-    let mut parts = vec![format!("\"{}\"", community_token(community))];
-    parts.extend(q.iter().map(|f| {
-        format!("({})", f.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" OR "))
-    }));
-    parts.join(" AND ")
+    let key = fts5_key(community);
+    q.iter()
+        .map(|f| {
+            let forms: Vec<String> = f.iter().map(|w| format!("\"{key}{w}\"")).collect();
+            format!("({})", forms.join(" OR "))
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
 }
 
 /// Items of a community per PostgreSQL search bucket (migration 0007): an
@@ -230,7 +248,14 @@ mod tests {
         let q = query_forms("a\"b OR c) * NEAR d e f g h i j k");
         assert_eq!(q.len(), MAX_QUERY_WORDS);
         assert!(!fts5_query("00ff", &q).contains("\"\""));
-        assert!(fts5_query("00ff", &q).starts_with("\"kc00ff\" AND ("));
+        assert_eq!(
+            fts5_query("00ff", &query_forms("arılar bal")),
+            "(\"00ffxarilar\" OR \"00ffxari\") AND (\"00ffxbal\")"
+        );
+        assert_eq!(
+            fts5_body("00ff00112233", "arilar ari  bal"),
+            "00112233xarilar 00112233xari 00112233xbal"
+        );
         assert!(query_forms("\"*() -").is_empty());
         let q = query_forms("arılar bal");
         assert_eq!(

@@ -158,17 +158,21 @@ impl SqlStore {
     ) -> StoreResult<Vec<(i64, String)>> {
         let skip = window * search::WINDOW;
         let rows = match self.backend {
-            // The community is a token of the index row, so the match is
-            // answered inside FTS5, newest rowid first, stopping early.
+            // The forms carry the community's key, so the match is
+            // answered inside FTS5 from the community's own lists, newest
+            // rowid first, stopping early (a key shared by chance with
+            // another community is filtered here).
             Backend::Sqlite => {
                 sqlx::query(
                     "SELECT i.n, i.search_text FROM community_items i JOIN (SELECT rowid AS r \
                      FROM community_fts WHERE community_fts MATCH $1 ORDER BY rowid DESC \
-                     LIMIT $2 OFFSET $3) m ON m.r = i.n ORDER BY i.n DESC",
+                     LIMIT $2 OFFSET $3) m ON m.r = i.n WHERE i.community_id = $4 \
+                     ORDER BY i.n DESC",
                 )
                 .bind(search::fts5_query(community, query))
                 .bind(search::WINDOW)
                 .bind(skip)
+                .bind(community)
                 .fetch_all(&self.pool)
                 .await?
             }
@@ -182,16 +186,17 @@ impl SqlStore {
 
     /// A window of matches on PostgreSQL. The index's keys hold one
     /// bucket of [`search::PG_BUCKET`] items of the community each
-    /// (migration 0007), so the newest bucket is asked first, then as many
-    /// older ones as the matches found so far say the window still needs
-    /// (a quarter more; all that are left, at most 64 per query, while none
-    /// was found) until the window is full or the oldest was asked: a query
-    /// reads about the matches the window needs, never every match of a
-    /// word found in most items, and a rare word costs a few index lookups
-    /// per bucket. The statement is prepared once per connection: its plan
-    /// can only be the index's (the community's index is kept out and the
-    /// order has no index), and planning it afresh cost more than running
-    /// it.
+    /// (migration 0007), and every match a query names is read from the
+    /// table to be put in order, so the cost of a search is the matches it
+    /// reads: the buckets asked are chosen to read about as many as the
+    /// window needs ([`buckets_to_ask`]). The newest bucket (with the one
+    /// before it while it holds less than half a bucket) is asked
+    /// first; then, from the matches per item found so far, as many older
+    /// items as should hold the rest, a quarter more, or four times the
+    /// items asked so far while nothing was found, until the window is
+    /// full or the oldest bucket was asked. A word found in most items
+    /// reads about one bucket's matches; a rare word, index lookups and
+    /// its few matches.
     async fn pg_window(
         &self,
         community: &str,
@@ -207,9 +212,10 @@ impl SqlStore {
         let Some(items) = items else { return Ok(Vec::new()) };
         let need = window.saturating_add(1).saturating_mul(search::WINDOW);
         let mut rows = Vec::new();
-        let (mut hi, mut span, mut asked) = (items / search::PG_BUCKET, 1, 0);
+        let (mut hi, mut asked) = (items / search::PG_BUCKET, 0);
         loop {
-            let lo = hi.saturating_sub(span - 1).max(0);
+            let got = rows.len() as i64;
+            let lo = buckets_to_ask(items, hi, asked, got, need);
             // `|| ''` keeps the community's index out of the plan, and the
             // order (by `seq`, which items written at once may share, then
             // `n`) is the same however the buckets are split into queries:
@@ -221,29 +227,47 @@ impl SqlStore {
             )
             .bind(community)
             .bind(search::tsquery(community, lo..=hi, query))
-            .bind(need - rows.len() as i64)
+            .bind(need - got)
             .fetch_all(&self.pool)
             .await?;
             rows.extend(found);
-            asked += hi - lo + 1;
-            let got = rows.len() as i64;
-            if got >= need || lo == 0 {
+            asked += items_in(items, lo, hi);
+            if rows.len() as i64 >= need || lo == 0 {
                 break;
             }
             hi = lo - 1;
-            // As many buckets as the matches so far say the rest needs, a
-            // quarter more; all that are left (at most 64) for a word not
-            // found yet.
-            span = if got == 0 {
-                MAX_BUCKETS_PER_QUERY
-            } else {
-                let wanted = (need - got).saturating_mul(asked).saturating_mul(5);
-                (wanted / (got * 4)).saturating_add(1).clamp(1, MAX_BUCKETS_PER_QUERY)
-            };
         }
         let skip = usize::try_from(window.saturating_mul(search::WINDOW)).unwrap_or(usize::MAX);
         Ok(rows.into_iter().skip(skip).collect())
     }
+}
+
+/// Items of a community of `items` whose numbers (`seq`, from 1) fall in
+/// PostgreSQL search buckets `lo..=hi`.
+fn items_in(items: i64, lo: i64, hi: i64) -> i64 {
+    let first = lo.saturating_mul(search::PG_BUCKET).max(1);
+    let last = hi.saturating_add(1).saturating_mul(search::PG_BUCKET).saturating_sub(1).min(items);
+    (last - first + 1).max(0)
+}
+
+/// The oldest bucket of the next PostgreSQL search query, which asks
+/// `lo..=hi` (`hi` the newest not yet asked) of a community of `items`,
+/// after `asked` items gave `got` of the `need`ed matches: enough items
+/// for the rest at the rate found so far, a quarter more (or four times
+/// `asked` while none was found; at least half a bucket's worth), at most
+/// [`MAX_BUCKETS_PER_QUERY`] buckets.
+fn buckets_to_ask(items: i64, hi: i64, asked: i64, got: i64, need: i64) -> i64 {
+    let wanted = if got == 0 {
+        asked.saturating_mul(4)
+    } else {
+        (need - got).saturating_mul(asked).saturating_mul(5) / got.saturating_mul(4)
+    }
+    .max(search::PG_BUCKET / 2);
+    let mut lo = hi;
+    while lo > 0 && hi - lo + 1 < MAX_BUCKETS_PER_QUERY && items_in(items, lo, hi) < wanted {
+        lo -= 1;
+    }
+    lo
 }
 
 /// The most buckets one PostgreSQL search query names (a bound on the
@@ -773,5 +797,43 @@ impl CommunityStore for SqlStore {
             .execute(&self.pool)
             .await?;
         Ok(r.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const B: i64 = search::PG_BUCKET;
+
+    #[test]
+    fn buckets_hold_the_items_numbered_in_them() {
+        // Numbers start at 1: bucket 0 holds B - 1 items.
+        assert_eq!(items_in(10 * B + 5, 0, 0), B - 1);
+        assert_eq!(items_in(10 * B + 5, 3, 4), 2 * B);
+        assert_eq!(items_in(10 * B + 5, 10, 10), 6);
+        assert_eq!(items_in(10 * B + 5, 0, 10), 10 * B + 5);
+        assert_eq!(items_in(0, 0, 0), 0);
+    }
+
+    #[test]
+    fn searches_ask_about_the_items_that_hold_the_matches_needed() {
+        let items = 60 * B + 100;
+        // First: the newest bucket and, while it holds under half a
+        // bucket, the one before.
+        assert_eq!(buckets_to_ask(items, 60, 0, 0, 250), 59);
+        assert_eq!(buckets_to_ask(60 * B + B / 2, 60, 0, 0, 250), 60);
+        // A common word: 200 matches in 1,100 items; the rest needs about
+        // 344 more items, so one bucket.
+        assert_eq!(buckets_to_ask(items, 58, 1100, 200, 250), 58);
+        // 10 matches in 2,000 items: 240 more need 60,000 items, more
+        // than are left, so everything left.
+        assert_eq!(buckets_to_ask(items, 58, 2000, 10, 250), 0);
+        // 50 matches in 2,000 items: 200 more need 8,000 items at the rate
+        // seen, 10,000 with a quarter more: 10 buckets.
+        assert_eq!(buckets_to_ask(items, 58, 2000, 50, 250), 49);
+        // Nothing found yet: four times the items asked.
+        assert_eq!(buckets_to_ask(items, 58, 1100, 0, 250), 54);
+        // At most MAX_BUCKETS_PER_QUERY buckets in one query.
+        assert_eq!(buckets_to_ask(1000 * B, 999, 64 * B, 0, 250), 999 - 63);
     }
 }
