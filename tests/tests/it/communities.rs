@@ -21,6 +21,19 @@ fn relay_db(relay_dir: &std::path::Path) -> rusqlite::Connection {
     conn
 }
 
+/// Waits for `n`'s next community event of `kind` (pushed by the relay);
+/// returns its item and who caused it.
+async fn community_event(n: &mut crate::harness::TestNode, kind: &str) -> (String, String) {
+    let heard = n
+        .wait(
+            &format!("a {kind} event"),
+            |e| matches!(e, kovan_node::Event::Community { kind: k, .. } if k == kind),
+        )
+        .await;
+    let kovan_node::Event::Community { item, by, .. } = heard else { unreachable!() };
+    (item, by)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_verify_and_what_the_relay_alters_fails_verification() {
     let dir = tempfile::tempdir().unwrap();
@@ -57,14 +70,7 @@ async fn posts_verify_and_what_the_relay_alters_fails_verification() {
     let comment = b.community_comment(&post_id, "Beş @alice").await.unwrap();
     let comment_id = comment["id"].as_str().unwrap().to_owned();
     // Alice hears of the answer to her post through the relay's push.
-    let heard = alice
-        .wait(
-            "a reply event",
-            |e| matches!(e, kovan_node::Event::Community { kind, .. } if kind == "reply"),
-        )
-        .await;
-    let kovan_node::Event::Community { item, by, .. } = heard else { unreachable!() };
-    assert_eq!((item.as_str(), by.as_str()), (comment_id.as_str(), "bob"));
+    assert_eq!(community_event(&mut alice, "reply").await, (comment_id.clone(), "bob".to_owned()));
     b.community_like(&post_id, true).await.unwrap();
 
     let posts = b.community_posts("arilar", "new", 0).await.unwrap();
@@ -91,14 +97,7 @@ async fn posts_verify_and_what_the_relay_alters_fails_verification() {
         b.community_post("arilar", &draft("Satılık", "ucuz bal, sorun @alice")).await.unwrap();
     let spam_id = spam["id"].as_str().unwrap().to_owned();
     // A post naming Alice tells her so.
-    let heard = alice
-        .wait(
-            "a mention event",
-            |e| matches!(e, kovan_node::Event::Community { kind, .. } if kind == "mention"),
-        )
-        .await;
-    let kovan_node::Event::Community { item, by, .. } = heard else { unreachable!() };
-    assert_eq!((item.as_str(), by.as_str()), (spam_id.as_str(), "bob"));
+    assert_eq!(community_event(&mut alice, "mention").await, (spam_id.clone(), "bob".to_owned()));
     b.community_edit(&spam_id, "Satılık!", "çok ucuz bal").await.unwrap();
     assert_eq!(
         b.community_edits(&spam_id).await.unwrap(),
