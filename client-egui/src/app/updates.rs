@@ -95,6 +95,14 @@ impl App {
                 Update::Conversations(c) => {
                     self.ctx.succeeded(&["reading chats"]);
                     self.chat.restore_drafts(&c);
+                    let mut c = c;
+                    // The open chat is read: every message that came into it
+                    // asked the node to mark it so. Each command runs on its
+                    // own task, so this list may have been read just before
+                    // that mark landed; it must not bring the count back.
+                    if let Some(open) = self.ctx.open() {
+                        c.iter_mut().filter(|c| c.id == open).for_each(|c| c.unread = 0);
+                    }
                     self.ctx.conversations = c;
                 }
                 Update::History { conversation, messages, older } => {
