@@ -247,6 +247,10 @@ fn application_friend_and_group_messages_decode_to_their_fields() {
             Some(C::SealedEdit(_)) => "sealed_edit",
             Some(C::SealChange(_)) => "seal_change",
             Some(C::Typing(_)) => "typing",
+            Some(C::Call(c)) => {
+                assert_eq!(c.call_id, h(&d["content"]["call"]["call_id"]));
+                "call"
+            }
             None => "none",
         };
         assert_eq!(name, key, "{}", c["name"]);

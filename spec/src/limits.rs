@@ -209,3 +209,11 @@ pub const MAX_COMMUNITY_ACTION: usize = MAX_COMMUNITY_TITLE
     + MAX_COMMUNITY_LINK
     + MAX_COMMUNITY_ATTACHMENTS * 440
     + 4096;
+
+/// Largest SDP offer or answer in a call signal, bytes of UTF-8 (SPEC.md
+/// §6.9): an audio, a video, a screen and a data section with a dozen
+/// candidates each come to about 6 KiB.
+pub const MAX_SDP: usize = 16 * 1024;
+
+/// Largest ICE candidate line or media id in a call signal, bytes.
+pub const MAX_CANDIDATE: usize = 1024;

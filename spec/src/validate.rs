@@ -5,6 +5,7 @@
 use crate::wire::{self, app_envelope::Content as WireContent};
 use crate::{Bounded, DecodeError, decode, limits};
 
+mod calls;
 mod communities;
 mod files;
 mod friends;
@@ -13,6 +14,7 @@ mod places;
 mod polls;
 mod seal;
 
+pub use calls::*;
 pub use communities::*;
 pub use files::*;
 pub use friends::*;
@@ -109,6 +111,8 @@ pub enum Content {
         /// Typing now.
         active: bool,
     },
+    /// A call's offer, answer, candidate or end (§6.9); never stored.
+    Call(CallSignal),
     /// A known content type whose fields break its rules (SPEC.md §6.3):
     /// kept and shown as "unsupported message", never acted on.
     Invalid {
@@ -274,6 +278,8 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
                 Content::Typing { active: t.active }
             }
         }
+        Some(WireContent::Call(c)) => calls::call_signal(c, reply_to.is_some())
+            .map_or_else(|reason| Content::Invalid { reason }, Content::Call),
         None => Content::Unknown,
     };
     Ok(ValidatedApp {

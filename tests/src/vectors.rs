@@ -78,6 +78,19 @@ mod decoded {
                 "previous_nonce": h(&c.previous_nonce), "previous_key": h(&c.previous_key),
             }}),
             Some(C::Typing(t)) => json!({"typing": {"active": t.active}}),
+            Some(C::Call(c)) => {
+                use wire::call_signal::Kind as K;
+                let kind = match &c.kind {
+                    Some(K::Offer(o)) => json!({"offer": {"sdp": o.sdp, "video": o.video}}),
+                    Some(K::Answer(a)) => json!({"answer": {"sdp": a.sdp}}),
+                    Some(K::Candidate(c)) => json!({"candidate": {
+                        "candidate": c.candidate, "sdp_mid": c.sdp_mid, "sdp_mline_index": c.sdp_mline_index,
+                    }}),
+                    Some(K::End(e)) => json!({"end": {"reason": e.reason}}),
+                    None => Value::Null,
+                };
+                json!({"call": {"call_id": h(&c.call_id), "kind": kind}})
+            }
             None => Value::Null,
         };
         json!({
@@ -155,6 +168,16 @@ fn seed(byte: u8) -> [u8; 32] {
     s[0] = 0x4b; // 'K': fixed seeds are recognisable in dumps
     s
 }
+
+/// A short audio-only offer for the `call-offer` vector (SPEC.md §6.9): one
+/// host candidate and the caller's DTLS fingerprint.
+const CALL_OFFER_SDP: &str = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+a=group:BUNDLE 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n\
+a=ice-ufrag:kovn\r\na=ice-pwd:kovankovankovankovankovan\r\n\
+a=fingerprint:sha-256 5A:3C:0F:91:22:7B:DE:10:44:8E:AF:61:09:B2:3E:C7:55:D0:18:6A:F3:29:4C:8B:E1:07:9D:2A:36:C4:70:BF\r\n\
+a=setup:actpass\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n\
+a=fmtp:111 minptime=10;useinbandfec=1\r\n\
+a=candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host\r\n";
 
 const NOT_BEFORE: u64 = 1_790_000_000;
 const LIFETIME: u64 = 63_072_000;
@@ -538,6 +561,25 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         ),
         ("vote", base(C::Vote(wire::Vote { poll: vec![0x22; 16], choices: vec![0, 2] }))),
         ("typing", base(C::Typing(wire::Typing { active: true }))),
+        (
+            "call-offer",
+            base(C::Call(wire::CallSignal {
+                call_id: vec![0x33; 16],
+                kind: Some(wire::call_signal::Kind::Offer(wire::CallOffer {
+                    sdp: CALL_OFFER_SDP.into(),
+                    video: false,
+                })),
+            })),
+        ),
+        (
+            "call-end-busy",
+            base(C::Call(wire::CallSignal {
+                call_id: vec![0x33; 16],
+                kind: Some(wire::call_signal::Kind::End(wire::CallEnd {
+                    reason: wire::call_end::Reason::Busy as i32,
+                })),
+            })),
+        ),
         (
             "poll-close",
             base(C::PollClose(wire::PollClose {
