@@ -17,6 +17,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod backup;
+pub mod call;
 pub mod clock;
 pub mod config;
 pub mod contacts;

@@ -42,9 +42,10 @@ use crate::relay_client::{Keepalive, RelayClient, RelayError};
 
 pub(crate) use core::control;
 pub use core::{
-    AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, GroupChange,
-    HistoryAt, LiveShare, MAX_COMMUNITY_FILE, MAX_DRAFT, ModEntryView, NoTraceState, NoTraceView,
-    PostDraft, ScheduledContent, Verification, VoiceSource, fold_for_search,
+    AttachmentView, CallAudio, CallDevices, CallOptions, CallState, CallView, CommunityItemView,
+    CommunitySettingsDraft, CommunityView, GroupChange, HistoryAt, LiveShare, MAX_COMMUNITY_FILE,
+    MAX_DRAFT, ModEntryView, NoTraceState, NoTraceView, PostDraft, ScheduledContent, Verification,
+    VoiceSource, fold_for_search,
 };
 
 pub use views::{
@@ -86,6 +87,8 @@ pub struct NodeOptions {
     /// The clock scheduled work follows (scheduled messages, live
     /// locations): the system's, or a manual one in tests.
     pub clock: crate::clock::Clock,
+    /// Calls: where their media goes, how long they ring.
+    pub calls: CallOptions,
 }
 
 /// File limits (M5).
@@ -134,6 +137,9 @@ impl NodeOptions {
             display_name: display_name.to_owned(),
             relay_keepalive: Keepalive::default(),
             clock: crate::clock::Clock::System,
+            // Every interface ICE finds (loopback only when nothing else
+            // listens: a machine without a network).
+            calls: CallOptions::on(vec![std::net::SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))]),
         })
     }
 
@@ -156,6 +162,7 @@ impl NodeOptions {
             files: FileOptions::default(),
             relay_keepalive: Keepalive::default(),
             clock: crate::clock::Clock::System,
+            calls: CallOptions::on(vec![std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0))]),
         }
     }
 }

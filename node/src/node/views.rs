@@ -791,6 +791,11 @@ pub enum Event {
         /// The address.
         addr: String,
     },
+    /// A call rings, connects or ends (SPEC.md §6.9).
+    Call {
+        /// The call.
+        call: crate::node::core::CallView,
+    },
     /// Someone in a conversation is typing, or stopped (SPEC.md §6.8);
     /// shown for at most 6 s after the last `active`.
     Typing {

@@ -281,6 +281,11 @@ impl Core {
             Content::Typing { active } => {
                 self.on_typing(&group_id, &account, active, app.timestamp_ms, now)?;
             }
+            Content::Call(signal) => {
+                let sent = app.timestamp_ms as i64;
+                let now = self.options.clock.now_ms();
+                self.on_call_signal(&group_id, is_group, &account, &device, sent, signal, now)?;
+            }
             _ => {}
         }
         Ok(())

@@ -45,6 +45,7 @@ use crate::relay_client::{PushEvent, RelayClient};
 use crate::store::Database;
 
 mod backups;
+mod calls;
 mod chats;
 mod communities;
 mod delivery;
@@ -71,6 +72,7 @@ mod search;
 mod settings;
 mod typing;
 
+pub use calls::{CallAudio, CallDevices, CallOptions, CallState, CallView};
 pub use chats::HistoryAt;
 pub use communities::{
     AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, MAX_COMMUNITY_FILE,
@@ -134,6 +136,8 @@ pub enum Input {
     },
     /// A file transfer reports.
     File(FileInput),
+    /// A call's connection or timer reports.
+    Call(calls::CallInput),
     /// Something is due.
     Tick,
     /// Stop; answer when the database is closed.
@@ -226,6 +230,8 @@ pub struct Core {
     /// set last handed to it).
     kept: HashSet<PeerId>,
     backups: backups::Backups,
+    /// The call this node is in.
+    calls: calls::Calls,
     /// The database was restored from its backup when this node started.
     restored_at_start: bool,
 }
@@ -323,6 +329,7 @@ impl Core {
             last_seen: HashMap::new(),
             kept: HashSet::new(),
             backups: backups::Backups::new(changes),
+            calls: Default::default(),
             restored_at_start: restored.is_some(),
         };
         core.load_session()?;
@@ -415,6 +422,8 @@ impl Core {
     fn stop(&mut self) {
         self.stopping = true;
         self.no_trace_stop();
+        self.stop_calls();
+        self.flush_events();
         for (_, t) in self.transfers.drain() {
             t.abort();
         }
@@ -434,6 +443,7 @@ impl Core {
             Input::Push(ev) => self.on_push(ev),
             Input::SendDone { recipient, results } => self.on_sent(recipient, results),
             Input::File(f) => self.on_file(f),
+            Input::Call(c) => self.on_call(c),
             Input::Tick => {
                 self.lock_idle_chats();
                 self.expire_no_trace();
@@ -534,7 +544,8 @@ pub(crate) async fn control(
         search,
         drafts,
         typing,
-        communities
+        communities,
+        calls
     );
     Err(NodeError::Invalid(format!("unknown method {}", super::views::shown(method))))
 }

@@ -1,0 +1,872 @@
+//! Calls on the core thread (SPEC.md §6.9): the one call this node is in,
+//! its signaling inside the conversation's MLS group, its timers and its
+//! log. The media (a WebRTC peer connection) runs on the node's runtime
+//! (`crate::call`) and reports here through [`CallInput`].
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use kovan_spec::validate::{CallEndReason, CallSignal, CallSignalKind};
+use kovan_spec::wire;
+use rand_core::{OsRng, RngCore};
+use rusqlite::params;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::{Core, Input};
+use crate::call::{AudioSink, AudioSource, CallMedia, MediaConfig, MediaEvent};
+use crate::control::{s, to_value};
+use crate::node::views::Event;
+use crate::node::{NodeError, NodeHandle, NodeResult};
+
+/// How long a call rings (SPEC.md §6.9).
+pub const RING_MS: u64 = 45_000;
+/// How long an answered call may take to connect.
+pub const CONNECT_MS: u64 = 30_000;
+/// Candidates kept for a call whose connection is not built yet.
+const MAX_EARLY_CANDIDATES: usize = 32;
+/// Calls `kovan calls` lists at most.
+pub const MAX_CALL_LOG: usize = 1_000;
+
+/// How a node's calls behave.
+#[derive(Debug, Clone)]
+pub struct CallOptions {
+    /// Where the media goes.
+    pub media: MediaConfig,
+    /// How long a call rings before it is missed (ms).
+    pub ring_ms: u64,
+    /// How long an answered call may take to connect (ms).
+    pub connect_ms: u64,
+}
+
+impl CallOptions {
+    /// The defaults, with media on `udp`.
+    pub fn on(udp: Vec<std::net::SocketAddr>) -> Self {
+        Self {
+            media: MediaConfig { udp, ice_servers: Vec::new() },
+            ring_ms: RING_MS,
+            connect_ms: CONNECT_MS,
+        }
+    }
+}
+
+/// Makes a call's audio devices (again, if the call is remade: glare).
+#[derive(Clone)]
+pub struct CallDevices(
+    Arc<dyn Fn() -> Result<(Box<dyn AudioSource>, Box<dyn AudioSink>), String> + Send + Sync>,
+);
+
+impl std::fmt::Debug for CallDevices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallDevices")
+    }
+}
+
+impl CallDevices {
+    /// Devices from `make`.
+    pub fn new(
+        make: impl Fn() -> Result<(Box<dyn AudioSource>, Box<dyn AudioSink>), String>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        Self(Arc::new(make))
+    }
+
+    /// Silence out, nothing in.
+    pub fn silent() -> Self {
+        Self::new(|| Ok((Box::new(crate::call::Silence), Box::new(crate::call::Discard))))
+    }
+}
+
+/// Where a call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// Outgoing, not answered yet.
+    Calling,
+    /// Incoming, not answered yet.
+    Ringing,
+    /// Answered; the media connection is being made.
+    Connecting,
+    /// Talking.
+    Active,
+    /// Over (see the reason).
+    Ended,
+}
+
+/// A call, for a UI and the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallView {
+    /// The call's id, hex.
+    pub id: String,
+    /// The conversation, hex.
+    pub conversation: String,
+    /// The other person's account, hex.
+    pub peer: String,
+    /// Their name.
+    pub peer_name: String,
+    /// This side called.
+    pub outgoing: bool,
+    /// Where it is.
+    pub state: CallState,
+    /// Why it ended: `hangup`, `declined`, `busy`, `no_answer`, `failed`,
+    /// `missed`, `answered_elsewhere`.
+    pub reason: Option<String>,
+    /// When it started (ms).
+    pub started_at: i64,
+    /// When it connected, if it did.
+    pub answered_at: Option<i64>,
+    /// When it ended.
+    pub ended_at: Option<i64>,
+    /// Live figures while it runs.
+    pub audio: Option<CallAudio>,
+}
+
+/// A running call's audio figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallAudio {
+    /// Frames sent, played as they came, and repaired (FEC or concealed).
+    pub sent: u64,
+    /// See `sent`.
+    pub played: u64,
+    /// See `sent`.
+    pub repaired: u64,
+    /// Levels of the last frame out and in, 0..=1000 (RMS).
+    pub level_out: u32,
+    /// See `level_out`.
+    pub level_in: u32,
+    /// The microphone is muted.
+    pub muted: bool,
+}
+
+/// What the call's tasks report to the core.
+pub(in crate::node) enum CallInput {
+    /// The connection and its offer or answer were made (or not).
+    Made { id: [u8; 16], made: Result<(CallMedia, String), String> },
+    /// The caller applied the answer (or could not).
+    Applied { id: [u8; 16], result: Result<(), String> },
+    /// The connection came up or failed.
+    Media { id: [u8; 16], event: MediaEvent },
+    /// Ringing, or connecting, took too long.
+    Timeout { id: [u8; 16], state: CallState },
+}
+
+/// The call this node is in.
+struct Call {
+    id: [u8; 16],
+    conv: Vec<u8>,
+    peer: [u8; 32],
+    peer_name: String,
+    /// The peer's device that signals for this call.
+    peer_device: String,
+    outgoing: bool,
+    state: CallState,
+    started_at: i64,
+    answered_at: Option<i64>,
+    /// An incoming call's offer, until it is answered.
+    offer: Option<String>,
+    devices: Option<CallDevices>,
+    media: Option<Arc<CallMedia>>,
+    /// Candidates that came before the connection was built.
+    early: Vec<(String, String, u32)>,
+}
+
+/// The core's call state.
+#[derive(Default)]
+pub(super) struct Calls {
+    current: Option<Call>,
+}
+
+impl Core {
+    fn call_view(&self, c: &Call) -> CallView {
+        let audio = c.media.as_ref().map(|m| {
+            let s = &m.stats;
+            CallAudio {
+                sent: s.sent.load(Ordering::Relaxed),
+                played: s.played.load(Ordering::Relaxed),
+                repaired: s.repaired.load(Ordering::Relaxed),
+                level_out: s.level_out.load(Ordering::Relaxed),
+                level_in: s.level_in.load(Ordering::Relaxed),
+                muted: s.muted.load(Ordering::Relaxed),
+            }
+        });
+        CallView {
+            id: hex::encode(c.id),
+            conversation: hex::encode(&c.conv),
+            peer: hex::encode(c.peer),
+            peer_name: c.peer_name.clone(),
+            outgoing: c.outgoing,
+            state: c.state,
+            reason: None,
+            started_at: c.started_at,
+            answered_at: c.answered_at,
+            ended_at: None,
+            audio,
+        }
+    }
+
+    fn call_changed(&mut self) {
+        if let Some(c) = self.calls.current.as_ref() {
+            let call = self.call_view(c);
+            self.emit(Event::Call { call });
+        }
+    }
+
+    fn call_signal(
+        &mut self,
+        conv: &[u8],
+        id: [u8; 16],
+        kind: wire::call_signal::Kind,
+    ) -> NodeResult<()> {
+        let recipients = match self.contacts_store().by_conversation(conv)? {
+            Some(c) => c.certificate.into_iter().collect::<Vec<_>>(),
+            None => return Err(NodeError::State("no contact for this call".into())),
+        };
+        let content = wire::app_envelope::Content::Call(wire::CallSignal {
+            call_id: id.to_vec(),
+            kind: Some(kind),
+        });
+        self.send_app(conv, &recipients, content, None, false)?;
+        self.pump();
+        Ok(())
+    }
+
+    fn send_end(&mut self, conv: &[u8], id: [u8; 16], reason: CallEndReason) {
+        let end = wire::call_signal::Kind::End(wire::CallEnd { reason: reason.wire() as i32 });
+        if let Err(e) = self.call_signal(conv, id, end) {
+            tracing::debug!(error = %e, "the end of a call was not sent");
+        }
+    }
+
+    /// Ends the current call (if it is `id`): tells the peer `tell`,
+    /// releases its media, logs it with `reason`.
+    fn end_call(&mut self, id: [u8; 16], reason: &str, tell: Option<CallEndReason>) {
+        let Some(mut call) = self.calls.current.take_if(|c| c.id == id) else { return };
+        if let Some(r) = tell {
+            self.send_end(&call.conv, id, r);
+        }
+        let mut view = self.call_view(&call);
+        if let Some(media) = call.media.take() {
+            self.spawn(async move { media.close().await });
+        }
+        let now = self.options.clock.now_ms();
+        view.state = CallState::Ended;
+        view.reason = Some(reason.to_owned());
+        view.ended_at = Some(now);
+        if let Err(e) = self.log_call(&call.conv, &call, reason, now) {
+            tracing::warn!(error = %e, "a call was not logged");
+        }
+        self.emit(Event::Call { call: view });
+    }
+
+    fn log_call(&self, conv: &[u8], c: &Call, reason: &str, ended: i64) -> crate::Result<()> {
+        self.db.conn().execute(
+            "INSERT OR REPLACE INTO calls (id, conversation_id, peer_account, outgoing, started_at,
+                answered_at, ended_at, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                c.id.as_slice(),
+                conv,
+                c.peer.as_slice(),
+                c.outgoing,
+                c.started_at,
+                c.answered_at,
+                ended,
+                reason
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Logs a call that never rang (late, or while busy).
+    fn log_missed(
+        &mut self,
+        id: [u8; 16],
+        conv: &[u8],
+        peer: [u8; 32],
+        device: &str,
+        sent_at: i64,
+    ) {
+        let peer_name = self.peer_name(&peer);
+        let call = Call {
+            id,
+            conv: conv.to_vec(),
+            peer,
+            peer_name,
+            peer_device: device.to_owned(),
+            outgoing: false,
+            state: CallState::Ended,
+            started_at: sent_at,
+            answered_at: None,
+            offer: None,
+            devices: None,
+            media: None,
+            early: Vec::new(),
+        };
+        let now = self.options.clock.now_ms();
+        if let Err(e) = self.log_call(conv, &call, "missed", now) {
+            tracing::warn!(error = %e, "a missed call was not logged");
+        }
+        let mut view = self.call_view(&call);
+        view.reason = Some("missed".into());
+        view.ended_at = Some(now);
+        self.emit(Event::Call { call: view });
+    }
+
+    fn peer_name(&self, peer: &[u8; 32]) -> String {
+        self.contacts_store()
+            .get(peer)
+            .ok()
+            .flatten()
+            .map(|c| c.username.filter(|_| c.display_name.is_empty()).unwrap_or(c.display_name))
+            .unwrap_or_default()
+    }
+
+    /// Reports of the call's tasks reach the core as [`Input::Call`].
+    fn call_input(&self) -> mpsc::Sender<Input> {
+        self.input.clone()
+    }
+
+    fn start_timer(&self, id: [u8; 16], state: CallState, ms: u64) {
+        let input = self.call_input();
+        self.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            let _ = input.send(Input::Call(CallInput::Timeout { id, state })).await;
+        });
+    }
+
+    /// Builds the call's connection with its offer (`offer` None) or its
+    /// answer to `offer`; media events are forwarded to the core.
+    fn make_media(
+        &self,
+        id: [u8; 16],
+        devices: &CallDevices,
+        offer: Option<String>,
+    ) -> NodeResult<()> {
+        let (source, sink) = (devices.0)().map_err(NodeError::Invalid)?;
+        let config = self.options.calls.media.clone();
+        let input = self.call_input();
+        self.spawn(async move {
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            let made = match offer {
+                None => CallMedia::offer(&config, source, sink, tx).await,
+                Some(offer) => CallMedia::answer(&config, &offer, source, sink, tx).await,
+            };
+            let ok = made.is_ok();
+            if input.send(Input::Call(CallInput::Made { id, made })).await.is_err() || !ok {
+                return;
+            }
+            while let Some(event) = rx.recv().await {
+                if input.send(Input::Call(CallInput::Media { id, event })).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(())
+    }
+
+    pub(super) fn start_call(&mut self, who: &str, devices: CallDevices) -> NodeResult<CallView> {
+        if self.calls.current.is_some() {
+            return Err(NodeError::State("you are already in a call; hang up first".into()));
+        }
+        if self.no_trace_id(who).is_some() {
+            return Err(NodeError::State(
+                "calls in leave-no-trace chats are not supported yet".into(),
+            ));
+        }
+        let (conv, _) = self.writable(who)?;
+        if self.is_group(&conv)? {
+            return Err(NodeError::State("calls in groups are not supported yet".into()));
+        }
+        let contact = self
+            .contacts_store()
+            .by_conversation(&conv)?
+            .ok_or_else(|| NodeError::NotFound("no contact for this chat".into()))?;
+        let peer_device = contact
+            .certificate
+            .as_ref()
+            .map(|c| c.peer_id().to_string())
+            .ok_or_else(|| NodeError::State("no device for it".into()))?;
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        self.make_media(id, &devices, None)?;
+        let peer_name = self.peer_name(&contact.account);
+        self.calls.current = Some(Call {
+            id,
+            conv,
+            peer: contact.account,
+            peer_name,
+            peer_device,
+            outgoing: true,
+            state: CallState::Calling,
+            started_at: self.options.clock.now_ms(),
+            answered_at: None,
+            offer: None,
+            devices: Some(devices),
+            media: None,
+            early: Vec::new(),
+        });
+        self.call_changed();
+        let c = self.calls.current.as_ref().map(|c| self.call_view(c));
+        c.ok_or_else(|| NodeError::State("the call ended".into()))
+    }
+
+    fn current_id(&self, id: Option<&str>) -> NodeResult<[u8; 16]> {
+        let c = self
+            .calls
+            .current
+            .as_ref()
+            .ok_or_else(|| NodeError::State("there is no call".into()))?;
+        if let Some(id) = id
+            && !id.is_empty()
+            && id != hex::encode(c.id)
+        {
+            return Err(NodeError::NotFound("that call is over".into()));
+        }
+        Ok(c.id)
+    }
+
+    pub(super) fn answer_call(
+        &mut self,
+        id: Option<&str>,
+        devices: CallDevices,
+    ) -> NodeResult<CallView> {
+        let id = self.current_id(id)?;
+        let Some(call) = self.calls.current.as_mut() else { unreachable!("checked above") };
+        if call.state != CallState::Ringing {
+            return Err(NodeError::State("this call is not ringing".into()));
+        }
+        let offer = call.offer.take();
+        call.state = CallState::Connecting;
+        call.devices = Some(devices.clone());
+        self.make_media(id, &devices, offer)?;
+        self.call_changed();
+        let c = self.calls.current.as_ref().map(|c| self.call_view(c));
+        c.ok_or_else(|| NodeError::State("the call ended".into()))
+    }
+
+    pub(super) fn reject_call(&mut self, id: Option<&str>) -> NodeResult<()> {
+        let id = self.current_id(id)?;
+        if self.calls.current.as_ref().is_some_and(|c| c.state != CallState::Ringing) {
+            return Err(NodeError::State("this call is not ringing (hang up instead)".into()));
+        }
+        self.end_call(id, "declined", Some(CallEndReason::Declined));
+        Ok(())
+    }
+
+    pub(super) fn hang_up(&mut self, id: Option<&str>) -> NodeResult<()> {
+        let id = self.current_id(id)?;
+        if self.calls.current.as_ref().is_some_and(|c| c.state == CallState::Ringing) {
+            self.end_call(id, "declined", Some(CallEndReason::Declined));
+        } else {
+            self.end_call(id, "hangup", Some(CallEndReason::Hangup));
+        }
+        Ok(())
+    }
+
+    pub(super) fn mute_call(&mut self, muted: bool) -> NodeResult<CallView> {
+        let c = self
+            .calls
+            .current
+            .as_ref()
+            .ok_or_else(|| NodeError::State("there is no call".into()))?;
+        if let Some(m) = &c.media {
+            m.set_muted(muted);
+        }
+        let view = self.call_view(c);
+        Ok(view)
+    }
+
+    pub(super) fn current_call(&self) -> Option<CallView> {
+        self.calls.current.as_ref().map(|c| self.call_view(c))
+    }
+
+    pub(super) fn call_log(&self, limit: usize) -> NodeResult<Vec<CallView>> {
+        Ok(self.call_rows(limit)?)
+    }
+
+    fn call_rows(&self, limit: usize) -> crate::Result<Vec<CallView>> {
+        let mut stmt = self.db.conn().prepare(
+            "SELECT id, conversation_id, peer_account, outgoing, started_at, answered_at, ended_at,
+                reason FROM calls ORDER BY ended_at DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit.min(MAX_CALL_LOG) as i64], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, conv, peer, outgoing, started, answered, ended, reason)| {
+                let peer_name = <[u8; 32]>::try_from(peer.as_slice())
+                    .map(|p| self.peer_name(&p))
+                    .unwrap_or_default();
+                CallView {
+                    id: hex::encode(id),
+                    conversation: hex::encode(conv),
+                    peer: hex::encode(peer),
+                    peer_name,
+                    outgoing,
+                    state: CallState::Ended,
+                    reason: Some(reason),
+                    started_at: started,
+                    answered_at: answered,
+                    ended_at: Some(ended),
+                    audio: None,
+                }
+            })
+            .collect())
+    }
+
+    /// A call signal from `account`'s `device` in `conv` (SPEC.md §6.9).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_call_signal(
+        &mut self,
+        conv: &[u8],
+        is_group: bool,
+        account: &[u8],
+        device: &str,
+        sent_at: i64,
+        signal: CallSignal,
+        now: i64,
+    ) -> NodeResult<()> {
+        if is_group {
+            tracing::debug!("ignored a call signal in a group");
+            return Ok(());
+        }
+        let Ok(peer) = <[u8; 32]>::try_from(account) else { return Ok(()) };
+        let id = signal.call_id;
+        let ours = self.calls.current.as_ref().map(|c| (c.id, c.conv.clone(), c.outgoing, c.state));
+        if let CallSignalKind::Offer { sdp, .. } = signal.kind {
+            if ours.as_ref().is_some_and(|o| o.0 == id) {
+                return Ok(());
+            }
+            if now - sent_at > self.options.calls.ring_ms as i64 {
+                self.log_missed(id, conv, peer, device, sent_at);
+                return Ok(());
+            }
+            if let Some((our_id, our_conv, outgoing, state)) = ours {
+                let glare = outgoing && our_conv == conv && state == CallState::Calling;
+                if glare && our_id < id {
+                    // Ours wins; the peer accepts it (SPEC.md §6.9).
+                    return Ok(());
+                }
+                if glare {
+                    // Theirs wins: drop ours and take theirs with our devices.
+                    let devices = self.calls.current.take().and_then(|c| {
+                        if let Some(m) = c.media {
+                            self.spawn(async move { m.close().await });
+                        }
+                        c.devices
+                    });
+                    self.ring(id, conv, peer, device, sent_at, sdp);
+                    let devices = devices.unwrap_or_else(CallDevices::silent);
+                    self.answer_call(None, devices)?;
+                    return Ok(());
+                }
+                self.send_end(conv, id, CallEndReason::Busy);
+                self.log_missed(id, conv, peer, device, sent_at);
+                return Ok(());
+            }
+            self.ring(id, conv, peer, device, sent_at, sdp);
+            self.start_timer(id, CallState::Ringing, self.options.calls.ring_ms);
+            return Ok(());
+        }
+        let Some(call) = self.calls.current.as_mut() else { return Ok(()) };
+        if call.id != id || call.peer_device != device {
+            return Ok(());
+        }
+        match signal.kind {
+            CallSignalKind::Offer { .. } => {}
+            CallSignalKind::Answer { sdp } => {
+                if !call.outgoing || call.state != CallState::Calling {
+                    return Ok(());
+                }
+                call.state = CallState::Connecting;
+                if let Some(media) = call.media.clone() {
+                    let input = self.call_input();
+                    self.spawn(async move {
+                        let result = media.answered(&sdp).await;
+                        let _ = input.send(Input::Call(CallInput::Applied { id, result })).await;
+                    });
+                }
+                self.start_timer(id, CallState::Connecting, self.options.calls.connect_ms);
+                self.call_changed();
+            }
+            CallSignalKind::Candidate { candidate, sdp_mid, sdp_mline_index } => {
+                match call.media.clone() {
+                    Some(media) => self.spawn(async move {
+                        if let Err(e) = media.candidate(candidate, sdp_mid, sdp_mline_index).await {
+                            tracing::debug!(error = %e, "a call candidate was not used");
+                        }
+                    }),
+                    None if call.early.len() < MAX_EARLY_CANDIDATES => {
+                        call.early.push((candidate, sdp_mid, sdp_mline_index));
+                    }
+                    None => {}
+                }
+            }
+            CallSignalKind::End(reason) => {
+                let outgoing = call.outgoing;
+                let state = call.state;
+                let logged = match reason {
+                    // They gave up before this side answered.
+                    _ if !outgoing && state == CallState::Ringing => "missed",
+                    r => r.name(),
+                };
+                self.end_call(id, logged, None);
+            }
+        }
+        Ok(())
+    }
+
+    fn ring(
+        &mut self,
+        id: [u8; 16],
+        conv: &[u8],
+        peer: [u8; 32],
+        device: &str,
+        sent_at: i64,
+        sdp: String,
+    ) {
+        let peer_name = self.peer_name(&peer);
+        self.calls.current = Some(Call {
+            id,
+            conv: conv.to_vec(),
+            peer,
+            peer_name,
+            peer_device: device.to_owned(),
+            outgoing: false,
+            state: CallState::Ringing,
+            started_at: sent_at,
+            answered_at: None,
+            offer: Some(sdp),
+            devices: None,
+            media: None,
+            early: Vec::new(),
+        });
+        self.call_changed();
+    }
+
+    pub(super) fn on_call(&mut self, input: CallInput) {
+        match input {
+            CallInput::Made { id, made } => {
+                let current = self.calls.current.as_ref().is_some_and(|c| c.id == id);
+                match made {
+                    Ok((media, _)) if !current => {
+                        self.spawn(async move { media.close().await });
+                    }
+                    Ok((media, sdp)) => self.media_made(id, media, sdp),
+                    Err(e) if current => {
+                        tracing::info!(error = %e, "a call's connection could not be made");
+                        self.end_call(id, "failed", Some(CallEndReason::Failed));
+                    }
+                    Err(_) => {}
+                }
+            }
+            CallInput::Applied { id, result: Err(e) } => {
+                tracing::info!(error = %e, "a call's answer could not be used");
+                self.end_call(id, "failed", Some(CallEndReason::Failed));
+            }
+            CallInput::Applied { .. } => {}
+            CallInput::Media { id, event: MediaEvent::Connected } => {
+                let now = self.options.clock.now_ms();
+                if let Some(c) = self.calls.current.as_mut().filter(|c| c.id == id)
+                    && c.state != CallState::Active
+                {
+                    c.state = CallState::Active;
+                    c.answered_at = Some(now);
+                    self.call_changed();
+                }
+            }
+            CallInput::Media { id, event: MediaEvent::Failed(e) } => {
+                tracing::info!(error = %e, "a call's connection failed");
+                self.end_call(id, "failed", Some(CallEndReason::Failed));
+            }
+            CallInput::Timeout { id, state } => {
+                let Some(c) =
+                    self.calls.current.as_ref().filter(|c| c.id == id && c.state == state)
+                else {
+                    return;
+                };
+                match (state, c.outgoing) {
+                    (CallState::Calling, _) => {
+                        self.end_call(id, "no_answer", Some(CallEndReason::NoAnswer))
+                    }
+                    (CallState::Ringing, _) => self.end_call(id, "missed", None),
+                    (CallState::Connecting, _) => {
+                        self.end_call(id, "failed", Some(CallEndReason::Failed))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn media_made(&mut self, id: [u8; 16], media: CallMedia, sdp: String) {
+        let media = Arc::new(media);
+        let Some(call) = self.calls.current.as_mut() else { return };
+        call.media = Some(media.clone());
+        let early = std::mem::take(&mut call.early);
+        let (conv, outgoing) = (call.conv.clone(), call.outgoing);
+        for (candidate, mid, index) in early {
+            let media = media.clone();
+            self.spawn(async move {
+                let _ = media.candidate(candidate, mid, index).await;
+            });
+        }
+        let kind = if outgoing {
+            wire::call_signal::Kind::Offer(wire::CallOffer { sdp, video: false })
+        } else {
+            wire::call_signal::Kind::Answer(wire::CallAnswer { sdp })
+        };
+        if let Err(e) = self.call_signal(&conv, id, kind) {
+            tracing::info!(error = %e, "a call's offer or answer was not sent");
+            self.end_call(id, "failed", None);
+            return;
+        }
+        if outgoing {
+            self.start_timer(id, CallState::Calling, self.options.calls.ring_ms);
+        } else {
+            self.start_timer(id, CallState::Connecting, self.options.calls.connect_ms);
+        }
+    }
+
+    /// The node stops: a call ends as hung up.
+    pub(super) fn stop_calls(&mut self) {
+        if let Some(id) = self.calls.current.as_ref().map(|c| c.id) {
+            self.end_call(id, "hangup", Some(CallEndReason::Hangup));
+        }
+    }
+}
+
+/// A call's id from hex.
+fn call_id_param(p: &serde_json::Value) -> Option<String> {
+    p["call"].as_str().map(str::to_owned)
+}
+
+impl NodeHandle {
+    /// Calls a friend (by name or conversation); `devices` make the audio.
+    pub async fn call_friend(&self, who: &str, devices: CallDevices) -> NodeResult<CallView> {
+        let who = who.to_owned();
+        self.call(move |c| c.start_call(&who, devices)).await
+    }
+
+    /// Answers the ringing call (`id`, or whichever rings).
+    pub async fn answer_call(
+        &self,
+        id: Option<&str>,
+        devices: CallDevices,
+    ) -> NodeResult<CallView> {
+        let id = id.map(str::to_owned);
+        self.call(move |c| c.answer_call(id.as_deref(), devices)).await
+    }
+
+    /// Declines the ringing call.
+    pub async fn reject_call(&self, id: Option<&str>) -> NodeResult<()> {
+        let id = id.map(str::to_owned);
+        self.call(move |c| c.reject_call(id.as_deref())).await
+    }
+
+    /// Ends the call (declines it if it rings).
+    pub async fn hang_up(&self, id: Option<&str>) -> NodeResult<()> {
+        let id = id.map(str::to_owned);
+        self.call(move |c| c.hang_up(id.as_deref())).await
+    }
+
+    /// Mutes or unmutes this side of the call.
+    pub async fn mute_call(&self, muted: bool) -> NodeResult<CallView> {
+        self.call(move |c| c.mute_call(muted)).await
+    }
+
+    /// The call this node is in, if any, with live figures.
+    pub async fn current_call(&self) -> NodeResult<Option<CallView>> {
+        self.call(|c| Ok(c.current_call())).await
+    }
+
+    /// Past calls, newest first.
+    pub async fn call_log(&self, limit: usize) -> NodeResult<Vec<CallView>> {
+        self.call(move |c| c.call_log(limit)).await
+    }
+}
+
+/// Devices a control request names: `tone` (Hz), `wav` (a file looped) or
+/// silence out; `record` (a WAV file written when the call ends) or
+/// nothing in.
+fn devices_param(p: &serde_json::Value) -> NodeResult<CallDevices> {
+    let tone = p["tone"].as_f64();
+    let wav = p["wav"].as_str().map(std::path::PathBuf::from);
+    let record = p["record"].as_str().map(std::path::PathBuf::from);
+    if tone.is_some() && wav.is_some() {
+        return Err(NodeError::Invalid("give a tone or a WAV file, not both".into()));
+    }
+    if let Some(hz) = tone
+        && !(20.0..=20_000.0).contains(&hz)
+    {
+        return Err(NodeError::Invalid("a tone is 20 to 20,000 Hz".into()));
+    }
+    if let Some(w) = &wav {
+        crate::call::WavLoop::open(w).map_err(NodeError::Invalid)?;
+    }
+    Ok(CallDevices::new(move || {
+        let source: Box<dyn AudioSource> = match (&wav, tone) {
+            (Some(w), _) => Box::new(crate::call::WavLoop::open(w)?),
+            (None, Some(hz)) => Box::new(crate::call::Tone::new(hz as f32, 0.5)),
+            (None, None) => Box::new(crate::call::Silence),
+        };
+        let sink: Box<dyn AudioSink> = match &record {
+            Some(r) => Box::new(crate::call::WavFile::create(r)?),
+            None => Box::new(crate::call::Discard),
+        };
+        Ok((source, sink))
+    }))
+}
+
+// ---------------------------------------------------------------------
+// Control-socket methods (SPEC.md §10)
+// ---------------------------------------------------------------------
+
+crate::control::control_methods!(node, p => {
+    "call" => to_value(node.call_friend(s(p, "with")?, devices_param(p)?).await?),
+    "call_answer" => to_value(node.answer_call(call_id_param(p).as_deref(), devices_param(p)?).await?),
+    "call_reject" => {
+        node.reject_call(call_id_param(p).as_deref()).await?;
+        to_value(serde_json::json!({}))
+    }
+    "call_hangup" => {
+        node.hang_up(call_id_param(p).as_deref()).await?;
+        to_value(serde_json::json!({}))
+    }
+    "call_mute" => to_value(node.mute_call(p["muted"].as_bool().unwrap_or(true)).await?),
+    "call_current" => to_value(node.current_call().await?),
+    "calls" => {
+        let limit = p["limit"].as_u64().unwrap_or(50) as usize;
+        to_value(node.call_log(limit).await?)
+    }
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_devices_are_checked_before_a_call_starts() {
+        let both = serde_json::json!({"tone": 440.0, "wav": "x.wav"});
+        assert!(devices_param(&both).unwrap_err().to_string().contains("not both"));
+        let low = serde_json::json!({"tone": 5.0});
+        assert!(devices_param(&low).unwrap_err().to_string().contains("20 to 20,000"));
+        let missing = serde_json::json!({"wav": "/nonexistent/kovan.wav"});
+        assert!(devices_param(&missing).is_err());
+        assert!(devices_param(&serde_json::json!({"tone": 440.0})).is_ok());
+    }
+}
