@@ -47,8 +47,8 @@ pub mod voice;
 
 pub use error::{Error, ErrorKind, Result};
 pub use node::{
-    AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, Event, FileOptions,
-    FileView, GroupChange, GroupView, InvitationView, MAX_COMMUNITY_FILE, MemberView, ModEntryView,
-    NoTraceState, NoTraceView, Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult,
-    PostDraft,
+    AttachmentView, CallAudio, CallDevices, CallOptions, CallState, CallView, CommunityItemView,
+    CommunitySettingsDraft, CommunityView, Event, FileOptions, FileView, GroupChange, GroupView,
+    InvitationView, MAX_COMMUNITY_FILE, MemberView, ModEntryView, NoTraceState, NoTraceView, Node,
+    NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult, PostDraft,
 };

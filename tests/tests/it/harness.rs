@@ -90,6 +90,8 @@ pub struct TestNode {
 pub struct Extra {
     pub keepalive: Keepalive,
     pub clock: Clock,
+    /// How long calls ring (ms), if not the default 45 s.
+    pub ring_ms: Option<u64>,
 }
 
 /// A relay address nothing listens on (a node started with it is cut off).
@@ -114,6 +116,15 @@ impl TestNode {
         let home = Home::at(dir.join(name));
         Identity::create_with_params(&home, PASSPHRASE, name, KdfParams::default()).unwrap();
         let extra = Extra { clock, ..Extra::default() };
+        let relay = relay.map(str::to_owned);
+        Self::boot_as(home, name, relay, false, FileOptions::default(), true, extra).await
+    }
+
+    /// A node with `extra`'s options (kept across restarts).
+    pub async fn with_extra(dir: &Path, name: &str, relay: Option<&str>, extra: Extra) -> Self {
+        logs();
+        let home = Home::at(dir.join(name));
+        Identity::create_with_params(&home, PASSPHRASE, name, KdfParams::default()).unwrap();
         let relay = relay.map(str::to_owned);
         Self::boot_as(home, name, relay, false, FileOptions::default(), true, extra).await
     }
@@ -182,6 +193,9 @@ impl TestNode {
         opts.direct = direct;
         opts.relay_keepalive = extra.keepalive;
         opts.clock = extra.clock.clone();
+        if let Some(ms) = extra.ring_ms {
+            opts.calls.ring_ms = ms;
+        }
         if mdns {
             // mDNS announces only addresses of the interface it runs on:
             // LAN nodes listen on this machine's LAN address (not loopback).

@@ -2,6 +2,7 @@
 
 mod account_events;
 mod at_rest;
+mod calls;
 mod chat;
 mod cli;
 mod communities;

@@ -1,0 +1,234 @@
+//! 1:1 calls between real nodes on loopback (SPEC.md §6.9): signaling in
+//! the MLS conversation, a real WebRTC connection, audio checked by ear
+//! (its pitch and level measured on the other side), and every way a call
+//! ends.
+
+use std::time::Duration;
+
+use kovan_node::call::{AudioSink, AudioSource, Recorder, Silence, Tone};
+use kovan_node::{CallDevices, CallState, CallView, Event};
+
+use crate::harness::{Extra, TestNode, TestRelay, befriend};
+
+/// A tone out, a recorder in.
+fn devices(hz: f32, heard: &Recorder) -> CallDevices {
+    let heard = heard.clone();
+    CallDevices::new(move || {
+        let source: Box<dyn AudioSource> =
+            if hz > 0.0 { Box::new(Tone::new(hz, 0.5)) } else { Box::new(Silence) };
+        let sink: Box<dyn AudioSink> = Box::new(heard.clone());
+        Ok((source, sink))
+    })
+}
+
+/// Waits for a call event in `state` (and, for an ended call, `reason`).
+async fn call_event(n: &mut TestNode, state: CallState, reason: Option<&str>) -> CallView {
+    let what = format!("a call {state:?} {reason:?}");
+    let ev = n
+        .wait(&what, |e| {
+            matches!(e, Event::Call { call } if call.state == state
+                && (reason.is_none() || call.reason.as_deref() == reason))
+        })
+        .await;
+    let Event::Call { call } = ev else { unreachable!() };
+    call
+}
+
+/// The pitch of what `heard` recorded over its last second.
+fn pitch(heard: &Recorder) -> (f32, f32) {
+    let s = heard.samples();
+    let last = &s[s.len().saturating_sub(48_000)..];
+    (kovan_node::voice::tone_frequency(last), kovan_node::call::devices::rms(last))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_call_carries_each_sides_tone_and_both_log_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(&dir.path().join("relay")).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    let (alice_heard, bob_heard) = (Recorder::new(), Recorder::new());
+
+    let started = alice.h.call_friend(&bob_acct, devices(440.0, &alice_heard)).await.unwrap();
+    assert_eq!(started.state, CallState::Calling);
+    let ringing = call_event(&mut bob, CallState::Ringing, None).await;
+    assert_eq!(
+        (ringing.id.as_str(), ringing.peer.as_str()),
+        (started.id.as_str(), alice_acct.as_str())
+    );
+    assert!(!ringing.outgoing);
+    bob.h.answer_call(Some(&ringing.id), devices(660.0, &bob_heard)).await.unwrap();
+    call_event(&mut alice, CallState::Active, None).await;
+    call_event(&mut bob, CallState::Active, None).await;
+    // A second call while in this one is refused.
+    let err = alice.h.call_friend(&bob_acct, CallDevices::silent()).await.unwrap_err();
+    assert!(err.to_string().contains("already in a call"), "{err}");
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (f, level) = pitch(&bob_heard);
+    assert!((f - 440.0).abs() < 5.0 && (level - 0.354).abs() < 0.05, "Bob heard {f} Hz at {level}");
+    let (f, level) = pitch(&alice_heard);
+    assert!(
+        (f - 660.0).abs() < 5.0 && (level - 0.354).abs() < 0.05,
+        "Alice heard {f} Hz at {level}"
+    );
+    let live = alice.h.current_call().await.unwrap().unwrap();
+    let audio = live.audio.unwrap();
+    assert!(audio.sent > 50 && audio.played > 50 && audio.level_in > 300, "{audio:?}");
+
+    // Muted: Bob hears silence.
+    alice.h.mute_call(true).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let s = bob_heard.samples();
+    let tail = &s[s.len() - 24_000..];
+    assert!(kovan_node::call::devices::rms(tail) < 0.01, "muted, yet Bob hears her");
+
+    bob.h.hang_up(None).await.unwrap();
+    let ended = call_event(&mut alice, CallState::Ended, Some("hangup")).await;
+    assert!(ended.answered_at.is_some());
+    call_event(&mut bob, CallState::Ended, Some("hangup")).await;
+    for (n, outgoing) in [(&alice, true), (&bob, false)] {
+        let log = n.h.call_log(10).await.unwrap();
+        assert_eq!(log.len(), 1, "{}: {log:?}", n.name);
+        assert_eq!((log[0].outgoing, log[0].reason.as_deref()), (outgoing, Some("hangup")));
+        assert!(log[0].answered_at.is_some() && log[0].ended_at >= log[0].answered_at);
+        assert!(n.h.current_call().await.unwrap().is_none());
+    }
+    // Signals never become messages.
+    assert!(crate::harness::history_all(&bob.h).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn declined_busy_and_unanswered_calls_end_as_each_side_sees_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(&dir.path().join("relay")).await;
+    let extra = || Extra { ring_ms: Some(3_000), ..Extra::default() };
+    let mut alice = TestNode::with_extra(dir.path(), "alice", Some(&relay.url), extra()).await;
+    let mut bob = TestNode::with_extra(dir.path(), "bob", Some(&relay.url), extra()).await;
+    let mut carol = TestNode::with_extra(dir.path(), "carol", Some(&relay.url), extra()).await;
+    let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
+    carol.h.register("carol", "a long password").await.unwrap();
+    crate::harness::befriend_registered(&mut carol, &mut bob).await;
+    let bob_for_carol = bob_acct.clone();
+
+    // Declined.
+    alice.h.call_friend(&bob_acct, CallDevices::silent()).await.unwrap();
+    let ringing = call_event(&mut bob, CallState::Ringing, None).await;
+    let err = bob.h.answer_call(Some("00"), CallDevices::silent()).await.unwrap_err();
+    assert!(err.to_string().contains("over"), "{err}");
+    bob.h.reject_call(Some(&ringing.id)).await.unwrap();
+    call_event(&mut alice, CallState::Ended, Some("declined")).await;
+    call_event(&mut bob, CallState::Ended, Some("declined")).await;
+
+    // Busy: Bob's phone rings for Alice when Carol calls.
+    alice.h.call_friend(&bob_acct, CallDevices::silent()).await.unwrap();
+    call_event(&mut bob, CallState::Ringing, None).await;
+    carol.h.call_friend(&bob_for_carol, CallDevices::silent()).await.unwrap();
+    call_event(&mut carol, CallState::Ended, Some("busy")).await;
+    let missed = call_event(&mut bob, CallState::Ended, Some("missed")).await;
+    assert_eq!(missed.peer_name, "carol");
+    assert!(bob.h.current_call().await.unwrap().is_some_and(|c| c.state == CallState::Ringing));
+
+    // Nobody answers Alice within the ring time: she gives up, Bob missed it.
+    call_event(&mut alice, CallState::Ended, Some("no_answer")).await;
+    call_event(&mut bob, CallState::Ended, Some("missed")).await;
+
+    // Alice gives up herself while it rings: missed for Bob.
+    alice.h.call_friend(&bob_acct, CallDevices::silent()).await.unwrap();
+    call_event(&mut bob, CallState::Ringing, None).await;
+    alice.h.hang_up(None).await.unwrap();
+    call_event(&mut bob, CallState::Ended, Some("missed")).await;
+
+    let reasons = |log: Vec<CallView>| log.into_iter().filter_map(|c| c.reason).collect::<Vec<_>>();
+    assert_eq!(reasons(alice.h.call_log(10).await.unwrap()), ["hangup", "no_answer", "declined"]);
+    assert_eq!(
+        reasons(bob.h.call_log(10).await.unwrap()),
+        ["missed", "missed", "missed", "declined"]
+    );
+    assert_eq!(reasons(carol.h.call_log(10).await.unwrap()), ["busy"]);
+    let err = bob.h.hang_up(None).await.unwrap_err();
+    assert!(err.to_string().contains("no call"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calling_each_other_at_once_ends_in_one_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(&dir.path().join("relay")).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    let (alice_heard, bob_heard) = (Recorder::new(), Recorder::new());
+    let (a, b) = tokio::join!(
+        alice.h.call_friend(&bob_acct, devices(440.0, &alice_heard)),
+        bob.h.call_friend(&alice_acct, devices(660.0, &bob_heard)),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_ne!(a.id, b.id);
+    let on_alice = call_event(&mut alice, CallState::Active, None).await;
+    let on_bob = call_event(&mut bob, CallState::Active, None).await;
+    assert_eq!(on_alice.id, on_bob.id, "two calls");
+    assert_eq!(on_alice.id, a.id.clone().min(b.id.clone()), "the smaller id wins");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!((pitch(&bob_heard).0 - 440.0).abs() < 5.0, "each hears the other's own devices");
+    assert!((pitch(&alice_heard).0 - 660.0).abs() < 5.0);
+    alice.h.hang_up(None).await.unwrap();
+    call_event(&mut bob, CallState::Ended, Some("hangup")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_offer_that_waited_in_a_mailbox_is_missed_and_never_rings() {
+    use kovan_node::clock::{Clock, ManualClock, system_now_ms};
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(&dir.path().join("relay")).await;
+    // Alice's clock is a minute behind: her offer looks a minute old.
+    let clock = ManualClock::new(system_now_ms() - 60_000);
+    let mut alice =
+        TestNode::with_clock(dir.path(), "alice", Some(&relay.url), Clock::Manual(clock)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
+    alice.h.call_friend(&bob_acct, CallDevices::silent()).await.unwrap();
+    let ev = bob.wait("the offer", |e| matches!(e, Event::Call { .. })).await;
+    let Event::Call { call } = ev else { unreachable!() };
+    assert_eq!((call.state, call.reason.as_deref()), (CallState::Ended, Some("missed")), "it rang");
+    assert!(bob.h.current_call().await.unwrap().is_none());
+    alice.h.hang_up(None).await.unwrap();
+}
+
+/// Descriptors and threads of this process (every node here is in it).
+fn resources() -> (usize, usize) {
+    let fds = std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0);
+    let threads = std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0);
+    (fds, threads)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_calls_in_a_row_release_their_sockets_and_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(&dir.path().join("relay")).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
+    let mut after_first = None;
+    for i in 0..50 {
+        alice.h.call_friend(&bob_acct, CallDevices::silent()).await.unwrap();
+        call_event(&mut bob, CallState::Ringing, None).await;
+        bob.h.answer_call(None, CallDevices::silent()).await.unwrap();
+        call_event(&mut alice, CallState::Active, None).await;
+        call_event(&mut bob, CallState::Active, None).await;
+        if i % 2 == 0 { alice.h.hang_up(None).await } else { bob.h.hang_up(None).await }.unwrap();
+        call_event(&mut alice, CallState::Ended, Some("hangup")).await;
+        call_event(&mut bob, CallState::Ended, Some("hangup")).await;
+        if i == 0 {
+            // Closing finishes on the runtime just after the event.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            after_first = Some(resources());
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (fds, threads) = resources();
+    let (fds0, threads0) = after_first.unwrap();
+    assert!(fds <= fds0 + 4, "descriptors grew from {fds0} to {fds} over 49 calls");
+    assert!(threads <= threads0 + 4, "threads grew from {threads0} to {threads}");
+    assert_eq!(alice.h.call_log(100).await.unwrap().len(), 50);
+}
