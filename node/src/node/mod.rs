@@ -116,7 +116,7 @@ impl NodeOptions {
         relay: Option<String>,
         display_name: &str,
     ) -> Result<Self, String> {
-        let listen = config
+        let listen: Vec<Multiaddr> = config
             .listen
             .iter()
             .map(|a| a.parse().map_err(|e| format!("listen address {a:?}: {e}")))
@@ -124,6 +124,7 @@ impl NodeOptions {
         if let Some(url) = &relay {
             crate::config::check_relay_url(url)?;
         }
+        let calls = call_addresses(&listen);
         Ok(Self {
             home,
             relay_url: relay.or_else(|| config.relay_url.clone()),
@@ -137,9 +138,7 @@ impl NodeOptions {
             display_name: display_name.to_owned(),
             relay_keepalive: Keepalive::default(),
             clock: crate::clock::Clock::System,
-            // Every interface ICE finds (loopback only when nothing else
-            // listens: a machine without a network).
-            calls: CallOptions::on(vec![std::net::SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))]),
+            calls: CallOptions::on(calls),
         })
     }
 
@@ -165,6 +164,22 @@ impl NodeOptions {
             calls: CallOptions::on(vec![std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0))]),
         }
     }
+}
+
+/// Where calls' media binds: every interface ICE finds, or loopback alone
+/// when the node listens on nothing else (a machine without a network, a
+/// test).
+fn call_addresses(listen: &[Multiaddr]) -> Vec<std::net::SocketAddr> {
+    let loopback_only = !listen.is_empty()
+        && listen.iter().all(|a| {
+            a.iter().any(|p| match p {
+                Protocol::Ip4(ip) => ip.is_loopback(),
+                Protocol::Ip6(ip) => ip.is_loopback(),
+                _ => false,
+            })
+        });
+    let ip = if loopback_only { Ipv4Addr::LOCALHOST } else { Ipv4Addr::UNSPECIFIED };
+    vec![std::net::SocketAddr::from((ip, 0))]
 }
 
 /// What went wrong, for a person.

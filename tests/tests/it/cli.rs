@@ -1016,6 +1016,36 @@ fn a_no_trace_chat_survives_nowhere_after_a_sigkill() {
 }
 
 #[test]
+fn a_call_between_two_daemons_from_the_cli_records_the_callers_tone() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    let alice = Person::new(dir.path(), "alice", &relay.url);
+    let bob = Person::new(dir.path(), "bob", &relay.url);
+    befriend(&alice, "alice", &bob, "bob");
+    let (ok, _, err) = text(&alice, &["call", "bob", "--tone", "5"]);
+    assert!(!ok && err.contains("20 to 20,000"), "{err}");
+    let call = alice.json(&["call", "bob", "--tone", "440"]);
+    assert_eq!(call["state"], "calling");
+    eventually("bob's phone rings", || bob.json(&["calls"])["current"]["state"] == "ringing");
+    let (_, listed, _) = text(&bob, &["calls"]);
+    assert!(listed.contains("from alice") && listed.contains("ringing"), "{listed}");
+    let wav = dir.path().join("heard.wav");
+    let answered = bob.json(&["answer", "--record", wav.to_str().unwrap()]);
+    assert_eq!(answered["id"], call["id"]);
+    eventually("the call connects", || alice.json(&["calls"])["current"]["state"] == "active");
+    std::thread::sleep(Duration::from_secs(2));
+    alice.json(&["hangup"]);
+    eventually("bob's side ends", || bob.json(&["calls"])["current"].is_null());
+    eventually("the recording", || std::fs::metadata(&wav).is_ok_and(|m| m.len() > 96_000));
+    let heard = kovan_node::voice::read_wav(std::fs::File::open(&wav).unwrap()).unwrap();
+    let last = &heard[heard.len() - 24_000..];
+    let f = kovan_node::voice::tone_frequency(last);
+    assert!((f - 440.0).abs() < 5.0, "{f} Hz");
+    let (_, log, _) = text(&alice, &["calls"]);
+    assert!(log.contains("to   bob") && log.contains("ended (hangup) after 0:0"), "{log}");
+}
+
+#[test]
 fn communities_through_the_cli_post_comment_and_moderate() {
     let dir = tempfile::tempdir().unwrap();
     let relay = relay(dir.path());

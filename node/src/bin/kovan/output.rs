@@ -271,6 +271,41 @@ pub fn print_message(m: &Value) {
     println!("{}", message_line(m));
 }
 
+/// A call in one line: id, direction and who, where it is (or how it
+/// ended and how long it lasted), and live levels while it runs.
+pub fn call_line(c: &Value) -> String {
+    let id = c["id"].as_str().unwrap_or("");
+    let who = c["peer_name"].as_str().filter(|n| !n.is_empty()).unwrap_or("?");
+    let dir = if c["outgoing"].as_bool() == Some(true) { "to  " } else { "from" };
+    let state = c["state"].as_str().unwrap_or("");
+    let detail = match (state, c["reason"].as_str()) {
+        ("ended", Some(reason)) => {
+            let talked = c["answered_at"].as_i64().zip(c["ended_at"].as_i64());
+            match talked {
+                Some((a, e)) => {
+                    let s = (e - a).max(0) / 1000;
+                    format!("ended ({reason}) after {}:{:02}", s / 60, s % 60)
+                }
+                None => format!("ended ({reason})"),
+            }
+        }
+        ("ringing", _) => "ringing (answer with `kovan answer`, or `kovan reject`)".into(),
+        (s, _) => s.to_owned(),
+    };
+    let audio = &c["audio"];
+    let levels = if audio.is_object() {
+        format!(
+            ", level out {} in {}{}",
+            audio["level_out"].as_u64().unwrap_or(0),
+            audio["level_in"].as_u64().unwrap_or(0),
+            if audio["muted"].as_bool() == Some(true) { ", muted" } else { "" }
+        )
+    } else {
+        String::new()
+    };
+    format!("{id} {dir} {who:<16} {detail}{levels}")
+}
+
 /// A group in one line: id, name, members, state, whether you are admin.
 pub fn group_line(g: &Value) -> String {
     format!(

@@ -349,6 +349,7 @@ fn describe_event(ev: &Value) -> String {
         "group_invitation" => format!("invite    {}", invitation_line(&ev["invitation"])),
         "group_changed" => format!("group     {}", group_line(&ev["group"])),
         "file" => format!("file      {}", file_line(&ev["file"])),
+        "call" => format!("call      {}", crate::output::call_line(&ev["call"])),
         "no_trace" => format!(
             "no-trace  {} with {}: {}{}",
             ev["chat"]["id"].as_str().unwrap_or(""),

@@ -5,6 +5,7 @@
 //! shows them, and dispatches.
 
 mod account;
+mod call;
 mod chat;
 mod community;
 mod daemon;
@@ -62,6 +63,12 @@ pub enum Command {
     SendFile(files::SendFile),
     SendImage(files::SendImage),
     SendVoice(media::SendVoice),
+    Call(call::Call),
+    Answer(call::Answer),
+    Reject(call::Reject),
+    Hangup(call::Hangup),
+    Mute(call::Mute),
+    Calls(call::Calls),
     VoiceToWav(media::VoiceToWav),
     Files(files::Files),
     FetchFile(files::FetchFile),
@@ -123,6 +130,12 @@ impl Command {
             Command::SendFile(c) => c.exec(ctx),
             Command::SendImage(c) => c.exec(ctx),
             Command::SendVoice(c) => c.exec(ctx),
+            Command::Call(c) => c.exec(ctx),
+            Command::Answer(c) => c.exec(ctx),
+            Command::Reject(c) => c.exec(ctx),
+            Command::Hangup(c) => c.exec(ctx),
+            Command::Mute(c) => c.exec(ctx),
+            Command::Calls(c) => c.exec(ctx),
             Command::VoiceToWav(c) => c.exec(ctx),
             Command::Files(c) => c.exec(ctx),
             Command::FetchFile(c) => c.exec(ctx),
