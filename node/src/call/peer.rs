@@ -97,7 +97,7 @@ fn opus_codec() -> RTCRtpCodec {
 
 struct Handler {
     gathered: watch::Sender<bool>,
-    events: mpsc::UnboundedSender<MediaEvent>,
+    events: mpsc::Sender<MediaEvent>,
     /// The sink, taken by the first remote audio track.
     sink: Mutex<Option<Box<dyn AudioSink>>>,
     stats: Arc<MediaStats>,
@@ -117,10 +117,10 @@ impl PeerConnectionEventHandler for Handler {
         match state {
             RTCPeerConnectionState::Connected => {
                 self.connected.send_replace(true);
-                let _ = self.events.send(MediaEvent::Connected);
+                let _ = self.events.try_send(MediaEvent::Connected);
             }
             RTCPeerConnectionState::Failed => {
-                let _ = self.events.send(MediaEvent::Failed("the connection failed".into()));
+                let _ = self.events.try_send(MediaEvent::Failed("the connection failed".into()));
             }
             _ => {}
         }
@@ -242,16 +242,12 @@ impl CallMedia {
         config: &MediaConfig,
         source: Box<dyn AudioSource>,
         sink: Box<dyn AudioSink>,
-        events: mpsc::UnboundedSender<MediaEvent>,
+        events: mpsc::Sender<MediaEvent>,
     ) -> Result<Self, String> {
         let mut engine = MediaEngine::default();
         engine
             .register_codec(
-                RTCRtpCodecParameters {
-                    rtp_codec: opus_codec(),
-                    payload_type: 111,
-                    ..Default::default()
-                },
+                RTCRtpCodecParameters { rtp_codec: opus_codec(), payload_type: 111 },
                 RtpCodecKind::Audio,
             )
             .map_err(err)?;
@@ -340,7 +336,7 @@ impl CallMedia {
         config: &MediaConfig,
         source: Box<dyn AudioSource>,
         sink: Box<dyn AudioSink>,
-        events: mpsc::UnboundedSender<MediaEvent>,
+        events: mpsc::Sender<MediaEvent>,
     ) -> Result<(Self, String), String> {
         let mut media = Self::build(config, source, sink, events).await?;
         let made = async {
@@ -364,7 +360,7 @@ impl CallMedia {
         offer: &str,
         source: Box<dyn AudioSource>,
         sink: Box<dyn AudioSink>,
-        events: mpsc::UnboundedSender<MediaEvent>,
+        events: mpsc::Sender<MediaEvent>,
     ) -> Result<(Self, String), String> {
         check_sdp(offer)?;
         let mut media = Self::build(config, source, sink, events).await?;
@@ -412,7 +408,8 @@ impl CallMedia {
             candidate,
             sdp_mid: Some(mid),
             sdp_mline_index: u16::try_from(index).ok(),
-            ..Default::default()
+            username_fragment: None,
+            url: None,
         };
         self.pc.add_ice_candidate(init).await.map_err(err)
     }
@@ -464,14 +461,14 @@ mod tests {
         MediaConfig { udp: vec!["127.0.0.1:0".parse().unwrap()], ice_servers: Vec::new() }
     }
 
-    async fn connected(rx: &mut mpsc::UnboundedReceiver<MediaEvent>, within: Duration) -> bool {
+    async fn connected(rx: &mut mpsc::Receiver<MediaEvent>, within: Duration) -> bool {
         matches!(tokio::time::timeout(within, rx.recv()).await, Ok(Some(MediaEvent::Connected)))
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_tone_crosses_a_real_peer_connection_at_its_pitch_and_level() {
-        let (atx, mut arx) = mpsc::unbounded_channel();
-        let (btx, mut brx) = mpsc::unbounded_channel();
+        let (atx, mut arx) = mpsc::channel(8);
+        let (btx, mut brx) = mpsc::channel(8);
         let heard = Recorder::new();
         let (a, offer) = CallMedia::offer(
             &loopback(),
@@ -508,9 +505,9 @@ mod tests {
         // Mallory answers with her own connection but signals Bob's
         // fingerprint, as a relay or network attacker that rewrote the
         // answer's candidates would have to (SPEC.md §6.9).
-        let (atx, mut arx) = mpsc::unbounded_channel();
-        let (mtx, mut mrx) = mpsc::unbounded_channel();
-        let (btx, _brx) = mpsc::unbounded_channel();
+        let (atx, mut arx) = mpsc::channel(8);
+        let (mtx, mut mrx) = mpsc::channel(8);
+        let (btx, _brx) = mpsc::channel(8);
         let rec = || Box::new(Recorder::new());
         let (alice, offer) =
             CallMedia::offer(&loopback(), Box::new(Silence), rec(), atx).await.unwrap();
@@ -526,8 +523,8 @@ mod tests {
         assert!(!connected(&mut arx, Duration::from_secs(8)).await, "Alice must not connect");
         assert!(!connected(&mut mrx, Duration::from_millis(100)).await, "nor Mallory");
         // The same answer with its true fingerprint connects.
-        let (atx, mut arx) = mpsc::unbounded_channel();
-        let (mtx, mut mrx) = mpsc::unbounded_channel();
+        let (atx, mut arx) = mpsc::channel(8);
+        let (mtx, mut mrx) = mpsc::channel(8);
         let (alice2, offer) =
             CallMedia::offer(&loopback(), Box::new(Silence), rec(), atx).await.unwrap();
         let (mallory2, answer) =

@@ -53,9 +53,11 @@ impl CallOptions {
 
 /// Makes a call's audio devices (again, if the call is remade: glare).
 #[derive(Clone)]
-pub struct CallDevices(
-    Arc<dyn Fn() -> Result<(Box<dyn AudioSource>, Box<dyn AudioSink>), String> + Send + Sync>,
-);
+pub struct CallDevices(Arc<MakeDevices>);
+
+/// A source and a sink, made afresh.
+type MakeDevices =
+    dyn Fn() -> Result<(Box<dyn AudioSource>, Box<dyn AudioSink>), String> + Send + Sync;
 
 impl std::fmt::Debug for CallDevices {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -348,7 +350,7 @@ impl Core {
         let config = self.options.calls.media.clone();
         let input = self.call_input();
         self.spawn(async move {
-            let (tx, mut rx) = mpsc::unbounded_channel();
+            let (tx, mut rx) = mpsc::channel(8);
             let made = match offer {
                 None => CallMedia::offer(&config, source, sink, tx).await,
                 Some(offer) => CallMedia::answer(&config, &offer, source, sink, tx).await,
