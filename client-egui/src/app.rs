@@ -15,6 +15,7 @@ use eframe::egui::{self, Color32, RichText};
 use kovan_node::contacts::FriendState;
 
 use crate::backend::{Backend, BackendConfig, Cmd};
+use crate::screens::call::CallWindow;
 use crate::screens::chat::ChatView;
 use crate::screens::chats::ChatList;
 use crate::screens::communities::Communities;
@@ -76,6 +77,7 @@ pub struct App {
     unlock: Unlock,
     chat_list: ChatList,
     chat: ChatView,
+    call: CallWindow,
     people: People,
     communities: Communities,
     settings: Settings,
@@ -103,6 +105,7 @@ impl App {
             unlock: Unlock::default(),
             chat_list: ChatList::default(),
             chat: ChatView::default(),
+            call: CallWindow::default(),
             people: People::default(),
             communities: Communities::default(),
             settings: Settings::default(),
@@ -432,6 +435,7 @@ impl App {
             self.ctx.send(cmd);
         }
         self.switcher.show(ui, &mut self.ctx);
+        self.call.show(ui, &mut self.ctx);
         self.follow_nav();
     }
 

@@ -65,6 +65,7 @@ impl Lang {
 const FILES: &[(&str, &str, &str)] = &[
     ("shell", include_str!("../i18n/en/shell.ftl"), include_str!("../i18n/tr/shell.ftl")),
     ("chat", include_str!("../i18n/en/chat.ftl"), include_str!("../i18n/tr/chat.ftl")),
+    ("call", include_str!("../i18n/en/call.ftl"), include_str!("../i18n/tr/call.ftl")),
     ("people", include_str!("../i18n/en/people.ftl"), include_str!("../i18n/tr/people.ftl")),
     ("settings", include_str!("../i18n/en/settings.ftl"), include_str!("../i18n/tr/settings.ftl")),
     ("groups", include_str!("../i18n/en/groups.ftl"), include_str!("../i18n/tr/groups.ftl")),

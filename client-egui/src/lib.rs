@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod app;
 pub mod audio;
 pub mod backend;
+pub mod call_audio;
 pub mod desktop;
 pub mod emoji;
 pub mod errors;

@@ -5,6 +5,13 @@
 /// "Error {action}" for an action the backend names.
 pub fn failed(action: &str) -> String {
     match action {
+        "answering the call" => tr!("shell-action-answering-the-call"),
+        "calling" => tr!("shell-action-calling"),
+        "declining the call" => tr!("shell-action-declining-the-call"),
+        "hanging up" => tr!("shell-action-hanging-up"),
+        "muting the call" => tr!("shell-action-muting-the-call"),
+        "opening the sound devices" => tr!("shell-action-opening-the-sound-devices"),
+        "reading the call" => tr!("shell-action-reading-the-call"),
         "answering the invitation" => tr!("shell-action-answering-the-invitation"),
         "answering the no-trace chat" => tr!("shell-action-answering-the-no-trace-chat"),
         "answering the request" => tr!("shell-action-answering-the-request"),

@@ -92,6 +92,7 @@ impl App {
                     self.settings.forget_profile();
                     self.unlock.relay_changed(url);
                 }
+                Update::Call(c) => self.call.set(c.map(|c| *c)),
                 Update::Conversations(c) => {
                     self.ctx.succeeded(&["reading chats"]);
                     self.chat.restore_drafts(&c);
@@ -184,6 +185,9 @@ impl App {
 
     fn on_event(&mut self, e: Event) {
         self.notify(&e);
+        if let Event::Call { call } = &e {
+            self.call.event(call.clone());
+        }
         let ctx = &mut self.ctx;
         match e {
             Event::Message { message } => {
@@ -317,6 +321,10 @@ impl App {
                     _ => Notice { title, body: tr!("shell-notify-new-message") },
                 }
             }
+            Event::Call { call } if call.state == kovan_node::CallState::Ringing => Notice {
+                title: tr!("call-notify-title"),
+                body: tr!("call-notify-body", name = call.peer_name.clone()),
+            },
             Event::FriendRequest { contact } => Notice {
                 title: tr!("shell-notify-friend-request"),
                 body: tr!("shell-notify-friend-request-body", name = contact.name()),

@@ -306,6 +306,8 @@ pub enum Cmd {
     LockChat(String),
     /// Something for the Communities tab.
     Community(CommunityCmd),
+    /// Something for the call window.
+    Call(super::calls::CallCmd),
 }
 
 /// Actions whose result is the new state (re-read afterwards).
@@ -488,6 +490,8 @@ pub enum Update {
     Event(Box<Event>),
     /// The database was damaged and its last backup restored at start.
     Restored(kovan_node::backup::Restored),
+    /// The call as it is now (none: no call).
+    Call(Option<Box<kovan_node::CallView>>),
     /// An answer for the Communities tab.
     Community {
         /// What was done (its errors are stale now).

@@ -11,6 +11,7 @@
 //! | running each command | `commands.rs` |
 //! | the Communities tab's commands and answers | `communities.rs` |
 
+mod calls;
 mod commands;
 mod communities;
 mod messages;
@@ -25,6 +26,7 @@ use kovan_node::node::{NodeError, NodeOptions};
 use kovan_node::{Event, Node, NodeHandle};
 use tokio::sync::mpsc;
 
+pub use self::calls::CallCmd;
 pub use self::commands::{AVATAR_SIDE, FULL_SIDE};
 use self::commands::{command, refresh};
 pub use self::communities::{

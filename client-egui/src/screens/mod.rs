@@ -11,11 +11,13 @@
 //! | creating a group, invitations, the panel above a group chat | [`groups`] |
 //! | an open conversation: messages, composer, attachments | [`chat`] |
 //! | an image full size | [`image_viewer`] |
+//! | a call: ringing, being made, running (meters, mute, volume, hang up), how it ended | [`call`] |
 //! | relay sign-in, search, requests, friends, blocked (People tab) | [`people`] |
 //! | communities: joined, search, feed, a community, a post's comment tree, compose with preview, moderation (Communities tab) | [`communities`] |
 //! | relay, profile, privacy, sessions, password, account (Settings tab) | [`settings`] |
 //! | the quick switcher (Ctrl+K) | [`switcher`] |
 
+pub mod call;
 pub mod chat;
 pub mod chats;
 pub mod communities;

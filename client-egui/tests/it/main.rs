@@ -5,6 +5,7 @@
 //! the helpers in `ui.rs`, so one failure does not hide the others.
 
 mod account;
+mod calls;
 mod communities;
 mod composer;
 mod desktop;

@@ -142,8 +142,15 @@ impl ChatView {
             .find(|c| c.id == conv)
             .map_or_else(|| tr!("chat-untitled"), |c| c.title.clone());
         let typing = ctx.typing_in(conv);
+        let one_to_one = ctx
+            .conversations
+            .iter()
+            .any(|c| c.id == conv && c.kind == "direct" && c.mode != "no_trace" && !c.closed);
         ui.horizontal(|ui| {
             ui.heading(&title);
+            if one_to_one && ui.button(tr!("call-start")).clicked() {
+                ctx.send(Cmd::Call(crate::backend::CallCmd::Start(conv.to_owned())));
+            }
             // On the title's line: it comes and goes without moving anything.
             if !typing.is_empty() {
                 let who = match typing.as_slice() {

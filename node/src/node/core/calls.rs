@@ -127,7 +127,7 @@ pub struct CallView {
 }
 
 /// A running call's audio figures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CallAudio {
     /// Frames sent, played as they came, and repaired (FEC or concealed).
     pub sent: u64,

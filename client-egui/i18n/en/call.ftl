@@ -1,0 +1,25 @@
+# The call window and the chat's call button.
+call-title = Call
+call-ringing = { $name } is calling
+call-calling = Calling { $name }…
+call-connecting = Connecting to { $name }…
+call-with = In a call with { $name }
+call-accept = Accept
+call-decline = Decline
+call-level-you = You
+call-level-them = { $name }
+call-volume = Volume
+call-mute = Mute
+call-unmute = Unmute
+call-hang-up = Hang up
+call-ended-after = Call with { $name } ended after { $time }
+call-ended-declined = { $name } declined the call
+call-ended-you-declined = You declined the call from { $name }
+call-ended-busy = { $name } is in another call
+call-ended-missed = Missed call from { $name }
+call-ended-no-answer = { $name } did not answer
+call-ended-failed = The call with { $name } could not connect
+call-ended = The call with { $name } ended
+call-start = 📞 Call
+call-notify-title = Incoming call
+call-notify-body = { $name } is calling

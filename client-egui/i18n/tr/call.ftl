@@ -1,0 +1,25 @@
+# Arama penceresi ve sohbetteki arama düğmesi.
+call-title = Arama
+call-ringing = { $name } arıyor
+call-calling = { $name } aranıyor…
+call-connecting = { $name } ile bağlanılıyor…
+call-with = { $name } ile görüşmede
+call-accept = Yanıtla
+call-decline = Reddet
+call-level-you = Sen
+call-level-them = { $name }
+call-volume = Ses düzeyi
+call-mute = Sesi kapat
+call-unmute = Sesi aç
+call-hang-up = Kapat
+call-ended-after = { $name } ile görüşme { $time } sürdü
+call-ended-declined = { $name } aramayı reddetti
+call-ended-you-declined = { $name } adlı kişinin aramasını reddettin
+call-ended-busy = { $name } başka bir görüşmede
+call-ended-missed = { $name } adlı kişiden cevapsız arama
+call-ended-no-answer = { $name } yanıt vermedi
+call-ended-failed = { $name } ile görüşme bağlanamadı
+call-ended = { $name } ile görüşme bitti
+call-start = 📞 Ara
+call-notify-title = Gelen arama
+call-notify-body = { $name } arıyor

@@ -1,0 +1,167 @@
+//! The call window: over whatever screen is open while a call rings, is
+//! being made or runs — who, where it is, how long, meters for both sides,
+//! mute, volume, hang up; accept or decline while it rings — and a short
+//! notice of how it ended.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use kovan_node::{CallState, CallView};
+
+use crate::app::Ctx;
+use crate::backend::{CallCmd, Cmd};
+
+/// How often a running call is read again (meters, length).
+const READ_EVERY: Duration = Duration::from_millis(250);
+/// How long the notice of an ended call stays.
+const ENDED_FOR: Duration = Duration::from_secs(5);
+
+/// The call window's state.
+#[derive(Default)]
+pub struct CallWindow {
+    now: Option<CallView>,
+    ended: Option<(CallView, Instant)>,
+    last_read: Option<Instant>,
+}
+
+impl CallWindow {
+    /// The call as the node has it now.
+    pub fn set(&mut self, call: Option<CallView>) {
+        self.now = call;
+    }
+
+    /// A call event: a call rings, connects or ended.
+    pub fn event(&mut self, call: CallView) {
+        if call.state == CallState::Ended {
+            if self.now.as_ref().is_none_or(|c| c.id == call.id) {
+                self.now = None;
+            }
+            self.ended = Some((call, Instant::now()));
+        } else {
+            // Live figures stay until the next read.
+            let audio = self.now.as_ref().filter(|c| c.id == call.id).and_then(|c| c.audio.clone());
+            self.now = Some(CallView { audio: call.audio.clone().or(audio), ..call });
+        }
+    }
+
+    /// A call is ringing, being made or running.
+    pub fn active(&self) -> bool {
+        self.now.is_some()
+    }
+
+    /// Draws the window (nothing when there is no call).
+    pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
+        if let Some((call, at)) = &self.ended {
+            if at.elapsed() > ENDED_FOR || self.now.is_some() {
+                self.ended = None;
+            } else {
+                let text = ended_text(call);
+                egui::Window::new(tr!("call-title"))
+                    .id(egui::Id::new("call-ended"))
+                    .collapsible(false)
+                    .resizable(false)
+                    .anchor(egui::Align2::RIGHT_TOP, [-12.0, 40.0])
+                    .show(ui.ctx(), |ui| ui.label(text));
+                ui.ctx().request_repaint_after(Duration::from_millis(500));
+            }
+        }
+        let Some(call) = self.now.clone() else { return };
+        if self.last_read.is_none_or(|t| t.elapsed() >= READ_EVERY) {
+            self.last_read = Some(Instant::now());
+            ctx.send(Cmd::Call(CallCmd::Read));
+        }
+        ui.ctx().request_repaint_after(READ_EVERY);
+        let now = ctx.now_ms();
+        egui::Window::new(tr!("call-title"))
+            .id(egui::Id::new("call"))
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::RIGHT_TOP, [-12.0, 40.0])
+            .show(ui.ctx(), |ui| {
+                let name = call.peer_name.as_str();
+                ui.heading(match call.state {
+                    CallState::Ringing => tr!("call-ringing", name = name),
+                    CallState::Calling => tr!("call-calling", name = name),
+                    CallState::Connecting => tr!("call-connecting", name = name),
+                    _ => tr!("call-with", name = name),
+                });
+                if let Some(at) = call.answered_at {
+                    ui.label(duration((now - at).max(0) / 1000));
+                }
+                if call.state == CallState::Ringing {
+                    ui.horizontal(|ui| {
+                        if ui.button(tr!("call-accept")).clicked() {
+                            ctx.send(Cmd::Call(CallCmd::Answer));
+                        }
+                        if ui.button(tr!("call-decline")).clicked() {
+                            ctx.send(Cmd::Call(CallCmd::Reject));
+                        }
+                    });
+                    return;
+                }
+                let audio = call.audio.clone().unwrap_or_default();
+                meter(ui, &tr!("call-level-you"), audio.level_out);
+                meter(ui, &tr!("call-level-them", name = name), audio.level_in);
+                let mut volume = f32::from_bits(crate::call_audio::VOLUME.load(Ordering::Relaxed));
+                let slider = egui::Slider::new(&mut volume, 0.0..=2.0).text(tr!("call-volume"));
+                if ui.add(slider).changed() {
+                    crate::call_audio::VOLUME.store(volume.to_bits(), Ordering::Relaxed);
+                }
+                ui.horizontal(|ui| {
+                    let mute = if audio.muted { tr!("call-unmute") } else { tr!("call-mute") };
+                    if ui.button(mute).clicked() {
+                        ctx.send(Cmd::Call(CallCmd::Mute(!audio.muted)));
+                    }
+                    if ui.button(tr!("call-hang-up")).clicked() {
+                        ctx.send(Cmd::Call(CallCmd::Hangup));
+                    }
+                });
+            });
+    }
+}
+
+/// A level meter (RMS, 0..=1000; speech sits well under half scale).
+fn meter(ui: &mut egui::Ui, label: &str, level: u32) {
+    ui.horizontal(|ui| {
+        ui.label(label);
+        let fill = (level as f32 / 500.0).min(1.0);
+        ui.add(egui::ProgressBar::new(fill).desired_width(120.0));
+    });
+}
+
+/// "m:ss" (or "h:mm:ss").
+fn duration(secs: i64) -> String {
+    match secs {
+        s if s >= 3600 => format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
+        s => format!("{}:{:02}", s / 60, s % 60),
+    }
+}
+
+/// How a call ended, in words.
+fn ended_text(call: &CallView) -> String {
+    let name = call.peer_name.as_str();
+    let talked = call.answered_at.zip(call.ended_at).map(|(a, e)| duration((e - a).max(0) / 1000));
+    match (call.reason.as_deref().unwrap_or(""), talked) {
+        (_, Some(t)) => tr!("call-ended-after", name = name, time = t),
+        ("declined", _) if !call.outgoing => tr!("call-ended-you-declined", name = name),
+        ("declined", _) => tr!("call-ended-declined", name = name),
+        ("busy", _) => tr!("call-ended-busy", name = name),
+        ("missed", _) => tr!("call-ended-missed", name = name),
+        ("no_answer", _) => tr!("call-ended-no-answer", name = name),
+        ("failed", _) => tr!("call-ended-failed", name = name),
+        _ => tr!("call-ended", name = name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_read_as_a_clock() {
+        assert_eq!(duration(0), "0:00");
+        assert_eq!(duration(65), "1:05");
+        assert_eq!(duration(3_725), "1:02:05");
+    }
+}
