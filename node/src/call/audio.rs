@@ -8,9 +8,12 @@ use std::collections::BTreeMap;
 use super::devices::FRAME;
 use crate::voice::RATE;
 
-/// Frames buffered before playout starts (40 ms): enough for loopback and
-/// a LAN; the buffer grows to [`MAX_DEPTH`] under jitter.
-const START_DEPTH: usize = 2;
+/// Frames buffered before playout starts: one (20 ms), which loopback and
+/// a quiet LAN keep up with; every packet that comes too late for its turn
+/// adds one more, up to [`MAX_TARGET`].
+const START_DEPTH: usize = 1;
+/// The most frames the buffer aims to hold (100 ms).
+const MAX_TARGET: usize = 5;
 /// More than this (200 ms) queued: the oldest are dropped to keep latency.
 const MAX_DEPTH: usize = 10;
 /// Frames played without a packet before playout stops (1 s of silence
@@ -65,6 +68,12 @@ pub struct Jitter {
     /// The highest extended sequence number seen (for unwrapping).
     highest: Option<u64>,
     misses: u32,
+    /// Frames the buffer aims to hold ahead of playout.
+    target: usize,
+    /// Ticks to hold playout back (the buffer grows by that many frames).
+    hold: usize,
+    /// The last turn played without its packet.
+    missed: Option<u64>,
 }
 
 impl Jitter {
@@ -72,7 +81,21 @@ impl Jitter {
     pub fn new() -> Result<Self, String> {
         let dec =
             opus::Decoder::new(RATE, opus::Channels::Mono).map_err(|e| format!("Opus: {e}"))?;
-        Ok(Self { dec, packets: BTreeMap::new(), next: None, highest: None, misses: 0 })
+        Ok(Self {
+            dec,
+            packets: BTreeMap::new(),
+            next: None,
+            highest: None,
+            misses: 0,
+            target: START_DEPTH,
+            hold: 0,
+            missed: None,
+        })
+    }
+
+    /// Frames the buffer aims to hold now.
+    pub fn target(&self) -> usize {
+        self.target
     }
 
     /// `seq` extended to 64 bits near the highest seen.
@@ -102,6 +125,12 @@ impl Jitter {
         }
         let ext = self.extend(seq);
         if self.next.is_some_and(|n| ext < n) {
+            // Too late for its turn (it was concealed): hold playout back
+            // one frame, so the packets after it are on time.
+            if self.missed == Some(ext) && self.target < MAX_TARGET {
+                self.target += 1;
+                self.hold += 1;
+            }
             return;
         }
         self.packets.insert(ext, payload.to_vec());
@@ -120,9 +149,13 @@ impl Jitter {
     /// nothing is played).
     pub fn play(&mut self, out: &mut [f32]) -> Played {
         out.fill(0.0);
+        if self.hold > 0 && self.next.is_some() {
+            self.hold -= 1;
+            return self.conceal(out);
+        }
         let next = match self.next {
             Some(n) => n,
-            None if self.packets.len() >= START_DEPTH => {
+            None if self.packets.len() >= self.target => {
                 let first = *self.packets.keys().next().unwrap_or(&0);
                 self.next = Some(first);
                 self.misses = 0;
@@ -139,6 +172,7 @@ impl Jitter {
             }
         } else {
             self.misses += 1;
+            self.missed = Some(next);
             if self.misses > MAX_MISSES {
                 // The other side went quiet: wait for new packets.
                 self.next = None;
@@ -212,9 +246,33 @@ mod tests {
         assert_eq!(played[7], Played::Concealed);
         assert_eq!(played[8], Played::Recovered);
         assert_eq!(played.iter().filter(|p| **p == Played::Frame).count(), 7);
-        // Late and duplicate packets are dropped.
+        // Old and duplicate packets are dropped.
         j.push(3, &p[3]);
         j.push(9, &p[9]);
         assert_eq!(j.play(&mut out), Played::Concealed);
+    }
+
+    #[test]
+    fn a_packet_late_for_its_turn_makes_the_buffer_deeper() {
+        let p = packets(8);
+        let mut j = Jitter::new().unwrap();
+        let mut out = [0.0; FRAME];
+        // One packet ahead is enough to start.
+        j.push(0, &p[0]);
+        assert_eq!(j.play(&mut out), Played::Frame);
+        j.push(1, &p[1]);
+        assert_eq!(j.play(&mut out), Played::Frame);
+        // Packet 2 misses its tick and comes just after.
+        assert_eq!(j.play(&mut out), Played::Concealed);
+        j.push(2, &p[2]);
+        assert_eq!(j.target(), 2);
+        j.push(3, &p[3]);
+        // Playout waits a frame, then 3 plays with 4 behind it in time.
+        assert_eq!(j.play(&mut out), Played::Concealed);
+        j.push(4, &p[4]);
+        assert_eq!(j.play(&mut out), Played::Frame);
+        j.push(5, &p[5]);
+        assert_eq!(j.play(&mut out), Played::Frame);
+        assert_eq!(j.target(), 2);
     }
 }
