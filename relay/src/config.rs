@@ -29,6 +29,13 @@ pub struct RelayConfig {
     /// Proxies whose `X-Forwarded-For` is believed. Default: none — the
     /// client IP is the socket's peer address.
     pub trusted_proxies: Vec<IpAddr>,
+    /// UDP address of the STUN and TURN server for calls (SPEC.md §9.7.1).
+    /// Default: none (off).
+    pub turn_listen: Option<SocketAddr>,
+    /// The address clients reach the TURN server at and its relayed
+    /// addresses are given on (needed when `turn_listen` binds every
+    /// address). Default: `turn_listen`'s.
+    pub turn_external: Option<IpAddr>,
     /// Limits.
     pub limits: Limits,
 }
@@ -138,6 +145,8 @@ impl Default for RelayConfig {
             p2p_listen: vec!["/ip4/127.0.0.1/tcp/0".into(), "/ip4/127.0.0.1/udp/0/quic-v1".into()],
             p2p_external: Vec::new(),
             trusted_proxies: Vec::new(),
+            turn_listen: None,
+            turn_external: None,
             limits: Limits::default(),
         }
     }

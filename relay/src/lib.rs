@@ -87,6 +87,17 @@ impl Relay {
         let state =
             Arc::new(state::AppState::new(store, config, peer_id, shutdown_rx.clone(), blob_dir)?);
         let mut tasks = tokio::task::JoinSet::new();
+        if let Some(listen) = state.config.turn_listen {
+            let turn = services::nat::Turn::start(listen, state.config.turn_external).await?;
+            let _ = state.turn.set(turn);
+            let (st, mut rx) = (state.clone(), shutdown_rx.clone());
+            tasks.spawn(async move {
+                let _ = rx.changed().await;
+                if let Some(t) = st.turn.get() {
+                    t.close().await;
+                }
+            });
+        }
         tasks.spawn(p2p::run(swarm, state.clone()));
         let app = router::routes().with_state(state.clone());
         let server_config =

@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the relay until Ctrl-C or SIGTERM.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
 }
@@ -54,6 +54,13 @@ struct ServeArgs {
     /// A reverse proxy whose X-Forwarded-For is trusted; repeat for several.
     #[arg(long)]
     trusted_proxy: Vec<IpAddr>,
+    /// UDP address for the STUN and TURN server that helps calls through
+    /// NAT (off unless given), e.g. 0.0.0.0:3478.
+    #[arg(long)]
+    turn_listen: Option<SocketAddr>,
+    /// The public address clients reach the TURN server at.
+    #[arg(long)]
+    turn_external: Option<IpAddr>,
     /// Log as JSON lines.
     #[arg(long)]
     log_json: bool,
@@ -113,6 +120,12 @@ async fn main() -> anyhow::Result<()> {
             }
             if !args.trusted_proxy.is_empty() {
                 config.trusted_proxies = args.trusted_proxy;
+            }
+            if args.turn_listen.is_some() {
+                config.turn_listen = args.turn_listen;
+            }
+            if args.turn_external.is_some() {
+                config.turn_external = args.turn_external;
             }
             let relay = Relay::start(config).await?;
             println!("kovan-relay listening on {}", relay.url());

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::services::{accounts, blobs, communities, directory, info, keypackages, mailbox};
+use crate::services::{accounts, blobs, communities, directory, info, keypackages, mailbox, nat};
 
 /// The document's version: the API's, not the software's (`/v1`).
 pub const VERSION: &str = "1";
@@ -48,6 +48,7 @@ pub fn document() -> Value {
         accounts::ApiDoc::openapi(),
         directory::ApiDoc::openapi(),
         keypackages::ApiDoc::openapi(),
+        nat::ApiDoc::openapi(),
         mailbox::ApiDoc::openapi(),
         blobs::ApiDoc::openapi(),
         communities::ApiDoc::openapi(),

@@ -16,6 +16,7 @@ use crate::state::Shared;
 pub fn routes() -> Router<Shared> {
     Router::new()
         .merge(services::info::routes())
+        .merge(services::nat::routes())
         .merge(services::accounts::routes())
         .merge(services::directory::routes())
         .merge(services::keypackages::routes())

@@ -66,6 +66,9 @@ pub struct AppState {
     /// Blobs with an upload in progress (one at a time per blob; the blobs
     /// service's).
     pub uploading: Mutex<HashSet<String>>,
+    /// The STUN and TURN server, when `turn_listen` is set (the nat
+    /// service's).
+    pub turn: std::sync::OnceLock<crate::services::nat::Turn>,
 }
 
 impl AppState {
@@ -98,6 +101,7 @@ impl AppState {
             shutdown,
             blob_dir,
             uploading: Mutex::new(HashSet::new()),
+            turn: std::sync::OnceLock::new(),
         })
     }
 }

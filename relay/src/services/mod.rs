@@ -12,6 +12,7 @@ pub mod directory;
 pub mod info;
 pub mod keypackages;
 pub mod mailbox;
+pub mod nat;
 
 /// Periodic cleanup: expired envelopes, sessions (closing their sockets)
 /// and blobs.
