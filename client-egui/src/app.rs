@@ -298,6 +298,7 @@ impl App {
 
     fn lock(&mut self) {
         self.chat.stop_audio();
+        self.call.lock();
         for c in self.chat.unsaved_drafts() {
             self.ctx.send(c);
         }

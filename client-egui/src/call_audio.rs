@@ -215,3 +215,63 @@ impl Drop for Speaker {
         self.stop.store(true, Ordering::Relaxed);
     }
 }
+
+/// The ring of an incoming call on the default output device: 425 Hz, one
+/// second on and three off, until dropped. Best effort: it opens the
+/// device on its own thread (the UI never waits) and a device that cannot
+/// be opened leaves only the window and the notification.
+pub struct Ringer {
+    stop: Arc<AtomicBool>,
+}
+
+impl Ringer {
+    /// Starts ringing.
+    pub fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let spawned = std::thread::Builder::new().name("kovan-ring".into()).spawn(move || {
+            let speaker = match Speaker::open() {
+                Ok(sp) => sp,
+                Err(e) => {
+                    tracing::info!(error = %e, "no ring sound");
+                    return;
+                }
+            };
+            ring(speaker, &s);
+        });
+        if let Err(e) = spawned {
+            tracing::info!(error = %e, "no ring sound");
+        }
+        Self { stop }
+    }
+}
+
+/// Feeds the ring's cadence to `speaker` in 20 ms frames until `stop`.
+fn ring(mut speaker: Speaker, stop: &AtomicBool) {
+    let frame = RATE as usize / 50;
+    let step = std::f64::consts::TAU * 425.0 / f64::from(RATE);
+    let (mut phase, mut n) = (0.0f64, 0usize);
+    let mut buf = vec![0.0f32; frame];
+    let start = std::time::Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        // Frames 0..50 of every 200 (four seconds) sound.
+        let on = n % 200 < 50;
+        for s in buf.iter_mut() {
+            *s = if on { 0.3 * phase.sin() as f32 } else { 0.0 };
+            phase = (phase + step) % std::f64::consts::TAU;
+        }
+        speaker.write(&buf);
+        n += 1;
+        // Keep to real time: frame `n` is due at n × 20 ms.
+        let due = start + Duration::from_millis(20 * n as u64);
+        if let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+impl Drop for Ringer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

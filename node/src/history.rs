@@ -264,6 +264,16 @@ impl<'a> History<'a> {
         Ok(out)
     }
 
+    /// Counts the message at `seq` as read if nothing before it is unread
+    /// (a call record this side took part in); answers whether it did.
+    pub fn read_through(&self, id: &[u8], seq: i64) -> Result<bool> {
+        let n = self.db.conn().execute(
+            "UPDATE conversations SET last_read_seq = MAX(last_read_seq, ?2) WHERE id = ?1              AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = ?1              AND m.outgoing = 0 AND m.deleted = 0 AND m.seq > conversations.last_read_seq              AND m.seq < ?2)",
+            params![id, seq],
+        )?;
+        Ok(n > 0)
+    }
+
     /// Marks everything in a conversation read; returns the ids of incoming
     /// messages that were unread (for read receipts).
     pub fn mark_read(&self, id: &[u8]) -> Result<Vec<[u8; 16]>> {

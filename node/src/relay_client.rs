@@ -394,6 +394,31 @@ impl RelayClient {
         format!("{}{path}", self.base)
     }
 
+    /// Short-lived TURN credentials for calls (`POST /v1/turn/credentials`,
+    /// SPEC.md §9.7.1); none when the relay runs no TURN server.
+    pub async fn turn_credentials(
+        &self,
+        token: &str,
+    ) -> Result<Option<crate::call::IceServer>, RelayError> {
+        let req = self.http.post(self.url("/v1/turn/credentials")).bearer_auth(token);
+        let v = match self.call(req).await {
+            Ok(v) => v,
+            Err(RelayError::Refused { code, .. }) if code == "turn_off" => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let text = |k: &str| v[k].as_str().map(str::to_owned);
+        let urls: Vec<String> = v["urls"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|u| u.as_str().map(str::to_owned)).take(8).collect())
+            .unwrap_or_default();
+        match (text("username"), text("credential")) {
+            (Some(username), Some(credential)) if !urls.is_empty() => {
+                Ok(Some(crate::call::IceServer { urls, username, credential }))
+            }
+            _ => Err(RelayError::Invalid("the relay's TURN credentials are incomplete".into())),
+        }
+    }
+
     /// `GET /v1/info`.
     pub async fn info(&self) -> Result<Value, RelayError> {
         self.call(self.http.get(self.url("/v1/info"))).await

@@ -23,12 +23,32 @@ pub struct CallWindow {
     now: Option<CallView>,
     ended: Option<(CallView, Instant)>,
     last_read: Option<Instant>,
+    /// Sounds while an incoming call rings.
+    ringer: Option<crate::call_audio::Ringer>,
 }
 
 impl CallWindow {
     /// The call as the node has it now.
     pub fn set(&mut self, call: Option<CallView>) {
         self.now = call;
+        self.follow_ringing();
+    }
+
+    /// kovan locks: the node ends the call; nothing rings or shows.
+    pub fn lock(&mut self) {
+        self.now = None;
+        self.ended = None;
+        self.follow_ringing();
+    }
+
+    /// Rings while an incoming call rings, and only then.
+    fn follow_ringing(&mut self) {
+        let ringing = self.now.as_ref().is_some_and(|c| c.state == CallState::Ringing);
+        match (ringing, self.ringer.is_some()) {
+            (true, false) => self.ringer = Some(crate::call_audio::Ringer::start()),
+            (false, true) => self.ringer = None,
+            _ => {}
+        }
     }
 
     /// A call event: a call rings, connects or ended.
@@ -43,6 +63,7 @@ impl CallWindow {
             let audio = self.now.as_ref().filter(|c| c.id == call.id).and_then(|c| c.audio.clone());
             self.now = Some(CallView { audio: call.audio.clone().or(audio), ..call });
         }
+        self.follow_ringing();
     }
 
     /// A call is ringing, being made or running.
@@ -135,6 +156,29 @@ fn duration(secs: i64) -> String {
     match secs {
         s if s >= 3600 => format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
         s => format!("{}:{:02}", s / 60, s % 60),
+    }
+}
+
+/// A call's record in its chat, in words: "📞 Outgoing call · 1:05",
+/// "📞 Missed call"…
+pub fn record_text(m: &kovan_node::node::MessageView) -> String {
+    let Some(c) = &m.call else { return tr!("call-record-ended") };
+    if let Some(ms) = c.duration_ms {
+        let t = duration(ms / 1000);
+        return if m.outgoing {
+            tr!("call-record-outgoing", time = t)
+        } else {
+            tr!("call-record-incoming", time = t)
+        };
+    }
+    match (c.reason.as_str(), m.outgoing) {
+        ("declined", true) => tr!("call-record-declined-by-them"),
+        ("declined", false) => tr!("call-record-declined-by-you"),
+        ("failed", _) => tr!("call-record-failed"),
+        (_, false) => tr!("call-record-missed"),
+        ("busy", true) => tr!("call-record-busy"),
+        ("no_answer", true) => tr!("call-record-no-answer"),
+        _ => tr!("call-record-cancelled"),
     }
 }
 

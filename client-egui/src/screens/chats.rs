@@ -86,6 +86,7 @@ pub fn preview_body(m: &MessageView) -> String {
             tr!("shell-preview-poll", question = q)
         }
         "location" => tr!("shell-preview-location"),
+        "call" => crate::screens::call::record_text(m),
         "deleted" => tr!("shell-preview-deleted"),
         "locked" => tr!("shell-preview-locked"),
         _ => tr!("shell-preview-unsupported"),

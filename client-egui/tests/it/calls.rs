@@ -30,6 +30,9 @@ fn a_call_rings_is_answered_runs_and_ends_on_both_sides() {
     until(alice, "the end on her side", |h| has_text(h, "Call with bob ended after 0:0"));
     until(bob, "the end on his side", |h| has_text(h, "Call with alice ended after 0:0"));
     assert!(!has(alice, "Hang up"), "the call window stayed");
+    // Both chats keep the call, with its length.
+    until(alice, "the call in her chat", |h| has_text(h, "📞 Outgoing call · 0:0"));
+    until(bob, "the call in his chat", |h| has_text(h, "📞 Incoming call · 0:0"));
 }
 
 #[test]
@@ -44,4 +47,6 @@ fn a_declined_call_says_so_to_the_caller() {
     until(bob, "the ringing ends", |h| {
         !has(h, "Accept") && has(h, "You declined the call from alice")
     });
+    until(alice, "the record in her chat", |h| has_text(h, "📞 Call declined"));
+    until(bob, "the record in his chat", |h| has_text(h, "📞 You declined a call"));
 }

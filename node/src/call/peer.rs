@@ -26,13 +26,16 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceGatheringState, RTCIceServer,
-    RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder,
-    register_default_interceptors,
+    RTCIceTransportPolicy, RTCPeerConnectionState, RTCSessionDescription, Registry,
+    SettingEngineBuilder, register_default_interceptors,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
 use super::audio::{Encoder, Jitter, Played};
 use super::devices::{AudioSink, AudioSource, FRAME, rms};
+
+/// The longest a call waits for its network candidates.
+pub const GATHER_WAIT: Duration = Duration::from_secs(4);
 
 /// How a node's calls reach the network.
 #[derive(Debug, Clone)]
@@ -42,6 +45,9 @@ pub struct MediaConfig {
     pub udp: Vec<SocketAddr>,
     /// STUN and TURN servers.
     pub ice_servers: Vec<IceServer>,
+    /// Only relayed (TURN) candidates: the peer never learns this
+    /// device's addresses.
+    pub relay_only: bool,
 }
 
 /// A STUN or TURN server.
@@ -268,7 +274,15 @@ impl CallMedia {
                 credential: s.credential.clone(),
             })
             .collect();
-        let rtc_config = RTCConfigurationBuilder::new().with_ice_servers(servers).build();
+        let policy = if config.relay_only {
+            RTCIceTransportPolicy::Relay
+        } else {
+            RTCIceTransportPolicy::All
+        };
+        let rtc_config = RTCConfigurationBuilder::new()
+            .with_ice_servers(servers)
+            .with_ice_transport_policy(policy)
+            .build();
         let (gathered_tx, gathered) = watch::channel(false);
         let (connected_tx, connected) = watch::channel(false);
         let stats = Arc::new(MediaStats::default());
@@ -317,12 +331,13 @@ impl CallMedia {
     }
 
     /// The local description once ICE gathering finished (with every
-    /// candidate in it).
+    /// candidate in it), or after [`GATHER_WAIT`] with the candidates found
+    /// by then (a STUN or TURN server that does not answer must not hold
+    /// the call up).
     async fn gathered_sdp(&mut self) -> Result<String, String> {
         let wait = self.gathered.wait_for(|g| *g);
-        match tokio::time::timeout(Duration::from_secs(10), wait).await {
-            Ok(Ok(_)) => {}
-            _ => return Err("gathering network candidates took too long".into()),
+        if tokio::time::timeout(GATHER_WAIT, wait).await.is_err() {
+            tracing::info!("a STUN or TURN server did not answer in time; calling with the rest");
         }
         self.pc
             .local_description()
@@ -439,16 +454,23 @@ pub fn fingerprints(sdp: &str) -> Vec<&str> {
 }
 
 /// An offer or answer must name exactly one SHA-256 fingerprint, or one
-/// per media section, all the same (SPEC.md §6.9).
+/// per media section, all the same, and carry Opus audio (SPEC.md §6.9).
 pub fn check_sdp(sdp: &str) -> Result<(), String> {
     let prints = fingerprints(sdp);
     match prints.first() {
-        None => Err("the call's description names no DTLS fingerprint".into()),
+        None => return Err("the call's description names no DTLS fingerprint".into()),
         Some(first) if prints.iter().any(|p| !p.eq_ignore_ascii_case(first)) => {
-            Err("the call's description names two DTLS fingerprints".into())
+            return Err("the call's description names two DTLS fingerprints".into());
         }
-        Some(_) => Ok(()),
+        Some(_) => {}
     }
+    let opus = sdp
+        .lines()
+        .any(|l| l.starts_with("a=rtpmap:") && l.to_ascii_lowercase().contains(" opus/48000"));
+    if !opus {
+        return Err("the call offers no audio kovan can play (it needs Opus)".into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -458,7 +480,11 @@ mod tests {
     use crate::voice;
 
     fn loopback() -> MediaConfig {
-        MediaConfig { udp: vec!["127.0.0.1:0".parse().unwrap()], ice_servers: Vec::new() }
+        MediaConfig {
+            udp: vec!["127.0.0.1:0".parse().unwrap()],
+            ice_servers: Vec::new(),
+            relay_only: false,
+        }
     }
 
     async fn connected(rx: &mut mpsc::Receiver<MediaEvent>, within: Duration) -> bool {
@@ -538,12 +564,59 @@ mod tests {
     }
 
     #[test]
-    fn descriptions_must_name_one_fingerprint() {
+    fn descriptions_must_name_one_fingerprint_and_carry_opus() {
+        let opus = "a=rtpmap:111 opus/48000/2\r\n";
         let one =
             "v=0\r\na=fingerprint:sha-256 AB:CD\r\nm=audio\r\na=fingerprint:sha-256 ab:cd\r\n";
-        assert!(check_sdp(one).is_ok());
-        assert!(check_sdp("v=0\r\nm=audio\r\n").unwrap_err().contains("no DTLS"));
+        assert!(check_sdp(&format!("{one}{opus}")).is_ok());
+        let none = format!("v=0\r\nm=audio\r\n{opus}");
+        assert!(check_sdp(&none).unwrap_err().contains("no DTLS"));
         let two = "v=0\r\na=fingerprint:sha-256 AB:CD\r\na=fingerprint:sha-256 AB:CE\r\n";
-        assert!(check_sdp(two).unwrap_err().contains("two"));
+        assert!(check_sdp(&format!("{two}{opus}")).unwrap_err().contains("two"));
+        let other = format!("{one}a=rtpmap:0 PCMU/8000\r\n");
+        assert!(check_sdp(&other).unwrap_err().contains("needs Opus"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_relay_only_offer_names_none_of_the_hosts_addresses() {
+        let (tx, _rx) = mpsc::channel(8);
+        let (open, offer) =
+            CallMedia::offer(&loopback(), Box::new(Silence), Box::new(Recorder::new()), tx)
+                .await
+                .unwrap();
+        assert!(offer.contains("typ host") && offer.contains("127.0.0.1"), "{offer}");
+        let (tx, _rx) = mpsc::channel(8);
+        // A TURN server nobody runs: relayed candidates fail, and nothing
+        // else may stand in for them.
+        let nowhere = IceServer {
+            urls: vec!["turn:127.0.0.1:9?transport=udp".into()],
+            username: "1:1".into(),
+            credential: "x".into(),
+        };
+        let hidden = MediaConfig { relay_only: true, ice_servers: vec![nowhere], ..loopback() };
+        let (closed, offer) =
+            CallMedia::offer(&hidden, Box::new(Silence), Box::new(Recorder::new()), tx)
+                .await
+                .unwrap();
+        assert!(!offer.contains("typ host") && !offer.contains("127.0.0.1"), "{offer}");
+        open.close().await;
+        closed.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_offer_with_only_codecs_kovan_lacks_is_refused_clearly() {
+        let (atx, _arx) = mpsc::channel(8);
+        let (btx, _brx) = mpsc::channel(8);
+        let rec = || Box::new(Recorder::new());
+        let (a, offer) =
+            CallMedia::offer(&loopback(), Box::new(Silence), rec(), atx).await.unwrap();
+        let foreign = offer.replace("opus/48000/2", "speex/16000");
+        let err = CallMedia::answer(&loopback(), &foreign, Box::new(Silence), rec(), btx)
+            .await
+            .unwrap_err();
+        assert!(err.contains("needs Opus"), "{err}");
+        let err = a.answered(&foreign).await.unwrap_err();
+        assert!(err.contains("needs Opus"), "{err}");
+        a.close().await;
     }
 }

@@ -49,9 +49,9 @@ pub use core::{
 };
 
 pub use views::{
-    ContactView, ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta, InvitationView,
-    InviteView, LanPeer, LocationView, MemberView, MessageView, PollOptionView, PollView,
-    ReactionView, ReceiptView, ScheduledView, SearchResult, Status, VoiceMeta,
+    CallRecordView, ContactView, ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta,
+    InvitationView, InviteView, LanPeer, LocationView, MemberView, MessageView, PollOptionView,
+    PollView, ReactionView, ReceiptView, ScheduledView, SearchResult, Status, VoiceMeta,
 };
 pub use views::{parse_id, shown};
 
@@ -124,7 +124,7 @@ impl NodeOptions {
         if let Some(url) = &relay {
             crate::config::check_relay_url(url)?;
         }
-        let calls = call_addresses(&listen);
+        let calls = CallOptions::on(call_addresses(&listen));
         Ok(Self {
             home,
             relay_url: relay.or_else(|| config.relay_url.clone()),
@@ -138,7 +138,12 @@ impl NodeOptions {
             display_name: display_name.to_owned(),
             relay_keepalive: Keepalive::default(),
             clock: crate::clock::Clock::System,
-            calls: CallOptions::on(calls),
+            calls: CallOptions {
+                // Peers never learn this device's addresses from it: calls
+                // too go only through the relay's TURN server.
+                media: crate::call::MediaConfig { relay_only: !config.direct, ..calls.media },
+                ..calls
+            },
         })
     }
 

@@ -320,7 +320,8 @@ pub struct MessageView {
     pub sent_at: i64,
     /// `pending`, `sent`, `delivered`, `seen` (outgoing) or `received`.
     pub state: &'static str,
-    /// `text`, `file`, `image`, `voice`, `poll`, `location`, `deleted`,
+    /// `text`, `file`, `image`, `voice`, `poll`, `location`, `call` (a
+    /// call's record, kept by each side: SPEC.md §6.9), `deleted`,
     /// `locked` (a sealed text this device cannot open now: the chat is
     /// locked), or `unsupported` (a newer content type, or one that breaks
     /// its type's rules).
@@ -343,6 +344,18 @@ pub struct MessageView {
     pub poll: Option<PollView>,
     /// The place, for `kind = "location"`.
     pub location: Option<LocationView>,
+    /// A call's record: how it ended and how long it lasted.
+    pub call: Option<CallRecordView>,
+}
+
+/// A call as its record in the chat shows it (SPEC.md §6.9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallRecordView {
+    /// `hangup`, `declined`, `busy`, `no_answer`, `failed`, `missed`,
+    /// `answered_elsewhere`.
+    pub reason: String,
+    /// How long it lasted, if it was answered (ms).
+    pub duration_ms: Option<i64>,
 }
 
 /// A shared location as it stands (SPEC.md §6.5).
@@ -552,6 +565,7 @@ impl MessageView {
         let mut file = None;
         let mut poll = None;
         let mut location = None;
+        let mut call = None;
         let (kind, text, reply_to) = match (&m.body, decoded) {
             (None, _) => ("deleted", None, None),
             (Some(_), Some(env)) => {
@@ -613,6 +627,15 @@ impl MessageView {
                     }
                     // Opened, or marked locked, by the core (it has the keys).
                     Content::Sealed(_) => ("sealed", None, reply),
+                    // Only a call's record is stored (the core fills in
+                    // how it ended from the log).
+                    Content::Call(kovan_spec::validate::CallSignal {
+                        kind: kovan_spec::validate::CallSignalKind::End(r),
+                        ..
+                    }) => {
+                        call = Some(CallRecordView { reason: r.name().into(), duration_ms: None });
+                        ("call", None, None)
+                    }
                     _ => ("unsupported", None, reply),
                 }
             }
@@ -644,6 +667,7 @@ impl MessageView {
             file,
             poll,
             location,
+            call,
         }
     }
 
@@ -674,6 +698,7 @@ impl MessageView {
             file: None,
             poll: None,
             location: None,
+            call: None,
         }
     }
 

@@ -64,10 +64,10 @@ impl AudioSource for Bursts {
             out.fill(0.0);
             return;
         }
-        if in_cycle == 15 {
-            if let Ok(mut o) = self.onsets.lock() {
-                o.push(Instant::now());
-            }
+        if in_cycle == 15
+            && let Ok(mut o) = self.onsets.lock()
+        {
+            o.push(Instant::now());
         }
         let step = std::f64::consts::TAU * 1000.0 / 48_000.0;
         for s in out {
@@ -86,10 +86,11 @@ struct Onsets {
 impl AudioSink for Onsets {
     fn write(&mut self, frame: &[f32]) {
         let level = rms(frame);
-        if self.quiet && level > 0.1 {
-            if let Ok(mut h) = self.heard.lock() {
-                h.push(Instant::now());
-            }
+        if self.quiet
+            && level > 0.1
+            && let Ok(mut h) = self.heard.lock()
+        {
+            h.push(Instant::now());
         }
         self.quiet = level < 0.05;
     }

@@ -95,8 +95,19 @@ async fn a_call_carries_each_sides_tone_and_both_log_it() {
         assert!(log[0].answered_at.is_some() && log[0].ended_at >= log[0].answered_at);
         assert!(n.h.current_call().await.unwrap().is_none());
     }
-    // Signals never become messages.
-    assert!(crate::harness::history_all(&bob.h).await.is_empty());
+    // Signals never become messages; each side keeps the call's record in
+    // the chat, with its length, and an answered call is not unread.
+    for (n, with, outgoing) in [(&alice, &bob_acct, true), (&bob, &alice_acct, false)] {
+        let page = n.h.history(with, None, 10).await.unwrap();
+        assert_eq!(page.len(), 1, "{}: {page:?}", n.name);
+        let m = &page[0];
+        assert_eq!((m.kind, m.outgoing, m.id.as_str()), ("call", outgoing, started.id.as_str()));
+        let record = m.call.as_ref().unwrap();
+        assert_eq!(record.reason, "hangup");
+        assert!(record.duration_ms.is_some_and(|d| d >= 3_000), "{record:?}");
+        let convs = n.h.conversations().await.unwrap();
+        assert_eq!(convs[0].unread, 0, "{}", n.name);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -147,6 +158,19 @@ async fn declined_busy_and_unanswered_calls_end_as_each_side_sees_them() {
         ["missed", "missed", "missed", "declined"]
     );
     assert_eq!(reasons(carol.h.call_log(10).await.unwrap()), ["busy"]);
+    // In Bob's chat with Alice: the call he declined and two he missed,
+    // each a record without a length, all unread.
+    let alice_acct = alice.h.account_hex();
+    let page = bob.h.history(&alice_acct, None, 10).await.unwrap();
+    let reasons: Vec<_> =
+        page.iter().filter_map(|m| m.call.as_ref().map(|c| c.reason.as_str())).collect();
+    assert_eq!(reasons, ["missed", "missed", "declined"], "{page:?}");
+    assert!(page.iter().all(|m| m.kind == "call" && !m.outgoing));
+    assert!(page.iter().all(|m| m.call.as_ref().unwrap().duration_ms.is_none()));
+    let convs = bob.h.conversations().await.unwrap();
+    let with_alice =
+        convs.iter().find(|c| c.contact.as_ref().is_some_and(|k| k.account == alice_acct)).unwrap();
+    assert_eq!(with_alice.unread, 3, "missed and declined calls are unread");
     let err = bob.h.hang_up(None).await.unwrap_err();
     assert!(err.to_string().contains("no call"), "{err}");
 }
@@ -193,6 +217,63 @@ async fn an_offer_that_waited_in_a_mailbox_is_missed_and_never_rings() {
     assert_eq!((call.state, call.reason.as_deref()), (CallState::Ended, Some("missed")), "it rang");
     assert!(bob.h.current_call().await.unwrap().is_none());
     alice.h.hang_up(None).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_blocked_friends_calls_never_ring() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(&dir.path().join("relay")).await;
+    let mut alice = TestNode::new(dir.path(), "alice", Some(&relay.url)).await;
+    let mut bob = TestNode::new(dir.path(), "bob", Some(&relay.url)).await;
+    let (bob_acct, alice_acct) = befriend(&mut alice, &mut bob).await;
+    alice.h.block(&bob_acct).await.unwrap();
+    bob.h.call_friend(&alice_acct, CallDevices::silent()).await.unwrap();
+    let rang = tokio::time::timeout(
+        Duration::from_secs(3),
+        alice.wait("a call", |e| matches!(e, Event::Call { .. })),
+    )
+    .await;
+    assert!(rang.is_err(), "a blocked friend's call reached her: {rang:?}");
+    assert!(alice.h.current_call().await.unwrap().is_none());
+    bob.h.hang_up(None).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_that_keep_their_addresses_call_through_the_relays_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let turn =
+        |c: &mut kovan_relay::RelayConfig| c.turn_listen = Some("127.0.0.1:0".parse().unwrap());
+    let relay = TestRelay::start_with(&dir.path().join("relay"), turn).await;
+    // direct = false: their calls may use relayed candidates only.
+    let mut alice = TestNode::relay_only(dir.path(), "alice", &relay.url).await;
+    let mut bob = TestNode::relay_only(dir.path(), "bob", &relay.url).await;
+    let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
+    let heard = Recorder::new();
+    alice.h.call_friend(&bob_acct, devices(440.0, &Recorder::new())).await.unwrap();
+    call_event(&mut bob, CallState::Ringing, None).await;
+    bob.h.answer_call(None, devices(0.0, &heard)).await.unwrap();
+    call_event(&mut alice, CallState::Active, None).await;
+    call_event(&mut bob, CallState::Active, None).await;
+    let server = relay.relay.state.turn.get().unwrap();
+    assert!(server.allocations().await >= 2, "both sides relay through TURN");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!((pitch(&heard).0 - 440.0).abs() < 5.0, "through TURN: {:?}", pitch(&heard));
+    alice.h.hang_up(None).await.unwrap();
+    call_event(&mut bob, CallState::Ended, Some("hangup")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_turn_a_node_that_keeps_its_addresses_says_why_it_cannot_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start(&dir.path().join("relay")).await;
+    let mut alice = TestNode::relay_only(dir.path(), "alice", &relay.url).await;
+    let mut bob = TestNode::relay_only(dir.path(), "bob", &relay.url).await;
+    let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
+    alice.h.call_friend(&bob_acct, CallDevices::silent()).await.unwrap();
+    let ev = alice.wait("the reason", |e| matches!(e, Event::Error { .. })).await;
+    let Event::Error { message, .. } = ev else { unreachable!() };
+    assert!(message.contains("TURN"), "{message}");
+    call_event(&mut alice, CallState::Ended, Some("failed")).await;
 }
 
 /// Descriptors and threads of this process (every node here is in it).

@@ -196,6 +196,9 @@ impl TestNode {
         if let Some(ms) = extra.ring_ms {
             opts.calls.ring_ms = ms;
         }
+        // As a configured node: one that keeps its addresses from peers
+        // calls only through the relay's TURN server.
+        opts.calls.media.relay_only = !direct;
         if mdns {
             // mDNS announces only addresses of the interface it runs on:
             // LAN nodes listen on this machine's LAN address (not loopback).

@@ -127,6 +127,7 @@ pub fn bubble(
                         "text" => m.text.clone().unwrap_or_default(),
                         "deleted" => tr!("chat-deleted"),
                         "unsupported" => tr!("chat-unsupported"),
+                        "call" => crate::screens::call::record_text(m),
                         "file" | "image" | "voice" => {
                             m.file.as_ref().map_or_else(String::new, |f| {
                                 let (name, caption) = (f.name.as_str(), f.caption.as_str());

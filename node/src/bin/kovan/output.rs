@@ -160,6 +160,15 @@ pub fn message_line(m: &Value) -> String {
     let who = if m["outgoing"].as_bool() == Some(true) { "me" } else { "them" };
     let text = match m["kind"].as_str() {
         Some("deleted") => "(deleted)".to_owned(),
+        Some("call") => {
+            let c = &m["call"];
+            let reason = c["reason"].as_str().unwrap_or("");
+            match c["duration_ms"].as_i64() {
+                Some(ms) => format!("[call, {}:{:02}]", ms / 60_000, ms / 1000 % 60),
+                None if reason == "missed" => "[missed call]".to_owned(),
+                None => format!("[call, {}]", reason.replace('_', " ")),
+            }
+        }
         Some("unsupported") => "(unsupported message — update kovan)".to_owned(),
         Some("locked") => "(sealed — unlock the chat to read it)".to_owned(),
         Some("location") => {

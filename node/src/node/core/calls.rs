@@ -10,7 +10,7 @@ use std::time::Duration;
 use kovan_spec::validate::{CallEndReason, CallSignal, CallSignalKind};
 use kovan_spec::wire;
 use rand_core::{OsRng, RngCore};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -44,7 +44,7 @@ impl CallOptions {
     /// The defaults, with media on `udp`.
     pub fn on(udp: Vec<std::net::SocketAddr>) -> Self {
         Self {
-            media: MediaConfig { udp, ice_servers: Vec::new() },
+            media: MediaConfig { udp, ice_servers: Vec::new(), relay_only: false },
             ring_ms: RING_MS,
             connect_ms: CONNECT_MS,
         }
@@ -260,7 +260,98 @@ impl Core {
         if let Err(e) = self.log_call(&call.conv, &call, reason, now) {
             tracing::warn!(error = %e, "a call was not logged");
         }
+        self.record_in_chat(&call, reason);
         self.emit(Event::Call { call: view });
+    }
+
+    /// Puts the call's record into its chat's history (SPEC.md §6.9): an
+    /// envelope holding the call's end, never sent; its view reads how it
+    /// ended from the log. An answered incoming call is not unread.
+    fn record_in_chat(&mut self, call: &Call, reason: &str) {
+        let wire_reason = match reason {
+            "declined" => CallEndReason::Declined,
+            "busy" => CallEndReason::Busy,
+            "no_answer" | "missed" => CallEndReason::NoAnswer,
+            "failed" => CallEndReason::Failed,
+            "answered_elsewhere" => CallEndReason::AnsweredElsewhere,
+            _ => CallEndReason::Hangup,
+        };
+        let me = self.my_account();
+        let (account, device) = if call.outgoing {
+            (me.to_vec(), self.net.peer_id().to_string())
+        } else {
+            (call.peer.to_vec(), call.peer_device.clone())
+        };
+        let device_bytes = if call.outgoing {
+            self.net.peer_id().to_bytes()
+        } else {
+            device.parse::<libp2p::PeerId>().map(|p| p.to_bytes()).unwrap_or_default()
+        };
+        let env = wire::AppEnvelope {
+            version: 1,
+            message_id: call.id.to_vec(),
+            sender_device: device_bytes,
+            sequence: 1,
+            timestamp_ms: call.started_at.max(0) as u64,
+            reply_to: Vec::new(),
+            content: Some(wire::app_envelope::Content::Call(wire::CallSignal {
+                call_id: call.id.to_vec(),
+                kind: Some(wire::call_signal::Kind::End(wire::CallEnd {
+                    reason: wire_reason.wire() as i32,
+                })),
+            })),
+        };
+        let body = kovan_spec::encode(&env);
+        let now = self.options.clock.now_ms();
+        let stored = self.history().insert(&crate::history::NewMessage {
+            conversation_id: &call.conv,
+            message_id: call.id,
+            sender_account: &account,
+            sender_device: &device,
+            sent_at: call.started_at,
+            received_at: now,
+            outgoing: call.outgoing,
+            state: if call.outgoing {
+                crate::history::State::Sent
+            } else {
+                crate::history::State::Received
+            },
+            body: &body,
+        });
+        match stored {
+            Ok(Some(seq)) => {
+                if !call.outgoing && call.answered_at.is_some() {
+                    let _ = self.history().read_through(&call.conv, seq);
+                }
+                match self.message_view(&call.conv, &call.id) {
+                    Ok(Some(message)) => self.emit(Event::Message { message }),
+                    Ok(None) => {}
+                    Err(e) => tracing::debug!(error = %e, "a call's record was not shown"),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "a call was not recorded in its chat"),
+        }
+    }
+
+    /// How a recorded call ended, from the log.
+    pub(super) fn call_record(
+        &self,
+        id: &[u8; 16],
+    ) -> crate::Result<Option<crate::node::CallRecordView>> {
+        let row = self
+            .db
+            .conn()
+            .query_row(
+                "SELECT reason, answered_at, ended_at FROM calls WHERE id = ?1",
+                params![id.as_slice()],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, i64>(2)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(reason, answered, ended)| crate::node::CallRecordView {
+            reason,
+            duration_ms: answered.map(|a| (ended - a).max(0)),
+        }))
     }
 
     fn log_call(&self, conv: &[u8], c: &Call, reason: &str, ended: i64) -> crate::Result<()> {
@@ -310,6 +401,7 @@ impl Core {
         if let Err(e) = self.log_call(conv, &call, "missed", now) {
             tracing::warn!(error = %e, "a missed call was not logged");
         }
+        self.record_in_chat(&call, "missed");
         let mut view = self.call_view(&call);
         view.reason = Some("missed".into());
         view.ended_at = Some(now);
@@ -347,13 +439,31 @@ impl Core {
         offer: Option<String>,
     ) -> NodeResult<()> {
         let (source, sink) = (devices.0)().map_err(NodeError::Invalid)?;
-        let config = self.options.calls.media.clone();
+        let mut config = self.options.calls.media.clone();
         let input = self.call_input();
+        let relay = self
+            .relay
+            .as_ref()
+            .and_then(|r| r.session.as_ref().map(|s| (r.client.clone(), s.token.clone())));
         self.spawn(async move {
             let (tx, mut rx) = mpsc::channel(8);
-            let made = match offer {
-                None => CallMedia::offer(&config, source, sink, tx).await,
-                Some(offer) => CallMedia::answer(&config, &offer, source, sink, tx).await,
+            // The relay's TURN server, when it runs one (SPEC.md §9.7.1).
+            if let Some((client, token)) = relay {
+                match client.turn_credentials(&token).await {
+                    Ok(Some(server)) => config.ice_servers.push(server),
+                    Ok(None) => {}
+                    Err(e) => tracing::info!(error = %e, "no TURN credentials from the relay"),
+                }
+            }
+            let made = if config.relay_only && config.ice_servers.is_empty() {
+                Err("this device keeps its addresses from friends (direct = false), so calls \
+                     go through the relay's TURN server, which is not available"
+                    .to_owned())
+            } else {
+                match offer {
+                    None => CallMedia::offer(&config, source, sink, tx).await,
+                    Some(offer) => CallMedia::answer(&config, &offer, source, sink, tx).await,
+                }
             };
             let ok = made.is_ok();
             if input.send(Input::Call(CallInput::Made { id, made })).await.is_err() || !ok {
@@ -671,6 +781,10 @@ impl Core {
                     Ok((media, sdp)) => self.media_made(id, media, sdp),
                     Err(e) if current => {
                         tracing::info!(error = %e, "a call's connection could not be made");
+                        self.emit(Event::Error {
+                            kind: crate::node::NodeErrorKind::State,
+                            message: format!("the call could not start: {e}"),
+                        });
                         self.end_call(id, "failed", Some(CallEndReason::Failed));
                     }
                     Err(_) => {}
@@ -678,6 +792,10 @@ impl Core {
             }
             CallInput::Applied { id, result: Err(e) } => {
                 tracing::info!(error = %e, "a call's answer could not be used");
+                self.emit(Event::Error {
+                    kind: crate::node::NodeErrorKind::State,
+                    message: format!("the call could not connect: {e}"),
+                });
                 self.end_call(id, "failed", Some(CallEndReason::Failed));
             }
             CallInput::Applied { .. } => {}

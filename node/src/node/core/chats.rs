@@ -44,6 +44,11 @@ impl Core {
             let votes = history.poll_votes(conv, &m.message_id)?;
             return Ok(view.with_votes(&votes, &me));
         }
+        if view.kind == "call"
+            && let Some(record) = self.call_record(&m.message_id)?
+        {
+            view.call = Some(record);
+        }
         if view.kind == "location"
             && let Some(place) = m.body.as_deref().and_then(Self::place_of)
         {
