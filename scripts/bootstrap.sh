@@ -14,10 +14,11 @@ set -euo pipefail
 # test, scripts/check-packages.sh): dpkg-dev (dpkg-shlibdeps finds their
 # library dependencies), binutils (objcopy splits off the debug info),
 # lintian, desktop-file-utils (desktop-file-validate), and zsh and fish to
-# run the completions in.
+# run the completions in; iproute2 (`ip netns`) for the test whose nodes
+# can reach only the relay's network namespace (calls through TURN).
 pkgs=(pkg-config libwayland-dev libxkbcommon-dev libopus-dev mesa-vulkan-drivers
   libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins
-  dpkg-dev binutils lintian desktop-file-utils zsh fish)
+  dpkg-dev binutils lintian desktop-file-utils zsh fish iproute2)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -84,6 +84,17 @@ impl Drop for Recorder {
     }
 }
 
+/// A device's interleaved samples mixed down to mono.
+pub(crate) fn mono<T: Sample>(data: &[T], channels: usize) -> Vec<f32>
+where
+    f32: cpal::FromSample<T>,
+{
+    let channels = channels.max(1);
+    data.chunks(channels)
+        .map(|c| c.iter().map(|s| f32::from_sample(*s)).sum::<f32>() / channels as f32)
+        .collect()
+}
+
 fn record(stop: &AtomicBool, level: &Arc<AtomicU32>) -> Result<Vec<f32>, AudioError> {
     let host = cpal::default_host();
     let device = host.default_input_device().ok_or(AudioError::NoDevice("input"))?;
@@ -107,13 +118,7 @@ fn record(stop: &AtomicBool, level: &Arc<AtomicU32>) -> Result<Vec<f32>, AudioEr
                 device.build_input_stream::<$t, _, _>(
                     &cfg,
                     move |data: &[$t], _| {
-                        let mono: Vec<f32> = data
-                            .chunks(channels)
-                            .map(|c| {
-                                c.iter().map(|s| f32::from_sample(*s)).sum::<f32>()
-                                    / channels as f32
-                            })
-                            .collect();
+                        let mono = mono(data, channels);
                         let peak = mono.iter().fold(0f32, |m, s| m.max(s.abs()));
                         level.store(peak.min(1.0).to_bits(), Ordering::Relaxed);
                         // A full queue drops a buffer rather than block the device.

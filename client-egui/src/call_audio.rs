@@ -89,13 +89,7 @@ impl Microphone {
                     device.build_input_stream::<$t, _, _>(
                         &cfg,
                         move |data: &[$t], _| {
-                            let mono: Vec<f32> = data
-                                .chunks(channels)
-                                .map(|c| {
-                                    c.iter().map(|s| f32::from_sample(*s)).sum::<f32>()
-                                        / channels as f32
-                                })
-                                .collect();
+                            let mono = crate::audio::mono(data, channels);
                             push(&q, voice::resample_between(&mono, rate, RATE));
                         },
                         |e| tracing::warn!(error = %e, "the call's microphone failed"),

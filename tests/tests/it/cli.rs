@@ -1045,6 +1045,127 @@ fn a_call_between_two_daemons_from_the_cli_records_the_callers_tone() {
     assert!(log.contains("to   bob") && log.contains("ended (hangup) after 0:0"), "{log}");
 }
 
+/// Three network namespaces made for one test and removed after it: the
+/// relay's, and Alice's and Bob's, each joined to the relay's by a veth
+/// pair. The relay's namespace does not forward (a new namespace's
+/// default), so Alice and Bob reach the relay and never each other.
+struct Networks {
+    relay: String,
+    alice: String,
+    bob: String,
+}
+
+impl Networks {
+    fn ip(args: &[&str]) {
+        let out = Command::new("ip").args(args).output().expect("the ip command (iproute2)");
+        assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn new() -> Self {
+        let tag = std::process::id() % 100_000;
+        let n = |who: &str| format!("kovan{tag}{who}");
+        let nets = Self { relay: n("r"), alice: n("a"), bob: n("b") };
+        for ns in [&nets.relay, &nets.alice, &nets.bob] {
+            Self::ip(&["netns", "add", ns]);
+            Self::ip(&["-n", ns, "link", "set", "lo", "up"]);
+        }
+        for (ns, net, side) in [(&nets.alice, "1", "a"), (&nets.bob, "2", "b")] {
+            let (inner, outer) = (format!("kv{tag}{side}"), format!("kv{tag}{side}r"));
+            Self::ip(&["link", "add", &inner, "type", "veth", "peer", "name", &outer]);
+            Self::ip(&["link", "set", &inner, "netns", ns]);
+            Self::ip(&["link", "set", &outer, "netns", &nets.relay]);
+            let (host, relay) = (format!("10.77.{net}.2/24"), format!("10.77.{net}.1/24"));
+            Self::ip(&["-n", ns, "addr", "add", &host, "dev", &inner]);
+            Self::ip(&["-n", &nets.relay, "addr", "add", &relay, "dev", &outer]);
+            Self::ip(&["-n", ns, "link", "set", &inner, "up"]);
+            Self::ip(&["-n", &nets.relay, "link", "set", &outer, "up"]);
+            let via = format!("10.77.{net}.1");
+            Self::ip(&["-n", ns, "route", "add", "10.77.0.0/16", "via", &via]);
+        }
+        let forward = Command::new("ip")
+            .args(["netns", "exec", &nets.relay, "cat", "/proc/sys/net/ipv4/ip_forward"])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&forward.stdout).trim(), "0", "the relay forwards");
+        nets
+    }
+
+    /// A command run inside namespace `ns`.
+    fn command(ns: &str, program: &Path) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", ns]).arg(program);
+        c
+    }
+}
+
+impl Drop for Networks {
+    fn drop(&mut self) {
+        // Removing a namespace removes its end of each veth pair, and the pair.
+        for ns in [&self.alice, &self.bob, &self.relay] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+#[test]
+fn two_nodes_that_can_reach_only_the_relay_talk_through_its_turn() {
+    let nets = Networks::new();
+    let dir = tempfile::tempdir().unwrap();
+    // The relay in its namespace, on its side of Alice's link; TURN there
+    // too (Bob reaches that address through his own link to the relay).
+    let mut child = Networks::command(&nets.relay, &bin("kovan-relay"))
+        .args(["serve", "--listen", "10.77.1.1:0", "--turn-listen", "10.77.1.1:0", "--data-dir"])
+        .arg(dir.path().join("relay"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let url = loop {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "the relay exited");
+        if let Some(url) = line.trim().strip_prefix("kovan-relay listening on ") {
+            break url.to_owned();
+        }
+    };
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let _relay = Relay { child, url: url.clone() };
+    let person = |name: &str, ns: &str| {
+        let home = dir.path().join(name);
+        kovan_json(&home, &["init", "--device-name", name]);
+        let child = Networks::command(ns, &bin("kovan"))
+            .arg("--home")
+            .arg(&home)
+            .args(["daemon", "--no-mdns", "--relay", &url, "--listen", "/ip4/0.0.0.0/tcp/0"])
+            .env("KOVAN_PASSPHRASE", "a passphrase for tests")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let socket = home.join("kovan.sock");
+        eventually("the daemon's socket", || {
+            std::os::unix::net::UnixStream::connect(&socket).is_ok()
+        });
+        Person { home, daemon: Some(child), relay: url.clone() }
+    };
+    let alice = person("alice", &nets.alice);
+    let bob = person("bob", &nets.bob);
+    befriend(&alice, "alice", &bob, "bob");
+    let call = alice.json(&["call", "bob", "--tone", "440"]);
+    eventually("bob's phone rings", || bob.json(&["calls"])["current"]["state"] == "ringing");
+    let wav = dir.path().join("heard.wav");
+    bob.json(&["answer", "--record", wav.to_str().unwrap()]);
+    eventually("the call connects", || alice.json(&["calls"])["current"]["state"] == "active");
+    std::thread::sleep(Duration::from_secs(2));
+    alice.json(&["hangup"]);
+    eventually("the recording", || std::fs::metadata(&wav).is_ok_and(|m| m.len() > 96_000));
+    let heard = kovan_node::voice::read_wav(std::fs::File::open(&wav).unwrap()).unwrap();
+    let f = kovan_node::voice::tone_frequency(&heard[heard.len() - 24_000..]);
+    assert!((f - 440.0).abs() < 5.0, "{f} Hz through TURN");
+    assert_eq!(bob.json(&["calls"])["log"][0]["id"], call["id"]);
+}
+
 #[test]
 fn communities_through_the_cli_post_comment_and_moderate() {
     let dir = tempfile::tempdir().unwrap();

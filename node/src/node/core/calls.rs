@@ -175,6 +175,15 @@ struct Call {
     early: Vec<(String, String, u32)>,
 }
 
+/// Where an incoming call's offer came from.
+struct Offered<'a> {
+    id: [u8; 16],
+    conv: &'a [u8],
+    peer: [u8; 32],
+    device: &'a str,
+    sent_at: i64,
+}
+
 /// The core's call state.
 #[derive(Default)]
 pub(super) struct Calls {
@@ -249,18 +258,24 @@ impl Core {
         if let Some(r) = tell {
             self.send_end(&call.conv, id, r);
         }
-        let mut view = self.call_view(&call);
+        // The last figures, then the connection goes.
+        let view = self.call_view(&call);
         if let Some(media) = call.media.take() {
             self.spawn(async move { media.close().await });
         }
+        self.finish_call(&call, view, reason);
+    }
+
+    /// A call is over: logged, recorded in its chat, and told to the UI.
+    fn finish_call(&mut self, call: &Call, mut view: CallView, reason: &str) {
         let now = self.options.clock.now_ms();
         view.state = CallState::Ended;
         view.reason = Some(reason.to_owned());
         view.ended_at = Some(now);
-        if let Err(e) = self.log_call(&call.conv, &call, reason, now) {
+        if let Err(e) = self.log_call(&call.conv, call, reason, now) {
             tracing::warn!(error = %e, "a call was not logged");
         }
-        self.record_in_chat(&call, reason);
+        self.record_in_chat(call, reason);
         self.emit(Event::Call { call: view });
     }
 
@@ -372,40 +387,30 @@ impl Core {
         Ok(())
     }
 
-    /// Logs a call that never rang (late, or while busy).
-    fn log_missed(
-        &mut self,
-        id: [u8; 16],
-        conv: &[u8],
-        peer: [u8; 32],
-        device: &str,
-        sent_at: i64,
-    ) {
-        let peer_name = self.peer_name(&peer);
-        let call = Call {
-            id,
-            conv: conv.to_vec(),
-            peer,
-            peer_name,
-            peer_device: device.to_owned(),
+    /// An incoming call from `o`, in `state`.
+    fn incoming(&self, o: &Offered<'_>, state: CallState, offer: Option<String>) -> Call {
+        Call {
+            id: o.id,
+            conv: o.conv.to_vec(),
+            peer: o.peer,
+            peer_name: self.peer_name(&o.peer),
+            peer_device: o.device.to_owned(),
             outgoing: false,
-            state: CallState::Ended,
-            started_at: sent_at,
+            state,
+            started_at: o.sent_at,
             answered_at: None,
-            offer: None,
+            offer,
             devices: None,
             media: None,
             early: Vec::new(),
-        };
-        let now = self.options.clock.now_ms();
-        if let Err(e) = self.log_call(conv, &call, "missed", now) {
-            tracing::warn!(error = %e, "a missed call was not logged");
         }
-        self.record_in_chat(&call, "missed");
-        let mut view = self.call_view(&call);
-        view.reason = Some("missed".into());
-        view.ended_at = Some(now);
-        self.emit(Event::Call { call: view });
+    }
+
+    /// Logs a call that never rang (late, or while busy).
+    fn log_missed(&mut self, o: &Offered<'_>) {
+        let call = self.incoming(o, CallState::Ended, None);
+        let view = self.call_view(&call);
+        self.finish_call(&call, view, "missed");
     }
 
     fn peer_name(&self, peer: &[u8; 32]) -> String {
@@ -658,13 +663,14 @@ impl Core {
         }
         let Ok(peer) = <[u8; 32]>::try_from(account) else { return Ok(()) };
         let id = signal.call_id;
+        let offered = Offered { id, conv, peer, device, sent_at };
         let ours = self.calls.current.as_ref().map(|c| (c.id, c.conv.clone(), c.outgoing, c.state));
         if let CallSignalKind::Offer { sdp, .. } = signal.kind {
             if ours.as_ref().is_some_and(|o| o.0 == id) {
                 return Ok(());
             }
             if now - sent_at > self.options.calls.ring_ms as i64 {
-                self.log_missed(id, conv, peer, device, sent_at);
+                self.log_missed(&offered);
                 return Ok(());
             }
             if let Some((our_id, our_conv, outgoing, state)) = ours {
@@ -681,16 +687,16 @@ impl Core {
                         }
                         c.devices
                     });
-                    self.ring(id, conv, peer, device, sent_at, sdp);
+                    self.ring(&offered, sdp);
                     let devices = devices.unwrap_or_else(CallDevices::silent);
                     self.answer_call(None, devices)?;
                     return Ok(());
                 }
                 self.send_end(conv, id, CallEndReason::Busy);
-                self.log_missed(id, conv, peer, device, sent_at);
+                self.log_missed(&offered);
                 return Ok(());
             }
-            self.ring(id, conv, peer, device, sent_at, sdp);
+            self.ring(&offered, sdp);
             self.start_timer(id, CallState::Ringing, self.options.calls.ring_ms);
             return Ok(());
         }
@@ -742,31 +748,8 @@ impl Core {
         Ok(())
     }
 
-    fn ring(
-        &mut self,
-        id: [u8; 16],
-        conv: &[u8],
-        peer: [u8; 32],
-        device: &str,
-        sent_at: i64,
-        sdp: String,
-    ) {
-        let peer_name = self.peer_name(&peer);
-        self.calls.current = Some(Call {
-            id,
-            conv: conv.to_vec(),
-            peer,
-            peer_name,
-            peer_device: device.to_owned(),
-            outgoing: false,
-            state: CallState::Ringing,
-            started_at: sent_at,
-            answered_at: None,
-            offer: Some(sdp),
-            devices: None,
-            media: None,
-            early: Vec::new(),
-        });
+    fn ring(&mut self, o: &Offered<'_>, sdp: String) {
+        self.calls.current = Some(self.incoming(o, CallState::Ringing, Some(sdp)));
         self.call_changed();
     }
 
