@@ -309,7 +309,10 @@ async fn fifty_calls_in_a_row_release_their_sockets_and_threads() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (fds, threads) = resources();
     let (fds0, threads0) = after_first.unwrap();
-    assert!(fds <= fds0 + 4, "descriptors grew from {fds0} to {fds} over 49 calls");
-    assert!(threads <= threads0 + 4, "threads grew from {threads0} to {threads}");
+    // The other tests of this binary run beside this one and open and close
+    // their own sockets and threads meanwhile; a call that kept one of its
+    // own would add 49.
+    assert!(fds <= fds0 + 30, "descriptors grew from {fds0} to {fds} over 49 calls");
+    assert!(threads <= threads0 + 30, "threads grew from {threads0} to {threads}");
     assert_eq!(alice.h.call_log(100).await.unwrap().len(), 50);
 }
