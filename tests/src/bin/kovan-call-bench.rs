@@ -101,28 +101,31 @@ struct Peer {
     rx: broadcast::Receiver<Event>,
 }
 
-async fn node(dir: &std::path::Path, name: &str, relay: &str) -> Peer {
+async fn node(dir: &std::path::Path, name: &str, relay: &str) -> anyhow::Result<Peer> {
     let home = Home::at(dir.join(name));
-    let id = Identity::create_with_params(&home, b"bench", name, KdfParams::default()).unwrap();
+    let id = Identity::create_with_params(&home, b"bench", name, KdfParams::default())?;
     let mut opts = NodeOptions::loopback(home, name);
     opts.relay_url = Some(relay.to_owned());
-    let h = Node::start(id, opts).await.unwrap();
+    let h = Node::start(id, opts).await?;
     let rx = h.subscribe();
-    Peer { h, rx }
+    Ok(Peer { h, rx })
 }
 
-async fn wait(rx: &mut broadcast::Receiver<Event>, want: impl Fn(&Event) -> bool) {
+async fn wait(
+    rx: &mut broadcast::Receiver<Event>,
+    want: impl Fn(&Event) -> bool,
+) -> anyhow::Result<()> {
     tokio::time::timeout(Duration::from_secs(60), async {
         loop {
             match rx.recv().await {
-                Ok(ev) if want(&ev) => return,
+                Ok(ev) if want(&ev) => return Ok(()),
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(e) => panic!("{e}"),
+                Err(e) => return Err(anyhow::anyhow!("the node stopped: {e}")),
             }
         }
     })
     .await
-    .expect("timed out");
+    .map_err(|_| anyhow::anyhow!("timed out waiting for the other node"))?
 }
 
 fn active(e: &Event) -> bool {
@@ -141,6 +144,11 @@ fn cpu() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// What a shared list holds now.
+fn lock(m: &Mutex<Vec<Instant>>) -> anyhow::Result<Vec<Instant>> {
+    m.lock().map(|v| v.clone()).map_err(|_| anyhow::anyhow!("a device thread panicked"))
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
@@ -148,46 +156,44 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Raw Opus, as a call uses it: one frame encoded and decoded, per frame
 /// (the median of `n`).
-fn opus_baseline(n: usize) -> Duration {
-    let mut enc = kovan_node::call::audio::Encoder::new().unwrap();
-    let mut dec = opus::Decoder::new(48_000, opus::Channels::Mono).unwrap();
+fn opus_baseline(n: usize) -> anyhow::Result<Duration> {
+    let mut enc = kovan_node::call::audio::Encoder::new().map_err(anyhow::Error::msg)?;
+    let mut dec = opus::Decoder::new(48_000, opus::Channels::Mono)?;
     let mut src = kovan_node::call::Tone::new(1000.0, 0.5);
     let (mut frame, mut out) = ([0.0f32; FRAME], [0.0f32; FRAME]);
-    let mut times: Vec<Duration> = (0..n)
-        .map(|_| {
-            src.read(&mut frame);
-            let t = Instant::now();
-            let p = enc.encode(&frame).unwrap();
-            dec.decode_float(&p, &mut out, false).unwrap();
-            t.elapsed()
-        })
-        .collect();
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        src.read(&mut frame);
+        let t = Instant::now();
+        let p = enc.encode(&frame).map_err(anyhow::Error::msg)?;
+        dec.decode_float(&p, &mut out, false)?;
+        times.push(t.elapsed());
+    }
     times.sort();
-    times[n / 2]
+    Ok(times[n / 2])
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir()?;
     let relay = Relay::start(RelayConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
+        listen: "127.0.0.1:0".parse()?,
         data_dir: Some(dir.path().join("relay")),
         ..Default::default()
     })
-    .await
-    .unwrap();
+    .await?;
     let url = relay.url();
-    let codec = tokio::task::block_in_place(|| opus_baseline(5_000));
+    let codec = tokio::task::block_in_place(|| opus_baseline(5_000))?;
 
-    let mut a = node(dir.path(), "caller", &url).await;
-    let mut b = node(dir.path(), "callee", &url).await;
-    a.h.register("caller", "bench password").await.unwrap();
-    b.h.register("callee", "bench password").await.unwrap();
-    a.h.friend_request("callee", "").await.unwrap();
-    wait(&mut b.rx, |e| matches!(e, Event::FriendRequest { .. })).await;
-    b.h.friend_accept(&a.h.account_hex()).await.unwrap();
-    wait(&mut a.rx, |e| matches!(e, Event::FriendAccepted { .. })).await;
+    let mut a = node(dir.path(), "caller", &url).await?;
+    let mut b = node(dir.path(), "callee", &url).await?;
+    a.h.register("caller", "bench password").await?;
+    b.h.register("callee", "bench password").await?;
+    a.h.friend_request("callee", "").await?;
+    wait(&mut b.rx, |e| matches!(e, Event::FriendRequest { .. })).await?;
+    b.h.friend_accept(&a.h.account_hex()).await?;
+    wait(&mut a.rx, |e| matches!(e, Event::FriendAccepted { .. })).await?;
 
     let (sent, heard) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
     let s = sent.clone();
@@ -201,13 +207,13 @@ async fn main() {
         Ok((Box::new(Silence) as Box<dyn AudioSource>, Box::new(sink) as Box<dyn AudioSink>))
     });
     let t = Instant::now();
-    a.h.call_friend(&b.h.account_hex(), caller).await.unwrap();
+    a.h.call_friend(&b.h.account_hex(), caller).await?;
     wait(&mut b.rx, |e| matches!(e, Event::Call { call } if call.state == CallState::Ringing))
-        .await;
+        .await?;
     let ring = t.elapsed();
     let t = Instant::now();
-    b.h.answer_call(None, callee).await.unwrap();
-    wait(&mut a.rx, active).await;
+    b.h.answer_call(None, callee).await?;
+    wait(&mut a.rx, active).await?;
     let connect = t.elapsed();
 
     // Bursts (and the CPU window runs over them too).
@@ -217,9 +223,9 @@ async fn main() {
         .max(Duration::from_secs(args.cpu_secs));
     tokio::time::sleep(steady).await;
     let cpu_share = (cpu() - cpu0).as_secs_f64() / t.elapsed().as_secs_f64();
-    a.h.hang_up(None).await.unwrap();
+    a.h.hang_up(None).await?;
 
-    let (sent, heard) = (sent.lock().unwrap().clone(), heard.lock().unwrap().clone());
+    let (sent, heard) = (lock(&sent)?, lock(&heard)?);
     // Pair each burst with the first onset heard after it was sent.
     let mut lat = Vec::new();
     let mut h = heard.iter().peekable();
@@ -269,4 +275,5 @@ async fn main() {
         );
     }
     relay.shutdown(Duration::from_secs(2)).await;
+    Ok(())
 }
