@@ -32,13 +32,14 @@ impl Drop for Relay {
 }
 
 fn relay(dir: &Path) -> Relay {
-    let mut child = Command::new(bin("kovan-relay"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.join("relay"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut c = Command::new(bin("kovan-relay"));
+    c.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.join("relay"));
+    start_relay(c)
+}
+
+/// Starts a relay command and waits for the URL it prints.
+fn start_relay(mut command: Command) -> Relay {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     let url = loop {
@@ -1128,24 +1129,12 @@ fn two_nodes_that_can_reach_only_the_relay_talk_through_its_turn() {
     let dir = tempfile::tempdir().unwrap();
     // The relay in its namespace, on its side of Alice's link; TURN there
     // too (Bob reaches that address through his own link to the relay).
-    let mut child = Networks::command(&nets.relay, &bin("kovan-relay"))
+    let mut serve = Networks::command(&nets.relay, &bin("kovan-relay"));
+    serve
         .args(["serve", "--listen", "10.77.1.1:0", "--turn-listen", "10.77.1.1:0", "--data-dir"])
-        .arg(dir.path().join("relay"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    let url = loop {
-        line.clear();
-        assert!(out.read_line(&mut line).unwrap() > 0, "the relay exited");
-        if let Some(url) = line.trim().strip_prefix("kovan-relay listening on ") {
-            break url.to_owned();
-        }
-    };
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let _relay = Relay { child, url: url.clone() };
+        .arg(dir.path().join("relay"));
+    let relay = start_relay(serve);
+    let url = relay.url.clone();
     let person = |name: &str, ns: &str| {
         let home = dir.path().join(name);
         kovan_json(&home, &["init", "--device-name", name]);
