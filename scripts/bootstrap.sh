@@ -15,10 +15,12 @@ set -euo pipefail
 # library dependencies), binutils (objcopy splits off the debug info),
 # lintian, desktop-file-utils (desktop-file-validate), and zsh and fish to
 # run the completions in; iproute2 (`ip netns`) for the test whose nodes
-# can reach only the relay's network namespace (calls through TURN).
-pkgs=(pkg-config libwayland-dev libxkbcommon-dev libopus-dev mesa-vulkan-drivers
+# can reach only the relay's network namespace (calls through TURN);
+# libvpx for calls' VP8 video (the `env-libvpx-sys` crate links it); Xvfb,
+# the X server the screen-sharing tests draw on and capture.
+pkgs=(pkg-config libwayland-dev libxkbcommon-dev libopus-dev libvpx-dev mesa-vulkan-drivers
   libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins
-  dpkg-dev binutils lintian desktop-file-utils zsh fish iproute2)
+  dpkg-dev binutils lintian desktop-file-utils zsh fish iproute2 xvfb)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

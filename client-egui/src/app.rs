@@ -95,6 +95,7 @@ impl App {
     /// An app for this home; the node starts with the first frame.
     pub fn new(config: BackendConfig) -> Self {
         let (prefs, unreadable) = crate::prefs::Prefs::load(&config.home);
+        crate::audio::choose(prefs.devices());
         let mut app = Self {
             screen: Screen::Starting,
             tab: Tab::Chats,

@@ -3,9 +3,9 @@
 //! recording or playback owns a thread that owns its stream; the UI only
 //! reads atomics and polls a channel, so it never waits on a device.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cpal::Sample;
@@ -30,6 +30,128 @@ pub enum AudioError {
     Voice(#[from] voice::VoiceError),
 }
 
+/// The devices chosen in Settings (`None`: the system's default), read
+/// each time one is opened: by a recording, a playback, a call or the
+/// ringer.
+static CHOSEN: Mutex<Chosen> = Mutex::new(Chosen { input: None, output: None });
+
+/// Which microphone and speaker to use, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chosen {
+    /// The input device's name.
+    pub input: Option<String>,
+    /// The output device's name.
+    pub output: Option<String>,
+}
+
+/// Uses these devices from the next recording, playback or call on.
+pub fn choose(chosen: Chosen) {
+    if let Ok(mut c) = CHOSEN.lock() {
+        *c = chosen;
+    }
+}
+
+fn chosen() -> Chosen {
+    CHOSEN.lock().map(|c| c.clone()).unwrap_or_default()
+}
+
+/// A microphone's side or a speaker's.
+#[derive(Debug, Clone, Copy)]
+enum Way {
+    Input,
+    Output,
+}
+
+impl Way {
+    /// The word errors and logs use.
+    fn name(self) -> &'static str {
+        match self {
+            Way::Input => "input",
+            Way::Output => "output",
+        }
+    }
+
+    /// The devices this way there are.
+    fn devices(self, host: &cpal::Host) -> Vec<cpal::Device> {
+        match self {
+            Way::Input => host.input_devices().map(Iterator::collect),
+            Way::Output => host.output_devices().map(Iterator::collect),
+        }
+        .unwrap_or_default()
+    }
+
+    /// The system's default device this way.
+    fn default_device(self, host: &cpal::Host) -> Option<cpal::Device> {
+        match self {
+            Way::Input => host.default_input_device(),
+            Way::Output => host.default_output_device(),
+        }
+    }
+
+    /// The name chosen in Settings.
+    fn chosen(self) -> Option<String> {
+        let c = chosen();
+        match self {
+            Way::Input => c.input,
+            Way::Output => c.output,
+        }
+    }
+
+    /// The chosen device, else (none chosen, or the chosen one gone:
+    /// unplugged, which is logged) the default one.
+    fn device(self) -> Result<cpal::Device, AudioError> {
+        let host = cpal::default_host();
+        if let Some(name) = self.chosen() {
+            let found =
+                self.devices(&host).into_iter().find(|d| d.name().ok().as_ref() == Some(&name));
+            match found {
+                Some(d) => return Ok(d),
+                None => tracing::warn!(
+                    device = %name,
+                    "the chosen {} device is gone; using the default",
+                    self.name()
+                ),
+            }
+        }
+        self.default_device(&host).ok_or(AudioError::NoDevice(self.name()))
+    }
+
+    /// The names of the devices this way.
+    fn names(self, host: &cpal::Host) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.devices(host).iter().filter_map(|d| d.name().ok()).collect();
+        names.dedup();
+        names
+    }
+}
+
+/// The input and output devices there are, by name (this asks the sound
+/// system, which can take a moment: call it off the UI thread).
+pub fn device_names() -> (Vec<String>, Vec<String>) {
+    let host = cpal::default_host();
+    (Way::Input.names(&host), Way::Output.names(&host))
+}
+
+/// The chosen input device, else the default one.
+pub(crate) fn input_device() -> Result<cpal::Device, AudioError> {
+    Way::Input.device()
+}
+
+/// The chosen output device, else the default one.
+pub(crate) fn output_device() -> Result<cpal::Device, AudioError> {
+    Way::Output.device()
+}
+
+/// The name of the input device a recording or a call opens now.
+pub fn input_name() -> Option<String> {
+    input_device().ok().and_then(|d| d.name().ok())
+}
+
+/// The name of the system's default input device.
+pub fn default_input_name() -> Option<String> {
+    Way::Input.default_device(&cpal::default_host()).and_then(|d| d.name().ok())
+}
+
 /// A recording in progress.
 pub struct Recorder {
     stop: Arc<AtomicBool>,
@@ -39,7 +161,7 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts recording from the default input device (opened on the
+    /// Starts recording from the chosen input device (opened on the
     /// recorder's thread; a failure comes back from [`Self::poll`]).
     pub fn start() -> Self {
         let stop = Arc::new(AtomicBool::new(false));
@@ -96,8 +218,7 @@ where
 }
 
 fn record(stop: &AtomicBool, level: &Arc<AtomicU32>) -> Result<Vec<f32>, AudioError> {
-    let host = cpal::default_host();
-    let device = host.default_input_device().ok_or(AudioError::NoDevice("input"))?;
+    let device = input_device()?;
     let config =
         device.default_input_config().map_err(|e| AudioError::Device("input", e.to_string()))?;
     let rate = config.sample_rate().0;
@@ -238,8 +359,7 @@ fn play(
         .map_err(|e| voice::VoiceError::Unsupported(format!("{}: {e}", path.display())))?;
     let note = voice::decode(std::io::BufReader::new(file))?;
     total.store(note.samples.len() as u64, Ordering::Relaxed);
-    let host = cpal::default_host();
-    let device = host.default_output_device().ok_or(AudioError::NoDevice("output"))?;
+    let device = output_device()?;
     let config =
         device.default_output_config().map_err(|e| AudioError::Device("output", e.to_string()))?;
     let rate = config.sample_rate().0;

@@ -1,6 +1,6 @@
-//! A call's microphone and speaker: the system's default input and output
-//! devices (cpal) behind the node's `AudioSource` and `AudioSink`. Each
-//! owns a thread that owns its stream; the call's tasks and the device
+//! A call's microphone and speaker: the input and output devices chosen
+//! in Settings, else the system's defaults (cpal), behind the node's
+//! `AudioSource` and `AudioSink`. Each owns a thread that owns its stream; the call's tasks and the device
 //! callbacks meet in a short queue (at most 200 ms), so neither waits on
 //! the other and a slow side drops audio instead of building up delay.
 
@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use cpal::Sample;
-use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::traits::{DeviceTrait, StreamTrait};
+use kovan_node::call::processing::Stages;
 use kovan_node::call::{AudioSink, AudioSource};
 use kovan_node::voice::{self, RATE};
 
@@ -62,21 +63,20 @@ fn run_stream(
         .map_err(|_| AudioError::Device("audio", "the device did not open".into()))?
 }
 
-/// The default input device.
+/// The chosen input device.
 pub struct Microphone {
     queue: Queue,
     stop: Arc<AtomicBool>,
 }
 
 impl Microphone {
-    /// Opens the default input device.
+    /// Opens the chosen input device.
     pub fn open() -> Result<Self, AudioError> {
         let queue: Queue = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let q = queue.clone();
         run_stream("kovan-call-mic", stop.clone(), move || {
-            let device =
-                cpal::default_host().default_input_device().ok_or(AudioError::NoDevice("input"))?;
+            let device = crate::audio::input_device()?;
             let config = device
                 .default_input_config()
                 .map_err(|e| AudioError::Device("input", e.to_string()))?;
@@ -124,6 +124,12 @@ impl AudioSource for Microphone {
             }
         }
     }
+
+    /// A microphone hears the speaker and the room: echo cancellation,
+    /// noise suppression and gain control.
+    fn processing(&self) -> Option<Stages> {
+        Some(Stages::ALL)
+    }
 }
 
 impl Drop for Microphone {
@@ -132,22 +138,20 @@ impl Drop for Microphone {
     }
 }
 
-/// The default output device, at a volume the UI sets.
+/// The chosen output device, at a volume the UI sets.
 pub struct Speaker {
     queue: Queue,
     stop: Arc<AtomicBool>,
 }
 
 impl Speaker {
-    /// Opens the default output device, at [`VOLUME`].
+    /// Opens the chosen output device, at [`VOLUME`].
     pub fn open() -> Result<Self, AudioError> {
         let queue: Queue = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let q = queue.clone();
         run_stream("kovan-call-speaker", stop.clone(), move || {
-            let device = cpal::default_host()
-                .default_output_device()
-                .ok_or(AudioError::NoDevice("output"))?;
+            let device = crate::audio::output_device()?;
             let config = device
                 .default_output_config()
                 .map_err(|e| AudioError::Device("output", e.to_string()))?;

@@ -1,7 +1,8 @@
 //! The window's own preferences, kept in `desktop.toml` in the home (next
-//! to the node's `kovan.toml`): theme, language and notifications. They
-//! hold no secret, so the file is plain; a file that does not parse is
-//! reported and the defaults are used (it is rewritten on the next change).
+//! to the node's `kovan.toml`): theme, language, notifications and sound
+//! devices. They hold no secret, so the file is plain; a file that does
+//! not parse is reported and the defaults are used (it is rewritten on the
+//! next change).
 
 use std::path::{Path, PathBuf};
 
@@ -68,6 +69,10 @@ pub struct Prefs {
     pub notifications: bool,
     /// What a message notification shows.
     pub notify_content: NotifyContent,
+    /// The microphone, by name (`None`: the system's default).
+    pub microphone: Option<String>,
+    /// The speaker, by name (`None`: the system's default).
+    pub speaker: Option<String>,
 }
 
 impl Default for Prefs {
@@ -77,6 +82,8 @@ impl Default for Prefs {
             language: None,
             notifications: true,
             notify_content: NotifyContent::NameAndMessage,
+            microphone: None,
+            speaker: None,
         }
     }
 }
@@ -111,6 +118,11 @@ impl Prefs {
         std::fs::rename(tmp, Self::path(home))
     }
 
+    /// The sound devices chosen.
+    pub fn devices(&self) -> crate::audio::Chosen {
+        crate::audio::Chosen { input: self.microphone.clone(), output: self.speaker.clone() }
+    }
+
     /// The language shown: the chosen one, else the system's.
     pub fn lang(&self) -> Lang {
         self.language.unwrap_or_else(Lang::system)
@@ -130,6 +142,8 @@ mod tests {
             language: Some(Lang::Tr),
             notifications: false,
             notify_content: NotifyContent::NameOnly,
+            microphone: Some("USB Mic".into()),
+            speaker: None,
         };
         p.save(dir.path()).unwrap();
         assert_eq!(Prefs::load(dir.path()), (p, None));

@@ -67,6 +67,9 @@ pub struct FileRow {
     pub wire_bytes: u64,
     /// The ciphertext offset the last attempt started at.
     pub resumed_from: u64,
+    /// Where the last attempt fetched from: `call`, `direct`, `relay`, or
+    /// empty.
+    pub via: String,
     /// Incoming: where the file lands; outgoing: the ciphertext.
     pub path: PathBuf,
     /// Outgoing: the file the user picked.
@@ -79,7 +82,7 @@ pub struct FileRow {
 
 const COLUMNS: &str = "file_id, conversation_id, message_id, outgoing, sender_device, name, mime, \
      size, sha256, key, relay, blob_id, state, upload, done, wire_bytes, resumed_from, path, \
-     source, error, created_at, sealed";
+     source, error, created_at, sealed, via";
 
 fn arr<const N: usize>(v: Vec<u8>, col: usize) -> rusqlite::Result<[u8; N]> {
     v.try_into().map_err(|_| {
@@ -165,6 +168,7 @@ impl<'a> Files<'a> {
             source: text(18, "source")?,
             error: text(19, "error")?,
             created_at: r.get(20)?,
+            via: r.get(22)?,
         })
     }
 
@@ -196,7 +200,7 @@ impl<'a> Files<'a> {
         let n = self.db.conn().execute(
             &format!(
                 "INSERT OR IGNORE INTO files ({COLUMNS}) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
             ),
             params![
                 f.file_id,
@@ -221,6 +225,7 @@ impl<'a> Files<'a> {
                 f.error.as_deref().map(|e| self.seal("error", &f.file_id, e)),
                 f.created_at,
                 1i64,
+                f.via,
             ],
         )?;
         Ok(n == 1)
@@ -320,11 +325,11 @@ impl<'a> Files<'a> {
         Ok(())
     }
 
-    /// Records where an attempt started.
-    pub fn set_resumed(&self, id: &[u8; 16], offset: u64) -> crate::Result<()> {
+    /// Records where an attempt started, and from which source.
+    pub fn set_resumed(&self, id: &[u8; 16], offset: u64, via: &str) -> crate::Result<()> {
         self.db.conn().execute(
-            "UPDATE files SET resumed_from = ?2 WHERE file_id = ?1",
-            params![id, offset as i64],
+            "UPDATE files SET resumed_from = ?2, via = ?3 WHERE file_id = ?1",
+            params![id, offset as i64, via],
         )?;
         Ok(())
     }
@@ -653,13 +658,26 @@ pub async fn fetch_direct(
         .await
         .map_err(|_| TransferError::Network("opening a stream timed out".into()))?
         .map_err(|e| TransferError::Network(e.to_string()))?;
+    fetch_over(&mut stream, file_id, offset, rx, progress).await
+}
+
+/// Fetches the rest of a file over a stream to the device that sent it:
+/// a `/kovan/file/1` stream or a call's data channel (SPEC.md §7.7.3,
+/// §6.9.1).
+pub async fn fetch_over<S: futures_util::AsyncRead + futures_util::AsyncWrite + Unpin>(
+    stream: &mut S,
+    file_id: [u8; 16],
+    offset: u64,
+    rx: &mut Receiver,
+    progress: Progress<'_>,
+) -> Result<(), TransferError> {
     let net_err = |e: io::Error| TransferError::Network(format!("sender: {e}"));
-    write_message(&mut stream, &wire::FileFetch { file_id: file_id.to_vec(), offset })
+    write_message(&mut *stream, &wire::FileFetch { file_id: file_id.to_vec(), offset })
         .await
         .map_err(net_err)?;
     let reply: wire::FileFetchReply = tokio::time::timeout(
         Duration::from_secs(30),
-        read_message::<wire::FileFetchReply, _>(&mut stream),
+        read_message::<wire::FileFetchReply, _>(&mut *stream),
     )
     .await
     .map_err(|_| TransferError::Network("the sender did not answer".into()))?
@@ -803,8 +821,8 @@ pub type ServeDecision = Option<(PathBuf, u64)>;
 
 /// Serves one inbound `/kovan/file/1` stream. `decide` asks the core
 /// whether `peer` may have the file (and where it is).
-pub async fn serve(
-    mut stream: libp2p::Stream,
+pub async fn serve<S: futures_util::AsyncRead + futures_util::AsyncWrite + Unpin>(
+    mut stream: S,
     peer: PeerId,
     decide: impl AsyncFnOnce(PeerId, [u8; 16]) -> ServeDecision,
     busy: bool,

@@ -47,8 +47,9 @@ pub mod voice;
 
 pub use error::{Error, ErrorKind, Result};
 pub use node::{
-    AttachmentView, CallAudio, CallDevices, CallOptions, CallState, CallView, CommunityItemView,
-    CommunitySettingsDraft, CommunityView, Event, FileOptions, FileView, GroupChange, GroupView,
-    InvitationView, MAX_COMMUNITY_FILE, MemberView, ModEntryView, NoTraceState, NoTraceView, Node,
-    NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult, PostDraft,
+    AttachmentView, CallAudio, CallDevices, CallOptions, CallState, CallVideo, CallView,
+    CommunityItemView, CommunitySettingsDraft, CommunityView, Event, Feed, FileOptions, FileView,
+    GroupChange, GroupView, InvitationView, MAX_COMMUNITY_FILE, MemberView, ModEntryView,
+    NoTraceState, NoTraceView, Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult,
+    PostDraft,
 };

@@ -78,3 +78,10 @@ settings-notify-name-only = Show the sender only
 settings-notify-nothing = Show only that something came
 settings-choose-image = Choose…
 settings-typing-indicators = Typing indicators (send mine, show others')
+
+settings-sound = Sound
+settings-microphone = Microphone
+settings-speaker = Speaker
+settings-sound-default = The system's default
+settings-sound-missing = { $device } (not connected: the default is used)
+settings-sound-look-again = Look for devices again

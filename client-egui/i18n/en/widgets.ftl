@@ -6,6 +6,7 @@ widgets-cancel = Cancel
 widgets-file-cancel = Cancel { $name }
 widgets-file-download = Download { $name }
 widgets-file-saved = { $size }, saved
+widgets-file-via-call = over the call
 widgets-file-ready = { $size }, ready
 widgets-file-cancelled = { $size }, cancelled
 widgets-file-failed = { $size }, failed

@@ -78,3 +78,10 @@ settings-notify-name-only = Yalnızca göndereni göster
 settings-notify-nothing = Yalnızca bir şey geldiğini göster
 settings-choose-image = Seç…
 settings-typing-indicators = Yazıyor göstergesi (benimkini gönder, başkalarınınkini göster)
+
+settings-sound = Ses
+settings-microphone = Mikrofon
+settings-speaker = Hoparlör
+settings-sound-default = Sistemin varsayılanı
+settings-sound-missing = { $device } (bağlı değil: varsayılan kullanılıyor)
+settings-sound-look-again = Aygıtları yeniden ara

@@ -6,6 +6,7 @@ widgets-cancel = İptal
 widgets-file-cancel = İptal et: { $name }
 widgets-file-download = İndir: { $name }
 widgets-file-saved = { $size }, kaydedildi
+widgets-file-via-call = aramadan geldi
 widgets-file-ready = { $size }, hazır
 widgets-file-cancelled = { $size }, iptal edildi
 widgets-file-failed = { $size }, başarısız

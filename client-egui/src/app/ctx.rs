@@ -128,6 +128,7 @@ impl Ctx {
             return;
         }
         self.prefs = prefs;
+        crate::audio::choose(self.prefs.devices());
         if let Err(e) = self.prefs.save(&self.config.home) {
             self.error(tr!("shell-prefs-not-saved", error = e.to_string()));
         }

@@ -93,6 +93,9 @@ impl App {
                     self.unlock.relay_changed(url);
                 }
                 Update::Call(c) => self.call.set(c.map(|c| *c)),
+                Update::CallVideo { seen, camera, seen_screen } => {
+                    self.call.video(seen, camera, seen_screen)
+                }
                 Update::Conversations(c) => {
                     self.ctx.succeeded(&["reading chats"]);
                     self.chat.restore_drafts(&c);

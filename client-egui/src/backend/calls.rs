@@ -1,10 +1,12 @@
 //! Calls (the call window): what it asks ([`CallCmd`]) and running it
 //! against the node. Every command answers with the call as it is now
 //! ([`Update::Call`]); the window asks again a few times a second while a
-//! call runs, for its meters and its length.
+//! call runs, for its meters and its length. A call's pictures do not go
+//! through here: the window reads them from the handles
+//! [`Update::CallVideo`] gave it.
 
-use kovan_node::call::{AudioSink, AudioSource, Discard, Silence};
-use kovan_node::{CallDevices, NodeHandle};
+use kovan_node::call::{AudioSink, AudioSource, Discard, Silence, VideoSource};
+use kovan_node::{CallDevices, Feed, NodeHandle};
 
 use super::{Out, Update};
 use crate::call_audio::{Microphone, Speaker};
@@ -22,6 +24,10 @@ pub enum CallCmd {
     Hangup,
     /// Mute (or unmute) the microphone.
     Mute(bool),
+    /// Turn the camera on (or off).
+    Camera(bool),
+    /// Share the screen (or stop).
+    Screen(bool),
     /// Read the call as it is now.
     Read,
 }
@@ -56,17 +62,77 @@ fn devices(out: Out) -> CallDevices {
     })
 }
 
+/// Tells the window where the call's pictures are.
+async fn show_video(devices: &CallDevices, out: &Out) {
+    let (camera, seen) = devices.feed(Feed::Camera);
+    let (camera, seen) = (camera.clone(), seen.clone());
+    let seen_screen = devices.feed(Feed::Screen).1.clone();
+    out.send(Update::CallVideo { seen, camera, seen_screen }).await;
+}
+
+/// What `feed` sends: the system's camera, or the whole of this
+/// session's X11 screen (opened off the async threads); with
+/// `test_camera`, the test pattern.
+async fn open_feed(feed: Feed, test_camera: bool) -> Result<Box<dyn VideoSource>, String> {
+    use kovan_node::call::{ScreenSource, SystemCamera, TestPattern};
+    if test_camera {
+        let (w, h) = if feed == Feed::Camera { (640, 480) } else { (320, 240) };
+        return Ok(Box::new(TestPattern::new(w, h)?));
+    }
+    let opened = tokio::task::spawn_blocking(move || -> Result<Box<dyn VideoSource>, String> {
+        Ok(match feed {
+            Feed::Camera => Box::new(SystemCamera::open(None)?),
+            Feed::Screen => Box::new(ScreenSource::open(None, None)?),
+        })
+    })
+    .await;
+    opened.map_err(|e| e.to_string())?
+}
+
+/// Turns `feed` on or off in the call (`what` names it in an error).
+async fn switch_feed(
+    n: &NodeHandle,
+    out: &Out,
+    feed: Feed,
+    on: bool,
+    what: &'static str,
+) -> Result<(), (&'static str, kovan_node::NodeError)> {
+    let source = if on {
+        match open_feed(feed, out.test_camera).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                out.error(what, e).await;
+                return Ok(());
+            }
+        }
+    } else {
+        None
+    };
+    let set = match feed {
+        Feed::Camera => n.set_camera(source).await,
+        Feed::Screen => n.share_screen(source).await,
+    };
+    set.map(drop).map_err(|e| (what, e))
+}
+
 /// Runs one call command, then reads the call.
 pub(super) async fn run(n: &NodeHandle, c: CallCmd, out: &Out) {
     let done = match c {
         CallCmd::Start(conv) => {
-            n.call_friend(&conv, devices(out.clone())).await.map(drop).map_err(|e| ("calling", e))
+            let devices = devices(out.clone());
+            show_video(&devices, out).await;
+            n.call_friend(&conv, devices).await.map(drop).map_err(|e| ("calling", e))
         }
-        CallCmd::Answer => n
-            .answer_call(None, devices(out.clone()))
-            .await
-            .map(drop)
-            .map_err(|e| ("answering the call", e)),
+        CallCmd::Answer => {
+            let devices = devices(out.clone());
+            show_video(&devices, out).await;
+            n.answer_call(None, devices).await.map(drop).map_err(|e| ("answering the call", e))
+        }
+        CallCmd::Camera(on) => {
+            let what = if on { "turning the camera on" } else { "turning the camera off" };
+            switch_feed(n, out, Feed::Camera, on, what).await
+        }
+        CallCmd::Screen(on) => switch_feed(n, out, Feed::Screen, on, "sharing the screen").await,
         CallCmd::Reject => n.reject_call(None).await.map_err(|e| ("declining the call", e)),
         CallCmd::Hangup => n.hang_up(None).await.map_err(|e| ("hanging up", e)),
         CallCmd::Mute(m) => n.mute_call(m).await.map(drop).map_err(|e| ("muting the call", e)),

@@ -492,6 +492,16 @@ pub enum Update {
     Restored(kovan_node::backup::Restored),
     /// The call as it is now (none: no call).
     Call(Option<Box<kovan_node::CallView>>),
+    /// A call was started or answered: where the window finds the
+    /// pictures it shows (the peer's, and this side's own).
+    CallVideo {
+        /// The peer's latest picture.
+        seen: kovan_node::call::LatestPicture,
+        /// This side's camera.
+        camera: kovan_node::call::Camera,
+        /// The peer's latest picture of a shared screen.
+        seen_screen: kovan_node::call::LatestPicture,
+    },
     /// An answer for the Communities tab.
     Community {
         /// What was done (its errors are stale now).

@@ -54,6 +54,9 @@ pub struct BackendConfig {
     pub loopback: bool,
     /// The node's clock (tests set a manual one for stable pictures).
     pub clock: kovan_node::clock::Clock,
+    /// Calls send the test pattern instead of opening the system's
+    /// camera (tests, and machines without one).
+    pub test_camera: bool,
 }
 
 /// The handle the UI keeps.
@@ -74,7 +77,7 @@ impl Backend {
             .enable_all()
             .build()?;
         let thread = std::thread::Builder::new().name("kovan-backend".into()).spawn(move || {
-            let out = Out { tx: up_tx, ctx };
+            let out = Out { tx: up_tx, ctx, test_camera: config.test_camera };
             rt.block_on(run(config, cmd_rx, out));
             rt.shutdown_timeout(std::time::Duration::from_secs(5));
         })?;
@@ -115,6 +118,9 @@ impl Drop for Backend {
 struct Out {
     tx: mpsc::Sender<Update>,
     ctx: egui::Context,
+    /// The call window's camera button sends the test pattern (see
+    /// [`BackendConfig::test_camera`]).
+    test_camera: bool,
 }
 
 impl Out {

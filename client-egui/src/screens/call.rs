@@ -1,12 +1,13 @@
 //! The call window: over whatever screen is open while a call rings, is
-//! being made or runs — who, where it is, how long, meters for both sides,
-//! mute, volume, hang up; accept or decline while it rings — and a short
-//! notice of how it ended.
+//! being made or runs — who, where it is, how long, the other side's video
+//! and your own, meters for both sides, mute, camera, volume, hang up;
+//! accept or decline while it rings — and a short notice of how it ended.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use eframe::egui;
+use kovan_node::call::{Camera, LatestPicture};
 use kovan_node::{CallState, CallView};
 
 use crate::app::Ctx;
@@ -16,6 +17,63 @@ use crate::backend::{CallCmd, Cmd};
 const READ_EVERY: Duration = Duration::from_millis(250);
 /// How long the notice of an ended call stays.
 const ENDED_FOR: Duration = Duration::from_secs(5);
+/// How often the window looks for a new picture while video shows.
+const FRAME_EVERY: Duration = Duration::from_millis(33);
+/// The other side's video tile is this wide, your own this.
+const THEIRS_WIDE: f32 = 320.0;
+const OWN_WIDE: f32 = 120.0;
+/// A shared screen's tile is this wide.
+const SCREEN_WIDE: f32 = 480.0;
+
+/// One video tile: the latest picture as a texture.
+#[derive(Default)]
+struct Tile {
+    /// The number of the picture shown.
+    number: Option<u64>,
+    texture: Option<egui::TextureHandle>,
+    /// When a picture last came.
+    at: Option<Instant>,
+}
+
+impl Tile {
+    /// Takes a newer picture from `from`, if one came without waiting;
+    /// whether the tile has a picture from the last second to show.
+    fn update(&mut self, ctx: &egui::Context, name: &str, from: &LatestPicture) -> bool {
+        if let Some((n, p)) = from.try_newer_than(self.number) {
+            let size = [p.width() as usize, p.height() as usize];
+            let image = egui::ColorImage::from_rgba_unmultiplied(size, &p.to_rgba());
+            match &mut self.texture {
+                Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+                None => {
+                    self.texture =
+                        Some(ctx.load_texture(name, image, egui::TextureOptions::LINEAR));
+                }
+            }
+            self.number = Some(n);
+            self.at = Some(Instant::now());
+        }
+        self.at.is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+    }
+
+    /// The picture, `wide` points wide, named `label` for screen readers.
+    fn show(&self, ui: &mut egui::Ui, wide: f32, label: String) {
+        if let Some(t) = &self.texture {
+            let size = t.size_vec2();
+            let image = egui::Image::new((t.id(), size * (wide / size.x.max(1.0))));
+            ui.add(image.alt_text(label));
+        }
+    }
+}
+
+/// Where a call's pictures are, and their tiles.
+struct Video {
+    seen: LatestPicture,
+    camera: Camera,
+    seen_screen: LatestPicture,
+    theirs: Tile,
+    own: Tile,
+    screen: Tile,
+}
 
 /// The call window's state.
 #[derive(Default)]
@@ -25,6 +83,8 @@ pub struct CallWindow {
     last_read: Option<Instant>,
     /// Sounds while an incoming call rings.
     ringer: Option<crate::call_audio::Ringer>,
+    /// The call's pictures, once it was started or answered here.
+    video: Option<Video>,
 }
 
 impl CallWindow {
@@ -38,7 +98,14 @@ impl CallWindow {
     pub fn lock(&mut self) {
         self.now = None;
         self.ended = None;
+        self.video = None;
         self.follow_ringing();
+    }
+
+    /// A call started or answered here: where its pictures are.
+    pub fn video(&mut self, seen: LatestPicture, camera: Camera, seen_screen: LatestPicture) {
+        let (theirs, own, screen) = Default::default();
+        self.video = Some(Video { seen, camera, seen_screen, theirs, own, screen });
     }
 
     /// Rings while an incoming call rings, and only then.
@@ -56,6 +123,7 @@ impl CallWindow {
         if call.state == CallState::Ended {
             if self.now.as_ref().is_none_or(|c| c.id == call.id) {
                 self.now = None;
+                self.video = None;
             }
             self.ended = Some((call, Instant::now()));
         } else {
@@ -121,6 +189,29 @@ impl CallWindow {
                     });
                     return;
                 }
+                let camera_on = call.video.as_ref().is_some_and(|v| v.on);
+                let sharing = call.screen.as_ref().is_some_and(|v| v.on);
+                if let Some(v) = &mut self.video {
+                    let ctx = ui.ctx().clone();
+                    let screen = v.screen.update(&ctx, "call-screen", &v.seen_screen);
+                    let theirs = v.theirs.update(&ctx, "call-theirs", &v.seen);
+                    let own = camera_on && v.own.update(&ctx, "call-own", v.camera.own());
+                    if screen {
+                        v.screen.show(ui, SCREEN_WIDE, tr!("call-screen-theirs", name = name));
+                    }
+                    if theirs {
+                        v.theirs.show(ui, THEIRS_WIDE, tr!("call-video-theirs", name = name));
+                    }
+                    if own {
+                        v.own.show(ui, OWN_WIDE, tr!("call-video-own"));
+                    }
+                    if sharing {
+                        ui.label(tr!("call-sharing"));
+                    }
+                    if theirs || screen || camera_on {
+                        ui.ctx().request_repaint_after(FRAME_EVERY);
+                    }
+                }
                 let audio = call.audio.clone().unwrap_or_default();
                 meter(ui, &tr!("call-level-you"), audio.level_out);
                 meter(ui, &tr!("call-level-them", name = name), audio.level_in);
@@ -133,6 +224,16 @@ impl CallWindow {
                     let mute = if audio.muted { tr!("call-unmute") } else { tr!("call-mute") };
                     if ui.button(mute).clicked() {
                         ctx.send(Cmd::Call(CallCmd::Mute(!audio.muted)));
+                    }
+                    let camera =
+                        if camera_on { tr!("call-camera-off") } else { tr!("call-camera-on") };
+                    if ui.button(camera).clicked() {
+                        ctx.send(Cmd::Call(CallCmd::Camera(!camera_on)));
+                    }
+                    let share =
+                        if sharing { tr!("call-share-stop") } else { tr!("call-share-screen") };
+                    if ui.button(share).clicked() {
+                        ctx.send(Cmd::Call(CallCmd::Screen(!sharing)));
                     }
                     if ui.button(tr!("call-hang-up")).clicked() {
                         ctx.send(Cmd::Call(CallCmd::Hangup));

@@ -67,6 +67,10 @@ pub fn file_line(
                 });
             }
         }
+        // Received over the running call's data channel (R9).
+        if !outgoing && file.is_some_and(|f| f.via == "call") {
+            ui.label(RichText::new(tr!("widgets-file-via-call")).weak());
+        }
         if let Some(path) = file.and_then(|f| f.path.as_deref()).map(PathBuf::from) {
             action = action.take().or_else(|| here(ui, path, &meta.name));
         }

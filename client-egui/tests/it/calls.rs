@@ -1,7 +1,10 @@
 //! Calls from the desktop: the chat's call button, the ringing window
-//! with its notification, accept, the running call's window (mute), and
+//! with its notification, accept, the running call's window (mute, the
+//! camera and the other side's video), and
 //! how it ended on both sides — over a real WebRTC connection, with the
 //! tests' PulseAudio microphone and speaker.
+
+use egui_kittest::kittest::Queryable;
 
 use crate::ui::*;
 
@@ -26,13 +29,45 @@ fn a_call_rings_is_answered_runs_and_ends_on_both_sides() {
     assert!(bob.state().errors().is_empty(), "{:?}", bob.state().errors());
     click(alice, "Mute");
     until(alice, "muted", |h| has(h, "Unmute"));
+
+    // Alice turns her camera on (the tests' camera is the test pattern):
+    // Bob sees her, in the pattern's colours; she sees herself.
+    click(alice, "Turn camera on");
+    until(alice, "her own picture", |h| has(h, "Your camera"));
+    until(bob, "her picture", |h| has(h, "alice's camera"));
+    pause(bob, std::time::Duration::from_millis(500));
+    let tile = bob.query_by_label("alice's camera").expect("her tile").rect();
+    assert!((tile.width() - 320.0).abs() < 1.0 && (tile.height() - 240.0).abs() < 1.0, "{tile:?}");
+    let shot = bob.render().expect("rendering needs a wgpu adapter");
+    for (i, &(y, u, v)) in kovan_node::call::video::BARS.iter().enumerate() {
+        let bar = kovan_node::call::video::I420::from_planes(2, 2, vec![y, y, y, y, u, v]).unwrap();
+        let want = &bar.to_rgba()[..3];
+        let x = tile.left() + tile.width() * (2 * i + 1) as f32 / 16.0;
+        let px = shot.get_pixel(x as u32, (tile.top() + tile.height() * 0.6) as u32);
+        let off = (0..3).map(|c| px[c].abs_diff(want[c])).max().unwrap_or(0);
+        assert!(off < 40, "bar {i}: {px:?} where the pattern has {want:?}");
+    }
+    assert!(has(bob, "Turn camera on"), "his own camera stays off");
+    click(alice, "Turn camera off");
+    until(bob, "her picture gone", |h| !has(h, "alice's camera"));
+    until(alice, "her own picture gone", |h| !has(h, "Your camera"));
+    // Bob shares his screen (the tests' screen is a test pattern too):
+    // Alice sees it as his screen, not his camera.
+    click(bob, "Share screen");
+    until(bob, "sharing", |h| has(h, "You are sharing your screen") && has(h, "Stop sharing"));
+    until(alice, "his screen", |h| has(h, "bob's screen"));
+    assert!(!has(alice, "bob's camera"));
+    click(bob, "Stop sharing");
+    until(alice, "his screen gone", |h| !has(h, "bob's screen"));
+
     click(bob, "Hang up");
-    until(alice, "the end on her side", |h| has_text(h, "Call with bob ended after 0:0"));
-    until(bob, "the end on his side", |h| has_text(h, "Call with alice ended after 0:0"));
+    until(alice, "the end on her side", |h| has_text(h, "Call with bob ended after "));
+    until(bob, "the end on his side", |h| has_text(h, "Call with alice ended after "));
     assert!(!has(alice, "Hang up"), "the call window stayed");
-    // Both chats keep the call, with its length.
-    until(alice, "the call in her chat", |h| has_text(h, "📞 Outgoing call · 0:0"));
-    until(bob, "the call in his chat", |h| has_text(h, "📞 Incoming call · 0:0"));
+    // Both chats keep the call, with its length (however long the
+    // steps above took).
+    until(alice, "the call in her chat", |h| has_text(h, "📞 Outgoing call · "));
+    until(bob, "the call in his chat", |h| has_text(h, "📞 Incoming call · "));
 }
 
 #[test]

@@ -18,7 +18,7 @@ fn a_request_through_an_invite_link_arrives_and_a_revoked_link_says_so() {
 
     // Bob takes requests only through his links.
     click(bob, "Settings");
-    click(bob, "Only people with my invite link");
+    switch(bob, "Only people with my invite link", true);
     pause(bob, std::time::Duration::from_millis(500));
     type_into(bob, "Link name", "for alice");
     type_into(bob, "Uses", "1");

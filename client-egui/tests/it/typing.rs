@@ -16,7 +16,7 @@ fn typing_shows_until_the_message_comes_and_not_when_turned_off() {
 
     // Off on Bob's side: her typing no longer shows to him.
     click(bob, "Settings");
-    click(bob, "Typing indicators (send mine, show others')");
+    switch(bob, "Typing indicators (send mine, show others')", false);
     // The tab may read "Chats (1)" while her last message is being marked read.
     click_containing(bob, "Chats");
     pause(bob, std::time::Duration::from_millis(500));

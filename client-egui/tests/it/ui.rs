@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use kovan_desktop::app::{App, Screen};
 use kovan_desktop::backend::BackendConfig;
 use kovan_desktop::i18n::Lang;
@@ -70,6 +70,7 @@ pub(crate) fn config(dir: &Path, name: &str, relay: Option<&str>) -> BackendConf
         relay: relay.map(str::to_owned),
         loopback: true,
         clock: Clock::System,
+        test_camera: true,
     }
 }
 
@@ -260,14 +261,59 @@ pub(crate) fn error_says(h: &Client, part: &str) -> bool {
 /// chat and in the list's preview).
 pub(crate) fn click(h: &mut Client, label: &str) {
     until(h, label, |h| has(h, label));
-    // A panel that just grew (the extras, the members) settles over a
-    // frame or two: aim where the widget is now.
-    h.step();
-    h.step();
+    // A panel that just grew or opened (the extras, the members, a
+    // collapsing section still animating) moves what is below it: aim
+    // once the widget stayed put for three frames.
+    let at = |h: &Client| h.query_all_by_label(label).next().map(|n| n.rect());
+    let (mut last, mut still) = (at(h), 0);
+    for _ in 0..100 {
+        h.step();
+        let now = at(h);
+        still = if now == last { still + 1 } else { 0 };
+        if still == 3 {
+            break;
+        }
+        last = now;
+        std::thread::sleep(Duration::from_millis(10));
+    }
     if let Some(n) = h.query_all_by_label(label).next() {
         n.click();
     }
     settle_click(h);
+}
+
+/// Whether the checkbox or radio button with this label shows as on.
+fn is_on(h: &Client, label: &str) -> bool {
+    h.query_all_by_label(label)
+        .next()
+        .is_some_and(|n| n.accesskit_node().toggled() == Some(egui::accesskit::Toggled::True))
+}
+
+/// Turns a checkbox or radio button on or off and waits until it shows
+/// so: a switch whose state comes back from the node shows the change once
+/// it is saved. A click that a late-loading row above moved off its
+/// target is tried again.
+pub(crate) fn switch(h: &mut Client, label: &str, on: bool) {
+    for _ in 0..3 {
+        until(h, label, |h| has(h, label));
+        if is_on(h, label) == on {
+            return;
+        }
+        click(h, label);
+        let start = Instant::now();
+        while start.elapsed() < WAIT / 3 {
+            h.step();
+            if is_on(h, label) == on {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    panic!(
+        "{label} did not turn {}; errors shown: {:?}",
+        if on { "on" } else { "off" },
+        h.state().errors()
+    );
 }
 
 /// Clicks a destructive action's button, then Confirm in the question

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::processing::Stages;
 use crate::voice::{self, RATE};
 
 /// Samples in one 20 ms frame at 48 kHz.
@@ -16,6 +17,13 @@ pub const FRAME: usize = (RATE / 50) as usize;
 pub trait AudioSource: Send + 'static {
     /// Fills `frame` ([`FRAME`] samples) with the next 20 ms.
     fn read(&mut self, frame: &mut [f32]);
+    /// What its audio goes through before it is sent: a microphone in a
+    /// room hears the speaker, so it asks for echo cancellation and noise
+    /// suppression ([`Stages::ALL`]); synthetic sources are sent as they
+    /// are (`None`, the default).
+    fn processing(&self) -> Option<Stages> {
+        None
+    }
 }
 
 /// Where a call's incoming audio goes.

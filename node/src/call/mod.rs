@@ -1,10 +1,32 @@
 //! Calls' media (SPEC.md §6.9): WebRTC peer connections, the audio path
-//! and the devices behind it. The node's call state and signaling live in
+//! (with echo cancellation for microphones), VP8 video and the devices
+//! behind them. The node's call state and signaling live in
 //! `node::core::calls`.
 
 pub mod audio;
+#[cfg(target_os = "linux")]
+pub mod camera;
+pub mod data;
 pub mod devices;
 pub mod peer;
+pub mod processing;
+#[cfg(target_os = "linux")]
+pub mod screen;
+pub mod tracks;
+pub mod video;
 
+#[cfg(target_os = "linux")]
+pub use camera::SystemCamera;
+pub use data::ChannelStream;
 pub use devices::{AudioSink, AudioSource, Discard, Recorder, Silence, Tone, WavFile, WavLoop};
-pub use peer::{CallMedia, IceServer, MediaConfig, MediaEvent, MediaStats};
+pub use peer::{CallMedia, Devices, IceServer, MediaConfig, MediaEvent};
+#[cfg(target_os = "linux")]
+pub use screen::{ScreenSource, Shareable};
+pub use tracks::{MediaStats, VideoStats};
+pub use video::{Camera, LatestPicture, TestPattern, VideoSink, VideoSource};
+
+/// Held by every test of this module that runs media in real time or
+/// encodes video, so that none of them starves another's 20 ms ticks
+/// (the echo canceller's figures depend on them) on a 2-core machine.
+#[cfg(test)]
+pub(crate) static REAL_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -1,38 +1,41 @@
-//! One call's WebRTC peer connection (webrtc-rs): built with Opus and the
-//! default interceptors, mDNS candidates off, bound to the addresses the
-//! node chose; complete SDP offers and answers (the node waits for ICE
-//! gathering), an Opus track each way, and the connection's state
-//! reported to the node.
+//! One call's WebRTC peer connection (webrtc-rs): built with Opus, VP8 and
+//! the default interceptors, mDNS candidates off, bound to the addresses
+//! the node chose; complete SDP offers and answers (the node waits for ICE
+//! gathering), an Opus track and two VP8 tracks each way (camera and
+//! screen; pictures flow only while one is on, and turning it on needs no
+//! new offer; the tracks' tasks are in `tracks.rs`), and the connection's
+//! state reported to the node.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::ice::network_type::NetworkType;
-use rtc::media::Sample;
-use rtc::media_stream::MediaStreamTrack;
-use rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RtpCodecKind,
-};
-use tokio::sync::{mpsc, watch};
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodecParameters, RtpCodecKind};
+use tokio::sync::{mpsc, oneshot, watch};
+use webrtc::data_channel::{DataChannel, RTCDataChannelInit};
 use webrtc::media_stream::track_local::TrackLocal;
-use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
-use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceGatheringState, RTCIceServer,
     RTCIceTransportPolicy, RTCPeerConnectionState, RTCSessionDescription, Registry,
     SettingEngineBuilder, register_default_interceptors,
 };
-use webrtc::rtp_transceiver::RtpSender;
 
-use super::audio::{Encoder, Jitter, Played};
-use super::devices::{AudioSink, AudioSource, FRAME, rms};
+use super::data::{CALL_CHANNEL, ChannelStream, FILE_CHANNEL, SEND_BUFFER};
+use super::devices::{AudioSink, AudioSource};
+use super::processing::Processing;
+use super::tracks::{
+    CAMERA_TRACK, MediaStats, SCREEN_TRACK, local_track, opus_codec, receive, receive_video, send,
+    send_video, vp8_codec,
+};
+use super::video::{self, Camera, VideoSink};
+
+/// The SCTP receive window of a call's data channels.
+const SCTP_WINDOW: u32 = 4 * 1024 * 1024;
 
 /// The longest a call waits for its network candidates.
 pub const GATHER_WAIT: Duration = Duration::from_secs(4);
@@ -70,35 +73,40 @@ pub enum MediaEvent {
     Failed(String),
 }
 
-/// Live figures of a call's audio.
-#[derive(Debug, Default)]
-pub struct MediaStats {
-    /// Frames sent.
-    pub sent: AtomicU64,
-    /// Frames played as they came.
-    pub played: AtomicU64,
-    /// Lost frames recovered (FEC) or concealed.
-    pub repaired: AtomicU64,
-    /// Level of the last frame sent, and of the last played, × 1000.
-    pub level_out: AtomicU32,
-    /// See `level_out`.
-    pub level_in: AtomicU32,
-    /// The microphone is muted (silence is sent).
-    pub muted: std::sync::atomic::AtomicBool,
+/// A call's devices: what is said and heard, and what is shown (the
+/// camera and the shared screen, each switched on and off during the call)
+/// and seen.
+pub struct Devices {
+    /// The microphone (or another audio source).
+    pub audio_in: Box<dyn AudioSource>,
+    /// The speaker (or another audio sink).
+    pub audio_out: Box<dyn AudioSink>,
+    /// What the peer is sent as video, while a source is in.
+    pub camera: Camera,
+    /// Where the peer's video goes.
+    pub video_out: Box<dyn VideoSink>,
+    /// The screen (or window) the peer is shown, while a source is in.
+    pub screen: Camera,
+    /// Where the peer's shared screen goes.
+    pub screen_out: Box<dyn VideoSink>,
+}
+
+impl Devices {
+    /// Audio only: the camera off, the peer's video not shown.
+    pub fn audio(audio_in: Box<dyn AudioSource>, audio_out: Box<dyn AudioSink>) -> Self {
+        Self {
+            audio_in,
+            audio_out,
+            camera: Camera::default(),
+            video_out: Box::new(video::Unseen),
+            screen: Camera::default(),
+            screen_out: Box::new(video::Unseen),
+        }
+    }
 }
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
-}
-
-fn opus_codec() -> RTCRtpCodec {
-    RTCRtpCodec {
-        mime_type: MIME_TYPE_OPUS.to_owned(),
-        clock_rate: 48_000,
-        channels: 2,
-        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
-        rtcp_feedback: vec![],
-    }
 }
 
 struct Handler {
@@ -106,9 +114,25 @@ struct Handler {
     events: mpsc::Sender<MediaEvent>,
     /// The sink, taken by the first remote audio track.
     sink: Mutex<Option<Box<dyn AudioSink>>>,
+    /// Where video goes, taken by the first remote camera track.
+    video_out: Mutex<Option<Box<dyn VideoSink>>>,
+    /// Where a shared screen goes, taken by the first remote screen track.
+    screen_out: Mutex<Option<Box<dyn VideoSink>>>,
     stats: Arc<MediaStats>,
     connected: watch::Sender<bool>,
+    /// The microphone's processing, told what is played.
+    processing: Option<Arc<Processing>>,
+    /// Channels the peer opened to fetch files.
+    files: mpsc::Sender<ChannelStream>,
+    /// Channels this side is opening, by their sub-protocol token.
+    opening: Opening,
+    /// Set once the connection carries data channels (see
+    /// [`CallMedia::open_file_channel`]).
+    channels_up: Arc<watch::Sender<bool>>,
 }
+
+/// Channels being opened here, by the random sub-protocol each carries.
+type Opening = Arc<Mutex<std::collections::HashMap<String, oneshot::Sender<Arc<dyn DataChannel>>>>>;
 
 #[async_trait::async_trait]
 impl PeerConnectionEventHandler for Handler {
@@ -132,98 +156,40 @@ impl PeerConnectionEventHandler for Handler {
         }
     }
 
+    async fn on_data_channel(&self, dc: Arc<dyn DataChannel>) {
+        // A channel this side opened, announced as if the peer had.
+        let protocol = dc.protocol().await.unwrap_or_default();
+        if let Some(opener) = self.opening.lock().ok().and_then(|mut o| o.remove(&protocol)) {
+            tracing::debug!("a channel opened here was announced as the peer's");
+            let _ = opener.send(dc);
+            return;
+        }
+        // The caller's first channel: data channels work from now on. (A
+        // handle kept here would hold the connection that holds this
+        // handler.)
+        let label = dc.label().await.unwrap_or_default();
+        if label == CALL_CHANNEL {
+            self.channels_up.send_replace(true);
+            return;
+        }
+        // Only file fetches are served; beyond a few waiting, or another
+        // label, the channel is dropped (and with it closed).
+        if label == FILE_CHANNEL && self.files.try_send(ChannelStream::new(dc)).is_err() {
+            tracing::debug!("a file channel of the call was refused: too many waiting");
+        }
+    }
+
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
-        let Some(sink) = self.sink.lock().ok().and_then(|mut s| s.take()) else { return };
         let stats = self.stats.clone();
-        tokio::spawn(receive(track, sink, stats));
-    }
-}
-
-/// Plays what a remote track brings into `sink`, at 20 ms ticks.
-async fn receive(
-    track: Arc<dyn TrackRemote>,
-    mut sink: Box<dyn AudioSink>,
-    stats: Arc<MediaStats>,
-) {
-    let mut jitter = match Jitter::new() {
-        Ok(j) => j,
-        Err(e) => {
-            tracing::warn!(error = %e, "no audio decoder");
+        if track.kind().await == RtpCodecKind::Video {
+            let screen = track.track_id().await == SCREEN_TRACK;
+            let slot = if screen { &self.screen_out } else { &self.video_out };
+            let Some(out) = slot.lock().ok().and_then(|mut s| s.take()) else { return };
+            tokio::spawn(receive_video(track, out, stats, screen));
             return;
         }
-    };
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut frame = [0.0f32; FRAME];
-    loop {
-        tokio::select! {
-            ev = track.poll() => match ev {
-                Some(TrackRemoteEvent::OnRtpPacket(p)) => jitter.push(p.header.sequence_number, &p.payload),
-                Some(TrackRemoteEvent::OnEnded) | None => break,
-                Some(_) => {}
-            },
-            _ = tick.tick() => {
-                let played = jitter.play(&mut frame);
-                match played {
-                    Played::Nothing => continue,
-                    Played::Frame => stats.played.fetch_add(1, Ordering::Relaxed),
-                    Played::Recovered | Played::Concealed => stats.repaired.fetch_add(1, Ordering::Relaxed),
-                };
-                stats.level_in.store((rms(&frame) * 1000.0) as u32, Ordering::Relaxed);
-                sink.write(&frame);
-            }
-        }
-    }
-    sink.finish();
-}
-
-/// Sends `source` as Opus every 20 ms once the connection is up.
-async fn send(
-    track: Arc<TrackLocalStaticSample>,
-    sender: Arc<dyn RtpSender>,
-    ssrc: u32,
-    mut source: Box<dyn AudioSource>,
-    stats: Arc<MediaStats>,
-    mut connected: watch::Receiver<bool>,
-) {
-    if connected.wait_for(|c| *c).await.is_err() {
-        return;
-    }
-    let pt = match sender.get_parameters().await {
-        Ok(p) => match p.rtp_parameters.codecs.first() {
-            Some(c) => c.payload_type,
-            None => return,
-        },
-        Err(_) => return,
-    };
-    let mut enc = match Encoder::new() {
-        Ok(e) => e,
-        Err(e) => {
-            tracing::warn!(error = %e, "no audio encoder");
-            return;
-        }
-    };
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut frame = [0.0f32; FRAME];
-    loop {
-        tick.tick().await;
-        source.read(&mut frame);
-        if stats.muted.load(Ordering::Relaxed) {
-            frame.fill(0.0);
-        }
-        stats.level_out.store((rms(&frame) * 1000.0) as u32, Ordering::Relaxed);
-        let Ok(packet) = enc.encode(&frame) else { continue };
-        let sample = Sample {
-            data: Bytes::from(packet),
-            duration: Duration::from_millis(20),
-            ..Sample::new(Instant::now())
-        };
-        if track.write_sample(ssrc, pt, &sample, &[]).await.is_err() {
-            // Closed.
-            return;
-        }
-        stats.sent.fetch_add(1, Ordering::Relaxed);
+        let Some(sink) = self.sink.lock().ok().and_then(|mut s| s.take()) else { return };
+        tokio::spawn(receive(track, sink, stats, self.processing.clone()));
     }
 }
 
@@ -232,6 +198,20 @@ pub struct CallMedia {
     pc: Arc<dyn PeerConnection>,
     gathered: watch::Receiver<bool>,
     tasks: Vec<tokio::task::AbortHandle>,
+    /// Channels the peer opens to fetch files, until taken.
+    files: Mutex<Option<mpsc::Receiver<ChannelStream>>>,
+    /// The caller's channel that puts data channels into its offer.
+    _call_channel: Option<Arc<dyn DataChannel>>,
+    /// Set once the connection is closed.
+    closed: watch::Sender<bool>,
+    /// See [`Handler::opening`].
+    opening: Opening,
+    /// See [`Handler::channels_up`].
+    channels_up: Arc<watch::Sender<bool>>,
+    /// What the peer is sent as video.
+    camera: Camera,
+    /// What the peer is shown of this side's screen.
+    screen: Camera,
     /// Live figures.
     pub stats: Arc<MediaStats>,
 }
@@ -246,15 +226,22 @@ impl CallMedia {
     /// A peer connection with one Opus track each way.
     async fn build(
         config: &MediaConfig,
-        source: Box<dyn AudioSource>,
-        sink: Box<dyn AudioSink>,
+        devices: Devices,
         events: mpsc::Sender<MediaEvent>,
     ) -> Result<Self, String> {
+        let Devices { audio_in: source, audio_out: sink, camera, video_out, screen, screen_out } =
+            devices;
         let mut engine = MediaEngine::default();
         engine
             .register_codec(
                 RTCRtpCodecParameters { rtp_codec: opus_codec(), payload_type: 111 },
                 RtpCodecKind::Audio,
+            )
+            .map_err(err)?;
+        engine
+            .register_codec(
+                RTCRtpCodecParameters { rtp_codec: vp8_codec(), payload_type: 96 },
+                RtpCodecKind::Video,
             )
             .map_err(err)?;
         let registry = register_default_interceptors(Registry::new(), &mut engine).map_err(err)?;
@@ -264,6 +251,8 @@ impl CallMedia {
         let settings = SettingEngineBuilder::new()
             .with_multicast_dns_mode(MulticastDnsMode::Disabled)
             .with_network_types(vec![NetworkType::Udp4, NetworkType::Udp6])
+            // Room for a file channel's window (the default is 1 MiB).
+            .with_sctp_max_receive_buffer_size(SCTP_WINDOW)
             .build();
         let servers = config
             .ice_servers
@@ -286,12 +275,22 @@ impl CallMedia {
         let (gathered_tx, gathered) = watch::channel(false);
         let (connected_tx, connected) = watch::channel(false);
         let stats = Arc::new(MediaStats::default());
+        let processing = source.processing().map(|stages| Arc::new(Processing::new(stages)));
+        let (files_tx, files) = mpsc::channel(crate::files::MAX_SERVING);
+        let opening = Opening::default();
+        let channels_up = Arc::new(watch::Sender::new(false));
         let handler = Arc::new(Handler {
             gathered: gathered_tx,
             events,
             sink: Mutex::new(Some(sink)),
+            video_out: Mutex::new(Some(video_out)),
+            screen_out: Mutex::new(Some(screen_out)),
             stats: stats.clone(),
             connected: connected_tx,
+            processing: processing.clone(),
+            files: files_tx,
+            opening: opening.clone(),
+            channels_up: channels_up.clone(),
         });
         let pc = PeerConnectionBuilder::new()
             .with_configuration(rtc_config)
@@ -300,34 +299,47 @@ impl CallMedia {
             .with_setting_engine(settings)
             .with_handler(handler)
             .with_udp_addrs(config.udp.clone())
+            .with_data_channel_send_buffer_limit(SEND_BUFFER)
             .build()
             .await
             .map_err(|e| format!("cannot open the call's connection: {e}"))?;
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
         let ssrc: u32 = rand_core::RngCore::next_u32(&mut rand_core::OsRng);
-        let track = Arc::new(
-            TrackLocalStaticSample::new(
-                Instant::now(),
-                MediaStreamTrack::new(
-                    "kovan".into(),
-                    "audio".into(),
-                    "audio".into(),
-                    RtpCodecKind::Audio,
-                    vec![RTCRtpEncodingParameters {
-                        rtp_coding_parameters: RTCRtpCodingParameters {
-                            ssrc: Some(ssrc),
-                            ..Default::default()
-                        },
-                        codec: opus_codec(),
-                        ..Default::default()
-                    }],
-                ),
-            )
-            .map_err(err)?,
-        );
+        let track = local_track(RtpCodecKind::Audio, "audio", ssrc, opus_codec())?;
         let sender = pc.add_track(track.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
-        let sending = tokio::spawn(send(track, sender, ssrc, source, stats.clone(), connected));
-        Ok(Self { pc, gathered, tasks: vec![sending.abort_handle()], stats })
+        let mut tasks = Vec::new();
+        for (name, slot) in [(CAMERA_TRACK, &camera), (SCREEN_TRACK, &screen)] {
+            let video_ssrc: u32 = rand_core::RngCore::next_u32(&mut rand_core::OsRng);
+            let video_track = local_track(RtpCodecKind::Video, name, video_ssrc, vp8_codec())?;
+            let video_sender =
+                pc.add_track(video_track.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
+            let sending_video = tokio::spawn(send_video(
+                video_track,
+                video_sender,
+                video_ssrc,
+                slot.clone(),
+                stats.clone(),
+                name == SCREEN_TRACK,
+                connected.clone(),
+            ));
+            tasks.push(sending_video.abort_handle());
+        }
+        let sending =
+            tokio::spawn(send(track, sender, ssrc, source, stats.clone(), connected, processing));
+        tasks.push(sending.abort_handle());
+        Ok(Self {
+            pc,
+            gathered,
+            camera,
+            screen,
+            tasks,
+            files: Mutex::new(Some(files)),
+            _call_channel: None,
+            closed: watch::Sender::new(false),
+            opening,
+            channels_up,
+            stats,
+        })
     }
 
     /// The local description once ICE gathering finished (with every
@@ -353,8 +365,30 @@ impl CallMedia {
         sink: Box<dyn AudioSink>,
         events: mpsc::Sender<MediaEvent>,
     ) -> Result<(Self, String), String> {
-        let mut media = Self::build(config, source, sink, events).await?;
+        Self::offer_with(config, Devices::audio(source, sink), events).await
+    }
+
+    /// The caller's side with every device: a connection and its offer.
+    pub async fn offer_with(
+        config: &MediaConfig,
+        devices: Devices,
+        events: mpsc::Sender<MediaEvent>,
+    ) -> Result<(Self, String), String> {
+        let mut media = Self::build(config, devices, events).await?;
         let made = async {
+            // A channel before the offer puts data channels into it; once
+            // it opens, the association carries channels.
+            let dc = media.pc.create_data_channel(CALL_CHANNEL, None).await.map_err(err)?;
+            let (up, poll) = (media.channels_up.clone(), dc.clone());
+            let opened = tokio::spawn(async move {
+                while let Some(event) = poll.poll().await {
+                    if matches!(event, webrtc::data_channel::DataChannelEvent::OnOpen) {
+                        up.send_replace(true);
+                    }
+                }
+            });
+            media.tasks.push(opened.abort_handle());
+            media._call_channel = Some(dc);
             let offer = media.pc.create_offer(None).await.map_err(err)?;
             media.pc.set_local_description(offer).await.map_err(err)?;
             media.gathered_sdp().await
@@ -377,8 +411,18 @@ impl CallMedia {
         sink: Box<dyn AudioSink>,
         events: mpsc::Sender<MediaEvent>,
     ) -> Result<(Self, String), String> {
+        Self::answer_with(config, offer, Devices::audio(source, sink), events).await
+    }
+
+    /// The callee's side with every device: a connection and its answer.
+    pub async fn answer_with(
+        config: &MediaConfig,
+        offer: &str,
+        devices: Devices,
+        events: mpsc::Sender<MediaEvent>,
+    ) -> Result<(Self, String), String> {
         check_sdp(offer)?;
-        let mut media = Self::build(config, source, sink, events).await?;
+        let mut media = Self::build(config, devices, events).await?;
         let made = async {
             let offer = RTCSessionDescription::offer(offer.to_owned())
                 .map_err(|e| format!("the offer is not usable: {e}"))?;
@@ -429,6 +473,66 @@ impl CallMedia {
         self.pc.add_ice_candidate(init).await.map_err(err)
     }
 
+    /// Opens a channel to fetch a file from the peer (SPEC.md §6.9.1).
+    pub async fn open_file_channel(&self) -> std::io::Result<ChannelStream> {
+        // A channel made before the association is up never opens.
+        let mut up = self.channels_up.subscribe();
+        let wait = Duration::from_secs(10);
+        if !matches!(tokio::time::timeout(wait, up.wait_for(|u| *u)).await, Ok(Ok(_))) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotConnected,
+                "the call carries no data channels",
+            ));
+        }
+        let mut token = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut token);
+        let token = hex::encode(token);
+        let (tx, twin) = oneshot::channel();
+        if let Ok(mut o) = self.opening.lock() {
+            o.insert(token.clone(), tx);
+        }
+        let init = RTCDataChannelInit { protocol: token.clone(), ..Default::default() };
+        let created = self.pc.create_data_channel(FILE_CHANNEL, Some(init)).await;
+        let opened = match created {
+            Ok(dc) => ChannelStream::opened(dc, twin, Duration::from_secs(10)).await,
+            Err(e) => Err(std::io::Error::new(std::io::ErrorKind::NotConnected, e.to_string())),
+        };
+        if let Ok(mut o) = self.opening.lock() {
+            o.remove(&token);
+        }
+        opened
+    }
+
+    /// The channels the peer opens to fetch files, until the call closes
+    /// (once: the first caller serves them).
+    pub fn incoming_files(
+        &self,
+    ) -> Option<impl futures_util::Stream<Item = ChannelStream> + Send + Unpin + 'static> {
+        use futures_util::StreamExt as _;
+        let mut rx = self.files.lock().ok()?.take()?;
+        let mut closed = self.closed.subscribe();
+        let end = Box::pin(async move {
+            let _ = closed.wait_for(|c| *c).await;
+        });
+        Some(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).take_until(end))
+    }
+
+    /// Whether [`Self::close`] ran (the call ended).
+    pub fn is_closed(&self) -> bool {
+        *self.closed.borrow()
+    }
+
+    /// What the peer is sent as video: put a source in to turn the camera
+    /// on, take it out to turn it off.
+    pub fn camera(&self) -> &Camera {
+        &self.camera
+    }
+
+    /// The same for the shared screen.
+    pub fn screen(&self) -> &Camera {
+        &self.screen
+    }
+
     /// Mutes or unmutes the microphone.
     pub fn set_muted(&self, muted: bool) {
         self.stats.muted.store(muted, Ordering::Relaxed);
@@ -436,6 +540,7 @@ impl CallMedia {
 
     /// Closes the connection: its sockets, tasks and devices are released.
     pub async fn close(&self) {
+        self.closed.send_replace(true);
         for t in &self.tasks {
             t.abort();
         }
@@ -476,8 +581,11 @@ pub fn check_sdp(sdp: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::devices::rms;
     use crate::call::devices::{Recorder, Silence, Tone};
+    use crate::call::processing::Stages;
     use crate::voice;
+    use std::time::Instant;
 
     fn loopback() -> MediaConfig {
         MediaConfig {
@@ -491,27 +599,33 @@ mod tests {
         matches!(tokio::time::timeout(within, rx.recv()).await, Ok(Some(MediaEvent::Connected)))
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_tone_crosses_a_real_peer_connection_at_its_pitch_and_level() {
+    /// A call over loopback between a caller and a callee with these
+    /// devices, once both sides are connected; and the caller's offer.
+    async fn connected_call(
+        caller: (Box<dyn AudioSource>, Box<dyn AudioSink>),
+        callee: (Box<dyn AudioSource>, Box<dyn AudioSink>),
+    ) -> (CallMedia, CallMedia, String) {
         let (atx, mut arx) = mpsc::channel(8);
         let (btx, mut brx) = mpsc::channel(8);
-        let heard = Recorder::new();
-        let (a, offer) = CallMedia::offer(
-            &loopback(),
-            Box::new(Tone::new(440.0, 0.5)),
-            Box::new(Recorder::new()),
-            atx,
-        )
-        .await
-        .unwrap();
-        assert_eq!(fingerprints(&offer).len(), 1, "{offer}");
+        let (a, offer) = CallMedia::offer(&loopback(), caller.0, caller.1, atx).await.unwrap();
         let (b, answer) =
-            CallMedia::answer(&loopback(), &offer, Box::new(Silence), Box::new(heard.clone()), btx)
-                .await
-                .unwrap();
+            CallMedia::answer(&loopback(), &offer, callee.0, callee.1, btx).await.unwrap();
         a.answered(&answer).await.unwrap();
         assert!(connected(&mut arx, Duration::from_secs(10)).await, "the caller connects");
         assert!(connected(&mut brx, Duration::from_secs(10)).await, "the callee connects");
+        (a, b, offer)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tone_crosses_a_real_peer_connection_at_its_pitch_and_level() {
+        let _quiet = crate::call::REAL_TIME.lock().await;
+        let heard = Recorder::new();
+        let (a, b, offer) = connected_call(
+            (Box::new(Tone::new(440.0, 0.5)), Box::new(Recorder::new())),
+            (Box::new(Silence), Box::new(heard.clone())),
+        )
+        .await;
+        assert_eq!(fingerprints(&offer).len(), 1, "{offer}");
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let got = heard.samples();
         assert!(got.len() > voice::RATE as usize, "over a second played: {}", got.len());
@@ -528,6 +642,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_call_whose_dtls_fingerprint_is_not_the_signaled_one_never_connects() {
+        let _quiet = crate::call::REAL_TIME.lock().await;
         // Mallory answers with her own connection but signals Bob's
         // fingerprint, as a relay or network attacker that rewrote the
         // answer's candidates would have to (SPEC.md §6.9).
@@ -579,6 +694,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_relay_only_offer_names_none_of_the_hosts_addresses() {
+        let _quiet = crate::call::REAL_TIME.lock().await;
         let (tx, _rx) = mpsc::channel(8);
         let (open, offer) =
             CallMedia::offer(&loopback(), Box::new(Silence), Box::new(Recorder::new()), tx)
@@ -605,6 +721,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_offer_with_only_codecs_kovan_lacks_is_refused_clearly() {
+        let _quiet = crate::call::REAL_TIME.lock().await;
         let (atx, _arx) = mpsc::channel(8);
         let (btx, _brx) = mpsc::channel(8);
         let rec = || Box::new(Recorder::new());
@@ -618,5 +735,269 @@ mod tests {
         let err = a.answered(&foreign).await.unwrap_err();
         assert!(err.contains("needs Opus"), "{err}");
         a.close().await;
+    }
+
+    /// A room: what its speaker plays comes back into its microphone
+    /// [`ECHO_DELAY`] later at half the level, over the voice of the
+    /// person in it.
+    #[derive(Clone, Default)]
+    struct Room {
+        air: Arc<Mutex<std::collections::VecDeque<f32>>>,
+    }
+
+    const ECHO_DELAY: usize = voice::RATE as usize * 60 / 1000;
+
+    struct RoomSpeaker(Room);
+
+    impl AudioSink for RoomSpeaker {
+        fn write(&mut self, frame: &[f32]) {
+            let mut air = self.0.air.lock().unwrap();
+            air.extend(frame.iter().map(|s| s * 0.5));
+            let over = air.len().saturating_sub(voice::RATE as usize);
+            air.drain(..over);
+        }
+    }
+
+    struct RoomMic {
+        room: Room,
+        voice: Tone,
+        stages: Option<Stages>,
+    }
+
+    impl AudioSource for RoomMic {
+        fn read(&mut self, frame: &mut [f32]) {
+            self.voice.read(frame);
+            let mut air = self.room.air.lock().unwrap();
+            for s in frame.iter_mut() {
+                *s += air.pop_front().unwrap_or(0.0);
+            }
+        }
+
+        fn processing(&self) -> Option<Stages> {
+            self.stages
+        }
+    }
+
+    /// The amplitude of the `hz` component of `samples` (Goertzel).
+    fn amplitude(samples: &[f32], hz: f32) -> f32 {
+        let w = std::f32::consts::TAU * hz / voice::RATE as f32;
+        let coeff = 2.0 * w.cos();
+        let (mut s1, mut s2) = (0.0f32, 0.0f32);
+        for x in samples {
+            let s0 = x + coeff * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        let power = (s1 * s1 + s2 * s2 - coeff * s1 * s2).max(0.0);
+        2.0 * power.sqrt() / samples.len().max(1) as f32
+    }
+
+    /// A call from Bob (a 700 Hz voice) to Alice (a 300 Hz voice) in a
+    /// room that echoes; what Bob hears over its last 1.5 s: the
+    /// amplitudes of Alice's voice and of his own echo.
+    async fn call_into_an_echoing_room(stages: Option<Stages>) -> (f32, f32) {
+        let room = Room::default();
+        room.air.lock().unwrap().extend(std::iter::repeat_n(0.0, ECHO_DELAY));
+        let heard = Recorder::new();
+        let mic = RoomMic { room: room.clone(), voice: Tone::new(300.0, 0.3), stages };
+        let (bob, alice, _) = connected_call(
+            (Box::new(Tone::new(700.0, 0.5)), Box::new(heard.clone())),
+            (Box::new(mic), Box::new(RoomSpeaker(room))),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let got = heard.samples();
+        let tail = &got[got.len().saturating_sub(voice::RATE as usize * 3 / 2)..];
+        bob.close().await;
+        alice.close().await;
+        (amplitude(tail, 300.0), amplitude(tail, 700.0))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_microphone_in_an_echoing_room_does_not_send_the_caller_his_own_voice_back() {
+        let _quiet = crate::call::REAL_TIME.lock().await;
+        let (voice_raw, echo_raw) = call_into_an_echoing_room(None).await;
+        let echo = Stages { echo: true, cleanup: false };
+        let (voice_aec, echo_aec) = call_into_an_echoing_room(Some(echo)).await;
+        eprintln!(
+            "without: voice {voice_raw} echo {echo_raw}; with: voice {voice_aec} echo {echo_aec}"
+        );
+        // Unprocessed, Bob hears himself back at a quarter of his level.
+        assert!((echo_raw - 0.25).abs() < 0.05, "unprocessed echo {echo_raw}");
+        assert!((voice_raw - 0.3).abs() < 0.05, "unprocessed voice {voice_raw}");
+        // With the canceller, his echo is at least 20 dB lower and Alice's
+        // voice still comes through: within 10 dB (about 6 dB when the
+        // machine is idle; AEC3's suppressor takes more of it when the
+        // 20 ms ticks of both ends run late under load, as with the other
+        // tests of this binary beside it).
+        assert!(echo_aec < echo_raw / 10.0, "echo {echo_aec} against {echo_raw}");
+        assert!(voice_aec > voice_raw / 3.0, "voice {voice_aec} against {voice_raw}");
+    }
+
+    /// A connected call with silence both ways.
+    async fn silent_call() -> (CallMedia, CallMedia) {
+        let (a, b, _) = connected_call(
+            (Box::new(Silence), Box::new(Recorder::new())),
+            (Box::new(Silence), Box::new(Recorder::new())),
+        )
+        .await;
+        (a, b)
+    }
+
+    /// Runs `answer` on a task of its own for each channel the peer opens
+    /// to `media`.
+    fn serve_each<F>(media: &CallMedia, answer: fn(ChannelStream) -> F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        use futures_util::StreamExt as _;
+        let mut incoming = media.incoming_files().unwrap();
+        tokio::spawn(async move {
+            while let Some(ch) = incoming.next().await {
+                tokio::spawn(answer(ch));
+            }
+        });
+    }
+
+    /// Answers a channel with 1 MiB, then closes it.
+    async fn bulk(mut ch: ChannelStream) {
+        use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut req = [0u8; 4];
+        ch.read_exact(&mut req).await.unwrap();
+        let block = vec![7u8; 65_552];
+        for _ in 0..16 {
+            ch.write_all(&block).await.unwrap();
+        }
+        ch.close().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_file_channel_carries_megabytes_to_the_end() {
+        let _quiet = crate::call::REAL_TIME.lock().await;
+        use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (a, b) = silent_call().await;
+        serve_each(&a, bulk);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut ch = b.open_file_channel().await.unwrap();
+        ch.write_all(b"give").await.unwrap();
+        let mut got = Vec::new();
+        ch.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got.len(), 16 * 65_552);
+        a.close().await;
+        b.close().await;
+    }
+
+    /// Echoes what a channel brings, then closes it.
+    async fn echo(mut ch: ChannelStream) {
+        use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut buf = vec![0u8; 100_000];
+        loop {
+            match ch.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if ch.write_all(&buf[..n]).await.is_err() || ch.flush().await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = ch.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn file_channels_carry_bytes_in_order_from_either_side() {
+        let _quiet = crate::call::REAL_TIME.lock().await;
+        use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (a, b) = silent_call().await;
+        serve_each(&a, echo);
+        serve_each(&b, echo);
+        let sent: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        for (opener, round) in [(&b, 0), (&a, 1), (&b, 2)] {
+            let mut ch =
+                opener.open_file_channel().await.unwrap_or_else(|e| panic!("round {round}: {e}"));
+            ch.write_all(&sent).await.unwrap();
+            let mut got = vec![0u8; sent.len()];
+            ch.read_exact(&mut got).await.unwrap();
+            assert!(got == sent, "round {round}: the bytes came back changed");
+            ch.close().await.unwrap();
+        }
+        a.close().await;
+        b.close().await;
+    }
+
+    /// Waits until `seen` holds a test-pattern picture numbered above
+    /// `after`; its number and size.
+    async fn pattern_after(seen: &video::LatestPicture, after: Option<u32>) -> (u32, u32, u32) {
+        let end = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some((_, p)) = seen.get() {
+                let n = video::pattern_number(&p).expect("a picture that reads as the pattern");
+                assert!(video::pattern_colours_match(&p, 24), "the bars' colours changed");
+                if after.is_none_or(|a| n > a) {
+                    return (n, p.width(), p.height());
+                }
+            }
+            assert!(Instant::now() < end, "no new picture after {after:?}");
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn camera_video_crosses_as_the_pictures_sent_and_stops_when_the_camera_is_off() {
+        let _quiet = crate::call::REAL_TIME.lock().await;
+        let (alice_sees, bob_sees) = (video::LatestPicture::new(), video::LatestPicture::new());
+        let devices = |sees: &video::LatestPicture| Devices {
+            video_out: Box::new(sees.clone()),
+            ..Devices::audio(Box::new(Silence), Box::new(Recorder::new()))
+        };
+        let alice_devices = devices(&alice_sees);
+        alice_devices.camera.set(Some(Box::new(video::TestPattern::new(640, 480).unwrap())));
+        let (atx, mut arx) = mpsc::channel(8);
+        let (btx, mut brx) = mpsc::channel(8);
+        let (a, offer) = CallMedia::offer_with(&loopback(), alice_devices, atx).await.unwrap();
+        assert!(offer.contains("VP8/90000"), "{offer}");
+        let (b, answer) =
+            CallMedia::answer_with(&loopback(), &offer, devices(&bob_sees), btx).await.unwrap();
+        a.answered(&answer).await.unwrap();
+        assert!(connected(&mut arx, Duration::from_secs(10)).await);
+        assert!(connected(&mut brx, Duration::from_secs(10)).await);
+
+        // Alice's pattern reaches Bob at full size, picture after picture.
+        let (first, w, h) = pattern_after(&bob_sees, None).await;
+        assert_eq!((w, h), (640, 480));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (later, ..) = pattern_after(&bob_sees, Some(first)).await;
+        let shown = a.stats.video.sent.load(Ordering::Relaxed);
+        assert!(later > first && shown >= 15, "pictures {first} then {later}, {shown} sent in all");
+        assert!(b.stats.video.shown.load(Ordering::Relaxed) >= 15);
+        assert!(alice_sees.get().is_none(), "Bob's camera is off");
+
+        // Bob turns his camera on mid-call (no new offer); Alice turns hers off.
+        b.camera().set(Some(Box::new(video::TestPattern::new(320, 240).unwrap())));
+        let (_, w, h) = pattern_after(&alice_sees, None).await;
+        assert_eq!((w, h), (320, 240));
+        a.camera().set(None);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let stopped = b.stats.video.shown.load(Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            b.stats.video.shown.load(Ordering::Relaxed),
+            stopped,
+            "pictures after the camera went off"
+        );
+        // And on again: a keyframe starts it, so Bob sees it at once.
+        let before = bob_sees.get().map(|(seq, _)| seq);
+        a.camera().set(Some(Box::new(video::TestPattern::new(640, 480).unwrap())));
+        let end = Instant::now() + Duration::from_secs(10);
+        let again = loop {
+            if let Some((_, p)) = bob_sees.newer_than(before) {
+                break video::pattern_number(&p).expect("the pattern");
+            }
+            assert!(Instant::now() < end, "no picture once the camera is back on");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert!(again < 30, "the fresh pattern shows from its start, not picture {again}");
+        a.close().await;
+        b.close().await;
     }
 }

@@ -42,10 +42,10 @@ use crate::relay_client::{Keepalive, RelayClient, RelayError};
 
 pub(crate) use core::control;
 pub use core::{
-    AttachmentView, CallAudio, CallDevices, CallOptions, CallState, CallView, CommunityItemView,
-    CommunitySettingsDraft, CommunityView, GroupChange, HistoryAt, LiveShare, MAX_COMMUNITY_FILE,
-    MAX_DRAFT, ModEntryView, NoTraceState, NoTraceView, PostDraft, ScheduledContent, Verification,
-    VoiceSource, fold_for_search,
+    AttachmentView, CallAudio, CallDevices, CallOptions, CallState, CallVideo, CallView,
+    CommunityItemView, CommunitySettingsDraft, CommunityView, Feed, GroupChange, HistoryAt,
+    LiveShare, MAX_COMMUNITY_FILE, MAX_DRAFT, ModEntryView, NoTraceState, NoTraceView, PostDraft,
+    ScheduledContent, Verification, VoiceSource, fold_for_search,
 };
 
 pub use views::{
@@ -371,14 +371,17 @@ impl Node {
     }
 }
 
-/// Accepts `/kovan/file/1` streams; each is served by its own task after
-/// the core says whether that peer may have that file. At most
+/// Accepts `/kovan/file/1` streams (or a call's file channels, SPEC.md
+/// §6.9.1); each is served by its own task after the core says whether
+/// that peer may have that file. At most
 /// [`files::MAX_SERVING`](crate::files::MAX_SERVING) at once; more are told
 /// `BUSY`.
-async fn serve_files(
-    mut incoming: libp2p_stream::IncomingStreams,
+pub(in crate::node) async fn serve_files<S>(
+    mut incoming: impl futures_util::Stream<Item = (PeerId, S)> + Unpin,
     input: mpsc::Sender<core::Input>,
-) {
+) where
+    S: futures_util::AsyncRead + futures_util::AsyncWrite + Unpin + Send + 'static,
+{
     use futures_util::StreamExt;
     let active = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     while let Some((peer, stream)) = incoming.next().await {

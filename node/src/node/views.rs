@@ -509,6 +509,10 @@ pub struct FileView {
     /// Where the last attempt started in the ciphertext (a resume starts
     /// above 0).
     pub resumed_from: u64,
+    /// Received files: where the last attempt fetched it from: `call` (the
+    /// running call with the sender, SPEC.md §6.9.1), `direct` (the
+    /// sender's device), `relay` (the relay's copy); empty before any.
+    pub via: String,
     /// Received and complete: where it is. Sent: the file that was picked.
     pub path: Option<String>,
     /// Why it failed, in words.
@@ -535,6 +539,7 @@ impl FileView {
             done: f.done,
             wire_bytes: f.wire_bytes,
             resumed_from: f.resumed_from,
+            via: f.via.clone(),
             path,
             error: f.error.clone(),
         }

@@ -14,7 +14,10 @@
 //!
 //! CPU: both ends (this one process) over a steady call, as a share of one
 //! core, next to raw Opus encoding and decoding the same 50 frames a
-//! second each way.
+//! second each way. Then the caller's camera comes on (the 640×480 test
+//! pattern at 30 pictures a second) and the same is measured again, next
+//! to raw VP8 making, encoding and decoding the same pictures at the bit
+//! rate the call reached.
 //!
 //! ```text
 //! cargo run --release -p kovan-tests --bin kovan-call-bench -- --bursts 100
@@ -26,6 +29,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use kovan_crypto::keystore::KdfParams;
 use kovan_node::call::devices::{FRAME, rms};
+use kovan_node::call::processing::{Processing, Stages};
 use kovan_node::call::{AudioSink, AudioSource, Discard, Silence};
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
@@ -35,7 +39,9 @@ use serde_json::json;
 use tokio::sync::broadcast;
 
 #[derive(Debug, Parser)]
-#[command(about = "1:1 call latency and CPU between two kovan nodes, with a raw Opus baseline")]
+#[command(
+    about = "1:1 call latency and CPU between two kovan nodes, with raw Opus and VP8 baselines"
+)]
 struct Args {
     /// Tone bursts timed (one every 500 ms).
     #[arg(long, default_value_t = 100)]
@@ -43,6 +49,9 @@ struct Args {
     /// Seconds of steady call for the CPU figure.
     #[arg(long, default_value_t = 10)]
     cpu_secs: u64,
+    /// Seconds of video call for its CPU figure.
+    #[arg(long, default_value_t = 10)]
+    video_secs: u64,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -169,8 +178,51 @@ fn opus_baseline(n: usize) -> anyhow::Result<Duration> {
         dec.decode_float(&p, &mut out, false)?;
         times.push(t.elapsed());
     }
+    Ok(median(times))
+}
+
+/// The middle of `times` (zero when there are none).
+/// Raw VP8 for `n` pictures of the 640×480 test pattern at `kbps`: made,
+/// encoded and decoded, without a network; the time per picture.
+fn vp8_baseline(n: u32, kbps: u32) -> anyhow::Result<Duration> {
+    use kovan_vpx::{Decoder, Encoder, EncoderConfig};
+    let pattern = kovan_node::call::TestPattern::new(640, 480).map_err(anyhow::Error::msg)?;
+    let mut enc = Encoder::new(EncoderConfig { width: 640, height: 480, fps: 30, kbps })?;
+    let mut dec = Decoder::new()?;
+    let t = Instant::now();
+    for i in 0..n {
+        for f in enc.encode(&pattern.picture(i), i % 90 == 0)? {
+            std::hint::black_box(dec.decode(&f.data)?);
+        }
+    }
+    Ok(t.elapsed() / n)
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
-    Ok(times[n / 2])
+    times.get(times.len() / 2).copied().unwrap_or_default()
+}
+
+/// A microphone's processing (echo cancellation, noise suppression, gain
+/// control) of one 20 ms frame and the frame played beside it: the median
+/// of `n`, after a second to settle.
+fn processing_cost(n: usize) -> Duration {
+    let p = Processing::new(Stages::ALL);
+    let (mut far, mut near) =
+        (kovan_node::call::Tone::new(700.0, 0.5), kovan_node::call::Tone::new(300.0, 0.3));
+    let (mut played, mut frame) = ([0.0f32; FRAME], [0.0f32; FRAME]);
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n + 50 {
+        far.read(&mut played);
+        near.read(&mut frame);
+        let t = Instant::now();
+        p.render(&played);
+        p.capture(&mut frame);
+        if i >= 50 {
+            times.push(t.elapsed());
+        }
+    }
+    median(times)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -185,6 +237,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let url = relay.url();
     let codec = tokio::task::block_in_place(|| opus_baseline(5_000))?;
+    let processing = tokio::task::block_in_place(|| processing_cost(2_000));
 
     let mut a = node(dir.path(), "caller", &url).await?;
     let mut b = node(dir.path(), "callee", &url).await?;
@@ -223,7 +276,22 @@ async fn main() -> anyhow::Result<()> {
         .max(Duration::from_secs(args.cpu_secs));
     tokio::time::sleep(steady).await;
     let cpu_share = (cpu() - cpu0).as_secs_f64() / t.elapsed().as_secs_f64();
+
+    // Video: the caller's camera on; past its first seconds (the rate
+    // climbing), the CPU of both ends and the pictures shown.
+    let camera = kovan_node::call::TestPattern::new(640, 480).map_err(anyhow::Error::msg)?;
+    a.h.set_camera(Some(Box::new(camera))).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let shown = |c: Option<kovan_node::CallView>| c.and_then(|c| c.video).map_or(0, |v| v.shown);
+    let (cpu0, shown0, t) = (cpu(), shown(b.h.current_call().await?), Instant::now());
+    tokio::time::sleep(Duration::from_secs(args.video_secs)).await;
+    let video_cpu = (cpu() - cpu0).as_secs_f64() / t.elapsed().as_secs_f64();
+    let fps = (shown(b.h.current_call().await?) - shown0) as f64 / t.elapsed().as_secs_f64();
+    let video = a.h.current_call().await?.and_then(|c| c.video).unwrap_or_default();
     a.h.hang_up(None).await?;
+    let vp8 = tokio::task::block_in_place(|| vp8_baseline(300, video.kbps))?;
+    let raw_video = vp8.as_secs_f64() * 30.0;
+    let video_only = video_cpu - cpu_share;
 
     let (sent, heard) = (lock(&sent)?, lock(&heard)?);
     // Pair each burst with the first onset heard after it was sent.
@@ -253,6 +321,11 @@ async fn main() -> anyhow::Result<()> {
                 "raw_opus_frame_ms": base_ms, "ratio_p50": p50 / base_ms,
                 "cpu_share_of_a_core": cpu_share, "raw_opus_cpu_share": raw_cpu,
                 "ring_ms": ring.as_secs_f64() * 1000.0, "connect_ms": connect.as_secs_f64() * 1000.0,
+                "mic_processing_frame_ms": processing.as_secs_f64() * 1000.0,
+                "mic_processing_vs_opus": processing.as_secs_f64() / codec.as_secs_f64(),
+                "video_call_cpu_share": video_cpu, "video_only_cpu_share": video_only,
+                "raw_vp8_cpu_share": raw_video, "video_ratio": video_only / raw_video,
+                "video_fps_shown": fps, "video_kbps": video.kbps, "video_size": video.size_out,
             })
         );
     } else {
@@ -272,6 +345,23 @@ async fn main() -> anyhow::Result<()> {
             "CPU, both ends of one call: {:.2} % of a core; raw Opus for the same frames {:.3} %",
             cpu_share * 100.0,
             raw_cpu * 100.0
+        );
+        println!(
+            "video, 640x480 test pattern one way: both ends {:.1} % of a core ({:.1} % over the \
+             voice call), {fps:.1} pictures shown a second at {} kbit/s; raw VP8 making, \
+             encoding and decoding the same {:.1} %: {:.2}x",
+            video_cpu * 100.0,
+            video_only * 100.0,
+            video.kbps,
+            raw_video * 100.0,
+            video_only / raw_video
+        );
+        println!(
+            "a microphone's processing (echo, noise, gain) per 20 ms frame: {:.3} ms ({:.2} % \
+             of a core), {:.2}x raw Opus's encode + decode of it",
+            processing.as_secs_f64() * 1000.0,
+            processing.as_secs_f64() * 50.0 * 100.0,
+            processing.as_secs_f64() / codec.as_secs_f64()
         );
     }
     relay.shutdown(Duration::from_secs(2)).await;

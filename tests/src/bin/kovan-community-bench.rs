@@ -11,6 +11,11 @@
 //! - posting under load: signed posts per second from concurrent writers,
 //!   next to raw durable single-row inserts from as many connections.
 //!
+//! Each read is measured twice, the relay and the raw SQL on requests
+//! drawn apart: first on a database not asked anything like it lately
+//! ("first", its pages read from the disk), then after `--warmup` requests
+//! of the same kind ("steady", a relay in use).
+//!
 //! ```text
 //! cargo build --release -p kovan-relay -p kovan-tests
 //! target/release/kovan-community-bench --backend sqlite,postgres
@@ -66,6 +71,10 @@ struct Args {
     /// Requests per read measurement.
     #[arg(long, default_value_t = 300)]
     reps: usize,
+    /// Requests of each read made between the first-touch pass and the
+    /// steady pass.
+    #[arg(long, default_value_t = 1000)]
+    warmup: usize,
     /// Concurrent writers in the posting test.
     #[arg(long, default_value_t = 8)]
     writers: usize,
@@ -518,6 +527,128 @@ async fn measure(args: &Args, backend: &str, db: &BenchDb) -> anyhow::Result<Val
     )
 }
 
+/// A read request: a community and, for search, a word.
+struct Pick {
+    community: u64,
+    word: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Read {
+    Page,
+    Thread,
+    Search,
+}
+
+/// The reads measured: over HTTP from the relay, and the same SQL raw on
+/// the same database.
+struct Reads<'a> {
+    http: &'a reqwest::Client,
+    url: &'a str,
+    pool: &'a AnyPool,
+    backend: &'a str,
+    /// Each community's newest PostgreSQL search bucket.
+    buckets: Vec<i64>,
+    /// Items found and searches made through the relay.
+    found: std::sync::Mutex<(usize, usize)>,
+}
+
+impl Reads<'_> {
+    async fn kovan(&self, read: Read, p: &Pick) -> anyhow::Result<()> {
+        let url = self.url;
+        match read {
+            Read::Page => {
+                get(self.http, &format!("{url}/v1/communities/c{}/posts?limit=25", p.community))
+                    .await?;
+            }
+            Read::Thread => {
+                let u = format!("{url}/v1/community-items/{}/comments?limit=50", post_id(0));
+                let v = get(self.http, &u).await?;
+                anyhow::ensure!(v["items"].as_array().map(Vec::len) == Some(50), "a short page");
+            }
+            Read::Search => {
+                let u =
+                    format!("{url}/v1/communities/c{}/search?q={}&limit=25", p.community, p.word);
+                let v = get(self.http, &u).await?;
+                let n = v["items"].as_array().map(Vec::len).unwrap_or(0);
+                if let Ok(mut f) = self.found.lock() {
+                    f.0 += n;
+                    f.1 += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn raw(&self, read: Read, p: &Pick) -> anyhow::Result<()> {
+        let pool = self.pool;
+        let cid = community_id(p.community);
+        match read {
+            Read::Page => {
+                sqlx::query(
+                    "SELECT i.n, i.id, i.tbs, i.sig, a.username FROM community_items i LEFT JOIN accounts a \
+                     ON a.id = i.author_id WHERE i.community_id = $1 AND i.is_post = 1 ORDER BY i.n DESC LIMIT 25",
+                )
+                .bind(cid)
+                .fetch_all(pool)
+                .await?;
+            }
+            Read::Thread => {
+                sqlx::query(
+                    "SELECT i.n, i.id, i.tbs, i.sig, a.username FROM community_items i LEFT JOIN accounts a \
+                     ON a.id = i.author_id WHERE i.post_id = $1 AND i.is_post = 0 AND i.path > '' ORDER BY i.path LIMIT 50",
+                )
+                .bind(post_id(0))
+                .fetch_all(pool)
+                .await?;
+            }
+            Read::Search => {
+                let q = search::query_forms(&p.word);
+                let top = self.buckets.get(p.community as usize).copied().unwrap_or(0);
+                // The relay's search without HTTP, accounts and documents: the
+                // newest window of matches, ranked, then the page's rows.
+                let found = if self.backend == "postgres" {
+                    sqlx::query(
+                        "SELECT n, search_text FROM community_items WHERE community_id = $1 \
+                         AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n DESC LIMIT $3",
+                    )
+                    .persistent(false)
+                    .bind(cid.clone())
+                    .bind(search::tsquery(&cid, 0..=top, &q))
+                } else {
+                    sqlx::query(
+                        "SELECT i.n, i.search_text FROM community_items i JOIN (SELECT rowid AS r \
+                         FROM community_fts WHERE community_fts MATCH $1 ORDER BY rowid DESC LIMIT $2) m \
+                         ON m.r = i.n",
+                    )
+                    .bind(search::fts5_query(&cid, &q))
+                }
+                .bind(search::WINDOW)
+                .fetch_all(pool)
+                .await?;
+                let found: Vec<(i64, String)> = found
+                    .iter()
+                    .map(|r| Ok((r.try_get("n")?, r.try_get("search_text")?)))
+                    .collect::<Result<_, sqlx::Error>>()?;
+                let page: Vec<i64> = search::rank(found, &q).into_iter().take(25).collect();
+                if !page.is_empty() {
+                    let marks: Vec<String> = (1..=page.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "SELECT n, id, tbs FROM community_items WHERE n IN ({})",
+                        marks.join(", ")
+                    );
+                    let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for n in &page {
+                        rows = rows.bind(*n);
+                    }
+                    rows.fetch_all(pool).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 async fn measure_relay(
     args: &Args,
     backend: &str,
@@ -532,57 +663,7 @@ async fn measure_relay(
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let c = args.communities;
 
-    progress(args, "a community's first page");
-    let picks: Vec<u64> = (0..args.reps).map(|_| below(&mut rng, c)).collect();
-    let page = timed(args.reps, |i| {
-        let u = format!("{url}/v1/communities/c{}/posts?limit=25", picks[i]);
-        let http = &http;
-        async move { get(http, &u).await.map(|_| ()) }
-    })
-    .await?;
-    let raw_page = timed(args.reps, |i| {
-        let cid = community_id(picks[i]);
-        async move {
-            sqlx::query(
-                "SELECT i.n, i.id, i.tbs, i.sig, a.username FROM community_items i LEFT JOIN accounts a \
-                 ON a.id = i.author_id WHERE i.community_id = $1 AND i.is_post = 1 ORDER BY i.n DESC LIMIT 25",
-            )
-            .bind(cid)
-            .fetch_all(pool)
-            .await?;
-            Ok(())
-        }
-    })
-    .await?;
-
-    progress(args, "the big thread's first page");
-    let thread = timed(args.reps, |_| {
-        let u = format!("{url}/v1/community-items/{}/comments?limit=50", post_id(0));
-        let http = &http;
-        async move {
-            let v = get(http, &u).await?;
-            anyhow::ensure!(v["items"].as_array().map(Vec::len) == Some(50), "a short page");
-            Ok(())
-        }
-    })
-    .await?;
-    let raw_thread = timed(args.reps, |_| async move {
-        sqlx::query(
-            "SELECT i.n, i.id, i.tbs, i.sig, a.username FROM community_items i LEFT JOIN accounts a \
-             ON a.id = i.author_id WHERE i.post_id = $1 AND i.is_post = 0 AND i.path > '' ORDER BY i.path LIMIT 50",
-        )
-        .bind(post_id(0))
-        .fetch_all(pool)
-        .await?;
-        Ok(())
-    })
-    .await?;
-
-    progress(args, "search");
-    let queries: Vec<(u64, String)> = (0..args.reps)
-        .map(|_| (below(&mut rng, c), words.words[words.pick(&mut rng)].clone()))
-        .collect();
-    // Each community's buckets (PostgreSQL's raw query names them all).
+    // Each community's newest bucket (PostgreSQL's raw query names them all).
     let mut buckets = Vec::new();
     for k in 0..c {
         let items: i64 = sqlx::query("SELECT items FROM communities WHERE id = $1")
@@ -592,69 +673,47 @@ async fn measure_relay(
             .try_get("items")?;
         buckets.push(items / search::PG_BUCKET);
     }
-    let found = std::sync::atomic::AtomicUsize::new(0);
-    let searched = timed(args.reps, |i| {
-        let (k, w) = &queries[i];
-        let u = format!("{url}/v1/communities/c{k}/search?q={w}&limit=25");
-        let (http, found) = (&http, &found);
-        async move {
-            let v = get(http, &u).await?;
-            found.fetch_add(
-                v["items"].as_array().map(Vec::len).unwrap_or(0),
-                std::sync::atomic::Ordering::Relaxed,
-            );
-            Ok(())
-        }
-    })
-    .await?;
-    let raw_search = timed(args.reps, |i| {
-        let (k, w) = &queries[i];
-        let q = search::query_forms(w);
-        let cid = community_id(*k);
-        let top = buckets[*k as usize];
-        async move {
-            // The relay's search without HTTP, accounts and documents: the
-            // newest window of matches, ranked, then the page's rows.
-            let found = if backend == "postgres" {
-                sqlx::query(
-                    "SELECT n, search_text FROM community_items WHERE community_id = $1 \
-                     AND search_tsv @@ to_tsquery('simple', $2) ORDER BY n DESC LIMIT $3",
-                )
-                .persistent(false)
-                .bind(cid.clone())
-                .bind(search::tsquery(&cid, 0..=top, &q))
+    let reads = Reads { http: &http, url, pool, backend, buckets, found: Default::default() };
+    let mut results = serde_json::Map::new();
+    for (read, key, what) in [
+        (Read::Page, "community_page", "a community's first page"),
+        (Read::Thread, "thread_first_page", "the big thread's first page"),
+        (Read::Search, "search", "search"),
+    ] {
+        // Every pass draws its own requests, the relay's and the raw
+        // SQL's apart, so that neither reads pages the other has just
+        // read: first what the database was not asked lately, then, after
+        // `--warmup` requests like them, a relay in steady use.
+        let mut pass = |n: usize| -> Vec<Pick> {
+            (0..n)
+                .map(|_| Pick {
+                    community: below(&mut rng, c),
+                    word: words.words[words.pick(&mut rng)].clone(),
+                })
+                .collect()
+        };
+        let (first, first_raw, warm, steady, steady_raw) =
+            (pass(args.reps), pass(args.reps), pass(args.warmup), pass(args.reps), pass(args.reps));
+        progress(args, &format!("{what}: {} requests, first touch", args.reps));
+        let kovan = timed(args.reps, |i| reads.kovan(read, &first[i])).await?;
+        let raw = timed(args.reps, |i| reads.raw(read, &first_raw[i])).await?;
+        progress(args, &format!("{what}: {} warm-up requests", args.warmup));
+        for (i, p) in warm.iter().enumerate() {
+            if i % 2 == 0 {
+                reads.kovan(read, p).await?;
             } else {
-                sqlx::query(
-                    "SELECT i.n, i.search_text FROM community_items i JOIN (SELECT rowid AS r \
-                     FROM community_fts WHERE community_fts MATCH $1 ORDER BY rowid DESC LIMIT $2) m \
-                     ON m.r = i.n",
-                )
-                .bind(search::fts5_query(&cid, &q))
+                reads.raw(read, p).await?;
             }
-            .bind(search::WINDOW)
-            .fetch_all(pool)
-            .await?;
-            let found: Vec<(i64, String)> = found
-                .iter()
-                .map(|r| Ok((r.try_get("n")?, r.try_get("search_text")?)))
-                .collect::<Result<_, sqlx::Error>>()?;
-            let page: Vec<i64> = search::rank(found, &q).into_iter().take(25).collect();
-            if !page.is_empty() {
-                let marks: Vec<String> = (1..=page.len()).map(|i| format!("${i}")).collect();
-                let sql = format!(
-                    "SELECT n, id, tbs FROM community_items WHERE n IN ({})",
-                    marks.join(", ")
-                );
-                let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for n in &page {
-                    rows = rows.bind(*n);
-                }
-                rows.fetch_all(pool).await?;
-            }
-            Ok(())
         }
-    })
-    .await?;
+        progress(args, &format!("{what}: {} requests, steady", args.reps));
+        let kovan_steady = timed(args.reps, |i| reads.kovan(read, &steady[i])).await?;
+        let raw_steady = timed(args.reps, |i| reads.raw(read, &steady_raw[i])).await?;
+        results.insert(
+            key.to_owned(),
+            json!({"first": pair(&kovan, &raw), "steady": pair(&kovan_steady, &raw_steady)}),
+        );
+    }
+    let (hits, searches) = reads.found.lock().map(|f| *f).unwrap_or((0, 0));
 
     progress(args, &format!("posting for {} s with {} writers", args.load_secs, args.writers));
     // Names unique to this run, so that a kept database can be measured again.
@@ -750,13 +809,12 @@ async fn measure_relay(
         raw_posted += r??;
     }
     let raw_per_sec = raw_posted as f64 / args.load_secs as f64;
-    Ok(json!({
-        "community_page": pair(&page, &raw_page),
-        "thread_first_page": pair(&thread, &raw_thread),
-        "search": pair(&searched, &raw_search),
-        "search_hits_per_query": found.load(std::sync::atomic::Ordering::Relaxed) as f64 / args.reps as f64,
-        "posting": {"posts_per_sec": posts_per_sec, "raw_inserts_per_sec": raw_per_sec, "ratio": posts_per_sec / raw_per_sec.max(1e-9)},
-    }))
+    results.insert("search_hits_per_query".to_owned(), json!(hits as f64 / searches.max(1) as f64));
+    results.insert(
+        "posting".to_owned(),
+        json!({"posts_per_sec": posts_per_sec, "raw_inserts_per_sec": raw_per_sec, "ratio": posts_per_sec / raw_per_sec.max(1e-9)}),
+    );
+    Ok(Value::Object(results))
 }
 
 #[tokio::main]
@@ -784,15 +842,17 @@ async fn main() -> anyhow::Result<()> {
             ("10k thread, first page", "thread_first_page"),
             ("search", "search"),
         ] {
-            let m = &x[key];
-            println!(
-                "  {name:<24} p50 {:>7.2} ms  p99 {:>7.2} ms   raw SQL p50 {:>6.2} ms p99 {:>6.2} ms   ratio p50 {:.1}×",
-                m["p50_ms"].as_f64().unwrap_or(0.0),
-                m["p99_ms"].as_f64().unwrap_or(0.0),
-                m["raw_p50_ms"].as_f64().unwrap_or(0.0),
-                m["raw_p99_ms"].as_f64().unwrap_or(0.0),
-                m["ratio_p50"].as_f64().unwrap_or(0.0)
-            );
+            for pass in ["first", "steady"] {
+                let m = &x[key][pass];
+                println!(
+                    "  {name:<24} {pass:<6} p50 {:>7.2} ms  p99 {:>7.2} ms   raw SQL p50 {:>6.2} ms p99 {:>6.2} ms   ratio p50 {:.1}×",
+                    m["p50_ms"].as_f64().unwrap_or(0.0),
+                    m["p99_ms"].as_f64().unwrap_or(0.0),
+                    m["raw_p50_ms"].as_f64().unwrap_or(0.0),
+                    m["raw_p99_ms"].as_f64().unwrap_or(0.0),
+                    m["ratio_p50"].as_f64().unwrap_or(0.0)
+                );
+            }
         }
         let p = &x["posting"];
         println!(

@@ -6,6 +6,10 @@
 //!   other side and sync (what a transfer must do at least);
 //! - direct: `/kovan/file/1` from the sender's node (decrypt, hash, write,
 //!   sync, rename);
+//! - call: the same fetch over the data channel of a call the two nodes
+//!   are in (SPEC.md §6.9.1; WebRTC's SCTP in DTLS over UDP), and the
+//!   channel alone: the same number of bytes through a file channel
+//!   between two bare call connections, with no file, crypto or disk;
 //! - relay: the sender uploads the ciphertext to the relay's blob store; the
 //!   receiver downloads it from there (the sender offline);
 //! - memory: the process's peak resident memory while a larger file is
@@ -24,7 +28,9 @@ use clap::Parser;
 use kovan_crypto::keystore::KdfParams;
 use kovan_node::home::Home;
 use kovan_node::identity::Identity;
-use kovan_node::{Event, FileOptions, FileView, Node, NodeHandle, NodeOptions};
+use kovan_node::{
+    CallDevices, CallState, Event, FileOptions, FileView, Node, NodeHandle, NodeOptions,
+};
 use kovan_relay::{Relay, RelayConfig};
 use kovan_tests::proc::status_kib;
 use serde_json::json;
@@ -127,8 +133,9 @@ async fn offered(p: &mut Peer) -> anyhow::Result<String> {
 }
 
 /// Waits for the next file offered to `p`, asks for it and waits until it
-/// is complete and has the plaintext hash `want`; returns how long that took.
-async fn fetch_timed(p: &mut Peer, want: &[u8; 32]) -> anyhow::Result<Duration> {
+/// is complete and has the plaintext hash `want`, and came from `via`;
+/// returns how long that took.
+async fn fetch_timed(p: &mut Peer, want: &[u8; 32], via: &str) -> anyhow::Result<Duration> {
     let id = offered(p).await?;
     let t = Instant::now();
     p.h.fetch_file(&id).await?;
@@ -136,6 +143,9 @@ async fn fetch_timed(p: &mut Peer, want: &[u8; 32]) -> anyhow::Result<Duration> 
     let took = t.elapsed();
     if sha(Path::new(&got.path.context("no path")?))? != *want {
         bail!("the received copy differs");
+    }
+    if got.via != via {
+        bail!("the file came from {:?}, not {via:?}", got.via);
     }
     Ok(took)
 }
@@ -187,6 +197,62 @@ async fn raw_tcp(src: &Path, dst: &Path) -> anyhow::Result<Duration> {
     sock.shutdown().await?;
     server.await??;
     Ok(start.elapsed())
+}
+
+/// `bytes` through a file channel between two bare call connections on
+/// loopback (what the data channel itself allows).
+async fn channel_alone(bytes: u64) -> anyhow::Result<Duration> {
+    use futures_util::{AsyncReadExt as _, AsyncWriteExt as _, StreamExt as _};
+    use kovan_node::call::{CallMedia, Discard, MediaConfig, MediaEvent, Silence};
+    let config = MediaConfig {
+        udp: vec!["127.0.0.1:0".parse()?],
+        ice_servers: Vec::new(),
+        relay_only: false,
+    };
+    let e = |e: String| anyhow::anyhow!(e);
+    let (atx, mut arx) = tokio::sync::mpsc::channel(8);
+    let (btx, mut brx) = tokio::sync::mpsc::channel(8);
+    let (a, offer) =
+        CallMedia::offer(&config, Box::new(Silence), Box::new(Discard), atx).await.map_err(e)?;
+    let (b, answer) = CallMedia::answer(&config, &offer, Box::new(Silence), Box::new(Discard), btx)
+        .await
+        .map_err(e)?;
+    a.answered(&answer).await.map_err(e)?;
+    for rx in [&mut arx, &mut brx] {
+        while rx.recv().await.context("the connection ended")? != MediaEvent::Connected {}
+    }
+    let mut incoming = a.incoming_files().context("no channels")?;
+    let server = tokio::spawn(async move {
+        let mut ch = incoming.next().await.context("no channel came")?;
+        let mut ask = [0u8; 1];
+        ch.read_exact(&mut ask).await?;
+        let block = vec![0x5au8; 64 * 1024];
+        let mut left = bytes;
+        while left > 0 {
+            let n = left.min(block.len() as u64) as usize;
+            ch.write_all(&block[..n]).await?;
+            left -= n as u64;
+        }
+        ch.close().await?;
+        anyhow::Ok(())
+    });
+    let t = Instant::now();
+    let mut ch = b.open_file_channel().await?;
+    ch.write_all(b"?").await?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut got = 0u64;
+    while got < bytes {
+        let n = ch.read(&mut buf).await?;
+        if n == 0 {
+            bail!("the channel ended after {got} bytes");
+        }
+        got += n as u64;
+    }
+    let took = t.elapsed();
+    server.await??;
+    a.close().await;
+    b.close().await;
+    Ok(took)
 }
 
 fn mbps(bytes: u64, d: Duration) -> f64 {
@@ -244,7 +310,23 @@ async fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     alice.h.send_file("bob", &src, "", None).await?;
     let seal = t.elapsed();
-    let direct = fetch_timed(&mut bob, &want).await?;
+    let direct = fetch_timed(&mut bob, &want, "direct").await?;
+
+    log("over a call's data channel");
+    alice.h.call_friend(&bob.h.account_hex(), CallDevices::silent()).await?;
+    let ringing = |e: &Event| {
+        matches!(e, Event::Call { call } if call.state == CallState::Ringing).then_some(())
+    };
+    wait(&mut bob.rx, "ringing", ringing).await?;
+    bob.h.answer_call(None, CallDevices::silent()).await?;
+    let active = |e: &Event| {
+        matches!(e, Event::Call { call } if call.state == CallState::Active).then_some(())
+    };
+    wait(&mut bob.rx, "the call", active).await?;
+    alice.h.send_file("bob", &src, "", None).await?;
+    let call = fetch_timed(&mut bob, &want, "call").await?;
+    alice.h.hang_up(None).await?;
+    let channel = channel_alone(kovan_crypto::file::sealed_len(size)).await?;
 
     log("through the relay");
     bob.h.shutdown().await;
@@ -255,7 +337,7 @@ async fn main() -> anyhow::Result<()> {
     let upload = t.elapsed();
     alice.h.shutdown().await;
     let mut bob = boot(&bob.home, "bob", &url).await?;
-    let relay_down = fetch_timed(&mut bob, &want).await?;
+    let relay_down = fetch_timed(&mut bob, &want, "relay").await?;
     bob.h.shutdown().await;
     let alice_home = alice.home.clone();
 
@@ -273,7 +355,7 @@ async fn main() -> anyhow::Result<()> {
         std::fs::write("/proc/self/clear_refs", "5").context("resetting the peak RSS")?;
         let before = status_kib("VmRSS:");
         alice.h.send_file("bob", &big, "", None).await?;
-        fetch_timed(&mut bob, &big_sha).await?;
+        fetch_timed(&mut bob, &big_sha, "direct").await?;
         let peak = status_kib("VmHWM:");
         memory = Some((before, peak));
         alice.h.shutdown().await;
@@ -287,6 +369,10 @@ async fn main() -> anyhow::Result<()> {
         "seal_mib_s": mbps(size, seal),
         "direct_mib_s": mbps(size, direct),
         "direct_vs_raw_tcp": tcp.as_secs_f64() / direct.as_secs_f64(),
+        "call_mib_s": mbps(size, call),
+        "call_vs_raw_tcp": tcp.as_secs_f64() / call.as_secs_f64(),
+        "channel_alone_mib_s": mbps(size, channel),
+        "call_vs_channel_alone": channel.as_secs_f64() / call.as_secs_f64(),
         "relay_upload_mib_s": mbps(size, upload),
         "relay_download_mib_s": mbps(size, relay_down),
         "relay_download_vs_raw_tcp": tcp.as_secs_f64() / relay_down.as_secs_f64(),
@@ -308,6 +394,16 @@ async fn main() -> anyhow::Result<()> {
             "  direct /kovan/file/1:                   {:8.1} MiB/s  ({:.2}x raw TCP)",
             mbps(size, direct),
             tcp.as_secs_f64() / direct.as_secs_f64()
+        );
+        println!(
+            "  over a call's data channel:             {:8.1} MiB/s  ({:.2}x raw TCP)",
+            mbps(size, call),
+            tcp.as_secs_f64() / call.as_secs_f64()
+        );
+        println!(
+            "    the channel alone (no file, no crypto, no disk): {:6.1} MiB/s  (the file: {:.2}x it)",
+            mbps(size, channel),
+            channel.as_secs_f64() / call.as_secs_f64()
         );
         println!("  relay upload (send → blob complete):    {:8.1} MiB/s", mbps(size, upload));
         println!(

@@ -821,6 +821,14 @@ fn the_readme_walkthrough_runs_as_written() {
 }
 
 /// `kovan ARGS` in text mode for `p`: (success, stdout, stderr).
+/// One control-socket request to `p`'s daemon (for what no command prints).
+fn control(p: &Person, method: &str, params: Value) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        Client::connect(&p.home).await.unwrap().call(method, params).await.unwrap()
+    })
+}
+
 fn text(p: &Person, args: &[&str]) -> (bool, String, String) {
     let out = kovan(&p.home, args);
     let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
@@ -1032,7 +1040,7 @@ fn tone_in(heard: &[f32]) -> (f32, f32) {
 }
 
 #[test]
-fn a_call_between_two_daemons_from_the_cli_records_the_callers_tone() {
+fn a_call_between_two_daemons_from_the_cli_records_the_callers_tone_and_shows_her_video() {
     let dir = tempfile::tempdir().unwrap();
     let relay = relay(dir.path());
     let alice = Person::new(dir.path(), "alice", &relay.url);
@@ -1040,7 +1048,7 @@ fn a_call_between_two_daemons_from_the_cli_records_the_callers_tone() {
     befriend(&alice, "alice", &bob, "bob");
     let (ok, _, err) = text(&alice, &["call", "bob", "--tone", "5"]);
     assert!(!ok && err.contains("20 to 20,000"), "{err}");
-    let call = alice.json(&["call", "bob", "--tone", "440"]);
+    let call = alice.json(&["call", "bob", "--tone", "440", "--test-pattern", "320x240"]);
     assert_eq!(call["state"], "calling");
     eventually("bob's phone rings", || bob.json(&["calls"])["current"]["state"] == "ringing");
     let (_, listed, _) = text(&bob, &["calls"]);
@@ -1049,7 +1057,34 @@ fn a_call_between_two_daemons_from_the_cli_records_the_callers_tone() {
     let answered = bob.json(&["answer", "--record", wav.to_str().unwrap()]);
     assert_eq!(answered["id"], call["id"]);
     eventually("the call connects", || alice.json(&["calls"])["current"]["state"] == "active");
-    std::thread::sleep(Duration::from_secs(2));
+    // Her test pattern shows on his side, picture by picture.
+    eventually("her pictures", || {
+        let p = control(&bob, "call_picture", json!({}));
+        p["width"] == 320 && p["test_pattern"].as_u64().is_some_and(|n| n > 10)
+    });
+    let (_, now, _) = text(&bob, &["calls"]);
+    assert!(now.contains("video out off") && now.contains("in 320x240"), "{now}");
+    let (ok, _, err) = text(&bob, &["camera", "--device", "/nonexistent/video0"]);
+    assert!(!ok && err.contains("no camera at"), "{err}");
+    let off = alice.json(&["camera", "--off"]);
+    assert_eq!(off["video"]["on"], false);
+    // She shares a screen of her own (an Xvfb with a red window on it).
+    let x = crate::screens::Xvfb::start(320, 240);
+    let (_keep, red) = x.window((10, 10), (50, 40), 0xdd2020);
+    let (_, listed, _) = text(&alice, &["share-screen", "--list", "--display", &x.display]);
+    assert!(listed.contains("the whole screen"), "{listed}");
+    let window = format!("{red:#x}");
+    let shared = alice.json(&["share-screen", "--display", &x.display, "--window", &window]);
+    assert_eq!(shared["screen"]["on"], true);
+    eventually("her window on his side", || {
+        control(&bob, "call_picture", json!({"screen": true}))["width"] == 50
+    });
+    let (_, now, _) = text(&bob, &["calls"]);
+    assert!(now.contains("screen out off") && now.contains("in 50x40"), "{now}");
+    let (ok, _, err) = text(&alice, &["share-screen", "--display", ":9999"]);
+    assert!(!ok && err.contains("cannot reach the display :9999"), "{err}");
+    alice.json(&["share-screen", "--off"]);
+    std::thread::sleep(Duration::from_secs(1));
     alice.json(&["hangup"]);
     eventually("bob's side ends", || bob.json(&["calls"])["current"].is_null());
     eventually("the recording", || std::fs::metadata(&wav).is_ok_and(|m| m.len() > 96_000));

@@ -12,32 +12,36 @@ use sha2::{Digest, Sha256};
 
 use crate::harness::{TestNode, TestRelay, befriend, befriend_registered};
 
-const MIB: u64 = 1024 * 1024;
+pub(crate) const MIB: u64 = 1024 * 1024;
 /// Large transfers in a debug build on a 2-core machine.
 const SLOW: Duration = Duration::from_secs(180);
 /// Written every MiB of every test file: it must never appear on the relay.
 const MARKER: &[u8] = b"KOVAN-PLAINTEXT-MARKER-0123456789";
 
 /// A file of `size` pseudo-random bytes (a marker at every MiB).
-fn make_file(dir: &Path, name: &str, size: u64, seed: u64) -> PathBuf {
+pub(crate) fn make_file(dir: &Path, name: &str, size: u64, seed: u64) -> PathBuf {
     let path = dir.join(name);
     kovan_tests::data::pseudo_random_file(&path, size, seed, Some(MARKER)).unwrap();
     path
 }
 
-fn sha(path: &Path) -> [u8; 32] {
+pub(crate) fn sha(path: &Path) -> [u8; 32] {
     let mut h = Sha256::new();
     let mut f = std::fs::File::open(path).unwrap();
     std::io::copy(&mut f, &mut h).unwrap();
     h.finalize().into()
 }
 
-fn sealed_len(size: u64) -> u64 {
+pub(crate) fn sealed_len(size: u64) -> u64 {
     kovan_crypto::file::sealed_len(size)
 }
 
 /// Waits until a file event for `id` satisfies `check`; returns it.
-async fn file_event(n: &mut TestNode, what: &str, check: impl Fn(&FileView) -> bool) -> FileView {
+pub(crate) async fn file_event(
+    n: &mut TestNode,
+    what: &str,
+    check: impl Fn(&FileView) -> bool,
+) -> FileView {
     let Event::File { file } =
         n.wait_for(SLOW, what, |e| matches!(e, Event::File { file } if check(file))).await
     else {
@@ -47,7 +51,7 @@ async fn file_event(n: &mut TestNode, what: &str, check: impl Fn(&FileView) -> b
 }
 
 /// Waits for an incoming file message; returns the file's id.
-async fn offered(n: &mut TestNode) -> String {
+pub(crate) async fn offered(n: &mut TestNode) -> String {
     let Event::Message { message } = n
         .wait("a file message", |e| {
             matches!(e, Event::Message { message } if !message.outgoing && message.kind == "file")

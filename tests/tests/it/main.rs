@@ -15,5 +15,6 @@ mod interactive;
 mod media;
 mod modes;
 mod relay_client;
+mod screens;
 mod seals;
 mod vectors;

@@ -1,11 +1,12 @@
 //! The Settings tab: this window's theme, language and notifications
-//! ([`appearance`]); where the data lives and which relay ([`relay`]);
+//! ([`appearance`]) and sound devices ([`devices`]); where the data lives and which relay ([`relay`]);
 //! then, signed in, the relay account's profile ([`profile`]), privacy
 //! ([`privacy`]), invite links ([`invites`]), sessions ([`sessions`]), and password, log out and
 //! account deletion ([`account`]).
 
 mod account;
 mod appearance;
+mod devices;
 mod invites;
 mod privacy;
 mod profile;
@@ -28,12 +29,15 @@ pub struct Settings {
     sessions: Vec<serde_json::Value>,
     account: account::AccountForm,
     invites: invites::Invites,
+    devices: devices::Devices,
 }
 
 impl Settings {
     /// Draws the tab.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
         appearance::show(ui, ctx);
+        ui.separator();
+        self.devices.show(ui, ctx);
         ui.separator();
         let mut typing = ctx.typing_indicators;
         if ui.checkbox(&mut typing, tr!("settings-typing-indicators")).changed() {

@@ -95,6 +95,12 @@ pub fn file_line(f: &Value) -> String {
     } else if f["state"] == "downloading" || f["state"] == "waiting" {
         line.push_str(&format!(" {}", progress(f)));
     }
+    match f["via"].as_str() {
+        Some("call") => line.push_str(" over the call"),
+        Some("direct") => line.push_str(" from the sender"),
+        Some("relay") => line.push_str(" from the relay"),
+        _ => {}
+    }
     if let Some(p) = f["path"].as_str() {
         line.push_str(&format!(" {p}"));
     }
@@ -312,7 +318,22 @@ pub fn call_line(c: &Value) -> String {
     } else {
         String::new()
     };
-    format!("{id} {dir} {who:<16} {detail}{levels}")
+    let feed = |v: &Value, what: &str| {
+        let on = v["on"].as_bool() == Some(true);
+        if !v.is_object() || !(on || v["shown"].as_u64().unwrap_or(0) > 0) {
+            return String::new();
+        }
+        let side = |size: &Value| size.as_str().unwrap_or("off").to_owned();
+        let out = if on { side(&v["size_out"]) } else { "off".into() };
+        format!(
+            ", {what} out {out} at {} kbit/s, in {} ({} shown)",
+            v["kbps"].as_u64().unwrap_or(0),
+            side(&v["size_in"]),
+            v["shown"].as_u64().unwrap_or(0)
+        )
+    };
+    let video = feed(&c["video"], "video") + &feed(&c["screen"], "screen");
+    format!("{id} {dir} {who:<16} {detail}{levels}{video}")
 }
 
 /// A group in one line: id, name, members, state, whether you are admin.

@@ -7,6 +7,7 @@
 //! `files/out/`; received files land in `files/in/<id>/<name>`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kovan_crypto::file::{FileKey, sealed_len};
@@ -37,6 +38,8 @@ pub enum FileInput {
         id: [u8; 16],
         /// Offset.
         offset: u64,
+        /// The source: `call`, `direct` or `relay`.
+        via: &'static str,
     },
     /// Bytes done, and bytes that crossed the network since the last report.
     Progress {
@@ -198,6 +201,7 @@ impl Core {
             done: 0,
             wire_bytes: 0,
             resumed_from: 0,
+            via: String::new(),
             path: sealed.ciphertext,
             source: sealed.source,
             error,
@@ -257,6 +261,7 @@ impl Core {
             done: 0,
             wire_bytes: 0,
             resumed_from: 0,
+            via: String::new(),
             path,
             source: None,
             error,
@@ -343,6 +348,10 @@ impl Core {
         } else {
             None
         };
+        // A running call with the sender's device carries it first (SPEC.md
+        // §6.9.1); a direct-only conversation's never (the call may be
+        // relayed by TURN).
+        let call = if direct_only { None } else { self.call_link(&f.sender_device) };
         let http = self
             .relay
             .as_ref()
@@ -350,6 +359,7 @@ impl Core {
             .or_else(|| crate::relay_client::bulk_client().ok());
         let net = self.net.clone();
         let input = self.input.clone();
+        let sources = Sources { call, direct, http };
         let task = self.rt.spawn(async move {
             let report = |i: FileInput| {
                 let input = input.clone();
@@ -359,7 +369,7 @@ impl Core {
             };
             let mut wait = FIRST_RETRY;
             loop {
-                match download_once(&f, &key, direct.clone(), http.as_ref(), &net, &input).await {
+                match download_once(&f, &key, &sources, &net, &input).await {
                     Ok(()) => return report(FileInput::Done { id }).await,
                     Err(e) if e.is_transient() => {
                         report(FileInput::Waiting { id, reason: e.to_string() }).await;
@@ -444,7 +454,7 @@ impl Core {
     /// A report from a transfer task.
     pub(super) fn on_file(&mut self, input: FileInput) {
         let result = match &input {
-            FileInput::Started { id, offset } => self.files().set_resumed(id, *offset),
+            FileInput::Started { id, offset, via } => self.files().set_resumed(id, *offset, via),
             FileInput::Progress { id, done, wire } => self.files().progress(id, *done, *wire),
             FileInput::Waiting { id, reason } => match self.files().get(id) {
                 Ok(Some(f)) if f.outgoing => self.files().set_upload(id, "uploading", Some(reason)),
@@ -697,16 +707,24 @@ fn key_context(id: &[u8; 16]) -> Vec<u8> {
     c
 }
 
-/// One attempt: the sender directly, then the relay blob.
 /// The sender's device, its addresses, and whether only a direct
 /// connection to it may carry the file.
 type DirectSource = (PeerId, Vec<Multiaddr>, bool);
 
+/// Where a download may come from, in the order tried.
+struct Sources {
+    /// The running call with the sender's device.
+    call: Option<Arc<crate::call::CallMedia>>,
+    /// The sender's device over libp2p.
+    direct: Option<DirectSource>,
+    /// The relay's copy (if the announcement names one).
+    http: Option<reqwest::Client>,
+}
+
 async fn download_once(
     f: &FileRow,
     key: &FileKey,
-    direct: Option<DirectSource>,
-    http: Option<&reqwest::Client>,
+    sources: &Sources,
     net: &crate::net::NetHandle,
     input: &tokio::sync::mpsc::Sender<Input>,
 ) -> Result<(), TransferError> {
@@ -714,16 +732,46 @@ async fn download_once(
     let reporter = Reporter::new(input.clone(), id);
     let r = reporter.clone();
     let mut progress = move |done: u64, wire: u64| r.report(done, wire);
-    let outcome = attempt(f, key, direct, http, net, input, &mut progress).await;
+    let outcome = attempt(f, key, sources, net, input, &mut progress).await;
     reporter.flush().await;
     outcome
 }
 
+/// Opens the partial file for an attempt from `via` and says where it
+/// starts.
+async fn begin(
+    f: &FileRow,
+    key: &FileKey,
+    input: &tokio::sync::mpsc::Sender<Input>,
+    via: &'static str,
+) -> Result<(Receiver, u64), TransferError> {
+    let (rx, offset) = Receiver::open(&f.path, key.clone(), f.size).await?;
+    let _ = input.send(Input::File(FileInput::Started { id: f.file_id, offset, via })).await;
+    Ok((rx, offset))
+}
+
+/// Ends an attempt: a complete file is checked and kept; otherwise what
+/// arrived is made durable for the next attempt.
+async fn settle(
+    f: &FileRow,
+    mut rx: Receiver,
+    fetched: Result<(), TransferError>,
+) -> Result<(), TransferError> {
+    match fetched {
+        Ok(()) => rx.finish(&f.sha256, &f.path).await,
+        Err(e) => {
+            rx.checkpoint().await?;
+            Err(e)
+        }
+    }
+}
+
+/// One attempt: the call with the sender, the sender directly, then the
+/// relay blob.
 async fn attempt(
     f: &FileRow,
     key: &FileKey,
-    direct: Option<DirectSource>,
-    http: Option<&reqwest::Client>,
+    sources: &Sources,
     net: &crate::net::NetHandle,
     input: &tokio::sync::mpsc::Sender<Input>,
     progress: xfer::Progress<'_>,
@@ -731,49 +779,63 @@ async fn attempt(
     let id = f.file_id;
     let mut last_err = TransferError::Unavailable("no source for this file".into());
     let mut withdrawn = false;
-    if let Some((peer, addrs, direct_only)) = direct {
-        let (mut rx, offset) = Receiver::open(&f.path, key.clone(), f.size).await?;
-        let _ = input.send(Input::File(FileInput::Started { id, offset })).await;
-        let r = if rx.is_done() {
+    // A download task keeps its sources across retries: a call that has
+    // ended since is skipped (the next call restarts the download).
+    if let Some(call) = sources.call.as_ref().filter(|c| !c.is_closed()) {
+        let (mut rx, offset) = begin(f, key, input, "call").await?;
+        let fetched = if rx.is_done() {
+            Ok(())
+        } else {
+            match call.open_file_channel().await {
+                Ok(mut channel) => {
+                    xfer::fetch_over(&mut channel, id, offset, &mut rx, &mut *progress).await
+                }
+                Err(e) => Err(TransferError::Network(format!("the call: {e}"))),
+            }
+        };
+        match settle(f, rx, fetched).await {
+            Err(e) if e.is_transient() => {
+                tracing::debug!(file = %hex::encode(id), error = %e, "fetch over the call failed");
+                withdrawn = matches!(e, TransferError::Unavailable(_));
+                last_err = e;
+            }
+            done => return done,
+        }
+    }
+    if let Some((peer, addrs, direct_only)) = sources.direct.clone() {
+        let (mut rx, offset) = begin(f, key, input, "direct").await?;
+        let fetched = if rx.is_done() {
             Ok(())
         } else {
             let p = &mut *progress;
             xfer::fetch_direct(net, peer, addrs, id, offset, &mut rx, p, direct_only).await
         };
-        match r {
-            Ok(()) => return rx.finish(&f.sha256, &f.path).await,
+        match settle(f, rx, fetched).await {
             Err(e) if e.is_transient() => {
-                rx.checkpoint().await?;
                 tracing::debug!(file = %hex::encode(id), error = %e, "direct fetch failed");
-                withdrawn = matches!(e, TransferError::Unavailable(_));
+                withdrawn |= matches!(e, TransferError::Unavailable(_));
                 last_err = e;
             }
-            Err(e) => return Err(e),
+            done => return done,
         }
     }
-    if let (Some((relay, blob)), Some(http)) = (&f.blob, http) {
-        let (mut rx, offset) = Receiver::open(&f.path, key.clone(), f.size).await?;
-        let _ = input.send(Input::File(FileInput::Started { id, offset })).await;
-        let r = if rx.is_done() {
+    if let (Some((relay, blob)), Some(http)) = (&f.blob, &sources.http) {
+        let (mut rx, offset) = begin(f, key, input, "relay").await?;
+        let fetched = if rx.is_done() {
             Ok(())
         } else {
             xfer::fetch_blob(http, relay, blob, offset, &mut rx, &mut *progress).await
         };
-        match r {
-            Ok(()) => return rx.finish(&f.sha256, &f.path).await,
+        return match settle(f, rx, fetched).await {
             // The sender said it no longer offers the file and the relay
             // has no copy: for good, even if the sender's withdrawal of
             // its relay reservation (sent in the background) has not
             // reached the relay yet.
             Err(TransferError::Unavailable(_)) if withdrawn => {
-                rx.checkpoint().await?;
-                return Err(TransferError::Gone("the sender no longer offers this file".into()));
+                Err(TransferError::Gone("the sender no longer offers this file".into()))
             }
-            Err(e) => {
-                rx.checkpoint().await?;
-                return Err(e);
-            }
-        }
+            done => done,
+        };
     }
     if withdrawn {
         // The sender answered that it does not offer the file, and there

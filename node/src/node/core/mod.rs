@@ -72,7 +72,7 @@ mod search;
 mod settings;
 mod typing;
 
-pub use calls::{CallAudio, CallDevices, CallOptions, CallState, CallView};
+pub use calls::{CallAudio, CallDevices, CallOptions, CallState, CallVideo, CallView, Feed};
 pub use chats::HistoryAt;
 pub use communities::{
     AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, MAX_COMMUNITY_FILE,

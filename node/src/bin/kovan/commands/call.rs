@@ -1,7 +1,8 @@
-//! Calls (SPEC.md §6.9): `call`, `answer`, `reject`, `hangup`, `mute` and
-//! `calls` (the log). The daemon holds the call; its audio comes from a
-//! tone or a WAV file (or is silence), and what arrives can be recorded to
-//! a WAV file.
+//! Calls (SPEC.md §6.9): `call`, `answer`, `reject`, `hangup`, `mute`,
+//! `camera` and `calls` (the log). The daemon holds the call; its audio
+//! comes from a tone or a WAV file (or is silence), and what arrives can be
+//! recorded to a WAV file; its video comes from the daemon's camera or is
+//! a test pattern.
 
 use std::path::PathBuf;
 
@@ -23,6 +24,16 @@ struct Audio {
     /// Write what arrives to this WAV file when the call ends.
     #[arg(long, value_name = "FILE.wav")]
     record: Option<PathBuf>,
+    /// Send video from the camera (the first found, or --camera).
+    #[arg(long)]
+    video: bool,
+    /// The camera device to send from (with --video).
+    #[arg(long, value_name = "DEVICE", requires = "video")]
+    camera: Option<PathBuf>,
+    /// Send a test pattern as video (colour bars, the picture's number in
+    /// blocks across the top), 640x480 unless a size is given.
+    #[arg(long, value_name = "WxH", num_args = 0..=1, default_missing_value = "640x480")]
+    test_pattern: Option<String>,
 }
 
 impl Audio {
@@ -38,12 +49,22 @@ impl Audio {
         if let Some(r) = &self.record {
             p["record"] = json!(absolute(r));
         }
+        if self.video {
+            p["video"] = json!(true);
+        }
+        if let Some(c) = &self.camera {
+            p["camera"] = json!(absolute(c));
+        }
+        if let Some(size) = &self.test_pattern {
+            p["test_pattern"] = json!(size);
+        }
         p
     }
 }
 
-/// Call a friend (voice; the daemon holds the call until one side hangs
-/// up). Without --tone or --wav, silence is sent.
+/// Call a friend (voice, and video with --video or --test-pattern; the
+/// daemon holds the call until one side hangs up). Without --tone or
+/// --wav, silence is sent.
 #[derive(Debug, Args)]
 pub struct Call {
     /// The friend: a contact's name, account or conversation id.
@@ -113,6 +134,90 @@ impl Mute {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
         let p = json!({ "muted": !self.off });
         remote::run(ctx, "call_mute", p, |v| println!("{}", call_line(v)))
+    }
+}
+
+/// Turn your camera on or off in the current call.
+#[derive(Debug, Args)]
+pub struct Camera {
+    /// Turn it off.
+    #[arg(long, conflicts_with_all = ["device", "test_pattern"])]
+    off: bool,
+    /// The camera device (the first found if left out).
+    #[arg(long, value_name = "DEVICE")]
+    device: Option<PathBuf>,
+    /// Send a test pattern instead of a camera, 640x480 unless a size is
+    /// given.
+    #[arg(
+        long,
+        value_name = "WxH",
+        num_args = 0..=1,
+        default_missing_value = "640x480",
+        conflicts_with = "device"
+    )]
+    test_pattern: Option<String>,
+}
+
+impl Camera {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        let mut p = json!({ "on": !self.off });
+        if let Some(size) = &self.test_pattern {
+            p["test_pattern"] = json!(size);
+        }
+        if let Some(d) = &self.device {
+            p["camera"] = json!(std::path::absolute(d).unwrap_or_else(|_| d.clone()));
+        }
+        remote::run(ctx, "call_camera", p, |v| println!("{}", call_line(v)))
+    }
+}
+
+/// Share your screen or one window in the current call (X11), list what
+/// can be shared, or stop sharing.
+#[derive(Debug, Args)]
+pub struct ShareScreen {
+    /// List the screen and the windows that can be shared, with their ids.
+    #[arg(long, conflicts_with_all = ["off", "window", "test_pattern"])]
+    list: bool,
+    /// Stop sharing.
+    #[arg(long, conflicts_with_all = ["window", "test_pattern"])]
+    off: bool,
+    /// The window to share (an id from --list; the whole screen if left
+    /// out).
+    #[arg(long, value_name = "ID", value_parser = parse_window)]
+    window: Option<u32>,
+    /// The X display (the daemon's DISPLAY if left out).
+    #[arg(long, value_name = "DISPLAY")]
+    display: Option<String>,
+    /// Share a test pattern instead, 640x480 unless a size is given.
+    #[arg(long, value_name = "WxH", num_args = 0..=1, default_missing_value = "640x480")]
+    test_pattern: Option<String>,
+}
+
+/// A window id, decimal or 0x-hexadecimal (as X tools print them).
+fn parse_window(s: &str) -> Result<u32, String> {
+    let parsed = match s.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|_| format!("{s} is not a window id (like 0x1c00007)"))
+}
+
+impl ShareScreen {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        if self.list {
+            let p = json!({ "display": self.display });
+            return remote::run(ctx, "screens", p, |v| {
+                list(v, "nothing to share", |s| match s["id"].as_u64() {
+                    Some(0) => "0          the whole screen".to_owned(),
+                    id => format!("{:#010x} {}", id.unwrap_or(0), s["name"].as_str().unwrap_or("")),
+                })
+            });
+        }
+        let mut p = json!({ "on": !self.off, "display": self.display, "window": self.window });
+        if let Some(size) = &self.test_pattern {
+            p["test_pattern"] = json!(size);
+        }
+        remote::run(ctx, "call_screen", p, |v| println!("{}", call_line(v)))
     }
 }
 

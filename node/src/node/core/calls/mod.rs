@@ -4,18 +4,23 @@
 //! (`crate::call`) and reports here through [`CallInput`].
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use kovan_spec::validate::{CallEndReason, CallSignal, CallSignalKind};
 use kovan_spec::wire;
 use rand_core::{OsRng, RngCore};
-use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
 use tokio::sync::mpsc;
 
+mod devices;
+mod log;
+
+pub use devices::{CallDevices, Feed};
+use devices::{camera_source, devices_param, screen_source};
+pub use log::{CallAudio, CallState, CallVideo, CallView};
+
 use super::{Core, Input};
-use crate::call::{AudioSink, AudioSource, CallMedia, MediaConfig, MediaEvent};
+use crate::call::{CallMedia, MediaConfig, MediaEvent, VideoSource};
 use crate::control::{s, to_value};
 use crate::node::views::Event;
 use crate::node::{NodeError, NodeHandle, NodeResult};
@@ -49,98 +54,6 @@ impl CallOptions {
             connect_ms: CONNECT_MS,
         }
     }
-}
-
-/// Makes a call's audio devices (again, if the call is remade: glare).
-#[derive(Clone)]
-pub struct CallDevices(Arc<MakeDevices>);
-
-/// A source and a sink, made afresh.
-type MakeDevices =
-    dyn Fn() -> Result<(Box<dyn AudioSource>, Box<dyn AudioSink>), String> + Send + Sync;
-
-impl std::fmt::Debug for CallDevices {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CallDevices")
-    }
-}
-
-impl CallDevices {
-    /// Devices from `make`.
-    pub fn new(
-        make: impl Fn() -> Result<(Box<dyn AudioSource>, Box<dyn AudioSink>), String>
-        + Send
-        + Sync
-        + 'static,
-    ) -> Self {
-        Self(Arc::new(make))
-    }
-
-    /// Silence out, nothing in.
-    pub fn silent() -> Self {
-        Self::new(|| Ok((Box::new(crate::call::Silence), Box::new(crate::call::Discard))))
-    }
-}
-
-/// Where a call is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallState {
-    /// Outgoing, not answered yet.
-    Calling,
-    /// Incoming, not answered yet.
-    Ringing,
-    /// Answered; the media connection is being made.
-    Connecting,
-    /// Talking.
-    Active,
-    /// Over (see the reason).
-    Ended,
-}
-
-/// A call, for a UI and the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CallView {
-    /// The call's id, hex.
-    pub id: String,
-    /// The conversation, hex.
-    pub conversation: String,
-    /// The other person's account, hex.
-    pub peer: String,
-    /// Their name.
-    pub peer_name: String,
-    /// This side called.
-    pub outgoing: bool,
-    /// Where it is.
-    pub state: CallState,
-    /// Why it ended: `hangup`, `declined`, `busy`, `no_answer`, `failed`,
-    /// `missed`, `answered_elsewhere`.
-    pub reason: Option<String>,
-    /// When it started (ms).
-    pub started_at: i64,
-    /// When it connected, if it did.
-    pub answered_at: Option<i64>,
-    /// When it ended.
-    pub ended_at: Option<i64>,
-    /// Live figures while it runs.
-    pub audio: Option<CallAudio>,
-}
-
-/// A running call's audio figures.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct CallAudio {
-    /// Frames sent, played as they came, and repaired (FEC or concealed).
-    pub sent: u64,
-    /// See `sent`.
-    pub played: u64,
-    /// See `sent`.
-    pub repaired: u64,
-    /// Levels of the last frame out and in, 0..=1000 (RMS).
-    pub level_out: u32,
-    /// See `level_out`.
-    pub level_in: u32,
-    /// The microphone is muted.
-    pub muted: bool,
 }
 
 /// What the call's tasks report to the core.
@@ -191,33 +104,6 @@ pub(super) struct Calls {
 }
 
 impl Core {
-    fn call_view(&self, c: &Call) -> CallView {
-        let audio = c.media.as_ref().map(|m| {
-            let s = &m.stats;
-            CallAudio {
-                sent: s.sent.load(Ordering::Relaxed),
-                played: s.played.load(Ordering::Relaxed),
-                repaired: s.repaired.load(Ordering::Relaxed),
-                level_out: s.level_out.load(Ordering::Relaxed),
-                level_in: s.level_in.load(Ordering::Relaxed),
-                muted: s.muted.load(Ordering::Relaxed),
-            }
-        });
-        CallView {
-            id: hex::encode(c.id),
-            conversation: hex::encode(&c.conv),
-            peer: hex::encode(c.peer),
-            peer_name: c.peer_name.clone(),
-            outgoing: c.outgoing,
-            state: c.state,
-            reason: None,
-            started_at: c.started_at,
-            answered_at: c.answered_at,
-            ended_at: None,
-            audio,
-        }
-    }
-
     fn call_changed(&mut self) {
         if let Some(c) = self.calls.current.as_ref() {
             let call = self.call_view(c);
@@ -279,114 +165,6 @@ impl Core {
         self.emit(Event::Call { call: view });
     }
 
-    /// Puts the call's record into its chat's history (SPEC.md §6.9): an
-    /// envelope holding the call's end, never sent; its view reads how it
-    /// ended from the log. An answered incoming call is not unread.
-    fn record_in_chat(&mut self, call: &Call, reason: &str) {
-        let wire_reason = match reason {
-            "declined" => CallEndReason::Declined,
-            "busy" => CallEndReason::Busy,
-            "no_answer" | "missed" => CallEndReason::NoAnswer,
-            "failed" => CallEndReason::Failed,
-            "answered_elsewhere" => CallEndReason::AnsweredElsewhere,
-            _ => CallEndReason::Hangup,
-        };
-        let me = self.my_account();
-        let (account, device) = if call.outgoing {
-            (me.to_vec(), self.net.peer_id().to_string())
-        } else {
-            (call.peer.to_vec(), call.peer_device.clone())
-        };
-        let device_bytes = if call.outgoing {
-            self.net.peer_id().to_bytes()
-        } else {
-            device.parse::<libp2p::PeerId>().map(|p| p.to_bytes()).unwrap_or_default()
-        };
-        let env = wire::AppEnvelope {
-            version: 1,
-            message_id: call.id.to_vec(),
-            sender_device: device_bytes,
-            sequence: 1,
-            timestamp_ms: call.started_at.max(0) as u64,
-            reply_to: Vec::new(),
-            content: Some(wire::app_envelope::Content::Call(wire::CallSignal {
-                call_id: call.id.to_vec(),
-                kind: Some(wire::call_signal::Kind::End(wire::CallEnd {
-                    reason: wire_reason.wire() as i32,
-                })),
-            })),
-        };
-        let body = kovan_spec::encode(&env);
-        let now = self.options.clock.now_ms();
-        let stored = self.history().insert(&crate::history::NewMessage {
-            conversation_id: &call.conv,
-            message_id: call.id,
-            sender_account: &account,
-            sender_device: &device,
-            sent_at: call.started_at,
-            received_at: now,
-            outgoing: call.outgoing,
-            state: if call.outgoing {
-                crate::history::State::Sent
-            } else {
-                crate::history::State::Received
-            },
-            body: &body,
-        });
-        match stored {
-            Ok(Some(seq)) => {
-                if !call.outgoing && call.answered_at.is_some() {
-                    let _ = self.history().read_through(&call.conv, seq);
-                }
-                match self.message_view(&call.conv, &call.id) {
-                    Ok(Some(message)) => self.emit(Event::Message { message }),
-                    Ok(None) => {}
-                    Err(e) => tracing::debug!(error = %e, "a call's record was not shown"),
-                }
-            }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "a call was not recorded in its chat"),
-        }
-    }
-
-    /// How a recorded call ended, from the log.
-    pub(super) fn call_record(
-        &self,
-        id: &[u8; 16],
-    ) -> crate::Result<Option<crate::node::CallRecordView>> {
-        let row = self
-            .db
-            .conn()
-            .query_row(
-                "SELECT reason, answered_at, ended_at FROM calls WHERE id = ?1",
-                params![id.as_slice()],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, i64>(2)?)),
-            )
-            .optional()?;
-        Ok(row.map(|(reason, answered, ended)| crate::node::CallRecordView {
-            reason,
-            duration_ms: answered.map(|a| (ended - a).max(0)),
-        }))
-    }
-
-    fn log_call(&self, conv: &[u8], c: &Call, reason: &str, ended: i64) -> crate::Result<()> {
-        self.db.conn().execute(
-            "INSERT OR REPLACE INTO calls (id, conversation_id, peer_account, outgoing, started_at,
-                answered_at, ended_at, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                c.id.as_slice(),
-                conv,
-                c.peer.as_slice(),
-                c.outgoing,
-                c.started_at,
-                c.answered_at,
-                ended,
-                reason
-            ],
-        )?;
-        Ok(())
-    }
-
     /// An incoming call from `o`, in `state`.
     fn incoming(&self, o: &Offered<'_>, state: CallState, offer: Option<String>) -> Call {
         Call {
@@ -443,7 +221,7 @@ impl Core {
         devices: &CallDevices,
         offer: Option<String>,
     ) -> NodeResult<()> {
-        let (source, sink) = (devices.0)().map_err(NodeError::Invalid)?;
+        let devices = devices.make().map_err(NodeError::Invalid)?;
         let mut config = self.options.calls.media.clone();
         let input = self.call_input();
         let relay = self
@@ -466,8 +244,8 @@ impl Core {
                     .to_owned())
             } else {
                 match offer {
-                    None => CallMedia::offer(&config, source, sink, tx).await,
-                    Some(offer) => CallMedia::answer(&config, &offer, source, sink, tx).await,
+                    None => CallMedia::offer_with(&config, devices, tx).await,
+                    Some(offer) => CallMedia::answer_with(&config, &offer, devices, tx).await,
                 }
             };
             let ok = made.is_ok();
@@ -595,54 +373,34 @@ impl Core {
         Ok(view)
     }
 
+    pub(super) fn set_feed(
+        &mut self,
+        feed: Feed,
+        source: Option<Box<dyn VideoSource>>,
+    ) -> NodeResult<CallView> {
+        let c = self
+            .calls
+            .current
+            .as_ref()
+            .ok_or_else(|| NodeError::State("there is no call".into()))?;
+        let devices = c
+            .devices
+            .as_ref()
+            .ok_or_else(|| NodeError::State("the call is not answered yet".into()))?;
+        devices.feed(feed).0.set(source);
+        Ok(self.call_view(c))
+    }
+
+    pub(super) fn call_picture(
+        &self,
+        feed: Feed,
+        after: Option<u64>,
+    ) -> Option<(u64, crate::call::video::I420)> {
+        self.calls.current.as_ref()?.devices.as_ref()?.feed(feed).1.newer_than(after)
+    }
+
     pub(super) fn current_call(&self) -> Option<CallView> {
         self.calls.current.as_ref().map(|c| self.call_view(c))
-    }
-
-    pub(super) fn call_log(&self, limit: usize) -> NodeResult<Vec<CallView>> {
-        Ok(self.call_rows(limit)?)
-    }
-
-    fn call_rows(&self, limit: usize) -> crate::Result<Vec<CallView>> {
-        let mut stmt = self.db.conn().prepare(
-            "SELECT id, conversation_id, peer_account, outgoing, started_at, answered_at, ended_at,
-                reason FROM calls ORDER BY ended_at DESC LIMIT ?1",
-        )?;
-        let rows = stmt
-            .query_map([limit.min(MAX_CALL_LOG) as i64], |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    r.get::<_, Vec<u8>>(2)?,
-                    r.get::<_, bool>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, Option<i64>>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, String>(7)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, conv, peer, outgoing, started, answered, ended, reason)| {
-                let peer_name = <[u8; 32]>::try_from(peer.as_slice())
-                    .map(|p| self.peer_name(&p))
-                    .unwrap_or_default();
-                CallView {
-                    id: hex::encode(id),
-                    conversation: hex::encode(conv),
-                    peer: hex::encode(peer),
-                    peer_name,
-                    outgoing,
-                    state: CallState::Ended,
-                    reason: Some(reason),
-                    started_at: started,
-                    answered_at: answered,
-                    ended_at: Some(ended),
-                    audio: None,
-                }
-            })
-            .collect())
     }
 
     /// A call signal from `account`'s `device` in `conv` (SPEC.md §6.9).
@@ -789,7 +547,10 @@ impl Core {
                 {
                     c.state = CallState::Active;
                     c.answered_at = Some(now);
+                    let device = c.peer_device.clone();
                     self.call_changed();
+                    // Files from the peer that wait for a source come now.
+                    self.retry_files_from(&device);
                 }
             }
             CallInput::Media { id, event: MediaEvent::Failed(e) } => {
@@ -822,6 +583,15 @@ impl Core {
         call.media = Some(media.clone());
         let early = std::mem::take(&mut call.early);
         let (conv, outgoing) = (call.conv.clone(), call.outgoing);
+        let peer_device = call.peer_device.clone();
+        // The peer's device may fetch files over the call (SPEC.md §6.9.1):
+        // the core decides as for `/kovan/file/1`.
+        if let (Some(channels), Ok(peer)) =
+            (media.incoming_files(), peer_device.parse::<libp2p::PeerId>())
+        {
+            let incoming = channels.map(move |stream| (peer, stream));
+            self.spawn(crate::node::serve_files(incoming, self.input.clone()));
+        }
         for (candidate, mid, index) in early {
             let media = media.clone();
             self.spawn(async move {
@@ -829,7 +599,7 @@ impl Core {
             });
         }
         let kind = if outgoing {
-            wire::call_signal::Kind::Offer(wire::CallOffer { sdp, video: false })
+            wire::call_signal::Kind::Offer(wire::CallOffer { sdp, video: media.camera().is_on() })
         } else {
             wire::call_signal::Kind::Answer(wire::CallAnswer { sdp })
         };
@@ -843,6 +613,16 @@ impl Core {
         } else {
             self.start_timer(id, CallState::Connecting, self.options.calls.connect_ms);
         }
+    }
+
+    /// The running call's connection, if it is with `device` (a path for
+    /// that device's files, SPEC.md §6.9.1).
+    pub(super) fn call_link(&self, device: &str) -> Option<Arc<CallMedia>> {
+        let c = self.calls.current.as_ref()?;
+        if c.state != CallState::Active || c.peer_device != device {
+            return None;
+        }
+        c.media.clone()
     }
 
     /// The node stops: a call ends as hung up.
@@ -892,6 +672,28 @@ impl NodeHandle {
         self.call(move |c| c.mute_call(muted)).await
     }
 
+    /// Turns the camera on with `source`, or off (None), in the current
+    /// call.
+    pub async fn set_camera(&self, source: Option<Box<dyn VideoSource>>) -> NodeResult<CallView> {
+        self.call(move |c| c.set_feed(Feed::Camera, source)).await
+    }
+
+    /// Shares a screen or window (`source`), or stops (None), in the
+    /// current call.
+    pub async fn share_screen(&self, source: Option<Box<dyn VideoSource>>) -> NodeResult<CallView> {
+        self.call(move |c| c.set_feed(Feed::Screen, source)).await
+    }
+
+    /// The peer's latest picture of `feed` in the current call, if one
+    /// newer than number `after` came: its number and the picture.
+    pub async fn call_picture(
+        &self,
+        feed: Feed,
+        after: Option<u64>,
+    ) -> NodeResult<Option<(u64, crate::call::video::I420)>> {
+        self.call(move |c| Ok(c.call_picture(feed, after))).await
+    }
+
     /// The call this node is in, if any, with live figures.
     pub async fn current_call(&self) -> NodeResult<Option<CallView>> {
         self.call(|c| Ok(c.current_call())).await
@@ -901,38 +703,6 @@ impl NodeHandle {
     pub async fn call_log(&self, limit: usize) -> NodeResult<Vec<CallView>> {
         self.call(move |c| c.call_log(limit)).await
     }
-}
-
-/// Devices a control request names: `tone` (Hz), `wav` (a file looped) or
-/// silence out; `record` (a WAV file written when the call ends) or
-/// nothing in.
-fn devices_param(p: &serde_json::Value) -> NodeResult<CallDevices> {
-    let tone = p["tone"].as_f64();
-    let wav = p["wav"].as_str().map(std::path::PathBuf::from);
-    let record = p["record"].as_str().map(std::path::PathBuf::from);
-    if tone.is_some() && wav.is_some() {
-        return Err(NodeError::Invalid("give a tone or a WAV file, not both".into()));
-    }
-    if let Some(hz) = tone
-        && !(20.0..=20_000.0).contains(&hz)
-    {
-        return Err(NodeError::Invalid("a tone is 20 to 20,000 Hz".into()));
-    }
-    if let Some(w) = &wav {
-        crate::call::WavLoop::open(w).map_err(NodeError::Invalid)?;
-    }
-    Ok(CallDevices::new(move || {
-        let source: Box<dyn AudioSource> = match (&wav, tone) {
-            (Some(w), _) => Box::new(crate::call::WavLoop::open(w)?),
-            (None, Some(hz)) => Box::new(crate::call::Tone::new(hz as f32, 0.5)),
-            (None, None) => Box::new(crate::call::Silence),
-        };
-        let sink: Box<dyn AudioSink> = match &record {
-            Some(r) => Box::new(crate::call::WavFile::create(r)?),
-            None => Box::new(crate::call::Discard),
-        };
-        Ok((source, sink))
-    }))
 }
 
 // ---------------------------------------------------------------------
@@ -952,24 +722,40 @@ crate::control::control_methods!(node, p => {
     }
     "call_mute" => to_value(node.mute_call(p["muted"].as_bool().unwrap_or(true)).await?),
     "call_current" => to_value(node.current_call().await?),
+    "call_camera" => {
+        let on = p["on"].as_bool().unwrap_or(true);
+        let source = if on { Some(camera_source(p)?) } else { None };
+        to_value(node.set_camera(source).await?)
+    }
+    "call_screen" => {
+        let source = if p["on"].as_bool().unwrap_or(true) { Some(screen_source(p)?) } else { None };
+        to_value(node.share_screen(source).await?)
+    }
+    "screens" => {
+        let display = p["display"].as_str().map(str::to_owned);
+        let listed = tokio::task::spawn_blocking(move || crate::call::screen::shareables(display.as_deref()))
+            .await
+            .map_err(|e| NodeError::Invalid(e.to_string()))?
+            .map_err(NodeError::Invalid)?;
+        to_value(listed)
+    }
+    "call_picture" => {
+        // The peer's latest picture, described (not sent: a control
+        // client that wants pixels runs in-process).
+        let after = p["after"].as_u64();
+        let feed = if p["screen"].as_bool() == Some(true) { Feed::Screen } else { Feed::Camera };
+        let picture = node.call_picture(feed, after).await?.map(|(n, pic)| {
+            serde_json::json!({
+                "number": n,
+                "width": pic.width(),
+                "height": pic.height(),
+                "test_pattern": crate::call::video::pattern_number(&pic),
+            })
+        });
+        to_value(picture)
+    }
     "calls" => {
         let limit = p["limit"].as_u64().unwrap_or(50) as usize;
         to_value(node.call_log(limit).await?)
     }
 });
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_devices_are_checked_before_a_call_starts() {
-        let both = serde_json::json!({"tone": 440.0, "wav": "x.wav"});
-        assert!(devices_param(&both).unwrap_err().to_string().contains("not both"));
-        let low = serde_json::json!({"tone": 5.0});
-        assert!(devices_param(&low).unwrap_err().to_string().contains("20 to 20,000"));
-        let missing = serde_json::json!({"wav": "/nonexistent/kovan.wav"});
-        assert!(devices_param(&missing).is_err());
-        assert!(devices_param(&serde_json::json!({"tone": 440.0})).is_ok());
-    }
-}
