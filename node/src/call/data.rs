@@ -188,9 +188,19 @@ impl futures_util::AsyncWrite for ChannelStream {
         let mut send: Pending<io::Result<()>> =
             Box::pin(async move { dc.send(data).await.map_err(channel_err) });
         // Taken once queued: a later write or flush reports its failure.
+        // A send that cannot be queued at once runs on a task of its own,
+        // so that it goes out even if this stream is only read from next
+        // (a caller that writes and then reads without flushing would
+        // otherwise leave its last message unsent, and both sides wait).
         match send.as_mut().poll(cx) {
             Poll::Ready(r) => r?,
-            Poll::Pending => this.writing = Some(send),
+            Poll::Pending => match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    let task = rt.spawn(send);
+                    this.writing = Some(Box::pin(async move { task.await.map_err(channel_err)? }));
+                }
+                Err(_) => this.writing = Some(send),
+            },
         }
         Poll::Ready(Ok(n))
     }
