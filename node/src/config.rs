@@ -24,6 +24,11 @@ pub struct NodeConfig {
     /// Whether to deliver directly to peers when reachable. Off, every
     /// message goes through the relay's mailboxes. Default: true.
     pub direct: bool,
+    /// Whether a file no other source brings may come over a data link, a
+    /// WebRTC connection with the sender's device made without a call
+    /// (SPEC.md §6.9.4); this device then also answers its friends' links.
+    /// Default: true.
+    pub file_links: bool,
     /// Received files up to this size are fetched at once. Default: 32 MiB.
     pub auto_download_max: u64,
     /// The largest file sent or fetched. Default: 2 GiB.
@@ -43,6 +48,7 @@ impl Default for NodeConfig {
             listen: vec!["/ip4/0.0.0.0/tcp/0".into(), "/ip4/0.0.0.0/udp/0/quic-v1".into()],
             mdns: true,
             direct: true,
+            file_links: true,
             auto_download_max: 32 * 1024 * 1024,
             max_file_size: 2 * 1024 * 1024 * 1024,
             log: "info".into(),

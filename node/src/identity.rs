@@ -211,6 +211,7 @@ mod tests {
 
     #[test]
     fn create_unlock_and_change_passphrase() {
+        let _busy = crate::REAL_TIME.blocking_lock();
         let dir = tempfile::tempdir().unwrap();
         let home = Home::at(dir.path().join("h"));
         let id = Identity::create(&home, b"first", "test").unwrap();

@@ -256,6 +256,7 @@ mod tests {
 
     #[test]
     fn each_format_is_re_encoded_with_a_thumbnail() {
+        let _busy = crate::REAL_TIME.blocking_lock();
         let img = photo(300, 200);
         for (format, mime) in [
             (ImageFormat::Jpeg, "image/jpeg"),
@@ -287,6 +288,7 @@ mod tests {
 
     #[test]
     fn garbage_truncated_and_bombs_are_clear_errors() {
+        let _busy = crate::REAL_TIME.blocking_lock();
         assert_eq!(prepare_image(b"hello, not an image").unwrap_err(), ImageError::Unsupported);
         let mut jpeg = Vec::new();
         photo(64, 64).write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg).unwrap();

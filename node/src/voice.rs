@@ -294,6 +294,7 @@ mod tests {
 
     #[test]
     fn a_tone_survives_opus_with_its_length_and_pitch() {
+        let _busy = crate::REAL_TIME.blocking_lock();
         let note = encode(&tone(440.0, 3.0)).unwrap();
         assert_eq!(note.duration_ms, 3000);
         assert_eq!(note.waveform.len(), WAVEFORM_LEVELS);
@@ -308,6 +309,7 @@ mod tests {
 
     #[test]
     fn a_wav_at_another_rate_is_resampled_and_a_damaged_note_is_refused() {
+        let _busy = crate::REAL_TIME.blocking_lock();
         let mut wav = Cursor::new(Vec::new());
         let spec = hound::WavSpec {
             channels: 2,

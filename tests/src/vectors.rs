@@ -87,6 +87,7 @@ mod decoded {
                         "candidate": c.candidate, "sdp_mid": c.sdp_mid, "sdp_mline_index": c.sdp_mline_index,
                     }}),
                     Some(K::End(e)) => json!({"end": {"reason": e.reason}}),
+                    Some(K::Link(l)) => json!({"link": {"sdp": l.sdp}}),
                     None => Value::Null,
                 };
                 json!({"call": {"call_id": h(&c.call_id), "kind": kind}})
@@ -178,6 +179,15 @@ a=fingerprint:sha-256 5A:3C:0F:91:22:7B:DE:10:44:8E:AF:61:09:B2:3E:C7:55:D0:18:6
 a=setup:actpass\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n\
 a=fmtp:111 minptime=10;useinbandfec=1\r\n\
 a=candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host\r\n";
+
+/// A data link's offer for the `call-link` vector (SPEC.md §6.9.4): one
+/// data-channel association, no media, one host candidate.
+const CALL_LINK_SDP: &str = "v=0\r\no=- 2 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+a=group:BUNDLE 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n\
+c=IN IP4 0.0.0.0\r\na=ice-ufrag:kovl\r\na=ice-pwd:kovankovankovankovanlink\r\n\
+a=fingerprint:sha-256 5A:3C:0F:91:22:7B:DE:10:44:8E:AF:61:09:B2:3E:C7:55:D0:18:6A:F3:29:4C:8B:E1:07:9D:2A:36:C4:70:BF\r\n\
+a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\n\
+a=candidate:1 1 udp 2130706431 127.0.0.1 50001 typ host\r\n";
 
 const NOT_BEFORE: u64 = 1_790_000_000;
 const LIFETIME: u64 = 63_072_000;
@@ -568,6 +578,15 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 kind: Some(wire::call_signal::Kind::Offer(wire::CallOffer {
                     sdp: CALL_OFFER_SDP.into(),
                     video: false,
+                })),
+            })),
+        ),
+        (
+            "call-link",
+            base(C::Call(wire::CallSignal {
+                call_id: vec![0x34; 16],
+                kind: Some(wire::call_signal::Kind::Link(wire::CallLink {
+                    sdp: CALL_LINK_SDP.into(),
                 })),
             })),
         ),

@@ -7,6 +7,7 @@ widgets-file-cancel = Cancel { $name }
 widgets-file-download = Download { $name }
 widgets-file-saved = { $size }, saved
 widgets-file-via-call = over the call
+widgets-file-via-link = over a data link
 widgets-file-ready = { $size }, ready
 widgets-file-cancelled = { $size }, cancelled
 widgets-file-failed = { $size }, failed

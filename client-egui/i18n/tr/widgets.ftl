@@ -7,6 +7,7 @@ widgets-file-cancel = İptal et: { $name }
 widgets-file-download = İndir: { $name }
 widgets-file-saved = { $size }, kaydedildi
 widgets-file-via-call = aramadan geldi
+widgets-file-via-link = veri bağlantısıyla geldi
 widgets-file-ready = { $size }, hazır
 widgets-file-cancelled = { $size }, iptal edildi
 widgets-file-failed = { $size }, başarısız

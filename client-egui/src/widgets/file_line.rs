@@ -67,9 +67,16 @@ pub fn file_line(
                 });
             }
         }
-        // Received over the running call's data channel (R9).
-        if !outgoing && file.is_some_and(|f| f.via == "call") {
-            ui.label(RichText::new(tr!("widgets-file-via-call")).weak());
+        // Received over the running call's data channel, or a data link
+        // (R9).
+        match file.map(|f| f.via.as_str()).filter(|_| !outgoing) {
+            Some("call") => {
+                ui.label(RichText::new(tr!("widgets-file-via-call")).weak());
+            }
+            Some("link") => {
+                ui.label(RichText::new(tr!("widgets-file-via-link")).weak());
+            }
+            _ => {}
         }
         if let Some(path) = file.and_then(|f| f.path.as_deref()).map(PathBuf::from) {
             action = action.take().or_else(|| here(ui, path, &meta.name));

@@ -16,6 +16,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -51,6 +52,17 @@ pub struct ChannelStream {
     ended: bool,
     /// See [`Self::opened`].
     _twin: Option<Arc<dyn DataChannel>>,
+    /// Counts this stream among its connection's open channels.
+    _in_use: Option<InUse>,
+}
+
+/// One open channel in its connection's count (see [`ChannelStream::counted`]).
+struct InUse(Arc<AtomicUsize>);
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for ChannelStream {
@@ -70,7 +82,16 @@ impl ChannelStream {
             closing: None,
             ended: false,
             _twin: None,
+            _in_use: None,
         }
+    }
+
+    /// Counts the stream in `open` until it is dropped (a data link ends
+    /// when none of its channels was open for a while, SPEC.md §6.9.4).
+    pub fn counted(mut self, open: &Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Ordering::Relaxed);
+        self._in_use = Some(InUse(open.clone()));
+        self
     }
 
     /// Waits until `dc`, created here, opened. The connection may

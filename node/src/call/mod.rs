@@ -24,9 +24,3 @@ pub use peer::{CallMedia, Devices, IceServer, MediaConfig, MediaEvent};
 pub use screen::{ScreenSource, Shareable};
 pub use tracks::{MediaStats, VideoStats};
 pub use video::{Camera, LatestPicture, TestPattern, VideoSink, VideoSource};
-
-/// Held by every test of this module that runs media in real time or
-/// encodes video, so that none of them starves another's 20 ms ticks
-/// (the echo canceller's figures depend on them) on a 2-core machine.
-#[cfg(test)]
-pub(crate) static REAL_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -174,7 +174,8 @@ impl PeerConnectionEventHandler for Handler {
         }
         // Only file fetches are served; beyond a few waiting, or another
         // label, the channel is dropped (and with it closed).
-        if label == FILE_CHANNEL && self.files.try_send(ChannelStream::new(dc)).is_err() {
+        let stream = ChannelStream::new(dc).counted(&self.stats.channels);
+        if label == FILE_CHANNEL && self.files.try_send(stream).is_err() {
             tracing::debug!("a file channel of the call was refused: too many waiting");
         }
     }
@@ -196,6 +197,8 @@ impl PeerConnectionEventHandler for Handler {
 /// A call's media: its peer connection and the tasks around it.
 pub struct CallMedia {
     pc: Arc<dyn PeerConnection>,
+    /// A data link (§6.9.4): no audio or video.
+    link: bool,
     gathered: watch::Receiver<bool>,
     tasks: Vec<tokio::task::AbortHandle>,
     /// Channels the peer opens to fetch files, until taken.
@@ -223,14 +226,25 @@ impl std::fmt::Debug for CallMedia {
 }
 
 impl CallMedia {
-    /// A peer connection with one Opus track each way.
+    /// A peer connection with one Opus track and two VP8 tracks each way,
+    /// or (`devices` None, a data link, §6.9.4) with data channels only.
     async fn build(
         config: &MediaConfig,
-        devices: Devices,
+        devices: Option<Devices>,
         events: mpsc::Sender<MediaEvent>,
     ) -> Result<Self, String> {
-        let Devices { audio_in: source, audio_out: sink, camera, video_out, screen, screen_out } =
-            devices;
+        let (source, sink, camera, video_out, screen, screen_out) = match devices {
+            Some(d) => (
+                Some(d.audio_in),
+                Some(d.audio_out),
+                d.camera,
+                Some(d.video_out),
+                d.screen,
+                Some(d.screen_out),
+            ),
+            None => (None, None, Camera::default(), None, Camera::default(), None),
+        };
+        let link = source.is_none();
         let mut engine = MediaEngine::default();
         engine
             .register_codec(
@@ -275,16 +289,19 @@ impl CallMedia {
         let (gathered_tx, gathered) = watch::channel(false);
         let (connected_tx, connected) = watch::channel(false);
         let stats = Arc::new(MediaStats::default());
-        let processing = source.processing().map(|stages| Arc::new(Processing::new(stages)));
+        let processing = source
+            .as_ref()
+            .and_then(|s| s.processing())
+            .map(|stages| Arc::new(Processing::new(stages)));
         let (files_tx, files) = mpsc::channel(crate::files::MAX_SERVING);
         let opening = Opening::default();
         let channels_up = Arc::new(watch::Sender::new(false));
         let handler = Arc::new(Handler {
             gathered: gathered_tx,
             events,
-            sink: Mutex::new(Some(sink)),
-            video_out: Mutex::new(Some(video_out)),
-            screen_out: Mutex::new(Some(screen_out)),
+            sink: Mutex::new(sink),
+            video_out: Mutex::new(video_out),
+            screen_out: Mutex::new(screen_out),
             stats: stats.clone(),
             connected: connected_tx,
             processing: processing.clone(),
@@ -304,31 +321,41 @@ impl CallMedia {
             .await
             .map_err(|e| format!("cannot open the call's connection: {e}"))?;
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
-        let ssrc: u32 = rand_core::RngCore::next_u32(&mut rand_core::OsRng);
-        let track = local_track(RtpCodecKind::Audio, "audio", ssrc, opus_codec())?;
-        let sender = pc.add_track(track.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
         let mut tasks = Vec::new();
-        for (name, slot) in [(CAMERA_TRACK, &camera), (SCREEN_TRACK, &screen)] {
-            let video_ssrc: u32 = rand_core::RngCore::next_u32(&mut rand_core::OsRng);
-            let video_track = local_track(RtpCodecKind::Video, name, video_ssrc, vp8_codec())?;
-            let video_sender =
-                pc.add_track(video_track.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
-            let sending_video = tokio::spawn(send_video(
-                video_track,
-                video_sender,
-                video_ssrc,
-                slot.clone(),
+        if let Some(source) = source {
+            let ssrc: u32 = rand_core::RngCore::next_u32(&mut rand_core::OsRng);
+            let track = local_track(RtpCodecKind::Audio, "audio", ssrc, opus_codec())?;
+            let sender = pc.add_track(track.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
+            for (name, slot) in [(CAMERA_TRACK, &camera), (SCREEN_TRACK, &screen)] {
+                let video_ssrc: u32 = rand_core::RngCore::next_u32(&mut rand_core::OsRng);
+                let video_track = local_track(RtpCodecKind::Video, name, video_ssrc, vp8_codec())?;
+                let video_sender =
+                    pc.add_track(video_track.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
+                let sending_video = tokio::spawn(send_video(
+                    video_track,
+                    video_sender,
+                    video_ssrc,
+                    slot.clone(),
+                    stats.clone(),
+                    name == SCREEN_TRACK,
+                    connected.clone(),
+                ));
+                tasks.push(sending_video.abort_handle());
+            }
+            let sending = tokio::spawn(send(
+                track,
+                sender,
+                ssrc,
+                source,
                 stats.clone(),
-                name == SCREEN_TRACK,
-                connected.clone(),
+                connected,
+                processing,
             ));
-            tasks.push(sending_video.abort_handle());
+            tasks.push(sending.abort_handle());
         }
-        let sending =
-            tokio::spawn(send(track, sender, ssrc, source, stats.clone(), connected, processing));
-        tasks.push(sending.abort_handle());
         Ok(Self {
             pc,
+            link,
             gathered,
             camera,
             screen,
@@ -374,7 +401,20 @@ impl CallMedia {
         devices: Devices,
         events: mpsc::Sender<MediaEvent>,
     ) -> Result<(Self, String), String> {
-        let mut media = Self::build(config, devices, events).await?;
+        Self::offering(Self::build(config, Some(devices), events).await?).await
+    }
+
+    /// The opener's side of a data link (§6.9.4): a connection with data
+    /// channels only and its offer.
+    pub async fn link_offer(
+        config: &MediaConfig,
+        events: mpsc::Sender<MediaEvent>,
+    ) -> Result<(Self, String), String> {
+        Self::offering(Self::build(config, None, events).await?).await
+    }
+
+    /// Makes `media`'s offer.
+    async fn offering(mut media: Self) -> Result<(Self, String), String> {
         let made = async {
             // A channel before the offer puts data channels into it; once
             // it opens, the association carries channels.
@@ -422,7 +462,22 @@ impl CallMedia {
         events: mpsc::Sender<MediaEvent>,
     ) -> Result<(Self, String), String> {
         check_sdp(offer)?;
-        let mut media = Self::build(config, devices, events).await?;
+        Self::answering(Self::build(config, Some(devices), events).await?, offer).await
+    }
+
+    /// The answering side of a data link (§6.9.4): a connection with data
+    /// channels only for `offer`, and its answer.
+    pub async fn link_answer(
+        config: &MediaConfig,
+        offer: &str,
+        events: mpsc::Sender<MediaEvent>,
+    ) -> Result<(Self, String), String> {
+        check_link_sdp(offer)?;
+        Self::answering(Self::build(config, None, events).await?, offer).await
+    }
+
+    /// Makes `media`'s answer to `offer`.
+    async fn answering(mut media: Self, offer: &str) -> Result<(Self, String), String> {
         let made = async {
             let offer = RTCSessionDescription::offer(offer.to_owned())
                 .map_err(|e| format!("the offer is not usable: {e}"))?;
@@ -447,7 +502,11 @@ impl CallMedia {
 
     /// The caller applies the callee's answer.
     pub async fn answered(&self, answer: &str) -> Result<(), String> {
-        check_sdp(answer)?;
+        if self.link {
+            check_link_sdp(answer)?
+        } else {
+            check_sdp(answer)?
+        }
         let answer = RTCSessionDescription::answer(answer.to_owned())
             .map_err(|e| format!("the answer is not usable: {e}"))?;
         self.pc
@@ -494,7 +553,9 @@ impl CallMedia {
         let init = RTCDataChannelInit { protocol: token.clone(), ..Default::default() };
         let created = self.pc.create_data_channel(FILE_CHANNEL, Some(init)).await;
         let opened = match created {
-            Ok(dc) => ChannelStream::opened(dc, twin, Duration::from_secs(10)).await,
+            Ok(dc) => ChannelStream::opened(dc, twin, Duration::from_secs(10))
+                .await
+                .map(|c| c.counted(&self.stats.channels)),
             Err(e) => Err(std::io::Error::new(std::io::ErrorKind::NotConnected, e.to_string())),
         };
         if let Ok(mut o) = self.opening.lock() {
@@ -515,6 +576,11 @@ impl CallMedia {
             let _ = closed.wait_for(|c| *c).await;
         });
         Some(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).take_until(end))
+    }
+
+    /// File channels open now, either way.
+    pub fn open_channels(&self) -> usize {
+        self.stats.channels.load(Ordering::Relaxed)
     }
 
     /// Whether [`Self::close`] ran (the call ended).
@@ -561,6 +627,31 @@ pub fn fingerprints(sdp: &str) -> Vec<&str> {
 /// An offer or answer must name exactly one SHA-256 fingerprint, or one
 /// per media section, all the same, and carry Opus audio (SPEC.md §6.9).
 pub fn check_sdp(sdp: &str) -> Result<(), String> {
+    check_fingerprint(sdp)?;
+    let opus = sdp
+        .lines()
+        .any(|l| l.starts_with("a=rtpmap:") && l.to_ascii_lowercase().contains(" opus/48000"));
+    if !opus {
+        return Err("the call offers no audio kovan can play (it needs Opus)".into());
+    }
+    Ok(())
+}
+
+/// A data link's offer or answer (SPEC.md §6.9.4): one fingerprint as for
+/// a call, a data-channel association, and no media.
+pub fn check_link_sdp(sdp: &str) -> Result<(), String> {
+    check_fingerprint(sdp)?;
+    let mut sections = sdp.lines().filter(|l| l.starts_with("m="));
+    match (sections.next(), sections.next()) {
+        (Some(m), None) if m.starts_with("m=application ") && m.contains("webrtc-datachannel") => {
+            Ok(())
+        }
+        _ => Err("a data link's description must hold one data-channel section only".into()),
+    }
+}
+
+/// Exactly one SHA-256 DTLS fingerprint (or the same one per section).
+fn check_fingerprint(sdp: &str) -> Result<(), String> {
     let prints = fingerprints(sdp);
     match prints.first() {
         None => return Err("the call's description names no DTLS fingerprint".into()),
@@ -568,12 +659,6 @@ pub fn check_sdp(sdp: &str) -> Result<(), String> {
             return Err("the call's description names two DTLS fingerprints".into());
         }
         Some(_) => {}
-    }
-    let opus = sdp
-        .lines()
-        .any(|l| l.starts_with("a=rtpmap:") && l.to_ascii_lowercase().contains(" opus/48000"));
-    if !opus {
-        return Err("the call offers no audio kovan can play (it needs Opus)".into());
     }
     Ok(())
 }
@@ -618,7 +703,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_tone_crosses_a_real_peer_connection_at_its_pitch_and_level() {
-        let _quiet = crate::call::REAL_TIME.lock().await;
+        let _quiet = crate::REAL_TIME.lock().await;
         let heard = Recorder::new();
         let (a, b, offer) = connected_call(
             (Box::new(Tone::new(440.0, 0.5)), Box::new(Recorder::new())),
@@ -642,7 +727,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_call_whose_dtls_fingerprint_is_not_the_signaled_one_never_connects() {
-        let _quiet = crate::call::REAL_TIME.lock().await;
+        let _quiet = crate::REAL_TIME.lock().await;
         // Mallory answers with her own connection but signals Bob's
         // fingerprint, as a relay or network attacker that rewrote the
         // answer's candidates would have to (SPEC.md §6.9).
@@ -694,7 +779,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_relay_only_offer_names_none_of_the_hosts_addresses() {
-        let _quiet = crate::call::REAL_TIME.lock().await;
+        let _quiet = crate::REAL_TIME.lock().await;
         let (tx, _rx) = mpsc::channel(8);
         let (open, offer) =
             CallMedia::offer(&loopback(), Box::new(Silence), Box::new(Recorder::new()), tx)
@@ -721,7 +806,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_offer_with_only_codecs_kovan_lacks_is_refused_clearly() {
-        let _quiet = crate::call::REAL_TIME.lock().await;
+        let _quiet = crate::REAL_TIME.lock().await;
         let (atx, _arx) = mpsc::channel(8);
         let (btx, _brx) = mpsc::channel(8);
         let rec = || Box::new(Recorder::new());
@@ -815,7 +900,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_microphone_in_an_echoing_room_does_not_send_the_caller_his_own_voice_back() {
-        let _quiet = crate::call::REAL_TIME.lock().await;
+        let _quiet = crate::REAL_TIME.lock().await;
         let (voice_raw, echo_raw) = call_into_an_echoing_room(None).await;
         let echo = Stages { echo: true, cleanup: false };
         let (voice_aec, echo_aec) = call_into_an_echoing_room(Some(echo)).await;
@@ -873,7 +958,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_file_channel_carries_megabytes_to_the_end() {
-        let _quiet = crate::call::REAL_TIME.lock().await;
+        let _quiet = crate::REAL_TIME.lock().await;
         use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
         let (a, b) = silent_call().await;
         serve_each(&a, bulk);
@@ -885,6 +970,58 @@ mod tests {
         assert_eq!(got.len(), 16 * 65_552);
         a.close().await;
         b.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_data_link_carries_files_without_any_media_and_counts_its_open_channels() {
+        let _quiet = crate::REAL_TIME.lock().await;
+        use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (atx, mut arx) = mpsc::channel(8);
+        let (btx, mut brx) = mpsc::channel(8);
+        let (a, offer) = CallMedia::link_offer(&loopback(), atx).await.unwrap();
+        assert!(!offer.contains("m=audio") && !offer.contains("m=video"), "{offer}");
+        // A call's answer to it, or a link answer to a call's offer, is refused.
+        assert!(
+            CallMedia::answer(
+                &loopback(),
+                &offer,
+                Box::new(Silence),
+                Box::new(Recorder::new()),
+                mpsc::channel(1).0
+            )
+            .await
+            .is_err()
+        );
+        let (b, answer) = CallMedia::link_answer(&loopback(), &offer, btx).await.unwrap();
+        a.answered(&answer).await.unwrap();
+        assert!(connected(&mut arx, Duration::from_secs(10)).await, "the opener connects");
+        assert!(connected(&mut brx, Duration::from_secs(10)).await, "the answerer connects");
+        serve_each(&b, bulk);
+        assert_eq!((a.open_channels(), b.open_channels()), (0, 0));
+        let mut ch = a.open_file_channel().await.unwrap();
+        assert_eq!(a.open_channels(), 1);
+        ch.write_all(b"give").await.unwrap();
+        let mut got = Vec::new();
+        ch.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got.len(), 16 * 65_552);
+        drop(ch);
+        assert_eq!(a.open_channels(), 0);
+        // No audio went either way.
+        assert_eq!(a.stats.sent.load(Ordering::Relaxed), 0);
+        a.close().await;
+        b.close().await;
+    }
+
+    #[test]
+    fn a_link_description_holds_one_data_section_and_no_media() {
+        let print = "a=fingerprint:sha-256 AA:BB\r\n";
+        let data = "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
+        let audio = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n";
+        assert!(check_link_sdp(&format!("v=0\r\n{print}{data}")).is_ok());
+        let with_audio = format!("v=0\r\n{print}{audio}{data}");
+        assert!(check_link_sdp(&with_audio).unwrap_err().contains("data-channel section only"));
+        assert!(check_link_sdp(&format!("v=0\r\n{data}")).unwrap_err().contains("fingerprint"));
+        assert!(check_sdp(&format!("v=0\r\n{print}{data}")).unwrap_err().contains("Opus"));
     }
 
     /// Echoes what a channel brings, then closes it.
@@ -906,7 +1043,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn file_channels_carry_bytes_in_order_from_either_side() {
-        let _quiet = crate::call::REAL_TIME.lock().await;
+        let _quiet = crate::REAL_TIME.lock().await;
         use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
         let (a, b) = silent_call().await;
         serve_each(&a, echo);
@@ -944,7 +1081,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn camera_video_crosses_as_the_pictures_sent_and_stops_when_the_camera_is_off() {
-        let _quiet = crate::call::REAL_TIME.lock().await;
+        let _quiet = crate::REAL_TIME.lock().await;
         let (alice_sees, bob_sees) = (video::LatestPicture::new(), video::LatestPicture::new());
         let devices = |sees: &video::LatestPicture| Devices {
             video_out: Box::new(sees.clone()),

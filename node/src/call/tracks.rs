@@ -44,6 +44,8 @@ pub struct MediaStats {
     pub video: VideoStats,
     /// The shared screen's.
     pub screen: VideoStats,
+    /// File channels open now, either way.
+    pub channels: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Live figures of one video track each way.

@@ -455,7 +455,7 @@ mod tests {
 
     #[test]
     fn the_pattern_reads_back_after_vp8_and_at_half_size() {
-        let _quiet = crate::call::REAL_TIME.blocking_lock();
+        let _quiet = crate::REAL_TIME.blocking_lock();
         let mut pattern = TestPattern::new(640, 480).unwrap();
         let mut enc =
             Encoder::new(EncoderConfig { width: 640, height: 480, fps: 30, kbps: 600 }).unwrap();

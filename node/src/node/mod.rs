@@ -44,8 +44,8 @@ pub(crate) use core::control;
 pub use core::{
     AttachmentView, CallAudio, CallDevices, CallOptions, CallState, CallVideo, CallView,
     CommunityItemView, CommunitySettingsDraft, CommunityView, Feed, GroupChange, HistoryAt,
-    LiveShare, MAX_COMMUNITY_FILE, MAX_DRAFT, ModEntryView, NoTraceState, NoTraceView, PostDraft,
-    ScheduledContent, Verification, VoiceSource, fold_for_search,
+    LinkView, LiveShare, MAX_COMMUNITY_FILE, MAX_DRAFT, ModEntryView, NoTraceState, NoTraceView,
+    PostDraft, ScheduledContent, Verification, VoiceSource, fold_for_search,
 };
 
 pub use views::{
@@ -142,6 +142,7 @@ impl NodeOptions {
                 // Peers never learn this device's addresses from it: calls
                 // too go only through the relay's TURN server.
                 media: crate::call::MediaConfig { relay_only: !config.direct, ..calls.media },
+                links: config.file_links,
                 ..calls
             },
         })

@@ -72,6 +72,11 @@ pub enum CallSignalKind {
     },
     /// The call ended.
     End(CallEndReason),
+    /// An offer for a data link (§6.9.4): files only, never rings.
+    Link {
+        /// SDP.
+        sdp: String,
+    },
 }
 
 /// A validated call signal.
@@ -102,6 +107,7 @@ pub(super) fn call_signal(c: wire::CallSignal, reply_to: bool) -> Result<CallSig
     let kind = match c.kind {
         Some(Kind::Offer(o)) => CallSignalKind::Offer { sdp: sdp(o.sdp)?, video: o.video },
         Some(Kind::Answer(a)) => CallSignalKind::Answer { sdp: sdp(a.sdp)? },
+        Some(Kind::Link(l)) => CallSignalKind::Link { sdp: sdp(l.sdp)? },
         Some(Kind::Candidate(c)) => {
             if c.candidate.is_empty()
                 || c.candidate.len() > limits::MAX_CANDIDATE
@@ -163,6 +169,18 @@ mod tests {
         assert!(call_signal(short, false).unwrap_err().contains("16 bytes"));
         let none = wire::CallSignal { call_id: vec![1; 16], kind: None };
         assert!(call_signal(none, false).is_err());
+    }
+
+    #[test]
+    fn a_link_offer_is_bounded_like_a_call_offer() {
+        use wire::call_signal::Kind;
+        let ok = signal(Kind::Link(wire::CallLink { sdp: "v=0\r\n".into() }));
+        assert!(matches!(call_signal(ok, false).unwrap().kind, CallSignalKind::Link { .. }));
+        let big = "v=0\r\n".to_string() + &"a".repeat(limits::MAX_SDP);
+        let big = signal(Kind::Link(wire::CallLink { sdp: big }));
+        assert!(call_signal(big, false).unwrap_err().contains("16384"));
+        let empty = signal(Kind::Link(wire::CallLink { sdp: String::new() }));
+        assert!(call_signal(empty, false).is_err());
     }
 
     #[test]

@@ -430,7 +430,9 @@ async fn a_file_no_relay_carries_comes_over_the_call_and_resumes_after_a_cut() {
     })
     .await;
     let mut alice = TestNode::relay_only(dir.path(), "alice", &relay.url).await;
-    let mut bob = TestNode::relay_only(dir.path(), "bob", &relay.url).await;
+    // Bob opens no data link of his own: the file waits for the call.
+    let no_links = Extra { no_links: true, ..Extra::default() };
+    let mut bob = TestNode::relay_only_with(dir.path(), "bob", &relay.url, no_links).await;
     let (bob_acct, _) = befriend(&mut alice, &mut bob).await;
     let size = 8 * MIB;
     let src = make_file(dir.path(), "film.bin", size, 9);
@@ -464,4 +466,93 @@ async fn a_file_no_relay_carries_comes_over_the_call_and_resumes_after_a_cut() {
         done.wire_bytes
     );
     alice.h.hang_up(None).await.unwrap();
+}
+
+/// R9 without a call (SPEC.md §6.9.4): the same friends and relay, no call.
+/// Bob's node, whose download has no source, opens a data link to Alice's
+/// device through the relay's TURN server; her node answers it without
+/// ringing, and the file arrives over it byte-identical. Nobody's call log
+/// or chat shows anything, and the link ends once it is idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_file_no_relay_carries_comes_over_a_data_link_without_a_call() {
+    use crate::files::{MIB, file_event, make_file, offered, sha};
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start_with(&dir.path().join("relay"), |c| {
+        c.turn_listen = Some("127.0.0.1:0".parse().unwrap());
+        c.limits.blob_max_bytes = MIB as i64;
+    })
+    .await;
+    let quick = || Extra { link_idle_ms: Some(2_000), ..Extra::default() };
+    let mut alice = TestNode::relay_only_with(dir.path(), "alice", &relay.url, quick()).await;
+    let mut bob = TestNode::relay_only_with(dir.path(), "bob", &relay.url, quick()).await;
+    befriend(&mut alice, &mut bob).await;
+    let size = 6 * MIB + 123;
+    let src = make_file(dir.path(), "film.bin", size, 21);
+    alice.h.send_file("bob", &src, "", None).await.unwrap();
+    let id = offered(&mut bob).await;
+    let done = file_event(&mut bob, "the file", |f| f.id == id && f.state == "complete").await;
+    assert_eq!(done.via, "link");
+    assert_eq!(sha(std::path::Path::new(&done.path.clone().unwrap())), sha(&src));
+    let server = relay.relay.state.turn.get().unwrap();
+    assert!(server.allocations().await >= 2, "both sides relay through TURN");
+    // Not a call: no ring, no log, nothing in the chat but the file.
+    assert!(alice.h.current_call().await.unwrap().is_none());
+    assert!(alice.h.call_log(10).await.unwrap().is_empty());
+    assert!(bob.h.call_log(10).await.unwrap().is_empty());
+    let mut rang = false;
+    while let Ok(e) = alice.events.try_recv() {
+        rang |= matches!(e, Event::Call { .. });
+    }
+    assert!(!rang, "Alice's node rang or showed a call");
+    // Idle for 2 s (checked every second): both sides end it.
+    let gone = async |n: &TestNode| {
+        for _ in 0..100 {
+            if n.h.data_links().await.unwrap().is_empty() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    };
+    assert!(gone(&bob).await, "Bob's link stayed: {:?}", bob.h.data_links().await);
+    assert!(gone(&alice).await, "Alice's link stayed: {:?}", alice.h.data_links().await);
+}
+
+/// A friend's node with `file_links = false` declines a link; a file that
+/// no source brings keeps waiting instead of failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_that_takes_no_links_declines_them_and_the_file_waits() {
+    use crate::files::{MIB, file_event, make_file, offered};
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start_with(&dir.path().join("relay"), |c| {
+        c.turn_listen = Some("127.0.0.1:0".parse().unwrap());
+        c.limits.blob_max_bytes = MIB as i64;
+    })
+    .await;
+    let no_links = Extra { no_links: true, ..Extra::default() };
+    let mut alice = TestNode::relay_only_with(dir.path(), "alice", &relay.url, no_links).await;
+    let mut bob = TestNode::relay_only(dir.path(), "bob", &relay.url).await;
+    befriend(&mut alice, &mut bob).await;
+    let src = make_file(dir.path(), "big.bin", 2 * MIB, 22);
+    alice.h.send_file("bob", &src, "", None).await.unwrap();
+    let id = offered(&mut bob).await;
+    file_event(&mut bob, "no source", |f| f.id == id && f.state == "waiting").await;
+    // Bob asked; Alice's node declined, so his link is gone, and the file
+    // still waits (not failed, not complete).
+    // (Declining takes one round trip: the link lives for tens of ms.)
+    let mut asked = false;
+    for _ in 0..2_000 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let links = bob.h.data_links().await.unwrap();
+        asked |= !links.is_empty();
+        if asked && links.is_empty() {
+            break;
+        }
+    }
+    assert!(asked, "Bob's node never asked for a link");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(bob.h.data_links().await.unwrap().is_empty(), "a declined link stayed");
+    assert!(alice.h.data_links().await.unwrap().is_empty());
+    let f = bob.h.file(&id).await.unwrap();
+    assert_eq!(f.state, "waiting", "{f:?}");
 }

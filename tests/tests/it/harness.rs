@@ -92,6 +92,10 @@ pub struct Extra {
     pub clock: Clock,
     /// How long calls ring (ms), if not the default 45 s.
     pub ring_ms: Option<u64>,
+    /// No data links for files (SPEC.md §6.9.4; `file_links = false`).
+    pub no_links: bool,
+    /// How long an idle data link stays (ms), if not the default 60 s.
+    pub link_idle_ms: Option<u64>,
 }
 
 /// A relay address nothing listens on (a node started with it is cut off).
@@ -195,6 +199,10 @@ impl TestNode {
         opts.clock = extra.clock.clone();
         if let Some(ms) = extra.ring_ms {
             opts.calls.ring_ms = ms;
+        }
+        opts.calls.links = !extra.no_links;
+        if let Some(ms) = extra.link_idle_ms {
+            opts.calls.link_idle_ms = ms;
         }
         // As a configured node: one that keeps its addresses from peers
         // calls only through the relay's TURN server.

@@ -97,6 +97,7 @@ pub fn file_line(f: &Value) -> String {
     }
     match f["via"].as_str() {
         Some("call") => line.push_str(" over the call"),
+        Some("link") => line.push_str(" over a data link"),
         Some("direct") => line.push_str(" from the sender"),
         Some("relay") => line.push_str(" from the relay"),
         _ => {}

@@ -351,7 +351,7 @@ impl Core {
         // A running call with the sender's device carries it first (SPEC.md
         // §6.9.1); a direct-only conversation's never (the call may be
         // relayed by TURN).
-        let call = if direct_only { None } else { self.call_link(&f.sender_device) };
+        let call = if direct_only { None } else { self.webrtc_source(&f.sender_device) };
         let http = self
             .relay
             .as_ref()
@@ -459,6 +459,11 @@ impl Core {
             FileInput::Waiting { id, reason } => match self.files().get(id) {
                 Ok(Some(f)) if f.outgoing => self.files().set_upload(id, "uploading", Some(reason)),
                 Ok(Some(f)) if f.state == "downloading" || f.state == "waiting" => {
+                    // No source brought it: a data link may (SPEC.md §6.9.4),
+                    // never for a direct-only conversation's file.
+                    if !self.mode_of(&f.conversation_id).direct_only() {
+                        self.want_link(&f.sender_device);
+                    }
                     self.files().set_state(id, "waiting", Some(reason))
                 }
                 other => other.map(|_| ()),
@@ -713,8 +718,9 @@ type DirectSource = (PeerId, Vec<Multiaddr>, bool);
 
 /// Where a download may come from, in the order tried.
 struct Sources {
-    /// The running call with the sender's device.
-    call: Option<Arc<crate::call::CallMedia>>,
+    /// The running call with the sender's device, or a data link to it
+    /// (`call` or `link`, SPEC.md §6.9.4).
+    call: Option<(Arc<crate::call::CallMedia>, &'static str)>,
     /// The sender's device over libp2p.
     direct: Option<DirectSource>,
     /// The relay's copy (if the announcement names one).
@@ -781,8 +787,8 @@ async fn attempt(
     let mut withdrawn = false;
     // A download task keeps its sources across retries: a call that has
     // ended since is skipped (the next call restarts the download).
-    if let Some(call) = sources.call.as_ref().filter(|c| !c.is_closed()) {
-        let (mut rx, offset) = begin(f, key, input, "call").await?;
+    if let Some((call, via)) = sources.call.as_ref().filter(|c| !c.0.is_closed()) {
+        let (mut rx, offset) = begin(f, key, input, via).await?;
         let fetched = if rx.is_done() {
             Ok(())
         } else {
@@ -790,12 +796,12 @@ async fn attempt(
                 Ok(mut channel) => {
                     xfer::fetch_over(&mut channel, id, offset, &mut rx, &mut *progress).await
                 }
-                Err(e) => Err(TransferError::Network(format!("the call: {e}"))),
+                Err(e) => Err(TransferError::Network(format!("the {via}: {e}"))),
             }
         };
         match settle(f, rx, fetched).await {
             Err(e) if e.is_transient() => {
-                tracing::debug!(file = %hex::encode(id), error = %e, "fetch over the call failed");
+                tracing::debug!(file = %hex::encode(id), error = %e, via, "fetch over WebRTC failed");
                 withdrawn = matches!(e, TransferError::Unavailable(_));
                 last_err = e;
             }

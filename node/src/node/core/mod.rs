@@ -72,7 +72,9 @@ mod search;
 mod settings;
 mod typing;
 
-pub use calls::{CallAudio, CallDevices, CallOptions, CallState, CallVideo, CallView, Feed};
+pub use calls::{
+    CallAudio, CallDevices, CallOptions, CallState, CallVideo, CallView, Feed, LinkView,
+};
 pub use chats::HistoryAt;
 pub use communities::{
     AttachmentView, CommunityItemView, CommunitySettingsDraft, CommunityView, MAX_COMMUNITY_FILE,
@@ -232,6 +234,8 @@ pub struct Core {
     backups: backups::Backups,
     /// The call this node is in.
     calls: calls::Calls,
+    /// Data links for files (SPEC.md §6.9.4).
+    links: calls::Links,
     /// The database was restored from its backup when this node started.
     restored_at_start: bool,
 }
@@ -330,6 +334,7 @@ impl Core {
             kept: HashSet::new(),
             backups: backups::Backups::new(changes),
             calls: Default::default(),
+            links: Default::default(),
             restored_at_start: restored.is_some(),
         };
         core.load_session()?;

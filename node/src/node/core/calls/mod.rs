@@ -6,17 +6,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
 use kovan_spec::validate::{CallEndReason, CallSignal, CallSignalKind};
 use kovan_spec::wire;
 use rand_core::{OsRng, RngCore};
 use tokio::sync::mpsc;
 
 mod devices;
+mod links;
 mod log;
 
 pub use devices::{CallDevices, Feed};
 use devices::{camera_source, devices_param, screen_source};
+pub use links::LinkView;
+pub(super) use links::Links;
 pub use log::{CallAudio, CallState, CallVideo, CallView};
 
 use super::{Core, Input};
@@ -30,7 +32,9 @@ pub const RING_MS: u64 = 45_000;
 /// How long an answered call may take to connect.
 pub const CONNECT_MS: u64 = 30_000;
 /// Candidates kept for a call whose connection is not built yet.
-const MAX_EARLY_CANDIDATES: usize = 32;
+pub(super) const MAX_EARLY_CANDIDATES: usize = 32;
+/// A data link ends once no channel was open on it this long (§6.9.4).
+pub const LINK_IDLE_MS: u64 = 60_000;
 /// Calls `kovan calls` lists at most.
 pub const MAX_CALL_LOG: usize = 1_000;
 
@@ -43,6 +47,10 @@ pub struct CallOptions {
     pub ring_ms: u64,
     /// How long an answered call may take to connect (ms).
     pub connect_ms: u64,
+    /// Open and answer data links for files (SPEC.md §6.9.4).
+    pub links: bool,
+    /// A link ends once no channel was open on it this long (ms).
+    pub link_idle_ms: u64,
 }
 
 impl CallOptions {
@@ -52,6 +60,8 @@ impl CallOptions {
             media: MediaConfig { udp, ice_servers: Vec::new(), relay_only: false },
             ring_ms: RING_MS,
             connect_ms: CONNECT_MS,
+            links: true,
+            link_idle_ms: LINK_IDLE_MS,
         }
     }
 }
@@ -66,6 +76,12 @@ pub(in crate::node) enum CallInput {
     Media { id: [u8; 16], event: MediaEvent },
     /// Ringing, or connecting, took too long.
     Timeout { id: [u8; 16], state: CallState },
+    /// A data link's connection and its offer or answer were made (or not).
+    LinkMade { id: [u8; 16], made: Result<(CallMedia, String), String> },
+    /// A data link came up or failed.
+    LinkMedia { id: [u8; 16], event: MediaEvent },
+    /// Time to see whether a data link is idle.
+    LinkCheck { id: [u8; 16] },
 }
 
 /// The call this node is in.
@@ -214,14 +230,15 @@ impl Core {
     }
 
     /// Builds the call's connection with its offer (`offer` None) or its
-    /// answer to `offer`; media events are forwarded to the core.
+    /// answer to `offer`, or (`devices` None) a data link's (§6.9.4); media
+    /// events are forwarded to the core.
     fn make_media(
         &self,
         id: [u8; 16],
-        devices: &CallDevices,
+        devices: Option<&CallDevices>,
         offer: Option<String>,
     ) -> NodeResult<()> {
-        let devices = devices.make().map_err(NodeError::Invalid)?;
+        let devices = devices.map(|d| d.make()).transpose().map_err(NodeError::Invalid)?;
         let mut config = self.options.calls.media.clone();
         let input = self.call_input();
         let relay = self
@@ -238,22 +255,32 @@ impl Core {
                     Err(e) => tracing::info!(error = %e, "no TURN credentials from the relay"),
                 }
             }
+            let link = devices.is_none();
             let made = if config.relay_only && config.ice_servers.is_empty() {
                 Err("this device keeps its addresses from friends (direct = false), so calls \
                      go through the relay's TURN server, which is not available"
                     .to_owned())
             } else {
-                match offer {
-                    None => CallMedia::offer_with(&config, devices, tx).await,
-                    Some(offer) => CallMedia::answer_with(&config, &offer, devices, tx).await,
+                match (devices, offer) {
+                    (Some(d), None) => CallMedia::offer_with(&config, d, tx).await,
+                    (Some(d), Some(offer)) => CallMedia::answer_with(&config, &offer, d, tx).await,
+                    (None, None) => CallMedia::link_offer(&config, tx).await,
+                    (None, Some(offer)) => CallMedia::link_answer(&config, &offer, tx).await,
                 }
             };
             let ok = made.is_ok();
-            if input.send(Input::Call(CallInput::Made { id, made })).await.is_err() || !ok {
+            let made =
+                if link { CallInput::LinkMade { id, made } } else { CallInput::Made { id, made } };
+            if input.send(Input::Call(made)).await.is_err() || !ok {
                 return;
             }
             while let Some(event) = rx.recv().await {
-                if input.send(Input::Call(CallInput::Media { id, event })).await.is_err() {
+                let event = if link {
+                    CallInput::LinkMedia { id, event }
+                } else {
+                    CallInput::Media { id, event }
+                };
+                if input.send(Input::Call(event)).await.is_err() {
                     return;
                 }
             }
@@ -285,7 +312,7 @@ impl Core {
             .ok_or_else(|| NodeError::State("no device for it".into()))?;
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
-        self.make_media(id, &devices, None)?;
+        self.make_media(id, Some(&devices), None)?;
         let peer_name = self.peer_name(&contact.account);
         self.calls.current = Some(Call {
             id,
@@ -335,7 +362,7 @@ impl Core {
         let offer = call.offer.take();
         call.state = CallState::Connecting;
         call.devices = Some(devices.clone());
-        self.make_media(id, &devices, offer)?;
+        self.make_media(id, Some(&devices), offer)?;
         self.call_changed();
         let c = self.calls.current.as_ref().map(|c| self.call_view(c));
         c.ok_or_else(|| NodeError::State("the call ended".into()))
@@ -420,6 +447,9 @@ impl Core {
             return Ok(());
         }
         let Ok(peer) = <[u8; 32]>::try_from(account) else { return Ok(()) };
+        if self.on_link_signal(conv, device, sent_at, &signal, now) {
+            return Ok(());
+        }
         let id = signal.call_id;
         let offered = Offered { id, conv, peer, device, sent_at };
         let ours = self.calls.current.as_ref().map(|c| (c.id, c.conv.clone(), c.outgoing, c.state));
@@ -463,7 +493,7 @@ impl Core {
             return Ok(());
         }
         match signal.kind {
-            CallSignalKind::Offer { .. } => {}
+            CallSignalKind::Offer { .. } | CallSignalKind::Link { .. } => {}
             CallSignalKind::Answer { sdp } => {
                 if !call.outgoing || call.state != CallState::Calling {
                     return Ok(());
@@ -513,6 +543,9 @@ impl Core {
 
     pub(super) fn on_call(&mut self, input: CallInput) {
         match input {
+            CallInput::LinkMade { .. }
+            | CallInput::LinkMedia { .. }
+            | CallInput::LinkCheck { .. } => self.on_link(input),
             CallInput::Made { id, made } => {
                 let current = self.calls.current.as_ref().is_some_and(|c| c.id == id);
                 match made {
@@ -584,14 +617,7 @@ impl Core {
         let early = std::mem::take(&mut call.early);
         let (conv, outgoing) = (call.conv.clone(), call.outgoing);
         let peer_device = call.peer_device.clone();
-        // The peer's device may fetch files over the call (SPEC.md §6.9.1):
-        // the core decides as for `/kovan/file/1`.
-        if let (Some(channels), Ok(peer)) =
-            (media.incoming_files(), peer_device.parse::<libp2p::PeerId>())
-        {
-            let incoming = channels.map(move |stream| (peer, stream));
-            self.spawn(crate::node::serve_files(incoming, self.input.clone()));
-        }
+        self.serve_channels(&media, &peer_device);
         for (candidate, mid, index) in early {
             let media = media.clone();
             self.spawn(async move {
@@ -625,11 +651,21 @@ impl Core {
         c.media.clone()
     }
 
+    /// What may carry `device`'s files besides libp2p and the relay: the
+    /// running call with it, else a data link (§6.9.4); and which.
+    pub(super) fn webrtc_source(&self, device: &str) -> Option<(Arc<CallMedia>, &'static str)> {
+        if let Some(call) = self.call_link(device) {
+            return Some((call, "call"));
+        }
+        self.data_link(device).map(|l| (l, "link"))
+    }
+
     /// The node stops: a call ends as hung up.
     pub(super) fn stop_calls(&mut self) {
         if let Some(id) = self.calls.current.as_ref().map(|c| c.id) {
             self.end_call(id, "hangup", Some(CallEndReason::Hangup));
         }
+        self.stop_links();
     }
 }
 
@@ -754,6 +790,7 @@ crate::control::control_methods!(node, p => {
         });
         to_value(picture)
     }
+    "links" => to_value(node.data_links().await?),
     "calls" => {
         let limit = p["limit"].as_u64().unwrap_or(50) as usize;
         to_value(node.call_log(limit).await?)
