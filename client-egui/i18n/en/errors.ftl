@@ -215,6 +215,7 @@ node-say-which-conversation-a-contact-a-group = say which conversation: a contac
 node-say-who-a-username-a-name-or = say who: a username, a name or an account id
 node-send-voice-needs-wav-or-tone-hz = send_voice needs `wav` or `tone_hz`
 node-the-call = the call: { $e }
+node-the-data-link = the data link: { $e }
 node-sender = sender: { $e }
 node-sender-unreachable = sender unreachable: { $e }
 node-sender-unreachable-timed-out = sender unreachable: timed out

@@ -211,6 +211,7 @@ node-say-which-conversation-a-contact-a-group = hangi sohbet olduğunu söyleyin
 node-say-who-a-username-a-name-or = kim olduğunu söyleyin: bir kullanıcı adı, bir ad ya da bir hesap kimliği
 node-send-voice-needs-wav-or-tone-hz = send_voice için `wav` ya da `tone_hz` gerekir
 node-the-call = arama: { $e }
+node-the-data-link = veri bağlantısı: { $e }
 node-sender = gönderen: { $e }
 node-sender-unreachable = gönderene ulaşılamadı: { $e }
 node-sender-unreachable-timed-out = gönderene ulaşılamadı: zaman aşımı

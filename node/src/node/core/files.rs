@@ -796,7 +796,10 @@ async fn attempt(
                 Ok(mut channel) => {
                     xfer::fetch_over(&mut channel, id, offset, &mut rx, &mut *progress).await
                 }
-                Err(e) => Err(TransferError::Network(format!("the {via}: {e}"))),
+                Err(e) if *via == "link" => {
+                    Err(TransferError::Network(format!("the data link: {e}")))
+                }
+                Err(e) => Err(TransferError::Network(format!("the call: {e}"))),
             }
         };
         match settle(f, rx, fetched).await {
