@@ -415,6 +415,16 @@ async fn fifty_calls_in_a_row_release_their_sockets_and_threads() {
     assert_eq!(alice.h.call_log(100).await.unwrap().len(), 50);
 }
 
+/// A relay with TURN that keeps no file over 1 MiB (a bigger one has no
+/// relay copy).
+async fn turn_relay_for_small_files(dir: &std::path::Path) -> TestRelay {
+    TestRelay::start_with(&dir.join("relay"), |c| {
+        c.turn_listen = Some("127.0.0.1:0".parse().unwrap());
+        c.limits.blob_max_bytes = crate::files::MIB as i64;
+    })
+    .await
+}
+
 /// R9 (SPEC.md §6.9.1): two friends whose nodes keep their addresses (no
 /// direct libp2p connection) and a relay that takes no file this big: the
 /// file waits until they are in a call, then comes over the call's data
@@ -424,11 +434,7 @@ async fn fifty_calls_in_a_row_release_their_sockets_and_threads() {
 async fn a_file_no_relay_carries_comes_over_the_call_and_resumes_after_a_cut() {
     use crate::files::{MIB, file_event, make_file, offered, sealed_len, sha};
     let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start_with(&dir.path().join("relay"), |c| {
-        c.turn_listen = Some("127.0.0.1:0".parse().unwrap());
-        c.limits.blob_max_bytes = MIB as i64;
-    })
-    .await;
+    let relay = turn_relay_for_small_files(dir.path()).await;
     let mut alice = TestNode::relay_only(dir.path(), "alice", &relay.url).await;
     // Bob opens no data link of his own: the file waits for the call.
     let no_links = Extra { no_links: true, ..Extra::default() };
@@ -477,11 +483,7 @@ async fn a_file_no_relay_carries_comes_over_the_call_and_resumes_after_a_cut() {
 async fn a_file_no_relay_carries_comes_over_a_data_link_without_a_call() {
     use crate::files::{MIB, file_event, make_file, offered, sha};
     let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start_with(&dir.path().join("relay"), |c| {
-        c.turn_listen = Some("127.0.0.1:0".parse().unwrap());
-        c.limits.blob_max_bytes = MIB as i64;
-    })
-    .await;
+    let relay = turn_relay_for_small_files(dir.path()).await;
     let quick = || Extra { link_idle_ms: Some(2_000), ..Extra::default() };
     let mut alice = TestNode::relay_only_with(dir.path(), "alice", &relay.url, quick()).await;
     let mut bob = TestNode::relay_only_with(dir.path(), "bob", &relay.url, quick()).await;
@@ -524,11 +526,7 @@ async fn a_file_no_relay_carries_comes_over_a_data_link_without_a_call() {
 async fn a_node_that_takes_no_links_declines_them_and_the_file_waits() {
     use crate::files::{MIB, file_event, make_file, offered};
     let dir = tempfile::tempdir().unwrap();
-    let relay = TestRelay::start_with(&dir.path().join("relay"), |c| {
-        c.turn_listen = Some("127.0.0.1:0".parse().unwrap());
-        c.limits.blob_max_bytes = MIB as i64;
-    })
-    .await;
+    let relay = turn_relay_for_small_files(dir.path()).await;
     let no_links = Extra { no_links: true, ..Extra::default() };
     let mut alice = TestNode::relay_only_with(dir.path(), "alice", &relay.url, no_links).await;
     let mut bob = TestNode::relay_only(dir.path(), "bob", &relay.url).await;

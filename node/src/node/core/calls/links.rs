@@ -230,12 +230,7 @@ impl Core {
                 let (conv, outgoing, device) =
                     (link.conv.clone(), link.outgoing, link.device.clone());
                 self.serve_channels(&media, &device);
-                for (candidate, mid, index) in early {
-                    let media = media.clone();
-                    self.spawn(async move {
-                        let _ = media.candidate(candidate, mid, index).await;
-                    });
-                }
+                self.use_candidates(&media, early);
                 let kind = if outgoing {
                     wire::call_signal::Kind::Link(wire::CallLink { sdp })
                 } else {
@@ -309,6 +304,22 @@ impl Core {
             .collect();
         views.sort_by(|a, b| a.device.cmp(&b.device));
         views
+    }
+
+    /// Candidates that came before `media` was built.
+    pub(in crate::node::core) fn use_candidates(
+        &self,
+        media: &Arc<CallMedia>,
+        early: Vec<(String, String, u32)>,
+    ) {
+        for (candidate, mid, index) in early {
+            let media = media.clone();
+            self.spawn(async move {
+                if let Err(e) = media.candidate(candidate, mid, index).await {
+                    tracing::debug!(error = %e, "an early candidate was not used");
+                }
+            });
+        }
     }
 
     /// The peer's device may fetch files over `media` (SPEC.md §6.9.1): the

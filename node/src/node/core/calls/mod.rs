@@ -618,12 +618,7 @@ impl Core {
         let (conv, outgoing) = (call.conv.clone(), call.outgoing);
         let peer_device = call.peer_device.clone();
         self.serve_channels(&media, &peer_device);
-        for (candidate, mid, index) in early {
-            let media = media.clone();
-            self.spawn(async move {
-                let _ = media.candidate(candidate, mid, index).await;
-            });
-        }
+        self.use_candidates(&media, early);
         let kind = if outgoing {
             wire::call_signal::Kind::Offer(wire::CallOffer { sdp, video: media.camera().is_on() })
         } else {
