@@ -30,11 +30,13 @@ pub enum SigContext {
     /// An account writes to a relay's communities (SPEC.md §9.10), one
     /// label per kind of action.
     Community(kovan_spec::validate::CommunityKind),
+    /// An account's ballot in a verifiable poll (SPEC.md §6.4.1).
+    PollBallot,
 }
 
 impl SigContext {
     /// Every context, for tests and the spec.
-    pub const ALL: [SigContext; 16] = {
+    pub const ALL: [SigContext; 17] = {
         use kovan_spec::validate::CommunityKind as K;
         [
             SigContext::DeviceCertificate,
@@ -53,6 +55,7 @@ impl SigContext {
             SigContext::Community(K::Report),
             SigContext::Community(K::Moderate),
             SigContext::Community(K::Membership),
+            SigContext::PollBallot,
         ]
     };
 
@@ -64,6 +67,7 @@ impl SigContext {
             SigContext::AccountRegistration => "kovan/v1/account-registration",
             SigContext::FriendRequest => "kovan/v1/friend-request",
             SigContext::RelayDevice => "kovan/v1/relay-device",
+            SigContext::PollBallot => "kovan/v1/poll-ballot",
             SigContext::Community(k) => {
                 use kovan_spec::validate::CommunityKind as K;
                 match k {

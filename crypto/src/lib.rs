@@ -14,6 +14,7 @@
 //! - [`file`]: chunked file encryption with a fresh key per file.
 //! - [`chat_seal`]: the second seal of password-sealed chats.
 //! - [`community`]: signed community actions (posts, comments, moderation).
+//! - [`poll`]: signed ballots of verifiable polls and their audit.
 //!
 //! Key separation: an account key signs only device certificates (and, later,
 //! account-level statements); each device has four keys, each for exactly one
@@ -29,6 +30,7 @@ pub mod file;
 pub mod identity;
 pub mod keystore;
 pub mod mls;
+pub mod poll;
 pub mod safety;
 pub mod storage;
 

@@ -171,6 +171,8 @@ pub enum Incoming {
         sender: Box<DeviceCertificate>,
         /// The plaintext (an `AppEnvelope`).
         plaintext: Vec<u8>,
+        /// The epoch it was sent in (authenticated by MLS).
+        epoch: u64,
     },
     /// A commit that was applied.
     Commit {
@@ -391,6 +393,31 @@ impl Conversations {
         Ok(self.load(group_id)?.epoch().as_u64())
     }
 
+    /// The current epoch, the distinct member accounts in increasing order,
+    /// and the MLS exporter value for `label` with the context `context`
+    /// makes of those two (SPEC.md §6.4.1).
+    pub fn export_for_members(
+        &self,
+        group_id: &[u8],
+        now: u64,
+        label: &str,
+        context: impl FnOnce(u64, &[[u8; 32]]) -> [u8; 32],
+    ) -> Result<(u64, Vec<[u8; 32]>, [u8; 32])> {
+        let group = self.load(group_id)?;
+        let epoch = group.epoch().as_u64();
+        let mut accounts: Vec<[u8; 32]> =
+            groups::members(&group, now).iter().map(|(_, c)| *c.account().as_bytes()).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        let ctx = context(epoch, &accounts);
+        let value = group
+            .export_secret(self.provider.crypto(), label, &ctx, 32)
+            .map_err(mls_err)?
+            .try_into()
+            .map_err(|_| ConversationError::Mls("the exporter gave a short value".into()))?;
+        Ok((epoch, accounts, value))
+    }
+
     /// Processes an incoming MLS message. Duplicates are recognised by
     /// digest before any decryption and reported as [`Incoming::Duplicate`].
     pub fn receive(&self, db: &Database, bytes: &[u8], now: u64) -> Result<Incoming> {
@@ -470,6 +497,7 @@ impl Conversations {
                 .ok_or_else(|| ConversationError::Untrusted("sender is not a member".into()))?;
             groups::member_cert(group, leaf, now)
         };
+        let epoch = processed.epoch().as_u64();
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(m) => {
                 let sender = sender_cert(&group)?;
@@ -477,6 +505,7 @@ impl Conversations {
                     group_id,
                     sender: Box::new(sender),
                     plaintext: m.into_bytes(),
+                    epoch,
                 })
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {

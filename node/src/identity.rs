@@ -198,6 +198,18 @@ impl Identity {
         Ok((tbs, sig))
     }
 
+    /// Signs a ballot of a verifiable poll (SPEC.md §6.4.1) with the
+    /// account key; None on a device without it.
+    pub fn sign_ballot(
+        &self,
+        poll: &[u8; 16],
+        binding: &[u8; 32],
+        choices: &[u32],
+    ) -> Option<[u8; 64]> {
+        let account = self.contents.account.as_ref()?;
+        Some(kovan_crypto::poll::sign_ballot(account, poll, binding, choices))
+    }
+
     /// The safety number with another account.
     pub fn safety_number(&self, other: &kovan_crypto::identity::AccountId) -> SafetyNumber {
         SafetyNumber::new(&self.account(), other)

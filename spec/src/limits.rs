@@ -133,6 +133,11 @@ pub const MAX_POLL_OPTION: usize = 256;
 /// Ballots listed when a poll is closed (one per voting account).
 pub const MAX_POLL_BALLOTS: usize = 10_000;
 
+/// Voters of a verifiable poll (§6.4.1): its close lists up to two signed
+/// ballots per voter (≤ 120 bytes each), which must fit one
+/// [`MAX_APP_ENVELOPE`].
+pub const MAX_POLL_VOTERS: usize = 300;
+
 /// A location's label (§6.5): UTF-8 bytes.
 pub const MAX_LOCATION_LABEL: usize = 256;
 

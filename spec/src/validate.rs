@@ -73,6 +73,8 @@ pub enum Content {
         poll: MessageId,
         /// Option indexes, strictly increasing.
         choices: Vec<u32>,
+        /// A verifiable poll's ballot signature (§6.4.1).
+        signature: Option<[u8; 64]>,
     },
     /// The creator closes a poll with the ballots it counted.
     PollClose {
@@ -80,6 +82,10 @@ pub enum Content {
         poll: MessageId,
         /// One ballot per account, accounts strictly increasing.
         ballots: Vec<([u8; 32], Vec<u32>)>,
+        /// A verifiable poll's: one signature per ballot; empty otherwise.
+        signatures: Vec<[u8; 64]>,
+        /// A verifiable poll's void ballots (double votes), in order.
+        void: Vec<SignedBallot>,
     },
     /// A shared location (§6.5).
     Location(Place),
@@ -562,22 +568,67 @@ mod tests {
         let poll = |options: &[&str]| wire::Poll {
             question: "q".into(),
             options: options.iter().map(|o| o.to_string()).collect(),
-            multiple: false,
+            ..Default::default()
         };
         assert!(!invalid(C::Poll(poll(&["a", "b"]))));
+        let checked = |voters: Vec<Vec<u8>>, nonce: usize| {
+            let mut p = poll(&["a", "b"]);
+            p.verifiable = Some(wire::VerifiablePoll {
+                epoch: 3,
+                nonce: vec![1; nonce],
+                voters,
+                binding: vec![2; 32],
+            });
+            C::Poll(p)
+        };
+        assert!(!invalid(checked(vec![vec![1; 32], vec![2; 32]], 16)));
+        assert!(invalid(checked(vec![vec![2; 32], vec![1; 32]], 16)), "voter order");
+        assert!(invalid(checked(vec![vec![1; 32], vec![1; 32]], 16)), "a voter twice");
+        assert!(invalid(checked(vec![], 16)), "nobody may vote");
+        assert!(invalid(checked(vec![vec![1; 31]], 16)), "short account");
+        assert!(invalid(checked(vec![vec![1; 32]], 15)), "short nonce");
         assert!(invalid(C::Poll(poll(&["a"]))));
         assert!(invalid(C::Poll(poll(&["a", "a"]))));
         assert!(invalid(C::Poll(poll(&["a", " "]))));
         assert!(invalid(C::Poll(poll(&["a"; 13]))));
-        let vote = |choices: Vec<u32>| C::Vote(wire::Vote { poll: vec![7; 16], choices });
+        let vote = |choices: Vec<u32>| {
+            C::Vote(wire::Vote { poll: vec![7; 16], choices, ..Default::default() })
+        };
+        let signed = |choices: Vec<u32>, len: usize| {
+            C::Vote(wire::Vote { poll: vec![7; 16], choices, signature: vec![5; len] })
+        };
+        assert!(!invalid(signed(vec![1], 64)));
+        assert!(invalid(signed(vec![1], 63)), "short signature");
+        assert!(invalid(signed(vec![], 64)), "a signed ballot withdraws nothing");
         assert!(!invalid(vote(vec![0, 3])));
         assert!(!invalid(vote(vec![])));
         assert!(invalid(vote(vec![3, 0])));
         assert!(invalid(vote(vec![1, 1])));
         assert!(invalid(vote(vec![12])));
-        assert!(invalid(C::Vote(wire::Vote { poll: vec![7; 15], choices: vec![0] })));
-        let ballot = |a: u8, c: Vec<u32>| wire::PollBallot { account: vec![a; 32], choices: c };
-        let close = |ballots| C::PollClose(wire::PollClose { poll: vec![7; 16], ballots });
+        assert!(invalid(C::Vote(wire::Vote {
+            poll: vec![7; 15],
+            choices: vec![0],
+            ..Default::default()
+        })));
+        let ballot = |a: u8, c: Vec<u32>| wire::PollBallot {
+            account: vec![a; 32],
+            choices: c,
+            ..Default::default()
+        };
+        let close = |ballots| {
+            C::PollClose(wire::PollClose { poll: vec![7; 16], ballots, ..Default::default() })
+        };
+        let sig = |mut b: wire::PollBallot| {
+            b.signature = vec![9; 64];
+            b
+        };
+        assert!(!invalid(close(vec![sig(ballot(1, vec![0])), sig(ballot(2, vec![1]))])));
+        assert!(invalid(close(vec![sig(ballot(1, vec![0])), ballot(2, vec![1])])), "half signed");
+        let voided =
+            |void| C::PollClose(wire::PollClose { poll: vec![7; 16], ballots: vec![], void });
+        assert!(!invalid(voided(vec![sig(ballot(1, vec![0])), sig(ballot(1, vec![1]))])));
+        assert!(invalid(voided(vec![ballot(1, vec![0])])), "an unsigned void ballot");
+        assert!(invalid(voided(vec![sig(ballot(1, vec![1])), sig(ballot(1, vec![0]))])), "order");
         assert!(!invalid(close(vec![ballot(1, vec![0]), ballot(2, vec![1])])));
         assert!(invalid(close(vec![ballot(2, vec![0]), ballot(1, vec![1])])), "order");
         assert!(invalid(close(vec![ballot(1, vec![0]), ballot(1, vec![1])])), "twice");

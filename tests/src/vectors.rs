@@ -2,6 +2,8 @@
 //! inputs. Every file lists its inputs and expected outputs in hex, so an
 //! implementation in any language can check itself against them.
 
+mod poll;
+
 use ed25519_dalek::SigningKey;
 use kovan_crypto::context::{self, SigContext};
 use kovan_crypto::envelope::{self, PayloadKind, Sender};
@@ -55,11 +57,33 @@ mod decoded {
             }}),
             Some(C::File(f)) => json!({"file": file(f)}),
             Some(C::Poll(p)) => {
-                json!({"poll": {"question": p.question, "options": p.options, "multiple": p.multiple}})
+                let mut poll =
+                    json!({"question": p.question, "options": p.options, "multiple": p.multiple});
+                if let Some(v) = &p.verifiable {
+                    poll["verifiable"] = json!({"epoch": v.epoch, "nonce": h(&v.nonce), "voters": v.voters.iter().map(|a| h(a)).collect::<Vec<_>>(), "binding": h(&v.binding)});
+                }
+                json!({ "poll": poll })
             }
-            Some(C::Vote(v)) => json!({"vote": {"poll": h(&v.poll), "choices": v.choices}}),
+            Some(C::Vote(v)) => {
+                let mut vote = json!({"poll": h(&v.poll), "choices": v.choices});
+                if !v.signature.is_empty() {
+                    vote["signature"] = json!(h(&v.signature));
+                }
+                json!({ "vote": vote })
+            }
             Some(C::PollClose(c)) => {
-                json!({"poll_close": {"poll": h(&c.poll), "ballots": c.ballots.iter().map(|b| json!({"account": h(&b.account), "choices": b.choices})).collect::<Vec<_>>()}})
+                let ballot = |b: &wire::PollBallot| {
+                    let mut j = json!({"account": h(&b.account), "choices": b.choices});
+                    if !b.signature.is_empty() {
+                        j["signature"] = json!(h(&b.signature));
+                    }
+                    j
+                };
+                let mut close = json!({"poll": h(&c.poll), "ballots": c.ballots.iter().map(ballot).collect::<Vec<_>>()});
+                if !c.void.is_empty() {
+                    close["void"] = json!(c.void.iter().map(ballot).collect::<Vec<_>>());
+                }
+                json!({ "poll_close": close })
             }
             Some(C::Location(l)) => {
                 json!({"location": {"lat_e7": l.lat_e7, "lon_e7": l.lon_e7, "accuracy_m": l.accuracy_m, "label": l.label, "live_until_ms": l.live_until_ms}})
@@ -459,6 +483,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         content: Some(content),
     };
     use wire::app_envelope::Content as C;
+    let poll_vectors = poll::poll_vectors();
     let mut with_reply = base(C::Text(wire::Text { body: "evet 👍".into() }));
     with_reply.reply_to = vec![0x22; 16];
     let apps = [
@@ -567,9 +592,28 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 question: "Nereye gidelim?".into(),
                 options: vec!["deniz".into(), "dağ".into(), "şehir".into()],
                 multiple: false,
+                verifiable: None,
             })),
         ),
-        ("vote", base(C::Vote(wire::Vote { poll: vec![0x22; 16], choices: vec![0, 2] }))),
+        (
+            "poll-verifiable",
+            base(C::Poll(wire::Poll {
+                question: "Başkan kim olsun?".into(),
+                options: vec!["Ayşe".into(), "Mehmet".into()],
+                multiple: false,
+                verifiable: Some(poll_vectors.poll.clone()),
+            })),
+        ),
+        (
+            "vote",
+            base(C::Vote(wire::Vote {
+                poll: vec![0x22; 16],
+                choices: vec![0, 2],
+                signature: Vec::new(),
+            })),
+        ),
+        ("vote-signed", base(C::Vote(poll_vectors.vote.clone()))),
+        ("poll-close-verifiable", base(C::PollClose(poll_vectors.close.clone()))),
         ("typing", base(C::Typing(wire::Typing { active: true }))),
         (
             "call-offer",
@@ -604,9 +648,18 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             base(C::PollClose(wire::PollClose {
                 poll: vec![0x22; 16],
                 ballots: vec![
-                    wire::PollBallot { account: vec![0x01; 32], choices: vec![0] },
-                    wire::PollBallot { account: vec![0x02; 32], choices: vec![2] },
+                    wire::PollBallot {
+                        account: vec![0x01; 32],
+                        choices: vec![0],
+                        signature: Vec::new(),
+                    },
+                    wire::PollBallot {
+                        account: vec![0x02; 32],
+                        choices: vec![2],
+                        signature: Vec::new(),
+                    },
                 ],
+                void: Vec::new(),
             })),
         ),
         (
@@ -655,6 +708,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 question: "tek?".into(),
                 options: vec!["a".into()],
                 multiple: false,
+                verifiable: None,
             })),
         ),
     ];
@@ -672,6 +726,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
 
     // §7.9 password-sealed chats
     out.push(chat_seal(&base)?);
+    out.push(poll_vectors.file);
 
     // §7.4 friend messages (the key package is opaque to the decoder; a
     // real one is 300-400 bytes)

@@ -77,6 +77,24 @@ chat-poll-options-hint = one per line
 chat-start-poll = Start poll
 chat-poll-closed = Poll closed
 chat-close-poll = Close poll
+chat-verifiable-poll = Verifiable
+chat-verifiable-poll-hint = Today's members are the voters; each casts one signed ballot, and every member can check the ballots and the tally.
+chat-cast-ballot = Cast ballot
+chat-poll-verified = ✔ Verified
+chat-poll-does-not-hold = ⚠ The tally does not hold
+chat-poll-check-details = What was checked
+chat-poll-eligible = { $counted } ballot(s) counted of { $eligible } members who may vote
+chat-poll-eligibility-checked = The voter list matched the group when the poll arrived.
+chat-poll-eligibility-unchecked = The poll arrived after the group changed, so this device could not check its voter list.
+chat-poll-eligibility-failed = The voter list does not match the group: someone tampered with the poll.
+chat-poll-not-eligible = You were not a member when the poll was made, so you cannot vote.
+chat-poll-finding-bad-signature = { $who }: a ballot whose signature does not verify (not counted)
+chat-poll-finding-not-eligible = { $who }: a ballot from someone who may not vote (not counted)
+chat-poll-finding-unfit = { $who }: a ballot with choices the poll does not offer (not counted)
+chat-poll-finding-double-vote = { $who }: voted twice, so both ballots are void
+chat-poll-finding-dropped = { $who }: the close leaves out this member's ballot
+chat-poll-finding-altered = { $who }: the close counts a different ballot than this member sent
+chat-poll-finding-bad-close = { $who }: the close counts a ballot that is not valid
 
 ## Send later
 

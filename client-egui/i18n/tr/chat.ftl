@@ -77,6 +77,24 @@ chat-poll-options-hint = her satıra bir seçenek
 chat-start-poll = Anket başlat
 chat-poll-closed = Anket kapandı
 chat-close-poll = Anketi kapat
+chat-verifiable-poll = Doğrulanabilir
+chat-verifiable-poll-hint = Bugünkü üyeler oy verir; her biri imzalı tek bir oy kullanır ve her üye oyları ve sonucu denetleyebilir.
+chat-cast-ballot = Oyu gönder
+chat-poll-verified = ✔ Doğrulandı
+chat-poll-does-not-hold = ⚠ Sonuç tutmuyor
+chat-poll-check-details = Neler denetlendi
+chat-poll-eligible = Oy verebilecek { $eligible } üyeden { $counted } oy sayıldı
+chat-poll-eligibility-checked = Anket geldiğinde seçmen listesi grupla eşleşti.
+chat-poll-eligibility-unchecked = Anket grup değiştikten sonra geldi; bu cihaz seçmen listesini denetleyemedi.
+chat-poll-eligibility-failed = Seçmen listesi grupla eşleşmiyor: biri anketle oynamış.
+chat-poll-not-eligible = Anket açıldığında üye değildiniz, bu yüzden oy veremezsiniz.
+chat-poll-finding-bad-signature = { $who }: imzası doğrulanmayan bir oy (sayılmadı)
+chat-poll-finding-not-eligible = { $who }: oy hakkı olmayan birinden bir oy (sayılmadı)
+chat-poll-finding-unfit = { $who }: ankette olmayan seçenekler içeren bir oy (sayılmadı)
+chat-poll-finding-double-vote = { $who }: iki kez oy verdi, iki oy da geçersiz
+chat-poll-finding-dropped = { $who }: kapanışta bu üyenin oyu yok
+chat-poll-finding-altered = { $who }: kapanış bu üyenin gönderdiğinden farklı bir oy sayıyor
+chat-poll-finding-bad-close = { $who }: kapanış geçerli olmayan bir oy sayıyor
 
 ## Sonra gönder
 

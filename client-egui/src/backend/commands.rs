@@ -258,8 +258,13 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 out.error("cancelling the transfer", e).await;
             }
         }
-        Cmd::PollCreate { conversation, question, options, multiple } => {
-            match n.poll_create(&conversation, &question, options, multiple).await {
+        Cmd::PollCreate { conversation, question, options, multiple, verifiable } => {
+            let made = if verifiable {
+                n.poll_create_verifiable(&conversation, &question, options, multiple).await
+            } else {
+                n.poll_create(&conversation, &question, options, multiple).await
+            };
+            match made {
                 Ok(m) => out.send(Update::Sent(Box::new(m))).await,
                 Err(e) => out.error("starting the poll", e).await,
             }

@@ -181,6 +181,8 @@ pub enum Cmd {
         options: Vec<String>,
         /// Several choices allowed.
         multiple: bool,
+        /// A verifiable poll (signed ballots, SPEC.md §6.4.1).
+        verifiable: bool,
     },
     /// Vote (an empty list withdraws).
     PollVote {

@@ -191,6 +191,18 @@ fn a_live_location_a_poll_and_a_scheduled_message() {
     shot(bob, "chat");
     shot(alice, "chat-sender");
 
+    // A verifiable poll: one signed ballot each, and a badge that says the
+    // tally holds, with what was checked.
+    type_into(alice, "Poll question", "Başkan kim olsun?");
+    type_into(alice, "Poll options", "Ayşe\nMehmet");
+    click(alice, "Verifiable");
+    click(alice, "Start poll");
+    until(bob, "the verifiable poll", |h| has(h, "Mehmet (0)") && has(h, "✔ Verified"));
+    click(bob, "Mehmet (0)");
+    until(alice, "bob's signed ballot", |h| has(h, "Mehmet (1)") && has(h, "✔ Verified"));
+    click(bob, "What was checked");
+    until(bob, "the details", |h| has_text(h, "ballot(s) counted of"));
+
     // A message for later: listed as scheduled, edited, then cancelled.
     type_into(alice, "Message", "yarın görüşürüz");
     type_into(alice, "Send at", "+2h");

@@ -50,8 +50,9 @@ pub use core::{
 
 pub use views::{
     CallRecordView, ContactView, ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta,
-    InvitationView, InviteView, LanPeer, LocationView, MemberView, MessageView, PollOptionView,
-    PollView, ReactionView, ReceiptView, ScheduledView, SearchResult, Status, VoiceMeta,
+    InvitationView, InviteView, LanPeer, LocationView, MemberView, MessageView, PollCheckView,
+    PollFindingView, PollOptionView, PollView, ReactionView, ReceiptView, ScheduledView,
+    SearchResult, Status, VoiceMeta,
 };
 pub use views::{parse_id, shown};
 

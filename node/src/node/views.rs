@@ -424,6 +424,38 @@ pub struct PollView {
     pub mine: Vec<u32>,
     /// Closed by its creator: the tally is final.
     pub closed: bool,
+    /// A verifiable poll's audit (SPEC.md §6.4.1); None for a plain poll.
+    pub verifiable: Option<PollCheckView>,
+}
+
+/// What this device checked of a verifiable poll (SPEC.md §6.4.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollCheckView {
+    /// Every check this device can make holds: each counted ballot is
+    /// signed by an eligible member, and (once closed) the close counts
+    /// every valid ballot this device received, unchanged.
+    pub verified: bool,
+    /// Whether the voter list matched this device's MLS group in the
+    /// poll's epoch: `checked`, `unchecked` (the poll arrived after the
+    /// group changed) or `failed`.
+    pub eligibility: &'static str,
+    /// How many members may vote.
+    pub eligible: usize,
+    /// Whether this account may vote.
+    pub can_vote: bool,
+    /// What the audit found, by account.
+    pub findings: Vec<PollFindingView>,
+}
+
+/// One finding of a poll's audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollFindingView {
+    /// The account it is about, hex.
+    pub account: String,
+    /// `bad_signature`, `not_eligible`, `unfit`, `double_vote` (a voter
+    /// caught, not counted), or `dropped`, `altered`, `bad_close` (the
+    /// creator's close does not hold).
+    pub finding: &'static str,
 }
 
 /// One option of a poll.
@@ -613,6 +645,7 @@ impl MessageView {
                             voters: 0,
                             mine: Vec::new(),
                             closed: false,
+                            verifiable: None,
                         });
                         ("poll", Some(question), reply)
                     }

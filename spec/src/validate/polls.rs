@@ -11,6 +11,65 @@ pub struct PollSpec {
     pub options: Vec<String>,
     /// Several choices allowed.
     pub multiple: bool,
+    /// Present: a verifiable poll (§6.4.1).
+    pub verifiable: Option<Verifiable>,
+}
+
+/// What makes a poll verifiable (SPEC.md §6.4.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verifiable {
+    /// The MLS epoch the poll was made in.
+    pub epoch: u64,
+    /// 16 random bytes.
+    pub nonce: [u8; 16],
+    /// Eligible accounts, strictly increasing.
+    pub voters: Vec<[u8; 32]>,
+    /// The MLS exporter value that binds the poll to its epoch.
+    pub binding: [u8; 32],
+}
+
+impl Verifiable {
+    /// Whether `account` may vote.
+    pub fn eligible(&self, account: &[u8]) -> bool {
+        <&[u8; 32]>::try_from(account).is_ok_and(|a| self.voters.binary_search(a).is_ok())
+    }
+}
+
+/// A signed ballot of a verifiable poll (§6.4.1).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SignedBallot {
+    /// The voter's account.
+    pub account: [u8; 32],
+    /// Option indexes, strictly increasing, not empty.
+    pub choices: Vec<u32>,
+    /// The account's signature.
+    pub signature: [u8; 64],
+}
+
+fn verifiable(v: wire::VerifiablePoll) -> Result<Verifiable, String> {
+    let nonce =
+        v.nonce.as_slice().try_into().map_err(|_| "a verifiable poll's nonce is 16 bytes")?;
+    let binding =
+        v.binding.as_slice().try_into().map_err(|_| "a verifiable poll's binding is 32 bytes")?;
+    if v.voters.is_empty() || v.voters.len() > limits::MAX_POLL_VOTERS {
+        return Err("a verifiable poll has 1..=300 voters".into());
+    }
+    let mut voters: Vec<[u8; 32]> = Vec::with_capacity(v.voters.len());
+    for a in v.voters {
+        let a: [u8; 32] = a.as_slice().try_into().map_err(|_| "a voter is a 32-byte account")?;
+        if voters.last().is_some_and(|last| *last >= a) {
+            return Err("voters must be in increasing account order".into());
+        }
+        voters.push(a);
+    }
+    Ok(Verifiable { epoch: v.epoch, nonce, voters, binding })
+}
+
+fn signature(s: &[u8]) -> Result<Option<[u8; 64]>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.try_into().map(Some).map_err(|_| "a ballot signature is 64 bytes".into())
 }
 
 /// Checks a poll's fields (SPEC.md §6.4).
@@ -29,7 +88,8 @@ pub fn poll_spec(p: wire::Poll) -> Result<PollSpec, String> {
             return Err("poll options must be distinct".into());
         }
     }
-    Ok(PollSpec { question: p.question, options: p.options, multiple: p.multiple })
+    let verifiable = p.verifiable.map(verifiable).transpose()?;
+    Ok(PollSpec { question: p.question, options: p.options, multiple: p.multiple, verifiable })
 }
 
 /// Checks a list of choices: at most 12, strictly increasing, each below
@@ -46,7 +106,12 @@ pub(super) fn choices(c: Vec<u32>) -> Result<Vec<u32>, String> {
 
 pub(super) fn vote(v: wire::Vote) -> Result<Content, String> {
     let poll = v.poll.as_slice().try_into().map_err(|_| "vote poll must be 16 bytes")?;
-    Ok(Content::Vote { poll, choices: choices(v.choices)? })
+    let signature = signature(&v.signature)?;
+    let choices = choices(v.choices)?;
+    if signature.is_some() && choices.is_empty() {
+        return Err("a signed ballot chooses at least one option".into());
+    }
+    Ok(Content::Vote { poll, choices, signature })
 }
 
 pub(super) fn poll_close(c: wire::PollClose) -> Result<Content, String> {
@@ -54,18 +119,46 @@ pub(super) fn poll_close(c: wire::PollClose) -> Result<Content, String> {
     if c.ballots.len() > limits::MAX_POLL_BALLOTS {
         return Err("a closed poll lists at most 10,000 ballots".into());
     }
+    if c.void.len() > limits::MAX_POLL_BALLOTS {
+        return Err("a closed poll lists at most 10,000 void ballots".into());
+    }
+    let signed = c.ballots.first().is_some_and(|b| !b.signature.is_empty()) || !c.void.is_empty();
     let mut ballots: Vec<([u8; 32], Vec<u32>)> = Vec::with_capacity(c.ballots.len());
+    let mut signatures = Vec::new();
     for b in c.ballots {
-        let account: [u8; 32] =
-            b.account.as_slice().try_into().map_err(|_| "ballot account must be 32 bytes")?;
+        let (account, chosen, sig) = ballot(b)?;
         if ballots.last().is_some_and(|(last, _)| *last >= account) {
             return Err("ballots must be in increasing account order".into());
         }
-        let chosen = choices(b.choices)?;
-        if chosen.is_empty() {
-            return Err("a ballot chooses at least one option".into());
+        match (signed, sig) {
+            (true, Some(s)) => signatures.push(s),
+            (false, None) => {}
+            _ => return Err("either every ballot of a close is signed or none is".into()),
         }
         ballots.push((account, chosen));
     }
-    Ok(Content::PollClose { poll, ballots })
+    let mut void: Vec<SignedBallot> = Vec::with_capacity(c.void.len());
+    for b in c.void {
+        let (account, choices, sig) = ballot(b)?;
+        let signature = sig.ok_or("a void ballot is signed")?;
+        let b = SignedBallot { account, choices, signature };
+        if void.last().is_some_and(|last| *last >= b) {
+            return Err("void ballots must be in increasing order".into());
+        }
+        void.push(b);
+    }
+    Ok(Content::PollClose { poll, ballots, signatures, void })
+}
+
+/// A close's ballot: account, choices and signature if any.
+type Listed = ([u8; 32], Vec<u32>, Option<[u8; 64]>);
+
+fn ballot(b: wire::PollBallot) -> Result<Listed, String> {
+    let account: [u8; 32] =
+        b.account.as_slice().try_into().map_err(|_| "ballot account must be 32 bytes")?;
+    let chosen = choices(b.choices)?;
+    if chosen.is_empty() {
+        return Err("a ballot chooses at least one option".into());
+    }
+    Ok((account, chosen, signature(&b.signature)?))
 }

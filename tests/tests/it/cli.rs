@@ -252,6 +252,33 @@ fn cli_daemons_and_relay_as_processes_befriend_and_chat() {
         out.status.success() && text.contains("kahve — 1") && text.contains("closed"),
         "{text}"
     );
+    let plain = kovan(&bob.home, &["poll", "verify", "alice", &pid]);
+    assert!(
+        !plain.status.success()
+            && String::from_utf8_lossy(&plain.stderr).contains("not verifiable")
+    );
+
+    // A verifiable one: signed ballots, checked by `poll verify`.
+    let args = ["poll", "create", "bob", "Hangisi?", "--option", "a", "--option", "b"];
+    let poll = alice.json(&[&args[..], &["--verifiable"]].concat());
+    assert_eq!(poll["poll"]["verifiable"]["eligible"], 2);
+    let vid = poll["id"].as_str().unwrap().to_owned();
+    eventually("bob's copy of the verifiable poll", || {
+        bob.json(&["history", "alice"]).as_array().unwrap().iter().any(|m| m["id"] == vid)
+    });
+    bob.json(&["poll", "vote", "alice", &vid, "--choice", "0"]);
+    let again = kovan(&bob.home, &["poll", "vote", "alice", &vid, "--choice", "1"]);
+    assert!(!again.status.success(), "one ballot each");
+    eventually("alice holds bob's ballot", || {
+        alice.json(&["poll", "verify", "bob", &vid])["poll"]["voters"] == 1
+    });
+    alice.json(&["poll", "close", "bob", &vid]);
+    eventually("bob's copy closed", || {
+        bob.json(&["poll", "verify", "alice", &vid])["poll"]["closed"] == true
+    });
+    let out = kovan(&bob.home, &["poll", "verify", "alice", &vid]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("verified") && text.contains("a — 1"), "{text}");
 
     // A point, and a live share from a GPX track, stopped.
     let point = alice.json(&["share-location", "bob", "--lat", "-33.8568", "--lon", "151.2153"]);

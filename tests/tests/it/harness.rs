@@ -239,6 +239,15 @@ impl TestNode {
         Self::boot_as(home, &name, relay, mdns, files, direct, extra).await
     }
 
+    /// Restarts the node with `edit` run on its stopped home in between
+    /// (a test playing a user who changed their node's files).
+    pub async fn restart_after(self, edit: impl FnOnce(&Home)) -> Self {
+        self.h.shutdown().await;
+        let Self { home, name, relay, mdns, files, direct, extra, .. } = self;
+        edit(&home);
+        Self::boot_as(home, &name, relay, mdns, files, direct, extra).await
+    }
+
     /// Restarts the node cut off from everyone: no reachable relay, no
     /// direct delivery, new ports nobody knows. What it sends waits in its
     /// outbox; [`Self::reconnect`] brings it back.

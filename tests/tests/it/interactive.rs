@@ -98,7 +98,7 @@ async fn a_group_poll_counts_each_member_once_changes_live_and_only_its_creator_
     // Only the creator closes it: Bob cannot, and a close he forges is
     // ignored by everyone.
     assert!(bob.h.poll_close(&gid, &id).await.is_err());
-    let forged = wire::PollClose { poll: hex::decode(&id).unwrap(), ballots: vec![] };
+    let forged = wire::PollClose { poll: hex::decode(&id).unwrap(), ..Default::default() };
     bob.h.send_raw_content(&gid, wire::app_envelope::Content::PollClose(forged)).await.unwrap();
     sync(&bob, &mut [&mut alice, &mut carol], &gid, "after the forged close").await;
     all_see(&[&alice, &carol], &gid, &id, &[2, 0, 1], false).await;
@@ -108,7 +108,8 @@ async fn a_group_poll_counts_each_member_once_changes_live_and_only_its_creator_
     assert!(closed.closed);
     all_see(&[&alice, &bob, &carol], &gid, &id, &[2, 0, 1], true).await;
     assert!(carol.h.poll_vote(&gid, &id, vec![0]).await.is_err(), "closed");
-    let late = wire::Vote { poll: hex::decode(&id).unwrap(), choices: vec![1] };
+    let late =
+        wire::Vote { poll: hex::decode(&id).unwrap(), choices: vec![1], ..Default::default() };
     carol.h.send_raw_content(&gid, wire::app_envelope::Content::Vote(late)).await.unwrap();
     sync(&carol, &mut [&mut alice, &mut bob], &gid, "after the late vote").await;
     all_see(&[&alice, &bob], &gid, &id, &[2, 0, 1], true).await;
@@ -140,17 +141,29 @@ async fn a_multiple_choice_poll_in_a_chat_and_malformed_polls_show_as_unsupporte
     // A peer sends polls that break the rules: each shows as an
     // unsupported message, and the chat goes on.
     let bad = [
-        wire::Poll { question: "".into(), options: vec!["a".into(), "b".into()], multiple: false },
-        wire::Poll { question: "tek?".into(), options: vec!["a".into()], multiple: false },
+        wire::Poll {
+            question: "".into(),
+            options: vec!["a".into(), "b".into()],
+            multiple: false,
+            ..Default::default()
+        },
+        wire::Poll {
+            question: "tek?".into(),
+            options: vec!["a".into()],
+            multiple: false,
+            ..Default::default()
+        },
         wire::Poll {
             question: "aynı?".into(),
             options: vec!["a".into(), "a".into()],
             multiple: true,
+            ..Default::default()
         },
         wire::Poll {
             question: "x".repeat(5000),
             options: vec!["a".into(), "b".into()],
             multiple: false,
+            ..Default::default()
         },
     ];
     for p in bad {
@@ -165,7 +178,7 @@ async fn a_multiple_choice_poll_in_a_chat_and_malformed_polls_show_as_unsupporte
         assert_eq!(message.kind, "unsupported");
         assert!(message.poll.is_none() && message.text.is_none());
     }
-    let bad_vote = wire::Vote { poll: vec![1, 2, 3], choices: vec![0] };
+    let bad_vote = wire::Vote { poll: vec![1, 2, 3], choices: vec![0], ..Default::default() };
     bob.h.send_raw_content("alice", wire::app_envelope::Content::Vote(bad_vote)).await.unwrap();
     bob.h.send_text("alice", "hâlâ burada mısın?", None).await.unwrap();
     let ev = tokio::time::timeout(WAIT, async {

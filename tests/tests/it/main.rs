@@ -18,3 +18,4 @@ mod relay_client;
 mod screens;
 mod seals;
 mod vectors;
+mod verifiable;

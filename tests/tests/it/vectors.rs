@@ -102,6 +102,52 @@ fn committed_vectors_verify_and_open() {
 }
 
 #[test]
+fn poll_vectors_verify_and_a_changed_ballot_does_not() {
+    use kovan_crypto::poll::{self, Close};
+    use kovan_spec::validate::{PollSpec, SignedBallot, Verifiable};
+    let v = load("poll.json");
+    let arr = |x: &Value| -> [u8; 32] { h(x).try_into().unwrap() };
+    let voters: Vec<[u8; 32]> = v["voters"].as_array().unwrap().iter().map(arr).collect();
+    let nonce: [u8; 16] = h(&v["nonce"]).try_into().unwrap();
+    let epoch = v["epoch"].as_u64().unwrap();
+    assert_eq!(hex::encode(poll::binding_context(&nonce, epoch, &voters)), v["binding_context"]);
+    let ballots = |key: &str| -> Vec<SignedBallot> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| SignedBallot {
+                account: arr(&b["account"]),
+                choices: b["choices"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_u64().unwrap() as u32)
+                    .collect(),
+                signature: h(&b["signature"]).try_into().unwrap(),
+            })
+            .collect()
+    };
+    let (counted, void) = (ballots("counted"), ballots("void"));
+    let id: [u8; 16] = h(&v["poll"]).try_into().unwrap();
+    let spec = PollSpec {
+        question: "q".into(),
+        options: vec!["a".into(), "b".into()],
+        multiple: false,
+        verifiable: None,
+    };
+    let vp = Verifiable { epoch, nonce, voters, binding: arr(&v["binding"]) };
+    let seen: Vec<SignedBallot> = counted.iter().chain(&void).cloned().collect();
+    let audit = poll::audit(&id, &spec, &vp, &seen, Some(Close { ballots: &counted, void: &void }));
+    assert!(audit.holds(), "{:?}", audit.findings);
+    assert_eq!(serde_json::json!(audit.tally), v["tally"]);
+    let mut changed = counted.clone();
+    changed[0].choices = vec![0];
+    let audit = poll::audit(&id, &spec, &vp, &seen, Some(Close { ballots: &changed, void: &void }));
+    assert!(!audit.holds(), "a close with a changed ballot must not verify");
+}
+
+#[test]
 fn file_chunk_vectors_open_and_altered_ones_do_not() {
     let v = load("file.json");
     let key = kovan_crypto::file::FileKey::from_slice(&h(&v["key"])).unwrap();

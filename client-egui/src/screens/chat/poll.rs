@@ -1,8 +1,9 @@
 //! Polls: the form that starts one, and a poll in its bubble (a click
-//! votes; its creator can close it).
+//! votes; its creator can close it). A verifiable poll takes one signed
+//! ballot, and its bubble says whether its tally holds and why.
 
 use eframe::egui::{self, RichText};
-use kovan_node::node::PollView;
+use kovan_node::node::{PollCheckView, PollView};
 
 use super::bubble::Bubble;
 use crate::backend::Cmd;
@@ -14,6 +15,7 @@ pub struct PollForm {
     question: String,
     options: String,
     multiple: bool,
+    verifiable: bool,
 }
 
 impl PollForm {
@@ -24,6 +26,8 @@ impl PollForm {
             let width = (ui.available_width() - 230.0).clamp(120.0, 260.0);
             field(ui, &tr!("chat-poll-question"), &mut self.question, "", width);
             ui.checkbox(&mut self.multiple, tr!("chat-multiple-choice"));
+            ui.checkbox(&mut self.verifiable, tr!("chat-verifiable-poll"))
+                .on_hover_text(tr!("chat-verifiable-poll-hint"));
         });
         ui.horizontal(|ui| {
             let l = ui.label(tr!("chat-poll-options"));
@@ -47,6 +51,7 @@ impl PollForm {
                     question: std::mem::take(&mut self.question).trim().to_owned(),
                     options,
                     multiple: self.multiple,
+                    verifiable: self.verifiable,
                 });
                 self.options.clear();
             }
@@ -56,6 +61,9 @@ impl PollForm {
 
 /// A poll's options as buttons with their counts; a click votes.
 pub fn card(ui: &mut egui::Ui, p: &PollView, mine_poll: bool) -> Option<Bubble> {
+    if let Some(check) = &p.verifiable {
+        return verifiable_card(ui, p, check, mine_poll);
+    }
     let mut action = None;
     for (i, o) in p.options.iter().enumerate() {
         let i = i as u32;
@@ -76,10 +84,84 @@ pub fn card(ui: &mut egui::Ui, p: &PollView, mine_poll: bool) -> Option<Bubble> 
             action = Some(Bubble::Vote(mine));
         }
     }
+    closing(ui, p, mine_poll, &mut action);
+    action
+}
+
+fn closing(ui: &mut egui::Ui, p: &PollView, mine_poll: bool, action: &mut Option<Bubble>) {
     if p.closed {
         ui.label(RichText::new(tr!("chat-poll-closed")).italics());
     } else if mine_poll && ui.small_button(tr!("chat-close-poll")).clicked() {
-        action = Some(Bubble::ClosePoll);
+        *action = Some(Bubble::ClosePoll);
     }
+}
+
+/// A verifiable poll: one ballot, cast once (a multiple-choice one is
+/// ticked first, then cast), with a badge that says whether the tally
+/// holds and details of what was checked.
+fn verifiable_card(
+    ui: &mut egui::Ui,
+    p: &PollView,
+    check: &PollCheckView,
+    mine_poll: bool,
+) -> Option<Bubble> {
+    let mut action = None;
+    let voted = !p.mine.is_empty();
+    let open = !p.closed && !voted && check.can_vote;
+    let picked_id = ui.id().with("verifiable-poll-pick");
+    let mut picked: Vec<u32> = ui.data(|d| d.get_temp(picked_id)).unwrap_or_default();
+    for (i, o) in p.options.iter().enumerate() {
+        let i = i as u32;
+        let chosen = p.mine.contains(&i) || picked.contains(&i);
+        let label = format!("{} ({})", o.text, o.votes);
+        if ui.add_enabled(open, egui::Button::selectable(chosen, label)).clicked() {
+            if !p.multiple {
+                action = Some(Bubble::Vote(vec![i]));
+            } else if chosen {
+                picked.retain(|c| *c != i);
+            } else {
+                picked.push(i);
+                picked.sort_unstable();
+            }
+        }
+    }
+    if p.multiple
+        && open
+        && ui.add_enabled(!picked.is_empty(), egui::Button::new(tr!("chat-cast-ballot"))).clicked()
+    {
+        action = Some(Bubble::Vote(std::mem::take(&mut picked)));
+    }
+    ui.data_mut(|d| d.insert_temp(picked_id, picked));
+    let (badge, color) = if check.verified {
+        (tr!("chat-poll-verified"), ui.visuals().widgets.active.bg_fill)
+    } else {
+        (tr!("chat-poll-does-not-hold"), ui.visuals().error_fg_color)
+    };
+    ui.label(RichText::new(badge).color(color).strong());
+    ui.collapsing(tr!("chat-poll-check-details"), |ui| {
+        ui.label(tr!("chat-poll-eligible", counted = p.voters, eligible = check.eligible));
+        ui.label(match check.eligibility {
+            "checked" => tr!("chat-poll-eligibility-checked"),
+            "failed" => tr!("chat-poll-eligibility-failed"),
+            _ => tr!("chat-poll-eligibility-unchecked"),
+        });
+        if !check.can_vote {
+            ui.label(tr!("chat-poll-not-eligible"));
+        }
+        for f in &check.findings {
+            let who = f.account.get(..12).unwrap_or(&f.account).to_owned();
+            let text = match f.finding {
+                "bad_signature" => tr!("chat-poll-finding-bad-signature", who = who),
+                "not_eligible" => tr!("chat-poll-finding-not-eligible", who = who),
+                "unfit" => tr!("chat-poll-finding-unfit", who = who),
+                "double_vote" => tr!("chat-poll-finding-double-vote", who = who),
+                "dropped" => tr!("chat-poll-finding-dropped", who = who),
+                "altered" => tr!("chat-poll-finding-altered", who = who),
+                _ => tr!("chat-poll-finding-bad-close", who = who),
+            };
+            ui.label(text);
+        }
+    });
+    closing(ui, p, mine_poll, &mut action);
     action
 }

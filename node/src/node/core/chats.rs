@@ -3,7 +3,8 @@
 //! (I4), message views (with reactions, poll tallies and live locations),
 //! and marking a conversation read.
 
-use kovan_spec::validate::ReceiptKind;
+use kovan_spec::validate::{Content, ReceiptKind, ValidatedApp};
+use kovan_spec::validate_app_envelope;
 
 use super::Core;
 use crate::control::{s, to_value};
@@ -40,7 +41,18 @@ impl Core {
         let reactions = history.reactions(conv, &m.message_id)?;
         let mut view = MessageView::new(conv, m, &reactions, &me);
         self.open_view(conv, &mut view, m.body.as_deref());
-        if view.poll.is_some() {
+        if let Some(poll) = view.poll.take() {
+            let spec = match m.body.as_deref().map(validate_app_envelope) {
+                Some(Ok(ValidatedApp { content: Content::Poll(p), .. })) => Some(p),
+                _ => None,
+            };
+            if let Some(spec) = spec
+                && let Some(v) = &spec.verifiable
+            {
+                view.poll = Some(self.verified_view(conv, &m.message_id, &spec, v, poll)?);
+                return Ok(view);
+            }
+            view.poll = Some(poll);
             let votes = history.poll_votes(conv, &m.message_id)?;
             return Ok(view.with_votes(&votes, &me));
         }

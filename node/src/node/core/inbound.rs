@@ -5,7 +5,7 @@
 //! it belongs to.
 
 use kovan_crypto::envelope::{Opened, PayloadKind};
-use kovan_spec::validate::Content;
+use kovan_spec::validate::{Content, PollSpec};
 use kovan_spec::validate_app_envelope;
 use kovan_spec::wire;
 use libp2p::PeerId;
@@ -159,8 +159,10 @@ impl Core {
         {
             return Err(reject("a direct-only conversation's message came through a relay"));
         }
-        let (group_id, sender, plaintext) = match incoming {
-            Incoming::Application { group_id, sender, plaintext } => (group_id, sender, plaintext),
+        let (group_id, sender, plaintext, epoch) = match incoming {
+            Incoming::Application { group_id, sender, plaintext, epoch } => {
+                (group_id, sender, plaintext, epoch)
+            }
             Incoming::Commit { group_id, summary, rollback, .. } => {
                 return self.on_commit_applied(&group_id, &summary, rollback);
             }
@@ -232,6 +234,11 @@ impl Core {
                 })?;
                 self.db.note_envelope_message(&o.envelope_id, &group_id, &app.message_id)?;
                 if stored.is_some()
+                    && let Content::Poll(PollSpec { verifiable: Some(v), .. }) = &app.content
+                {
+                    self.on_verifiable_poll(&group_id, &app.message_id, v, epoch)?;
+                }
+                if stored.is_some()
                     && let Content::Location(place) = &app.content
                 {
                     let sent = app.timestamp_ms as i64;
@@ -248,11 +255,11 @@ impl Core {
                     }
                 }
             }
-            Content::Vote { poll, ref choices } => {
-                self.on_vote(&group_id, &poll, &account, choices, &app)?;
+            Content::Vote { poll, ref choices, signature } => {
+                self.on_vote(&group_id, &poll, &account, choices, signature, &app)?;
             }
-            Content::PollClose { poll, ballots } => {
-                self.on_poll_close(&group_id, &poll, &account, &ballots, now)?;
+            Content::PollClose { poll, .. } => {
+                self.on_poll_close(&group_id, &poll, &account, &app.content, now)?;
             }
             Content::LocationUpdate { target, point } => {
                 let at = app.timestamp_ms as i64;

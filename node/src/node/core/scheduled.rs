@@ -63,6 +63,7 @@ impl ScheduledContent {
                     question: question.trim().to_owned(),
                     options: options.iter().map(|o| o.trim().to_owned()).collect(),
                     multiple: *multiple,
+                    verifiable: None,
                 };
                 poll_spec(poll.clone()).map_err(NodeError::Invalid)?;
                 Ok((wire::app_envelope::Content::Poll(poll), None))

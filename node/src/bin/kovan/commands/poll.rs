@@ -1,12 +1,12 @@
-//! Polls: `poll create`, `vote`, `close`.
+//! Polls: `poll create`, `vote`, `close`, `verify`.
 
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use crate::output::message_line;
+use crate::output::{message_line, print_value};
 use crate::{Context, remote};
 
-/// Polls: create one, vote, close it.
+/// Polls: create one, vote, close it, check a verifiable one.
 #[derive(Debug, Subcommand)]
 pub enum Poll {
     /// Start a poll in a chat or group.
@@ -21,6 +21,11 @@ pub enum Poll {
         /// Let members choose several options.
         #[arg(long)]
         multiple: bool,
+        /// A verifiable poll: today's members are its voters, each casts
+        /// one signed ballot, and every member can check the ballots and
+        /// the tally (`kovan poll verify`).
+        #[arg(long)]
+        verifiable: bool,
     },
     /// Vote (again, to change your vote; with no --choice, withdraw it).
     Vote {
@@ -39,15 +44,41 @@ pub enum Poll {
         /// The poll's message id.
         poll: String,
     },
+    /// Check a verifiable poll: every ballot's signature and eligibility,
+    /// and that the creator's close counts every ballot this device saw,
+    /// unchanged. Exits with status 1 if the tally does not hold.
+    Verify {
+        /// A contact or conversation id.
+        with: String,
+        /// The poll's message id.
+        poll: String,
+    },
 }
 
 impl Poll {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
         let (method, params) = match self {
-            Poll::Create { to, question, options, multiple } => (
+            Poll::Create { to, question, options, multiple, verifiable } => (
                 "poll_create",
-                json!({ "to": to, "question": question, "options": options, "multiple": multiple }),
+                json!({ "to": to, "question": question, "options": options,
+                        "multiple": multiple, "verifiable": verifiable }),
             ),
+            Poll::Verify { with, poll } => {
+                let v =
+                    remote::call(&ctx.home, "poll_verify", json!({ "with": with, "poll": poll }))?;
+                print_value(ctx.json, &v, |v| {
+                    println!("{}", message_line(v));
+                    println!("{}", poll_lines(&v["poll"]));
+                });
+                let check = &v["poll"]["verifiable"];
+                if check.is_null() {
+                    anyhow::bail!("this poll is not verifiable: its votes are not signed");
+                }
+                if check["verified"].as_bool() != Some(true) {
+                    anyhow::bail!("the poll's tally does not hold (see the findings above)");
+                }
+                return Ok(());
+            }
             Poll::Vote { with, poll, choices } => {
                 ("poll_vote", json!({ "with": with, "poll": poll, "choices": choices }))
             }
@@ -75,5 +106,37 @@ fn poll_lines(p: &Value) -> String {
     }
     let state = if p["closed"].as_bool() == Some(true) { "closed" } else { "open" };
     out.push(format!("  {} voter(s), {state}", p["voters"]));
+    let check = &p["verifiable"];
+    if !check.is_null() {
+        out.push(format!(
+            "  verifiable: {} ballot(s) counted of {} eligible; {}; eligibility {}",
+            p["voters"],
+            check["eligible"],
+            if check["verified"].as_bool() == Some(true) { "verified" } else { "DOES NOT HOLD" },
+            check["eligibility"].as_str().unwrap_or("?"),
+        ));
+        for f in check["findings"].as_array().into_iter().flatten() {
+            let account = f["account"].as_str().unwrap_or("");
+            out.push(format!(
+                "    {}: {}",
+                account.get(..16).unwrap_or(account),
+                finding_text(f["finding"].as_str().unwrap_or(""))
+            ));
+        }
+    }
     out.join("\n")
+}
+
+/// A finding of a poll's audit in plain words.
+fn finding_text(finding: &str) -> &'static str {
+    match finding {
+        "bad_signature" => "a ballot whose signature does not verify (not counted)",
+        "not_eligible" => "a ballot from someone who may not vote (not counted)",
+        "unfit" => "a ballot with choices the poll does not offer (not counted)",
+        "double_vote" => "voted twice: both ballots are void",
+        "dropped" => "the close leaves out this member's ballot",
+        "altered" => "the close counts a different ballot than this member sent",
+        "bad_close" => "the close counts a ballot that is not valid",
+        _ => "an unknown finding",
+    }
 }

@@ -1,10 +1,15 @@
 //! Polls on the core thread (SPEC.md §6.4): creating one, voting (a later
 //! vote of the same account replaces the earlier one, so a vote sent twice
 //! counts once), and closing it with the final ballots, which every member
-//! adopts so all end with the same tally.
+//! adopts so all end with the same tally. Verifiable polls (§6.4.1) are in
+//! [`verifiable`].
 
-use kovan_spec::validate::{Content, PollSpec, ValidatedApp, poll_spec};
+mod verifiable;
+
+use kovan_spec::validate::{Content, PollSpec, SignedBallot, ValidatedApp, poll_spec};
 use kovan_spec::{validate_app_envelope, wire};
+use verifiable::Source;
+pub(super) use verifiable::signed_close;
 
 use super::{Core, internal, now_ms};
 use crate::control::{s, strings, to_value};
@@ -13,7 +18,11 @@ use crate::node::{NodeError, NodeHandle, NodeResult, views};
 
 impl Core {
     /// The poll a message holds, with its creator's account.
-    fn poll(&self, conv: &[u8], id: &[u8; 16]) -> crate::Result<Option<(PollSpec, Vec<u8>)>> {
+    pub(super) fn poll(
+        &self,
+        conv: &[u8],
+        id: &[u8; 16],
+    ) -> crate::Result<Option<(PollSpec, Vec<u8>)>> {
         let Some(m) = self.history().get(conv, id)? else { return Ok(None) };
         let Some(body) = m.body.as_deref() else { return Ok(None) };
         Ok(match validate_app_envelope(body).map(|a| a.content) {
@@ -38,10 +47,31 @@ impl Core {
         poll: &[u8; 16],
         voter: &[u8],
         choices: &[u32],
+        signature: Option<[u8; 64]>,
         app: &ValidatedApp,
     ) -> crate::Result<()> {
-        let at = app.timestamp_ms as i64;
-        if self.history().vote(conv, poll, voter, choices, at, &app.message_id)? {
+        let spec = self.poll(conv, poll)?;
+        let verifiable = spec.as_ref().is_some_and(|(p, _)| p.verifiable.is_some());
+        let changed = match signature {
+            // A signed ballot is kept as received and judged by the audit
+            // (it may arrive before its poll); after the close, the close's
+            // ballots are what count.
+            Some(signature) => {
+                let Ok(account) = <[u8; 32]>::try_from(voter) else { return Ok(()) };
+                let b = SignedBallot { account, choices: choices.to_vec(), signature };
+                !self.history().poll_closed(conv, poll)?
+                    && self.keep_ballot(conv, poll, Source::Received, &b)?
+            }
+            None if verifiable => {
+                tracing::debug!("ignored an unsigned vote in a verifiable poll");
+                false
+            }
+            None => {
+                let at = app.timestamp_ms as i64;
+                self.history().vote(conv, poll, voter, choices, at, &app.message_id)?
+            }
+        };
+        if changed {
             self.poll_updated(conv, poll)?;
         }
         Ok(())
@@ -54,16 +84,20 @@ impl Core {
         conv: &[u8],
         poll: &[u8; 16],
         sender: &[u8],
-        ballots: &[([u8; 32], Vec<u32>)],
+        close: &Content,
         now: i64,
     ) -> crate::Result<()> {
-        match self.poll(conv, poll)? {
-            Some((_, creator)) if creator == sender => {}
+        let Content::PollClose { ballots, signatures, void, .. } = close else { return Ok(()) };
+        let spec = match self.poll(conv, poll)? {
+            Some((spec, creator)) if creator == sender => spec,
             Some(_) => {
                 tracing::debug!("ignored a poll close from someone who did not create the poll");
                 return Ok(());
             }
             None => return Ok(()),
+        };
+        if spec.verifiable.is_some() && !self.history().poll_closed(conv, poll)? {
+            self.keep_close(conv, poll, &signed_close(ballots, signatures), void)?;
         }
         if self.history().close_poll(conv, poll, ballots, now)? {
             self.poll_updated(conv, poll)?;
@@ -90,16 +124,26 @@ impl Core {
         question: &str,
         options: Vec<String>,
         multiple: bool,
+        verifiable: bool,
     ) -> NodeResult<MessageView> {
-        let poll = wire::Poll {
+        let mut poll = wire::Poll {
             question: question.trim().to_owned(),
             options: options.into_iter().map(|o| o.trim().to_owned()).collect(),
             multiple,
+            verifiable: None,
         };
         poll_spec(poll.clone()).map_err(NodeError::Invalid)?;
         let (conv, recipients) = self.writable(to)?;
+        if verifiable {
+            poll.verifiable = Some(self.new_verifiable(&conv)?);
+        }
+        let checked = poll.verifiable.is_some();
         let content = wire::app_envelope::Content::Poll(poll);
         let id = self.send_app(&conv, &recipients, content, None, true)?;
+        if checked {
+            // Made from this device's own MLS state: checked by making it.
+            self.poll_checked(&conv, &id)?;
+        }
         let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("poll not stored"))?;
         self.emit(Event::Message { message: view.clone() });
         self.flush_events();
@@ -130,18 +174,26 @@ impl Core {
         if !spec.multiple && choices.len() > 1 {
             return Err(NodeError::Invalid("this poll takes one choice".into()));
         }
+        let ballot = match &spec.verifiable {
+            Some(v) => Some(self.sign_ballot(&conv, &poll, v, &choices)?),
+            None => None,
+        };
         let content = wire::app_envelope::Content::Vote(wire::Vote {
             poll: poll.to_vec(),
             choices: choices.clone(),
+            signature: ballot.as_ref().map(|b| b.signature.to_vec()).unwrap_or_default(),
         });
         let vote_id = self.send_app(&conv, &recipients, content, None, false)?;
-        let me = self.my_account();
-        self.history().vote(&conv, &poll, &me, &choices, now_ms(), &vote_id)?;
-        let view = self.message_view(&conv, &poll)?.ok_or_else(|| internal("poll vanished"))?;
-        self.emit(Event::PollUpdated { message: view.clone() });
-        self.flush_events();
-        self.pump();
-        Ok(view)
+        match &ballot {
+            Some(b) => {
+                self.keep_ballot(&conv, &poll, Source::Received, b)?;
+            }
+            None => {
+                let me = self.my_account();
+                self.history().vote(&conv, &poll, &me, &choices, now_ms(), &vote_id)?;
+            }
+        }
+        self.poll_changed_view(&conv, &poll)
     }
 
     pub(in crate::node) fn poll_close(
@@ -157,6 +209,28 @@ impl Core {
         }
         if self.history().poll_closed(&conv, &poll)? {
             return Err(NodeError::Invalid("the poll is closed already".into()));
+        }
+        if let Some(v) = &spec.verifiable {
+            let (counted, void) = self.verifiable_close(&conv, &poll, &spec, v)?;
+            let wired = |bs: &[SignedBallot]| -> Vec<wire::PollBallot> {
+                bs.iter()
+                    .map(|b| wire::PollBallot {
+                        account: b.account.to_vec(),
+                        choices: b.choices.clone(),
+                        signature: b.signature.to_vec(),
+                    })
+                    .collect()
+            };
+            let content = wire::app_envelope::Content::PollClose(wire::PollClose {
+                poll: poll.to_vec(),
+                ballots: wired(&counted),
+                void: wired(&void),
+            });
+            self.send_app(&conv, &recipients, content, None, false)?;
+            self.keep_close(&conv, &poll, &counted, &void)?;
+            let plain: Vec<_> = counted.into_iter().map(|b| (b.account, b.choices)).collect();
+            self.history().close_poll(&conv, &poll, &plain, now_ms())?;
+            return self.poll_changed_view(&conv, &poll);
         }
         // The ballots as counted here, the ones that fit the poll, by
         // account (the order the spec asks for).
@@ -175,12 +249,22 @@ impl Core {
             poll: poll.to_vec(),
             ballots: ballots
                 .iter()
-                .map(|(a, c)| wire::PollBallot { account: a.to_vec(), choices: c.clone() })
+                .map(|(a, c)| wire::PollBallot {
+                    account: a.to_vec(),
+                    choices: c.clone(),
+                    signature: Vec::new(),
+                })
                 .collect(),
+            void: Vec::new(),
         });
         self.send_app(&conv, &recipients, content, None, false)?;
         self.history().close_poll(&conv, &poll, &ballots, now_ms())?;
-        let view = self.message_view(&conv, &poll)?.ok_or_else(|| internal("poll vanished"))?;
+        self.poll_changed_view(&conv, &poll)
+    }
+
+    /// After a vote or close of ours: the poll's view, announced.
+    fn poll_changed_view(&mut self, conv: &[u8], poll: &[u8; 16]) -> NodeResult<MessageView> {
+        let view = self.message_view(conv, poll)?.ok_or_else(|| internal("poll vanished"))?;
         self.emit(Event::PollUpdated { message: view.clone() });
         self.flush_events();
         self.pump();
@@ -203,8 +287,46 @@ impl NodeHandle {
         options: Vec<String>,
         multiple: bool,
     ) -> NodeResult<MessageView> {
+        self.start_poll(to, question, options, [multiple, false]).await
+    }
+
+    /// Starts a verifiable poll (SPEC.md §6.4.1): the conversation's
+    /// members now are its voters, one signed ballot each, and every member
+    /// can check the ballots and the tally (see the poll's `verifiable`).
+    pub async fn poll_create_verifiable(
+        &self,
+        to: &str,
+        question: &str,
+        options: Vec<String>,
+        multiple: bool,
+    ) -> NodeResult<MessageView> {
+        self.start_poll(to, question, options, [multiple, true]).await
+    }
+
+    /// A poll with its `[multiple, verifiable]` flags.
+    async fn start_poll(
+        &self,
+        to: &str,
+        question: &str,
+        options: Vec<String>,
+        [multiple, verifiable]: [bool; 2],
+    ) -> NodeResult<MessageView> {
         let (to, question) = (to.to_owned(), question.to_owned());
-        self.call(move |c| c.poll_create(&to, &question, options, multiple)).await
+        self.call(move |c| c.poll_create(&to, &question, options, multiple, verifiable)).await
+    }
+
+    /// A poll with its audit run again from the stored ballots (for a
+    /// verifiable poll, `poll.verifiable` says whether it holds and why).
+    pub async fn poll_verify(&self, conversation: &str, poll: &str) -> NodeResult<MessageView> {
+        let conversation = conversation.to_owned();
+        let poll = views::parse_message_id(poll)?;
+        self.call(move |c| {
+            let (conv, _) = c.find_conversation(&conversation)?;
+            c.message_view(&conv, &poll)?
+                .filter(|m| m.poll.is_some())
+                .ok_or_else(|| NodeError::NotFound("no such poll".into()))
+        })
+        .await
     }
 
     /// Votes in a poll (option indexes from 0; empty withdraws the vote).
@@ -237,7 +359,12 @@ crate::control::control_methods!(node, p => {
     "poll_create" => {
         let options = strings(p, "options")?;
         let multiple = p["multiple"].as_bool().unwrap_or(false);
-        to_value(node.poll_create(s(p, "to")?, s(p, "question")?, options, multiple).await?)
+        let (to, question) = (s(p, "to")?, s(p, "question")?);
+        if p["verifiable"].as_bool().unwrap_or(false) {
+            to_value(node.poll_create_verifiable(to, question, options, multiple).await?)
+        } else {
+            to_value(node.poll_create(to, question, options, multiple).await?)
+        }
     }
     "poll_vote" => {
         let choices = p["choices"]
@@ -248,4 +375,5 @@ crate::control::control_methods!(node, p => {
         to_value(node.poll_vote(s(p, "with")?, s(p, "poll")?, choices).await?)
     }
     "poll_close" => to_value(node.poll_close(s(p, "with")?, s(p, "poll")?).await?),
+    "poll_verify" => to_value(node.poll_verify(s(p, "with")?, s(p, "poll")?).await?),
 });

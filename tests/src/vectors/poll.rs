@@ -1,0 +1,93 @@
+//! §6.4.1 verifiable polls: the binding's exporter context, signed ballots
+//! and a close with a void double vote, by three fixed account keys.
+
+use kovan_crypto::context::{self, SigContext};
+use kovan_crypto::identity::AccountKey;
+use kovan_crypto::poll;
+use kovan_spec::wire;
+use serde_json::{Value, json};
+
+use super::{VectorFile, file, seed};
+
+/// The poll's message id in the `app-envelope.json` cases.
+pub(super) const POLL_ID: [u8; 16] = [0x11; 16];
+
+/// What the application-envelope cases reuse.
+pub(super) struct PollVectors {
+    pub poll: wire::VerifiablePoll,
+    pub vote: wire::Vote,
+    pub close: wire::PollClose,
+    pub file: VectorFile,
+}
+
+pub(super) fn poll_vectors() -> PollVectors {
+    let mut keys: Vec<AccountKey> =
+        [0x61, 0x62, 0x63].iter().map(|&b| AccountKey::from_seed(&seed(b))).collect();
+    keys.sort_by_key(|k| *k.id().as_bytes());
+    let voters: Vec<[u8; 32]> = keys.iter().map(|k| *k.id().as_bytes()).collect();
+    let (nonce, epoch) = ([0x4e; 16], 5u64);
+    let ctx = poll::binding_context(&nonce, epoch, &voters);
+    // What MLS-Exporter("kovan/v1/poll", ctx, 32) gave in the group (the
+    // exporter itself is RFC 9420's).
+    let binding = [0xb1; 32];
+    let ballot = |k: &AccountKey, choices: &[u32]| {
+        let data = poll::ballot_data(&POLL_ID, &binding, choices);
+        let sig = poll::sign_ballot(k, &POLL_ID, &binding, choices);
+        let j = json!({
+            "account": hex::encode(k.id().as_bytes()),
+            "choices": choices,
+            "ballot_data": hex::encode(&data),
+            "signing_input": hex::encode(context::signing_input(SigContext::PollBallot, &data)),
+            "signature": hex::encode(sig),
+        });
+        let w = wire::PollBallot {
+            account: k.id().as_bytes().to_vec(),
+            choices: choices.to_vec(),
+            signature: sig.to_vec(),
+        };
+        (j, w)
+    };
+    let (a, b, c) = (&keys[0], &keys[1], &keys[2]);
+    let counted = [ballot(a, &[1]), ballot(b, &[0])];
+    let mut void = vec![ballot(c, &[0]), ballot(c, &[1])];
+    void.sort_by(|x, y| x.1.choices.cmp(&y.1.choices));
+    let vote = wire::Vote {
+        poll: POLL_ID.to_vec(),
+        choices: counted[0].1.choices.clone(),
+        signature: counted[0].1.signature.clone(),
+    };
+    let close = wire::PollClose {
+        poll: POLL_ID.to_vec(),
+        ballots: counted.iter().map(|(_, w)| w.clone()).collect(),
+        void: void.iter().map(|(_, w)| w.clone()).collect(),
+    };
+    let jsons =
+        |v: &[(Value, wire::PollBallot)]| v.iter().map(|(j, _)| j.clone()).collect::<Vec<_>>();
+    let seeds: Vec<String> = [0x61u8, 0x62, 0x63].iter().map(|&b| hex::encode(seed(b))).collect();
+    let out = file(
+        "poll.json",
+        json!({
+            "description": "SPEC.md §6.4.1: a verifiable poll's binding context, ballots signed by three accounts (the third voted twice) and the close that counts two and voids the third's pair; the tally is [1, 1]",
+            "poll": hex::encode(POLL_ID),
+            "options": 2,
+            "multiple": false,
+            "nonce": hex::encode(nonce),
+            "epoch": epoch,
+            "voter_seeds": seeds,
+            "voters": voters.iter().map(hex::encode).collect::<Vec<_>>(),
+            "exporter_label": poll::BINDING_LABEL,
+            "binding_context": hex::encode(ctx),
+            "binding": hex::encode(binding),
+            "counted": jsons(&counted),
+            "void": jsons(&void),
+            "tally": [1, 1],
+        }),
+    );
+    let poll = wire::VerifiablePoll {
+        epoch,
+        nonce: nonce.to_vec(),
+        voters: voters.iter().map(|v| v.to_vec()).collect(),
+        binding: binding.to_vec(),
+    };
+    PollVectors { poll, vote, close, file: out }
+}
