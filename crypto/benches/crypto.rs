@@ -4,9 +4,12 @@
 //! - `aead/raw`: raw ChaCha20-Poly1305 encryption (the baseline);
 //! - `envelope/seal` and `envelope/open`: sealed envelopes of the same sizes
 //!   (ECDH + HKDF + Ed25519 + padding + AEAD + certificate check);
-//! - `keystore/unlock`: Argon2id at RFC 9106 parameters plus decryption.
+//! - `keystore/unlock`: Argon2id at RFC 9106 parameters plus decryption;
+//! - `ballot/ed25519-*`: a verifiable poll's signed ballot (the baseline)
+//!   and `ballot/ring-*/N`: an anonymous ballot over a ring of N keys.
 //!
-//! Report envelope throughput as a ratio of `aead/raw` from the same run.
+//! Report envelope throughput as a ratio of `aead/raw`, and ring ballots as
+//! a ratio of `ballot/ed25519-*`, from the same run.
 
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
@@ -78,5 +81,46 @@ fn keystore_unlock(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, aead_and_envelopes, keystore_unlock);
+fn ballots(c: &mut Criterion) {
+    use kovan_crypto::{poll, ring_ballot};
+    let (poll_id, binding) = ([1u8; 16], [2u8; 32]);
+    let account = AccountKey::generate(&mut ChaCha20Rng::seed_from_u64(7));
+    let mut g = c.benchmark_group("ballot");
+    let sig = poll::sign_ballot(&account, &poll_id, &binding, &[1]);
+    let signed = kovan_spec::validate::SignedBallot {
+        account: *account.id().as_bytes(),
+        choices: vec![1],
+        signature: sig,
+    };
+    g.bench_function("ed25519-sign", |b| {
+        b.iter(|| poll::sign_ballot(&account, &poll_id, &binding, &[1]))
+    });
+    g.bench_function("ed25519-verify", |b| {
+        b.iter(|| assert!(poll::ballot_signed(&poll_id, &binding, &signed)))
+    });
+    for n in [10usize, 100, 1000] {
+        let mut keys: Vec<(ring_ballot::BallotSecret, [u8; 32])> = (0..n as u64)
+            .map(|i| {
+                let a = AccountKey::generate(&mut ChaCha20Rng::seed_from_u64(100 + i));
+                ring_ballot::ballot_key(&a, &poll_id, &binding)
+            })
+            .collect();
+        keys.sort_by_key(|(_, k)| *k);
+        let ring: Vec<[u8; 32]> = keys.iter().map(|(_, k)| *k).collect();
+        let me = &keys[n / 2].0;
+        let sign = || {
+            ring_ballot::sign_ring_ballot::<rand_core::OsRng>(me, &ring, &poll_id, &binding, &[1])
+                .unwrap()
+        };
+        let ballot = sign();
+        println!("ballot/ring/{n}: {} bytes (an Ed25519 ballot signature: 64)", ballot.size());
+        g.bench_with_input(BenchmarkId::new("ring-sign", n), &n, |b, _| b.iter(sign));
+        g.bench_with_input(BenchmarkId::new("ring-verify", n), &n, |b, _| {
+            b.iter(|| assert!(ring_ballot::ring_ballot_valid(&ring, &poll_id, &binding, &ballot)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, aead_and_envelopes, keystore_unlock, ballots);
 criterion_main!(benches);

@@ -32,11 +32,14 @@ pub enum SigContext {
     Community(kovan_spec::validate::CommunityKind),
     /// An account's ballot in a verifiable poll (SPEC.md §6.4.1).
     PollBallot,
+    /// An account registers its ballot key for an anonymous poll (SPEC.md
+    /// §6.4.2).
+    BallotKey,
 }
 
 impl SigContext {
     /// Every context, for tests and the spec.
-    pub const ALL: [SigContext; 17] = {
+    pub const ALL: [SigContext; 18] = {
         use kovan_spec::validate::CommunityKind as K;
         [
             SigContext::DeviceCertificate,
@@ -56,6 +59,7 @@ impl SigContext {
             SigContext::Community(K::Moderate),
             SigContext::Community(K::Membership),
             SigContext::PollBallot,
+            SigContext::BallotKey,
         ]
     };
 
@@ -68,6 +72,7 @@ impl SigContext {
             SigContext::FriendRequest => "kovan/v1/friend-request",
             SigContext::RelayDevice => "kovan/v1/relay-device",
             SigContext::PollBallot => "kovan/v1/poll-ballot",
+            SigContext::BallotKey => "kovan/v1/ballot-key",
             SigContext::Community(k) => {
                 use kovan_spec::validate::CommunityKind as K;
                 match k {

@@ -15,6 +15,7 @@
 //! - [`chat_seal`]: the second seal of password-sealed chats.
 //! - [`community`]: signed community actions (posts, comments, moderation).
 //! - [`poll`]: signed ballots of verifiable polls and their audit.
+//! - [`ring_ballot`]: anonymous ballots, linkable ring signatures over a poll's ballot keys.
 //!
 //! Key separation: an account key signs only device certificates (and, later,
 //! account-level statements); each device has four keys, each for exactly one
@@ -31,6 +32,7 @@ pub mod identity;
 pub mod keystore;
 pub mod mls;
 pub mod poll;
+pub mod ring_ballot;
 pub mod safety;
 pub mod storage;
 

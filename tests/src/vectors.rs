@@ -727,6 +727,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     // §7.9 password-sealed chats
     out.push(chat_seal(&base)?);
     out.push(poll_vectors.file);
+    out.push(poll::ring_ballot_vectors()?);
 
     // §7.4 friend messages (the key package is opaque to the decoder; a
     // real one is 300-400 bytes)

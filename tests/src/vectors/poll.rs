@@ -91,3 +91,96 @@ pub(super) fn poll_vectors() -> PollVectors {
     };
     PollVectors { poll, vote, close, file: out }
 }
+
+/// The randomness of the ring-ballot vector: ChaCha20 from a fixed seed,
+/// so the vector is the same on every run.
+struct VectorRng(rand_chacha::ChaCha20Rng);
+
+impl Default for VectorRng {
+    fn default() -> Self {
+        use rand_core::SeedableRng as _;
+        Self(rand_chacha::ChaCha20Rng::from_seed([0x52; 32]))
+    }
+}
+
+impl rand_core::RngCore for VectorRng {
+    fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.fill_bytes(dest)
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.0.try_fill_bytes(dest)
+    }
+}
+
+impl rand_core::CryptoRng for VectorRng {}
+
+/// §6.4.2 anonymous ballots: three accounts' ballot keys and their
+/// registrations for one poll, and a ring ballot by the second.
+pub(super) fn ring_ballot_vectors() -> anyhow::Result<VectorFile> {
+    use kovan_crypto::ring_ballot as rb;
+    use kovan_spec::encode;
+    let binding = [0xb1; 32];
+    let accounts: Vec<AccountKey> =
+        [0x61, 0x62, 0x63].iter().map(|&b| AccountKey::from_seed(&seed(b))).collect();
+    let mut keys: Vec<(usize, rb::BallotSecret, [u8; 32])> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let (s, k) = rb::ballot_key(a, &POLL_ID, &binding);
+            (i, s, k)
+        })
+        .collect();
+    keys.sort_by_key(|(_, _, k)| *k);
+    let ring: Vec<[u8; 32]> = keys.iter().map(|(_, _, k)| *k).collect();
+    let registrations: Vec<Value> = keys
+        .iter()
+        .map(|(i, _, k)| {
+            let sig = rb::sign_registration(&accounts[*i], &POLL_ID, &binding, k);
+            let wire = wire::BallotKey {
+                poll: POLL_ID.to_vec(),
+                key: k.to_vec(),
+                signature: sig.to_vec(),
+            };
+            json!({
+                "account_seed": hex::encode(seed([0x61, 0x62, 0x63][*i])),
+                "account": hex::encode(accounts[*i].id().as_bytes()),
+                "key": hex::encode(k),
+                "signature": hex::encode(sig),
+                "encoding": hex::encode(encode(&wire)),
+            })
+        })
+        .collect();
+    let signer = keys.iter().find(|(i, _, _)| *i == 1).map(|(_, s, _)| s.clone());
+    let signer = signer.ok_or_else(|| anyhow::anyhow!("no second voter"))?;
+    let choices = [1u32];
+    let b = rb::sign_ring_ballot::<VectorRng>(&signer, &ring, &POLL_ID, &binding, &choices)?;
+    let wire = wire::RingBallot {
+        poll: POLL_ID.to_vec(),
+        choices: b.choices.clone(),
+        challenge: b.challenge.to_vec(),
+        responses: b.responses.iter().map(|r| r.to_vec()).collect(),
+        key_image: b.key_image.to_vec(),
+    };
+    Ok(file(
+        "ring-ballot.json",
+        json!({
+            "description": "SPEC.md §6.4.2: three accounts' ballot keys for one poll with their registrations, and the second account's anonymous ballot (bLSAG over the ring, SHA-512, message 'kovan/v1/anonymous-ballot' || 0x00 || poll || binding || choices); the signature's randomness is from a fixed seed, so only its validity, not its bytes, is what another implementation must reproduce",
+            "poll": hex::encode(POLL_ID),
+            "binding": hex::encode(binding),
+            "registrations": registrations,
+            "ring": ring.iter().map(hex::encode).collect::<Vec<_>>(),
+            "message": hex::encode(rb::ring_message(&POLL_ID, &binding, &choices)),
+            "choices": choices,
+            "challenge": hex::encode(b.challenge),
+            "responses": b.responses.iter().map(hex::encode).collect::<Vec<_>>(),
+            "key_image": hex::encode(b.key_image),
+            "encoding": hex::encode(encode(&wire)),
+        }),
+    ))
+}

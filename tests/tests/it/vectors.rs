@@ -148,6 +148,32 @@ fn poll_vectors_verify_and_a_changed_ballot_does_not() {
 }
 
 #[test]
+fn ring_ballot_vectors_verify_and_an_altered_one_does_not() {
+    use kovan_crypto::ring_ballot::{self as rb, RingBallot};
+    let v = load("ring-ballot.json");
+    let arr = |x: &Value| -> [u8; 32] { h(x).try_into().unwrap() };
+    let poll: [u8; 16] = h(&v["poll"]).try_into().unwrap();
+    let binding = arr(&v["binding"]);
+    let ring: Vec<[u8; 32]> = v["ring"].as_array().unwrap().iter().map(arr).collect();
+    for r in v["registrations"].as_array().unwrap() {
+        let sig: [u8; 64] = h(&r["signature"]).try_into().unwrap();
+        let (account, key) = (arr(&r["account"]), arr(&r["key"]));
+        assert!(rb::registration_signed(&account, &poll, &binding, &key, &sig));
+        assert!(ring.contains(&key));
+    }
+    let ballot = RingBallot {
+        choices: vec![v["choices"][0].as_u64().unwrap() as u32],
+        challenge: arr(&v["challenge"]),
+        responses: v["responses"].as_array().unwrap().iter().map(arr).collect(),
+        key_image: arr(&v["key_image"]),
+    };
+    assert!(rb::ring_ballot_valid(&ring, &poll, &binding, &ballot));
+    let mut altered = ballot;
+    altered.choices = vec![0];
+    assert!(!rb::ring_ballot_valid(&ring, &poll, &binding, &altered));
+}
+
+#[test]
 fn file_chunk_vectors_open_and_altered_ones_do_not() {
     let v = load("file.json");
     let key = kovan_crypto::file::FileKey::from_slice(&h(&v["key"])).unwrap();
