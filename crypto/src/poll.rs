@@ -384,4 +384,31 @@ mod tests {
         let a = f.audit(&[f.ballot(1, &[0, 1])], None);
         assert_eq!(found(&a), [Finding::Unfit], "two choices in a single-choice poll");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_ballots_and_close_audit_without_panicking(
+            raw in proptest::collection::vec(
+                (0u8..4, proptest::collection::vec(0u32..14, 0..4), proptest::prelude::any::<[u8; 32]>()),
+                0..8,
+            ),
+            closed in proptest::prelude::any::<bool>(),
+        ) {
+            let f = fixture(3);
+            let ballots: Vec<SignedBallot> = raw
+                .iter()
+                .map(|(who, choices, noise)| {
+                    let mut b = f.ballot(usize::from(who % 3), choices);
+                    if *who == 3 {
+                        b.signature[..32].copy_from_slice(noise);
+                    }
+                    b
+                })
+                .collect();
+            let (half, rest) = ballots.split_at(ballots.len() / 2);
+            let close = closed.then_some(Close { ballots: half, void: rest });
+            let a = f.audit(&ballots, close);
+            proptest::prop_assert_eq!(a.tally.len(), 3);
+        }
+    }
 }

@@ -189,6 +189,7 @@ pub fn ring_ballot_valid(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use rand_core::OsRng;
 
     use super::*;
@@ -268,5 +269,18 @@ mod tests {
         assert!(!registration_signed(&id, &[2; 16], &binding, &key, &sig), "another poll");
         let other = *AccountKey::from_seed(&[78; 32]).id().as_bytes();
         assert!(!registration_signed(&other, &poll, &binding, &key, &sig), "another account");
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_ballots_are_refused_without_panicking(
+            challenge in any::<[u8; 32]>(),
+            key_image in any::<[u8; 32]>(),
+            responses in proptest::collection::vec(any::<[u8; 32]>(), 0..6),
+            ring in proptest::collection::vec(any::<[u8; 32]>(), 0..6),
+        ) {
+            let b = RingBallot { choices: vec![0], challenge, responses, key_image };
+            prop_assert!(!ring_ballot_valid(&ring, &[1; 16], &[2; 32], &b));
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! Every kovan-spec decoder on arbitrary bytes (and a community action's
-//! signature check): errors, never panics.
+//! signature check, and an anonymous ballot's): errors, never panics.
 #![no_main]
 
 use kovan_spec::{decode, wire};
@@ -28,4 +28,23 @@ fuzz_target!(|data: &[u8]| {
     // A community action with the input's tail as its signature.
     let (tbs, sig) = data.split_at(data.len().saturating_sub(64));
     let _ = kovan_crypto::community::open_action(tbs, sig);
+    ring_ballot(data);
 });
+
+/// A ring ballot cut from the input (a ring of up to 7 keys from its head,
+/// then the challenge, the key image and the responses), checked: refused
+/// or verified, never a panic.
+fn ring_ballot(data: &[u8]) {
+    use kovan_crypto::ring_ballot::{RingBallot, ring_ballot_valid};
+    let n = data.first().map_or(0, |b| usize::from(b % 8));
+    let mut chunks = data.chunks_exact(32).map(|c| <[u8; 32]>::try_from(c).unwrap_or([0; 32]));
+    let ring: Vec<[u8; 32]> = chunks.by_ref().take(n).collect();
+    let (Some(challenge), Some(key_image)) = (chunks.next(), chunks.next()) else { return };
+    let b = RingBallot {
+        choices: vec![u32::from(data.len() as u8 % 12)],
+        challenge,
+        responses: chunks.collect(),
+        key_image,
+    };
+    let _ = ring_ballot_valid(&ring, &[1; 16], &[2; 32], &b);
+}
