@@ -251,6 +251,10 @@ fn application_friend_and_group_messages_decode_to_their_fields() {
                 assert_eq!(c.call_id, h(&d["content"]["call"]["call_id"]));
                 "call"
             }
+            Some(C::Conditional(x)) => {
+                assert_eq!(x.hint, d["content"]["conditional"]["hint"].as_str().unwrap());
+                "conditional"
+            }
             None => "none",
         };
         assert_eq!(name, key, "{}", c["name"]);

@@ -14,6 +14,7 @@
 //! - [`file`]: chunked file encryption with a fresh key per file.
 //! - [`chat_seal`]: the second seal of password-sealed chats.
 //! - [`community`]: signed community actions (posts, comments, moderation).
+//! - [`conditional`]: texts sealed until their conditions (a password, an area) hold.
 //! - [`poll`]: signed ballots of verifiable polls and their audit.
 //! - [`ring_ballot`]: anonymous ballots, linkable ring signatures over a poll's ballot keys.
 //!
@@ -25,6 +26,7 @@
 
 pub mod chat_seal;
 pub mod community;
+pub mod conditional;
 pub mod context;
 pub mod envelope;
 pub mod file;

@@ -124,4 +124,5 @@ bounded! {
     Text => limits::MAX_SEALED_TEXT - 16,
     NoTraceFrame => limits::MAX_NOTRACE_FRAME,
     CommunityAction => limits::MAX_COMMUNITY_ACTION,
+    ConditionalBody => limits::MAX_SEALED_TEXT - 16,
 }

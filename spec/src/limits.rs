@@ -133,6 +133,15 @@ pub const MAX_POLL_OPTION: usize = 256;
 /// Ballots listed when a poll is closed (one per voting account).
 pub const MAX_POLL_BALLOTS: usize = 10_000;
 
+/// Conditions of one conditional message (§6.10): a password and an area.
+pub const MAX_CONDITIONS: usize = 2;
+/// A conditional message's hint, shown while it is sealed.
+pub const MAX_CONDITIONAL_HINT: usize = 256;
+/// An area condition's radius, metres.
+pub const MIN_AREA_RADIUS_M: u32 = 10;
+/// See [`MIN_AREA_RADIUS_M`].
+pub const MAX_AREA_RADIUS_M: u32 = 100_000;
+
 /// Voters of a verifiable poll (§6.4.1): its close lists up to two signed
 /// ballots per voter (≤ 120 bytes each), which must fit one
 /// [`MAX_APP_ENVELOPE`].

@@ -7,6 +7,7 @@ use crate::{Bounded, DecodeError, decode, limits};
 
 mod calls;
 mod communities;
+mod conditional;
 mod files;
 mod friends;
 mod groups;
@@ -16,6 +17,7 @@ mod seal;
 
 pub use calls::*;
 pub use communities::*;
+pub use conditional::*;
 pub use files::*;
 pub use friends::*;
 pub use groups::*;
@@ -119,6 +121,8 @@ pub enum Content {
     },
     /// A call's offer, answer, candidate or end (§6.9); never stored.
     Call(CallSignal),
+    /// A conditional message, still sealed (§6.10).
+    Conditional(ConditionalSpec),
     /// A known content type whose fields break its rules (SPEC.md §6.3):
     /// kept and shown as "unsupported message", never acted on.
     Invalid {
@@ -286,6 +290,9 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
         }
         Some(WireContent::Call(c)) => calls::call_signal(c, reply_to.is_some())
             .map_or_else(|reason| Content::Invalid { reason }, Content::Call),
+        Some(WireContent::Conditional(c)) => {
+            conditional(c).map_or_else(|reason| Content::Invalid { reason }, Content::Conditional)
+        }
         None => Content::Unknown,
     };
     Ok(ValidatedApp {

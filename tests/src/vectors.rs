@@ -2,6 +2,7 @@
 //! inputs. Every file lists its inputs and expected outputs in hex, so an
 //! implementation in any language can check itself against them.
 
+mod conditional;
 mod poll;
 
 use ed25519_dalek::SigningKey;
@@ -85,6 +86,12 @@ mod decoded {
                 }
                 json!({ "poll_close": close })
             }
+            Some(C::Conditional(c)) => json!({"conditional": {
+                "conditions": c.conditions.iter().map(|k| h(&kovan_spec::encode(k))).collect::<Vec<_>>(),
+                "nonce": h(&c.nonce),
+                "ciphertext": h(&c.ciphertext),
+                "hint": c.hint,
+            }}),
             Some(C::Location(l)) => {
                 json!({"location": {"lat_e7": l.lat_e7, "lon_e7": l.lon_e7, "accuracy_m": l.accuracy_m, "label": l.label, "live_until_ms": l.live_until_ms}})
             }
@@ -484,6 +491,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     };
     use wire::app_envelope::Content as C;
     let poll_vectors = poll::poll_vectors();
+    let (conditional, conditional_file) = conditional::conditional_vectors()?;
     let mut with_reply = base(C::Text(wire::Text { body: "evet 👍".into() }));
     with_reply.reply_to = vec![0x22; 16];
     let apps = [
@@ -613,6 +621,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             })),
         ),
         ("vote-signed", base(C::Vote(poll_vectors.vote.clone()))),
+        ("conditional", base(C::Conditional(conditional))),
         ("poll-close-verifiable", base(C::PollClose(poll_vectors.close.clone()))),
         ("typing", base(C::Typing(wire::Typing { active: true }))),
         (
@@ -728,6 +737,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     out.push(chat_seal(&base)?);
     out.push(poll_vectors.file);
     out.push(poll::ring_ballot_vectors()?);
+    out.push(conditional_file);
 
     // §7.4 friend messages (the key package is opaque to the decoder; a
     // real one is 300-400 bytes)

@@ -58,6 +58,7 @@ shell-action-changing-the-group = Error changing the group
 shell-action-changing-the-password = Error changing the password
 shell-action-changing-the-relay = Error changing the relay
 shell-action-changing-the-scheduled-message = Error changing the scheduled message
+shell-action-opening-the-message = Error opening the message
 shell-action-closing-the-poll = Error closing the poll
 shell-action-creating-the-group = Error creating the group
 shell-action-creating-your-identity = Error creating your identity

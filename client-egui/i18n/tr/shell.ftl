@@ -58,6 +58,7 @@ shell-action-changing-the-group = Grup değiştirilemedi
 shell-action-changing-the-password = Parola değiştirilemedi
 shell-action-changing-the-relay = Röle değiştirilemedi
 shell-action-changing-the-scheduled-message = Zamanlanmış mesaj değiştirilemedi
+shell-action-opening-the-message = Mesaj açılamadı
 shell-action-closing-the-poll = Anket kapatılamadı
 shell-action-creating-the-group = Grup oluşturulamadı
 shell-action-creating-your-identity = Kimliğiniz oluşturulamadı

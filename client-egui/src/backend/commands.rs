@@ -275,6 +275,18 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Err(e) => out.error("voting", e).await,
             }
         }
+        Cmd::SendConditional { conversation, text, locks } => {
+            match n.send_conditional(&conversation, &text, locks).await {
+                Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+                Err(e) => out.error("sending", e).await,
+            }
+        }
+        Cmd::OpenConditional { conversation, message, password, here } => {
+            match n.open_conditional(&conversation, &message, password.as_deref(), here).await {
+                Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+                Err(e) => out.error("opening the message", e).await,
+            }
+        }
         Cmd::PollClose { conversation, poll } => match n.poll_close(&conversation, &poll).await {
             Ok(m) => out.send(Update::Sent(Box::new(m))).await,
             Err(e) => out.error("closing the poll", e).await,

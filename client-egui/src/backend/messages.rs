@@ -200,6 +200,26 @@ pub enum Cmd {
         /// The poll message.
         poll: String,
     },
+    /// Send a text sealed until its conditions hold.
+    SendConditional {
+        /// The conversation.
+        conversation: String,
+        /// The text.
+        text: String,
+        /// Its password and/or area, and a hint.
+        locks: kovan_node::node::Locks,
+    },
+    /// Open a conditional message.
+    OpenConditional {
+        /// The conversation.
+        conversation: String,
+        /// The message.
+        message: String,
+        /// Its password, if it waits for one.
+        password: Option<String>,
+        /// Where this device is, if it waits for an area.
+        here: Option<(f64, f64)>,
+    },
     /// Send a text later.
     Schedule {
         /// The conversation.

@@ -203,6 +203,16 @@ fn a_live_location_a_poll_and_a_scheduled_message() {
     click(bob, "What was checked");
     until(bob, "the details", |h| has_text(h, "ballot(s) counted of"));
 
+    // A locked message: Bob sees what it waits for, and opens it with the
+    // password.
+    type_into(alice, "Locked message", "kasanın şifresi 4721");
+    type_into(alice, "Password", "mavi kapı");
+    click(alice, "Send locked");
+    until(bob, "the sealed message", |h| has_text(h, "Sealed until: a password"));
+    type_into(bob, "Password", "mavi kapı");
+    click(bob, "Open");
+    until(bob, "the opened text", |h| has_text(h, "kasanın şifresi 4721"));
+
     // A message for later: listed as scheduled, edited, then cancelled.
     type_into(alice, "Message", "yarın görüşürüz");
     type_into(alice, "Send at", "+2h");

@@ -49,10 +49,10 @@ pub use core::{
 };
 
 pub use views::{
-    CallRecordView, ContactView, ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta,
-    InvitationView, InviteView, LanPeer, LocationView, MemberView, MessageView, PollCheckView,
-    PollFindingView, PollOptionView, PollView, ReactionView, ReceiptView, ScheduledView,
-    SearchResult, Status, VoiceMeta,
+    Area, CallRecordView, ConditionalView, ContactView, ConversationView, Event, FileMeta,
+    FileView, GroupView, ImageMeta, InvitationView, InviteView, LanPeer, LocationView, Locks,
+    MemberView, MessageView, PollCheckView, PollFindingView, PollOptionView, PollView,
+    ReactionView, ReceiptView, ScheduledView, SearchResult, Status, VoiceMeta,
 };
 pub use views::{parse_id, shown};
 

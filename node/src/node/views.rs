@@ -342,6 +342,8 @@ pub struct MessageView {
     pub file: Option<FileMeta>,
     /// The poll and its live tally, for `kind = "poll"`.
     pub poll: Option<PollView>,
+    /// A conditional message: what it waits for (SPEC.md §6.10).
+    pub conditional: Option<ConditionalView>,
     /// The place, for `kind = "location"`.
     pub location: Option<LocationView>,
     /// A call's record: how it ended and how long it lasted.
@@ -407,6 +409,73 @@ pub struct ScheduledView {
     pub error: Option<String>,
     /// What it sends.
     pub content: crate::node::ScheduledContent,
+}
+
+/// An area a message opens in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Area {
+    /// Centre, degrees.
+    pub lat: f64,
+    /// Centre, degrees.
+    pub lon: f64,
+    /// Metres, 10..=100,000.
+    pub radius_m: u32,
+}
+
+/// The conditions of a message to send.
+#[derive(Debug, Clone, Default)]
+pub struct Locks {
+    /// Opens with this password.
+    pub password: Option<String>,
+    /// Opens inside this area (checked by the recipient's client only).
+    pub area: Option<Area>,
+    /// Shown while sealed.
+    pub hint: String,
+}
+
+/// What a conditional message waits for, as shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConditionalView {
+    /// `password`, `area`, in the sender's order.
+    pub waits_for: Vec<&'static str>,
+    /// The area, if it has one.
+    pub area: Option<Area>,
+    /// The sender's hint.
+    pub hint: String,
+    /// Opened on this device: `text` holds it.
+    pub opened: bool,
+}
+
+impl Serialize for Area {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::json!({ "lat": self.lat, "lon": self.lon, "radius_m": self.radius_m })
+            .serialize(s)
+    }
+}
+
+// Coordinates come from whole 10^-7 degrees, never NaN: equality is total.
+impl Eq for ConditionalView {}
+
+impl ConditionalView {
+    pub(crate) fn of(c: &kovan_spec::validate::ConditionalSpec) -> Self {
+        let mut area = None;
+        let waits_for = c
+            .locks
+            .iter()
+            .map(|l| match l {
+                kovan_spec::validate::Lock::Password { .. } => "password",
+                kovan_spec::validate::Lock::Area { centre, radius_m, .. } => {
+                    area = Some(Area {
+                        lat: f64::from(centre.lat_e7) / 1e7,
+                        lon: f64::from(centre.lon_e7) / 1e7,
+                        radius_m: *radius_m,
+                    });
+                    "area"
+                }
+            })
+            .collect();
+        Self { waits_for, area, hint: c.hint.clone(), opened: false }
+    }
 }
 
 /// A poll as it stands (SPEC.md §6.4).
@@ -603,6 +672,7 @@ impl MessageView {
         let mut poll = None;
         let mut location = None;
         let mut call = None;
+        let mut conditional = None;
         let (kind, text, reply_to) = match (&m.body, decoded) {
             (None, _) => ("deleted", None, None),
             (Some(_), Some(env)) => {
@@ -665,6 +735,11 @@ impl MessageView {
                     }
                     // Opened, or marked locked, by the core (it has the keys).
                     Content::Sealed(_) => ("sealed", None, reply),
+                    // Its text is filled in by the core once opened here.
+                    Content::Conditional(c) => {
+                        conditional = Some(ConditionalView::of(&c));
+                        ("conditional", None, reply)
+                    }
                     // Only a call's record is stored (the core fills in
                     // how it ended from the log).
                     Content::Call(kovan_spec::validate::CallSignal {
@@ -706,6 +781,7 @@ impl MessageView {
             poll,
             location,
             call,
+            conditional,
         }
     }
 
@@ -737,6 +813,7 @@ impl MessageView {
             poll: None,
             location: None,
             call: None,
+            conditional: None,
         }
     }
 

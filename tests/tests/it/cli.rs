@@ -280,6 +280,31 @@ fn cli_daemons_and_relay_as_processes_befriend_and_chat() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("verified") && text.contains("a — 1"), "{text}");
 
+    // A message locked with a password and an area: sealed for Bob until
+    // he gives both.
+    let pw = alice.home.join("message-password");
+    std::fs::write(&pw, "mavi kapı\n").unwrap();
+    let pw = pw.to_str().unwrap();
+    let area = ["--area", "41.0082,28.9784,500", "--hint", "kasa"];
+    let locked = alice.json(
+        &[&["send", "bob", "gizli", "--password", "--password-file", pw][..], &area].concat(),
+    );
+    assert_eq!(locked["kind"], "conditional");
+    let lid = locked["id"].as_str().unwrap().to_owned();
+    eventually("bob's sealed copy", || {
+        bob.json(&["history", "alice"]).as_array().unwrap().iter().any(|m| m["id"] == lid)
+    });
+    let far = kovan(
+        &bob.home,
+        &["open", "alice", &lid, "--password", "--password-file", pw, "--here", "39.92,32.86"],
+    );
+    assert!(!far.status.success() && String::from_utf8_lossy(&far.stderr).contains("not inside"));
+    let here =
+        ["open", "alice", &lid, "--password", "--password-file", pw, "--here", "41.0085,28.9786"];
+    let out = kovan(&bob.home, &here);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("gizli"), "{text}");
+
     // A point, and a live share from a GPX track, stopped.
     let point = alice.json(&["share-location", "bob", "--lat", "-33.8568", "--lon", "151.2153"]);
     assert_eq!(point["location"]["lat"], -33.8568);

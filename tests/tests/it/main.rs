@@ -6,6 +6,7 @@ mod calls;
 mod chat;
 mod cli;
 mod communities;
+mod conditional;
 mod faults;
 mod files;
 mod friends;

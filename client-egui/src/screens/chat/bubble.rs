@@ -71,6 +71,8 @@ pub enum Bubble {
     Vote(Vec<u32>),
     /// Close this poll.
     ClosePoll,
+    /// Open this conditional message with a password and/or a position.
+    OpenConditional(Option<String>, Option<(f64, f64)>),
     /// Download or cancel the file.
     File(FileAction),
     /// Put the text on the clipboard.
@@ -124,7 +126,9 @@ pub fn bubble(
                         small_weak(ui, bx.emoji, &format!("↪ {}", short(&quoted, 50)));
                     }
                     let body = match m.kind {
-                        "text" => m.text.clone().unwrap_or_default(),
+                        // A conditional message's text once opened; while
+                        // sealed its card says what it waits for.
+                        "text" | "conditional" => m.text.clone().unwrap_or_default(),
                         "deleted" => tr!("chat-deleted"),
                         "unsupported" => tr!("chat-unsupported"),
                         "call" => crate::screens::call::record_text(m),
@@ -198,6 +202,11 @@ pub fn bubble(
                     }
                     if let Some(p) = &m.poll
                         && let Some(a) = poll::card(ui, p, m.outgoing)
+                    {
+                        action = Some(a);
+                    }
+                    if let Some(c) = &m.conditional
+                        && let Some(a) = super::conditional::card(ui, m, c)
                     {
                         action = Some(a);
                     }

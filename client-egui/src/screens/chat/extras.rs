@@ -1,10 +1,11 @@
 //! The first part of the composer's "Attach, location, poll, send later"
-//! section: the location form, a file or image by path, the poll form
-//! (the schedule form follows them). "Choose…" opens the system's file
+//! section: the location form, a file or image by path, the poll form, the
+//! locked-message form (the schedule form follows them). "Choose…" opens the system's file
 //! dialog; what it picks fills the path.
 
 use eframe::egui;
 
+use super::conditional::LockForm;
 use super::location::LocationForm;
 use super::poll::PollForm;
 use crate::app::Ctx;
@@ -19,6 +20,7 @@ pub struct Extras {
     pub location: LocationForm,
     attach_path: String,
     poll: PollForm,
+    locked: LockForm,
 }
 
 impl Extras {
@@ -49,5 +51,6 @@ impl Extras {
             }
         });
         self.poll.show(ui, conv, cmds);
+        self.locked.show(ui, conv, cmds);
     }
 }

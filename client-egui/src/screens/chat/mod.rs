@@ -16,6 +16,7 @@
 
 mod bubble;
 mod composer;
+mod conditional;
 mod extras;
 mod forward;
 mod info;
@@ -225,6 +226,9 @@ impl ChatView {
                     cmds.push(Cmd::PollVote { conversation, poll: message, choices });
                 }
                 Bubble::ClosePoll => cmds.push(Cmd::PollClose { conversation, poll: message }),
+                Bubble::OpenConditional(password, here) => {
+                    cmds.push(Cmd::OpenConditional { conversation, message, password, here });
+                }
                 Bubble::MoreReactions => reacting = Some(message),
                 Bubble::View(id) => view = Some(id),
                 Bubble::MoveLocation(lat, lon) => {

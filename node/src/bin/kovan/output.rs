@@ -197,6 +197,28 @@ pub fn message_line(m: &Value) -> String {
             if m["poll"]["closed"].as_bool() == Some(true) { ", closed" } else { "" },
             m["text"].as_str().unwrap_or("")
         ),
+        Some("conditional") => {
+            let c = &m["conditional"];
+            let waits: Vec<&str> = c["waits_for"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|w| w.as_str())
+                .collect();
+            match m["text"].as_str() {
+                Some(text) => format!("[opened: {}] {text}", waits.join(" + ")),
+                None => format!(
+                    "[sealed until: {}{}] {} (kovan open)",
+                    waits.join(" + "),
+                    match c["area"]["radius_m"].as_u64() {
+                        Some(r) =>
+                            format!(" within {r} m of {},{}", c["area"]["lat"], c["area"]["lon"]),
+                        None => String::new(),
+                    },
+                    c["hint"].as_str().unwrap_or("")
+                ),
+            }
+        }
         Some("image") => format!(
             "[image {}×{} {}] {}",
             m["file"]["image"]["width"],

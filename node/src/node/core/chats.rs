@@ -56,6 +56,9 @@ impl Core {
             let votes = history.poll_votes(conv, &m.message_id)?;
             return Ok(view.with_votes(&votes, &me));
         }
+        if view.kind == "conditional" {
+            self.conditional_view(conv, &mut view)?;
+        }
         if view.kind == "call"
             && let Some(record) = self.call_record(&m.message_id)?
         {

@@ -216,6 +216,7 @@ impl Core {
             | Content::Unknown
             | Content::File(_)
             | Content::Poll(_)
+            | Content::Conditional(_)
             | Content::Location(_)
             | Content::Invalid { .. } => {
                 if let Content::File(offer) = &app.content {

@@ -48,6 +48,7 @@ mod backups;
 mod calls;
 mod chats;
 mod communities;
+mod conditional;
 mod delivery;
 mod drafts;
 mod files;
@@ -543,6 +544,7 @@ pub(crate) async fn control(
         files,
         media,
         polls,
+        conditional,
         scheduled,
         location,
         peers,

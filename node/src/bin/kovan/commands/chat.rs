@@ -66,13 +66,18 @@ pub struct SendText {
     reply_to: Option<String>,
     /// Send it later instead: "+10m", "+2h", "+1d 2h", or a UTC time
     /// such as "2026-12-31T23:59:00Z" (see `kovan schedule`).
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", conflicts_with_all = ["password", "area"])]
     at: Option<String>,
+    #[command(flatten)]
+    locks: super::conditional::SendLocks,
 }
 
 impl SendText {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
-        let Self { to, text, reply_to, at } = self;
+        let Self { to, text, reply_to, at, locks } = self;
+        if locks.any() {
+            return locks.send(ctx, to, text);
+        }
         match at {
             None => remote::run(
                 ctx,

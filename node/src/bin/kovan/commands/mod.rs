@@ -8,6 +8,7 @@ mod account;
 mod call;
 mod chat;
 mod community;
+mod conditional;
 mod daemon;
 #[cfg(feature = "demo")]
 mod demo;
@@ -60,6 +61,7 @@ pub enum Command {
     Unlock(seal::Unlock),
     Lock(seal::Lock),
     Send(chat::SendText),
+    Open(conditional::Open),
     SendFile(files::SendFile),
     SendImage(files::SendImage),
     SendVoice(media::SendVoice),
@@ -129,6 +131,7 @@ impl Command {
             Command::Unlock(c) => c.exec(ctx),
             Command::Lock(c) => c.exec(ctx),
             Command::Send(c) => c.exec(ctx),
+            Command::Open(c) => c.exec(ctx),
             Command::SendFile(c) => c.exec(ctx),
             Command::SendImage(c) => c.exec(ctx),
             Command::SendVoice(c) => c.exec(ctx),

@@ -1,0 +1,116 @@
+//! Conditional messages (X4, SPEC.md §6.10): the form that seals a text
+//! with a password and/or an area, and the sealed bubble that says what it
+//! waits for and opens it.
+
+use eframe::egui::{self, RichText};
+use kovan_node::node::{Area, ConditionalView, Locks, MessageView};
+
+use super::bubble::Bubble;
+use crate::backend::Cmd;
+use crate::widgets::{field, labelled};
+
+/// "LAT, LON" or "LAT, LON, RADIUS" as numbers.
+fn numbers(s: &str) -> Vec<f64> {
+    s.split(',').filter_map(|x| x.trim().parse::<f64>().ok()).collect()
+}
+
+/// The locked-message form's fields.
+#[derive(Debug, Default)]
+pub struct LockForm {
+    text: String,
+    password: String,
+    area: String,
+    hint: String,
+}
+
+impl LockForm {
+    /// The text, its password, its area ("lat, lon, radius m"), a hint and
+    /// "Send locked".
+    pub fn show(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
+        ui.horizontal_wrapped(|ui| {
+            field(ui, &tr!("chat-locked-text"), &mut self.text, "", 220.0);
+            let l = ui.label(tr!("chat-locked-password"));
+            ui.add(
+                egui::TextEdit::singleline(&mut self.password).password(true).desired_width(120.0),
+            )
+            .labelled_by(l.id);
+        });
+        ui.horizontal_wrapped(|ui| {
+            field(
+                ui,
+                &tr!("chat-locked-area"),
+                &mut self.area,
+                &tr!("chat-locked-area-hint"),
+                200.0,
+            );
+            field(ui, &tr!("chat-locked-hint"), &mut self.hint, "", 160.0);
+            let area = match numbers(&self.area).as_slice() {
+                [lat, lon, r] if *r >= 0.0 => {
+                    Some(Area { lat: *lat, lon: *lon, radius_m: *r as u32 })
+                }
+                _ => None,
+            };
+            let password = (!self.password.is_empty()).then(|| self.password.clone());
+            let ok = !self.text.trim().is_empty() && (password.is_some() || area.is_some());
+            if ui.add_enabled(ok, egui::Button::new(tr!("chat-send-locked"))).clicked() {
+                cmds.push(Cmd::SendConditional {
+                    conversation: conv.to_owned(),
+                    text: std::mem::take(&mut self.text),
+                    locks: Locks { password, area, hint: std::mem::take(&mut self.hint) },
+                });
+                self.password.clear();
+            }
+        });
+        ui.label(RichText::new(tr!("chat-locked-area-note")).small().weak());
+    }
+}
+
+/// A conditional message: opened, a small mark; sealed, what it waits for
+/// and the fields that open it.
+pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<Bubble> {
+    let waits: Vec<String> = c
+        .waits_for
+        .iter()
+        .map(|w| match *w {
+            "password" => tr!("chat-waits-password"),
+            _ => tr!("chat-waits-area"),
+        })
+        .collect();
+    if c.opened {
+        ui.label(RichText::new(tr!("chat-locked-opened", what = waits.join(" + "))).small().weak());
+        return None;
+    }
+    ui.label(RichText::new(tr!("chat-locked-waits", what = waits.join(" + "))).strong());
+    if !c.hint.is_empty() {
+        ui.label(RichText::new(tr!("chat-locked-hint-shown", hint = c.hint.clone())).italics());
+    }
+    if let Some(a) = c.area {
+        ui.label(tr!(
+            "chat-locked-area-shown",
+            lat = format!("{:.5}", a.lat),
+            lon = format!("{:.5}", a.lon),
+            radius = a.radius_m
+        ));
+        ui.label(RichText::new(tr!("chat-locked-area-note")).small().weak());
+    }
+    let id = ui.id().with(("conditional-open", &m.id));
+    let (mut password, mut here): (String, String) =
+        ui.data(|d| d.get_temp(id)).unwrap_or_default();
+    let mut action = None;
+    if c.waits_for.contains(&"password") {
+        labelled(ui, &tr!("chat-locked-password"), &mut password, true);
+    }
+    if c.area.is_some() {
+        labelled(ui, &tr!("chat-locked-here"), &mut here, false);
+    }
+    if ui.button(tr!("chat-open-locked")).clicked() {
+        let here_at = match numbers(&here).as_slice() {
+            [lat, lon] => Some((*lat, *lon)),
+            _ => None,
+        };
+        let typed = (!password.is_empty()).then(|| std::mem::take(&mut password));
+        action = Some(Bubble::OpenConditional(typed, here_at));
+    }
+    ui.data_mut(|d| d.insert_temp(id, (password, here)));
+    action
+}

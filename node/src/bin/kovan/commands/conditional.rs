@@ -1,0 +1,115 @@
+//! Conditional messages (X4, SPEC.md §6.10): `send --password/--area`,
+//! `open`. A password comes from --password-file, KOVAN_MESSAGE_PASSWORD or
+//! a prompt, and goes to the local daemon only.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::output::message_line;
+use crate::{Context, remote, secret};
+
+/// The conditions `kovan send` can put on a message.
+#[derive(Debug, Args)]
+pub struct SendLocks {
+    /// Seal the message with a password: it opens only where the password
+    /// is typed (read from --password-file, KOVAN_MESSAGE_PASSWORD or a
+    /// prompt).
+    #[arg(long)]
+    password: bool,
+    /// File holding the message's password (first line).
+    #[arg(long, value_name = "FILE", requires = "password")]
+    password_file: Option<PathBuf>,
+    /// Open only inside this circle: "LAT,LON,RADIUS_M" (10 m to 100 km).
+    /// Only the recipient's app checks it: their position is their word.
+    #[arg(long, value_name = "LAT,LON,RADIUS_M")]
+    area: Option<String>,
+    /// A hint shown while it is sealed.
+    #[arg(long, value_name = "TEXT")]
+    hint: Option<String>,
+}
+
+/// "LAT,LON" or "LAT,LON,RADIUS" as numbers.
+fn numbers(s: &str, want: usize) -> anyhow::Result<Vec<f64>> {
+    let n: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>()?;
+    if n.len() != want {
+        anyhow::bail!("give {want} numbers separated by commas");
+    }
+    Ok(n)
+}
+
+impl SendLocks {
+    /// Whether any condition was asked for.
+    pub fn any(&self) -> bool {
+        self.password || self.area.is_some()
+    }
+
+    pub fn send(&self, ctx: &Context, to: &str, text: &str) -> anyhow::Result<()> {
+        let area = match &self.area {
+            Some(a) => {
+                let n = numbers(a, 3)?;
+                Some(json!({ "lat": n[0], "lon": n[1], "radius_m": n[2] as u64 }))
+            }
+            None => None,
+        };
+        let password = match self.password {
+            true => Some(secret::read(
+                self.password_file.as_ref(),
+                "KOVAN_MESSAGE_PASSWORD",
+                "Message password: ",
+                true,
+            )?),
+            false => None,
+        };
+        let params = json!({
+            "to": to, "text": text, "area": area, "hint": self.hint,
+            "password": password.as_ref().map(|p| p.as_str()),
+        });
+        remote::run(ctx, "send_conditional", params, |v| println!("{}", message_line(v)))
+    }
+}
+
+/// Open a conditional message: with its password, and inside its area
+/// with your position.
+#[derive(Debug, Args)]
+pub struct Open {
+    /// A contact or conversation id.
+    with: String,
+    /// The message id.
+    message: String,
+    /// It opens with a password (read from --password-file,
+    /// KOVAN_MESSAGE_PASSWORD or a prompt).
+    #[arg(long)]
+    password: bool,
+    /// File holding the password (first line).
+    #[arg(long, value_name = "FILE", requires = "password")]
+    password_file: Option<PathBuf>,
+    /// Where you are, for a message that opens inside an area: "LAT,LON".
+    #[arg(long, value_name = "LAT,LON")]
+    here: Option<String>,
+}
+
+impl Open {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        let here = self.here.as_deref().map(|h| numbers(h, 2)).transpose()?;
+        let password = match self.password {
+            true => Some(secret::read(
+                self.password_file.as_ref(),
+                "KOVAN_MESSAGE_PASSWORD",
+                "Message password: ",
+                false,
+            )?),
+            false => None,
+        };
+        let params = json!({
+            "with": self.with, "message": self.message,
+            "password": password.as_ref().map(|p| p.as_str()),
+            "lat": here.as_ref().map(|h| h[0]), "lon": here.as_ref().map(|h| h[1]),
+        });
+        remote::run(ctx, "open_conditional", params, |v: &Value| {
+            println!("{}", message_line(v));
+            println!("{}", v["text"].as_str().unwrap_or(""));
+        })
+    }
+}

@@ -1,0 +1,283 @@
+//! Conditional messages (SPEC.md §6.10, X4): a text sealed under a key that
+//! only its conditions give — a password (enforced by cryptography) and an
+//! area (enforced by the recipient's client only, since positions are
+//! self-reported). The message travels and is stored sealed; a device that
+//! opens it keeps the text sealed at rest like any other field.
+
+use kovan_crypto::conditional as cond;
+use kovan_crypto::keystore::KdfParams;
+use kovan_spec::validate::{ConditionalSpec, Content, Lock, ValidatedApp};
+use kovan_spec::{limits, validate_app_envelope, wire};
+use rand_core::{OsRng, RngCore as _};
+use rusqlite::{OptionalExtension as _, params};
+use zeroize::Zeroizing;
+
+use super::{Core, internal};
+use crate::control::{s, to_value};
+use crate::node::views::{Area, Event, Locks, MessageView};
+use crate::node::{NodeError, NodeHandle, NodeResult, views};
+
+/// Argon2id costs of a password lock: what the keystore uses.
+const COSTS: KdfParams = KdfParams::RFC9106_MEMORY_CONSTRAINED;
+
+fn context(conv: &[u8], id: &[u8; 16]) -> Vec<u8> {
+    let mut c = b"conditional/opened/".to_vec();
+    c.extend_from_slice(&(conv.len() as u32).to_be_bytes());
+    c.extend_from_slice(conv);
+    c.extend_from_slice(id);
+    c
+}
+
+impl Core {
+    /// Sends a conditional message made off the core thread, and keeps its
+    /// text opened on this device.
+    fn conditional_send(
+        &mut self,
+        to: &str,
+        content: wire::Conditional,
+        text: &str,
+    ) -> NodeResult<MessageView> {
+        let (conv, recipients) = self.writable(to)?;
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let content = wire::app_envelope::Content::Conditional(content);
+        self.send_app_as(&conv, &recipients, id, content, None, true)?;
+        self.keep_opened(&conv, &id, text)?;
+        let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("message not stored"))?;
+        self.emit(Event::Message { message: view.clone() });
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+
+    fn keep_opened(&self, conv: &[u8], id: &[u8; 16], text: &str) -> crate::Result<()> {
+        let sealed = self.field.seal(&mut OsRng, &context(conv, id), text.as_bytes());
+        self.db.conn().execute(
+            "INSERT OR REPLACE INTO conditional_opened (conversation_id, message_id, text) \
+             VALUES (?1, ?2, ?3)",
+            params![conv, id.as_slice(), sealed],
+        )?;
+        Ok(())
+    }
+
+    fn opened_text(&self, conv: &[u8], id: &[u8; 16]) -> crate::Result<Option<String>> {
+        let sealed: Option<Vec<u8>> = self
+            .db
+            .conn()
+            .query_row(
+                "SELECT text FROM conditional_opened WHERE conversation_id = ?1 \
+                 AND message_id = ?2",
+                params![conv, id.as_slice()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(sealed.and_then(|s| {
+            let plain = self.field.open(&context(conv, id), &s).ok()?;
+            String::from_utf8(plain.to_vec()).ok()
+        }))
+    }
+
+    /// A conditional message of a conversation, still sealed.
+    fn conditional_spec(&self, who: &str, id: &[u8; 16]) -> NodeResult<(Vec<u8>, ConditionalSpec)> {
+        let (conv, _) = self.find_conversation(who)?;
+        let m = self.history().get(&conv, id)?;
+        let body = m.and_then(|m| m.body);
+        match body.as_deref().map(validate_app_envelope) {
+            Some(Ok(ValidatedApp { content: Content::Conditional(c), .. })) => Ok((conv, c)),
+            _ => Err(NodeError::NotFound("no such conditional message".into())),
+        }
+    }
+
+    fn conditional_opened(
+        &mut self,
+        conv: &[u8],
+        id: &[u8; 16],
+        text: &str,
+    ) -> NodeResult<MessageView> {
+        self.keep_opened(conv, id, text)?;
+        let view = self.message_view(conv, id)?.ok_or_else(|| internal("message vanished"))?;
+        self.emit(Event::MessageEdited { message: view.clone() });
+        self.flush_events();
+        Ok(view)
+    }
+
+    /// Fills in a conditional message's view: what it waits for, and its
+    /// text once opened here.
+    pub(super) fn conditional_view(
+        &self,
+        conv: &[u8],
+        view: &mut MessageView,
+    ) -> crate::Result<()> {
+        let Ok(id) = views::parse_message_id(&view.id) else { return Ok(()) };
+        let text = self.opened_text(conv, &id)?;
+        if let Some(c) = view.conditional.as_mut() {
+            c.opened = text.is_some();
+        }
+        if let Some(text) = text {
+            view.emoji_only = crate::emoji::is_emoji_only(&text, 5);
+            view.text = Some(text);
+        }
+        Ok(())
+    }
+}
+
+/// A password lock's key part, off the core thread (Argon2id takes a while).
+async fn password_part(password: &str, salt: [u8; 16], costs: [u32; 3]) -> NodeResult<cond::Part> {
+    let password = Zeroizing::new(password.to_owned());
+    tokio::task::spawn_blocking(move || cond::password_part(&password, &salt, costs))
+        .await
+        .map_err(internal)?
+        .map_err(|e| NodeError::Invalid(e.to_string()))
+}
+
+/// Conditional messages.
+impl NodeHandle {
+    /// Sends a text that opens only when all of `locks` hold (SPEC.md
+    /// §6.10): with the password, and/or inside the area (checked by the
+    /// recipient's client only).
+    pub async fn send_conditional(
+        &self,
+        to: &str,
+        text: &str,
+        locks: Locks,
+    ) -> NodeResult<MessageView> {
+        let text = crate::emoji::expand_shortcodes(text);
+        if text.trim().is_empty() || text.len() > limits::MAX_TEXT {
+            return Err(NodeError::Invalid("the message is empty or longer than 64 KiB".into()));
+        }
+        if locks.password.is_none() && locks.area.is_none() {
+            return Err(NodeError::Invalid(
+                "say what the message waits for: a password, an area or both".into(),
+            ));
+        }
+        if locks.hint.len() > limits::MAX_CONDITIONAL_HINT {
+            return Err(NodeError::Invalid("the hint is longer than 256 bytes".into()));
+        }
+        let mut conditions = Vec::new();
+        let mut parts = Vec::new();
+        if let Some(password) = &locks.password {
+            if password.chars().count() < 4 {
+                return Err(NodeError::Invalid(
+                    "a message's password has at least 4 characters".into(),
+                ));
+            }
+            let mut salt = [0u8; 16];
+            OsRng.fill_bytes(&mut salt);
+            let costs = [COSTS.m_kib, COSTS.t, COSTS.p];
+            parts.push(password_part(password, salt, costs).await?);
+            conditions.push(wire::condition::Kind::Password(wire::PasswordLock {
+                salt: salt.to_vec(),
+                memory_kib: costs[0],
+                passes: costs[1],
+                lanes: costs[2],
+            }));
+        }
+        if let Some(a) = locks.area {
+            let centre = kovan_spec::validate::Point::from_degrees(a.lat, a.lon, 0)
+                .map_err(NodeError::Invalid)?;
+            if !(limits::MIN_AREA_RADIUS_M..=limits::MAX_AREA_RADIUS_M).contains(&a.radius_m) {
+                return Err(NodeError::Invalid("an area's radius is 10 m to 100 km".into()));
+            }
+            let mut part = Zeroizing::new([0u8; 32]);
+            OsRng.fill_bytes(part.as_mut());
+            conditions.push(wire::condition::Kind::Area(wire::AreaLock {
+                lat_e7: centre.lat_e7,
+                lon_e7: centre.lon_e7,
+                radius_m: a.radius_m,
+                key_part: part.to_vec(),
+            }));
+            parts.push(part);
+        }
+        let conditions: Vec<wire::Condition> =
+            conditions.into_iter().map(|k| wire::Condition { kind: Some(k) }).collect();
+        let encoded: Vec<Vec<u8>> = conditions.iter().map(kovan_spec::encode).collect();
+        let key = cond::content_key(&parts);
+        let body =
+            Zeroizing::new(kovan_spec::encode(&wire::ConditionalBody { text: text.clone() }));
+        let (nonce, ciphertext) = cond::seal(&mut OsRng, &key, &encoded, &body);
+        let content =
+            wire::Conditional { conditions, nonce: nonce.to_vec(), ciphertext, hint: locks.hint };
+        let to = to.to_owned();
+        self.call(move |c| c.conditional_send(&to, content, &text)).await
+    }
+
+    /// Opens a conditional message with what its conditions ask for: the
+    /// password, and this device's position (`here`, degrees) for an area.
+    pub async fn open_conditional(
+        &self,
+        conversation: &str,
+        message: &str,
+        password: Option<&str>,
+        here: Option<(f64, f64)>,
+    ) -> NodeResult<MessageView> {
+        let id = views::parse_message_id(message)?;
+        let who = conversation.to_owned();
+        let (conv, spec) = self.call(move |c| c.conditional_spec(&who, &id)).await?;
+        let mut parts = Vec::new();
+        for lock in &spec.locks {
+            match lock {
+                Lock::Password { salt, costs } => {
+                    let password = password.ok_or_else(|| {
+                        NodeError::Invalid("this message opens with a password".into())
+                    })?;
+                    parts.push(password_part(password, *salt, *costs).await?);
+                }
+                Lock::Area { centre, radius_m, key_part } => {
+                    let here = here.ok_or_else(|| {
+                        NodeError::Invalid(
+                            "this message opens only inside an area: give your position".into(),
+                        )
+                    })?;
+                    let c = (f64::from(centre.lat_e7) / 1e7, f64::from(centre.lon_e7) / 1e7);
+                    if cond::distance_m(c, here) > f64::from(*radius_m) {
+                        return Err(NodeError::State(
+                            "you are not inside the area this message opens in".into(),
+                        ));
+                    }
+                    parts.push(Zeroizing::new(*key_part));
+                }
+            }
+        }
+        let key = cond::content_key(&parts);
+        let body = cond::open(&key, &spec.nonce, &spec.encoded, &spec.ciphertext)
+            .map_err(|_| NodeError::Invalid("wrong password".into()))?;
+        let text = kovan_spec::decode::<wire::ConditionalBody>(&body)
+            .map_err(|_| NodeError::Invalid("the message's sealed text is malformed".into()))?
+            .text;
+        self.call(move |c| c.conditional_opened(&conv, &id, &text)).await
+    }
+}
+
+// ---------------------------------------------------------------------
+// Control-socket methods (SPEC.md §10)
+// ---------------------------------------------------------------------
+
+crate::control::control_methods!(node, p => {
+    "send_conditional" => {
+        let area = match &p["area"] {
+            serde_json::Value::Null => None,
+            a => Some(Area {
+                lat: a["lat"].as_f64().ok_or_else(|| NodeError::Invalid("\"area\" needs lat".into()))?,
+                lon: a["lon"].as_f64().ok_or_else(|| NodeError::Invalid("\"area\" needs lon".into()))?,
+                radius_m: a["radius_m"]
+                    .as_u64()
+                    .and_then(|r| u32::try_from(r).ok())
+                    .ok_or_else(|| NodeError::Invalid("\"area\" needs radius_m".into()))?,
+            }),
+        };
+        let locks = Locks {
+            password: p["password"].as_str().map(str::to_owned),
+            area,
+            hint: p["hint"].as_str().unwrap_or_default().to_owned(),
+        };
+        to_value(node.send_conditional(s(p, "to")?, s(p, "text")?, locks).await?)
+    }
+    "open_conditional" => {
+        let here = match (p["lat"].as_f64(), p["lon"].as_f64()) {
+            (Some(lat), Some(lon)) => Some((lat, lon)),
+            _ => None,
+        };
+        let password = p["password"].as_str();
+        to_value(node.open_conditional(s(p, "with")?, s(p, "message")?, password, here).await?)
+    }
+});
