@@ -96,6 +96,7 @@ chat-verifiable-poll = Verifiable
 chat-verifiable-poll-hint = Today's members are the voters; each casts one signed ballot, and every member can check the ballots and the tally.
 chat-cast-ballot = Cast ballot
 chat-poll-verified = ✔ Verified
+chat-poll-not-checked = ? Not checked on this device
 chat-poll-does-not-hold = ⚠ The tally does not hold
 chat-poll-check-details = What was checked
 chat-poll-eligible = { $counted } ballot(s) counted of { $eligible } members who may vote

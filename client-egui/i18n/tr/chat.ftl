@@ -96,6 +96,7 @@ chat-verifiable-poll = Doğrulanabilir
 chat-verifiable-poll-hint = Bugünkü üyeler oy verir; her biri imzalı tek bir oy kullanır ve her üye oyları ve sonucu denetleyebilir.
 chat-cast-ballot = Oyu gönder
 chat-poll-verified = ✔ Doğrulandı
+chat-poll-not-checked = ? Bu cihazda denetlenemedi
 chat-poll-does-not-hold = ⚠ Sonuç tutmuyor
 chat-poll-check-details = Neler denetlendi
 chat-poll-eligible = Oy verebilecek { $eligible } üyeden { $counted } oy sayıldı

@@ -123,6 +123,9 @@ pub(super) fn poll_close(c: wire::PollClose) -> Result<Content, String> {
         return Err("a closed poll lists at most 10,000 void ballots".into());
     }
     let signed = c.ballots.first().is_some_and(|b| !b.signature.is_empty()) || !c.void.is_empty();
+    if signed && c.ballots.len() + c.void.len() > 2 * limits::MAX_POLL_VOTERS {
+        return Err("a verifiable poll's close lists at most 600 ballots".into());
+    }
     let mut ballots: Vec<([u8; 32], Vec<u32>)> = Vec::with_capacity(c.ballots.len());
     let mut signatures = Vec::new();
     for b in c.ballots {

@@ -59,10 +59,18 @@ async fn a_message_sealed_with_a_password_and_an_area_opens_only_when_both_hold(
     let bob = bob.restart().await;
     assert_eq!(message(&bob.h, "alice", &got.id).await.text.as_deref(), Some(secret));
 
-    // What the relay stored and what the node's database holds never show
-    // the text.
+    // What the relay stored never shows the text.
     assert!(!contains(&relay.disk_bytes(), secret.as_bytes()), "the relay saw the text");
-    let _ = &alice;
+
+    // Deleted for everyone: the opened text goes from Bob's device too.
+    let mut bob = bob;
+    alice.h.delete("bob", &got.id).await.unwrap();
+    bob.wait("the deletion", |e| matches!(e, Event::MessageDeleted { .. })).await;
+    assert_eq!(message(&bob.h, "alice", &got.id).await.text, None);
+    let db = rusqlite::Connection::open(bob.home.database()).unwrap();
+    let kept: i64 =
+        db.query_row("SELECT COUNT(*) FROM conditional_opened", [], |r| r.get(0)).unwrap();
+    assert_eq!(kept, 0, "the opened text was kept after the deletion");
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

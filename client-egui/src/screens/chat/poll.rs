@@ -132,8 +132,12 @@ fn verifiable_card(
         action = Some(Bubble::Vote(std::mem::take(&mut picked)));
     }
     ui.data_mut(|d| d.insert_temp(picked_id, picked));
+    let holds =
+        !check.findings.iter().any(|f| ["dropped", "altered", "bad_close"].contains(&f.finding));
     let (badge, color) = if check.verified {
         (tr!("chat-poll-verified"), ui.visuals().widgets.active.bg_fill)
+    } else if holds && check.eligibility == "unchecked" {
+        (tr!("chat-poll-not-checked"), ui.visuals().warn_fg_color)
     } else {
         (tr!("chat-poll-does-not-hold"), ui.visuals().error_fg_color)
     };

@@ -101,6 +101,24 @@ impl Core {
         Ok(view)
     }
 
+    /// A message was deleted for everyone: what this device derived from
+    /// it goes too (an opened conditional text; a poll's ballots and its
+    /// eligibility check).
+    pub(super) fn forget_derived(&self, conv: &[u8], id: &[u8; 16]) -> crate::Result<()> {
+        let conn = self.db.conn();
+        conn.execute(
+            "DELETE FROM conditional_opened WHERE conversation_id = ?1 AND message_id = ?2",
+            params![conv, id.as_slice()],
+        )?;
+        for table in ["poll_ballots", "poll_eligibility"] {
+            conn.execute(
+                &format!("DELETE FROM {table} WHERE conversation_id = ?1 AND poll_id = ?2"),
+                params![conv, id.as_slice()],
+            )?;
+        }
+        Ok(())
+    }
+
     /// Fills in a conditional message's view: what it waits for, and its
     /// text once opened here.
     pub(super) fn conditional_view(
@@ -223,6 +241,12 @@ impl NodeHandle {
                     parts.push(password_part(password, *salt, *costs).await?);
                 }
                 Lock::Area { centre, radius_m, key_part } => {
+                    let here = here.filter(|(lat, lon)| {
+                        lat.is_finite()
+                            && lon.is_finite()
+                            && lat.abs() <= 90.0
+                            && lon.abs() <= 180.0
+                    });
                     let here = here.ok_or_else(|| {
                         NodeError::Invalid(
                             "this message opens only inside an area: give your position".into(),
@@ -242,8 +266,10 @@ impl NodeHandle {
         let body = cond::open(&key, &spec.nonce, &spec.encoded, &spec.ciphertext)
             .map_err(|_| NodeError::Invalid("wrong password".into()))?;
         let text = kovan_spec::decode::<wire::ConditionalBody>(&body)
-            .map_err(|_| NodeError::Invalid("the message's sealed text is malformed".into()))?
-            .text;
+            .ok()
+            .map(|b| b.text)
+            .filter(|t| !t.is_empty() && t.len() <= limits::MAX_TEXT)
+            .ok_or_else(|| NodeError::Invalid("the message's sealed text is malformed".into()))?;
         self.call(move |c| c.conditional_opened(&conv, &id, &text)).await
     }
 }

@@ -68,6 +68,7 @@ impl Core {
     ) -> crate::Result<()> {
         if self.history().delete(conv, target, account)? {
             self.file_message_deleted(conv, target);
+            self.forget_derived(conv, target)?;
             self.emit(Event::MessageDeleted {
                 conversation: hex::encode(conv),
                 id: hex::encode(target),
@@ -333,6 +334,7 @@ impl Core {
         let me = self.my_account();
         self.history().delete(&conv, &target, &me)?;
         self.file_message_deleted(&conv, &target);
+        self.forget_derived(&conv, &target)?;
         self.emit(Event::MessageDeleted {
             conversation: hex::encode(&conv),
             id: hex::encode(target),

@@ -75,7 +75,10 @@ impl Poll {
                     anyhow::bail!("this poll is not verifiable: its votes are not signed");
                 }
                 if check["verified"].as_bool() != Some(true) {
-                    anyhow::bail!("the poll's tally does not hold (see the findings above)");
+                    anyhow::bail!(
+                        "the poll is not verified: its tally does not hold, or this device \
+                         could not check its voters (see above)"
+                    );
                 }
                 return Ok(());
             }
@@ -112,7 +115,11 @@ fn poll_lines(p: &Value) -> String {
             "  verifiable: {} ballot(s) counted of {} eligible; {}; eligibility {}",
             p["voters"],
             check["eligible"],
-            if check["verified"].as_bool() == Some(true) { "verified" } else { "DOES NOT HOLD" },
+            match (check["verified"].as_bool(), check["eligibility"].as_str()) {
+                (Some(true), _) => "verified",
+                (_, Some("unchecked")) => "NOT CHECKED on this device",
+                _ => "DOES NOT HOLD",
+            },
             check["eligibility"].as_str().unwrap_or("?"),
         ));
         for f in check["findings"].as_array().into_iter().flatten() {

@@ -191,6 +191,13 @@ impl Core {
     ) -> crate::Result<bool> {
         let conn = self.db.conn();
         if source == Source::Received {
+            // A second signature over the same choices (a dishonest signer
+            // can make many) is the same ballot: only distinct choices
+            // take one of the two places.
+            let same = self.ballots(conv, poll, Source::Received)?;
+            if same.iter().any(|s| s.account == b.account && s.choices == b.choices) {
+                return Ok(false);
+            }
             let kept: i64 = conn.query_row(
                 "SELECT COUNT(*) FROM poll_ballots WHERE conversation_id = ?1 AND poll_id = ?2 \
                  AND source = 0 AND voter_account = ?3",
@@ -295,7 +302,10 @@ impl Core {
             .unwrap_or_default();
         let eligibility = self.eligibility(conv, poll_id)?;
         poll.verifiable = Some(PollCheckView {
-            verified: audit.holds() && eligibility != Eligibility::Failed,
+            // Only a voter list this device matched against its own MLS
+            // state counts: a poll that arrived after the group moved on
+            // could name anyone (a creator can hold it back on purpose).
+            verified: audit.holds() && eligibility == Eligibility::Checked,
             eligibility: eligibility.name(),
             eligible: v.voters.len(),
             can_vote: v.eligible(&me),
