@@ -769,43 +769,50 @@ pub async fn upload_blob(
         )));
     }
     file.seek(io::SeekFrom::Start(offset)).await?;
-    // The body reports progress as the HTTP client pulls it.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(64);
-    let stream = futures_util::stream::unfold((file, tx), |(mut file, tx)| async move {
-        let mut buf = vec![0u8; IO_CHUNK];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                let _ = tx.try_send(n as u64);
-                Some((Ok::<_, io::Error>(buf), (file, tx)))
+    // The body counts what the HTTP client pulls; the count is read every
+    // PROGRESS_EVERY and once more at the end, so every byte is reported
+    // whatever the load (a bounded channel of counts dropped some when
+    // its reader fell behind).
+    let pulled = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = pulled.clone();
+    let stream = futures_util::stream::unfold(file, move |mut file| {
+        let counter = counter.clone();
+        async move {
+            let mut buf = vec![0u8; IO_CHUNK];
+            match file.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                    Some((Ok::<_, io::Error>(buf), file))
+                }
+                Err(e) => Some((Err(e), file)),
             }
-            Err(e) => Some((Err(e), (file, tx))),
         }
     });
     let upload = relay.upload_blob(token, &id, offset, reqwest::Body::wrap_stream(stream));
     tokio::pin!(upload);
-    let mut sent = offset;
-    let mut last = Instant::now();
-    let mut wire_delta = 0u64;
+    let mut reported = 0u64;
+    let mut tick = tokio::time::interval(PROGRESS_EVERY);
     let result = loop {
         tokio::select! {
             r = &mut upload => break r,
-            Some(n) = rx.recv() => {
-                sent += n;
-                wire_delta += n;
-                if last.elapsed() >= PROGRESS_EVERY {
-                    progress(sent, std::mem::take(&mut wire_delta));
-                    last = Instant::now();
-                }
+            _ = tick.tick() => {
+                let now = pulled.load(std::sync::atomic::Ordering::Relaxed);
+                progress(offset + now, now - reported);
+                reported = now;
             }
         }
     };
-    while let Ok(n) = rx.try_recv() {
-        wire_delta += n;
-    }
-    let info = result?;
-    progress(info.received as u64, wire_delta);
+    let now = pulled.load(std::sync::atomic::Ordering::Relaxed);
+    let info = match result {
+        Ok(info) => info,
+        Err(e) => {
+            progress(offset + now, now - reported);
+            return Err(e.into());
+        }
+    };
+    progress(info.received as u64, now - reported);
     if info.complete {
         Ok(())
     } else {
