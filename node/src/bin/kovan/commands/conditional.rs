@@ -39,6 +39,16 @@ fn numbers(s: &str, want: usize) -> anyhow::Result<Vec<f64>> {
     Ok(n)
 }
 
+/// The message's password when `ask`ed for (typed twice when `confirm`).
+fn password(
+    ask: bool,
+    file: Option<&PathBuf>,
+    confirm: bool,
+) -> anyhow::Result<Option<zeroize::Zeroizing<String>>> {
+    ask.then(|| secret::read(file, "KOVAN_MESSAGE_PASSWORD", "Message password: ", confirm))
+        .transpose()
+}
+
 impl SendLocks {
     /// Whether any condition was asked for.
     pub fn any(&self) -> bool {
@@ -53,15 +63,7 @@ impl SendLocks {
             }
             None => None,
         };
-        let password = match self.password {
-            true => Some(secret::read(
-                self.password_file.as_ref(),
-                "KOVAN_MESSAGE_PASSWORD",
-                "Message password: ",
-                true,
-            )?),
-            false => None,
-        };
+        let password = password(self.password, self.password_file.as_ref(), true)?;
         let params = json!({
             "to": to, "text": text, "area": area, "hint": self.hint,
             "password": password.as_ref().map(|p| p.as_str()),
@@ -93,15 +95,7 @@ pub struct Open {
 impl Open {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
         let here = self.here.as_deref().map(|h| numbers(h, 2)).transpose()?;
-        let password = match self.password {
-            true => Some(secret::read(
-                self.password_file.as_ref(),
-                "KOVAN_MESSAGE_PASSWORD",
-                "Message password: ",
-                false,
-            )?),
-            false => None,
-        };
+        let password = password(self.password, self.password_file.as_ref(), false)?;
         let params = json!({
             "with": self.with, "message": self.message,
             "password": password.as_ref().map(|p| p.as_str()),

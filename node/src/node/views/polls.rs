@@ -1,0 +1,130 @@
+//! Polls (SPEC.md §6.4) and conditional messages (§6.10) as shown.
+
+use super::*;
+
+/// An area a message opens in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Area {
+    /// Centre, degrees.
+    pub lat: f64,
+    /// Centre, degrees.
+    pub lon: f64,
+    /// Metres, 10..=100,000.
+    pub radius_m: u32,
+}
+
+/// The conditions of a message to send.
+#[derive(Debug, Clone, Default)]
+pub struct Locks {
+    /// Opens with this password.
+    pub password: Option<String>,
+    /// Opens inside this area (checked by the recipient's client only).
+    pub area: Option<Area>,
+    /// Shown while sealed.
+    pub hint: String,
+}
+
+/// What a conditional message waits for, as shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConditionalView {
+    /// `password`, `area`, in the sender's order.
+    pub waits_for: Vec<&'static str>,
+    /// The area, if it has one.
+    pub area: Option<Area>,
+    /// The sender's hint.
+    pub hint: String,
+    /// Opened on this device: `text` holds it.
+    pub opened: bool,
+}
+
+impl Serialize for Area {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::json!({ "lat": self.lat, "lon": self.lon, "radius_m": self.radius_m })
+            .serialize(s)
+    }
+}
+
+// Coordinates come from whole 10^-7 degrees, never NaN: equality is total.
+impl Eq for ConditionalView {}
+
+impl ConditionalView {
+    pub(crate) fn of(c: &kovan_spec::validate::ConditionalSpec) -> Self {
+        let mut area = None;
+        let waits_for = c
+            .locks
+            .iter()
+            .map(|l| match l {
+                kovan_spec::validate::Lock::Password { .. } => "password",
+                kovan_spec::validate::Lock::Area { centre, radius_m, .. } => {
+                    area = Some(Area {
+                        lat: f64::from(centre.lat_e7) / 1e7,
+                        lon: f64::from(centre.lon_e7) / 1e7,
+                        radius_m: *radius_m,
+                    });
+                    "area"
+                }
+            })
+            .collect();
+        Self { waits_for, area, hint: c.hint.clone(), opened: false }
+    }
+}
+
+/// A poll as it stands (SPEC.md §6.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollView {
+    /// The question (also the message's `text`).
+    pub question: String,
+    /// Several choices allowed.
+    pub multiple: bool,
+    /// The options with their votes.
+    pub options: Vec<PollOptionView>,
+    /// Accounts that voted.
+    pub voters: usize,
+    /// This account's choices.
+    pub mine: Vec<u32>,
+    /// Closed by its creator: the tally is final.
+    pub closed: bool,
+    /// A verifiable poll's audit (SPEC.md §6.4.1); None for a plain poll.
+    pub verifiable: Option<PollCheckView>,
+}
+
+/// What this device checked of a verifiable poll (SPEC.md §6.4.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollCheckView {
+    /// Every check this device can make holds: each counted ballot is
+    /// signed by an eligible member, and (once closed) the close counts
+    /// every valid ballot this device received, unchanged.
+    pub verified: bool,
+    /// Whether the voter list matched this device's MLS group in the
+    /// poll's epoch: `checked`, `unchecked` (the poll arrived after the
+    /// group changed) or `failed`.
+    pub eligibility: &'static str,
+    /// How many members may vote.
+    pub eligible: usize,
+    /// Whether this account may vote.
+    pub can_vote: bool,
+    /// What the audit found, by account.
+    pub findings: Vec<PollFindingView>,
+}
+
+/// One finding of a poll's audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollFindingView {
+    /// The account it is about, hex.
+    pub account: String,
+    /// `bad_signature`, `not_eligible`, `unfit`, `double_vote` (a voter
+    /// caught, not counted), or `dropped`, `altered`, `bad_close` (the
+    /// creator's close does not hold).
+    pub finding: &'static str,
+}
+
+/// One option of a poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollOptionView {
+    /// The option's text.
+    pub text: String,
+    /// Accounts that chose it.
+    pub votes: usize,
+    /// Who chose it (account keys, hex): votes are visible to members.
+    pub by: Vec<String>,
+}
