@@ -2,17 +2,24 @@
 //! that only its conditions give, all of them together. A password lock
 //! gives its part through Argon2id (enforced by cryptography: without the
 //! password the text cannot be read); an area lock's part travels in the
-//! clear (enforced by the recipient's client only).
+//! clear (enforced by the recipient's client only). A members lock's part
+//! is split k-of-n among members (Shamir over GF(2^8) through `vsss-rs`),
+//! each share sealed to its holder's devices; the part exists again once k
+//! holders release their shares (enforced by cryptography: fewer than k
+//! shares say nothing about it).
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce, XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
 use rand_core::CryptoRngCore;
 use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
 use unicode_normalization::UnicodeNormalization as _;
+use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
+use crate::KeyError;
 use crate::chat_seal::{SealError, check_params};
 use crate::keystore::KdfParams;
 
@@ -105,6 +112,178 @@ pub fn open(
         .map_err(|_| SealError::WrongPassword)
 }
 
+/// The context of a share's commitment and of its seal (§6.10.3).
+pub const SHARE_LABEL: &[u8] = b"kovan/v1/conditional-share";
+
+/// A share of a members lock's part: x (1..=16) ‖ 32 bytes of y.
+pub type Share = Zeroizing<[u8; 33]>;
+
+/// `rand_core` 0.6 randomness seen through the 0.10 traits `vsss-rs` takes.
+struct Rng010<'a, R: ?Sized>(&'a mut R);
+
+impl<R: CryptoRngCore + ?Sized> rand_core_010::TryRng for Rng010<'_, R> {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(self.0.next_u32())
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(self.0.next_u64())
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.fill_bytes(dst);
+        Ok(())
+    }
+}
+
+impl<R: CryptoRngCore + ?Sized> rand_core_010::TryCryptoRng for Rng010<'_, R> {}
+
+/// Why shares cannot be made or used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShareError {
+    /// k must be 2..=n and n 2..=16.
+    #[error("a members lock needs 2..=16 holders and a threshold of 2..=holders")]
+    Threshold,
+    /// Fewer than two distinct shares, or ones that do not fit together.
+    #[error("the shares do not make a key part")]
+    Combine,
+    /// A sealed share does not open with this device's key, or does not
+    /// match its commitment.
+    #[error("the share is not this device's or was altered")]
+    Open,
+    /// The device key is a low-order point.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// Splits a members lock's part into `n` shares of which any `k` give it
+/// back; share i has x = i + 1.
+pub fn split(
+    rng: &mut impl CryptoRngCore,
+    part: &[u8; 32],
+    k: usize,
+    n: usize,
+) -> Result<Vec<Share>, ShareError> {
+    if !(2..=16).contains(&n) || !(2..=n).contains(&k) {
+        return Err(ShareError::Threshold);
+    }
+    let shares = Zeroizing::new(
+        vsss_rs::Gf256::split_bytes(k, n, part, Rng010(rng)).map_err(|_| ShareError::Threshold)?,
+    );
+    let mut out = Vec::with_capacity(n);
+    for (i, s) in shares.iter().enumerate() {
+        let share: [u8; 33] = s.as_slice().try_into().map_err(|_| ShareError::Threshold)?;
+        if usize::from(share[0]) != i + 1 {
+            return Err(ShareError::Threshold);
+        }
+        out.push(Zeroizing::new(share));
+    }
+    Ok(out)
+}
+
+/// The part from shares with distinct x (at least the lock's threshold of
+/// them; fewer give a wrong part, which the seal then refuses).
+pub fn combine(shares: &[Share]) -> Result<Part, ShareError> {
+    let mut xs: Vec<u8> = shares.iter().map(|s| s[0]).collect();
+    xs.sort_unstable();
+    xs.dedup();
+    if xs.len() != shares.len() || xs.len() < 2 || xs[0] == 0 {
+        return Err(ShareError::Combine);
+    }
+    let input: Zeroizing<Vec<Vec<u8>>> =
+        Zeroizing::new(shares.iter().map(|s| s.to_vec()).collect());
+    let part = Zeroizing::new(
+        vsss_rs::Gf256::combine_bytes(input.as_slice()).map_err(|_| ShareError::Combine)?,
+    );
+    let part: [u8; 32] = part.as_slice().try_into().map_err(|_| ShareError::Combine)?;
+    Ok(Zeroizing::new(part))
+}
+
+/// A share's commitment: SHA-256([`SHARE_LABEL`] ‖ share).
+pub fn commitment(share: &[u8; 33]) -> [u8; 32] {
+    Sha256::new().chain_update(SHARE_LABEL).chain_update(share).finalize().into()
+}
+
+fn share_cipher(
+    shared: &[u8; 32],
+    ephemeral: &[u8; 32],
+    envelope_key: &[u8; 32],
+    commitment: &[u8; 32],
+) -> (ChaCha20Poly1305, Zeroizing<[u8; 12]>) {
+    let hk = Hkdf::<Sha256>::new(Some(SHARE_LABEL), shared);
+    let mut okm = Zeroizing::new([0u8; 44]);
+    let info = [ephemeral.as_slice(), envelope_key, commitment].concat();
+    // 44 bytes is far below HKDF's limit.
+    let _ = hk.expand(&info, okm.as_mut());
+    let mut nonce = Zeroizing::new([0u8; 12]);
+    nonce.copy_from_slice(&okm[32..]);
+    (ChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(&okm[..32])), nonce)
+}
+
+fn share_dh(secret: &StaticSecret, public: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+    let shared = secret.diffie_hellman(&PublicKey::from(*public));
+    if !shared.was_contributory() {
+        return Err(KeyError::LowOrder);
+    }
+    Ok(Zeroizing::new(shared.to_bytes()))
+}
+
+/// Seals a share to a device's envelope key: the one-time public key and
+/// the ciphertext (49 bytes), bound to the share's commitment.
+pub fn seal_share(
+    rng: &mut impl CryptoRngCore,
+    envelope_key: &[u8; 32],
+    share: &[u8; 33],
+) -> Result<([u8; 32], Vec<u8>), ShareError> {
+    seal_share_with(&StaticSecret::random_from_rng(rng), envelope_key, share)
+}
+
+/// [`seal_share`] with the one-time key given: for test vectors only.
+pub fn seal_share_with(
+    ephemeral: &StaticSecret,
+    envelope_key: &[u8; 32],
+    share: &[u8; 33],
+) -> Result<([u8; 32], Vec<u8>), ShareError> {
+    let eph = PublicKey::from(ephemeral).to_bytes();
+    let shared = share_dh(ephemeral, envelope_key)?;
+    let c = commitment(share);
+    let (cipher, nonce) = share_cipher(&shared, &eph, envelope_key, &c);
+    let aad = [SHARE_LABEL, c.as_slice()].concat();
+    let ct = cipher
+        .encrypt(Nonce::from_slice(nonce.as_ref()), Payload { msg: share, aad: &aad })
+        .map_err(|_| ShareError::Open)?;
+    Ok((eph, ct))
+}
+
+/// Opens a share sealed to this device and checks it against its
+/// commitment.
+pub fn open_share(
+    device: &StaticSecret,
+    ephemeral: &[u8; 32],
+    ciphertext: &[u8],
+    commitment: &[u8; 32],
+) -> Result<Share, ShareError> {
+    let envelope_key = PublicKey::from(device).to_bytes();
+    let shared = share_dh(device, ephemeral)?;
+    let (cipher, nonce) = share_cipher(&shared, ephemeral, &envelope_key, commitment);
+    let aad = [SHARE_LABEL, commitment.as_slice()].concat();
+    let plain = Zeroizing::new(
+        cipher
+            .decrypt(Nonce::from_slice(nonce.as_ref()), Payload { msg: ciphertext, aad: &aad })
+            .map_err(|_| ShareError::Open)?,
+    );
+    let share: [u8; 33] = plain.as_slice().try_into().map_err(|_| ShareError::Open)?;
+    let share = Zeroizing::new(share);
+    if !bool::from(self::commitment(&share).ct_eq(commitment)) {
+        return Err(ShareError::Open);
+    }
+    Ok(share)
+}
+
+/// Whether a released share is the one the sender committed to.
+pub fn share_matches(share: &[u8; 33], commitment: &[u8; 32]) -> bool {
+    self::commitment(share).ct_eq(commitment).into()
+}
+
 /// Metres between two points (haversine, mean Earth radius).
 pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     const R: f64 = 6_371_008.8;
@@ -136,6 +315,52 @@ mod tests {
         let swapped = vec![conds[0].clone(), b"another area".to_vec()];
         assert!(open(&key, &nonce, &swapped, &ct).is_err(), "conditions are bound");
         assert!(password_part("x", &salt, [1024, 1, 1]).is_err(), "weak costs are refused");
+    }
+
+    #[test]
+    fn any_k_shares_give_the_part_and_fewer_say_nothing_about_it() {
+        let mut rng = rand_core::OsRng;
+        let part = [0x5a; 32];
+        let shares = split(&mut rng, &part, 3, 5).unwrap();
+        assert_eq!(shares.iter().map(|s| s[0]).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+        for pick in [[0, 1, 2], [0, 2, 4], [4, 3, 1]] {
+            let some: Vec<Share> = pick.iter().map(|&i| shares[i].clone()).collect();
+            assert_eq!(*combine(&some).unwrap(), part);
+        }
+        assert_eq!(*combine(&shares).unwrap(), part, "more than k shares work too");
+        // Two shares of a 3-of-5 split fit every possible part: whatever a
+        // third share says, each first byte of the part is reachable.
+        let two = [shares[0].clone(), shares[1].clone()];
+        let mut seen = [false; 256];
+        for y in 0..=255u8 {
+            let mut third = *shares[2];
+            third[1] = y;
+            let guess = combine(&[two[0].clone(), two[1].clone(), Zeroizing::new(third)]).unwrap();
+            seen[usize::from(guess[0])] = true;
+        }
+        assert!(seen.iter().all(|s| *s), "two shares leave every byte open");
+        assert_eq!(combine(&[shares[0].clone(), shares[0].clone()]), Err(ShareError::Combine));
+        assert_eq!(split(&mut rng, &part, 1, 3).err(), Some(ShareError::Threshold));
+        assert_eq!(split(&mut rng, &part, 2, 17).err(), Some(ShareError::Threshold));
+    }
+
+    #[test]
+    fn a_sealed_share_opens_only_for_its_device_and_commitment() {
+        let mut rng = rand_core::OsRng;
+        let device = StaticSecret::random_from_rng(rng);
+        let other = StaticSecret::random_from_rng(rng);
+        let share = split(&mut rng, &[7; 32], 2, 2).unwrap().remove(0);
+        let c = commitment(&share);
+        let (eph, ct) = seal_share(&mut rng, &PublicKey::from(&device).to_bytes(), &share).unwrap();
+        assert_eq!(ct.len(), 49);
+        assert_eq!(*open_share(&device, &eph, &ct, &c).unwrap(), *share);
+        assert_eq!(open_share(&other, &eph, &ct, &c).err(), Some(ShareError::Open));
+        assert_eq!(open_share(&device, &eph, &ct, &[0; 32]).err(), Some(ShareError::Open));
+        assert!(share_matches(&share, &c));
+        let mut forged = *share;
+        forged[5] ^= 1;
+        assert!(!share_matches(&forged, &c));
+        assert!(seal_share(&mut rng, &[0; 32], &share).is_err(), "a low-order key is refused");
     }
 
     #[test]

@@ -133,10 +133,15 @@ pub const MAX_POLL_OPTION: usize = 256;
 /// Ballots listed when a poll is closed (one per voting account).
 pub const MAX_POLL_BALLOTS: usize = 10_000;
 
-/// Conditions of one conditional message (§6.10): a password and an area.
-pub const MAX_CONDITIONS: usize = 2;
+/// Conditions of one conditional message (§6.10): a password, an area and
+/// members who agree.
+pub const MAX_CONDITIONS: usize = 3;
 /// A conditional message's hint, shown while it is sealed.
 pub const MAX_CONDITIONAL_HINT: usize = 256;
+/// Holders of a members lock (§6.10.3).
+pub const MAX_SHARE_HOLDERS: usize = 16;
+/// Devices a holder's share is sealed to (§6.10.3).
+pub const MAX_SHARE_DEVICES: usize = 8;
 /// An area condition's radius, metres.
 pub const MIN_AREA_RADIUS_M: u32 = 10;
 /// See [`MIN_AREA_RADIUS_M`].

@@ -123,6 +123,13 @@ pub enum Content {
     Call(CallSignal),
     /// A conditional message, still sealed (§6.10).
     Conditional(ConditionalSpec),
+    /// A holder releases its share of a members lock (§6.10.3).
+    ShareRelease {
+        /// The conditional message.
+        target: MessageId,
+        /// x ‖ y.
+        share: [u8; conditional::SHARE_LEN],
+    },
     /// A known content type whose fields break its rules (SPEC.md §6.3):
     /// kept and shown as "unsupported message", never acted on.
     Invalid {
@@ -293,6 +300,10 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
         Some(WireContent::Conditional(c)) => {
             conditional(c).map_or_else(|reason| Content::Invalid { reason }, Content::Conditional)
         }
+        Some(WireContent::ShareRelease(r)) => match conditional::share_release(r) {
+            Ok((target, share)) => Content::ShareRelease { target, share },
+            Err(reason) => Content::Invalid { reason },
+        },
         None => Content::Unknown,
     };
     Ok(ValidatedApp {

@@ -92,6 +92,9 @@ mod decoded {
                 "ciphertext": h(&c.ciphertext),
                 "hint": c.hint,
             }}),
+            Some(C::ShareRelease(r)) => {
+                json!({"share_release": {"target": h(&r.target), "share": h(&r.share)}})
+            }
             Some(C::Location(l)) => {
                 json!({"location": {"lat_e7": l.lat_e7, "lon_e7": l.lon_e7, "accuracy_m": l.accuracy_m, "label": l.label, "live_until_ms": l.live_until_ms}})
             }
@@ -622,6 +625,13 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         ),
         ("vote-signed", base(C::Vote(poll_vectors.vote.clone()))),
         ("conditional", base(C::Conditional(conditional))),
+        (
+            "share-release",
+            base(C::ShareRelease(wire::ShareRelease {
+                target: vec![0x27; 16],
+                share: [vec![2], vec![0x9d; 32]].concat(),
+            })),
+        ),
         ("poll-close-verifiable", base(C::PollClose(poll_vectors.close.clone()))),
         ("typing", base(C::Typing(wire::Typing { active: true }))),
         (

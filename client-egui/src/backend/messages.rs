@@ -209,6 +209,13 @@ pub enum Cmd {
         /// Its password and/or area, and a hint.
         locks: kovan_node::node::Locks,
     },
+    /// Agree to open a conditional message: release this account's share.
+    ReleaseShare {
+        /// The conversation.
+        conversation: String,
+        /// The message.
+        message: String,
+    },
     /// Open a conditional message.
     OpenConditional {
         /// The conversation.

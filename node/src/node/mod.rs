@@ -49,9 +49,9 @@ pub use core::{
 };
 
 pub use views::{
-    Area, CallRecordView, ConditionalView, ContactView, ConversationView, Event, FileMeta,
+    Agree, Area, CallRecordView, ConditionalView, ContactView, ConversationView, Event, FileMeta,
     FileView, GroupView, ImageMeta, InvitationView, InviteView, LanPeer, LocationView, Locks,
-    MemberView, MessageView, PollCheckView, PollFindingView, PollOptionView, PollView,
+    MemberView, MembersView, MessageView, PollCheckView, PollFindingView, PollOptionView, PollView,
     ReactionView, ReceiptView, ScheduledView, SearchResult, Status, VoiceMeta,
 };
 pub use views::{parse_id, shown};

@@ -18,7 +18,8 @@ mod polls;
 
 pub use events::Event;
 pub use polls::{
-    Area, ConditionalView, Locks, PollCheckView, PollFindingView, PollOptionView, PollView,
+    Agree, Area, ConditionalView, Locks, MembersView, PollCheckView, PollFindingView,
+    PollOptionView, PollView,
 };
 
 /// A contact.

@@ -21,6 +21,99 @@ pub enum Lock {
         /// The key part, in the clear.
         key_part: [u8; 32],
     },
+    /// Opens once `threshold` of the holders release their shares (§6.10.3).
+    Members {
+        /// 2..=holders.
+        threshold: u8,
+        /// Distinct accounts, in the sender's order (share x = position + 1).
+        holders: Vec<ShareHolder>,
+    },
+}
+
+/// A holder of a members lock's share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareHolder {
+    /// The holder's account key.
+    pub account: [u8; 32],
+    /// SHA-256 of the context and the share.
+    pub commitment: [u8; 32],
+    /// The share sealed to each of its devices.
+    pub sealed: Vec<SealedShare>,
+}
+
+/// A share sealed to one device (§6.10.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedShare {
+    /// The device's envelope key.
+    pub envelope_key: [u8; 32],
+    /// The sender's one-time key.
+    pub ephemeral: [u8; 32],
+    /// ChaCha20-Poly1305 of the 33-byte share.
+    pub ciphertext: [u8; SEALED_SHARE_LEN],
+}
+
+/// A share: its x (1..=16) and 32 bytes of y.
+pub const SHARE_LEN: usize = 33;
+/// A sealed share's ciphertext: the share and a 16-byte tag.
+pub const SEALED_SHARE_LEN: usize = SHARE_LEN + 16;
+
+fn key32(b: &[u8], what: &'static str) -> Result<[u8; 32], String> {
+    b.try_into().map_err(|_| format!("{what} is 32 bytes"))
+}
+
+fn members(m: wire::MembersLock) -> Result<Lock, String> {
+    let n = m.holders.len();
+    if !(2..=limits::MAX_SHARE_HOLDERS).contains(&n) {
+        return Err("a members lock has 2..=16 holders".into());
+    }
+    if m.threshold < 2 || m.threshold as usize > n {
+        return Err("a members lock's threshold is 2..=its holders".into());
+    }
+    let mut holders = Vec::with_capacity(n);
+    for h in m.holders {
+        if h.sealed.is_empty() || h.sealed.len() > limits::MAX_SHARE_DEVICES {
+            return Err("a holder's share is sealed to 1..=8 devices".into());
+        }
+        let sealed = h
+            .sealed
+            .iter()
+            .map(|s| {
+                Ok(SealedShare {
+                    envelope_key: key32(&s.envelope_key, "a sealed share's envelope key")?,
+                    ephemeral: key32(&s.ephemeral, "a sealed share's ephemeral key")?,
+                    ciphertext: s
+                        .ciphertext
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| "a sealed share is 49 bytes".to_string())?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        holders.push(ShareHolder {
+            account: key32(&h.account, "a holder's account")?,
+            commitment: key32(&h.commitment, "a share's commitment")?,
+            sealed,
+        });
+    }
+    let mut accounts: Vec<&[u8; 32]> = holders.iter().map(|h| &h.account).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    if accounts.len() != n {
+        return Err("a members lock names an account twice".into());
+    }
+    Ok(Lock::Members { threshold: m.threshold as u8, holders })
+}
+
+/// A holder's released share (§6.10.3): the share's x must be the
+/// holder's place in the lock, checked with the commitment by receivers.
+pub fn share_release(r: wire::ShareRelease) -> Result<(MessageId, [u8; SHARE_LEN]), String> {
+    let target = r.target.as_slice().try_into().map_err(|_| "target must be 16 bytes")?;
+    let share: [u8; SHARE_LEN] =
+        r.share.as_slice().try_into().map_err(|_| "a released share is 33 bytes")?;
+    if share[0] == 0 || share[0] as usize > limits::MAX_SHARE_HOLDERS {
+        return Err("a released share's x is 1..=16".into());
+    }
+    Ok((target, share))
 }
 
 /// A conditional message, validated (its content still sealed).
@@ -59,6 +152,7 @@ fn lock(c: wire::Condition) -> Result<Lock, String> {
                     .map_err(|_| "an area lock's key part is 32 bytes")?,
             })
         }
+        Some(Kind::Members(m)) => members(m),
         None => Err("a condition of an unknown kind".into()),
     }
 }
@@ -66,12 +160,13 @@ fn lock(c: wire::Condition) -> Result<Lock, String> {
 /// Checks a conditional message's fields (SPEC.md §6.10).
 pub fn conditional(c: wire::Conditional) -> Result<ConditionalSpec, String> {
     if c.conditions.is_empty() || c.conditions.len() > limits::MAX_CONDITIONS {
-        return Err("a conditional message has 1..=2 conditions".into());
+        return Err("a conditional message has 1..=3 conditions".into());
     }
     let encoded: Vec<Vec<u8>> = c.conditions.iter().map(crate::encode).collect();
     let locks = c.conditions.into_iter().map(lock).collect::<Result<Vec<_>, _>>()?;
-    let password = locks.iter().filter(|l| matches!(l, Lock::Password { .. })).count();
-    if password > 1 || locks.len() - password > 1 {
+    let kinds: Vec<std::mem::Discriminant<Lock>> =
+        locks.iter().map(std::mem::discriminant).collect();
+    if (1..kinds.len()).any(|i| kinds[..i].contains(&kinds[i])) {
         return Err("a conditional message has at most one condition of each kind".into());
     }
     let nonce = c.nonce.as_slice().try_into().map_err(|_| "a conditional's nonce is 24 bytes")?;

@@ -1,4 +1,5 @@
-//! §6.10 conditional messages: a text sealed under a password and an area.
+//! §6.10 conditional messages: a text sealed under a password and an area,
+//! and a members lock's shares (§6.10.3).
 
 use kovan_crypto::conditional as cond;
 use kovan_spec::{encode, wire};
@@ -55,7 +56,38 @@ pub(super) fn conditional_vectors() -> anyhow::Result<(wire::Conditional, Vector
             "body": hex::encode(&body),
             "ciphertext": hex::encode(&ciphertext),
             "encoding": hex::encode(encode(&c)),
+            "members": members()?,
         }),
     );
     Ok((c, out))
+}
+
+/// §6.10.3: a part split 2-of-3, the commitments, the first share sealed
+/// to a device, and the part again from shares 1 and 3.
+fn members() -> anyhow::Result<serde_json::Value> {
+    use x25519_dalek::{PublicKey, StaticSecret};
+    let part = [0x3c; 32];
+    let shares = cond::split(&mut super::poll::VectorRng::default(), &part, 2, 3)?;
+    let device = StaticSecret::from([0x44; 32]);
+    let device_key = PublicKey::from(&device).to_bytes();
+    let ephemeral = StaticSecret::from([0x45; 32]);
+    let (eph, sealed) = cond::seal_share_with(&ephemeral, &device_key, &shares[0])?;
+    let again = cond::combine(&[shares[0].clone(), shares[2].clone()])?;
+    anyhow::ensure!(*again == part, "shares 1 and 3 give the part");
+    let opened = cond::open_share(&device, &eph, &sealed, &cond::commitment(&shares[0]))?;
+    anyhow::ensure!(*opened == *shares[0], "the sealed share opens");
+    Ok(json!({
+        "description": "SPEC.md §6.10.3: Shamir over GF(2^8) per byte, share = x || y (x = holder's place + 1); commitment = SHA-256('kovan/v1/conditional-share' || share); a share sealed to a device: X25519 with a one-time key, HKDF-SHA256(salt 'kovan/v1/conditional-share', info E || D || commitment, 44) -> ChaCha20-Poly1305 key || nonce, ad 'kovan/v1/conditional-share' || commitment",
+        "part": hex::encode(part),
+        "threshold": 2,
+        "shares": shares.iter().map(|s| hex::encode(s.as_ref())).collect::<Vec<_>>(),
+        "commitments": shares.iter().map(|s| hex::encode(cond::commitment(s))).collect::<Vec<_>>(),
+        "device_secret": hex::encode(device.to_bytes()),
+        "device_key": hex::encode(device_key),
+        "ephemeral_secret": hex::encode(ephemeral.to_bytes()),
+        "ephemeral_key": hex::encode(eph),
+        "sealed_first_share": hex::encode(&sealed),
+        "combined_from": [1, 3],
+        "combined": hex::encode(again.as_ref()),
+    }))
 }

@@ -94,7 +94,7 @@ pub(super) fn poll_vectors() -> PollVectors {
 
 /// The randomness of the ring-ballot vector: ChaCha20 from a fixed seed,
 /// so the vector is the same on every run.
-struct VectorRng(rand_chacha::ChaCha20Rng);
+pub(super) struct VectorRng(rand_chacha::ChaCha20Rng);
 
 impl Default for VectorRng {
     fn default() -> Self {

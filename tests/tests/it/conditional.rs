@@ -4,14 +4,15 @@
 //! open after a restart; the relay and the stored message never hold the
 //! text.
 
-use kovan_node::node::{Area, Locks};
+use kovan_node::node::{Agree, Area, Locks, MessageView};
 use kovan_node::{Event, NodeHandle};
 
+use crate::groups::people;
 use crate::harness::{TestNode, befriend_registered, relay_alice_bob};
+use crate::verifiable::group_of;
 
-async fn message(h: &NodeHandle, with: &str, id: &str) -> kovan_node::node::MessageView {
-    let page = h.history(with, None, 50).await.unwrap();
-    page.into_iter().find(|m| m.id == id).unwrap()
+async fn message(h: &NodeHandle, with: &str, id: &str) -> MessageView {
+    conditional_of(h, with, id).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,6 +24,7 @@ async fn a_message_sealed_with_a_password_and_an_area_opens_only_when_both_hold(
     let locks = Locks {
         password: Some("mavi kapı".into()),
         area: Some(Area { lat: 41.0082, lon: 28.9784, radius_m: 500 }),
+        agree: None,
         hint: "doğum günün".into(),
     };
     let sent = alice.h.send_conditional("bob", secret, locks).await.unwrap();
@@ -92,4 +94,99 @@ async fn a_conditional_message_needs_a_condition_and_sane_ones() {
     let err = alice.h.send_conditional("bob", "x", short).await.unwrap_err();
     assert!(err.to_string().contains("at least 4"), "{err}");
     let _: &TestNode = &bob;
+}
+
+/// The message `id` of conversation `conv` as a node shows it.
+async fn conditional_of(h: &NodeHandle, conv: &str, id: &str) -> Option<MessageView> {
+    h.history(conv, None, 100).await.ok()?.into_iter().find(|m| m.id == id)
+}
+
+/// Waits until `n` shows the message as `want` says.
+async fn shows(
+    n: &TestNode,
+    conv: &str,
+    id: &str,
+    what: &str,
+    want: impl Fn(&MessageView) -> bool + Clone + Send + Sync + 'static,
+) {
+    let (conv, id) = (conv.to_owned(), id.to_owned());
+    n.until(what, move |h| {
+        let (conv, id, want) = (conv.clone(), id.clone(), want.clone());
+        async move { conditional_of(&h, &conv, &id).await.is_some_and(|m| want(&m)) }
+    })
+    .await;
+}
+
+fn agreed(m: &MessageView) -> usize {
+    m.conditional.as_ref().and_then(|c| c.members.as_ref()).map_or(0, |x| x.released)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sealed_until_two_of_three_members_agree_opens_for_everyone_at_the_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let (relay, mut nodes) = people(dir.path(), &["alice", "bob", "carol", "dave"]).await;
+    let gid = group_of(&mut nodes, "Vasiyet").await;
+    let [alice, bob, carol, dave]: [TestNode; 4] =
+        nodes.try_into().unwrap_or_else(|_| unreachable!());
+
+    // Not in a 1:1, not with herself, not with one member or a wrong count.
+    let agree = |holders: &[&str], threshold| Locks {
+        agree: Some(Agree { holders: holders.iter().map(|h| h.to_string()).collect(), threshold }),
+        ..Default::default()
+    };
+    let err = alice.h.send_conditional("bob", "x", agree(&["bob", "carol"], 2)).await.unwrap_err();
+    assert!(err.to_string().contains("sent in a group"), "{err}");
+    let err = alice.h.send_conditional(&gid, "x", agree(&["alice", "bob"], 2)).await.unwrap_err();
+    assert!(err.to_string().contains("your own message"), "{err}");
+    let err = alice.h.send_conditional(&gid, "x", agree(&["bob"], 2)).await.unwrap_err();
+    assert!(err.to_string().contains("2 to 16 members"), "{err}");
+    let err = alice.h.send_conditional(&gid, "x", agree(&["bob", "carol"], 3)).await.unwrap_err();
+    assert!(err.to_string().contains("how many must agree"), "{err}");
+
+    let secret = "Kasanın şifresi 4721";
+    let mut locks = agree(&["bob", "carol", "dave"], 2);
+    locks.hint = "ikiniz onaylayınca".into();
+    let sent = alice.h.send_conditional(&gid, secret, locks).await.unwrap();
+    assert_eq!(sent.text.as_deref(), Some(secret), "the sender's own copy is open");
+    let id = sent.id.clone();
+    for n in [&bob, &carol, &dave] {
+        shows(n, &gid, &id, "the sealed message", |m| {
+            let c = m.conditional.as_ref().unwrap();
+            let members = c.members.as_ref().unwrap();
+            m.text.is_none()
+                && c.waits_for == ["members"]
+                && members.threshold == 2
+                && members.holders.len() == 3
+                && members.mine
+        })
+        .await;
+    }
+    let err = bob.h.open_conditional(&gid, &id, None, None).await.unwrap_err();
+    assert!(err.to_string().contains("not enough members have agreed"), "{err}");
+    let err = alice.h.release_share(&gid, &id).await.unwrap_err();
+    assert!(err.to_string().contains("hold no share"), "{err}");
+
+    // Bob agrees: one share says nothing, so it stays sealed everywhere.
+    let one = bob.h.release_share(&gid, &id).await.unwrap();
+    assert_eq!((one.text.as_deref(), agreed(&one)), (None, 1));
+    assert!(one.conditional.as_ref().unwrap().members.as_ref().unwrap().agreed);
+    let err = bob.h.release_share(&gid, &id).await.unwrap_err();
+    assert!(err.to_string().contains("already agreed"), "{err}");
+    for n in [&carol, &dave] {
+        shows(n, &gid, &id, "Bob's agreement", |m| agreed(m) == 1 && m.text.is_none()).await;
+    }
+
+    // Carol agrees: the message opens by itself for all three.
+    carol.h.release_share(&gid, &id).await.unwrap();
+    for n in [&bob, &carol, &dave] {
+        let want = secret.to_owned();
+        shows(n, &gid, &id, "the opened message", move |m| {
+            m.text.as_deref() == Some(want.as_str()) && m.conditional.as_ref().unwrap().opened
+        })
+        .await;
+    }
+    let dave = dave.restart().await;
+    let after = conditional_of(&dave.h, &gid, &id).await.unwrap();
+    assert_eq!((after.text.as_deref(), agreed(&after)), (Some(secret), 2), "after a restart");
+    assert!(!contains(&relay.disk_bytes(), secret.as_bytes()), "the relay saw the text");
 }

@@ -51,7 +51,7 @@ fn verified(p: &PollView) -> bool {
 }
 
 /// A group of everyone in `nodes`, made by the first.
-async fn group_of(nodes: &mut [TestNode], name: &str) -> String {
+pub(crate) async fn group_of(nodes: &mut [TestNode], name: &str) -> String {
     let (first, rest) = nodes.split_first_mut().unwrap();
     let gid = first.h.group_create(name, "", false).await.unwrap().id;
     for n in rest.iter_mut() {

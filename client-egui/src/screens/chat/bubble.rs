@@ -73,6 +73,8 @@ pub enum Bubble {
     ClosePoll,
     /// Open this conditional message with a password and/or a position.
     OpenConditional(Option<String>, Option<(f64, f64)>),
+    /// Agree to open this conditional message (release this account's share).
+    ReleaseShare,
     /// Download or cancel the file.
     File(FileAction),
     /// Put the text on the clipboard.

@@ -1,9 +1,9 @@
 //! Conditional messages (X4, SPEC.md §6.10): the form that seals a text
-//! with a password and/or an area, and the sealed bubble that says what it
-//! waits for and opens it.
+//! with a password, an area and/or members who must agree, and the sealed
+//! bubble that says what it waits for, opens it, and lets a holder agree.
 
 use eframe::egui::{self, RichText};
-use kovan_node::node::{Area, ConditionalView, Locks, MessageView};
+use kovan_node::node::{Agree, Area, ConditionalView, Locks, MessageView};
 
 use super::bubble::Bubble;
 use crate::backend::Cmd;
@@ -20,6 +20,8 @@ pub struct LockForm {
     text: String,
     password: String,
     area: String,
+    members: String,
+    needed: u8,
     hint: String,
 }
 
@@ -44,6 +46,28 @@ impl LockForm {
                 200.0,
             );
             field(ui, &tr!("chat-locked-hint"), &mut self.hint, "", 160.0);
+        });
+        ui.horizontal_wrapped(|ui| {
+            field(
+                ui,
+                &tr!("chat-locked-members"),
+                &mut self.members,
+                &tr!("chat-locked-members-hint"),
+                200.0,
+            );
+            let holders: Vec<String> = self
+                .members
+                .split(',')
+                .map(|m| m.trim().to_owned())
+                .filter(|m| !m.is_empty())
+                .collect();
+            let n = u8::try_from(holders.len()).unwrap_or(u8::MAX);
+            if n >= 2 {
+                self.needed = self.needed.clamp(2, n);
+                let l = ui.label(tr!("chat-locked-members-needed"));
+                ui.add(egui::DragValue::new(&mut self.needed).range(2..=n)).labelled_by(l.id);
+            }
+            let agree = (n >= 2).then_some(Agree { holders, threshold: self.needed });
             let area = match numbers(&self.area).as_slice() {
                 [lat, lon, r] if *r >= 0.0 => {
                     Some(Area { lat: *lat, lon: *lon, radius_m: *r as u32 })
@@ -51,14 +75,16 @@ impl LockForm {
                 _ => None,
             };
             let password = (!self.password.is_empty()).then(|| self.password.clone());
-            let ok = !self.text.trim().is_empty() && (password.is_some() || area.is_some());
+            let ok = !self.text.trim().is_empty()
+                && (password.is_some() || area.is_some() || agree.is_some());
             if ui.add_enabled(ok, egui::Button::new(tr!("chat-send-locked"))).clicked() {
                 cmds.push(Cmd::SendConditional {
                     conversation: conv.to_owned(),
                     text: std::mem::take(&mut self.text),
-                    locks: Locks { password, area, hint: std::mem::take(&mut self.hint) },
+                    locks: Locks { password, area, agree, hint: std::mem::take(&mut self.hint) },
                 });
                 self.password.clear();
+                self.members.clear();
             }
         });
         ui.label(RichText::new(tr!("chat-locked-area-note")).small().weak());
@@ -71,8 +97,11 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
     let waits: Vec<String> = c
         .waits_for
         .iter()
-        .map(|w| match *w {
-            "password" => tr!("chat-waits-password"),
+        .map(|w| match (*w, &c.members) {
+            ("password", _) => tr!("chat-waits-password"),
+            ("members", Some(m)) => {
+                tr!("chat-waits-members", needed = m.threshold, holders = m.holders.len())
+            }
             _ => tr!("chat-waits-area"),
         })
         .collect();
@@ -93,17 +122,34 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
         ));
         ui.label(RichText::new(tr!("chat-locked-area-note")).small().weak());
     }
+    let mut action = None;
+    if let Some(members) = &c.members {
+        let agreed: Vec<&str> =
+            members.holders.iter().filter(|h| h.released).map(|h| h.name.as_str()).collect();
+        ui.label(tr!(
+            "chat-locked-members-shown",
+            agreed = if agreed.is_empty() { "—".to_owned() } else { agreed.join(", ") },
+            count = members.released,
+            needed = members.threshold
+        ));
+        if members.agreed {
+            ui.label(RichText::new(tr!("chat-you-agreed")).small());
+        } else if members.mine && ui.button(tr!("chat-agree-to-open")).clicked() {
+            action = Some(Bubble::ReleaseShare);
+        }
+    }
     let id = ui.id().with(("conditional-open", &m.id));
     let (mut password, mut here): (String, String) =
         ui.data(|d| d.get_temp(id)).unwrap_or_default();
-    let mut action = None;
     if c.waits_for.contains(&"password") {
         labelled(ui, &tr!("chat-locked-password"), &mut password, true);
     }
     if c.area.is_some() {
         labelled(ui, &tr!("chat-locked-here"), &mut here, false);
     }
-    if ui.button(tr!("chat-open-locked")).clicked() {
+    // A message that waits only for its members opens by itself.
+    let askable = c.waits_for.iter().any(|w| *w != "members");
+    if askable && ui.button(tr!("chat-open-locked")).clicked() {
         let here_at = match numbers(&here).as_slice() {
             [lat, lon] => Some((*lat, *lon)),
             _ => None,

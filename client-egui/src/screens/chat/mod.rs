@@ -229,6 +229,7 @@ impl ChatView {
                 Bubble::OpenConditional(password, here) => {
                     cmds.push(Cmd::OpenConditional { conversation, message, password, here });
                 }
+                Bubble::ReleaseShare => cmds.push(Cmd::ReleaseShare { conversation, message }),
                 Bubble::MoreReactions => reacting = Some(message),
                 Bubble::View(id) => view = Some(id),
                 Bubble::MoveLocation(lat, lon) => {

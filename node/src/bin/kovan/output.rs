@@ -208,14 +208,19 @@ pub fn message_line(m: &Value) -> String {
             match m["text"].as_str() {
                 Some(text) => format!("[opened: {}] {text}", waits.join(" + ")),
                 None => format!(
-                    "[sealed until: {}{}] {} (kovan open)",
+                    "[sealed until: {}{}{}] {} ({})",
                     waits.join(" + "),
                     match c["area"]["radius_m"].as_u64() {
                         Some(r) =>
                             format!(" within {r} m of {},{}", c["area"]["lat"], c["area"]["lon"]),
                         None => String::new(),
                     },
-                    c["hint"].as_str().unwrap_or("")
+                    match c["members"]["threshold"].as_u64() {
+                        Some(k) => format!(", {} of {k} agreed", c["members"]["released"]),
+                        None => String::new(),
+                    },
+                    c["hint"].as_str().unwrap_or(""),
+                    if c["members"]["mine"] == true { "kovan agree" } else { "kovan open" }
                 ),
             }
         }

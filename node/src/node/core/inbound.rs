@@ -239,6 +239,10 @@ impl Core {
                 {
                     self.on_verifiable_poll(&group_id, &app.message_id, v, epoch)?;
                 }
+                if stored.is_some() && matches!(app.content, Content::Conditional(_)) {
+                    // Its members may have agreed before it arrived.
+                    self.open_by_members(&group_id, &app.message_id)?;
+                }
                 if stored.is_some()
                     && let Content::Location(place) = &app.content
                 {
@@ -258,6 +262,10 @@ impl Core {
             }
             Content::Vote { poll, ref choices, signature } => {
                 self.on_vote(&group_id, &poll, &account, choices, signature, &app)?;
+            }
+            Content::ShareRelease { target, ref share } => {
+                let holder = *sender.account().as_bytes();
+                self.on_share_release(&group_id, &target, &holder, share)?;
             }
             Content::PollClose { poll, .. } => {
                 self.on_poll_close(&group_id, &poll, &account, &app.content, now)?;

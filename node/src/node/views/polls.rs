@@ -20,17 +20,56 @@ pub struct Locks {
     pub password: Option<String>,
     /// Opens inside this area (checked by the recipient's client only).
     pub area: Option<Area>,
+    /// Opens once enough of these members agree.
+    pub agree: Option<Agree>,
     /// Shown while sealed.
     pub hint: String,
+}
+
+/// Members who must agree before a message opens (SPEC.md §6.10.3).
+#[derive(Debug, Clone, Default)]
+pub struct Agree {
+    /// Members of the group, as names, @handles or account ids: 2..=16.
+    pub holders: Vec<String>,
+    /// How many of them: 2..=holders.
+    pub threshold: u8,
+}
+
+/// A members lock as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MembersView {
+    /// How many must agree.
+    pub threshold: u8,
+    /// Who holds a share, in the sender's order.
+    pub holders: Vec<HolderView>,
+    /// How many released a share that matches the sender's commitment.
+    pub released: usize,
+    /// This account holds a share of it.
+    pub mine: bool,
+    /// This account released its share.
+    pub agreed: bool,
+}
+
+/// A holder of a share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HolderView {
+    /// Account id (hex).
+    pub account: String,
+    /// As this device knows them.
+    pub name: String,
+    /// Agreed: its share arrived and matches.
+    pub released: bool,
 }
 
 /// What a conditional message waits for, as shown.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConditionalView {
-    /// `password`, `area`, in the sender's order.
+    /// `password`, `area`, `members`, in the sender's order.
     pub waits_for: Vec<&'static str>,
     /// The area, if it has one.
     pub area: Option<Area>,
+    /// The members who must agree, if it waits for them.
+    pub members: Option<MembersView>,
     /// The sender's hint.
     pub hint: String,
     /// Opened on this device: `text` holds it.
@@ -50,6 +89,7 @@ impl Eq for ConditionalView {}
 impl ConditionalView {
     pub(crate) fn of(c: &kovan_spec::validate::ConditionalSpec) -> Self {
         let mut area = None;
+        let mut members = None;
         let waits_for = c
             .locks
             .iter()
@@ -63,9 +103,26 @@ impl ConditionalView {
                     });
                     "area"
                 }
+                kovan_spec::validate::Lock::Members { threshold, holders } => {
+                    members = Some(MembersView {
+                        threshold: *threshold,
+                        holders: holders
+                            .iter()
+                            .map(|h| HolderView {
+                                account: hex::encode(h.account),
+                                name: hex::encode(&h.account[..4]),
+                                released: false,
+                            })
+                            .collect(),
+                        released: 0,
+                        mine: false,
+                        agreed: false,
+                    });
+                    "members"
+                }
             })
             .collect();
-        Self { waits_for, area, hint: c.hint.clone(), opened: false }
+        Self { waits_for, area, members, hint: c.hint.clone(), opened: false }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Conditional messages (X4, SPEC.md §6.10): `send --password/--area`,
-//! `open`. A password comes from --password-file, KOVAN_MESSAGE_PASSWORD or
+//! Conditional messages (X4, SPEC.md §6.10): `send --password/--area/
+//! --holders`, `open`, `agree`. A password comes from --password-file, KOVAN_MESSAGE_PASSWORD or
 //! a prompt, and goes to the local daemon only.
 
 use std::path::PathBuf;
@@ -25,6 +25,15 @@ pub struct SendLocks {
     /// Only the recipient's app checks it: their position is their word.
     #[arg(long, value_name = "LAT,LON,RADIUS_M")]
     area: Option<String>,
+    /// Open only once members of the group agree: 2 to 16 of them, by name
+    /// or @handle, separated by commas ("ali,ayse,@can"). Each gets a share
+    /// of the key; fewer than --agree shares say nothing about it.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    holders: Vec<String>,
+    /// How many of --holders must agree (`kovan agree`): 2 up to all of
+    /// them, which is the default.
+    #[arg(long, value_name = "K", requires = "holders")]
+    agree: Option<u8>,
     /// A hint shown while it is sealed.
     #[arg(long, value_name = "TEXT")]
     hint: Option<String>,
@@ -52,7 +61,7 @@ fn password(
 impl SendLocks {
     /// Whether any condition was asked for.
     pub fn any(&self) -> bool {
-        self.password || self.area.is_some()
+        self.password || self.area.is_some() || !self.holders.is_empty()
     }
 
     pub fn send(&self, ctx: &Context, to: &str, text: &str) -> anyhow::Result<()> {
@@ -63,9 +72,13 @@ impl SendLocks {
             }
             None => None,
         };
+        let agree = (!self.holders.is_empty()).then(|| {
+            let all = u8::try_from(self.holders.len()).unwrap_or(u8::MAX);
+            json!({ "holders": self.holders, "threshold": self.agree.unwrap_or(all) })
+        });
         let password = password(self.password, self.password_file.as_ref(), true)?;
         let params = json!({
-            "to": to, "text": text, "area": area, "hint": self.hint,
+            "to": to, "text": text, "area": area, "hint": self.hint, "agree": agree,
             "password": password.as_ref().map(|p| p.as_str()),
         });
         remote::run(ctx, "send_conditional", params, |v| println!("{}", message_line(v)))
@@ -104,6 +117,35 @@ impl Open {
         remote::run(ctx, "open_conditional", params, |v: &Value| {
             println!("{}", message_line(v));
             println!("{}", v["text"].as_str().unwrap_or(""));
+        })
+    }
+}
+
+/// Agree to open a message sealed until enough of its members agree: your
+/// share of its key goes to the group.
+#[derive(Debug, Args)]
+pub struct Agree {
+    /// The group (name or conversation id).
+    with: String,
+    /// The message id.
+    message: String,
+}
+
+impl Agree {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        let params = json!({ "with": self.with, "message": self.message });
+        remote::run(ctx, "release_share", params, |v: &Value| {
+            println!("{}", message_line(v));
+            let m = &v["conditional"]["members"];
+            println!(
+                "{} of {} agreed ({} needed)",
+                m["released"],
+                m["holders"].as_array().map_or(0, Vec::len),
+                m["threshold"]
+            );
+            if let Some(text) = v["text"].as_str() {
+                println!("{text}");
+            }
         })
     }
 }

@@ -155,7 +155,11 @@ impl Core {
         self.recipients.borrow_mut().clear();
     }
 
-    fn find_member(&self, group: &[u8], who: &str) -> NodeResult<[u8; 32]> {
+    pub(in crate::node::core) fn find_member(
+        &self,
+        group: &[u8],
+        who: &str,
+    ) -> NodeResult<[u8; 32]> {
         let view = self.group_view(group)?;
         let who_l = who.trim().trim_start_matches('@').to_lowercase();
         let hits: Vec<&MemberView> = view

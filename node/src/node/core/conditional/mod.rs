@@ -1,8 +1,11 @@
 //! Conditional messages (SPEC.md §6.10, X4): a text sealed under a key that
 //! only its conditions give — a password (enforced by cryptography) and an
 //! area (enforced by the recipient's client only, since positions are
-//! self-reported). The message travels and is stored sealed; a device that
-//! opens it keeps the text sealed at rest like any other field.
+//! self-reported) — and members who agree (`members`: k of n holders
+//! release their shares). The message travels and is stored sealed; a
+//! device that opens it keeps the text sealed at rest like any other field.
+
+mod members;
 
 use kovan_crypto::conditional as cond;
 use kovan_crypto::keystore::KdfParams;
@@ -14,7 +17,7 @@ use zeroize::Zeroizing;
 
 use super::{Core, internal};
 use crate::control::{s, to_value};
-use crate::node::views::{Area, Event, Locks, MessageView};
+use crate::node::views::{Agree, Area, Event, Locks, MessageView};
 use crate::node::{NodeError, NodeHandle, NodeResult, views};
 
 /// Argon2id costs of a password lock: what the keystore uses.
@@ -77,15 +80,25 @@ impl Core {
         }))
     }
 
+    /// A stored conditional message, still sealed.
+    fn stored_conditional(
+        &self,
+        conv: &[u8],
+        id: &[u8; 16],
+    ) -> crate::Result<Option<ConditionalSpec>> {
+        let body = self.history().get(conv, id)?.and_then(|m| m.body);
+        Ok(match body.as_deref().map(validate_app_envelope) {
+            Some(Ok(ValidatedApp { content: Content::Conditional(c), .. })) => Some(c),
+            _ => None,
+        })
+    }
+
     /// A conditional message of a conversation, still sealed.
     fn conditional_spec(&self, who: &str, id: &[u8; 16]) -> NodeResult<(Vec<u8>, ConditionalSpec)> {
         let (conv, _) = self.find_conversation(who)?;
-        let m = self.history().get(&conv, id)?;
-        let body = m.and_then(|m| m.body);
-        match body.as_deref().map(validate_app_envelope) {
-            Some(Ok(ValidatedApp { content: Content::Conditional(c), .. })) => Ok((conv, c)),
-            _ => Err(NodeError::NotFound("no such conditional message".into())),
-        }
+        let spec = self.stored_conditional(&conv, id)?;
+        let spec = spec.ok_or_else(|| NodeError::NotFound("no such conditional message".into()))?;
+        Ok((conv, spec))
     }
 
     fn conditional_opened(
@@ -106,10 +119,12 @@ impl Core {
     /// eligibility check).
     pub(super) fn forget_derived(&self, conv: &[u8], id: &[u8; 16]) -> crate::Result<()> {
         let conn = self.db.conn();
-        conn.execute(
-            "DELETE FROM conditional_opened WHERE conversation_id = ?1 AND message_id = ?2",
-            params![conv, id.as_slice()],
-        )?;
+        for table in ["conditional_opened", "conditional_shares"] {
+            conn.execute(
+                &format!("DELETE FROM {table} WHERE conversation_id = ?1 AND message_id = ?2"),
+                params![conv, id.as_slice()],
+            )?;
+        }
         for table in ["poll_ballots", "poll_eligibility"] {
             conn.execute(
                 &format!("DELETE FROM {table} WHERE conversation_id = ?1 AND poll_id = ?2"),
@@ -130,6 +145,9 @@ impl Core {
         let text = self.opened_text(conv, &id)?;
         if let Some(c) = view.conditional.as_mut() {
             c.opened = text.is_some();
+            if let Some(m) = c.members.as_mut() {
+                self.members_view(conv, &id, m)?;
+            }
         }
         if let Some(text) = text {
             view.emoji_only = crate::emoji::is_emoji_only(&text, 5);
@@ -137,6 +155,18 @@ impl Core {
         }
         Ok(())
     }
+}
+
+/// The text of a sealed message from its conditions' parts.
+fn open_body(spec: &ConditionalSpec, parts: &[cond::Part]) -> NodeResult<String> {
+    let key = cond::content_key(parts);
+    let body = cond::open(&key, &spec.nonce, &spec.encoded, &spec.ciphertext)
+        .map_err(|_| NodeError::Invalid("wrong password".into()))?;
+    kovan_spec::decode::<wire::ConditionalBody>(&body)
+        .ok()
+        .map(|b| b.text)
+        .filter(|t| !t.is_empty() && t.len() <= limits::MAX_TEXT)
+        .ok_or_else(|| NodeError::Invalid("the message's sealed text is malformed".into()))
 }
 
 /// A password lock's key part, off the core thread (Argon2id takes a while).
@@ -151,8 +181,9 @@ async fn password_part(password: &str, salt: [u8; 16], costs: [u32; 3]) -> NodeR
 /// Conditional messages.
 impl NodeHandle {
     /// Sends a text that opens only when all of `locks` hold (SPEC.md
-    /// §6.10): with the password, and/or inside the area (checked by the
-    /// recipient's client only).
+    /// §6.10): with the password, inside the area (checked by the
+    /// recipient's client only), once enough of the named members agree;
+    /// any of these together.
     pub async fn send_conditional(
         &self,
         to: &str,
@@ -163,9 +194,9 @@ impl NodeHandle {
         if text.trim().is_empty() || text.len() > limits::MAX_TEXT {
             return Err(NodeError::Invalid("the message is empty or longer than 64 KiB".into()));
         }
-        if locks.password.is_none() && locks.area.is_none() {
+        if locks.password.is_none() && locks.area.is_none() && locks.agree.is_none() {
             return Err(NodeError::Invalid(
-                "say what the message waits for: a password, an area or both".into(),
+                "say what the message waits for: a password, an area, members who agree".into(),
             ));
         }
         if locks.hint.len() > limits::MAX_CONDITIONAL_HINT {
@@ -204,6 +235,12 @@ impl NodeHandle {
                 radius_m: a.radius_m,
                 key_part: part.to_vec(),
             }));
+            parts.push(part);
+        }
+        if let Some(agree) = locks.agree {
+            let who = to.to_owned();
+            let (lock, part) = self.call(move |c| c.members_lock(&who, &agree)).await?;
+            conditions.push(wire::condition::Kind::Members(lock));
             parts.push(part);
         }
         let conditions: Vec<wire::Condition> =
@@ -260,16 +297,13 @@ impl NodeHandle {
                     }
                     parts.push(Zeroizing::new(*key_part));
                 }
+                Lock::Members { .. } => {
+                    let conv = conv.clone();
+                    parts.push(self.call(move |c| c.members_part(&conv, &id)).await?);
+                }
             }
         }
-        let key = cond::content_key(&parts);
-        let body = cond::open(&key, &spec.nonce, &spec.encoded, &spec.ciphertext)
-            .map_err(|_| NodeError::Invalid("wrong password".into()))?;
-        let text = kovan_spec::decode::<wire::ConditionalBody>(&body)
-            .ok()
-            .map(|b| b.text)
-            .filter(|t| !t.is_empty() && t.len() <= limits::MAX_TEXT)
-            .ok_or_else(|| NodeError::Invalid("the message's sealed text is malformed".into()))?;
+        let text = open_body(&spec, &parts)?;
         self.call(move |c| c.conditional_opened(&conv, &id, &text)).await
     }
 }
@@ -291,9 +325,20 @@ crate::control::control_methods!(node, p => {
                     .ok_or_else(|| NodeError::Invalid("\"area\" needs radius_m".into()))?,
             }),
         };
+        let agree = match &p["agree"] {
+            serde_json::Value::Null => None,
+            a => Some(Agree {
+                holders: crate::control::strings(a, "holders")?,
+                threshold: a["threshold"]
+                    .as_u64()
+                    .and_then(|k| u8::try_from(k).ok())
+                    .ok_or_else(|| NodeError::Invalid("\"agree\" needs threshold".into()))?,
+            }),
+        };
         let locks = Locks {
             password: p["password"].as_str().map(str::to_owned),
             area,
+            agree,
             hint: p["hint"].as_str().unwrap_or_default().to_owned(),
         };
         to_value(node.send_conditional(s(p, "to")?, s(p, "text")?, locks).await?)
@@ -305,5 +350,8 @@ crate::control::control_methods!(node, p => {
         };
         let password = p["password"].as_str();
         to_value(node.open_conditional(s(p, "with")?, s(p, "message")?, password, here).await?)
+    }
+    "release_share" => {
+        to_value(node.release_share(s(p, "with")?, s(p, "message")?).await?)
     }
 });

@@ -1,0 +1,76 @@
+//! A message sealed until members of a group agree, from the CLI
+//! (SPEC.md §6.10.3): `kovan send --holders [--agree]`, `kovan agree`.
+
+use super::*;
+
+/// A group called `name` made by `owner` with `members` in it, once every
+/// one of them sees everyone.
+fn group_of(owner: &Person, name: &str, members: &[(&Person, &str)]) -> String {
+    let gid = owner.json(&["group", "create", name])["id"].as_str().unwrap().to_owned();
+    for (p, p_name) in members {
+        owner.json(&["group", "invite", name, p_name]);
+        let mut invitation = Value::Null;
+        eventually("the invitation", || {
+            let list = p.json(&["group", "invitations"]);
+            invitation = list.as_array().unwrap().first().cloned().unwrap_or(Value::Null);
+            invitation["state"] == "pending"
+        });
+        p.json(&["group", "accept", invitation["id"].as_str().unwrap()]);
+    }
+    let all = members.len() + 1;
+    for p in members.iter().map(|(p, _)| *p).chain([owner]) {
+        eventually("everyone in the group", || {
+            let out = kovan(&p.home, &["--json", "group", "info", &gid]);
+            out.status.success()
+                && serde_json::from_slice::<Value>(&out.stdout).unwrap()["members"]
+                    .as_array()
+                    .is_some_and(|m| m.len() == all)
+        });
+    }
+    gid
+}
+
+/// The message `id` in `p`'s history of `conv`.
+fn in_history(p: &Person, conv: &str, id: &str) -> Value {
+    let history = p.json(&["history", conv]);
+    history.as_array().unwrap().iter().find(|m| m["id"] == id).cloned().unwrap_or(Value::Null)
+}
+
+#[test]
+fn a_message_sealed_until_its_members_agree_opens_when_they_do_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    let alice = Person::new(dir.path(), "alice", &relay.url);
+    let bob = Person::new(dir.path(), "bob", &relay.url);
+    let carol = Person::new(dir.path(), "carol", &relay.url);
+    for (p, name) in [(&alice, "alice"), (&bob, "bob"), (&carol, "carol")] {
+        p.json(&["register", name]);
+    }
+    make_friends(&alice, "alice", &bob, "bob");
+    make_friends(&alice, "alice", &carol, "carol");
+    let gid = group_of(&alice, "Miras", &[(&bob, "bob"), (&carol, "carol")]);
+
+    let (ok, _, err) = text(&alice, &["send", &gid, "x", "--holders", "bob", "--agree", "2"]);
+    assert!(!ok && err.contains("2 to 16 members"), "{err}");
+    // Without --agree, all of the holders must agree.
+    let secret = "anahtar saksının altında";
+    let sent = alice.json(&["send", &gid, secret, "--holders", "bob,carol", "--hint", "ikiniz"]);
+    assert_eq!(sent["conditional"]["members"]["threshold"], 2);
+    let id = sent["id"].as_str().unwrap().to_owned();
+    eventually("carol's sealed copy", || in_history(&carol, &gid, &id)["kind"] == "conditional");
+    let (_, listed, _) = text(&carol, &["history", &gid]);
+    assert!(listed.contains("0 of 2 agreed") && listed.contains("kovan agree"), "{listed}");
+
+    let (ok, out, _) = text(&bob, &["agree", &gid, &id]);
+    assert!(ok && out.contains("1 of 2 agreed (2 needed)"), "{out}");
+    let (ok, _, err) = text(&alice, &["agree", &gid, &id]);
+    assert!(!ok && err.contains("hold no share"), "{err}");
+    assert!(in_history(&bob, &gid, &id)["text"].is_null(), "one of two opens nothing");
+
+    eventually("bob's share at carol's", || {
+        in_history(&carol, &gid, &id)["conditional"]["members"]["released"] == 1
+    });
+    let (ok, out, _) = text(&carol, &["agree", &gid, &id]);
+    assert!(ok && out.contains(secret), "{out}");
+    eventually("bob reads it", || in_history(&bob, &gid, &id)["text"] == secret);
+}
