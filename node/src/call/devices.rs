@@ -152,10 +152,20 @@ impl AudioSink for WavFile {
     }
 
     fn finish(&mut self) {
-        let written = std::fs::File::create(&self.path).map_err(|e| e.to_string()).and_then(|f| {
-            voice::write_wav(std::io::BufWriter::new(f), &self.rec.samples())
-                .map_err(|e| e.to_string())
-        });
+        // Written beside it and renamed: the file appears whole or not at
+        // all (a reader never sees half a recording).
+        let mut part = self.path.clone().into_os_string();
+        part.push(".part");
+        let part = PathBuf::from(part);
+        let written = std::fs::File::create(&part)
+            .map_err(|e| e.to_string())
+            .and_then(|f| {
+                let mut out = std::io::BufWriter::new(f);
+                voice::write_wav(&mut out, &self.rec.samples()).map_err(|e| e.to_string())?;
+                let f = out.into_inner().map_err(|e| e.to_string())?;
+                f.sync_all().map_err(|e| e.to_string())
+            })
+            .and_then(|()| std::fs::rename(&part, &self.path).map_err(|e| e.to_string()));
         if let Err(e) = written {
             tracing::warn!(path = %self.path.display(), error = %e, "the call's recording was not written");
         }
