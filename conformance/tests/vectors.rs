@@ -255,6 +255,10 @@ fn application_friend_and_group_messages_decode_to_their_fields() {
                 assert_eq!(x.hint, d["content"]["conditional"]["hint"].as_str().unwrap());
                 "conditional"
             }
+            Some(C::CheckIn(c)) => {
+                assert_eq!(c.target, h(&d["content"]["check_in"]["target"]));
+                "check_in"
+            }
             Some(C::ShareRelease(r)) => {
                 assert_eq!(r.share, h(&d["content"]["share_release"]["share"]));
                 "share_release"

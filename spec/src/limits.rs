@@ -142,6 +142,11 @@ pub const MAX_CONDITIONAL_HINT: usize = 256;
 pub const MAX_SHARE_HOLDERS: usize = 16;
 /// Devices a holder's share is sealed to (§6.10.3).
 pub const MAX_SHARE_DEVICES: usize = 8;
+/// A dead man's switch's silence, milliseconds (§6.10.4): an hour to 366
+/// days.
+pub const MIN_SILENCE_MS: u64 = 3_600_000;
+/// See [`MIN_SILENCE_MS`].
+pub const MAX_SILENCE_MS: u64 = 366 * 86_400_000;
 /// An area condition's radius, metres.
 pub const MIN_AREA_RADIUS_M: u32 = 10;
 /// See [`MIN_AREA_RADIUS_M`].

@@ -123,6 +123,11 @@ pub enum Content {
     Call(CallSignal),
     /// A conditional message, still sealed (§6.10).
     Conditional(ConditionalSpec),
+    /// The sender of a conditional message is still there (§6.10.4).
+    CheckIn {
+        /// The conditional message.
+        target: MessageId,
+    },
     /// A holder releases its share of a members lock (§6.10.3).
     ShareRelease {
         /// The conditional message.
@@ -300,6 +305,10 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
         Some(WireContent::Conditional(c)) => {
             conditional(c).map_or_else(|reason| Content::Invalid { reason }, Content::Conditional)
         }
+        Some(WireContent::CheckIn(c)) => match <MessageId>::try_from(c.target.as_slice()) {
+            Ok(target) => Content::CheckIn { target },
+            Err(_) => Content::Invalid { reason: "target must be 16 bytes".into() },
+        },
         Some(WireContent::ShareRelease(r)) => match conditional::share_release(r) {
             Ok((target, share)) => Content::ShareRelease { target, share },
             Err(reason) => Content::Invalid { reason },

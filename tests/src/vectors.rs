@@ -92,6 +92,7 @@ mod decoded {
                 "ciphertext": h(&c.ciphertext),
                 "hint": c.hint,
             }}),
+            Some(C::CheckIn(c)) => json!({"check_in": {"target": h(&c.target)}}),
             Some(C::ShareRelease(r)) => {
                 json!({"share_release": {"target": h(&r.target), "share": h(&r.share)}})
             }
@@ -625,6 +626,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
         ),
         ("vote-signed", base(C::Vote(poll_vectors.vote.clone()))),
         ("conditional", base(C::Conditional(conditional))),
+        ("check-in", base(C::CheckIn(wire::CheckIn { target: vec![0x27; 16] }))),
         (
             "share-release",
             base(C::ShareRelease(wire::ShareRelease {

@@ -60,6 +60,7 @@ shell-action-changing-the-relay = Error changing the relay
 shell-action-changing-the-scheduled-message = Error changing the scheduled message
 shell-action-opening-the-message = Error opening the message
 shell-action-agreeing-to-open-the-message = Error agreeing to open the message
+shell-action-checking-in = Error checking in
 shell-action-closing-the-poll = Error closing the poll
 shell-action-creating-the-group = Error creating the group
 shell-action-creating-your-identity = Error creating your identity

@@ -60,6 +60,7 @@ shell-action-changing-the-relay = Röle değiştirilemedi
 shell-action-changing-the-scheduled-message = Zamanlanmış mesaj değiştirilemedi
 shell-action-opening-the-message = Mesaj açılamadı
 shell-action-agreeing-to-open-the-message = Mesajın açılmasına onay verilemedi
+shell-action-checking-in = Yoklama bildirilemedi
 shell-action-closing-the-poll = Anket kapatılamadı
 shell-action-creating-the-group = Grup oluşturulamadı
 shell-action-creating-your-identity = Kimliğiniz oluşturulamadı

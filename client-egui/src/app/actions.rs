@@ -33,6 +33,7 @@ pub fn failed(action: &str) -> String {
         "editing" => tr!("shell-action-editing"),
         "opening the message" => tr!("shell-action-opening-the-message"),
         "agreeing to open the message" => tr!("shell-action-agreeing-to-open-the-message"),
+        "checking in" => tr!("shell-action-checking-in"),
         "ending the chat" => tr!("shell-action-ending-the-chat"),
         "ending the session" => tr!("shell-action-ending-the-session"),
         "fetching the file" => tr!("shell-action-fetching-the-file"),

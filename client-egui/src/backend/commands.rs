@@ -293,6 +293,10 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Err(e) => out.error("agreeing to open the message", e).await,
             }
         }
+        Cmd::CheckIn { conversation, message } => match n.check_in(&conversation, &message).await {
+            Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+            Err(e) => out.error("checking in", e).await,
+        },
         Cmd::PollClose { conversation, poll } => match n.poll_close(&conversation, &poll).await {
             Ok(m) => out.send(Update::Sent(Box::new(m))).await,
             Err(e) => out.error("closing the poll", e).await,

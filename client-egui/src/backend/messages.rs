@@ -216,6 +216,13 @@ pub enum Cmd {
         /// The message.
         message: String,
     },
+    /// Check in on a dead man's switch this account sent.
+    CheckIn {
+        /// The conversation.
+        conversation: String,
+        /// The message.
+        message: String,
+    },
     /// Open a conditional message.
     OpenConditional {
         /// The conversation.

@@ -27,7 +27,37 @@ pub enum Lock {
         threshold: u8,
         /// Distinct accounts, in the sender's order (share x = position + 1).
         holders: Vec<ShareHolder>,
+        /// When holders' nodes release by themselves (§6.10.4).
+        release: Release,
     },
+}
+
+/// When the holders' nodes of a members lock release their shares by
+/// themselves (§6.10.4); neither set: holders release by hand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Release {
+    /// Not before this time (ms since the Unix epoch).
+    pub at_ms: Option<u64>,
+    /// Once the sender has been silent this long (ms).
+    pub silence_ms: Option<u64>,
+}
+
+impl Release {
+    /// Whether holders' nodes release by themselves.
+    pub fn automatic(&self) -> bool {
+        self.at_ms.is_some() || self.silence_ms.is_some()
+    }
+
+    /// When a holder's node releases, given when the sender was last heard
+    /// from (the message's time or its last check-in): the later of the
+    /// two conditions.
+    pub fn due_ms(&self, last_heard_ms: u64) -> Option<u64> {
+        let silence = self.silence_ms.map(|s| last_heard_ms.saturating_add(s));
+        match (self.at_ms, silence) {
+            (None, None) => None,
+            (a, s) => Some(a.unwrap_or(0).max(s.unwrap_or(0))),
+        }
+    }
 }
 
 /// A holder of a members lock's share.
@@ -101,7 +131,12 @@ fn members(m: wire::MembersLock) -> Result<Lock, String> {
     if accounts.len() != n {
         return Err("a members lock names an account twice".into());
     }
-    Ok(Lock::Members { threshold: m.threshold as u8, holders })
+    let silence_ms = (m.silence_ms != 0).then_some(m.silence_ms);
+    if silence_ms.is_some_and(|s| !(limits::MIN_SILENCE_MS..=limits::MAX_SILENCE_MS).contains(&s)) {
+        return Err("a dead man's switch waits an hour to 366 days".into());
+    }
+    let release = Release { at_ms: (m.release_at_ms != 0).then_some(m.release_at_ms), silence_ms };
+    Ok(Lock::Members { threshold: m.threshold as u8, holders, release })
 }
 
 /// A holder's released share (§6.10.3): the share's x must be the

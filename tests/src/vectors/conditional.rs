@@ -76,6 +76,30 @@ fn members() -> anyhow::Result<serde_json::Value> {
     anyhow::ensure!(*again == part, "shares 1 and 3 give the part");
     let opened = cond::open_share(&device, &eph, &sealed, &cond::commitment(&shares[0]))?;
     anyhow::ensure!(*opened == *shares[0], "the sealed share opens");
+    // A lock whose holders release by themselves (§6.10.4): not before
+    // 2027-01-01T00:00:00Z, and after a week of the sender's silence.
+    let holder = |i: usize, account: u8, sealed: Vec<wire::SealedShare>| wire::ShareHolder {
+        account: vec![account; 32],
+        commitment: cond::commitment(&shares[i]).to_vec(),
+        sealed,
+    };
+    let first = wire::SealedShare {
+        envelope_key: device_key.to_vec(),
+        ephemeral: eph.to_vec(),
+        ciphertext: sealed.clone(),
+    };
+    let timed = wire::Condition {
+        kind: Some(wire::condition::Kind::Members(wire::MembersLock {
+            threshold: 2,
+            holders: vec![
+                holder(0, 0xb0, vec![first.clone()]),
+                holder(1, 0xb1, vec![first.clone()]),
+                holder(2, 0xb2, vec![first]),
+            ],
+            release_at_ms: 1_798_761_600_000,
+            silence_ms: 7 * 86_400_000,
+        })),
+    };
     Ok(json!({
         "description": "SPEC.md §6.10.3: Shamir over GF(2^8) per byte, share = x || y (x = holder's place + 1); commitment = SHA-256('kovan/v1/conditional-share' || share); a share sealed to a device: X25519 with a one-time key, HKDF-SHA256(salt 'kovan/v1/conditional-share', info E || D || commitment, 44) -> ChaCha20-Poly1305 key || nonce, ad 'kovan/v1/conditional-share' || commitment",
         "part": hex::encode(part),
@@ -89,5 +113,10 @@ fn members() -> anyhow::Result<serde_json::Value> {
         "sealed_first_share": hex::encode(&sealed),
         "combined_from": [1, 3],
         "combined": hex::encode(again.as_ref()),
+        "timed_lock": {
+            "release_at_ms": 1_798_761_600_000u64,
+            "silence_ms": 7 * 86_400_000u64,
+            "encoding": hex::encode(encode(&timed)),
+        },
     }))
 }

@@ -4,10 +4,13 @@
 //! open after a restart; the relay and the stored message never hold the
 //! text.
 
-use kovan_node::node::{Agree, Area, Locks, MessageView};
+use std::time::Duration;
+
+use kovan_node::clock::{ManualClock, system_now_ms};
+use kovan_node::node::{Agree, Area, Locks, MembersView, MessageView};
 use kovan_node::{Event, NodeHandle};
 
-use crate::groups::people;
+use crate::groups::{people, people_with};
 use crate::harness::{TestNode, befriend_registered, relay_alice_bob};
 use crate::verifiable::group_of;
 
@@ -131,7 +134,11 @@ async fn a_message_sealed_until_two_of_three_members_agree_opens_for_everyone_at
 
     // Not in a 1:1, not with herself, not with one member or a wrong count.
     let agree = |holders: &[&str], threshold| Locks {
-        agree: Some(Agree { holders: holders.iter().map(|h| h.to_string()).collect(), threshold }),
+        agree: Some(Agree {
+            holders: holders.iter().map(|h| h.to_string()).collect(),
+            threshold,
+            ..Default::default()
+        }),
         ..Default::default()
     };
     let err = alice.h.send_conditional("bob", "x", agree(&["bob", "carol"], 2)).await.unwrap_err();
@@ -189,4 +196,114 @@ async fn a_message_sealed_until_two_of_three_members_agree_opens_for_everyone_at
     let after = conditional_of(&dave.h, &gid, &id).await.unwrap();
     assert_eq!((after.text.as_deref(), agreed(&after)), (Some(secret), 2), "after a restart");
     assert!(!contains(&relay.disk_bytes(), secret.as_bytes()), "the relay saw the text");
+}
+
+fn members(m: &MessageView) -> MembersView {
+    m.conditional.as_ref().and_then(|c| c.members.clone()).unwrap()
+}
+
+/// Waits a moment and checks that `n` still shows the message sealed with
+/// nobody's share released.
+async fn still_sealed(n: &TestNode, conv: &str, id: &str) {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let m = conditional_of(&n.h, conv, id).await.unwrap();
+    assert_eq!((&m.text, members(&m).released), (&None, 0), "{} released early", n.name);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holders_release_by_themselves_at_the_time_or_when_the_sender_stays_silent() {
+    const HOUR: i64 = 3_600_000;
+    let hours = |h: i64| Duration::from_millis((h * HOUR) as u64);
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(system_now_ms());
+    let (_relay, mut nodes) =
+        people_with(dir.path(), &["alice", "bob", "carol"], Some(clock.clone())).await;
+    let gid = group_of(&mut nodes, "Zaman").await;
+    let [alice, bob, carol]: [TestNode; 3] = nodes.try_into().unwrap_or_else(|_| unreachable!());
+    let timed = |release_at_ms, silence_ms| Locks {
+        agree: Some(Agree {
+            holders: vec!["bob".into(), "carol".into()],
+            threshold: 2,
+            release_at_ms,
+            silence_ms,
+        }),
+        ..Default::default()
+    };
+    let past = timed(Some(clock.now_ms() - 1), None);
+    let err = alice.h.send_conditional(&gid, "x", past).await.unwrap_err();
+    assert!(err.to_string().contains("has passed"), "{err}");
+    let err = alice.h.send_conditional(&gid, "x", timed(None, Some(60_000))).await.unwrap_err();
+    assert!(err.to_string().contains("an hour to 366 days"), "{err}");
+
+    // Not before a time: nobody agrees by hand; the holders' nodes release
+    // when it comes, also after a restart in between.
+    let at = clock.now_ms() + 24 * HOUR;
+    let letter = alice.h.send_conditional(&gid, "Yılbaşı mektubu", timed(Some(at), None)).await;
+    let letter = letter.unwrap().id;
+    for n in [&bob, &carol] {
+        shows(n, &gid, &letter, "the timed letter", move |m| members(m).due_at == Some(at)).await;
+    }
+    let err = bob.h.release_share(&gid, &letter).await.unwrap_err();
+    assert!(err.to_string().contains("opens by itself"), "{err}");
+    let carol = carol.restart().await;
+    clock.advance(hours(23));
+    still_sealed(&bob, &gid, &letter).await;
+    clock.advance(hours(2));
+    for n in [&bob, &carol] {
+        shows(n, &gid, &letter, "the letter at its time", |m| {
+            m.text.as_deref() == Some("Yılbaşı mektubu")
+        })
+        .await;
+    }
+
+    // A dead man's switch: each check-in moves the release; silence opens it.
+    let will = alice.h.send_conditional(&gid, "Vasiyet", timed(None, Some(48 * HOUR as u64))).await;
+    let will = will.unwrap().id;
+    let first = clock.now_ms() + 48 * HOUR;
+    for n in [&bob, &carol] {
+        shows(n, &gid, &will, "the switch", move |m| {
+            members(m).due_at.is_some_and(|d| (d - first).abs() < 60_000)
+        })
+        .await;
+    }
+    clock.advance(hours(36));
+    alice.h.check_in(&gid, &will).await.unwrap();
+    let err = bob.h.check_in(&gid, &will).await.unwrap_err();
+    assert!(err.to_string().contains("only the sender"), "{err}");
+    for n in [&bob, &carol] {
+        let moved = first + 36 * HOUR;
+        shows(n, &gid, &will, "the check-in", move |m| members(m).due_at >= Some(moved)).await;
+    }
+    clock.advance(hours(36));
+    still_sealed(&carol, &gid, &will).await;
+    clock.advance(hours(13));
+    for n in [&bob, &carol] {
+        shows(n, &gid, &will, "the will", |m| m.text.as_deref() == Some("Vasiyet")).await;
+    }
+    shows(&alice, &gid, &will, "both releases", |m| members(m).released == 2).await;
+    let err = alice.h.check_in(&gid, &will).await.unwrap_err();
+    assert!(err.to_string().contains("too late"), "{err}");
+
+    // Deleted for everyone before its time: never released.
+    let soon = clock.now_ms() + 2 * HOUR;
+    let gone = alice.h.send_conditional(&gid, "İptal", timed(Some(soon), None)).await;
+    let gone = gone.unwrap().id;
+    shows(&bob, &gid, &gone, "the cancelled one", |m| members(m).due_at.is_some()).await;
+    alice.h.delete(&gid, &gone).await.unwrap();
+    for n in [&bob, &carol] {
+        shows(n, &gid, &gone, "its deletion", |m| m.kind == "deleted").await;
+    }
+    clock.advance(hours(3));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for n in [&bob, &carol] {
+        let db = rusqlite::Connection::open(n.home.database()).unwrap();
+        let kept: i64 = db
+            .query_row(
+                "SELECT COUNT(*) FROM conditional_shares WHERE message_id = ?1",
+                [hex::decode(&gone).unwrap()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kept, 0, "{} released a cancelled message's share", n.name);
+    }
 }

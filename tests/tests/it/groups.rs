@@ -52,10 +52,25 @@ pub(crate) async fn answer(n: &mut TestNode, accept: bool) -> String {
 
 /// Starts a relay and `names.len()` nodes; the first befriends all others.
 pub(crate) async fn people(dir: &std::path::Path, names: &[&str]) -> (TestRelay, Vec<TestNode>) {
+    people_with(dir, names, None).await
+}
+
+/// [`people`], every node's scheduler following `clock` when given.
+pub(crate) async fn people_with(
+    dir: &std::path::Path,
+    names: &[&str],
+    clock: Option<kovan_node::clock::ManualClock>,
+) -> (TestRelay, Vec<TestNode>) {
     let relay = TestRelay::start(dir).await;
     let mut nodes = Vec::new();
     for n in names {
-        let node = TestNode::new(dir, n, Some(&relay.url)).await;
+        let node = match &clock {
+            Some(c) => {
+                let c = kovan_node::clock::Clock::Manual(c.clone());
+                TestNode::with_clock(dir, n, Some(&relay.url), c).await
+            }
+            None => TestNode::new(dir, n, Some(&relay.url)).await,
+        };
         node.h.register(n, "a long password").await.unwrap();
         nodes.push(node);
     }

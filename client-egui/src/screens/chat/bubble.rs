@@ -75,6 +75,8 @@ pub enum Bubble {
     OpenConditional(Option<String>, Option<(f64, f64)>),
     /// Agree to open this conditional message (release this account's share).
     ReleaseShare,
+    /// Check in on this message's dead man's switch.
+    CheckIn,
     /// Download or cancel the file.
     File(FileAction),
     /// Put the text on the clipboard.

@@ -7,7 +7,12 @@ use kovan_node::node::{Agree, Area, ConditionalView, Locks, MessageView};
 
 use super::bubble::Bubble;
 use crate::backend::Cmd;
-use crate::widgets::{field, labelled};
+use crate::widgets::{civil_day, clock, field, format_day, labelled};
+
+/// A moment as the user reads it: its day and time.
+fn moment(ms: i64) -> String {
+    format!("{} {}", format_day(civil_day(ms)), clock(ms))
+}
 
 /// "LAT, LON" or "LAT, LON, RADIUS" as numbers.
 fn numbers(s: &str) -> Vec<f64> {
@@ -22,6 +27,10 @@ pub struct LockForm {
     area: String,
     members: String,
     needed: u8,
+    /// Holders' apps release by themselves in this many hours (0: off).
+    in_hours: u32,
+    /// ... once the sender has been silent this many days (0: off).
+    silent_days: u32,
     hint: String,
 }
 
@@ -66,8 +75,22 @@ impl LockForm {
                 self.needed = self.needed.clamp(2, n);
                 let l = ui.label(tr!("chat-locked-members-needed"));
                 ui.add(egui::DragValue::new(&mut self.needed).range(2..=n)).labelled_by(l.id);
+                let l = ui.label(tr!("chat-locked-in-hours"));
+                ui.add(egui::DragValue::new(&mut self.in_hours).range(0..=24 * 366))
+                    .labelled_by(l.id);
+                let l = ui.label(tr!("chat-locked-silent-days"));
+                ui.add(egui::DragValue::new(&mut self.silent_days).range(0..=366))
+                    .labelled_by(l.id);
             }
-            let agree = (n >= 2).then_some(Agree { holders, threshold: self.needed });
+            let now = jiff::Timestamp::now().as_millisecond();
+            let agree = (n >= 2).then_some(Agree {
+                holders,
+                threshold: self.needed,
+                release_at_ms: (self.in_hours > 0)
+                    .then(|| now + i64::from(self.in_hours) * 3_600_000),
+                silence_ms: (self.silent_days > 0)
+                    .then(|| u64::from(self.silent_days) * 86_400_000),
+            });
             let area = match numbers(&self.area).as_slice() {
                 [lat, lon, r] if *r >= 0.0 => {
                     Some(Area { lat: *lat, lon: *lon, radius_m: *r as u32 })
@@ -107,6 +130,14 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
         .collect();
     if c.opened {
         ui.label(RichText::new(tr!("chat-locked-opened", what = waits.join(" + "))).small().weak());
+        // The sender of a dead man's switch checks in while it runs.
+        let switch = c.members.as_ref().filter(|x| x.silence_ms.is_some() && x.released == 0);
+        if let Some(due) = switch.and_then(|x| x.due_at).filter(|_| m.outgoing) {
+            ui.label(tr!("chat-locked-check-in-by", when = moment(due)));
+            if ui.button(tr!("chat-check-in")).clicked() {
+                return Some(Bubble::CheckIn);
+            }
+        }
         return None;
     }
     ui.label(RichText::new(tr!("chat-locked-waits", what = waits.join(" + "))).strong());
@@ -132,9 +163,13 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
             count = members.released,
             needed = members.threshold
         ));
+        let by_themselves = members.release_at_ms.is_some() || members.silence_ms.is_some();
+        if let Some(due) = members.due_at {
+            ui.label(tr!("chat-locked-opens-by-itself", when = moment(due)));
+        }
         if members.agreed {
             ui.label(RichText::new(tr!("chat-you-agreed")).small());
-        } else if members.mine && ui.button(tr!("chat-agree-to-open")).clicked() {
+        } else if members.mine && !by_themselves && ui.button(tr!("chat-agree-to-open")).clicked() {
             action = Some(Bubble::ReleaseShare);
         }
     }

@@ -230,6 +230,7 @@ impl ChatView {
                     cmds.push(Cmd::OpenConditional { conversation, message, password, here });
                 }
                 Bubble::ReleaseShare => cmds.push(Cmd::ReleaseShare { conversation, message }),
+                Bubble::CheckIn => cmds.push(Cmd::CheckIn { conversation, message }),
                 Bubble::MoreReactions => reacting = Some(message),
                 Bubble::View(id) => view = Some(id),
                 Bubble::MoveLocation(lat, lon) => {

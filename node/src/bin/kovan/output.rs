@@ -142,17 +142,22 @@ pub fn contact_line(c: &Value) -> String {
     line
 }
 
+/// Milliseconds since the Unix epoch as an RFC 3339 UTC time.
+fn time_utc(ms: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
 /// A scheduled message in one line.
 pub fn scheduled_line(v: &Value) -> String {
     let due = v["due_at"].as_i64().unwrap_or(0);
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(due.max(0) as u64);
     let what = match v["content"]["type"].as_str() {
         Some("poll") => format!("[poll] {}", v["content"]["question"].as_str().unwrap_or("")),
         _ => v["content"]["text"].as_str().unwrap_or("").to_owned(),
     };
     format!(
         "{} {:<9}{} {} {}",
-        humantime::format_rfc3339_seconds(at),
+        time_utc(due),
         v["state"].as_str().unwrap_or(""),
         if v["late"].as_bool() == Some(true) { " (late)" } else { "" },
         what,
@@ -217,6 +222,9 @@ pub fn message_line(m: &Value) -> String {
                     },
                     match c["members"]["threshold"].as_u64() {
                         Some(k) => format!(", {} of {k} agreed", c["members"]["released"]),
+                        None => String::new(),
+                    } + &match c["members"]["due_at"].as_i64() {
+                        Some(at) => format!(", released by their apps at {}", time_utc(at)),
                         None => String::new(),
                     },
                     c["hint"].as_str().unwrap_or(""),

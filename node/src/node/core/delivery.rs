@@ -185,11 +185,12 @@ impl Core {
         // A manual clock ticks the core itself when it moves.
         if matches!(self.options.clock, crate::clock::Clock::System) {
             let private = [self.next_idle_lock(), self.next_no_trace_expiry()];
-            for at in [self.next_scheduled(), self.next_location_update()]
-                .into_iter()
-                .chain(private)
-                .flatten()
-            {
+            let timed = [
+                self.next_scheduled(),
+                self.next_location_update(),
+                self.next_conditional_release(),
+            ];
+            for at in timed.into_iter().chain(private).flatten() {
                 next = Some(next.map_or(at, |n| n.min(at)));
             }
         }

@@ -242,6 +242,7 @@ impl Core {
                 if stored.is_some() && matches!(app.content, Content::Conditional(_)) {
                     // Its members may have agreed before it arrived.
                     self.open_by_members(&group_id, &app.message_id)?;
+                    self.track_release(&group_id, &app.message_id)?;
                 }
                 if stored.is_some()
                     && let Content::Location(place) = &app.content
@@ -262,6 +263,10 @@ impl Core {
             }
             Content::Vote { poll, ref choices, signature } => {
                 self.on_vote(&group_id, &poll, &account, choices, signature, &app)?;
+            }
+            Content::CheckIn { target } => {
+                let sent = app.timestamp_ms as i64;
+                self.on_check_in(&group_id, &target, &account, sent)?;
             }
             Content::ShareRelease { target, ref share } => {
                 let holder = *sender.account().as_bytes();

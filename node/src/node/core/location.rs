@@ -380,15 +380,7 @@ impl Core {
 
     /// The earliest live update due, if any.
     pub(super) fn next_location_update(&self) -> Option<i64> {
-        self.db
-            .conn()
-            .query_row(
-                "SELECT MIN(next_at) FROM live_locations WHERE next_at IS NOT NULL",
-                [],
-                |r| r.get::<_, Option<i64>>(0),
-            )
-            .ok()
-            .flatten()
+        self.earliest("SELECT MIN(next_at) FROM live_locations WHERE next_at IS NOT NULL")
     }
 
     /// Sends the live updates that are due; ends shares whose time is up.
@@ -397,21 +389,12 @@ impl Core {
             return;
         }
         let now = self.options.clock.now_ms();
-        let due: Vec<(Vec<u8>, Vec<u8>)> = match self
-            .db
-            .conn()
-            .prepare_cached(
-                "SELECT conversation_id, message_id FROM live_locations \
-                 WHERE next_at IS NOT NULL AND next_at <= ?1 LIMIT 64",
-            )
-            .and_then(|mut s| s.query_map(params![now], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
-        {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::error!(error = %e, "reading live locations failed");
-                return;
-            }
-        };
+        let due = self.due_messages(
+            "SELECT conversation_id, message_id FROM live_locations \
+             WHERE next_at IS NOT NULL AND next_at <= ?1 LIMIT 64",
+            now,
+            "live locations",
+        );
         for (conv, id) in due {
             let Ok(id) = <[u8; 16]>::try_from(id.as_slice()) else { continue };
             if let Err(e) = self.live_tick(&conv, &id, now) {

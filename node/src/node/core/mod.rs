@@ -381,6 +381,25 @@ impl Core {
         *self.identity.account().as_bytes()
     }
 
+    /// The earliest time a timed feature has work (`sql` selects one
+    /// nullable MIN), if any.
+    fn earliest(&self, sql: &str) -> Option<i64> {
+        self.db.conn().query_row(sql, [], |r| r.get::<_, Option<i64>>(0)).ok().flatten()
+    }
+
+    /// The (conversation, message) pairs a timed feature has due at `now`
+    /// (`sql` selects them with `?1` = now); none, logged, if they cannot
+    /// be read.
+    fn due_messages(&self, sql: &str, now: i64, what: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let rows = self.db.conn().prepare_cached(sql).and_then(|mut s| {
+            s.query_map(rusqlite::params![now], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        });
+        rows.unwrap_or_else(|e| {
+            tracing::error!(error = %e, what, "reading due work failed");
+            Vec::new()
+        })
+    }
+
     fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, f: F) {
         self.rt.spawn(f);
     }
@@ -456,6 +475,7 @@ impl Core {
                 self.pump();
                 self.run_scheduled();
                 self.run_locations();
+                self.run_conditional_releases();
                 self.schedule();
             }
             Input::Shutdown(_) => {}

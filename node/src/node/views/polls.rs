@@ -33,6 +33,12 @@ pub struct Agree {
     pub holders: Vec<String>,
     /// How many of them: 2..=holders.
     pub threshold: u8,
+    /// Their nodes release by themselves, not before this time (ms since
+    /// the Unix epoch) (SPEC.md §6.10.4).
+    pub release_at_ms: Option<i64>,
+    /// Their nodes release by themselves once the sender has been silent
+    /// this long (ms): a dead man's switch.
+    pub silence_ms: Option<u64>,
 }
 
 /// A members lock as shown.
@@ -48,6 +54,13 @@ pub struct MembersView {
     pub mine: bool,
     /// This account released its share.
     pub agreed: bool,
+    /// Holders' nodes release by themselves not before this time (ms).
+    pub release_at_ms: Option<i64>,
+    /// ... and/or once the sender has been silent this long (ms).
+    pub silence_ms: Option<u64>,
+    /// When, as this device sees it, the holders' nodes release (the later
+    /// of the two; it moves with each check-in).
+    pub due_at: Option<i64>,
 }
 
 /// A holder of a share.
@@ -103,7 +116,7 @@ impl ConditionalView {
                     });
                     "area"
                 }
-                kovan_spec::validate::Lock::Members { threshold, holders } => {
+                kovan_spec::validate::Lock::Members { threshold, holders, release } => {
                     members = Some(MembersView {
                         threshold: *threshold,
                         holders: holders
@@ -117,6 +130,9 @@ impl ConditionalView {
                         released: 0,
                         mine: false,
                         agreed: false,
+                        release_at_ms: release.at_ms.map(|t| t as i64),
+                        silence_ms: release.silence_ms,
+                        due_at: None,
                     });
                     "members"
                 }

@@ -1,9 +1,10 @@
 //! Conditional messages (X4, SPEC.md §6.10): `send --password/--area/
-//! --holders`, `open`, `agree`. A password comes from --password-file, KOVAN_MESSAGE_PASSWORD or
+//! --holders [--not-before] [--dead-man]`, `open`, `agree`, `check-in`. A password comes from --password-file, KOVAN_MESSAGE_PASSWORD or
 //! a prompt, and goes to the local daemon only.
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::Args;
 use serde_json::{Value, json};
 
@@ -34,6 +35,15 @@ pub struct SendLocks {
     /// them, which is the default.
     #[arg(long, value_name = "K", requires = "holders")]
     agree: Option<u8>,
+    /// The holders' apps release their shares by themselves, not before
+    /// this time ("+3d", "2027-01-01T09:00:00Z"); nobody agrees by hand.
+    #[arg(long, value_name = "WHEN", requires = "holders")]
+    not_before: Option<String>,
+    /// A dead man's switch: the holders' apps release their shares by
+    /// themselves once you have been silent this long ("7d"; 1h to 366d).
+    /// `kovan check-in` resets it.
+    #[arg(long, value_name = "DURATION", requires = "holders")]
+    dead_man: Option<String>,
     /// A hint shown while it is sealed.
     #[arg(long, value_name = "TEXT")]
     hint: Option<String>,
@@ -72,9 +82,21 @@ impl SendLocks {
             }
             None => None,
         };
+        let release_at = self.not_before.as_deref().map(super::schedule::when).transpose()?;
+        let silence = match self.dead_man.as_deref() {
+            Some(d) => Some(
+                humantime::parse_duration(d.trim())
+                    .with_context(|| format!("--dead-man {d:?}: not a duration like 7d"))?
+                    .as_millis() as u64,
+            ),
+            None => None,
+        };
         let agree = (!self.holders.is_empty()).then(|| {
             let all = u8::try_from(self.holders.len()).unwrap_or(u8::MAX);
-            json!({ "holders": self.holders, "threshold": self.agree.unwrap_or(all) })
+            json!({
+                "holders": self.holders, "threshold": self.agree.unwrap_or(all),
+                "release_at_ms": release_at, "silence_ms": silence,
+            })
         });
         let password = password(self.password, self.password_file.as_ref(), true)?;
         let params = json!({
@@ -147,5 +169,22 @@ impl Agree {
                 println!("{text}");
             }
         })
+    }
+}
+
+/// Check in on a message with a dead man's switch you sent: its holders
+/// count your silence again from now.
+#[derive(Debug, Args)]
+pub struct CheckIn {
+    /// The group (name or conversation id).
+    with: String,
+    /// The message id.
+    message: String,
+}
+
+impl CheckIn {
+    pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        let params = json!({ "with": self.with, "message": self.message });
+        remote::run(ctx, "check_in", params, |v: &Value| println!("{}", message_line(v)))
     }
 }

@@ -7,7 +7,7 @@
 
 use kovan_crypto::conditional as cond;
 use kovan_crypto::identity::DeviceCertificate;
-use kovan_spec::validate::{ConditionalSpec, Lock, ShareHolder};
+use kovan_spec::validate::{ConditionalSpec, Lock, Release, ShareHolder};
 use kovan_spec::{limits, wire};
 use rand_core::{OsRng, RngCore as _};
 use rusqlite::params;
@@ -21,7 +21,15 @@ use crate::node::{NodeError, NodeHandle, NodeResult, views};
 /// The members lock of a message, if it has one.
 pub(super) fn members_of(spec: &ConditionalSpec) -> Option<(u8, &[ShareHolder])> {
     spec.locks.iter().find_map(|l| match l {
-        Lock::Members { threshold, holders } => Some((*threshold, holders.as_slice())),
+        Lock::Members { threshold, holders, .. } => Some((*threshold, holders.as_slice())),
+        _ => None,
+    })
+}
+
+/// When a message's holders' nodes release by themselves, if they do.
+pub(super) fn release_of(spec: &ConditionalSpec) -> Option<Release> {
+    spec.locks.iter().find_map(|l| match l {
+        Lock::Members { release, .. } if release.automatic() => Some(*release),
         _ => None,
     })
 }
@@ -80,6 +88,20 @@ impl Core {
             }
             accounts.push(account);
         }
+        let now = self.options.clock.now_ms();
+        let release_at_ms = match agree.release_at_ms {
+            Some(t) if t <= now => {
+                return Err(NodeError::Invalid("the time it opens at has passed".into()));
+            }
+            Some(t) => t as u64,
+            None => 0,
+        };
+        let silence_ms = agree.silence_ms.unwrap_or(0);
+        if silence_ms != 0
+            && !(limits::MIN_SILENCE_MS..=limits::MAX_SILENCE_MS).contains(&silence_ms)
+        {
+            return Err(NodeError::Invalid("a dead man's switch waits an hour to 366 days".into()));
+        }
         let mut part = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(part.as_mut());
         let shares = cond::split(&mut OsRng, &part, usize::from(agree.threshold), n)
@@ -113,7 +135,12 @@ impl Core {
                 sealed,
             });
         }
-        let lock = wire::MembersLock { threshold: u32::from(agree.threshold), holders };
+        let lock = wire::MembersLock {
+            threshold: u32::from(agree.threshold),
+            holders,
+            release_at_ms,
+            silence_ms,
+        };
         Ok((lock, part))
     }
 
@@ -135,7 +162,7 @@ impl Core {
     }
 
     /// The released shares of a message that fit its lock, by account.
-    fn released_shares(
+    pub(super) fn released_shares(
         &self,
         conv: &[u8],
         id: &[u8; 16],
@@ -233,18 +260,34 @@ impl Core {
         Ok(())
     }
 
-    fn members_changed(&mut self, conv: &[u8], id: &[u8; 16]) -> NodeResult<()> {
+    pub(super) fn members_changed(&mut self, conv: &[u8], id: &[u8; 16]) -> NodeResult<()> {
         if let Some(view) = self.message_view(conv, id)? {
             self.emit(Event::MessageEdited { message: view });
         }
         Ok(())
     }
 
-    /// This account agrees: it releases its share of the message into the
-    /// conversation.
+    /// This account agrees by hand: it releases its share of the message
+    /// into the conversation.
     fn release_share(&mut self, who: &str, id: &[u8; 16]) -> NodeResult<MessageView> {
         let (conv, spec) = self.conditional_spec(who, id)?;
-        let (_, holders) = members_of(&spec).ok_or_else(|| {
+        if release_of(&spec).is_some() {
+            return Err(NodeError::State(
+                "this message opens by itself when its time comes; it cannot be agreed to by hand"
+                    .into(),
+            ));
+        }
+        self.release_now(&conv, id, &spec)
+    }
+
+    /// Releases this account's share of a message into the conversation.
+    pub(super) fn release_now(
+        &mut self,
+        conv: &[u8],
+        id: &[u8; 16],
+        spec: &ConditionalSpec,
+    ) -> NodeResult<MessageView> {
+        let (_, holders) = members_of(spec).ok_or_else(|| {
             NodeError::Invalid("this message does not wait for members to agree".into())
         })?;
         let me = self.my_account();
@@ -252,7 +295,7 @@ impl Core {
             .iter()
             .find(|h| h.account == me)
             .ok_or_else(|| NodeError::State("you hold no share of this message".into()))?;
-        if self.released_shares(&conv, id, holders)?.iter().any(|(a, _)| *a == me) {
+        if self.released_shares(conv, id, holders)?.iter().any(|(a, _)| *a == me) {
             return Err(NodeError::State("you already agreed to open this message".into()));
         }
         let key = &self.identity.device_keys().envelope;
@@ -265,15 +308,15 @@ impl Core {
                 .map_err(|_| {
                     NodeError::Invalid("your share does not open: it was altered".into())
                 })?;
-        let (_, recipients) = self.writable(who)?;
+        let (_, recipients) = self.writable(&hex::encode(conv))?;
         let content = wire::app_envelope::Content::ShareRelease(wire::ShareRelease {
             target: id.to_vec(),
             share: share.to_vec(),
         });
-        self.send_app(&conv, &recipients, content, None, false)?;
-        self.keep_share(&conv, id, &me, &share)?;
-        self.open_by_members(&conv, id)?;
-        let view = self.message_view(&conv, id)?.ok_or_else(|| internal("message vanished"))?;
+        self.send_app(conv, &recipients, content, None, false)?;
+        self.keep_share(conv, id, &me, &share)?;
+        self.open_by_members(conv, id)?;
+        let view = self.message_view(conv, id)?.ok_or_else(|| internal("message vanished"))?;
         self.emit(Event::MessageEdited { message: view.clone() });
         self.flush_events();
         self.pump();
@@ -310,6 +353,7 @@ impl Core {
             view.agreed |= h.account == me && shown.released;
         }
         view.released = released.len();
+        view.due_at = self.release_due(conv, id)?;
         Ok(())
     }
 }

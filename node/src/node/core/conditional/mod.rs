@@ -6,6 +6,7 @@
 //! device that opens it keeps the text sealed at rest like any other field.
 
 mod members;
+mod timers;
 
 use kovan_crypto::conditional as cond;
 use kovan_crypto::keystore::KdfParams;
@@ -46,6 +47,7 @@ impl Core {
         let content = wire::app_envelope::Content::Conditional(content);
         self.send_app_as(&conv, &recipients, id, content, None, true)?;
         self.keep_opened(&conv, &id, text)?;
+        self.track_release(&conv, &id)?;
         let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("message not stored"))?;
         self.emit(Event::Message { message: view.clone() });
         self.flush_events();
@@ -119,7 +121,7 @@ impl Core {
     /// eligibility check).
     pub(super) fn forget_derived(&self, conv: &[u8], id: &[u8; 16]) -> crate::Result<()> {
         let conn = self.db.conn();
-        for table in ["conditional_opened", "conditional_shares"] {
+        for table in ["conditional_opened", "conditional_shares", "conditional_timers"] {
             conn.execute(
                 &format!("DELETE FROM {table} WHERE conversation_id = ?1 AND message_id = ?2"),
                 params![conv, id.as_slice()],
@@ -333,6 +335,8 @@ crate::control::control_methods!(node, p => {
                     .as_u64()
                     .and_then(|k| u8::try_from(k).ok())
                     .ok_or_else(|| NodeError::Invalid("\"agree\" needs threshold".into()))?,
+                release_at_ms: a["release_at_ms"].as_i64(),
+                silence_ms: a["silence_ms"].as_u64(),
             }),
         };
         let locks = Locks {
@@ -353,5 +357,8 @@ crate::control::control_methods!(node, p => {
     }
     "release_share" => {
         to_value(node.release_share(s(p, "with")?, s(p, "message")?).await?)
+    }
+    "check_in" => {
+        to_value(node.check_in(s(p, "with")?, s(p, "message")?).await?)
     }
 });
