@@ -203,15 +203,70 @@ pub fn commitment(share: &[u8; 33]) -> [u8; 32] {
     Sha256::new().chain_update(SHARE_LABEL).chain_update(share).finalize().into()
 }
 
+/// A members lock's fields that are not sealed shares: its threshold, its
+/// release rules (0: not set) and each holder's account and commitment.
+pub struct LockFields<'a> {
+    /// k.
+    pub threshold: u8,
+    /// Not before (ms), or 0.
+    pub release_at_ms: u64,
+    /// A dead man's switch (ms), or 0.
+    pub silence_ms: u64,
+    /// (account, commitment) of each holder, in order.
+    pub holders: &'a [([u8; 32], [u8; 32])],
+}
+
+impl LockFields<'_> {
+    /// `SHA-256(SHARE_LABEL ‖ "/lock" ‖ threshold (1) ‖ u64be(release_at_ms)
+    /// ‖ u64be(silence_ms) ‖ account_1 ‖ commitment_1 ‖ …)`.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(SHARE_LABEL);
+        h.update(b"/lock");
+        h.update([self.threshold]);
+        h.update(self.release_at_ms.to_be_bytes());
+        h.update(self.silence_ms.to_be_bytes());
+        for (account, commitment) in self.holders {
+            h.update(account);
+            h.update(commitment);
+        }
+        h.finalize().into()
+    }
+}
+
+/// What a sealed share is bound to (§6.10.3): its conversation, its
+/// message, the message's sender and the rest of its lock. A share copied
+/// into another message does not open there.
+pub struct ShareBinding<'a> {
+    /// The MLS group id.
+    pub conversation: &'a [u8],
+    /// The conditional message's id.
+    pub message_id: &'a [u8; 16],
+    /// The message's sender (its account key).
+    pub sender: &'a [u8; 32],
+    /// [`LockFields::digest`] of its members lock.
+    pub lock_digest: [u8; 32],
+}
+
+impl ShareBinding<'_> {
+    /// `u32be(len(conversation)) ‖ conversation ‖ message_id ‖ sender ‖
+    /// lock_digest`.
+    pub fn bytes(&self) -> Vec<u8> {
+        let len = (self.conversation.len() as u32).to_be_bytes();
+        [&len[..], self.conversation, self.message_id, self.sender, &self.lock_digest].concat()
+    }
+}
+
 fn share_cipher(
     shared: &[u8; 32],
     ephemeral: &[u8; 32],
     envelope_key: &[u8; 32],
     commitment: &[u8; 32],
+    binding: &[u8],
 ) -> (ChaCha20Poly1305, Zeroizing<[u8; 12]>) {
     let hk = Hkdf::<Sha256>::new(Some(SHARE_LABEL), shared);
     let mut okm = Zeroizing::new([0u8; 44]);
-    let info = [ephemeral.as_slice(), envelope_key, commitment].concat();
+    let info = [ephemeral.as_slice(), envelope_key, commitment, binding].concat();
     // 44 bytes is far below HKDF's limit.
     let _ = hk.expand(&info, okm.as_mut());
     let mut nonce = Zeroizing::new([0u8; 12]);
@@ -228,13 +283,15 @@ fn share_dh(secret: &StaticSecret, public: &[u8; 32]) -> Result<Zeroizing<[u8; 3
 }
 
 /// Seals a share to a device's envelope key: the one-time public key and
-/// the ciphertext (49 bytes), bound to the share's commitment.
+/// the ciphertext (49 bytes), bound to the share's commitment and to its
+/// message (`binding`).
 pub fn seal_share(
     rng: &mut impl CryptoRngCore,
     envelope_key: &[u8; 32],
     share: &[u8; 33],
+    binding: &ShareBinding<'_>,
 ) -> Result<([u8; 32], Vec<u8>), ShareError> {
-    seal_share_with(&StaticSecret::random_from_rng(rng), envelope_key, share)
+    seal_share_with(&StaticSecret::random_from_rng(rng), envelope_key, share, binding)
 }
 
 /// [`seal_share`] with the one-time key given: for test vectors only.
@@ -242,30 +299,34 @@ pub fn seal_share_with(
     ephemeral: &StaticSecret,
     envelope_key: &[u8; 32],
     share: &[u8; 33],
+    binding: &ShareBinding<'_>,
 ) -> Result<([u8; 32], Vec<u8>), ShareError> {
     let eph = PublicKey::from(ephemeral).to_bytes();
     let shared = share_dh(ephemeral, envelope_key)?;
     let c = commitment(share);
-    let (cipher, nonce) = share_cipher(&shared, &eph, envelope_key, &c);
-    let aad = [SHARE_LABEL, c.as_slice()].concat();
+    let binding = binding.bytes();
+    let (cipher, nonce) = share_cipher(&shared, &eph, envelope_key, &c, &binding);
+    let aad = [SHARE_LABEL, c.as_slice(), &binding].concat();
     let ct = cipher
         .encrypt(Nonce::from_slice(nonce.as_ref()), Payload { msg: share, aad: &aad })
         .map_err(|_| ShareError::Open)?;
     Ok((eph, ct))
 }
 
-/// Opens a share sealed to this device and checks it against its
-/// commitment.
+/// Opens a share sealed to this device for the message `binding` names,
+/// and checks it against its commitment.
 pub fn open_share(
     device: &StaticSecret,
     ephemeral: &[u8; 32],
     ciphertext: &[u8],
     commitment: &[u8; 32],
+    binding: &ShareBinding<'_>,
 ) -> Result<Share, ShareError> {
     let envelope_key = PublicKey::from(device).to_bytes();
     let shared = share_dh(device, ephemeral)?;
-    let (cipher, nonce) = share_cipher(&shared, ephemeral, &envelope_key, commitment);
-    let aad = [SHARE_LABEL, commitment.as_slice()].concat();
+    let binding = binding.bytes();
+    let (cipher, nonce) = share_cipher(&shared, ephemeral, &envelope_key, commitment, &binding);
+    let aad = [SHARE_LABEL, commitment.as_slice(), &binding].concat();
     let plain = Zeroizing::new(
         cipher
             .decrypt(Nonce::from_slice(nonce.as_ref()), Payload { msg: ciphertext, aad: &aad })
@@ -328,17 +389,15 @@ mod tests {
             assert_eq!(*combine(&some).unwrap(), part);
         }
         assert_eq!(*combine(&shares).unwrap(), part, "more than k shares work too");
-        // Two shares of a 3-of-5 split fit every possible part: whatever a
-        // third share says, each first byte of the part is reachable.
-        let two = [shares[0].clone(), shares[1].clone()];
-        let mut seen = [false; 256];
-        for y in 0..=255u8 {
-            let mut third = *shares[2];
-            third[1] = y;
-            let guess = combine(&[two[0].clone(), two[1].clone(), Zeroizing::new(third)]).unwrap();
-            seen[usize::from(guess[0])] = true;
+        // A share of a 2-of-2 split is uniform whatever the part: over 300
+        // splits of the all-zero part, a share's first byte takes most of
+        // its 256 values (a split without fresh random coefficients would
+        // give the part's own byte every time).
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..300 {
+            seen.insert(split(&mut rng, &[0; 32], 2, 2).unwrap()[0][1]);
         }
-        assert!(seen.iter().all(|s| *s), "two shares leave every byte open");
+        assert!(seen.len() > 150, "only {} values", seen.len());
         assert_eq!(combine(&[shares[0].clone(), shares[0].clone()]), Err(ShareError::Combine));
         assert_eq!(split(&mut rng, &part, 1, 3).err(), Some(ShareError::Threshold));
         assert_eq!(split(&mut rng, &part, 2, 17).err(), Some(ShareError::Threshold));
@@ -351,16 +410,31 @@ mod tests {
         let other = StaticSecret::random_from_rng(rng);
         let share = split(&mut rng, &[7; 32], 2, 2).unwrap().remove(0);
         let c = commitment(&share);
-        let (eph, ct) = seal_share(&mut rng, &PublicKey::from(&device).to_bytes(), &share).unwrap();
+        let fields = LockFields { threshold: 2, release_at_ms: 0, silence_ms: 0, holders: &[] };
+        let binding = |message_id| ShareBinding {
+            conversation: b"group",
+            message_id,
+            sender: &[3; 32],
+            lock_digest: fields.digest(),
+        };
+        let key = PublicKey::from(&device).to_bytes();
+        let (eph, ct) = seal_share(&mut rng, &key, &share, &binding(&[1; 16])).unwrap();
         assert_eq!(ct.len(), 49);
-        assert_eq!(*open_share(&device, &eph, &ct, &c).unwrap(), *share);
-        assert_eq!(open_share(&other, &eph, &ct, &c).err(), Some(ShareError::Open));
-        assert_eq!(open_share(&device, &eph, &ct, &[0; 32]).err(), Some(ShareError::Open));
+        assert_eq!(*open_share(&device, &eph, &ct, &c, &binding(&[1; 16])).unwrap(), *share);
+        let err = Some(ShareError::Open);
+        assert_eq!(open_share(&other, &eph, &ct, &c, &binding(&[1; 16])).err(), err);
+        assert_eq!(open_share(&device, &eph, &ct, &[0; 32], &binding(&[1; 16])).err(), err);
+        // Copied into another message, or under another lock: it does not open.
+        assert_eq!(open_share(&device, &eph, &ct, &c, &binding(&[2; 16])).err(), err);
+        let timed = LockFields { release_at_ms: 1, ..fields };
+        let moved = ShareBinding { lock_digest: timed.digest(), ..binding(&[1; 16]) };
+        assert_eq!(open_share(&device, &eph, &ct, &c, &moved).err(), err);
         assert!(share_matches(&share, &c));
         let mut forged = *share;
         forged[5] ^= 1;
         assert!(!share_matches(&forged, &c));
-        assert!(seal_share(&mut rng, &[0; 32], &share).is_err(), "a low-order key is refused");
+        let low = seal_share(&mut rng, &[0; 32], &share, &binding(&[1; 16]));
+        assert!(low.is_err(), "a low-order key is refused");
     }
 
     #[test]

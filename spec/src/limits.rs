@@ -142,6 +142,19 @@ pub const MAX_CONDITIONAL_HINT: usize = 256;
 pub const MAX_SHARE_HOLDERS: usize = 16;
 /// Devices a holder's share is sealed to (§6.10.3).
 pub const MAX_SHARE_DEVICES: usize = 8;
+/// The latest time a message may name (ms since the Unix epoch): the end
+/// of the year 9999.
+pub const MAX_TIME_MS: u64 = 253_402_300_799_999;
+/// A spreading message's text, bytes of UTF-8 (§6.11).
+pub const MAX_SPREAD_TEXT: usize = 4096;
+/// A spreading message's hop limit (§6.11).
+pub const MAX_SPREAD_HOPS: usize = 8;
+/// An encoded `SpreadCore`: the text and 128 bytes of fields and framing.
+pub const MAX_SPREAD_CORE: usize = MAX_SPREAD_TEXT + 128;
+/// An encoded `Spread`: its core, signature, hop and token.
+pub const MAX_SPREAD: usize = MAX_SPREAD_CORE + 128;
+/// An encoded `SpreadRetract`.
+pub const MAX_SPREAD_RETRACT: usize = 160;
 /// A dead man's switch's silence, milliseconds (§6.10.4): an hour to 366
 /// days.
 pub const MIN_SILENCE_MS: u64 = 3_600_000;

@@ -351,3 +351,4 @@ node-a-dead-man-s-switch-waits = a dead man's switch waits an hour to 366 days
 node-this-message-opens-by-itself = this message opens by itself when its time comes; it cannot be agreed to by hand
 node-only-the-sender-checks-in = only the sender of a message with a dead man's switch checks in
 node-too-late-this-message-has-been-released = too late: this message has been released
+node-the-time-it-opens-at-is-too-far-away = the time it opens at is too far away

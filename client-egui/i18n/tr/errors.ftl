@@ -347,3 +347,4 @@ node-a-dead-man-s-switch-waits = ölü adam anahtarı bir saat ile 366 gün aras
 node-this-message-opens-by-itself = bu mesaj zamanı gelince kendiliğinden açılır; elle onay verilemez
 node-only-the-sender-checks-in = ölü adam anahtarlı bir mesajda yalnızca gönderen yoklama verir
 node-too-late-this-message-has-been-released = çok geç: bu mesaj açığa çıktı
+node-the-time-it-opens-at-is-too-far-away = açılacağı zaman çok uzak

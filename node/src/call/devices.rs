@@ -165,7 +165,10 @@ impl AudioSink for WavFile {
                 let f = out.into_inner().map_err(|e| e.to_string())?;
                 f.sync_all().map_err(|e| e.to_string())
             })
-            .and_then(|()| std::fs::rename(&part, &self.path).map_err(|e| e.to_string()));
+            .and_then(|()| std::fs::rename(&part, &self.path).map_err(|e| e.to_string()))
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&part);
+            });
         if let Err(e) = written {
             tracing::warn!(path = %self.path.display(), error = %e, "the call's recording was not written");
         }

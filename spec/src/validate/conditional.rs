@@ -135,6 +135,9 @@ fn members(m: wire::MembersLock) -> Result<Lock, String> {
     if silence_ms.is_some_and(|s| !(limits::MIN_SILENCE_MS..=limits::MAX_SILENCE_MS).contains(&s)) {
         return Err("a dead man's switch waits an hour to 366 days".into());
     }
+    if m.release_at_ms > limits::MAX_TIME_MS {
+        return Err("a members lock's release time is after the year 9999".into());
+    }
     let release = Release { at_ms: (m.release_at_ms != 0).then_some(m.release_at_ms), silence_ms };
     Ok(Lock::Members { threshold: m.threshold as u8, holders, release })
 }

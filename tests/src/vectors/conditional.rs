@@ -62,61 +62,79 @@ pub(super) fn conditional_vectors() -> anyhow::Result<(wire::Conditional, Vector
     Ok((c, out))
 }
 
-/// §6.10.3: a part split 2-of-3, the commitments, the first share sealed
-/// to a device, and the part again from shares 1 and 3.
+/// §6.10.3 and §6.10.4: a part split 2-of-3 among three holders of a
+/// lock that its holders' nodes release not before 2027-01-01T00:00:00Z and
+/// after a week of the sender's silence; each share sealed to a device and
+/// bound to its message; the part again from shares 1 and 3.
 fn members() -> anyhow::Result<serde_json::Value> {
     use x25519_dalek::{PublicKey, StaticSecret};
     let part = [0x3c; 32];
     let shares = cond::split(&mut super::poll::VectorRng::default(), &part, 2, 3)?;
+    let accounts = [[0xb0; 32], [0xb1; 32], [0xb2; 32]];
+    let pairs: Vec<([u8; 32], [u8; 32])> =
+        accounts.iter().zip(&shares).map(|(a, s)| (*a, cond::commitment(s))).collect();
+    let (release_at_ms, silence_ms) = (1_798_761_600_000u64, 7 * 86_400_000u64);
+    let fields = cond::LockFields { threshold: 2, release_at_ms, silence_ms, holders: &pairs };
+    let (group, message_id, sender) = (b"kovan vector group".as_slice(), [0x27; 16], [0xa0; 32]);
+    let binding = cond::ShareBinding {
+        conversation: group,
+        message_id: &message_id,
+        sender: &sender,
+        lock_digest: fields.digest(),
+    };
     let device = StaticSecret::from([0x44; 32]);
     let device_key = PublicKey::from(&device).to_bytes();
-    let ephemeral = StaticSecret::from([0x45; 32]);
-    let (eph, sealed) = cond::seal_share_with(&ephemeral, &device_key, &shares[0])?;
+    let mut holders = Vec::new();
+    let mut sealed_out = Vec::new();
+    for (i, share) in shares.iter().enumerate() {
+        let ephemeral = StaticSecret::from([0x45 + i as u8; 32]);
+        let (eph, sealed) = cond::seal_share_with(&ephemeral, &device_key, share, &binding)?;
+        let opened = cond::open_share(&device, &eph, &sealed, &pairs[i].1, &binding)?;
+        anyhow::ensure!(*opened == **share, "a sealed share opens");
+        sealed_out.push(json!({
+            "ephemeral_secret": hex::encode(ephemeral.to_bytes()),
+            "ephemeral_key": hex::encode(eph),
+            "sealed": hex::encode(&sealed),
+        }));
+        holders.push(wire::ShareHolder {
+            account: accounts[i].to_vec(),
+            commitment: pairs[i].1.to_vec(),
+            sealed: vec![wire::SealedShare {
+                envelope_key: device_key.to_vec(),
+                ephemeral: eph.to_vec(),
+                ciphertext: sealed,
+            }],
+        });
+    }
     let again = cond::combine(&[shares[0].clone(), shares[2].clone()])?;
     anyhow::ensure!(*again == part, "shares 1 and 3 give the part");
-    let opened = cond::open_share(&device, &eph, &sealed, &cond::commitment(&shares[0]))?;
-    anyhow::ensure!(*opened == *shares[0], "the sealed share opens");
-    // A lock whose holders release by themselves (§6.10.4): not before
-    // 2027-01-01T00:00:00Z, and after a week of the sender's silence.
-    let holder = |i: usize, account: u8, sealed: Vec<wire::SealedShare>| wire::ShareHolder {
-        account: vec![account; 32],
-        commitment: cond::commitment(&shares[i]).to_vec(),
-        sealed,
-    };
-    let first = wire::SealedShare {
-        envelope_key: device_key.to_vec(),
-        ephemeral: eph.to_vec(),
-        ciphertext: sealed.clone(),
-    };
-    let timed = wire::Condition {
+    let lock = wire::Condition {
         kind: Some(wire::condition::Kind::Members(wire::MembersLock {
             threshold: 2,
-            holders: vec![
-                holder(0, 0xb0, vec![first.clone()]),
-                holder(1, 0xb1, vec![first.clone()]),
-                holder(2, 0xb2, vec![first]),
-            ],
-            release_at_ms: 1_798_761_600_000,
-            silence_ms: 7 * 86_400_000,
+            holders,
+            release_at_ms,
+            silence_ms,
         })),
     };
     Ok(json!({
-        "description": "SPEC.md §6.10.3: Shamir over GF(2^8) per byte, share = x || y (x = holder's place + 1); commitment = SHA-256('kovan/v1/conditional-share' || share); a share sealed to a device: X25519 with a one-time key, HKDF-SHA256(salt 'kovan/v1/conditional-share', info E || D || commitment, 44) -> ChaCha20-Poly1305 key || nonce, ad 'kovan/v1/conditional-share' || commitment",
+        "description": "SPEC.md §6.10.3-4: Shamir over GF(2^8) per byte, share = x || y (x = holder's place + 1); commitment = SHA-256('kovan/v1/conditional-share' || share); lock = SHA-256('kovan/v1/conditional-share' || '/lock' || threshold || u64be(release_at_ms) || u64be(silence_ms) || (account || commitment)*); binding = u32be(len(group)) || group || message id || sender || lock; a share sealed to a device: X25519 with a one-time key, HKDF-SHA256(salt 'kovan/v1/conditional-share', info E || D || commitment || binding, 44) -> ChaCha20-Poly1305 key || nonce, ad 'kovan/v1/conditional-share' || commitment || binding",
         "part": hex::encode(part),
         "threshold": 2,
+        "release_at_ms": release_at_ms,
+        "silence_ms": silence_ms,
+        "accounts": accounts.iter().map(hex::encode).collect::<Vec<_>>(),
         "shares": shares.iter().map(|s| hex::encode(s.as_ref())).collect::<Vec<_>>(),
-        "commitments": shares.iter().map(|s| hex::encode(cond::commitment(s))).collect::<Vec<_>>(),
+        "commitments": pairs.iter().map(|(_, c)| hex::encode(c)).collect::<Vec<_>>(),
+        "lock_digest": hex::encode(fields.digest()),
+        "group": hex::encode(group),
+        "message_id": hex::encode(message_id),
+        "sender": hex::encode(sender),
+        "binding": hex::encode(binding.bytes()),
         "device_secret": hex::encode(device.to_bytes()),
         "device_key": hex::encode(device_key),
-        "ephemeral_secret": hex::encode(ephemeral.to_bytes()),
-        "ephemeral_key": hex::encode(eph),
-        "sealed_first_share": hex::encode(&sealed),
+        "sealed_shares": sealed_out,
         "combined_from": [1, 3],
         "combined": hex::encode(again.as_ref()),
-        "timed_lock": {
-            "release_at_ms": 1_798_761_600_000u64,
-            "silence_ms": 7 * 86_400_000u64,
-            "encoding": hex::encode(encode(&timed)),
-        },
+        "lock_encoding": hex::encode(encode(&lock)),
     }))
 }

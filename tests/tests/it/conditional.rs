@@ -9,6 +9,7 @@ use std::time::Duration;
 use kovan_node::clock::{ManualClock, system_now_ms};
 use kovan_node::node::{Agree, Area, Locks, MembersView, MessageView};
 use kovan_node::{Event, NodeHandle};
+use kovan_spec::wire;
 
 use crate::groups::{people, people_with};
 use crate::harness::{TestNode, befriend_registered, relay_alice_bob};
@@ -198,6 +199,23 @@ async fn a_message_sealed_until_two_of_three_members_agree_opens_for_everyone_at
     assert!(!contains(&relay.disk_bytes(), secret.as_bytes()), "the relay saw the text");
 }
 
+/// The conditional message `id` as a new message of the same content,
+/// with its members lock due at once (what a hostile member could send).
+async fn copied_lock(h: &NodeHandle, conv: &str, id: &str) -> wire::app_envelope::Content {
+    let body = h.stored_envelope(conv, id).await.unwrap().unwrap();
+    let env: wire::AppEnvelope = kovan_spec::decode(&body).unwrap();
+    let Some(wire::app_envelope::Content::Conditional(mut c)) = env.content else {
+        panic!("not a conditional message")
+    };
+    for cond in &mut c.conditions {
+        if let Some(wire::condition::Kind::Members(m)) = cond.kind.as_mut() {
+            m.release_at_ms = 1;
+        }
+    }
+    c.hint = "Yılbaşı mektubu — erken".into();
+    wire::app_envelope::Content::Conditional(c)
+}
+
 fn members(m: &MessageView) -> MembersView {
     m.conditional.as_ref().and_then(|c| c.members.clone()).unwrap()
 }
@@ -217,9 +235,10 @@ async fn holders_release_by_themselves_at_the_time_or_when_the_sender_stays_sile
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(system_now_ms());
     let (_relay, mut nodes) =
-        people_with(dir.path(), &["alice", "bob", "carol"], Some(clock.clone())).await;
+        people_with(dir.path(), &["alice", "bob", "carol", "dave"], Some(clock.clone())).await;
     let gid = group_of(&mut nodes, "Zaman").await;
-    let [alice, bob, carol]: [TestNode; 3] = nodes.try_into().unwrap_or_else(|_| unreachable!());
+    let [alice, bob, carol, dave]: [TestNode; 4] =
+        nodes.try_into().unwrap_or_else(|_| unreachable!());
     let timed = |release_at_ms, silence_ms| Locks {
         agree: Some(Agree {
             holders: vec!["bob".into(), "carol".into()],
@@ -245,6 +264,17 @@ async fn holders_release_by_themselves_at_the_time_or_when_the_sender_stays_sile
     }
     let err = bob.h.release_share(&gid, &letter).await.unwrap_err();
     assert!(err.to_string().contains("opens by itself"), "{err}");
+    // Dave, a member who holds no share, copies the letter's lock into a
+    // message of his own that is due at once: the holders' shares are
+    // sealed to Alice's letter, so their nodes release nothing for it.
+    let copy = copied_lock(&dave.h, &gid, &letter).await;
+    let copy = dave.h.send_raw_content(&gid, copy).await.unwrap().id;
+    for n in [&bob, &carol] {
+        shows(n, &gid, &copy, "the copy", |m| m.conditional.is_some()).await;
+    }
+    // (The holders' nodes look at what is due when their clock moves.)
+    clock.advance(Duration::from_secs(60));
+    still_sealed(&dave, &gid, &copy).await;
     let carol = carol.restart().await;
     clock.advance(hours(23));
     still_sealed(&bob, &gid, &letter).await;
@@ -267,6 +297,12 @@ async fn holders_release_by_themselves_at_the_time_or_when_the_sender_stays_sile
         .await;
     }
     clock.advance(hours(36));
+    // Only the sender's check-in counts: Dave's is dropped by every node.
+    let forged = wire::CheckIn { target: hex::decode(&will).unwrap() };
+    dave.h.send_raw_content(&gid, wire::app_envelope::Content::CheckIn(forged)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let due = members(&conditional_of(&bob.h, &gid, &will).await.unwrap()).due_at;
+    assert!(due.is_some_and(|d| (d - first).abs() < 60_000), "a forged check-in moved it");
     alice.h.check_in(&gid, &will).await.unwrap();
     let err = bob.h.check_in(&gid, &will).await.unwrap_err();
     assert!(err.to_string().contains("only the sender"), "{err}");
@@ -305,5 +341,13 @@ async fn holders_release_by_themselves_at_the_time_or_when_the_sender_stays_sile
             )
             .unwrap();
         assert_eq!(kept, 0, "{} released a cancelled message's share", n.name);
+        let followed: i64 = db
+            .query_row(
+                "SELECT COUNT(*) FROM conditional_timers WHERE message_id = ?1",
+                [hex::decode(&gone).unwrap()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(followed, 0, "{} still follows a cancelled message", n.name);
     }
 }

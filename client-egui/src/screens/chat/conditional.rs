@@ -98,7 +98,10 @@ impl LockForm {
                 _ => None,
             };
             let password = (!self.password.is_empty()).then(|| self.password.clone());
+            // Names that are not 2 to 16 would send it without them.
+            let members_ok = n == 0 || (2..=16).contains(&n);
             let ok = !self.text.trim().is_empty()
+                && members_ok
                 && (password.is_some() || area.is_some() || agree.is_some());
             if ui.add_enabled(ok, egui::Button::new(tr!("chat-send-locked"))).clicked() {
                 cmds.push(Cmd::SendConditional {
@@ -131,7 +134,10 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
     if c.opened {
         ui.label(RichText::new(tr!("chat-locked-opened", what = waits.join(" + "))).small().weak());
         // The sender of a dead man's switch checks in while it runs.
-        let switch = c.members.as_ref().filter(|x| x.silence_ms.is_some() && x.released == 0);
+        let switch = c
+            .members
+            .as_ref()
+            .filter(|x| x.silence_ms.is_some() && x.released < usize::from(x.threshold));
         if let Some(due) = switch.and_then(|x| x.due_at).filter(|_| m.outgoing) {
             ui.label(tr!("chat-locked-check-in-by", when = moment(due)));
             if ui.button(tr!("chat-check-in")).clicked() {

@@ -142,8 +142,12 @@ pub fn contact_line(c: &Value) -> String {
     line
 }
 
-/// Milliseconds since the Unix epoch as an RFC 3339 UTC time.
+/// Milliseconds since the Unix epoch as an RFC 3339 UTC time (as a number
+/// past the year 9999, which RFC 3339 cannot write).
 fn time_utc(ms: i64) -> String {
+    if ms as u64 > kovan_spec::limits::MAX_TIME_MS {
+        return format!("{ms} ms after 1970");
+    }
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
     humantime::format_rfc3339_seconds(at).to_string()
 }
@@ -228,7 +232,15 @@ pub fn message_line(m: &Value) -> String {
                         None => String::new(),
                     },
                     c["hint"].as_str().unwrap_or(""),
-                    if c["members"]["mine"] == true { "kovan agree" } else { "kovan open" }
+                    {
+                        let m = &c["members"];
+                        let by_hand = m["release_at_ms"].is_null() && m["silence_ms"].is_null();
+                        if m["mine"] == true && m["agreed"] == false && by_hand {
+                            "kovan agree"
+                        } else {
+                            "kovan open"
+                        }
+                    }
                 ),
             }
         }

@@ -241,6 +241,7 @@ impl Core {
                 }
                 if stored.is_some() && matches!(app.content, Content::Conditional(_)) {
                     // Its members may have agreed before it arrived.
+                    self.prune_shares(&group_id, &app.message_id)?;
                     self.open_by_members(&group_id, &app.message_id)?;
                     self.track_release(&group_id, &app.message_id)?;
                 }

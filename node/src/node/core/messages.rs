@@ -427,6 +427,23 @@ impl NodeHandle {
         let to = to.to_owned();
         self.call(move |c| c.send_raw_content(&to, content)).await
     }
+
+    /// A message's application envelope as this device stored it (opened
+    /// from its seal at rest; `None` once deleted): for conformance tests
+    /// and tools, the companion of [`Self::send_raw_content`].
+    pub async fn stored_envelope(
+        &self,
+        conversation: &str,
+        message_id: &str,
+    ) -> NodeResult<Option<Vec<u8>>> {
+        let who = conversation.to_owned();
+        let id = views::parse_message_id(message_id)?;
+        self.call(move |c| {
+            let (conv, _) = c.find_conversation(&who)?;
+            Ok(c.history().get(&conv, &id)?.and_then(|m| m.body))
+        })
+        .await
+    }
 }
 
 // ---------------------------------------------------------------------

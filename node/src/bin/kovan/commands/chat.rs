@@ -66,7 +66,11 @@ pub struct SendText {
     reply_to: Option<String>,
     /// Send it later instead: "+10m", "+2h", "+1d 2h", or a UTC time
     /// such as "2026-12-31T23:59:00Z" (see `kovan schedule`).
-    #[arg(long, value_name = "WHEN", conflicts_with_all = ["password", "area"])]
+    #[arg(
+        long,
+        value_name = "WHEN",
+        conflicts_with_all = ["password", "area", "holders", "not_before", "dead_man"]
+    )]
     at: Option<String>,
     #[command(flatten)]
     locks: super::conditional::SendLocks,

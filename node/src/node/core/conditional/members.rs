@@ -18,12 +18,32 @@ use super::super::{Core, internal, now_ms};
 use crate::node::views::{Agree, ContactView, Event, MembersView, MessageView};
 use crate::node::{NodeError, NodeHandle, NodeResult, views};
 
-/// The members lock of a message, if it has one.
-pub(super) fn members_of(spec: &ConditionalSpec) -> Option<(u8, &[ShareHolder])> {
+/// The members lock of a message, if it has one: its threshold, holders
+/// and release rules.
+fn lock_of(spec: &ConditionalSpec) -> Option<(u8, &[ShareHolder], Release)> {
     spec.locks.iter().find_map(|l| match l {
-        Lock::Members { threshold, holders, .. } => Some((*threshold, holders.as_slice())),
+        Lock::Members { threshold, holders, release } => {
+            Some((*threshold, holders.as_slice(), *release))
+        }
         _ => None,
     })
+}
+
+/// The members lock of a message, if it has one.
+pub(super) fn members_of(spec: &ConditionalSpec) -> Option<(u8, &[ShareHolder])> {
+    lock_of(spec).map(|(k, holders, _)| (k, holders))
+}
+
+/// What a lock's sealed shares are bound to besides their message
+/// (SPEC.md §6.10.3).
+fn lock_digest(threshold: u8, release: Release, holders: &[([u8; 32], [u8; 32])]) -> [u8; 32] {
+    cond::LockFields {
+        threshold,
+        release_at_ms: release.at_ms.unwrap_or(0),
+        silence_ms: release.silence_ms.unwrap_or(0),
+        holders,
+    }
+    .digest()
 }
 
 /// When a message's holders' nodes release by themselves, if they do.
@@ -57,6 +77,7 @@ impl Core {
     pub(super) fn members_lock(
         &self,
         to: &str,
+        id: &[u8; 16],
         agree: &Agree,
     ) -> NodeResult<(wire::MembersLock, cond::Part)> {
         let (conv, recipients) = self.writable(to)?;
@@ -93,6 +114,9 @@ impl Core {
             Some(t) if t <= now => {
                 return Err(NodeError::Invalid("the time it opens at has passed".into()));
             }
+            Some(t) if t as u64 > limits::MAX_TIME_MS => {
+                return Err(NodeError::Invalid("the time it opens at is too far away".into()));
+            }
             Some(t) => t as u64,
             None => 0,
         };
@@ -106,6 +130,18 @@ impl Core {
         OsRng.fill_bytes(part.as_mut());
         let shares = cond::split(&mut OsRng, &part, usize::from(agree.threshold), n)
             .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let pairs: Vec<([u8; 32], [u8; 32])> =
+            accounts.iter().zip(&shares).map(|(a, s)| (*a, cond::commitment(s))).collect();
+        let release = Release {
+            at_ms: (release_at_ms != 0).then_some(release_at_ms),
+            silence_ms: (silence_ms != 0).then_some(silence_ms),
+        };
+        let binding = cond::ShareBinding {
+            conversation: &conv,
+            message_id: id,
+            sender: &me,
+            lock_digest: lock_digest(agree.threshold, release, &pairs),
+        };
         let mut holders = Vec::with_capacity(n);
         for (account, share) in accounts.iter().zip(&shares) {
             let devices: Vec<&DeviceCertificate> = recipients
@@ -122,7 +158,7 @@ impl Core {
             for d in devices {
                 let key = d.keys().envelope;
                 let (ephemeral, ciphertext) =
-                    cond::seal_share(&mut OsRng, &key, share).map_err(internal)?;
+                    cond::seal_share(&mut OsRng, &key, share, &binding).map_err(internal)?;
                 sealed.push(wire::SealedShare {
                     envelope_key: key.to_vec(),
                     ephemeral: ephemeral.to_vec(),
@@ -191,6 +227,35 @@ impl Core {
         Ok(out)
     }
 
+    /// Drops the releases kept before their message came that do not fit
+    /// its lock, so a holder's fitting release can take their place.
+    pub(in crate::node::core) fn prune_shares(
+        &self,
+        conv: &[u8],
+        id: &[u8; 16],
+    ) -> crate::Result<()> {
+        let Some(spec) = self.stored_conditional(conv, id)? else { return Ok(()) };
+        let holders = members_of(&spec).map_or(&[][..], |(_, h)| h);
+        let keep: Vec<[u8; 32]> =
+            self.released_shares(conv, id, holders)?.into_iter().map(|(a, _)| a).collect();
+        let conn = self.db.conn();
+        let kept: Vec<Vec<u8>> = conn
+            .prepare(
+                "SELECT account FROM conditional_shares \
+                 WHERE conversation_id = ?1 AND message_id = ?2",
+            )?
+            .query_map(params![conv, id.as_slice()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for account in kept.iter().filter(|a| !keep.iter().any(|k| k.as_slice() == a.as_slice())) {
+            conn.execute(
+                "DELETE FROM conditional_shares WHERE conversation_id = ?1 \
+                 AND message_id = ?2 AND account = ?3",
+                params![conv, id.as_slice(), account],
+            )?;
+        }
+        Ok(())
+    }
+
     /// The members lock's key part, once enough holders agreed.
     pub(super) fn members_part(&self, conv: &[u8], id: &[u8; 16]) -> NodeResult<cond::Part> {
         let spec =
@@ -246,9 +311,14 @@ impl Core {
         account: &[u8; 32],
         share: &[u8; 33],
     ) -> NodeResult<()> {
-        // A release may overtake its message: it is then checked on use.
-        if let Some(spec) = self.stored_conditional(conv, target)?
-            && !members_of(&spec).is_some_and(|(_, holders)| fits(holders, account, share))
+        // A release may overtake its message: it is then checked on use
+        // (and dropped when the message comes). A message that is here must
+        // be a conditional one, not deleted, whose lock the share fits.
+        let fitting = |spec: ConditionalSpec| {
+            members_of(&spec).is_some_and(|(_, holders)| fits(holders, account, share))
+        };
+        if self.history().get(conv, target)?.is_some()
+            && !self.stored_conditional(conv, target)?.is_some_and(fitting)
         {
             tracing::debug!("a released share that does not fit its message was dropped");
             return Ok(());
@@ -287,10 +357,20 @@ impl Core {
         id: &[u8; 16],
         spec: &ConditionalSpec,
     ) -> NodeResult<MessageView> {
-        let (_, holders) = members_of(spec).ok_or_else(|| {
+        let (threshold, holders, release) = lock_of(spec).ok_or_else(|| {
             NodeError::Invalid("this message does not wait for members to agree".into())
         })?;
         let me = self.my_account();
+        let sender: [u8; 32] = self
+            .history()
+            .get(conv, id)?
+            .and_then(|m| m.sender_account.try_into().ok())
+            .ok_or_else(|| internal("a conditional message without its sender"))?;
+        if holders.iter().any(|h| h.account == sender) {
+            return Err(NodeError::Invalid(
+                "you cannot be one of those who agree to open your own message".into(),
+            ));
+        }
         let holder = holders
             .iter()
             .find(|h| h.account == me)
@@ -303,11 +383,22 @@ impl Core {
         let sealed = holder.sealed.iter().find(|s| s.envelope_key == mine).ok_or_else(|| {
             NodeError::State("your share was sealed to another of your devices".into())
         })?;
-        let share =
-            cond::open_share(key, &sealed.ephemeral, &sealed.ciphertext, &holder.commitment)
-                .map_err(|_| {
-                    NodeError::Invalid("your share does not open: it was altered".into())
-                })?;
+        let pairs: Vec<([u8; 32], [u8; 32])> =
+            holders.iter().map(|h| (h.account, h.commitment)).collect();
+        let binding = cond::ShareBinding {
+            conversation: conv,
+            message_id: id,
+            sender: &sender,
+            lock_digest: lock_digest(threshold, release, &pairs),
+        };
+        let share = cond::open_share(
+            key,
+            &sealed.ephemeral,
+            &sealed.ciphertext,
+            &holder.commitment,
+            &binding,
+        )
+        .map_err(|_| NodeError::Invalid("your share does not open: it was altered".into()))?;
         let (_, recipients) = self.writable(&hex::encode(conv))?;
         let content = wire::app_envelope::Content::ShareRelease(wire::ShareRelease {
             target: id.to_vec(),

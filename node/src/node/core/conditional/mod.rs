@@ -38,12 +38,11 @@ impl Core {
     fn conditional_send(
         &mut self,
         to: &str,
+        id: [u8; 16],
         content: wire::Conditional,
         text: &str,
     ) -> NodeResult<MessageView> {
         let (conv, recipients) = self.writable(to)?;
-        let mut id = [0u8; 16];
-        OsRng.fill_bytes(&mut id);
         let content = wire::app_envelope::Content::Conditional(content);
         self.send_app_as(&conv, &recipients, id, content, None, true)?;
         self.keep_opened(&conv, &id, text)?;
@@ -239,9 +238,12 @@ impl NodeHandle {
             }));
             parts.push(part);
         }
+        // The message's id now: a members lock's shares are sealed to it.
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
         if let Some(agree) = locks.agree {
             let who = to.to_owned();
-            let (lock, part) = self.call(move |c| c.members_lock(&who, &agree)).await?;
+            let (lock, part) = self.call(move |c| c.members_lock(&who, &id, &agree)).await?;
             conditions.push(wire::condition::Kind::Members(lock));
             parts.push(part);
         }
@@ -255,7 +257,7 @@ impl NodeHandle {
         let content =
             wire::Conditional { conditions, nonce: nonce.to_vec(), ciphertext, hint: locks.hint };
         let to = to.to_owned();
-        self.call(move |c| c.conditional_send(&to, content, &text)).await
+        self.call(move |c| c.conditional_send(&to, id, content, &text)).await
     }
 
     /// Opens a conditional message with what its conditions ask for: the

@@ -10,6 +10,10 @@ use rusqlite::{OptionalExtension as _, params};
 
 use super::super::{Core, internal};
 use super::members::{members_of, release_of};
+
+/// A timed release that failed for a reason that may pass (the database was
+/// busy, the group's state was changing) is tried again this much later.
+const RETRY_MS: i64 = 60_000;
 use crate::node::views::{Event, MessageView};
 use crate::node::{NodeError, NodeHandle, NodeResult, views};
 
@@ -103,7 +107,12 @@ impl Core {
         let opened = members_of(&spec).is_some_and(|(k, holders)| {
             self.released_shares(&conv, id, holders).is_ok_and(|s| s.len() >= usize::from(k))
         });
-        if !followed || opened {
+        if !followed {
+            return Err(NodeError::Invalid(
+                "only the sender of a message with a dead man's switch checks in".into(),
+            ));
+        }
+        if opened {
             return Err(NodeError::State("too late: this message has been released".into()));
         }
         let (_, recipients) = self.writable(who)?;
@@ -137,26 +146,39 @@ impl Core {
         );
         for (conv, id) in due {
             let Ok(id) = <[u8; 16]>::try_from(id.as_slice()) else { continue };
-            let outcome = match self.stored_conditional(&conv, &id) {
-                Ok(Some(spec)) => self.release_now(&conv, &id, &spec).map(|_| ()),
-                Ok(None) => Err(NodeError::NotFound("no such conditional message".into())),
-                Err(e) => Err(e.into()),
-            };
-            let state = match &outcome {
-                Ok(()) => "released",
-                // Released already (by hand before an update, or twice).
-                Err(NodeError::State(_)) => "released",
+            let (state, due) = match self.release_when_due(&conv, &id) {
+                Ok(()) => ("released", now),
+                // What waiting will not change: the message is gone, this
+                // device cannot open its share, it left the group.
+                Err(e @ (NodeError::NotFound(_) | NodeError::Invalid(_) | NodeError::State(_))) => {
+                    tracing::warn!(error = %e, "a timed share cannot be released");
+                    ("failed", now)
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "a timed share could not be released");
-                    "failed"
+                    tracing::warn!(error = %e, "a timed share was not released; trying again");
+                    ("waiting", now + RETRY_MS)
                 }
             };
             let _ = self.db.conn().execute(
-                "UPDATE conditional_timers SET state = ?3 WHERE conversation_id = ?1 \
-                 AND message_id = ?2",
-                params![conv, id.as_slice(), state],
+                "UPDATE conditional_timers SET state = ?3, due_at = ?4 \
+                 WHERE conversation_id = ?1 AND message_id = ?2",
+                params![conv, id.as_slice(), state, due],
             );
         }
+    }
+
+    /// Releases this account's share of a message whose time came, unless
+    /// it already did.
+    fn release_when_due(&mut self, conv: &[u8], id: &[u8; 16]) -> NodeResult<()> {
+        let spec = self
+            .stored_conditional(conv, id)?
+            .ok_or_else(|| NodeError::NotFound("no such conditional message".into()))?;
+        let me = self.my_account();
+        let holders = members_of(&spec).map_or(&[][..], |(_, h)| h);
+        if self.released_shares(conv, id, holders)?.iter().any(|(a, _)| *a == me) {
+            return Ok(());
+        }
+        self.release_now(conv, id, &spec).map(|_| ())
     }
 }
 
