@@ -35,11 +35,15 @@ pub enum SigContext {
     /// An account registers its ballot key for an anonymous poll (SPEC.md
     /// §6.4.2).
     BallotKey,
+    /// An account's spreading message (SPEC.md §6.11).
+    Spread,
+    /// An account takes its spreading message back (SPEC.md §6.11).
+    SpreadRetract,
 }
 
 impl SigContext {
     /// Every context, for tests and the spec.
-    pub const ALL: [SigContext; 18] = {
+    pub const ALL: [SigContext; 20] = {
         use kovan_spec::validate::CommunityKind as K;
         [
             SigContext::DeviceCertificate,
@@ -60,6 +64,8 @@ impl SigContext {
             SigContext::Community(K::Membership),
             SigContext::PollBallot,
             SigContext::BallotKey,
+            SigContext::Spread,
+            SigContext::SpreadRetract,
         ]
     };
 
@@ -73,6 +79,8 @@ impl SigContext {
             SigContext::RelayDevice => "kovan/v1/relay-device",
             SigContext::PollBallot => "kovan/v1/poll-ballot",
             SigContext::BallotKey => "kovan/v1/ballot-key",
+            SigContext::Spread => "kovan/v1/spread",
+            SigContext::SpreadRetract => "kovan/v1/spread-retract",
             SigContext::Community(k) => {
                 use kovan_spec::validate::CommunityKind as K;
                 match k {

@@ -36,6 +36,7 @@ pub mod mls;
 pub mod poll;
 pub mod ring_ballot;
 pub mod safety;
+pub mod spread;
 pub mod storage;
 
 mod error;

@@ -1,5 +1,6 @@
 //! Every kovan-spec decoder on arbitrary bytes (and a community action's
-//! signature check, and an anonymous ballot's): errors, never panics.
+//! signature check, an anonymous ballot's, and a spreading message's
+//! signature and hop chain): errors, never panics.
 #![no_main]
 
 use kovan_spec::{decode, wire};
@@ -29,7 +30,25 @@ fuzz_target!(|data: &[u8]| {
     let (tbs, sig) = data.split_at(data.len().saturating_sub(64));
     let _ = kovan_crypto::community::open_action(tbs, sig);
     ring_ballot(data);
+    spread(data);
 });
+
+/// A spreading message and a retraction from the input, checked as a node
+/// does: refused or verified (and passed on), never a panic.
+fn spread(data: &[u8]) {
+    use kovan_crypto::spread::{pass_on, retract_signed, verify};
+    if let Ok(s) = decode::<wire::Spread>(data)
+        && let Ok(s) = kovan_spec::validate::spread(s)
+        && verify(&s).is_ok()
+    {
+        let _ = pass_on(&s);
+    }
+    if let Ok(r) = decode::<wire::SpreadRetract>(data)
+        && let Ok(r) = kovan_spec::validate::spread_retract(r)
+    {
+        let _ = retract_signed(&r);
+    }
+}
 
 /// A ring ballot cut from the input (a ring of up to 7 keys from its head,
 /// then the challenge, the key image and the responses), checked: refused

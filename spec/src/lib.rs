@@ -125,4 +125,7 @@ bounded! {
     NoTraceFrame => limits::MAX_NOTRACE_FRAME,
     CommunityAction => limits::MAX_COMMUNITY_ACTION,
     ConditionalBody => limits::MAX_SEALED_TEXT - 16,
+    SpreadCore => limits::MAX_SPREAD_CORE,
+    Spread => limits::MAX_SPREAD,
+    SpreadRetract => limits::MAX_SPREAD_RETRACT,
 }

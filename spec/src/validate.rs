@@ -14,6 +14,7 @@ mod groups;
 mod places;
 mod polls;
 mod seal;
+mod spread;
 
 pub use calls::*;
 pub use communities::*;
@@ -24,6 +25,7 @@ pub use groups::*;
 pub use places::*;
 pub use polls::*;
 pub use seal::*;
+pub use spread::*;
 
 /// A 16-byte message id.
 pub type MessageId = [u8; limits::ID_LEN];

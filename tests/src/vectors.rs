@@ -4,6 +4,7 @@
 
 mod conditional;
 mod poll;
+mod spread;
 
 use ed25519_dalek::SigningKey;
 use kovan_crypto::context::{self, SigContext};
@@ -750,6 +751,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     out.push(poll_vectors.file);
     out.push(poll::ring_ballot_vectors()?);
     out.push(conditional_file);
+    out.push(spread::spread_vectors()?);
 
     // §7.4 friend messages (the key package is opaque to the decoder; a
     // real one is 300-400 bytes)

@@ -174,6 +174,26 @@ fn ring_ballot_vectors_verify_and_an_altered_one_does_not() {
 }
 
 #[test]
+fn spread_vectors_verify_every_hop_and_a_lowered_hop_does_not() {
+    use kovan_crypto::spread;
+    use kovan_spec::validate::{spread as structure, spread_retract};
+    let v = load("spread.json");
+    let decode = |e: &Value| structure(kovan_spec::decode(&h(&e["encoding"])).unwrap()).unwrap();
+    let hops: Vec<_> = v["hops"].as_array().unwrap().iter().map(decode).collect();
+    for (i, s) in hops.iter().enumerate() {
+        spread::verify(s).unwrap();
+        assert_eq!(usize::from(s.hop), i + 1);
+        assert_eq!(s.core.text, "Kayıp kedi: Tekir");
+    }
+    assert!(spread::pass_on(&hops[2]).is_none(), "the limit is three hops");
+    let mut lowered = hops[2].clone();
+    lowered.hop = 2;
+    assert!(spread::verify(&lowered).is_err());
+    let r = kovan_spec::decode(&h(&v["retraction"]["encoding"])).unwrap();
+    assert!(spread::retract_signed(&spread_retract(r).unwrap()));
+}
+
+#[test]
 fn file_chunk_vectors_open_and_altered_ones_do_not() {
     let v = load("file.json");
     let key = kovan_crypto::file::FileKey::from_slice(&h(&v["key"])).unwrap();
