@@ -8,7 +8,7 @@
 //! checks `H^(hop_limit - hop)(token) = hop_anchor`: going back a hop would
 //! need a preimage of SHA-256.
 
-use kovan_spec::validate::{SpreadRetractSpec, SpreadSpec};
+use kovan_spec::validate::{SpreadCoreSpec, SpreadRetractSpec, SpreadSpec};
 use kovan_spec::{encode, limits, wire};
 use rand_core::CryptoRngCore;
 use sha2::{Digest as _, Sha256};
@@ -103,7 +103,8 @@ pub fn verify(s: &SpreadSpec) -> Result<(), SpreadError> {
     Ok(())
 }
 
-/// The spread one hop further, to pass on; `None` at its hop limit.
+/// The spread one hop further, to pass on; `None` at its hop limit. Call it
+/// on a spread [`verify`] accepted.
 pub fn pass_on(s: &SpreadSpec) -> Option<wire::Spread> {
     (s.hop < s.core.hop_limit).then(|| wire::Spread {
         core: s.core_bytes.clone(),
@@ -127,7 +128,13 @@ pub fn retract(key: &AccountKey, id: &[u8; 16], retracted_ms: u64) -> wire::Spre
     }
 }
 
-/// Whether a retraction is signed by the spread's author.
+/// Whether a retraction takes back `spread`: it names that spread and its
+/// author, and the author signed it.
+pub fn retracts(r: &SpreadRetractSpec, spread: &SpreadCoreSpec) -> bool {
+    r.id == spread.id && r.author == spread.author && retract_signed(r)
+}
+
+/// Whether a retraction is signed by the account it names.
 pub fn retract_signed(r: &SpreadRetractSpec) -> bool {
     AccountId::from_bytes(&r.author).is_ok_and(|a| {
         a.verify(SigContext::SpreadRetract, &retract_data(&r.id, r.retracted_ms), &r.signature)
@@ -203,5 +210,11 @@ mod tests {
         let mut forged = spread_retract(retract(&key(2), &[4; 16], 99)).unwrap();
         forged.author = *alice.id().as_bytes();
         assert!(!retract_signed(&forged), "only the author's key");
+        // Bob's own retraction of an id of Alice's spread does not take it back.
+        let s = spread(author(&mut rand_core::OsRng, &alice, "x", 2, 0).unwrap()).unwrap();
+        let mine = spread_retract(retract(&alice, &s.core.id, 5)).unwrap();
+        assert!(retracts(&mine, &s.core));
+        let bobs = spread_retract(retract(&key(2), &s.core.id, 5)).unwrap();
+        assert!(retract_signed(&bobs) && !retracts(&bobs, &s.core));
     }
 }

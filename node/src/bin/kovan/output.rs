@@ -145,7 +145,7 @@ pub fn contact_line(c: &Value) -> String {
 /// Milliseconds since the Unix epoch as an RFC 3339 UTC time (as a number
 /// past the year 9999, which RFC 3339 cannot write).
 fn time_utc(ms: i64) -> String {
-    if ms as u64 > kovan_spec::limits::MAX_TIME_MS {
+    if ms > kovan_spec::limits::MAX_TIME_MS as i64 {
         return format!("{ms} ms after 1970");
     }
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);

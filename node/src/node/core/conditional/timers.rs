@@ -159,8 +159,10 @@ impl Core {
                     ("waiting", now + RETRY_MS)
                 }
             };
+            // The due time stays what it was unless it is tried again.
             let _ = self.db.conn().execute(
-                "UPDATE conditional_timers SET state = ?3, due_at = ?4 \
+                "UPDATE conditional_timers SET state = ?3, \
+                 due_at = CASE WHEN ?3 = 'waiting' THEN ?4 ELSE due_at END \
                  WHERE conversation_id = ?1 AND message_id = ?2",
                 params![conv, id.as_slice(), state, due],
             );
