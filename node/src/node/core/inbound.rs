@@ -239,11 +239,14 @@ impl Core {
                 {
                     self.on_verifiable_poll(&group_id, &app.message_id, v, epoch)?;
                 }
-                if stored.is_some() && matches!(app.content, Content::Conditional(_)) {
+                if stored.is_some()
+                    && let Content::Conditional(spec) = &app.content
+                {
                     // Its members may have agreed before it arrived.
-                    self.prune_shares(&group_id, &app.message_id)?;
-                    self.open_by_members(&group_id, &app.message_id)?;
-                    self.track_release(&group_id, &app.message_id)?;
+                    let (id, sent) = (app.message_id, app.timestamp_ms as i64);
+                    self.prune_shares(&group_id, &id, spec)?;
+                    self.open_by_members(&group_id, &id, spec)?;
+                    self.track_release(&group_id, &id, spec, sent)?;
                 }
                 if stored.is_some()
                     && let Content::Location(place) = &app.content

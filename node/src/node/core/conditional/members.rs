@@ -233,34 +233,47 @@ impl Core {
         &self,
         conv: &[u8],
         id: &[u8; 16],
+        spec: &ConditionalSpec,
     ) -> crate::Result<()> {
-        let Some(spec) = self.stored_conditional(conv, id)? else { return Ok(()) };
-        let holders = members_of(&spec).map_or(&[][..], |(_, h)| h);
+        let holders = members_of(spec).map_or(&[][..], |(_, h)| h);
         let keep: Vec<[u8; 32]> =
             self.released_shares(conv, id, holders)?.into_iter().map(|(a, _)| a).collect();
         let conn = self.db.conn();
-        let kept: Vec<Vec<u8>> = conn
-            .prepare(
-                "SELECT account FROM conditional_shares \
-                 WHERE conversation_id = ?1 AND message_id = ?2",
-            )?
-            .query_map(params![conv, id.as_slice()], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for account in kept.iter().filter(|a| !keep.iter().any(|k| k.as_slice() == a.as_slice())) {
+        for account in self.released_accounts(conv, id)?.iter().filter(|a| !keep.contains(a)) {
             conn.execute(
                 "DELETE FROM conditional_shares WHERE conversation_id = ?1 \
                  AND message_id = ?2 AND account = ?3",
-                params![conv, id.as_slice(), account],
+                params![conv, id.as_slice(), account.as_slice()],
             )?;
         }
         Ok(())
     }
 
+    /// The accounts whose releases of a message this device keeps. Once
+    /// the message is here they all fit its lock: a release is checked as
+    /// it arrives, and those kept before the message are pruned with it.
+    fn released_accounts(&self, conv: &[u8], id: &[u8; 16]) -> crate::Result<Vec<[u8; 32]>> {
+        let conn = self.db.conn();
+        let mut q = conn.prepare_cached(
+            "SELECT account FROM conditional_shares \
+             WHERE conversation_id = ?1 AND message_id = ?2",
+        )?;
+        let rows = q.query_map(params![conv, id.as_slice()], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.extend(<[u8; 32]>::try_from(row?.as_slice()).ok());
+        }
+        Ok(out)
+    }
+
     /// The members lock's key part, once enough holders agreed.
-    pub(super) fn members_part(&self, conv: &[u8], id: &[u8; 16]) -> NodeResult<cond::Part> {
-        let spec =
-            self.stored_conditional(conv, id)?.ok_or_else(|| internal("message vanished"))?;
-        let (threshold, holders) = members_of(&spec).ok_or_else(|| internal("no members lock"))?;
+    pub(super) fn members_part(
+        &self,
+        conv: &[u8],
+        id: &[u8; 16],
+        spec: &ConditionalSpec,
+    ) -> NodeResult<cond::Part> {
+        let (threshold, holders) = members_of(spec).ok_or_else(|| internal("no members lock"))?;
         let shares: Vec<cond::Share> =
             self.released_shares(conv, id, holders)?.into_iter().map(|(_, s)| s).collect();
         if shares.len() < usize::from(threshold) {
@@ -277,20 +290,20 @@ impl Core {
         &mut self,
         conv: &[u8],
         id: &[u8; 16],
+        spec: &ConditionalSpec,
     ) -> NodeResult<bool> {
-        let Some(spec) = self.stored_conditional(conv, id)? else { return Ok(false) };
-        if spec.locks.len() != 1 || members_of(&spec).is_none() {
+        if spec.locks.len() != 1 || members_of(spec).is_none() {
             return Ok(false);
         }
         if self.opened_text(conv, id)?.is_some() {
             return Ok(true);
         }
-        let part = match self.members_part(conv, id) {
+        let part = match self.members_part(conv, id, spec) {
             Ok(p) => p,
             Err(NodeError::State(_)) => return Ok(false),
             Err(e) => return Err(e),
         };
-        let text = match super::open_body(&spec, &[part]) {
+        let text = match super::open_body(spec, &[part]) {
             Ok(t) => t,
             Err(e) => {
                 // The sender's shares do not fit together: nobody opens it.
@@ -314,17 +327,18 @@ impl Core {
         // A release may overtake its message: it is then checked on use
         // (and dropped when the message comes). A message that is here must
         // be a conditional one, not deleted, whose lock the share fits.
-        let fitting = |spec: ConditionalSpec| {
-            members_of(&spec).is_some_and(|(_, holders)| fits(holders, account, share))
-        };
-        if self.history().get(conv, target)?.is_some()
-            && !self.stored_conditional(conv, target)?.is_some_and(fitting)
-        {
+        let spec = self.stored_conditional(conv, target)?;
+        let fitting = spec.as_ref().is_some_and(|spec| {
+            members_of(spec).is_some_and(|(_, holders)| fits(holders, account, share))
+        });
+        if !fitting && self.history().get(conv, target)?.is_some() {
             tracing::debug!("a released share that does not fit its message was dropped");
             return Ok(());
         }
         if self.keep_share(conv, target, account, share)? {
-            self.open_by_members(conv, target)?;
+            if let Some(spec) = &spec {
+                self.open_by_members(conv, target, spec)?;
+            }
             self.members_changed(conv, target)?;
         }
         Ok(())
@@ -406,7 +420,7 @@ impl Core {
         });
         self.send_app(conv, &recipients, content, None, false)?;
         self.keep_share(conv, id, &me, &share)?;
-        self.open_by_members(conv, id)?;
+        self.open_by_members(conv, id, spec)?;
         let view = self.message_view(conv, id)?.ok_or_else(|| internal("message vanished"))?;
         self.emit(Event::MessageEdited { message: view.clone() });
         self.flush_events();
@@ -432,18 +446,19 @@ impl Core {
         id: &[u8; 16],
         view: &mut MembersView,
     ) -> crate::Result<()> {
-        let Ok(Some(spec)) = self.stored_conditional(conv, id) else { return Ok(()) };
-        let Some((_, holders)) = members_of(&spec) else { return Ok(()) };
-        let released: Vec<[u8; 32]> =
-            self.released_shares(conv, id, holders)?.into_iter().map(|(a, _)| a).collect();
+        let released = self.released_accounts(conv, id)?;
         let me = self.my_account();
-        for (h, shown) in holders.iter().zip(view.holders.iter_mut()) {
-            shown.name = self.holder_name(&h.account);
-            shown.released = released.contains(&h.account);
-            view.mine |= h.account == me;
-            view.agreed |= h.account == me && shown.released;
+        for shown in &mut view.holders {
+            let Some(account) = hex::decode(&shown.account).ok().and_then(|a| a.try_into().ok())
+            else {
+                continue;
+            };
+            shown.name = self.holder_name(&account);
+            shown.released = released.contains(&account);
+            view.mine |= account == me;
+            view.agreed |= account == me && shown.released;
         }
-        view.released = released.len();
+        view.released = view.holders.iter().filter(|h| h.released).count();
         view.due_at = self.release_due(conv, id)?;
         Ok(())
     }

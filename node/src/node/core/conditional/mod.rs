@@ -43,10 +43,12 @@ impl Core {
         text: &str,
     ) -> NodeResult<MessageView> {
         let (conv, recipients) = self.writable(to)?;
+        let spec = kovan_spec::validate::conditional(content.clone()).map_err(internal)?;
+        let sent_at = self.options.clock.now_ms();
         let content = wire::app_envelope::Content::Conditional(content);
         self.send_app_as(&conv, &recipients, id, content, None, true)?;
         self.keep_opened(&conv, &id, text)?;
-        self.track_release(&conv, &id)?;
+        self.track_release(&conv, &id, &spec, sent_at)?;
         let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("message not stored"))?;
         self.emit(Event::Message { message: view.clone() });
         self.flush_events();
@@ -302,8 +304,8 @@ impl NodeHandle {
                     parts.push(Zeroizing::new(*key_part));
                 }
                 Lock::Members { .. } => {
-                    let conv = conv.clone();
-                    parts.push(self.call(move |c| c.members_part(&conv, &id)).await?);
+                    let (conv, spec) = (conv.clone(), spec.clone());
+                    parts.push(self.call(move |c| c.members_part(&conv, &id, &spec)).await?);
                 }
             }
         }

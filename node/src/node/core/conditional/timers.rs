@@ -5,6 +5,7 @@
 //! from and when it is due (`conditional_timers`); a holder's node releases
 //! its share when that time comes, also after a restart.
 
+use kovan_spec::validate::ConditionalSpec;
 use kovan_spec::wire;
 use rusqlite::{OptionalExtension as _, params};
 
@@ -18,20 +19,20 @@ use crate::node::views::{Event, MessageView};
 use crate::node::{NodeError, NodeHandle, NodeResult, views};
 
 impl Core {
-    /// Starts following a stored message whose holders release by
-    /// themselves; nothing for other messages.
+    /// Starts following a message sent at `sent_at` (its sender's clock)
+    /// whose holders release by themselves; nothing for other messages.
     pub(in crate::node::core) fn track_release(
         &self,
         conv: &[u8],
         id: &[u8; 16],
+        spec: &ConditionalSpec,
+        sent_at: i64,
     ) -> crate::Result<()> {
-        let Some(spec) = self.stored_conditional(conv, id)? else { return Ok(()) };
-        let Some(release) = release_of(&spec) else { return Ok(()) };
-        let Some(m) = self.history().get(conv, id)? else { return Ok(()) };
+        let Some(release) = release_of(spec) else { return Ok(()) };
         // The sender's clock, but never later than ours.
-        let heard = m.sent_at.min(self.options.clock.now_ms()).max(0);
+        let heard = sent_at.min(self.options.clock.now_ms()).max(0);
         let me = self.my_account();
-        let holder = members_of(&spec).is_some_and(|(_, h)| h.iter().any(|h| h.account == me));
+        let holder = members_of(spec).is_some_and(|(_, h)| h.iter().any(|h| h.account == me));
         let due = release.due_ms(heard as u64).unwrap_or(0) as i64;
         self.db.conn().execute(
             "INSERT OR IGNORE INTO conditional_timers \
