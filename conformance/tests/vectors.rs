@@ -263,6 +263,18 @@ fn application_friend_and_group_messages_decode_to_their_fields() {
                 assert_eq!(r.share, h(&d["content"]["share_release"]["share"]));
                 "share_release"
             }
+            Some(C::Spread(s)) => {
+                assert_eq!(s.hop as u64, d["content"]["spread"]["hop"].as_u64().unwrap());
+                "spread"
+            }
+            Some(C::SpreadRetract(r)) => {
+                assert_eq!(r.id, h(&d["content"]["spread_retract"]["id"]));
+                "spread_retract"
+            }
+            Some(C::SpreadOptIn(o)) => {
+                assert_eq!(o.enabled, d["content"]["spread_opt_in"]["enabled"].as_bool().unwrap());
+                "spread_opt_in"
+            }
             None => "none",
         };
         assert_eq!(name, key, "{}", c["name"]);

@@ -210,6 +210,34 @@ impl Identity {
         Some(kovan_crypto::poll::sign_ballot(account, poll, binding, choices))
     }
 
+    /// Authors a spreading message (SPEC.md §6.11) with the account key:
+    /// hop 1, for the author's own recipients. Refused on a device without
+    /// the account key and for text or hops out of bounds.
+    pub fn author_spread(
+        &self,
+        text: &str,
+        hop_limit: u8,
+        created_ms: u64,
+    ) -> std::result::Result<kovan_spec::wire::Spread, String> {
+        let account = self.contents.account.as_ref().ok_or_else(|| {
+            "this device does not hold the account key, so it cannot start spreading messages"
+                .to_owned()
+        })?;
+        kovan_crypto::spread::author(&mut OsRng, account, text, hop_limit, created_ms)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Signs the retraction of this account's spreading message; None on a
+    /// device without the account key.
+    pub fn retract_spread(
+        &self,
+        id: &[u8; 16],
+        retracted_ms: u64,
+    ) -> Option<kovan_spec::wire::SpreadRetract> {
+        let account = self.contents.account.as_ref()?;
+        Some(kovan_crypto::spread::retract(account, id, retracted_ms))
+    }
+
     /// The safety number with another account.
     pub fn safety_number(&self, other: &kovan_crypto::identity::AccountId) -> SafetyNumber {
         SafetyNumber::new(&self.account(), other)

@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0023_conditional.sql"),
     include_str!("../migrations/0024_conditional_shares.sql"),
     include_str!("../migrations/0025_conditional_timers.sql"),
+    include_str!("../migrations/0026_spreads.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -137,6 +137,16 @@ pub enum Content {
         /// x ‖ y.
         share: [u8; conditional::SHARE_LEN],
     },
+    /// A spreading message passed in a 1:1 conversation (§6.11); its
+    /// signature and hop chain are checked by `kovan-crypto`.
+    Spread(Box<SpreadSpec>),
+    /// Its author takes a spreading message back (§6.11).
+    SpreadRetract(SpreadRetractSpec),
+    /// The sender passes spreading messages on, or stopped (§6.11).
+    SpreadOptIn {
+        /// Opted in.
+        enabled: bool,
+    },
     /// A known content type whose fields break its rules (SPEC.md §6.3):
     /// kept and shown as "unsupported message", never acted on.
     Invalid {
@@ -315,6 +325,17 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
             Ok((target, share)) => Content::ShareRelease { target, share },
             Err(reason) => Content::Invalid { reason },
         },
+        // Spreads travel on their own: they reply to nothing.
+        Some(
+            WireContent::Spread(_) | WireContent::SpreadRetract(_) | WireContent::SpreadOptIn(_),
+        ) if reply_to.is_some() => {
+            Content::Invalid { reason: "a spreading message replies to nothing".into() }
+        }
+        Some(WireContent::Spread(s)) => spread(s)
+            .map_or_else(|reason| Content::Invalid { reason }, |s| Content::Spread(Box::new(s))),
+        Some(WireContent::SpreadRetract(r)) => spread_retract(r)
+            .map_or_else(|reason| Content::Invalid { reason }, Content::SpreadRetract),
+        Some(WireContent::SpreadOptIn(o)) => Content::SpreadOptIn { enabled: o.enabled },
         None => Content::Unknown,
     };
     Ok(ValidatedApp {
@@ -582,6 +603,50 @@ mod tests {
         fn friend_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = validate_friend_message(&bytes);
         }
+    }
+
+    #[test]
+    fn spread_contents_are_checked_and_reply_to_nothing() {
+        use wire::app_envelope::Content as C;
+        let core = encode(&wire::SpreadCore {
+            id: vec![1; 16],
+            author: vec![2; 32],
+            text: "yayılsın".into(),
+            hop_limit: 3,
+            hop_anchor: vec![3; 32],
+            created_ms: 5,
+        });
+        let spread = |hop: u32, core: Vec<u8>| {
+            C::Spread(wire::Spread { core, signature: vec![4; 64], hop, hop_token: vec![5; 32] })
+        };
+        let content = |c, reply: bool| {
+            let mut e = text_env("x");
+            e.content = Some(c);
+            if reply {
+                e.reply_to = vec![9; 16];
+            }
+            validate_app_envelope(&encode(&e)).unwrap().content
+        };
+        assert!(
+            matches!(content(spread(3, core.clone()), false), Content::Spread(s) if s.hop == 3)
+        );
+        assert!(matches!(content(spread(4, core.clone()), false), Content::Invalid { .. }));
+        assert!(matches!(content(spread(0, core.clone()), false), Content::Invalid { .. }));
+        assert!(matches!(content(spread(1, vec![0xff; 8]), false), Content::Invalid { .. }));
+        assert!(matches!(content(spread(1, core), true), Content::Invalid { .. }));
+        let retract = |id: usize| {
+            C::SpreadRetract(wire::SpreadRetract {
+                id: vec![1; id],
+                author: vec![2; 32],
+                retracted_ms: 6,
+                signature: vec![4; 64],
+            })
+        };
+        assert!(matches!(content(retract(16), false), Content::SpreadRetract(_)));
+        assert!(matches!(content(retract(15), false), Content::Invalid { .. }));
+        let opt_in = C::SpreadOptIn(wire::SpreadOptIn { enabled: true });
+        assert!(matches!(content(opt_in.clone(), false), Content::SpreadOptIn { enabled: true }));
+        assert!(matches!(content(opt_in, true), Content::Invalid { .. }));
     }
 
     #[test]

@@ -114,6 +114,15 @@ mod decoded {
                 "previous_nonce": h(&c.previous_nonce), "previous_key": h(&c.previous_key),
             }}),
             Some(C::Typing(t)) => json!({"typing": {"active": t.active}}),
+            Some(C::Spread(s)) => json!({"spread": {
+                "core": h(&s.core), "signature": h(&s.signature), "hop": s.hop,
+                "hop_token": h(&s.hop_token),
+            }}),
+            Some(C::SpreadRetract(r)) => json!({"spread_retract": {
+                "id": h(&r.id), "author": h(&r.author), "retracted_ms": r.retracted_ms,
+                "signature": h(&r.signature),
+            }}),
+            Some(C::SpreadOptIn(o)) => json!({"spread_opt_in": {"enabled": o.enabled}}),
             Some(C::Call(c)) => {
                 use wire::call_signal::Kind as K;
                 let kind = match &c.kind {
@@ -496,6 +505,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
     };
     use wire::app_envelope::Content as C;
     let poll_vectors = poll::poll_vectors();
+    let (spread_hop, spread_retract) = spread::spread_contents()?;
     let (conditional, conditional_file) = conditional::conditional_vectors()?;
     let mut with_reply = base(C::Text(wire::Text { body: "evet 👍".into() }));
     with_reply.reply_to = vec![0x22; 16];
@@ -636,6 +646,9 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             })),
         ),
         ("poll-close-verifiable", base(C::PollClose(poll_vectors.close.clone()))),
+        ("spread", base(C::Spread(spread_hop.clone()))),
+        ("spread-retract", base(C::SpreadRetract(spread_retract.clone()))),
+        ("spread-opt-in", base(C::SpreadOptIn(wire::SpreadOptIn { enabled: true }))),
         ("typing", base(C::Typing(wire::Typing { active: true }))),
         (
             "call-offer",

@@ -52,7 +52,8 @@ pub use views::{
     Agree, Area, CallRecordView, ConditionalView, ContactView, ConversationView, Event, FileMeta,
     FileView, GroupView, ImageMeta, InvitationView, InviteView, LanPeer, LocationView, Locks,
     MemberView, MembersView, MessageView, PollCheckView, PollFindingView, PollOptionView, PollView,
-    ReactionView, ReceiptView, ScheduledView, SearchResult, Status, VoiceMeta,
+    ReactionView, ReceiptView, ScheduledView, SearchResult, SpreadSettings, SpreadView, Status,
+    VoiceMeta,
 };
 pub use views::{parse_id, shown};
 
@@ -221,6 +222,12 @@ pub enum NodeError {
     /// The node has stopped.
     #[error("the node has stopped")]
     Stopped,
+}
+
+impl From<rusqlite::Error> for NodeError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Local(e.into())
+    }
 }
 
 /// Error kinds a UI can explain.

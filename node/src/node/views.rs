@@ -15,12 +15,14 @@ use kovan_spec::validate::{Content, Media};
 
 mod events;
 mod polls;
+mod spreads;
 
 pub use events::Event;
 pub use polls::{
     Agree, Area, ConditionalView, Locks, MembersView, PollCheckView, PollFindingView,
     PollOptionView, PollView,
 };
+pub use spreads::{SpreadSettings, SpreadView};
 
 /// A contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -8,6 +8,22 @@ use serde_json::json;
 
 use super::{VectorFile, file, seed};
 
+/// The spread at hop 1 and its retraction, as `app-envelope` cases carry
+/// them.
+pub(super) fn spread_contents()
+-> anyhow::Result<(kovan_spec::wire::Spread, kovan_spec::wire::SpreadRetract)> {
+    let author = AccountKey::from_seed(&seed(0x71));
+    let first = spread::author_with(
+        &author,
+        &[0x5e; 32],
+        [0x5d; 16],
+        "Kayıp kedi: Tekir",
+        3,
+        1_796_000_000_000,
+    )?;
+    Ok((first, spread::retract(&author, &[0x5d; 16], 1_796_000_060_000)))
+}
+
 /// The spread's hops (1..=3) and a retraction by the author.
 pub(super) fn spread_vectors() -> anyhow::Result<VectorFile> {
     let author = AccountKey::from_seed(&seed(0x71));

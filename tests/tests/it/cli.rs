@@ -13,6 +13,7 @@ use crate::harness::WAIT;
 
 mod calls;
 mod conditional;
+mod spreads;
 
 /// A binary of this workspace, built next to the test binary.
 fn bin(name: &str) -> PathBuf {
@@ -161,6 +162,16 @@ impl Person {
     fn json(&self, args: &[&str]) -> Value {
         kovan_json(&self.home, args)
     }
+}
+
+/// A relay, and people with these names, each registered on it under it.
+fn registered<const N: usize>(dir: &Path, names: [&str; N]) -> (Relay, [Person; N]) {
+    let relay = relay(dir);
+    let people = names.map(|n| Person::new(dir, n, &relay.url));
+    for (p, name) in people.iter().zip(names) {
+        p.json(&["register", name]);
+    }
+    (relay, people)
 }
 
 /// Both register and become friends through the CLI.

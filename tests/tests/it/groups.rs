@@ -55,13 +55,14 @@ pub(crate) async fn people(dir: &std::path::Path, names: &[&str]) -> (TestRelay,
     people_with(dir, names, None).await
 }
 
-/// [`people`], every node's scheduler following `clock` when given.
-pub(crate) async fn people_with(
+/// A node per name registered on `relay` under it, each one's scheduler
+/// following `clock` when given.
+pub(crate) async fn registered(
     dir: &std::path::Path,
+    relay: &TestRelay,
     names: &[&str],
     clock: Option<kovan_node::clock::ManualClock>,
-) -> (TestRelay, Vec<TestNode>) {
-    let relay = TestRelay::start(dir).await;
+) -> Vec<TestNode> {
     let mut nodes = Vec::new();
     for n in names {
         let node = match &clock {
@@ -74,6 +75,17 @@ pub(crate) async fn people_with(
         node.h.register(n, "a long password").await.unwrap();
         nodes.push(node);
     }
+    nodes
+}
+
+/// [`people`], every node's scheduler following `clock` when given.
+pub(crate) async fn people_with(
+    dir: &std::path::Path,
+    names: &[&str],
+    clock: Option<kovan_node::clock::ManualClock>,
+) -> (TestRelay, Vec<TestNode>) {
+    let relay = TestRelay::start(dir).await;
+    let mut nodes = registered(dir, &relay, names, clock).await;
     let (first, rest) = nodes.split_first_mut().unwrap();
     for other in rest {
         befriend_registered(first, other).await;

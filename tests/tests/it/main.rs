@@ -18,5 +18,6 @@ mod modes;
 mod relay_client;
 mod screens;
 mod seals;
+mod spreads;
 mod vectors;
 mod verifiable;

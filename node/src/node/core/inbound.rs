@@ -276,6 +276,11 @@ impl Core {
                 let holder = *sender.account().as_bytes();
                 self.on_share_release(&group_id, &target, &holder, share)?;
             }
+            Content::Spread(s) => self.on_spread(&group_id, is_group, *s)?,
+            Content::SpreadRetract(ref r) => self.on_spread_retract(is_group, r)?,
+            Content::SpreadOptIn { enabled } => {
+                self.on_spread_opt_in(&group_id, is_group, enabled)?;
+            }
             Content::PollClose { poll, .. } => {
                 self.on_poll_close(&group_id, &poll, &account, &app.content, now)?;
             }

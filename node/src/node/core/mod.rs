@@ -71,6 +71,7 @@ mod scheduled;
 mod seals;
 mod search;
 mod settings;
+mod spreads;
 mod typing;
 
 pub use calls::{
@@ -239,6 +240,9 @@ pub struct Core {
     links: calls::Links,
     /// The database was restored from its backup when this node started.
     restored_at_start: bool,
+    /// A spread came closer to its author after it was passed on: it goes
+    /// on again once the input that brought it is done.
+    spreads_due: bool,
 }
 
 pub(super) fn run(
@@ -337,6 +341,7 @@ impl Core {
             calls: Default::default(),
             links: Default::default(),
             restored_at_start: restored.is_some(),
+            spreads_due: false,
         };
         core.load_session()?;
         Ok(core)
@@ -360,12 +365,26 @@ impl Core {
         if friendships {
             self.keep_friends();
         }
+        // A new friend hears whether this node passes spreads on.
+        let new_friends: Vec<String> = self
+            .pending_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::FriendAccepted { contact } => Some(contact.account.clone()),
+                _ => None,
+            })
+            .collect();
         for ev in self.pending_events.drain(..) {
             let _ = self.events.send(ev);
         }
         if friendships {
             // Leave-no-trace chats with someone no longer a friend end.
             self.no_trace_prune();
+        }
+        for account in new_friends {
+            if let Ok(Ok(a)) = hex::decode(account).map(<[u8; 32]>::try_from) {
+                self.tell_spread_opt_in(&a);
+            }
         }
     }
 
@@ -476,9 +495,13 @@ impl Core {
                 self.run_scheduled();
                 self.run_locations();
                 self.run_conditional_releases();
+                self.run_spread_passes();
                 self.schedule();
             }
             Input::Shutdown(_) => {}
+        }
+        if std::mem::take(&mut self.spreads_due) {
+            self.run_spread_passes();
         }
         self.flush_events();
         self.start_queued_files();
@@ -572,7 +595,8 @@ pub(crate) async fn control(
         drafts,
         typing,
         communities,
-        calls
+        calls,
+        spreads
     );
     Err(NodeError::Invalid(format!("unknown method {}", super::views::shown(method))))
 }

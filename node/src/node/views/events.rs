@@ -219,6 +219,12 @@ pub enum Event {
         /// The group as it is now.
         group: GroupView,
     },
+    /// A spreading message arrived, reached this node again with a lower
+    /// hop, or was taken back by its author (SPEC.md §6.11).
+    Spread {
+        /// It as it stands.
+        spread: SpreadView,
+    },
     /// Something failed in the background.
     Error {
         /// What kind of failure.

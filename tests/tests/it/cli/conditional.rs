@@ -39,13 +39,7 @@ fn in_history(p: &Person, conv: &str, id: &str) -> Value {
 #[test]
 fn a_message_sealed_until_its_members_agree_opens_when_they_do_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = relay(dir.path());
-    let alice = Person::new(dir.path(), "alice", &relay.url);
-    let bob = Person::new(dir.path(), "bob", &relay.url);
-    let carol = Person::new(dir.path(), "carol", &relay.url);
-    for (p, name) in [(&alice, "alice"), (&bob, "bob"), (&carol, "carol")] {
-        p.json(&["register", name]);
-    }
+    let (_relay, [alice, bob, carol]) = registered(dir.path(), ["alice", "bob", "carol"]);
     make_friends(&alice, "alice", &bob, "bob");
     make_friends(&alice, "alice", &carol, "carol");
     let gid = group_of(&alice, "Miras", &[(&bob, "bob"), (&carol, "carol")]);

@@ -21,6 +21,7 @@ mod media;
 mod poll;
 mod schedule;
 mod seal;
+mod spread;
 
 use clap::Subcommand;
 
@@ -64,6 +65,8 @@ pub enum Command {
     Open(conditional::Open),
     Agree(conditional::Agree),
     CheckIn(conditional::CheckIn),
+    #[command(subcommand)]
+    Spread(spread::Spread),
     SendFile(files::SendFile),
     SendImage(files::SendImage),
     SendVoice(media::SendVoice),
@@ -136,6 +139,7 @@ impl Command {
             Command::Open(c) => c.exec(ctx),
             Command::Agree(c) => c.exec(ctx),
             Command::CheckIn(c) => c.exec(ctx),
+            Command::Spread(c) => c.exec(ctx),
             Command::SendFile(c) => c.exec(ctx),
             Command::SendImage(c) => c.exec(ctx),
             Command::SendVoice(c) => c.exec(ctx),
