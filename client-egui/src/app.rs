@@ -22,6 +22,7 @@ use crate::screens::communities::Communities;
 use crate::screens::first_run::FirstRun;
 use crate::screens::people::People;
 use crate::screens::settings::Settings;
+use crate::screens::spreads::Spreads;
 use crate::screens::starting;
 use crate::screens::switcher::Switcher;
 use crate::screens::unlock::Unlock;
@@ -60,6 +61,8 @@ pub enum Tab {
     People,
     /// Communities on the relay: joined, search, feed, posts.
     Communities,
+    /// Spreading messages.
+    Spreads,
     /// Profile, privacy, sessions, account.
     Settings,
 }
@@ -80,6 +83,7 @@ pub struct App {
     call: CallWindow,
     people: People,
     communities: Communities,
+    spreads: Spreads,
     settings: Settings,
     switcher: Switcher,
     /// The window's title as last sent to the window ("kovan (3)").
@@ -109,6 +113,7 @@ impl App {
             call: CallWindow::default(),
             people: People::default(),
             communities: Communities::default(),
+            spreads: Spreads::default(),
             settings: Settings::default(),
             switcher: Switcher::default(),
             title: String::new(),
@@ -307,6 +312,7 @@ impl App {
         self.ctx.chats.clear();
         self.people.forget_found();
         self.communities.forget();
+        self.spreads.forget();
         self.screen = Screen::Opening;
     }
 
@@ -413,6 +419,7 @@ impl App {
                 Tab::Chats => self.chat_list.show(ui, &mut self.ctx),
                 Tab::People => self.people.show(ui, &mut self.ctx),
                 Tab::Communities => self.communities.show(ui, &mut self.ctx),
+                Tab::Spreads => self.spreads.show(ui, &mut self.ctx),
                 Tab::Settings => self.settings.show(ui, &mut self.ctx),
             }
             self.follow_nav();
@@ -442,7 +449,7 @@ impl App {
     }
 
     fn tabs(&mut self, ui: &mut egui::Ui) {
-        // Four tabs on one line in a narrow sidebar: tighter than other
+        // Five tabs in a narrow sidebar: tighter than other
         // buttons, and wrapped when counts make them longer than it.
         ui.horizontal_wrapped(|ui| {
             ui.spacing_mut().item_spacing.x = 2.0;
@@ -475,6 +482,13 @@ impl App {
             if ui.selectable_value(&mut self.tab, Tab::Communities, communities).clicked() {
                 self.communities.opened(&mut self.ctx);
             }
+            let new = self.spreads.unseen();
+            let spreads = if new > 0 {
+                tr!("shell-tab-spreads-new", n = new)
+            } else {
+                tr!("shell-tab-spreads")
+            };
+            ui.selectable_value(&mut self.tab, Tab::Spreads, spreads);
             if ui
                 .selectable_value(&mut self.tab, Tab::Settings, tr!("shell-tab-settings"))
                 .clicked()

@@ -75,6 +75,7 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../i18n/tr/communities.ftl"),
     ),
     ("widgets", include_str!("../i18n/en/widgets.ftl"), include_str!("../i18n/tr/widgets.ftl")),
+    ("spreads", include_str!("../i18n/en/spreads.ftl"), include_str!("../i18n/tr/spreads.ftl")),
     ("start", include_str!("../i18n/en/start.ftl"), include_str!("../i18n/tr/start.ftl")),
     ("errors", include_str!("../i18n/en/errors.ftl"), include_str!("../i18n/tr/errors.ftl")),
 ];

@@ -51,7 +51,7 @@ pub use node::{
     CommunityItemView, CommunitySettingsDraft, CommunityView, Event, Feed, FileOptions, FileView,
     GroupChange, GroupView, InvitationView, LinkView, MAX_COMMUNITY_FILE, MemberView, ModEntryView,
     NoTraceState, NoTraceView, Node, NodeError, NodeErrorKind, NodeHandle, NodeOptions, NodeResult,
-    PostDraft,
+    PostDraft, SpreadSettings, SpreadView,
 };
 
 /// Held by the tests that run media in real time and by those that keep a

@@ -352,3 +352,10 @@ node-this-message-opens-by-itself = this message opens by itself when its time c
 node-only-the-sender-checks-in = only the sender of a message with a dead man's switch checks in
 node-too-late-this-message-has-been-released = too late: this message has been released
 node-the-time-it-opens-at-is-too-far-away = the time it opens at is too far away
+node-none-of-your-friends-takes-part-in-spreads = none of your friends takes part in spreading messages yet
+node-no-such-spreading-message = no such spreading message
+node-an-author-is-64-hex-digits = an author is 64 hex digits
+node-several-spreading-messages-have-that-id = several spreading messages have that id: name it as author:id
+node-only-its-author-takes-a-spread-back = only its author takes a spreading message back
+node-this-spread-was-already-taken-back = this spreading message was already taken back
+node-hop-limit-is-1-to-8 = "hop_limit" is 1..=8

@@ -85,6 +85,12 @@ pub fn failed(action: &str) -> String {
         "unlocking" => tr!("shell-action-unlocking"),
         "unlocking the chat" => tr!("shell-action-unlocking-the-chat"),
         "voting" => tr!("shell-action-voting"),
+        // The Spreads tab (backend/spreads.rs).
+        "reading spreading messages" => tr!("spreads-action-reading"),
+        "spreading the message" => tr!("spreads-action-spreading"),
+        "passing spreads on" => tr!("spreads-action-passing-on"),
+        "taking the spread back" => tr!("spreads-action-taking-back"),
+        "changing spreading messages" => tr!("spreads-action-changing"),
         // The Communities tab (backend/communities.rs).
         "reading communities" => tr!("communities-action-reading-communities"),
         "searching communities" => tr!("communities-action-searching-communities"),

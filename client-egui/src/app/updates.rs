@@ -156,6 +156,10 @@ impl App {
                     self.ctx.succeeded(&[what]);
                     self.communities.update(update, &mut self.ctx);
                 }
+                Update::Spreads { what, list, settings } => {
+                    self.ctx.succeeded(&[what]);
+                    self.spreads.loaded(list, settings);
+                }
                 Update::SafetyNumber { account, digits } => {
                     self.people.safety_number(account, digits);
                 }
@@ -190,6 +194,11 @@ impl App {
         self.notify(&e);
         if let Event::Call { call } = &e {
             self.call.event(call.clone());
+        }
+        match &e {
+            Event::Spread { spread } => self.spreads.event(spread.clone()),
+            Event::SpreadSettings { settings } => self.spreads.settings(settings.clone()),
+            _ => {}
         }
         let ctx = &mut self.ctx;
         match e {
@@ -328,6 +337,14 @@ impl App {
                 title: tr!("call-notify-title"),
                 body: tr!("call-notify-body", name = call.peer_name.clone()),
             },
+            Event::Spread { spread: s }
+                if !s.mine && !s.seen && s.retracted_at.is_none() && !self.spreads.knows(s) =>
+            {
+                Notice {
+                    title: tr!("spreads-notify-title"),
+                    body: tr!("spreads-notify-body", name = s.author_name.clone()),
+                }
+            }
             Event::FriendRequest { contact } => Notice {
                 title: tr!("shell-notify-friend-request"),
                 body: tr!("shell-notify-friend-request-body", name = contact.name()),

@@ -415,6 +415,7 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
             Err(e) => out.error("revoking the invite link", e).await,
         },
         Cmd::Community(c) => super::communities::run(n, c, out).await,
+        Cmd::Spread(c) => super::spreads::run(n, c, out).await,
         Cmd::Call(c) => super::calls::run(n, c, out).await,
         Cmd::Create { .. } | Cmd::Unlock { .. } | Cmd::Lock | Cmd::SetRelay(_) => {}
     }

@@ -342,6 +342,8 @@ pub enum Cmd {
     LockChat(String),
     /// Something for the Communities tab.
     Community(CommunityCmd),
+    /// Something for the Spreads tab.
+    Spread(super::spreads::SpreadCmd),
     /// Something for the call window.
     Call(super::calls::CallCmd),
 }
@@ -544,6 +546,15 @@ pub enum Update {
         what: &'static str,
         /// The answer.
         update: CommunityUpdate,
+    },
+    /// The Spreads tab's list and settings, after a command.
+    Spreads {
+        /// What was done (its errors are stale now).
+        what: &'static str,
+        /// The spreads this node holds, newest first.
+        list: Vec<kovan_node::SpreadView>,
+        /// Whether it takes part, and which friends do.
+        settings: kovan_node::SpreadSettings,
     },
     /// A command failed (put into words on the UI thread, in its
     /// language).

@@ -10,11 +10,13 @@
 //! | the runtime thread, starting and stopping the node | `mod.rs` |
 //! | running each command | `commands.rs` |
 //! | the Communities tab's commands and answers | `communities.rs` |
+//! | the Spreads tab's commands | `spreads.rs` |
 
 mod calls;
 mod commands;
 mod communities;
 mod messages;
+mod spreads;
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;
@@ -33,6 +35,7 @@ pub use self::communities::{
     Closing, CommunityCmd, CommunityUpdate, JoinRequest, ModAction, POST_PAGE, Sort,
 };
 pub use self::messages::{Action, Cmd, Update};
+pub use self::spreads::SpreadCmd;
 
 /// Commands queued from the UI.
 pub const CMD_QUEUE: usize = 256;

@@ -14,6 +14,7 @@
 //! | a call: ringing, being made, running (meters, mute, volume, hang up), how it ended | [`call`] |
 //! | relay sign-in, search, requests, friends, blocked (People tab) | [`people`] |
 //! | communities: joined, search, feed, a community, a post's comment tree, compose with preview, moderation (Communities tab) | [`communities`] |
+//! | spreading messages: taking part, starting one, those that reached this node (Spreads tab) | [`spreads`] |
 //! | relay, profile, privacy, sessions, password, account (Settings tab) | [`settings`] |
 //! | the quick switcher (Ctrl+K) | [`switcher`] |
 
@@ -27,6 +28,7 @@ pub mod image_viewer;
 pub mod people;
 pub mod private;
 pub mod settings;
+pub mod spreads;
 pub mod starting;
 pub mod switcher;
 pub mod unlock;

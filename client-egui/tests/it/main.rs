@@ -25,6 +25,7 @@ mod presence;
 mod private;
 mod restart;
 mod snapshots;
+mod spreads;
 mod title;
 mod typing;
 mod ui;

@@ -16,7 +16,7 @@ use kovan_node::node::SpreadView;
 use kovan_spec::wire;
 use rand_core::OsRng;
 
-use crate::harness::{TestNode, TestRelay, befriend_registered};
+use crate::harness::{TestNode, TestRelay, befriend_registered, next_text};
 
 const NAMES: [&str; 20] = [
     "ada", "bora", "cem", "deniz", "ece", "firat", "gul", "hakan", "ilke", "jale", "kaan", "lale",
@@ -157,7 +157,11 @@ async fn a_spread_reaches_each_opted_in_node_once_within_its_hop_limit() {
         (17, 18),
         (18, 19),
     ];
-    let (_relay, nodes) = network(dir.path(), &NAMES, &edges, &[16], &[4, 11], None).await;
+    let (_relay, mut nodes) = network(dir.path(), &NAMES, &edges, &[16], &[4, 11], None).await;
+    // What came before (friendships) is not the spread's.
+    for n in &mut nodes {
+        while n.events.try_recv().is_ok() {}
+    }
     let accounts = accounts_of(&nodes).await;
     // Who it reaches, at which hop (the lowest path), and from whom when
     // only one friend can pass it on.
@@ -228,6 +232,19 @@ async fn a_spread_reaches_each_opted_in_node_once_within_its_hop_limit() {
             None => assert!(list.is_empty(), "{} should not have it: {list:#?}", NAMES[i]),
         }
     }
+    // Each told its user once, however many friends passed it on (Firat
+    // and Kaan got it from two each, at the same hop).
+    for (i, n) in nodes.iter_mut().enumerate().skip(1) {
+        let mut told = 0;
+        while let Ok(ev) = n.events.try_recv() {
+            if let kovan_node::Event::Spread { spread } = ev
+                && !spread.seen
+            {
+                told += 1;
+            }
+        }
+        assert_eq!(told, usize::from(hops.contains_key(&i)), "{} was told {told} times", NAMES[i]);
+    }
     // Who passed it on, to whom: Bora (1) to Firat and Rana, not back to
     // Ada; Selim (17) to Tuna; the nodes at the limit to nobody.
     assert_eq!(all[1][0].passed_to, 2);
@@ -269,17 +286,27 @@ fn content(s: wire::Spread) -> wire::app_envelope::Content {
     wire::app_envelope::Content::Spread(s)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tampered_spread_is_refused_and_floods_wait_for_the_hour() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(system_now_ms());
-    // Mallory (2) and Deniz (3) are Bora's (0) friends; Cem (1) is Bora's
-    // too. The spreads come from an author none of them knows.
+/// Sends a text from `from` to `to` and waits for it: whatever `from` sent
+/// `to` before has been taken in.
+async fn flushed(from: &TestNode, to: &mut TestNode, word: &str) {
+    let text = wire::app_envelope::Content::Text(wire::Text { body: word.into() });
+    from.h.send_raw_content(&to.name, text).await.unwrap();
+    while next_text(to).await.1 != word {}
+}
+
+/// Bora, Cem, Mallory and Deniz, all taking part: Cem, Mallory and Deniz
+/// are Bora's friends (not each other's).
+async fn four(dir: &std::path::Path, clock: Option<ManualClock>) -> (TestRelay, [TestNode; 4]) {
     let names = ["bora", "cem", "mallory", "deniz"];
-    let edges = [(0, 1), (2, 0), (3, 0)];
-    let (_relay, nodes) = network(dir.path(), &names, &edges, &[], &[], Some(clock.clone())).await;
-    let [bora, mut cem, mallory, deniz]: [TestNode; 4] =
-        nodes.try_into().unwrap_or_else(|_| unreachable!());
+    let (relay, nodes) = network(dir, &names, &[(0, 1), (2, 0), (3, 0)], &[], &[], clock).await;
+    (relay, nodes.try_into().unwrap_or_else(|_| unreachable!()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_spread_is_refused_and_a_closer_copy_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_relay, [mut bora, mut cem, mallory, deniz]) = four(dir.path(), None).await;
+    // The spreads come from an author none of them knows.
     let author = AccountKey::generate(&mut OsRng);
     let now = system_now_ms() as u64;
     let seed = [7u8; 32];
@@ -291,12 +318,15 @@ async fn a_tampered_spread_is_refused_and_floods_wait_for_the_hour() {
     mallory.h.send_raw_content("bora", content(at_hop(&s, 3, hash_n(&seed, 3)))).await.unwrap();
     bora.until("Mallory's copy", |h| async move { held(&h).await.len() == 1 }).await;
     let got = &held(&bora.h).await[0];
-    assert_eq!((got.hop, got.author_name.len(), got.from_name.is_some()), (3, 16, true));
+    assert_eq!(
+        (got.hop, got.author_name.len(), got.from_name.as_deref()),
+        (3, 16, Some("mallory"))
+    );
     bora.h.spreads_seen(vec![id.clone()]).await.unwrap();
 
     // Tampering: another text under the signature, a raised limit, a
-    // lowered hop, someone else's retraction. Then a sound spread, which
-    // arrives after them (one sender's messages keep their order).
+    // lowered hop, someone else's retraction; Bora's own spread coming
+    // back; a spread taken back before Bora saw it.
     let mut core: wire::SpreadCore = kovan_spec::decode(&s.core).unwrap();
     core.text = "savaş".into();
     let other_text = wire::Spread { core: kovan_spec::encode(&core), ..s.clone() };
@@ -307,47 +337,46 @@ async fn a_tampered_spread_is_refused_and_floods_wait_for_the_hour() {
     let forger = AccountKey::generate(&mut OsRng);
     let mut forged = chain::retract(&forger, &[1; 16], now);
     forged.author = author.id().as_bytes().to_vec();
-    let sound = chain::author_with(&author, &[9; 32], [2; 16], "sağlam", 1, now).unwrap();
-    for c in [content(other_text), content(raised), content(lowered)] {
+    let keys = kovan_node::identity::Identity::unlock(&bora.home, crate::harness::PASSPHRASE);
+    let own = keys.unwrap().author_spread("benim", 2, now).unwrap();
+    let undone = chain::author_with(&author, &[8; 32], [2; 16], "geri", 3, now).unwrap();
+    let undo = chain::retract(&author, &[2; 16], now);
+    let retract = wire::app_envelope::Content::SpreadRetract;
+    for c in [
+        content(other_text),
+        content(raised),
+        content(lowered),
+        retract(forged),
+        content(own),
+        content(undone),
+        retract(undo),
+    ] {
         mallory.h.send_raw_content("bora", c).await.unwrap();
     }
-    let forged = wire::app_envelope::Content::SpreadRetract(forged);
-    mallory.h.send_raw_content("bora", forged).await.unwrap();
-    mallory.h.send_raw_content("bora", content(sound)).await.unwrap();
-    bora.until("the sound spread", |h| async move { held(&h).await.len() == 2 }).await;
+    flushed(&mallory, &mut bora, "tamam").await;
     let list = held(&bora.h).await;
+    assert_eq!(list.len(), 2, "{list:#?}");
     let first = list.iter().find(|v| v.id == id).unwrap();
     assert_eq!((first.hop, first.text.as_str(), first.retracted_at), (3, "barış", None));
-    assert!(held(&cem.h).await.is_empty(), "nothing at its limit goes on");
+    let gone = list.iter().find(|v| v.id != id).unwrap();
+    assert!(gone.retracted_at.is_some() && gone.text.is_empty() && !gone.seen);
 
-    // Deniz's copy at hop 2 is closer: Bora keeps it and passes it on
-    // from there, at hop 3, to Cem and Mallory (not back to Deniz).
+    // Deniz's copy at hop 2 is closer: Bora keeps it and passes it on from
+    // there, at hop 3, to Cem and Mallory (not back to Deniz). What was
+    // taken back goes nowhere, even once seen.
     deniz.h.send_raw_content("bora", content(at_hop(&s, 2, hash_n(&seed, 2)))).await.unwrap();
     cem.until("the spread through Bora", |h| async move { held(&h).await.len() == 1 }).await;
     let via = &held(&cem.h).await[0];
     assert_eq!((via.id.as_str(), via.hop, via.text.as_str()), (id.as_str(), 3, "barış"));
     let mine = held(&bora.h).await.into_iter().find(|v| v.id == id).unwrap();
     assert_eq!((mine.hop, mine.passed_to), (2, 2));
-
-    // A flood from one author: Bora passes on at most 3 of its spreads an
-    // hour ("barış" was the first); the rest wait, seen, for the hour.
-    let mut flood = Vec::new();
-    for i in 0..4u8 {
-        let f = chain::author_with(&author, &[20 + i; 32], [30 + i; 16], "sel", 3, now).unwrap();
-        deniz.h.send_raw_content("bora", content(f)).await.unwrap();
-        flood.push(hex::encode([30 + i; 16]));
-    }
-    bora.until("the flood", |h| async move { held(&h).await.len() == 6 }).await;
-    bora.h.spreads_seen(flood.clone()).await.unwrap();
-    cem.until("two of the flood", |h| async move { held(&h).await.len() == 3 }).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(held(&cem.h).await.len(), 3, "the author's limit held the rest back");
-    clock.advance(Duration::from_secs(61 * 60));
-    cem.until("the rest of the flood", |h| async move { held(&h).await.len() == 5 }).await;
+    bora.h.spreads_seen(vec![hex::encode([2u8; 16])]).await.unwrap();
+    flushed(&bora, &mut cem, "hepsi bu").await;
+    assert_eq!(held(&cem.h).await.len(), 1, "only the spread that was not taken back");
 
     // The author's retraction (through Mallory) is taken and follows the
-    // spread to Cem; a node that opted out takes no more spreads.
-    let back = wire::app_envelope::Content::SpreadRetract(chain::retract(&author, &[1; 16], now));
+    // spread to Cem.
+    let back = retract(chain::retract(&author, &[1; 16], now));
     mallory.h.send_raw_content("bora", back).await.unwrap();
     for n in [&bora, &cem] {
         let id = id.clone();
@@ -362,29 +391,70 @@ async fn a_tampered_spread_is_refused_and_floods_wait_for_the_hour() {
         })
         .await;
     }
-    cem.h.set_spreads(false).await.unwrap();
-    bora.until("Cem's opt-out", |h| async move {
-        h.spread_settings().await.unwrap().friends.len() == 2
-    })
-    .await;
-    let late = chain::author_with(&author, &[40; 32], [41; 16], "geç", 2, now).unwrap();
-    bora.h.send_raw_content("cem", content(late)).await.unwrap();
-    let text = wire::app_envelope::Content::Text(wire::Text { body: "sonra".into() });
-    bora.h.send_raw_content("cem", text).await.unwrap();
-    let (_, said) = crate::harness::next_text(&mut cem).await;
-    assert_eq!(said, "sonra");
-    assert_eq!(held(&cem.h).await.len(), 5, "an opted-out node takes nothing");
+}
 
-    // Too old, or from the future: dropped (a node forgets spreads after a
-    // month, so it must refuse one that old).
-    let day = 86_400_000;
-    for (i, at) in [(44u8, now - 31 * day), (46, now + 2 * day)] {
-        let stale = chain::author_with(&author, &[i; 32], [i + 1; 16], "eski", 2, at).unwrap();
-        deniz.h.send_raw_content("bora", content(stale)).await.unwrap();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_wait_for_the_hour_and_nothing_goes_on_after_opting_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(system_now_ms());
+    let (_relay, [mut bora, mut cem, mallory, deniz]) = four(dir.path(), Some(clock.clone())).await;
+    let hour = Duration::from_secs(61 * 60);
+    let mut n = 0u8;
+    let mut spread = |author: &AccountKey, hops: u8| {
+        n += 1;
+        let at = system_now_ms() as u64;
+        content(chain::author_with(author, &[n; 32], [n; 16], "sel", hops, at).unwrap())
+    };
+    let see_all = |h: NodeHandle| async move {
+        let all = held(&h).await.iter().map(|s| format!("{}:{}", s.author, s.id)).collect();
+        h.spreads_seen(all).await.unwrap();
+    };
+
+    // One author's flood: Bora passes 3 of its spreads an hour on; the
+    // fourth waits, seen, for the hour.
+    let one = AccountKey::generate(&mut OsRng);
+    for _ in 0..4 {
+        deniz.h.send_raw_content("bora", spread(&one, 2)).await.unwrap();
     }
-    let last = chain::author_with(&author, &[42; 32], [43; 16], "son", 1, now).unwrap();
-    deniz.h.send_raw_content("bora", content(last)).await.unwrap();
-    bora.until("the last one", |h| async move { held(&h).await.iter().any(|v| v.text == "son") })
-        .await;
-    assert_eq!(held(&bora.h).await.len(), 7, "the stale spreads were dropped");
+    bora.until("the flood", |h| async move { held(&h).await.len() == 4 }).await;
+    see_all(bora.h.clone()).await;
+    cem.until("three of the flood", |h| async move { held(&h).await.len() == 3 }).await;
+    flushed(&bora, &mut cem, "bir").await;
+    assert_eq!(held(&cem.h).await.len(), 3, "the author's limit held the fourth back");
+    clock.advance(hour);
+    cem.until("the fourth", |h| async move { held(&h).await.len() == 4 }).await;
+
+    // Many authors: Bora passes 20 spreads an hour on in all (the fourth
+    // above was one of them); the rest wait.
+    let authors: Vec<AccountKey> = (0..7).map(|_| AccountKey::generate(&mut OsRng)).collect();
+    for a in &authors {
+        for _ in 0..3 {
+            deniz.h.send_raw_content("bora", spread(a, 2)).await.unwrap();
+        }
+    }
+    bora.until("21 more", |h| async move { held(&h).await.len() == 25 }).await;
+    see_all(bora.h.clone()).await;
+    cem.until("19 of them", |h| async move { held(&h).await.len() == 23 }).await;
+    flushed(&bora, &mut cem, "iki").await;
+    assert_eq!(held(&cem.h).await.len(), 23, "this node's limit held two back");
+
+    // Bora stops taking part: what waited never goes, and what comes is
+    // dropped; taking part again does not send what was dropped.
+    bora.h.set_spreads(false).await.unwrap();
+    clock.advance(hour);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    deniz.h.send_raw_content("bora", spread(&one, 2)).await.unwrap();
+    flushed(&deniz, &mut bora, "üç").await;
+    assert_eq!(held(&bora.h).await.len(), 25, "an opted-out node takes nothing");
+    bora.h.set_spreads(true).await.unwrap();
+    flushed(&bora, &mut cem, "dört").await;
+    assert_eq!(held(&cem.h).await.len(), 23, "nothing went on while Bora was out");
+
+    // One friend's share of what a node keeps: 30 an hour.
+    let mint = AccountKey::generate(&mut OsRng);
+    for _ in 0..31 {
+        mallory.h.send_raw_content("bora", spread(&mint, 1)).await.unwrap();
+    }
+    flushed(&mallory, &mut bora, "beş").await;
+    assert_eq!(held(&bora.h).await.len(), 55, "Mallory's 31st was dropped unseen");
 }

@@ -27,6 +27,10 @@ pub const PASS_LIMIT: i64 = 20;
 pub const PASS_PER_AUTHOR: i64 = 3;
 /// New spreads a node keeps per hour; the rest are dropped unseen.
 pub const KEEP_LIMIT: i64 = 100;
+/// New spreads a node keeps per hour from one friend.
+pub const KEEP_FROM_FRIEND: i64 = 30;
+/// Spreads a node holds at most (about a month of a busy friend circle).
+pub const MAX_HELD: i64 = 5_000;
 /// How long a node keeps a spread: older ones are refused (their author's
 /// clock says so) and forgotten (SPEC.md §6.11).
 const KEEP_MS: i64 = 30 * 24 * HOUR_MS;
@@ -179,12 +183,9 @@ impl Core {
 
     /// Friends who said they opted in, with their conversation and device.
     fn spread_friends(&self) -> NodeResult<Vec<(ContactRow, Vec<u8>)>> {
-        let mut out = Vec::new();
-        for c in self.contacts_store().list()? {
-            let Some(conv) = c.conversation_id.clone() else { continue };
-            if c.state != FriendState::Friend || c.blocked || c.certificate.is_none() {
-                continue;
-            }
+        let mut out = self.friend_conversations()?;
+        let mut keep = Vec::with_capacity(out.len());
+        for (_, conv) in &out {
             let on: Option<bool> = self
                 .db
                 .conn()
@@ -194,52 +195,57 @@ impl Core {
                     |r| r.get(0),
                 )
                 .optional()?;
-            if on == Some(true) && !self.history().is_closed(&conv)? {
-                out.push((c, conv));
-            }
+            keep.push(on == Some(true));
         }
+        let mut keep = keep.into_iter();
+        out.retain(|_| keep.next().unwrap_or(false));
         Ok(out)
     }
 
-    /// Sends `content` into a friend's 1:1 conversation.
-    fn send_to_friend(
+    /// Sends `content` into each friend's 1:1 conversation, each in its
+    /// own savepoint: one that fails is logged and skipped (what it began
+    /// is undone), the others go. The conversations it went into.
+    fn send_each(
         &mut self,
-        c: &ContactRow,
-        conv: &[u8],
-        content: wire::app_envelope::Content,
-    ) -> NodeResult<()> {
-        let cert =
-            c.certificate.clone().ok_or_else(|| NodeError::State("no device for it".into()))?;
-        self.send_app(conv, &[cert], content, None, false)?;
-        Ok(())
+        friends: &[(ContactRow, Vec<u8>)],
+        content: &wire::app_envelope::Content,
+    ) -> Vec<Vec<u8>> {
+        let mut sent = Vec::new();
+        for (c, conv) in friends {
+            let Some(cert) = c.certificate.clone() else { continue };
+            let tx = self.db.tx();
+            let done = tx.savepoint(|| {
+                self.send_app(conv, std::slice::from_ref(&cert), content.clone(), None, false)
+            });
+            match done {
+                Ok(_) => sent.push(conv.clone()),
+                Err(e) => tracing::warn!(error = %e, "a spreading message did not go to a friend"),
+            }
+        }
+        sent
     }
 
-    /// How many `kind` rows the rate-limit log has since an hour ago, of
-    /// one author or of all.
-    fn spread_log_count(&self, kind: &str, author: Option<&[u8; 32]>) -> crate::Result<i64> {
+    /// How many `kind` rows the rate-limit log has since an hour ago: of
+    /// one author and/or through one conversation, or all.
+    fn spread_log_count(
+        &self,
+        kind: &str,
+        author: Option<&[u8; 32]>,
+        via: Option<&[u8]>,
+    ) -> crate::Result<i64> {
         let since = self.options.clock.now_ms() - HOUR_MS;
-        let n = match author {
-            None => self.db.conn().query_row(
-                "SELECT COUNT(*) FROM spread_log WHERE kind = ?1 AND at > ?2",
-                params![kind, since],
-                |r| r.get(0),
-            )?,
-            Some(a) => self.db.conn().query_row(
-                "SELECT COUNT(*) FROM spread_log WHERE kind = ?1 AND at > ?2 AND author = ?3",
-                params![kind, since, a.as_slice()],
-                |r| r.get(0),
-            )?,
-        };
-        Ok(n)
+        Ok(self.db.conn().query_row(
+            "SELECT COUNT(*) FROM spread_log WHERE kind = ?1 AND at > ?2              AND (?3 IS NULL OR author = ?3) AND (?4 IS NULL OR via = ?4)",
+            params![kind, since, author.map(|a| a.as_slice()), via],
+            |r| r.get(0),
+        )?)
     }
 
-    fn spread_log(&self, kind: &str, author: &[u8; 32]) -> crate::Result<()> {
+    fn spread_log(&self, kind: &str, author: &[u8; 32], via: Option<&[u8]>) -> crate::Result<()> {
         let now = self.options.clock.now_ms();
-        let conn = self.db.conn();
-        conn.execute("DELETE FROM spread_log WHERE at <= ?1", params![now - HOUR_MS])?;
-        conn.execute(
-            "INSERT INTO spread_log (at, kind, author) VALUES (?1, ?2, ?3)",
-            params![now, kind, author.as_slice()],
+        self.db.conn().execute(
+            "INSERT INTO spread_log (at, kind, author, via) VALUES (?1, ?2, ?3, ?4)",
+            params![now, kind, author.as_slice(), via],
         )?;
         Ok(())
     }
@@ -249,6 +255,7 @@ impl Core {
     fn forget_old_spreads(&self, now: i64) -> crate::Result<()> {
         let before = now - KEEP_MS - AHEAD_MS;
         let conn = self.db.conn();
+        conn.execute("DELETE FROM spread_log WHERE at <= ?1", params![now - HOUR_MS])?;
         conn.execute(
             "DELETE FROM spread_sent WHERE tag IN (SELECT tag FROM spreads WHERE received_at < ?1)",
             params![before],
@@ -284,6 +291,10 @@ impl Core {
             tracing::debug!("a spreading message was dropped: this node has not opted in");
             return Ok(());
         }
+        // This account's own (after a restore, say): never shown as news.
+        if s.core.author == self.my_account() {
+            return Ok(());
+        }
         if let Err(e) = chain::verify(&s) {
             tracing::warn!(error = %e, "a spreading message was refused");
             return Ok(());
@@ -317,16 +328,29 @@ impl Core {
             return self.emit_spread(&tag);
         }
         self.forget_old_spreads(now)?;
-        if self.spread_log_count("kept", None)? >= KEEP_LIMIT {
+        let held: i64 =
+            self.db.conn().query_row("SELECT COUNT(*) FROM spreads", [], |r| r.get(0))?;
+        if held >= MAX_HELD
+            || self.spread_log_count("kept", None, None)? >= KEEP_LIMIT
+            || self.spread_log_count("kept", None, Some(conv))? >= KEEP_FROM_FRIEND
+        {
             tracing::warn!("a spreading message was dropped unseen: too many this hour");
             return Ok(());
         }
+        let author_tag = self.spread_author_tag(&s.core.author);
         self.db.conn().execute(
-            "INSERT INTO spreads (tag, sealed, hop, from_conv, received_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![tag.as_slice(), self.seal_spread(&tag, &s), s.hop, conv, now],
+            "INSERT INTO spreads (tag, author_tag, sealed, hop, from_conv, received_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                tag.as_slice(),
+                author_tag.as_slice(),
+                self.seal_spread(&tag, &s),
+                s.hop,
+                conv,
+                now
+            ],
         )?;
-        self.spread_log("kept", &self.spread_author_tag(&s.core.author))?;
+        self.spread_log("kept", &author_tag, Some(conv))?;
         self.emit_spread(&tag)
     }
 
@@ -366,16 +390,14 @@ impl Core {
                 self.db.conn().prepare("SELECT conversation_id FROM spread_sent WHERE tag = ?1")?;
             st.query_map(params![h.tag.as_slice()], |row| row.get(0))?.collect::<Result<_, _>>()?
         };
+        let mut friends = Vec::new();
         for conv in sent {
             let Some(c) = self.contacts_store().by_conversation(&conv)? else { continue };
-            if c.state != FriendState::Friend || c.blocked || self.history().is_closed(&conv)? {
-                continue;
-            }
-            let content = wire::app_envelope::Content::SpreadRetract(retract_wire(r));
-            if let Err(e) = self.send_to_friend(&c, &conv, content) {
-                tracing::warn!(error = %e, "a retraction could not be passed on");
+            if c.state == FriendState::Friend && !c.blocked && !self.history().is_closed(&conv)? {
+                friends.push((c, conv));
             }
         }
+        self.send_each(&friends, &wire::app_envelope::Content::SpreadRetract(retract_wire(r)));
         self.emit_spread(&h.tag)
     }
 
@@ -389,24 +411,51 @@ impl Core {
         if is_group {
             return Ok(());
         }
-        self.db.conn().execute(
+        let changed = self.db.conn().execute(
             "INSERT INTO spread_friends (conversation_id, enabled) VALUES (?1, ?2) \
-             ON CONFLICT (conversation_id) DO UPDATE SET enabled = excluded.enabled",
+             ON CONFLICT (conversation_id) DO UPDATE SET enabled = excluded.enabled \
+             WHERE enabled != excluded.enabled",
             params![conv, enabled],
         )?;
+        if changed > 0 {
+            let settings = self.spread_settings()?;
+            self.emit(Event::SpreadSettings { settings });
+        }
         Ok(())
+    }
+
+    fn spread_settings(&self) -> NodeResult<SpreadSettings> {
+        let friends = self.spread_friends()?.iter().map(|(f, _)| hex::encode(f.account)).collect();
+        Ok(SpreadSettings { enabled: self.spreads_on(), friends })
     }
 
     // -----------------------------------------------------------------
     // Passing on
     // -----------------------------------------------------------------
 
-    /// When a spread waiting for the hourly limit may go, if one waits.
+    /// When this node next has spread work: a spread waiting for the
+    /// hourly limit may go (the oldest passing of the last hour leaves
+    /// it), or the oldest spread is to be forgotten.
     pub(in crate::node::core) fn next_spread_pass(&self) -> Option<i64> {
-        self.earliest(
-            "SELECT MIN(at) + 3600000 FROM spread_log WHERE kind = 'passed' \
-             AND EXISTS (SELECT 1 FROM spreads WHERE pending = 1)",
-        )
+        let since = self.options.clock.now_ms() - HOUR_MS;
+        let waiting = self
+            .db
+            .conn()
+            .query_row(
+                "SELECT MIN(at) + ?2 FROM spread_log WHERE kind = 'passed' AND at > ?1 \
+                 AND EXISTS (SELECT 1 FROM spreads WHERE pending = 1 AND retracted_at IS NULL)",
+                params![since, HOUR_MS],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .ok()
+            .flatten()
+            .filter(|_| self.spreads_on());
+        let forget = self.db.conn().query_row(
+            "SELECT MIN(received_at) + ?1 FROM spreads",
+            params![KEEP_MS + AHEAD_MS],
+            |r| r.get::<_, Option<i64>>(0),
+        );
+        [waiting, forget.ok().flatten()].into_iter().flatten().min()
     }
 
     /// Passes on every spread the user has seen and this node still owes
@@ -415,14 +464,26 @@ impl Core {
         if self.stopping {
             return;
         }
+        let now = self.options.clock.now_ms();
+        if let Err(e) = self.forget_old_spreads(now) {
+            tracing::warn!(error = %e, "old spreading messages were not forgotten");
+        }
+        if !self.spreads_on() {
+            return;
+        }
+        // Authors at their hourly limit wait without holding up the others.
         let tags: Vec<Vec<u8>> = self
             .db
             .conn()
             .prepare_cached(
-                "SELECT tag FROM spreads WHERE pending = 1 AND retracted_at IS NULL \
+                "SELECT tag FROM spreads s WHERE pending = 1 AND retracted_at IS NULL \
+                 AND (SELECT COUNT(*) FROM spread_log l WHERE l.kind = 'passed' \
+                      AND l.author = s.author_tag AND l.at > ?1) < ?2 \
                  ORDER BY received_at LIMIT 32",
             )
-            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .and_then(|mut st| {
+                st.query_map(params![now - HOUR_MS, PASS_PER_AUTHOR], |r| r.get(0))?.collect()
+            })
             .unwrap_or_else(|e| {
                 tracing::error!(error = %e, "reading spreads to pass on failed");
                 Vec::new()
@@ -463,22 +524,21 @@ impl Core {
             )?;
             return Ok(Some(false));
         };
-        if self.spread_log_count("passed", None)? >= PASS_LIMIT {
+        if self.spread_log_count("passed", None, None)? >= PASS_LIMIT {
             return Ok(None);
         }
         let author_tag = self.spread_author_tag(&h.spread.core.author);
-        if self.spread_log_count("passed", Some(&author_tag))? >= PASS_PER_AUTHOR {
+        if self.spread_log_count("passed", Some(&author_tag), None)? >= PASS_PER_AUTHOR {
             return Ok(Some(false));
         }
-        let friends = self.spread_friends()?;
+        let mut friends = self.spread_friends()?;
+        friends.retain(|(c, conv)| {
+            c.account != h.spread.core.author && Some(conv) != h.from_conv.as_ref()
+        });
         let tx = self.db.tx();
         tx.atomic(|| -> NodeResult<()> {
-            for (c, conv) in &friends {
-                if c.account == h.spread.core.author || Some(conv) == h.from_conv.as_ref() {
-                    continue;
-                }
-                let content = wire::app_envelope::Content::Spread(next.clone());
-                self.send_to_friend(c, conv, content)?;
+            let content = wire::app_envelope::Content::Spread(next);
+            for conv in self.send_each(&friends, &content) {
                 self.db.conn().execute(
                     "INSERT OR IGNORE INTO spread_sent (tag, conversation_id) VALUES (?1, ?2)",
                     params![tag.as_slice(), conv],
@@ -489,7 +549,7 @@ impl Core {
                  WHERE tag = ?1",
                 params![tag.as_slice(), h.spread.hop],
             )?;
-            self.spread_log("passed", &author_tag)?;
+            self.spread_log("passed", &author_tag, None)?;
             Ok(())
         })?;
         self.emit_spread(tag)?;
@@ -500,6 +560,22 @@ impl Core {
     // The user's actions
     // -----------------------------------------------------------------
 
+    /// Friends with a 1:1 conversation still open (whether they take
+    /// part or not), with it.
+    fn friend_conversations(&self) -> NodeResult<Vec<(ContactRow, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for c in self.contacts_store().list()? {
+            if c.state != FriendState::Friend || c.blocked {
+                continue;
+            }
+            let Some(conv) = c.conversation_id.clone() else { continue };
+            if !self.history().is_closed(&conv)? {
+                out.push((c, conv));
+            }
+        }
+        Ok(out)
+    }
+
     /// Tells a friend whether this node takes part (after a new
     /// friendship; nothing to say while off, which is what a friend
     /// assumes).
@@ -507,20 +583,18 @@ impl Core {
         if !self.spreads_on() {
             return;
         }
-        let told = self.contacts_store().get(account).map_err(NodeError::from).and_then(|c| {
-            let Some(c) = c.filter(|c| c.state == FriendState::Friend && !c.blocked) else {
-                return Ok(());
-            };
-            let Some(conv) = c.conversation_id.clone() else { return Ok(()) };
-            let content =
-                wire::app_envelope::Content::SpreadOptIn(wire::SpreadOptIn { enabled: true });
-            self.send_to_friend(&c, &conv, content)
-        });
-        match told {
-            Ok(()) => self.pump(),
-            Err(e) => {
-                tracing::warn!(error = %e, "a new friend was not told this node passes spreads on")
+        let friend = self
+            .friend_conversations()
+            .map(|all| all.into_iter().filter(|(c, _)| c.account == *account).collect::<Vec<_>>());
+        match friend {
+            Ok(f) => {
+                let content =
+                    wire::app_envelope::Content::SpreadOptIn(wire::SpreadOptIn { enabled: true });
+                if !self.send_each(&f, &content).is_empty() {
+                    self.pump();
+                }
             }
+            Err(e) => tracing::warn!(error = %e, "a new friend was not told about spreads"),
         }
     }
 
@@ -529,23 +603,13 @@ impl Core {
             return Ok(());
         }
         self.db.set_setting(SETTING, if on { b"1" } else { b"0" })?;
-        let friends: Vec<ContactRow> = self
-            .contacts_store()
-            .list()?
-            .into_iter()
-            .filter(|c| c.state == FriendState::Friend && !c.blocked)
-            .collect();
-        for c in friends {
-            let Some(conv) = c.conversation_id.clone() else { continue };
-            if self.history().is_closed(&conv)? {
-                continue;
-            }
-            let content =
-                wire::app_envelope::Content::SpreadOptIn(wire::SpreadOptIn { enabled: on });
-            if let Err(e) = self.send_to_friend(&c, &conv, content) {
-                tracing::warn!(error = %e, "a friend was not told about spreading messages");
-            }
+        if !on {
+            // Nothing goes on from a node that stopped taking part.
+            self.db.conn().execute("UPDATE spreads SET pending = 0", [])?;
         }
+        let friends = self.friend_conversations()?;
+        let content = wire::app_envelope::Content::SpreadOptIn(wire::SpreadOptIn { enabled: on });
+        self.send_each(&friends, &content);
         self.pump();
         Ok(())
     }
@@ -564,15 +628,15 @@ impl Core {
             ));
         }
         let tag = self.spread_tag(&s.core.author, &s.core.id);
+        let author_tag = self.spread_author_tag(&s.core.author);
         let tx = self.db.tx();
         tx.atomic(|| -> NodeResult<()> {
             self.db.conn().execute(
-                "INSERT INTO spreads (tag, sealed, hop, from_conv, received_at, seen, passed_hop, \
-                 passes) VALUES (?1, ?2, 1, NULL, ?3, 1, 0, 1)",
-                params![tag.as_slice(), self.seal_spread(&tag, &s), now],
+                "INSERT INTO spreads (tag, author_tag, sealed, hop, from_conv, received_at, seen, \
+                 passed_hop, passes) VALUES (?1, ?2, ?3, 1, NULL, ?4, 1, 0, 1)",
+                params![tag.as_slice(), author_tag.as_slice(), self.seal_spread(&tag, &s), now],
             )?;
-            for (c, conv) in &friends {
-                self.send_to_friend(c, conv, wire::app_envelope::Content::Spread(w.clone()))?;
+            for conv in self.send_each(&friends, &wire::app_envelope::Content::Spread(w)) {
                 self.db.conn().execute(
                     "INSERT INTO spread_sent (tag, conversation_id) VALUES (?1, ?2)",
                     params![tag.as_slice(), conv],
@@ -642,8 +706,9 @@ impl Core {
             let h = self.find_spread(w)?;
             if !h.seen {
                 self.db.conn().execute(
-                    "UPDATE spreads SET seen = 1, pending = (retracted_at IS NULL) WHERE tag = ?1",
-                    params![h.tag.as_slice()],
+                    "UPDATE spreads SET seen = 1, pending = (retracted_at IS NULL AND ?2) \
+                     WHERE tag = ?1",
+                    params![h.tag.as_slice(), self.spreads_on()],
                 )?;
             }
             tags.push(h.tag);
@@ -694,11 +759,7 @@ impl NodeHandle {
     /// Whether this node takes part in spreading messages, and which
     /// friends said they do.
     pub async fn spread_settings(&self) -> NodeResult<SpreadSettings> {
-        self.call(|c| {
-            let friends = c.spread_friends()?.iter().map(|(f, _)| hex::encode(f.account)).collect();
-            Ok(SpreadSettings { enabled: c.spreads_on(), friends })
-        })
-        .await
+        self.call(|c| c.spread_settings()).await
     }
 
     /// Starts a spreading message (this device must hold the account

@@ -225,6 +225,11 @@ pub enum Event {
         /// It as it stands.
         spread: SpreadView,
     },
+    /// A friend started or stopped taking part in spreading messages.
+    SpreadSettings {
+        /// Whether this node takes part, and which friends do.
+        settings: SpreadSettings,
+    },
     /// Something failed in the background.
     Error {
         /// What kind of failure.
