@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0024_conditional_shares.sql"),
     include_str!("../migrations/0025_conditional_timers.sql"),
     include_str!("../migrations/0026_spreads.sql"),
+    include_str!("../migrations/0027_conditional_attempts.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -351,3 +351,27 @@ async fn holders_release_by_themselves_at_the_time_or_when_the_sender_stays_sile
         assert_eq!(followed, 0, "{} still follows a cancelled message", n.name);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shares_released_for_messages_that_never_come_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_relay, mut nodes) = people(dir.path(), &["alice", "bob"]).await;
+    let gid = group_of(&mut nodes, "Sel").await;
+    let [alice, mut bob]: [TestNode; 2] = nodes.try_into().unwrap_or_else(|_| unreachable!());
+    // Alice releases "shares" of 300 messages nobody sent: Bob keeps 256
+    // of them waiting for their messages, and drops the rest.
+    for i in 0..300u16 {
+        let target = [i.to_be_bytes().as_slice(), &[7; 14]].concat();
+        let share = [vec![1], vec![0x5a; 32]].concat();
+        let release =
+            wire::app_envelope::Content::ShareRelease(wire::ShareRelease { target, share });
+        alice.h.send_raw_content(&gid, release).await.unwrap();
+    }
+    let text = wire::app_envelope::Content::Text(wire::Text { body: "bitti".into() });
+    alice.h.send_raw_content(&gid, text).await.unwrap();
+    while crate::harness::next_text(&mut bob).await.1 != "bitti" {}
+    let db = rusqlite::Connection::open(bob.home.database()).unwrap();
+    let kept: i64 =
+        db.query_row("SELECT COUNT(*) FROM conditional_shares", [], |r| r.get(0)).unwrap();
+    assert_eq!(kept, 256, "early releases are bounded per member");
+}

@@ -16,6 +16,10 @@ use zeroize::Zeroizing;
 
 use super::super::{Core, internal, now_ms};
 use crate::node::views::{Agree, ContactView, Event, MembersView, MessageView};
+
+/// Shares one member may have released into a conversation for messages
+/// that have not come: more are dropped (SPEC.md §6.10.3).
+const MAX_EARLY_SHARES: i64 = 256;
 use crate::node::{NodeError, NodeHandle, NodeResult, views};
 
 /// The members lock of a message, if it has one: its threshold, holders
@@ -197,6 +201,18 @@ impl Core {
         Ok(added > 0)
     }
 
+    /// How many shares a member released into a conversation for messages
+    /// that have not come (yet).
+    fn early_shares(&self, conv: &[u8], account: &[u8; 32]) -> crate::Result<i64> {
+        Ok(self.db.conn().query_row(
+            "SELECT COUNT(*) FROM conditional_shares s WHERE s.conversation_id = ?1 \
+             AND s.account = ?2 AND NOT EXISTS (SELECT 1 FROM messages m \
+             WHERE m.conversation_id = s.conversation_id AND m.message_id = s.message_id)",
+            params![conv, account.as_slice()],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The released shares of a message that fit its lock, by account.
     pub(super) fn released_shares(
         &self,
@@ -331,8 +347,13 @@ impl Core {
         let fitting = spec.as_ref().is_some_and(|spec| {
             members_of(spec).is_some_and(|(_, holders)| fits(holders, account, share))
         });
-        if !fitting && self.history().get(conv, target)?.is_some() {
+        let here = self.history().get(conv, target)?.is_some();
+        if !fitting && here {
             tracing::debug!("a released share that does not fit its message was dropped");
+            return Ok(());
+        }
+        if !here && self.early_shares(conv, account)? >= MAX_EARLY_SHARES {
+            tracing::debug!("a share released before its message was dropped: too many wait");
             return Ok(());
         }
         if self.keep_share(conv, target, account, share)? {

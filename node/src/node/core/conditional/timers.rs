@@ -9,12 +9,17 @@ use kovan_spec::validate::ConditionalSpec;
 use kovan_spec::wire;
 use rusqlite::{OptionalExtension as _, params};
 
-use super::super::{Core, internal};
+use super::super::{Core, internal, now_ms};
 use super::members::{members_of, release_of};
 
 /// A timed release that failed for a reason that may pass (the database was
 /// busy, the group's state was changing) is tried again this much later.
 const RETRY_MS: i64 = 60_000;
+/// ... at most this many times (a day of tries); then it is given up.
+const MAX_ATTEMPTS: i64 = 1_440;
+/// A share released before its message arrived is forgotten if the
+/// message has not come this long after (SPEC.md §6.10.3).
+const EARLY_SHARE_MS: i64 = 7 * 24 * 3_600_000;
 use crate::node::views::{Event, MessageView};
 use crate::node::{NodeError, NodeHandle, NodeResult, views};
 
@@ -138,6 +143,16 @@ impl Core {
             return;
         }
         let now = self.options.clock.now_ms();
+        // Early releases whose message never came.
+        let forgotten = self.db.conn().execute(
+            "DELETE FROM conditional_shares WHERE received_at < ?1 AND NOT EXISTS \
+             (SELECT 1 FROM messages m WHERE m.conversation_id = conditional_shares.conversation_id \
+              AND m.message_id = conditional_shares.message_id)",
+            params![now_ms() - EARLY_SHARE_MS],
+        );
+        if let Err(e) = forgotten {
+            tracing::warn!(error = %e, "early shares were not forgotten");
+        }
         // At most 16 per tick (the rest on the next).
         let due = self.due_messages(
             "SELECT conversation_id, message_id FROM conditional_timers \
@@ -160,12 +175,15 @@ impl Core {
                     ("waiting", now + RETRY_MS)
                 }
             };
-            // The due time stays what it was unless it is tried again.
+            // The due time stays what it was unless it is tried again; a
+            // release that keeps failing is given up after a day of tries.
             let _ = self.db.conn().execute(
-                "UPDATE conditional_timers SET state = ?3, \
+                "UPDATE conditional_timers SET \
+                 attempts = attempts + (?3 = 'waiting'), \
+                 state = CASE WHEN ?3 = 'waiting' AND attempts + 1 >= ?5 THEN 'failed' ELSE ?3 END, \
                  due_at = CASE WHEN ?3 = 'waiting' THEN ?4 ELSE due_at END \
                  WHERE conversation_id = ?1 AND message_id = ?2",
-                params![conv, id.as_slice(), state, due],
+                params![conv, id.as_slice(), state, due, MAX_ATTEMPTS],
             );
         }
     }
