@@ -86,9 +86,26 @@ pub fn author_with(
     Ok(wire::Spread { core, signature, hop: 1, hop_token: hop_hash(seed).to_vec() })
 }
 
+/// A spread whose author's signature and hop chain verified: only such a
+/// spread can be passed on ([`pass_on`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedSpread(SpreadSpec);
+
+impl std::ops::Deref for VerifiedSpread {
+    type Target = SpreadSpec;
+    fn deref(&self) -> &SpreadSpec {
+        &self.0
+    }
+}
+
 /// Checks a structurally valid spread: its author signed its core, and its
 /// hop token leads to the signed anchor in `hop_limit - hop` steps.
-pub fn verify(s: &SpreadSpec) -> Result<(), SpreadError> {
+pub fn verify(s: SpreadSpec) -> Result<VerifiedSpread, SpreadError> {
+    check(&s)?;
+    Ok(VerifiedSpread(s))
+}
+
+fn check(s: &SpreadSpec) -> Result<(), SpreadError> {
     let author = AccountId::from_bytes(&s.core.author).map_err(|_| SpreadError::BadSignature)?;
     author
         .verify(SigContext::Spread, &s.core_bytes, &s.signature)
@@ -103,9 +120,8 @@ pub fn verify(s: &SpreadSpec) -> Result<(), SpreadError> {
     Ok(())
 }
 
-/// The spread one hop further, to pass on; `None` at its hop limit. Call it
-/// on a spread [`verify`] accepted.
-pub fn pass_on(s: &SpreadSpec) -> Option<wire::Spread> {
+/// The spread one hop further, to pass on; `None` at its hop limit.
+pub fn pass_on(s: &VerifiedSpread) -> Option<wire::Spread> {
     (s.hop < s.core.hop_limit).then(|| wire::Spread {
         core: s.core_bytes.clone(),
         signature: s.signature.to_vec(),
@@ -152,9 +168,8 @@ mod tests {
         AccountKey::from_seed(&[b; 32])
     }
 
-    fn checked(s: &wire::Spread) -> Result<SpreadSpec, SpreadError> {
-        let spec = spread(s.clone()).map_err(|_| SpreadError::Bounds)?;
-        verify(&spec).map(|()| spec)
+    fn checked(s: &wire::Spread) -> Result<VerifiedSpread, SpreadError> {
+        verify(spread(s.clone()).map_err(|_| SpreadError::Bounds)?)
     }
 
     #[test]

@@ -39,7 +39,7 @@ fn spread(data: &[u8]) {
     use kovan_crypto::spread::{pass_on, retract_signed, verify};
     if let Ok(s) = decode::<wire::Spread>(data)
         && let Ok(s) = kovan_spec::validate::spread(s)
-        && verify(&s).is_ok()
+        && let Ok(s) = verify(s)
     {
         let _ = pass_on(&s);
     }

@@ -42,6 +42,8 @@ pub(super) fn spread_vectors() -> anyhow::Result<VectorFile> {
         .map(|s| kovan_spec::validate::spread(s.clone()))
         .transpose()
         .map_err(anyhow::Error::msg)?
+        .map(spread::verify)
+        .transpose()?
         .and_then(|s| spread::pass_on(&s))
     {
         hops.push(next);

@@ -180,15 +180,15 @@ fn spread_vectors_verify_every_hop_and_a_lowered_hop_does_not() {
     let v = load("spread.json");
     let decode = |e: &Value| structure(kovan_spec::decode(&h(&e["encoding"])).unwrap()).unwrap();
     let hops: Vec<_> = v["hops"].as_array().unwrap().iter().map(decode).collect();
+    let hops: Vec<_> = hops.into_iter().map(|s| spread::verify(s).unwrap()).collect();
     for (i, s) in hops.iter().enumerate() {
-        spread::verify(s).unwrap();
         assert_eq!(usize::from(s.hop), i + 1);
         assert_eq!(s.core.text, "Kayıp kedi: Tekir");
     }
     assert!(spread::pass_on(&hops[2]).is_none(), "the limit is three hops");
-    let mut lowered = hops[2].clone();
+    let mut lowered = (*hops[2]).clone();
     lowered.hop = 2;
-    assert!(spread::verify(&lowered).is_err());
+    assert!(spread::verify(lowered).is_err());
     let r = kovan_spec::decode(&h(&v["retraction"]["encoding"])).unwrap();
     assert!(spread::retract_signed(&spread_retract(r).unwrap()));
 }

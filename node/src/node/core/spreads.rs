@@ -44,7 +44,7 @@ const SETTING: &str = "spreads";
 /// A spread this node holds.
 struct Held {
     tag: [u8; 32],
-    spread: SpreadSpec,
+    spread: chain::VerifiedSpread,
     from_conv: Option<Vec<u8>>,
     received_at: i64,
     seen: bool,
@@ -126,7 +126,11 @@ impl Core {
             .map_err(|e| NodeError::Local(crate::Error::Internal(e.to_string())))?;
         let w: wire::Spread = kovan_spec::decode(&plain)
             .map_err(|e| NodeError::Local(crate::Error::Internal(e.to_string())))?;
-        let spread = validate_spread(w).map_err(|e| NodeError::Local(crate::Error::Internal(e)))?;
+        // Checked again as it is read: a spread passed on is always one
+        // whose signature and hop chain hold.
+        let spread = validate_spread(w)
+            .map_err(|e| NodeError::Local(crate::Error::Internal(e)))
+            .and_then(|s| chain::verify(s).map_err(super::internal))?;
         Ok(Some(Held {
             tag: *tag,
             spread,
@@ -295,10 +299,13 @@ impl Core {
         if s.core.author == self.my_account() {
             return Ok(());
         }
-        if let Err(e) = chain::verify(&s) {
-            tracing::warn!(error = %e, "a spreading message was refused");
-            return Ok(());
-        }
+        let s = match chain::verify(s) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "a spreading message was refused");
+                return Ok(());
+            }
+        };
         let now = self.options.clock.now_ms();
         let created = i64::try_from(s.core.created_ms).unwrap_or(i64::MAX);
         if created < now - KEEP_MS || created > now + AHEAD_MS {
