@@ -1,6 +1,7 @@
 //! Every kovan-spec decoder on arbitrary bytes (and a community action's
-//! signature check, an anonymous ballot's, and a spreading message's
-//! signature and hop chain): errors, never panics.
+//! signature check, an anonymous ballot's, a spreading message's
+//! signature and hop chain, a conditional message's opened body): errors,
+//! never panics.
 #![no_main]
 
 use kovan_spec::{decode, wire};
@@ -31,7 +32,28 @@ fuzz_target!(|data: &[u8]| {
     let _ = kovan_crypto::community::open_action(tbs, sig);
     ring_ballot(data);
     spread(data);
+    conditional_body(data);
 });
+
+/// A conditional message's opened body, with and without a file whose
+/// sealed size comes from the input.
+fn conditional_body(data: &[u8]) {
+    use kovan_spec::validate::{FileOffer, Media, conditional_body};
+    let _ = conditional_body(data, None);
+    let size = data.iter().take(8).fold(0u64, |n, b| n << 8 | u64::from(*b));
+    let offer = FileOffer {
+        file_id: [1; 16],
+        name: "sealed".into(),
+        mime: "application/octet-stream".into(),
+        size,
+        sha256: [2; 32],
+        key: [3; 32],
+        blob: None,
+        caption: String::new(),
+        media: Media::None,
+    };
+    let _ = conditional_body(data, Some(&offer));
+}
 
 /// A spreading message and a retraction from the input, checked as a node
 /// does: refused or verified (and passed on), never a panic.

@@ -124,7 +124,7 @@ bounded! {
     Text => limits::MAX_SEALED_TEXT - 16,
     NoTraceFrame => limits::MAX_NOTRACE_FRAME,
     CommunityAction => limits::MAX_COMMUNITY_ACTION,
-    ConditionalBody => limits::MAX_SEALED_TEXT - 16,
+    ConditionalBody => limits::MAX_CONDITIONAL_BODY,
     SpreadCore => limits::MAX_SPREAD_CORE,
     Spread => limits::MAX_SPREAD,
     SpreadRetract => limits::MAX_SPREAD_RETRACT,

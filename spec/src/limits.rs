@@ -46,6 +46,9 @@ pub const MAX_TEXT: usize = 64 * 1024;
 /// Largest sealed text ciphertext (§7.9): a full text, its encoding (a tag
 /// byte and a length of at most 3 bytes) and the 16-byte AEAD tag.
 pub const MAX_SEALED_TEXT: usize = MAX_TEXT + 4 + 16;
+/// Largest `ConditionalBody` (§6.10.5): a full text and a file's key,
+/// name, type, size and hash with their encoding.
+pub const MAX_CONDITIONAL_BODY: usize = MAX_TEXT + 4 + 512;
 
 /// Largest reaction emoji, in bytes of UTF-8 (long ZWJ sequences fit).
 pub const MAX_EMOJI: usize = 64;

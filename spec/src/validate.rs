@@ -606,6 +606,64 @@ mod tests {
     }
 
     #[test]
+    fn a_conditional_file_says_nothing_but_its_size_and_its_body_must_fit_it() {
+        let sealed = |name: &str, size: u64| wire::FileRef {
+            file_id: vec![1; 16],
+            name: name.into(),
+            mime: SEALED_FILE_MIME.into(),
+            size,
+            sha256: vec![2; 32],
+            key: vec![3; 32],
+            chunk_size: limits::FILE_CHUNK_SIZE,
+            ..Default::default()
+        };
+        let message = |file: Option<wire::FileRef>| {
+            conditional(wire::Conditional {
+                conditions: vec![wire::Condition {
+                    kind: Some(wire::condition::Kind::Area(wire::AreaLock {
+                        lat_e7: 0,
+                        lon_e7: 0,
+                        radius_m: 100,
+                        key_part: vec![4; 32],
+                    })),
+                }],
+                nonce: vec![5; 24],
+                ciphertext: vec![6; 40],
+                hint: String::new(),
+                file,
+            })
+        };
+        let size = 70_000u64;
+        assert_eq!(sealed_file_len(size), size + 32, "two chunks");
+        assert_eq!(sealed_file_len(0), 16, "an empty file is one chunk");
+        let spec = message(Some(sealed(SEALED_FILE_NAME, size + 32))).unwrap();
+        assert!(message(Some(sealed("vasiyet.pdf", size + 32))).is_err(), "a name in the clear");
+        let mut captioned = sealed(SEALED_FILE_NAME, size + 32);
+        captioned.caption = "ek".into();
+        assert!(message(Some(captioned)).is_err(), "a caption in the clear");
+        let body = |text: &str, size: Option<u64>| {
+            encode(&wire::ConditionalBody {
+                text: text.into(),
+                file: size.map(|size| wire::SealedFileKey {
+                    key: vec![7; 32],
+                    name: "vasiyet.pdf".into(),
+                    mime: "application/pdf".into(),
+                    size,
+                    sha256: vec![8; 32],
+                }),
+            })
+        };
+        let offer = spec.file.as_ref();
+        let opened = conditional_body(&body("", Some(size)), offer).unwrap();
+        assert_eq!(opened.file.map(|f| (f.name, f.size)), Some(("vasiyet.pdf".into(), size)));
+        assert!(conditional_body(&body("", Some(size + 1)), offer).is_err(), "another size");
+        assert!(conditional_body(&body("x", None), offer).is_err(), "the file is missing");
+        assert!(conditional_body(&body("x", Some(size)), None).is_err(), "a file not announced");
+        assert!(conditional_body(&body("", None), None).is_err(), "no text and no file");
+        assert_eq!(conditional_body(&body("metin", None), None).unwrap().text, "metin");
+    }
+
+    #[test]
     fn spread_contents_are_checked_and_reply_to_nothing() {
         use wire::app_envelope::Content as C;
         let core = encode(&wire::SpreadCore {

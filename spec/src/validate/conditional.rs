@@ -167,6 +167,103 @@ pub struct ConditionalSpec {
     pub ciphertext: Vec<u8>,
     /// Shown while sealed.
     pub hint: String,
+    /// A conditional file's sealed bytes, announced as any file (§6.10.5).
+    pub file: Option<FileOffer>,
+}
+
+/// What a conditional file's announcement says in the clear (§6.10.5):
+/// nothing but its size.
+pub const SEALED_FILE_NAME: &str = "sealed";
+/// Its media type.
+pub const SEALED_FILE_MIME: &str = "application/octet-stream";
+
+/// A conditional message's body, opened and checked (§6.10, §6.10.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionalBodySpec {
+    /// The text: 1..=65,536 bytes, or 0..=65,536 with a file.
+    pub text: String,
+    /// A conditional file's key and what the file is.
+    pub file: Option<SealedFile>,
+}
+
+/// What opens a conditional file, checked against its announcement.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedFile {
+    /// The key the file's bytes are sealed under (§7.7.2).
+    pub key: [u8; 32],
+    /// A file name safe to create.
+    pub name: String,
+    /// Its media type (may be empty).
+    pub mime: String,
+    /// Plaintext bytes.
+    pub size: u64,
+    /// Their SHA-256.
+    pub sha256: [u8; 32],
+}
+
+impl std::fmt::Debug for SealedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedFile").field("name", &self.name).field("size", &self.size).finish()
+    }
+}
+
+/// The sealed length of `size` plaintext bytes (§7.7.2): a 16-byte tag per
+/// 65,536-byte chunk, and an empty file is one chunk.
+pub fn sealed_file_len(size: u64) -> u64 {
+    let chunks = size.div_ceil(u64::from(limits::FILE_CHUNK_SIZE)).max(1);
+    size.saturating_add(chunks.saturating_mul(16))
+}
+
+/// A conditional file's announcement: a file offer that says nothing but
+/// its size (§6.10.5).
+fn sealed_offer(f: wire::FileRef) -> Result<FileOffer, String> {
+    if f.name != SEALED_FILE_NAME
+        || f.mime != SEALED_FILE_MIME
+        || !f.caption.is_empty()
+        || f.image.is_some()
+        || f.voice.is_some()
+    {
+        return Err("a conditional file is announced as 'sealed', with nothing else".into());
+    }
+    if f.size < 16 {
+        return Err("a conditional file's sealed bytes are at least 16".into());
+    }
+    file_offer(f).map_err(|e| e.to_string())
+}
+
+/// Checks an opened `ConditionalBody` against its message's file, if any
+/// (§6.10.5).
+pub fn conditional_body(
+    body: &[u8],
+    file: Option<&FileOffer>,
+) -> Result<ConditionalBodySpec, String> {
+    let b: wire::ConditionalBody = crate::decode(body).map_err(|e| e.to_string())?;
+    if b.text.len() > limits::MAX_TEXT || (b.text.is_empty() && file.is_none()) {
+        return Err("a conditional message's text is 1..=65,536 bytes".into());
+    }
+    let sealed = match (b.file, file) {
+        (None, None) => None,
+        (Some(k), Some(offer)) => {
+            if !is_safe_file_name(&k.name) {
+                return Err("a conditional file's name is not one to create".into());
+            }
+            if k.mime.len() > limits::MAX_FILE_MIME || k.size > limits::MAX_FILE_SIZE {
+                return Err("a conditional file's type or size is out of bounds".into());
+            }
+            if sealed_file_len(k.size) != offer.size {
+                return Err("a conditional file's size does not match its sealed bytes".into());
+            }
+            Some(SealedFile {
+                key: k.key.as_slice().try_into().map_err(|_| "a file's key is 32 bytes")?,
+                name: k.name,
+                mime: k.mime,
+                size: k.size,
+                sha256: k.sha256.as_slice().try_into().map_err(|_| "a file's hash is 32 bytes")?,
+            })
+        }
+        _ => return Err("a conditional body's file and its message's do not go together".into()),
+    };
+    Ok(ConditionalBodySpec { text: b.text, file: sealed })
 }
 
 fn lock(c: wire::Condition) -> Result<Lock, String> {
@@ -208,11 +305,14 @@ pub fn conditional(c: wire::Conditional) -> Result<ConditionalSpec, String> {
         return Err("a conditional message has at most one condition of each kind".into());
     }
     let nonce = c.nonce.as_slice().try_into().map_err(|_| "a conditional's nonce is 24 bytes")?;
-    if c.ciphertext.len() < 16 || c.ciphertext.len() > limits::MAX_TEXT + 64 {
-        return Err("a conditional's ciphertext is 16..=65,600 bytes".into());
+    let file = c.file.map(sealed_offer).transpose()?;
+    let most =
+        if file.is_some() { limits::MAX_CONDITIONAL_BODY + 16 } else { limits::MAX_TEXT + 64 };
+    if c.ciphertext.len() < 16 || c.ciphertext.len() > most {
+        return Err("a conditional's ciphertext is 16..=65,600 bytes (66,068 with a file)".into());
     }
     if c.hint.len() > limits::MAX_CONDITIONAL_HINT {
         return Err("a conditional's hint is at most 256 bytes".into());
     }
-    Ok(ConditionalSpec { locks, encoded, nonce, ciphertext: c.ciphertext, hint: c.hint })
+    Ok(ConditionalSpec { locks, encoded, nonce, ciphertext: c.ciphertext, hint: c.hint, file })
 }

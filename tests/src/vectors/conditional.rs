@@ -33,7 +33,7 @@ pub(super) fn conditional_vectors() -> anyhow::Result<(wire::Conditional, Vector
     let encoded: Vec<Vec<u8>> = conditions.iter().map(encode).collect();
     let part = cond::password_part(password, &salt, costs)?;
     let key = cond::content_key(&[part.clone(), Zeroizing::new(key_part)]);
-    let body = encode(&wire::ConditionalBody { text: "kasanın şifresi 4721".into() });
+    let body = encode(&wire::ConditionalBody { text: "kasanın şifresi 4721".into(), file: None });
     let nonce = [0x4e; 24];
     let ciphertext = cond::seal_with(&key, &nonce, &encoded, &body);
     let c = wire::Conditional {
@@ -41,6 +41,7 @@ pub(super) fn conditional_vectors() -> anyhow::Result<(wire::Conditional, Vector
         nonce: nonce.to_vec(),
         ciphertext: ciphertext.clone(),
         hint: "doğum günün".into(),
+        file: None,
     };
     let out = file(
         "conditional.json",
@@ -57,9 +58,85 @@ pub(super) fn conditional_vectors() -> anyhow::Result<(wire::Conditional, Vector
             "ciphertext": hex::encode(&ciphertext),
             "encoding": hex::encode(encode(&c)),
             "members": members()?,
+            "file": sealed_file(password, &salt, costs)?,
         }),
     );
     Ok((c, out))
+}
+
+/// §6.10.5: a file sealed until a password: its bytes sealed under an inner
+/// key (§7.7.2) and announced as "sealed"; the key, name, type, size and
+/// hash in the body.
+fn sealed_file(
+    password: &str,
+    salt: &[u8; 16],
+    costs: [u32; 3],
+) -> anyhow::Result<serde_json::Value> {
+    use kovan_crypto::file::{FileKey, open_chunk, seal_chunk};
+    use sha2::{Digest as _, Sha256};
+    let plaintext = "Vasiyetimdir: bahçedeki zeytin ağaçları kardeşimindir.\n".repeat(3);
+    let inner_key = FileKey::from_slice(&[0x6b; 32])?;
+    let mut sealed = plaintext.as_bytes().to_vec();
+    seal_chunk(&inner_key, 0, true, &mut sealed);
+    let offer = wire::FileRef {
+        file_id: vec![0xf6; 16],
+        name: kovan_spec::validate::SEALED_FILE_NAME.into(),
+        mime: kovan_spec::validate::SEALED_FILE_MIME.into(),
+        size: sealed.len() as u64,
+        sha256: Sha256::digest(&sealed).to_vec(),
+        key: vec![0x6c; 32],
+        chunk_size: kovan_spec::limits::FILE_CHUNK_SIZE,
+        ..Default::default()
+    };
+    let body = encode(&wire::ConditionalBody {
+        text: "ekte".into(),
+        file: Some(wire::SealedFileKey {
+            key: inner_key.as_bytes().to_vec(),
+            name: "vasiyet.txt".into(),
+            mime: "text/plain".into(),
+            size: plaintext.len() as u64,
+            sha256: Sha256::digest(plaintext.as_bytes()).to_vec(),
+        }),
+    });
+    let condition = wire::Condition {
+        kind: Some(wire::condition::Kind::Password(wire::PasswordLock {
+            salt: salt.to_vec(),
+            memory_kib: costs[0],
+            passes: costs[1],
+            lanes: costs[2],
+        })),
+    };
+    let encoded = vec![encode(&condition)];
+    let key = cond::content_key(&[cond::password_part(password, salt, costs)?]);
+    let nonce = [0x4f; 24];
+    let ciphertext = cond::seal_with(&key, &nonce, &encoded, &body);
+    let c = wire::Conditional {
+        conditions: vec![condition],
+        nonce: nonce.to_vec(),
+        ciphertext: ciphertext.clone(),
+        hint: String::new(),
+        file: Some(offer.clone()),
+    };
+    // What a receiver does: the message checks, the body opens and fits the
+    // announcement, and the inner key opens the bytes.
+    let spec = kovan_spec::validate::conditional(c.clone()).map_err(anyhow::Error::msg)?;
+    let opened = cond::open(&key, &spec.nonce, &spec.encoded, &spec.ciphertext)?;
+    let checked = kovan_spec::validate::conditional_body(&opened, spec.file.as_ref())
+        .map_err(anyhow::Error::msg)?;
+    let sealed_file = checked.file.ok_or_else(|| anyhow::anyhow!("the body names the file"))?;
+    let mut back = sealed.clone();
+    open_chunk(&FileKey::from_slice(&sealed_file.key)?, 0, true, &mut back)?;
+    anyhow::ensure!(back == plaintext.as_bytes(), "the inner key opens the file");
+    Ok(json!({
+        "description": "SPEC.md §6.10.5: a conditional file; its bytes are sealed under an inner key as a file is (§7.7.2) and announced as a file named 'sealed' of type application/octet-stream; the body carries the text, the inner key and the file's name, type, size and SHA-256; here under a password lock (the same password, salt and costs as above)",
+        "plaintext": hex::encode(plaintext.as_bytes()),
+        "inner_key": hex::encode(inner_key.as_bytes()),
+        "sealed_bytes": hex::encode(&sealed),
+        "announcement": hex::encode(encode(&offer)),
+        "content_key": hex::encode(key.as_ref()),
+        "body": hex::encode(&body),
+        "encoding": hex::encode(encode(&c)),
+    }))
 }
 
 /// §6.10.3 and §6.10.4: a part split 2-of-3 among three holders of a

@@ -165,11 +165,14 @@ fn open_body(spec: &ConditionalSpec, parts: &[cond::Part]) -> NodeResult<String>
     let key = cond::content_key(parts);
     let body = cond::open(&key, &spec.nonce, &spec.encoded, &spec.ciphertext)
         .map_err(|_| NodeError::Invalid("wrong password".into()))?;
-    kovan_spec::decode::<wire::ConditionalBody>(&body)
-        .ok()
-        .map(|b| b.text)
-        .filter(|t| !t.is_empty() && t.len() <= limits::MAX_TEXT)
-        .ok_or_else(|| NodeError::Invalid("the message's sealed text is malformed".into()))
+    let body = kovan_spec::validate::conditional_body(&body, spec.file.as_ref())
+        .map_err(|_| NodeError::Invalid("the message's sealed text is malformed".into()))?;
+    if body.file.is_some() {
+        return Err(NodeError::State(
+            "this message holds a file, which this version cannot open yet".into(),
+        ));
+    }
+    Ok(body.text)
 }
 
 /// A password lock's key part, off the core thread (Argon2id takes a while).
@@ -253,11 +256,18 @@ impl NodeHandle {
             conditions.into_iter().map(|k| wire::Condition { kind: Some(k) }).collect();
         let encoded: Vec<Vec<u8>> = conditions.iter().map(kovan_spec::encode).collect();
         let key = cond::content_key(&parts);
-        let body =
-            Zeroizing::new(kovan_spec::encode(&wire::ConditionalBody { text: text.clone() }));
+        let body = Zeroizing::new(kovan_spec::encode(&wire::ConditionalBody {
+            text: text.clone(),
+            file: None,
+        }));
         let (nonce, ciphertext) = cond::seal(&mut OsRng, &key, &encoded, &body);
-        let content =
-            wire::Conditional { conditions, nonce: nonce.to_vec(), ciphertext, hint: locks.hint };
+        let content = wire::Conditional {
+            conditions,
+            nonce: nonce.to_vec(),
+            ciphertext,
+            hint: locks.hint,
+            file: None,
+        };
         let to = to.to_owned();
         self.call(move |c| c.conditional_send(&to, id, content, &text)).await
     }
