@@ -8,8 +8,12 @@
 //! - `ballot/ed25519-*`: a verifiable poll's signed ballot (the baseline)
 //!   and `ballot/ring-*/N`: an anonymous ballot over a ring of N keys.
 //!
-//! Report envelope throughput as a ratio of `aead/raw`, and ring ballots as
-//! a ratio of `ballot/ed25519-*`, from the same run.
+//! - `spread/verify/H` and `spread/pass-on`: checking a spreading message
+//!   of hop limit 8 at hop H (its signature and `8 − H` steps of the hop
+//!   chain) and making the next hop, against `ballot/ed25519-verify`.
+//!
+//! Report envelope throughput as a ratio of `aead/raw`, and ring ballots
+//! and spreads as a ratio of `ballot/ed25519-*`, from the same run.
 
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
@@ -122,5 +126,32 @@ fn ballots(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, aead_and_envelopes, keystore_unlock, ballots);
+fn spreads(c: &mut Criterion) {
+    use kovan_crypto::spread;
+    use kovan_spec::validate::spread as structure;
+    let author = AccountKey::generate(&mut ChaCha20Rng::seed_from_u64(9));
+    let text = "Kayıp kedi: Tekir, en son Moda'da görüldü. Görenler lütfen haber versin.";
+    // The spread at each hop, 1..=8.
+    let mut wires = vec![spread::author_with(&author, &[5; 32], [6; 16], text, 8, NOW).unwrap()];
+    while let Some(next) = wires
+        .last()
+        .and_then(|w| spread::verify(structure(w.clone()).ok()?).ok())
+        .and_then(|s| spread::pass_on(&s))
+    {
+        wires.push(next);
+    }
+    assert_eq!(wires.len(), 8);
+    let mut g = c.benchmark_group("spread");
+    for hop in [1usize, 8] {
+        let w = &wires[hop - 1];
+        g.bench_with_input(BenchmarkId::new("verify", hop), &hop, |b, _| {
+            b.iter(|| assert!(spread::verify(structure(w.clone()).unwrap()).is_ok()))
+        });
+    }
+    let first = spread::verify(structure(wires[0].clone()).unwrap()).unwrap();
+    g.bench_function("pass-on", |b| b.iter(|| spread::pass_on(&first).unwrap()));
+    g.finish();
+}
+
+criterion_group!(benches, aead_and_envelopes, keystore_unlock, ballots, spreads);
 criterion_main!(benches);

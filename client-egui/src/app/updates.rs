@@ -33,6 +33,8 @@ impl App {
                     self.first_run.clear();
                     self.unlock.clear();
                     self.last_input = std::time::Instant::now();
+                    // The Spreads tab counts what came while the window was shut.
+                    self.spreads.load(&mut self.ctx);
                     if let Some(open) = self.ctx.open.clone() {
                         self.navigate(super::Nav::OpenChat(open));
                     }

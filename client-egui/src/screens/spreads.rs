@@ -46,6 +46,12 @@ fn key(s: &SpreadView) -> String {
 }
 
 impl Spreads {
+    /// Asks the node for the list and settings.
+    pub fn load(&mut self, ctx: &mut Ctx) {
+        self.asked = true;
+        ctx.send(Cmd::Spread(SpreadCmd::Load));
+    }
+
     /// The list and settings as the node has them now.
     pub fn loaded(&mut self, list: Vec<SpreadView>, settings: SpreadSettings) {
         self.list = list;
@@ -82,10 +88,10 @@ impl Spreads {
 
     /// Draws the tab.
     pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx) {
-        let mut cmds = Vec::new();
-        if !std::mem::replace(&mut self.asked, true) {
-            cmds.push(SpreadCmd::Load);
+        if !self.asked {
+            self.load(ctx);
         }
+        let mut cmds = Vec::new();
         let mut on = self.settings.as_ref().is_some_and(|s| s.enabled);
         if ui.checkbox(&mut on, tr!("spreads-take-part")).changed() {
             cmds.push(SpreadCmd::TakePart(on));
