@@ -12,7 +12,7 @@ use kovan_crypto::spread as chain;
 use kovan_spec::validate::{SpreadRetractSpec, SpreadSpec, spread as validate_spread};
 use kovan_spec::wire;
 use rand_core::OsRng;
-use rusqlite::{OptionalExtension as _, params};
+use rusqlite::params;
 
 use super::Core;
 use crate::contacts::{ContactRow, FriendState};
@@ -95,52 +95,51 @@ impl Core {
         self.identity.storage_key().lookup_tag(b"kovan/spread-author", author)
     }
 
+    /// Reads spreads (`clauses` after `FROM spreads`, with `args`), each
+    /// opened and checked again: a spread passed on is always one whose
+    /// signature and hop chain hold.
+    fn read_spreads(&self, clauses: &str, args: impl rusqlite::Params) -> NodeResult<Vec<Held>> {
+        let mut st = self.db.conn().prepare_cached(&format!(
+            "SELECT tag, sealed, from_conv, received_at, seen, passed_hop, passes, \
+             retracted_at FROM spreads {clauses}"
+        ))?;
+        let rows = st.query_map(args, |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get::<_, Option<u8>>(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (tag, sealed, from_conv, received_at, seen, passed_hop, passes, retracted_at) =
+                row?;
+            let Ok(tag) = <[u8; 32]>::try_from(tag.as_slice()) else { continue };
+            let plain = self.field.open(&sealed_context(&tag), &sealed).map_err(super::internal)?;
+            let w: wire::Spread = kovan_spec::decode(&plain).map_err(super::internal)?;
+            let spread = chain::verify(validate_spread(w).map_err(super::internal)?)
+                .map_err(super::internal)?;
+            out.push(Held {
+                tag,
+                spread,
+                from_conv,
+                received_at,
+                seen,
+                passed_hop,
+                passes,
+                retracted_at,
+            });
+        }
+        Ok(out)
+    }
+
     fn held_spread(&self, tag: &[u8; 32]) -> NodeResult<Option<Held>> {
-        let row = self
-            .db
-            .conn()
-            .query_row(
-                "SELECT sealed, from_conv, received_at, seen, passed_hop, passes, retracted_at \
-                 FROM spreads WHERE tag = ?1",
-                params![tag.as_slice()],
-                |r| {
-                    Ok((
-                        r.get::<_, Vec<u8>>(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get::<_, Option<u8>>(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((sealed, from_conv, received_at, seen, passed_hop, passes, retracted_at)) = row
-        else {
-            return Ok(None);
-        };
-        let plain = self
-            .field
-            .open(&sealed_context(tag), &sealed)
-            .map_err(|e| NodeError::Local(crate::Error::Internal(e.to_string())))?;
-        let w: wire::Spread = kovan_spec::decode(&plain)
-            .map_err(|e| NodeError::Local(crate::Error::Internal(e.to_string())))?;
-        // Checked again as it is read: a spread passed on is always one
-        // whose signature and hop chain hold.
-        let spread = validate_spread(w)
-            .map_err(|e| NodeError::Local(crate::Error::Internal(e)))
-            .and_then(|s| chain::verify(s).map_err(super::internal))?;
-        Ok(Some(Held {
-            tag: *tag,
-            spread,
-            from_conv,
-            received_at,
-            seen,
-            passed_hop,
-            passes,
-            retracted_at,
-        }))
+        Ok(self.read_spreads("WHERE tag = ?1", params![tag.as_slice()])?.pop())
     }
 
     fn seal_spread(&self, tag: &[u8; 32], s: &SpreadSpec) -> Vec<u8> {
@@ -187,23 +186,15 @@ impl Core {
 
     /// Friends who said they opted in, with their conversation and device.
     fn spread_friends(&self) -> NodeResult<Vec<(ContactRow, Vec<u8>)>> {
-        let mut out = self.friend_conversations()?;
-        let mut keep = Vec::with_capacity(out.len());
-        for (_, conv) in &out {
-            let on: Option<bool> = self
-                .db
-                .conn()
-                .query_row(
-                    "SELECT enabled FROM spread_friends WHERE conversation_id = ?1",
-                    params![conv],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            keep.push(on == Some(true));
-        }
-        let mut keep = keep.into_iter();
-        out.retain(|_| keep.next().unwrap_or(false));
-        Ok(out)
+        let on: std::collections::HashSet<Vec<u8>> = self
+            .db
+            .conn()
+            .prepare_cached("SELECT conversation_id FROM spread_friends WHERE enabled = 1")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut friends = self.friend_conversations()?;
+        friends.retain(|(_, conv)| on.contains(conv));
+        Ok(friends)
     }
 
     /// Sends `content` into each friend's 1:1 conversation, each in its
@@ -239,7 +230,8 @@ impl Core {
     ) -> crate::Result<i64> {
         let since = self.options.clock.now_ms() - HOUR_MS;
         Ok(self.db.conn().query_row(
-            "SELECT COUNT(*) FROM spread_log WHERE kind = ?1 AND at > ?2              AND (?3 IS NULL OR author = ?3) AND (?4 IS NULL OR via = ?4)",
+            "SELECT COUNT(*) FROM spread_log WHERE kind = ?1 AND at > ?2 \
+             AND (?3 IS NULL OR author = ?3) AND (?4 IS NULL OR via = ?4)",
             params![kind, since, author.map(|a| a.as_slice()), via],
             |r| r.get(0),
         )?)
@@ -334,7 +326,6 @@ impl Core {
             self.spreads_due |= again;
             return self.emit_spread(&tag);
         }
-        self.forget_old_spreads(now)?;
         let held: i64 =
             self.db.conn().query_row("SELECT COUNT(*) FROM spreads", [], |r| r.get(0))?;
         if held >= MAX_HELD
@@ -392,18 +383,14 @@ impl Core {
             "UPDATE spreads SET retracted_at = ?2, pending = 0 WHERE tag = ?1",
             params![h.tag.as_slice(), now],
         )?;
-        let sent: Vec<Vec<u8>> = {
-            let mut st =
-                self.db.conn().prepare("SELECT conversation_id FROM spread_sent WHERE tag = ?1")?;
-            st.query_map(params![h.tag.as_slice()], |row| row.get(0))?.collect::<Result<_, _>>()?
-        };
-        let mut friends = Vec::new();
-        for conv in sent {
-            let Some(c) = self.contacts_store().by_conversation(&conv)? else { continue };
-            if c.state == FriendState::Friend && !c.blocked && !self.history().is_closed(&conv)? {
-                friends.push((c, conv));
-            }
-        }
+        let sent: std::collections::HashSet<Vec<u8>> = self
+            .db
+            .conn()
+            .prepare_cached("SELECT conversation_id FROM spread_sent WHERE tag = ?1")?
+            .query_map(params![h.tag.as_slice()], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut friends = self.friend_conversations()?;
+        friends.retain(|(_, conv)| sent.contains(conv));
         self.send_each(&friends, &wire::app_envelope::Content::SpreadRetract(retract_wire(r)));
         self.emit_spread(&h.tag)
     }
@@ -687,19 +674,7 @@ impl Core {
     }
 
     fn all_spreads(&self) -> NodeResult<Vec<Held>> {
-        let tags: Vec<Vec<u8>> = {
-            let mut st = self
-                .db
-                .conn()
-                .prepare("SELECT tag FROM spreads ORDER BY received_at DESC LIMIT ?1")?;
-            st.query_map(params![LISTED], |r| r.get(0))?.collect::<Result<_, _>>()?
-        };
-        let mut out = Vec::with_capacity(tags.len());
-        for tag in tags {
-            let Ok(tag) = <[u8; 32]>::try_from(tag.as_slice()) else { continue };
-            out.extend(self.held_spread(&tag)?);
-        }
-        Ok(out)
+        self.read_spreads("ORDER BY received_at DESC LIMIT ?1", params![LISTED])
     }
 
     fn spreads(&self) -> NodeResult<Vec<SpreadView>> {
