@@ -132,6 +132,8 @@ async fn a_verifiable_poll_counts_one_signed_ballot_per_member_and_catches_doubl
     alice.h.group_invite(&gid, "erin").await.unwrap();
     answer(&mut erin, true).await;
     group_until(&alice, &gid, "Erin in", |g| g.members.len() == 5).await;
+    // Her own node must have joined too before it can send into the group.
+    group_until(&erin, &gid, "Erin's node in", |g| g.members.len() == 5).await;
     let stray =
         wire::Vote { poll: hex::decode(&id).unwrap(), choices: vec![2], signature: vec![7; 64] };
     erin.h.send_raw_content(&gid, wire::app_envelope::Content::Vote(stray)).await.unwrap();
