@@ -359,4 +359,3 @@ node-several-spreading-messages-have-that-id = several spreading messages have t
 node-only-its-author-takes-a-spread-back = only its author takes a spreading message back
 node-this-spread-was-already-taken-back = this spreading message was already taken back
 node-hop-limit-is-1-to-8 = "hop_limit" is 1..=8
-node-this-message-holds-a-file = this message holds a file, which this version cannot open yet

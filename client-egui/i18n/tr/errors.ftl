@@ -355,4 +355,3 @@ node-several-spreading-messages-have-that-id = bu kimlikte birden çok yayılan 
 node-only-its-author-takes-a-spread-back = yayılan bir mesajı yalnızca yazarı geri alabilir
 node-this-spread-was-already-taken-back = bu yayılan mesaj zaten geri alındı
 node-hop-limit-is-1-to-8 = "hop_limit" 1 ile 8 arasındadır
-node-this-message-holds-a-file = bu mesajda bir dosya var; bu sürüm onu henüz açamıyor

@@ -49,11 +49,11 @@ pub use core::{
 };
 
 pub use views::{
-    Agree, Area, CallRecordView, ConditionalView, ContactView, ConversationView, Event, FileMeta,
-    FileView, GroupView, ImageMeta, InvitationView, InviteView, LanPeer, LocationView, Locks,
-    MemberView, MembersView, MessageView, PollCheckView, PollFindingView, PollOptionView, PollView,
-    ReactionView, ReceiptView, ScheduledView, SearchResult, SpreadSettings, SpreadView, Status,
-    VoiceMeta,
+    Agree, Area, CallRecordView, ConditionalFileView, ConditionalView, ContactView,
+    ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta, InvitationView, InviteView,
+    LanPeer, LocationView, Locks, MemberView, MembersView, MessageView, PollCheckView,
+    PollFindingView, PollOptionView, PollView, ReactionView, ReceiptView, ScheduledView,
+    SearchResult, SpreadSettings, SpreadView, Status, VoiceMeta,
 };
 pub use views::{parse_id, shown};
 

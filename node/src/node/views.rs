@@ -19,8 +19,8 @@ mod spreads;
 
 pub use events::Event;
 pub use polls::{
-    Agree, Area, ConditionalView, Locks, MembersView, PollCheckView, PollFindingView,
-    PollOptionView, PollView,
+    Agree, Area, ConditionalFileView, ConditionalView, Locks, MembersView, PollCheckView,
+    PollFindingView, PollOptionView, PollView,
 };
 pub use spreads::{SpreadSettings, SpreadView};
 

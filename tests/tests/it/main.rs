@@ -7,6 +7,7 @@ mod chat;
 mod cli;
 mod communities;
 mod conditional;
+mod conditional_files;
 mod faults;
 mod files;
 mod friends;

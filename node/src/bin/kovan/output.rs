@@ -169,6 +169,34 @@ pub fn scheduled_line(v: &Value) -> String {
     )
 }
 
+/// A conditional message's file as a line shows it: sealed with its size,
+/// or opened with its name and where it is.
+fn conditional_file(f: &Value) -> String {
+    if f.is_null() {
+        return String::new();
+    }
+    match (f["state"].as_str().unwrap_or(""), f["name"].as_str()) {
+        ("open", Some(name)) => {
+            format!(" [file {name}, {} bytes: {}]", f["size"], f["path"].as_str().unwrap_or(""))
+        }
+        ("failed", Some(name)) => {
+            format!(" [file {name}: {}]", f["error"].as_str().unwrap_or("it did not open"))
+        }
+        ("opening", Some(name)) => format!(" [file {name}, {} bytes: opening]", f["size"]),
+        (_, Some(name)) => format!(
+            " [file {name}, {} bytes: opens once its sealed bytes are here ({})]",
+            f["size"],
+            f["transfer_state"].as_str().unwrap_or("")
+        ),
+        (_, None) => format!(
+            " [sealed file, {} bytes ({}), transfer {}]",
+            f["sealed_size"],
+            f["transfer_state"].as_str().unwrap_or(""),
+            f["transfer"].as_str().unwrap_or("")
+        ),
+    }
+}
+
 /// A message in one line: its cursor, who sent it, what it holds (text, or
 /// a summary of a location, poll, image, voice note or file), its state,
 /// reactions and id.
@@ -214,10 +242,11 @@ pub fn message_line(m: &Value) -> String {
                 .flatten()
                 .filter_map(|w| w.as_str())
                 .collect();
+            let file = conditional_file(&c["file"]);
             match m["text"].as_str() {
-                Some(text) => format!("[opened: {}] {text}", waits.join(" + ")),
+                Some(text) => format!("[opened: {}]{file} {text}", waits.join(" + ")),
                 None => format!(
-                    "[sealed until: {}{}{}] {} ({})",
+                    "[sealed until: {}{}{}]{file} {} ({})",
                     waits.join(" + "),
                     match c["area"]["radius_m"].as_u64() {
                         Some(r) =>

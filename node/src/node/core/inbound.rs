@@ -5,7 +5,7 @@
 //! it belongs to.
 
 use kovan_crypto::envelope::{Opened, PayloadKind};
-use kovan_spec::validate::{Content, PollSpec};
+use kovan_spec::validate::{ConditionalSpec, Content, PollSpec};
 use kovan_spec::validate_app_envelope;
 use kovan_spec::wire;
 use libp2p::PeerId;
@@ -219,8 +219,12 @@ impl Core {
             | Content::Conditional(_)
             | Content::Location(_)
             | Content::Invalid { .. } => {
-                if let Content::File(offer) = &app.content {
-                    self.file_offered(&group_id, app.message_id, &device, offer)?;
+                match &app.content {
+                    Content::File(offer)
+                    | Content::Conditional(ConditionalSpec { file: Some(offer), .. }) => {
+                        self.file_offered(&group_id, app.message_id, &device, offer)?;
+                    }
+                    _ => {}
                 }
                 let stored = self.history().insert(&NewMessage {
                     conversation_id: &group_id,

@@ -456,6 +456,7 @@ impl Core {
         self.flush_receipts();
         self.pump();
         self.resume_files();
+        self.resume_conditional_files();
         // What fell due while the node was off goes now (marked late);
         // live shares that ended meanwhile end.
         self.run_scheduled();

@@ -87,6 +87,33 @@ pub struct ConditionalView {
     pub hint: String,
     /// Opened on this device: `text` holds it.
     pub opened: bool,
+    /// A conditional file (SPEC.md §6.10.5), if the message holds one.
+    pub file: Option<ConditionalFileView>,
+}
+
+/// A conditional message's file (SPEC.md §6.10.5): what it is is known only
+/// once the message opened here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConditionalFileView {
+    /// The transfer carrying its sealed bytes (`files`, `fetch_file`).
+    pub transfer: String,
+    /// The sealed bytes' size (all anyone learns before it opens).
+    pub sealed_size: u64,
+    /// The transfer's state (`offered`, `downloading`, `complete`, …).
+    pub transfer_state: String,
+    /// `sealed` (the message has not opened here), `waiting` (opened; its
+    /// bytes are still coming), `opening`, `open` (at `path`), `failed`.
+    pub state: String,
+    /// Once opened: its name, type and size.
+    pub name: Option<String>,
+    /// Media type.
+    pub mime: Option<String>,
+    /// Bytes.
+    pub size: Option<u64>,
+    /// Where the opened file is on this device.
+    pub path: Option<String>,
+    /// Why it did not open.
+    pub error: Option<String>,
 }
 
 impl Serialize for Area {
@@ -138,7 +165,18 @@ impl ConditionalView {
                 }
             })
             .collect();
-        Self { waits_for, area, members, hint: c.hint.clone(), opened: false }
+        let file = c.file.as_ref().map(|f| ConditionalFileView {
+            transfer: hex::encode(f.file_id),
+            sealed_size: f.size,
+            transfer_state: String::new(),
+            state: "sealed".into(),
+            name: None,
+            mime: None,
+            size: None,
+            path: None,
+            error: None,
+        });
+        Self { waits_for, area, members, hint: c.hint.clone(), opened: false, file }
     }
 }
 

@@ -68,3 +68,51 @@ fn a_message_sealed_until_its_members_agree_opens_when_they_do_from_the_cli() {
     assert!(ok && out.contains(secret), "{out}");
     eventually("bob reads it", || in_history(&bob, &gid, &id)["text"] == secret);
 }
+
+#[test]
+fn a_file_under_a_password_goes_sealed_and_opens_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_relay, [alice, bob]) = registered(dir.path(), ["alice", "bob"]);
+    make_friends(&alice, "alice", &bob, "bob");
+    let pw = alice.home.join("message-password");
+    std::fs::write(&pw, "mavi kapı\n").unwrap();
+    let pw = pw.to_str().unwrap();
+    let deed = alice.home.join("tapu.pdf");
+    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&deed, &bytes).unwrap();
+    let deed = deed.to_str().unwrap();
+
+    let (ok, _, err) = text(&alice, &["send-file", "bob", deed, "--password", "--reply-to", "00"]);
+    assert!(!ok && err.contains("cannot be a reply"), "{err}");
+    let sent = alice.json(&[
+        "send-file",
+        "bob",
+        deed,
+        "--password",
+        "--password-file",
+        pw,
+        "--caption",
+        "the deed",
+    ]);
+    let file = &sent["conditional"]["file"];
+    assert_eq!((&file["name"], &file["state"]), (&json!("tapu.pdf"), &json!("open")));
+    let id = sent["id"].as_str().unwrap().to_owned();
+
+    eventually("bob's sealed bytes", || {
+        in_history(&bob, "alice", &id)["conditional"]["file"]["transfer_state"] == "complete"
+    });
+    let (_, listed, _) = text(&bob, &["history", "alice"]);
+    assert!(listed.contains("sealed file, 100032 bytes (complete)"), "{listed}");
+    assert!(!listed.contains("tapu.pdf"), "the name shows before it opens: {listed}");
+
+    let (ok, out, _) = text(&bob, &["open", "alice", &id, "--password", "--password-file", pw]);
+    assert!(ok && out.contains("the deed") && out.contains("file tapu.pdf"), "{out}");
+    eventually("bob's opened file", || {
+        in_history(&bob, "alice", &id)["conditional"]["file"]["state"] == "open"
+    });
+    let opened = in_history(&bob, "alice", &id);
+    let at = opened["conditional"]["file"]["path"].as_str().unwrap().to_owned();
+    assert_eq!(std::fs::read(&at).unwrap(), bytes);
+    let (_, listed, _) = text(&bob, &["history", "alice"]);
+    assert!(listed.contains(&format!("[file tapu.pdf, 100000 bytes: {at}]")), "{listed}");
+}

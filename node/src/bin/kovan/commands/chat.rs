@@ -80,7 +80,7 @@ impl SendText {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
         let Self { to, text, reply_to, at, locks } = self;
         if locks.any() {
-            return locks.send(ctx, to, text);
+            return locks.send(ctx, to, text, None);
         }
         match at {
             None => remote::run(

@@ -74,7 +74,15 @@ impl SendLocks {
         self.password || self.area.is_some() || !self.holders.is_empty()
     }
 
-    pub fn send(&self, ctx: &Context, to: &str, text: &str) -> anyhow::Result<()> {
+    /// Sends `text` (with the file at `file`, an absolute path) under
+    /// these conditions.
+    pub fn send(
+        &self,
+        ctx: &Context,
+        to: &str,
+        text: &str,
+        file: Option<&std::path::Path>,
+    ) -> anyhow::Result<()> {
         let area = match &self.area {
             Some(a) => {
                 let n = numbers(a, 3)?;
@@ -101,7 +109,7 @@ impl SendLocks {
         let password = password(self.password, self.password_file.as_ref(), true)?;
         let params = json!({
             "to": to, "text": text, "area": area, "hint": self.hint, "agree": agree,
-            "password": password.as_ref().map(|p| p.as_str()),
+            "password": password.as_ref().map(|p| p.as_str()), "path": file,
         });
         remote::run(ctx, "send_conditional", params, |v| println!("{}", message_line(v)))
     }

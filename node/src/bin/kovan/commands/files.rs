@@ -32,7 +32,10 @@ fn send(ctx: &Context, method: &str, to: &str, path: &Path, extras: &Extras) -> 
     remote::run(ctx, method, params, print_message)
 }
 
-/// Send a file (encrypted; fetched directly or through the relay).
+/// Send a file (encrypted; fetched directly or through the relay). With
+/// --password, --area or --holders it is a conditional file: its bytes go
+/// at once, sealed, and open only with the message (the caption is the
+/// message's text, sealed with it).
 #[derive(Debug, Args)]
 pub struct SendFile {
     /// A contact, group or conversation id.
@@ -41,10 +44,20 @@ pub struct SendFile {
     path: PathBuf,
     #[command(flatten)]
     extras: Extras,
+    #[command(flatten)]
+    locks: super::conditional::SendLocks,
 }
 
 impl SendFile {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
+        if self.locks.any() {
+            if self.extras.reply_to.is_some() {
+                anyhow::bail!("a conditional file cannot be a reply");
+            }
+            let path = std::path::absolute(&self.path)
+                .with_context(|| format!("{}", self.path.display()))?;
+            return self.locks.send(ctx, &self.to, &self.extras.caption, Some(&path));
+        }
         send(ctx, "send_file", &self.to, &self.path, &self.extras)
     }
 }

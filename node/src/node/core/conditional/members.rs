@@ -319,15 +319,15 @@ impl Core {
             Err(NodeError::State(_)) => return Ok(false),
             Err(e) => return Err(e),
         };
-        let text = match super::open_body(spec, &[part]) {
-            Ok(t) => t,
+        let body = match super::open_body(spec, &[part]) {
+            Ok(b) => b,
             Err(e) => {
                 // The sender's shares do not fit together: nobody opens it.
                 tracing::warn!(error = %e, "a message's released shares do not open it");
                 return Ok(false);
             }
         };
-        self.keep_opened(conv, id, &text)?;
+        self.keep_body(conv, id, spec, &body)?;
         Ok(true)
     }
 

@@ -5,12 +5,15 @@
 //! release their shares). The message travels and is stored sealed; a
 //! device that opens it keeps the text sealed at rest like any other field.
 
+mod files;
 mod members;
 mod timers;
 
+use files::Outbound;
+
 use kovan_crypto::conditional as cond;
 use kovan_crypto::keystore::KdfParams;
-use kovan_spec::validate::{ConditionalSpec, Content, Lock, ValidatedApp};
+use kovan_spec::validate::{ConditionalBodySpec, ConditionalSpec, Content, Lock, ValidatedApp};
 use kovan_spec::{limits, validate_app_envelope, wire};
 use rand_core::{OsRng, RngCore as _};
 use rusqlite::{OptionalExtension as _, params};
@@ -33,24 +36,40 @@ fn context(conv: &[u8], id: &[u8; 16]) -> Vec<u8> {
 }
 
 impl Core {
-    /// Sends a conditional message made off the core thread, and keeps its
-    /// text opened on this device.
+    /// Sends a conditional message made off the core thread (with its
+    /// file's transfer, in the send's transaction), and keeps its text
+    /// and file opened on this device.
     fn conditional_send(
         &mut self,
         to: &str,
         id: [u8; 16],
         content: wire::Conditional,
         text: &str,
+        file: Option<Outbound>,
     ) -> NodeResult<MessageView> {
         let (conv, recipients) = self.writable(to)?;
         let spec = kovan_spec::validate::conditional(content.clone()).map_err(internal)?;
         let sent_at = self.options.clock.now_ms();
         let content = wire::app_envelope::Content::Conditional(content);
-        self.send_app_as(&conv, &recipients, id, content, None, true)?;
-        self.keep_opened(&conv, &id, text)?;
+        let transfer = file.as_ref().map(|f| f.sealed.file_id);
+        let tx = self.db.tx();
+        tx.atomic(|| {
+            self.send_app_as(&conv, &recipients, id, content, None, true)?;
+            self.keep_opened(&conv, &id, text)?;
+            if let Some(f) = file {
+                let row = self.outgoing_row(&conv, f.sealed);
+                let transfer = row.file_id;
+                self.files().insert(&crate::files::FileRow { message_id: id, ..row })?;
+                self.keep_file_key(&conv, &id, &transfer, &f.file, "open", Some(&f.source))?;
+            }
+            Ok::<_, NodeError>(())
+        })?;
         self.track_release(&conv, &id, &spec, sent_at)?;
         let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("message not stored"))?;
         self.emit(Event::Message { message: view.clone() });
+        if let Some(t) = transfer {
+            self.emit_file(&t);
+        }
         self.flush_events();
         self.pump();
         Ok(view)
@@ -108,19 +127,37 @@ impl Core {
         &mut self,
         conv: &[u8],
         id: &[u8; 16],
-        text: &str,
+        spec: &ConditionalSpec,
+        body: &ConditionalBodySpec,
     ) -> NodeResult<MessageView> {
-        self.keep_opened(conv, id, text)?;
+        self.keep_body(conv, id, spec, body)?;
         let view = self.message_view(conv, id)?.ok_or_else(|| internal("message vanished"))?;
         self.emit(Event::MessageEdited { message: view.clone() });
         self.flush_events();
         Ok(view)
     }
 
+    /// Keeps what an opened body holds: its text, and its file's key (the
+    /// file opens once its bytes are here).
+    fn keep_body(
+        &mut self,
+        conv: &[u8],
+        id: &[u8; 16],
+        spec: &ConditionalSpec,
+        body: &ConditionalBodySpec,
+    ) -> crate::Result<()> {
+        self.keep_opened(conv, id, &body.text)?;
+        if let Some(file) = &body.file {
+            self.file_opened(conv, id, spec, file)?;
+        }
+        Ok(())
+    }
+
     /// A message was deleted for everyone: what this device derived from
     /// it goes too (an opened conditional text; a poll's ballots and its
     /// eligibility check).
     pub(super) fn forget_derived(&self, conv: &[u8], id: &[u8; 16]) -> crate::Result<()> {
+        self.forget_conditional_file(conv, id)?;
         let conn = self.db.conn();
         for table in ["conditional_opened", "conditional_shares", "conditional_timers"] {
             conn.execute(
@@ -151,6 +188,9 @@ impl Core {
             if let Some(m) = c.members.as_mut() {
                 self.members_view(conv, &id, m)?;
             }
+            if let Some(f) = c.file.as_mut() {
+                self.conditional_file_view(conv, &id, f)?;
+            }
         }
         if let Some(text) = text {
             view.emoji_only = crate::emoji::is_emoji_only(&text, 5);
@@ -160,19 +200,14 @@ impl Core {
     }
 }
 
-/// The text of a sealed message from its conditions' parts.
-fn open_body(spec: &ConditionalSpec, parts: &[cond::Part]) -> NodeResult<String> {
+/// The body of a sealed message from its conditions' parts: its text and
+/// its file's key, checked against the message.
+fn open_body(spec: &ConditionalSpec, parts: &[cond::Part]) -> NodeResult<ConditionalBodySpec> {
     let key = cond::content_key(parts);
     let body = cond::open(&key, &spec.nonce, &spec.encoded, &spec.ciphertext)
         .map_err(|_| NodeError::Invalid("wrong password".into()))?;
-    let body = kovan_spec::validate::conditional_body(&body, spec.file.as_ref())
-        .map_err(|_| NodeError::Invalid("the message's sealed text is malformed".into()))?;
-    if body.file.is_some() {
-        return Err(NodeError::State(
-            "this message holds a file, which this version cannot open yet".into(),
-        ));
-    }
-    Ok(body.text)
+    kovan_spec::validate::conditional_body(&body, spec.file.as_ref())
+        .map_err(|_| NodeError::Invalid("the message's sealed text is malformed".into()))
 }
 
 /// A password lock's key part, off the core thread (Argon2id takes a while).
@@ -196,8 +231,31 @@ impl NodeHandle {
         text: &str,
         locks: Locks,
     ) -> NodeResult<MessageView> {
+        self.send_locked(to, text, None, locks).await
+    }
+
+    /// Sends the file at `path` (with `text`, which may be empty) under
+    /// `locks` (SPEC.md §6.10.5): its sealed bytes go at once as any file,
+    /// and nobody opens them before the message opens.
+    pub async fn send_conditional_file(
+        &self,
+        to: &str,
+        path: &std::path::Path,
+        text: &str,
+        locks: Locks,
+    ) -> NodeResult<MessageView> {
+        self.send_locked(to, text, Some(path), locks).await
+    }
+
+    async fn send_locked(
+        &self,
+        to: &str,
+        text: &str,
+        file: Option<&std::path::Path>,
+        locks: Locks,
+    ) -> NodeResult<MessageView> {
         let text = crate::emoji::expand_shortcodes(text);
-        if text.trim().is_empty() || text.len() > limits::MAX_TEXT {
+        if (text.trim().is_empty() && file.is_none()) || text.len() > limits::MAX_TEXT {
             return Err(NodeError::Invalid("the message is empty or longer than 64 KiB".into()));
         }
         if locks.password.is_none() && locks.area.is_none() && locks.agree.is_none() {
@@ -208,6 +266,14 @@ impl NodeHandle {
         if locks.hint.len() > limits::MAX_CONDITIONAL_HINT {
             return Err(NodeError::Invalid("the hint is longer than 256 bytes".into()));
         }
+        // Whether a file may go there, before any slow work.
+        let prep = match file {
+            Some(_) => {
+                let who = to.to_owned();
+                Some(self.call(move |c| c.file_prepare(&who)).await?)
+            }
+            None => None,
+        };
         let mut conditions = Vec::new();
         let mut parts = Vec::new();
         if let Some(password) = &locks.password {
@@ -256,9 +322,13 @@ impl NodeHandle {
             conditions.into_iter().map(|k| wire::Condition { kind: Some(k) }).collect();
         let encoded: Vec<Vec<u8>> = conditions.iter().map(kovan_spec::encode).collect();
         let key = cond::content_key(&parts);
+        let outbound = match (file, prep) {
+            (Some(path), Some(prep)) => Some(self.seal_conditional_file(prep, path).await?),
+            _ => None,
+        };
         let body = Zeroizing::new(kovan_spec::encode(&wire::ConditionalBody {
             text: text.clone(),
-            file: None,
+            file: outbound.as_ref().map(|o| files::wire_key(&o.file)),
         }));
         let (nonce, ciphertext) = cond::seal(&mut OsRng, &key, &encoded, &body);
         let content = wire::Conditional {
@@ -266,10 +336,10 @@ impl NodeHandle {
             nonce: nonce.to_vec(),
             ciphertext,
             hint: locks.hint,
-            file: None,
+            file: outbound.as_ref().map(|o| super::files::announcement(&o.sealed, String::new())),
         };
         let to = to.to_owned();
-        self.call(move |c| c.conditional_send(&to, id, content, &text)).await
+        self.call(move |c| c.conditional_send(&to, id, content, &text, outbound)).await
     }
 
     /// Opens a conditional message with what its conditions ask for: the
@@ -319,8 +389,8 @@ impl NodeHandle {
                 }
             }
         }
-        let text = open_body(&spec, &parts)?;
-        self.call(move |c| c.conditional_opened(&conv, &id, &text)).await
+        let body = open_body(&spec, &parts)?;
+        self.call(move |c| c.conditional_opened(&conv, &id, &spec, &body)).await
     }
 }
 
@@ -359,7 +429,14 @@ crate::control::control_methods!(node, p => {
             agree,
             hint: p["hint"].as_str().unwrap_or_default().to_owned(),
         };
-        to_value(node.send_conditional(s(p, "to")?, s(p, "text")?, locks).await?)
+        let text = p["text"].as_str().unwrap_or_default();
+        match p["path"].as_str() {
+            Some(path) => to_value(
+                node.send_conditional_file(s(p, "to")?, std::path::Path::new(path), text, locks)
+                    .await?,
+            ),
+            None => to_value(node.send_conditional(s(p, "to")?, s(p, "text")?, locks).await?),
+        }
     }
     "open_conditional" => {
         let here = match (p["lat"].as_f64(), p["lon"].as_f64()) {

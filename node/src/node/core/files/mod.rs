@@ -100,7 +100,7 @@ pub(in crate::node) struct SealedFile {
 }
 
 impl Core {
-    fn files(&self) -> Files<'_> {
+    pub(super) fn files(&self) -> Files<'_> {
         Files::new(&self.db, &self.field)
     }
 
@@ -116,7 +116,7 @@ impl Core {
         FileKey::from_slice(&plain).map_err(|e| crate::Error::Internal(e.to_string()))
     }
 
-    fn emit_file(&mut self, id: &[u8; 16]) {
+    pub(super) fn emit_file(&mut self, id: &[u8; 16]) {
         if let Ok(Some(f)) = self.files().get(id) {
             self.emit(Event::File { file: FileView::new(&f) });
         }
@@ -150,41 +150,37 @@ impl Core {
             return Err(NodeError::Invalid("the caption is longer than 4 KiB".into()));
         }
         let (conv, recipients) = self.writable(to)?;
-        let (blob, upload, error) = match &sealed.blob {
-            Ok(b) => (Some(b.clone()), "none", None),
+        let content = wire::app_envelope::Content::File(announcement(&sealed, caption));
+        let row = self.outgoing_row(&conv, sealed);
+        let file_id = row.file_id;
+        // The row first, with the message id filled in once it is known;
+        // both in the transaction of the send.
+        let tx = self.db.tx();
+        let id = tx.atomic(|| {
+            let id = self.send_app(&conv, &recipients, content, reply_to, true)?;
+            self.files().insert(&FileRow { message_id: id, ..row })?;
+            Ok::<_, NodeError>(id)
+        })?;
+        let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("message not stored"))?;
+        self.emit(Event::Message { message: view.clone() });
+        self.emit_file(&file_id);
+        self.flush_events();
+        self.pump();
+        Ok(view)
+    }
+
+    /// The row of a file sealed to send into `conv`, its message id still
+    /// zero (filled in within the send's transaction).
+    pub(super) fn outgoing_row(&self, conv: &[u8], sealed: SealedFile) -> FileRow {
+        let (blob, upload, error) = match sealed.blob {
+            Ok(b) => (Some(b), "none", None),
             // A direct-only chat never has one (§7.8): nothing failed.
-            Err(_) if self.mode_of(&conv).direct_only() => (None, "unneeded", None),
-            Err(why) => (None, "failed", Some(why.clone())),
+            Err(_) if self.mode_of(conv).direct_only() => (None, "unneeded", None),
+            Err(why) => (None, "failed", Some(why)),
         };
-        let content = wire::app_envelope::Content::File(wire::FileRef {
-            file_id: sealed.file_id.to_vec(),
-            name: sealed.name.clone(),
-            mime: sealed.mime.clone(),
-            size: sealed.size,
-            sha256: sealed.sha256.to_vec(),
-            key: sealed.key.as_bytes().to_vec(),
-            chunk_size: kovan_spec::limits::FILE_CHUNK_SIZE,
-            relay: blob.as_ref().map(|b| b.0.clone()).unwrap_or_default(),
-            blob_id: blob.as_ref().map(|b| b.1.to_vec()).unwrap_or_default(),
-            caption,
-            image: match &sealed.media {
-                Media::Image { width, height, thumbnail } => Some(wire::ImageInfo {
-                    width: *width,
-                    height: *height,
-                    thumbnail: thumbnail.clone(),
-                }),
-                _ => None,
-            },
-            voice: match &sealed.media {
-                Media::Voice { duration_ms, waveform } => {
-                    Some(wire::VoiceInfo { duration_ms: *duration_ms, waveform: waveform.clone() })
-                }
-                _ => None,
-            },
-        });
-        let row = FileRow {
+        FileRow {
             file_id: sealed.file_id,
-            conversation_id: conv.clone(),
+            conversation_id: conv.to_vec(),
             message_id: [0; 16],
             outgoing: true,
             sender_device: self.net.peer_id().to_string(),
@@ -208,21 +204,7 @@ impl Core {
             source: sealed.source,
             error,
             created_at: now_ms(),
-        };
-        // The row first, with the message id filled in once it is known;
-        // both in the transaction of the send.
-        let tx = self.db.tx();
-        let id = tx.atomic(|| {
-            let id = self.send_app(&conv, &recipients, content, reply_to, true)?;
-            self.files().insert(&FileRow { message_id: id, ..row })?;
-            Ok::<_, NodeError>(id)
-        })?;
-        let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("message not stored"))?;
-        self.emit(Event::Message { message: view.clone() });
-        self.emit_file(&sealed.file_id);
-        self.flush_events();
-        self.pump();
-        Ok(view)
+        }
     }
 
     /// A file offered in an incoming message (inside the message's
@@ -474,10 +456,15 @@ impl Core {
                 self.transfers.remove(id);
                 match self.files().get(id) {
                     Ok(Some(f)) if f.outgoing => self.files().set_upload(id, "done", None),
-                    Ok(Some(f)) => self
-                        .files()
-                        .progress(id, f.size, 0)
-                        .and_then(|()| self.files().set_state(id, "complete", None)),
+                    Ok(Some(f)) => {
+                        let r = self
+                            .files()
+                            .progress(id, f.size, 0)
+                            .and_then(|()| self.files().set_state(id, "complete", None));
+                        // A conditional file that opened first opens now.
+                        self.conditional_bytes_here(id);
+                        r
+                    }
                     other => other.map(|_| ()),
                 }
             }
@@ -670,6 +657,36 @@ impl Core {
     }
 }
 
+/// The `FileRef` that announces a sealed file (SPEC.md §7.7.1).
+pub(super) fn announcement(sealed: &SealedFile, caption: String) -> wire::FileRef {
+    wire::FileRef {
+        file_id: sealed.file_id.to_vec(),
+        name: sealed.name.clone(),
+        mime: sealed.mime.clone(),
+        size: sealed.size,
+        sha256: sealed.sha256.to_vec(),
+        key: sealed.key.as_bytes().to_vec(),
+        chunk_size: kovan_spec::limits::FILE_CHUNK_SIZE,
+        relay: sealed.blob.as_ref().map(|b| b.0.clone()).unwrap_or_default(),
+        blob_id: sealed.blob.as_ref().map(|b| b.1.to_vec()).unwrap_or_default(),
+        caption,
+        image: match &sealed.media {
+            Media::Image { width, height, thumbnail } => Some(wire::ImageInfo {
+                width: *width,
+                height: *height,
+                thumbnail: thumbnail.clone(),
+            }),
+            _ => None,
+        },
+        voice: match &sealed.media {
+            Media::Voice { duration_ms, waveform } => {
+                Some(wire::VoiceInfo { duration_ms: *duration_ms, waveform: waveform.clone() })
+            }
+            _ => None,
+        },
+    }
+}
+
 /// The sealing context of a file's key (SPEC.md §4.6).
 fn key_context(id: &[u8; 16]) -> Vec<u8> {
     let mut c = b"files/key/".to_vec();
@@ -758,6 +775,19 @@ impl NodeHandle {
     ) -> NodeResult<MessageView> {
         let to = to.to_owned();
         let reply_to = reply_to.map(views::parse_message_id).transpose()?;
+        let prepared = self.seal_outgoing(&prep, path, how).await?;
+        let caption = caption.to_owned();
+        self.call(move |c| c.file_send(&to, prepared, caption, reply_to)).await
+    }
+
+    /// Seals `path` into the home under a fresh key and reserves its relay
+    /// copy (`prep` from `file_prepare`): what announcing it needs.
+    pub(super) async fn seal_outgoing(
+        &self,
+        prep: &Preparing,
+        path: &std::path::Path,
+        how: Outgoing,
+    ) -> NodeResult<SealedFile> {
         let meta = tokio::fs::metadata(path)
             .await
             .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))?;
@@ -796,7 +826,7 @@ impl NodeHandle {
             None if prep.direct_only => Err("no relay copy: a direct-only chat".to_owned()),
             None => Err("no relay copy: not logged in to a relay".to_owned()),
         };
-        let prepared = SealedFile {
+        Ok(SealedFile {
             file_id,
             key,
             mime: how.mime,
@@ -807,9 +837,7 @@ impl NodeHandle {
             ciphertext,
             source: how.source.map(|p| p.to_string_lossy().into_owned()),
             blob,
-        };
-        let caption = caption.to_owned();
-        self.call(move |c| c.file_send(&to, prepared, caption, reply_to)).await
+        })
     }
 
     /// Files sent and received, newest first, optionally of one conversation.
