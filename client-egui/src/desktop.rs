@@ -17,6 +17,8 @@ pub enum Pick {
     Avatar,
     /// To go with a community post being written.
     PostFile,
+    /// To be sealed with a locked message in this conversation.
+    Locked(String),
 }
 
 /// What the user did with the desktop (recorded in tests).

@@ -275,8 +275,12 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Err(e) => out.error("voting", e).await,
             }
         }
-        Cmd::SendConditional { conversation, text, locks } => {
-            match n.send_conditional(&conversation, &text, locks).await {
+        Cmd::SendConditional { conversation, text, locks, file } => {
+            let sent = match file {
+                Some(path) => n.send_conditional_file(&conversation, &path, &text, locks).await,
+                None => n.send_conditional(&conversation, &text, locks).await,
+            };
+            match sent {
                 Ok(m) => out.send(Update::Sent(Box::new(m))).await,
                 Err(e) => out.error("sending", e).await,
             }

@@ -208,6 +208,8 @@ pub enum Cmd {
         text: String,
         /// Its password and/or area, and a hint.
         locks: kovan_node::node::Locks,
+        /// A file sealed with it (SPEC.md §6.10.5).
+        file: Option<std::path::PathBuf>,
     },
     /// Agree to open a conditional message: release this account's share.
     ReleaseShare {

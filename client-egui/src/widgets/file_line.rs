@@ -79,14 +79,14 @@ pub fn file_line(
             _ => {}
         }
         if let Some(path) = file.and_then(|f| f.path.as_deref()).map(PathBuf::from) {
-            action = action.take().or_else(|| here(ui, path, &meta.name));
+            action = action.take().or_else(|| opened_file(ui, path, &meta.name));
         }
     });
     action
 }
 
 /// Open, Show in folder and Save a copy, for a file on this device.
-fn here(ui: &mut egui::Ui, path: PathBuf, name: &str) -> Option<FileAction> {
+pub fn opened_file(ui: &mut egui::Ui, path: PathBuf, name: &str) -> Option<FileAction> {
     if ui.small_button(tr!("widgets-file-open")).on_hover_text(name).clicked() {
         return Some(FileAction::Open(path));
     }

@@ -18,7 +18,7 @@ pub use avatar::avatar;
 pub use confirm::{Confirm, confirm};
 pub use emoji_text::small_weak;
 pub use fields::{field, labelled};
-pub use file_line::{FileAction, file_line};
+pub use file_line::{FileAction, file_line, opened_file};
 pub use format::{
     civil_day, clock, contact_name, day_label, format_day, human_size, local, local_ms,
     set_time_zone, short,

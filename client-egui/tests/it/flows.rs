@@ -227,6 +227,40 @@ fn a_live_location_a_poll_and_a_scheduled_message() {
 }
 
 #[test]
+fn a_file_locked_with_a_password_arrives_sealed_and_opens_in_the_window() {
+    let mut t = two_friends();
+    open_chats(&mut t);
+    let Two { alice, bob, dir, .. } = &mut t;
+    let deed = dir.path().join("tapu.txt");
+    let bytes = "ada 4721 parsel 88\n".repeat(50);
+    std::fs::write(&deed, &bytes).unwrap();
+
+    click(alice, "Attach, location, poll, send later");
+    type_into(alice, "Password", "mavi kapı");
+    alice.state_mut().answer_next_dialog(deed.clone());
+    click(alice, "Seal a file with it…");
+    until(alice, "the picked file", |h| has(h, "File: tapu.txt"));
+    click(alice, "Send locked");
+    until(alice, "her own copy", |h| has_text(h, "📎 tapu.txt ("));
+
+    // Bob sees a sealed file, not what it is, until he gives the password.
+    until(bob, "the sealed file", |h| has_text(h, "A sealed file"));
+    assert!(!has_text(bob, "tapu.txt"), "the name shows before it opens");
+    type_into(bob, "Password", "mavi kapı");
+    click(bob, "Open");
+    until(bob, "the opened file", |h| has_text(h, "📎 tapu.txt ("));
+    let inbox = dir.path().join("bob").join("files").join("in");
+    let opened: Vec<_> = std::fs::read_dir(inbox)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("opened").join("tapu.txt"))
+        .filter(|p| p.exists())
+        .collect();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(std::fs::read_to_string(&opened[0]).unwrap(), bytes);
+}
+
+#[test]
 fn a_group_is_made_joined_written_in_and_a_member_muted() {
     let mut t = two_friends();
     open_chats(&mut t);

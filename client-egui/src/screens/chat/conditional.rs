@@ -2,12 +2,18 @@
 //! with a password, an area and/or members who must agree, and the sealed
 //! bubble that says what it waits for, opens it, and lets a holder agree.
 
-use eframe::egui::{self, RichText};
-use kovan_node::node::{Agree, Area, ConditionalView, Locks, MessageView};
+use std::path::PathBuf;
+
+use eframe::egui::{self, Color32, RichText};
+use kovan_node::node::{Agree, Area, ConditionalFileView, ConditionalView, Locks, MessageView};
 
 use super::bubble::Bubble;
+use crate::app::Ctx;
 use crate::backend::Cmd;
-use crate::widgets::{civil_day, clock, field, format_day, labelled};
+use crate::desktop::Pick;
+use crate::widgets::{
+    FileAction, civil_day, clock, field, format_day, human_size, labelled, opened_file,
+};
 
 /// A moment as the user reads it: its day and time.
 fn moment(ms: i64) -> String {
@@ -32,12 +38,18 @@ pub struct LockForm {
     /// ... once the sender has been silent this many days (0: off).
     silent_days: u32,
     hint: String,
+    /// A file sealed with it.
+    file: Option<PathBuf>,
 }
 
 impl LockForm {
     /// The text, its password, its area ("lat, lon, radius m"), a hint and
     /// "Send locked".
-    pub fn show(&mut self, ui: &mut egui::Ui, conv: &str, cmds: &mut Vec<Cmd>) {
+    pub fn show(&mut self, ui: &mut egui::Ui, ctx: &mut Ctx, conv: &str, cmds: &mut Vec<Cmd>) {
+        let why = Pick::Locked(conv.to_owned());
+        if let Some(p) = ctx.desktop.picked(&why) {
+            self.file = Some(p);
+        }
         ui.horizontal_wrapped(|ui| {
             field(ui, &tr!("chat-locked-text"), &mut self.text, "", 220.0);
             let l = ui.label(tr!("chat-locked-password"));
@@ -55,6 +67,20 @@ impl LockForm {
                 200.0,
             );
             field(ui, &tr!("chat-locked-hint"), &mut self.hint, "", 160.0);
+        });
+        ui.horizontal_wrapped(|ui| match &self.file {
+            Some(p) => {
+                let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                ui.label(tr!("chat-locked-file", name = name));
+                if ui.small_button(tr!("chat-locked-file-remove")).clicked() {
+                    self.file = None;
+                }
+            }
+            None => {
+                if ui.button(tr!("chat-locked-file-choose")).clicked() {
+                    ctx.desktop.pick_file(why);
+                }
+            }
         });
         ui.horizontal_wrapped(|ui| {
             field(
@@ -100,7 +126,7 @@ impl LockForm {
             let password = (!self.password.is_empty()).then(|| self.password.clone());
             // Names that are not 2 to 16 would send it without them.
             let members_ok = n == 0 || (2..=16).contains(&n);
-            let ok = !self.text.trim().is_empty()
+            let ok = (!self.text.trim().is_empty() || self.file.is_some())
                 && members_ok
                 && (password.is_some() || area.is_some() || agree.is_some());
             if ui.add_enabled(ok, egui::Button::new(tr!("chat-send-locked"))).clicked() {
@@ -108,6 +134,7 @@ impl LockForm {
                     conversation: conv.to_owned(),
                     text: std::mem::take(&mut self.text),
                     locks: Locks { password, area, agree, hint: std::mem::take(&mut self.hint) },
+                    file: self.file.take(),
                 });
                 self.password.clear();
                 self.members.clear();
@@ -131,6 +158,7 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
             _ => tr!("chat-waits-area"),
         })
         .collect();
+    let mut action = c.file.as_ref().and_then(|f| file_part(ui, f, m.outgoing));
     if c.opened {
         ui.label(RichText::new(tr!("chat-locked-opened", what = waits.join(" + "))).small().weak());
         // The sender of a dead man's switch checks in while it runs.
@@ -144,7 +172,7 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
                 return Some(Bubble::CheckIn);
             }
         }
-        return None;
+        return action;
     }
     ui.label(RichText::new(tr!("chat-locked-waits", what = waits.join(" + "))).strong());
     if !c.hint.is_empty() {
@@ -159,7 +187,6 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
         ));
         ui.label(RichText::new(tr!("chat-locked-area-note")).small().weak());
     }
-    let mut action = None;
     if let Some(members) = &c.members {
         let agreed: Vec<&str> =
             members.holders.iter().filter(|h| h.released).map(|h| h.name.as_str()).collect();
@@ -199,5 +226,41 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
         action = Some(Bubble::OpenConditional(typed, here_at));
     }
     ui.data_mut(|d| d.insert_temp(id, (password, here)));
+    action
+}
+
+/// A conditional file: sealed with its size (and a download of its sealed
+/// bytes if they were not fetched), waiting for its bytes, or opened with
+/// Open, Show in folder and Save a copy.
+fn file_part(ui: &mut egui::Ui, f: &ConditionalFileView, outgoing: bool) -> Option<Bubble> {
+    let name = f.name.clone().unwrap_or_default();
+    let size = human_size(f.size.unwrap_or(f.sealed_size));
+    let mut action = None;
+    ui.horizontal_wrapped(|ui| match f.state.as_str() {
+        "open" => {
+            ui.label(tr!("chat-locked-file-open", name = name.as_str(), size = size.as_str()));
+            if let Some(path) = f.path.as_deref() {
+                action = opened_file(ui, PathBuf::from(path), &name).map(Bubble::File);
+            }
+        }
+        "failed" => {
+            let why = crate::errors::node_text(f.error.as_deref().unwrap_or_default());
+            ui.label(
+                RichText::new(tr!("chat-locked-file-failed", name = name.as_str(), why = why))
+                    .color(Color32::from_rgb(200, 60, 60)),
+            );
+        }
+        state => {
+            ui.label(match state {
+                "sealed" => tr!("chat-locked-file-sealed", size = size.as_str()),
+                "opening" => tr!("chat-locked-file-opening", name = name.as_str()),
+                _ => tr!("chat-locked-file-waiting", name = name.as_str(), size = size.as_str()),
+            });
+            let fetchable = matches!(f.transfer_state.as_str(), "offered" | "failed" | "cancelled");
+            if !outgoing && fetchable && ui.small_button(tr!("chat-locked-file-fetch")).clicked() {
+                action = Some(Bubble::File(FileAction::Fetch(f.transfer.clone())));
+            }
+        }
+    });
     action
 }

@@ -51,6 +51,6 @@ impl Extras {
             }
         });
         self.poll.show(ui, conv, cmds);
-        self.locked.show(ui, conv, cmds);
+        self.locked.show(ui, ctx, conv, cmds);
     }
 }
