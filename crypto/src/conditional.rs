@@ -157,25 +157,47 @@ pub enum ShareError {
 
 /// Splits a members lock's part into `n` shares of which any `k` give it
 /// back; share i has x = i + 1.
+///
+/// The same Shamir split over GF(2^8) as `vsss_rs::Gf256::split_bytes`
+/// (byte for byte, given the same randomness: its field arithmetic and its
+/// uniform coefficient draws), but every coefficient is kept in memory
+/// that is zeroized: `vsss-rs` drops its polynomial, which holds the part,
+/// without clearing it.
 pub fn split(
     rng: &mut impl CryptoRngCore,
     part: &[u8; 32],
     k: usize,
     n: usize,
 ) -> Result<Vec<Share>, ShareError> {
+    use vsss_rs::{Gf256, IdentifierGf256, ShareIdentifier as _};
     if !(2..=16).contains(&n) || !(2..=n).contains(&k) {
         return Err(ShareError::Threshold);
     }
-    let shares = Zeroizing::new(
-        vsss_rs::Gf256::split_bytes(k, n, part, Rng010(rng)).map_err(|_| ShareError::Threshold)?,
-    );
-    let mut out = Vec::with_capacity(n);
-    for (i, s) in shares.iter().enumerate() {
-        let share: [u8; 33] = s.as_slice().try_into().map_err(|_| ShareError::Threshold)?;
-        if usize::from(share[0]) != i + 1 {
-            return Err(ShareError::Threshold);
+    let mut out: Vec<Share> = (1..=n as u8)
+        .map(|x| {
+            let mut share = Zeroizing::new([0u8; 33]);
+            share[0] = x;
+            share
+        })
+        .collect();
+    let mut rng = Rng010(rng);
+    // One polynomial of degree k − 1 per byte: f(0) is the byte.
+    let mut coefficients = Zeroizing::new([0u8; 16]);
+    for (j, byte) in part.iter().enumerate() {
+        coefficients[0] = *byte;
+        for c in coefficients.iter_mut().take(k).skip(1) {
+            *c = IdentifierGf256::random_coefficient(&mut rng).0.0;
         }
-        out.push(Zeroizing::new(share));
+        for share in out.iter_mut() {
+            let x = Gf256(share[0]);
+            // Horner: ((a_{k-1}·x + a_{k-2})·x + …)·x + a_0.
+            let mut acc = Gf256(coefficients[k - 1]);
+            for c in coefficients[..k - 1].iter().rev() {
+                acc *= &x;
+                acc += &Gf256(*c);
+            }
+            share[j + 1] = acc.0;
+        }
     }
     Ok(out)
 }
@@ -401,6 +423,20 @@ mod tests {
         assert_eq!(combine(&[shares[0].clone(), shares[0].clone()]), Err(ShareError::Combine));
         assert_eq!(split(&mut rng, &part, 1, 3).err(), Some(ShareError::Threshold));
         assert_eq!(split(&mut rng, &part, 2, 17).err(), Some(ShareError::Threshold));
+    }
+
+    #[test]
+    fn the_split_is_vsss_rs_split_byte_for_byte() {
+        use rand_chacha::ChaCha20Rng;
+        use rand_core::SeedableRng as _;
+        for (seed, k, n) in [(1u64, 2, 2), (2, 3, 5), (3, 16, 16), (4, 2, 16)] {
+            let part: [u8; 32] = core::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ seed as u8);
+            let ours = split(&mut ChaCha20Rng::seed_from_u64(seed), &part, k, n).unwrap();
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            let theirs = vsss_rs::Gf256::split_bytes(k, n, part, Rng010(&mut rng)).unwrap();
+            let ours: Vec<Vec<u8>> = ours.iter().map(|s| s.to_vec()).collect();
+            assert_eq!(ours, theirs, "k = {k}, n = {n}");
+        }
     }
 
     #[test]
