@@ -8,6 +8,7 @@ pub mod audio;
 pub mod camera;
 pub mod data;
 pub mod devices;
+mod keyframes;
 pub mod peer;
 pub mod processing;
 #[cfg(target_os = "linux")]

@@ -4,7 +4,7 @@
 //! figures they keep. `peer.rs` makes the connection and starts them.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -64,7 +64,19 @@ pub struct VideoStats {
     pub size_in: AtomicU32,
     /// The bit rate now (kbit/s).
     pub kbps: AtomicU32,
+    /// Keyframes asked of the peer after a loss (RTCP PLI), and keyframes
+    /// sent because the peer asked.
+    pub key_asked: AtomicU64,
+    /// See `key_asked`.
+    pub key_answered: AtomicU64,
+    /// Tests: RTP packets of this track to lose on arrival.
+    #[cfg(test)]
+    pub lose: AtomicU32,
 }
+
+/// The least time between two keyframe requests (a loss spoils every
+/// frame until the keyframe, and each would ask again).
+const ASK_EVERY: Duration = Duration::from_millis(300);
 
 pub(super) fn opus_codec() -> RTCRtpCodec {
     RTCRtpCodec {
@@ -190,14 +202,26 @@ pub(super) async fn receive_video(
     };
     let mut frames = Assembler::new();
     let mut dropped = 0;
+    let mut asked: Option<Instant> = None;
     loop {
         match track.poll().await {
             Some(TrackRemoteEvent::OnRtpPacket(p)) => {
+                #[cfg(test)]
+                if stats.lose.load(Ordering::Relaxed) > 0 {
+                    stats.lose.fetch_sub(1, Ordering::Relaxed);
+                    continue;
+                }
                 let h = &p.header;
                 let whole = frames.push(h.sequence_number, h.timestamp, h.marker, &p.payload);
                 if frames.dropped > dropped {
                     stats.dropped.fetch_add(frames.dropped - dropped, Ordering::Relaxed);
                     dropped = frames.dropped;
+                    // Nothing shows until a keyframe: ask for one now
+                    // rather than wait for the next periodic one.
+                    if asked.is_none_or(|at| at.elapsed() >= ASK_EVERY) {
+                        asked = Some(Instant::now());
+                        ask_keyframe(&*track, h.ssrc, stats).await;
+                    }
                 }
                 let Some(frame) = whole else { continue };
                 match decoder.decode(&frame) {
@@ -221,6 +245,20 @@ pub(super) async fn receive_video(
     }
 }
 
+/// Asks the peer for a keyframe of its stream `ssrc` (RTCP PLI, RFC 4585
+/// §6.3.1).
+async fn ask_keyframe(track: &dyn TrackRemote, ssrc: u32, stats: &VideoStats) {
+    use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+    let pli: Box<dyn rtc::rtcp::Packet> =
+        Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc });
+    match track.write_rtcp(vec![pli]).await {
+        Ok(()) => {
+            stats.key_asked.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(e) => tracing::debug!(error = %e, "asking for a keyframe failed"),
+    }
+}
+
 /// The fraction of this sender's packets the peer last reported lost
 /// (RTCP receiver reports), if it reported any.
 async fn reported_loss(sender: &Arc<dyn RtpSender>, ssrc: u32) -> Option<f64> {
@@ -236,10 +274,39 @@ async fn reported_loss(sender: &Arc<dyn RtpSender>, ssrc: u32) -> Option<f64> {
     })
 }
 
+/// Raises `asked` whenever the peer asks a keyframe of our stream `ssrc`
+/// (PLI or FIR, let through by [`super::keyframes::KeyframeRequests`]),
+/// until the track is unbound.
+async fn watch_keyframe_requests(
+    track: Arc<TrackLocalStaticSample>,
+    ssrc: u32,
+    asked: Arc<AtomicBool>,
+) {
+    use webrtc::media_stream::track_local::{TrackLocal as _, TrackLocalEvent};
+    while let Some(event) = track.poll().await {
+        if let TrackLocalEvent::OnRtcpPacket(packets) = event
+            && packets.iter().any(|p| super::keyframes::asked_of(p.as_ref()).contains(&ssrc))
+        {
+            asked.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Aborts a task when dropped (a helper task ends with the one that
+/// started it).
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Sends the camera's pictures as VP8 at up to [`video::FPS`] a second
 /// once the connection is up, while a source is in; the rate and size
 /// follow the peer's loss reports ([`Rate`]), and a keyframe goes when the
-/// camera comes on, the size changes or the peer reported a loss.
+/// camera comes on, the size changes, the peer reported a loss or asked
+/// for one (PLI), at once.
 pub(super) async fn send_video(
     track: Arc<TrackLocalStaticSample>,
     sender: Arc<dyn RtpSender>,
@@ -261,6 +328,10 @@ pub(super) async fn send_video(
     let mut encoder: Option<VideoEncoder> = None;
     let mut checked = Instant::now();
     let mut key = true;
+    let asked = Arc::new(AtomicBool::new(false));
+    let _watching = AbortOnDrop(
+        tokio::spawn(watch_keyframe_requests(track.clone(), ssrc, asked.clone())).abort_handle(),
+    );
     stats.kbps.store(rate.kbps(), Ordering::Relaxed);
     loop {
         tick.tick().await;
@@ -269,6 +340,12 @@ pub(super) async fn send_video(
             encoder = None;
             continue;
         };
+        if asked.swap(false, Ordering::Relaxed) {
+            if !key {
+                stats.key_answered.fetch_add(1, Ordering::Relaxed);
+            }
+            key = true;
+        }
         if checked.elapsed() >= Duration::from_secs(1) {
             checked = Instant::now();
             if let Some(loss) = reported_loss(&sender, ssrc).await {

@@ -279,8 +279,9 @@ pub fn pattern_colours_match(p: &I420, tolerance: u8) -> bool {
 /// timestamp, from the one that starts the frame to the one with the
 /// marker bit, with no sequence number missing, in whatever order they
 /// came. A frame still missing packets when a newer one begins is dropped,
-/// and after a drop only a keyframe is given out (a frame that refers to a
-/// lost one would decode wrong).
+/// so is one lost whole (the next frame's first packet does not follow the
+/// last one's), and after a drop only a keyframe is given out (a frame that
+/// refers to a lost one would decode wrong).
 #[derive(Debug, Default)]
 pub struct Assembler {
     /// The frame being put together: its timestamp and its packets
@@ -290,6 +291,9 @@ pub struct Assembler {
     done: Option<u32>,
     /// Frames since the last drop are useless until a keyframe.
     need_key: bool,
+    /// The last packet of the last whole frame: the next frame's first
+    /// must follow it, or a whole frame was lost between them.
+    last_seq: Option<u16>,
     /// Frames dropped (incomplete or waiting for a keyframe).
     pub dropped: u64,
 }
@@ -352,6 +356,7 @@ impl Assembler {
         }
         self.dropped += 1;
         self.need_key = true;
+        self.last_seq = None;
     }
 
     /// The current frame, if all its packets are in.
@@ -373,8 +378,16 @@ impl Assembler {
         if !whole || size > MAX_FRAME {
             self.dropped += 1;
             self.need_key = true;
+            self.last_seq = None;
             return None;
         }
+        // A frame lost whole between the last one and this (its packets
+        // never came) spoils what refers to it, as a partial one does.
+        if self.last_seq.is_some_and(|l| first != l.wrapping_add(1)) {
+            self.dropped += 1;
+            self.need_key = true;
+        }
+        self.last_seq = Some(last);
         let mut frame = Vec::with_capacity(size);
         for p in &parts {
             frame.extend_from_slice(&p.data);
@@ -499,8 +512,8 @@ mod tests {
         let mut dec = Decoder::new().unwrap();
         let mut seq = 65_530u16; // wraps within the first frames
         let mut shown = Vec::new();
-        for n in 0..12u32 {
-            let key = n == 0 || n == 8;
+        for n in 0..16u32 {
+            let key = n == 0 || n == 8 || n == 14;
             let frame = enc.encode(&pattern.next().unwrap(), key).unwrap().remove(0);
             let parts = payloads(&frame.data);
             let count = parts.len();
@@ -511,9 +524,13 @@ mod tests {
                 .enumerate()
                 .map(|(i, p)| (seq.wrapping_add(i as u16), i == last, p))
                 .collect();
-            // Frame 4 loses its second packet; frame 2 arrives backwards.
+            // Frame 4 loses its second packet, frame 10 all of them; frame
+            // 2 arrives backwards.
             if n == 4 {
                 packets.remove(1);
+            }
+            if n == 10 {
+                packets.clear();
             }
             if n == 2 {
                 packets.reverse();
@@ -526,9 +543,10 @@ mod tests {
             }
             seq = seq.wrapping_add(count as u16);
         }
-        // 4 is lost; 5–7 refer to it and wait; 8 is a keyframe.
-        assert_eq!(shown, vec![0, 1, 2, 3, 8, 9, 10, 11]);
-        assert_eq!(asm.dropped, 4);
+        // 4 is lost; 5–7 refer to it and wait; 8 is a keyframe. 10 never
+        // came: 11–13 wait for the keyframe 14.
+        assert_eq!(shown, vec![0, 1, 2, 3, 8, 9, 14, 15]);
+        assert_eq!(asm.dropped, 4 + 1 + 3);
         // Late and junk packets are ignored.
         assert_eq!(asm.push(1, 3000, true, &Bytes::from_static(&[0x10, 0, 0, 0, 0])), None);
         assert_eq!(asm.push(2, 99_000, true, &Bytes::from_static(&[1])), None);
