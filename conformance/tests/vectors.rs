@@ -275,6 +275,10 @@ fn application_friend_and_group_messages_decode_to_their_fields() {
                 assert_eq!(o.enabled, d["content"]["spread_opt_in"]["enabled"].as_bool().unwrap());
                 "spread_opt_in"
             }
+            Some(C::BallotReveal(r)) => {
+                assert_eq!(r.opening, h(&d["content"]["ballot_reveal"]["opening"]));
+                "ballot_reveal"
+            }
             None => "none",
         };
         assert_eq!(name, key, "{}", c["name"]);

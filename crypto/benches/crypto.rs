@@ -95,6 +95,7 @@ fn ballots(c: &mut Criterion) {
         account: *account.id().as_bytes(),
         choices: vec![1],
         signature: sig,
+        commitment: None,
     };
     g.bench_function("ed25519-sign", |b| {
         b.iter(|| poll::sign_ballot(&account, &poll_id, &binding, &[1]))

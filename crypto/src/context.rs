@@ -32,6 +32,8 @@ pub enum SigContext {
     Community(kovan_spec::validate::CommunityKind),
     /// An account's ballot in a verifiable poll (SPEC.md §6.4.1).
     PollBallot,
+    /// An account's sealed ballot, a commitment (SPEC.md §6.4.3).
+    PollSealedBallot,
     /// An account registers its ballot key for an anonymous poll (SPEC.md
     /// §6.4.2).
     BallotKey,
@@ -43,7 +45,7 @@ pub enum SigContext {
 
 impl SigContext {
     /// Every context, for tests and the spec.
-    pub const ALL: [SigContext; 20] = {
+    pub const ALL: [SigContext; 21] = {
         use kovan_spec::validate::CommunityKind as K;
         [
             SigContext::DeviceCertificate,
@@ -63,6 +65,7 @@ impl SigContext {
             SigContext::Community(K::Moderate),
             SigContext::Community(K::Membership),
             SigContext::PollBallot,
+            SigContext::PollSealedBallot,
             SigContext::BallotKey,
             SigContext::Spread,
             SigContext::SpreadRetract,
@@ -78,6 +81,7 @@ impl SigContext {
             SigContext::FriendRequest => "kovan/v1/friend-request",
             SigContext::RelayDevice => "kovan/v1/relay-device",
             SigContext::PollBallot => "kovan/v1/poll-ballot",
+            SigContext::PollSealedBallot => "kovan/v1/poll-sealed-ballot",
             SigContext::BallotKey => "kovan/v1/ballot-key",
             SigContext::Spread => "kovan/v1/spread",
             SigContext::SpreadRetract => "kovan/v1/spread-retract",

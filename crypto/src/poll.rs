@@ -1,6 +1,7 @@
 //! Verifiable polls (SPEC.md §6.4.1): the MLS exporter binding, signed
 //! ballots, and the audit every member runs over the ballots it received
-//! and the creator's close.
+//! and the creator's close; sealed polls' commitments and reveals
+//! (§6.4.3).
 //!
 //! The audit is a pure function: the same poll, ballots and close give the
 //! same verdict and tally on every device, and anyone in the group can run
@@ -8,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use kovan_spec::validate::{PollSpec, SignedBallot, Verifiable};
+use kovan_spec::validate::{PollSpec, Reveal, SignedBallot, Verifiable};
 use sha2::{Digest, Sha256};
 
 use crate::context::SigContext;
@@ -54,12 +55,108 @@ pub fn sign_ballot(
     key.sign(SigContext::PollBallot, &ballot_data(poll, binding, choices))
 }
 
-/// Whether `b` is signed by its account for this poll.
+/// Whether `b` is signed by its account for this poll (an open ballot
+/// over its choices, a sealed one over its commitment).
 pub fn ballot_signed(poll: &[u8; 16], binding: &[u8; 32], b: &SignedBallot) -> bool {
-    AccountId::from_bytes(&b.account).is_ok_and(|a| {
-        a.verify(SigContext::PollBallot, &ballot_data(poll, binding, &b.choices), &b.signature)
-            .is_ok()
+    let (context, data) = match &b.commitment {
+        Some(c) => (SigContext::PollSealedBallot, sealed_ballot_data(poll, binding, c)),
+        None => (SigContext::PollBallot, ballot_data(poll, binding, &b.choices)),
+    };
+    AccountId::from_bytes(&b.account).is_ok_and(|a| a.verify(context, &data, &b.signature).is_ok())
+}
+
+/// The commitment of a sealed ballot (§6.4.3): `SHA-256("kovan/v1/poll-
+/// commitment" || 0x00 || poll || binding || account || opening ||
+/// choices (u32, big-endian each))`.
+pub fn commitment(
+    poll: &[u8; 16],
+    binding: &[u8; 32],
+    account: &[u8; 32],
+    opening: &[u8; 32],
+    choices: &[u32],
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"kovan/v1/poll-commitment\0");
+    h.update(poll);
+    h.update(binding);
+    h.update(account);
+    h.update(opening);
+    for c in choices {
+        h.update(c.to_be_bytes());
+    }
+    h.finalize().into()
+}
+
+/// The bytes a sealed ballot signs: `poll (16) || binding (32) ||
+/// commitment (32)`, under the label `kovan/v1/poll-sealed-ballot`.
+pub fn sealed_ballot_data(poll: &[u8; 16], binding: &[u8; 32], commitment: &[u8; 32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(80);
+    out.extend_from_slice(poll);
+    out.extend_from_slice(binding);
+    out.extend_from_slice(commitment);
+    out
+}
+
+/// Seals a ballot: its commitment under a fresh `opening`, signed with the
+/// account key. The voter keeps the opening to reveal after the close.
+pub fn sign_sealed_ballot(
+    key: &AccountKey,
+    poll: &[u8; 16],
+    binding: &[u8; 32],
+    opening: &[u8; 32],
+    choices: &[u32],
+) -> SignedBallot {
+    let account = *key.id().as_bytes();
+    let c = commitment(poll, binding, &account, opening, choices);
+    let signature = key.sign(SigContext::PollSealedBallot, &sealed_ballot_data(poll, binding, &c));
+    SignedBallot { account, choices: Vec::new(), signature, commitment: Some(c) }
+}
+
+/// Whether `reveal`, sent by `account`, opens `ballot` (its commitment)
+/// with choices that fit the poll.
+pub fn reveal_opens(
+    poll: &[u8; 16],
+    spec: &PollSpec,
+    v: &Verifiable,
+    ballot: &SignedBallot,
+    reveal: &Reveal,
+) -> bool {
+    ballot.commitment.is_some_and(|c| {
+        reveal.poll == *poll
+            && fits(spec, &reveal.choices)
+            && commitment(poll, &v.binding, &ballot.account, &reveal.opening, &reveal.choices) == c
     })
+}
+
+/// A sealed poll's results after the close (§6.4.3): votes per option
+/// from the counted ballots whose reveal is held (`reveals`, by their
+/// MLS-authenticated sender), and how many counted ballots are not
+/// revealed.
+pub fn revealed_tally(
+    poll: &[u8; 16],
+    spec: &PollSpec,
+    v: &Verifiable,
+    counted: &[SignedBallot],
+    reveals: &[([u8; 32], Reveal)],
+) -> (Vec<usize>, usize) {
+    let mut tally = vec![0; spec.options.len()];
+    let mut hidden = 0;
+    for b in counted {
+        let opened = reveals
+            .iter()
+            .find(|(account, r)| *account == b.account && reveal_opens(poll, spec, v, b, r));
+        match opened {
+            Some((_, r)) => {
+                for &c in &r.choices {
+                    if let Some(t) = tally.get_mut(c as usize) {
+                        *t += 1;
+                    }
+                }
+            }
+            None => hidden += 1,
+        }
+    }
+    (tally, hidden)
 }
 
 /// What is wrong with one account's ballots, or with the close.
@@ -137,17 +234,28 @@ fn fits(spec: &PollSpec, choices: &[u32]) -> bool {
         && (spec.multiple || choices.len() == 1)
 }
 
-/// Why a ballot cannot count, if it cannot.
+/// Why a ballot cannot count, if it cannot. A sealed poll takes sealed
+/// ballots only (their choices are judged at the reveal), any other poll
+/// open ones only.
 fn invalid(poll: &[u8; 16], spec: &PollSpec, v: &Verifiable, b: &SignedBallot) -> Option<Finding> {
+    let fitting = match b.commitment {
+        Some(_) => v.sealed && b.choices.is_empty(),
+        None => !v.sealed && fits(spec, &b.choices),
+    };
     if !v.eligible(&b.account) {
         Some(Finding::NotEligible)
     } else if !ballot_signed(poll, &v.binding, b) {
         Some(Finding::BadSignature)
-    } else if !fits(spec, &b.choices) {
+    } else if !fitting {
         Some(Finding::Unfit)
     } else {
         None
     }
+}
+
+/// Two ballots say the same: the same choices, or the same commitment.
+fn same(a: &SignedBallot, b: &SignedBallot) -> bool {
+    a.choices == b.choices && a.commitment == b.commitment
 }
 
 /// Audits a verifiable poll from the ballots this device received (each
@@ -176,7 +284,7 @@ pub fn audit(
             }
             None => {
                 let seen = valid.entry(b.account).or_default();
-                if !seen.iter().any(|s| s.choices == b.choices) {
+                if !seen.iter().any(|s| same(s, b)) {
                     seen.push(b);
                 }
             }
@@ -231,7 +339,7 @@ fn check_close(
     }
     for (account, pair) in &void {
         let proven = pair.len() == 2
-            && pair[0].choices != pair[1].choices
+            && !same(pair[0], pair[1])
             && pair.iter().all(|b| invalid(poll, spec, v, b).is_none())
             && !counted.contains_key(account);
         let finding = if proven { Finding::DoubleVote } else { Finding::BadClose };
@@ -245,7 +353,7 @@ fn check_close(
             ([_, _, ..], _) => {
                 findings.insert((*account, Finding::BadClose), ());
             }
-            ([b], Some(c)) if c.choices != b.choices => {
+            ([b], Some(c)) if !same(c, b) => {
                 findings.insert((*account, Finding::Altered), ());
             }
             ([_], None) => {
@@ -277,7 +385,7 @@ mod tests {
             multiple: false,
             verifiable: None,
         };
-        let v = Verifiable { epoch: 4, nonce: [7; 16], voters, binding: [9; 32] };
+        let v = Verifiable { epoch: 4, nonce: [7; 16], voters, binding: [9; 32], sealed: false };
         Fixture { keys, poll: [1; 16], spec, v }
     }
 
@@ -288,6 +396,7 @@ mod tests {
                 account: *k.id().as_bytes(),
                 choices: choices.to_vec(),
                 signature: sign_ballot(k, &self.poll, &self.v.binding, choices),
+                commitment: None,
             }
         }
         fn audit(&self, received: &[SignedBallot], close: Option<Close<'_>>) -> Audit {
@@ -310,6 +419,59 @@ mod tests {
         let closed = f.audit(&got, Some(Close { ballots: &ballots, void: &[] }));
         assert!(closed.holds() && closed.findings.is_empty());
         assert_eq!(closed.tally, [2, 0, 1]);
+    }
+
+    #[test]
+    fn sealed_ballots_show_nothing_until_revealed_and_bind_their_choices() {
+        let mut f = fixture(3);
+        f.v.sealed = true;
+        let openings = [[1u8; 32], [2; 32], [3; 32]];
+        let chosen: [&[u32]; 3] = [&[0], &[2], &[0]];
+        let seal = |i: usize, opening: &[u8; 32], choices: &[u32]| {
+            sign_sealed_ballot(&f.keys[i], &f.poll, &f.v.binding, opening, choices)
+        };
+        let sealed: Vec<SignedBallot> = (0..3).map(|i| seal(i, &openings[i], chosen[i])).collect();
+        assert!(sealed.iter().all(|b| b.choices.is_empty()), "choices in the clear");
+        let open = f.audit(&sealed, None);
+        assert_eq!(
+            (open.tally.clone(), open.counted.len(), open.holds()),
+            (vec![0, 0, 0], 3, true)
+        );
+        // An open ballot has no place in a sealed poll, nor a sealed one in
+        // an open poll.
+        assert_eq!(found(&f.audit(&[f.ballot(0, &[0])], None)), [Finding::Unfit]);
+        let mut unsealed = fixture(3);
+        unsealed.v.binding = f.v.binding;
+        assert_eq!(found(&unsealed.audit(&sealed[..1], None)), [Finding::Unfit]);
+
+        // The close counts the three commitments; two voters reveal.
+        let mut ballots = sealed.clone();
+        ballots.sort();
+        let closed = f.audit(&sealed, Some(Close { ballots: &ballots, void: &[] }));
+        assert!(closed.holds(), "{:?}", closed.findings);
+        let reveal = |i: usize, choices: &[u32], opening: [u8; 32]| {
+            (sealed[i].account, Reveal { poll: f.poll, choices: choices.to_vec(), opening })
+        };
+        let reveals = [reveal(0, &[0], openings[0]), reveal(1, &[2], openings[1])];
+        let tally = |reveals: &[([u8; 32], Reveal)]| {
+            revealed_tally(&f.poll, &f.spec, &f.v, &closed.counted, reveals)
+        };
+        assert_eq!(tally(&reveals), (vec![1, 0, 1], 1), "one not revealed");
+        // Other choices than committed, another's opening, or another
+        // voter's reveal sent as one's own open nothing.
+        assert_eq!(tally(&[reveal(0, &[1], openings[0])]), (vec![0, 0, 0], 3));
+        assert_eq!(tally(&[reveal(0, &[0], openings[1])]), (vec![0, 0, 0], 3));
+        let stolen = (sealed[1].account, reveals[0].1.clone());
+        assert_eq!(tally(&[stolen]), (vec![0, 0, 0], 3));
+
+        // Two commitments of one voter are a double vote, even to the same
+        // choices; a close that counts an altered commitment fails.
+        let again = seal(0, &[9; 32], &[0]);
+        let a = f.audit(&[sealed[0].clone(), again], None);
+        assert_eq!((found(&a), a.counted.len()), (vec![Finding::DoubleVote], 0));
+        let mut altered = ballots.clone();
+        altered[0].commitment = Some([0; 32]);
+        assert!(!f.audit(&sealed, Some(Close { ballots: &altered, void: &[] })).holds());
     }
 
     #[test]
@@ -344,6 +506,7 @@ mod tests {
                 account: *k.id().as_bytes(),
                 choices: vec![1],
                 signature: sign_ballot(&k, &f.poll, &f.v.binding, &[1]),
+                commitment: None,
             }
         };
         let twice = [f.ballot(0, &[0]), f.ballot(0, &[1])];

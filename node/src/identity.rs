@@ -210,6 +210,20 @@ impl Identity {
         Some(kovan_crypto::poll::sign_ballot(account, poll, binding, choices))
     }
 
+    /// Seals a ballot of a sealed poll (SPEC.md §6.4.3) with the account
+    /// key: its commitment under `opening`, signed. `None` on a device
+    /// without the account key.
+    pub fn sign_sealed_ballot(
+        &self,
+        poll: &[u8; 16],
+        binding: &[u8; 32],
+        opening: &[u8; 32],
+        choices: &[u32],
+    ) -> Option<kovan_spec::validate::SignedBallot> {
+        let account = self.contents.account.as_ref()?;
+        Some(kovan_crypto::poll::sign_sealed_ballot(account, poll, binding, opening, choices))
+    }
+
     /// Authors a spreading message (SPEC.md §6.11) with the account key:
     /// hop 1, for the author's own recipients. Refused on a device without
     /// the account key and for text or hops out of bounds.

@@ -79,6 +79,8 @@ pub enum Content {
         choices: Vec<u32>,
         /// A verifiable poll's ballot signature (§6.4.1).
         signature: Option<[u8; 64]>,
+        /// A sealed poll's commitment, with no choices (§6.4.3).
+        commitment: Option<[u8; 32]>,
     },
     /// The creator closes a poll with the ballots it counted.
     PollClose {
@@ -88,6 +90,9 @@ pub enum Content {
         ballots: Vec<([u8; 32], Vec<u32>)>,
         /// A verifiable poll's: one signature per ballot; empty otherwise.
         signatures: Vec<[u8; 64]>,
+        /// A sealed poll's: one commitment per ballot, whose choices are
+        /// then empty (§6.4.3); empty otherwise.
+        commitments: Vec<[u8; 32]>,
         /// A verifiable poll's void ballots (double votes), in order.
         void: Vec<SignedBallot>,
     },
@@ -147,6 +152,8 @@ pub enum Content {
         /// Opted in.
         enabled: bool,
     },
+    /// A voter opens its sealed ballot after the close (§6.4.3).
+    BallotReveal(Reveal),
     /// A known content type whose fields break its rules (SPEC.md §6.3):
     /// kept and shown as "unsupported message", never acted on.
     Invalid {
@@ -336,6 +343,9 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
         Some(WireContent::SpreadRetract(r)) => spread_retract(r)
             .map_or_else(|reason| Content::Invalid { reason }, Content::SpreadRetract),
         Some(WireContent::SpreadOptIn(o)) => Content::SpreadOptIn { enabled: o.enabled },
+        Some(WireContent::BallotReveal(r)) => {
+            ballot_reveal(r).unwrap_or_else(|reason| Content::Invalid { reason })
+        }
         None => Content::Unknown,
     };
     Ok(ValidatedApp {
@@ -730,6 +740,7 @@ mod tests {
                 nonce: vec![1; nonce],
                 voters,
                 binding: vec![2; 32],
+                sealed: false,
             });
             C::Poll(p)
         };
@@ -747,8 +758,35 @@ mod tests {
             C::Vote(wire::Vote { poll: vec![7; 16], choices, ..Default::default() })
         };
         let signed = |choices: Vec<u32>, len: usize| {
-            C::Vote(wire::Vote { poll: vec![7; 16], choices, signature: vec![5; len] })
+            C::Vote(wire::Vote {
+                poll: vec![7; 16],
+                choices,
+                signature: vec![5; len],
+                ..Default::default()
+            })
         };
+        let sealed = |choices: Vec<u32>, signature: usize, commitment: usize| {
+            C::Vote(wire::Vote {
+                poll: vec![7; 16],
+                choices,
+                signature: vec![5; signature],
+                commitment: vec![6; commitment],
+            })
+        };
+        assert!(!invalid(sealed(vec![], 64, 32)), "a sealed ballot");
+        assert!(invalid(sealed(vec![1], 64, 32)), "a sealed ballot's choices in the clear");
+        assert!(invalid(sealed(vec![], 0, 32)), "an unsigned sealed ballot");
+        assert!(invalid(sealed(vec![], 64, 31)), "a short commitment");
+        let reveal = |choices: Vec<u32>, opening: usize| {
+            C::BallotReveal(wire::BallotReveal {
+                poll: vec![7; 16],
+                choices,
+                opening: vec![8; opening],
+            })
+        };
+        assert!(!invalid(reveal(vec![1], 32)));
+        assert!(invalid(reveal(vec![], 32)), "a reveal chooses something");
+        assert!(invalid(reveal(vec![1], 16)), "a short opening");
         assert!(!invalid(signed(vec![1], 64)));
         assert!(invalid(signed(vec![1], 63)), "short signature");
         assert!(invalid(signed(vec![], 64)), "a signed ballot withdraws nothing");

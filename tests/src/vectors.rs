@@ -63,6 +63,9 @@ mod decoded {
                     json!({"question": p.question, "options": p.options, "multiple": p.multiple});
                 if let Some(v) = &p.verifiable {
                     poll["verifiable"] = json!({"epoch": v.epoch, "nonce": h(&v.nonce), "voters": v.voters.iter().map(|a| h(a)).collect::<Vec<_>>(), "binding": h(&v.binding)});
+                    if v.sealed {
+                        poll["verifiable"]["sealed"] = json!(true);
+                    }
                 }
                 json!({ "poll": poll })
             }
@@ -71,6 +74,9 @@ mod decoded {
                 if !v.signature.is_empty() {
                     vote["signature"] = json!(h(&v.signature));
                 }
+                if !v.commitment.is_empty() {
+                    vote["commitment"] = json!(h(&v.commitment));
+                }
                 json!({ "vote": vote })
             }
             Some(C::PollClose(c)) => {
@@ -78,6 +84,9 @@ mod decoded {
                     let mut j = json!({"account": h(&b.account), "choices": b.choices});
                     if !b.signature.is_empty() {
                         j["signature"] = json!(h(&b.signature));
+                    }
+                    if !b.commitment.is_empty() {
+                        j["commitment"] = json!(h(&b.commitment));
                     }
                     j
                 };
@@ -123,6 +132,9 @@ mod decoded {
                 "signature": h(&r.signature),
             }}),
             Some(C::SpreadOptIn(o)) => json!({"spread_opt_in": {"enabled": o.enabled}}),
+            Some(C::BallotReveal(r)) => json!({"ballot_reveal": {
+                "poll": h(&r.poll), "choices": r.choices, "opening": h(&r.opening),
+            }}),
             Some(C::Call(c)) => {
                 use wire::call_signal::Kind as K;
                 let kind = match &c.kind {
@@ -633,9 +645,12 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                 poll: vec![0x22; 16],
                 choices: vec![0, 2],
                 signature: Vec::new(),
+                commitment: Vec::new(),
             })),
         ),
         ("vote-signed", base(C::Vote(poll_vectors.vote.clone()))),
+        ("vote-sealed", base(C::Vote(poll_vectors.sealed_vote.clone()))),
+        ("ballot-reveal", base(C::BallotReveal(poll_vectors.reveal.clone()))),
         ("conditional", base(C::Conditional(conditional))),
         ("check-in", base(C::CheckIn(wire::CheckIn { target: vec![0x27; 16] }))),
         (
@@ -646,6 +661,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             })),
         ),
         ("poll-close-verifiable", base(C::PollClose(poll_vectors.close.clone()))),
+        ("poll-close-sealed", base(C::PollClose(poll_vectors.sealed_close.clone()))),
         ("spread", base(C::Spread(spread_hop.clone()))),
         ("spread-retract", base(C::SpreadRetract(spread_retract.clone()))),
         ("spread-opt-in", base(C::SpreadOptIn(wire::SpreadOptIn { enabled: true }))),
@@ -687,11 +703,13 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                         account: vec![0x01; 32],
                         choices: vec![0],
                         signature: Vec::new(),
+                        commitment: Vec::new(),
                     },
                     wire::PollBallot {
                         account: vec![0x02; 32],
                         choices: vec![2],
                         signature: Vec::new(),
+                        commitment: Vec::new(),
                     },
                 ],
                 void: Vec::new(),

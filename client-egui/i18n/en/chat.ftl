@@ -196,3 +196,7 @@ chat-locked-file-opening = 📎 { $name }: opening…
 chat-locked-file-open = 📎 { $name } ({ $size })
 chat-locked-file-failed = 📎 { $name } did not open: { $why }
 chat-locked-file-fetch = Download the sealed file
+chat-sealed-poll = Sealed until closed
+chat-sealed-poll-hint = A verifiable poll whose ballots stay sealed until you close it: nobody, you included, sees a choice before; then every voter's app reveals its choices.
+chat-poll-sealed-until-close = 🔒 { $counted } sealed ballot(s): the choices show once the poll is closed
+chat-poll-sealed-revealed = 🔓 Ballots revealed; { $hidden } not revealed yet

@@ -193,3 +193,7 @@ chat-locked-file-opening = 📎 { $name }: açılıyor…
 chat-locked-file-open = 📎 { $name } ({ $size })
 chat-locked-file-failed = 📎 { $name } açılmadı: { $why }
 chat-locked-file-fetch = Mühürlü dosyayı indir
+chat-sealed-poll = Kapanana dek mühürlü
+chat-sealed-poll-hint = Oyları siz kapatana dek mühürlü kalan doğrulanabilir bir anket: siz dahil kimse önceden bir seçimi görmez; sonra her seçmenin uygulaması seçimini açar.
+chat-poll-sealed-until-close = 🔒 { $counted } mühürlü oy: seçimler anket kapanınca görünür
+chat-poll-sealed-revealed = 🔓 Oylar açıldı; { $hidden } oy henüz açılmadı

@@ -258,8 +258,10 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 out.error("cancelling the transfer", e).await;
             }
         }
-        Cmd::PollCreate { conversation, question, options, multiple, verifiable } => {
-            let made = if verifiable {
+        Cmd::PollCreate { conversation, question, options, multiple, verifiable, sealed } => {
+            let made = if sealed {
+                n.poll_create_sealed(&conversation, &question, options, multiple).await
+            } else if verifiable {
                 n.poll_create_verifiable(&conversation, &question, options, multiple).await
             } else {
                 n.poll_create(&conversation, &question, options, multiple).await

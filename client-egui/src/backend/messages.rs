@@ -183,6 +183,8 @@ pub enum Cmd {
         multiple: bool,
         /// A verifiable poll (signed ballots, SPEC.md §6.4.1).
         verifiable: bool,
+        /// Its ballots sealed until the close (SPEC.md §6.4.3).
+        sealed: bool,
     },
     /// Vote (an empty list withdraws).
     PollVote {

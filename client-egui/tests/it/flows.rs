@@ -203,6 +203,22 @@ fn a_live_location_a_poll_and_a_scheduled_message() {
     click(bob, "What was checked");
     until(bob, "the details", |h| has_text(h, "ballot(s) counted of"));
 
+    click(alice, "Close poll");
+    until(alice, "the verifiable poll closed", |h| !has(h, "Close poll"));
+
+    // A sealed poll: nobody sees a choice until Alice closes it.
+    type_into(alice, "Poll question", "Hangi renk?");
+    type_into(alice, "Poll options", "kırmızı\nmavi");
+    click(alice, "Sealed until closed");
+    click(alice, "Start poll");
+    until(bob, "the sealed poll", |h| has(h, "mavi (0)"));
+    click(bob, "mavi (0)");
+    until(alice, "bob's sealed ballot", |h| has_text(h, "1 sealed ballot(s)"));
+    assert!(has(alice, "mavi (0)"), "a sealed choice showed before the close");
+    click(alice, "Close poll");
+    until(alice, "bob's revealed choice", |h| has(h, "mavi (1)"));
+    until(bob, "the tally at bob's", |h| has(h, "mavi (1)") && has_text(h, "0 not revealed"));
+
     // A locked message: Bob sees what it waits for, and opens it with the
     // password.
     type_into(alice, "Locked message", "kasanın şifresi 4721");

@@ -26,6 +26,8 @@ pub struct Verifiable {
     pub voters: Vec<[u8; 32]>,
     /// The MLS exporter value that binds the poll to its epoch.
     pub binding: [u8; 32],
+    /// Ballots are sealed commitments until the close (§6.4.3).
+    pub sealed: bool,
 }
 
 impl Verifiable {
@@ -40,10 +42,24 @@ impl Verifiable {
 pub struct SignedBallot {
     /// The voter's account.
     pub account: [u8; 32],
-    /// Option indexes, strictly increasing, not empty.
+    /// Option indexes, strictly increasing: not empty, or empty for a
+    /// sealed ballot.
     pub choices: Vec<u32>,
     /// The account's signature.
     pub signature: [u8; 64],
+    /// A sealed ballot's commitment to its choices (§6.4.3).
+    pub commitment: Option<[u8; 32]>,
+}
+
+/// A voter's opened sealed ballot (§6.4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reveal {
+    /// The poll's message id.
+    pub poll: MessageId,
+    /// Option indexes, strictly increasing, not empty.
+    pub choices: Vec<u32>,
+    /// The commitment's random bytes.
+    pub opening: [u8; 32],
 }
 
 fn verifiable(v: wire::VerifiablePoll) -> Result<Verifiable, String> {
@@ -62,7 +78,14 @@ fn verifiable(v: wire::VerifiablePoll) -> Result<Verifiable, String> {
         }
         voters.push(a);
     }
-    Ok(Verifiable { epoch: v.epoch, nonce, voters, binding })
+    Ok(Verifiable { epoch: v.epoch, nonce, voters, binding, sealed: v.sealed })
+}
+
+fn commitment(c: &[u8]) -> Result<Option<[u8; 32]>, String> {
+    if c.is_empty() {
+        return Ok(None);
+    }
+    c.try_into().map(Some).map_err(|_| "a ballot's commitment is 32 bytes".into())
 }
 
 fn signature(s: &[u8]) -> Result<Option<[u8; 64]>, String> {
@@ -107,11 +130,25 @@ pub(super) fn choices(c: Vec<u32>) -> Result<Vec<u32>, String> {
 pub(super) fn vote(v: wire::Vote) -> Result<Content, String> {
     let poll = v.poll.as_slice().try_into().map_err(|_| "vote poll must be 16 bytes")?;
     let signature = signature(&v.signature)?;
+    let commitment = commitment(&v.commitment)?;
     let choices = choices(v.choices)?;
-    if signature.is_some() && choices.is_empty() {
+    if commitment.is_some() && (signature.is_none() || !choices.is_empty()) {
+        return Err("a sealed ballot is signed and chooses nothing in the clear".into());
+    }
+    if commitment.is_none() && signature.is_some() && choices.is_empty() {
         return Err("a signed ballot chooses at least one option".into());
     }
-    Ok(Content::Vote { poll, choices, signature })
+    Ok(Content::Vote { poll, choices, signature, commitment })
+}
+
+pub(super) fn ballot_reveal(r: wire::BallotReveal) -> Result<Content, String> {
+    let poll = r.poll.as_slice().try_into().map_err(|_| "a reveal's poll is 16 bytes")?;
+    let opening = r.opening.as_slice().try_into().map_err(|_| "a reveal's opening is 32 bytes")?;
+    let choices = choices(r.choices)?;
+    if choices.is_empty() {
+        return Err("a reveal chooses at least one option".into());
+    }
+    Ok(Content::BallotReveal(Reveal { poll, choices, opening }))
 }
 
 pub(super) fn poll_close(c: wire::PollClose) -> Result<Content, String> {
@@ -126,10 +163,12 @@ pub(super) fn poll_close(c: wire::PollClose) -> Result<Content, String> {
     if signed && c.ballots.len() + c.void.len() > 2 * limits::MAX_POLL_VOTERS {
         return Err("a verifiable poll's close lists at most 600 ballots".into());
     }
+    let sealed = c.ballots.iter().chain(&c.void).next().is_some_and(|b| !b.commitment.is_empty());
     let mut ballots: Vec<([u8; 32], Vec<u32>)> = Vec::with_capacity(c.ballots.len());
     let mut signatures = Vec::new();
+    let mut commitments = Vec::new();
     for b in c.ballots {
-        let (account, chosen, sig) = ballot(b)?;
+        let (account, chosen, sig, commitment) = ballot(b, sealed)?;
         if ballots.last().is_some_and(|(last, _)| *last >= account) {
             return Err("ballots must be in increasing account order".into());
         }
@@ -138,30 +177,39 @@ pub(super) fn poll_close(c: wire::PollClose) -> Result<Content, String> {
             (false, None) => {}
             _ => return Err("either every ballot of a close is signed or none is".into()),
         }
+        commitments.extend(commitment);
         ballots.push((account, chosen));
     }
     let mut void: Vec<SignedBallot> = Vec::with_capacity(c.void.len());
     for b in c.void {
-        let (account, choices, sig) = ballot(b)?;
+        let (account, choices, sig, commitment) = ballot(b, sealed)?;
         let signature = sig.ok_or("a void ballot is signed")?;
-        let b = SignedBallot { account, choices, signature };
+        let b = SignedBallot { account, choices, signature, commitment };
         if void.last().is_some_and(|last| *last >= b) {
             return Err("void ballots must be in increasing order".into());
         }
         void.push(b);
     }
-    Ok(Content::PollClose { poll, ballots, signatures, void })
+    Ok(Content::PollClose { poll, ballots, signatures, commitments, void })
 }
 
-/// A close's ballot: account, choices and signature if any.
-type Listed = ([u8; 32], Vec<u32>, Option<[u8; 64]>);
+/// A close's ballot: account, choices, signature and commitment if any.
+type Listed = ([u8; 32], Vec<u32>, Option<[u8; 64]>, Option<[u8; 32]>);
 
-fn ballot(b: wire::PollBallot) -> Result<Listed, String> {
+/// One ballot of a close: with a commitment and no choices when the close
+/// is of a sealed poll (§6.4.3), with choices and no commitment otherwise.
+fn ballot(b: wire::PollBallot, sealed: bool) -> Result<Listed, String> {
     let account: [u8; 32] =
         b.account.as_slice().try_into().map_err(|_| "ballot account must be 32 bytes")?;
     let chosen = choices(b.choices)?;
-    if chosen.is_empty() {
+    let commitment = commitment(&b.commitment)?;
+    let signature = signature(&b.signature)?;
+    if sealed {
+        if commitment.is_none() || signature.is_none() || !chosen.is_empty() {
+            return Err("a sealed poll's close lists signed commitments only".into());
+        }
+    } else if commitment.is_some() || chosen.is_empty() {
         return Err("a ballot chooses at least one option".into());
     }
-    Ok((account, chosen, signature(&b.signature)?))
+    Ok((account, chosen, signature, commitment))
 }

@@ -1,5 +1,6 @@
 //! §6.4.1 verifiable polls: the binding's exporter context, signed ballots
-//! and a close with a void double vote, by three fixed account keys.
+//! and a close with a void double vote, by three fixed account keys; §6.4.3
+//! sealed ballots: commitments, their close and reveals.
 
 use kovan_crypto::context::{self, SigContext};
 use kovan_crypto::identity::AccountKey;
@@ -17,6 +18,9 @@ pub(super) struct PollVectors {
     pub poll: wire::VerifiablePoll,
     pub vote: wire::Vote,
     pub close: wire::PollClose,
+    pub sealed_vote: wire::Vote,
+    pub sealed_close: wire::PollClose,
+    pub reveal: wire::BallotReveal,
     pub file: VectorFile,
 }
 
@@ -44,6 +48,7 @@ pub(super) fn poll_vectors() -> PollVectors {
             account: k.id().as_bytes().to_vec(),
             choices: choices.to_vec(),
             signature: sig.to_vec(),
+            commitment: Vec::new(),
         };
         (j, w)
     };
@@ -55,6 +60,7 @@ pub(super) fn poll_vectors() -> PollVectors {
         poll: POLL_ID.to_vec(),
         choices: counted[0].1.choices.clone(),
         signature: counted[0].1.signature.clone(),
+        commitment: Vec::new(),
     };
     let close = wire::PollClose {
         poll: POLL_ID.to_vec(),
@@ -63,6 +69,7 @@ pub(super) fn poll_vectors() -> PollVectors {
     };
     let jsons =
         |v: &[(Value, wire::PollBallot)]| v.iter().map(|(j, _)| j.clone()).collect::<Vec<_>>();
+    let sealed = sealed_vectors(&keys, &binding);
     let seeds: Vec<String> = [0x61u8, 0x62, 0x63].iter().map(|&b| hex::encode(seed(b))).collect();
     let out = file(
         "poll.json",
@@ -81,6 +88,7 @@ pub(super) fn poll_vectors() -> PollVectors {
             "counted": jsons(&counted),
             "void": jsons(&void),
             "tally": [1, 1],
+            "sealed": sealed.json,
         }),
     );
     let poll = wire::VerifiablePoll {
@@ -88,8 +96,79 @@ pub(super) fn poll_vectors() -> PollVectors {
         nonce: nonce.to_vec(),
         voters: voters.iter().map(|v| v.to_vec()).collect(),
         binding: binding.to_vec(),
+        sealed: false,
     };
-    PollVectors { poll, vote, close, file: out }
+    PollVectors {
+        poll,
+        vote,
+        close,
+        sealed_vote: sealed.vote,
+        sealed_close: sealed.close,
+        reveal: sealed.reveal,
+        file: out,
+    }
+}
+
+/// The sealed part of `poll.json`.
+struct Sealed {
+    json: Value,
+    vote: wire::Vote,
+    close: wire::PollClose,
+    reveal: wire::BallotReveal,
+}
+
+/// §6.4.3: the same three accounts seal ballots in a sealed poll with the
+/// same binding; the close counts all three; the first two reveal.
+fn sealed_vectors(keys: &[AccountKey], binding: &[u8; 32]) -> Sealed {
+    use kovan_spec::encode;
+    let chosen: [&[u32]; 3] = [&[1], &[0], &[1]];
+    let openings = [[0x0a; 32], [0x0b; 32], [0x0c; 32]];
+    let mut ballots = Vec::new();
+    let mut wires = Vec::new();
+    let mut reveals = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let account = *k.id().as_bytes();
+        let b = poll::sign_sealed_ballot(k, &POLL_ID, binding, &openings[i], chosen[i]);
+        let c = b.commitment.unwrap_or_default();
+        let data = poll::sealed_ballot_data(&POLL_ID, binding, &c);
+        let reveal = wire::BallotReveal {
+            poll: POLL_ID.to_vec(),
+            choices: chosen[i].to_vec(),
+            opening: openings[i].to_vec(),
+        };
+        ballots.push(json!({
+            "account": hex::encode(account),
+            "choices": chosen[i],
+            "opening": hex::encode(openings[i]),
+            "commitment": hex::encode(c),
+            "ballot_data": hex::encode(&data),
+            "signing_input": hex::encode(context::signing_input(SigContext::PollSealedBallot, &data)),
+            "signature": hex::encode(b.signature),
+            "reveal": (i < 2).then(|| hex::encode(encode(&reveal))),
+        }));
+        wires.push(wire::PollBallot {
+            account: account.to_vec(),
+            choices: Vec::new(),
+            signature: b.signature.to_vec(),
+            commitment: c.to_vec(),
+        });
+        reveals.push(reveal);
+    }
+    let vote = wire::Vote {
+        poll: POLL_ID.to_vec(),
+        choices: Vec::new(),
+        signature: wires[0].signature.clone(),
+        commitment: wires[0].commitment.clone(),
+    };
+    let close = wire::PollClose { poll: POLL_ID.to_vec(), ballots: wires, void: Vec::new() };
+    let json = json!({
+        "description": "SPEC.md §6.4.3: the three accounts seal ballots (commitment = SHA-256('kovan/v1/poll-commitment' || 0x00 || poll || binding || account || opening || choices), signed under kovan/v1/poll-sealed-ballot over poll || binding || commitment); the close counts the three commitments; the first two reveal, so the tally is [1, 1] with one not revealed",
+        "ballots": ballots,
+        "close": hex::encode(encode(&close)),
+        "tally": [1, 1],
+        "not_revealed": 1,
+    });
+    Sealed { json, vote, close, reveal: reveals.swap_remove(0) }
 }
 
 /// The randomness of the ring-ballot vector: ChaCha20 from a fixed seed,

@@ -13,6 +13,7 @@ use crate::harness::WAIT;
 
 mod calls;
 mod conditional;
+mod polls;
 mod spreads;
 
 /// A binary of this workspace, built next to the test binary.

@@ -125,6 +125,7 @@ fn poll_vectors_verify_and_a_changed_ballot_does_not() {
                     .map(|c| c.as_u64().unwrap() as u32)
                     .collect(),
                 signature: h(&b["signature"]).try_into().unwrap(),
+                commitment: None,
             })
             .collect()
     };
@@ -136,7 +137,7 @@ fn poll_vectors_verify_and_a_changed_ballot_does_not() {
         multiple: false,
         verifiable: None,
     };
-    let vp = Verifiable { epoch, nonce, voters, binding: arr(&v["binding"]) };
+    let vp = Verifiable { epoch, nonce, voters, binding: arr(&v["binding"]), sealed: false };
     let seen: Vec<SignedBallot> = counted.iter().chain(&void).cloned().collect();
     let audit = poll::audit(&id, &spec, &vp, &seen, Some(Close { ballots: &counted, void: &void }));
     assert!(audit.holds(), "{:?}", audit.findings);
@@ -145,6 +146,51 @@ fn poll_vectors_verify_and_a_changed_ballot_does_not() {
     changed[0].choices = vec![0];
     let audit = poll::audit(&id, &spec, &vp, &seen, Some(Close { ballots: &changed, void: &void }));
     assert!(!audit.holds(), "a close with a changed ballot must not verify");
+
+    // Sealed ballots (§6.4.3): each commitment from its preimage, signed;
+    // the close holds; the reveals give the tally.
+    let s = &v["sealed"];
+    let vp = Verifiable { sealed: true, ..vp };
+    let mut sealed = Vec::new();
+    let mut reveals = Vec::new();
+    for b in s["ballots"].as_array().unwrap() {
+        let account = arr(&b["account"]);
+        let choices: Vec<u32> =
+            b["choices"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap() as u32).collect();
+        let c = poll::commitment(&id, &vp.binding, &account, &arr(&b["opening"]), &choices);
+        assert_eq!(hex::encode(c), b["commitment"]);
+        sealed.push(SignedBallot {
+            account,
+            choices: Vec::new(),
+            signature: h(&b["signature"]).try_into().unwrap(),
+            commitment: Some(c),
+        });
+        if let Some(r) = b["reveal"].as_str() {
+            let r = <kovan_spec::wire::BallotReveal as prost::Message>::decode(
+                hex::decode(r).unwrap().as_slice(),
+            )
+            .unwrap();
+            let reveal = kovan_spec::validate::Reveal {
+                poll: id,
+                choices: r.choices,
+                opening: r.opening.try_into().unwrap(),
+            };
+            reveals.push((account, reveal));
+        }
+    }
+    let close =
+        <kovan_spec::wire::PollClose as prost::Message>::decode(h(&s["close"]).as_slice()).unwrap();
+    assert_eq!(close.ballots.len(), sealed.len());
+    let audit = poll::audit(&id, &spec, &vp, &sealed, Some(Close { ballots: &sealed, void: &[] }));
+    assert!(audit.holds(), "{:?}", audit.findings);
+    let (tally, hidden) = poll::revealed_tally(&id, &spec, &vp, &audit.counted, &reveals);
+    assert_eq!(
+        (serde_json::json!(tally), serde_json::json!(hidden)),
+        (s["tally"].clone(), s["not_revealed"].clone())
+    );
+    let mut lying = reveals.clone();
+    lying[0].1.choices = vec![0];
+    assert_ne!(poll::revealed_tally(&id, &spec, &vp, &audit.counted, &lying).0, tally);
 }
 
 #[test]

@@ -134,8 +134,12 @@ async fn a_verifiable_poll_counts_one_signed_ballot_per_member_and_catches_doubl
     group_until(&alice, &gid, "Erin in", |g| g.members.len() == 5).await;
     // Her own node must have joined too before it can send into the group.
     group_until(&erin, &gid, "Erin's node in", |g| g.members.len() == 5).await;
-    let stray =
-        wire::Vote { poll: hex::decode(&id).unwrap(), choices: vec![2], signature: vec![7; 64] };
+    let stray = wire::Vote {
+        poll: hex::decode(&id).unwrap(),
+        choices: vec![2],
+        signature: vec![7; 64],
+        ..Default::default()
+    };
     erin.h.send_raw_content(&gid, wire::app_envelope::Content::Vote(stray)).await.unwrap();
     let erin_account = erin.h.account_hex();
     let (d, e) = (dave_account.clone(), erin_account.clone());
@@ -186,6 +190,7 @@ async fn a_creator_who_leaves_a_ballot_out_or_a_forged_voter_list_is_found_out()
             nonce: vec![1; 16],
             voters: vec![hex::decode(alice.h.account_hex()).unwrap()],
             binding: vec![3; 32],
+            sealed: false,
         }),
     };
     let sent = bob.h.send_raw_content(&gid, wire::app_envelope::Content::Poll(forged)).await;
@@ -225,4 +230,57 @@ async fn a_creator_who_leaves_a_ballot_out_or_a_forged_voter_list_is_found_out()
     assert!(!verified(&again) && findings(&again) == [(carol_account, "dropped")]);
     let page = bob.h.history(&gid, None, 50).await.unwrap();
     assert!(page.iter().any(|m| m.id == forged_id), "the forged poll is shown, marked");
+}
+
+fn not_revealed(p: &PollView) -> Option<usize> {
+    p.verifiable.as_ref().filter(|c| c.sealed).map(|c| c.not_revealed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_poll_shows_no_choice_until_the_close_then_each_voter_reveals() {
+    let dir = tempfile::tempdir().unwrap();
+    let (relay, mut nodes) = people(dir.path(), &["alice", "bob", "carol", "dave"]).await;
+    let gid = group_of(&mut nodes, "Jüri").await;
+    let [alice, bob, carol, dave]: [TestNode; 4] =
+        nodes.try_into().unwrap_or_else(|_| unreachable!());
+    let options = ["Ayşe", "Mehmet"].map(str::to_owned).to_vec();
+    let poll = alice.h.poll_create_sealed(&gid, "Kazanan kim?", options, false).await.unwrap();
+    let id = poll.id.clone();
+    let everyone = [&alice, &bob, &carol, &dave];
+    all_see(&everyone, &gid, &id, "a checked sealed poll", |p| {
+        verified(p) && not_revealed(p) == Some(0) && !p.closed
+    })
+    .await;
+
+    // Four sealed ballots: every member, the creator included, sees that
+    // they count and not one choice; a voter's own device shows its own.
+    alice.h.poll_vote(&gid, &id, vec![0]).await.unwrap();
+    bob.h.poll_vote(&gid, &id, vec![0]).await.unwrap();
+    carol.h.poll_vote(&gid, &id, vec![1]).await.unwrap();
+    dave.h.poll_vote(&gid, &id, vec![1]).await.unwrap();
+    all_see(&everyone, &gid, &id, "four sealed ballots", |p| {
+        p.voters == 4 && tally(p) == [0, 0] && p.options.iter().all(|o| o.by.is_empty())
+    })
+    .await;
+    assert_eq!(poll_of(&bob.h, &gid, &id).await.unwrap().mine, [0]);
+    let err = carol.h.poll_vote(&gid, &id, vec![0]).await.unwrap_err();
+    assert!(err.to_string().contains("cannot be changed"), "{err}");
+
+    // Dave is offline at the close: the three others reveal at once, and
+    // his ballot counts as not revealed.
+    dave.h.shutdown().await;
+    alice.h.poll_close(&gid, &id).await.unwrap();
+    all_see(&everyone[..3], &gid, &id, "three reveals", |p| {
+        p.closed && tally(p) == [2, 1] && not_revealed(p) == Some(1) && verified(p)
+    })
+    .await;
+    let shown = poll_of(&carol.h, &gid, &id).await.unwrap();
+    assert_eq!(shown.options[1].by, [carol.h.account_hex()], "who chose what, once revealed");
+
+    // Back online, Dave's node applies the close and reveals his ballot.
+    let dave = TestNode::reopen(dir.path().join("dave"), "dave", Some(&relay.url)).await;
+    all_see(&[&alice, &bob, &carol, &dave], &gid, &id, "every ballot revealed", |p| {
+        tally(p) == [2, 2] && not_revealed(p) == Some(0) && verified(p)
+    })
+    .await;
 }

@@ -1,6 +1,7 @@
 //! Polls: the form that starts one, and a poll in its bubble (a click
 //! votes; its creator can close it). A verifiable poll takes one signed
-//! ballot, and its bubble says whether its tally holds and why.
+//! ballot, and its bubble says whether its tally holds and why; a sealed
+//! one shows no choice before the close, and then who has not revealed.
 
 use eframe::egui::{self, RichText};
 use kovan_node::node::{PollCheckView, PollView};
@@ -16,6 +17,7 @@ pub struct PollForm {
     options: String,
     multiple: bool,
     verifiable: bool,
+    sealed: bool,
 }
 
 impl PollForm {
@@ -28,6 +30,8 @@ impl PollForm {
             ui.checkbox(&mut self.multiple, tr!("chat-multiple-choice"));
             ui.checkbox(&mut self.verifiable, tr!("chat-verifiable-poll"))
                 .on_hover_text(tr!("chat-verifiable-poll-hint"));
+            ui.checkbox(&mut self.sealed, tr!("chat-sealed-poll"))
+                .on_hover_text(tr!("chat-sealed-poll-hint"));
         });
         ui.horizontal(|ui| {
             let l = ui.label(tr!("chat-poll-options"));
@@ -52,6 +56,7 @@ impl PollForm {
                     options,
                     multiple: self.multiple,
                     verifiable: self.verifiable,
+                    sealed: self.sealed,
                 });
                 self.options.clear();
             }
@@ -142,6 +147,13 @@ fn verifiable_card(
         (tr!("chat-poll-does-not-hold"), ui.visuals().error_fg_color)
     };
     ui.label(RichText::new(badge).color(color).strong());
+    if check.sealed {
+        ui.label(if p.closed {
+            tr!("chat-poll-sealed-revealed", hidden = check.not_revealed)
+        } else {
+            tr!("chat-poll-sealed-until-close", counted = p.voters)
+        });
+    }
     ui.collapsing(tr!("chat-poll-check-details"), |ui| {
         ui.label(tr!("chat-poll-eligible", counted = p.voters, eligible = check.eligible));
         ui.label(match check.eligibility {

@@ -269,9 +269,12 @@ impl Core {
                     }
                 }
             }
-            Content::Vote { poll, ref choices, signature } => {
-                self.on_vote(&group_id, &poll, &account, choices, signature, &app)?;
+            Content::Vote { poll, ref choices, signature, commitment } => {
+                let proof =
+                    [signature.as_ref().map(|s| &s[..]), commitment.as_ref().map(|c| &c[..])];
+                self.on_vote(&group_id, &poll, &account, choices, proof, &app)?;
             }
+            Content::BallotReveal(ref reveal) => self.on_reveal(&group_id, &account, reveal)?,
             Content::CheckIn { target } => {
                 let sent = app.timestamp_ms as i64;
                 self.on_check_in(&group_id, &target, &account, sent)?;

@@ -243,6 +243,9 @@ pub struct Core {
     /// A spread came closer to its author after it was passed on: it goes
     /// on again once the input that brought it is done.
     spreads_due: bool,
+    /// A sealed poll's close was applied: this account's ballot is
+    /// revealed once the input that brought it is done.
+    reveals_due: bool,
 }
 
 pub(super) fn run(
@@ -342,6 +345,7 @@ impl Core {
             links: Default::default(),
             restored_at_start: restored.is_some(),
             spreads_due: false,
+            reveals_due: false,
         };
         core.load_session()?;
         Ok(core)
@@ -457,6 +461,7 @@ impl Core {
         self.pump();
         self.resume_files();
         self.resume_conditional_files();
+        self.send_due_reveals();
         // What fell due while the node was off goes now (marked late);
         // live shares that ended meanwhile end.
         self.run_scheduled();
@@ -503,6 +508,9 @@ impl Core {
         }
         if std::mem::take(&mut self.spreads_due) {
             self.run_spread_passes();
+        }
+        if std::mem::take(&mut self.reveals_due) {
+            self.send_due_reveals();
         }
         self.flush_events();
         self.start_queued_files();

@@ -214,6 +214,11 @@ pub struct PollCheckView {
     pub eligible: usize,
     /// Whether this account may vote.
     pub can_vote: bool,
+    /// Ballots are sealed until the close, then revealed (SPEC.md
+    /// §6.4.3): the tally shows only revealed choices.
+    pub sealed: bool,
+    /// Counted sealed ballots whose reveal has not come (after the close).
+    pub not_revealed: usize,
     /// What the audit found, by account.
     pub findings: Vec<PollFindingView>,
 }

@@ -26,6 +26,11 @@ pub enum Poll {
         /// the tally (`kovan poll verify`).
         #[arg(long)]
         verifiable: bool,
+        /// A verifiable poll whose ballots stay sealed until you close it:
+        /// nobody, you included, sees a choice before; then every voter's
+        /// app reveals its choices and the tally shows them.
+        #[arg(long)]
+        sealed: bool,
     },
     /// Vote (again, to change your vote; with no --choice, withdraw it).
     Vote {
@@ -58,10 +63,10 @@ pub enum Poll {
 impl Poll {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
         let (method, params) = match self {
-            Poll::Create { to, question, options, multiple, verifiable } => (
+            Poll::Create { to, question, options, multiple, verifiable, sealed } => (
                 "poll_create",
                 json!({ "to": to, "question": question, "options": options,
-                        "multiple": multiple, "verifiable": verifiable }),
+                        "multiple": multiple, "verifiable": verifiable, "sealed": sealed }),
             ),
             Poll::Verify { with, poll } => {
                 let v =
@@ -122,6 +127,13 @@ fn poll_lines(p: &Value) -> String {
             },
             check["eligibility"].as_str().unwrap_or("?"),
         ));
+        if check["sealed"].as_bool() == Some(true) {
+            out.push(if p["closed"].as_bool() == Some(true) {
+                format!("  sealed ballots, revealed; {} not revealed yet", check["not_revealed"])
+            } else {
+                "  sealed ballots: the choices show once the poll is closed".to_owned()
+            });
+        }
         for f in check["findings"].as_array().into_iter().flatten() {
             let account = f["account"].as_str().unwrap_or("");
             out.push(format!(

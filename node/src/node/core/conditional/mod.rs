@@ -165,7 +165,7 @@ impl Core {
                 params![conv, id.as_slice()],
             )?;
         }
-        for table in ["poll_ballots", "poll_eligibility"] {
+        for table in ["poll_ballots", "poll_eligibility", "poll_openings", "poll_reveals"] {
             conn.execute(
                 &format!("DELETE FROM {table} WHERE conversation_id = ?1 AND poll_id = ?2"),
                 params![conv, id.as_slice()],

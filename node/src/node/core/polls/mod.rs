@@ -2,8 +2,9 @@
 //! vote of the same account replaces the earlier one, so a vote sent twice
 //! counts once), and closing it with the final ballots, which every member
 //! adopts so all end with the same tally. Verifiable polls (§6.4.1) are in
-//! [`verifiable`].
+//! [`verifiable`], sealed ones (§6.4.3) in [`sealed`].
 
+mod sealed;
 mod verifiable;
 
 use kovan_spec::validate::{Content, PollSpec, SignedBallot, ValidatedApp, poll_spec};
@@ -31,7 +32,7 @@ impl Core {
         })
     }
 
-    fn poll_updated(&mut self, conv: &[u8], poll: &[u8; 16]) -> crate::Result<()> {
+    pub(super) fn poll_updated(&mut self, conv: &[u8], poll: &[u8; 16]) -> crate::Result<()> {
         if let Some(view) = self.message_view(conv, poll)? {
             self.emit(Event::PollUpdated { message: view });
         }
@@ -47,9 +48,11 @@ impl Core {
         poll: &[u8; 16],
         voter: &[u8],
         choices: &[u32],
-        signature: Option<[u8; 64]>,
+        [signature, commitment]: [Option<&[u8]>; 2],
         app: &ValidatedApp,
     ) -> crate::Result<()> {
+        let signature = signature.and_then(|s| <[u8; 64]>::try_from(s).ok());
+        let commitment = commitment.and_then(|c| <[u8; 32]>::try_from(c).ok());
         let spec = self.poll(conv, poll)?;
         let verifiable = spec.as_ref().is_some_and(|(p, _)| p.verifiable.is_some());
         let changed = match signature {
@@ -58,7 +61,7 @@ impl Core {
             // ballots are what count.
             Some(signature) => {
                 let Ok(account) = <[u8; 32]>::try_from(voter) else { return Ok(()) };
-                let b = SignedBallot { account, choices: choices.to_vec(), signature };
+                let b = SignedBallot { account, choices: choices.to_vec(), signature, commitment };
                 !self.history().poll_closed(conv, poll)?
                     && self.keep_ballot(conv, poll, Source::Received, &b)?
             }
@@ -87,7 +90,9 @@ impl Core {
         close: &Content,
         now: i64,
     ) -> crate::Result<()> {
-        let Content::PollClose { ballots, signatures, void, .. } = close else { return Ok(()) };
+        let Content::PollClose { ballots, signatures, commitments, void, .. } = close else {
+            return Ok(());
+        };
         let spec = match self.poll(conv, poll)? {
             Some((spec, creator)) if creator == sender => spec,
             Some(_) => {
@@ -97,7 +102,11 @@ impl Core {
             None => return Ok(()),
         };
         if spec.verifiable.is_some() && !self.history().poll_closed(conv, poll)? {
-            self.keep_close(conv, poll, &signed_close(ballots, signatures), void)?;
+            let counted = signed_close(ballots, signatures, commitments);
+            self.keep_close(conv, poll, &counted, void)?;
+            // This account's sealed ballot is revealed once this input is
+            // done (SPEC.md §6.4.3).
+            self.reveals_due |= spec.verifiable.as_ref().is_some_and(|v| v.sealed);
         }
         if self.history().close_poll(conv, poll, ballots, now)? {
             self.poll_updated(conv, poll)?;
@@ -124,7 +133,7 @@ impl Core {
         question: &str,
         options: Vec<String>,
         multiple: bool,
-        verifiable: bool,
+        [verifiable, sealed]: [bool; 2],
     ) -> NodeResult<MessageView> {
         let mut poll = wire::Poll {
             question: question.trim().to_owned(),
@@ -134,8 +143,9 @@ impl Core {
         };
         poll_spec(poll.clone()).map_err(NodeError::Invalid)?;
         let (conv, recipients) = self.writable(to)?;
-        if verifiable {
-            poll.verifiable = Some(self.new_verifiable(&conv)?);
+        if verifiable || sealed {
+            let v = self.new_verifiable(&conv)?;
+            poll.verifiable = Some(wire::VerifiablePoll { sealed, ..v });
         }
         let checked = poll.verifiable.is_some();
         let content = wire::app_envelope::Content::Poll(poll);
@@ -175,13 +185,20 @@ impl Core {
             return Err(NodeError::Invalid("this poll takes one choice".into()));
         }
         let ballot = match &spec.verifiable {
+            Some(v) if v.sealed => Some(self.seal_my_ballot(&conv, &poll, v, &choices)?),
             Some(v) => Some(self.sign_ballot(&conv, &poll, v, &choices)?),
             None => None,
         };
         let content = wire::app_envelope::Content::Vote(wire::Vote {
             poll: poll.to_vec(),
-            choices: choices.clone(),
+            // A sealed ballot says its choices only at the reveal.
+            choices: ballot.as_ref().map_or(choices.clone(), |b| b.choices.clone()),
             signature: ballot.as_ref().map(|b| b.signature.to_vec()).unwrap_or_default(),
+            commitment: ballot
+                .as_ref()
+                .and_then(|b| b.commitment)
+                .map(|c| c.to_vec())
+                .unwrap_or_default(),
         });
         let vote_id = self.send_app(&conv, &recipients, content, None, false)?;
         match &ballot {
@@ -218,6 +235,7 @@ impl Core {
                         account: b.account.to_vec(),
                         choices: b.choices.clone(),
                         signature: b.signature.to_vec(),
+                        commitment: b.commitment.map(|c| c.to_vec()).unwrap_or_default(),
                     })
                     .collect()
             };
@@ -230,6 +248,10 @@ impl Core {
             self.keep_close(&conv, &poll, &counted, &void)?;
             let plain: Vec<_> = counted.into_iter().map(|b| (b.account, b.choices)).collect();
             self.history().close_poll(&conv, &poll, &plain, now_ms())?;
+            if v.sealed {
+                // The creator's own sealed ballot is revealed too.
+                self.send_due_reveals();
+            }
             return self.poll_changed_view(&conv, &poll);
         }
         // The ballots as counted here, the ones that fit the poll, by
@@ -253,6 +275,7 @@ impl Core {
                     account: a.to_vec(),
                     choices: c.clone(),
                     signature: Vec::new(),
+                    commitment: Vec::new(),
                 })
                 .collect(),
             void: Vec::new(),
@@ -287,7 +310,7 @@ impl NodeHandle {
         options: Vec<String>,
         multiple: bool,
     ) -> NodeResult<MessageView> {
-        self.start_poll(to, question, options, [multiple, false]).await
+        self.start_poll(to, question, options, [multiple, false, false]).await
     }
 
     /// Starts a verifiable poll (SPEC.md §6.4.1): the conversation's
@@ -300,19 +323,33 @@ impl NodeHandle {
         options: Vec<String>,
         multiple: bool,
     ) -> NodeResult<MessageView> {
-        self.start_poll(to, question, options, [multiple, true]).await
+        self.start_poll(to, question, options, [multiple, true, false]).await
     }
 
-    /// A poll with its `[multiple, verifiable]` flags.
+    /// Starts a sealed poll (SPEC.md §6.4.3): a verifiable poll whose
+    /// ballots are sealed commitments until you close it; then every
+    /// voter's device reveals its choices and members count them.
+    pub async fn poll_create_sealed(
+        &self,
+        to: &str,
+        question: &str,
+        options: Vec<String>,
+        multiple: bool,
+    ) -> NodeResult<MessageView> {
+        self.start_poll(to, question, options, [multiple, true, true]).await
+    }
+
+    /// A poll with its `[multiple, verifiable, sealed]` flags.
     async fn start_poll(
         &self,
         to: &str,
         question: &str,
         options: Vec<String>,
-        [multiple, verifiable]: [bool; 2],
+        [multiple, verifiable, sealed]: [bool; 3],
     ) -> NodeResult<MessageView> {
         let (to, question) = (to.to_owned(), question.to_owned());
-        self.call(move |c| c.poll_create(&to, &question, options, multiple, verifiable)).await
+        let flags = [verifiable, sealed];
+        self.call(move |c| c.poll_create(&to, &question, options, multiple, flags)).await
     }
 
     /// A poll with its audit run again from the stored ballots (for a
@@ -360,7 +397,9 @@ crate::control::control_methods!(node, p => {
         let options = strings(p, "options")?;
         let multiple = p["multiple"].as_bool().unwrap_or(false);
         let (to, question) = (s(p, "to")?, s(p, "question")?);
-        if p["verifiable"].as_bool().unwrap_or(false) {
+        if p["sealed"].as_bool().unwrap_or(false) {
+            to_value(node.poll_create_sealed(to, question, options, multiple).await?)
+        } else if p["verifiable"].as_bool().unwrap_or(false) {
             to_value(node.poll_create_verifiable(to, question, options, multiple).await?)
         } else {
             to_value(node.poll_create(to, question, options, multiple).await?)

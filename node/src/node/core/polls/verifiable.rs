@@ -56,19 +56,34 @@ fn seal_context(conv: &[u8], poll: &[u8; 16], account: &[u8]) -> Vec<u8> {
     c
 }
 
+/// A sealed ballot's commitment follows this byte in a stored ballot
+/// (choices are option indexes below 12, never this).
+const COMMITTED: u8 = 0xff;
+
 fn encode_ballot(b: &SignedBallot) -> Vec<u8> {
     let mut out = b.signature.to_vec();
-    // Choices are option indexes below 12 (SPEC.md §6.4).
-    out.extend(b.choices.iter().map(|&c| c as u8));
+    match &b.commitment {
+        Some(c) => {
+            out.push(COMMITTED);
+            out.extend_from_slice(c);
+        }
+        // Choices are option indexes below 12 (SPEC.md §6.4).
+        None => out.extend(b.choices.iter().map(|&c| c as u8)),
+    }
     out
 }
 
 fn decode_ballot(account: &[u8], bytes: &[u8]) -> Option<SignedBallot> {
-    let (sig, choices) = bytes.split_at_checked(64)?;
+    let (sig, rest) = bytes.split_at_checked(64)?;
+    let (choices, commitment) = match rest.split_first() {
+        Some((&COMMITTED, c)) => (Vec::new(), Some(c.try_into().ok()?)),
+        _ => (rest.iter().map(|&c| u32::from(c)).collect(), None),
+    };
     Some(SignedBallot {
         account: account.try_into().ok()?,
-        choices: choices.iter().map(|&c| u32::from(c)).collect(),
+        choices,
         signature: sig.try_into().ok()?,
+        commitment,
     })
 }
 
@@ -77,6 +92,7 @@ fn decode_ballot(account: &[u8], bytes: &[u8]) -> Option<SignedBallot> {
 pub(in crate::node::core) fn signed_close(
     ballots: &[([u8; 32], Vec<u32>)],
     signatures: &[[u8; 64]],
+    commitments: &[[u8; 32]],
 ) -> Vec<SignedBallot> {
     ballots
         .iter()
@@ -85,6 +101,7 @@ pub(in crate::node::core) fn signed_close(
             account: *account,
             choices: choices.clone(),
             signature: signatures.get(i).copied().unwrap_or([0; 64]),
+            commitment: commitments.get(i).copied(),
         })
         .collect()
 }
@@ -113,6 +130,7 @@ impl Core {
             nonce: nonce.to_vec(),
             voters: voters.iter().map(|v| v.to_vec()).collect(),
             binding: binding.to_vec(),
+            sealed: false,
         })
     }
 
@@ -195,7 +213,9 @@ impl Core {
             // can make many) is the same ballot: only distinct choices
             // take one of the two places.
             let same = self.ballots(conv, poll, Source::Received)?;
-            if same.iter().any(|s| s.account == b.account && s.choices == b.choices) {
+            if same.iter().any(|s| {
+                s.account == b.account && s.choices == b.choices && s.commitment == b.commitment
+            }) {
                 return Ok(false);
             }
             let kept: i64 = conn.query_row(
@@ -284,22 +304,33 @@ impl Core {
         let me = self.my_account();
         poll.closed = self.history().poll_closed(conv, poll_id)?;
         poll.voters = audit.counted.len();
-        for (o, count) in poll.options.iter_mut().zip(&audit.tally) {
+        // A sealed poll shows choices only once revealed after the close
+        // (SPEC.md §6.4.3); before it, only how many sealed ballots count.
+        let (tally, shown, not_revealed) = if v.sealed {
+            self.sealed_results(conv, poll_id, spec, v, &audit, poll.closed)?
+        } else {
+            let shown = audit.counted.iter().map(|b| (b.account, b.choices.clone())).collect();
+            (audit.tally.clone(), shown, 0)
+        };
+        for (o, count) in poll.options.iter_mut().zip(&tally) {
             o.votes = *count;
         }
-        for b in &audit.counted {
-            for &c in &b.choices {
+        for (account, choices) in &shown {
+            for &c in choices {
                 if let Some(o) = poll.options.get_mut(c as usize) {
-                    o.by.push(hex::encode(b.account));
+                    o.by.push(hex::encode(account));
                 }
             }
         }
         let mine = self.ballots(conv, poll_id, Source::Received)?;
-        poll.mine = mine
-            .into_iter()
-            .find(|b| b.account.as_slice() == me)
-            .map(|b| b.choices)
-            .unwrap_or_default();
+        poll.mine = if v.sealed {
+            self.my_sealed_choices(conv, poll_id)?.unwrap_or_default()
+        } else {
+            mine.into_iter()
+                .find(|b| b.account.as_slice() == me)
+                .map(|b| b.choices)
+                .unwrap_or_default()
+        };
         let eligibility = self.eligibility(conv, poll_id)?;
         poll.verifiable = Some(PollCheckView {
             // Only a voter list this device matched against its own MLS
@@ -309,6 +340,8 @@ impl Core {
             eligibility: eligibility.name(),
             eligible: v.voters.len(),
             can_vote: v.eligible(&me),
+            sealed: v.sealed,
+            not_revealed,
             findings: audit
                 .findings
                 .iter()
@@ -326,6 +359,25 @@ impl Core {
         v: &Verifiable,
         choices: &[u32],
     ) -> NodeResult<SignedBallot> {
+        self.may_cast(conv, poll, v, choices)?;
+        let me = self.my_account();
+        let signature = self.identity.sign_ballot(poll, &v.binding, choices).ok_or_else(|| {
+            NodeError::State(
+                "this device does not hold the account key, so it cannot sign a ballot".into(),
+            )
+        })?;
+        let account = me.as_slice().try_into().map_err(internal)?;
+        Ok(SignedBallot { account, choices: choices.to_vec(), signature, commitment: None })
+    }
+
+    /// Whether this account may cast its one ballot in a verifiable poll.
+    pub(super) fn may_cast(
+        &self,
+        conv: &[u8],
+        poll: &[u8; 16],
+        v: &Verifiable,
+        choices: &[u32],
+    ) -> NodeResult<()> {
         let me = self.my_account();
         if !v.eligible(&me) {
             return Err(NodeError::State(
@@ -343,13 +395,7 @@ impl Core {
                 "you have voted in this verifiable poll; its ballots cannot be changed".into(),
             ));
         }
-        let signature = self.identity.sign_ballot(poll, &v.binding, choices).ok_or_else(|| {
-            NodeError::State(
-                "this device does not hold the account key, so it cannot sign a ballot".into(),
-            )
-        })?;
-        let account = me.as_slice().try_into().map_err(internal)?;
-        Ok(SignedBallot { account, choices: choices.to_vec(), signature })
+        Ok(())
     }
 
     /// The creator's close of a verifiable poll: the ballots its audit
@@ -400,7 +446,12 @@ mod tests {
 
     #[test]
     fn a_ballot_round_trips_through_its_stored_form() {
-        let b = SignedBallot { account: [3; 32], choices: vec![0, 4, 11], signature: [8; 64] };
+        let b = SignedBallot {
+            account: [3; 32],
+            choices: vec![0, 4, 11],
+            signature: [8; 64],
+            commitment: None,
+        };
         assert_eq!(decode_ballot(&[3; 32], &encode_ballot(&b)), Some(b));
         assert_eq!(decode_ballot(&[3; 32], &[1; 63]), None, "too short for a signature");
     }
