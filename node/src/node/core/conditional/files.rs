@@ -235,51 +235,34 @@ impl Core {
     /// A download finished: a conditional file that opened before its
     /// bytes were all here opens now.
     pub(in crate::node::core) fn conditional_bytes_here(&mut self, transfer: &[u8; 16]) {
-        let waiting: Vec<(Vec<u8>, Vec<u8>)> = {
-            let conn = self.db.conn();
-            let rows = conn
-                .prepare(
-                    "SELECT conversation_id, message_id FROM conditional_files \
-                     WHERE file_id = ?1 AND state = 'waiting'",
-                )
-                .and_then(|mut s| {
-                    s.query_map([transfer.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                });
-            match rows {
-                Ok(rows) => rows,
-                Err(e) => return tracing::error!(error = %e, "reading conditional files failed"),
-            }
-        };
-        for (conv, id) in waiting {
-            if let Ok(id) = <[u8; 16]>::try_from(id.as_slice()) {
-                self.unseal_if_here(&conv, &id);
-            }
-        }
+        self.unseal_where("file_id = ?1 AND state = 'waiting'", [transfer.as_slice()]);
     }
 
     /// At start: conditional files whose opening was cut short, or whose
     /// bytes came just before the node stopped, open now.
     pub(in crate::node::core) fn resume_conditional_files(&mut self) {
+        self.unseal_where("state IN ('waiting', 'opening')", []);
+    }
+
+    /// Tries to open the kept conditional files that `condition` picks.
+    fn unseal_where(&mut self, condition: &str, args: impl rusqlite::Params) {
         let rows: rusqlite::Result<Vec<(Vec<u8>, Vec<u8>)>> = self
             .db
             .conn()
-            .prepare(
-                "SELECT conversation_id, message_id FROM conditional_files \
-                 WHERE state IN ('waiting', 'opening')",
-            )
+            .prepare(&format!(
+                "SELECT conversation_id, message_id FROM conditional_files WHERE {condition}"
+            ))
             .and_then(|mut s| {
-                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()
+                s.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()
             });
-        match rows {
-            Ok(rows) => {
-                for (conv, id) in rows {
-                    if let Ok(id) = <[u8; 16]>::try_from(id.as_slice()) {
-                        self.unseal_if_here(&conv, &id);
-                    }
-                }
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(e) => return tracing::error!(error = %e, "reading conditional files failed"),
+        };
+        for (conv, id) in rows {
+            if let Ok(id) = <[u8; 16]>::try_from(id.as_slice()) {
+                self.unseal_if_here(&conv, &id);
             }
-            Err(e) => tracing::error!(error = %e, "reading conditional files failed"),
         }
     }
 

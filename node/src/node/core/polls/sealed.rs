@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension as _, params};
 use zeroize::Zeroizing;
 
 use super::super::Core;
-use super::verifiable::Source;
+use super::verifiable::{Source, no_account_key};
 use crate::node::{NodeError, NodeResult};
 
 /// What the view of a sealed poll shows: votes per option, who chose what
@@ -60,11 +60,7 @@ impl Core {
         let ballot = self
             .identity
             .sign_sealed_ballot(poll, &v.binding, &opening, choices)
-            .ok_or_else(|| {
-                NodeError::State(
-                    "this device does not hold the account key, so it cannot sign a ballot".into(),
-                )
-            })?;
+            .ok_or_else(no_account_key)?;
         let me = self.my_account();
         let sealed = self.field.seal(
             &mut OsRng,
@@ -146,10 +142,7 @@ impl Core {
             .into_iter()
             .any(|b| b.account.as_slice() == me && vp::reveal_opens(poll, &spec, v, &b, &reveal));
         if !counted {
-            self.db.conn().execute(
-                "UPDATE poll_openings SET revealed = 1 WHERE conversation_id = ?1 AND poll_id = ?2",
-                params![conv, poll.as_slice()],
-            )?;
+            self.mark_revealed(conv, poll)?;
             return Ok(());
         }
         let (_, recipients) = self.writable(&hex::encode(conv))?;
@@ -162,14 +155,20 @@ impl Core {
         tx.atomic(|| {
             self.send_app(conv, &recipients, content, None, false)?;
             self.keep_reveal(conv, poll, &me, &reveal, true)?;
-            self.db.conn().execute(
-                "UPDATE poll_openings SET revealed = 1 WHERE conversation_id = ?1 AND poll_id = ?2",
-                params![conv, poll.as_slice()],
-            )?;
+            self.mark_revealed(conv, poll)?;
             Ok::<_, NodeError>(())
         })?;
         self.poll_updated(conv, poll)?;
         self.pump();
+        Ok(())
+    }
+
+    /// This account's ballot of `poll` needs no reveal any more.
+    fn mark_revealed(&self, conv: &[u8], poll: &[u8; 16]) -> crate::Result<()> {
+        self.db.conn().execute(
+            "UPDATE poll_openings SET revealed = 1 WHERE conversation_id = ?1 AND poll_id = ?2",
+            params![conv, poll.as_slice()],
+        )?;
         Ok(())
     }
 

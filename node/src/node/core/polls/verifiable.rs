@@ -87,6 +87,11 @@ fn decode_ballot(account: &[u8], bytes: &[u8]) -> Option<SignedBallot> {
     })
 }
 
+/// Why this device cannot sign a ballot.
+pub(super) fn no_account_key() -> NodeError {
+    NodeError::State("this device does not hold the account key, so it cannot sign a ballot".into())
+}
+
 /// A close's signed ballots as received: an unsigned close of a verifiable
 /// poll gets all-zero signatures, which the audit refuses.
 pub(in crate::node::core) fn signed_close(
@@ -322,15 +327,15 @@ impl Core {
                 }
             }
         }
-        let mine = self.ballots(conv, poll_id, Source::Received)?;
         poll.mine = if v.sealed {
-            self.my_sealed_choices(conv, poll_id)?.unwrap_or_default()
+            self.my_sealed_choices(conv, poll_id)?
         } else {
-            mine.into_iter()
+            self.ballots(conv, poll_id, Source::Received)?
+                .into_iter()
                 .find(|b| b.account.as_slice() == me)
                 .map(|b| b.choices)
-                .unwrap_or_default()
-        };
+        }
+        .unwrap_or_default();
         let eligibility = self.eligibility(conv, poll_id)?;
         poll.verifiable = Some(PollCheckView {
             // Only a voter list this device matched against its own MLS
@@ -361,11 +366,8 @@ impl Core {
     ) -> NodeResult<SignedBallot> {
         self.may_cast(conv, poll, v, choices)?;
         let me = self.my_account();
-        let signature = self.identity.sign_ballot(poll, &v.binding, choices).ok_or_else(|| {
-            NodeError::State(
-                "this device does not hold the account key, so it cannot sign a ballot".into(),
-            )
-        })?;
+        let signature =
+            self.identity.sign_ballot(poll, &v.binding, choices).ok_or_else(no_account_key)?;
         let account = me.as_slice().try_into().map_err(internal)?;
         Ok(SignedBallot { account, choices: choices.to_vec(), signature, commitment: None })
     }
