@@ -140,10 +140,10 @@ impl<R: CryptoRngCore + ?Sized> rand_core_010::TryCryptoRng for Rng010<'_, R> {}
 /// Why shares cannot be made or used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShareError {
-    /// k must be 2..=n and n 2..=16.
-    #[error("a members lock needs 2..=16 holders and a threshold of 2..=holders")]
+    /// k must be 1..=n and n 1..=16 (a members lock asks k >= 2 itself).
+    #[error("a lock needs 1..=16 shares and a threshold of 1..=shares")]
     Threshold,
-    /// Fewer than two distinct shares, or ones that do not fit together.
+    /// No shares, or ones that do not fit together.
     #[error("the shares do not make a key part")]
     Combine,
     /// A sealed share does not open with this device's key, or does not
@@ -170,7 +170,7 @@ pub fn split(
     n: usize,
 ) -> Result<Vec<Share>, ShareError> {
     use vsss_rs::{Gf256, IdentifierGf256, ShareIdentifier as _};
-    if !(2..=16).contains(&n) || !(2..=n).contains(&k) {
+    if !(1..=16).contains(&n) || !(1..=n).contains(&k) {
         return Err(ShareError::Threshold);
     }
     let mut out: Vec<Share> = (1..=n as u8)
@@ -208,8 +208,14 @@ pub fn combine(shares: &[Share]) -> Result<Part, ShareError> {
     let mut xs: Vec<u8> = shares.iter().map(|s| s[0]).collect();
     xs.sort_unstable();
     xs.dedup();
-    if xs.len() != shares.len() || xs.len() < 2 || xs[0] == 0 {
+    if xs.len() != shares.len() || xs.is_empty() || xs[0] == 0 {
         return Err(ShareError::Combine);
+    }
+    // A threshold of 1 (a relay lock's, §6.10.6): every share's y is the part.
+    if let [one] = shares {
+        let mut part = Zeroizing::new([0u8; 32]);
+        part.copy_from_slice(&one[1..]);
+        return Ok(part);
     }
     let input: Zeroizing<Vec<Vec<u8>>> =
         Zeroizing::new(shares.iter().map(|s| s.to_vec()).collect());
@@ -421,7 +427,14 @@ mod tests {
         }
         assert!(seen.len() > 150, "only {} values", seen.len());
         assert_eq!(combine(&[shares[0].clone(), shares[0].clone()]), Err(ShareError::Combine));
-        assert_eq!(split(&mut rng, &part, 1, 3).err(), Some(ShareError::Threshold));
+        assert_eq!(split(&mut rng, &part, 0, 3).err(), Some(ShareError::Threshold));
+        assert_eq!(split(&mut rng, &part, 4, 3).err(), Some(ShareError::Threshold));
+        // Threshold 1 (a relay lock may ask one of several relays): each
+        // share alone is the part.
+        let ones = split(&mut rng, &part, 1, 3).unwrap();
+        for s in &ones {
+            assert_eq!(*combine(std::slice::from_ref(s)).unwrap(), part);
+        }
         assert_eq!(split(&mut rng, &part, 2, 17).err(), Some(ShareError::Threshold));
     }
 

@@ -41,12 +41,16 @@ pub enum SigContext {
     Spread,
     /// An account takes its spreading message back (SPEC.md §6.11).
     SpreadRetract,
+    /// An account asks a relay that keeps a relay lock's share (SPEC.md
+    /// §6.10.6), one label per kind of request.
+    Trustee(kovan_spec::validate::TrusteeKind),
 }
 
 impl SigContext {
     /// Every context, for tests and the spec.
-    pub const ALL: [SigContext; 21] = {
+    pub const ALL: [SigContext; 24] = {
         use kovan_spec::validate::CommunityKind as K;
+        use kovan_spec::validate::TrusteeKind as T;
         [
             SigContext::DeviceCertificate,
             SigContext::SealedSender,
@@ -69,6 +73,9 @@ impl SigContext {
             SigContext::BallotKey,
             SigContext::Spread,
             SigContext::SpreadRetract,
+            SigContext::Trustee(T::Deposit),
+            SigContext::Trustee(T::CheckIn),
+            SigContext::Trustee(T::Cancel),
         ]
     };
 
@@ -85,6 +92,14 @@ impl SigContext {
             SigContext::BallotKey => "kovan/v1/ballot-key",
             SigContext::Spread => "kovan/v1/spread",
             SigContext::SpreadRetract => "kovan/v1/spread-retract",
+            SigContext::Trustee(k) => {
+                use kovan_spec::validate::TrusteeKind as T;
+                match k {
+                    T::Deposit => "kovan/v1/trustee-deposit",
+                    T::CheckIn => "kovan/v1/trustee-check-in",
+                    T::Cancel => "kovan/v1/trustee-cancel",
+                }
+            }
             SigContext::Community(k) => {
                 use kovan_spec::validate::CommunityKind as K;
                 match k {

@@ -38,6 +38,7 @@ pub mod ring_ballot;
 pub mod safety;
 pub mod spread;
 pub mod storage;
+pub mod trustee;
 
 mod error;
 pub use error::{ErrorKind, KeyError};

@@ -1,5 +1,5 @@
 //! Every kovan-spec decoder on arbitrary bytes (and a community action's
-//! signature check, an anonymous ballot's, a spreading message's
+//! and a trustee request's signature check, an anonymous ballot's, a spreading message's
 //! signature and hop chain, a conditional message's opened body): errors,
 //! never panics.
 #![no_main]
@@ -30,6 +30,9 @@ fuzz_target!(|data: &[u8]| {
     // A community action with the input's tail as its signature.
     let (tbs, sig) = data.split_at(data.len().saturating_sub(64));
     let _ = kovan_crypto::community::open_action(tbs, sig);
+    // A trustee request (SPEC.md §6.10.6), checked as a relay does.
+    let _ = kovan_spec::validate::validate_trustee_request(data);
+    let _ = kovan_crypto::trustee::open_request(tbs, sig);
     ring_ballot(data);
     spread(data);
     conditional_body(data);

@@ -124,6 +124,7 @@ bounded! {
     Text => limits::MAX_SEALED_TEXT - 16,
     NoTraceFrame => limits::MAX_NOTRACE_FRAME,
     CommunityAction => limits::MAX_COMMUNITY_ACTION,
+    TrusteeRequest => limits::MAX_TRUSTEE_REQUEST,
     ConditionalBody => limits::MAX_CONDITIONAL_BODY,
     SpreadCore => limits::MAX_SPREAD_CORE,
     Spread => limits::MAX_SPREAD,

@@ -136,9 +136,25 @@ pub const MAX_POLL_OPTION: usize = 256;
 /// Ballots listed when a poll is closed (one per voting account).
 pub const MAX_POLL_BALLOTS: usize = 10_000;
 
-/// Conditions of one conditional message (§6.10): a password, an area and
-/// members who agree.
-pub const MAX_CONDITIONS: usize = 3;
+/// Conditions of one conditional message (§6.10): a password, an area,
+/// members who agree and relays that keep shares.
+pub const MAX_CONDITIONS: usize = 4;
+/// Relays of a relay lock (§6.10.6).
+pub const MAX_TRUSTEES: usize = 8;
+/// A trustee relay's base URL, bytes.
+pub const MAX_TRUSTEE_URL: usize = 256;
+/// Deposits one check-in or cancellation names (§6.10.6).
+pub const MAX_TRUSTEE_IDS: usize = 64;
+/// An encoded `TrusteeRequest`: 64 ids of 16 bytes and framing.
+pub const MAX_TRUSTEE_REQUEST: usize = 64 * 18 + 128;
+/// How far a trustee request's time may be from the relay's clock, ms.
+pub const TRUSTEE_WINDOW_MS: u64 = 5 * 60_000;
+/// How far ahead a deposit's release time may be, ms (10 years).
+pub const TRUSTEE_MAX_AHEAD_MS: u64 = 3_653 * 86_400_000;
+/// How long a relay keeps a due share, or a cancelled deposit's id, ms.
+pub const TRUSTEE_KEEP_MS: u64 = 30 * 86_400_000;
+/// Deposits not yet due one owner may leave with one relay.
+pub const MAX_TRUSTEE_DEPOSITS: i64 = 1_000;
 /// A conditional message's hint, shown while it is sealed.
 pub const MAX_CONDITIONAL_HINT: usize = 256;
 /// Holders of a members lock (§6.10.3).

@@ -15,6 +15,7 @@ mod places;
 mod polls;
 mod seal;
 mod spread;
+mod trustee;
 
 pub use calls::*;
 pub use communities::*;
@@ -26,6 +27,7 @@ pub use places::*;
 pub use polls::*;
 pub use seal::*;
 pub use spread::*;
+pub use trustee::*;
 
 /// A 16-byte message id.
 pub type MessageId = [u8; limits::ID_LEN];

@@ -30,6 +30,37 @@ pub enum Lock {
         /// When holders' nodes release by themselves (§6.10.4).
         release: Release,
     },
+    /// Opens once `threshold` of the relays release their shares, which
+    /// they do by themselves when `release` says (§6.10.6).
+    Relays {
+        /// 1..=trustees.
+        threshold: u8,
+        /// Distinct relays, in the sender's order (share x = position + 1).
+        trustees: Vec<RelayTrustee>,
+        /// When the relays release; at least one of its times is set.
+        release: Release,
+    },
+}
+
+/// A relay that keeps a share of a relay lock (§6.10.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayTrustee {
+    /// The relay's base URL.
+    pub relay: String,
+    /// The deposit's id on it.
+    pub deposit: [u8; 16],
+    /// SHA-256 of the context and the share.
+    pub commitment: [u8; 32],
+}
+
+/// Whether `url` is a relay's base URL as a relay lock names it: `http://`
+/// or `https://`, a host, printable ASCII without spaces, no query or
+/// fragment, at most 256 bytes.
+pub fn is_trustee_url(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    url.len() <= limits::MAX_TRUSTEE_URL
+        && rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
+        && url.bytes().all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#')
 }
 
 /// When the holders' nodes of a members lock release their shares by
@@ -131,15 +162,51 @@ fn members(m: wire::MembersLock) -> Result<Lock, String> {
     if accounts.len() != n {
         return Err("a members lock names an account twice".into());
     }
-    let silence_ms = (m.silence_ms != 0).then_some(m.silence_ms);
+    let release = release(m.release_at_ms, m.silence_ms)?;
+    Ok(Lock::Members { threshold: m.threshold as u8, holders, release })
+}
+
+/// A lock's release times (0: not set).
+pub(super) fn release(at_ms: u64, silence_ms: u64) -> Result<Release, String> {
+    let silence_ms = (silence_ms != 0).then_some(silence_ms);
     if silence_ms.is_some_and(|s| !(limits::MIN_SILENCE_MS..=limits::MAX_SILENCE_MS).contains(&s)) {
         return Err("a dead man's switch waits an hour to 366 days".into());
     }
-    if m.release_at_ms > limits::MAX_TIME_MS {
-        return Err("a members lock's release time is after the year 9999".into());
+    if at_ms > limits::MAX_TIME_MS {
+        return Err("a lock's release time is after the year 9999".into());
     }
-    let release = Release { at_ms: (m.release_at_ms != 0).then_some(m.release_at_ms), silence_ms };
-    Ok(Lock::Members { threshold: m.threshold as u8, holders, release })
+    Ok(Release { at_ms: (at_ms != 0).then_some(at_ms), silence_ms })
+}
+
+fn relays(m: wire::RelayLock) -> Result<Lock, String> {
+    let n = m.trustees.len();
+    if !(1..=limits::MAX_TRUSTEES).contains(&n) {
+        return Err("a relay lock has 1..=8 relays".into());
+    }
+    if m.threshold < 1 || m.threshold as usize > n {
+        return Err("a relay lock's threshold is 1..=its relays".into());
+    }
+    let mut trustees = Vec::with_capacity(n);
+    for t in m.trustees {
+        if !is_trustee_url(&t.relay) {
+            return Err("a relay lock's relay is an http(s) URL of at most 256 bytes".into());
+        }
+        trustees.push(RelayTrustee {
+            relay: t.relay,
+            deposit: t.deposit.as_slice().try_into().map_err(|_| "a deposit's id is 16 bytes")?,
+            commitment: key32(&t.commitment, "a share's commitment")?,
+        });
+    }
+    for (i, t) in trustees.iter().enumerate() {
+        if trustees[..i].iter().any(|o| o.relay == t.relay || o.deposit == t.deposit) {
+            return Err("a relay lock names a relay or a deposit twice".into());
+        }
+    }
+    let release = release(m.release_at_ms, m.silence_ms)?;
+    if !release.automatic() {
+        return Err("a relay lock says when its relays release: a time, a silence or both".into());
+    }
+    Ok(Lock::Relays { threshold: m.threshold as u8, trustees, release })
 }
 
 /// A holder's released share (§6.10.3): the share's x must be the
@@ -288,6 +355,7 @@ fn lock(c: wire::Condition) -> Result<Lock, String> {
             })
         }
         Some(Kind::Members(m)) => members(m),
+        Some(Kind::Relays(r)) => relays(r),
         None => Err("a condition of an unknown kind".into()),
     }
 }
@@ -295,7 +363,7 @@ fn lock(c: wire::Condition) -> Result<Lock, String> {
 /// Checks a conditional message's fields (SPEC.md §6.10).
 pub fn conditional(c: wire::Conditional) -> Result<ConditionalSpec, String> {
     if c.conditions.is_empty() || c.conditions.len() > limits::MAX_CONDITIONS {
-        return Err("a conditional message has 1..=3 conditions".into());
+        return Err("a conditional message has 1..=4 conditions".into());
     }
     let encoded: Vec<Vec<u8>> = c.conditions.iter().map(crate::encode).collect();
     let locks = c.conditions.into_iter().map(lock).collect::<Result<Vec<_>, _>>()?;

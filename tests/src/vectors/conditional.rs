@@ -6,7 +6,7 @@ use kovan_spec::{encode, wire};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use super::{VectorFile, file};
+use super::{VectorFile, file, seed};
 
 /// The vector's `Conditional` (also an `app-envelope.json` case) and its file.
 pub(super) fn conditional_vectors() -> anyhow::Result<(wire::Conditional, VectorFile)> {
@@ -59,6 +59,7 @@ pub(super) fn conditional_vectors() -> anyhow::Result<(wire::Conditional, Vector
             "encoding": hex::encode(encode(&c)),
             "members": members()?,
             "file": sealed_file(password, &salt, costs)?,
+            "relays": relays()?,
         }),
     );
     Ok((c, out))
@@ -213,5 +214,86 @@ fn members() -> anyhow::Result<serde_json::Value> {
         "combined_from": [1, 3],
         "combined": hex::encode(again.as_ref()),
         "lock_encoding": hex::encode(encode(&lock)),
+    }))
+}
+
+/// §6.10.6: a part split 2-of-3 among three relays that release not
+/// before 2027-01-01T00:00:00Z or after a week of silence; the relay lock;
+/// the owner's signed deposit (of the first share), check-in and
+/// cancellation.
+fn relays() -> anyhow::Result<serde_json::Value> {
+    use kovan_crypto::context::{self, SigContext};
+    use kovan_crypto::identity::AccountKey;
+    use kovan_spec::validate::TrusteeKind;
+    use wire::trustee_request::Body;
+    let part = [0x6b; 32];
+    let shares = cond::split(&mut super::poll::VectorRng::default(), &part, 2, 3)?;
+    let (release_at_ms, silence_ms) = (1_798_761_600_000u64, 7 * 86_400_000u64);
+    let relays = ["https://relay-a.example", "https://relay-b.example:8480", "http://10.0.0.7"];
+    let deposits = [[0xd1; 16], [0xd2; 16], [0xd3; 16]];
+    let trustees: Vec<wire::RelayTrustee> = relays
+        .iter()
+        .zip(&deposits)
+        .zip(&shares)
+        .map(|((r, d), s)| wire::RelayTrustee {
+            relay: (*r).into(),
+            deposit: d.to_vec(),
+            commitment: cond::commitment(s).to_vec(),
+        })
+        .collect();
+    let lock = wire::Condition {
+        kind: Some(wire::condition::Kind::Relays(wire::RelayLock {
+            threshold: 2,
+            trustees: trustees.clone(),
+            release_at_ms,
+            silence_ms,
+        })),
+    };
+    let again = cond::combine(&[shares[1].clone(), shares[2].clone()])?;
+    anyhow::ensure!(*again == part, "shares 2 and 3 give the part");
+    let owner = AccountKey::from_seed(&seed(0x81));
+    let created_ms = 1_790_000_000_000u64;
+    let ids = || wire::TrusteeIds { deposits: vec![deposits[0].to_vec()] };
+    let mut requests = serde_json::Map::new();
+    for (name, kind, body) in [
+        (
+            "deposit",
+            TrusteeKind::Deposit,
+            Body::Deposit(wire::TrusteeDeposit {
+                deposit: deposits[0].to_vec(),
+                share: shares[0].to_vec(),
+                release_at_ms,
+                silence_ms,
+            }),
+        ),
+        ("check_in", TrusteeKind::CheckIn, Body::CheckIn(ids())),
+        ("cancel", TrusteeKind::Cancel, Body::Cancel(ids())),
+    ] {
+        let req = wire::TrusteeRequest {
+            owner: owner.id().as_bytes().to_vec(),
+            created_ms,
+            body: Some(body),
+        };
+        let (bytes, sig) = kovan_crypto::trustee::sign_request(&owner, &req)?;
+        kovan_crypto::trustee::open_request(&bytes, &sig)?;
+        requests.insert(
+            name.into(),
+            json!({
+                "request": hex::encode(&bytes),
+                "signing_input": hex::encode(context::signing_input(SigContext::Trustee(kind), &bytes)),
+                "signature": hex::encode(sig),
+            }),
+        );
+    }
+    Ok(json!({
+        "description": "SPEC.md §6.10.6: the part split 2-of-3 as a members lock's (Shamir over GF(2^8), x = relay's place + 1), commitment = SHA-256('kovan/v1/conditional-share' || share); the RelayLock condition; TrusteeRequest encodings signed by the owner's account key under kovan/v1/trustee-deposit, -check-in and -cancel (§2.1)",
+        "part": hex::encode(part),
+        "shares": shares.iter().map(|s| hex::encode(s.as_ref())).collect::<Vec<_>>(),
+        "commitments": trustees.iter().map(|t| hex::encode(&t.commitment)).collect::<Vec<_>>(),
+        "combined_from": [2, 3],
+        "lock_encoding": hex::encode(encode(&lock)),
+        "owner_seed": hex::encode(seed(0x81)),
+        "owner": hex::encode(owner.id().as_bytes()),
+        "requests": requests,
     }))
 }
