@@ -50,6 +50,8 @@ const ROUTES: &[(Method, &str)] = &[
     (Method::DELETE, "/v1/blobs/{}"),
     (Method::DELETE, "/v1/sessions/current"),
     (Method::POST, "/v1/communities/actions"),
+    (Method::POST, "/v1/trustee"),
+    (Method::GET, "/v1/trustee/{}"),
     (Method::GET, "/v1/communities?q={}"),
     (Method::GET, "/v1/communities/joined"),
     (Method::GET, "/v1/communities/{}"),

@@ -68,6 +68,9 @@ pub struct Limits {
     /// Community reads (pages, threads, searches) per IP per minute.
     /// Default: 600.
     pub community_reads_per_ip_per_minute: u32,
+    /// Trustee requests (deposits, check-ins, cancellations, share
+    /// fetches, SPEC.md §6.10.6) per IP per minute. Default: 120.
+    pub trustee_requests_per_ip_per_minute: u32,
     /// Simultaneous password hashes (19 MiB each). Default: 4.
     pub max_concurrent_hashes: usize,
     /// Seconds a WebSocket may take to accept a frame before it is cut off
@@ -120,6 +123,7 @@ impl Default for Limits {
             lookups_per_ip_per_minute: 120,
             community_writes_per_account_per_minute: 60,
             community_reads_per_ip_per_minute: 600,
+            trustee_requests_per_ip_per_minute: 120,
             max_concurrent_hashes: 4,
             ws_send_timeout_secs: 10,
             ws_ping_secs: 30,

@@ -22,7 +22,9 @@ use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::services::{accounts, blobs, communities, directory, info, keypackages, mailbox, nat};
+use crate::services::{
+    accounts, blobs, communities, directory, info, keypackages, mailbox, nat, trustee,
+};
 
 /// The document's version: the API's, not the software's (`/v1`).
 pub const VERSION: &str = "1";
@@ -52,6 +54,7 @@ pub fn document() -> Value {
         mailbox::ApiDoc::openapi(),
         blobs::ApiDoc::openapi(),
         communities::ApiDoc::openapi(),
+        trustee::ApiDoc::openapi(),
     ] {
         doc.merge(part);
     }

@@ -23,6 +23,7 @@ pub fn routes() -> Router<Shared> {
         .merge(services::mailbox::routes())
         .merge(services::blobs::routes())
         .merge(services::communities::routes())
+        .merge(services::trustee::routes())
         .route("/v1/openapi.json", get(crate::openapi::serve))
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {

@@ -40,6 +40,8 @@ pub struct Limits {
     pub community_write: Limiter<i64>,
     /// Community reads per IP.
     pub community_read_ip: Limiter<IpAddr>,
+    /// Trustee requests and share fetches per IP.
+    pub trustee_ip: Limiter<IpAddr>,
 }
 
 /// Everything handlers share.
@@ -89,6 +91,7 @@ impl AppState {
             lookup_ip: Limiter::new(l.lookups_per_ip_per_minute, minute),
             community_write: Limiter::new(l.community_writes_per_account_per_minute, minute),
             community_read_ip: Limiter::new(l.community_reads_per_ip_per_minute, minute),
+            trustee_ip: Limiter::new(l.trustee_requests_per_ip_per_minute, minute),
         };
         Ok(Self {
             passwords: Passwords::new(l.max_concurrent_hashes)?,

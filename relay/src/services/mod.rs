@@ -13,13 +13,15 @@ pub mod info;
 pub mod keypackages;
 pub mod mailbox;
 pub mod nat;
+pub mod trustee;
 
-/// Periodic cleanup: expired envelopes, sessions (closing their sockets)
-/// and blobs.
+/// Periodic cleanup: expired envelopes, sessions (closing their sockets),
+/// blobs and kept shares.
 pub async fn sweep(st: &AppState) {
     let now = now_ms();
     mailbox::sweep(st, now).await;
     crate::sessions::sweep(st, now).await;
     blobs::sweep(st, now).await;
     communities::sweep(st, now).await;
+    trustee::sweep(st, now).await;
 }

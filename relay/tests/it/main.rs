@@ -16,6 +16,7 @@ mod mailbox;
 mod nat;
 mod schema;
 mod server;
+mod trustee;
 mod ws;
 
 /// Runs an async test body against both backends.

@@ -15,6 +15,7 @@ mod directory;
 mod keypackages;
 mod mailbox;
 mod sessions;
+mod trustee;
 
 /// A fresh, migrated store for one test.
 pub struct TestStore {
