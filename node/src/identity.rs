@@ -198,6 +198,26 @@ impl Identity {
         Ok((tbs, sig))
     }
 
+    /// Signs a request to a relay that keeps shares (SPEC.md §6.10.6) with
+    /// the account key, for this account: its encoding and signature.
+    /// Refused on a device without the account key.
+    pub fn sign_trustee_request(
+        &self,
+        created_ms: u64,
+        body: kovan_spec::wire::trustee_request::Body,
+    ) -> std::result::Result<(Vec<u8>, [u8; 64]), String> {
+        let account = self.contents.account.as_ref().ok_or_else(|| {
+            "this device does not hold the account key, so it cannot leave shares with relays"
+                .to_owned()
+        })?;
+        let request = kovan_spec::wire::TrusteeRequest {
+            owner: account.id().as_bytes().to_vec(),
+            created_ms,
+            body: Some(body),
+        };
+        kovan_crypto::trustee::sign_request(account, &request).map_err(|e| e.to_string())
+    }
+
     /// Signs a ballot of a verifiable poll (SPEC.md §6.4.1) with the
     /// account key; None on a device without it.
     pub fn sign_ballot(

@@ -284,6 +284,45 @@ pub async fn blob_download(
     Ok(resp)
 }
 
+/// `POST {base}/v1/trustee` on any relay: an owner's signed request to a
+/// relay that keeps shares (SPEC.md §6.10.6); its per-deposit results.
+pub async fn trustee_request(
+    http: &reqwest::Client,
+    base: &str,
+    request: &[u8],
+    signature: &[u8; 64],
+) -> Result<Value, RelayError> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let url = format!("{}/v1/trustee", base.trim_end_matches('/'));
+    let body = json!({ "request": b64.encode(request), "signature": b64.encode(signature) });
+    let resp = http
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| RelayError::Unreachable(e.to_string()))?;
+    if !resp.status().is_success() {
+        return Err(refused(resp).await);
+    }
+    resp.json().await.map_err(|e| RelayError::Unreachable(e.to_string()))
+}
+
+/// `GET {base}/v1/trustee/{deposit}` on any relay: a kept share's state,
+/// with the share once it is due.
+pub async fn trustee_share(
+    http: &reqwest::Client,
+    base: &str,
+    deposit: &[u8; 16],
+) -> Result<Value, RelayError> {
+    let url = format!("{}/v1/trustee/{}", base.trim_end_matches('/'), hex::encode(deposit));
+    let resp = http.get(url).send().await.map_err(|e| RelayError::Unreachable(e.to_string()))?;
+    if !resp.status().is_success() {
+        return Err(refused(resp).await);
+    }
+    resp.json().await.map_err(|e| RelayError::Unreachable(e.to_string()))
+}
+
 impl RelayClient {
     /// A client for the relay at `base` (e.g. `http://127.0.0.1:8480`).
     pub fn new(base: &str) -> Result<Self, RelayError> {

@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0027_conditional_attempts.sql"),
     include_str!("../migrations/0028_conditional_files.sql"),
     include_str!("../migrations/0029_sealed_polls.sql"),
+    include_str!("../migrations/0030_relay_locks.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

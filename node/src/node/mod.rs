@@ -52,8 +52,8 @@ pub use views::{
     Agree, Area, CallRecordView, ConditionalFileView, ConditionalView, ContactView,
     ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta, InvitationView, InviteView,
     LanPeer, LocationView, Locks, MemberView, MembersView, MessageView, PollCheckView,
-    PollFindingView, PollOptionView, PollView, ReactionView, ReceiptView, ScheduledView,
-    SearchResult, SpreadSettings, SpreadView, Status, VoiceMeta,
+    PollFindingView, PollOptionView, PollView, ReactionView, ReceiptView, RelaysView,
+    ScheduledView, SearchResult, SpreadSettings, SpreadView, Status, Trustees, VoiceMeta,
 };
 pub use views::{parse_id, shown};
 

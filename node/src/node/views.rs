@@ -20,7 +20,7 @@ mod spreads;
 pub use events::Event;
 pub use polls::{
     Agree, Area, ConditionalFileView, ConditionalView, Locks, MembersView, PollCheckView,
-    PollFindingView, PollOptionView, PollView,
+    PollFindingView, PollOptionView, PollView, RelaysView, Trustees,
 };
 pub use spreads::{SpreadSettings, SpreadView};
 

@@ -29,6 +29,7 @@ async fn a_message_sealed_with_a_password_and_an_area_opens_only_when_both_hold(
         password: Some("mavi kapı".into()),
         area: Some(Area { lat: 41.0082, lon: 28.9784, radius_m: 500 }),
         agree: None,
+        relays: None,
         hint: "doğum günün".into(),
     };
     let sent = alice.h.send_conditional("bob", secret, locks).await.unwrap();
@@ -101,12 +102,12 @@ async fn a_conditional_message_needs_a_condition_and_sane_ones() {
 }
 
 /// The message `id` of conversation `conv` as a node shows it.
-async fn conditional_of(h: &NodeHandle, conv: &str, id: &str) -> Option<MessageView> {
+pub(crate) async fn conditional_of(h: &NodeHandle, conv: &str, id: &str) -> Option<MessageView> {
     h.history(conv, None, 100).await.ok()?.into_iter().find(|m| m.id == id)
 }
 
 /// Waits until `n` shows the message as `want` says.
-async fn shows(
+pub(crate) async fn shows(
     n: &TestNode,
     conv: &str,
     id: &str,

@@ -8,6 +8,7 @@ mod cli;
 mod communities;
 mod conditional;
 mod conditional_files;
+mod conditional_relays;
 mod faults;
 mod files;
 mod friends;

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use eframe::egui::{self, Color32, RichText};
-use kovan_node::node::{Agree, Area, ConditionalFileView, ConditionalView, Locks, MessageView};
+use kovan_node::node::{
+    Agree, Area, ConditionalFileView, ConditionalView, Locks, MessageView, RelaysView, Trustees,
+};
 
 use super::bubble::Bubble;
 use crate::app::Ctx;
@@ -33,6 +35,9 @@ pub struct LockForm {
     area: String,
     members: String,
     needed: u8,
+    /// Relays that keep the key (base URLs or "mine", by commas).
+    relays: String,
+    relays_needed: u8,
     /// Holders' apps release by themselves in this many hours (0: off).
     in_hours: u32,
     /// ... once the sender has been silent this many days (0: off).
@@ -82,6 +87,28 @@ impl LockForm {
                 }
             }
         });
+        let relays: Vec<String> =
+            self.relays.split(',').map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).collect();
+        let rn = u8::try_from(relays.len()).unwrap_or(u8::MAX);
+        ui.horizontal_wrapped(|ui| {
+            field(
+                ui,
+                &tr!("chat-locked-relays"),
+                &mut self.relays,
+                &tr!("chat-locked-relays-hint"),
+                220.0,
+            );
+            if rn >= 1 {
+                // A majority unless the user says otherwise.
+                if self.relays_needed == 0 {
+                    self.relays_needed = rn / 2 + 1;
+                }
+                self.relays_needed = self.relays_needed.clamp(1, rn);
+                let l = ui.label(tr!("chat-locked-relays-needed"));
+                ui.add(egui::DragValue::new(&mut self.relays_needed).range(1..=rn))
+                    .labelled_by(l.id);
+            }
+        });
         ui.horizontal_wrapped(|ui| {
             field(
                 ui,
@@ -101,6 +128,8 @@ impl LockForm {
                 self.needed = self.needed.clamp(2, n);
                 let l = ui.label(tr!("chat-locked-members-needed"));
                 ui.add(egui::DragValue::new(&mut self.needed).range(2..=n)).labelled_by(l.id);
+            }
+            if n >= 2 || rn >= 1 {
                 let l = ui.label(tr!("chat-locked-in-hours"));
                 ui.add(egui::DragValue::new(&mut self.in_hours).range(0..=24 * 366))
                     .labelled_by(l.id);
@@ -109,13 +138,23 @@ impl LockForm {
                     .labelled_by(l.id);
             }
             let now = jiff::Timestamp::now().as_millisecond();
+            let release_at_ms =
+                (self.in_hours > 0).then(|| now + i64::from(self.in_hours) * 3_600_000);
+            let silence_ms =
+                (self.silent_days > 0).then(|| u64::from(self.silent_days) * 86_400_000);
             let agree = (n >= 2).then_some(Agree {
                 holders,
                 threshold: self.needed,
-                release_at_ms: (self.in_hours > 0)
-                    .then(|| now + i64::from(self.in_hours) * 3_600_000),
-                silence_ms: (self.silent_days > 0)
-                    .then(|| u64::from(self.silent_days) * 86_400_000),
+                release_at_ms,
+                silence_ms,
+            });
+            // Relays release only by time or silence: one of them is asked.
+            let timed = release_at_ms.is_some() || silence_ms.is_some();
+            let trustees = (rn >= 1).then_some(Trustees {
+                relays,
+                threshold: self.relays_needed,
+                release_at_ms,
+                silence_ms,
             });
             let area = match numbers(&self.area).as_slice() {
                 [lat, lon, r] if *r >= 0.0 => {
@@ -126,22 +165,63 @@ impl LockForm {
             let password = (!self.password.is_empty()).then(|| self.password.clone());
             // Names that are not 2 to 16 would send it without them.
             let members_ok = n == 0 || (2..=16).contains(&n);
+            let relays_ok = rn == 0 || ((1..=8).contains(&rn) && timed);
             let ok = (!self.text.trim().is_empty() || self.file.is_some())
                 && members_ok
-                && (password.is_some() || area.is_some() || agree.is_some());
+                && relays_ok
+                && (password.is_some() || area.is_some() || agree.is_some() || trustees.is_some());
             if ui.add_enabled(ok, egui::Button::new(tr!("chat-send-locked"))).clicked() {
                 cmds.push(Cmd::SendConditional {
                     conversation: conv.to_owned(),
                     text: std::mem::take(&mut self.text),
-                    locks: Locks { password, area, agree, hint: std::mem::take(&mut self.hint) },
+                    locks: Locks {
+                        password,
+                        area,
+                        agree,
+                        relays: trustees,
+                        hint: std::mem::take(&mut self.hint),
+                    },
                     file: self.file.take(),
                 });
                 self.password.clear();
                 self.members.clear();
+                self.relays.clear();
             }
         });
         ui.label(RichText::new(tr!("chat-locked-area-note")).small().weak());
+        if rn >= 1 {
+            ui.label(RichText::new(tr!("chat-locked-relays-note")).small().weak());
+        }
     }
+}
+
+/// What a message's relays said, for its sealed bubble; a check-in button
+/// for its sender while a dead man's switch runs.
+fn relays_part(ui: &mut egui::Ui, r: &RelaysView, outgoing: bool) -> Option<Bubble> {
+    ui.label(tr!(
+        "chat-locked-relays-shown",
+        count = r.released,
+        needed = r.threshold,
+        relays = r.relays.len()
+    ));
+    if let Some(at) = r.release_at_ms {
+        ui.label(tr!("chat-locked-relays-not-before", when = moment(at)));
+    }
+    match r.state.as_str() {
+        "cancelled" => {
+            ui.label(tr!("chat-locked-relays-cancelled"));
+        }
+        "failed" => {
+            ui.label(tr!("chat-locked-relays-failed"));
+        }
+        _ => {
+            if let Some(at) = r.next_ask_at {
+                ui.label(RichText::new(tr!("chat-locked-relays-next", when = moment(at))).small());
+            }
+        }
+    }
+    (outgoing && r.silence_ms.is_some() && ui.button(tr!("chat-check-in")).clicked())
+        .then_some(Bubble::CheckIn)
 }
 
 /// A conditional message: opened, a small mark; sealed, what it waits for
@@ -155,6 +235,10 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
             ("members", Some(m)) => {
                 tr!("chat-waits-members", needed = m.threshold, holders = m.holders.len())
             }
+            ("relays", _) => match &c.relays {
+                Some(r) => tr!("chat-waits-relays", needed = r.threshold, relays = r.relays.len()),
+                None => tr!("chat-waits-area"),
+            },
             _ => tr!("chat-waits-area"),
         })
         .collect();
@@ -171,6 +255,8 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
             if ui.button(tr!("chat-check-in")).clicked() {
                 return Some(Bubble::CheckIn);
             }
+        } else if let Some(r) = c.relays.as_ref().filter(|_| m.outgoing) {
+            return relays_part(ui, r, true).or(action);
         }
         return action;
     }
@@ -206,6 +292,9 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
             action = Some(Bubble::ReleaseShare);
         }
     }
+    if let Some(r) = &c.relays {
+        action = relays_part(ui, r, m.outgoing).or(action);
+    }
     let id = ui.id().with(("conditional-open", &m.id));
     let (mut password, mut here): (String, String) =
         ui.data(|d| d.get_temp(id)).unwrap_or_default();
@@ -215,8 +304,8 @@ pub fn card(ui: &mut egui::Ui, m: &MessageView, c: &ConditionalView) -> Option<B
     if c.area.is_some() {
         labelled(ui, &tr!("chat-locked-here"), &mut here, false);
     }
-    // A message that waits only for its members opens by itself.
-    let askable = c.waits_for.iter().any(|w| *w != "members");
+    // A message that waits only for its members and relays opens by itself.
+    let askable = c.waits_for.iter().any(|w| *w != "members" && *w != "relays");
     if askable && ui.button(tr!("chat-open-locked")).clicked() {
         let here_at = match numbers(&here).as_slice() {
             [lat, lon] => Some((*lat, *lon)),

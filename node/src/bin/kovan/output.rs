@@ -259,7 +259,7 @@ pub fn message_line(m: &Value) -> String {
                     } + &match c["members"]["due_at"].as_i64() {
                         Some(at) => format!(", released by their apps at {}", time_utc(at)),
                         None => String::new(),
-                    },
+                    } + &relays_line(&c["relays"]),
                     c["hint"].as_str().unwrap_or(""),
                     {
                         let m = &c["members"];
@@ -454,4 +454,26 @@ pub fn size(bytes: u64) -> String {
         1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
         _ => format!("{:.1} GB", bytes as f64 / 1e9),
     }
+}
+
+/// What a sealed message's relays (SPEC.md §6.10.6) said, for its line.
+fn relays_line(r: &Value) -> String {
+    let Some(k) = r["threshold"].as_u64() else { return String::new() };
+    let n = r["relays"].as_array().map_or(0, Vec::len);
+    let mut out = format!(", {} of {k} needed from {n} relays", r["released"]);
+    if let Some(at) = r["release_at_ms"].as_i64() {
+        out += &format!(", not before {}", time_utc(at));
+    }
+    if let Some(ms) = r["silence_ms"].as_u64() {
+        out += &format!(
+            ", after {} of silence",
+            humantime::format_duration(std::time::Duration::from_secs(ms / 1000))
+        );
+    }
+    match r["state"].as_str() {
+        Some("cancelled") => out += ", cancelled by its sender",
+        Some("failed") => out += ", the relays never released it",
+        _ => {}
+    }
+    out
 }

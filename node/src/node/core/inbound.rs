@@ -249,8 +249,9 @@ impl Core {
                     // Its members may have agreed before it arrived.
                     let (id, sent) = (app.message_id, app.timestamp_ms as i64);
                     self.prune_shares(&group_id, &id, spec)?;
-                    self.open_by_members(&group_id, &id, spec)?;
+                    self.open_by_shares(&group_id, &id, spec)?;
                     self.track_release(&group_id, &id, spec, sent)?;
+                    self.track_relays(&group_id, &id, spec, sent)?;
                 }
                 if stored.is_some()
                     && let Content::Location(place) = &app.content

@@ -413,6 +413,8 @@ impl NodeHandle {
     pub async fn delete(&self, conversation: &str, message_id: &str) -> NodeResult<()> {
         let conversation = conversation.to_owned();
         let target = views::parse_message_id(message_id)?;
+        // A message whose key part waits with relays: they forget it first.
+        self.cancel_relays(&conversation, &target).await?;
         self.call(move |c| c.delete(&conversation, target)).await
     }
 

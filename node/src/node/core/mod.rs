@@ -501,6 +501,7 @@ impl Core {
                 self.run_scheduled();
                 self.run_locations();
                 self.run_conditional_releases();
+                self.run_relay_asks();
                 self.run_spread_passes();
                 self.schedule();
             }

@@ -22,8 +22,23 @@ pub struct Locks {
     pub area: Option<Area>,
     /// Opens once enough of these members agree.
     pub agree: Option<Agree>,
+    /// Opens once enough of these relays release their shares.
+    pub relays: Option<Trustees>,
     /// Shown while sealed.
     pub hint: String,
+}
+
+/// Relays that keep a message's key part until its time (SPEC.md §6.10.6).
+#[derive(Debug, Clone, Default)]
+pub struct Trustees {
+    /// Their base URLs: 1..=8 distinct relays.
+    pub relays: Vec<String>,
+    /// How many of them must release: 1..=relays.
+    pub threshold: u8,
+    /// Not before this time (ms since the Unix epoch).
+    pub release_at_ms: Option<i64>,
+    /// ... and/or once the sender has been silent this long (ms).
+    pub silence_ms: Option<u64>,
 }
 
 /// Members who must agree before a message opens (SPEC.md §6.10.3).
@@ -63,6 +78,27 @@ pub struct MembersView {
     pub due_at: Option<i64>,
 }
 
+/// The relays a message's key part waits with (SPEC.md §6.10.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RelaysView {
+    /// How many must release.
+    pub threshold: u8,
+    /// Their base URLs, in the sender's order.
+    pub relays: Vec<String>,
+    /// How many released a share that matches its commitment (here).
+    pub released: usize,
+    /// Not before this time (ms).
+    pub release_at_ms: Option<i64>,
+    /// ... and/or once the sender has been silent this long (ms).
+    pub silence_ms: Option<u64>,
+    /// When this device asks the relays next (ms), while it waits.
+    pub next_ask_at: Option<i64>,
+    /// `waiting`, `released` (enough shares here), `cancelled` (too many
+    /// relays say the sender cancelled), `failed` (given up), or `sent`
+    /// (this device sent it: it asks nobody).
+    pub state: String,
+}
+
 /// A holder of a share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HolderView {
@@ -77,12 +113,14 @@ pub struct HolderView {
 /// What a conditional message waits for, as shown.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConditionalView {
-    /// `password`, `area`, `members`, in the sender's order.
+    /// `password`, `area`, `members`, `relays`, in the sender's order.
     pub waits_for: Vec<&'static str>,
     /// The area, if it has one.
     pub area: Option<Area>,
     /// The members who must agree, if it waits for them.
     pub members: Option<MembersView>,
+    /// The relays that keep its key part, if it waits for them.
+    pub relays: Option<RelaysView>,
     /// The sender's hint.
     pub hint: String,
     /// Opened on this device: `text` holds it.
@@ -130,6 +168,7 @@ impl ConditionalView {
     pub(crate) fn of(c: &kovan_spec::validate::ConditionalSpec) -> Self {
         let mut area = None;
         let mut members = None;
+        let mut relays = None;
         let waits_for = c
             .locks
             .iter()
@@ -163,6 +202,18 @@ impl ConditionalView {
                     });
                     "members"
                 }
+                kovan_spec::validate::Lock::Relays { threshold, trustees, release } => {
+                    relays = Some(RelaysView {
+                        threshold: *threshold,
+                        relays: trustees.iter().map(|t| t.relay.clone()).collect(),
+                        released: 0,
+                        release_at_ms: release.at_ms.map(|t| t as i64),
+                        silence_ms: release.silence_ms,
+                        next_ask_at: None,
+                        state: "waiting".into(),
+                    });
+                    "relays"
+                }
             })
             .collect();
         let file = c.file.as_ref().map(|f| ConditionalFileView {
@@ -176,7 +227,7 @@ impl ConditionalView {
             path: None,
             error: None,
         });
-        Self { waits_for, area, members, hint: c.hint.clone(), opened: false, file }
+        Self { waits_for, area, members, relays, hint: c.hint.clone(), opened: false, file }
     }
 }
 

@@ -116,3 +116,27 @@ fn a_file_under_a_password_goes_sealed_and_opens_from_the_cli() {
     let (_, listed, _) = text(&bob, &["history", "alice"]);
     assert!(listed.contains(&format!("[file tapu.pdf, 100000 bytes: {at}]")), "{listed}");
 }
+
+#[test]
+fn a_message_left_with_relays_opens_at_its_time_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_relay, [alice, bob]) = registered(dir.path(), ["alice", "bob"]);
+    make_friends(&alice, "alice", &bob, "bob");
+    let (ok, _, err) = text(&alice, &["send", "bob", "x", "--relays", "mine"]);
+    assert!(!ok && err.contains("say when the relays release"), "{err}");
+    let (ok, _, err) = text(&alice, &["send", "bob", "x", "--dead-man", "7d"]);
+    assert!(!ok && err.contains("--holders or --relays"), "{err}");
+    let secret = "kapının şifresi 0417";
+    let sent = alice.json(&["send", "bob", secret, "--relays", "mine", "--not-before", "+4s"]);
+    let r = &sent["conditional"]["relays"];
+    assert_eq!((&r["threshold"], &r["state"]), (&json!(1), &json!("sent")));
+    let id = sent["id"].as_str().unwrap().to_owned();
+    eventually("bob's sealed copy", || in_history(&bob, "alice", &id)["kind"] == "conditional");
+    let (_, listed, _) = text(&bob, &["history", "alice"]);
+    assert!(
+        listed.contains("[sealed until: relays") && listed.contains("0 of 1 needed from 1 relays"),
+        "{listed}"
+    );
+    assert!(!listed.contains(secret), "{listed}");
+    eventually("bob reads it at its time", || in_history(&bob, "alice", &id)["text"] == secret);
+}

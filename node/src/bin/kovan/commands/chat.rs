@@ -69,7 +69,7 @@ pub struct SendText {
     #[arg(
         long,
         value_name = "WHEN",
-        conflicts_with_all = ["password", "area", "holders", "not_before", "dead_man"]
+        conflicts_with_all = ["password", "area", "holders", "relays", "not_before", "dead_man"]
     )]
     at: Option<String>,
     #[command(flatten)]

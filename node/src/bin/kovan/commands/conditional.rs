@@ -1,5 +1,6 @@
 //! Conditional messages (X4, SPEC.md §6.10): `send --password/--area/
-//! --holders [--not-before] [--dead-man]`, `open`, `agree`, `check-in`. A password comes from --password-file, KOVAN_MESSAGE_PASSWORD or
+//! --holders/--relays [--not-before] [--dead-man]`, `open`, `agree`,
+//! `check-in`. A password comes from --password-file, KOVAN_MESSAGE_PASSWORD or
 //! a prompt, and goes to the local daemon only.
 
 use std::path::PathBuf;
@@ -35,14 +36,26 @@ pub struct SendLocks {
     /// them, which is the default.
     #[arg(long, value_name = "K", requires = "holders")]
     agree: Option<u8>,
-    /// The holders' apps release their shares by themselves, not before
-    /// this time ("+3d", "2027-01-01T09:00:00Z"); nobody agrees by hand.
-    #[arg(long, value_name = "WHEN", requires = "holders")]
+    /// Leave the key with relays (1 to 8 base URLs separated by commas;
+    /// "mine" is your own relay): each releases its share by itself when
+    /// --not-before and/or --dead-man say, by its own clock. Any relay
+    /// that offers it will do; you need no account there.
+    #[arg(long, value_name = "URLS", value_delimiter = ',')]
+    relays: Vec<String>,
+    /// How many of --relays must release: 1 up to all of them; the default
+    /// is a majority (2 of 3), so that one relay alone learns nothing and
+    /// one lost relay loses nothing.
+    #[arg(long, value_name = "K", requires = "relays")]
+    relays_needed: Option<u8>,
+    /// The holders' apps (or the relays) release their shares by
+    /// themselves, not before this time ("+3d", "2027-01-01T09:00:00Z");
+    /// nobody agrees by hand.
+    #[arg(long, value_name = "WHEN")]
     not_before: Option<String>,
-    /// A dead man's switch: the holders' apps release their shares by
-    /// themselves once you have been silent this long ("7d"; 1h to 366d).
-    /// `kovan check-in` resets it.
-    #[arg(long, value_name = "DURATION", requires = "holders")]
+    /// A dead man's switch: the holders' apps (or the relays) release
+    /// their shares by themselves once you have been silent this long
+    /// ("7d"; 1h to 366d). `kovan check-in` resets it.
+    #[arg(long, value_name = "DURATION")]
     dead_man: Option<String>,
     /// A hint shown while it is sealed.
     #[arg(long, value_name = "TEXT")]
@@ -71,7 +84,13 @@ fn password(
 impl SendLocks {
     /// Whether any condition was asked for.
     pub fn any(&self) -> bool {
-        self.password || self.area.is_some() || !self.holders.is_empty()
+        // --not-before or --dead-man alone is an error `send` reports.
+        self.password
+            || self.area.is_some()
+            || !self.holders.is_empty()
+            || !self.relays.is_empty()
+            || self.not_before.is_some()
+            || self.dead_man.is_some()
     }
 
     /// Sends `text` (with the file at `file`, an absolute path) under
@@ -99,6 +118,19 @@ impl SendLocks {
             ),
             None => None,
         };
+        if (self.not_before.is_some() || self.dead_man.is_some())
+            && self.holders.is_empty()
+            && self.relays.is_empty()
+        {
+            anyhow::bail!("--not-before and --dead-man say when --holders or --relays release");
+        }
+        let relays = (!self.relays.is_empty()).then(|| {
+            let n = u8::try_from(self.relays.len()).unwrap_or(u8::MAX);
+            json!({
+                "relays": self.relays, "threshold": self.relays_needed.unwrap_or(n / 2 + 1),
+                "release_at_ms": release_at, "silence_ms": silence,
+            })
+        });
         let agree = (!self.holders.is_empty()).then(|| {
             let all = u8::try_from(self.holders.len()).unwrap_or(u8::MAX);
             json!({
@@ -108,7 +140,7 @@ impl SendLocks {
         });
         let password = password(self.password, self.password_file.as_ref(), true)?;
         let params = json!({
-            "to": to, "text": text, "area": area, "hint": self.hint, "agree": agree,
+            "to": to, "text": text, "area": area, "hint": self.hint, "agree": agree, "relays": relays,
             "password": password.as_ref().map(|p| p.as_str()), "path": file,
         });
         remote::run(ctx, "send_conditional", params, |v| println!("{}", message_line(v)))

@@ -300,26 +300,34 @@ impl Core {
         cond::combine(&shares).map_err(|e| NodeError::Invalid(e.to_string()))
     }
 
-    /// Opens a message whose only lock is its members once enough of them
-    /// agreed; whether it is open now.
-    pub(in crate::node::core) fn open_by_members(
+    /// Opens a message whose only locks are shares — members who agree,
+    /// relays (§6.10.6) — once enough of them are here; whether it is open
+    /// now.
+    pub(in crate::node::core) fn open_by_shares(
         &mut self,
         conv: &[u8],
         id: &[u8; 16],
         spec: &ConditionalSpec,
     ) -> NodeResult<bool> {
-        if spec.locks.len() != 1 || members_of(spec).is_none() {
+        if !spec.locks.iter().all(|l| matches!(l, Lock::Members { .. } | Lock::Relays { .. })) {
             return Ok(false);
         }
         if self.opened_text(conv, id)?.is_some() {
             return Ok(true);
         }
-        let part = match self.members_part(conv, id, spec) {
-            Ok(p) => p,
-            Err(NodeError::State(_)) => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        let body = match super::open_body(spec, &[part]) {
+        let mut parts = Vec::with_capacity(spec.locks.len());
+        for lock in &spec.locks {
+            let part = match lock {
+                Lock::Members { .. } => self.members_part(conv, id, spec),
+                _ => self.relays_part(conv, id, spec),
+            };
+            match part {
+                Ok(p) => parts.push(p),
+                Err(NodeError::State(_)) => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        let body = match super::open_body(spec, &parts) {
             Ok(b) => b,
             Err(e) => {
                 // The sender's shares do not fit together: nobody opens it.
@@ -358,7 +366,7 @@ impl Core {
         }
         if self.keep_share(conv, target, account, share)? {
             if let Some(spec) = &spec {
-                self.open_by_members(conv, target, spec)?;
+                self.open_by_shares(conv, target, spec)?;
             }
             self.members_changed(conv, target)?;
         }
@@ -441,7 +449,7 @@ impl Core {
         });
         self.send_app(conv, &recipients, content, None, false)?;
         self.keep_share(conv, id, &me, &share)?;
-        self.open_by_members(conv, id, spec)?;
+        self.open_by_shares(conv, id, spec)?;
         let view = self.message_view(conv, id)?.ok_or_else(|| internal("message vanished"))?;
         self.emit(Event::MessageEdited { message: view.clone() });
         self.flush_events();

@@ -7,6 +7,7 @@
 
 mod files;
 mod members;
+mod relays;
 mod timers;
 
 use files::Outbound;
@@ -21,7 +22,7 @@ use zeroize::Zeroizing;
 
 use super::{Core, internal};
 use crate::control::{s, to_value};
-use crate::node::views::{Agree, Area, Event, Locks, MessageView};
+use crate::node::views::{Agree, Area, Event, Locks, MessageView, Trustees};
 use crate::node::{NodeError, NodeHandle, NodeResult, views};
 
 /// Argon2id costs of a password lock: what the keystore uses.
@@ -159,7 +160,13 @@ impl Core {
     pub(super) fn forget_derived(&self, conv: &[u8], id: &[u8; 16]) -> crate::Result<()> {
         self.forget_conditional_file(conv, id)?;
         let conn = self.db.conn();
-        for table in ["conditional_opened", "conditional_shares", "conditional_timers"] {
+        for table in [
+            "conditional_opened",
+            "conditional_shares",
+            "conditional_timers",
+            "conditional_relay_shares",
+            "conditional_relay_fetches",
+        ] {
             conn.execute(
                 &format!("DELETE FROM {table} WHERE conversation_id = ?1 AND message_id = ?2"),
                 params![conv, id.as_slice()],
@@ -187,6 +194,9 @@ impl Core {
             c.opened = text.is_some();
             if let Some(m) = c.members.as_mut() {
                 self.members_view(conv, &id, m)?;
+            }
+            if let Some(r) = c.relays.as_mut() {
+                self.relays_view(conv, &id, view.outgoing, r)?;
             }
             if let Some(f) = c.file.as_mut() {
                 self.conditional_file_view(conv, &id, f)?;
@@ -258,9 +268,14 @@ impl NodeHandle {
         if (text.trim().is_empty() && file.is_none()) || text.len() > limits::MAX_TEXT {
             return Err(NodeError::Invalid("the message is empty or longer than 64 KiB".into()));
         }
-        if locks.password.is_none() && locks.area.is_none() && locks.agree.is_none() {
+        if locks.password.is_none()
+            && locks.area.is_none()
+            && locks.agree.is_none()
+            && locks.relays.is_none()
+        {
             return Err(NodeError::Invalid(
-                "say what the message waits for: a password, an area, members who agree".into(),
+                "say what the message waits for: a password, an area, members who agree, relays"
+                    .into(),
             ));
         }
         if locks.hint.len() > limits::MAX_CONDITIONAL_HINT {
@@ -316,6 +331,13 @@ impl NodeHandle {
             let who = to.to_owned();
             let (lock, part) = self.call(move |c| c.members_lock(&who, &id, &agree)).await?;
             conditions.push(wire::condition::Kind::Members(lock));
+            parts.push(part);
+        }
+        // Last: the relays keep their shares only once everything else is
+        // ready (a failure before would leave them shares for nothing).
+        if let Some(t) = &locks.relays {
+            let (lock, part) = self.relay_lock(t).await?;
+            conditions.push(wire::condition::Kind::Relays(lock));
             parts.push(part);
         }
         let conditions: Vec<wire::Condition> =
@@ -387,6 +409,10 @@ impl NodeHandle {
                     let (conv, spec) = (conv.clone(), spec.clone());
                     parts.push(self.call(move |c| c.members_part(&conv, &id, &spec)).await?);
                 }
+                Lock::Relays { .. } => {
+                    let (conv, spec) = (conv.clone(), spec.clone());
+                    parts.push(self.call(move |c| c.relays_part(&conv, &id, &spec)).await?);
+                }
             }
         }
         let body = open_body(&spec, &parts)?;
@@ -423,10 +449,23 @@ crate::control::control_methods!(node, p => {
                 silence_ms: a["silence_ms"].as_u64(),
             }),
         };
+        let relays = match &p["relays"] {
+            serde_json::Value::Null => None,
+            r => Some(Trustees {
+                relays: crate::control::strings(r, "relays")?,
+                threshold: r["threshold"]
+                    .as_u64()
+                    .and_then(|k| u8::try_from(k).ok())
+                    .ok_or_else(|| NodeError::Invalid("\"relays\" needs threshold".into()))?,
+                release_at_ms: r["release_at_ms"].as_i64(),
+                silence_ms: r["silence_ms"].as_u64(),
+            }),
+        };
         let locks = Locks {
             password: p["password"].as_str().map(str::to_owned),
             area,
             agree,
+            relays,
             hint: p["hint"].as_str().unwrap_or_default().to_owned(),
         };
         let text = p["text"].as_str().unwrap_or_default();

@@ -100,11 +100,17 @@ impl Core {
         Ok(moved > 0)
     }
 
-    /// The sender says it is still there (SPEC.md §6.10.4).
-    fn check_in(&mut self, who: &str, id: &[u8; 16]) -> NodeResult<MessageView> {
+    /// The sender says it is still there (SPEC.md §6.10.4); `relays_told`
+    /// when its relays (§6.10.6) took the check-in already, which is then
+    /// enough for a message whose holders do not release by themselves.
+    fn check_in(&mut self, who: &str, id: &[u8; 16], relays_told: bool) -> NodeResult<MessageView> {
         let (conv, spec) = self.conditional_spec(who, id)?;
         let mine = self.history().get(&conv, id)?.is_some_and(|m| m.outgoing);
-        if !mine || release_of(&spec).is_none_or(|r| r.silence_ms.is_none()) {
+        let holders_wait = release_of(&spec).is_some_and(|r| r.silence_ms.is_some());
+        if relays_told && !holders_wait {
+            return self.message_view(&conv, id)?.ok_or_else(|| internal("message vanished"));
+        }
+        if !mine || !holders_wait {
             return Err(NodeError::Invalid(
                 "only the sender of a message with a dead man's switch checks in".into(),
             ));
@@ -206,10 +212,12 @@ impl Core {
 /// Dead man's switches.
 impl NodeHandle {
     /// Checks in on a conditional message with a dead man's switch this
-    /// account sent: its holders count the silence again from now.
+    /// account sent: its holders and its relays count the silence again
+    /// from now.
     pub async fn check_in(&self, conversation: &str, message: &str) -> NodeResult<MessageView> {
         let id = views::parse_message_id(message)?;
         let who = conversation.to_owned();
-        self.call(move |c| c.check_in(&who, &id)).await
+        let relays_told = self.check_in_relays(&who, &id).await?;
+        self.call(move |c| c.check_in(&who, &id, relays_told)).await
     }
 }
