@@ -277,6 +277,35 @@ fn a_file_locked_with_a_password_arrives_sealed_and_opens_in_the_window() {
 }
 
 #[test]
+fn a_message_left_with_a_relay_waits_for_it_and_its_sender_checks_in() {
+    let mut t = two_friends();
+    open_chats(&mut t);
+    let Two { alice, bob, .. } = &mut t;
+    click(alice, "Attach, location, poll, send later");
+    type_into(alice, "Locked message", "vasiyetim");
+    type_into(alice, "Relays that keep the key", "mine");
+    until(alice, "how many relays", |h| has(h, "How many must release"));
+    assert!(has_text(alice, "none of them sees the message"), "the relays' note");
+    type_into(alice, "If I stay silent for (days)", "2");
+    click(alice, "Send locked");
+    until(alice, "her own copy", |h| has_text(h, "Opened (1 of 1 relays releasing)"));
+
+    // Bob sees what it waits for, and nothing to open it with by hand.
+    until(bob, "the sealed message", |h| has_text(h, "Sealed until: 1 of 1 relays releasing"));
+    until(bob, "what the relays said", |h| has_text(h, "Relays that released: 0 of 1 needed"));
+    assert!(!has_text(bob, "vasiyetim"), "it opened early");
+    assert!(!has(bob, "Open"), "a message that waits for relays has nothing to open by hand");
+    // Alice's dead man's switch: she checks in with her relay.
+    click(alice, "I'm here (check in)");
+    // The check-in goes to the relay from the backend: no error comes back.
+    for _ in 0..40 {
+        alice.step();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(alice.state().errors().is_empty(), "{:?}", alice.state().errors());
+}
+
+#[test]
 fn a_group_is_made_joined_written_in_and_a_member_muted() {
     let mut t = two_friends();
     open_chats(&mut t);
