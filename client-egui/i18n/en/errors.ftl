@@ -357,7 +357,6 @@ node-too-late-this-message-has-been-released = too late: this message has been r
 node-the-time-it-opens-at-is-too-far-away = the time it opens at is too far away
 node-relay-named-twice = { $arg } is named twice
 node-not-a-relay-address-of-at-most = { $arg } is not a relay address of at most 256 characters
-node-the-message-was-not-deleted-so-its-share = { $arg }; the message was not deleted, so that its share can still be cancelled: try again
 node-relays-needs-threshold = "relays" needs threshold
 node-a-relay-did-not-take-the-check-in = a relay did not take the check-in: { $arg }
 node-between-and-of-the-relays-must-release = between 1 and { $arg } of the relays must release

@@ -353,7 +353,6 @@ node-too-late-this-message-has-been-released = çok geç: bu mesaj açığa çı
 node-the-time-it-opens-at-is-too-far-away = açılacağı zaman çok uzak
 node-relay-named-twice = { $arg } iki kez yazılmış
 node-not-a-relay-address-of-at-most = { $arg } en çok 256 karakterlik bir röle adresi değil
-node-the-message-was-not-deleted-so-its-share = { $arg }; mesaj silinmedi, böylece payı hâlâ iptal edilebilir: yeniden deneyin
 node-relays-needs-threshold = "relays" için threshold gerekli
 node-a-relay-did-not-take-the-check-in = bir röle yoklamayı almadı: { $arg }
 node-between-and-of-the-relays-must-release = rölelerden 1 ile { $arg } arası bırakmalı

@@ -146,12 +146,22 @@ async fn relays_keep_a_dead_man_switch_shut_while_the_sender_checks_in() {
         assert!(v["due_ms"].as_i64().unwrap() > before, "the check-in did not move it: {v}");
     }
 
-    // Deleting it for everyone cancels the shares first: gone for good.
+    // Deleting it for everyone cancels the shares: at once with the relay
+    // that is up, and with the one that is down once it is back.
+    let (addr, r2_dir) = (r2.relay.addr, r2.dir.clone());
+    r2.relay.shutdown(Duration::from_secs(2)).await;
     alice.h.delete("bob", &will.id).await.unwrap();
-    for t in &ts {
-        assert_eq!(share_state(t).await["state"], "cancelled");
-    }
     shows(&bob, "alice", &will.id, "its deletion", |m| m.kind == "deleted").await;
+    assert_eq!(share_state(&ts[0]).await["state"], "cancelled");
+    let config =
+        kovan_relay::RelayConfig { listen: addr, data_dir: Some(r2_dir), ..Default::default() };
+    let _back = kovan_relay::Relay::start(config).await.unwrap();
+    alice
+        .until("the cancellation at the relay that was down", |_| {
+            let t = ts[1].clone();
+            async move { share_state(&t).await["state"] == "cancelled" }
+        })
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -190,6 +190,7 @@ impl Core {
                 self.next_location_update(),
                 self.next_conditional_release(),
                 self.next_relay_ask(),
+                self.next_relay_cancel(),
                 self.next_spread_pass(),
             ];
             for at in timed.into_iter().chain(private).flatten() {

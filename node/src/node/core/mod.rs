@@ -502,6 +502,7 @@ impl Core {
                 self.run_locations();
                 self.run_conditional_releases();
                 self.run_relay_asks();
+                self.run_relay_cancels();
                 self.run_spread_passes();
                 self.schedule();
             }

@@ -251,9 +251,12 @@ impl TrusteeStore for SqlStore {
                     let due_ms = due(r.release_at_ms, r.silence_ms, heard);
                     // Only a silence moves; a check-in never brings it back.
                     let due_ms = due_ms.max(r.due_ms);
-                    sqlx::query(
+                    // Only if no later request was taken meanwhile (two
+                    // check-ins at once on PostgreSQL): the later one wins.
+                    let moved = sqlx::query(
                         "UPDATE trustee_deposits SET last_heard_ms = $2, last_request_ms = $3, \
-                         due_ms = $4, changed_ms = $5 WHERE id = $1",
+                         due_ms = $4, changed_ms = $5 WHERE id = $1 AND last_request_ms < $3 \
+                         AND state = 'held'",
                     )
                     .bind(id.as_slice())
                     .bind(heard)
@@ -261,8 +264,9 @@ impl TrusteeStore for SqlStore {
                     .bind(due_ms)
                     .bind(now)
                     .execute(&mut *tx)
-                    .await?;
-                    Outcome::Waiting(due_ms)
+                    .await?
+                    .rows_affected();
+                    if moved == 1 { Outcome::Waiting(due_ms) } else { Outcome::Stale }
                 }
             };
             out.push(outcome);

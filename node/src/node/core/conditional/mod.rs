@@ -333,6 +333,10 @@ impl NodeHandle {
             conditions.push(wire::condition::Kind::Members(lock));
             parts.push(part);
         }
+        let outbound = match (file, prep) {
+            (Some(path), Some(prep)) => Some(self.seal_conditional_file(prep, path).await?),
+            _ => None,
+        };
         // Last: the relays keep their shares only once everything else is
         // ready (a failure before would leave them shares for nothing).
         if let Some(t) = &locks.relays {
@@ -344,10 +348,6 @@ impl NodeHandle {
             conditions.into_iter().map(|k| wire::Condition { kind: Some(k) }).collect();
         let encoded: Vec<Vec<u8>> = conditions.iter().map(kovan_spec::encode).collect();
         let key = cond::content_key(&parts);
-        let outbound = match (file, prep) {
-            (Some(path), Some(prep)) => Some(self.seal_conditional_file(prep, path).await?),
-            _ => None,
-        };
         let body = Zeroizing::new(kovan_spec::encode(&wire::ConditionalBody {
             text: text.clone(),
             file: outbound.as_ref().map(|o| files::wire_key(&o.file)),

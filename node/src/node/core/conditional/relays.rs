@@ -39,6 +39,9 @@ const MAX_RETRY_MS: i64 = 3_600_000;
 /// A device gives up this long after the last due time it learned (relays
 /// keep a due share for as long).
 const GIVE_UP_MS: i64 = 30 * 86_400_000;
+/// A cancellation that did not reach its relay is sent again this much
+/// later, doubling up to an hour, for 30 days.
+const FIRST_CANCEL_RETRY_MS: i64 = 5_000;
 
 /// The relay lock of a message, if it has one.
 pub(super) fn relays_of(spec: &ConditionalSpec) -> Option<(u8, &[RelayTrustee], Release)> {
@@ -60,6 +63,8 @@ fn http() -> NodeResult<reqwest::Client> {
         .timeout(Duration::from_secs(20))
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
+        // A relay's address is the sender's choice: never followed elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(internal)?;
     Ok(HTTP.get_or_init(|| c).clone())
@@ -487,7 +492,10 @@ impl NodeHandle {
         }
         if let Some((relay, why)) = refused {
             // Take back what the others kept: the message will not go.
-            self.trustee_requests(&kept, Kind::Cancel).await.ok();
+            for (relay, deposit) in &kept {
+                let _ =
+                    one_request(&self.inner.identity, &http, relay, deposit, Kind::Cancel).await;
+            }
             return Err(NodeError::State(format!(
                 "the relay at {relay} did not keep its share, so nothing was sent: {why}"
             )));
@@ -501,37 +509,6 @@ impl NodeHandle {
         Ok((lock, dealt.part))
     }
 
-    /// Sends a check-in or a cancellation for `deposits` (grouped by relay);
-    /// the relays' word per deposit, or the first relay that could not be
-    /// reached.
-    async fn trustee_requests(
-        &self,
-        deposits: &[(String, [u8; 16])],
-        kind: Kind,
-    ) -> NodeResult<Vec<String>> {
-        let created = u64::try_from(crate::clock::system_now_ms()).unwrap_or(0);
-        let http = http()?;
-        let mut words = Vec::with_capacity(deposits.len());
-        for (relay, deposit) in deposits {
-            let ids = wire::TrusteeIds { deposits: vec![deposit.to_vec()] };
-            let body = match kind {
-                Kind::CheckIn => Body::CheckIn(ids),
-                Kind::Cancel => Body::Cancel(ids),
-            };
-            let (bytes, sig) = self
-                .inner
-                .identity
-                .sign_trustee_request(created, body)
-                .map_err(NodeError::Invalid)?;
-            let v =
-                relay_client::trustee_request(&http, relay, &bytes, &sig).await.map_err(|e| {
-                    NodeError::State(format!("the relay at {relay} could not be reached: {e}"))
-                })?;
-            words.push(deposit_state(&v).to_owned());
-        }
-        Ok(words)
-    }
-
     /// Tells the relays of this account's message with a dead man's switch
     /// that it is still there; `Ok(false)` if it has no relay lock with one.
     pub(super) async fn check_in_relays(&self, who: &str, id: &[u8; 16]) -> NodeResult<bool> {
@@ -540,7 +517,13 @@ impl NodeHandle {
         if deposits.is_empty() {
             return Ok(false);
         }
-        let words = self.trustee_requests(&deposits, Kind::CheckIn).await?;
+        let http = http()?;
+        let mut words = Vec::with_capacity(deposits.len());
+        for (relay, deposit) in &deposits {
+            let word =
+                one_request(&self.inner.identity, &http, relay, deposit, Kind::CheckIn).await?;
+            words.push(word);
+        }
         if words.iter().any(|w| w == "released") {
             return Err(NodeError::State("too late: this message has been released".into()));
         }
@@ -551,8 +534,9 @@ impl NodeHandle {
     }
 
     /// Before this account's message with a relay lock is deleted: tells
-    /// its relays to forget their shares. An error (a relay that cannot be
-    /// reached) keeps the message, so that the user can try again.
+    /// its relays to forget their shares. A relay that cannot be reached
+    /// now is told later (`conditional_relay_cancels`), so the deletion
+    /// never waits for a relay that is down.
     pub(in crate::node::core) async fn cancel_relays(
         &self,
         who: &str,
@@ -563,11 +547,135 @@ impl NodeHandle {
         if deposits.is_empty() {
             return Ok(());
         }
-        self.trustee_requests(&deposits, Kind::Cancel).await.map_err(|e| {
-            NodeError::State(format!("{e}; the message was not deleted, so that its share can still be cancelled: try again"))
-        })?;
+        let http = http()?;
+        let mut later = Vec::new();
+        for (relay, deposit) in deposits {
+            let sent = one_request(&self.inner.identity, &http, &relay, &deposit, Kind::Cancel);
+            if let Err(e) = sent.await {
+                tracing::info!(error = %e, "a relay will be told of the cancellation later");
+                later.push((relay, deposit));
+            }
+        }
+        if !later.is_empty() {
+            self.call(move |c| c.queue_relay_cancels(&later)).await?;
+        }
         Ok(())
     }
+}
+
+impl Core {
+    /// Keeps cancellations that did not reach their relays, to send again.
+    fn queue_relay_cancels(&mut self, deposits: &[(String, [u8; 16])]) -> NodeResult<()> {
+        let now = self.options.clock.now_ms();
+        for (relay, deposit) in deposits {
+            self.db.conn().execute(
+                "INSERT OR IGNORE INTO conditional_relay_cancels \
+                 (relay, deposit, next_at, retry_ms, give_up_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    relay,
+                    deposit.as_slice(),
+                    now + FIRST_CANCEL_RETRY_MS,
+                    FIRST_CANCEL_RETRY_MS,
+                    now.saturating_add(GIVE_UP_MS)
+                ],
+            )?;
+        }
+        self.schedule();
+        Ok(())
+    }
+
+    /// When a cancellation is sent again next.
+    pub(in crate::node::core) fn next_relay_cancel(&self) -> Option<i64> {
+        self.earliest("SELECT MIN(next_at) FROM conditional_relay_cancels")
+    }
+
+    /// Sends again the cancellations whose time has come (those given up
+    /// 30 days after the deletion are dropped).
+    pub(in crate::node::core) fn run_relay_cancels(&mut self) {
+        if self.stopping {
+            return;
+        }
+        let now = self.options.clock.now_ms();
+        let conn = self.db.conn();
+        if let Err(e) = conn
+            .execute("DELETE FROM conditional_relay_cancels WHERE give_up_at < ?1", params![now])
+        {
+            tracing::warn!(error = %e, "old cancellations were not dropped");
+        }
+        let due: Vec<(String, Vec<u8>, i64)> = conn
+            .prepare_cached(
+                "SELECT relay, deposit, retry_ms FROM conditional_relay_cancels \
+                 WHERE next_at <= ?1 ORDER BY next_at LIMIT 16",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+            })
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "due cancellations were not read");
+                Vec::new()
+            });
+        let Ok(http) = http() else { return };
+        for (relay, deposit, retry_ms) in due {
+            let Ok(deposit) = <[u8; 16]>::try_from(deposit.as_slice()) else { continue };
+            // Leased while the request runs.
+            let _ = conn.execute(
+                "UPDATE conditional_relay_cancels SET next_at = ?3 WHERE relay = ?1 AND deposit = ?2",
+                params![relay, deposit.as_slice(), now.saturating_add(LEASE_MS)],
+            );
+            let (identity, http, input) = (self.identity.clone(), http.clone(), self.input.clone());
+            self.spawn(async move {
+                let sent = one_request(&identity, &http, &relay, &deposit, Kind::Cancel).await;
+                let job: crate::node::Job = Box::new(move |c: &mut Core| {
+                    c.relay_cancel_done(&relay, &deposit, sent.is_ok(), retry_ms);
+                });
+                let _ = input.send(Input::Job(job)).await;
+            });
+        }
+    }
+
+    fn relay_cancel_done(&mut self, relay: &str, deposit: &[u8; 16], sent: bool, retry_ms: i64) {
+        let now = self.options.clock.now_ms();
+        let retry = (retry_ms * 2).clamp(FIRST_CANCEL_RETRY_MS, MAX_RETRY_MS);
+        let done = if sent {
+            self.db.conn().execute(
+                "DELETE FROM conditional_relay_cancels WHERE relay = ?1 AND deposit = ?2",
+                params![relay, deposit.as_slice()],
+            )
+        } else {
+            self.db.conn().execute(
+                "UPDATE conditional_relay_cancels SET next_at = ?3, retry_ms = ?4 \
+                 WHERE relay = ?1 AND deposit = ?2",
+                params![relay, deposit.as_slice(), now + retry, retry],
+            )
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "a cancellation's state was not kept");
+        }
+        self.schedule();
+    }
+}
+
+/// Signs a check-in or a cancellation of `deposit` with the account key
+/// and sends it to `relay`: the relay's word on it, or why it could not
+/// be reached.
+async fn one_request(
+    identity: &crate::identity::Identity,
+    http: &reqwest::Client,
+    relay: &str,
+    deposit: &[u8; 16],
+    kind: Kind,
+) -> NodeResult<String> {
+    let created = u64::try_from(crate::clock::system_now_ms()).unwrap_or(0);
+    let ids = wire::TrusteeIds { deposits: vec![deposit.to_vec()] };
+    let body = match kind {
+        Kind::CheckIn => Body::CheckIn(ids),
+        Kind::Cancel => Body::Cancel(ids),
+    };
+    let (bytes, sig) = identity.sign_trustee_request(created, body).map_err(NodeError::Invalid)?;
+    let v = relay_client::trustee_request(http, relay, &bytes, &sig)
+        .await
+        .map_err(|e| NodeError::State(format!("the relay at {relay} could not be reached: {e}")))?;
+    Ok(deposit_state(&v).to_owned())
 }
 
 /// A request naming deposits.
