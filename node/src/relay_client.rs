@@ -245,18 +245,24 @@ fn device_proof(id: &Identity, username: &str, relay_peer_id: &str) -> [u8; 64] 
     kovan_crypto::identity::relay_device_proof(id.device_keys(), &data)
 }
 
+/// Sends `req` and reads its JSON answer, or the relay's refusal.
+async fn json_of<T: serde::de::DeserializeOwned>(
+    req: reqwest::RequestBuilder,
+) -> Result<T, RelayError> {
+    let resp = req.send().await.map_err(|e| RelayError::Unreachable(e.to_string()))?;
+    if !resp.status().is_success() {
+        return Err(refused(resp).await);
+    }
+    resp.json().await.map_err(|e| RelayError::Unreachable(e.to_string()))
+}
+
 /// `GET {base}/v1/blobs/{id}/info` on any relay.
 pub async fn blob_info(
     http: &reqwest::Client,
     base: &str,
     id: &str,
 ) -> Result<BlobInfo, RelayError> {
-    let url = format!("{}/v1/blobs/{id}/info", base.trim_end_matches('/'));
-    let resp = http.get(url).send().await.map_err(|e| RelayError::Unreachable(e.to_string()))?;
-    if !resp.status().is_success() {
-        return Err(refused(resp).await);
-    }
-    resp.json().await.map_err(|e| RelayError::Unreachable(e.to_string()))
+    json_of(http.get(format!("{}/v1/blobs/{id}/info", base.trim_end_matches('/')))).await
 }
 
 /// `GET {base}/v1/blobs/{id}` from byte `offset` on any relay: the
@@ -296,16 +302,7 @@ pub async fn trustee_request(
     let b64 = base64::engine::general_purpose::STANDARD;
     let url = format!("{}/v1/trustee", base.trim_end_matches('/'));
     let body = json!({ "request": b64.encode(request), "signature": b64.encode(signature) });
-    let resp = http
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .map_err(|e| RelayError::Unreachable(e.to_string()))?;
-    if !resp.status().is_success() {
-        return Err(refused(resp).await);
-    }
-    resp.json().await.map_err(|e| RelayError::Unreachable(e.to_string()))
+    json_of(http.post(url).json(&body)).await
 }
 
 /// `GET {base}/v1/trustee/{deposit}` on any relay: a kept share's state,
@@ -316,11 +313,7 @@ pub async fn trustee_share(
     deposit: &[u8; 16],
 ) -> Result<Value, RelayError> {
     let url = format!("{}/v1/trustee/{}", base.trim_end_matches('/'), hex::encode(deposit));
-    let resp = http.get(url).send().await.map_err(|e| RelayError::Unreachable(e.to_string()))?;
-    if !resp.status().is_success() {
-        return Err(refused(resp).await);
-    }
-    resp.json().await.map_err(|e| RelayError::Unreachable(e.to_string()))
+    json_of(http.get(url)).await
 }
 
 impl RelayClient {

@@ -198,12 +198,15 @@ impl LockForm {
 /// What a message's relays said, for its sealed bubble; a check-in button
 /// for its sender while a dead man's switch runs.
 fn relays_part(ui: &mut egui::Ui, r: &RelaysView, outgoing: bool) -> Option<Bubble> {
-    ui.label(tr!(
-        "chat-locked-relays-shown",
-        count = r.released,
-        needed = r.threshold,
-        relays = r.relays.len()
-    ));
+    // The sender's device asks nobody: what its recipients' got is theirs.
+    if !outgoing {
+        ui.label(tr!(
+            "chat-locked-relays-shown",
+            count = r.released,
+            needed = r.threshold,
+            relays = r.relays.len()
+        ));
+    }
     if let Some(at) = r.release_at_ms {
         ui.label(tr!("chat-locked-relays-not-before", when = moment(at)));
     }

@@ -173,6 +173,18 @@ async fn row<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     }))
 }
 
+/// What a check-in or cancellation gets for a deposit it cannot change:
+/// not the owner's (or none), cancelled, or due already; else the row.
+fn changeable(r: Option<Held>, owner: &[u8; 32], now: i64) -> Result<Held, Outcome> {
+    match r {
+        Some(r) if r.owner != owner => Err(Outcome::Unknown),
+        None => Err(Outcome::Unknown),
+        Some(r) if r.cancelled => Err(Outcome::Cancelled),
+        Some(r) if r.due_ms <= now => Err(Outcome::Released),
+        Some(r) => Ok(r),
+    }
+}
+
 impl TrusteeStore for SqlStore {
     async fn deposit(&self, d: &NewDeposit, max: i64, now: i64) -> StoreResult<Deposited> {
         let _writer = self.write_guard().await;
@@ -240,13 +252,10 @@ impl TrusteeStore for SqlStore {
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let outcome = match row(&mut *tx, id).await? {
-                Some(r) if r.owner != owner => Outcome::Unknown,
-                None => Outcome::Unknown,
-                Some(r) if r.cancelled => Outcome::Cancelled,
-                Some(r) if r.due_ms <= now => Outcome::Released,
-                Some(r) if created_ms <= r.last_request_ms => Outcome::Stale,
-                Some(r) => {
+            let outcome = match changeable(row(&mut *tx, id).await?, owner, now) {
+                Err(o) => o,
+                Ok(r) if created_ms <= r.last_request_ms => Outcome::Stale,
+                Ok(r) => {
                     let heard = created_ms.min(now);
                     let due_ms = due(r.release_at_ms, r.silence_ms, heard);
                     // Only a silence moves; a check-in never brings it back.
@@ -286,12 +295,9 @@ impl TrusteeStore for SqlStore {
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let outcome = match row(&mut *tx, id).await? {
-                Some(r) if r.owner != owner => Outcome::Unknown,
-                None => Outcome::Unknown,
-                Some(r) if r.cancelled => Outcome::Cancelled,
-                Some(r) if r.due_ms <= now => Outcome::Released,
-                Some(_) => {
+            let outcome = match changeable(row(&mut *tx, id).await?, owner, now) {
+                Err(o) => o,
+                Ok(_) => {
                     sqlx::query(
                         "UPDATE trustee_deposits SET share = NULL, state = 'cancelled', \
                          last_request_ms = $2, changed_ms = $3 WHERE id = $1",
