@@ -46,6 +46,9 @@ pub enum PayloadKind {
     Friend,
     /// A group invitation, acceptance or decline.
     Group,
+    /// An anonymous ballot (SPEC.md §6.4.2): the only kind sealed without a
+    /// sender ([`seal_anonymous`]).
+    AnonymousBallot,
 }
 
 impl PayloadKind {
@@ -55,6 +58,7 @@ impl PayloadKind {
             PayloadKind::MlsWelcome => wire::PayloadKind::MlsWelcome,
             PayloadKind::Friend => wire::PayloadKind::Friend,
             PayloadKind::Group => wire::PayloadKind::Group,
+            PayloadKind::AnonymousBallot => wire::PayloadKind::AnonymousBallot,
         }
     }
     fn from_wire(v: i32) -> Option<Self> {
@@ -63,6 +67,7 @@ impl PayloadKind {
             wire::PayloadKind::MlsWelcome => Some(PayloadKind::MlsWelcome),
             wire::PayloadKind::Friend => Some(PayloadKind::Friend),
             wire::PayloadKind::Group => Some(PayloadKind::Group),
+            wire::PayloadKind::AnonymousBallot => Some(PayloadKind::AnonymousBallot),
             wire::PayloadKind::Unspecified => None,
         }
     }
@@ -222,6 +227,10 @@ pub fn seal_with(
     if payload.len() > limits::MAX_PAYLOAD {
         return Err(EnvelopeError::PayloadTooLarge(payload.len()));
     }
+    if kind == PayloadKind::AnonymousBallot {
+        // Signed, it would name the voter it exists to hide.
+        return Err(EnvelopeError::UnknownKind(kind.to_wire() as i32));
+    }
     let eph = PublicKey::from(ephemeral).to_bytes();
     let shared = contributory(ephemeral, &PublicKey::from(*recipient))?;
 
@@ -244,15 +253,54 @@ pub fn seal_with(
         envelope_id: envelope_id.to_vec(),
         signature: signature.to_vec(),
     };
-    let content = Zeroizing::new(encode(&content));
+    encrypt(&shared, &eph, recipient, &content, envelope_id)
+}
+
+/// Seals an anonymous ballot's payload (SPEC.md §6.4.2) to a device with no
+/// sender certificate and no signature: the recipient learns nothing of
+/// who sealed it (the ballot inside proves what it must by itself).
+pub fn seal_anonymous(
+    rng: &mut impl CryptoRngCore,
+    recipient: &[u8; 32],
+    payload: &[u8],
+    timestamp_ms: UnixMillis,
+) -> Result<Sealed, EnvelopeError> {
+    if payload.len() > limits::MAX_PAYLOAD {
+        return Err(EnvelopeError::PayloadTooLarge(payload.len()));
+    }
+    let ephemeral = StaticSecret::random_from_rng(&mut *rng);
+    let mut envelope_id = [0u8; 16];
+    rng.fill_bytes(&mut envelope_id);
+    let eph = PublicKey::from(&ephemeral).to_bytes();
+    let shared = contributory(&ephemeral, &PublicKey::from(*recipient))?;
+    let content = wire::SealedContent {
+        sender_certificate: Vec::new(),
+        kind: PayloadKind::AnonymousBallot.to_wire() as i32,
+        payload: payload.to_vec(),
+        timestamp_ms,
+        envelope_id: envelope_id.to_vec(),
+        signature: Vec::new(),
+    };
+    encrypt(&shared, &eph, recipient, &content, envelope_id)
+}
+
+/// Pads and encrypts a sealed content under the key `shared` gives.
+fn encrypt(
+    shared: &[u8; 32],
+    eph: &[u8; 32],
+    recipient: &[u8; 32],
+    content: &wire::SealedContent,
+    envelope_id: [u8; 16],
+) -> Result<Sealed, EnvelopeError> {
+    let content = Zeroizing::new(encode(content));
     let mut padded = Zeroizing::new(Vec::with_capacity(padded_len(content.len())));
     padded.extend_from_slice(&(content.len() as u32).to_be_bytes());
     padded.extend_from_slice(&content);
     padded.resize(padded_len(content.len()), 0);
 
-    let okm = kdf(&shared, &eph, recipient);
+    let okm = kdf(shared, eph, recipient);
     let cipher = ChaCha20Poly1305::new(Key::from_slice(&okm[..32]));
-    let aad = aad(&eph, recipient);
+    let aad = aad(eph, recipient);
     let ciphertext = cipher
         .encrypt(Nonce::from_slice(&okm[32..]), Payload { msg: &padded, aad: &aad })
         .map_err(|_| EnvelopeError::Undecryptable)?;
@@ -279,13 +327,50 @@ pub struct Opened {
     pub envelope_id: [u8; 16],
 }
 
+/// An anonymous ballot's envelope, opened: no sender (SPEC.md §6.4.2).
+#[derive(Debug, Clone)]
+pub struct OpenedAnonymous {
+    /// The payload, an encoded `AnonymousBallot`.
+    pub payload: Vec<u8>,
+    /// The sealer's clock at sealing (its word only).
+    pub timestamp_ms: UnixMillis,
+    /// The id to deduplicate by.
+    pub envelope_id: [u8; 16],
+}
+
+/// What [`open_any`] found inside an envelope.
+#[derive(Debug, Clone)]
+pub enum Opening {
+    /// A sender's signed envelope.
+    Signed(Box<Opened>),
+    /// An anonymous ballot, which names no sender.
+    Anonymous(OpenedAnonymous),
+}
+
 /// Opens an envelope with this device's envelope key. Checks the sender's
-/// certificate at `now` and the sender's signature. Never panics.
+/// certificate at `now` and the sender's signature; refuses an anonymous
+/// ballot's envelope (see [`open_any`]). Never panics.
 pub fn open(
     recipient: &StaticSecret,
     bytes: &[u8],
     now: UnixSeconds,
 ) -> Result<Opened, EnvelopeError> {
+    match open_any(recipient, bytes, now)? {
+        Opening::Signed(o) => Ok(*o),
+        Opening::Anonymous(_) => {
+            Err(EnvelopeError::UnknownKind(PayloadKind::AnonymousBallot.to_wire() as i32))
+        }
+    }
+}
+
+/// [`open`], also taking an anonymous ballot's envelope: one of that kind
+/// with no certificate and no signature (SPEC.md §6.4.2). An envelope of
+/// that kind with either, or of any other kind without them, is refused.
+pub fn open_any(
+    recipient: &StaticSecret,
+    bytes: &[u8],
+    now: UnixSeconds,
+) -> Result<Opening, EnvelopeError> {
     let env: wire::SealedEnvelope = decode(bytes)?;
     if env.version != ENVELOPE_VERSION {
         return Err(DecodeError::UnsupportedVersion {
@@ -324,6 +409,16 @@ pub fn open(
         .as_slice()
         .try_into()
         .map_err(|_| malformed("envelope id must be 16 bytes"))?;
+    if kind == PayloadKind::AnonymousBallot {
+        if !content.sender_certificate.is_empty() || !content.signature.is_empty() {
+            return Err(malformed("an anonymous ballot names no sender").into());
+        }
+        return Ok(Opening::Anonymous(OpenedAnonymous {
+            payload: content.payload,
+            timestamp_ms: content.timestamp_ms,
+            envelope_id,
+        }));
+    }
     let sender = DeviceCertificate::verify(&content.sender_certificate, now)?;
     let data = signed_data(
         &recipient_pub,
@@ -338,13 +433,13 @@ pub fn open(
         .map_err(|_| KeyError::Invalid("signing"))?;
     context::verify(&signing, SigContext::SealedSender, &data, &content.signature)
         .map_err(|_| EnvelopeError::BadSignature)?;
-    Ok(Opened {
+    Ok(Opening::Signed(Box::new(Opened {
         sender,
         kind,
         payload: content.payload,
         timestamp_ms: content.timestamp_ms,
         envelope_id,
-    })
+    })))
 }
 
 #[cfg(test)]
@@ -374,6 +469,41 @@ mod tests {
         let sender = Sender { keys: &from.keys, certificate: &from.cert };
         seal(&mut rng, &sender, &to.keys.public().envelope, PayloadKind::MlsMessage, payload, 5)
             .unwrap()
+    }
+
+    #[test]
+    fn an_anonymous_ballot_opens_with_no_sender_and_only_as_one() {
+        let bob = party(2);
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let to = bob.keys.public().envelope;
+        let sealed = seal_anonymous(&mut rng, &to, b"ballot", 5).unwrap();
+        assert!(sealed.bytes.len() >= MIN_PADDED, "padded like any envelope");
+        match open_any(&bob.keys.envelope, &sealed.bytes, NOW).unwrap() {
+            Opening::Anonymous(a) => {
+                assert_eq!(a.payload, b"ballot");
+                assert_eq!(a.envelope_id, sealed.envelope_id);
+            }
+            Opening::Signed(_) => panic!("an anonymous ballot named a sender"),
+        }
+        assert!(matches!(
+            open(&bob.keys.envelope, &sealed.bytes, NOW),
+            Err(EnvelopeError::UnknownKind(_))
+        ));
+        // Signed, an anonymous ballot would name its voter: refused.
+        let alice = party(1);
+        let sender = Sender { keys: &alice.keys, certificate: &alice.cert };
+        assert!(seal(&mut rng, &sender, &to, PayloadKind::AnonymousBallot, b"x", 5).is_err());
+        // Another kind without a sender does not open.
+        let shared = contributory(&StaticSecret::from([5; 32]), &PublicKey::from(to)).unwrap();
+        let eph = PublicKey::from(&StaticSecret::from([5; 32])).to_bytes();
+        let content = wire::SealedContent {
+            kind: PayloadKind::MlsMessage.to_wire() as i32,
+            payload: b"x".to_vec(),
+            envelope_id: vec![1; 16],
+            ..Default::default()
+        };
+        let forged = encrypt(&shared, &eph, &to, &content, [1; 16]).unwrap();
+        assert!(open_any(&bob.keys.envelope, &forged.bytes, NOW).is_err());
     }
 
     #[test]

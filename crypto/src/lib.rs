@@ -34,6 +34,7 @@ pub mod identity;
 pub mod keystore;
 pub mod mls;
 pub mod poll;
+pub mod ring_audit;
 pub mod ring_ballot;
 pub mod safety;
 pub mod spread;

@@ -177,13 +177,30 @@ pub enum Finding {
     /// The close counts a ballot that is not valid (bad signature, not
     /// eligible, or does not fit), or voids one without proof.
     BadClose,
+    /// An anonymous poll's ring holds a registration that is not an
+    /// eligible account's signed one (SPEC.md §6.4.2).
+    BadRing,
+    /// An anonymous poll's ring leaves out, or changes, a registration this
+    /// device accepted.
+    LeftOut,
+    /// An anonymous poll's close counts or voids a ballot this device never
+    /// received, so it cannot check it.
+    NotReceived,
 }
 
 impl Finding {
     /// Whether this finding means the tally cannot be trusted (rather
     /// than a voter caught cheating, whose ballots are simply not counted).
     pub fn fails(self) -> bool {
-        matches!(self, Finding::Dropped | Finding::Altered | Finding::BadClose)
+        matches!(
+            self,
+            Finding::Dropped
+                | Finding::Altered
+                | Finding::BadClose
+                | Finding::BadRing
+                | Finding::LeftOut
+                | Finding::NotReceived
+        )
     }
 
     /// Its name in views and JSON.
@@ -196,6 +213,9 @@ impl Finding {
             Finding::Dropped => "dropped",
             Finding::Altered => "altered",
             Finding::BadClose => "bad_close",
+            Finding::BadRing => "bad_ring",
+            Finding::LeftOut => "left_out",
+            Finding::NotReceived => "not_received",
         }
     }
 }
@@ -227,7 +247,7 @@ impl Audit {
     }
 }
 
-fn fits(spec: &PollSpec, choices: &[u32]) -> bool {
+pub(crate) fn fits(spec: &PollSpec, choices: &[u32]) -> bool {
     !choices.is_empty()
         && choices.iter().all(|&c| (c as usize) < spec.options.len())
         && choices.windows(2).all(|w| w[0] < w[1])
@@ -385,7 +405,14 @@ mod tests {
             multiple: false,
             verifiable: None,
         };
-        let v = Verifiable { epoch: 4, nonce: [7; 16], voters, binding: [9; 32], sealed: false };
+        let v = Verifiable {
+            epoch: 4,
+            nonce: [7; 16],
+            voters,
+            binding: [9; 32],
+            sealed: false,
+            anonymous: false,
+        };
         Fixture { keys, poll: [1; 16], spec, v }
     }
 

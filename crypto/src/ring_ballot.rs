@@ -10,7 +10,7 @@ use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity as _;
 use nazgul::blsag::BLSAG;
-use nazgul::traits::{Sign as _, Verify as _};
+use nazgul::traits::{KeyImageGen as _, Sign as _, Verify as _};
 use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest as _, Sha512};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -26,7 +26,7 @@ pub const RING_BALLOT_LABEL: &[u8] = b"kovan/v1/anonymous-ballot";
 /// Most keys in one ring (a ring is a poll's registered voters, at most
 /// 300 today, SPEC.md §6.4.1; a ballot over 1,024 keys still fits an
 /// `AppEnvelope`).
-pub const MAX_RING: usize = 1024;
+pub const MAX_RING: usize = kovan_spec::limits::MAX_RING;
 
 /// A ballot key's secret scalar. Zeroized on drop; never printed.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -58,6 +58,13 @@ pub fn ballot_key(
     wide.zeroize();
     let public = RistrettoPoint::mul_base(&b).compress().to_bytes();
     (BallotSecret(b), public)
+}
+
+/// The link tag every ballot of this key carries in its poll (`b·H_p(B)`):
+/// what a device compares with the ballots it holds to know that its
+/// account has voted, from whichever of its devices.
+pub fn key_image(secret: &BallotSecret) -> [u8; 32] {
+    BLSAG::generate_key_image::<Sha512>(secret.0).compress().to_bytes()
 }
 
 /// The bytes an account signs to register `key` for a poll:
@@ -233,6 +240,7 @@ mod tests {
         let b = sign_ring_ballot::<OsRng>(&secrets[0], &ring, &poll, &binding, &[1]).unwrap();
         let c = sign_ring_ballot::<OsRng>(&secrets[1], &ring, &poll, &binding, &[0]).unwrap();
         assert_eq!(a.key_image, b.key_image, "a second ballot of one voter is linked");
+        assert_eq!(key_image(&secrets[0]), a.key_image, "the voter knows its tag");
         assert_ne!(a.key_image, c.key_image, "two voters are not");
         assert_ne!(a.responses, b.responses, "fresh randomness in every ballot");
         // The same account in another poll: another key, another tag.

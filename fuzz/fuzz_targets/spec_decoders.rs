@@ -33,6 +33,8 @@ fuzz_target!(|data: &[u8]| {
     // A trustee request (SPEC.md §6.10.6), checked as a relay does.
     let _ = kovan_spec::validate::validate_trustee_request(data);
     let _ = kovan_crypto::trustee::open_request(tbs, sig);
+    // An anonymous ballot's payload (SPEC.md §6.4.2), as a member's node checks it.
+    let _ = kovan_spec::validate::validate_anonymous_ballot(data);
     ring_ballot(data);
     spread(data);
     conditional_body(data);

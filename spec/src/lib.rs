@@ -129,4 +129,5 @@ bounded! {
     SpreadCore => limits::MAX_SPREAD_CORE,
     Spread => limits::MAX_SPREAD,
     SpreadRetract => limits::MAX_SPREAD_RETRACT,
+    AnonymousBallot => limits::MAX_ANONYMOUS_BALLOT,
 }

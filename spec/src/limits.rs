@@ -189,6 +189,15 @@ pub const MAX_AREA_RADIUS_M: u32 = 100_000;
 /// [`MAX_APP_ENVELOPE`].
 pub const MAX_POLL_VOTERS: usize = 300;
 
+/// Keys in an anonymous poll's ring (§6.4.2): more than a poll has voters
+/// today, so a ring ballot's size stays bounded if the voter limit grows.
+pub const MAX_RING: usize = 1024;
+
+/// An `AnonymousBallot` (§6.4.2): one 32-byte response per ring key with
+/// its framing (34 bytes each), the challenge, key image, poll, choices and
+/// group id.
+pub const MAX_ANONYMOUS_BALLOT: usize = MAX_RING * 34 + 512;
+
 /// A location's label (§6.5): UTF-8 bytes.
 pub const MAX_LOCATION_LABEL: usize = 256;
 

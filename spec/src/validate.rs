@@ -97,6 +97,11 @@ pub enum Content {
         commitments: Vec<[u8; 32]>,
         /// A verifiable poll's void ballots (double votes), in order.
         void: Vec<SignedBallot>,
+        /// An anonymous poll's counted ballots by key image, increasing
+        /// (§6.4.2); `ballots` and `void` are then empty.
+        anonymous: Vec<([u8; 32], Vec<u32>)>,
+        /// An anonymous poll's double voters, by key image.
+        void_images: Vec<[u8; 32]>,
     },
     /// A shared location (§6.5).
     Location(Place),
@@ -156,6 +161,23 @@ pub enum Content {
     },
     /// A voter opens its sealed ballot after the close (§6.4.3).
     BallotReveal(Reveal),
+    /// An account registers its ballot key for an anonymous poll (§6.4.2);
+    /// the account is the MLS sender's.
+    BallotKey {
+        /// The poll's message id.
+        poll: MessageId,
+        /// The ballot key.
+        key: [u8; 32],
+        /// The account's signature.
+        signature: [u8; 64],
+    },
+    /// The creator fixes an anonymous poll's ring (§6.4.2).
+    PollRing {
+        /// The poll's message id.
+        poll: MessageId,
+        /// The registrations, keys increasing.
+        members: Vec<Registration>,
+    },
     /// A known content type whose fields break its rules (SPEC.md §6.3):
     /// kept and shown as "unsupported message", never acted on.
     Invalid {
@@ -347,6 +369,12 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
         Some(WireContent::SpreadOptIn(o)) => Content::SpreadOptIn { enabled: o.enabled },
         Some(WireContent::BallotReveal(r)) => {
             ballot_reveal(r).unwrap_or_else(|reason| Content::Invalid { reason })
+        }
+        Some(WireContent::BallotKey(k)) => {
+            ballot_key(k).unwrap_or_else(|reason| Content::Invalid { reason })
+        }
+        Some(WireContent::PollRing(r)) => {
+            poll_ring(r).unwrap_or_else(|reason| Content::Invalid { reason })
         }
         None => Content::Unknown,
     };
@@ -743,6 +771,7 @@ mod tests {
                 voters,
                 binding: vec![2; 32],
                 sealed: false,
+                anonymous: false,
             });
             C::Poll(p)
         };
@@ -817,7 +846,7 @@ mod tests {
         assert!(!invalid(close(vec![sig(ballot(1, vec![0])), sig(ballot(2, vec![1]))])));
         assert!(invalid(close(vec![sig(ballot(1, vec![0])), ballot(2, vec![1])])), "half signed");
         let voided =
-            |void| C::PollClose(wire::PollClose { poll: vec![7; 16], ballots: vec![], void });
+            |void| C::PollClose(wire::PollClose { poll: vec![7; 16], void, ..Default::default() });
         assert!(!invalid(voided(vec![sig(ballot(1, vec![0])), sig(ballot(1, vec![1]))])));
         assert!(invalid(voided(vec![ballot(1, vec![0])])), "an unsigned void ballot");
         assert!(invalid(voided(vec![sig(ballot(1, vec![1])), sig(ballot(1, vec![0]))])), "order");
@@ -825,5 +854,105 @@ mod tests {
         assert!(invalid(close(vec![ballot(2, vec![0]), ballot(1, vec![1])])), "order");
         assert!(invalid(close(vec![ballot(1, vec![0]), ballot(1, vec![1])])), "twice");
         assert!(invalid(close(vec![ballot(1, vec![])])), "empty ballot");
+    }
+
+    #[test]
+    fn anonymous_polls_registrations_rings_and_closes_keep_their_shapes() {
+        use wire::app_envelope::Content as C;
+        let content = |c| {
+            let mut e = text_env("x");
+            e.content = Some(c);
+            validate_app_envelope(&encode(&e)).unwrap().content
+        };
+        let invalid = |c| matches!(content(c), Content::Invalid { .. });
+        let both = wire::Poll {
+            question: "?".into(),
+            options: vec!["a".into(), "b".into()],
+            verifiable: Some(wire::VerifiablePoll {
+                nonce: vec![1; 16],
+                voters: vec![vec![1; 32]],
+                binding: vec![2; 32],
+                sealed: true,
+                anonymous: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(invalid(C::Poll(both)), "sealed and anonymous at once");
+        let key = |poll: usize, account: usize| wire::BallotKey {
+            poll: vec![7; poll],
+            key: vec![3; 32],
+            signature: vec![4; 64],
+            account: vec![5; account],
+        };
+        assert!(matches!(content(C::BallotKey(key(16, 0))), Content::BallotKey { .. }));
+        assert!(invalid(C::BallotKey(key(16, 32))), "names an account");
+        assert!(invalid(C::BallotKey(key(15, 0))));
+        let member = |account: u8, k: u8| wire::BallotKey {
+            key: vec![k; 32],
+            signature: vec![4; 64],
+            account: vec![account; 32],
+            ..Default::default()
+        };
+        let ring = |keys| C::PollRing(wire::PollRing { poll: vec![7; 16], keys });
+        assert!(matches!(
+            content(ring(vec![member(1, 1), member(2, 2)])),
+            Content::PollRing { members, .. } if members.len() == 2
+        ));
+        assert!(invalid(ring(vec![member(1, 1)])), "a ring of one");
+        assert!(invalid(ring(vec![member(1, 2), member(2, 1)])), "keys out of order");
+        assert!(invalid(ring(vec![member(1, 1), member(1, 2)])), "an account twice");
+        let mut named = member(2, 2);
+        named.poll = vec![7; 16];
+        assert!(invalid(ring(vec![member(1, 1), named])), "a member names a poll");
+        let count =
+            |image: u8, choices: Vec<u32>| wire::RingCount { key_image: vec![image; 32], choices };
+        let close = |anonymous, void_images| {
+            C::PollClose(wire::PollClose {
+                poll: vec![7; 16],
+                anonymous,
+                void_images,
+                ..Default::default()
+            })
+        };
+        assert!(!invalid(close(vec![count(1, vec![0]), count(2, vec![1])], vec![vec![3; 32]])));
+        assert!(invalid(close(vec![count(2, vec![0]), count(1, vec![1])], vec![])), "order");
+        assert!(invalid(close(vec![count(1, vec![])], vec![])), "an empty ballot");
+        assert!(invalid(close(vec![], vec![vec![3; 31]])), "a short key image");
+        let mixed = wire::PollClose {
+            poll: vec![7; 16],
+            ballots: vec![wire::PollBallot {
+                account: vec![1; 32],
+                choices: vec![0],
+                ..Default::default()
+            }],
+            anonymous: vec![count(1, vec![0])],
+            ..Default::default()
+        };
+        assert!(invalid(C::PollClose(mixed)), "accounts and key images in one close");
+    }
+
+    #[test]
+    fn an_anonymous_ballot_payload_is_bounded_and_checked() {
+        let ballot = |responses: usize, image: usize| {
+            encode(&wire::AnonymousBallot {
+                group_id: vec![1; 16],
+                ballot: Some(wire::RingBallot {
+                    poll: vec![2; 16],
+                    choices: vec![1],
+                    challenge: vec![3; 32],
+                    responses: vec![vec![4; 32]; responses],
+                    key_image: vec![5; image],
+                }),
+            })
+        };
+        let ok = validate_anonymous_ballot(&ballot(3, 32)).unwrap();
+        assert_eq!((ok.responses.len(), ok.poll), (3, [2; 16]));
+        assert!(validate_anonymous_ballot(&ballot(0, 32)).is_err(), "no responses");
+        assert!(validate_anonymous_ballot(&ballot(3, 31)).is_err(), "a short key image");
+        assert!(validate_anonymous_ballot(&ballot(1025, 32)).is_err(), "a ring over 1,024");
+        assert!(validate_anonymous_ballot(&[0xff; 40]).is_err(), "not protobuf");
+        let none = encode(&wire::AnonymousBallot { group_id: vec![1; 16], ballot: None });
+        assert!(validate_anonymous_ballot(&none).is_err());
     }
 }

@@ -66,6 +66,9 @@ mod decoded {
                     if v.sealed {
                         poll["verifiable"]["sealed"] = json!(true);
                     }
+                    if v.anonymous {
+                        poll["verifiable"]["anonymous"] = json!(true);
+                    }
                 }
                 json!({ "poll": poll })
             }
@@ -94,8 +97,31 @@ mod decoded {
                 if !c.void.is_empty() {
                     close["void"] = json!(c.void.iter().map(ballot).collect::<Vec<_>>());
                 }
+                if !c.anonymous.is_empty() {
+                    close["anonymous"] = json!(
+                        c.anonymous
+                            .iter()
+                            .map(|r| json!({
+                                "key_image": h(&r.key_image), "choices": r.choices,
+                            }))
+                            .collect::<Vec<_>>()
+                    );
+                }
+                if !c.void_images.is_empty() {
+                    close["void_images"] =
+                        json!(c.void_images.iter().map(|i| h(i)).collect::<Vec<_>>());
+                }
                 json!({ "poll_close": close })
             }
+            Some(C::BallotKey(k)) => json!({"ballot_key": {
+                "poll": h(&k.poll), "key": h(&k.key), "signature": h(&k.signature),
+            }}),
+            Some(C::PollRing(r)) => json!({"poll_ring": {
+                "poll": h(&r.poll),
+                "keys": r.keys.iter().map(|k| json!({
+                    "account": h(&k.account), "key": h(&k.key), "signature": h(&k.signature),
+                })).collect::<Vec<_>>(),
+            }}),
             Some(C::Conditional(c)) => json!({"conditional": {
                 "conditions": c.conditions.iter().map(|k| h(&kovan_spec::encode(k))).collect::<Vec<_>>(),
                 "nonce": h(&c.nonce),
@@ -712,7 +738,56 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                         commitment: Vec::new(),
                     },
                 ],
-                void: Vec::new(),
+                ..Default::default()
+            })),
+        ),
+        (
+            "poll-anonymous",
+            base(C::Poll(wire::Poll {
+                question: "Önce ne?".into(),
+                options: vec!["boya".into(), "asansör".into()],
+                multiple: false,
+                verifiable: Some(wire::VerifiablePoll {
+                    anonymous: true,
+                    voters: vec![vec![0x01; 32], vec![0x02; 32], vec![0x03; 32]],
+                    ..poll_vectors.poll.clone()
+                }),
+            })),
+        ),
+        (
+            "ballot-key",
+            base(C::BallotKey(wire::BallotKey {
+                poll: vec![0x22; 16],
+                key: vec![0x5a; 32],
+                signature: vec![0x5b; 64],
+                account: Vec::new(),
+            })),
+        ),
+        (
+            "poll-ring",
+            base(C::PollRing(wire::PollRing {
+                poll: vec![0x22; 16],
+                keys: [(0x01u8, 0x5a), (0x02, 0x5c)]
+                    .iter()
+                    .map(|&(account, key)| wire::BallotKey {
+                        poll: Vec::new(),
+                        key: vec![key; 32],
+                        signature: vec![0x5b; 64],
+                        account: vec![account; 32],
+                    })
+                    .collect(),
+            })),
+        ),
+        (
+            "poll-close-anonymous",
+            base(C::PollClose(wire::PollClose {
+                poll: vec![0x22; 16],
+                anonymous: vec![
+                    wire::RingCount { key_image: vec![0x71; 32], choices: vec![0] },
+                    wire::RingCount { key_image: vec![0x72; 32], choices: vec![1] },
+                ],
+                void_images: vec![vec![0x73; 32]],
+                ..Default::default()
             })),
         ),
         (

@@ -28,6 +28,8 @@ pub struct Verifiable {
     pub binding: [u8; 32],
     /// Ballots are sealed commitments until the close (§6.4.3).
     pub sealed: bool,
+    /// Ballots are anonymous ring signatures (§6.4.2).
+    pub anonymous: bool,
 }
 
 impl Verifiable {
@@ -78,7 +80,11 @@ fn verifiable(v: wire::VerifiablePoll) -> Result<Verifiable, String> {
         }
         voters.push(a);
     }
-    Ok(Verifiable { epoch: v.epoch, nonce, voters, binding, sealed: v.sealed })
+    if v.sealed && v.anonymous {
+        return Err("a poll is sealed or anonymous, not both".into());
+    }
+    let (sealed, anonymous) = (v.sealed, v.anonymous);
+    Ok(Verifiable { epoch: v.epoch, nonce, voters, binding, sealed, anonymous })
 }
 
 fn commitment(c: &[u8]) -> Result<Option<[u8; 32]>, String> {
@@ -190,7 +196,158 @@ pub(super) fn poll_close(c: wire::PollClose) -> Result<Content, String> {
         }
         void.push(b);
     }
-    Ok(Content::PollClose { poll, ballots, signatures, commitments, void })
+    let (anonymous, void_images) = anonymous_close(c.anonymous, c.void_images)?;
+    let by_image = !anonymous.is_empty() || !void_images.is_empty();
+    if by_image && !(ballots.is_empty() && void.is_empty()) {
+        return Err("an anonymous poll's close lists key images only".into());
+    }
+    Ok(Content::PollClose { poll, ballots, signatures, commitments, void, anonymous, void_images })
+}
+
+/// An anonymous poll's close: counted ballots by key image and the key
+/// images of double voters, each list increasing, at most 300 (§6.4.2).
+fn anonymous_close(
+    counted: Vec<wire::RingCount>,
+    void: Vec<Vec<u8>>,
+) -> Result<RingCloseLists, String> {
+    if counted.len() > limits::MAX_POLL_VOTERS || void.len() > limits::MAX_POLL_VOTERS {
+        return Err("an anonymous poll's close lists at most 300 ballots and 300 void".into());
+    }
+    let image = |b: &[u8]| -> Result<[u8; 32], String> {
+        b.try_into().map_err(|_| "a key image is 32 bytes".into())
+    };
+    let mut out: Vec<([u8; 32], Vec<u32>)> = Vec::with_capacity(counted.len());
+    for c in counted {
+        let key_image = image(&c.key_image)?;
+        let chosen = choices(c.choices)?;
+        if chosen.is_empty() {
+            return Err("a ballot chooses at least one option".into());
+        }
+        if out.last().is_some_and(|(last, _)| *last >= key_image) {
+            return Err("counted key images must be increasing".into());
+        }
+        out.push((key_image, chosen));
+    }
+    let mut voided: Vec<[u8; 32]> = Vec::with_capacity(void.len());
+    for v in void {
+        let v = image(&v)?;
+        if voided.last().is_some_and(|last| *last >= v) {
+            return Err("void key images must be increasing".into());
+        }
+        voided.push(v);
+    }
+    Ok((out, voided))
+}
+
+/// An anonymous poll's close (§6.4.2): the counted ballots by key image
+/// with their choices, and the key images of double voters.
+pub type RingCloseLists = (Vec<([u8; 32], Vec<u32>)>, Vec<[u8; 32]>);
+
+/// An account's registration of its ballot key (§6.4.2).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Registration {
+    /// The registering account.
+    pub account: [u8; 32],
+    /// The ballot key (a ristretto255 encoding; checked by the crypto).
+    pub key: [u8; 32],
+    /// The account's signature.
+    pub signature: [u8; 64],
+}
+
+fn registration(r: &wire::BallotKey, account: [u8; 32]) -> Result<Registration, String> {
+    Ok(Registration {
+        account,
+        key: r.key.as_slice().try_into().map_err(|_| "a ballot key is 32 bytes")?,
+        signature: r
+            .signature
+            .as_slice()
+            .try_into()
+            .map_err(|_| "a registration signature is 64 bytes")?,
+    })
+}
+
+/// A `BallotKey` sent by its account (the MLS sender, filled in later).
+pub(super) fn ballot_key(r: wire::BallotKey) -> Result<Content, String> {
+    let poll = r.poll.as_slice().try_into().map_err(|_| "a registration's poll is 16 bytes")?;
+    if !r.account.is_empty() {
+        return Err("a registration sent by its account names no account".into());
+    }
+    let Registration { key, signature, .. } = registration(&r, [0; 32])?;
+    Ok(Content::BallotKey { poll, key, signature })
+}
+
+/// A poll's ring: 2..=300 registrations with their accounts, keys strictly
+/// increasing, accounts distinct.
+pub(super) fn poll_ring(r: wire::PollRing) -> Result<Content, String> {
+    let poll = r.poll.as_slice().try_into().map_err(|_| "a ring's poll is 16 bytes")?;
+    if r.keys.len() < 2 || r.keys.len() > limits::MAX_POLL_VOTERS {
+        return Err("a ring holds 2..=300 registrations".into());
+    }
+    let mut members: Vec<Registration> = Vec::with_capacity(r.keys.len());
+    for k in &r.keys {
+        if !k.poll.is_empty() {
+            return Err("a ring's registrations name no poll".into());
+        }
+        let account =
+            k.account.as_slice().try_into().map_err(|_| "a ring names 32-byte accounts")?;
+        let m = registration(k, account)?;
+        if members.last().is_some_and(|last| last.key >= m.key) {
+            return Err("a ring's keys must be increasing".into());
+        }
+        if members.iter().any(|o| o.account == m.account) {
+            return Err("a ring names each account once".into());
+        }
+        members.push(m);
+    }
+    Ok(Content::PollRing { poll, members })
+}
+
+/// An anonymous ballot as it arrives (§6.4.2), checked for shape only:
+/// whether it is a valid ring signature is the poll's audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnonymousBallotSpec {
+    /// The conversation's MLS group id.
+    pub group_id: Vec<u8>,
+    /// The poll's message id.
+    pub poll: MessageId,
+    /// Option indexes, strictly increasing, not empty.
+    pub choices: Vec<u32>,
+    /// The first challenge.
+    pub challenge: [u8; 32],
+    /// One response per ring key.
+    pub responses: Vec<[u8; 32]>,
+    /// The voter's link tag in the poll.
+    pub key_image: [u8; 32],
+}
+
+/// Decodes and checks the payload of an anonymous-ballot envelope.
+pub fn validate_anonymous_ballot(bytes: &[u8]) -> Result<AnonymousBallotSpec, DecodeError> {
+    const WHAT: &str = "AnonymousBallot";
+    let invalid = |r: &str| DecodeError::invalid(WHAT, r);
+    let a: wire::AnonymousBallot = decode(bytes)?;
+    if a.group_id.is_empty() || a.group_id.len() > limits::MAX_GROUP_ID {
+        return Err(invalid("group_id is 1..=64 bytes"));
+    }
+    let b = a.ballot.ok_or_else(|| invalid("no ballot"))?;
+    let poll = id(WHAT, "poll", &b.poll)?;
+    let choices = choices(b.choices).map_err(|e| invalid(&e))?;
+    if choices.is_empty() {
+        return Err(invalid("a ballot chooses at least one option"));
+    }
+    let scalar = |s: &[u8], name: &str| -> Result<[u8; 32], DecodeError> {
+        s.try_into().map_err(|_| invalid(&format!("{name} is 32 bytes")))
+    };
+    if b.responses.is_empty() || b.responses.len() > limits::MAX_RING {
+        return Err(invalid("a ballot has 1..=1024 responses"));
+    }
+    Ok(AnonymousBallotSpec {
+        group_id: a.group_id,
+        poll,
+        choices,
+        challenge: scalar(&b.challenge, "challenge")?,
+        responses: b.responses.iter().map(|r| scalar(r, "a response")).collect::<Result<_, _>>()?,
+        key_image: scalar(&b.key_image, "key_image")?,
+    })
 }
 
 /// A close's ballot: account, choices, signature and commitment if any.

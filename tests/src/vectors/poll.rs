@@ -66,6 +66,7 @@ pub(super) fn poll_vectors() -> PollVectors {
         poll: POLL_ID.to_vec(),
         ballots: counted.iter().map(|(_, w)| w.clone()).collect(),
         void: void.iter().map(|(_, w)| w.clone()).collect(),
+        ..Default::default()
     };
     let jsons =
         |v: &[(Value, wire::PollBallot)]| v.iter().map(|(j, _)| j.clone()).collect::<Vec<_>>();
@@ -97,6 +98,7 @@ pub(super) fn poll_vectors() -> PollVectors {
         voters: voters.iter().map(|v| v.to_vec()).collect(),
         binding: binding.to_vec(),
         sealed: false,
+        anonymous: false,
     };
     PollVectors {
         poll,
@@ -160,7 +162,7 @@ fn sealed_vectors(keys: &[AccountKey], binding: &[u8; 32]) -> Sealed {
         signature: wires[0].signature.clone(),
         commitment: wires[0].commitment.clone(),
     };
-    let close = wire::PollClose { poll: POLL_ID.to_vec(), ballots: wires, void: Vec::new() };
+    let close = wire::PollClose { poll: POLL_ID.to_vec(), ballots: wires, ..Default::default() };
     let json = json!({
         "description": "SPEC.md §6.4.3: the three accounts seal ballots (commitment = SHA-256('kovan/v1/poll-commitment' || 0x00 || poll || binding || account || opening || choices), signed under kovan/v1/poll-sealed-ballot over poll || binding || commitment); the close counts the three commitments; the first two reveal, so the tally is [1, 1] with one not revealed",
         "ballots": ballots,
@@ -225,6 +227,7 @@ pub(super) fn ring_ballot_vectors() -> anyhow::Result<VectorFile> {
                 poll: POLL_ID.to_vec(),
                 key: k.to_vec(),
                 signature: sig.to_vec(),
+                account: Vec::new(),
             };
             json!({
                 "account_seed": hex::encode(seed([0x61, 0x62, 0x63][*i])),
@@ -246,6 +249,30 @@ pub(super) fn ring_ballot_vectors() -> anyhow::Result<VectorFile> {
         responses: b.responses.iter().map(|r| r.to_vec()).collect(),
         key_image: b.key_image.to_vec(),
     };
+    // The creator's ring: the three registrations with their accounts, in
+    // key order; the ballot as it travels; a close that counts it.
+    let poll_ring = wire::PollRing {
+        poll: POLL_ID.to_vec(),
+        keys: keys
+            .iter()
+            .map(|(i, _, k)| wire::BallotKey {
+                poll: Vec::new(),
+                key: k.to_vec(),
+                signature: rb::sign_registration(&accounts[*i], &POLL_ID, &binding, k).to_vec(),
+                account: accounts[*i].id().as_bytes().to_vec(),
+            })
+            .collect(),
+    };
+    let anonymous_ballot =
+        wire::AnonymousBallot { group_id: vec![0x47; 16], ballot: Some(wire.clone()) };
+    let close = wire::PollClose {
+        poll: POLL_ID.to_vec(),
+        anonymous: vec![wire::RingCount {
+            key_image: b.key_image.to_vec(),
+            choices: b.choices.clone(),
+        }],
+        ..Default::default()
+    };
     Ok(file(
         "ring-ballot.json",
         json!({
@@ -260,6 +287,9 @@ pub(super) fn ring_ballot_vectors() -> anyhow::Result<VectorFile> {
             "responses": b.responses.iter().map(hex::encode).collect::<Vec<_>>(),
             "key_image": hex::encode(b.key_image),
             "encoding": hex::encode(encode(&wire)),
+            "poll_ring": hex::encode(encode(&poll_ring)),
+            "anonymous_ballot": hex::encode(encode(&anonymous_ballot)),
+            "close": hex::encode(encode(&close)),
         }),
     ))
 }

@@ -137,7 +137,14 @@ fn poll_vectors_verify_and_a_changed_ballot_does_not() {
         multiple: false,
         verifiable: None,
     };
-    let vp = Verifiable { epoch, nonce, voters, binding: arr(&v["binding"]), sealed: false };
+    let vp = Verifiable {
+        epoch,
+        nonce,
+        voters,
+        binding: arr(&v["binding"]),
+        sealed: false,
+        anonymous: false,
+    };
     let seen: Vec<SignedBallot> = counted.iter().chain(&void).cloned().collect();
     let audit = poll::audit(&id, &spec, &vp, &seen, Some(Close { ballots: &counted, void: &void }));
     assert!(audit.holds(), "{:?}", audit.findings);
@@ -214,6 +221,40 @@ fn ring_ballot_vectors_verify_and_an_altered_one_does_not() {
         key_image: arr(&v["key_image"]),
     };
     assert!(rb::ring_ballot_valid(&ring, &poll, &binding, &ballot));
+    // As it travels (sealed with no sender): the group, the poll and the
+    // ballot, which still verifies.
+    let sent = kovan_spec::validate::validate_anonymous_ballot(&h(&v["anonymous_ballot"])).unwrap();
+    assert_eq!((sent.poll, sent.key_image), (poll, ballot.key_image));
+    assert_eq!(sent.responses, ballot.responses);
+    // The creator's ring holds the three signed registrations, and the
+    // close counts the ballot by its key image.
+    let app = |content| {
+        kovan_spec::encode(&kovan_spec::wire::AppEnvelope {
+            version: 1,
+            message_id: vec![1; 16],
+            sender_device: vec![1; 38],
+            sequence: 1,
+            content: Some(content),
+            ..Default::default()
+        })
+    };
+    use kovan_spec::validate::{Content, validate_app_envelope};
+    use kovan_spec::wire;
+    use prost::Message as _;
+    use wire::app_envelope::Content as C;
+    let ring_wire = wire::PollRing::decode(h(&v["poll_ring"]).as_slice()).unwrap();
+    let published = app(C::PollRing(ring_wire));
+    let Content::PollRing { members, .. } = validate_app_envelope(&published).unwrap().content
+    else {
+        panic!("not a ring");
+    };
+    assert_eq!(members.iter().map(|m| m.key).collect::<Vec<_>>(), ring);
+    let closed = app(C::PollClose(wire::PollClose::decode(h(&v["close"]).as_slice()).unwrap()));
+    let Content::PollClose { anonymous, .. } = validate_app_envelope(&closed).unwrap().content
+    else {
+        panic!("not a close");
+    };
+    assert_eq!(anonymous, vec![(ballot.key_image, ballot.choices.clone())]);
     let mut altered = ballot;
     altered.choices = vec![0];
     assert!(!rb::ring_ballot_valid(&ring, &poll, &binding, &altered));
