@@ -74,9 +74,10 @@ pub fn ring_findings(
     findings
 }
 
-/// Audits an anonymous poll from its ring, the registrations this device
-/// accepted, the ring ballots it holds and, once closed, the creator's
-/// close.
+/// Audits an anonymous poll from its ring (`None` before the creator
+/// published it: then nothing can be judged or counted), the registrations
+/// this device accepted, the ring ballots it holds and, once closed, the
+/// creator's close.
 ///
 /// Before the close, the tally counts every valid ballot of a key image
 /// that signed only one. After it, the tally is the close's, and the close
@@ -86,11 +87,14 @@ pub fn ring_audit(
     poll: &[u8; 16],
     spec: &PollSpec,
     v: &Verifiable,
-    ring: &[Registration],
+    ring: Option<&[Registration]>,
     held: &[Registration],
     received: &[RingBallot],
     close: Option<RingClose<'_>>,
 ) -> RingAudit {
+    let Some(ring) = ring else {
+        return RingAudit { tally: vec![0; spec.options.len()], counted: vec![], findings: vec![] };
+    };
     let mut findings: BTreeMap<([u8; 32], Finding), ()> =
         ring_findings(poll, v, ring, held).into_iter().map(|f| (f, ())).collect();
     let keys = ring_keys(ring);
@@ -236,7 +240,8 @@ mod tests {
         }
 
         fn audit(&self, received: &[RingBallot], close: Option<RingClose<'_>>) -> RingAudit {
-            ring_audit(&self.poll, &self.spec, &self.v, &self.ring, &self.ring, received, close)
+            let ring = Some(self.ring.as_slice());
+            ring_audit(&self.poll, &self.spec, &self.v, ring, &self.ring, received, close)
         }
     }
 
@@ -304,6 +309,14 @@ mod tests {
         assert!(audit.holds(), "{:?}", audit.findings);
         assert_eq!(audit.findings, vec![(b1.key_image, Finding::DoubleVote)]);
         assert_eq!(audit.tally, vec![1, 0]);
+    }
+
+    #[test]
+    fn before_its_ring_nothing_is_counted_or_judged() {
+        let p = poll();
+        let b = p.ballot(0, &[0]);
+        let audit = ring_audit(&p.poll, &p.spec, &p.v, None, &p.ring, &[b], None);
+        assert_eq!((audit.tally, audit.findings), (vec![0, 0], vec![]));
     }
 
     #[test]

@@ -230,6 +230,21 @@ impl Identity {
         Some(kovan_crypto::poll::sign_ballot(account, poll, binding, choices))
     }
 
+    /// This account's ballot key for an anonymous poll (SPEC.md §6.4.2),
+    /// with the account's signature registering it; `None` on a device
+    /// without the account key.
+    pub fn ballot_key(
+        &self,
+        poll: &[u8; 16],
+        binding: &[u8; 32],
+    ) -> Option<(kovan_crypto::ring_ballot::BallotSecret, [u8; 32], [u8; 64])> {
+        use kovan_crypto::ring_ballot::{ballot_key, sign_registration};
+        let account = self.contents.account.as_ref()?;
+        let (secret, key) = ballot_key(account, poll, binding);
+        let signature = sign_registration(account, poll, binding, &key);
+        Some((secret, key, signature))
+    }
+
     /// Seals a ballot of a sealed poll (SPEC.md §6.4.3) with the account
     /// key: its commitment under `opening`, signed. `None` on a device
     /// without the account key.

@@ -3,7 +3,7 @@
 //! (SPEC.md §5.5), so the same envelope is processed once however often it
 //! arrives.
 
-use kovan_crypto::envelope::{self, EnvelopeError, Opened};
+use kovan_crypto::envelope::{self, EnvelopeError, Opened, OpenedAnonymous, Opening};
 use x25519_dalek::StaticSecret;
 
 use crate::store::Database;
@@ -14,6 +14,8 @@ use crate::{Error, Result};
 pub enum Accepted {
     /// New: process it.
     New(Box<Opened>),
+    /// A new anonymous ballot from a mailbox (SPEC.md §6.4.2).
+    Anonymous(OpenedAnonymous),
     /// Seen before: acknowledge it and do nothing.
     Replay {
         /// Its id.
@@ -31,6 +33,10 @@ pub enum Refused {
     /// that sealed it.
     #[error("envelope relayed by another device than its sender")]
     WrongPeer,
+    /// An anonymous ballot came over a direct connection, which would show
+    /// its voter's device: they travel through mailboxes only.
+    #[error("an anonymous ballot came directly")]
+    AnonymousDirect,
 }
 
 /// Opens and deduplicates an envelope. `via_peer` is the transport-
@@ -42,8 +48,20 @@ pub fn accept(
     via_peer: Option<&str>,
     now: u64,
 ) -> Result<std::result::Result<Accepted, Refused>> {
-    let opened = match envelope::open(key, bytes, now) {
-        Ok(o) => o,
+    let opened = match envelope::open_any(key, bytes, now) {
+        Ok(Opening::Signed(o)) => *o,
+        Ok(Opening::Anonymous(_)) if via_peer.is_some() => {
+            return Ok(Err(Refused::AnonymousDirect));
+        }
+        Ok(Opening::Anonymous(a)) => {
+            let new = db
+                .mark_envelope_seen(&a.envelope_id, now)
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            return Ok(Ok(match new {
+                true => Accepted::Anonymous(a),
+                false => Accepted::Replay { envelope_id: a.envelope_id },
+            }));
+        }
         Err(e) => return Ok(Err(e.into())),
     };
     if let Some(peer) = via_peer

@@ -334,6 +334,25 @@ impl RelayClient {
         })
     }
 
+    /// A client for the same relay that opens a connection of its own for
+    /// every request and keeps none: what an anonymous ballot is put with
+    /// (SPEC.md §6.4.2), so that the relay cannot tie it to this device's
+    /// authenticated connections.
+    pub fn unlinked(&self) -> Result<Self, RelayError> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| RelayError::Invalid(e.to_string()))?;
+        Ok(Self {
+            base: self.base.clone(),
+            http,
+            bulk: self.bulk.clone(),
+            keepalive: self.keepalive,
+        })
+    }
+
     /// The same client with other push keepalive timings.
     pub fn with_keepalive(mut self, keepalive: Keepalive) -> Self {
         self.keepalive = keepalive;

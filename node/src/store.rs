@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0028_conditional_files.sql"),
     include_str!("../migrations/0029_sealed_polls.sql"),
     include_str!("../migrations/0030_relay_locks.sql"),
+    include_str!("../migrations/0031_anonymous_polls.sql"),
 ];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

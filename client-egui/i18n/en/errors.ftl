@@ -372,3 +372,15 @@ node-several-spreading-messages-have-that-id = several spreading messages have t
 node-only-its-author-takes-a-spread-back = only its author takes a spreading message back
 node-this-spread-was-already-taken-back = this spreading message was already taken back
 node-hop-limit-is-1-to-8 = "hop_limit" is 1..=8
+node-voters-have-registered-a-ring-needs-two = { $arg1 } of { $arg2 } voters have registered; a ring needs two at least
+node-a-poll-is-sealed-or-anonymous-not-both = a poll is sealed or anonymous, not both
+node-an-anonymous-ballot-cannot-be-withdrawn = an anonymous ballot cannot be withdrawn
+node-an-anonymous-ballot-travels-through-a-relay = an anonymous ballot travels through a relay's mailboxes, and this device has no relay
+node-an-anonymous-poll-needs-a-group-of-voters = an anonymous poll needs a group of { $arg } voters at least: with fewer, each would know the others' choices from the tally
+node-only-the-poll-s-creator-publishes-its-ring = only the poll's creator publishes its ring
+node-the-poll-s-creator-has-not-published-the-ring = the poll's creator has not published the ring of voters yet; you can vote once it has
+node-the-poll-s-ring-is-published-already = the poll's ring is published already
+node-this-poll-is-not-anonymous = this poll is not anonymous
+node-this-poll-s-ring-of-voters-does-not-match = this poll's ring of voters does not match the registrations this device saw, so a ballot in it would not be anonymous among the voters you expect
+node-you-have-voted-in-this-anonymous-poll = you have voted in this anonymous poll; its ballots cannot be changed
+node-your-ballot-key-is-not-in-this-poll-s-ring = your ballot key is not in this poll's ring (it was published before your registration came), so you cannot vote in it

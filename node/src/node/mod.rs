@@ -49,9 +49,9 @@ pub use core::{
 };
 
 pub use views::{
-    Agree, Area, CallRecordView, ConditionalFileView, ConditionalView, ContactView,
-    ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta, InvitationView, InviteView,
-    LanPeer, LocationView, Locks, MemberView, MembersView, MessageView, PollCheckView,
+    Agree, AnonymousPollView, Area, CallRecordView, ConditionalFileView, ConditionalView,
+    ContactView, ConversationView, Event, FileMeta, FileView, GroupView, ImageMeta, InvitationView,
+    InviteView, LanPeer, LocationView, Locks, MemberView, MembersView, MessageView, PollCheckView,
     PollFindingView, PollOptionView, PollView, ReactionView, ReceiptView, RelaysView,
     ScheduledView, SearchResult, SpreadSettings, SpreadView, Status, Trustees, VoiceMeta,
 };

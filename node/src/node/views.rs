@@ -19,8 +19,8 @@ mod spreads;
 
 pub use events::Event;
 pub use polls::{
-    Agree, Area, ConditionalFileView, ConditionalView, Locks, MembersView, PollCheckView,
-    PollFindingView, PollOptionView, PollView, RelaysView, Trustees,
+    Agree, AnonymousPollView, Area, ConditionalFileView, ConditionalView, Locks, MembersView,
+    PollCheckView, PollFindingView, PollOptionView, PollView, RelaysView, Trustees,
 };
 pub use spreads::{SpreadSettings, SpreadView};
 

@@ -1,6 +1,7 @@
 //! kovan's integration tests: one binary, a module per area.
 
 mod account_events;
+mod anonymous_polls;
 mod at_rest;
 mod calls;
 mod chat;

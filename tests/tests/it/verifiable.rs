@@ -13,13 +13,13 @@ use crate::groups::{answer, group_until, people};
 use crate::harness::TestNode;
 
 /// The poll `id` as `n` shows it.
-async fn poll_of(h: &NodeHandle, conv: &str, id: &str) -> Option<PollView> {
+pub(crate) async fn poll_of(h: &NodeHandle, conv: &str, id: &str) -> Option<PollView> {
     let page = h.history(conv, None, 200).await.ok()?;
     page.into_iter().find(|m| m.id == id).and_then(|m| m.poll)
 }
 
 /// Waits until every node shows the poll as `want` says.
-async fn all_see(
+pub(crate) async fn all_see(
     nodes: &[&TestNode],
     conv: &str,
     id: &str,
@@ -36,17 +36,17 @@ async fn all_see(
     }
 }
 
-fn tally(p: &PollView) -> Vec<usize> {
+pub(crate) fn tally(p: &PollView) -> Vec<usize> {
     p.options.iter().map(|o| o.votes).collect()
 }
 
-fn findings(p: &PollView) -> Vec<(String, &'static str)> {
+pub(crate) fn findings(p: &PollView) -> Vec<(String, &'static str)> {
     p.verifiable.as_ref().map_or_else(Vec::new, |c| {
         c.findings.iter().map(|f| (f.account.clone(), f.finding)).collect()
     })
 }
 
-fn verified(p: &PollView) -> bool {
+pub(crate) fn verified(p: &PollView) -> bool {
     p.verifiable.as_ref().is_some_and(|c| c.verified)
 }
 
@@ -191,6 +191,7 @@ async fn a_creator_who_leaves_a_ballot_out_or_a_forged_voter_list_is_found_out()
             voters: vec![hex::decode(alice.h.account_hex()).unwrap()],
             binding: vec![3; 32],
             sealed: false,
+            anonymous: false,
         }),
     };
     let sent = bob.h.send_raw_content(&gid, wire::app_envelope::Content::Poll(forged)).await;

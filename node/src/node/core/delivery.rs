@@ -85,7 +85,8 @@ impl Core {
             now_ms() as u64,
         )
         .map_err(internal)?;
-        let queue = queue_name(&to.peer_id().to_string(), direct_only);
+        let queue = if direct_only { Queue::Direct } else { Queue::Normal };
+        let queue = queue_name(&to.peer_id().to_string(), queue);
         self.outbox().enqueue(
             &queue,
             &sealed.bytes,
@@ -93,6 +94,22 @@ impl Core {
             message_id.map(|m| m.as_slice()),
             now_ms(),
         )?;
+        Ok(())
+    }
+
+    /// Seals an anonymous ballot's payload for a member's device, with no
+    /// sender, and queues it for that device's relay mailbox only
+    /// (SPEC.md §6.4.2).
+    pub(super) fn enqueue_anonymous(
+        &self,
+        to: &DeviceCertificate,
+        payload: &[u8],
+    ) -> NodeResult<()> {
+        let sealed =
+            envelope::seal_anonymous(&mut OsRng, &to.keys().envelope, payload, now_ms() as u64)
+                .map_err(internal)?;
+        let queue = queue_name(&to.peer_id().to_string(), Queue::Anonymous);
+        self.outbox().enqueue(&queue, &sealed.bytes, None, None, now_ms())?;
         Ok(())
     }
 
@@ -128,7 +145,8 @@ impl Core {
             if self.in_flight.contains(&recipient) {
                 continue;
             }
-            let (device, direct_only) = parse_queue(&recipient);
+            let (device, queue) = parse_queue(&recipient);
+            let direct_only = queue == Queue::Direct;
             let Ok(peer) = device.parse::<PeerId>() else {
                 let _ = self.outbox().delivered(head.id);
                 continue;
@@ -145,7 +163,7 @@ impl Core {
             };
             // A direct-only queue goes directly whatever `direct` says:
             // that is all it may do.
-            let direct = self.options.direct || direct_only;
+            let direct = (self.options.direct || direct_only) && queue != Queue::Anonymous;
             let addrs = match self.contacts_store().by_peer(device) {
                 Ok(Some(c)) if direct => self.route(&c).map(|r| r.1).unwrap_or_default(),
                 // A group member who is not a contact: what identify told
@@ -161,9 +179,10 @@ impl Core {
             };
             self.in_flight.insert(recipient.clone());
             let net = self.net.clone();
-            let mailbox = match direct_only {
-                true => None,
-                false => self.relay.as_ref().map(|r| r.client.clone()),
+            let mailbox = match queue {
+                Queue::Direct => None,
+                Queue::Normal => self.relay.as_ref().map(|r| r.client.clone()),
+                Queue::Anonymous => self.relay.as_ref().and_then(|r| r.client.unlinked().ok()),
             };
             let input = self.input.clone();
             self.spawn(async move {
@@ -371,22 +390,44 @@ pub(super) async fn timer(mut wake: watch::Receiver<Option<i64>>, input: mpsc::S
     }
 }
 
-/// The outbox queue of a device: its PeerId, with `#direct` for the
-/// queue of direct-only payload (SPEC.md §7.8), which never uses a relay.
-pub(super) fn queue_name(device: &str, direct_only: bool) -> String {
-    if direct_only { format!("{device}{DIRECT_QUEUE}") } else { device.to_owned() }
+/// Which of a device's outbox queues an item waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Queue {
+    /// Directly, then the relay mailbox.
+    Normal,
+    /// Direct-only payload (SPEC.md §7.8): never through a relay.
+    Direct,
+    /// Anonymous ballots (SPEC.md §6.4.2): the relay mailbox only, put over
+    /// a connection of its own; never directly, which would show the
+    /// voter's device.
+    Anonymous,
 }
 
-/// The device of an outbox queue and whether it is its direct queue.
-pub(super) fn parse_queue(queue: &str) -> (&str, bool) {
-    match queue.strip_suffix(DIRECT_QUEUE) {
-        Some(device) => (device, true),
-        None => (queue, false),
+/// The outbox queue of a device: its PeerId, with `#direct` for its
+/// direct-only queue and `#anon` for its anonymous one.
+pub(super) fn queue_name(device: &str, queue: Queue) -> String {
+    match queue {
+        Queue::Normal => device.to_owned(),
+        Queue::Direct => format!("{device}{DIRECT_QUEUE}"),
+        Queue::Anonymous => format!("{device}{ANONYMOUS_QUEUE}"),
+    }
+}
+
+/// The device of an outbox queue and which of its queues it is.
+pub(super) fn parse_queue(queue: &str) -> (&str, Queue) {
+    if let Some(device) = queue.strip_suffix(DIRECT_QUEUE) {
+        (device, Queue::Direct)
+    } else if let Some(device) = queue.strip_suffix(ANONYMOUS_QUEUE) {
+        (device, Queue::Anonymous)
+    } else {
+        (queue, Queue::Normal)
     }
 }
 
 /// What marks a device's direct-only queue.
 const DIRECT_QUEUE: &str = "#direct";
+/// What marks a device's anonymous queue.
+const ANONYMOUS_QUEUE: &str = "#anon";
 
 /// One attempt for a direct-only batch: a direct connection only (a
 /// relay's circuit may help open one by hole punching, but carries none

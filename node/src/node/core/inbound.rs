@@ -63,6 +63,7 @@ impl Core {
                             }
                             return Ok(());
                         }
+                        Ok(Accepted::Anonymous(a)) => return self.apply_anonymous(&a),
                         Ok(Accepted::New(o)) => o,
                     };
                     self.apply(*opened, path)
@@ -132,6 +133,8 @@ impl Core {
             PayloadKind::MlsWelcome => self.apply_welcome(&opened, contact, path),
             PayloadKind::MlsMessage => self.apply_mls(&opened, contact, path),
             PayloadKind::Group => self.apply_group_control(&opened, contact, path),
+            // Opened apart, with no sender (`inbox::accept`).
+            PayloadKind::AnonymousBallot => Err(reject("an anonymous ballot named a sender")),
         }
     }
 
@@ -242,6 +245,9 @@ impl Core {
                     && let Content::Poll(PollSpec { verifiable: Some(v), .. }) = &app.content
                 {
                     self.on_verifiable_poll(&group_id, &app.message_id, v, epoch)?;
+                    if v.anonymous {
+                        self.anonymous_poll_known(&group_id, &app.message_id, false)?;
+                    }
                 }
                 if stored.is_some()
                     && let Content::Conditional(spec) = &app.content
@@ -276,6 +282,12 @@ impl Core {
                 self.on_vote(&group_id, &poll, &account, choices, proof, &app)?;
             }
             Content::BallotReveal(ref reveal) => self.on_reveal(&group_id, &account, reveal)?,
+            Content::BallotKey { poll, key, signature } => {
+                self.on_ballot_key(&group_id, &poll, &account, key, signature)?;
+            }
+            Content::PollRing { poll, ref members } => {
+                self.on_poll_ring(&group_id, &poll, &account, members)?;
+            }
             Content::CheckIn { target } => {
                 let sent = app.timestamp_ms as i64;
                 self.on_check_in(&group_id, &target, &account, sent)?;

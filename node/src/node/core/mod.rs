@@ -246,6 +246,9 @@ pub struct Core {
     /// A sealed poll's close was applied: this account's ballot is
     /// revealed once the input that brought it is done.
     reveals_due: bool,
+    /// An anonymous poll arrived, or a registration for one this account
+    /// created: registrations and rings go out once the input is done.
+    anonymous_due: bool,
 }
 
 pub(super) fn run(
@@ -346,6 +349,7 @@ impl Core {
             restored_at_start: restored.is_some(),
             spreads_due: false,
             reveals_due: false,
+            anonymous_due: false,
         };
         core.load_session()?;
         Ok(core)
@@ -462,6 +466,7 @@ impl Core {
         self.resume_files();
         self.resume_conditional_files();
         self.send_due_reveals();
+        self.send_due_anonymous();
         // What fell due while the node was off goes now (marked late);
         // live shares that ended meanwhile end.
         self.run_scheduled();
@@ -513,6 +518,9 @@ impl Core {
         }
         if std::mem::take(&mut self.reveals_due) {
             self.send_due_reveals();
+        }
+        if std::mem::take(&mut self.anonymous_due) {
+            self.send_due_anonymous();
         }
         self.flush_events();
         self.start_queued_files();

@@ -64,7 +64,8 @@ impl Core {
             }
             NetEvent::DirectPath(peer) => {
                 // Direct-only payload waiting for this device can go now.
-                let queue = super::delivery::queue_name(&peer.to_string(), true);
+                let queue =
+                    super::delivery::queue_name(&peer.to_string(), super::delivery::Queue::Direct);
                 if self.outbox().retry_now(&queue, now_ms()).unwrap_or(false) {
                     self.pump();
                 }

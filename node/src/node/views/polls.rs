@@ -270,18 +270,38 @@ pub struct PollCheckView {
     pub sealed: bool,
     /// Counted sealed ballots whose reveal has not come (after the close).
     pub not_revealed: usize,
-    /// What the audit found, by account.
+    /// What the audit found, by account (in an anonymous poll, a
+    /// ballot's findings are by its key image).
     pub findings: Vec<PollFindingView>,
+    /// An anonymous poll's state (SPEC.md §6.4.2); None otherwise.
+    pub anonymous: Option<AnonymousPollView>,
+}
+
+/// Where an anonymous poll stands (SPEC.md §6.4.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnonymousPollView {
+    /// Voters whose ballot key this device has seen registered.
+    pub registered: usize,
+    /// The ring's size once the creator published it: voting is open.
+    pub ring: Option<usize>,
+    /// This account's key is in the ring.
+    pub in_ring: bool,
+    /// This account has voted (from this device, or another of its own
+    /// whose ballot this device holds).
+    pub voted: bool,
 }
 
 /// One finding of a poll's audit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PollFindingView {
-    /// The account it is about, hex.
+    /// The account it is about, hex; in an anonymous poll, a ballot's key
+    /// image (its voter's link tag in the poll) for a ballot's finding.
     pub account: String,
     /// `bad_signature`, `not_eligible`, `unfit`, `double_vote` (a voter
     /// caught, not counted), or `dropped`, `altered`, `bad_close` (the
-    /// creator's close does not hold).
+    /// creator's close does not hold), `bad_ring`, `left_out` (an
+    /// anonymous poll's ring does not hold), `not_received` (its close
+    /// counts a ballot this device never received).
     pub finding: &'static str,
 }
 

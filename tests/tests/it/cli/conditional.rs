@@ -5,7 +5,7 @@ use super::*;
 
 /// A group called `name` made by `owner` with `members` in it, once every
 /// one of them sees everyone.
-fn group_of(owner: &Person, name: &str, members: &[(&Person, &str)]) -> String {
+pub(super) fn group_of(owner: &Person, name: &str, members: &[(&Person, &str)]) -> String {
     let gid = owner.json(&["group", "create", name])["id"].as_str().unwrap().to_owned();
     for (p, p_name) in members {
         owner.json(&["group", "invite", name, p_name]);
@@ -31,7 +31,7 @@ fn group_of(owner: &Person, name: &str, members: &[(&Person, &str)]) -> String {
 }
 
 /// The message `id` in `p`'s history of `conv`.
-fn in_history(p: &Person, conv: &str, id: &str) -> Value {
+pub(super) fn in_history(p: &Person, conv: &str, id: &str) -> Value {
     let history = p.json(&["history", conv]);
     history.as_array().unwrap().iter().find(|m| m["id"] == id).cloned().unwrap_or(Value::Null)
 }

@@ -1,6 +1,7 @@
-//! A sealed poll from the CLI (SPEC.md §6.4.3): `kovan poll create
-//! --sealed`; nobody sees a choice before the close, then the voter's node
-//! reveals it.
+//! Sealed and anonymous polls from the CLI: `kovan poll create --sealed`
+//! (SPEC.md §6.4.3), where nobody sees a choice before the close, then the
+//! voter's node reveals it; `--anonymous` (§6.4.2), where ballots name
+//! nobody.
 
 use super::*;
 
@@ -32,4 +33,55 @@ fn a_sealed_poll_shows_choices_only_after_the_close_from_the_cli() {
     });
     let (ok, out, _) = text(&alice, &["poll", "verify", "bob", &id]);
     assert!(ok && out.contains("0 not revealed yet") && out.contains("b — 1"), "{out}");
+}
+
+#[test]
+fn an_anonymous_poll_counts_ballots_that_name_nobody_from_the_cli() {
+    use super::conditional::{group_of, in_history};
+    let dir = tempfile::tempdir().unwrap();
+    let (_relay, [alice, bob, carol]) = registered(dir.path(), ["alice", "bob", "carol"]);
+    make_friends(&alice, "alice", &bob, "bob");
+    make_friends(&alice, "alice", &carol, "carol");
+    let (ok, _, err) = text(
+        &alice,
+        &["poll", "create", "bob", "?", "--option", "a", "--option", "b", "--anonymous"],
+    );
+    assert!(!ok && err.contains("3 voters at least"), "{err}");
+    let gid = group_of(&alice, "Bina", &[(&bob, "bob"), (&carol, "carol")]);
+
+    let args = [
+        "poll",
+        "create",
+        &gid,
+        "Kapı?",
+        "--option",
+        "kırmızı",
+        "--option",
+        "yeşil",
+        "--anonymous",
+    ];
+    let poll = alice.json(&args);
+    let id = poll["id"].as_str().unwrap().to_owned();
+    // Every voter's node registers; then the creator's publishes the ring.
+    for p in [&alice, &bob, &carol] {
+        eventually("a ring of three", || {
+            in_history(p, &gid, &id)["poll"]["verifiable"]["anonymous"]["ring"] == 3
+        });
+    }
+    for (p, choice) in [(&bob, "1"), (&carol, "1"), (&alice, "0")] {
+        let (ok, out, err) = text(p, &["poll", "vote", &gid, &id, "--choice", choice]);
+        assert!(ok && out.contains("you have voted"), "{out}{err}");
+    }
+    eventually("three ballots at carol's", || in_history(&carol, &gid, &id)["poll"]["voters"] == 3);
+    let (ok, out, _) = text(&carol, &["poll", "verify", &gid, &id]);
+    assert!(ok && out.contains("yeşil — 2") && out.contains("verified"), "{out}");
+    let shown = carol.json(&["poll", "verify", &gid, &id]);
+    for o in shown["poll"]["options"].as_array().unwrap() {
+        assert_eq!(o["by"], serde_json::json!([]), "a voter named: {o}");
+    }
+
+    alice.json(&["poll", "close", &gid, &id]);
+    eventually("the close at bob's", || in_history(&bob, &gid, &id)["poll"]["closed"] == true);
+    let (ok, out, _) = text(&bob, &["poll", "verify", &gid, &id]);
+    assert!(ok && out.contains("closed") && out.contains("kırmızı — 1"), "{out}");
 }

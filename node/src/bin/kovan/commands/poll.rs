@@ -1,4 +1,4 @@
-//! Polls: `poll create`, `vote`, `close`, `verify`.
+//! Polls: `poll create`, `vote`, `close`, `verify`, `ring`.
 
 use clap::Subcommand;
 use serde_json::{Value, json};
@@ -29,8 +29,16 @@ pub enum Poll {
         /// A verifiable poll whose ballots stay sealed until you close it:
         /// nobody, you included, sees a choice before; then every voter's
         /// app reveals its choices and the tally shows them.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "anonymous")]
         sealed: bool,
+        /// A verifiable poll whose ballots do not say who cast them (a
+        /// group of 3 voters or more): each voter's app registers a ballot
+        /// key, voting opens once all have (or you run `kovan poll ring`),
+        /// and each ballot proves "one voter, once" without naming anyone.
+        /// Ballots travel through relay mailboxes, so every voter needs a
+        /// relay.
+        #[arg(long)]
+        anonymous: bool,
     },
     /// Vote (again, to change your vote; with no --choice, withdraw it).
     Vote {
@@ -44,6 +52,14 @@ pub enum Poll {
     },
     /// Close a poll you created: the tally becomes final for everyone.
     Close {
+        /// A contact or conversation id.
+        with: String,
+        /// The poll's message id.
+        poll: String,
+    },
+    /// Open voting in an anonymous poll you created now, with the voters
+    /// registered so far (the others cannot vote in it).
+    Ring {
         /// A contact or conversation id.
         with: String,
         /// The poll's message id.
@@ -63,11 +79,13 @@ pub enum Poll {
 impl Poll {
     pub fn exec(&self, ctx: &Context) -> anyhow::Result<()> {
         let (method, params) = match self {
-            Poll::Create { to, question, options, multiple, verifiable, sealed } => (
+            Poll::Create { to, question, options, multiple, verifiable, sealed, anonymous } => (
                 "poll_create",
                 json!({ "to": to, "question": question, "options": options,
-                        "multiple": multiple, "verifiable": verifiable, "sealed": sealed }),
+                        "multiple": multiple, "verifiable": verifiable, "sealed": sealed,
+                        "anonymous": anonymous }),
             ),
+            Poll::Ring { with, poll } => ("poll_ring", json!({ "with": with, "poll": poll })),
             Poll::Verify { with, poll } => {
                 let v =
                     remote::call(&ctx.home, "poll_verify", json!({ "with": with, "poll": poll }))?;
@@ -134,6 +152,24 @@ fn poll_lines(p: &Value) -> String {
                 "  sealed ballots: the choices show once the poll is closed".to_owned()
             });
         }
+        let anonymous = &check["anonymous"];
+        if !anonymous.is_null() {
+            out.push(match anonymous["ring"].as_u64() {
+                None => format!(
+                    "  anonymous: {} of {} voter(s) registered; voting opens when the creator \
+                     publishes the ring",
+                    anonymous["registered"], check["eligible"]
+                ),
+                Some(n) => format!(
+                    "  anonymous: a ring of {n} voter(s); {}",
+                    match (anonymous["voted"].as_bool(), anonymous["in_ring"].as_bool()) {
+                        (Some(true), _) => "you have voted",
+                        (_, Some(true)) => "you can vote",
+                        _ => "you are not in the ring",
+                    }
+                ),
+            });
+        }
         for f in check["findings"].as_array().into_iter().flatten() {
             let account = f["account"].as_str().unwrap_or("");
             out.push(format!(
@@ -156,6 +192,9 @@ fn finding_text(finding: &str) -> &'static str {
         "dropped" => "the close leaves out this member's ballot",
         "altered" => "the close counts a different ballot than this member sent",
         "bad_close" => "the close counts a ballot that is not valid",
+        "bad_ring" => "the ring holds a key that is not an eligible member's registration",
+        "left_out" => "the ring leaves out or changes this member's registration",
+        "not_received" => "the close counts or voids a ballot this device never received",
         _ => "an unknown finding",
     }
 }

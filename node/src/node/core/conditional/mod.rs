@@ -172,7 +172,17 @@ impl Core {
                 params![conv, id.as_slice()],
             )?;
         }
-        for table in ["poll_ballots", "poll_eligibility", "poll_openings", "poll_reveals"] {
+        for table in [
+            "poll_ballots",
+            "poll_eligibility",
+            "poll_openings",
+            "poll_reveals",
+            "poll_registrations",
+            "poll_rings",
+            "poll_ring_ballots",
+            "poll_ring_closes",
+            "poll_anonymous",
+        ] {
             conn.execute(
                 &format!("DELETE FROM {table} WHERE conversation_id = ?1 AND poll_id = ?2"),
                 params![conv, id.as_slice()],

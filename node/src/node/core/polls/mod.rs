@@ -2,11 +2,14 @@
 //! vote of the same account replaces the earlier one, so a vote sent twice
 //! counts once), and closing it with the final ballots, which every member
 //! adopts so all end with the same tally. Verifiable polls (§6.4.1) are in
-//! [`verifiable`], sealed ones (§6.4.3) in [`sealed`].
+//! [`verifiable`], sealed ones (§6.4.3) in [`sealed`], anonymous ones
+//! (§6.4.2) in [`anonymous`].
 
+mod anonymous;
 mod sealed;
 mod verifiable;
 
+use anonymous::{MIN_ANONYMOUS_VOTERS, ring_close_wire};
 use kovan_spec::validate::{Content, PollSpec, SignedBallot, ValidatedApp, poll_spec};
 use kovan_spec::{validate_app_envelope, wire};
 use verifiable::Source;
@@ -101,13 +104,19 @@ impl Core {
             }
             None => return Ok(()),
         };
-        if spec.verifiable.is_some() && !self.history().poll_closed(conv, poll)? {
+        let Content::PollClose { anonymous, void_images, .. } = close else { return Ok(()) };
+        let anonymous_poll = spec.verifiable.as_ref().is_some_and(|v| v.anonymous);
+        if anonymous_poll && !self.history().poll_closed(conv, poll)? {
+            self.keep_ring_close(conv, poll, anonymous, void_images)?;
+        } else if spec.verifiable.is_some() && !self.history().poll_closed(conv, poll)? {
             let counted = signed_close(ballots, signatures, commitments);
             self.keep_close(conv, poll, &counted, void)?;
             // This account's sealed ballot is revealed once this input is
             // done (SPEC.md §6.4.3).
             self.reveals_due |= spec.verifiable.as_ref().is_some_and(|v| v.sealed);
         }
+        // An anonymous poll's ballots name no account.
+        let ballots = if anonymous_poll { &[][..] } else { ballots };
         if self.history().close_poll(conv, poll, ballots, now)? {
             self.poll_updated(conv, poll)?;
         }
@@ -133,7 +142,7 @@ impl Core {
         question: &str,
         options: Vec<String>,
         multiple: bool,
-        [verifiable, sealed]: [bool; 2],
+        [verifiable, sealed, anonymous]: [bool; 3],
     ) -> NodeResult<MessageView> {
         let mut poll = wire::Poll {
             question: question.trim().to_owned(),
@@ -143,9 +152,19 @@ impl Core {
         };
         poll_spec(poll.clone()).map_err(NodeError::Invalid)?;
         let (conv, recipients) = self.writable(to)?;
-        if verifiable || sealed {
+        if sealed && anonymous {
+            return Err(NodeError::Invalid("a poll is sealed or anonymous, not both".into()));
+        }
+        if verifiable || sealed || anonymous {
             let v = self.new_verifiable(&conv)?;
-            poll.verifiable = Some(wire::VerifiablePoll { sealed, ..v });
+            if anonymous && (!self.is_group(&conv)? || v.voters.len() < MIN_ANONYMOUS_VOTERS) {
+                return Err(NodeError::State(format!(
+                    "an anonymous poll needs a group of {} voters at least: with fewer, each \
+                     would know the others' choices from the tally",
+                    MIN_ANONYMOUS_VOTERS
+                )));
+            }
+            poll.verifiable = Some(wire::VerifiablePoll { sealed, anonymous, ..v });
         }
         let checked = poll.verifiable.is_some();
         let content = wire::app_envelope::Content::Poll(poll);
@@ -153,6 +172,9 @@ impl Core {
         if checked {
             // Made from this device's own MLS state: checked by making it.
             self.poll_checked(&conv, &id)?;
+        }
+        if anonymous {
+            self.anonymous_poll_known(&conv, &id, true)?;
         }
         let view = self.message_view(&conv, &id)?.ok_or_else(|| internal("poll not stored"))?;
         self.emit(Event::Message { message: view.clone() });
@@ -183,6 +205,10 @@ impl Core {
         }
         if !spec.multiple && choices.len() > 1 {
             return Err(NodeError::Invalid("this poll takes one choice".into()));
+        }
+        if let Some(v) = spec.verifiable.as_ref().filter(|v| v.anonymous) {
+            self.cast_anonymous(&conv, &poll, v, &choices)?;
+            return self.poll_changed_view(&conv, &poll);
         }
         let ballot = match &spec.verifiable {
             Some(v) if v.sealed => Some(self.seal_my_ballot(&conv, &poll, v, &choices)?),
@@ -227,6 +253,15 @@ impl Core {
         if self.history().poll_closed(&conv, &poll)? {
             return Err(NodeError::Invalid("the poll is closed already".into()));
         }
+        if let Some(v) = spec.verifiable.as_ref().filter(|v| v.anonymous) {
+            let (counted, void) = self.anonymous_close(&conv, &poll, &spec, v)?;
+            let content =
+                wire::app_envelope::Content::PollClose(ring_close_wire(&poll, &counted, &void));
+            self.send_app(&conv, &recipients, content, None, false)?;
+            self.keep_ring_close(&conv, &poll, &counted, &void)?;
+            self.history().close_poll(&conv, &poll, &[], now_ms())?;
+            return self.poll_changed_view(&conv, &poll);
+        }
         if let Some(v) = &spec.verifiable {
             let (counted, void) = self.verifiable_close(&conv, &poll, &spec, v)?;
             let wired = |bs: &[SignedBallot]| -> Vec<wire::PollBallot> {
@@ -243,6 +278,7 @@ impl Core {
                 poll: poll.to_vec(),
                 ballots: wired(&counted),
                 void: wired(&void),
+                ..Default::default()
             });
             self.send_app(&conv, &recipients, content, None, false)?;
             self.keep_close(&conv, &poll, &counted, &void)?;
@@ -278,7 +314,7 @@ impl Core {
                     commitment: Vec::new(),
                 })
                 .collect(),
-            void: Vec::new(),
+            ..Default::default()
         });
         self.send_app(&conv, &recipients, content, None, false)?;
         self.history().close_poll(&conv, &poll, &ballots, now_ms())?;
@@ -310,7 +346,7 @@ impl NodeHandle {
         options: Vec<String>,
         multiple: bool,
     ) -> NodeResult<MessageView> {
-        self.start_poll(to, question, options, [multiple, false, false]).await
+        self.start_poll(to, question, options, [multiple, false, false, false]).await
     }
 
     /// Starts a verifiable poll (SPEC.md §6.4.1): the conversation's
@@ -323,7 +359,7 @@ impl NodeHandle {
         options: Vec<String>,
         multiple: bool,
     ) -> NodeResult<MessageView> {
-        self.start_poll(to, question, options, [multiple, true, false]).await
+        self.start_poll(to, question, options, [multiple, true, false, false]).await
     }
 
     /// Starts a sealed poll (SPEC.md §6.4.3): a verifiable poll whose
@@ -336,19 +372,48 @@ impl NodeHandle {
         options: Vec<String>,
         multiple: bool,
     ) -> NodeResult<MessageView> {
-        self.start_poll(to, question, options, [multiple, true, true]).await
+        self.start_poll(to, question, options, [multiple, true, true, false]).await
     }
 
-    /// A poll with its `[multiple, verifiable, sealed]` flags.
+    /// Starts an anonymous poll (SPEC.md §6.4.2): a verifiable poll whose
+    /// voters' devices register a ballot key each; once all have (or you
+    /// publish the ring with [`Self::poll_ring`]), each votes with a ring
+    /// signature that proves "one voter, once" without saying who, and
+    /// that travels through relay mailboxes with no sender. Needs a group
+    /// of three voters at least.
+    pub async fn poll_create_anonymous(
+        &self,
+        to: &str,
+        question: &str,
+        options: Vec<String>,
+        multiple: bool,
+    ) -> NodeResult<MessageView> {
+        self.start_poll(to, question, options, [multiple, true, false, true]).await
+    }
+
+    /// Publishes an anonymous poll's ring now, with the voters registered
+    /// so far (those not yet registered cannot vote). Only its creator.
+    pub async fn poll_ring(&self, conversation: &str, poll: &str) -> NodeResult<MessageView> {
+        let conversation = conversation.to_owned();
+        let poll = views::parse_message_id(poll)?;
+        self.call(move |c| {
+            let (conv, _) = c.writable(&conversation)?;
+            c.publish_ring(&conv, &poll, true)?;
+            c.poll_changed_view(&conv, &poll)
+        })
+        .await
+    }
+
+    /// A poll with its `[multiple, verifiable, sealed, anonymous]` flags.
     async fn start_poll(
         &self,
         to: &str,
         question: &str,
         options: Vec<String>,
-        [multiple, verifiable, sealed]: [bool; 3],
+        [multiple, verifiable, sealed, anonymous]: [bool; 4],
     ) -> NodeResult<MessageView> {
         let (to, question) = (to.to_owned(), question.to_owned());
-        let flags = [verifiable, sealed];
+        let flags = [verifiable, sealed, anonymous];
         self.call(move |c| c.poll_create(&to, &question, options, multiple, flags)).await
     }
 
@@ -397,7 +462,9 @@ crate::control::control_methods!(node, p => {
         let options = strings(p, "options")?;
         let multiple = p["multiple"].as_bool().unwrap_or(false);
         let (to, question) = (s(p, "to")?, s(p, "question")?);
-        if p["sealed"].as_bool().unwrap_or(false) {
+        if p["anonymous"].as_bool().unwrap_or(false) {
+            to_value(node.poll_create_anonymous(to, question, options, multiple).await?)
+        } else if p["sealed"].as_bool().unwrap_or(false) {
             to_value(node.poll_create_sealed(to, question, options, multiple).await?)
         } else if p["verifiable"].as_bool().unwrap_or(false) {
             to_value(node.poll_create_verifiable(to, question, options, multiple).await?)
@@ -415,4 +482,5 @@ crate::control::control_methods!(node, p => {
     }
     "poll_close" => to_value(node.poll_close(s(p, "with")?, s(p, "poll")?).await?),
     "poll_verify" => to_value(node.poll_verify(s(p, "with")?, s(p, "poll")?).await?),
+    "poll_ring" => to_value(node.poll_ring(s(p, "with")?, s(p, "poll")?).await?),
 });

@@ -136,6 +136,7 @@ impl Core {
             voters: voters.iter().map(|v| v.to_vec()).collect(),
             binding: binding.to_vec(),
             sealed: false,
+            anonymous: false,
         })
     }
 
@@ -305,6 +306,11 @@ impl Core {
         v: &Verifiable,
         mut poll: PollView,
     ) -> crate::Result<PollView> {
+        let eligibility = self.eligibility(conv, poll_id)?;
+        if v.anonymous {
+            let checked = (eligibility == Eligibility::Checked, eligibility.name());
+            return self.anonymous_view(conv, poll_id, spec, v, poll, checked);
+        }
         let audit = self.audit_poll(conv, poll_id, spec, v)?;
         let me = self.my_account();
         poll.closed = self.history().poll_closed(conv, poll_id)?;
@@ -336,7 +342,6 @@ impl Core {
                 .map(|b| b.choices)
         }
         .unwrap_or_default();
-        let eligibility = self.eligibility(conv, poll_id)?;
         poll.verifiable = Some(PollCheckView {
             // Only a voter list this device matched against its own MLS
             // state counts: a poll that arrived after the group moved on
@@ -352,6 +357,7 @@ impl Core {
                 .iter()
                 .map(|(a, f)| PollFindingView { account: hex::encode(a), finding: f.name() })
                 .collect(),
+            anonymous: None,
         });
         Ok(poll)
     }
