@@ -123,6 +123,16 @@ chat-poll-finding-double-vote = { $who }: voted twice, so both ballots are void
 chat-poll-finding-dropped = { $who }: the close leaves out this member's ballot
 chat-poll-finding-altered = { $who }: the close counts a different ballot than this member sent
 chat-poll-finding-bad-close = { $who }: the close counts a ballot that is not valid
+chat-poll-finding-bad-ring = { $who }: the ring of voters holds a key that is not this member's signed registration
+chat-poll-finding-left-out = { $who }: the ring of voters leaves out this member's registration
+chat-poll-finding-not-received = { $who }: the close counts or voids a ballot this device never received
+chat-poll-not-in-ring = Your ballot key is not in the ring of voters, so you cannot vote.
+chat-poll-anonymous-registering = 🕶 Anonymous: { $registered } of { $eligible } voters registered; voting opens when all have
+chat-poll-anonymous-ring = 🕶 Anonymous: ballots are counted among { $ring } voters and name nobody
+chat-poll-open-voting = Open voting now
+chat-poll-open-voting-hint = Voting opens for those registered so far; the others cannot vote in this poll.
+chat-anonymous-poll = Anonymous
+chat-anonymous-poll-hint = A verifiable poll whose ballots do not say who cast them (a group of 3 voters or more). Ballots travel through relay mailboxes.
 
 ## Send later
 

@@ -123,6 +123,16 @@ chat-poll-finding-double-vote = { $who }: iki kez oy verdi, iki oy da geçersiz
 chat-poll-finding-dropped = { $who }: kapanışta bu üyenin oyu yok
 chat-poll-finding-altered = { $who }: kapanış bu üyenin gönderdiğinden farklı bir oy sayıyor
 chat-poll-finding-bad-close = { $who }: kapanış geçerli olmayan bir oy sayıyor
+chat-poll-finding-bad-ring = { $who }: seçmen halkası bu üyenin imzalı kaydı olmayan bir anahtar içeriyor
+chat-poll-finding-left-out = { $who }: seçmen halkası bu üyenin kaydını dışarıda bırakıyor
+chat-poll-finding-not-received = { $who }: kapanış bu cihaza hiç ulaşmamış bir oyu sayıyor ya da geçersiz kılıyor
+chat-poll-not-in-ring = Oy anahtarınız seçmen halkasında değil, bu yüzden oy veremezsiniz.
+chat-poll-anonymous-registering = 🕶 Gizli: { $eligible } seçmenden { $registered } kayıt oldu; herkes kayıt olunca oylama açılır
+chat-poll-anonymous-ring = 🕶 Gizli: oylar { $ring } seçmen arasında sayılır ve kimseyi ele vermez
+chat-poll-open-voting = Oylamayı şimdi aç
+chat-poll-open-voting-hint = Oylama şimdiye dek kayıt olanlara açılır; ötekiler bu ankette oy veremez.
+chat-anonymous-poll = Gizli oy
+chat-anonymous-poll-hint = Oyların kimin verdiğini söylemediği doğrulanabilir bir anket (en az 3 seçmenli bir grup). Oylar röle posta kutularından geçer.
 
 ## Sonra gönder
 

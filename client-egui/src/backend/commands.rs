@@ -258,8 +258,18 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 out.error("cancelling the transfer", e).await;
             }
         }
-        Cmd::PollCreate { conversation, question, options, multiple, verifiable, sealed } => {
-            let made = if sealed {
+        Cmd::PollCreate {
+            conversation,
+            question,
+            options,
+            multiple,
+            verifiable,
+            sealed,
+            anonymous,
+        } => {
+            let made = if anonymous {
+                n.poll_create_anonymous(&conversation, &question, options, multiple).await
+            } else if sealed {
                 n.poll_create_sealed(&conversation, &question, options, multiple).await
             } else if verifiable {
                 n.poll_create_verifiable(&conversation, &question, options, multiple).await
@@ -271,6 +281,10 @@ pub(super) async fn command(n: &NodeHandle, cmd: Cmd, out: &Out) {
                 Err(e) => out.error("starting the poll", e).await,
             }
         }
+        Cmd::PollRing { conversation, poll } => match n.poll_ring(&conversation, &poll).await {
+            Ok(m) => out.send(Update::Sent(Box::new(m))).await,
+            Err(e) => out.error("opening the vote", e).await,
+        },
         Cmd::PollVote { conversation, poll, choices } => {
             match n.poll_vote(&conversation, &poll, choices).await {
                 Ok(m) => out.send(Update::Sent(Box::new(m))).await,

@@ -185,6 +185,15 @@ pub enum Cmd {
         verifiable: bool,
         /// Its ballots sealed until the close (SPEC.md §6.4.3).
         sealed: bool,
+        /// Its ballots anonymous (SPEC.md §6.4.2).
+        anonymous: bool,
+    },
+    /// Open voting in an anonymous poll now (its creator).
+    PollRing {
+        /// The conversation.
+        conversation: String,
+        /// The poll message.
+        poll: String,
     },
     /// Vote (an empty list withdraws).
     PollVote {

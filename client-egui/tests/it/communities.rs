@@ -38,7 +38,7 @@ fn bob(relay: &TestRelay, dir: &Path) -> NodeHandle {
 }
 
 /// Someone else with a node of their own on the relay, signed up.
-fn user(relay: &TestRelay, dir: &Path, name: &str) -> NodeHandle {
+pub(crate) fn user(relay: &TestRelay, dir: &Path, name: &str) -> NodeHandle {
     let home = Home::at(dir.join(name));
     relay.rt.block_on(async {
         home.ensure().unwrap();

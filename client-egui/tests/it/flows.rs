@@ -243,6 +243,58 @@ fn a_live_location_a_poll_and_a_scheduled_message() {
 }
 
 #[test]
+fn an_anonymous_poll_in_a_group_of_three_counts_ballots_that_name_nobody() {
+    let mut t = two_friends();
+    open_chats(&mut t);
+    group_with_bob(&mut t, "Apartman");
+    // Carol, on a node of her own, becomes Alice's friend and joins.
+    let carol = crate::communities::user(&t.relay, t.dir.path(), "carol");
+    t.relay.rt.block_on(carol.friend_request("alice", "")).unwrap();
+    let Two { alice, bob, relay, .. } = &mut t;
+    until(alice, "carol's request", |h| has(h, "People (1)"));
+    click(alice, "People (1)");
+    click(alice, "Accept carol");
+    click(alice, "Chats");
+    click(alice, "Apartman");
+    click(alice, "Invite carol");
+    let invitation = relay.rt.block_on(async {
+        for _ in 0..200 {
+            if let Some(i) = carol.group_invitations().await.unwrap().into_iter().next() {
+                return i;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no invitation for carol");
+    });
+    relay.rt.block_on(carol.group_answer(&invitation.id, true)).unwrap();
+    until(alice, "carol in the group", |h| members_include(h, "carol"));
+
+    // Alice starts it; every voter's node registers, and voting opens.
+    click(alice, "Attach, location, poll, send later");
+    type_into(alice, "Poll question", "Kapı ne renk?");
+    type_into(alice, "Poll options", "kırmızı\nyeşil");
+    click(alice, "Anonymous");
+    click(alice, "Start poll");
+    let ring = "🕶 Anonymous: ballots are counted among 3 voters and name nobody";
+    until(bob, "voting open at bob's", |h| has_text(h, ring) && has(h, "yeşil (0)"));
+    click(bob, "yeşil (0)");
+    until(alice, "bob's ballot", |h| has(h, "yeşil (1)") && has(h, "✔ Verified"));
+    let (conv, poll) = relay.rt.block_on(async {
+        let groups = carol.groups().await.unwrap();
+        let gid = groups.first().map(|g| g.id.clone()).unwrap();
+        let page = carol.history(&gid, None, 50).await.unwrap();
+        let poll = page.into_iter().find(|m| m.poll.is_some()).map(|m| m.id).unwrap();
+        (gid, poll)
+    });
+    relay.rt.block_on(carol.poll_vote(&conv, &poll, vec![1])).unwrap();
+    until(alice, "two ballots", |h| has(h, "yeşil (2)") && has(h, "✔ Verified"));
+    click(alice, "Close poll");
+    until(bob, "the close at bob's", |h| has(h, "Poll closed") && has(h, "yeşil (2)"));
+    assert!(alice.state().errors().is_empty(), "{:?}", alice.state().errors());
+    relay.rt.block_on(carol.shutdown());
+}
+
+#[test]
 fn a_file_locked_with_a_password_arrives_sealed_and_opens_in_the_window() {
     let mut t = two_friends();
     open_chats(&mut t);

@@ -71,6 +71,8 @@ pub enum Bubble {
     Vote(Vec<u32>),
     /// Close this poll.
     ClosePoll,
+    /// Open voting in this anonymous poll now.
+    OpenVoting,
     /// Open this conditional message with a password and/or a position.
     OpenConditional(Option<String>, Option<(f64, f64)>),
     /// Agree to open this conditional message (release this account's share).

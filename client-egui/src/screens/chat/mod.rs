@@ -226,6 +226,7 @@ impl ChatView {
                     cmds.push(Cmd::PollVote { conversation, poll: message, choices });
                 }
                 Bubble::ClosePoll => cmds.push(Cmd::PollClose { conversation, poll: message }),
+                Bubble::OpenVoting => cmds.push(Cmd::PollRing { conversation, poll: message }),
                 Bubble::OpenConditional(password, here) => {
                     cmds.push(Cmd::OpenConditional { conversation, message, password, here });
                 }

@@ -1,7 +1,9 @@
 //! Polls: the form that starts one, and a poll in its bubble (a click
 //! votes; its creator can close it). A verifiable poll takes one signed
 //! ballot, and its bubble says whether its tally holds and why; a sealed
-//! one shows no choice before the close, and then who has not revealed.
+//! one shows no choice before the close, and then who has not revealed;
+//! an anonymous one says who has registered, lets its creator open voting,
+//! and never shows who chose what.
 
 use eframe::egui::{self, RichText};
 use kovan_node::node::{PollCheckView, PollView};
@@ -18,6 +20,7 @@ pub struct PollForm {
     multiple: bool,
     verifiable: bool,
     sealed: bool,
+    anonymous: bool,
 }
 
 impl PollForm {
@@ -28,10 +31,25 @@ impl PollForm {
             let width = (ui.available_width() - 230.0).clamp(120.0, 260.0);
             field(ui, &tr!("chat-poll-question"), &mut self.question, "", width);
             ui.checkbox(&mut self.multiple, tr!("chat-multiple-choice"));
+        });
+        // The kinds of verifiable poll, on a line of their own.
+        ui.horizontal_wrapped(|ui| {
             ui.checkbox(&mut self.verifiable, tr!("chat-verifiable-poll"))
                 .on_hover_text(tr!("chat-verifiable-poll-hint"));
-            ui.checkbox(&mut self.sealed, tr!("chat-sealed-poll"))
-                .on_hover_text(tr!("chat-sealed-poll-hint"));
+            if ui
+                .checkbox(&mut self.sealed, tr!("chat-sealed-poll"))
+                .on_hover_text(tr!("chat-sealed-poll-hint"))
+                .changed()
+            {
+                self.anonymous &= !self.sealed;
+            }
+            if ui
+                .checkbox(&mut self.anonymous, tr!("chat-anonymous-poll"))
+                .on_hover_text(tr!("chat-anonymous-poll-hint"))
+                .changed()
+            {
+                self.sealed &= !self.anonymous;
+            }
         });
         ui.horizontal(|ui| {
             let l = ui.label(tr!("chat-poll-options"));
@@ -57,6 +75,7 @@ impl PollForm {
                     multiple: self.multiple,
                     verifiable: self.verifiable,
                     sealed: self.sealed,
+                    anonymous: self.anonymous,
                 });
                 self.options.clear();
             }
@@ -111,7 +130,7 @@ fn verifiable_card(
     mine_poll: bool,
 ) -> Option<Bubble> {
     let mut action = None;
-    let voted = !p.mine.is_empty();
+    let voted = !p.mine.is_empty() || check.anonymous.as_ref().is_some_and(|a| a.voted);
     let open = !p.closed && !voted && check.can_vote;
     let picked_id = ui.id().with("verifiable-poll-pick");
     let mut picked: Vec<u32> = ui.data(|d| d.get_temp(picked_id)).unwrap_or_default();
@@ -137,8 +156,8 @@ fn verifiable_card(
         action = Some(Bubble::Vote(std::mem::take(&mut picked)));
     }
     ui.data_mut(|d| d.insert_temp(picked_id, picked));
-    let holds =
-        !check.findings.iter().any(|f| ["dropped", "altered", "bad_close"].contains(&f.finding));
+    let fails = ["dropped", "altered", "bad_close", "bad_ring", "left_out", "not_received"];
+    let holds = !check.findings.iter().any(|f| fails.contains(&f.finding));
     let (badge, color) = if check.verified {
         (tr!("chat-poll-verified"), ui.visuals().widgets.active.bg_fill)
     } else if holds && check.eligibility == "unchecked" {
@@ -147,6 +166,29 @@ fn verifiable_card(
         (tr!("chat-poll-does-not-hold"), ui.visuals().error_fg_color)
     };
     ui.label(RichText::new(badge).color(color).strong());
+    if let Some(a) = &check.anonymous {
+        match a.ring {
+            None => {
+                ui.label(tr!(
+                    "chat-poll-anonymous-registering",
+                    registered = a.registered,
+                    eligible = check.eligible
+                ));
+                if mine_poll
+                    && !p.closed
+                    && ui
+                        .small_button(tr!("chat-poll-open-voting"))
+                        .on_hover_text(tr!("chat-poll-open-voting-hint"))
+                        .clicked()
+                {
+                    action = Some(Bubble::OpenVoting);
+                }
+            }
+            Some(ring) => {
+                ui.label(tr!("chat-poll-anonymous-ring", ring = ring));
+            }
+        }
+    }
     if check.sealed {
         ui.label(if p.closed {
             tr!("chat-poll-sealed-revealed", hidden = check.not_revealed)
@@ -161,8 +203,15 @@ fn verifiable_card(
             "failed" => tr!("chat-poll-eligibility-failed"),
             _ => tr!("chat-poll-eligibility-unchecked"),
         });
-        if !check.can_vote {
-            ui.label(tr!("chat-poll-not-eligible"));
+        match &check.anonymous {
+            Some(a) if a.ring.is_some() && !a.in_ring => {
+                ui.label(tr!("chat-poll-not-in-ring"));
+            }
+            Some(_) => {}
+            None if !check.can_vote => {
+                ui.label(tr!("chat-poll-not-eligible"));
+            }
+            None => {}
         }
         for f in &check.findings {
             let who = f.account.get(..12).unwrap_or(&f.account).to_owned();
@@ -173,6 +222,9 @@ fn verifiable_card(
                 "double_vote" => tr!("chat-poll-finding-double-vote", who = who),
                 "dropped" => tr!("chat-poll-finding-dropped", who = who),
                 "altered" => tr!("chat-poll-finding-altered", who = who),
+                "bad_ring" => tr!("chat-poll-finding-bad-ring", who = who),
+                "left_out" => tr!("chat-poll-finding-left-out", who = who),
+                "not_received" => tr!("chat-poll-finding-not-received", who = who),
                 _ => tr!("chat-poll-finding-bad-close", who = who),
             };
             ui.label(text);
