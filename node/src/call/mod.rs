@@ -16,6 +16,9 @@ pub mod screen;
 pub mod tracks;
 pub mod video;
 
+/// The RTP payload type of VP8 in kovan's calls (SPEC.md §6.9.2).
+const VP8_PT: u8 = 96;
+
 #[cfg(target_os = "linux")]
 pub use camera::SystemCamera;
 pub use data::ChannelStream;

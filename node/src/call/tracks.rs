@@ -46,6 +46,10 @@ pub struct MediaStats {
     pub screen: VideoStats,
     /// File channels open now, either way.
     pub channels: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Tests: the share (%) of the peer's video RTP lost next to the wire
+    /// (`keyframes::Lossy`), as a lossy network would.
+    #[cfg(test)]
+    pub wire_loss: std::sync::Arc<AtomicU32>,
 }
 
 /// Live figures of one video track each way.
@@ -259,35 +263,27 @@ async fn ask_keyframe(track: &dyn TrackRemote, ssrc: u32, stats: &VideoStats) {
     }
 }
 
-/// The fraction of this sender's packets the peer last reported lost
-/// (RTCP receiver reports), if it reported any.
-async fn reported_loss(sender: &Arc<dyn RtpSender>, ssrc: u32) -> Option<f64> {
-    use rtc::statistics::report::RTCStatsReportEntry;
-    let report = sender.get_stats(Instant::now()).await.ok()?;
-    report.iter().find_map(|e| match e {
-        RTCStatsReportEntry::RemoteInboundRtp(r)
-            if r.received_rtp_stream_stats.rtp_stream_stats.ssrc == ssrc =>
-        {
-            Some(r.fraction_lost)
-        }
-        _ => None,
-    })
-}
-
-/// Raises `asked` whenever the peer asks a keyframe of our stream `ssrc`
-/// (PLI or FIR, let through by [`super::keyframes::KeyframeRequests`]),
-/// until the track is unbound.
-async fn watch_keyframe_requests(
+/// What the peer says about our stream `ssrc`, let through by
+/// [`super::keyframes::KeyframeRequests`]: raises `asked` when it asks for
+/// a keyframe (PLI or FIR), and keeps the fraction it last reported lost in
+/// `lost` (in 256ths, plus one: 0 is "nothing new"), until the track is
+/// unbound.
+async fn watch_peer_feedback(
     track: Arc<TrackLocalStaticSample>,
     ssrc: u32,
     asked: Arc<AtomicBool>,
+    lost: Arc<AtomicU32>,
 ) {
     use webrtc::media_stream::track_local::{TrackLocal as _, TrackLocalEvent};
     while let Some(event) = track.poll().await {
-        if let TrackLocalEvent::OnRtcpPacket(packets) = event
-            && packets.iter().any(|p| super::keyframes::asked_of(p.as_ref()).contains(&ssrc))
-        {
-            asked.store(true, Ordering::Relaxed);
+        let TrackLocalEvent::OnRtcpPacket(packets) = event else { continue };
+        for p in &packets {
+            if super::keyframes::asked_of(p.as_ref()).contains(&ssrc) {
+                asked.store(true, Ordering::Relaxed);
+            }
+            if let Some(fraction) = super::keyframes::loss_of(p.as_ref(), ssrc) {
+                lost.store((fraction * 256.0) as u32 + 1, Ordering::Relaxed);
+            }
         }
     }
 }
@@ -329,9 +325,9 @@ pub(super) async fn send_video(
     let mut checked = Instant::now();
     let mut key = true;
     let asked = Arc::new(AtomicBool::new(false));
-    let _watching = AbortOnDrop(
-        tokio::spawn(watch_keyframe_requests(track.clone(), ssrc, asked.clone())).abort_handle(),
-    );
+    let lost = Arc::new(AtomicU32::new(0));
+    let watch = watch_peer_feedback(track.clone(), ssrc, asked.clone(), lost.clone());
+    let _watching = AbortOnDrop(tokio::spawn(watch).abort_handle());
     stats.kbps.store(rate.kbps(), Ordering::Relaxed);
     loop {
         tick.tick().await;
@@ -348,7 +344,9 @@ pub(super) async fn send_video(
         }
         if checked.elapsed() >= Duration::from_secs(1) {
             checked = Instant::now();
-            if let Some(loss) = reported_loss(&sender, ssrc).await {
+            // The peer reports about once a second (RTCP RR or SR).
+            if let Some(loss) = lost.swap(0, Ordering::Relaxed).checked_sub(1) {
+                let loss = f64::from(loss) / 256.0;
                 key |= loss > 0.0;
                 rate.report(loss);
                 stats.kbps.store(rate.kbps(), Ordering::Relaxed);

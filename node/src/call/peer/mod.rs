@@ -256,13 +256,19 @@ impl CallMedia {
             .map_err(err)?;
         engine
             .register_codec(
-                RTCRtpCodecParameters { rtp_codec: vp8_codec(), payload_type: 96 },
+                RTCRtpCodecParameters { rtp_codec: vp8_codec(), payload_type: super::VP8_PT },
                 RtpCodecKind::Video,
             )
             .map_err(err)?;
+        let stats = Arc::new(MediaStats::default());
         let registry = register_default_interceptors(Registry::new(), &mut engine)
             .map_err(err)?
             .with(Slot::from(keyframes::SLOT), keyframes::KeyframeRequests::default());
+        #[cfg(test)]
+        let registry = registry.with(
+            Slot::from(keyframes::LOSSY_SLOT),
+            keyframes::Lossy::new(stats.wire_loss.clone()),
+        );
         // mDNS hides local addresses from web pages; a call's peer is an
         // authenticated friend, and multicast sockets fail on hosts with
         // loopback only.
@@ -292,7 +298,6 @@ impl CallMedia {
             .build();
         let (gathered_tx, gathered) = watch::channel(false);
         let (connected_tx, connected) = watch::channel(false);
-        let stats = Arc::new(MediaStats::default());
         let processing = source
             .as_ref()
             .and_then(|s| s.processing())

@@ -531,3 +531,48 @@ async fn a_lost_picture_brings_the_keyframe_the_receiver_asks_for_at_once() {
     a.close().await;
     b.close().await;
 }
+
+/// Waits (at most 20 s) until `media`'s video rate is one `want` takes.
+async fn rate_until(media: &CallMedia, what: &str, want: impl Fn(u32) -> bool) -> u32 {
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = media.stats.video.kbps.load(Ordering::Relaxed);
+        if want(now) {
+            return now;
+        }
+        assert!(Instant::now() < end, "{what}: the rate stayed at {now} kbit/s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_slows_down_while_the_peer_loses_packets_and_speeds_up_after() {
+    let _quiet = crate::REAL_TIME.lock().await;
+    let alice = Devices::audio(Box::new(Silence), Box::new(Recorder::new()));
+    alice.camera.set(Some(Box::new(video::TestPattern::new(640, 480).unwrap())));
+    let bob = Devices {
+        video_out: Box::new(video::LatestPicture::new()),
+        ..Devices::audio(Box::new(Silence), Box::new(Recorder::new()))
+    };
+    let (atx, mut arx) = mpsc::channel(8);
+    let (btx, mut brx) = mpsc::channel(8);
+    let (a, offer) = CallMedia::offer_with(&loopback(), alice, atx).await.unwrap();
+    let (b, answer) = CallMedia::answer_with(&loopback(), &offer, bob, btx).await.unwrap();
+    a.answered(&answer).await.unwrap();
+    assert!(connected(&mut arx, Duration::from_secs(10)).await);
+    assert!(connected(&mut brx, Duration::from_secs(10)).await);
+    // A clean link: Bob reports no loss, and Alice's rate climbs.
+    let start = a.stats.video.kbps.load(Ordering::Relaxed);
+    let clean = rate_until(&a, "climbing on a clean link", |k| k > start).await;
+
+    // Bob's network loses a third of her video: his reports say so, and
+    // she slows down well below where she was.
+    b.stats.wire_loss.store(34, Ordering::Relaxed);
+    let lossy = rate_until(&a, "slowing down on a lossy link", |k| k * 2 < clean).await;
+
+    // The loss stops: she speeds up again.
+    b.stats.wire_loss.store(0, Ordering::Relaxed);
+    rate_until(&a, "speeding up once the loss stops", |k| k > lossy * 3 / 2).await;
+    a.close().await;
+    b.close().await;
+}
