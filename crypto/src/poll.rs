@@ -139,24 +139,32 @@ pub fn revealed_tally(
     counted: &[SignedBallot],
     reveals: &[([u8; 32], Reveal)],
 ) -> (Vec<usize>, usize) {
-    let mut tally = vec![0; spec.options.len()];
     let mut hidden = 0;
-    for b in counted {
-        let opened = reveals
+    let opened = counted.iter().filter_map(|b| {
+        let r = reveals
             .iter()
             .find(|(account, r)| *account == b.account && reveal_opens(poll, spec, v, b, r));
-        match opened {
-            Some((_, r)) => {
-                for &c in &r.choices {
-                    if let Some(t) = tally.get_mut(c as usize) {
-                        *t += 1;
-                    }
-                }
+        hidden += usize::from(r.is_none());
+        r.map(|(_, r)| r.choices.as_slice())
+    });
+    let tally = tally(spec, opened);
+    (tally, hidden)
+}
+
+/// Votes per option of `spec` from ballots' choices.
+pub(crate) fn tally<'a>(
+    spec: &PollSpec,
+    ballots: impl IntoIterator<Item = &'a [u32]>,
+) -> Vec<usize> {
+    let mut tally = vec![0; spec.options.len()];
+    for choices in ballots {
+        for &c in choices {
+            if let Some(t) = tally.get_mut(c as usize) {
+                *t += 1;
             }
-            None => hidden += 1,
         }
     }
-    (tally, hidden)
+    tally
 }
 
 /// What is wrong with one account's ballots, or with the close.
@@ -186,6 +194,9 @@ pub enum Finding {
     /// An anonymous poll's close counts or voids a ballot this device never
     /// received, so it cannot check it.
     NotReceived,
+    /// An account registered two ballot keys in an anonymous poll (the
+    /// ring holds one of them; not the creator's doing).
+    RegisteredTwice,
 }
 
 impl Finding {
@@ -216,6 +227,7 @@ impl Finding {
             Finding::BadRing => "bad_ring",
             Finding::LeftOut => "left_out",
             Finding::NotReceived => "not_received",
+            Finding::RegisteredTwice => "registered_twice",
         }
     }
 }
@@ -326,14 +338,7 @@ pub fn audit(
             close.ballots.to_vec()
         }
     };
-    let mut tally = vec![0; spec.options.len()];
-    for b in &counted {
-        for &c in &b.choices {
-            if let Some(t) = tally.get_mut(c as usize) {
-                *t += 1;
-            }
-        }
-    }
+    let tally = tally(spec, counted.iter().map(|b| b.choices.as_slice()));
     Audit { tally, counted, findings: findings.into_keys().collect() }
 }
 

@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 
 use kovan_spec::validate::{PollSpec, Registration, Verifiable};
 
-use crate::poll::{Finding, fits};
-use crate::ring_ballot::{RingBallot, registration_signed, ring_ballot_valid};
+use crate::poll::{Finding, fits, tally};
+use crate::ring_ballot::{
+    RingBallot, ballot_key_valid, registration_signed, ring_ballot_valid, ring_digest,
+};
 
 /// A key image: a voter's link tag in one poll.
 pub type KeyImage = [u8; 32];
@@ -47,27 +49,54 @@ pub fn ring_keys(ring: &[Registration]) -> Vec<[u8; 32]> {
     ring.iter().map(|r| r.key).collect()
 }
 
+/// What this device holds of an anonymous poll's ring: the registrations it
+/// accepted from their accounts, and the ring digests members said they
+/// hold (`RingSeen`, by account).
+#[derive(Debug, Clone, Copy)]
+pub struct Held<'a> {
+    /// Registrations accepted, each from its account.
+    pub registrations: &'a [Registration],
+    /// (account, digest of the ring it holds).
+    pub seen: &'a [([u8; 32], [u8; 32])],
+}
+
 /// Checks a published ring: every registration in it an eligible account's
-/// signed one, and every registration `held` (accepted by this device from
-/// its account) in it unchanged.
+/// signed one with a valid key, every registration `held` (accepted by this
+/// device from its account) in it unchanged, and every member that said
+/// which ring it holds holding this one (else the creator showed voters
+/// different rings, which could tell it who cast a ballot). A ring that
+/// holds another signed key of a `held` account is that voter's doing (it
+/// registered twice), not the creator's.
 pub fn ring_findings(
     poll: &[u8; 16],
     v: &Verifiable,
     ring: &[Registration],
-    held: &[Registration],
+    held: Held<'_>,
 ) -> Vec<([u8; 32], Finding)> {
     let mut findings = Vec::new();
+    let digest = ring_digest(&ring_keys(ring));
+    for (account, seen) in held.seen {
+        if *seen != digest {
+            findings.push((*account, Finding::BadRing));
+        }
+    }
+    let signed = |r: &Registration| {
+        v.eligible(&r.account)
+            && ballot_key_valid(&r.key)
+            && registration_signed(&r.account, poll, &v.binding, &r.key, &r.signature)
+    };
     for r in ring {
-        if !v.eligible(&r.account)
-            || !registration_signed(&r.account, poll, &v.binding, &r.key, &r.signature)
-        {
+        if !signed(r) {
             findings.push((r.account, Finding::BadRing));
         }
     }
-    for h in held {
-        if !ring.iter().any(|r| r.account == h.account && r.key == h.key) {
-            findings.push((h.account, Finding::LeftOut));
-        }
+    for h in held.registrations {
+        let finding = match ring.iter().find(|r| r.account == h.account) {
+            Some(r) if r.key == h.key => continue,
+            Some(r) if signed(r) => Finding::RegisteredTwice,
+            _ => Finding::LeftOut,
+        };
+        findings.push((h.account, finding));
     }
     findings.sort();
     findings.dedup();
@@ -88,7 +117,7 @@ pub fn ring_audit(
     spec: &PollSpec,
     v: &Verifiable,
     ring: Option<&[Registration]>,
-    held: &[Registration],
+    held: Held<'_>,
     received: &[RingBallot],
     close: Option<RingClose<'_>>,
 ) -> RingAudit {
@@ -127,14 +156,7 @@ pub fn ring_audit(
             close.counted.iter().filter(|(_, c)| fits(spec, c)).cloned().collect()
         }
     };
-    let mut tally = vec![0; spec.options.len()];
-    for (_, choices) in &counted {
-        for &c in choices {
-            if let Some(t) = tally.get_mut(c as usize) {
-                *t += 1;
-            }
-        }
-    }
+    let tally = tally(spec, counted.iter().map(|(_, c)| c.as_slice()));
     RingAudit { tally, counted, findings: findings.into_keys().collect() }
 }
 
@@ -241,7 +263,8 @@ mod tests {
 
         fn audit(&self, received: &[RingBallot], close: Option<RingClose<'_>>) -> RingAudit {
             let ring = Some(self.ring.as_slice());
-            ring_audit(&self.poll, &self.spec, &self.v, ring, &self.ring, received, close)
+            let held = Held { registrations: &self.ring, seen: &[] };
+            ring_audit(&self.poll, &self.spec, &self.v, ring, held, received, close)
         }
     }
 
@@ -315,15 +338,29 @@ mod tests {
     fn before_its_ring_nothing_is_counted_or_judged() {
         let p = poll();
         let b = p.ballot(0, &[0]);
-        let audit = ring_audit(&p.poll, &p.spec, &p.v, None, &p.ring, &[b], None);
+        let held = Held { registrations: &p.ring, seen: &[] };
+        let audit = ring_audit(&p.poll, &p.spec, &p.v, None, held, &[b], None);
         assert_eq!((audit.tally, audit.findings), (vec![0, 0], vec![]));
+    }
+
+    fn regs(registrations: &[Registration]) -> Held<'_> {
+        Held { registrations, seen: &[] }
+    }
+
+    #[test]
+    fn a_member_shown_another_ring_makes_it_a_bad_ring() {
+        let p = poll();
+        let digest = ring_digest(&ring_keys(&p.ring));
+        let seen = [([1; 32], digest), ([2; 32], [9; 32])];
+        let held = Held { registrations: &p.ring, seen: &seen };
+        assert_eq!(ring_findings(&p.poll, &p.v, &p.ring, held), vec![([2; 32], Finding::BadRing)]);
     }
 
     #[test]
     fn a_ring_that_leaves_out_a_registration_or_adds_a_stranger_fails() {
         let p = poll();
         let short = p.ring[1..].to_vec();
-        let f = ring_findings(&p.poll, &p.v, &short, &p.ring);
+        let f = ring_findings(&p.poll, &p.v, &short, regs(&p.ring));
         assert_eq!(f, vec![(p.ring[0].account, Finding::LeftOut)]);
         let stranger = AccountKey::from_seed(&[99; 32]);
         let (_, key) = ballot_key(&stranger, &p.poll, &p.v.binding);
@@ -333,11 +370,33 @@ mod tests {
             key,
             signature: sign_registration(&stranger, &p.poll, &p.v.binding, &key),
         });
-        let f = ring_findings(&p.poll, &p.v, &padded, &p.ring);
+        let f = ring_findings(&p.poll, &p.v, &padded, regs(&p.ring));
         assert_eq!(f, vec![(*stranger.id().as_bytes(), Finding::BadRing)]);
         let mut swapped = p.ring.clone();
         swapped[0].key = p.ring[1].key;
-        assert!(ring_findings(&p.poll, &p.v, &swapped, &p.ring).iter().any(|(_, f)| f.fails()));
-        assert!(ring_findings(&p.poll, &p.v, &p.ring, &p.ring).is_empty());
+        assert!(
+            ring_findings(&p.poll, &p.v, &swapped, regs(&p.ring)).iter().any(|(_, f)| f.fails())
+        );
+        assert!(ring_findings(&p.poll, &p.v, &p.ring, regs(&p.ring)).is_empty());
+        // A voter who signed a second key, shown to this device, while the
+        // ring holds its first: the voter's doing, not the creator's.
+        let voter = AccountKey::from_seed(&[1; 32]);
+        let other = ballot_key(&AccountKey::from_seed(&[98; 32]), &p.poll, &p.v.binding).1;
+        let second = Registration {
+            account: *voter.id().as_bytes(),
+            key: other,
+            signature: sign_registration(&voter, &p.poll, &p.v.binding, &other),
+        };
+        let f = ring_findings(&p.poll, &p.v, &p.ring, regs(std::slice::from_ref(&second)));
+        assert_eq!(f, vec![(*voter.id().as_bytes(), Finding::RegisteredTwice)]);
+        assert!(!Finding::RegisteredTwice.fails());
+        // A key that is not a point spoils every ballot: a bad ring.
+        let mut broken = p.ring.clone();
+        broken[2].key = [0xff; 32];
+        assert!(
+            ring_findings(&p.poll, &p.v, &broken, regs(&[]))
+                .iter()
+                .any(|(_, f)| *f == Finding::BadRing)
+        );
     }
 }

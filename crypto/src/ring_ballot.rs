@@ -67,6 +67,29 @@ pub fn key_image(secret: &BallotSecret) -> [u8; 32] {
     BLSAG::generate_key_image::<Sha512>(secret.0).compress().to_bytes()
 }
 
+/// Whether `key` can be a ring's key: a ristretto255 encoding of a point
+/// other than the identity (one that is not would spoil every ballot over
+/// the ring).
+pub fn ballot_key_valid(key: &[u8; 32]) -> bool {
+    CompressedRistretto(*key).decompress().is_some_and(|p| !p.is_identity())
+}
+
+/// Domain label of a ring's digest.
+pub const RING_LABEL: &[u8] = b"kovan/v1/ring";
+
+/// A ring's digest, which an anonymous ballot carries (SPEC.md §6.4.2):
+/// `SHA-256("kovan/v1/ring" ‖ 0x00 ‖ key_1 ‖ … ‖ key_n)`, keys in ring order.
+pub fn ring_digest(ring: &[[u8; 32]]) -> [u8; 32] {
+    use sha2::Sha256;
+    let mut h = Sha256::new();
+    h.update(RING_LABEL);
+    h.update([0]);
+    for k in ring {
+        h.update(k);
+    }
+    h.finalize().into()
+}
+
 /// The bytes an account signs to register `key` for a poll:
 /// `poll (16) ‖ binding (32) ‖ key (32)`, label `kovan/v1/ballot-key`.
 pub fn registration_data(poll: &[u8; 16], binding: &[u8; 32], key: &[u8; 32]) -> Vec<u8> {

@@ -37,12 +37,25 @@ CREATE TABLE poll_ring_closes (
 ) WITHOUT ROWID;
 -- Anonymous polls this device knows: whether its account's registration is
 -- still to go from here (0), went (1) or is not this device's to send (2:
--- not a voter, no account key, or too late), and whether this account
--- created the poll (its ring goes out from here once all have registered).
+-- not a voter, no account key, or too late), whether this account created
+-- the poll (its ring goes out from here once all have registered), and
+-- whether this device still owes the members its word on which ring it
+-- holds (seen_said 0).
 CREATE TABLE poll_anonymous (
     conversation_id BLOB NOT NULL,
     poll_id         BLOB NOT NULL,
     registered      INTEGER NOT NULL DEFAULT 0,
     created         INTEGER NOT NULL DEFAULT 0,
+    seen_said       INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (conversation_id, poll_id)
+) WITHOUT ROWID;
+-- Which ring each member said it holds (its first RingSeen): a digest
+-- other than this device's ring's means the creator showed voters
+-- different rings.
+CREATE TABLE poll_ring_seen (
+    conversation_id BLOB NOT NULL,
+    poll_id         BLOB NOT NULL,
+    account         BLOB NOT NULL,
+    ring            BLOB NOT NULL,
+    PRIMARY KEY (conversation_id, poll_id, account)
 ) WITHOUT ROWID;

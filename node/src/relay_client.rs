@@ -316,16 +316,27 @@ pub async fn trustee_share(
     json_of(http.get(url)).await
 }
 
+/// The client of the relay's API calls (30 s each); with `pool`, idle
+/// connections are kept for the next call, without, each call opens its
+/// own.
+fn api_client(pool: bool) -> Result<reqwest::Client, RelayError> {
+    let builder = reqwest::Client::builder();
+    let builder = match pool {
+        true => builder.pool_idle_timeout(POOL_IDLE),
+        false => builder.pool_max_idle_per_host(0),
+    };
+    builder
+        .timeout(Duration::from_secs(30))
+        .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| RelayError::Invalid(e.to_string()))
+}
+
 impl RelayClient {
     /// A client for the relay at `base` (e.g. `http://127.0.0.1:8480`).
     pub fn new(base: &str) -> Result<Self, RelayError> {
         crate::config::check_relay_url(base).map_err(RelayError::Invalid)?;
-        let http = reqwest::Client::builder()
-            .pool_idle_timeout(POOL_IDLE)
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| RelayError::Invalid(e.to_string()))?;
+        let http = api_client(true)?;
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             http,
@@ -339,12 +350,7 @@ impl RelayClient {
     /// (SPEC.md §6.4.2), so that the relay cannot tie it to this device's
     /// authenticated connections.
     pub fn unlinked(&self) -> Result<Self, RelayError> {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!("kovan/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| RelayError::Invalid(e.to_string()))?;
+        let http = api_client(false)?;
         Ok(Self {
             base: self.base.clone(),
             http,

@@ -189,6 +189,10 @@ pub const MAX_AREA_RADIUS_M: u32 = 100_000;
 /// [`MAX_APP_ENVELOPE`].
 pub const MAX_POLL_VOTERS: usize = 300;
 
+/// Fewest registrations in an anonymous poll's ring (§6.4.2): with two,
+/// each voter would know the other's choice from the tally.
+pub const MIN_RING: usize = 3;
+
 /// Keys in an anonymous poll's ring (§6.4.2): more than a poll has voters
 /// today, so a ring ballot's size stays bounded if the voter limit grows.
 pub const MAX_RING: usize = 1024;

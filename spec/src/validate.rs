@@ -171,6 +171,13 @@ pub enum Content {
         /// The account's signature.
         signature: [u8; 64],
     },
+    /// A member says which ring of an anonymous poll it holds (§6.4.2).
+    RingSeen {
+        /// The poll's message id.
+        poll: MessageId,
+        /// The ring's digest.
+        ring: [u8; 32],
+    },
     /// The creator fixes an anonymous poll's ring (§6.4.2).
     PollRing {
         /// The poll's message id.
@@ -375,6 +382,9 @@ pub fn validate_app_envelope(bytes: &[u8]) -> Result<ValidatedApp, DecodeError> 
         }
         Some(WireContent::PollRing(r)) => {
             poll_ring(r).unwrap_or_else(|reason| Content::Invalid { reason })
+        }
+        Some(WireContent::RingSeen(r)) => {
+            ring_seen(r).unwrap_or_else(|reason| Content::Invalid { reason })
         }
         None => Content::Unknown,
     };
@@ -896,15 +906,20 @@ mod tests {
         };
         let ring = |keys| C::PollRing(wire::PollRing { poll: vec![7; 16], keys });
         assert!(matches!(
-            content(ring(vec![member(1, 1), member(2, 2)])),
-            Content::PollRing { members, .. } if members.len() == 2
+            content(ring(vec![member(1, 1), member(2, 2), member(3, 3)])),
+            Content::PollRing { members, .. } if members.len() == 3
         ));
-        assert!(invalid(ring(vec![member(1, 1)])), "a ring of one");
-        assert!(invalid(ring(vec![member(1, 2), member(2, 1)])), "keys out of order");
-        assert!(invalid(ring(vec![member(1, 1), member(1, 2)])), "an account twice");
+        assert!(invalid(ring(vec![member(1, 1), member(2, 2)])), "a ring of two");
+        assert!(invalid(ring(vec![member(1, 2), member(2, 1), member(3, 3)])), "out of order");
+        assert!(invalid(ring(vec![member(1, 1), member(1, 2), member(3, 3)])), "an account twice");
         let mut named = member(2, 2);
         named.poll = vec![7; 16];
-        assert!(invalid(ring(vec![member(1, 1), named])), "a member names a poll");
+        assert!(invalid(ring(vec![member(1, 1), named, member(3, 3)])), "a member names a poll");
+        let seen = |digest: usize| {
+            C::RingSeen(wire::RingSeen { poll: vec![7; 16], ring: vec![8; digest] })
+        };
+        assert!(matches!(content(seen(32)), Content::RingSeen { ring, .. } if ring == [8; 32]));
+        assert!(invalid(seen(31)));
         let count =
             |image: u8, choices: Vec<u32>| wire::RingCount { key_image: vec![image; 32], choices };
         let close = |anonymous, void_images| {

@@ -116,6 +116,7 @@ mod decoded {
             Some(C::BallotKey(k)) => json!({"ballot_key": {
                 "poll": h(&k.poll), "key": h(&k.key), "signature": h(&k.signature),
             }}),
+            Some(C::RingSeen(r)) => json!({"ring_seen": {"poll": h(&r.poll), "ring": h(&r.ring)}}),
             Some(C::PollRing(r)) => json!({"poll_ring": {
                 "poll": h(&r.poll),
                 "keys": r.keys.iter().map(|k| json!({
@@ -767,7 +768,7 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
             "poll-ring",
             base(C::PollRing(wire::PollRing {
                 poll: vec![0x22; 16],
-                keys: [(0x01u8, 0x5a), (0x02, 0x5c)]
+                keys: [(0x01u8, 0x5a), (0x02, 0x5c), (0x03, 0x5e)]
                     .iter()
                     .map(|&(account, key)| wire::BallotKey {
                         poll: Vec::new(),
@@ -777,6 +778,10 @@ pub fn generate() -> anyhow::Result<Vec<VectorFile>> {
                     })
                     .collect(),
             })),
+        ),
+        (
+            "ring-seen",
+            base(C::RingSeen(wire::RingSeen { poll: vec![0x22; 16], ring: vec![0x5f; 32] })),
         ),
         (
             "poll-close-anonymous",

@@ -372,7 +372,7 @@ node-several-spreading-messages-have-that-id = several spreading messages have t
 node-only-its-author-takes-a-spread-back = only its author takes a spreading message back
 node-this-spread-was-already-taken-back = this spreading message was already taken back
 node-hop-limit-is-1-to-8 = "hop_limit" is 1..=8
-node-voters-have-registered-a-ring-needs-two = { $arg1 } of { $arg2 } voters have registered; a ring needs two at least
+node-voters-have-registered-a-ring-needs = { $arg1 } of { $arg2 } voters have registered; a ring needs { $arg3 } at least, or each would know the others' choices
 node-a-poll-is-sealed-or-anonymous-not-both = a poll is sealed or anonymous, not both
 node-an-anonymous-ballot-cannot-be-withdrawn = an anonymous ballot cannot be withdrawn
 node-an-anonymous-ballot-travels-through-a-relay = an anonymous ballot travels through a relay's mailboxes, and this device has no relay

@@ -276,12 +276,12 @@ pub(super) fn ballot_key(r: wire::BallotKey) -> Result<Content, String> {
     Ok(Content::BallotKey { poll, key, signature })
 }
 
-/// A poll's ring: 2..=300 registrations with their accounts, keys strictly
+/// A poll's ring: 3..=300 registrations with their accounts, keys strictly
 /// increasing, accounts distinct.
 pub(super) fn poll_ring(r: wire::PollRing) -> Result<Content, String> {
     let poll = r.poll.as_slice().try_into().map_err(|_| "a ring's poll is 16 bytes")?;
-    if r.keys.len() < 2 || r.keys.len() > limits::MAX_POLL_VOTERS {
-        return Err("a ring holds 2..=300 registrations".into());
+    if r.keys.len() < limits::MIN_RING || r.keys.len() > limits::MAX_POLL_VOTERS {
+        return Err("a ring holds 3..=300 registrations".into());
     }
     let mut members: Vec<Registration> = Vec::with_capacity(r.keys.len());
     for k in &r.keys {
@@ -300,6 +300,13 @@ pub(super) fn poll_ring(r: wire::PollRing) -> Result<Content, String> {
         members.push(m);
     }
     Ok(Content::PollRing { poll, members })
+}
+
+/// A member's word on which ring it holds.
+pub(super) fn ring_seen(r: wire::RingSeen) -> Result<Content, String> {
+    let poll = r.poll.as_slice().try_into().map_err(|_| "a ring's poll is 16 bytes")?;
+    let ring = r.ring.as_slice().try_into().map_err(|_| "a ring's digest is 32 bytes")?;
+    Ok(Content::RingSeen { poll, ring })
 }
 
 /// An anonymous ballot as it arrives (§6.4.2), checked for shape only:

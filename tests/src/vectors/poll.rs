@@ -288,6 +288,7 @@ pub(super) fn ring_ballot_vectors() -> anyhow::Result<VectorFile> {
             "key_image": hex::encode(b.key_image),
             "encoding": hex::encode(encode(&wire)),
             "poll_ring": hex::encode(encode(&poll_ring)),
+            "ring_digest": hex::encode(rb::ring_digest(&ring)),
             "anonymous_ballot": hex::encode(encode(&anonymous_ballot)),
             "close": hex::encode(encode(&close)),
         }),

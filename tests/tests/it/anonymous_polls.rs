@@ -38,9 +38,12 @@ async fn poll_of_four(
     let poll = four[0].h.poll_create_anonymous(&gid, "Önce ne?", options, false).await.unwrap();
     let id = poll.id.clone();
     let [a, b, c, d] = &four;
-    all_see(&[a, b, c, d], &gid, &id, "a ring of all four", |p| {
-        anonymous(p).is_some_and(|a| a.registered == 4 && a.ring == Some(4) && a.in_ring)
-            && verified(p)
+    // Every member also says which ring it holds, so that none was shown
+    // another.
+    all_see(&[a, b, c, d], &gid, &id, "a ring of all four, the same everywhere", |p| {
+        anonymous(p).is_some_and(|a| {
+            a.registered == 4 && a.ring == Some(4) && a.in_ring && a.unconfirmed == 0
+        }) && verified(p)
     })
     .await;
     (relay, four, gid, id)
@@ -85,6 +88,7 @@ async fn anonymous_ballots_reach_everyone_through_mailboxes_naming_no_voter() {
     for e in &envelopes {
         if let Ok(Opening::Anonymous(a)) = open_any(&key.device_keys().envelope, e, now_secs()) {
             ballots += 1;
+            assert_eq!(a.timestamp_ms, 0, "the voter's clock would tell its device apart");
             assert!(e.len() >= 1024, "padded as every envelope");
             for v in voters {
                 let account = hex::decode(v.h.account_hex()).unwrap();
@@ -201,4 +205,32 @@ async fn the_creator_opens_voting_without_a_voter_who_never_registered() {
     .await;
     let err = dave.h.poll_vote(&gid, &id, vec![0]).await.unwrap_err();
     assert!(err.to_string().contains("not in this poll's ring"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_who_holds_another_ring_makes_the_poll_fail_and_stops_votes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_relay, [_alice, bob, carol, _dave], gid, id) = poll_of_four(dir.path()).await;
+    // As if the creator had shown Carol another ring than Bob's: Bob's node
+    // holds her word for a ring whose digest is not his ring's.
+    let carol_account = hex::decode(carol.h.account_hex()).unwrap();
+    let bob = bob
+        .restart_after(|home| {
+            let db = rusqlite::Connection::open(home.database()).unwrap();
+            let n = db
+                .execute(
+                    "UPDATE poll_ring_seen SET ring = ?1 WHERE account = ?2",
+                    rusqlite::params![[7u8; 32].as_slice(), carol_account],
+                )
+                .unwrap();
+            assert_eq!(n, 1, "Bob held Carol's word on the ring");
+        })
+        .await;
+    let bad = (carol.h.account_hex(), "bad_ring");
+    all_see(&[&bob], &gid, &id, "the ring found bad", move |p| {
+        !verified(p) && findings(p).contains(&bad)
+    })
+    .await;
+    let err = bob.h.poll_vote(&gid, &id, vec![0]).await.unwrap_err();
+    assert!(err.to_string().contains("does not match"), "{err}");
 }

@@ -249,6 +249,7 @@ fn ring_ballot_vectors_verify_and_an_altered_one_does_not() {
         panic!("not a ring");
     };
     assert_eq!(members.iter().map(|m| m.key).collect::<Vec<_>>(), ring);
+    assert_eq!(rb::ring_digest(&ring), arr(&v["ring_digest"]), "what members say they hold");
     let closed = app(C::PollClose(wire::PollClose::decode(h(&v["close"]).as_slice()).unwrap()));
     let Content::PollClose { anonymous, .. } = validate_app_envelope(&closed).unwrap().content
     else {

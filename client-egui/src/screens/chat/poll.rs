@@ -186,6 +186,12 @@ fn verifiable_card(
             }
             Some(ring) => {
                 ui.label(tr!("chat-poll-anonymous-ring", ring = ring));
+                if a.unconfirmed > 0 && !p.closed {
+                    ui.label(
+                        RichText::new(tr!("chat-poll-ring-unconfirmed", count = a.unconfirmed))
+                            .color(ui.visuals().warn_fg_color),
+                    );
+                }
             }
         }
     }
@@ -225,6 +231,7 @@ fn verifiable_card(
                 "bad_ring" => tr!("chat-poll-finding-bad-ring", who = who),
                 "left_out" => tr!("chat-poll-finding-left-out", who = who),
                 "not_received" => tr!("chat-poll-finding-not-received", who = who),
+                "registered_twice" => tr!("chat-poll-finding-registered-twice", who = who),
                 _ => tr!("chat-poll-finding-bad-close", who = who),
             };
             ui.label(text);

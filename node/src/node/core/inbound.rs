@@ -288,6 +288,9 @@ impl Core {
             Content::PollRing { poll, ref members } => {
                 self.on_poll_ring(&group_id, &poll, &account, members)?;
             }
+            Content::RingSeen { poll, ring } => {
+                self.on_ring_seen(&group_id, &poll, &account, ring)?
+            }
             Content::CheckIn { target } => {
                 let sent = app.timestamp_ms as i64;
                 self.on_check_in(&group_id, &target, &account, sent)?;

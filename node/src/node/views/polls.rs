@@ -284,6 +284,11 @@ pub struct AnonymousPollView {
     pub registered: usize,
     /// The ring's size once the creator published it: voting is open.
     pub ring: Option<usize>,
+    /// Ring members (other than its creator and this account) who have not
+    /// yet said they hold the same ring as this device: the creator could
+    /// show voters different rings and learn who cast a ballot, so a vote
+    /// is safest once this is 0.
+    pub unconfirmed: usize,
     /// This account's key is in the ring.
     pub in_ring: bool,
     /// This account has voted (from this device, or another of its own

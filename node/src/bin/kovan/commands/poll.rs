@@ -161,11 +161,18 @@ fn poll_lines(p: &Value) -> String {
                     anonymous["registered"], check["eligible"]
                 ),
                 Some(n) => format!(
-                    "  anonymous: a ring of {n} voter(s); {}",
+                    "  anonymous: a ring of {n} voter(s); {}{}",
                     match (anonymous["voted"].as_bool(), anonymous["in_ring"].as_bool()) {
                         (Some(true), _) => "you have voted",
                         (_, Some(true)) => "you can vote",
                         _ => "you are not in the ring",
+                    },
+                    match anonymous["unconfirmed"].as_u64() {
+                        Some(0) | None => String::new(),
+                        Some(k) => format!(
+                            " ({k} voter(s) have not yet confirmed they hold the same ring: \
+                             voting is safest once all have)"
+                        ),
                     }
                 ),
             });
@@ -192,9 +199,13 @@ fn finding_text(finding: &str) -> &'static str {
         "dropped" => "the close leaves out this member's ballot",
         "altered" => "the close counts a different ballot than this member sent",
         "bad_close" => "the close counts a ballot that is not valid",
-        "bad_ring" => "the ring holds a key that is not an eligible member's registration",
+        "bad_ring" => {
+            "the ring holds a key that is not an eligible member's registration, or this member \
+             holds another ring"
+        }
         "left_out" => "the ring leaves out or changes this member's registration",
         "not_received" => "the close counts or voids a ballot this device never received",
+        "registered_twice" => "registered two ballot keys (the ring holds one of them)",
         _ => "an unknown finding",
     }
 }

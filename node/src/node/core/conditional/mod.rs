@@ -182,6 +182,7 @@ impl Core {
             "poll_ring_ballots",
             "poll_ring_closes",
             "poll_anonymous",
+            "poll_ring_seen",
         ] {
             conn.execute(
                 &format!("DELETE FROM {table} WHERE conversation_id = ?1 AND poll_id = ?2"),

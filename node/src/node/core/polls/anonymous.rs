@@ -7,7 +7,7 @@
 
 use kovan_crypto::envelope::OpenedAnonymous;
 use kovan_crypto::poll::Finding;
-use kovan_crypto::ring_audit::{self, RingAudit, RingClose, ring_findings, ring_keys};
+use kovan_crypto::ring_audit::{self, Held, RingAudit, RingClose, ring_findings, ring_keys};
 use kovan_crypto::ring_ballot::{self, RingBallot};
 use kovan_spec::validate::{PollSpec, Registration, Verifiable, validate_anonymous_ballot};
 use kovan_spec::wire;
@@ -20,9 +20,9 @@ use super::verifiable::no_account_key;
 use crate::node::views::{AnonymousPollView, PollCheckView, PollFindingView, PollView};
 use crate::node::{NodeError, NodeResult};
 
-/// Fewest voters of an anonymous poll: with two, each would know the
-/// other's choice from the tally.
-pub(super) const MIN_ANONYMOUS_VOTERS: usize = 3;
+/// Fewest voters of an anonymous poll, and keys in its ring: with two, each
+/// would know the other's choice from the tally.
+pub(super) const MIN_ANONYMOUS_VOTERS: usize = kovan_spec::limits::MIN_RING;
 
 /// A registration as stored in a ring: account ‖ key ‖ signature.
 const REGISTRATION_LEN: usize = 32 + 32 + 64;
@@ -90,12 +90,7 @@ fn decode_ballot(bytes: &[u8]) -> Option<RingBallot> {
 }
 
 fn ballot_context(conv: &[u8], poll: &[u8; 16]) -> Vec<u8> {
-    let mut c = b"polls/ring-ballot/".to_vec();
-    for part in [conv, poll.as_slice()] {
-        c.extend_from_slice(&(part.len() as u32).to_be_bytes());
-        c.extend_from_slice(part);
-    }
-    c
+    super::field_context("ring-ballot", &[conv, poll])
 }
 
 pub(super) use kovan_spec::validate::RingCloseLists;
@@ -176,32 +171,45 @@ impl Core {
     /// Registrations this device owes, and the rings of polls this
     /// account created once every voter has registered.
     pub(in crate::node::core) fn send_due_anonymous(&mut self) {
-        type Due = (Vec<u8>, Vec<u8>, i64, bool);
+        type Due = (Vec<u8>, Vec<u8>, i64, bool, bool);
         let due: rusqlite::Result<Vec<Due>> = self
             .db
             .conn()
             .prepare(
-                "SELECT a.conversation_id, a.poll_id, a.registered, a.created FROM poll_anonymous a \
-                 WHERE a.registered = 0 OR (a.created = 1 AND NOT EXISTS (SELECT 1 FROM poll_rings \
-                 r WHERE r.conversation_id = a.conversation_id AND r.poll_id = a.poll_id))",
+                "SELECT a.conversation_id, a.poll_id, a.registered, a.created, a.seen_said = 0 \
+                 FROM poll_anonymous a WHERE a.registered = 0 OR a.seen_said = 0 OR (a.created = 1 \
+                 AND NOT EXISTS (SELECT 1 FROM poll_rings r WHERE r.conversation_id = \
+                 a.conversation_id AND r.poll_id = a.poll_id))",
             )
             .and_then(|mut s| {
-                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
                     .collect::<rusqlite::Result<_>>()
             });
         let due = match due {
             Ok(d) => d,
             Err(e) => return tracing::error!(error = %e, "reading anonymous polls failed"),
         };
-        for (conv, poll, registered, created) in due {
+        for (conv, poll, registered, created, say_seen) in due {
             let Ok(poll) = <[u8; 16]>::try_from(poll.as_slice()) else { continue };
             if registered == TO_REGISTER
                 && let Err(e) = self.register(&conv, &poll)
             {
                 tracing::warn!(error = %e, "registering a ballot key failed");
             }
+            if say_seen && let Err(e) = self.say_ring_seen(&conv, &poll) {
+                tracing::warn!(error = %e, "saying which ring this device holds failed");
+            }
             if created && let Err(e) = self.publish_ring(&conv, &poll, false) {
                 tracing::warn!(error = %e, "publishing an anonymous poll's ring failed");
+            }
+            // A poll deleted or closed meanwhile has no ring left to send.
+            let gone = !matches!(self.history().poll_closed(&conv, &poll), Ok(false))
+                || !matches!(self.poll(&conv, &poll), Ok(Some(_)));
+            if created && gone {
+                let _ = self.db.conn().execute(
+                    "UPDATE poll_anonymous SET created = 0 WHERE conversation_id = ?1 AND poll_id = ?2",
+                    params![conv, poll.as_slice()],
+                );
             }
         }
         self.flush_events();
@@ -261,11 +269,16 @@ impl Core {
         let (Some(v), Ok(account)) = (anonymous(&spec), <[u8; 32]>::try_from(account)) else {
             return Ok(());
         };
+        let taken = self.registrations(conv, poll)?.iter().any(|r| r.key == key);
         if !v.eligible(&account)
+            || taken
+            || !ring_ballot::ballot_key_valid(&key)
             || self.ring_of(conv, poll)?.is_some()
             || !ring_ballot::registration_signed(&account, poll, &v.binding, &key, &signature)
         {
-            tracing::debug!("ignored a registration that is late, not a voter's or not signed");
+            tracing::debug!(
+                "ignored a registration that is late, taken, not a voter's, not a key or not signed"
+            );
             return Ok(());
         }
         if self.keep_registration(conv, poll, &Registration { account, key, signature })? {
@@ -365,11 +378,13 @@ impl Core {
         if !now && ring.len() < v.voters.len() {
             return Ok(0);
         }
-        if ring.len() < 2 {
+        if ring.len() < MIN_ANONYMOUS_VOTERS {
             return Err(NodeError::State(format!(
-                "{} of {} voters have registered; a ring needs two at least",
+                "{} of {} voters have registered; a ring needs {} at least, or each would know \
+                 the others' choices",
                 ring.len(),
-                v.voters.len()
+                v.voters.len(),
+                MIN_ANONYMOUS_VOTERS
             )));
         }
         let recipients = self.group_recipients(conv)?;
@@ -387,8 +402,87 @@ impl Core {
         });
         self.send_app(conv, &recipients, content, None, false)?;
         self.keep_ring(conv, poll, &ring)?;
+        self.ring_arrived(conv, poll, &ring, v)?;
         self.poll_updated(conv, poll)?;
         Ok(ring.len())
+    }
+
+    /// A ring is here (received or published): ballots kept unchecked
+    /// before it that do not verify over it go.
+    fn ring_arrived(
+        &self,
+        conv: &[u8],
+        poll: &[u8; 16],
+        ring: &[Registration],
+        v: &Verifiable,
+    ) -> crate::Result<()> {
+        let keys = ring_keys(ring);
+        for (b, _, id) in self.ring_ballots_with_ids(conv, poll)? {
+            if !ring_ballot::ring_ballot_valid(&keys, poll, &v.binding, &b) {
+                self.db.conn().execute(
+                    "DELETE FROM poll_ring_ballots WHERE conversation_id = ?1 AND poll_id = ?2 \
+                     AND id = ?3",
+                    params![conv, poll.as_slice(), id],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Says which ring this device holds, so that every member can tell
+    /// whether the creator showed everyone the same one.
+    fn say_ring_seen(&mut self, conv: &[u8], poll: &[u8; 16]) -> NodeResult<()> {
+        self.db.conn().execute(
+            "UPDATE poll_anonymous SET seen_said = 1 WHERE conversation_id = ?1 AND poll_id = ?2",
+            params![conv, poll.as_slice()],
+        )?;
+        let Some(ring) = self.ring_of(conv, poll)? else { return Ok(()) };
+        if self.history().poll_closed(conv, poll)? || self.history().is_closed(conv)? {
+            return Ok(());
+        }
+        let digest = ring_ballot::ring_digest(&ring_keys(&ring));
+        let recipients = self.group_recipients(conv)?;
+        let content = wire::app_envelope::Content::RingSeen(wire::RingSeen {
+            poll: poll.to_vec(),
+            ring: digest.to_vec(),
+        });
+        self.send_app(conv, &recipients, content, None, false)?;
+        Ok(())
+    }
+
+    /// A member said which ring it holds: its first word is kept.
+    pub(in crate::node::core) fn on_ring_seen(
+        &mut self,
+        conv: &[u8],
+        poll: &[u8; 16],
+        account: &[u8],
+        ring: [u8; 32],
+    ) -> crate::Result<()> {
+        let n = self.db.conn().execute(
+            "INSERT OR IGNORE INTO poll_ring_seen (conversation_id, poll_id, account, ring) \
+             SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM poll_anonymous \
+             WHERE conversation_id = ?1 AND poll_id = ?2)",
+            params![conv, poll.as_slice(), account, ring.as_slice()],
+        )?;
+        if n == 1 {
+            self.poll_updated(conv, poll)?;
+        }
+        Ok(())
+    }
+
+    fn rings_seen(&self, conv: &[u8], poll: &[u8; 16]) -> crate::Result<Vec<([u8; 32], [u8; 32])>> {
+        let mut stmt = self.db.conn().prepare_cached(
+            "SELECT account, ring FROM poll_ring_seen WHERE conversation_id = ?1 AND poll_id = ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![conv, poll.as_slice()], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(a, d)| Some((a.try_into().ok()?, d.try_into().ok()?)))
+            .collect())
     }
 
     /// The creator's ring arrived: the first one is kept (the audit judges
@@ -402,7 +496,17 @@ impl Core {
     ) -> crate::Result<()> {
         match self.poll(conv, poll)? {
             Some((spec, creator)) if creator == sender && anonymous(&spec).is_some() => {
-                if self.keep_ring(conv, poll, members)? {
+                if self.keep_ring(conv, poll, members)?
+                    && let Some(v) = anonymous(&spec)
+                {
+                    self.ring_arrived(conv, poll, members, v)?;
+                    // Said once this input is done (sending waits for it).
+                    self.db.conn().execute(
+                        "UPDATE poll_anonymous SET seen_said = 0 WHERE conversation_id = ?1 \
+                         AND poll_id = ?2",
+                        params![conv, poll.as_slice()],
+                    )?;
+                    self.anonymous_due = true;
                     self.poll_updated(conv, poll)?;
                 }
             }
@@ -439,8 +543,10 @@ impl Core {
                     .into(),
             ));
         }
-        let held = self.registrations(conv, poll)?;
-        if ring_findings(poll, v, &ring, &held).iter().any(|(_, f)| f.fails()) {
+        let registrations = self.registrations(conv, poll)?;
+        let seen = self.rings_seen(conv, poll)?;
+        let held = Held { registrations: &registrations, seen: &seen };
+        if ring_findings(poll, v, &ring, held).iter().any(|(_, f)| f.fails()) {
             return Err(NodeError::State(
                 "this poll's ring of voters does not match the registrations this device saw, so \
                  a ballot in it would not be anonymous among the voters you expect"
@@ -474,10 +580,13 @@ impl Core {
                 key_image: ballot.key_image.to_vec(),
             }),
         });
-        for device in self.group_recipients(conv)? {
-            self.enqueue_anonymous(&device, &payload)?;
+        // Every member device, this one too: a device left out would be
+        // the voter's, to a relay that sees which mailboxes a ballot fills.
+        let mine = self.identity.certificate().clone();
+        for device in self.group_recipients(conv)?.iter().chain([&mine]) {
+            self.enqueue_anonymous(device, &payload)?;
         }
-        self.keep_ring_ballot(conv, poll, &ballot, true)?;
+        self.keep_ring_ballot(conv, poll, &ballot, true, true)?;
         Ok(())
     }
 
@@ -498,7 +607,12 @@ impl Core {
             tracing::debug!("dropped an anonymous ballot for no anonymous poll here");
             return Ok(());
         };
-        if self.history().poll_closed(conv, &b.poll)? {
+        // After the close, only a ballot the close names is kept: it is
+        // needed to check the close (mailboxes are slower than the close).
+        if let Some((counted, void)) = self.ring_close(conv, &b.poll)?
+            && !counted.iter().any(|(i, _)| *i == b.key_image)
+            && !void.contains(&b.key_image)
+        {
             return Ok(());
         }
         let ballot = RingBallot {
@@ -507,10 +621,11 @@ impl Core {
             responses: b.responses,
             key_image: b.key_image,
         };
-        match self.ring_of(conv, &b.poll)? {
+        let ring = self.ring_of(conv, &b.poll)?;
+        match &ring {
             Some(ring)
                 if !ring_ballot::ring_ballot_valid(
-                    &ring_keys(&ring),
+                    &ring_keys(ring),
                     &b.poll,
                     &v.binding,
                     &ballot,
@@ -518,26 +633,32 @@ impl Core {
             {
                 return Err(reject("an anonymous ballot does not verify"));
             }
-            // Before its ring, a ballot cannot be checked: a few are kept.
-            None if self.ring_ballots(conv, &b.poll)?.len() >= 2 * v.voters.len() => {
+            // Before its ring, a ballot cannot be checked: a few are kept,
+            // no larger than a ring of the poll's voters, and those that do
+            // not verify over the ring go when it comes.
+            None if ballot.responses.len() > v.voters.len()
+                || self.ring_ballots(conv, &b.poll)?.len() >= 2 * v.voters.len() =>
+            {
                 return Ok(());
             }
             _ => {}
         }
-        if self.keep_ring_ballot(conv, &b.poll, &ballot, false)? {
+        if self.keep_ring_ballot(conv, &b.poll, &ballot, false, ring.is_some())? {
             self.poll_updated(conv, &b.poll)?;
         }
         Ok(())
     }
 
-    /// Keeps a ring ballot; false if it was known, or if two with other
-    /// choices were kept for its key image already.
+    /// Keeps a ring ballot; false if it was known, or if (once the ring is
+    /// here, so that they verified) two with other choices were kept for its
+    /// key image already.
     fn keep_ring_ballot(
         &self,
         conv: &[u8],
         poll: &[u8; 16],
         b: &RingBallot,
         mine: bool,
+        checked: bool,
     ) -> crate::Result<bool> {
         let same_tag: Vec<RingBallot> = self
             .ring_ballots(conv, poll)?
@@ -545,7 +666,11 @@ impl Core {
             .map(|(held, _)| held)
             .filter(|held| held.key_image == b.key_image)
             .collect();
-        if same_tag.len() >= 2 || same_tag.iter().any(|held| held.choices == b.choices) {
+        // Once checked, the same choices under one key image are the same
+        // ballot; before, only the same bytes (an unchecked one may be junk
+        // that would otherwise keep the real one out).
+        let same = |held: &RingBallot| if checked { held.choices == b.choices } else { held == b };
+        if (checked && same_tag.len() >= 2) || same_tag.iter().any(same) {
             return Ok(false);
         }
         let plain = encode_ballot(b);
@@ -561,21 +686,30 @@ impl Core {
 
     /// The ring ballots held, each with whether this device cast it.
     fn ring_ballots(&self, conv: &[u8], poll: &[u8; 16]) -> crate::Result<Vec<(RingBallot, bool)>> {
+        Ok(self.ring_ballots_with_ids(conv, poll)?.into_iter().map(|(b, m, _)| (b, m)).collect())
+    }
+
+    /// [`Self::ring_ballots`] with each one's row id.
+    fn ring_ballots_with_ids(
+        &self,
+        conv: &[u8],
+        poll: &[u8; 16],
+    ) -> crate::Result<Vec<(RingBallot, bool, Vec<u8>)>> {
         let mut stmt = self.db.conn().prepare_cached(
-            "SELECT ballot, mine FROM poll_ring_ballots WHERE conversation_id = ?1 \
+            "SELECT ballot, mine, id FROM poll_ring_ballots WHERE conversation_id = ?1 \
              AND poll_id = ?2 ORDER BY key_image, id",
         )?;
         let rows = stmt
             .query_map(params![conv, poll.as_slice()], |r| {
-                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, bool>(1)?))
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, bool>(1)?, r.get::<_, Vec<u8>>(2)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let context = ballot_context(conv, poll);
         Ok(rows
             .into_iter()
-            .filter_map(|(sealed, mine)| {
+            .filter_map(|(sealed, mine, id)| {
                 let plain = self.field.open(&context, &sealed).ok()?;
-                Some((decode_ballot(&plain)?, mine))
+                Some((decode_ballot(&plain)?, mine, id))
             })
             .collect())
     }
@@ -639,12 +773,34 @@ impl Core {
         v: &Verifiable,
     ) -> crate::Result<RingAudit> {
         let ring = self.ring_of(conv, poll)?;
-        let held = self.registrations(conv, poll)?;
+        let registrations = self.registrations(conv, poll)?;
+        let seen = self.rings_seen(conv, poll)?;
+        let held = Held { registrations: &registrations, seen: &seen };
         let ballots: Vec<RingBallot> =
             self.ring_ballots(conv, poll)?.into_iter().map(|(b, _)| b).collect();
         let close = self.ring_close(conv, poll)?;
         let close = close.as_ref().map(|(counted, void)| RingClose { counted, void });
-        Ok(ring_audit::ring_audit(poll, spec, v, ring.as_deref(), &held, &ballots, close))
+        Ok(ring_audit::ring_audit(poll, spec, v, ring.as_deref(), held, &ballots, close))
+    }
+
+    /// Members of the ring, other than the creator and this account, who
+    /// have not said they hold this device's ring.
+    fn unconfirmed(
+        &self,
+        conv: &[u8],
+        poll: &[u8; 16],
+        ring: Option<&[Registration]>,
+        creator: &[u8],
+    ) -> crate::Result<usize> {
+        let Some(ring) = ring else { return Ok(0) };
+        let digest = ring_ballot::ring_digest(&ring_keys(ring));
+        let seen = self.rings_seen(conv, poll)?;
+        let me = self.my_account();
+        Ok(ring
+            .iter()
+            .filter(|r| r.account != me && r.account.as_slice() != creator)
+            .filter(|r| !seen.iter().any(|(a, d)| *a == r.account && *d == digest))
+            .count())
     }
 
     /// An anonymous poll's view: the tally with nobody's name on it, this
@@ -659,6 +815,7 @@ impl Core {
         eligibility: (bool, &'static str),
     ) -> crate::Result<PollView> {
         let ring = self.ring_of(conv, poll_id)?;
+        let creator = self.poll(conv, poll_id)?.map(|(_, c)| c).unwrap_or_default();
         let audit = self.ring_audit(conv, poll_id, spec, v)?;
         poll.closed = self.history().poll_closed(conv, poll_id)?;
         poll.voters = audit.counted.len();
@@ -693,6 +850,7 @@ impl Core {
             anonymous: Some(AnonymousPollView {
                 registered: self.registrations(conv, poll_id)?.len(),
                 ring: ring.as_ref().map(Vec::len),
+                unconfirmed: self.unconfirmed(conv, poll_id, ring.as_deref(), &creator)?,
                 in_ring,
                 voted,
             }),

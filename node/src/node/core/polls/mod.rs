@@ -16,6 +16,17 @@ use verifiable::Source;
 pub(super) use verifiable::signed_close;
 
 use super::{Core, internal, now_ms};
+
+/// The context a poll's sealed database field is bound to (SPEC.md §4.6):
+/// `polls/{label}/` and each part with its length.
+fn field_context(label: &str, parts: &[&[u8]]) -> Vec<u8> {
+    let mut c = format!("polls/{label}/").into_bytes();
+    for part in parts {
+        c.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        c.extend_from_slice(part);
+    }
+    c
+}
 use crate::control::{s, strings, to_value};
 use crate::node::views::{Event, MessageView};
 use crate::node::{NodeError, NodeHandle, NodeResult, views};

@@ -20,12 +20,7 @@ use crate::node::{NodeError, NodeResult};
 pub(super) type Results = (Vec<usize>, Vec<([u8; 32], Vec<u32>)>, usize);
 
 fn context(table: &str, conv: &[u8], poll: &[u8; 16], account: &[u8]) -> Vec<u8> {
-    let mut c = format!("polls/{table}/").into_bytes();
-    for part in [conv, poll.as_slice(), account] {
-        c.extend_from_slice(&(part.len() as u32).to_be_bytes());
-        c.extend_from_slice(part);
-    }
-    c
+    super::field_context(table, &[conv, poll, account])
 }
 
 /// `opening (32) || choices (one byte each: option indexes below 12)`.

@@ -48,12 +48,7 @@ impl Eligibility {
 const KEPT_PER_ACCOUNT: i64 = 2;
 
 fn seal_context(conv: &[u8], poll: &[u8; 16], account: &[u8]) -> Vec<u8> {
-    let mut c = b"polls/ballot/".to_vec();
-    for part in [conv, poll.as_slice(), account] {
-        c.extend_from_slice(&(part.len() as u32).to_be_bytes());
-        c.extend_from_slice(part);
-    }
-    c
+    super::field_context("ballot", &[conv, poll, account])
 }
 
 /// A sealed ballot's commitment follows this byte in a stored ballot
