@@ -12,7 +12,7 @@ use kovan_crypto::ring_ballot::{self, RingBallot};
 use kovan_spec::validate::{PollSpec, Registration, Verifiable, validate_anonymous_ballot};
 use kovan_spec::wire;
 use rand_core::OsRng;
-use rusqlite::{OptionalExtension as _, params};
+use rusqlite::params;
 use sha2::{Digest as _, Sha256};
 
 use super::super::{Core, Fail, internal, reject};
@@ -327,15 +327,7 @@ impl Core {
 
     /// The ring the creator published, once it has.
     fn ring_of(&self, conv: &[u8], poll: &[u8; 16]) -> crate::Result<Option<Vec<Registration>>> {
-        let bytes: Option<Vec<u8>> = self
-            .db
-            .conn()
-            .query_row(
-                "SELECT ring FROM poll_rings WHERE conversation_id = ?1 AND poll_id = ?2",
-                params![conv, poll.as_slice()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let bytes: Option<Vec<u8>> = self.poll_value("poll_rings", "ring", conv, poll)?;
         Ok(bytes.and_then(|b| decode_ring(&b)))
     }
 
@@ -752,15 +744,7 @@ impl Core {
     }
 
     fn ring_close(&self, conv: &[u8], poll: &[u8; 16]) -> crate::Result<Option<RingCloseLists>> {
-        let bytes: Option<Vec<u8>> = self
-            .db
-            .conn()
-            .query_row(
-                "SELECT close FROM poll_ring_closes WHERE conversation_id = ?1 AND poll_id = ?2",
-                params![conv, poll.as_slice()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let bytes: Option<Vec<u8>> = self.poll_value("poll_ring_closes", "close", conv, poll)?;
         Ok(bytes.and_then(|b| decode_close(&b)))
     }
 

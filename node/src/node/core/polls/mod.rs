@@ -32,6 +32,29 @@ use crate::node::views::{Event, MessageView};
 use crate::node::{NodeError, NodeHandle, NodeResult, views};
 
 impl Core {
+    /// `column` of a poll's row in `table` (one of this module's tables,
+    /// keyed by conversation and poll), if there is one.
+    fn poll_value<T: rusqlite::types::FromSql>(
+        &self,
+        table: &str,
+        column: &str,
+        conv: &[u8],
+        poll: &[u8; 16],
+    ) -> crate::Result<Option<T>> {
+        use rusqlite::OptionalExtension as _;
+        Ok(self
+            .db
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {column} FROM {table} WHERE conversation_id = ?1 AND poll_id = ?2"
+                ),
+                rusqlite::params![conv, poll.as_slice()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// The poll a message holds, with its creator's account.
     pub(super) fn poll(
         &self,

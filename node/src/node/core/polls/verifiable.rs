@@ -6,7 +6,7 @@ use kovan_crypto::poll::{self as vp, Audit, BINDING_LABEL, Close};
 use kovan_spec::validate::{PollSpec, SignedBallot, Verifiable};
 use kovan_spec::wire;
 use rand_core::{OsRng, RngCore as _};
-use rusqlite::{OptionalExtension as _, params};
+use rusqlite::params;
 use sha2::{Digest as _, Sha256};
 
 use super::super::group::conv_err;
@@ -183,15 +183,7 @@ impl Core {
     }
 
     fn eligibility(&self, conv: &[u8], poll: &[u8; 16]) -> crate::Result<Eligibility> {
-        let v: Option<i64> = self
-            .db
-            .conn()
-            .query_row(
-                "SELECT checked FROM poll_eligibility WHERE conversation_id = ?1 AND poll_id = ?2",
-                params![conv, poll.as_slice()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let v: Option<i64> = self.poll_value("poll_eligibility", "checked", conv, poll)?;
         Ok(match v {
             Some(1) => Eligibility::Checked,
             Some(-1) => Eligibility::Failed,
