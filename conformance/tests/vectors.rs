@@ -279,6 +279,22 @@ fn application_friend_and_group_messages_decode_to_their_fields() {
                 assert_eq!(r.opening, h(&d["content"]["ballot_reveal"]["opening"]));
                 "ballot_reveal"
             }
+            Some(C::BallotKey(k)) => {
+                assert_eq!(k.key, h(&d["content"]["ballot_key"]["key"]));
+                "ballot_key"
+            }
+            Some(C::PollRing(r)) => {
+                let keys = d["content"]["poll_ring"]["keys"].as_array().unwrap();
+                assert_eq!(r.keys.len(), keys.len());
+                for (k, want) in r.keys.iter().zip(keys) {
+                    assert_eq!(k.account, h(&want["account"]));
+                }
+                "poll_ring"
+            }
+            Some(C::RingSeen(r)) => {
+                assert_eq!(r.ring, h(&d["content"]["ring_seen"]["ring"]));
+                "ring_seen"
+            }
             None => "none",
         };
         assert_eq!(name, key, "{}", c["name"]);
