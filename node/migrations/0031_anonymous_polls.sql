@@ -18,17 +18,18 @@ CREATE TABLE poll_rings (
 ) WITHOUT ROWID;
 -- Ring ballots this device holds (at most two distinct per key image, which
 -- prove a double vote), sealed (SPEC.md §4.6); `id` is SHA-256 of the
--- encoded ballot. `mine` marks the one this device cast.
+-- encoded ballot. `cast_here` marks the one this device cast.
 CREATE TABLE poll_ring_ballots (
     conversation_id BLOB NOT NULL,
     poll_id         BLOB NOT NULL,
     key_image       BLOB NOT NULL,
     id              BLOB NOT NULL,
     ballot          BLOB NOT NULL,
-    mine            INTEGER NOT NULL DEFAULT 0,
+    cast_here       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (conversation_id, poll_id, key_image, id)
 ) WITHOUT ROWID;
--- The creator's close of an anonymous poll (an encoded PollClose).
+-- The creator's close of an anonymous poll: its counted key images with
+-- their choices and its void ones, sealed (SPEC.md §4.6).
 CREATE TABLE poll_ring_closes (
     conversation_id BLOB NOT NULL,
     poll_id         BLOB NOT NULL,

@@ -21,7 +21,7 @@ fn anonymous(p: &PollView) -> Option<&kovan_node::node::AnonymousPollView> {
 /// The key image of the ballot a node cast (it knows its own).
 fn my_key_image(home: &Home) -> Vec<u8> {
     let db = rusqlite::Connection::open(home.database()).unwrap();
-    db.query_row("SELECT key_image FROM poll_ring_ballots WHERE mine = 1", [], |r| r.get(0))
+    db.query_row("SELECT key_image FROM poll_ring_ballots WHERE cast_here = 1", [], |r| r.get(0))
         .unwrap()
 }
 

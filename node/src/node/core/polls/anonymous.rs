@@ -670,7 +670,7 @@ impl Core {
         let sealed = self.field.seal(&mut OsRng, &ballot_context(conv, poll), &plain);
         let n = self.db.conn().execute(
             "INSERT OR IGNORE INTO poll_ring_ballots (conversation_id, poll_id, key_image, id, \
-             ballot, mine) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             ballot, cast_here) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![conv, poll.as_slice(), b.key_image, id.as_slice(), sealed, mine],
         )?;
         Ok(n == 1)
@@ -688,7 +688,7 @@ impl Core {
         poll: &[u8; 16],
     ) -> crate::Result<Vec<(RingBallot, bool, Vec<u8>)>> {
         let mut stmt = self.db.conn().prepare_cached(
-            "SELECT ballot, mine, id FROM poll_ring_ballots WHERE conversation_id = ?1 \
+            "SELECT ballot, cast_here, id FROM poll_ring_ballots WHERE conversation_id = ?1 \
              AND poll_id = ?2 ORDER BY key_image, id",
         )?;
         let rows = stmt
@@ -735,17 +735,25 @@ impl Core {
         counted: &[([u8; 32], Vec<u32>)],
         void: &[[u8; 32]],
     ) -> crate::Result<()> {
+        // Sealed: with the key image of this device's own ballot (kept in
+        // the clear), the close's choices would say how its user voted.
+        let close = self.field.seal(
+            &mut OsRng,
+            &super::field_context("ring-close", &[conv, poll]),
+            &encode_close(counted, void),
+        );
         self.db.conn().execute(
             "INSERT OR IGNORE INTO poll_ring_closes (conversation_id, poll_id, close) \
              VALUES (?1, ?2, ?3)",
-            params![conv, poll.as_slice(), encode_close(counted, void)],
+            params![conv, poll.as_slice(), close],
         )?;
         Ok(())
     }
 
     fn ring_close(&self, conv: &[u8], poll: &[u8; 16]) -> crate::Result<Option<RingCloseLists>> {
-        let bytes: Option<Vec<u8>> = self.poll_value("poll_ring_closes", "close", conv, poll)?;
-        Ok(bytes.and_then(|b| decode_close(&b)))
+        let sealed: Option<Vec<u8>> = self.poll_value("poll_ring_closes", "close", conv, poll)?;
+        let context = super::field_context("ring-close", &[conv, poll]);
+        Ok(sealed.and_then(|b| self.field.open(&context, &b).ok()).and_then(|b| decode_close(&b)))
     }
 
     /// The audit of an anonymous poll as this device sees it now.
